@@ -1,0 +1,147 @@
+# nettally - GNU Makefile.  pkg-config for every library.
+#   make            build nettally-agent, nettally-stored, nettally into $(O)
+#   make check      install missing packages, build with ASan+UBSan, run every test
+#   make run        install missing packages, build, run store + agent live
+#   make deps       install the Debian packages needed to build and test
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 600)
+#   V=1 shows commands; SANITIZE=1 builds with -fsanitize=address,undefined.
+
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+O	?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT	?= -O1 -g
+else
+O	?= build
+SANFLAGS :=
+OPT	?= -O2 -g
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Werror
+CFLAGS	?= $(OPT)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+# msgpack-c's pkg-config module is "msgpack" up to 5.x, "msgpack-c" from 6.0.
+MSGPACK_PC := $(shell $(PKG_CONFIG) --exists msgpack-c && echo msgpack-c || echo msgpack)
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+PROTO_SRCS  := $(wildcard proto/*.c)
+AGENT_SRCS  := $(wildcard agent/*.c)
+REPORT_SRCS := $(wildcard stored/report*.c) stored/schema.c
+STORED_SRCS := $(filter-out $(wildcard stored/report*.c),$(wildcard stored/*.c))
+GEN_SRCS    := $(wildcard tests/gen/*.c)
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+AGENT_LIBS  := libpcap $(MSGPACK_PC)
+STORED_LIBS := libuv sqlite3 $(MSGPACK_PC)
+REPORT_LIBS := sqlite3
+
+BINS := $(O)/nettally-agent $(O)/nettally-stored $(O)/nettally $(O)/nettally-gen
+
+all: $(BINS)
+
+$(O)/libproto.a: $(call obj,$(PROTO_SRCS))
+	$(Q)ar rcs $@ $^
+
+$(O)/nettally-agent: $(call obj,$(AGENT_SRCS)) $(O)/libproto.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(AGENT_LIBS)) -lpthread
+
+$(O)/nettally-stored: $(call obj,$(STORED_SRCS)) $(O)/libproto.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(STORED_LIBS)) -lpthread
+
+$(O)/nettally: $(call obj,$(REPORT_SRCS)) $(O)/libproto.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(REPORT_LIBS))
+
+$(O)/nettally-gen: $(call obj,$(GEN_SRCS))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(O)/obj/agent/%.o: CPPFLAGS_EXTRA = $(call pc_cflags,$(AGENT_LIBS))
+$(O)/obj/stored/%.o: CPPFLAGS_EXTRA = $(call pc_cflags,$(STORED_LIBS))
+$(O)/obj/proto/%.o: CPPFLAGS_EXTRA = $(call pc_cflags,$(MSGPACK_PC))
+$(O)/obj/tests/%.o: CPPFLAGS_EXTRA = $(call pc_cflags,$(AGENT_LIBS) $(STORED_LIBS) cmocka) -Iagent -Istored
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_EXTRA) -c -o $@ $<
+
+# Unit tests: tests/DIR/test_NAME.c links every object of DIR but its main.
+AGENT_LIB_OBJS  := $(call obj,$(filter-out agent/agent.c,$(AGENT_SRCS)))
+STORED_LIB_OBJS := $(call obj,$(filter-out stored/stored.c,$(STORED_SRCS)))
+REPORT_LIB_OBJS := $(call obj,$(filter-out stored/report.c stored/schema.c,$(REPORT_SRCS)))
+UNIT_AGENT  := $(patsubst tests/agent/%.c,$(O)/tests/agent/%,$(wildcard tests/agent/test_*.c))
+UNIT_PROTO  := $(patsubst tests/proto/%.c,$(O)/tests/proto/%,$(wildcard tests/proto/test_*.c))
+UNIT_STORED := $(patsubst tests/stored/%.c,$(O)/tests/stored/%,$(wildcard tests/stored/test_*.c))
+UNITS := $(UNIT_AGENT) $(UNIT_PROTO) $(UNIT_STORED)
+
+$(O)/tests/agent/%: $(O)/obj/tests/agent/%.o $(AGENT_LIB_OBJS) $(O)/libproto.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(AGENT_LIBS) cmocka) -lpthread
+$(O)/tests/proto/%: $(O)/obj/tests/proto/%.o $(O)/libproto.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(MSGPACK_PC) cmocka)
+$(O)/tests/stored/%: $(O)/obj/tests/stored/%.o $(STORED_LIB_OBJS) $(REPORT_LIB_OBJS) $(O)/libproto.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(STORED_LIBS) cmocka) -lpthread
+
+units: $(UNITS)
+
+# libFuzzer targets, always built with clang, ASan and UBSan.
+FUZZ_CC := clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Iagent -Istored \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_DEPS_fuzz_decode := agent/decode.c
+FUZZ_DEPS_fuzz_proto  := $(PROTO_SRCS)
+FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
+
+.SECONDEXPANSION:
+build/fuzz/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(wildcard include/*.h agent/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(call pc_cflags,$(MSGPACK_PC)) -o $@ $< $(FUZZ_DEPS_$*) $(call pc_libs,$(MSGPACK_PC))
+
+fuzz-build: $(FUZZ_TARGETS)
+
+FUZZ_SECONDS ?= 600
+fuzz: deps fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		mkdir -p build/fuzz/corpus/$$(basename $$t); \
+		$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$(basename $$t) tests/fuzz/seeds/$$(basename $$t) || exit 1; \
+	done
+
+deps:
+	@tests/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all units
+	$(Q)$(MAKE) --no-print-directory all fuzz-build
+	$(Q)tests/run-tests.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run-live.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all units fuzz-build fuzz deps check run clean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,122 @@
+/*
+ * flowtab.h - the capture thread's counting tables.
+ *
+ * A tabset is everything counted between two flushes: host, port, peer
+ * and interface tables plus health counters.  Each table is one
+ * fixed-capacity open-addressing hash table allocated once at start-up;
+ * nothing is allocated per packet.  The capture thread fills one tabset
+ * while the sender encodes and empties the other (double buffering).
+ *
+ * Entry caps bound memory.  A key that arrives when its table holds
+ * max_* keys is counted in the overflow row of its (bucket, iface,
+ * direction): the totals stay exact, only the detail is lost.
+ */
+#ifndef NETTALLY_FLOWTAB_H
+#define NETTALLY_FLOWTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "localnet.h"
+#include "proto.h"
+
+#define FLOWTAB_IFACES_MAX	16
+
+/*
+ * One key layout for every table.  tag is the key's hash with the low bit
+ * set, so 0 marks an empty slot and most mismatches fail on the first
+ * word.  Host and port tables hash and compare the first FT_KEY_SHORT
+ * bytes only; peer adds the peer address.
+ */
+struct ft_key {
+	uint32_t	 tag;
+	uint16_t	 iface;
+	uint16_t	 port;			/* port table only */
+	uint8_t		 family;		/* enum proto_af */
+	uint8_t		 proto;
+	uint8_t		 dir;
+	uint8_t		 pad[5];
+	int64_t		 bucket;
+	uint8_t		 host[16];
+	uint8_t		 peer[16];		/* peer table only */
+};
+#define FT_KEY_SHORT	offsetof(struct ft_key, peer)
+#define FT_KEY_LONG	sizeof(struct ft_key)
+
+struct ft_iface_count {
+	uint64_t	 frames;
+	uint64_t	 frame_bytes;
+	uint64_t	 ipv4_packets;
+	uint64_t	 ipv6_packets;
+	uint64_t	 non_ip_frames;
+	uint64_t	 transit_packets;
+	uint64_t	 malformed_frames;
+};
+
+struct flowtab {
+	uint8_t		*slots;
+	uint32_t	*used;		/* slot index of each key, in order */
+	size_t		 ksize;		/* bytes of key hashed and compared */
+	size_t		 esize;		/* slot size: key + counters */
+	size_t		 cap;		/* slots, a power of two */
+	size_t		 max;		/* keys admitted before overflow */
+	size_t		 hard;		/* keys admitted at all */
+	size_t		 n;
+};
+
+struct ft_health {
+	uint64_t	 captured;
+	uint64_t	 overflow;
+	uint64_t	 malformed;
+	uint64_t	 kernel_drops;	/* set by the capture loop at a swap */
+	uint64_t	 iface_drops;
+};
+
+struct tabset {
+	struct flowtab	 hosts;
+	struct flowtab	 ports;
+	struct flowtab	 peers;
+	struct flowtab	 ifaces;	/* key: iface, bucket */
+	struct ft_health health[FLOWTAB_IFACES_MAX];
+	int64_t		 first_ts;
+	int64_t		 last_ts;
+	uint64_t	 npackets;
+};
+
+struct tabset_limits {
+	size_t		 max_hosts;
+	size_t		 max_ports;
+	size_t		 max_peers;
+	size_t		 max_buckets;	/* interface rows per flush */
+};
+
+/* Allocates the tables of *t (zeroed, untouched pages stay virtual). */
+int	tabset_init(struct tabset *, const struct tabset_limits *,
+	    const char **errstr);
+/* Frees the tables; NULL-safe. */
+void	tabset_clear(struct tabset *);
+/* Empties *t for reuse; touches only the used slots' pages. */
+void	tabset_reset(struct tabset *);
+/* 1 when one more packet could push a table past its cap. */
+int	tabset_nearly_full(const struct tabset *);
+/* 1 when nothing was counted since the last reset. */
+int	tabset_empty(const struct tabset *);
+
+/*
+ * Counts one decoded frame of interface iface captured at ts (seconds)
+ * into bucket `bucket`.  kind and d come from decode_frame.
+ */
+void	tabset_account(struct tabset *, const struct localnets *,
+	    unsigned int iface, int64_t ts, int64_t bucket,
+	    enum decode_kind kind, const struct decoded *d, uint32_t wirelen);
+
+/* The i-th key counted since the last reset, i < n. */
+const struct ft_key *flowtab_key(const struct flowtab *, size_t i);
+/* The counters stored after a key. */
+const struct proto_count *flowtab_count(const struct flowtab *,
+	    const struct ft_key *);
+const struct ft_iface_count *flowtab_iface_count(const struct flowtab *,
+	    const struct ft_key *);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * localnet.h - the local networks that decide direction (DESIGN rule 6).
+ */
+#ifndef NETTALLY_LOCALNET_H
+#define NETTALLY_LOCALNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOCALNET_MAX	256
+
+struct localnet {
+	uint8_t		 family;	/* 4 or 6 */
+	uint8_t		 prefix;	/* bits */
+	uint8_t		 addr[16];	/* masked network address */
+};
+
+struct localnets {
+	size_t		 n;
+	struct localnet	 net[LOCALNET_MAX];
+};
+
+/* Adds one CIDR ("10.0.0.0/8", "2001:db8::/32", a bare address = host). */
+int	localnet_add_cidr(struct localnets *, const char *cidr, const char **errstr);
+/* Adds the IPv4 and IPv6 addresses of interface ifname, as networks. */
+int	localnet_add_iface(struct localnets *, const char *ifname, const char **errstr);
+/* Adds RFC 1918, RFC 4193 ULA and link-local networks. */
+int	localnet_add_private(struct localnets *, const char **errstr);
+/* 1 when addr (4 or 16 bytes per family) is inside any local network. */
+int	localnet_contains(const struct localnets *, int family, const uint8_t *addr);
+
+#endif

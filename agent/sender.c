@@ -1,0 +1,721 @@
+/*
+ * sender.c - encode tabsets into BATCH frames and deliver them exactly once.
+ *
+ * Invariants:
+ * - Every encoded frame stays on the pending list until an ACK covers its
+ *   seq; a reconnect rewinds to the head of the list and the store, which
+ *   remembers the last seq it committed for this epoch, drops duplicates.
+ * - Sequence numbers start at 1 in each epoch (the agent's start time) and
+ *   grow by one per frame, in the order frames are queued.
+ * - Only this thread touches the socket.  The capture thread reaches the
+ *   sender through `full`/`spare` under the mutex, once per flush, and a
+ *   byte on the wake pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sender.h"
+
+#define SENDER_FRAME_RECORDS	65536	/* records per BATCH frame */
+#define SENDER_HANDSHAKE_MS	5000
+#define SENDER_BACKOFF_MIN_MS	100
+#define SENDER_BACKOFF_MAX_MS	5000
+#define SENDER_READ_CHUNK	4096
+
+struct pending {
+	struct pending	*next;
+	uint64_t	 seq;
+	size_t		 len;
+	uint8_t		*data;
+};
+
+struct sender {
+	struct sender_config	 cfg;
+	pthread_t		 thread;
+	int			 started;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct tabset		*full;		/* mu: to encode */
+	struct tabset		*spare;		/* mu: empty, for capture */
+	int			 finishing;	/* mu: no more tabsets */
+	volatile sig_atomic_t	*abandon;	/* set before finishing */
+	int			 wake[2];
+
+	/* Owned by the sender thread once started. */
+	int			 fd;
+	struct pending		*head, *tail, *unsent;
+	size_t			 unsent_off;
+	uint64_t		 npending;
+	uint64_t		 next_seq;
+	uint64_t		 dropped;	/* batches lost to encode failure */
+	struct proto_buf	 in;
+	int64_t			 backoff_ms;
+	int64_t			 next_connect;
+	int			 connect_logged;
+};
+
+static void	*sender_main(void *);
+static int	 sender_connect(struct sender *, const char **);
+static void	 sender_disconnect(struct sender *, const char *);
+static int	 sender_read(struct sender *);
+static int	 sender_write(struct sender *);
+static void	 sender_release(struct sender *, uint64_t);
+static void	 sender_encode(struct sender *, struct tabset *);
+static int	 write_all(int, const uint8_t *, size_t);
+static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
+static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
+static int64_t	 mono_ms(void);
+static void	 key_to_rec(const struct ft_key *, struct proto_key *);
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends received bytes; replies are small, so growth is rare. */
+static int
+buf_append(struct proto_buf *b, const uint8_t *p, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	uint8_t *d;
+
+	while (cap - b->len < n)
+		cap *= 2;
+	if (cap != b->cap) {
+		if ((d = realloc(b->data, cap)) == NULL)
+			return -1;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Reads one whole frame with a deadline, for the handshake only.  On
+ * success the body is at in->data + PROTO_HDR_LEN, *body_len bytes.
+ */
+static int
+read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t deadline = mono_ms() + SENDER_HANDSHAKE_MS;
+	uint8_t chunk[SENDER_READ_CHUNK];
+	enum proto_err e;
+	ssize_t n;
+	int left;
+
+	for (;;) {
+		e = proto_frame_check(in->data, in->len, PROTO_FRAME_MAX,
+		    body_len);
+		if (e == PROTO_OK)
+			return 0;
+		if (e != PROTO_E_SHORT) {
+			*errstr = "store sent an oversized frame";
+			return -1;
+		}
+		left = (int)(deadline - mono_ms());
+		if (left <= 0) {
+			*errstr = "store did not answer HELLO within 5 s";
+			return -1;
+		}
+		if (poll(&pfd, 1, left) == -1 && errno != EINTR) {
+			*errstr = "poll failed";
+			return -1;
+		}
+		n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n == 0) {
+			*errstr = "store closed the connection during HELLO";
+			return -1;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			*errstr = "read from store failed";
+			return -1;
+		}
+		if (buf_append(in, chunk, (size_t)n) == -1) {
+			*errstr = "out of memory";
+			return -1;
+		}
+	}
+}
+
+/*
+ * Connects and runs HELLO/WELCOME.  On success fd is non-blocking, the
+ * pending list is trimmed to what the store has not committed, and
+ * sending restarts from its head.
+ */
+static int
+sender_connect(struct sender *s, const char **errstr)
+{
+	static char reason[PROTO_TEXT_MAX + 64];
+	struct sockaddr_un sun;
+	struct proto_buf out;
+	struct proto_welcome w;
+	struct proto_error pe;
+	uint32_t version, type;
+	uint64_t seq;
+	size_t blen;
+	const uint8_t *body;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(s->cfg.socket_path) >= sizeof(sun.sun_path)) {
+		*errstr = "socket path too long";
+		return -1;
+	}
+	strcpy(sun.sun_path, s->cfg.socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		*errstr = "cannot create a socket";
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			*errstr = "store unreachable: is nettally-stored "
+			    "running, and is -s the path it listens on?";
+		else if (errno == EACCES)
+			*errstr = "permission denied on the store socket: run "
+			    "as a user the store allows";
+		else
+			*errstr = "cannot connect to the store socket";
+		close(fd);
+		return -1;
+	}
+	proto_buf_init(&out);
+	if (proto_encode_hello(&out, &s->cfg.hello) == -1 ||
+	    write_all(fd, out.data, out.len) == -1) {
+		proto_buf_clear(&out);
+		*errstr = "cannot send HELLO to the store";
+		close(fd);
+		return -1;
+	}
+	proto_buf_clear(&out);
+	proto_buf_consume(&s->in, s->in.len);
+	if (read_frame(fd, &s->in, &blen, errstr) == -1)
+		goto fail;
+	body = s->in.data + PROTO_HDR_LEN;
+	if (proto_decode_envelope(body, blen, &version, &type, &seq) !=
+	    PROTO_OK) {
+		*errstr = "store sent an undecodable reply to HELLO";
+		goto fail;
+	}
+	if (type == PROTO_ERROR && proto_decode_error(body, blen, &pe) ==
+	    PROTO_OK) {
+		snprintf(reason, sizeof(reason), "store refused HELLO: %s",
+		    pe.text);
+		*errstr = reason;
+		goto fail;
+	}
+	if (type != PROTO_WELCOME ||
+	    proto_decode_welcome(body, blen, &w) != PROTO_OK) {
+		*errstr = "store did not answer HELLO with WELCOME";
+		goto fail;
+	}
+	proto_buf_consume(&s->in, PROTO_HDR_LEN + blen);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		*errstr = "cannot make the socket non-blocking";
+		goto fail;
+	}
+	s->fd = fd;
+	sender_release(s, w.last_seq);
+	s->unsent = s->head;
+	s->unsent_off = 0;
+	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static void
+sender_disconnect(struct sender *s, const char *why)
+{
+	if (s->fd == -1)
+		return;
+	log_warn("store: %s: %s; %llu batch(es) kept for resend", why,
+	    s->cfg.socket_path, (unsigned long long)s->npending);
+	close(s->fd);
+	s->fd = -1;
+	s->unsent = s->head;
+	s->unsent_off = 0;
+	proto_buf_consume(&s->in, s->in.len);
+	s->next_connect = mono_ms() + s->backoff_ms;
+	s->connect_logged = 0;
+}
+
+/* Frees every pending frame whose seq is <= seq (committed). */
+static void
+sender_release(struct sender *s, uint64_t seq)
+{
+	struct pending *p;
+
+	while ((p = s->head) != NULL && p->seq <= seq) {
+		if (s->unsent == p) {
+			/* Acked before fully written: only after a resend. */
+			s->unsent = p->next;
+			s->unsent_off = 0;
+		}
+		s->head = p->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		free(p->data);
+		free(p);
+		s->npending--;
+	}
+}
+
+/* Reads replies; returns -1 when the connection must be dropped. */
+static int
+sender_read(struct sender *s)
+{
+	uint8_t chunk[SENDER_READ_CHUNK];
+	struct proto_ack ack;
+	struct proto_error pe;
+	uint32_t version, type;
+	uint64_t seq;
+	size_t blen;
+	const uint8_t *body;
+	enum proto_err e;
+	ssize_t n;
+
+	n = recv(s->fd, chunk, sizeof(chunk), 0);
+	if (n == 0) {
+		sender_disconnect(s, "store closed the connection");
+		return -1;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		sender_disconnect(s, "read from store failed");
+		return -1;
+	}
+	if (buf_append(&s->in, chunk, (size_t)n) == -1) {
+		sender_disconnect(s, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		e = proto_frame_check(s->in.data, s->in.len, PROTO_FRAME_MAX,
+		    &blen);
+		if (e == PROTO_E_SHORT)
+			return 0;
+		if (e != PROTO_OK) {
+			sender_disconnect(s, "store sent an oversized frame");
+			return -1;
+		}
+		body = s->in.data + PROTO_HDR_LEN;
+		if (proto_decode_envelope(body, blen, &version, &type, &seq) !=
+		    PROTO_OK) {
+			sender_disconnect(s, "store sent an undecodable frame");
+			return -1;
+		}
+		if (type == PROTO_ACK &&
+		    proto_decode_ack(body, blen, &ack) == PROTO_OK) {
+			sender_release(s, ack.seq);
+		} else if (type == PROTO_ERROR &&
+		    proto_decode_error(body, blen, &pe) == PROTO_OK) {
+			log_err("store: error %u: %s", pe.code, pe.text);
+			sender_disconnect(s, "store reported an error");
+			return -1;
+		} else {
+			sender_disconnect(s, "store sent an unexpected message");
+			return -1;
+		}
+		proto_buf_consume(&s->in, PROTO_HDR_LEN + blen);
+	}
+}
+
+/* Writes as much of the unsent frames as the socket takes. */
+static int
+sender_write(struct sender *s)
+{
+	struct pending *p;
+	ssize_t n;
+
+	while ((p = s->unsent) != NULL) {
+		n = send(s->fd, p->data + s->unsent_off,
+		    p->len - s->unsent_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			sender_disconnect(s, "write to store failed");
+			return -1;
+		}
+		s->unsent_off += (size_t)n;
+		if (s->unsent_off == p->len) {
+			s->unsent = p->next;
+			s->unsent_off = 0;
+		}
+	}
+	return 0;
+}
+
+static void
+key_to_rec(const struct ft_key *k, struct proto_key *r)
+{
+	r->iface = k->iface;
+	r->bucket = k->bucket;
+	r->host.family = k->family;
+	memcpy(r->host.a, k->host, 16);
+	r->proto = k->proto;
+	r->dir = k->dir;
+}
+
+/*
+ * Encodes tabset t into one or more BATCH frames appended to the pending
+ * list.  Interface and health records ride in the first frame.
+ */
+static void
+sender_encode(struct sender *s, struct tabset *t)
+{
+	struct proto_batch head;
+	struct proto_batch_enc enc;
+	struct proto_buf buf;
+	struct proto_health_rec health[FLOWTAB_IFACES_MAX];
+	struct proto_iface_rec ir;
+	struct proto_host_rec hr;
+	struct proto_port_rec pr;
+	struct proto_peer_rec qr;
+	struct pending *p;
+	const struct ft_key *k;
+	const struct ft_iface_count *ic;
+	struct timespec now;
+	size_t ih = 0, ip = 0, iq = 0, i, budget, nhealth;
+	int64_t res = s->cfg.hello.resolution, hb;
+	int first = 1;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	hb = t->npackets ? t->last_ts : (int64_t)now.tv_sec;
+	hb -= hb % res;
+	nhealth = s->cfg.hello.niface;
+	for (i = 0; i < nhealth; i++) {
+		memset(&health[i], 0, sizeof(health[i]));
+		health[i].iface = (uint32_t)i;
+		health[i].bucket = hb;
+		health[i].captured = t->health[i].captured;
+		health[i].kernel_drops = t->health[i].kernel_drops;
+		health[i].iface_drops = t->health[i].iface_drops;
+		health[i].overflow = t->health[i].overflow;
+		health[i].malformed = t->health[i].malformed;
+		health[i].queued = s->npending;
+	}
+	if (nhealth > 0) {
+		/* Batches lost so far are reported once, on interface 0. */
+		health[0].dropped = s->dropped;
+		s->dropped = 0;
+	}
+	proto_buf_init(&buf);
+	while (first || ih < t->hosts.n || ip < t->ports.n || iq < t->peers.n) {
+		memset(&head, 0, sizeof(head));
+		head.seq = s->next_seq;
+		head.first_ts = t->npackets ? t->first_ts : (int64_t)now.tv_sec;
+		head.last_ts = t->npackets ? t->last_ts : (int64_t)now.tv_sec;
+		budget = SENDER_FRAME_RECORDS;
+		if (first) {
+			head.nifaces = t->ifaces.n;
+			head.nhealth = nhealth;
+			budget -= t->ifaces.n + nhealth;
+		}
+		head.nhosts = t->hosts.n - ih < budget ? t->hosts.n - ih : budget;
+		budget -= head.nhosts;
+		head.nports = t->ports.n - ip < budget ? t->ports.n - ip : budget;
+		budget -= head.nports;
+		head.npeers = t->peers.n - iq < budget ? t->peers.n - iq : budget;
+		if (proto_batch_begin(&enc, &buf, &head) == -1)
+			goto fail;
+		for (i = 0; i < head.nhosts; i++, ih++) {
+			k = flowtab_key(&t->hosts, ih);
+			key_to_rec(k, &hr.k);
+			hr.c = *flowtab_count(&t->hosts, k);
+			proto_batch_add_host(&enc, &hr);
+		}
+		for (i = 0; i < head.nports; i++, ip++) {
+			k = flowtab_key(&t->ports, ip);
+			key_to_rec(k, &pr.k);
+			pr.port = k->port;
+			pr.c = *flowtab_count(&t->ports, k);
+			proto_batch_add_port(&enc, &pr);
+		}
+		for (i = 0; i < head.npeers; i++, iq++) {
+			k = flowtab_key(&t->peers, iq);
+			key_to_rec(k, &qr.k);
+			qr.peer.family = k->family;
+			memcpy(qr.peer.a, k->peer, 16);
+			qr.c = *flowtab_count(&t->peers, k);
+			proto_batch_add_peer(&enc, &qr);
+		}
+		for (i = 0; i < head.nifaces; i++) {
+			k = flowtab_key(&t->ifaces, i);
+			ic = flowtab_iface_count(&t->ifaces, k);
+			ir.iface = k->iface;
+			ir.bucket = k->bucket;
+			ir.frames = ic->frames;
+			ir.frame_bytes = ic->frame_bytes;
+			ir.ipv4_packets = ic->ipv4_packets;
+			ir.ipv6_packets = ic->ipv6_packets;
+			ir.non_ip_frames = ic->non_ip_frames;
+			ir.transit_packets = ic->transit_packets;
+			ir.malformed_frames = ic->malformed_frames;
+			proto_batch_add_iface(&enc, &ir);
+		}
+		for (i = 0; i < head.nhealth; i++)
+			proto_batch_add_health(&enc, &health[i]);
+		if (proto_batch_end(&enc) == -1)
+			goto fail;
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			goto fail;
+		p->seq = s->next_seq++;
+		p->data = buf.data;
+		p->len = buf.len;
+		proto_buf_init(&buf);
+		if (s->tail != NULL)
+			s->tail->next = p;
+		else
+			s->head = p;
+		s->tail = p;
+		if (s->unsent == NULL && s->fd != -1) {
+			s->unsent = p;
+			s->unsent_off = 0;
+		}
+		s->npending++;
+		first = 0;
+	}
+	return;
+fail:
+	proto_buf_clear(&buf);
+	s->dropped++;
+	log_err("sender: out of memory encoding a batch; batch dropped and "
+	    "counted in agent_health.dropped");
+}
+
+static void *
+sender_main(void *arg)
+{
+	struct sender *s = arg;
+	struct pollfd pfd[2];
+	struct tabset *t;
+	const char *errstr;
+	char drain[64];
+	int64_t now;
+	int finishing, timeout, nfd;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		t = s->full;
+		s->full = NULL;
+		finishing = s->finishing;
+		pthread_mutex_unlock(&s->mu);
+		if (t != NULL) {
+			if (!tabset_empty(t) || s->cfg.heartbeat)
+				sender_encode(s, t);
+			tabset_reset(t);
+			pthread_mutex_lock(&s->mu);
+			s->spare = t;
+			pthread_cond_broadcast(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			continue;	/* look for the final tabset at once */
+		}
+		if (finishing && s->head == NULL)
+			break;
+		if (finishing && s->abandon != NULL && *s->abandon)
+			break;
+		now = mono_ms();
+		if (s->fd == -1 && now >= s->next_connect) {
+			if (sender_connect(s, &errstr) == -1) {
+				if (!s->connect_logged)
+					log_warn("store: %s: %s; retrying",
+					    s->cfg.socket_path, errstr);
+				s->connect_logged = 1;
+				s->next_connect = now + s->backoff_ms;
+				s->backoff_ms *= 2;
+				if (s->backoff_ms > SENDER_BACKOFF_MAX_MS)
+					s->backoff_ms = SENDER_BACKOFF_MAX_MS;
+			} else {
+				log_info("store: reconnected to %s",
+				    s->cfg.socket_path);
+			}
+		}
+		pfd[0].fd = s->wake[0];
+		pfd[0].events = POLLIN;
+		nfd = 1;
+		timeout = 200;
+		if (s->fd != -1) {
+			pfd[1].fd = s->fd;
+			pfd[1].events = POLLIN | (s->unsent ? POLLOUT : 0);
+			nfd = 2;
+		} else if (s->next_connect - now < timeout) {
+			timeout = (int)(s->next_connect - now);
+			if (timeout < 0)
+				timeout = 0;
+		}
+		if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_err("sender: poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN)
+			while (read(s->wake[0], drain, sizeof(drain)) > 0)
+				continue;
+		if (nfd == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (sender_read(s) == -1)
+				continue;
+		if (nfd == 2 && s->fd != -1 && (pfd[1].revents & POLLOUT))
+			sender_write(s);
+	}
+	return NULL;
+}
+
+struct sender *
+sender_new(const struct sender_config *cfg, const char **errstr)
+{
+	struct sender *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		*errstr = "out of memory";
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->fd = -1;
+	s->wake[0] = s->wake[1] = -1;
+	s->next_seq = 1;
+	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
+	proto_buf_init(&s->in);
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		*errstr = "cannot create a pipe";
+		goto fail;
+	}
+	if (pthread_mutex_init(&s->mu, NULL) != 0 ||
+	    pthread_cond_init(&s->cv, NULL) != 0) {
+		*errstr = "cannot initialise a lock";
+		goto fail;
+	}
+	if (sender_connect(s, errstr) == -1)
+		goto fail;
+	return s;
+fail:
+	sender_free(s);
+	return NULL;
+}
+
+int
+sender_start(struct sender *s, struct tabset *spare, const char **errstr)
+{
+	sigset_t all, old;
+	int rc;
+
+	s->spare = spare;
+	/* Signals belong to the capture thread, whose poll they interrupt. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&s->thread, NULL, sender_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		*errstr = "cannot start the sender thread";
+		return -1;
+	}
+	s->started = 1;
+	return 0;
+}
+
+struct tabset *
+sender_swap(struct sender *s, struct tabset *full, int wait)
+{
+	struct tabset *t;
+	char one = 1;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->spare == NULL && wait)
+		pthread_cond_wait(&s->cv, &s->mu);
+	t = s->spare;
+	if (t != NULL) {
+		s->spare = NULL;
+		s->full = full;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (t != NULL && write(s->wake[1], &one, 1) == -1 && errno != EAGAIN)
+		log_err("sender: wake pipe: %s", strerror(errno));
+	return t;
+}
+
+uint64_t
+sender_finish(struct sender *s, struct tabset *last,
+    volatile sig_atomic_t *abandon)
+{
+	uint64_t left = 0;
+	struct pending *p;
+	char one = 1;
+
+	s->abandon = abandon;
+	pthread_mutex_lock(&s->mu);
+	while (s->spare == NULL)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->full = last;
+	s->finishing = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (write(s->wake[1], &one, 1) == -1 && errno != EAGAIN)
+		log_err("sender: wake pipe: %s", strerror(errno));
+	pthread_join(s->thread, NULL);
+	s->started = 0;
+	for (p = s->head; p != NULL; p = p->next)
+		left++;
+	return left;
+}
+
+void
+sender_free(struct sender *s)
+{
+	struct pending *p;
+
+	if (s == NULL)
+		return;
+	while ((p = s->head) != NULL) {
+		s->head = p->next;
+		free(p->data);
+		free(p);
+	}
+	if (s->fd != -1)
+		close(s->fd);
+	if (s->wake[0] != -1)
+		close(s->wake[0]);
+	if (s->wake[1] != -1)
+		close(s->wake[1]);
+	proto_buf_clear(&s->in);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}

@@ -1,0 +1,54 @@
+/*
+ * sender.h - the agent's sender thread: encode, ship, keep until ACK.
+ *
+ * The capture thread never touches the socket.  It hands a full tabset to
+ * the sender and takes back an empty one (two tabsets in all).  The sender
+ * encodes the full one into BATCH frames, empties it, returns it as the
+ * spare, and keeps every frame until the store acknowledges its sequence
+ * number, resending after a reconnect.  A thread rather than a
+ * non-blocking loop in the capture thread: encoding a large tabset takes
+ * milliseconds, and capture must not pause for it.
+ */
+#ifndef NETTALLY_SENDER_H
+#define NETTALLY_SENDER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "flowtab.h"
+#include "proto.h"
+
+struct sender;
+
+struct sender_config {
+	const char		*socket_path;
+	struct proto_hello	 hello;
+	int			 heartbeat;	/* ship empty tabsets too */
+};
+
+/*
+ * Connects to the store and completes HELLO/WELCOME before any capture
+ * starts, so an unreachable store is reported at once.  Returns NULL with
+ * *errstr (a static string) on failure; detail is logged.
+ */
+struct sender	*sender_new(const struct sender_config *, const char **errstr);
+/* Starts the thread with `spare` as the first empty tabset it owns. */
+int		 sender_start(struct sender *, struct tabset *spare,
+		    const char **errstr);
+/*
+ * Hands `full` over and returns an empty tabset.  When the sender still
+ * holds the previous one, waits for it if `wait`, else returns NULL and
+ * the caller keeps counting into `full`.
+ */
+struct tabset	*sender_swap(struct sender *, struct tabset *full, int wait);
+/*
+ * Hands over the last tabset and waits until every batch is acknowledged,
+ * or until *abandon becomes non-zero.  Returns the number of batches left
+ * unacknowledged (0 on a clean finish).
+ */
+uint64_t	 sender_finish(struct sender *, struct tabset *last,
+		    volatile sig_atomic_t *abandon);
+/* NULL-safe; the thread must have finished (or never started). */
+void		 sender_free(struct sender *);
+
+#endif

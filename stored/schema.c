@@ -1,0 +1,246 @@
+/*
+ * schema.c - DDL and ordered migrations of the nettally database.
+ *
+ * Counter tables are WITHOUT ROWID with the bucket first in the primary
+ * key, so a time-range query is a range scan and an upsert touches one
+ * b-tree.  Addresses, agents and interfaces are interned to integer ids;
+ * the views turn them back into text for readers.  Every counter row
+ * carries the id of the last batch that changed it, so an ETL job can pull
+ * "every row changed since batch N".
+ *
+ * migrations[i] takes a database from version i to i + 1.  A released
+ * entry is never edited: a change is a new entry.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "schema.h"
+
+static const char schema_v1[] =
+"CREATE TABLE agent ("
+"  id          INTEGER PRIMARY KEY,"
+"  name        TEXT NOT NULL UNIQUE,"
+"  epoch       INTEGER NOT NULL,"		/* start time of current run */
+"  last_seq    INTEGER NOT NULL,"		/* last committed seq in epoch */
+"  resolution  INTEGER NOT NULL,"
+"  first_seen  INTEGER NOT NULL,"
+"  last_seen   INTEGER NOT NULL"
+");"
+"CREATE TABLE iface ("
+"  id          INTEGER PRIMARY KEY,"
+"  agent_id    INTEGER NOT NULL REFERENCES agent(id),"
+"  name        TEXT NOT NULL,"
+"  UNIQUE (agent_id, name)"
+");"
+"CREATE TABLE address ("
+"  id          INTEGER PRIMARY KEY,"
+"  addr        BLOB NOT NULL UNIQUE,"	/* 1 family byte + 4 or 16 bytes */
+"  family      INTEGER NOT NULL,"		/* 4, 6, or 0 for overflow */
+"  text        TEXT NOT NULL"
+");"
+"CREATE TABLE protocol ("
+"  number      INTEGER PRIMARY KEY,"
+"  name        TEXT NOT NULL"
+");"
+"INSERT INTO protocol VALUES"
+"  (0,'hopopt'),(1,'icmp'),(2,'igmp'),(4,'ipip'),(6,'tcp'),(17,'udp'),"
+"  (41,'ipv6'),(43,'ipv6-route'),(44,'ipv6-frag'),(46,'rsvp'),(47,'gre'),"
+"  (50,'esp'),(51,'ah'),(58,'icmpv6'),(59,'ipv6-nonxt'),(60,'ipv6-opts'),"
+"  (88,'eigrp'),(89,'ospf'),(103,'pim'),(112,'vrrp'),(115,'l2tp'),"
+"  (132,'sctp'),(135,'mobility'),(136,'udplite'),(137,'mpls-in-ip');"
+"CREATE TABLE batch ("
+"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+"  agent_id    INTEGER NOT NULL REFERENCES agent(id),"
+"  epoch       INTEGER NOT NULL,"
+"  seq         INTEGER NOT NULL,"
+"  first_ts    INTEGER NOT NULL,"
+"  last_ts     INTEGER NOT NULL,"
+"  received    INTEGER NOT NULL,"
+"  nrecords    INTEGER NOT NULL,"
+"  UNIQUE (agent_id, epoch, seq)"
+");"
+"CREATE TABLE host_stat ("
+"  bucket      INTEGER NOT NULL,"
+"  resolution  INTEGER NOT NULL,"
+"  iface_id    INTEGER NOT NULL,"
+"  host_id     INTEGER NOT NULL,"
+"  proto       INTEGER NOT NULL,"
+"  direction   INTEGER NOT NULL,"		/* 0 in, 1 out */
+"  packets     INTEGER NOT NULL,"
+"  bytes       INTEGER NOT NULL,"
+"  frame_bytes INTEGER NOT NULL,"
+"  batch_id    INTEGER NOT NULL,"
+"  PRIMARY KEY (bucket, iface_id, host_id, proto, direction, resolution)"
+") WITHOUT ROWID;"
+"CREATE TABLE port_stat ("
+"  bucket      INTEGER NOT NULL,"
+"  resolution  INTEGER NOT NULL,"
+"  iface_id    INTEGER NOT NULL,"
+"  host_id     INTEGER NOT NULL,"
+"  proto       INTEGER NOT NULL,"
+"  port        INTEGER NOT NULL,"
+"  direction   INTEGER NOT NULL,"
+"  packets     INTEGER NOT NULL,"
+"  bytes       INTEGER NOT NULL,"
+"  frame_bytes INTEGER NOT NULL,"
+"  batch_id    INTEGER NOT NULL,"
+"  PRIMARY KEY (bucket, iface_id, host_id, proto, port, direction, resolution)"
+") WITHOUT ROWID;"
+"CREATE TABLE peer_stat ("
+"  bucket      INTEGER NOT NULL,"
+"  resolution  INTEGER NOT NULL,"
+"  iface_id    INTEGER NOT NULL,"
+"  host_id     INTEGER NOT NULL,"
+"  peer_id     INTEGER NOT NULL,"
+"  proto       INTEGER NOT NULL,"
+"  direction   INTEGER NOT NULL,"
+"  packets     INTEGER NOT NULL,"
+"  bytes       INTEGER NOT NULL,"
+"  frame_bytes INTEGER NOT NULL,"
+"  batch_id    INTEGER NOT NULL,"
+"  PRIMARY KEY (bucket, iface_id, host_id, peer_id, proto, direction, resolution)"
+") WITHOUT ROWID;"
+"CREATE TABLE iface_stat ("
+"  bucket      INTEGER NOT NULL,"
+"  resolution  INTEGER NOT NULL,"
+"  iface_id    INTEGER NOT NULL,"
+"  frames      INTEGER NOT NULL,"
+"  frame_bytes INTEGER NOT NULL,"
+"  ipv4_packets INTEGER NOT NULL,"
+"  ipv6_packets INTEGER NOT NULL,"
+"  non_ip_frames INTEGER NOT NULL,"
+"  transit_packets INTEGER NOT NULL,"
+"  malformed_frames INTEGER NOT NULL,"
+"  batch_id    INTEGER NOT NULL,"
+"  PRIMARY KEY (bucket, iface_id, resolution)"
+") WITHOUT ROWID;"
+"CREATE TABLE health_stat ("
+"  bucket      INTEGER NOT NULL,"
+"  resolution  INTEGER NOT NULL,"
+"  iface_id    INTEGER NOT NULL,"
+"  captured    INTEGER NOT NULL,"
+"  kernel_drops INTEGER NOT NULL,"
+"  iface_drops INTEGER NOT NULL,"
+"  overflow    INTEGER NOT NULL,"
+"  malformed   INTEGER NOT NULL,"
+"  queued      INTEGER NOT NULL,"		/* gauge: the largest seen */
+"  dropped     INTEGER NOT NULL,"
+"  batch_id    INTEGER NOT NULL,"
+"  PRIMARY KEY (bucket, iface_id, resolution)"
+") WITHOUT ROWID;"
+"CREATE INDEX host_stat_batch ON host_stat (batch_id);"
+"CREATE INDEX port_stat_batch ON port_stat (batch_id);"
+"CREATE INDEX peer_stat_batch ON peer_stat (batch_id);"
+"CREATE INDEX iface_stat_batch ON iface_stat (batch_id);"
+"CREATE INDEX health_stat_batch ON health_stat (batch_id);"
+/* Views: the stable, documented interface for readers. */
+"CREATE VIEW host_traffic AS SELECT"
+"  s.bucket, strftime('%Y-%m-%dT%H:%M:%SZ', s.bucket, 'unixepoch') AS bucket_time,"
+"  s.resolution, a.name AS agent, i.name AS iface, h.text AS host,"
+"  CASE h.family WHEN 4 THEN 'ipv4' WHEN 6 THEN 'ipv6' ELSE 'overflow' END AS family,"
+"  s.proto, COALESCE(p.name, CAST(s.proto AS TEXT)) AS proto_name,"
+"  CASE s.direction WHEN 0 THEN 'in' ELSE 'out' END AS direction,"
+"  s.packets, s.bytes, s.frame_bytes, s.batch_id"
+"  FROM host_stat s JOIN iface i ON i.id = s.iface_id"
+"  JOIN agent a ON a.id = i.agent_id JOIN address h ON h.id = s.host_id"
+"  LEFT JOIN protocol p ON p.number = s.proto;"
+"CREATE VIEW port_traffic AS SELECT"
+"  s.bucket, strftime('%Y-%m-%dT%H:%M:%SZ', s.bucket, 'unixepoch') AS bucket_time,"
+"  s.resolution, a.name AS agent, i.name AS iface, h.text AS host,"
+"  CASE h.family WHEN 4 THEN 'ipv4' WHEN 6 THEN 'ipv6' ELSE 'overflow' END AS family,"
+"  s.proto, COALESCE(p.name, CAST(s.proto AS TEXT)) AS proto_name, s.port,"
+"  CASE s.direction WHEN 0 THEN 'in' ELSE 'out' END AS direction,"
+"  s.packets, s.bytes, s.frame_bytes, s.batch_id"
+"  FROM port_stat s JOIN iface i ON i.id = s.iface_id"
+"  JOIN agent a ON a.id = i.agent_id JOIN address h ON h.id = s.host_id"
+"  LEFT JOIN protocol p ON p.number = s.proto;"
+"CREATE VIEW peer_traffic AS SELECT"
+"  s.bucket, strftime('%Y-%m-%dT%H:%M:%SZ', s.bucket, 'unixepoch') AS bucket_time,"
+"  s.resolution, a.name AS agent, i.name AS iface, h.text AS host,"
+"  CASE h.family WHEN 4 THEN 'ipv4' WHEN 6 THEN 'ipv6' ELSE 'overflow' END AS family,"
+"  r.text AS peer, s.proto, COALESCE(p.name, CAST(s.proto AS TEXT)) AS proto_name,"
+"  CASE s.direction WHEN 0 THEN 'in' ELSE 'out' END AS direction,"
+"  s.packets, s.bytes, s.frame_bytes, s.batch_id"
+"  FROM peer_stat s JOIN iface i ON i.id = s.iface_id"
+"  JOIN agent a ON a.id = i.agent_id JOIN address h ON h.id = s.host_id"
+"  JOIN address r ON r.id = s.peer_id"
+"  LEFT JOIN protocol p ON p.number = s.proto;"
+"CREATE VIEW interface_traffic AS SELECT"
+"  s.bucket, strftime('%Y-%m-%dT%H:%M:%SZ', s.bucket, 'unixepoch') AS bucket_time,"
+"  s.resolution, a.name AS agent, i.name AS iface, s.frames, s.frame_bytes,"
+"  s.ipv4_packets, s.ipv6_packets, s.non_ip_frames, s.transit_packets,"
+"  s.malformed_frames, s.batch_id"
+"  FROM iface_stat s JOIN iface i ON i.id = s.iface_id"
+"  JOIN agent a ON a.id = i.agent_id;"
+"CREATE VIEW agent_health AS SELECT"
+"  s.bucket, strftime('%Y-%m-%dT%H:%M:%SZ', s.bucket, 'unixepoch') AS bucket_time,"
+"  s.resolution, a.name AS agent, i.name AS iface, s.captured, s.kernel_drops,"
+"  s.iface_drops, s.overflow, s.malformed, s.queued, s.dropped, s.batch_id"
+"  FROM health_stat s JOIN iface i ON i.id = s.iface_id"
+"  JOIN agent a ON a.id = i.agent_id;";
+
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+int
+schema_version(sqlite3 *db, int *version, const char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		*errstr = sqlite3_errmsg(db);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*errstr = sqlite3_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+schema_migrate(sqlite3 *db, const char **errstr)
+{
+	char pragma[64];
+	int version;
+	size_t i;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		*errstr = sqlite3_errmsg(db);
+		return -1;
+	}
+	/* Read the version inside the transaction: another store may race. */
+	if (schema_version(db, &version, errstr) == -1)
+		goto fail;
+	if (version > SCHEMA_VERSION) {
+		*errstr = "database schema is newer than this program; "
+		    "upgrade nettally";
+		goto fail;
+	}
+	for (i = (size_t)version; i < sizeof(migrations) / sizeof(migrations[0]);
+	    i++) {
+		if (sqlite3_exec(db, migrations[i], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			*errstr = sqlite3_errmsg(db);
+			goto fail;
+		}
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+	    SCHEMA_VERSION);
+	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		*errstr = sqlite3_errmsg(db);
+		goto fail;
+	}
+	return 0;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}

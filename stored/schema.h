@@ -1,0 +1,27 @@
+/*
+ * schema.h - the database layout: tables, indexes, views, migrations.
+ *
+ * The schema version lives in PRAGMA user_version.  The store migrates a
+ * database forward in one transaction; readers (the nettally command)
+ * refuse a database whose version they do not know.
+ */
+#ifndef NETTALLY_SCHEMA_H
+#define NETTALLY_SCHEMA_H
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION	1
+
+/*
+ * Brings db to SCHEMA_VERSION inside one BEGIN IMMEDIATE transaction.
+ * Returns 0, or -1 with *errstr set (static or sqlite-owned text) when the
+ * database is newer than this program or a statement fails.
+ */
+int	schema_migrate(sqlite3 *db, const char **errstr);
+
+/*
+ * Reads the version of db into *version.  Returns 0, or -1 with *errstr.
+ */
+int	schema_version(sqlite3 *db, int *version, const char **errstr);
+
+#endif

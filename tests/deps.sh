@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages nettally needs to build and test, only those
+# missing, so `make check` and `make run` work on a fresh Debian 12 machine.
+set -eu
+
+pkgs="make gcc clang pkg-config libpcap-dev libuv1-dev libsqlite3-dev
+libmsgpack-dev libcmocka-dev libclang-rt-14-dev sqlite3 iproute2 valgrind
+procps"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: run 'make deps' as root, or: apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Runs every test of nettally and prints one closing line:
+#   check: N passed, N failed, N skipped
+# Unit tests (cmocka) and system scripts speak TAP; each fuzz target runs
+# for FUZZ_CHECK_SECONDS.  Exit status 1 when anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+SAN=${SAN:-build/san}
+FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
+export NT_BIN="$PWD/$SAN" NT_TOP="$PWD" NT_GEN="$PWD/build/nettally-gen"
+LOGDIR=${LOGDIR:-build/test-logs}
+mkdir -p "$LOGDIR"
+pass=0 fail=0 skip=0
+failed_names=""
+
+# tally NAME LOGFILE RC: counts the TAP lines of one test program.
+tally() {
+	name=$1 log=$2 rc=$3
+	p=$(grep -Ec '^ok [0-9]+' "$log" | head -1)
+	s=$(grep -Eic '^ok [0-9]+.*# *skip' "$log" | head -1)
+	f=$(grep -Ec '^not ok [0-9]+' "$log" | head -1)
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1	# died without saying which test: count it
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	if [ "$f" -gt 0 ]; then
+		failed_names="$failed_names $name"
+		echo "FAIL $name ($f failed; log: $log)"
+		grep -E '^not ok' "$log" | head -20 | sed 's/^/    /'
+	else
+		echo "pass $name ($p passed, $s skipped)"
+	fi
+}
+
+for t in $(find "$SAN/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
+	name=unit/$(basename "$t")
+	log="$LOGDIR/$(basename "$t").log"
+	CMOCKA_MESSAGE_OUTPUT=TAP ASAN_OPTIONS=detect_leaks=1 "$t" >"$log" 2>&1
+	tally "$name" "$log" $?
+done
+
+for t in tests/system/test_*.sh; do
+	[ -f "$t" ] || continue
+	name=system/$(basename "$t" .sh)
+	log="$LOGDIR/$(basename "$t" .sh).log"
+	sh "$t" >"$log" 2>&1
+	tally "$name" "$log" $?
+done
+
+for t in build/fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=fuzz/$(basename "$t")
+	log="$LOGDIR/$(basename "$t").log"
+	corpus=build/fuzz/check-corpus/$(basename "$t")
+	mkdir -p "$corpus"
+	seeds=tests/fuzz/seeds/$(basename "$t")
+	[ -d "$seeds" ] || seeds=
+	"$t" -max_total_time="$FUZZ_CHECK_SECONDS" -print_final_stats=1 \
+	    "$corpus" $seeds >"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok 1 - $(basename "$t") ran ${FUZZ_CHECK_SECONDS}s without a finding" >>"$log"
+	else
+		echo "not ok 1 - $(basename "$t") found a crash (status $rc)" >>"$log"
+	fi
+	tally "$name" "$log" $rc
+done
+
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] || exit 1
+[ "$((pass + fail + skip))" -gt 0 ] || exit 1
+exit 0

@@ -1,0 +1,136 @@
+# lib.sh - shared by the end-to-end scripts: TAP output, a private store,
+# the agent, and comparisons of the database with expected CSV files.
+# Every process a script starts is stopped by PID and its files removed on
+# exit; network namespaces are removed by the script that made them.
+
+: "${NT_BIN:?set NT_BIN to the directory holding the binaries}"
+: "${NT_GEN:=$NT_BIN/nettally-gen}"
+[ -x "$NT_GEN" ] || NT_GEN=$NT_BIN/nettally-gen
+
+t_n=0
+t_fail=0
+WORK=$(mktemp -d /tmp/nettally-test.XXXXXX)
+STORE_PID=
+CLEANUP_HOOKS=
+
+ok() { t_n=$((t_n + 1)); echo "ok $t_n - $*"; }
+not_ok() { t_n=$((t_n + 1)); t_fail=$((t_fail + 1)); echo "not ok $t_n - $*"; }
+# check DESC CMD...: one TAP line from a command's status.
+check() {
+	desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+# cannot_run DESC REASON: a skip, except under CI where it is a failure.
+cannot_run() {
+	if [ "${CI:-}" = true ]; then
+		not_ok "$1 (cannot run under CI: $2)"
+	else
+		ok "$1 # SKIP $2"
+	fi
+}
+done_testing() {
+	echo "1..$t_n"
+	[ "$t_fail" -eq 0 ]
+}
+
+cleanup() {
+	for h in $CLEANUP_HOOKS; do "$h"; done
+	[ -n "$STORE_PID" ] && kill -TERM "$STORE_PID" 2>/dev/null && wait "$STORE_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_store [DB]: a private store on $WORK/sock.
+start_store() {
+	DB=${1:-$WORK/db.sqlite}
+	SOCK=$WORK/sock
+	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" 2>>"$WORK/store.log" &
+	STORE_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$STORE_PID" 2>/dev/null; then
+			echo "# store did not start:"; sed 's/^/# /' "$WORK/store.log"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+stop_store() {
+	[ -n "$STORE_PID" ] || return 0
+	kill -TERM "$STORE_PID"
+	wait "$STORE_PID"
+	rc=$?
+	STORE_PID=
+	return $rc
+}
+
+# agent ARGS...: runs the agent against the private store.
+agent() {
+	"$NT_BIN/nettally-agent" -s "$SOCK" "$@"
+}
+
+sql() {
+	sqlite3 -batch -noheader -csv "$DB" "$1"
+}
+
+PROTO_CLASS="CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6' ELSE 'other' END"
+
+# db_hosts AGENT: whole-run host totals in the oracle's hosts.csv columns.
+db_hosts() {
+	sql "SELECT host, family, $PROTO_CLASS AS pc, direction, sum(packets),
+	    sum(bytes), sum(frame_bytes) FROM host_traffic WHERE agent = '$1'
+	    GROUP BY host, family, pc, direction"
+}
+db_ports() {
+	sql "SELECT host, family, $PROTO_CLASS AS pc, port, direction,
+	    sum(packets), sum(bytes), sum(frame_bytes) FROM port_traffic
+	    WHERE agent = '$1' GROUP BY host, family, pc, port, direction"
+}
+db_peers() {
+	sql "SELECT host, peer, family, $PROTO_CLASS AS pc, direction,
+	    sum(packets), sum(bytes), sum(frame_bytes) FROM peer_traffic
+	    WHERE agent = '$1' GROUP BY host, peer, family, pc, direction"
+}
+# Per-bucket variants, with the bucket first, as the generator's
+# *_by_interval.csv files.
+db_hosts_by_interval() {
+	sql "SELECT bucket, host, family, $PROTO_CLASS AS pc, direction,
+	    sum(packets), sum(bytes), sum(frame_bytes) FROM host_traffic
+	    WHERE agent = '$1' GROUP BY bucket, host, family, pc, direction"
+}
+db_ports_by_interval() {
+	sql "SELECT bucket, host, family, $PROTO_CLASS AS pc, port, direction,
+	    sum(packets), sum(bytes), sum(frame_bytes) FROM port_traffic
+	    WHERE agent = '$1' GROUP BY bucket, host, family, pc, port, direction"
+}
+db_peers_by_interval() {
+	sql "SELECT bucket, host, peer, family, $PROTO_CLASS AS pc, direction,
+	    sum(packets), sum(bytes), sum(frame_bytes) FROM peer_traffic
+	    WHERE agent = '$1' GROUP BY bucket, host, peer, family, pc, direction"
+}
+
+# same_rows EXPECTED_CSV ACTUAL_FILE: equal as sets of rows (header of the
+# expected file dropped).  Shows the first differences on failure.
+same_rows() {
+	tail -n +2 "$1" | sort >"$WORK/exp.sorted"
+	sort "$2" >"$WORK/act.sorted"
+	if cmp -s "$WORK/exp.sorted" "$WORK/act.sorted"; then
+		return 0
+	fi
+	echo "# rows differ: < expected ($1), > database"
+	diff "$WORK/exp.sorted" "$WORK/act.sorted" | head -10 | sed 's/^/# /'
+	return 1
+}
+
+# wait_for COND_CMD [TENTHS]: polls a command until it succeeds.
+wait_for() {
+	i=0
+	while ! eval "$1"; do
+		i=$((i + 1))
+		[ $i -ge "${2:-100}" ] && return 1
+		sleep 0.1
+	done
+}
