@@ -1,0 +1,704 @@
+/*
+ * conn.c - one agent connection: framing, protocol order, replies.
+ *
+ * The protocol, as the store runs it (proto/PROTOCOL.md has the fields):
+ *
+ *  1. The agent connects and sends HELLO {name, ifaces[], resolution,
+ *     start_time = its epoch}.  Any other first message: ERROR(SEQUENCE),
+ *     close.  A name already live on another connection: ERROR(DUPLICATE),
+ *     close the new one.
+ *  2. The HELLO goes to the writer thread as a queue item: find or create
+ *     the agent by name and its iface rows; same epoch as stored: last =
+ *     agent.last_seq, else the agent starts the new epoch with last_seq 0
+ *     and the HELLO's resolution; commit; reply WELCOME(last_seq = last).
+ *     Until WELCOME is sent the connection is not read (one message in
+ *     flight during the handshake).
+ *  3. The agent sends BATCH seq = 1, 2, ... within its epoch, possibly
+ *     resending some after a reconnect.  The loop decodes and validates
+ *     each (validate.c: iface index, bucket multiple of resolution and not
+ *     a day ahead, first_ts <= last_ts).  Invalid: ERROR(BAD_FRAME, the
+ *     problem), close this connection; nothing of it reaches the db.  A
+ *     batch with seq <= agent.last_seq is a duplicate: not applied, still
+ *     acknowledged.  Otherwise applied with its batch row and last_seq in
+ *     the same transaction, grouped with whatever else is queued.
+ *  4. After COMMIT, ACK(seq) for each committed batch, in order: ACK N
+ *     means every seq <= N is committed.  A failed commit is rolled back,
+ *     not acked, and retried by the writer; connections stay open.
+ *  5. SIGTERM/SIGINT: stop reading, let the writer finish and ack, send
+ *     ERROR(SHUTDOWN), close.
+ *
+ * Invariants:
+ * - A connection embeds its uv_pipe_t; its memory (the struct and its
+ *   read buffer) is freed only in conn_close_cb.
+ * - alloc_cb hands out the connection's own buffer.  A frame header is
+ *   checked against PROTO_FRAME_MAX before the buffer grows to hold the
+ *   frame; the buffer shrinks back when idle.
+ * - Writer items name connections by id, never by pointer: a connection
+ *   may close while its items are in the writer.
+ * - Backpressure: above queued_max batch bytes in the writer, no
+ *   connection is read until half of it has drained.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "proto.h"
+#include "validate.h"
+
+#define CONN_BUF_MIN	(64u << 10)
+
+enum conn_state {
+	CONN_NEW = 0,		/* waiting for HELLO */
+	CONN_HELLO,		/* HELLO in the writer, not read meanwhile */
+	CONN_READY,		/* WELCOME sent: batches */
+	CONN_CLOSING,
+};
+
+struct conn {
+	uv_pipe_t		 pipe;		/* data points back here */
+	uv_shutdown_t		 sreq;
+	struct server		*srv;
+	LIST_ENTRY(conn)	 entry;
+	int			 inlist;
+	uint64_t		 id;
+	enum conn_state		 state;
+	int			 reading;
+	uint8_t			*buf;
+	size_t			 len, cap;
+	pid_t			 pid;
+	uid_t			 uid;
+	char			 name[PROTO_NAME_MAX + 1];
+	struct db_session	 session;
+};
+
+struct conn_wreq {
+	uv_write_t		 req;
+	struct proto_buf	 buf;
+};
+
+static void	conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
+static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	conn_write_cb(uv_write_t *, int);
+static void	conn_shutdown_cb(uv_shutdown_t *, int);
+static void	conn_close_cb(uv_handle_t *);
+static void	conn_close(struct conn *);
+static void	conn_fail(struct conn *, enum proto_error_code, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	conn_send(struct conn *, struct conn_wreq *);
+static int	conn_send_welcome(struct conn *, uint64_t);
+static int	conn_send_ack(struct conn *, uint64_t);
+static void	conn_reading(struct conn *);
+static int	conn_reserve(struct conn *);
+static void	conn_process(struct conn *);
+static void	conn_frame(struct conn *, const uint8_t *, size_t);
+static void	conn_hello(struct conn *, const uint8_t *, size_t);
+static void	conn_batch(struct conn *, const uint8_t *, size_t);
+static void	conn_agent_error(struct conn *, const uint8_t *, size_t);
+static struct conn *server_find(struct server *, uint64_t);
+static void	server_flow(struct server *);
+static void	server_check_closed(struct server *);
+
+void
+server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->loop = loop;
+	srv->writer = w;
+	srv->queued_max = CONN_QUEUED_MAX;
+	LIST_INIT(&srv->conns);
+}
+
+/* Names a connection in log lines: the agent if known, else its pid. */
+#define CONN_WHO(c)	((c)->name[0] != '\0' ? (c)->name : "(no HELLO yet)")
+
+void
+conn_accept_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	struct conn *c;
+	gid_t gid;
+	int rc;
+
+	if (status < 0) {
+		log_warn("listen: accept: %s", uv_strerror(status));
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->buf = malloc(CONN_BUF_MIN)) == NULL) {
+		/* The next connection will find memory or fail the same way. */
+		log_err("listen: accept: out of memory");
+		free(c);
+		return;
+	}
+	c->cap = CONN_BUF_MIN;
+	c->srv = srv;
+	if ((rc = uv_pipe_init(srv->loop, &c->pipe, 0)) != 0) {
+		log_err("listen: accept: %s", uv_strerror(rc));
+		free(c->buf);
+		free(c);
+		return;
+	}
+	c->pipe.data = c;
+	srv->nconns++;
+	c->id = ++srv->next_id;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	if ((rc = uv_accept(listener, (uv_stream_t *)&c->pipe)) != 0) {
+		log_warn("listen: accept: %s", uv_strerror(rc));
+		conn_close(c);
+		return;
+	}
+	if (listen_peercred(&c->pipe, &c->pid, &c->uid, &gid) == -1)
+		log_debug("conn %llu: SO_PEERCRED: %s",
+		    (unsigned long long)c->id, strerror(errno));
+	else
+		log_debug("conn %llu: peer pid %ld uid %lu gid %lu",
+		    (unsigned long long)c->id, (long)c->pid,
+		    (unsigned long)c->uid, (unsigned long)gid);
+	LIST_INSERT_HEAD(&srv->conns, c, entry);
+	c->inlist = 1;
+	c->state = CONN_NEW;
+	if (srv->nconns > CONN_MAX) {
+		conn_fail(c, PROTO_ERR_REFUSED, "more than %d connections",
+		    CONN_MAX);
+		return;
+	}
+	conn_reading(c);
+}
+
+/* Takes the connection out of the live list: no more lookups find it. */
+static void
+conn_unlist(struct conn *c)
+{
+	if (c->inlist) {
+		LIST_REMOVE(c, entry);
+		c->inlist = 0;
+	}
+	c->state = CONN_CLOSING;
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+	}
+}
+
+/* Closes at once; pending writes are cancelled. */
+static void
+conn_close(struct conn *c)
+{
+	conn_unlist(c);
+	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+		uv_close((uv_handle_t *)&c->pipe, conn_close_cb);
+}
+
+static void
+conn_close_cb(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	struct server *srv = c->srv;
+
+	free(c->buf);
+	free(c);
+	srv->nconns--;
+	server_check_closed(srv);
+}
+
+static void
+conn_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->handle->data;
+
+	(void)status;
+	conn_close(c);
+}
+
+/* Sends ERROR(code, text), then closes once it is written. */
+static void
+conn_fail(struct conn *c, enum proto_error_code code, const char *fmt, ...)
+{
+	struct conn_wreq *w;
+	struct proto_error er;
+	va_list ap;
+
+	if (c->state == CONN_CLOSING)
+		return;
+	memset(&er, 0, sizeof(er));
+	er.code = code;
+	va_start(ap, fmt);
+	vsnprintf(er.text, sizeof(er.text), fmt, ap);
+	va_end(ap);
+	if (code == PROTO_ERR_SHUTDOWN)
+		log_debug("conn %llu: %s: %s", (unsigned long long)c->id,
+		    CONN_WHO(c), er.text);
+	else {
+		c->srv->nrejected++;
+		log_warn("conn %llu: %s (pid %ld): %s",
+		    (unsigned long long)c->id, CONN_WHO(c), (long)c->pid,
+		    er.text);
+	}
+	conn_unlist(c);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		conn_close(c);
+		return;
+	}
+	proto_buf_init(&w->buf);
+	if (proto_encode_error(&w->buf, &er) == -1) {
+		proto_buf_clear(&w->buf);
+		free(w);
+		conn_close(c);
+		return;
+	}
+	if (conn_send(c, w) == -1 ||
+	    uv_shutdown(&c->sreq, (uv_stream_t *)&c->pipe,
+	    conn_shutdown_cb) != 0)
+		conn_close(c);
+}
+
+/* Writes w's frame; takes w over.  Returns 0, or -1 (w freed). */
+static int
+conn_send(struct conn *c, struct conn_wreq *w)
+{
+	uv_buf_t b;
+	int rc;
+
+	b = uv_buf_init((char *)w->buf.data, (unsigned int)w->buf.len);
+	w->req.data = c;
+	if ((rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
+	    conn_write_cb)) != 0) {
+		log_warn("conn %llu: %s: write: %s", (unsigned long long)c->id,
+		    CONN_WHO(c), uv_strerror(rc));
+		proto_buf_clear(&w->buf);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_write_cb(uv_write_t *req, int status)
+{
+	struct conn_wreq *w = (struct conn_wreq *)req;
+	struct conn *c = req->data;
+
+	proto_buf_clear(&w->buf);
+	free(w);
+	if (status < 0 && status != UV_ECANCELED) {
+		/* The agent went away first: usual, not worth a warning. */
+		if (status == UV_EPIPE || status == UV_ECONNRESET)
+			log_debug("conn %llu: %s: write: %s",
+			    (unsigned long long)c->id, CONN_WHO(c),
+			    uv_strerror(status));
+		else
+			log_warn("conn %llu: %s: write: %s",
+			    (unsigned long long)c->id, CONN_WHO(c),
+			    uv_strerror(status));
+		conn_close(c);
+	}
+}
+
+static int
+conn_send_welcome(struct conn *c, uint64_t last_seq)
+{
+	struct proto_welcome wm = { .last_seq = last_seq };
+	struct conn_wreq *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	proto_buf_init(&w->buf);
+	if (proto_encode_welcome(&w->buf, &wm) == -1) {
+		proto_buf_clear(&w->buf);
+		free(w);
+		return -1;
+	}
+	return conn_send(c, w);
+}
+
+static int
+conn_send_ack(struct conn *c, uint64_t seq)
+{
+	struct proto_ack a = { .seq = seq };
+	struct conn_wreq *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	proto_buf_init(&w->buf);
+	if (proto_encode_ack(&w->buf, &a) == -1) {
+		proto_buf_clear(&w->buf);
+		free(w);
+		return -1;
+	}
+	return conn_send(c, w);
+}
+
+/* Starts or stops reading as the state, backpressure and shutdown say. */
+static void
+conn_reading(struct conn *c)
+{
+	struct server *srv = c->srv;
+	int want, rc;
+
+	want = !srv->shutting && !srv->paused &&
+	    (c->state == CONN_NEW || c->state == CONN_READY);
+	if (want && !c->reading) {
+		if ((rc = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb,
+		    conn_read_cb)) != 0) {
+			log_warn("conn %llu: read: %s",
+			    (unsigned long long)c->id, uv_strerror(rc));
+			conn_close(c);
+			return;
+		}
+		c->reading = 1;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+	}
+}
+
+static void
+conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct conn *c = h->data;
+
+	(void)suggested;
+	/* conn_reserve keeps room for the frame in progress: never 0 here. */
+	*b = uv_buf_init((char *)c->buf + c->len,
+	    (unsigned int)(c->cap - c->len));
+}
+
+static void
+conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+
+	(void)b;
+	if (nread == 0)		/* EAGAIN: nothing this time */
+		return;
+	if (nread < 0) {
+		if (nread == UV_EOF)
+			log_debug("conn %llu: %s: end of stream",
+			    (unsigned long long)c->id, CONN_WHO(c));
+		else
+			log_warn("conn %llu: %s: read: %s",
+			    (unsigned long long)c->id, CONN_WHO(c),
+			    uv_strerror((int)nread));
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	conn_process(c);
+}
+
+/*
+ * Makes room for the frame in progress (its header was already checked
+ * against PROTO_FRAME_MAX by proto_frame_check), or shrinks an idle
+ * buffer back to CONN_BUF_MIN.
+ */
+static int
+conn_reserve(struct conn *c)
+{
+	size_t need = CONN_BUF_MIN, body;
+	uint8_t *p;
+
+	if (c->len >= PROTO_HDR_LEN) {
+		body = (size_t)c->buf[0] << 24 | (size_t)c->buf[1] << 16 |
+		    (size_t)c->buf[2] << 8 | (size_t)c->buf[3];
+		/* Too big: conn_process rejects it, never grow for it. */
+		if (body <= PROTO_FRAME_MAX && PROTO_HDR_LEN + body > need)
+			need = PROTO_HDR_LEN + body;
+	}
+	if (need == c->cap || (need < c->cap && c->len > need))
+		return 0;
+	if ((p = realloc(c->buf, need)) == NULL)
+		return -1;
+	c->buf = p;
+	c->cap = need;
+	return 0;
+}
+
+/* Handles every whole frame in the buffer while the state allows. */
+static void
+conn_process(struct conn *c)
+{
+	enum proto_err e;
+	size_t pos = 0, body;
+
+	while (c->state == CONN_NEW || c->state == CONN_READY) {
+		if (c->srv->shutting)
+			break;
+		e = proto_frame_check(c->buf + pos, c->len - pos,
+		    PROTO_FRAME_MAX, &body);
+		if (e == PROTO_E_SHORT)
+			break;
+		if (e != PROTO_OK) {
+			conn_fail(c, PROTO_ERR_BAD_FRAME, "frame: %s",
+			    proto_strerror(e));
+			return;
+		}
+		conn_frame(c, c->buf + pos + PROTO_HDR_LEN, body);
+		pos += PROTO_HDR_LEN + body;
+	}
+	if (c->state == CONN_CLOSING)
+		return;
+	if (pos > 0) {
+		memmove(c->buf, c->buf + pos, c->len - pos);
+		c->len -= pos;
+	}
+	if (conn_reserve(c) == -1) {
+		conn_fail(c, PROTO_ERR_INTERNAL, "out of memory for a frame");
+		return;
+	}
+	conn_reading(c);
+}
+
+static void
+conn_frame(struct conn *c, const uint8_t *body, size_t n)
+{
+	enum proto_err e;
+	uint32_t version, type;
+	uint64_t seq;
+
+	if ((e = proto_decode_envelope(body, n, &version, &type, &seq)) !=
+	    PROTO_OK) {
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "message: %s",
+		    proto_strerror(e));
+		return;
+	}
+	if (c->state == CONN_NEW) {
+		if (type != PROTO_HELLO)
+			conn_fail(c, PROTO_ERR_SEQUENCE, "first message must "
+			    "be HELLO, not %s", proto_type_name((int)type));
+		else
+			conn_hello(c, body, n);
+		return;
+	}
+	switch (type) {
+	case PROTO_BATCH:
+		conn_batch(c, body, n);
+		break;
+	case PROTO_ERROR:
+		conn_agent_error(c, body, n);
+		break;
+	default:
+		conn_fail(c, PROTO_ERR_SEQUENCE, "%s after HELLO",
+		    proto_type_name((int)type));
+		break;
+	}
+}
+
+static void
+conn_hello(struct conn *c, const uint8_t *body, size_t n)
+{
+	struct server *srv = c->srv;
+	struct writer_item *it;
+	struct conn *o;
+	enum proto_err e;
+
+	if ((it = writer_item_new(WRITER_HELLO)) == NULL) {
+		conn_fail(c, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if ((e = proto_decode_hello(body, n, &it->hello)) != PROTO_OK) {
+		writer_item_free(it);
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "HELLO: %s",
+		    proto_strerror(e));
+		return;
+	}
+	LIST_FOREACH(o, &srv->conns, entry) {
+		if (o != c && (o->state == CONN_HELLO ||
+		    o->state == CONN_READY) &&
+		    strcmp(o->name, it->hello.name) == 0) {
+			memcpy(c->name, it->hello.name, sizeof(c->name));
+			writer_item_free(it);
+			conn_fail(c, PROTO_ERR_DUPLICATE, "agent %s is already "
+			    "connected (connection %llu)", o->name,
+			    (unsigned long long)o->id);
+			return;
+		}
+	}
+	memcpy(c->name, it->hello.name, sizeof(c->name));
+	it->conn_id = c->id;
+	it->received = (int64_t)time(NULL);
+	c->state = CONN_HELLO;
+	srv->noutstanding++;
+	writer_push(srv->writer, it);
+}
+
+static void
+conn_batch(struct conn *c, const uint8_t *body, size_t n)
+{
+	struct server *srv = c->srv;
+	struct writer_item *it;
+	enum proto_err e;
+	char why[PROTO_TEXT_MAX];
+	int64_t now;
+
+	if ((it = writer_item_new(WRITER_BATCH)) == NULL) {
+		conn_fail(c, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if ((e = proto_decode_batch(body, n, &it->batch)) != PROTO_OK) {
+		writer_item_free(it);
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "BATCH: %s",
+		    proto_strerror(e));
+		return;
+	}
+	now = (int64_t)time(NULL);
+	if (validate_batch(&it->batch, c->session.niface,
+	    c->session.resolution, now, why, sizeof(why)) == -1) {
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "BATCH %llu: %s",
+		    (unsigned long long)it->batch.seq, why);
+		writer_item_free(it);
+		return;
+	}
+	it->conn_id = c->id;
+	it->received = now;
+	it->session = c->session;
+	it->nbytes = PROTO_HDR_LEN + n;
+	srv->queued += it->nbytes;
+	srv->noutstanding++;
+	writer_push(srv->writer, it);
+	server_flow(srv);
+}
+
+/* The agent tells us why it is leaving: log it and close. */
+static void
+conn_agent_error(struct conn *c, const uint8_t *body, size_t n)
+{
+	struct proto_error er;
+
+	if (proto_decode_error(body, n, &er) == PROTO_OK)
+		log_warn("conn %llu: %s: agent reports error %u: %s",
+		    (unsigned long long)c->id, CONN_WHO(c), er.code, er.text);
+	conn_close(c);
+}
+
+static struct conn *
+server_find(struct server *srv, uint64_t id)
+{
+	struct conn *c;
+
+	LIST_FOREACH(c, &srv->conns, entry)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* Stops or restarts reading from every connection for backpressure. */
+static void
+server_flow(struct server *srv)
+{
+	struct conn *c, *next;
+
+	if (!srv->paused && srv->queued > srv->queued_max) {
+		srv->paused = 1;
+		log_warn("store: %zu bytes of batches wait for the database: "
+		    "not reading from agents until it catches up",
+		    srv->queued);
+	} else if (srv->paused && srv->queued <= srv->queued_max / 2) {
+		srv->paused = 0;
+		log_info("store: database caught up: reading from agents "
+		    "again");
+	} else
+		return;
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		conn_reading(c);
+	}
+}
+
+void
+server_writer_done(struct writer_item *it, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c;
+
+	srv->noutstanding--;
+	if (it->kind == WRITER_BATCH)
+		srv->queued -= it->nbytes;
+	c = server_find(srv, it->conn_id);
+
+	if (it->kind == WRITER_HELLO) {
+		if (c != NULL && c->state == CONN_HELLO &&
+		    it->status == WRITER_DONE) {
+			c->session = it->session;
+			c->state = CONN_READY;
+			log_info("conn %llu: agent %s (pid %ld) epoch %lld, "
+			    "%u interfaces, resolution %us, last seq %llu",
+			    (unsigned long long)c->id, c->name, (long)c->pid,
+			    (long long)c->session.epoch, c->session.niface,
+			    c->session.resolution,
+			    (unsigned long long)it->last_seq);
+			if (conn_send_welcome(c, it->last_seq) == -1)
+				conn_close(c);
+			else
+				conn_process(c);	/* frames that waited */
+		}
+	} else {
+		switch (it->status) {
+		case WRITER_DONE:
+			srv->nbatches++;
+			break;
+		case WRITER_DUPLICATE:
+			srv->nduplicates++;
+			log_debug("store: agent %lld: batch %llu already "
+			    "committed", (long long)it->session.agent_id,
+			    (unsigned long long)it->batch.seq);
+			break;
+		case WRITER_STALE:
+			log_warn("store: agent %lld: batch %llu of epoch %lld "
+			    "dropped: the agent started a newer epoch",
+			    (long long)it->session.agent_id,
+			    (unsigned long long)it->batch.seq,
+			    (long long)it->session.epoch);
+			break;
+		case WRITER_ABANDONED:
+			break;
+		}
+		if (c != NULL && (it->status == WRITER_DONE ||
+		    it->status == WRITER_DUPLICATE) &&
+		    conn_send_ack(c, it->batch.seq) == -1)
+			conn_close(c);
+	}
+	writer_item_free(it);
+	server_flow(srv);
+	server_check_closed(srv);
+}
+
+void
+server_shutdown(struct server *srv, void (*closed)(struct server *))
+{
+	struct conn *c, *next;
+
+	srv->shutting = 1;
+	srv->closed = closed;
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		conn_reading(c);
+	}
+	if (srv->writer != NULL)
+		writer_shutdown(srv->writer);
+	server_check_closed(srv);
+}
+
+/* At shutdown: once the writer is done, say goodbye, then report. */
+static void
+server_check_closed(struct server *srv)
+{
+	struct conn *c;
+	void (*cb)(struct server *);
+
+	if (!srv->shutting || srv->noutstanding > 0)
+		return;
+	while ((c = LIST_FIRST(&srv->conns)) != NULL)
+		conn_fail(c, PROTO_ERR_SHUTDOWN, "store shutting down");
+	if (srv->nconns == 0 && srv->closed != NULL) {
+		cb = srv->closed;
+		srv->closed = NULL;
+		cb(srv);
+	}
+}

@@ -1,0 +1,58 @@
+/*
+ * conn.h - agent connections of nettally-stored and the state they share.
+ */
+#ifndef NETTALLY_CONN_H
+#define NETTALLY_CONN_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "writer.h"
+
+#define CONN_MAX		256		/* live connections */
+#define CONN_QUEUED_MAX		(64u << 20)	/* batch bytes in the writer */
+
+struct conn;
+
+/* Everything the connections share; embedded in main's state. */
+struct server {
+	uv_loop_t		*loop;
+	struct writer		*writer;
+	LIST_HEAD(, conn)	 conns;
+	size_t			 nconns;
+	uint64_t		 next_id;
+	size_t			 queued;	/* batch bytes in the writer */
+	size_t			 queued_max;	/* stop reading above this */
+	size_t			 noutstanding;	/* items in the writer */
+	int			 paused;	/* reading stopped: backpressure */
+	int			 shutting;
+	void			(*closed)(struct server *);
+	/* Counters, logged at exit. */
+	uint64_t		 nbatches, nduplicates, nrejected;
+};
+
+/* Initialises srv for loop and writer (writer may be set later). */
+void	server_init(struct server *, uv_loop_t *, struct writer *);
+
+/*
+ * The listener's connection callback: accepts one agent, logs its
+ * credentials at debug, starts reading.  A failure is logged and the
+ * connection dropped.
+ */
+void	conn_accept_cb(uv_stream_t *listener, int status);
+
+/* The writer's done callback (arg is the struct server). */
+void	server_writer_done(struct writer_item *, void *arg);
+
+/*
+ * Stops reading from every connection, lets the writer finish (commit and
+ * ack what was received), tells each agent PROTO_ERR_SHUTDOWN, closes the
+ * connections, then calls closed(srv) once nothing is left.
+ */
+void	server_shutdown(struct server *, void (*closed)(struct server *));
+
+#endif

@@ -1,0 +1,700 @@
+/*
+ * db.c - THE SQLite connection: open, tune, migrate, intern, upsert.
+ *
+ * Invariants:
+ * - One connection, used by one thread at a time (main thread to open and
+ *   close, the writer thread in between), so it is opened NOMUTEX.
+ * - Every statement is a static const char[] with ?N parameters, prepared
+ *   once with SQLITE_PREPARE_PERSISTENT, reset after every use (also on
+ *   error); values are always bound, never formatted into SQL.
+ * - Data changes happen only between db_begin and db_commit; a failure
+ *   anywhere is followed by db_rollback in the caller.
+ * - Counter rows are upserted: a conflict adds the counters (health's
+ *   queued gauge keeps the maximum) and stamps the row with the id of the
+ *   batch that last changed it.
+ * - Addresses are interned as a blob key: one family byte (4, 6 or 0) and
+ *   4 or 16 address bytes (none for the overflow row, whose text is
+ *   "overflow").
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "log.h"
+#include "schema.h"
+
+#define DB_BUSY_MS	5000
+
+enum db_stmt {
+	ST_AGENT_GET,
+	ST_AGENT_ADD,
+	ST_AGENT_SEEN,
+	ST_AGENT_EPOCH,
+	ST_AGENT_STATE,
+	ST_AGENT_SEQ,
+	ST_IFACE_ADD,
+	ST_IFACE_GET,
+	ST_ADDR_GET,
+	ST_ADDR_ADD,
+	ST_BATCH_ADD,
+	ST_HOST,
+	ST_PORT,
+	ST_PEER,
+	ST_IFSTAT,
+	ST_HEALTH,
+	ST__COUNT
+};
+
+struct db {
+	sqlite3		*sql;
+	sqlite3_stmt	*st[ST__COUNT];
+	int		 errcode;
+};
+
+static int	db_mkdir_parent(const char *, char *, size_t);
+static int	db_pragmas(struct db *, const char **);
+static int	db_prepare(struct db *, const char **);
+static int	db_fail(struct db *, sqlite3_stmt *, const char **);
+static int	db_done(struct db *, sqlite3_stmt *, const char **);
+static int	db_addr_id(struct db *, const struct proto_addr *, int64_t *,
+		    const char **);
+static int	db_bind_key(sqlite3_stmt *, const struct db_session *,
+		    const struct proto_key *, int64_t);
+static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
+		    int64_t);
+
+static const char sql_agent_get[] =
+    "SELECT id, epoch, last_seq FROM agent WHERE name = ?1";
+static const char sql_agent_add[] =
+    "INSERT INTO agent (name, epoch, last_seq, resolution, first_seen,"
+    " last_seen) VALUES (?1, ?2, 0, ?3, ?4, ?4)";
+static const char sql_agent_seen[] =
+    "UPDATE agent SET last_seen = ?2 WHERE id = ?1";
+static const char sql_agent_epoch[] =
+    "UPDATE agent SET epoch = ?2, last_seq = 0, resolution = ?3,"
+    " last_seen = ?4 WHERE id = ?1";
+static const char sql_agent_state[] =
+    "SELECT epoch, last_seq FROM agent WHERE id = ?1";
+static const char sql_agent_seq[] =
+    "UPDATE agent SET last_seq = ?2, last_seen = ?3 WHERE id = ?1";
+static const char sql_iface_add[] =
+    "INSERT INTO iface (agent_id, name) VALUES (?1, ?2)"
+    " ON CONFLICT (agent_id, name) DO NOTHING";
+static const char sql_iface_get[] =
+    "SELECT id FROM iface WHERE agent_id = ?1 AND name = ?2";
+static const char sql_addr_get[] =
+    "SELECT id FROM address WHERE addr = ?1";
+static const char sql_addr_add[] =
+    "INSERT INTO address (addr, family, text) VALUES (?1, ?2, ?3)";
+static const char sql_batch_add[] =
+    "INSERT INTO batch (agent_id, epoch, seq, first_ts, last_ts, received,"
+    " nrecords) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char sql_host[] =
+    "INSERT INTO host_stat (bucket, resolution, iface_id, host_id, proto,"
+    " direction, packets, bytes, frame_bytes, batch_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT (bucket, iface_id, host_id, proto, direction, resolution)"
+    " DO UPDATE SET packets = packets + excluded.packets,"
+    " bytes = bytes + excluded.bytes,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " batch_id = excluded.batch_id";
+static const char sql_port[] =
+    "INSERT INTO port_stat (bucket, resolution, iface_id, host_id, proto,"
+    " direction, packets, bytes, frame_bytes, batch_id, port)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT (bucket, iface_id, host_id, proto, port, direction,"
+    " resolution)"
+    " DO UPDATE SET packets = packets + excluded.packets,"
+    " bytes = bytes + excluded.bytes,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " batch_id = excluded.batch_id";
+static const char sql_peer[] =
+    "INSERT INTO peer_stat (bucket, resolution, iface_id, host_id, proto,"
+    " direction, packets, bytes, frame_bytes, batch_id, peer_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT (bucket, iface_id, host_id, peer_id, proto, direction,"
+    " resolution)"
+    " DO UPDATE SET packets = packets + excluded.packets,"
+    " bytes = bytes + excluded.bytes,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " batch_id = excluded.batch_id";
+static const char sql_ifstat[] =
+    "INSERT INTO iface_stat (bucket, resolution, iface_id, frames,"
+    " frame_bytes, ipv4_packets, ipv6_packets, non_ip_frames,"
+    " transit_packets, malformed_frames, batch_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT (bucket, iface_id, resolution)"
+    " DO UPDATE SET frames = frames + excluded.frames,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " ipv4_packets = ipv4_packets + excluded.ipv4_packets,"
+    " ipv6_packets = ipv6_packets + excluded.ipv6_packets,"
+    " non_ip_frames = non_ip_frames + excluded.non_ip_frames,"
+    " transit_packets = transit_packets + excluded.transit_packets,"
+    " malformed_frames = malformed_frames + excluded.malformed_frames,"
+    " batch_id = excluded.batch_id";
+static const char sql_health[] =
+    "INSERT INTO health_stat (bucket, resolution, iface_id, captured,"
+    " kernel_drops, iface_drops, overflow, malformed, queued, dropped,"
+    " batch_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT (bucket, iface_id, resolution)"
+    " DO UPDATE SET captured = captured + excluded.captured,"
+    " kernel_drops = kernel_drops + excluded.kernel_drops,"
+    " iface_drops = iface_drops + excluded.iface_drops,"
+    " overflow = overflow + excluded.overflow,"
+    " malformed = malformed + excluded.malformed,"
+    " queued = max(queued, excluded.queued),"
+    " dropped = dropped + excluded.dropped,"
+    " batch_id = excluded.batch_id";
+
+static const char *const db_sql[ST__COUNT] = {
+	[ST_AGENT_GET] = sql_agent_get,
+	[ST_AGENT_ADD] = sql_agent_add,
+	[ST_AGENT_SEEN] = sql_agent_seen,
+	[ST_AGENT_EPOCH] = sql_agent_epoch,
+	[ST_AGENT_STATE] = sql_agent_state,
+	[ST_AGENT_SEQ] = sql_agent_seq,
+	[ST_IFACE_ADD] = sql_iface_add,
+	[ST_IFACE_GET] = sql_iface_get,
+	[ST_ADDR_GET] = sql_addr_get,
+	[ST_ADDR_ADD] = sql_addr_add,
+	[ST_BATCH_ADD] = sql_batch_add,
+	[ST_HOST] = sql_host,
+	[ST_PORT] = sql_port,
+	[ST_PEER] = sql_peer,
+	[ST_IFSTAT] = sql_ifstat,
+	[ST_HEALTH] = sql_health,
+};
+
+/* Creates the directory holding path (one level) at 0750 if missing. */
+static int
+db_mkdir_parent(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "database path too long: %s", path);
+		return -1;
+	}
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == 0) {
+		log_info("db: created directory %s", dir);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "cannot create database directory %s: %s; "
+	    "create it (owned by the nettally user) or use --db", dir,
+	    strerror(errno));
+	return -1;
+}
+
+static int
+db_pragmas(struct db *d, const char **errstr)
+{
+	sqlite3_stmt *st;
+	const unsigned char *mode;
+	int ok;
+
+	if (sqlite3_busy_timeout(d->sql, DB_BUSY_MS) != SQLITE_OK)
+		goto fail;
+	/* journal_mode answers with the mode in force: check it took. */
+	if (sqlite3_prepare_v2(d->sql, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	ok = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		mode = sqlite3_column_text(st, 0);
+		ok = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	if (!ok) {
+		*errstr = "cannot switch the database to WAL mode";
+		return -1;
+	}
+	if (sqlite3_exec(d->sql, "PRAGMA synchronous = NORMAL", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(d->sql, "PRAGMA foreign_keys = ON", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	*errstr = sqlite3_errmsg(d->sql);
+	return -1;
+}
+
+static int
+db_prepare(struct db *d, const char **errstr)
+{
+	size_t i;
+
+	for (i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(d->sql, db_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &d->st[i], NULL) != SQLITE_OK) {
+			*errstr = sqlite3_errmsg(d->sql);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct db *
+db_open(const char *path, char *err, size_t errlen)
+{
+	struct db *d;
+	const char *errstr = NULL;
+	int rc;
+
+	if (db_mkdir_parent(path, err, errlen) == -1)
+		return NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "db: out of memory");
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &d->sql, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s; check that "
+		    "its directory is writable by this user, or use --db",
+		    path, d->sql ? sqlite3_errmsg(d->sql) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(d->sql, 0);
+	if (db_pragmas(d, &errstr) == -1 ||
+	    schema_migrate(d->sql, &errstr) == -1 ||
+	    db_prepare(d, &errstr) == -1) {
+		snprintf(err, errlen, "cannot use database %s: %s; %s", path,
+		    errstr, db_fix(sqlite3_errcode(d->sql)));
+		goto fail;
+	}
+	return d;
+fail:
+	db_close(d);
+	return NULL;
+}
+
+void
+db_close(struct db *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(d->st[i]);
+	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
+		log_err("db: close: %s", sqlite3_errmsg(d->sql));
+	free(d);
+}
+
+int
+db_errcode(const struct db *d)
+{
+	return d->errcode;
+}
+
+const char *
+db_fix(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+		return "the disk is full: free space on the filesystem holding "
+		    "the database; batches are kept and retried";
+	case SQLITE_IOERR:
+		return "an I/O error: check the disk and the kernel log; "
+		    "batches are kept and retried";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "the database is locked by another writer: only "
+		    "nettally-stored may write it, stop the other process";
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_AUTH:
+		return "the database or its directory is not writable: fix the "
+		    "owner and mode (the nettally user needs write access)";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "the database file is damaged or not a database: stop "
+		    "the store and repair it or restore a backup (nettally "
+		    "never deletes it)";
+	default:
+		return "see the SQLite message above";
+	}
+}
+
+/* Records the failure of statement st (may be NULL) and resets it. */
+static int
+db_fail(struct db *d, sqlite3_stmt *st, const char **errstr)
+{
+	d->errcode = sqlite3_errcode(d->sql);
+	*errstr = sqlite3_errmsg(d->sql);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return -1;
+}
+
+/* Steps a statement that returns no row, then resets it. */
+static int
+db_done(struct db *d, sqlite3_stmt *st, const char **errstr)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(d, st, errstr);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+db_begin(struct db *d, const char **errstr)
+{
+	if (sqlite3_exec(d->sql, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return db_fail(d, NULL, errstr);
+	return 0;
+}
+
+int
+db_commit(struct db *d, const char **errstr)
+{
+	if (sqlite3_exec(d->sql, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(d, NULL, errstr);
+	return 0;
+}
+
+void
+db_rollback(struct db *d)
+{
+	/* SQLITE_FULL and friends may already have rolled back. */
+	if (sqlite3_get_autocommit(d->sql))
+		return;
+	if (sqlite3_exec(d->sql, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		log_err("db: rollback: %s", sqlite3_errmsg(d->sql));
+}
+
+int
+db_hello(struct db *d, const struct proto_hello *h, int64_t now,
+    struct db_session *s, uint64_t *last_seq, const char **errstr)
+{
+	sqlite3_stmt *st;
+	int64_t epoch, id, seq;
+	uint32_t i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	st = d->st[ST_AGENT_GET];
+	if (sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC) != SQLITE_OK)
+		return db_fail(d, st, errstr);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		epoch = sqlite3_column_int64(st, 1);
+		seq = sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+		if (epoch == h->start_time) {
+			*last_seq = (uint64_t)seq;
+			st = d->st[ST_AGENT_SEEN];
+			if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+			    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+				return db_fail(d, st, errstr);
+		} else {
+			*last_seq = 0;
+			st = d->st[ST_AGENT_EPOCH];
+			if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+			    sqlite3_bind_int64(st, 2, h->start_time) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(st, 3, h->resolution) !=
+			    SQLITE_OK ||
+			    sqlite3_bind_int64(st, 4, now) != SQLITE_OK)
+				return db_fail(d, st, errstr);
+		}
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	} else if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		*last_seq = 0;
+		st = d->st[ST_AGENT_ADD];
+		if (sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, h->start_time) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, h->resolution) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, now) != SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(d->sql);
+	} else
+		return db_fail(d, st, errstr);
+
+	s->agent_id = id;
+	s->epoch = h->start_time;
+	s->resolution = h->resolution;
+	s->niface = h->niface;
+	for (i = 0; i < h->niface && i < PROTO_IFACES_MAX; i++) {
+		st = d->st[ST_IFACE_ADD];
+		if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, h->iface[i], -1, SQLITE_STATIC) !=
+		    SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+		st = d->st[ST_IFACE_GET];
+		if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, h->iface[i], -1, SQLITE_STATIC) !=
+		    SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return db_fail(d, st, errstr);
+		s->iface_id[i] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return 0;
+}
+
+/* Interns an address: returns its address.id in *id. */
+static int
+db_addr_id(struct db *d, const struct proto_addr *a, int64_t *id,
+    const char **errstr)
+{
+	sqlite3_stmt *st;
+	uint8_t key[17];
+	char text[INET6_ADDRSTRLEN];
+	size_t keylen;
+	int rc;
+
+	key[0] = a->family;
+	switch (a->family) {
+	case PROTO_AF_INET:
+		memcpy(key + 1, a->a, 4);
+		keylen = 5;
+		if (inet_ntop(AF_INET, a->a, text, sizeof(text)) == NULL)
+			goto bad;
+		break;
+	case PROTO_AF_INET6:
+		memcpy(key + 1, a->a, 16);
+		keylen = 17;
+		if (inet_ntop(AF_INET6, a->a, text, sizeof(text)) == NULL)
+			goto bad;
+		break;
+	case PROTO_AF_NONE:
+		keylen = 1;
+		strcpy(text, "overflow");
+		break;
+	default:
+		goto bad;
+	}
+
+	st = d->st[ST_ADDR_GET];
+	if (sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return db_fail(d, st, errstr);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return db_fail(d, st, errstr);
+	sqlite3_reset(st);
+
+	st = d->st[ST_ADDR_ADD];
+	if (sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, a->family) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC) != SQLITE_OK)
+		return db_fail(d, st, errstr);
+	if (db_done(d, st, errstr) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(d->sql);
+	return 0;
+bad:
+	/* The loop validates families first; reaching this is a bug. */
+	d->errcode = SQLITE_MISMATCH;
+	*errstr = "address family not 0, 4 or 6";
+	return -1;
+}
+
+/* Binds ?1..?6 of a host/port/peer upsert (host id bound by the caller). */
+static int
+db_bind_key(sqlite3_stmt *st, const struct db_session *s,
+    const struct proto_key *k, int64_t host_id)
+{
+	if (sqlite3_bind_int64(st, 1, k->bucket) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, s->iface_id[k->iface]) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, host_id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 5, k->proto) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, k->dir) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+/* Binds packets, bytes, frame_bytes at ?first.. and the batch id after. */
+static int
+db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
+    int64_t batch_id)
+{
+	if (sqlite3_bind_int64(st, first, (int64_t)c->packets) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 1, (int64_t)c->bytes) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 2, (int64_t)c->frame_bytes) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 3, batch_id) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+int
+db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
+    int64_t received, enum db_apply *what, const char **errstr)
+{
+	sqlite3_stmt *st;
+	int64_t epoch, last, batch_id, host, peer;
+	size_t i, n;
+
+	st = d->st[ST_AGENT_STATE];
+	if (sqlite3_bind_int64(st, 1, s->agent_id) != SQLITE_OK)
+		return db_fail(d, st, errstr);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_fail(d, st, errstr);
+	epoch = sqlite3_column_int64(st, 0);
+	last = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (epoch != s->epoch) {
+		*what = DB_STALE;
+		return 0;
+	}
+	if (b->seq <= (uint64_t)last) {
+		*what = DB_DUPLICATE;
+		return 0;
+	}
+	if (b->seq != (uint64_t)last + 1)
+		log_warn("db: agent %lld: batch %llu follows %lld: %llu "
+		    "batches missing", (long long)s->agent_id,
+		    (unsigned long long)b->seq, (long long)last,
+		    (unsigned long long)(b->seq - (uint64_t)last - 1));
+
+	n = b->nhosts + b->nports + b->npeers + b->nifaces + b->nhealth;
+	st = d->st[ST_BATCH_ADD];
+	if (sqlite3_bind_int64(st, 1, s->agent_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, s->epoch) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)b->seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, b->first_ts) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, b->last_ts) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, received) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, (int64_t)n) != SQLITE_OK)
+		return db_fail(d, st, errstr);
+	if (db_done(d, st, errstr) == -1)
+		return -1;
+	batch_id = sqlite3_last_insert_rowid(d->sql);
+
+	for (i = 0; i < b->nhosts; i++) {
+		const struct proto_host_rec *r = &b->hosts[i];
+
+		if (db_addr_id(d, &r->k.host, &host, errstr) == -1)
+			return -1;
+		st = d->st[ST_HOST];
+		if (db_bind_key(st, s, &r->k, host) == -1 ||
+		    db_bind_count(st, 7, &r->c, batch_id) == -1)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
+	for (i = 0; i < b->nports; i++) {
+		const struct proto_port_rec *r = &b->ports[i];
+
+		if (db_addr_id(d, &r->k.host, &host, errstr) == -1)
+			return -1;
+		st = d->st[ST_PORT];
+		if (db_bind_key(st, s, &r->k, host) == -1 ||
+		    db_bind_count(st, 7, &r->c, batch_id) == -1 ||
+		    sqlite3_bind_int(st, 11, r->port) != SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
+	for (i = 0; i < b->npeers; i++) {
+		const struct proto_peer_rec *r = &b->peers[i];
+
+		if (db_addr_id(d, &r->k.host, &host, errstr) == -1 ||
+		    db_addr_id(d, &r->peer, &peer, errstr) == -1)
+			return -1;
+		st = d->st[ST_PEER];
+		if (db_bind_key(st, s, &r->k, host) == -1 ||
+		    db_bind_count(st, 7, &r->c, batch_id) == -1 ||
+		    sqlite3_bind_int64(st, 11, peer) != SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
+	for (i = 0; i < b->nifaces; i++) {
+		const struct proto_iface_rec *r = &b->ifaces[i];
+
+		st = d->st[ST_IFSTAT];
+		if (sqlite3_bind_int64(st, 1, r->bucket) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, s->iface_id[r->iface]) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, (int64_t)r->frames) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 5, (int64_t)r->frame_bytes) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 6, (int64_t)r->ipv4_packets) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 7, (int64_t)r->ipv6_packets) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 8, (int64_t)r->non_ip_frames) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 9, (int64_t)r->transit_packets) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 10, (int64_t)r->malformed_frames) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 11, batch_id) != SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
+	for (i = 0; i < b->nhealth; i++) {
+		const struct proto_health_rec *r = &b->health[i];
+
+		st = d->st[ST_HEALTH];
+		if (sqlite3_bind_int64(st, 1, r->bucket) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, s->iface_id[r->iface]) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, (int64_t)r->captured) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 5, (int64_t)r->kernel_drops) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 6, (int64_t)r->iface_drops) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 7, (int64_t)r->overflow) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 8, (int64_t)r->malformed) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 9, (int64_t)r->queued) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 10, (int64_t)r->dropped) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 11, batch_id) != SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
+
+	st = d->st[ST_AGENT_SEQ];
+	if (sqlite3_bind_int64(st, 1, s->agent_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)b->seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, received) != SQLITE_OK)
+		return db_fail(d, st, errstr);
+	if (db_done(d, st, errstr) == -1)
+		return -1;
+	*what = DB_APPLIED;
+	return 0;
+}

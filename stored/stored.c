@@ -1,0 +1,284 @@
+/*
+ * stored.c - nettally-stored: options, start-up, signals, shutdown.
+ *
+ * Start-up order: parse options; probe the socket (refuse if a store
+ * runs there, remove a stale one); open the database (creating its
+ * directory); start the writer thread; bind and listen.  Any failure is
+ * one line on stderr naming the cause and the fix, and exit 1.
+ *
+ * Shutdown (SIGTERM, SIGINT): close the listener, stop reading, let the
+ * writer commit and ack what was received, close the connections, join
+ * the writer, close the database, close every handle, and end with
+ * uv_loop_close() == 0.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "conn.h"
+#include "db.h"
+#include "listen.h"
+#include "log.h"
+#include "writer.h"
+
+#ifndef NETTALLY_VERSION
+#define NETTALLY_VERSION	"0.1"
+#endif
+
+#define STORED_SOCKET	"/run/nettally/nettally.sock"
+#define STORED_DB	"/var/lib/nettally/nettally.db"
+#define STORED_MODE	0660
+
+struct stored {
+	uv_loop_t	*loop;
+	const char	*socket_path;
+	const char	*db_path;
+	mode_t		 socket_mode;
+	struct db	*db;
+	struct server	 srv;
+	uv_pipe_t	 listener;
+	int		 listening;
+	uv_signal_t	 sigterm, sigint;
+};
+
+static struct stored	stored;
+
+static void	usage(FILE *);
+static int	parse_mode(const char *, mode_t *);
+static void	stored_signal_cb(uv_signal_t *, int);
+static void	stored_closed(struct server *);
+static void	stored_listener_close_cb(uv_handle_t *);
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: nettally-stored [-v] [-s path] [-d file] [--socket-mode mode]\n"
+"       nettally-stored --help | --version\n"
+"\n"
+"nettally-stored receives traffic batches from nettally-agent over a Unix\n"
+"socket and writes them into an SQLite database, the one writer of that\n"
+"database.  A batch is acknowledged to its agent only once committed;\n"
+"a batch resent after a reconnect is recognised and not counted twice.\n"
+"When the disk is full or slow, the store keeps the batches, retries, and\n"
+"stops reading from the agents (which keep their data) until it catches\n"
+"up.  It never deletes or truncates the database.\n"
+"\n"
+"Options:\n"
+"  -s, --socket PATH     listen on the Unix socket PATH\n"
+"                        (default " STORED_SOCKET ").  Refuses to start\n"
+"                        if another store answers there; removes a stale\n"
+"                        socket file.  Its directory must exist.\n"
+"  -d, --db FILE         the SQLite database (default " STORED_DB ").\n"
+"                        Created with its directory (mode 0750) if missing;\n"
+"                        put in WAL mode and migrated to the current schema.\n"
+"      --socket-mode MODE\n"
+"                        octal permissions of the socket (default 0660):\n"
+"                        who may connect as an agent.\n"
+"  -v, --verbose         log debug messages (peer credentials, duplicates).\n"
+"  -h, --help            print this help and exit.\n"
+"      --version         print the version and exit.\n"
+"\n"
+"Signals: SIGTERM and SIGINT stop accepting, commit and acknowledge what\n"
+"was received, close the database and exit 0.\n"
+"\n"
+"Logs go to stderr (the journal under systemd).  Exit status: 0 after a\n"
+"clean shutdown, 1 when start-up fails, 2 on a usage error.\n"
+"\n"
+"Readers: open the database read-only (the nettally command, sqlite3, any\n"
+"SQL tool) and use the views host_traffic, port_traffic, peer_traffic,\n"
+"interface_traffic and agent_health.\n");
+}
+
+/* Parses an octal mode of at most 0777.  Returns 0, or -1. */
+static int
+parse_mode(const char *s, mode_t *mode)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno != 0 || end == s || *end != '\0' || v > 0777)
+		return -1;
+	*mode = (mode_t)v;
+	return 0;
+}
+
+static void
+stored_signal_cb(uv_signal_t *h, int signum)
+{
+	struct stored *st = h->data;
+
+	if (st->srv.shutting) {
+		log_info("signal %d: already shutting down", signum);
+		return;
+	}
+	log_info("signal %d: shutting down", signum);
+	if (st->listening) {
+		uv_close((uv_handle_t *)&st->listener,
+		    stored_listener_close_cb);
+		st->listening = 0;
+	}
+	server_shutdown(&st->srv, stored_closed);
+}
+
+static void
+stored_listener_close_cb(uv_handle_t *h)
+{
+	struct stored *st = &stored;
+
+	(void)h;
+	/* Only ours: the probe at start refused a socket someone answered. */
+	if (unlink(st->socket_path) == -1 && errno != ENOENT)
+		log_warn("listen: %s: cannot remove: %s", st->socket_path,
+		    strerror(errno));
+}
+
+/* Every connection is closed and nothing is in the writer: wind down. */
+static void
+stored_closed(struct server *srv)
+{
+	struct stored *st = &stored;
+
+	writer_close(srv->writer);
+	srv->writer = NULL;
+	db_close(st->db);
+	st->db = NULL;
+	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	uv_close((uv_handle_t *)&st->sigint, NULL);
+	log_info("store: stopped: %llu batches committed, %llu duplicates, "
+	    "%llu connections refused", (unsigned long long)srv->nbatches,
+	    (unsigned long long)srv->nduplicates,
+	    (unsigned long long)srv->nrejected);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket",	 required_argument, NULL, 's' },
+		{ "db",		 required_argument, NULL, 'd' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "verbose",	 no_argument,	    NULL, 'v' },
+		{ "help",	 no_argument,	    NULL, 'h' },
+		{ "version",	 no_argument,	    NULL, 'V' },
+		{ NULL,		 0,		    NULL, 0 },
+	};
+	struct stored *st = &stored;
+	struct writer *w;
+	const char *errstr;
+	char err[1024];
+	int ch, rc;
+
+	log_init("nettally-stored", LOG_TO_STDERR);
+	st->socket_path = STORED_SOCKET;
+	st->db_path = STORED_DB;
+	st->socket_mode = STORED_MODE;
+	while ((ch = getopt_long(argc, argv, "s:d:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			st->socket_path = optarg;
+			break;
+		case 'd':
+			st->db_path = optarg;
+			break;
+		case 'm':
+			if (parse_mode(optarg, &st->socket_mode) == -1) {
+				log_err("--socket-mode %s: not an octal mode "
+				    "of at most 0777 (e.g. 0660)", optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("nettally-stored %s\n", NETTALLY_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* A vanished agent must not kill the store on write. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_err("signal: SIGPIPE: %s", strerror(errno));
+		return 1;
+	}
+
+	st->loop = uv_default_loop();
+	if (listen_probe(st->socket_path, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
+	if ((st->db = db_open(st->db_path, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
+	if ((rc = uv_signal_init(st->loop, &st->sigterm)) != 0 ||
+	    (rc = uv_signal_init(st->loop, &st->sigint)) != 0 ||
+	    (rc = uv_pipe_init(st->loop, &st->listener, 0)) != 0) {
+		/* Fails only without memory or file descriptors. */
+		log_err("libuv: %s", uv_strerror(rc));
+		return 1;
+	}
+	st->sigterm.data = st;
+	st->sigint.data = st;
+	st->listener.data = &st->srv;
+	server_init(&st->srv, st->loop, NULL);
+	if (writer_new(&w, st->loop, st->db, server_writer_done, &st->srv,
+	    &errstr) == -1) {
+		log_err("writer: %s", errstr);
+		w = NULL;
+		goto fail;
+	}
+	st->srv.writer = w;
+	if ((rc = uv_signal_start(&st->sigterm, stored_signal_cb,
+	    SIGTERM)) != 0 ||
+	    (rc = uv_signal_start(&st->sigint, stored_signal_cb,
+	    SIGINT)) != 0) {
+		log_err("signal: %s", uv_strerror(rc));
+		goto fail;
+	}
+	if (listen_open(&st->listener, st->socket_path, st->socket_mode,
+	    conn_accept_cb, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		goto fail;
+	}
+	st->listening = 1;
+	log_info("store: listening on %s, database %s", st->socket_path,
+	    st->db_path);
+
+	uv_run(st->loop, UV_RUN_DEFAULT);
+	if ((rc = uv_loop_close(st->loop)) != 0) {
+		log_err("libuv: loop not empty at exit: %s", uv_strerror(rc));
+		return 1;
+	}
+	return 0;
+fail:
+	/* Nothing was accepted yet: release in order, then report. */
+	writer_close(w);
+	db_close(st->db);
+	uv_close((uv_handle_t *)&st->listener, NULL);
+	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	uv_close((uv_handle_t *)&st->sigint, NULL);
+	uv_run(st->loop, UV_RUN_DEFAULT);
+	uv_loop_close(st->loop);
+	return 1;
+}

@@ -1,0 +1,361 @@
+/*
+ * writer.c - the one writer thread and its group commit.
+ *
+ * Invariants:
+ * - Only the writer thread touches the db between writer_new and the join
+ *   in writer_close.
+ * - Items are handed back in push order, and only after the transaction
+ *   that holds them has committed (or, at shutdown, definitely has not).
+ * - A failed group goes back to the head of the queue: nothing queued
+ *   later can commit before it, so a retried batch is never mistaken for
+ *   a duplicate of a newer one.
+ * - While failing, the thread waits on the condition variable until the
+ *   loop's retry timer says "now": no sleeping, no polling.
+ * - The cause of a failure is logged once per streak (again only if the
+ *   SQLite code changes), and recovery is logged once.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "writer.h"
+
+#define WRITER_RETRY_MIN_MS	1000
+#define WRITER_RETRY_MAX_MS	30000
+
+struct writer {
+	uv_loop_t		*loop;
+	struct db		*db;
+	void			(*done)(struct writer_item *, void *);
+	void			*arg;
+	uv_async_t		 async;		/* thread -> loop: results */
+	uv_timer_t		 retry;		/* loop: when to retry */
+	uint64_t		 retry_ms;	/* current backoff */
+	int			 nclosing;	/* handles not yet closed */
+	pthread_t		 thread;
+	int			 started;
+
+	/* Below: shared with the thread, under mu. */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct writer_item	*queue, **queue_tail;
+	struct writer_item	*done_head, **done_tail;
+	int			 failing;	/* last transaction failed */
+	int			 retry_now;	/* loop says: try again */
+	int			 shutdown;	/* give up after one failure */
+	int			 stop;		/* exit when the queue is empty */
+};
+
+static void	*writer_main(void *);
+static int	 writer_apply(struct writer *, struct writer_item *,
+		    const char **);
+static void	 writer_deliver(struct writer *);
+static void	 writer_async_cb(uv_async_t *);
+static void	 writer_retry_cb(uv_timer_t *);
+static void	 writer_close_cb(uv_handle_t *);
+
+struct writer_item *
+writer_item_new(enum writer_kind kind)
+{
+	struct writer_item *it;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return NULL;
+	it->kind = kind;
+	return it;
+}
+
+void
+writer_item_free(struct writer_item *it)
+{
+	if (it == NULL)
+		return;
+	proto_batch_clear(&it->batch);
+	free(it);
+}
+
+int
+writer_new(struct writer **wp, uv_loop_t *loop, struct db *db,
+    void (*done)(struct writer_item *, void *), void *arg, const char **errstr)
+{
+	struct writer *w;
+	int rc;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		*errstr = "writer: out of memory";
+		return -1;
+	}
+	w->loop = loop;
+	w->db = db;
+	w->done = done;
+	w->arg = arg;
+	w->retry_ms = WRITER_RETRY_MIN_MS;
+	w->queue_tail = &w->queue;
+	w->done_tail = &w->done_head;
+	if (pthread_mutex_init(&w->mu, NULL) != 0) {
+		free(w);
+		*errstr = "writer: cannot create mutex";
+		return -1;
+	}
+	if (pthread_cond_init(&w->cv, NULL) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		*errstr = "writer: cannot create condition variable";
+		return -1;
+	}
+	if ((rc = uv_async_init(loop, &w->async, writer_async_cb)) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		*errstr = uv_strerror(rc);
+		return -1;
+	}
+	w->async.data = w;
+	w->nclosing = 1;
+	/* From here on the memory is released by writer_close_cb. */
+	if ((rc = uv_timer_init(loop, &w->retry)) != 0) {
+		*errstr = uv_strerror(rc);
+		uv_close((uv_handle_t *)&w->async, writer_close_cb);
+		return -1;
+	}
+	w->retry.data = w;
+	w->nclosing = 2;
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		*errstr = strerror(rc);
+		uv_close((uv_handle_t *)&w->async, writer_close_cb);
+		uv_close((uv_handle_t *)&w->retry, writer_close_cb);
+		return -1;
+	}
+	w->started = 1;
+	*wp = w;
+	return 0;
+}
+
+void
+writer_push(struct writer *w, struct writer_item *it)
+{
+	it->next = NULL;
+	pthread_mutex_lock(&w->mu);
+	*w->queue_tail = it;
+	w->queue_tail = &it->next;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_shutdown(struct writer *w)
+{
+	uv_timer_stop(&w->retry);
+	pthread_mutex_lock(&w->mu);
+	w->shutdown = 1;
+	w->retry_now = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_close(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->shutdown = 1;
+	w->retry_now = 1;
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->started && pthread_join(w->thread, NULL) != 0)
+		log_err("writer: cannot join the writer thread");
+	w->started = 0;
+	/* The thread is gone: hand back what it finished since the last cb. */
+	writer_deliver(w);
+	uv_timer_stop(&w->retry);
+	uv_close((uv_handle_t *)&w->async, writer_close_cb);
+	uv_close((uv_handle_t *)&w->retry, writer_close_cb);
+}
+
+static void
+writer_close_cb(uv_handle_t *h)
+{
+	struct writer *w = h->data;
+
+	if (--w->nclosing > 0)
+		return;
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+/* Applies one item inside the open transaction. */
+static int
+writer_apply(struct writer *w, struct writer_item *it, const char **errstr)
+{
+	enum db_apply what;
+
+	if (it->kind == WRITER_HELLO) {
+		if (db_hello(w->db, &it->hello, it->received, &it->session,
+		    &it->last_seq, errstr) == -1)
+			return -1;
+		it->status = WRITER_DONE;
+		return 0;
+	}
+	if (db_batch(w->db, &it->session, &it->batch, it->received, &what,
+	    errstr) == -1)
+		return -1;
+	switch (what) {
+	case DB_APPLIED:
+		it->status = WRITER_DONE;
+		break;
+	case DB_DUPLICATE:
+		it->status = WRITER_DUPLICATE;
+		break;
+	case DB_STALE:
+		it->status = WRITER_STALE;
+		break;
+	}
+	return 0;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct writer_item *group, **tail, *it;
+	const char *errstr;
+	size_t n, nfail = 0;
+	int code, last_code = 0, shutting;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->stop && (w->queue == NULL ||
+		    (w->failing && !w->retry_now)))
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->queue == NULL) {		/* stop, nothing left */
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		group = w->queue;
+		tail = w->queue_tail;
+		w->queue = NULL;
+		w->queue_tail = &w->queue;
+		w->retry_now = 0;
+		shutting = w->shutdown;
+		pthread_mutex_unlock(&w->mu);
+
+		for (n = 0, it = group; it != NULL; it = it->next)
+			n++;
+		errstr = NULL;
+		if (db_begin(w->db, &errstr) == 0) {
+			for (it = group; it != NULL; it = it->next)
+				if (writer_apply(w, it, &errstr) == -1)
+					break;
+			if (it == NULL && db_commit(w->db, &errstr) == 0)
+				errstr = NULL;
+		}
+		if (errstr == NULL) {
+			if (nfail > 0)
+				log_info("writer: database writable again: "
+				    "committed %zu items after %zu failed "
+				    "attempts", n, nfail);
+			nfail = 0;
+			last_code = 0;
+			pthread_mutex_lock(&w->mu);
+			w->failing = 0;
+			*w->done_tail = group;
+			w->done_tail = tail;
+			pthread_mutex_unlock(&w->mu);
+			uv_async_send(&w->async);
+			continue;
+		}
+
+		db_rollback(w->db);
+		code = db_errcode(w->db);
+		if (nfail++ == 0 || code != last_code)
+			log_err("writer: transaction of %zu items failed: %s; %s",
+			    n, errstr, db_fix(code));
+		last_code = code;
+		pthread_mutex_lock(&w->mu);
+		if (shutting) {
+			/* Nothing of it was acked: the agents resend it. */
+			log_warn("writer: shutting down with %zu items not "
+			    "committed; their agents still hold them", n);
+			for (it = group; it != NULL; it = it->next)
+				it->status = WRITER_ABANDONED;
+			*w->done_tail = group;
+			w->done_tail = tail;
+		} else {
+			/* Back to the head of the queue, ahead of newer items. */
+			*tail = w->queue;
+			if (w->queue == NULL)
+				w->queue_tail = tail;
+			w->queue = group;
+			w->failing = 1;
+		}
+		pthread_mutex_unlock(&w->mu);
+		uv_async_send(&w->async);
+	}
+	return NULL;
+}
+
+/* Loop thread: hands finished items to the done callback, in order. */
+static void
+writer_deliver(struct writer *w)
+{
+	struct writer_item *list, *it;
+
+	pthread_mutex_lock(&w->mu);
+	list = w->done_head;
+	w->done_head = NULL;
+	w->done_tail = &w->done_head;
+	pthread_mutex_unlock(&w->mu);
+	while ((it = list) != NULL) {
+		list = it->next;
+		it->next = NULL;
+		w->done(it, w->arg);
+	}
+}
+
+static void
+writer_async_cb(uv_async_t *h)
+{
+	struct writer *w = h->data;
+	int failing, shutting;
+
+	writer_deliver(w);
+	pthread_mutex_lock(&w->mu);
+	failing = w->failing && !w->retry_now;
+	shutting = w->shutdown;
+	pthread_mutex_unlock(&w->mu);
+	if (!failing) {
+		w->retry_ms = WRITER_RETRY_MIN_MS;
+		return;
+	}
+	if (shutting) {
+		writer_shutdown(w);
+		return;
+	}
+	if (uv_is_active((uv_handle_t *)&w->retry))
+		return;
+	if (uv_timer_start(&w->retry, writer_retry_cb, w->retry_ms, 0) != 0) {
+		/* Without a timer, retry at once rather than never. */
+		writer_retry_cb(&w->retry);
+		return;
+	}
+	log_debug("writer: retrying in %llu ms",
+	    (unsigned long long)w->retry_ms);
+	w->retry_ms *= 2;
+	if (w->retry_ms > WRITER_RETRY_MAX_MS)
+		w->retry_ms = WRITER_RETRY_MAX_MS;
+}
+
+static void
+writer_retry_cb(uv_timer_t *h)
+{
+	struct writer *w = h->data;
+
+	pthread_mutex_lock(&w->mu);
+	w->retry_now = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}

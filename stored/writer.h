@@ -1,0 +1,82 @@
+/*
+ * writer.h - the one writer thread: group commit behind a queue.
+ *
+ * The loop pushes items (a HELLO to register, a BATCH to apply); the
+ * thread takes everything queued, applies it in one BEGIN IMMEDIATE ...
+ * COMMIT, and hands each item back to the loop thread through the done
+ * callback, in push order, only after the commit.  When a transaction
+ * fails the writer rolls back, logs the cause and the fix once, and
+ * retries the same items (ahead of anything queued later) on a loop
+ * timer with backoff: items are never dropped while the store runs.
+ */
+#ifndef NETTALLY_WRITER_H
+#define NETTALLY_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "db.h"
+#include "proto.h"
+
+enum writer_kind {
+	WRITER_HELLO = 1,
+	WRITER_BATCH = 2,
+};
+
+enum writer_status {
+	WRITER_DONE = 0,	/* HELLO registered / batch applied */
+	WRITER_DUPLICATE,	/* batch already committed before: ack it */
+	WRITER_STALE,		/* batch of an epoch the agent has left */
+	WRITER_ABANDONED,	/* not committed: shutdown during a failure */
+};
+
+struct writer_item {
+	struct writer_item	*next;
+	enum writer_kind	 kind;
+	enum writer_status	 status;	/* out */
+	uint64_t		 conn_id;	/* who to answer, if still there */
+	size_t			 nbytes;	/* frame size, for backpressure */
+	int64_t			 received;	/* epoch seconds */
+	struct proto_hello	 hello;		/* HELLO: in */
+	struct db_session	 session;	/* HELLO: out; BATCH: in */
+	uint64_t		 last_seq;	/* HELLO: out */
+	struct proto_batch	 batch;		/* BATCH: in, owned */
+};
+
+struct writer;
+
+/* Returns a zeroed item, or NULL. */
+struct writer_item	*writer_item_new(enum writer_kind);
+/* Frees the item and its batch arrays.  NULL-safe. */
+void			 writer_item_free(struct writer_item *);
+
+/*
+ * Starts the thread on db (which it then owns until writer_close) and
+ * registers its async and timer handles on loop.  done is called on the
+ * loop thread for every item, which it takes over.  Returns 0, or -1 with
+ * *errstr.
+ */
+int	writer_new(struct writer **, uv_loop_t *, struct db *,
+	    void (*done)(struct writer_item *, void *), void *arg,
+	    const char **errstr);
+
+/* Queues an item (takes it over).  Loop thread only. */
+void	writer_push(struct writer *, struct writer_item *);
+
+/*
+ * Finish what is queued: while failing, retry once at once, and if that
+ * fails too hand the items back as WRITER_ABANDONED (the agents still hold
+ * them: nothing was acknowledged).
+ */
+void	writer_shutdown(struct writer *);
+
+/*
+ * Stops and joins the thread (after finishing the queue as in
+ * writer_shutdown), delivers what is left, closes the handles; the memory
+ * goes in their close callbacks.  The db may be closed on return.
+ */
+void	writer_close(struct writer *);
+
+#endif

@@ -1,0 +1,612 @@
+/*
+ * test_conn.c - listen.c, conn.c and writer.c driven in-process through a
+ * real Unix socket: the loop runs in this thread between client steps.
+ * Bad input must get the right ERROR code and leave the database as it
+ * was; good input gets WELCOME and ACKs; shutdown drains and closes.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "conn.h"
+#include "db.h"
+#include "listen.h"
+#include "proto.h"
+#include "writer.h"
+
+struct fixture {
+	char		 dir[64];
+	char		 sock[128];
+	char		 dbpath[128];
+	uv_loop_t	 loop;
+	struct db	*db;
+	struct server	 srv;
+	uv_pipe_t	 listener;
+	int		 closed;
+};
+
+static struct fixture *cur;
+
+static void
+t_closed(struct server *srv)
+{
+	(void)srv;
+	cur->closed = 1;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f;
+	struct writer *w;
+	const char *errstr;
+	char err[512];
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	cur = f;
+	strcpy(f->dir, "/tmp/nt-test-conn.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->sock, sizeof(f->sock), "%s/s.sock", f->dir);
+	snprintf(f->dbpath, sizeof(f->dbpath), "%s/nt.db", f->dir);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->db = db_open(f->dbpath, err, sizeof(err));
+	if (f->db == NULL)
+		fail_msg("%s", err);
+	server_init(&f->srv, &f->loop, NULL);
+	assert_int_equal(writer_new(&w, &f->loop, f->db, server_writer_done,
+	    &f->srv, &errstr), 0);
+	f->srv.writer = w;
+	assert_int_equal(listen_probe(f->sock, err, sizeof(err)), 0);
+	assert_int_equal(uv_pipe_init(&f->loop, &f->listener, 0), 0);
+	f->listener.data = &f->srv;
+	if (listen_open(&f->listener, f->sock, 0660, conn_accept_cb, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	*state = f;
+	return 0;
+}
+
+/* Runs the loop until cond() or a 5 s timeout. */
+static void
+pump_until(struct fixture *f, int (*cond)(struct fixture *))
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (cond(f))
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5)
+			fail_msg("timed out waiting for the store");
+		usleep(1000);
+	}
+}
+
+static int
+is_closed(struct fixture *f)
+{
+	return f->closed;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+
+	uv_close((uv_handle_t *)&f->listener, NULL);
+	server_shutdown(&f->srv, t_closed);
+	pump_until(f, is_closed);
+	writer_close(f->srv.writer);
+	db_close(f->db);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int
+client(struct fixture *f)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, f->sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+static void
+send_all(int fd, const void *p, size_t n)
+{
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+}
+
+static void
+send_buf(int fd, struct proto_buf *b)
+{
+	send_all(fd, b->data, b->len);
+	proto_buf_clear(b);
+}
+
+/*
+ * Reads one frame from fd while running the loop: returns its body
+ * length in *n (body copied to body), or -1 on end of stream.
+ */
+static int
+recv_frame(struct fixture *f, int fd, uint8_t *body, size_t *n)
+{
+	static uint8_t buf[1 << 16];
+	size_t len = 0, blen;
+	struct timespec t0, t;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (proto_frame_check(buf, len, PROTO_FRAME_MAX, &blen) ==
+		    PROTO_OK) {
+			assert_int_equal(len, PROTO_HDR_LEN + blen);
+			memcpy(body, buf + PROTO_HDR_LEN, blen);
+			*n = blen;
+			return 0;
+		}
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (poll(&pfd, 1, 1) == 1) {
+			/* One byte at a time: never eat the next frame. */
+			r = read(fd, buf + len, 1);
+			if (r == 0)
+				return -1;
+			assert_true(r == 1);
+			len++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5)
+			fail_msg("timed out waiting for a reply");
+	}
+}
+
+/* Expects an ERROR with code, then end of stream. */
+static void
+expect_error(struct fixture *f, int fd, uint32_t code)
+{
+	uint8_t body[4096];
+	struct proto_error er;
+	size_t n;
+
+	assert_int_equal(recv_frame(f, fd, body, &n), 0);
+	assert_int_equal(proto_decode_error(body, n, &er), PROTO_OK);
+	if (er.code != code)
+		fail_msg("ERROR %u (%s), want %u", er.code, er.text, code);
+	assert_int_equal(recv_frame(f, fd, body, &n), -1);
+	close(fd);
+}
+
+static uint64_t
+expect_welcome(struct fixture *f, int fd)
+{
+	uint8_t body[4096];
+	struct proto_welcome w;
+	size_t n;
+
+	assert_int_equal(recv_frame(f, fd, body, &n), 0);
+	assert_int_equal(proto_decode_welcome(body, n, &w), PROTO_OK);
+	return w.last_seq;
+}
+
+static uint64_t
+expect_ack(struct fixture *f, int fd)
+{
+	uint8_t body[4096];
+	struct proto_ack a;
+	size_t n;
+
+	assert_int_equal(recv_frame(f, fd, body, &n), 0);
+	assert_int_equal(proto_decode_ack(body, n, &a), PROTO_OK);
+	return a.seq;
+}
+
+static int64_t
+count(struct fixture *f, const char *sql)
+{
+	sqlite3 *rd;
+	sqlite3_stmt *st;
+	int64_t n;
+
+	assert_int_equal(sqlite3_open_v2(f->dbpath, &rd, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(rd));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(rd);
+	return n;
+}
+
+/* Nothing from any agent reached the database. */
+static void
+expect_db_empty(struct fixture *f)
+{
+	assert_int_equal(count(f, "SELECT (SELECT count(*) FROM agent) +"
+	    " (SELECT count(*) FROM iface) + (SELECT count(*) FROM batch) +"
+	    " (SELECT count(*) FROM host_stat) + (SELECT count(*) FROM"
+	    " address)"), 0);
+}
+
+static void
+hello_frame(struct proto_buf *b, const char *name)
+{
+	struct proto_hello h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = PROTO_VERSION;
+	snprintf(h.name, sizeof(h.name), "%s", name);
+	h.niface = 1;
+	strcpy(h.iface[0], "eth0");
+	h.resolution = 60;
+	h.start_time = 1700000000;
+	assert_int_equal(proto_encode_hello(b, &h), 0);
+}
+
+static struct proto_host_rec t_host;
+
+static void
+batch_frame(struct proto_buf *b, uint64_t seq, int64_t bucket, uint32_t iface)
+{
+	struct proto_batch bt;
+
+	memset(&bt, 0, sizeof(bt));
+	memset(&t_host, 0, sizeof(t_host));
+	t_host.k.iface = iface;
+	t_host.k.bucket = bucket;
+	t_host.k.host.family = PROTO_AF_INET;
+	t_host.k.host.a[0] = 10;
+	t_host.k.host.a[3] = 1;
+	t_host.k.proto = 6;
+	t_host.k.dir = PROTO_DIR_OUT;
+	t_host.c.packets = 1;
+	t_host.c.bytes = 100;
+	t_host.c.frame_bytes = 114;
+	bt.seq = seq;
+	bt.first_ts = bucket;
+	bt.last_ts = bucket + 1;
+	bt.hosts = &t_host;
+	bt.nhosts = 1;
+	assert_int_equal(proto_encode_batch(b, &bt), 0);
+}
+
+static int64_t
+bucket_now(void)
+{
+	return (int64_t)time(NULL) / 60 * 60;
+}
+
+static void
+test_garbage(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t junk[] = { 0, 0, 0, 6, 0xc1, 0xc1, 0xc1, 0xc1,
+		0xc1, 0xc1 };
+	int fd = client(f);
+
+	send_all(fd, junk, sizeof(junk));
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	expect_db_empty(f);
+}
+
+static void
+test_oversized_header(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t big[] = { 0xff, 0xff, 0xff, 0xff, 0x94 };
+	int fd = client(f);
+
+	send_all(fd, big, sizeof(big));
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	expect_db_empty(f);
+}
+
+static void
+test_truncated_body(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	uint32_t n;
+	int fd = client(f);
+
+	/* A HELLO cut short, with a header that matches the cut. */
+	proto_buf_init(&b);
+	hello_frame(&b, "t1");
+	b.len -= 5;
+	n = (uint32_t)(b.len - PROTO_HDR_LEN);
+	b.data[0] = n >> 24;
+	b.data[1] = n >> 16;
+	b.data[2] = n >> 8;
+	b.data[3] = n;
+	send_buf(fd, &b);
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	expect_db_empty(f);
+}
+
+static void
+test_truncated_stream(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	uint8_t body[64];
+	size_t n;
+	int fd = client(f);
+
+	/* Half a frame, then the agent goes away: no reply, no data. */
+	proto_buf_init(&b);
+	hello_frame(&b, "t1");
+	send_all(fd, b.data, b.len / 2);
+	proto_buf_clear(&b);
+	shutdown(fd, SHUT_WR);
+	assert_int_equal(recv_frame(f, fd, body, &n), -1);
+	close(fd);
+	expect_db_empty(f);
+}
+
+static void
+test_batch_before_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd = client(f);
+
+	proto_buf_init(&b);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd, &b);
+	expect_error(f, fd, PROTO_ERR_SEQUENCE);
+	expect_db_empty(f);
+}
+
+static void
+test_hello_batches_acks(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd = client(f);
+
+	proto_buf_init(&b);
+	hello_frame(&b, "a1");
+	/* Sent together: the store holds batch 1 until WELCOME is out. */
+	batch_frame(&b, 1, bucket_now(), 0);
+	batch_frame(&b, 2, bucket_now(), 0);
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	assert_int_equal(expect_ack(f, fd), 1);
+	assert_int_equal(expect_ack(f, fd), 2);
+	close(fd);
+
+	/* Reconnect: WELCOME says 2; a resent 2 is acked, not counted. */
+	fd = client(f);
+	hello_frame(&b, "a1");
+	batch_frame(&b, 2, bucket_now(), 0);
+	batch_frame(&b, 3, bucket_now(), 0);
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 2);
+	assert_int_equal(expect_ack(f, fd), 2);
+	assert_int_equal(expect_ack(f, fd), 3);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 3);
+
+	/* An invalid batch closes the connection and changes nothing. */
+	batch_frame(&b, 4, bucket_now(), 1);
+	send_buf(fd, &b);
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 3);
+}
+
+static void
+test_bad_buckets(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd;
+
+	proto_buf_init(&b);
+	fd = client(f);
+	hello_frame(&b, "a1");
+	batch_frame(&b, 1, bucket_now() + 7, 0);	/* not a multiple */
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+
+	fd = client(f);
+	hello_frame(&b, "a1");
+	batch_frame(&b, 1, bucket_now() + 2 * 86400, 0);	/* future */
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM host_stat"), 0);
+}
+
+static void
+test_duplicate_name(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd1, fd2;
+
+	proto_buf_init(&b);
+	fd1 = client(f);
+	hello_frame(&b, "same");
+	send_buf(fd1, &b);
+	assert_int_equal(expect_welcome(f, fd1), 0);
+	fd2 = client(f);
+	hello_frame(&b, "same");
+	send_buf(fd2, &b);
+	expect_error(f, fd2, PROTO_ERR_DUPLICATE);
+	/* The first one still works. */
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd1, &b);
+	assert_int_equal(expect_ack(f, fd1), 1);
+	close(fd1);
+}
+
+static void
+test_second_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd = client(f);
+
+	proto_buf_init(&b);
+	hello_frame(&b, "a1");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	hello_frame(&b, "a1");
+	send_buf(fd, &b);
+	expect_error(f, fd, PROTO_ERR_SEQUENCE);
+}
+
+static void
+test_backpressure(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	uint64_t seq;
+	int fd = client(f);
+
+	/* Every batch is over the cap: reading pauses and resumes each time. */
+	f->srv.queued_max = 1;
+	proto_buf_init(&b);
+	hello_frame(&b, "bp");
+	for (seq = 1; seq <= 20; seq++)
+		batch_frame(&b, seq, bucket_now(), 0);
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	for (seq = 1; seq <= 20; seq++)
+		assert_int_equal(expect_ack(f, fd), seq);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 20);
+	close(fd);
+}
+
+static void
+test_shutdown_says_so(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd = client(f);
+
+	proto_buf_init(&b);
+	hello_frame(&b, "a1");
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	assert_int_equal(expect_ack(f, fd), 1);
+	server_shutdown(&f->srv, t_closed);
+	expect_error(f, fd, PROTO_ERR_SHUTDOWN);
+	pump_until(f, is_closed);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 1);
+}
+
+/* Runs the loop for ms milliseconds; fails if fd has a reply meanwhile. */
+static void
+expect_silence(struct fixture *f, int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int i;
+
+	for (i = 0; i < ms; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		assert_int_equal(poll(&pfd, 1, 1), 0);
+	}
+}
+
+static void
+test_commit_failure_retried(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	sqlite3 *other;
+	int fd = client(f);
+
+	proto_buf_init(&b);
+	hello_frame(&b, "a1");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+
+	/* Another writer holds the lock past busy_timeout: SQLITE_BUSY. */
+	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd, &b);
+	/* No ACK for what is not committed; the connection stays open. */
+	expect_silence(f, fd, 6500);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(other);
+	/* The retry timer brings the same batch back: ACK, counted once. */
+	assert_int_equal(expect_ack(f, fd), 1);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 1);
+	close(fd);
+}
+
+static void
+test_probe_refuses_running(void **state)
+{
+	struct fixture *f = *state;
+	char err[512];
+
+	/* Our own listener answers: a second store must refuse. */
+	assert_int_equal(listen_probe(f->sock, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "another nettally-stored"));
+}
+
+int
+main(void)
+{
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_garbage),
+		T(test_oversized_header),
+		T(test_truncated_body),
+		T(test_truncated_stream),
+		T(test_batch_before_hello),
+		T(test_hello_batches_acks),
+		T(test_bad_buckets),
+		T(test_duplicate_name),
+		T(test_second_hello),
+		T(test_backpressure),
+		T(test_shutdown_says_so),
+		T(test_commit_failure_retried),
+		T(test_probe_refuses_running),
+	};
+#undef T
+
+	/* As nettally-stored does: a vanished peer is an error, not death. */
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,536 @@
+/*
+ * test_db.c - stored/db.c against a temporary database: HELLO, batches,
+ * upserts, duplicates, epochs, batch ids, overflow rows, and what the
+ * views show a reader (every column compared as text).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "proto.h"
+
+#define T_BUCKET	1700000040	/* multiple of 60: 2023-11-14T22:14:00Z */
+#define T_BUCKET_TEXT	"2023-11-14T22:14:00Z"
+#define T_START		1699990000
+
+struct fixture {
+	char		 dir[64];
+	char		 path[128];
+	struct db	*db;
+	sqlite3		*rd;		/* a reader's connection */
+};
+
+static struct proto_host_rec	t_host;
+static struct proto_port_rec	t_port;
+static struct proto_peer_rec	t_peer;
+static struct proto_iface_rec	t_iface;
+static struct proto_health_rec	t_health;
+
+static int
+setup(void **state)
+{
+	struct fixture *f;
+	char err[512];
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/nt-test-db.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	/* The sub-directory does not exist: db_open must create it. */
+	snprintf(f->path, sizeof(f->path), "%s/sub/nettally.db", f->dir);
+	f->db = db_open(f->path, err, sizeof(err));
+	if (f->db == NULL)
+		fail_msg("db_open: %s", err);
+	assert_int_equal(sqlite3_open_v2(f->path, &f->rd, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+
+	sqlite3_close(f->rd);
+	db_close(f->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* One committed HELLO. */
+static void
+hello(struct fixture *f, const char *name, int64_t start, uint32_t res,
+    struct db_session *s, uint64_t *last)
+{
+	struct proto_hello h;
+	const char *errstr = NULL;
+
+	memset(&h, 0, sizeof(h));
+	h.version = PROTO_VERSION;
+	snprintf(h.name, sizeof(h.name), "%s", name);
+	h.niface = 2;
+	strcpy(h.iface[0], "eth0");
+	strcpy(h.iface[1], "wlan0");
+	h.resolution = res;
+	h.start_time = start;
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	if (db_hello(f->db, &h, T_BUCKET + 5, s, last, &errstr) == -1)
+		fail_msg("db_hello: %s", errstr);
+	assert_int_equal(db_commit(f->db, &errstr), 0);
+}
+
+/* One committed batch; returns what db_batch did. */
+static enum db_apply
+apply(struct fixture *f, const struct db_session *s, struct proto_batch *b)
+{
+	enum db_apply what;
+	const char *errstr = NULL;
+
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	if (db_batch(f->db, s, b, T_BUCKET + 70, &what, &errstr) == -1)
+		fail_msg("db_batch: %s", errstr);
+	assert_int_equal(db_commit(f->db, &errstr), 0);
+	return what;
+}
+
+/* A batch with one record of each kind, on interface 1 (wlan0). */
+static void
+batch_init(struct proto_batch *b, uint64_t seq)
+{
+	static const uint8_t v4[] = { 192, 0, 2, 10 };
+	static const uint8_t v4peer[] = { 198, 51, 100, 7 };
+
+	memset(b, 0, sizeof(*b));
+	memset(&t_host, 0, sizeof(t_host));
+	t_host.k.iface = 1;
+	t_host.k.bucket = T_BUCKET;
+	t_host.k.host.family = PROTO_AF_INET;
+	memcpy(t_host.k.host.a, v4, 4);
+	t_host.k.proto = 6;
+	t_host.k.dir = PROTO_DIR_OUT;
+	t_host.c.packets = 10;
+	t_host.c.bytes = 1000;
+	t_host.c.frame_bytes = 1140;
+
+	memset(&t_port, 0, sizeof(t_port));
+	t_port.k = t_host.k;
+	t_port.port = 443;
+	t_port.c.packets = 4;
+	t_port.c.bytes = 400;
+	t_port.c.frame_bytes = 456;
+
+	memset(&t_peer, 0, sizeof(t_peer));
+	t_peer.k = t_host.k;
+	t_peer.k.dir = PROTO_DIR_IN;
+	t_peer.peer.family = PROTO_AF_INET;
+	memcpy(t_peer.peer.a, v4peer, 4);
+	t_peer.c.packets = 3;
+	t_peer.c.bytes = 300;
+	t_peer.c.frame_bytes = 342;
+
+	memset(&t_iface, 0, sizeof(t_iface));
+	t_iface.iface = 1;
+	t_iface.bucket = T_BUCKET;
+	t_iface.frames = 20;
+	t_iface.frame_bytes = 2000;
+	t_iface.ipv4_packets = 15;
+	t_iface.ipv6_packets = 3;
+	t_iface.non_ip_frames = 2;
+	t_iface.transit_packets = 1;
+	t_iface.malformed_frames = 1;
+
+	memset(&t_health, 0, sizeof(t_health));
+	t_health.iface = 1;
+	t_health.bucket = T_BUCKET;
+	t_health.captured = 20;
+	t_health.kernel_drops = 2;
+	t_health.iface_drops = 1;
+	t_health.overflow = 5;
+	t_health.malformed = 1;
+	t_health.queued = 3;
+	t_health.dropped = 0;
+
+	b->seq = seq;
+	b->first_ts = T_BUCKET;
+	b->last_ts = T_BUCKET + 59;
+	b->hosts = &t_host;
+	b->nhosts = 1;
+	b->ports = &t_port;
+	b->nports = 1;
+	b->peers = &t_peer;
+	b->npeers = 1;
+	b->ifaces = &t_iface;
+	b->nifaces = 1;
+	b->health = &t_health;
+	b->nhealth = 1;
+}
+
+/*
+ * Runs sql on the reader's connection, expects exactly one row, and
+ * compares every column as text with want[] (NULL ends the list; the
+ * number of columns must match).
+ */
+static void
+expect_row(struct fixture *f, const char *sql, const char *const *want)
+{
+	sqlite3_stmt *st;
+	int i, ncol;
+
+	if (sqlite3_prepare_v2(f->rd, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->rd));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	ncol = sqlite3_column_count(st);
+	for (i = 0; want[i] != NULL; i++) {
+		const unsigned char *v;
+
+		assert_true(i < ncol);
+		v = sqlite3_column_text(st, i);
+		if (v == NULL || strcmp((const char *)v, want[i]) != 0)
+			fail_msg("%s: column %s: got '%s', want '%s'", sql,
+			    sqlite3_column_name(st, i),
+			    v ? (const char *)v : "NULL", want[i]);
+	}
+	assert_int_equal(i, ncol);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+static int64_t
+count(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+
+	if (sqlite3_prepare_v2(f->rd, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->rd));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void
+test_hello_creates_agent_and_ifaces(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s, s2;
+	uint64_t last = 99;
+	static const char *const agent[] = { "a1", "1699990000", "0", "60",
+		"1700000045", "1700000045", NULL };
+	static const char *const ifaces[] = { "eth0,wlan0", NULL };
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	assert_int_equal(last, 0);
+	assert_int_equal(s.niface, 2);
+	assert_int_equal(s.resolution, 60);
+	assert_int_equal(s.epoch, T_START);
+	assert_true(s.iface_id[0] != s.iface_id[1]);
+	expect_row(f, "SELECT name, epoch, last_seq, resolution, first_seen,"
+	    " last_seen FROM agent", agent);
+	expect_row(f, "SELECT group_concat(name, ',') FROM (SELECT name FROM"
+	    " iface ORDER BY id)", ifaces);
+
+	/* The same agent again: same rows, same ids. */
+	hello(f, "a1", T_START, 60, &s2, &last);
+	assert_int_equal(s2.agent_id, s.agent_id);
+	assert_int_equal(s2.iface_id[0], s.iface_id[0]);
+	assert_int_equal(s2.iface_id[1], s.iface_id[1]);
+	assert_int_equal(count(f, "SELECT count(*) FROM agent"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM iface"), 2);
+}
+
+static void
+test_batch_lands_in_views(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+	static const char *const host[] = { "1700000040", T_BUCKET_TEXT, "60",
+		"a1", "wlan0", "192.0.2.10", "ipv4", "6", "tcp", "out", "10",
+		"1000", "1140", "1", NULL };
+	static const char *const port[] = { "1700000040", T_BUCKET_TEXT, "60",
+		"a1", "wlan0", "192.0.2.10", "ipv4", "6", "tcp", "443", "out",
+		"4", "400", "456", "1", NULL };
+	static const char *const peer[] = { "1700000040", T_BUCKET_TEXT, "60",
+		"a1", "wlan0", "192.0.2.10", "ipv4", "198.51.100.7", "6", "tcp",
+		"in", "3", "300", "342", "1", NULL };
+	static const char *const iface[] = { "1700000040", T_BUCKET_TEXT,
+		"60", "a1", "wlan0", "20", "2000", "15", "3", "2", "1", "1",
+		"1", NULL };
+	static const char *const health[] = { "1700000040", T_BUCKET_TEXT,
+		"60", "a1", "wlan0", "20", "2", "1", "5", "1", "3", "0", "1",
+		NULL };
+	static const char *const batch[] = { "1", "1699990000", "1",
+		"1700000040", "1700000099", "1700000110", "5", NULL };
+	static const char *const agent[] = { "1", "1700000110", NULL };
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	expect_row(f, "SELECT * FROM host_traffic", host);
+	expect_row(f, "SELECT * FROM port_traffic", port);
+	expect_row(f, "SELECT * FROM peer_traffic", peer);
+	expect_row(f, "SELECT * FROM interface_traffic", iface);
+	expect_row(f, "SELECT * FROM agent_health", health);
+	expect_row(f, "SELECT id, epoch, seq, first_ts, last_ts, received,"
+	    " nrecords FROM batch", batch);
+	expect_row(f, "SELECT last_seq, last_seen FROM agent", agent);
+}
+
+static void
+test_ipv6_text(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const char *const host[] = { "2001:db8::1", "ipv6", "17",
+		"udp", "in", NULL };
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	t_host.k.host.family = PROTO_AF_INET6;
+	memcpy(t_host.k.host.a, v6, 16);
+	t_host.k.proto = 17;
+	t_host.k.dir = PROTO_DIR_IN;
+	b.nports = b.npeers = 0;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	expect_row(f, "SELECT host, family, proto, proto_name, direction FROM"
+	    " host_traffic", host);
+}
+
+static void
+test_two_batches_upsert(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+	static const char *const host[] = { "20", "2000", "2280", "2", NULL };
+	static const char *const port[] = { "8", "800", "912", "2", NULL };
+	static const char *const peer[] = { "6", "600", "684", "2", NULL };
+	static const char *const iface[] = { "40", "4000", "30", "6", "4",
+		"2", "2", "2", NULL };
+	/* queued is a gauge: the larger of 3 and 2. */
+	static const char *const health[] = { "40", "4", "2", "10", "2", "3",
+		"1", "2", NULL };
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	batch_init(&b, 2);
+	t_health.queued = 2;
+	t_health.dropped = 1;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	expect_row(f, "SELECT packets, bytes, frame_bytes, batch_id FROM"
+	    " host_traffic", host);
+	expect_row(f, "SELECT packets, bytes, frame_bytes, batch_id FROM"
+	    " port_traffic", port);
+	expect_row(f, "SELECT packets, bytes, frame_bytes, batch_id FROM"
+	    " peer_traffic", peer);
+	expect_row(f, "SELECT frames, frame_bytes, ipv4_packets, ipv6_packets,"
+	    " non_ip_frames, transit_packets, malformed_frames, batch_id FROM"
+	    " interface_traffic", iface);
+	expect_row(f, "SELECT captured, kernel_drops, iface_drops, overflow,"
+	    " malformed, queued, dropped, batch_id FROM agent_health", health);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 2);
+}
+
+static void
+test_duplicate_not_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	batch_init(&b, 2);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	/* A reconnect: the agent resends 1 and 2. */
+	hello(f, "a1", T_START, 60, &s, &last);
+	assert_int_equal(last, 2);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_DUPLICATE);
+	batch_init(&b, 2);
+	assert_int_equal(apply(f, &s, &b), DB_DUPLICATE);
+	assert_int_equal(count(f, "SELECT packets FROM host_stat"), 20);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 2);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 2);
+	batch_init(&b, 3);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	assert_int_equal(count(f, "SELECT packets FROM host_stat"), 30);
+}
+
+static void
+test_new_epoch_resets(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session old, s;
+	struct proto_batch b;
+	uint64_t last;
+	static const char *const agent[] = { "1699995000", "0", "30", NULL };
+	static const char *const batches[] = { "1699990000:1,1699990000:2,"
+	    "1699995000:1", NULL };
+
+	hello(f, "a1", T_START, 60, &old, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &old, &b), DB_APPLIED);
+	batch_init(&b, 2);
+	assert_int_equal(apply(f, &old, &b), DB_APPLIED);
+
+	hello(f, "a1", T_START + 5000, 30, &s, &last);
+	assert_int_equal(last, 0);
+	assert_int_equal(s.agent_id, old.agent_id);
+	expect_row(f, "SELECT epoch, last_seq, resolution FROM agent", agent);
+	/* Seq 1 of the new epoch is new data, not a duplicate. */
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	expect_row(f, "SELECT group_concat(epoch || ':' || seq, ',') FROM"
+	    " (SELECT epoch, seq FROM batch ORDER BY id)", batches);
+	/* A late batch of the old epoch must not touch the new one. */
+	batch_init(&b, 3);
+	assert_int_equal(apply(f, &old, &b), DB_STALE);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 1);
+	/* Resolution 30 rows are kept apart from the resolution 60 ones. */
+	assert_int_equal(count(f, "SELECT count(*) FROM host_stat"), 2);
+}
+
+static void
+test_batch_ids_increase(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a, c;
+	struct proto_batch b;
+	uint64_t last;
+	uint64_t seq;
+
+	hello(f, "a1", T_START, 60, &a, &last);
+	hello(f, "a2", T_START, 60, &c, &last);
+	for (seq = 1; seq <= 3; seq++) {
+		batch_init(&b, seq);
+		assert_int_equal(apply(f, &a, &b), DB_APPLIED);
+		batch_init(&b, seq);
+		assert_int_equal(apply(f, &c, &b), DB_APPLIED);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 6);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch b1 JOIN batch b2"
+	    " ON b2.id = b1.id + 1 WHERE b2.id > b1.id"), 5);
+	assert_int_equal(count(f, "SELECT max(id) FROM batch"), 6);
+	/* Each row carries the last batch that changed it. */
+	assert_int_equal(count(f, "SELECT group_concat(batch_id) = '5,6' FROM"
+	    " (SELECT batch_id FROM host_stat ORDER BY batch_id)"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM host_traffic WHERE"
+	    " (agent = 'a1' AND batch_id = 5) OR (agent = 'a2' AND"
+	    " batch_id = 6)"), 2);
+}
+
+static void
+test_overflow_row(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+	static const char *const host[] = { "overflow", "overflow", NULL };
+	static const char *const peer[] = { "192.0.2.10", "ipv4", "overflow",
+		NULL };
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	memset(&t_host.k.host, 0, sizeof(t_host.k.host));
+	memset(&t_peer.peer, 0, sizeof(t_peer.peer));
+	b.nports = 0;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	expect_row(f, "SELECT host, family FROM host_traffic", host);
+	expect_row(f, "SELECT host, family, peer FROM peer_traffic", peer);
+	/* One interned overflow row, keyed by the family byte alone. */
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " addr = x'00' AND family = 0 AND text = 'overflow'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 2);
+	assert_int_equal(count(f, "SELECT length(addr) FROM address WHERE"
+	    " family = 4"), 5);
+}
+
+static void
+test_rollback_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	enum db_apply what;
+	const char *errstr = NULL;
+	uint64_t last;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET, &what, &errstr), 0);
+	db_rollback(f->db);
+	db_rollback(f->db);	/* no transaction: harmless */
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM host_stat"), 0);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 0);
+	/* The retry applies it as new (a rolled-back id is not spent). */
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	assert_int_equal(count(f, "SELECT id FROM batch"), 1);
+}
+
+static void
+test_open_errors(void **state)
+{
+	char err[512];
+
+	(void)state;
+	err[0] = '\0';
+	assert_null(db_open("/proc/nettally-nope/x/y.db", err, sizeof(err)));
+	assert_non_null(strstr(err, "--db"));
+	err[0] = '\0';
+	assert_null(db_open("/proc/version", err, sizeof(err)));
+	assert_true(err[0] != '\0');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_hello_creates_agent_and_ifaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_lands_in_views,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_text, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_two_batches_upsert,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_not_counted,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_epoch_resets, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_batch_ids_increase,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_row, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
+		    setup, teardown),
+		cmocka_unit_test(test_open_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
