@@ -1,0 +1,358 @@
+/*
+ * report_format.c - table, CSV and JSON output of the nettally command.
+ *
+ * The three writers walk the same report_result.  Text comes from the
+ * database, so it is treated as untrusted: a table replaces control
+ * characters (no terminal escapes reach the screen), CSV quotes per
+ * RFC 4180, JSON escapes per RFC 8259 and replaces invalid UTF-8.  A table
+ * is identical on a terminal and in a pipe: aligned, never truncated, never
+ * coloured.  CSV and JSON carry raw integers; only tables use units.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report_format.h"
+#include "report_time.h"
+
+#define TABLE_MAXCOLS	16
+#define TABLE_GAP	"  "
+
+static size_t	text_width(const char *);
+static void	put_sanitized(FILE *, const char *);
+static void	put_spaces(FILE *, size_t);
+static void	cell_number(const struct report_column *,
+		    const struct report_value *, char *, size_t);
+static size_t	utf8_valid_len(const unsigned char *);
+static int	write_table(FILE *, const struct report_result *);
+static int	write_csv(FILE *, const struct report_result *);
+static void	json_time(FILE *, const char *, int64_t);
+static int	write_json(FILE *, const struct report_result *,
+		    const struct report_window *);
+
+int
+report_format_parse(const char *name, enum report_fmt *fmt)
+{
+	if (strcmp(name, "table") == 0)
+		*fmt = REPORT_FMT_TABLE;
+	else if (strcmp(name, "csv") == 0)
+		*fmt = REPORT_FMT_CSV;
+	else if (strcmp(name, "json") == 0)
+		*fmt = REPORT_FMT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+int
+report_format_bytes(int64_t v, char *buf, size_t len)
+{
+	static const char *const units[] =
+	    { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	const size_t nunits = sizeof(units) / sizeof(units[0]);
+	uint64_t u, div, tenths;
+	size_t k;
+	int n;
+
+	if (v < 1024) {
+		n = snprintf(buf, len, "%" PRId64 " B", v);
+	} else {
+		u = (uint64_t)v;
+		/*
+		 * Integer tenths, rounded half up.  r * 10 cannot overflow:
+		 * r < div <= 2^60.  Stop at the first unit whose value
+		 * rounds below 1024.0, so 1048575 B is "1.0 MiB", not
+		 * "1024.0 KiB".
+		 */
+		for (k = 1, div = 1024;; k++, div *= 1024) {
+			tenths = u / div * 10 + (u % div * 10 + div / 2) / div;
+			if (tenths < 10240 || k == nunits - 1)
+				break;
+		}
+		n = snprintf(buf, len, "%" PRIu64 ".%" PRIu64 " %s",
+		    tenths / 10, tenths % 10, units[k]);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return 0;
+}
+
+void
+report_format_csv_field(FILE *out, const char *s)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, out);
+		return;
+	}
+	putc('"', out);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			putc('"', out);
+		putc(*p, out);
+	}
+	putc('"', out);
+}
+
+/*
+ * Returns the length of the valid UTF-8 sequence (RFC 3629) starting at
+ * s, or 0 when it is not one: overlong forms, surrogates and code points
+ * past U+10FFFF are invalid.
+ */
+static size_t
+utf8_valid_len(const unsigned char *s)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	/* A NUL is not a continuation byte, so this stops at the end. */
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void
+report_format_json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	putc('"', out);
+	while (*p != '\0') {
+		switch (*p) {
+		case '"':  fputs("\\\"", out); p++; continue;
+		case '\\': fputs("\\\\", out); p++; continue;
+		case '\b': fputs("\\b", out); p++; continue;
+		case '\f': fputs("\\f", out); p++; continue;
+		case '\n': fputs("\\n", out); p++; continue;
+		case '\r': fputs("\\r", out); p++; continue;
+		case '\t': fputs("\\t", out); p++; continue;
+		default:
+			break;
+		}
+		if (*p < 0x20) {
+			fprintf(out, "\\u%04x", *p);
+			p++;
+		} else if ((n = utf8_valid_len(p)) == 0) {
+			fputs("\\ufffd", out);
+			p++;
+		} else {
+			fwrite(p, 1, n, out);
+			p += n;
+		}
+	}
+	putc('"', out);
+}
+
+/* Columns a string takes: one per UTF-8 lead byte. */
+static size_t
+text_width(const char *s)
+{
+	const unsigned char *p;
+	size_t w = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if ((*p & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* Writes s with control characters as '?': no escape reaches a tty. */
+static void
+put_sanitized(FILE *out, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		putc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
+static void
+put_spaces(FILE *out, size_t n)
+{
+	while (n-- > 0)
+		putc(' ', out);
+}
+
+/* Table text of a numeric cell: bytes in units, counts as they are. */
+static void
+cell_number(const struct report_column *col, const struct report_value *v,
+    char *buf, size_t len)
+{
+	if (v->isnull)
+		buf[0] = '\0';
+	else if (col->type == REPORT_COL_BYTES)
+		report_format_bytes(v->num, buf, len);
+	else
+		snprintf(buf, len, "%" PRId64, v->num);
+}
+
+static int
+write_table(FILE *out, const struct report_result *res)
+{
+	const struct report_def *def = res->def;
+	const struct report_value *v;
+	size_t width[TABLE_MAXCOLS], r, c, w;
+	char num[REPORT_BYTES_LEN];
+	const char *s;
+
+	if (def->ncols > TABLE_MAXCOLS)
+		return -1;
+	for (c = 0; c < def->ncols; c++)
+		width[c] = strlen(def->cols[c].name);
+	for (r = 0; r < res->nrows; r++) {
+		for (c = 0; c < def->ncols; c++) {
+			v = &res->cells[r * def->ncols + c];
+			if (def->cols[c].type == REPORT_COL_TEXT) {
+				w = v->text == NULL ? 0 : text_width(v->text);
+			} else {
+				cell_number(&def->cols[c], v, num, sizeof(num));
+				w = strlen(num);
+			}
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	/* Row -1 is the header.  Text is left-aligned, numbers right. */
+	for (r = 0; r <= res->nrows; r++) {
+		for (c = 0; c < def->ncols; c++) {
+			if (c > 0)
+				fputs(TABLE_GAP, out);
+			if (r == 0) {
+				s = def->cols[c].name;
+			} else {
+				v = &res->cells[(r - 1) * def->ncols + c];
+				if (def->cols[c].type == REPORT_COL_TEXT) {
+					s = v->text == NULL ? "" : v->text;
+				} else {
+					cell_number(&def->cols[c], v, num,
+					    sizeof(num));
+					s = num;
+				}
+			}
+			w = text_width(s);
+			if (def->cols[c].type != REPORT_COL_TEXT)
+				put_spaces(out, width[c] - w);
+			put_sanitized(out, s);
+			/* No trailing blanks at the end of a line. */
+			if (def->cols[c].type == REPORT_COL_TEXT &&
+			    c + 1 < def->ncols)
+				put_spaces(out, width[c] - w);
+		}
+		putc('\n', out);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+static int
+write_csv(FILE *out, const struct report_result *res)
+{
+	const struct report_def *def = res->def;
+	const struct report_value *v;
+	size_t r, c;
+
+	for (c = 0; c < def->ncols; c++) {
+		if (c > 0)
+			putc(',', out);
+		report_format_csv_field(out, def->cols[c].name);
+	}
+	fputs("\r\n", out);
+	for (r = 0; r < res->nrows; r++) {
+		for (c = 0; c < def->ncols; c++) {
+			v = &res->cells[r * def->ncols + c];
+			if (c > 0)
+				putc(',', out);
+			if (v->isnull)
+				continue;
+			if (def->cols[c].type == REPORT_COL_TEXT)
+				report_format_csv_field(out, v->text);
+			else
+				fprintf(out, "%" PRId64, v->num);
+		}
+		fputs("\r\n", out);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* Writes ,"key":"ISO",key_epoch:N, or nulls when t is unbounded. */
+static void
+json_time(FILE *out, const char *key, int64_t t)
+{
+	char iso[REPORT_TIME_ISO_LEN];
+
+	if (report_time_format(t, iso, sizeof(iso)) == -1)
+		fprintf(out, ",\"%s\":null,\"%s_epoch\":null", key, key);
+	else
+		fprintf(out, ",\"%s\":\"%s\",\"%s_epoch\":%" PRId64, key, iso,
+		    key, t);
+}
+
+static int
+write_json(FILE *out, const struct report_result *res,
+    const struct report_window *win)
+{
+	const struct report_def *def = res->def;
+	const struct report_value *v;
+	size_t r, c;
+
+	fputs("{\"report\":", out);
+	report_format_json_string(out, def->name);
+	json_time(out, "since", win->since);
+	json_time(out, "until", win->until);
+	fprintf(out, ",\"limit\":%" PRId64 ",\"rows\":[", win->limit);
+	for (r = 0; r < res->nrows; r++) {
+		fputs(r == 0 ? "\n{" : ",\n{", out);
+		for (c = 0; c < def->ncols; c++) {
+			v = &res->cells[r * def->ncols + c];
+			if (c > 0)
+				putc(',', out);
+			report_format_json_string(out, def->cols[c].name);
+			putc(':', out);
+			if (v->isnull)
+				fputs("null", out);
+			else if (def->cols[c].type == REPORT_COL_TEXT)
+				report_format_json_string(out, v->text);
+			else
+				fprintf(out, "%" PRId64, v->num);
+		}
+		putc('}', out);
+	}
+	fputs(res->nrows > 0 ? "\n]}\n" : "]}\n", out);
+	return ferror(out) ? -1 : 0;
+}
+
+int
+report_format_write(FILE *out, enum report_fmt fmt,
+    const struct report_result *res, const struct report_window *win)
+{
+	switch (fmt) {
+	case REPORT_FMT_TABLE:
+		return write_table(out, res);
+	case REPORT_FMT_CSV:
+		return write_csv(out, res);
+	case REPORT_FMT_JSON:
+		return write_json(out, res, win);
+	}
+	return -1;
+}

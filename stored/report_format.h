@@ -1,0 +1,64 @@
+/*
+ * report_format.h - prints a report_result as a table, CSV or JSON.
+ *
+ * Output goes to a stdio stream; each writer returns -1 when the stream
+ * reports an error, so the caller can fail loudly on a full disk or a
+ * closed pipe instead of exiting 0 with half a report.
+ */
+#ifndef NETTALLY_REPORT_FORMAT_H
+#define NETTALLY_REPORT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report_query.h"
+
+enum report_fmt {
+	REPORT_FMT_TABLE,
+	REPORT_FMT_CSV,
+	REPORT_FMT_JSON,
+};
+
+/* What the report covered, for the JSON wrapper. */
+struct report_window {
+	int64_t	since;		/* REPORT_TIME_NONE_LOW when unbounded */
+	int64_t	until;		/* REPORT_TIME_NONE_HIGH when unbounded */
+	int64_t	limit;
+};
+
+/* Room for the longest human byte count, "-9223372036854775808 B". */
+#define REPORT_BYTES_LEN	24
+
+/*
+ * Looks up a --format name ("table", "csv", "json").  Returns 0 and sets
+ * *fmt, or -1 when the name is unknown.
+ */
+int	report_format_parse(const char *name, enum report_fmt *fmt);
+
+/*
+ * Writes v in binary units into buf: "512 B", "1.5 KiB", "3.0 GiB" (one
+ * decimal, rounded half up; a value that rounds to 1024.0 moves up a unit).
+ * Returns 0, or -1 when buf is too small.
+ */
+int	report_format_bytes(int64_t v, char *buf, size_t len);
+
+/*
+ * Writes s as one RFC 4180 field: quoted, with quotes doubled, when it
+ * holds a comma, a double quote, CR or LF; as is otherwise.
+ */
+void	report_format_csv_field(FILE *out, const char *s);
+
+/*
+ * Writes s as a JSON string with its quotes (RFC 8259): ", \ and control
+ * characters escaped, bytes that are not valid UTF-8 replaced by U+FFFD.
+ */
+void	report_format_json_string(FILE *out, const char *s);
+
+/*
+ * Writes res to out in fmt.  Returns 0, or -1 when out has an error.
+ */
+int	report_format_write(FILE *out, enum report_fmt fmt,
+	    const struct report_result *res, const struct report_window *win);
+
+#endif

@@ -1,0 +1,404 @@
+#!/bin/sh
+# test_report.sh - end-to-end tests of the `nettally` report command.
+#
+# Builds a fixture database with the store's own schema_migrate
+# (report_mkdb.c + report_fixture.sql), runs the real binary for every
+# report in every format and compares the FULL output byte for byte, then
+# checks each user error: exit status 2, nothing on stdout, exactly the
+# expected one line on stderr.  Prints TAP; exits 1 if any test failed.
+#
+# Environment: NETTALLY (the binary; default $NT_BIN/nettally as set by
+# tests/run-tests.sh, else ${O:-build}/nettally), REPORT_MKDB (a prebuilt
+# report_mkdb; else built here with ${CC:-cc}).
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+NETTALLY=${NETTALLY:-${NT_BIN:-${O:-build}}/nettally}
+case $NETTALLY in /*) ;; *) NETTALLY=$PWD/$NETTALLY ;; esac
+if [ ! -x "$NETTALLY" ]; then
+	echo "Bail out! $NETTALLY: no such binary; run make first"
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_report.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+unset NETTALLY_DB
+
+MKDB=${REPORT_MKDB:-}
+if [ -z "$MKDB" ]; then
+	MKDB=$tmp/report_mkdb
+	# shellcheck disable=SC2046
+	if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored \
+	    -o "$MKDB" tests/system/report_mkdb.c stored/schema.c \
+	    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3)
+	then
+		echo "Bail out! cannot build report_mkdb"
+		exit 1
+	fi
+fi
+
+db=$tmp/fixture.db
+"$MKDB" "$db" < tests/system/report_fixture.sql || {
+	echo "Bail out! cannot build the fixture database"
+	exit 1
+}
+: > "$tmp/empty.db"
+echo 'PRAGMA user_version = 999;' | "$MKDB" "$tmp/newer.db" || exit 1
+printf 'this is not an SQLite database, just text padding it out a bit\n' \
+    > "$tmp/garbage.db"
+db_sum=$(cksum < "$db")
+
+n=0
+failed=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+# Turns LF-ended text into CRLF-ended text; @LF@ stands for a bare LF
+# inside a quoted field.
+crlf() { awk '{ gsub(/@LF@/, "\n"); printf "%s\r\n", $0 }'; }
+
+# check NAME EXPECTED-FILE ARGS...: exit 0, empty stderr, stdout == file.
+check() {
+	name=$1 expect=$2
+	shift 2
+	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && cmp -s "$expect" "$tmp/out"
+	then
+		pass "$name"
+	else
+		fail "$name"
+		echo "# exit $rc; stderr: $(cat "$tmp/err")"
+		diff "$expect" "$tmp/out" | sed 's/^/# /'
+	fi
+}
+
+# check_err NAME MESSAGE ARGS...: exit 2, empty stdout, stderr == one line.
+check_err() {
+	name=$1 msg=$2
+	shift 2
+	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	printf 'nettally: %s\n' "$msg" > "$tmp/experr"
+	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/experr" "$tmp/err"
+	then
+		pass "$name"
+	else
+		fail "$name"
+		echo "# exit $rc (want 2); stdout: $(cat "$tmp/out")"
+		echo "# want: $(cat "$tmp/experr")"
+		echo "# got:  $(cat "$tmp/err")"
+	fi
+}
+
+W="--db $db --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z"
+# json_head REPORT: the first line of a JSON report over window $W.
+json_head() {
+	printf '{"report":"%s","since":"2026-11-25T10:00:00Z","since_epoch":1795600800,"until":"2026-11-25T11:00:00Z","until_epoch":1795604400,"limit":10,"rows":[\n' "$1"
+}
+
+# --- hosts ---------------------------------------------------------------
+cat > "$tmp/hosts.table" <<'X'
+host         family      bytes  in_bytes  out_bytes  packets  frame_bytes
+2001:db8::1  ipv6      5.0 GiB   5.0 GiB        0 B        2      5.0 GiB
+10.0.0.1     ipv4      5.6 MiB   4.3 MiB    1.3 MiB     4010      5.7 MiB
+10.0.0.10    ipv4        700 B     700 B        0 B        5        770 B
+10.0.0.2     ipv4        700 B     300 B      400 B       10        798 B
+overflow     overflow    100 B       0 B      100 B        1        114 B
+X
+crlf > "$tmp/hosts.csv" <<'X'
+host,family,bytes,in_bytes,out_bytes,packets,frame_bytes
+2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200
+10.0.0.1,ipv4,5901000,4500000,1401000,4010,5957140
+10.0.0.10,ipv4,700,700,0,5,770
+10.0.0.2,ipv4,700,300,400,10,798
+overflow,overflow,100,0,100,1,114
+X
+{ json_head hosts; cat <<'X'
+{"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200},
+{"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140},
+{"host":"10.0.0.10","family":"ipv4","bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770},
+{"host":"10.0.0.2","family":"ipv4","bytes":700,"in_bytes":300,"out_bytes":400,"packets":10,"frame_bytes":798},
+{"host":"overflow","family":"overflow","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114}
+]}
+X
+} > "$tmp/hosts.json"
+
+# --- ports ---------------------------------------------------------------
+cat > "$tmp/ports.table" <<'X'
+proto          port    bytes  in_bytes  out_bytes  packets  frame_bytes
+tcp             443  5.6 MiB   4.3 MiB    1.3 MiB     4000      5.7 MiB
+udp              53  1.4 KiB       0 B    1.4 KiB       17      1.6 KiB
+sctp          36412    700 B       0 B      700 B        2        800 B
+tcp              22    700 B     700 B        0 B        5        770 B
+odd,"name"?x      9    300 B     300 B        0 B        3        342 B
+X
+crlf > "$tmp/ports.csv" <<'X'
+proto,port,bytes,in_bytes,out_bytes,packets,frame_bytes
+tcp,443,5900000,4500000,1400000,4000,5956000
+udp,53,1400,0,1400,17,1596
+sctp,36412,700,0,700,2,800
+tcp,22,700,700,0,5,770
+"odd,""name""@LF@x",9,300,300,0,3,342
+X
+{ json_head ports; cat <<'X'
+{"proto":"tcp","port":443,"bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000},
+{"proto":"udp","port":53,"bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596},
+{"proto":"sctp","port":36412,"bytes":700,"in_bytes":0,"out_bytes":700,"packets":2,"frame_bytes":800},
+{"proto":"tcp","port":22,"bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770},
+{"proto":"odd,\"name\"\nx","port":9,"bytes":300,"in_bytes":300,"out_bytes":0,"packets":3,"frame_bytes":342}
+]}
+X
+} > "$tmp/ports.json"
+
+# --- peers ---------------------------------------------------------------
+cat > "$tmp/peers.table" <<'X'
+host       peer            bytes  in_bytes  out_bytes  packets  frame_bytes
+10.0.0.1   192.0.2.7     5.6 MiB   4.3 MiB    1.3 MiB     4000      5.7 MiB
+10.0.0.1   198.51.100.9   1000 B       0 B     1000 B       10      1.1 KiB
+10.0.0.10  192.0.2.7       400 B     400 B        0 B        4        440 B
+10.0.0.2   198.51.100.9    400 B       0 B      400 B        7        456 B
+10.0.0.1   10.0.0.2         60 B       0 B       60 B        1         74 B
+10.0.0.2   10.0.0.1         60 B      60 B        0 B        1         74 B
+X
+crlf > "$tmp/peers.csv" <<'X'
+host,peer,bytes,in_bytes,out_bytes,packets,frame_bytes
+10.0.0.1,192.0.2.7,5900000,4500000,1400000,4000,5956000
+10.0.0.1,198.51.100.9,1000,0,1000,10,1140
+10.0.0.10,192.0.2.7,400,400,0,4,440
+10.0.0.2,198.51.100.9,400,0,400,7,456
+10.0.0.1,10.0.0.2,60,0,60,1,74
+10.0.0.2,10.0.0.1,60,60,0,1,74
+X
+{ json_head peers; cat <<'X'
+{"host":"10.0.0.1","peer":"192.0.2.7","bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000},
+{"host":"10.0.0.1","peer":"198.51.100.9","bytes":1000,"in_bytes":0,"out_bytes":1000,"packets":10,"frame_bytes":1140},
+{"host":"10.0.0.10","peer":"192.0.2.7","bytes":400,"in_bytes":400,"out_bytes":0,"packets":4,"frame_bytes":440},
+{"host":"10.0.0.2","peer":"198.51.100.9","bytes":400,"in_bytes":0,"out_bytes":400,"packets":7,"frame_bytes":456},
+{"host":"10.0.0.1","peer":"10.0.0.2","bytes":60,"in_bytes":0,"out_bytes":60,"packets":1,"frame_bytes":74},
+{"host":"10.0.0.2","peer":"10.0.0.1","bytes":60,"in_bytes":60,"out_bytes":0,"packets":1,"frame_bytes":74}
+]}
+X
+} > "$tmp/peers.json"
+
+# --- protocols -----------------------------------------------------------
+cat > "$tmp/protocols.table" <<'X'
+proto           bytes  in_bytes  out_bytes  packets  frame_bytes
+icmpv6        5.0 GiB   5.0 GiB        0 B        2      5.0 GiB
+tcp           5.6 MiB   4.3 MiB    1.3 MiB     4005      5.7 MiB
+udp           1.4 KiB       0 B    1.4 KiB       17      1.6 KiB
+odd,"name"?x    300 B     300 B        0 B        3        342 B
+253             100 B       0 B      100 B        1        114 B
+X
+crlf > "$tmp/protocols.csv" <<'X'
+proto,bytes,in_bytes,out_bytes,packets,frame_bytes
+icmpv6,5368709120,5368709120,0,2,5368709200
+tcp,5900700,4500700,1400000,4005,5956770
+udp,1400,0,1400,17,1596
+"odd,""name""@LF@x",300,300,0,3,342
+253,100,0,100,1,114
+X
+{ json_head protocols; cat <<'X'
+{"proto":"icmpv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200},
+{"proto":"tcp","bytes":5900700,"in_bytes":4500700,"out_bytes":1400000,"packets":4005,"frame_bytes":5956770},
+{"proto":"udp","bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596},
+{"proto":"odd,\"name\"\nx","bytes":300,"in_bytes":300,"out_bytes":0,"packets":3,"frame_bytes":342},
+{"proto":"253","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114}
+]}
+X
+} > "$tmp/protocols.json"
+
+# shellcheck disable=SC2086
+for r in hosts ports peers protocols; do
+	check "top $r, table (default format)" "$tmp/$r.table" top $r $W
+	check "top $r, --format csv" "$tmp/$r.csv" top $r $W --format csv
+	check "top $r, --format json" "$tmp/$r.json" top $r $W --format json
+done
+
+# --- windows, limits, option forms ----------------------------------------
+crlf > "$tmp/limit2.csv" <<'X'
+host,family,bytes,in_bytes,out_bytes,packets,frame_bytes
+2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200
+10.0.0.1,ipv4,5901000,4500000,1401000,4010,5957140
+X
+# shellcheck disable=SC2086
+check "--limit 2 keeps the 2 largest" "$tmp/limit2.csv" \
+    top hosts $W --format csv --limit 2
+
+cat > "$tmp/all.json" <<'X'
+{"report":"hosts","since":null,"since_epoch":null,"until":null,"until_epoch":null,"limit":10,"rows":[
+{"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200},
+{"host":"10.0.0.2","family":"ipv4","bytes":100000699,"in_bytes":300,"out_bytes":100000399,"packets":109,"frame_bytes":100000797},
+{"host":"10.0.0.10","family":"ipv4","bytes":88889588,"in_bytes":700,"out_bytes":88888888,"packets":104,"frame_bytes":88889658},
+{"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140},
+{"host":"overflow","family":"overflow","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114}
+]}
+X
+check "--since all --until all counts every bucket" "$tmp/all.json" \
+    top hosts --db "$db" --since all --until all --format json
+
+cat > "$tmp/before.table" <<'X'
+host      family     bytes  in_bytes  out_bytes  packets  frame_bytes
+10.0.0.2  ipv4    95.4 MiB       0 B   95.4 MiB       99     95.4 MiB
+X
+check "date --since, bucket == --until is excluded" "$tmp/before.table" \
+    top hosts --db "$db" --since 2026-11-25 --until 2026-11-25T10:00:00Z
+
+cat > "$tmp/atuntil.table" <<'X'
+host       family     bytes  in_bytes  out_bytes  packets  frame_bytes
+10.0.0.10  ipv4    84.8 MiB       0 B   84.8 MiB       99     84.8 MiB
+X
+check "bucket == --since is included" "$tmp/atuntil.table" \
+    top hosts --db "$db" --since 2026-11-25T11:00:00Z --until 2026-11-26
+
+printf 'proto  bytes  in_bytes  out_bytes  packets  frame_bytes\n' \
+    > "$tmp/empty.table"
+check "an empty window prints the header only" "$tmp/empty.table" \
+    top protocols --db "$db" --since 2026-11-24 --until 2026-11-25
+crlf > "$tmp/empty.csv" <<'X'
+proto,bytes,in_bytes,out_bytes,packets,frame_bytes
+X
+check "an empty window in csv is the header row" "$tmp/empty.csv" \
+    top protocols --db "$db" --since 2026-11-24 --until 2026-11-25 \
+    --format csv
+
+NETTALLY_DB=$db check "NETTALLY_DB names the database" "$tmp/hosts.table" \
+    top hosts --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z
+# shellcheck disable=SC2086
+NETTALLY_DB=$tmp/nonexistent.db check "--db wins over NETTALLY_DB" \
+    "$tmp/hosts.table" top hosts $W
+check "--opt=value forms, options before the report" "$tmp/ports.json" \
+    top --db="$db" --format=json --since=2026-11-25T10:00:00Z \
+    --until=2026-11-25T11:00:00Z ports
+
+# Relative windows depend on the clock: check they run and print a header.
+for args in "" "--since 90s" "--since 15m --until 90s" "--since 2h" \
+    "--since 7d" "--since 1w --until 1h30m" "--since all"; do
+	# shellcheck disable=SC2086
+	if "$NETTALLY" top hosts --db "$db" $args > "$tmp/out" 2> "$tmp/err" &&
+	    [ ! -s "$tmp/err" ] &&
+	    head -n 1 "$tmp/out" | grep -q '^host  *family  *bytes'; then
+		pass "relative window '${args:-default 1h}' runs"
+	else
+		fail "relative window '${args:-default 1h}' runs"
+		sed 's/^/# /' "$tmp/err"
+	fi
+done
+
+# --- help and version -----------------------------------------------------
+"$NETTALLY" --help > "$tmp/help1" 2> "$tmp/err"; rc1=$?
+"$NETTALLY" top --help > "$tmp/help2" 2>> "$tmp/err"; rc2=$?
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ ! -s "$tmp/err" ] &&
+    cmp -s "$tmp/help1" "$tmp/help2" && head -n 1 "$tmp/help1" |
+    grep -q '^usage: nettally top REPORT'; then
+	pass "--help and top --help print the usage, exit 0"
+else
+	fail "--help and top --help print the usage, exit 0"
+fi
+missing=
+for r in hosts ports peers protocols; do
+	cols=$(head -n 1 "$tmp/$r.csv" | tr -d '\r' | tr ',' ' ')
+	grep -q "^  $r  *$cols\$" "$tmp/help1" || missing="$missing $r"
+	for c in $cols; do
+		grep -q "^  $c  " "$tmp/help1" || missing="$missing $r.$c"
+	done
+done
+if [ -z "$missing" ]; then
+	pass "usage documents every report's columns"
+else
+	fail "usage documents every report's columns:$missing"
+fi
+if "$NETTALLY" --version > "$tmp/out" 2> "$tmp/err" && [ ! -s "$tmp/err" ] &&
+    grep -q '^nettally [0-9][0-9.]* (database schema 1, sqlite ' "$tmp/out"
+then
+	pass "--version"
+else
+	fail "--version"
+fi
+
+# --- errors: exit 2, one line saying what is wrong and what to do ---------
+check_err "missing database" \
+    "$tmp/none.db: no such database; pass --db FILE or set NETTALLY_DB, or start nettally-stored to create it" \
+    top hosts --db "$tmp/none.db"
+NETTALLY_DB=$tmp/none.db check_err "missing database from NETTALLY_DB" \
+    "$tmp/none.db: no such database; pass --db FILE or set NETTALLY_DB, or start nettally-stored to create it" \
+    top hosts
+check_err "empty database" \
+    "$tmp/empty.db: database is empty, not initialised; start nettally-stored once to create it, or check --db" \
+    top hosts --db "$tmp/empty.db"
+check_err "database from a newer schema" \
+    "$tmp/newer.db: database schema 999 is newer than this nettally (schema 1); upgrade nettally" \
+    top hosts --db "$tmp/newer.db"
+check_err "not a database" \
+    "$tmp/garbage.db: cannot read: file is not a database; is it a nettally database?" \
+    top hosts --db "$tmp/garbage.db"
+check_err "a directory as --db" \
+    "$tmp: is a directory; pass the database file with --db FILE" \
+    top hosts --db "$tmp"
+check_err "unknown report" \
+    'top: "host": unknown report; use hosts, ports, peers or protocols' \
+    top host --db "$db"
+check_err "no report" \
+    'top: no report given; use nettally top hosts, ports, peers or protocols' \
+    top --db "$db"
+check_err "two reports" \
+    'top: "ports": one report at a time; see nettally top --help' \
+    top hosts ports --db "$db"
+for l in 0 -1 abc 10x 100001 ''; do
+	check_err "bad --limit '$l'" \
+	    "top: --limit \"$l\": not a whole number from 1 to 100000; give a row count such as --limit 10" \
+	    top hosts --db "$db" --limit "$l"
+done
+check_err "--limit without a value" \
+    'top: --limit: needs a value; see nettally top --help' \
+    top hosts --db "$db" --limit
+D='use e.g. 90s, 15m, 2h, 7d, 1w, 2026-11-25T10:00:00Z, 2026-11-25 or all'
+check_err "duration with an unknown unit" \
+    "top: --since \"5x\": unknown unit; units are s, m, h, d and w; $D" \
+    top hosts --db "$db" --since 5x
+check_err "duration without a unit" \
+    "top: --since \"90\": the number has no unit (s, m, h, d or w); $D" \
+    top hosts --db "$db" --since 90
+check_err "negative duration" \
+    "top: --since \"-1h\": a duration is a number followed by s, m, h, d or w; $D" \
+    top hosts --db "$db" --since=-1h
+check_err "a year unit is not accepted" \
+    "top: --since \"101y\": unknown unit; units are s, m, h, d and w; $D" \
+    top hosts --db "$db" --since 101y
+check_err "duration over 100 years" \
+    "top: --since \"5300w\": duration longer than 100 years; $D" \
+    top hosts --db "$db" --since 5300w
+check_err "impossible date" \
+    "top: --since \"2026-02-30\": no such date; $D" \
+    top hosts --db "$db" --since 2026-02-30
+check_err "time without Z" \
+    "top: --since \"2026-11-25T10:00:00\": a time is YYYY-MM-DDTHH:MM:SSZ (UTC) or YYYY-MM-DD; $D" \
+    top hosts --db "$db" --since 2026-11-25T10:00:00
+check_err "bad --until" \
+    'top: --until "soon": a duration is a number followed by s, m, h, d or w; use e.g. 90s, 15m, 2h, 7d, 1w, 2026-11-25T10:00:00Z, 2026-11-25, now or all' \
+    top hosts --db "$db" --until soon
+check_err "--since not before --until" \
+    'top: --since 2026-11-25T11:00:00Z is not before --until 2026-11-25T10:00:00Z; give an earlier --since or a later --until' \
+    top hosts --db "$db" --since 2026-11-25T11:00:00Z \
+    --until 2026-11-25T10:00:00Z
+check_err "unknown format" \
+    'top: --format "xml": unknown format; use table, csv or json' \
+    top hosts --db "$db" --format xml
+check_err "unknown option" \
+    'top: --sinc: unknown option; see nettally top --help' \
+    top hosts --db "$db" --sinc 1h
+check_err "no command" \
+    'no command; use nettally top hosts|ports|peers|protocols, or nettally --help'
+check_err "unknown command" \
+    'show: unknown command; use nettally top hosts|ports|peers|protocols, or nettally --help' \
+    show hosts
+
+if [ "$(cksum < "$db")" = "$db_sum" ]; then
+	pass "the database file is unchanged (read-only)"
+else
+	fail "the database file is unchanged (read-only)"
+fi
+
+echo "1..$n"
+[ $failed -eq 0 ] || { echo "# $failed of $n failed"; exit 1; }
+exit 0
