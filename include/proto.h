@@ -226,7 +226,11 @@ enum proto_err	 proto_skim(const uint8_t *, size_t);
 enum proto_err	 proto_decode_envelope(const uint8_t *, size_t,
 		    uint32_t *version, uint32_t *type, uint64_t *seq);
 
-/* Encoders: append one whole frame; return 0, or -1 on allocation failure. */
+/*
+ * Encoders: append one whole frame; return 0, or -1 on allocation failure,
+ * on a value the decoders would refuse, or on a body over PROTO_FRAME_MAX
+ * (the buffer is then left as it was).
+ */
 int		 proto_encode_hello(struct proto_buf *, const struct proto_hello *);
 int		 proto_encode_welcome(struct proto_buf *, const struct proto_welcome *);
 int		 proto_encode_ack(struct proto_buf *, const struct proto_ack *);
@@ -239,7 +243,9 @@ int		 proto_encode_batch(struct proto_buf *, const struct proto_batch *);
  * then nports port records, ... in the order hosts, ports, peers, ifaces,
  * health; end returns 0, or -1 if counts did not match or memory ran out
  * (the partial frame is then removed from the buffer).  The counts and
- * time range come from *head; its record pointers are ignored.
+ * time range come from *head; its record pointers are ignored.  Records
+ * are checked as they are added; a bad one makes end fail.  Nothing else
+ * may be appended to the buffer between begin and end.
  */
 int		 proto_batch_begin(struct proto_batch_enc *, struct proto_buf *,
 		    const struct proto_batch *head);

@@ -1,0 +1,315 @@
+/*
+ * pack.c - encoders: each appends one whole frame to a struct proto_buf.
+ *
+ * msgpack-c's packer writes through a callback; ours appends to the
+ * buffer and, when memory runs out, latches e->failed and refuses every
+ * later write.  So the msgpack_pack_* results are not checked one by one:
+ * proto_frame_end() looks at the latch once and cuts the partial frame
+ * off.  Values are checked before anything is written, with the same
+ * rules the decoders apply (record.c), so an encoder never produces a
+ * frame its peer must refuse.
+ *
+ * Integers that the decoders accept as "int >= 0" are written with
+ * msgpack_pack_uint64, so every value has one encoding, the shortest.
+ */
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "proto.h"
+#include "internal.h"
+
+static int	enc_write_cb(void *, const char *, size_t);
+static int	enc_open(struct proto_batch_enc *, struct proto_buf *,
+		    uint32_t type, uint64_t seq, size_t nkeys,
+		    msgpack_packer *);
+static void	enc_key(msgpack_packer *, const char *);
+static void	enc_rec(struct proto_batch_enc *, enum proto_rec_kind,
+		    const void *);
+
+static int
+enc_write_cb(void *data, const char *p, size_t n)
+{
+	struct proto_batch_enc *e = data;
+
+	if (e->failed)
+		return -1;
+	if (proto_buf_append(e->buf, p, n) == -1) {
+		e->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Starts a frame and writes [version, type, seq, { with nkeys entries.
+ * *e must be zeroed by the caller, who may have set its counts already.
+ */
+static int
+enc_open(struct proto_batch_enc *e, struct proto_buf *b, uint32_t type,
+    uint64_t seq, size_t nkeys, msgpack_packer *pk)
+{
+	e->buf = b;
+	if (proto_frame_begin(b, &e->start) == -1) {
+		e->failed = 1;
+		return -1;
+	}
+	msgpack_packer_init(pk, e, enc_write_cb);
+	msgpack_pack_array(pk, PROTO_ENVELOPE_LEN);
+	msgpack_pack_uint32(pk, PROTO_VERSION);
+	msgpack_pack_uint32(pk, type);
+	msgpack_pack_uint64(pk, seq);
+	msgpack_pack_map(pk, nkeys);
+	return 0;
+}
+
+static void
+enc_key(msgpack_packer *pk, const char *key)
+{
+	msgpack_pack_str_with_body(pk, key, strlen(key));
+}
+
+int
+proto_encode_hello(struct proto_buf *b, const struct proto_hello *h)
+{
+	struct proto_batch_enc e;
+	msgpack_packer pk;
+	uint32_t i;
+
+	if (!proto_hello_valid(h))
+		return -1;
+	memset(&e, 0, sizeof(e));
+	if (enc_open(&e, b, PROTO_HELLO, 0, 4, &pk) == -1)
+		return proto_frame_end(b, e.start, 1);
+	enc_key(&pk, PROTO_K_NAME);
+	msgpack_pack_str_with_body(&pk, h->name, strlen(h->name));
+	enc_key(&pk, PROTO_K_IFACES);
+	msgpack_pack_array(&pk, h->niface);
+	for (i = 0; i < h->niface; i++)
+		msgpack_pack_str_with_body(&pk, h->iface[i],
+		    strlen(h->iface[i]));
+	enc_key(&pk, PROTO_K_RES);
+	msgpack_pack_uint32(&pk, h->resolution);
+	enc_key(&pk, PROTO_K_START);
+	msgpack_pack_uint64(&pk, (uint64_t)h->start_time);
+	return proto_frame_end(b, e.start, e.failed);
+}
+
+int
+proto_encode_welcome(struct proto_buf *b, const struct proto_welcome *w)
+{
+	struct proto_batch_enc e;
+	msgpack_packer pk;
+
+	memset(&e, 0, sizeof(e));
+	if (enc_open(&e, b, PROTO_WELCOME, 0, 1, &pk) == -1)
+		return proto_frame_end(b, e.start, 1);
+	enc_key(&pk, PROTO_K_LAST_SEQ);
+	msgpack_pack_uint64(&pk, w->last_seq);
+	return proto_frame_end(b, e.start, e.failed);
+}
+
+int
+proto_encode_ack(struct proto_buf *b, const struct proto_ack *a)
+{
+	struct proto_batch_enc e;
+	msgpack_packer pk;
+
+	/* Batches are numbered from 1: an ACK of 0 acknowledges nothing. */
+	if (a->seq == 0)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	if (enc_open(&e, b, PROTO_ACK, a->seq, 0, &pk) == -1)
+		return proto_frame_end(b, e.start, 1);
+	return proto_frame_end(b, e.start, e.failed);
+}
+
+int
+proto_encode_error(struct proto_buf *b, const struct proto_error *er)
+{
+	struct proto_batch_enc e;
+	msgpack_packer pk;
+	size_t len;
+
+	len = strnlen(er->text, sizeof(er->text));
+	if (er->code == 0 || !proto_text_valid(er->text, len))
+		return -1;
+	memset(&e, 0, sizeof(e));
+	if (enc_open(&e, b, PROTO_ERROR, 0, 2, &pk) == -1)
+		return proto_frame_end(b, e.start, 1);
+	enc_key(&pk, PROTO_K_CODE);
+	msgpack_pack_uint32(&pk, er->code);
+	enc_key(&pk, PROTO_K_TEXT);
+	msgpack_pack_str_with_body(&pk, er->text, len);
+	return proto_frame_end(b, e.start, e.failed);
+}
+
+int
+proto_batch_begin(struct proto_batch_enc *e, struct proto_buf *b,
+    const struct proto_batch *head)
+{
+	msgpack_packer pk;
+	size_t nkeys, n;
+	int k;
+
+	memset(e, 0, sizeof(*e));
+	e->buf = b;
+	e->start = b->len;
+	nkeys = 2;
+	for (k = 0; k < PROTO_REC__COUNT; k++) {
+		(void)proto_batch_get(head, k, &n);
+		e->want[k] = n;
+		if (n > PROTO_RECORDS_MAX)
+			e->failed = 1;
+		if (n > 0)
+			nkeys++;
+	}
+	if (head->seq == 0 || head->first_ts < 0 ||
+	    head->last_ts < head->first_ts)
+		e->failed = 1;
+	if (e->failed)
+		return -1;
+	if (enc_open(e, b, PROTO_BATCH, head->seq, nkeys, &pk) == -1)
+		return -1;
+	enc_key(&pk, PROTO_K_FIRST);
+	msgpack_pack_uint64(&pk, (uint64_t)head->first_ts);
+	enc_key(&pk, PROTO_K_LAST);
+	msgpack_pack_uint64(&pk, (uint64_t)head->last_ts);
+	return e->failed ? -1 : 0;
+}
+
+/* Appends one record of kind; any misuse latches e->failed. */
+static void
+enc_rec(struct proto_batch_enc *e, enum proto_rec_kind kind, const void *rec)
+{
+	const struct proto_rec_desc *d = &proto_recs[kind];
+	const unsigned char *base = rec;
+	struct proto_addr addr;
+	msgpack_packer pk;
+	uint64_t u64;
+	uint32_t u32;
+	uint16_t u16;
+	int64_t i64;
+	uint8_t u8;
+	size_t i;
+
+	if (e->failed)
+		return;
+	if ((int)kind < e->section || e->have[kind] >= e->want[kind] ||
+	    !proto_rec_valid(kind, rec)) {
+		e->failed = 1;
+		return;
+	}
+	msgpack_packer_init(&pk, e, enc_write_cb);
+	/*
+	 * Sections only move forward, so one left short can never be
+	 * completed and proto_batch_end will fail on its count.
+	 */
+	if (e->have[kind] == 0) {
+		e->section = kind;
+		enc_key(&pk, d->key);
+		msgpack_pack_array(&pk, e->want[kind]);
+	}
+	msgpack_pack_array(&pk, d->nfield);
+	for (i = 0; i < d->nfield; i++) {
+		const unsigned char *p = base + d->field[i].off;
+
+		switch (d->field[i].kind) {
+		case PROTO_F_IFACE:
+			memcpy(&u32, p, sizeof(u32));
+			msgpack_pack_uint32(&pk, u32);
+			break;
+		case PROTO_F_BUCKET:
+			memcpy(&i64, p, sizeof(i64));
+			msgpack_pack_uint64(&pk, (uint64_t)i64);
+			break;
+		case PROTO_F_ADDR:
+			memcpy(&addr, p, sizeof(addr));
+			msgpack_pack_bin_with_body(&pk, addr.a,
+			    (size_t)proto_addr_len(addr.family));
+			break;
+		case PROTO_F_PROTO:
+		case PROTO_F_DIR:
+			memcpy(&u8, p, sizeof(u8));
+			msgpack_pack_uint8(&pk, u8);
+			break;
+		case PROTO_F_PORT:
+			memcpy(&u16, p, sizeof(u16));
+			msgpack_pack_uint16(&pk, u16);
+			break;
+		case PROTO_F_U64:
+			memcpy(&u64, p, sizeof(u64));
+			msgpack_pack_uint64(&pk, u64);
+			break;
+		}
+	}
+	e->have[kind]++;
+}
+
+void
+proto_batch_add_host(struct proto_batch_enc *e, const struct proto_host_rec *r)
+{
+	enc_rec(e, PROTO_REC_HOST, r);
+}
+
+void
+proto_batch_add_port(struct proto_batch_enc *e, const struct proto_port_rec *r)
+{
+	enc_rec(e, PROTO_REC_PORT, r);
+}
+
+void
+proto_batch_add_peer(struct proto_batch_enc *e, const struct proto_peer_rec *r)
+{
+	enc_rec(e, PROTO_REC_PEER, r);
+}
+
+void
+proto_batch_add_iface(struct proto_batch_enc *e,
+    const struct proto_iface_rec *r)
+{
+	enc_rec(e, PROTO_REC_IFACE, r);
+}
+
+void
+proto_batch_add_health(struct proto_batch_enc *e,
+    const struct proto_health_rec *r)
+{
+	enc_rec(e, PROTO_REC_HEALTH, r);
+}
+
+int
+proto_batch_end(struct proto_batch_enc *e)
+{
+	int k;
+
+	for (k = 0; k < PROTO_REC__COUNT; k++)
+		if (e->have[k] != e->want[k])
+			e->failed = 1;
+	if (proto_frame_end(e->buf, e->start, e->failed) == -1) {
+		e->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+proto_encode_batch(struct proto_buf *b, const struct proto_batch *batch)
+{
+	struct proto_batch_enc e;
+	const unsigned char *recs;
+	size_t i, n;
+	int k;
+
+	/* Built on the streaming encoder, so both write the same bytes. */
+	if (proto_batch_begin(&e, b, batch) == -1)
+		return proto_batch_end(&e);
+	for (k = 0; k < PROTO_REC__COUNT; k++) {
+		recs = proto_batch_get(batch, k, &n);
+		if (n > 0 && recs == NULL)
+			e.failed = 1;
+		for (i = 0; i < n && !e.failed; i++)
+			enc_rec(&e, k, recs + i * proto_recs[k].size);
+	}
+	return proto_batch_end(&e);
+}

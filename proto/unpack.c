@@ -1,0 +1,506 @@
+/*
+ * unpack.c - decoders: one frame body in, one checked C struct out.
+ *
+ * Every decoder runs proto_skim() before msgpack-c sees the bytes (see
+ * skim.c for why), lets msgpack_unpack_next() build the object tree, then
+ * checks the envelope and every field it uses: msgpack type, range, count,
+ * record arity.  Unknown payload keys are ignored so that a newer agent
+ * can talk to an older store; a known key given twice is refused, since
+ * two readers could otherwise disagree on which value counts.
+ *
+ * Invariants: nothing is read from the object tree before its type is
+ * checked; on any error the output is zeroed (a batch is also freed), so
+ * a caller can never act on half a message; the checks run in a fixed
+ * order so each bad input maps to one enum proto_err.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "proto.h"
+#include "internal.h"
+
+/* One decoded body: msgpack-c's tree and the envelope read from it. */
+struct msg {
+	msgpack_unpacked	 up;
+	uint32_t		 version;
+	uint32_t		 type;
+	uint64_t		 seq;
+	const msgpack_object	*payload;
+};
+
+static enum proto_err	msg_open(struct msg *, const uint8_t *, size_t,
+			    uint32_t want);
+static void		msg_close(struct msg *);
+static enum proto_err	payload_get(const msgpack_object *, const char *const *,
+			    size_t, size_t nrequired, const msgpack_object **);
+static enum proto_err	get_uint(const msgpack_object *, uint64_t max,
+			    uint64_t *);
+static enum proto_err	get_time(const msgpack_object *, int64_t *);
+static enum proto_err	get_name(const msgpack_object *, size_t max, char *);
+static enum proto_err	get_addr(const msgpack_object *, struct proto_addr *);
+static enum proto_err	get_section(const msgpack_object *,
+			    enum proto_rec_kind, struct proto_batch *);
+static enum proto_err	get_rec(const msgpack_object *, enum proto_rec_kind,
+			    unsigned char *);
+
+/*
+ * Unpacks a body into m and checks its envelope.  want is the expected
+ * message type, or 0 for any known type.  m->up must be released with
+ * msg_close() whatever this returns.
+ */
+static enum proto_err
+msg_open(struct msg *m, const uint8_t *p, size_t len, uint32_t want)
+{
+	const msgpack_object *root, *el;
+	enum proto_err err;
+	size_t off = 0;
+
+	memset(m, 0, sizeof(*m));
+	msgpack_unpacked_init(&m->up);
+	if ((err = proto_skim(p, len)) != PROTO_OK)
+		return err;
+	switch (msgpack_unpack_next(&m->up, (const char *)p, len, &off)) {
+	case MSGPACK_UNPACK_SUCCESS:
+		break;
+	case MSGPACK_UNPACK_CONTINUE:
+		return PROTO_E_SHORT;
+	case MSGPACK_UNPACK_NOMEM_ERROR:
+		return PROTO_E_NOMEM;
+	default:
+		return PROTO_E_MSGPACK;
+	}
+	/* skim proved exactly one object; this guards against disagreement. */
+	if (off != len)
+		return PROTO_E_TRAILING;
+
+	root = &m->up.data;
+	if (root->type != MSGPACK_OBJECT_ARRAY ||
+	    root->via.array.size != PROTO_ENVELOPE_LEN)
+		return PROTO_E_ENVELOPE;
+	el = root->via.array.ptr;
+	if (el[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    el[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    el[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    el[3].type != MSGPACK_OBJECT_MAP)
+		return PROTO_E_ENVELOPE;
+	m->version = el[0].via.u64 > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)el[0].via.u64;
+	if (el[0].via.u64 != PROTO_VERSION)
+		return PROTO_E_VERSION;
+	if (el[1].via.u64 < PROTO_HELLO || el[1].via.u64 > PROTO_ERROR)
+		return PROTO_E_TYPE;
+	m->type = (uint32_t)el[1].via.u64;
+	if (want != 0 && m->type != want)
+		return PROTO_E_TYPE;
+	m->seq = el[2].via.u64;
+	/* BATCH and ACK are numbered from 1; the others carry no number. */
+	if (m->type == PROTO_BATCH || m->type == PROTO_ACK) {
+		if (m->seq == 0)
+			return PROTO_E_RANGE;
+	} else if (m->seq != 0)
+		return PROTO_E_RANGE;
+	m->payload = &el[3];
+	return PROTO_OK;
+}
+
+static void
+msg_close(struct msg *m)
+{
+	msgpack_unpacked_destroy(&m->up);
+}
+
+/*
+ * Finds the known keys of a payload map: vals[i] is the value of key[i],
+ * or NULL.  The first nrequired keys must be present.
+ */
+static enum proto_err
+payload_get(const msgpack_object *map, const char *const *key, size_t nkey,
+    size_t nrequired, const msgpack_object **vals)
+{
+	const msgpack_object_kv *kv;
+	uint32_t i;
+	size_t j;
+
+	for (j = 0; j < nkey; j++)
+		vals[j] = NULL;
+	for (i = 0; i < map->via.map.size; i++) {
+		kv = &map->via.map.ptr[i];
+		if (kv->key.type != MSGPACK_OBJECT_STR)
+			return PROTO_E_FIELD_TYPE;
+		for (j = 0; j < nkey; j++) {
+			if (kv->key.via.str.size != strlen(key[j]) ||
+			    memcmp(kv->key.via.str.ptr, key[j],
+			    kv->key.via.str.size) != 0)
+				continue;
+			if (vals[j] != NULL)
+				return PROTO_E_FIELD_TYPE;
+			vals[j] = &kv->val;
+		}
+	}
+	for (j = 0; j < nrequired; j++)
+		if (vals[j] == NULL)
+			return PROTO_E_MISSING;
+	return PROTO_OK;
+}
+
+/* An unsigned integer <= max; a negative integer is out of range. */
+static enum proto_err
+get_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		if (o->via.u64 > max)
+			return PROTO_E_RANGE;
+		*v = o->via.u64;
+		return PROTO_OK;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return PROTO_E_RANGE;
+	default:
+		return PROTO_E_FIELD_TYPE;
+	}
+}
+
+/* Epoch seconds: an integer in 0..INT64_MAX. */
+static enum proto_err
+get_time(const msgpack_object *o, int64_t *v)
+{
+	enum proto_err err;
+	uint64_t u;
+
+	if ((err = get_uint(o, INT64_MAX, &u)) != PROTO_OK)
+		return err;
+	*v = (int64_t)u;
+	return PROTO_OK;
+}
+
+/* A name of 1..max bytes into dst, which holds max + 1 bytes. */
+static enum proto_err
+get_name(const msgpack_object *o, size_t max, char *dst)
+{
+	if (o->type != MSGPACK_OBJECT_STR)
+		return PROTO_E_FIELD_TYPE;
+	if (!proto_name_valid(o->via.str.ptr, o->via.str.size, max))
+		return PROTO_E_RANGE;
+	memcpy(dst, o->via.str.ptr, o->via.str.size);
+	dst[o->via.str.size] = '\0';
+	return PROTO_OK;
+}
+
+/* The family is implied by the length: 0 overflow, 4 IPv4, 16 IPv6. */
+static enum proto_err
+get_addr(const msgpack_object *o, struct proto_addr *a)
+{
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return PROTO_E_FIELD_TYPE;
+	memset(a, 0, sizeof(*a));
+	switch (o->via.bin.size) {
+	case 0:
+		a->family = PROTO_AF_NONE;
+		return PROTO_OK;
+	case 4:
+		a->family = PROTO_AF_INET;
+		break;
+	case 16:
+		a->family = PROTO_AF_INET6;
+		break;
+	default:
+		return PROTO_E_RANGE;
+	}
+	memcpy(a->a, o->via.bin.ptr, o->via.bin.size);
+	return PROTO_OK;
+}
+
+enum proto_err
+proto_decode_envelope(const uint8_t *p, size_t len, uint32_t *version,
+    uint32_t *type, uint64_t *seq)
+{
+	enum proto_err err;
+	struct msg m;
+
+	err = msg_open(&m, p, len, 0);
+	/* The version is kept on PROTO_E_VERSION, for the log line. */
+	if (version != NULL)
+		*version = m.version;
+	if (type != NULL)
+		*type = err == PROTO_OK ? m.type : 0;
+	if (seq != NULL)
+		*seq = err == PROTO_OK ? m.seq : 0;
+	msg_close(&m);
+	return err;
+}
+
+enum proto_err
+proto_decode_hello(const uint8_t *p, size_t len, struct proto_hello *h)
+{
+	static const char *const key[] = {
+		PROTO_K_NAME, PROTO_K_IFACES, PROTO_K_RES, PROTO_K_START
+	};
+	const msgpack_object *v[4], *ifs;
+	enum proto_err err;
+	struct msg m;
+	uint64_t res;
+	uint32_t i;
+
+	memset(h, 0, sizeof(*h));
+	if ((err = msg_open(&m, p, len, PROTO_HELLO)) != PROTO_OK)
+		goto fail;
+	if ((err = payload_get(m.payload, key, 4, 4, v)) != PROTO_OK)
+		goto fail;
+	h->version = m.version;
+	if ((err = get_name(v[0], PROTO_NAME_MAX, h->name)) != PROTO_OK)
+		goto fail;
+	ifs = v[1];
+	err = PROTO_E_FIELD_TYPE;
+	if (ifs->type != MSGPACK_OBJECT_ARRAY)
+		goto fail;
+	err = PROTO_E_TOO_MANY;
+	if (ifs->via.array.size > PROTO_IFACES_MAX)
+		goto fail;
+	err = PROTO_E_RANGE;
+	if (ifs->via.array.size == 0)
+		goto fail;
+	h->niface = ifs->via.array.size;
+	for (i = 0; i < h->niface; i++) {
+		err = get_name(&ifs->via.array.ptr[i], PROTO_IFNAME_MAX,
+		    h->iface[i]);
+		if (err != PROTO_OK)
+			goto fail;
+	}
+	if ((err = get_uint(v[2], PROTO_RES_MAX, &res)) != PROTO_OK)
+		goto fail;
+	h->resolution = (uint32_t)res;
+	if ((err = get_time(v[3], &h->start_time)) != PROTO_OK)
+		goto fail;
+	/* What is left: resolution 0 and duplicate interface names. */
+	err = PROTO_E_RANGE;
+	if (!proto_hello_valid(h))
+		goto fail;
+	msg_close(&m);
+	return PROTO_OK;
+fail:
+	msg_close(&m);
+	memset(h, 0, sizeof(*h));
+	return err;
+}
+
+enum proto_err
+proto_decode_welcome(const uint8_t *p, size_t len, struct proto_welcome *w)
+{
+	static const char *const key[] = { PROTO_K_LAST_SEQ };
+	const msgpack_object *v[1];
+	enum proto_err err;
+	struct msg m;
+
+	memset(w, 0, sizeof(*w));
+	if ((err = msg_open(&m, p, len, PROTO_WELCOME)) == PROTO_OK &&
+	    (err = payload_get(m.payload, key, 1, 1, v)) == PROTO_OK)
+		err = get_uint(v[0], UINT64_MAX, &w->last_seq);
+	msg_close(&m);
+	if (err != PROTO_OK)
+		memset(w, 0, sizeof(*w));
+	return err;
+}
+
+enum proto_err
+proto_decode_ack(const uint8_t *p, size_t len, struct proto_ack *a)
+{
+	enum proto_err err;
+	struct msg m;
+
+	/* The acknowledged seq is the envelope's; the payload has no keys. */
+	memset(a, 0, sizeof(*a));
+	if ((err = msg_open(&m, p, len, PROTO_ACK)) == PROTO_OK)
+		a->seq = m.seq;
+	msg_close(&m);
+	return err;
+}
+
+enum proto_err
+proto_decode_error(const uint8_t *p, size_t len, struct proto_error *e)
+{
+	static const char *const key[] = { PROTO_K_CODE, PROTO_K_TEXT };
+	const msgpack_object *v[2];
+	enum proto_err err;
+	struct msg m;
+	uint64_t code;
+
+	memset(e, 0, sizeof(*e));
+	if ((err = msg_open(&m, p, len, PROTO_ERROR)) != PROTO_OK)
+		goto fail;
+	if ((err = payload_get(m.payload, key, 2, 2, v)) != PROTO_OK)
+		goto fail;
+	if ((err = get_uint(v[0], UINT32_MAX, &code)) != PROTO_OK)
+		goto fail;
+	err = PROTO_E_RANGE;
+	if (code == 0)
+		goto fail;
+	e->code = (uint32_t)code;
+	err = PROTO_E_FIELD_TYPE;
+	if (v[1]->type != MSGPACK_OBJECT_STR)
+		goto fail;
+	err = PROTO_E_RANGE;
+	if (!proto_text_valid(v[1]->via.str.ptr, v[1]->via.str.size))
+		goto fail;
+	memcpy(e->text, v[1]->via.str.ptr, v[1]->via.str.size);
+	e->text[v[1]->via.str.size] = '\0';
+	msg_close(&m);
+	return PROTO_OK;
+fail:
+	msg_close(&m);
+	memset(e, 0, sizeof(*e));
+	return err;
+}
+
+/* Decodes one record array of kind into rec, zeroed by the caller. */
+static enum proto_err
+get_rec(const msgpack_object *o, enum proto_rec_kind kind, unsigned char *rec)
+{
+	const struct proto_rec_desc *d = &proto_recs[kind];
+	const msgpack_object *f;
+	struct proto_addr addr;
+	enum proto_err err;
+	uint64_t u;
+	uint32_t u32;
+	uint16_t u16;
+	int64_t i64;
+	uint8_t u8;
+	size_t i;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return PROTO_E_FIELD_TYPE;
+	if (o->via.array.size != d->nfield)
+		return PROTO_E_ARITY;
+	for (i = 0; i < d->nfield; i++) {
+		unsigned char *p = rec + d->field[i].off;
+
+		f = &o->via.array.ptr[i];
+		switch (d->field[i].kind) {
+		case PROTO_F_IFACE:
+			/* Below niface is the store's check: it knows HELLO. */
+			if ((err = get_uint(f, PROTO_IFACES_MAX - 1, &u)) !=
+			    PROTO_OK)
+				return err;
+			u32 = (uint32_t)u;
+			memcpy(p, &u32, sizeof(u32));
+			break;
+		case PROTO_F_BUCKET:
+			if ((err = get_time(f, &i64)) != PROTO_OK)
+				return err;
+			memcpy(p, &i64, sizeof(i64));
+			break;
+		case PROTO_F_ADDR:
+			if ((err = get_addr(f, &addr)) != PROTO_OK)
+				return err;
+			memcpy(p, &addr, sizeof(addr));
+			break;
+		case PROTO_F_PROTO:
+		case PROTO_F_DIR:
+			if ((err = get_uint(f, d->field[i].kind == PROTO_F_DIR ?
+			    PROTO_DIR_OUT : UINT8_MAX, &u)) != PROTO_OK)
+				return err;
+			u8 = (uint8_t)u;
+			memcpy(p, &u8, sizeof(u8));
+			break;
+		case PROTO_F_PORT:
+			if ((err = get_uint(f, UINT16_MAX, &u)) != PROTO_OK)
+				return err;
+			u16 = (uint16_t)u;
+			memcpy(p, &u16, sizeof(u16));
+			break;
+		case PROTO_F_U64:
+			if ((err = get_uint(f, UINT64_MAX, &u)) != PROTO_OK)
+				return err;
+			memcpy(p, &u, sizeof(u));
+			break;
+		}
+	}
+	/* Rules across fields: host and peer address families agree. */
+	if (!proto_rec_valid(kind, rec))
+		return PROTO_E_RANGE;
+	return PROTO_OK;
+}
+
+/* Decodes one record section; b owns the array as soon as it exists. */
+static enum proto_err
+get_section(const msgpack_object *o, enum proto_rec_kind kind,
+    struct proto_batch *b)
+{
+	const struct proto_rec_desc *d = &proto_recs[kind];
+	enum proto_err err;
+	unsigned char *recs;
+	uint32_t i, n;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return PROTO_E_FIELD_TYPE;
+	n = o->via.array.size;
+	if (n > PROTO_RECORDS_MAX)
+		return PROTO_E_TOO_MANY;
+	if (n == 0)
+		return PROTO_OK;
+	if ((recs = calloc(n, d->size)) == NULL)
+		return PROTO_E_NOMEM;
+	proto_batch_set(b, kind, recs, n);
+	for (i = 0; i < n; i++) {
+		err = get_rec(&o->via.array.ptr[i], kind,
+		    recs + (size_t)i * d->size);
+		if (err != PROTO_OK)
+			return err;
+	}
+	return PROTO_OK;
+}
+
+enum proto_err
+proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
+{
+	const char *key[2 + PROTO_REC__COUNT];
+	const msgpack_object *v[2 + PROTO_REC__COUNT];
+	enum proto_err err;
+	struct msg m;
+	int k;
+
+	memset(b, 0, sizeof(*b));
+	key[0] = PROTO_K_FIRST;
+	key[1] = PROTO_K_LAST;
+	for (k = 0; k < PROTO_REC__COUNT; k++)
+		key[2 + k] = proto_recs[k].key;
+	if ((err = msg_open(&m, p, len, PROTO_BATCH)) != PROTO_OK)
+		goto fail;
+	/* Only first and last are required: an absent section is empty. */
+	err = payload_get(m.payload, key, 2 + PROTO_REC__COUNT, 2, v);
+	if (err != PROTO_OK)
+		goto fail;
+	b->seq = m.seq;
+	if ((err = get_time(v[0], &b->first_ts)) != PROTO_OK ||
+	    (err = get_time(v[1], &b->last_ts)) != PROTO_OK)
+		goto fail;
+	err = PROTO_E_RANGE;
+	if (b->first_ts > b->last_ts)
+		goto fail;
+	for (k = 0; k < PROTO_REC__COUNT; k++) {
+		if (v[2 + k] == NULL)
+			continue;
+		if ((err = get_section(v[2 + k], k, b)) != PROTO_OK)
+			goto fail;
+	}
+	msg_close(&m);
+	return PROTO_OK;
+fail:
+	msg_close(&m);
+	proto_batch_clear(b);
+	return err;
+}
+
+void
+proto_batch_clear(struct proto_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->hosts);
+	free(b->ports);
+	free(b->peers);
+	free(b->ifaces);
+	free(b->health);
+	memset(b, 0, sizeof(*b));
+}
