@@ -1,0 +1,701 @@
+/*
+ * decode.c - classify one captured frame per the accounting rules.
+ *
+ * Every packet byte is read through struct cur, a cursor that knows how
+ * many bytes were captured and refuses (returns -1) any read past them; no
+ * packet byte is ever reached through a cast to a header struct.  A link
+ * handler from the static dlt table moves the cursor over the link framing
+ * and says which IP version, if any, follows; the IP decoders then apply
+ * DESIGN.md "Accounting semantics" rules 2-5.
+ *
+ * Invariants: nothing here allocates, logs or writes any global; the tag
+ * and label loops are bounded by constants, and every pass of the IPv6
+ * extension header and option loops consumes captured bytes, so the work
+ * per frame is at most linear in caplen; the only output is *out and the
+ * return value.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <pcap/dlt.h>
+
+#include "decode.h"
+
+/* Ethertypes (IEEE 802 numbers registry). */
+#define ET_IPV4		0x0800
+#define ET_IPV6		0x86dd
+#define ET_VLAN		0x8100	/* IEEE 802.1Q C-tag */
+#define ET_QINQ		0x88a8	/* IEEE 802.1ad S-tag */
+#define ET_QINQ_OLD	0x9100	/* pre-802.1ad vendor QinQ tag */
+#define ET_PPPOE_SESS	0x8864	/* RFC 2516 session stage */
+#define ET_MPLS_UC	0x8847	/* RFC 3032 */
+#define ET_MPLS_MC	0x8848
+
+/* PPP protocol numbers (RFC 1332, RFC 5072, RFC 3032 section 5). */
+#define PPP_IPV4	0x0021
+#define PPP_IPV6	0x0057
+#define PPP_MPLS_UC	0x0281
+#define PPP_MPLS_MC	0x0283
+
+/* Address families seen in DLT_NULL / DLT_LOOP headers. */
+#define AF_BSD_INET	2
+#define AF_LINUX_INET6	10
+#define AF_BSD_INET6	24	/* NetBSD, OpenBSD, BSD/OS */
+#define AF_FBSD_INET6	28	/* FreeBSD, DragonFly */
+#define AF_DARWIN_INET6	30	/* macOS, iOS */
+
+#define ARPHRD_NETLINK	824	/* SLL frames that carry netlink, not IP */
+
+/*
+ * Bounds on link framing.  Real traffic has at most two or three tags or
+ * labels; the bounds only keep the time spent on a hostile frame constant.
+ * Deeper stacks are classified as non-IP.
+ */
+#define VLAN_DEPTH_MAX	8
+#define MPLS_DEPTH_MAX	16
+
+/* IPv4 (RFC 791) and IPv6 (RFC 8200) constants. */
+#define IP4_HDR_MIN	20
+#define IP4_OFFMASK	0x1fff		/* fragment offset, in 8-byte units */
+#define IP6_HDR_LEN	40
+#define NH_HOPOPTS	0
+#define NH_ROUTING	43
+#define NH_FRAGMENT	44
+#define NH_NONE		59
+#define NH_DSTOPTS	60
+#define L4_TCP		6
+#define L4_UDP		17
+#define L4_SCTP		132
+#define OPT_PAD1	0
+#define OPT_JUMBO	0xc2		/* RFC 2675 Jumbo Payload option */
+
+/* A read-only view of the captured bytes and the next one to read. */
+struct cur {
+	const uint8_t	*p;
+	uint32_t	 len;		/* captured bytes */
+	uint32_t	 off;		/* next byte to read, <= len */
+};
+
+/* What the link framing says comes next. */
+enum l3 {
+	L3_NONE = 0,		/* not IP */
+	L3_IPV4,		/* IPv4 by link type or ethertype */
+	L3_IPV6,
+};
+
+struct link {
+	int		 dlt;
+	enum l3		 (*decode)(struct cur *);
+};
+
+static int	 cur_peek_u8(const struct cur *, uint8_t *);
+static int	 cur_u8(struct cur *, uint8_t *);
+static int	 cur_u16(struct cur *, uint16_t *);
+static int	 cur_u32(struct cur *, uint32_t *);
+static int	 cur_skip(struct cur *, uint32_t);
+static int	 cur_copy(struct cur *, uint8_t *, uint32_t);
+static uint32_t	 cur_left(const struct cur *);
+
+static enum l3	 l3_ethertype(struct cur *, uint16_t);
+static enum l3	 l3_ppp_proto(struct cur *);
+static enum l3	 l3_mpls(struct cur *);
+static enum l3	 l3_version(struct cur *);
+
+static enum l3	 link_en10mb(struct cur *);
+static enum l3	 link_sll(struct cur *);
+static enum l3	 link_sll2(struct cur *);
+static enum l3	 link_raw(struct cur *);
+static enum l3	 link_ipv4(struct cur *);
+static enum l3	 link_ipv6(struct cur *);
+static enum l3	 link_null(struct cur *);
+static enum l3	 link_ppp(struct cur *);
+static enum l3	 link_chdlc(struct cur *);
+
+static const struct link *link_find(int);
+static uint64_t	 wire_l3(uint32_t, uint32_t);
+static int	 ports_fit(const struct cur *, uint32_t, uint64_t);
+static int	 read_ports(struct cur *, struct decoded *);
+static enum decode_kind decode_ipv4(struct cur *, uint32_t,
+		    struct decoded *);
+static enum decode_kind decode_ipv6(struct cur *, uint32_t,
+		    struct decoded *);
+static int	 ipv6_jumbo(struct cur, uint32_t *);
+
+/*
+ * The link types decode_frame understands.  DLT_RAW is 12 on most systems
+ * and 14 on OpenBSD; libpcap maps LINKTYPE_RAW (101) in a file to the local
+ * DLT_RAW, but files written on OpenBSD may still carry 14, so 14 is raw
+ * too wherever it means nothing else (it is DLT_PPP_BSDOS on Net/FreeBSD).
+ */
+static const struct link links[] = {
+	{ DLT_EN10MB,		link_en10mb },
+	{ DLT_LINUX_SLL,	link_sll },
+	{ DLT_LINUX_SLL2,	link_sll2 },
+	{ DLT_RAW,		link_raw },
+#if DLT_RAW != 14 && !defined(__NetBSD__) && !defined(__FreeBSD__)
+	{ 14,			link_raw },
+#endif
+	{ DLT_IPV4,		link_ipv4 },
+	{ DLT_IPV6,		link_ipv6 },
+	{ DLT_NULL,		link_null },
+	{ DLT_LOOP,		link_null },
+	{ DLT_PPP,		link_ppp },
+	{ DLT_PPP_SERIAL,	link_ppp },
+	{ DLT_C_HDLC,		link_chdlc },
+};
+
+/* Looks at the next byte without moving; -1 when it was not captured. */
+static int
+cur_peek_u8(const struct cur *c, uint8_t *v)
+{
+	if (c->len - c->off < 1)
+		return -1;
+	*v = c->p[c->off];
+	return 0;
+}
+
+/* Reads one byte; -1 when it was not captured. */
+static int
+cur_u8(struct cur *c, uint8_t *v)
+{
+	if (c->len - c->off < 1)
+		return -1;
+	*v = c->p[c->off];
+	c->off += 1;
+	return 0;
+}
+
+/* Reads a big-endian (network order) 16-bit value; -1 when short. */
+static int
+cur_u16(struct cur *c, uint16_t *v)
+{
+	if (c->len - c->off < 2)
+		return -1;
+	*v = (uint16_t)((unsigned)c->p[c->off] << 8 | c->p[c->off + 1]);
+	c->off += 2;
+	return 0;
+}
+
+/* Reads a big-endian 32-bit value; -1 when short. */
+static int
+cur_u32(struct cur *c, uint32_t *v)
+{
+	if (c->len - c->off < 4)
+		return -1;
+	*v = (uint32_t)c->p[c->off] << 24 | (uint32_t)c->p[c->off + 1] << 16 |
+	    (uint32_t)c->p[c->off + 2] << 8 | (uint32_t)c->p[c->off + 3];
+	c->off += 4;
+	return 0;
+}
+
+/* Moves over n bytes; -1 (cursor unchanged) when fewer were captured. */
+static int
+cur_skip(struct cur *c, uint32_t n)
+{
+	if (c->len - c->off < n)
+		return -1;
+	c->off += n;
+	return 0;
+}
+
+/* Copies n bytes out; -1 (nothing copied) when fewer were captured. */
+static int
+cur_copy(struct cur *c, uint8_t *dst, uint32_t n)
+{
+	if (c->len - c->off < n)
+		return -1;
+	memcpy(dst, c->p + c->off, n);
+	c->off += n;
+	return 0;
+}
+
+/* Returns how many captured bytes remain. */
+static uint32_t
+cur_left(const struct cur *c)
+{
+	return c->len - c->off;
+}
+
+/*
+ * Follows an ethertype through VLAN tags, a PPPoE session header or an MPLS
+ * stack to the IP header.  The cursor sits just after the type field.
+ */
+static enum l3
+l3_ethertype(struct cur *c, uint16_t type)
+{
+	uint16_t	 tci;
+	int		 ntags = 0;
+
+	for (;;) {
+		switch (type) {
+		case ET_IPV4:
+			return L3_IPV4;
+		case ET_IPV6:
+			return L3_IPV6;
+		case ET_VLAN:
+		case ET_QINQ:
+		case ET_QINQ_OLD:
+			/*
+			 * IEEE 802.1Q: a 2-byte TCI, then the next type.
+			 * A type <= 1500 is an 802.3 length (LLC follows),
+			 * which falls to the default case: not IP.
+			 */
+			if (++ntags > VLAN_DEPTH_MAX)
+				return L3_NONE;
+			if (cur_u16(c, &tci) == -1 || cur_u16(c, &type) == -1)
+				return L3_NONE;
+			break;
+		case ET_PPPOE_SESS:
+			/*
+			 * RFC 2516 section 4: version/type, code, session
+			 * id, length; the PPP protocol field follows.
+			 */
+			if (cur_skip(c, 6) == -1)
+				return L3_NONE;
+			return l3_ppp_proto(c);
+		case ET_MPLS_UC:
+		case ET_MPLS_MC:
+			return l3_mpls(c);
+		default:
+			return L3_NONE;
+		}
+	}
+}
+
+/*
+ * Reads a PPP protocol field and maps it.  RFC 1661 section 6.5 (protocol
+ * field compression): a first byte with its low bit set is the whole,
+ * one-byte field.
+ */
+static enum l3
+l3_ppp_proto(struct cur *c)
+{
+	uint8_t		 b0, b1;
+	uint16_t	 proto;
+
+	if (cur_u8(c, &b0) == -1)
+		return L3_NONE;
+	if (b0 & 1)
+		proto = b0;
+	else {
+		if (cur_u8(c, &b1) == -1)
+			return L3_NONE;
+		proto = (uint16_t)(b0 << 8 | b1);
+	}
+	switch (proto) {
+	case PPP_IPV4:
+		return L3_IPV4;
+	case PPP_IPV6:
+		return L3_IPV6;
+	case PPP_MPLS_UC:
+	case PPP_MPLS_MC:
+		return l3_mpls(c);
+	default:
+		return L3_NONE;
+	}
+}
+
+/*
+ * Walks an MPLS label stack (RFC 3032 section 2.1: 4-byte entries, bit 8
+ * the bottom-of-stack flag).  MPLS does not say what is below the stack;
+ * like every LSR that looks, we use the IP version nibble (RFC 4928
+ * explains why a 4 or 6 there means IP).  Anything else (pseudowire
+ * control words, Ethernet PWs) is not IP.
+ */
+static enum l3
+l3_mpls(struct cur *c)
+{
+	uint32_t	 lse;
+	int		 depth;
+
+	for (depth = 0; depth < MPLS_DEPTH_MAX; depth++) {
+		if (cur_u32(c, &lse) == -1)
+			return L3_NONE;
+		if (lse & 0x100)
+			return l3_version(c);
+	}
+	return L3_NONE;
+}
+
+/*
+ * Peeks at the version nibble of what follows.  Nothing captured means no
+ * evidence of IP at all: not IP.
+ */
+static enum l3
+l3_version(struct cur *c)
+{
+	uint8_t		 b0;
+
+	if (cur_peek_u8(c, &b0) == -1)
+		return L3_NONE;
+	switch (b0 >> 4) {
+	case 4:
+		return L3_IPV4;
+	case 6:
+		return L3_IPV6;
+	default:
+		return L3_NONE;
+	}
+}
+
+/* Ethernet II (IEEE 802.3 with a type field): 6 + 6 + 2 bytes. */
+static enum l3
+link_en10mb(struct cur *c)
+{
+	uint16_t	 type;
+
+	if (cur_skip(c, 12) == -1 || cur_u16(c, &type) == -1)
+		return L3_NONE;
+	return l3_ethertype(c, type);
+}
+
+/*
+ * Linux cooked v1: packet type, ARPHRD type, address length, 8 address
+ * bytes, protocol (an ethertype for every ARPHRD type that carries IP).
+ */
+static enum l3
+link_sll(struct cur *c)
+{
+	uint16_t	 hatype, proto;
+
+	if (cur_skip(c, 2) == -1 || cur_u16(c, &hatype) == -1 ||
+	    cur_skip(c, 10) == -1 || cur_u16(c, &proto) == -1)
+		return L3_NONE;
+	if (hatype == ARPHRD_NETLINK)
+		return L3_NONE;
+	return l3_ethertype(c, proto);
+}
+
+/*
+ * Linux cooked v2: protocol, reserved, interface index, ARPHRD type,
+ * packet type, address length, 8 address bytes: 20 bytes.
+ */
+static enum l3
+link_sll2(struct cur *c)
+{
+	uint16_t	 proto, hatype;
+
+	if (cur_u16(c, &proto) == -1 || cur_skip(c, 6) == -1 ||
+	    cur_u16(c, &hatype) == -1 || cur_skip(c, 10) == -1)
+		return L3_NONE;
+	if (hatype == ARPHRD_NETLINK)
+		return L3_NONE;
+	return l3_ethertype(c, proto);
+}
+
+/* DLT_RAW: no header; the version nibble tells IPv4 from IPv6. */
+static enum l3
+link_raw(struct cur *c)
+{
+	return l3_version(c);
+}
+
+/* DLT_IPV4: no header and always IPv4, so a bad version is malformed. */
+static enum l3
+link_ipv4(struct cur *c)
+{
+	(void)c;
+	return L3_IPV4;
+}
+
+/* DLT_IPV6: no header and always IPv6. */
+static enum l3
+link_ipv6(struct cur *c)
+{
+	(void)c;
+	return L3_IPV6;
+}
+
+/*
+ * DLT_NULL holds a 4-byte address family in the byte order of the host
+ * that captured, DLT_LOOP in network order.  A file may come from either
+ * kind of host, and every family value fits in 16 bits, so a value with
+ * bits in the upper half is read the other way round.
+ */
+static enum l3
+link_null(struct cur *c)
+{
+	uint32_t	 af;
+
+	if (cur_u32(c, &af) == -1)
+		return L3_NONE;
+	if (af & 0xffff0000u)
+		af = (af >> 24) | (af >> 8 & 0xff00) | (af << 8 & 0xff0000) |
+		    af << 24;
+	switch (af) {
+	case AF_BSD_INET:
+		return L3_IPV4;
+	case AF_LINUX_INET6:
+	case AF_BSD_INET6:
+	case AF_FBSD_INET6:
+	case AF_DARWIN_INET6:
+		return L3_IPV6;
+	default:
+		return L3_NONE;
+	}
+}
+
+/*
+ * DLT_PPP and DLT_PPP_SERIAL: PPP in HDLC-like framing (RFC 1662).  The
+ * address/control bytes ff 03 may be elided (RFC 1661 section 6.6,
+ * address-and-control-field compression).  Cisco HDLC frames (address 0x0f
+ * unicast, 0x8f broadcast) turn up on the same links and are recognised
+ * by that first byte, which no PPP protocol carrying IP or MPLS begins with.
+ */
+static enum l3
+link_ppp(struct cur *c)
+{
+	uint8_t		 b0;
+
+	if (cur_peek_u8(c, &b0) == -1)
+		return L3_NONE;
+	if (b0 == 0x0f || b0 == 0x8f)
+		return link_chdlc(c);
+	if (b0 == 0xff && cur_skip(c, 2) == -1)
+		return L3_NONE;
+	return l3_ppp_proto(c);
+}
+
+/* Cisco HDLC: address, control, then an ethertype. */
+static enum l3
+link_chdlc(struct cur *c)
+{
+	uint16_t	 type;
+
+	if (cur_skip(c, 2) == -1 || cur_u16(c, &type) == -1)
+		return L3_NONE;
+	return l3_ethertype(c, type);
+}
+
+/* Returns the table entry for dlt, or NULL. */
+static const struct link *
+link_find(int dlt)
+{
+	size_t		 i;
+
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (links[i].dlt == dlt)
+			return &links[i];
+	return NULL;
+}
+
+/*
+ * Returns the IP length on the wire: the frame's wire length minus the link
+ * header that precedes the IP header at offset l3off.
+ */
+static uint64_t
+wire_l3(uint32_t wirelen, uint32_t l3off)
+{
+	return wirelen > l3off ? wirelen - l3off : 0;
+}
+
+/*
+ * Returns 1 when both port fields of a transport header at the cursor were
+ * captured and lie inside the IP packet (ip_bytes long from l3off): bytes
+ * past its declared end are link padding, not transport header.
+ */
+static int
+ports_fit(const struct cur *c, uint32_t l3off, uint64_t ip_bytes)
+{
+	uint64_t	 end = (uint64_t)l3off + ip_bytes;
+
+	return cur_left(c) >= 4 && (uint64_t)c->off + 4 <= end;
+}
+
+/*
+ * Reads source and destination port: TCP (RFC 9293), UDP (RFC 768) and
+ * SCTP (RFC 9260) all begin with them, in that order.
+ */
+static int
+read_ports(struct cur *c, struct decoded *out)
+{
+	if (cur_u16(c, &out->sport) == -1 || cur_u16(c, &out->dport) == -1)
+		return -1;
+	out->has_ports = 1;
+	return 0;
+}
+
+/* Decodes the IPv4 header (RFC 791 section 3.1) at the cursor. */
+static enum decode_kind
+decode_ipv4(struct cur *c, uint32_t wirelen, struct decoded *out)
+{
+	uint32_t	 l3off = c->off;
+	uint32_t	 hlen;
+	uint16_t	 totlen, frag;
+	uint8_t		 vihl, proto;
+
+	if (cur_u8(c, &vihl) == -1 || vihl >> 4 != 4)
+		return DECODE_MALFORMED;
+	hlen = (uint32_t)(vihl & 0x0f) * 4;
+	/* The whole header, options included, must be there to be trusted. */
+	if (hlen < IP4_HDR_MIN || cur_left(c) < hlen - 1)
+		return DECODE_MALFORMED;
+	if (cur_skip(c, 1) == -1 || cur_u16(c, &totlen) == -1 ||
+	    cur_skip(c, 2) == -1 || cur_u16(c, &frag) == -1 ||
+	    cur_skip(c, 1) == -1 || cur_u8(c, &proto) == -1 ||
+	    cur_skip(c, 2) == -1 || cur_copy(c, out->src, 4) == -1 ||
+	    cur_copy(c, out->dst, 4) == -1 ||
+	    cur_skip(c, hlen - IP4_HDR_MIN) == -1)
+		return DECODE_MALFORMED;
+	/*
+	 * Total length 0 is what TCP segmentation offload (and BIG TCP,
+	 * above 64 KiB) leaves in captured super-packets: the length on
+	 * the wire is the only truth left.
+	 */
+	out->ip_bytes = totlen != 0 ? totlen : wire_l3(wirelen, l3off);
+	if (out->ip_bytes < hlen)
+		return DECODE_MALFORMED;
+	out->proto = proto;
+	/* Only an offset-0 fragment holds the transport header. */
+	if ((frag & IP4_OFFMASK) == 0 &&
+	    (proto == L4_TCP || proto == L4_UDP ||
+	    proto == L4_SCTP) && ports_fit(c, l3off, out->ip_bytes))
+		(void)read_ports(c, out);
+	return DECODE_IPV4;
+}
+
+/*
+ * Looks for a Jumbo Payload option (RFC 2675) in the Hop-by-Hop header at
+ * the cursor (a copy: the caller's cursor does not move).  Options are
+ * TLVs (RFC 8200 section 4.2) except Pad1, a single zero byte.  Returns 0
+ * with *jumbo set when found, -1 otherwise.
+ */
+static int
+ipv6_jumbo(struct cur c, uint32_t *jumbo)
+{
+	uint32_t	 end;
+	uint8_t		 nh, hlen, type, olen;
+
+	if (cur_u8(&c, &nh) == -1 || cur_u8(&c, &hlen) == -1)
+		return -1;
+	end = c.off - 2 + ((uint32_t)hlen + 1) * 8;
+	while (c.off < end) {
+		if (cur_u8(&c, &type) == -1)
+			return -1;
+		if (type == OPT_PAD1)
+			continue;
+		if (cur_u8(&c, &olen) == -1)
+			return -1;
+		if (type == OPT_JUMBO && olen == 4)
+			return cur_u32(&c, jumbo);
+		if (cur_skip(&c, olen) == -1)
+			return -1;
+	}
+	return -1;
+}
+
+/* Decodes the IPv6 header (RFC 8200 section 3) and its extension chain. */
+static enum decode_kind
+decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
+{
+	struct cur	 h;
+	uint32_t	 l3off = c->off;
+	uint32_t	 vtf, jumbo, elen;
+	uint16_t	 plen, fragoff;
+	uint8_t		 nh, next, hlen;
+	int		 first = 1;
+
+	if (cur_left(c) < IP6_HDR_LEN)
+		return DECODE_MALFORMED;
+	if (cur_u32(c, &vtf) == -1 || vtf >> 28 != 6 ||
+	    cur_u16(c, &plen) == -1 || cur_u8(c, &nh) == -1 ||
+	    cur_skip(c, 1) == -1 || cur_copy(c, out->src, 16) == -1 ||
+	    cur_copy(c, out->dst, 16) == -1)
+		return DECODE_MALFORMED;
+
+	/*
+	 * Payload length 0 with a next header is either a jumbogram (RFC
+	 * 2675: the length is in a Hop-by-Hop option) or a segmentation
+	 * offload super-packet (Linux BIG TCP), whose length is the wire's.
+	 */
+	if (plen != 0 || nh == NH_NONE)
+		out->ip_bytes = IP6_HDR_LEN + (uint64_t)plen;
+	else if (nh == NH_HOPOPTS && ipv6_jumbo(*c, &jumbo) == 0 && jumbo != 0)
+		out->ip_bytes = IP6_HDR_LEN + (uint64_t)jumbo;
+	else
+		out->ip_bytes = wire_l3(wirelen, l3off);
+	/* Only a record claiming fewer wire bytes than it captured gets here. */
+	if (out->ip_bytes < IP6_HDR_LEN)
+		return DECODE_MALFORMED;
+
+	/*
+	 * RFC 8200 section 4: skip Hop-by-Hop, Routing, Fragment and
+	 * Destination Options to find the upper-layer protocol.  AH, ESP,
+	 * Mobility and the rest are counted as what they are.  A header
+	 * counts as passed only when all of it was captured; otherwise the
+	 * packet keeps the next-header value that led to it.  RFC 8200 sets
+	 * no limit on the number of headers and real stacks (tshark too)
+	 * follow long chains, so neither do we: each pass consumes at least
+	 * 8 captured bytes, which bounds the loop.
+	 */
+	for (;;) {
+		if (nh != NH_HOPOPTS && nh != NH_ROUTING &&
+		    nh != NH_FRAGMENT && nh != NH_DSTOPTS)
+			break;
+		/* Read the first 4 bytes on a copy: c moves only past all. */
+		h = *c;
+		if (cur_u8(&h, &next) == -1 || cur_u8(&h, &hlen) == -1 ||
+		    cur_u16(&h, &fragoff) == -1)
+			goto stuck;
+		if (nh == NH_FRAGMENT) {
+			/* RFC 8200 section 4.5: fixed 8 bytes. */
+			elen = 8;
+			if (fragoff >> 3 != 0)
+				first = 0;
+		} else {
+			/* Length in 8-octet units, not counting the first. */
+			elen = ((uint32_t)hlen + 1) * 8;
+		}
+		if (cur_skip(c, elen) == -1)
+			goto stuck;
+		nh = next;
+		/* Past a non-first fragment is payload, not headers. */
+		if (!first)
+			break;
+	}
+	out->proto = nh;
+	if (first && (nh == L4_TCP || nh == L4_UDP ||
+	    nh == L4_SCTP) && ports_fit(c, l3off, out->ip_bytes))
+		(void)read_ports(c, out);
+	return DECODE_IPV6;
+stuck:
+	out->proto = nh;
+	return DECODE_IPV6;
+}
+
+int
+decode_dlt_supported(int dlt)
+{
+	return link_find(dlt) != NULL;
+}
+
+enum decode_kind
+decode_frame(int dlt, const uint8_t *bytes, uint32_t caplen,
+    uint32_t wirelen, struct decoded *out)
+{
+	const struct link	*l;
+	struct cur		 c;
+	struct decoded		 d;
+	enum decode_kind	 k;
+
+	if ((l = link_find(dlt)) == NULL)
+		return DECODE_NON_IP;
+	c.p = bytes;
+	c.len = bytes != NULL ? caplen : 0;
+	c.off = 0;
+	memset(&d, 0, sizeof(d));
+	switch (l->decode(&c)) {
+	case L3_IPV4:
+		k = decode_ipv4(&c, wirelen, &d);
+		break;
+	case L3_IPV6:
+		k = decode_ipv6(&c, wirelen, &d);
+		break;
+	default:
+		return DECODE_NON_IP;
+	}
+	if (k == DECODE_IPV4 || k == DECODE_IPV6)
+		*out = d;
+	return k;
+}

@@ -1,0 +1,583 @@
+/*
+ * test_decode.c - table-driven tests of agent/decode.c.
+ *
+ * Each case is a hand-built frame (hex, spaces ignored) with the exact
+ * struct decoded it must produce.  Every case is also run at every
+ * truncation length 0..caplen from a heap buffer of exactly that size, so
+ * the sanitizers see any read past the capture; the truncated results must
+ * keep the decoder's invariants.
+ *
+ * Addresses: IPv4 192.0.2.1 -> 198.51.100.2 (RFC 5737), IPv6 2001:db8::1 ->
+ * 2001:db8::2 (RFC 3849) in every outermost header; inner (tunnelled or
+ * quoted) headers use other addresses, so a wrong layer shows.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pcap/dlt.h>
+
+#include "decode.h"
+
+/* Link headers. */
+#define MACS		"020000000002" "020000000001"
+#define ETH(t)		MACS t
+#define TAG(tpid, t)	tpid "0064" t		/* VLAN 100, then type t */
+#define PPPOE(proto)	"8864" "1100" "1234" "0000" proto
+#define LSE(label_bos)	label_bos		/* one MPLS label stack entry */
+#define SLL(proto)	"0000" "0001" "0006" "0200000000010000" proto
+#define SLL_HA(ha, p)	"0000" ha "0006" "0200000000010000" p
+#define SLL2(proto)	proto "0000" "00000002" "0001" "00" "06" \
+			"0200000000010000"
+#define SLL2_HA(p, ha)	p "0000" "00000002" ha "00" "06" "0200000000010000"
+
+/* IPv4 (RFC 791): version/IHL, TOS, total length, id, frag, TTL, proto. */
+#define A4		"c0000201" "c6336402"
+#define IP4X(vihl, tot, frag, p) vihl "00" tot "1234" frag "40" p "0000" A4
+#define IP4(tot, p)	IP4X("45", tot, "0000", p)
+#define IP4F(tot, frag, p) IP4X("45", tot, frag, p)
+
+/* IPv6 (RFC 8200). */
+#define A6		"20010db8000000000000000000000001" \
+			"20010db8000000000000000000000002"
+#define IP6(plen, nh)	"60000000" plen nh "40" A6
+
+/* Transport headers: UDP 49152 -> 53, TCP 49152 -> 80, SCTP 5000 -> 2905. */
+#define UDP		"c000" "0035" "0008" "0000"
+#define TCP		"c000" "0050" "00000001" "00000000" "5002" "ffff" \
+			"0000" "0000"
+#define SCTP		"1388" "0b59" "00000000" "00000000"
+
+/* Expectations. */
+#define V4(p, len)		DECODE_IPV4, p, len, 0, 0, 0
+#define V4P(p, len, s, d)	DECODE_IPV4, p, len, 1, s, d
+#define V6(p, len)		DECODE_IPV6, p, len, 0, 0, 0
+#define V6P(p, len, s, d)	DECODE_IPV6, p, len, 1, s, d
+#define NONIP			DECODE_NON_IP, 0, 0, 0, 0, 0
+#define BAD			DECODE_MALFORMED, 0, 0, 0, 0, 0
+#define ALL			(-1)	/* caplen: the whole frame */
+#define SAME			0	/* wirelen: the whole frame */
+
+struct tcase {
+	const char	*name;
+	int		 dlt;
+	const char	*hex;
+	int		 caplen;
+	uint32_t	 wirelen;
+	enum decode_kind kind;
+	uint8_t		 proto;
+	uint64_t	 ip_bytes;
+	uint8_t		 has_ports;
+	uint16_t	 sport;
+	uint16_t	 dport;
+};
+
+static struct tcase cases[] = {
+	/* Ethernet and ethertypes. */
+	{ "eth_ipv4_tcp", DLT_EN10MB, ETH("0800") IP4("0028", "06") TCP,
+	    ALL, SAME, V4P(6, 40, 49152, 80) },
+	{ "eth_ipv4_udp_padded", DLT_EN10MB, ETH("0800") IP4("001c", "11") UDP
+	    "000000000000000000000000000000000000", ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "eth_ipv4_icmp", DLT_EN10MB, ETH("0800") IP4("001c", "01")
+	    "0800f7ff00000000", ALL, SAME, V4(1, 28) },
+	{ "eth_ipv6_udp", DLT_EN10MB, ETH("86dd") IP6("0008", "11") UDP,
+	    ALL, SAME, V6P(17, 48, 49152, 53) },
+	{ "eth_ipv6_tcp", DLT_EN10MB, ETH("86dd") IP6("0014", "06") TCP,
+	    ALL, SAME, V6P(6, 60, 49152, 80) },
+	{ "eth_arp", DLT_EN10MB, ETH("0806") "0001080006040001"
+	    "020000000001c0000201" "000000000000c6336402", ALL, SAME, NONIP },
+	{ "eth_llc_snap_ip", DLT_EN10MB, ETH("0030") "aaaa03" "000000" "0800"
+	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "eth_empty", DLT_EN10MB, "", ALL, SAME, NONIP },
+	{ "eth_ipv4_nothing_captured", DLT_EN10MB, ETH("0800"), ALL, 60, BAD },
+
+	/* 802.1Q / 802.1ad / 0x9100 tag stacks. */
+	{ "vlan_ipv4", DLT_EN10MB, ETH(TAG("8100", "0800")) IP4("001c", "11")
+	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "vlan0_ipv6", DLT_EN10MB, ETH("8100" "0000" "86dd") IP6("0008", "11")
+	    UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
+	{ "qinq_88a8_8100_ipv6", DLT_EN10MB,
+	    ETH(TAG("88a8", TAG("8100", "86dd"))) IP6("0014", "06") TCP,
+	    ALL, SAME, V6P(6, 60, 49152, 80) },
+	{ "qinq_9100_triple", DLT_EN10MB,
+	    ETH(TAG("9100", TAG("8100", TAG("8100", "0800")))) IP4("0028", "06")
+	    TCP, ALL, SAME, V4P(6, 40, 49152, 80) },
+	{ "vlan_depth_8", DLT_EN10MB, ETH(TAG("88a8", TAG("8100", TAG("8100",
+	    TAG("8100", TAG("8100", TAG("8100", TAG("8100", TAG("8100",
+	    "0800"))))))))) IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "vlan_depth_9", DLT_EN10MB, ETH(TAG("88a8", TAG("8100", TAG("8100",
+	    TAG("8100", TAG("8100", TAG("8100", TAG("8100", TAG("8100",
+	    TAG("8100", "0800")))))))))) IP4("001c", "11") UDP, ALL, SAME,
+	    NONIP },
+	{ "vlan_llc", DLT_EN10MB, ETH(TAG("8100", "0030")) "aaaa03000000"
+	    "0800" IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "vlan_arp", DLT_EN10MB, ETH(TAG("8100", "0806")) "0001080006040001",
+	    ALL, SAME, NONIP },
+	{ "vlan_totlen0", DLT_EN10MB, ETH(TAG("8100", "0800")) IP4("0000", "06")
+	    TCP, ALL, 1518, V4P(6, 1500, 49152, 80) },
+
+	/* PPPoE session (RFC 2516). */
+	{ "pppoe_ipv4", DLT_EN10MB, ETH(PPPOE("0021")) IP4("0028", "06") TCP,
+	    ALL, SAME, V4P(6, 40, 49152, 80) },
+	{ "pppoe_ipv6", DLT_EN10MB, ETH(PPPOE("0057")) IP6("0008", "11") UDP,
+	    ALL, SAME, V6P(17, 48, 49152, 53) },
+	{ "pppoe_in_vlan", DLT_EN10MB, ETH(TAG("8100", PPPOE("0021")))
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "pppoe_mpls_ipv4", DLT_EN10MB, ETH(PPPOE("0281")) LSE("00010140")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "pppoe_lcp", DLT_EN10MB, ETH(PPPOE("c021")) "0101000a0506", ALL,
+	    SAME, NONIP },
+	{ "pppoe_discovery", DLT_EN10MB, ETH("8863") "1109000000000000",
+	    ALL, SAME, NONIP },
+	{ "pppoe_ipv6_plen0", DLT_EN10MB, ETH(PPPOE("0057")) IP6("0000", "06")
+	    TCP, ALL, 1514, V6P(6, 1492, 49152, 80) },
+
+	/* MPLS label stacks (RFC 3032). */
+	{ "mpls_two_labels_ipv4", DLT_EN10MB, ETH("8847") LSE("00010040")
+	    LSE("00020140") IP4("0028", "06") TCP, ALL, SAME,
+	    V4P(6, 40, 49152, 80) },
+	{ "mpls_multicast_ipv6", DLT_EN10MB, ETH("8848") LSE("00010140")
+	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
+	{ "mpls_in_vlan", DLT_EN10MB, ETH(TAG("8100", "8847")) LSE("00010140")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "mpls_pw_control_word", DLT_EN10MB, ETH("8847") LSE("00010140")
+	    "00000000" ETH("0800") IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "mpls_no_bottom", DLT_EN10MB, ETH("8847") "00010040" "00010040"
+	    "00010040" "00010040" "00010040" "00010040" "00010040" "00010040"
+	    "00010040" "00010040" "00010040" "00010040" "00010040" "00010040"
+	    "00010040" "00010040" "00010140" IP4("001c", "11") UDP, ALL, SAME,
+	    NONIP },
+	{ "mpls_totlen0", DLT_EN10MB, ETH("8847") LSE("00010040")
+	    LSE("00020140") IP4("0000", "06") TCP, ALL, 1000,
+	    V4P(6, 978, 49152, 80) },
+
+	/* Linux cooked capture v1 and v2. */
+	{ "sll_ipv4", DLT_LINUX_SLL, SLL("0800") IP4("001c", "11") UDP, ALL,
+	    SAME, V4P(17, 28, 49152, 53) },
+	{ "sll_ipv6", DLT_LINUX_SLL, SLL("86dd") IP6("0014", "06") TCP, ALL,
+	    SAME, V6P(6, 60, 49152, 80) },
+	{ "sll_vlan_ipv4", DLT_LINUX_SLL, SLL(TAG("8100", "0800"))
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "sll_arp", DLT_LINUX_SLL, SLL("0806") "0001080006040001", ALL, SAME,
+	    NONIP },
+	{ "sll_llc", DLT_LINUX_SLL, SLL("0004") "424203", ALL, SAME, NONIP },
+	{ "sll_netlink", DLT_LINUX_SLL, SLL_HA("0338", "0800")
+	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll_ipv6_plen0", DLT_LINUX_SLL, SLL("86dd") IP6("0000", "06") TCP,
+	    ALL, 9016, V6P(6, 9000, 49152, 80) },
+	{ "sll2_ipv4", DLT_LINUX_SLL2, SLL2("0800") IP4("0028", "06") TCP, ALL,
+	    SAME, V4P(6, 40, 49152, 80) },
+	{ "sll2_ipv6", DLT_LINUX_SLL2, SLL2("86dd") IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+	{ "sll2_arp", DLT_LINUX_SLL2, SLL2("0806") "0001080006040001", ALL,
+	    SAME, NONIP },
+	{ "sll2_netlink", DLT_LINUX_SLL2, SLL2_HA("0800", "0338")
+	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll2_ipv6_plen0", DLT_LINUX_SLL2, SLL2("86dd") IP6("0000", "06")
+	    TCP, ALL, 9020, V6P(6, 9000, 49152, 80) },
+
+	/* Raw IP: version nibble (DLT_RAW) or fixed (DLT_IPV4, DLT_IPV6). */
+	{ "raw_ipv4", DLT_RAW, IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "raw_ipv6", DLT_RAW, IP6("0014", "06") TCP, ALL, SAME,
+	    V6P(6, 60, 49152, 80) },
+	{ "raw_version5", DLT_RAW, "55000014" "00000000" "40060000" A4, ALL,
+	    SAME, NONIP },
+	{ "raw_empty", DLT_RAW, "", ALL, SAME, NONIP },
+	{ "raw_ipv4_totlen0", DLT_RAW, IP4("0000", "06") TCP, ALL, 65000,
+	    V4P(6, 65000, 49152, 80) },
+	{ "dlt_ipv4", DLT_IPV4, IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "dlt_ipv4_holding_ipv6", DLT_IPV4, IP6("0008", "11") UDP, ALL, SAME,
+	    BAD },
+	{ "dlt_ipv6", DLT_IPV6, IP6("0008", "11") UDP, ALL, SAME,
+	    V6P(17, 48, 49152, 53) },
+	{ "dlt_ipv6_holding_ipv4", DLT_IPV6, IP4("001c", "11") UDP
+	    "0000000000000000000000000000", ALL, SAME, BAD },
+
+	/* BSD loopback: host order (DLT_NULL), network order (DLT_LOOP). */
+	{ "null_le_af2", DLT_NULL, "02000000" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "null_be_af2", DLT_NULL, "00000002" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "null_le_af24", DLT_NULL, "18000000" IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+	{ "null_le_af28", DLT_NULL, "1c000000" IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+	{ "null_le_af30", DLT_NULL, "1e000000" IP6("0014", "06") TCP, ALL,
+	    SAME, V6P(6, 60, 49152, 80) },
+	{ "null_be_af30", DLT_NULL, "0000001e" IP6("0014", "06") TCP, ALL,
+	    SAME, V6P(6, 60, 49152, 80) },
+	{ "null_le_af10", DLT_NULL, "0a000000" IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+	{ "null_af7", DLT_NULL, "07000000" IP4("001c", "11") UDP, ALL, SAME,
+	    NONIP },
+	{ "null_chdlc_lookalike", DLT_NULL, "0f000800" IP4("001c", "11") UDP,
+	    ALL, SAME, NONIP },
+	{ "null_ipv6_plen0", DLT_NULL, "1e000000" IP6("0000", "11") UDP, ALL,
+	    1004, V6P(17, 1000, 49152, 53) },
+	{ "loop_be_af2", DLT_LOOP, "00000002" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "loop_be_af24", DLT_LOOP, "00000018" IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+
+	/* PPP (RFC 1661, RFC 1662) and Cisco HDLC. */
+	{ "ppp_ff03_ipv4", DLT_PPP, "ff03" "0021" IP4("001c", "11") UDP, ALL,
+	    SAME, V4P(17, 28, 49152, 53) },
+	{ "ppp_acfc_ipv4", DLT_PPP, "0021" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "ppp_acfc_pfc_ipv4", DLT_PPP, "21" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "ppp_ff03_ipv6", DLT_PPP, "ff03" "0057" IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+	{ "ppp_mpls_ipv4", DLT_PPP, "ff03" "0281" LSE("00010040")
+	    LSE("00020140") IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "ppp_lcp", DLT_PPP, "ff03" "c021" "0101000a", ALL, SAME, NONIP },
+	{ "ppp_ipv4_totlen0", DLT_PPP, "ff03" "0021" IP4("0000", "06") TCP,
+	    ALL, 1504, V4P(6, 1500, 49152, 80) },
+	{ "ppp_chdlc", DLT_PPP, "0f00" "0800" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "ppp_serial_ipv4", DLT_PPP_SERIAL, "ff03" "0021" IP4("001c", "11")
+	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "chdlc_ipv4", DLT_C_HDLC, "0f00" "0800" IP4("0028", "06") TCP, ALL,
+	    SAME, V4P(6, 40, 49152, 80) },
+	{ "chdlc_ipv6", DLT_C_HDLC, "8f00" "86dd" IP6("0008", "11") UDP, ALL,
+	    SAME, V6P(17, 48, 49152, 53) },
+	{ "chdlc_slarp", DLT_C_HDLC, "8f00" "8035" "00000000", ALL, SAME,
+	    NONIP },
+
+	/* IPv4 header rules (RFC 791, DESIGN rule 3). */
+	{ "ipv4_ihl4", DLT_EN10MB, ETH("0800") IP4X("44", "001c", "0000", "11")
+	    UDP, ALL, SAME, BAD },
+	{ "ipv4_ihl0", DLT_EN10MB, ETH("0800") IP4X("40", "001c", "0000", "11")
+	    UDP, ALL, SAME, BAD },
+	{ "ipv4_totlen_lt_hdr", DLT_EN10MB, ETH("0800") IP4("0013", "11") UDP,
+	    ALL, SAME, BAD },
+	{ "ipv4_version6", DLT_EN10MB, ETH("0800") IP4X("65", "001c", "0000",
+	    "11") UDP, ALL, SAME, BAD },
+	{ "ipv4_header_cut", DLT_EN10MB, ETH("0800") IP4("001c", "11") UDP,
+	    14 + 19, 14 + 28, BAD },
+	{ "ipv4_options_cut", DLT_EN10MB, ETH("0800") IP4X("46", "0020", "0000",
+	    "11") "01010101" UDP, 14 + 22, 14 + 32, BAD },
+	{ "ipv4_options_ports", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "94040000" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	{ "ipv4_header_only_captured", DLT_EN10MB, ETH("0800")
+	    IP4("05dc", "06") TCP, 14 + 20, 1514, V4(6, 1500) },
+	{ "ipv4_totlen0", DLT_EN10MB, ETH("0800") IP4("0000", "06") TCP,
+	    14 + 40, 65550, V4P(6, 65536, 49152, 80) },
+	{ "ipv4_totlen0_wire_lt_hdr", DLT_EN10MB, ETH("0800") IP4("0000", "06")
+	    TCP, ALL, 30, BAD },
+	{ "ipv4_totlen_gt_wire", DLT_EN10MB, ETH("0800") IP4("ffff", "11") UDP,
+	    ALL, SAME, V4P(17, 65535, 49152, 53) },
+	{ "ipv4_ports_exactly_captured", DLT_EN10MB, ETH("0800")
+	    IP4("001c", "11") UDP, 14 + 24, 14 + 28, V4P(17, 28, 49152, 53) },
+	{ "ipv4_ports_half_captured", DLT_EN10MB, ETH("0800")
+	    IP4("001c", "11") UDP, 14 + 23, 14 + 28, V4(17, 28) },
+	{ "ipv4_ports_beyond_totlen", DLT_EN10MB, ETH("0800")
+	    IP4("0016", "11") UDP, ALL, SAME, V4(17, 22) },
+	{ "ipv4_first_fragment", DLT_EN10MB, ETH("0800") IP4F("001c", "2000",
+	    "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "ipv4_df_set", DLT_EN10MB, ETH("0800") IP4F("001c", "4000", "11")
+	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "ipv4_nonfirst_fragment", DLT_EN10MB, ETH("0800") IP4F("001c", "00b9",
+	    "11") UDP, ALL, SAME, V4(17, 28) },
+	{ "ipv4_last_fragment", DLT_EN10MB, ETH("0800") IP4F("001c", "20b9",
+	    "06") UDP, ALL, SAME, V4(6, 28) },
+	{ "ipv4_sctp", DLT_EN10MB, ETH("0800") IP4("0020", "84") SCTP, ALL,
+	    SAME, V4P(132, 32, 5000, 2905) },
+	{ "ipv4_other_proto", DLT_EN10MB, ETH("0800") IP4("0020", "59")
+	    "0201002c0a000001", ALL, SAME, V4(89, 32) },
+	{ "ipv4_gre_tunnel", DLT_EN10MB, ETH("0800") IP4("0034", "2f")
+	    "00000800" "4500001c00000000401100000a0000010a000002" UDP, ALL,
+	    SAME, V4(47, 52) },
+	{ "ipv4_6in4", DLT_EN10MB, ETH("0800") IP4("0044", "29")
+	    "6000000000081140" "fd000000000000000000000000000001"
+	    "fd000000000000000000000000000002" UDP, ALL, SAME, V4(41, 68) },
+	{ "ipv4_icmp_error_quoting_udp", DLT_EN10MB, ETH("0800")
+	    IP4("0038", "01") "0303fcfc00000000"
+	    "4500001c00000000401100000a0000010a000002" UDP, ALL, SAME,
+	    V4(1, 56) },
+
+	/* IPv6 extension headers and lengths (RFC 8200, DESIGN rule 4). */
+	{ "ipv6_chain_hbh_rt_frag_dst_tcp", DLT_EN10MB, ETH("86dd")
+	    IP6("0034", "00") "2b00010400000000" "2c00000000000000"
+	    "3c00000000000001" "0600010400000000" TCP, ALL, SAME,
+	    V6P(6, 92, 49152, 80) },
+	{ "ipv6_chain_past_capture", DLT_EN10MB, ETH("86dd")
+	    IP6("0020", "00") "2b00010400000000" "1101000000000000"
+	    "0000000000000000" UDP, 14 + 40 + 8 + 12, 14 + 40 + 32, V6(43, 72) },
+	{ "ipv6_hbh_cut", DLT_EN10MB, ETH("86dd") IP6("0010", "00")
+	    "1100010400000000" UDP, 14 + 40 + 7, 14 + 56, V6(0, 56) },
+	{ "ipv6_long_chain", DLT_EN10MB, ETH("86dd") IP6("0050", "3c")
+	    "3c00010400000000" "3c00010400000000" "3c00010400000000"
+	    "3c00010400000000" "3c00010400000000" "3c00010400000000"
+	    "3c00010400000000" "3c00010400000000" "1100010400000000" UDP,
+	    ALL, SAME, V6P(17, 120, 49152, 53) },
+	{ "ipv6_ah_not_skipped", DLT_EN10MB, ETH("86dd") IP6("0020", "33")
+	    "1104" "0000" "00000100" "00000001" "000000000000000000000000" UDP,
+	    ALL, SAME, V6(51, 72) },
+	{ "ipv6_esp", DLT_EN10MB, ETH("86dd") IP6("0010", "32")
+	    "0000010000000001" "0000000000000000", ALL, SAME, V6(50, 56) },
+	{ "ipv6_mobility", DLT_EN10MB, ETH("86dd") IP6("0008", "87")
+	    "3b00000000000000", ALL, SAME, V6(135, 48) },
+	{ "ipv6_jumbo", DLT_EN10MB, ETH("86dd") IP6("0000", "00")
+	    "1100c20400010000" UDP, ALL, 14 + 40 + 65536, V6P(17, 65576,
+	    49152, 53) },
+	{ "ipv6_jumbo_after_pad", DLT_EN10MB, ETH("86dd") IP6("0000", "00")
+	    "1101000001000000" "c204000200000000" UDP, ALL, 14 + 40 + 131072,
+	    V6P(17, 131112, 49152, 53) },
+	{ "ipv6_plen0_no_jumbo", DLT_EN10MB, ETH("86dd") IP6("0000", "06") TCP,
+	    14 + 60, 14 + 80000, V6P(6, 80000, 49152, 80) },
+	{ "ipv6_plen0_hbh_no_jumbo", DLT_EN10MB, ETH("86dd") IP6("0000", "00")
+	    "0600010400000000" TCP, ALL, 14 + 9000, V6P(6, 9000, 49152, 80) },
+	{ "ipv6_plen0_nonext", DLT_EN10MB, ETH("86dd") IP6("0000", "3b"), ALL,
+	    SAME, V6(59, 40) },
+	{ "ipv6_first_fragment", DLT_EN10MB, ETH("86dd") IP6("0010", "2c")
+	    "1100000100000001" UDP, ALL, SAME, V6P(17, 56, 49152, 53) },
+	{ "ipv6_atomic_fragment", DLT_EN10MB, ETH("86dd") IP6("0010", "2c")
+	    "1100000000000001" UDP, ALL, SAME, V6P(17, 56, 49152, 53) },
+	{ "ipv6_nonfirst_fragment", DLT_EN10MB, ETH("86dd") IP6("0010", "2c")
+	    "110005a800000001" UDP, ALL, SAME, V6(17, 56) },
+	{ "ipv6_nonfirst_fragment_dstopts", DLT_EN10MB, ETH("86dd")
+	    IP6("0018", "2c") "3c0005a800000001" "1100010400000000" UDP, ALL,
+	    SAME, V6(60, 64) },
+	{ "ipv6_ports_beyond_plen", DLT_EN10MB, ETH("86dd") IP6("0002", "11")
+	    UDP, ALL, SAME, V6(17, 42) },
+	{ "ipv6_ports_half_captured", DLT_EN10MB, ETH("86dd") IP6("0008", "11")
+	    UDP, 14 + 42, 14 + 48, V6(17, 48) },
+	{ "ipv6_39_bytes", DLT_EN10MB, ETH("86dd") IP6("0008", "11") UDP,
+	    14 + 39, 14 + 48, BAD },
+	{ "ipv6_version4", DLT_EN10MB, ETH("86dd") "40000000" "000811" "40" A6
+	    UDP, ALL, SAME, BAD },
+	{ "ipv6_icmpv6_error_quoting", DLT_EN10MB, ETH("86dd")
+	    IP6("0038", "3a") "0104fbfb00000000" "6000000000081140"
+	    "fd000000000000000000000000000001"
+	    "fd000000000000000000000000000002" UDP, ALL, SAME, V6(58, 96) },
+	{ "ipv6_sctp", DLT_EN10MB, ETH("86dd") IP6("000c", "84") SCTP, ALL,
+	    SAME, V6P(132, 52, 5000, 2905) },
+};
+
+#define NCASES	(sizeof(cases) / sizeof(cases[0]))
+
+static const uint8_t zero[12];
+static const uint8_t a4[8] = { 192, 0, 2, 1, 198, 51, 100, 2 };
+static const uint8_t a6[32] = {
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+};
+
+static int	 hexval(char);
+static size_t	 unhex(const char *, uint8_t *, size_t);
+static void	 check_invariants(enum decode_kind, const struct decoded *);
+static void	 test_case(void **);
+static void	 test_dlt_supported(void **);
+static void	 test_unsupported_dlt(void **);
+static void	 test_null_bytes(void **);
+static void	 test_out_untouched(void **);
+
+/* Returns the value of one hex digit, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Fills buf from the hex string (spaces ignored); returns the length. */
+static size_t
+unhex(const char *hex, uint8_t *buf, size_t cap)
+{
+	size_t		 n = 0;
+	int		 hi = -1, v;
+
+	for (; *hex != '\0'; hex++) {
+		if (*hex == ' ')
+			continue;
+		v = hexval(*hex);
+		assert_true(v >= 0);
+		if (hi < 0)
+			hi = v;
+		else {
+			assert_true(n < cap);
+			buf[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	assert_int_equal(hi, -1);
+	return n;
+}
+
+/* What any result must satisfy, whatever the input. */
+static void
+check_invariants(enum decode_kind k, const struct decoded *d)
+{
+	assert_true(k == DECODE_IPV4 || k == DECODE_IPV6 ||
+	    k == DECODE_NON_IP || k == DECODE_MALFORMED);
+	if (k != DECODE_IPV4 && k != DECODE_IPV6)
+		return;
+	if (d->has_ports)
+		assert_true(d->proto == 6 || d->proto == 17 || d->proto == 132);
+	else
+		assert_true(d->sport == 0 && d->dport == 0);
+	if (k == DECODE_IPV4) {
+		assert_true(d->ip_bytes >= 20);
+		assert_memory_equal(d->src + 4, zero, 12);
+		assert_memory_equal(d->dst + 4, zero, 12);
+	} else
+		assert_true(d->ip_bytes >= 40);
+}
+
+/* One table row: exact result, then every truncation of the frame. */
+static void
+test_case(void **state)
+{
+	const struct tcase	*t = *state;
+	uint8_t			 frame[2048], *copy;
+	struct decoded		 d;
+	enum decode_kind	 k;
+	size_t			 n, caplen, len;
+	uint32_t		 wirelen;
+
+	n = unhex(t->hex, frame, sizeof(frame));
+	caplen = t->caplen == ALL ? n : (size_t)t->caplen;
+	assert_true(caplen <= n);
+	wirelen = t->wirelen == SAME ? (uint32_t)n : t->wirelen;
+
+	/* An exact-size heap copy, so any over-read is an ASan error. */
+	copy = malloc(caplen > 0 ? caplen : 1);
+	assert_non_null(copy);
+	memcpy(copy, frame, caplen);
+	memset(&d, 0xa5, sizeof(d));
+	k = decode_frame(t->dlt, copy, (uint32_t)caplen, wirelen, &d);
+	free(copy);
+	assert_int_equal(k, t->kind);
+	if (k == DECODE_IPV4) {
+		assert_memory_equal(d.src, a4, 4);
+		assert_memory_equal(d.dst, a4 + 4, 4);
+	} else if (k == DECODE_IPV6) {
+		assert_memory_equal(d.src, a6, 16);
+		assert_memory_equal(d.dst, a6 + 16, 16);
+	}
+	if (k == DECODE_IPV4 || k == DECODE_IPV6) {
+		assert_int_equal(d.proto, t->proto);
+		assert_int_equal(d.ip_bytes, t->ip_bytes);
+		assert_int_equal(d.has_ports, t->has_ports);
+		assert_int_equal(d.sport, t->sport);
+		assert_int_equal(d.dport, t->dport);
+		check_invariants(k, &d);
+	}
+
+	for (len = 0; len <= caplen; len++) {
+		copy = malloc(len > 0 ? len : 1);
+		assert_non_null(copy);
+		memcpy(copy, frame, len);
+		memset(&d, 0, sizeof(d));
+		k = decode_frame(t->dlt, copy, (uint32_t)len, wirelen, &d);
+		check_invariants(k, &d);
+		free(copy);
+	}
+}
+
+static void
+test_dlt_supported(void **state)
+{
+	static const int dlts[] = {
+		DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4,
+		DLT_IPV6, DLT_NULL, DLT_LOOP, DLT_PPP, DLT_PPP_SERIAL,
+		DLT_C_HDLC,
+	};
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++)
+		assert_int_equal(decode_dlt_supported(dlts[i]), 1);
+}
+
+/* An unsupported link type is refused, and decoding it finds no IP. */
+static void
+test_unsupported_dlt(void **state)
+{
+	uint8_t		 frame[64];
+	struct decoded	 d;
+	size_t		 n;
+
+	(void)state;
+	assert_int_equal(decode_dlt_supported(DLT_IEEE802_11), 0);
+	assert_int_equal(decode_dlt_supported(DLT_IEEE802_11_RADIO), 0);
+	assert_int_equal(decode_dlt_supported(-1), 0);
+	assert_int_equal(decode_dlt_supported(100000), 0);
+	n = unhex(IP4("001c", "11") UDP, frame, sizeof(frame));
+	assert_int_equal(decode_frame(DLT_IEEE802_11, frame, (uint32_t)n,
+	    (uint32_t)n, &d), DECODE_NON_IP);
+}
+
+/* A zero-length capture may come with no buffer at all. */
+static void
+test_null_bytes(void **state)
+{
+	struct decoded	 d;
+
+	(void)state;
+	assert_int_equal(decode_frame(DLT_EN10MB, NULL, 0, 60, &d),
+	    DECODE_NON_IP);
+	assert_int_equal(decode_frame(DLT_IPV4, NULL, 0, 60, &d),
+	    DECODE_MALFORMED);
+}
+
+/* *out is written for IP results only (decode.h). */
+static void
+test_out_untouched(void **state)
+{
+	uint8_t		 frame[128];
+	struct decoded	 d, before;
+	size_t		 n;
+
+	(void)state;
+	memset(&before, 0x5a, sizeof(before));
+	n = unhex(ETH("0806") "0001080006040001", frame, sizeof(frame));
+	d = before;
+	assert_int_equal(decode_frame(DLT_EN10MB, frame, (uint32_t)n,
+	    (uint32_t)n, &d), DECODE_NON_IP);
+	assert_memory_equal(&d, &before, sizeof(d));
+	n = unhex(ETH("0800") IP4("0013", "11") UDP, frame, sizeof(frame));
+	assert_int_equal(decode_frame(DLT_EN10MB, frame, (uint32_t)n,
+	    (uint32_t)n, &d), DECODE_MALFORMED);
+	assert_memory_equal(&d, &before, sizeof(d));
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_dlt_supported),
+		cmocka_unit_test(test_unsupported_dlt),
+		cmocka_unit_test(test_null_bytes),
+		cmocka_unit_test(test_out_untouched),
+	};
+	struct CMUnitTest	 tests[NCASES + sizeof(fixed) / sizeof(fixed[0])];
+	size_t			 i, n = 0;
+
+	for (i = 0; i < NCASES; i++) {
+		memset(&tests[n], 0, sizeof(tests[n]));
+		tests[n].name = cases[i].name;
+		tests[n].test_func = test_case;
+		tests[n].initial_state = &cases[i];
+		n++;
+	}
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		tests[n++] = fixed[i];
+	return _cmocka_run_group_tests("decode", tests, n, NULL, NULL);
+}
