@@ -1,0 +1,272 @@
+/*
+ * gen.c - nettally-gen: main and options.
+ *
+ * Writes a deterministic synthetic capture (a pcap file, or frames sent
+ * out of an interface) and, with -e, the exact counts nettally must report
+ * for it.  The same options always give byte-identical output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen.h"
+
+enum {
+	OPT_PACKETS = 256, OPT_SEED, OPT_LOCAL, OPT_REMOTE, OPT_FLOWS,
+	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
+	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "packets",		required_argument,	NULL, OPT_PACKETS },
+	{ "seed",		required_argument,	NULL, OPT_SEED },
+	{ "local-hosts",	required_argument,	NULL, OPT_LOCAL },
+	{ "remote-hosts",	required_argument,	NULL, OPT_REMOTE },
+	{ "flows",		required_argument,	NULL, OPT_FLOWS },
+	{ "size",		required_argument,	NULL, OPT_SIZE },
+	{ "ipv6-share",		required_argument,	NULL, OPT_V6 },
+	{ "start",		required_argument,	NULL, OPT_START },
+	{ "duration",		required_argument,	NULL, OPT_DURATION },
+	{ "interval",		required_argument,	NULL, OPT_INTERVAL },
+	{ "vlan",		no_argument,		NULL, OPT_VLAN },
+	{ "mix",		no_argument,		NULL, OPT_MIX },
+	{ "send",		required_argument,	NULL, OPT_SEND },
+	{ "rate",		required_argument,	NULL, OPT_RATE },
+	{ "help",		no_argument,		NULL, OPT_HELP },
+	{ NULL,			0,			NULL, 0 },
+};
+
+static void	 usage(FILE *);
+static int	 parse_u64(const char *, uint64_t lo, uint64_t hi, uint64_t *);
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: nettally-gen -o FILE.pcap | --send IFACE [-e DIR] [options]\n"
+"  -o FILE            write a pcap (LE, microseconds, DLT_EN10MB); - = stdout\n"
+"  -e DIR             write the expected counts: hosts.csv ports.csv peers.csv\n"
+"                     (tools/oracle.py formats), interface.csv, cidrs.txt\n"
+"  --send IFACE       send the frames out of IFACE (AF_PACKET), not a file\n"
+"  --rate PPS         --send pace in packets per second (0 = flat out) [0]\n"
+"  --packets N        frames to generate [100000]\n"
+"  --seed S           random seed [1]\n"
+"  --local-hosts N    hosts in 10.1.0.0/16 and fd00:1::/64 [100]\n"
+"  --remote-hosts N   hosts in 198.18.0.0/15 and 2001:db8::/32 [1000]\n"
+"  --flows N          distinct host/peer/proto/port tuples [5000]\n"
+"  --size 64|imix|N   frame length (pcap len, no FCS); imix = 7:4:1 of\n"
+"                     64/576/1500; a frame too short for its headers grows,\n"
+"                     one under 60 bytes is zero-padded to 60 [imix]\n"
+"  --ipv6-share PCT   share of IPv6 flows [20]\n"
+"  --start EPOCH      timestamp of the first frame [1700000000]\n"
+"  --duration SEC     frames are spread evenly over SEC seconds [600]\n"
+"  --interval N       also write *_by_interval.csv with N-second buckets\n"
+"  --vlan             wrap every frame in an 802.1Q tag (VID 100)\n"
+"  --mix              add ARP, transit, local-to-local, ICMP/ICMPv6, SCTP,\n"
+"                     GRE, fragments, IPv6 hop-by-hop and malformed frames\n"
+"  --help             this text\n");
+}
+
+static int
+parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s == '\0' || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static uint8_t buf[GEN_FRAME_MAX + 64];
+	struct gen_opts o;
+	struct traffic *t = NULL;
+	struct expect *x = NULL;
+	struct pcapw *pw = NULL;
+	struct sendw *sw = NULL;
+	struct gen_pkt p;
+	const char *errstr = NULL, *what = NULL;
+	uint64_t v, i, nfail;
+	int ch, rc = 1;
+
+	memset(&o, 0, sizeof(o));
+	o.npackets = 100000;
+	o.seed = 1;
+	o.nlocal = 100;
+	o.nremote = 1000;
+	o.nflows = 5000;
+	o.size_mode = GEN_SIZE_IMIX;
+	o.ipv6_pct = 20;
+	o.start = 1700000000;
+	o.duration = 600;
+
+	while ((ch = getopt_long(argc, argv, "o:e:h", longopts, NULL)) != -1) {
+		what = ch == 'o' ? "-o" : ch == 'e' ? "-e" : "option";
+		for (v = 0; longopts[v].name != NULL; v++)
+			if (longopts[v].val == ch)
+				what = longopts[v].name;
+		switch (ch) {
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'e':
+			o.expdir = optarg;
+			break;
+		case OPT_PACKETS:
+			if (parse_u64(optarg, 1, UINT64_C(1) << 40, &o.npackets))
+				goto badarg;
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, 0, UINT64_MAX, &o.seed))
+				goto badarg;
+			break;
+		case OPT_LOCAL:
+			if (parse_u64(optarg, 1, GEN_LOCAL_MAX, &v))
+				goto badarg;
+			o.nlocal = (uint32_t)v;
+			break;
+		case OPT_REMOTE:
+			if (parse_u64(optarg, 1, GEN_REMOTE_MAX, &v))
+				goto badarg;
+			o.nremote = (uint32_t)v;
+			break;
+		case OPT_FLOWS:
+			if (parse_u64(optarg, 1, 10000000, &v))
+				goto badarg;
+			o.nflows = (uint32_t)v;
+			break;
+		case OPT_SIZE:
+			if (strcmp(optarg, "imix") == 0) {
+				o.size_mode = GEN_SIZE_IMIX;
+				break;
+			}
+			if (parse_u64(optarg, 1, GEN_FRAME_MAX, &v))
+				goto badarg;
+			o.size_mode = GEN_SIZE_FIXED;
+			o.size = (uint32_t)v;
+			break;
+		case OPT_V6:
+			if (parse_u64(optarg, 0, 100, &v))
+				goto badarg;
+			o.ipv6_pct = (uint32_t)v;
+			break;
+		case OPT_START:
+			if (parse_u64(optarg, 0, UINT32_MAX, &v))
+				goto badarg;
+			o.start = (int64_t)v;
+			break;
+		case OPT_DURATION:
+			if (parse_u64(optarg, 0, 100L * 365 * 86400, &o.duration))
+				goto badarg;
+			break;
+		case OPT_INTERVAL:
+			if (parse_u64(optarg, 1, 86400 * 366, &v))
+				goto badarg;
+			o.interval = (uint32_t)v;
+			break;
+		case OPT_VLAN:
+			o.vlan = 1;
+			break;
+		case OPT_MIX:
+			o.mix = 1;
+			break;
+		case OPT_SEND:
+			o.iface = optarg;
+			break;
+		case OPT_RATE:
+			if (parse_u64(optarg, 0, UINT64_C(1) << 32, &o.rate))
+				goto badarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (o.out == NULL && o.iface == NULL)) {
+		usage(stderr);
+		return 2;
+	}
+	if ((uint64_t)o.start + o.duration > UINT32_MAX) {
+		fprintf(stderr, "nettally-gen: --start + --duration: past 2106\n");
+		return 2;
+	}
+
+	if ((t = traffic_new(&o, &errstr)) == NULL) {
+		fprintf(stderr, "nettally-gen: model: %s\n", errstr);
+		goto fail;
+	}
+	if (o.expdir != NULL && (x = expect_new(o.interval)) == NULL) {
+		fprintf(stderr, "nettally-gen: expect: out of memory\n");
+		goto fail;
+	}
+	if (o.out != NULL && (pw = pcapw_open(o.out, &errstr)) == NULL) {
+		fprintf(stderr, "nettally-gen: %s: %s\n", o.out, errstr);
+		goto fail;
+	}
+	if (o.iface != NULL &&
+	    (sw = sendw_open(o.iface, o.rate, &errstr)) == NULL) {
+		fprintf(stderr, "nettally-gen: %s: %s\n", o.iface, errstr);
+		goto fail;
+	}
+	for (i = 0; i < o.npackets; i++) {
+		size_t len;
+
+		traffic_next(t, &p);
+		if (x != NULL)
+			expect_add(x, &p);
+		len = frame_build(&p, o.vlan, buf);
+		if (pw != NULL &&
+		    pcapw_write(pw, p.ts_sec, p.ts_usec, buf, len) == -1) {
+			fprintf(stderr, "nettally-gen: %s: %s\n", o.out,
+			    strerror(errno));
+			goto fail;
+		}
+		if (sw != NULL)
+			(void)sendw_write(sw, buf, len);
+	}
+	rc = 0;
+	if (pw != NULL) {
+		if (pcapw_close(pw) == -1) {
+			fprintf(stderr, "nettally-gen: %s: write failed\n",
+			    o.out);
+			rc = 1;
+		}
+		pw = NULL;
+	}
+	if (sw != NULL) {
+		if ((nfail = sendw_close(sw)) != 0) {
+			fprintf(stderr, "nettally-gen: %s: %" PRIu64
+			    " frames not sent\n", o.iface, nfail);
+			rc = 1;
+		}
+		sw = NULL;
+	}
+	if (x != NULL && expect_write(x, o.expdir, &errstr) == -1) {
+		fprintf(stderr, "nettally-gen: %s: %s\n", o.expdir, errstr);
+		rc = 1;
+	}
+fail:
+	(void)pcapw_close(pw);
+	(void)sendw_close(sw);
+	expect_free(x);
+	traffic_free(t);
+	return rc;
+badarg:
+	fprintf(stderr, "nettally-gen: %s: bad value '%s'\n", what, optarg);
+	return 2;
+}

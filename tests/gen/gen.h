@@ -1,0 +1,165 @@
+/*
+ * gen.h - nettally-gen, the deterministic pcap generator used by the tests.
+ *
+ * The generator has four parts that only meet through this header:
+ *   rng.c      a seeded xoshiro256** stream (no libc rand, same on every host)
+ *   traffic.c  the traffic model: hosts, flows, and for each packet a
+ *              struct gen_pkt that says exactly what is on the wire
+ *   frame.c    turns one struct gen_pkt into Ethernet frame bytes
+ *   pcapw.c    writes frames to a classic pcap file or an AF_PACKET socket
+ *   expect.c   counts every struct gen_pkt by DESIGN.md's accounting rules and
+ *              writes the expected CSV files in oracle.py's formats
+ * The expected counts come from the model's description of each packet,
+ * never from parsing the frame bytes back: they are an independent count.
+ */
+#ifndef NETTALLY_GEN_H
+#define NETTALLY_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GEN_FRAME_MAX		9216	/* largest frame --size accepts */
+#define GEN_ETH_MIN		60	/* Ethernet minimum without FCS */
+#define GEN_LOCAL_MAX		65534
+#define GEN_REMOTE_MAX		131070
+
+/* ---- rng.c ---- */
+
+struct rng {
+	uint64_t	 s[4];
+};
+
+/* Seeds the stream from seed and a stream number (splitmix64 expansion). */
+void		 rng_init(struct rng *, uint64_t seed, uint64_t stream);
+uint64_t	 rng_next(struct rng *);
+/* Uniform in [0, n); n > 0.  Unbiased (rejection). */
+uint64_t	 rng_below(struct rng *, uint64_t n);
+
+/* ---- options (gen.c fills them, everybody reads them) ---- */
+
+enum gen_size {
+	GEN_SIZE_FIXED = 0,
+	GEN_SIZE_IMIX,
+};
+
+struct gen_opts {
+	uint64_t	 npackets;
+	uint64_t	 seed;
+	uint32_t	 nlocal;
+	uint32_t	 nremote;
+	uint32_t	 nflows;
+	int		 size_mode;	/* enum gen_size */
+	uint32_t	 size;		/* frame length for GEN_SIZE_FIXED */
+	uint32_t	 ipv6_pct;
+	int64_t		 start;		/* epoch seconds of the first packet */
+	uint64_t	 duration;	/* seconds the packets are spread over */
+	uint32_t	 interval;	/* 0: no per-interval files */
+	int		 vlan;
+	int		 mix;
+	uint64_t	 rate;		/* --send packets per second, 0: flat out */
+	const char	*out;		/* pcap path, "-" for stdout, or NULL */
+	const char	*expdir;	/* expected-count directory or NULL */
+	const char	*iface;		/* --send interface or NULL */
+};
+
+/* ---- traffic.c ---- */
+
+enum gen_kind {
+	GEN_KIND_IPV4 = 0,
+	GEN_KIND_IPV6,
+	GEN_KIND_NON_IP,	/* ARP */
+	GEN_KIND_MALFORMED,	/* IPv4 with IHL < 5 */
+};
+
+/* Proto classes, in oracle.py's sort order (string order of the names). */
+enum gen_class {
+	GEN_CLASS_ICMP = 0,
+	GEN_CLASS_ICMPV6,
+	GEN_CLASS_OTHER,
+	GEN_CLASS_TCP,
+	GEN_CLASS_UDP,
+};
+
+/*
+ * Everything about one frame: the frame builder writes exactly this, the
+ * expectation counts exactly this.  Addresses are network order; IPv4 uses
+ * src[0..3] with the rest zero.
+ */
+struct gen_pkt {
+	int64_t		 ts_sec;
+	uint32_t	 ts_usec;
+	int		 kind;		/* enum gen_kind */
+	uint8_t		 src[16];
+	uint8_t		 dst[16];
+	uint8_t		 src_mac[6];
+	uint8_t		 dst_mac[6];
+	uint8_t		 src_local;	/* src lies in cidrs.txt */
+	uint8_t		 dst_local;
+	uint8_t		 proto;		/* IP protocol number (after ext. hdrs) */
+	uint8_t		 has_ports;	/* ports count (rule 5) */
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint32_t	 frame_len;	/* bytes written, before Ethernet padding */
+	uint32_t	 wire_len;	/* pcap len: max(frame_len, 60) */
+	uint32_t	 l3_len;	/* declared IP length (rule 3) */
+	/* only the frame builder needs these */
+	uint8_t		 v6_hbh;	/* IPv6: hop-by-hop header before L4 */
+	uint8_t		 v6_frag;	/* IPv6: fragment header before L4 */
+	uint8_t		 bad_ihl;	/* GEN_KIND_MALFORMED: IHL value 0..4 */
+	uint8_t		 icmp_type;
+	uint8_t		 tcp_flags;
+	uint16_t	 frag_off;	/* in 8-byte units; non-zero: no L4 hdr */
+	uint8_t		 more_frags;
+	uint16_t	 ip_id;
+	uint32_t	 seq;
+	uint32_t	 ack;
+	uint8_t		 inner[8];	/* GRE: inner IPv4 src and dst */
+};
+
+struct traffic;
+
+/* Returns a model built from the options (hosts and flows), or NULL. */
+struct traffic	*traffic_new(const struct gen_opts *, const char **errstr);
+void		 traffic_free(struct traffic *);
+/* Describes the next packet into *p (timestamps never go backwards). */
+void		 traffic_next(struct traffic *, struct gen_pkt *p);
+/* The local networks, for cidrs.txt. */
+extern const char *const traffic_cidrs[];
+
+/* ---- frame.c ---- */
+
+/* Writes p's frame into buf (GEN_FRAME_MAX + 64 bytes); returns wire_len. */
+size_t		 frame_build(const struct gen_pkt *, int vlan, uint8_t *buf);
+/* The link header length frame_build uses. */
+size_t		 frame_link_len(int vlan);
+
+/* ---- pcapw.c ---- */
+
+struct pcapw;
+
+/* Creates path ("-": stdout) and writes the file header; NULL on error. */
+struct pcapw	*pcapw_open(const char *path, const char **errstr);
+int		 pcapw_write(struct pcapw *, int64_t sec, uint32_t usec,
+		    const uint8_t *, size_t len);
+/* Flushes and closes; returns -1 if any write failed.  NULL-safe. */
+int		 pcapw_close(struct pcapw *);
+
+struct sendw;
+
+/* Opens an AF_PACKET socket bound to iface; NULL on error. */
+struct sendw	*sendw_open(const char *iface, uint64_t rate, const char **errstr);
+int		 sendw_write(struct sendw *, const uint8_t *, size_t len);
+/* Returns the number of frames that could not be sent.  NULL-safe. */
+uint64_t	 sendw_close(struct sendw *);
+
+/* ---- expect.c ---- */
+
+struct expect;
+
+struct expect	*expect_new(uint32_t interval);
+void		 expect_free(struct expect *);
+void		 expect_add(struct expect *, const struct gen_pkt *);
+/* Writes every expected file into dir (created if missing). */
+int		 expect_write(struct expect *, const char *dir, const char **errstr);
+
+#endif
