@@ -15,8 +15,8 @@
  *     flight during the handshake).
  *  3. The agent sends BATCH seq = 1, 2, ... within its epoch, possibly
  *     resending some after a reconnect.  The loop decodes and validates
- *     each (validate.c: iface index, bucket multiple of resolution and not
- *     a day ahead, first_ts <= last_ts).  Invalid: ERROR(BAD_FRAME, the
+ *     each (validate.c: iface index, bucket a multiple of the resolution
+ *     and before the year 10000, first_ts <= last_ts).  Invalid: ERROR(BAD_FRAME, the
  *     problem), close this connection; nothing of it reaches the db.  A
  *     batch with seq <= agent.last_seq is a duplicate: not applied, still
  *     acknowledged.  Otherwise applied with its batch row and last_seq in
@@ -549,7 +549,7 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 	}
 	now = (int64_t)time(NULL);
 	if (validate_batch(&it->batch, c->session.niface,
-	    c->session.resolution, now, why, sizeof(why)) == -1) {
+	    c->session.resolution, why, sizeof(why)) == -1) {
 		conn_fail(c, PROTO_ERR_BAD_FRAME, "BATCH %llu: %s",
 		    (unsigned long long)it->batch.seq, why);
 		writer_item_free(it);

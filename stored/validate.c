@@ -11,7 +11,7 @@
 
 #include "validate.h"
 
-static int	validate_key(uint32_t, int64_t, uint32_t, uint32_t, int64_t,
+static int	validate_key(uint32_t, int64_t, uint32_t, uint32_t,
 		    const char *, size_t, char *, size_t);
 static int	validate_u64(const uint64_t *, size_t, const char *, size_t,
 		    char *, size_t);
@@ -19,7 +19,7 @@ static int	validate_u64(const uint64_t *, size_t, const char *, size_t,
 /* Checks one record's iface index and bucket. */
 static int
 validate_key(uint32_t iface, int64_t bucket, uint32_t niface,
-    uint32_t resolution, int64_t now, const char *what, size_t i, char *why,
+    uint32_t resolution, const char *what, size_t i, char *why,
     size_t whylen)
 {
 	if (iface >= niface) {
@@ -33,10 +33,9 @@ validate_key(uint32_t iface, int64_t bucket, uint32_t niface,
 		    (long long)bucket, resolution);
 		return -1;
 	}
-	if (bucket > now + VALIDATE_FUTURE_MAX) {
-		snprintf(why, whylen, "%s record %zu: bucket %lld is more than "
-		    "a day ahead of the store's clock (%lld)", what, i,
-		    (long long)bucket, (long long)now);
+	if (bucket > VALIDATE_BUCKET_MAX) {
+		snprintf(why, whylen, "%s record %zu: bucket %lld is after "
+		    "the year 9999", what, i, (long long)bucket);
 		return -1;
 	}
 	return 0;
@@ -61,7 +60,7 @@ validate_u64(const uint64_t *v, size_t n, const char *what, size_t i,
 
 int
 validate_batch(const struct proto_batch *b, uint32_t niface,
-    uint32_t resolution, int64_t now, char *why, size_t whylen)
+    uint32_t resolution, char *why, size_t whylen)
 {
 	size_t i;
 
@@ -85,7 +84,7 @@ validate_batch(const struct proto_batch *b, uint32_t niface,
 		    r->c.frame_bytes };
 
 		if (validate_key(r->k.iface, r->k.bucket, niface, resolution,
-		    now, "host", i, why, whylen) == -1 ||
+		    "host", i, why, whylen) == -1 ||
 		    validate_u64(c, 3, "host", i, why, whylen) == -1)
 			return -1;
 	}
@@ -95,7 +94,7 @@ validate_batch(const struct proto_batch *b, uint32_t niface,
 		    r->c.frame_bytes };
 
 		if (validate_key(r->k.iface, r->k.bucket, niface, resolution,
-		    now, "port", i, why, whylen) == -1 ||
+		    "port", i, why, whylen) == -1 ||
 		    validate_u64(c, 3, "port", i, why, whylen) == -1)
 			return -1;
 	}
@@ -105,7 +104,7 @@ validate_batch(const struct proto_batch *b, uint32_t niface,
 		    r->c.frame_bytes };
 
 		if (validate_key(r->k.iface, r->k.bucket, niface, resolution,
-		    now, "peer", i, why, whylen) == -1 ||
+		    "peer", i, why, whylen) == -1 ||
 		    validate_u64(c, 3, "peer", i, why, whylen) == -1)
 			return -1;
 	}
@@ -116,7 +115,7 @@ validate_batch(const struct proto_batch *b, uint32_t niface,
 		    r->transit_packets, r->malformed_frames };
 
 		if (validate_key(r->iface, r->bucket, niface, resolution,
-		    now, "iface", i, why, whylen) == -1 ||
+		    "iface", i, why, whylen) == -1 ||
 		    validate_u64(c, 7, "iface", i, why, whylen) == -1)
 			return -1;
 	}
@@ -127,7 +126,7 @@ validate_batch(const struct proto_batch *b, uint32_t niface,
 		    r->dropped };
 
 		if (validate_key(r->iface, r->bucket, niface, resolution,
-		    now, "health", i, why, whylen) == -1 ||
+		    "health", i, why, whylen) == -1 ||
 		    validate_u64(c, 7, "health", i, why, whylen) == -1)
 			return -1;
 	}

@@ -10,16 +10,22 @@
 
 #include "proto.h"
 
-#define VALIDATE_FUTURE_MAX	86400	/* seconds a bucket may lie ahead */
+/*
+ * The last second SQLite's date functions render (9999-12-31T23:59:59Z).
+ * Buckets are capture times, and a replayed capture carries whatever clock
+ * the capturing machine had, past or future: refusing it would lose real
+ * counts, so only times the views cannot show are refused.
+ */
+#define VALIDATE_BUCKET_MAX	253402300799LL
 
 /*
  * Checks b against a session of niface interfaces and resolution seconds
- * at time now: every iface index < niface, every bucket a multiple of
- * resolution and at most VALIDATE_FUTURE_MAX ahead of now, first_ts <=
+ * every iface index < niface, every bucket a multiple of
+ * resolution and at most VALIDATE_BUCKET_MAX, first_ts <=
  * last_ts, seq in 1..INT64_MAX, every counter <= INT64_MAX (SQLite
  * integers are signed).  Returns 0, or -1 with the problem in why.
  */
 int	validate_batch(const struct proto_batch *b, uint32_t niface,
-	    uint32_t resolution, int64_t now, char *why, size_t whylen);
+	    uint32_t resolution, char *why, size_t whylen);
 
 #endif
