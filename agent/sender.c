@@ -62,6 +62,8 @@ struct sender {
 	int64_t			 backoff_ms;
 	int64_t			 next_connect;
 	int			 connect_logged;
+	uint64_t		 reject_seq;	/* head seq the store refused */
+	int			 nreject;	/* times in a row */
 };
 
 static void	*sender_main(void *);
@@ -70,6 +72,7 @@ static void	 sender_disconnect(struct sender *, const char *);
 static int	 sender_read(struct sender *);
 static int	 sender_write(struct sender *);
 static void	 sender_release(struct sender *, uint64_t);
+static void	 sender_rejected(struct sender *);
 static void	 sender_encode(struct sender *, struct tabset *);
 static int	 write_all(int, const uint8_t *, size_t);
 static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
@@ -299,6 +302,44 @@ sender_release(struct sender *s, uint64_t seq)
 	}
 }
 
+/*
+ * The store refused a frame as invalid.  Batches before it may only have
+ * lacked their ACK, so the first refusal just reconnects; the WELCOME
+ * then releases what was committed.  When the same head batch is refused
+ * again it can never be stored: keeping it would stall delivery for ever,
+ * so it is dropped, logged and counted in agent_health.dropped.
+ */
+static void
+sender_rejected(struct sender *s)
+{
+	struct pending *p = s->head;
+
+	if (p == NULL)
+		return;
+	if (p->seq != s->reject_seq) {
+		s->reject_seq = p->seq;
+		s->nreject = 1;
+		return;
+	}
+	if (++s->nreject < 2)
+		return;
+	log_err("sender: the store refuses batch %llu as invalid; dropped "
+	    "and counted in agent_health.dropped",
+	    (unsigned long long)p->seq);
+	if (s->unsent == p) {
+		s->unsent = p->next;
+		s->unsent_off = 0;
+	}
+	s->head = p->next;
+	if (s->head == NULL)
+		s->tail = NULL;
+	free(p->data);
+	free(p);
+	s->npending--;
+	s->dropped++;
+	s->nreject = 0;
+}
+
 /* Reads replies; returns -1 when the connection must be dropped. */
 static int
 sender_read(struct sender *s)
@@ -349,6 +390,8 @@ sender_read(struct sender *s)
 		} else if (type == PROTO_ERROR &&
 		    proto_decode_error(body, blen, &pe) == PROTO_OK) {
 			log_err("store: error %u: %s", pe.code, pe.text);
+			if (pe.code == PROTO_ERR_BAD_FRAME)
+				sender_rejected(s);
 			sender_disconnect(s, "store reported an error");
 			return -1;
 		} else {
