@@ -416,13 +416,29 @@ link_ipv6(struct cur *c)
 static enum l3
 link_null(struct cur *c)
 {
+	struct cur	 peek = *c;
 	uint32_t	 af;
+	uint8_t		 b0, b1;
 
+	/*
+	 * Some BSD point-to-point links write PPP (ff 03) or Cisco HDLC
+	 * (0f/8f 00) framing under DLT_NULL; tshark recognises both by these
+	 * first bytes, and so must we to count their IP packets.
+	 */
+	if (cur_u8(&peek, &b0) == 0 && cur_u8(&peek, &b1) == 0) {
+		if (b0 == 0xff && b1 == 0x03)
+			return link_ppp(c);
+		if ((b0 == 0x0f || b0 == 0x8f) && b1 == 0x00)
+			return link_chdlc(c);
+	}
 	if (cur_u32(c, &af) == -1)
 		return L3_NONE;
 	if (af & 0xffff0000u)
 		af = (af >> 24) | (af >> 8 & 0xff00) | (af << 8 & 0xff0000) |
 		    af << 24;
+	/* A value past the 802.3 length range is an ethertype, not an AF. */
+	if (af > 1500 && af <= 0xffff)
+		return l3_ethertype(c, (uint16_t)af);
 	switch (af) {
 	case AF_BSD_INET:
 		return L3_IPV4;
