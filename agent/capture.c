@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +27,7 @@ static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
 static int	capture_set_filter(struct capture_source *, const char *,
 		    char *, size_t);
 static int	capture_check_dlt(struct capture_source *, char *, size_t);
+static int	capture_read_first(struct capture_source *, char *, size_t);
 static void	capture_flush(struct capture *, int);
 static int64_t	now_ms(void);
 
@@ -147,10 +149,38 @@ capture_open_file(struct capture_source *src, const char *path,
 		return -1;
 	}
 	if (capture_check_dlt(src, err, errlen) == -1 ||
-	    capture_set_filter(src, filter, err, errlen) == -1) {
-		capture_close(src);
+	    capture_set_filter(src, filter, err, errlen) == -1)
+		goto fail;
+	if (capture_read_first(src, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	capture_close(src);
+	return -1;
+}
+
+/* Reads and keeps the first packet (or notes an empty file). */
+static int
+capture_read_first(struct capture_source *src, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int rc;
+
+	rc = pcap_next_ex(src->pcap, &hdr, &data);
+	if (rc == PCAP_ERROR) {
+		snprintf(err, errlen, "%s: %s", src->name,
+		    pcap_geterr(src->pcap));
 		return -1;
 	}
+	if (rc != 1)
+		return 0;	/* an empty file */
+	if ((src->first_data = malloc(hdr->caplen + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", src->name);
+		return -1;
+	}
+	memcpy(src->first_data, data, hdr->caplen);
+	src->first_hdr = *hdr;
 	return 0;
 }
 
@@ -160,6 +190,8 @@ capture_close(struct capture_source *src)
 	if (src->pcap != NULL)
 		pcap_close(src->pcap);
 	src->pcap = NULL;
+	free(src->first_data);
+	src->first_data = NULL;
 }
 
 /*
@@ -232,6 +264,12 @@ capture_run(struct capture *c, char *err, size_t errlen)
 	pfd.fd = c->src.live ? pcap_get_selectable_fd(c->src.pcap) : -1;
 	pfd.events = POLLIN;
 	next_flush = now_ms() + c->flush_ms;
+	if (c->src.first_data != NULL) {
+		capture_packet_cb((u_char *)c, &c->src.first_hdr,
+		    c->src.first_data);
+		free(c->src.first_data);
+		c->src.first_data = NULL;
+	}
 	while (!*c->stop) {
 		if (c->src.live) {
 			timeout = (int)(next_flush - now_ms());

@@ -19,6 +19,14 @@ struct capture_source {
 	unsigned int	 iface;		/* index in HELLO's iface list */
 	struct pcap_stat last;		/* pcap_stats at the previous swap */
 	const char	*name;		/* interface or file name */
+	/*
+	 * A file's first packet, read at open: libpcap reports some damage
+	 * (pcapng interfaces of different link types) only when the first
+	 * packet is read, and the agent must refuse such a file before it
+	 * says HELLO to the store.
+	 */
+	struct pcap_pkthdr first_hdr;
+	u_char		*first_data;
 };
 
 struct capture {
