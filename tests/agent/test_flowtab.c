@@ -1,0 +1,221 @@
+/*
+ * test_flowtab.c - the counting tables: direction, overflow, reset, and
+ * the conservation law (interface frames = host rows + transit + non-IP +
+ * malformed, both-local packets counted on both sides).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flowtab.h"
+
+static struct localnets ln;
+
+static void
+make_v4(struct decoded *d, uint32_t src, uint32_t dst, uint8_t proto,
+    uint16_t sport, uint16_t dport, uint64_t bytes)
+{
+	memset(d, 0, sizeof(*d));
+	d->src[0] = src >> 24; d->src[1] = src >> 16;
+	d->src[2] = src >> 8; d->src[3] = src;
+	d->dst[0] = dst >> 24; d->dst[1] = dst >> 16;
+	d->dst[2] = dst >> 8; d->dst[3] = dst;
+	d->proto = proto;
+	d->sport = sport;
+	d->dport = dport;
+	d->has_ports = proto == 6 || proto == 17;
+	d->ip_bytes = bytes;
+}
+
+static int
+setup(void **state)
+{
+	const char *errstr;
+
+	(void)state;
+	memset(&ln, 0, sizeof(ln));
+	assert_int_equal(localnet_add_cidr(&ln, "10.0.0.0/8", &errstr), 0);
+	return 0;
+}
+
+static uint64_t
+sum_packets(const struct flowtab *t, int dir)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct ft_key *k = flowtab_key(t, i);
+
+		if (dir < 0 || k->dir == dir)
+			n += flowtab_count(t, k)->packets;
+	}
+	return n;
+}
+
+static void
+test_directions(void **state)
+{
+	struct tabset_limits lim = { 64, 64, 64, 16 };
+	struct tabset s;
+	struct decoded d;
+	const struct ft_key *k;
+	const struct ft_iface_count *ic;
+	const char *errstr;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	/* out: local source */
+	make_v4(&d, 0x0a000001, 0xc6120001, 6, 40000, 443, 100);
+	tabset_account(&s, &ln, 0, 1000, 960, DECODE_IPV4, &d, 114);
+	/* in: local destination */
+	make_v4(&d, 0xc6120001, 0x0a000001, 17, 53, 5353, 80);
+	tabset_account(&s, &ln, 0, 1001, 960, DECODE_IPV4, &d, 94);
+	/* both local: two host rows */
+	make_v4(&d, 0x0a000001, 0x0a000002, 1, 0, 0, 84);
+	tabset_account(&s, &ln, 0, 1002, 960, DECODE_IPV4, &d, 98);
+	/* transit */
+	make_v4(&d, 0xc6120001, 0xc6120002, 6, 1, 2, 60);
+	tabset_account(&s, &ln, 0, 1003, 960, DECODE_IPV4, &d, 74);
+	tabset_account(&s, &ln, 0, 1004, 960, DECODE_NON_IP, NULL, 42);
+	tabset_account(&s, &ln, 0, 1005, 960, DECODE_MALFORMED, NULL, 60);
+
+	assert_int_equal(s.hosts.n, 4);
+	assert_int_equal(sum_packets(&s.hosts, PROTO_DIR_OUT), 2);
+	assert_int_equal(sum_packets(&s.hosts, PROTO_DIR_IN), 2);
+	assert_int_equal(s.ports.n, 2);
+	k = flowtab_key(&s.ports, 0);
+	assert_int_equal(k->port, 443);		/* service port = min */
+	k = flowtab_key(&s.ports, 1);
+	assert_int_equal(k->port, 53);
+	assert_int_equal(s.peers.n, 4);
+	assert_int_equal(s.ifaces.n, 1);
+	ic = flowtab_iface_count(&s.ifaces, flowtab_key(&s.ifaces, 0));
+	assert_int_equal(ic->frames, 6);
+	assert_int_equal(ic->frame_bytes, 114 + 94 + 98 + 74 + 42 + 60);
+	assert_int_equal(ic->ipv4_packets, 4);
+	assert_int_equal(ic->transit_packets, 1);
+	assert_int_equal(ic->non_ip_frames, 1);
+	assert_int_equal(ic->malformed_frames, 1);
+	/* conservation: host rows = IP - transit + both-local */
+	assert_int_equal(sum_packets(&s.hosts, -1),
+	    ic->ipv4_packets + ic->ipv6_packets - ic->transit_packets + 1);
+	assert_int_equal(s.first_ts, 1000);
+	assert_int_equal(s.last_ts, 1005);
+	assert_int_equal(s.health[0].captured, 6);
+	assert_int_equal(s.health[0].malformed, 1);
+
+	tabset_reset(&s);
+	assert_true(tabset_empty(&s));
+	assert_int_equal(s.hosts.n + s.ports.n + s.peers.n + s.ifaces.n, 0);
+	tabset_clear(&s);
+}
+
+static void
+test_overflow_keeps_totals(void **state)
+{
+	struct tabset_limits lim = { 16, 16, 16, 16 };
+	struct tabset s;
+	struct decoded d;
+	const struct ft_key *k;
+	const char *errstr;
+	uint64_t bytes = 0, overflow_pk = 0;
+	size_t i;
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	for (n = 0; n < 1000; n++) {
+		make_v4(&d, 0xc6120000 + n, 0x0a000000 + n, 17, 1000 + n, 2000,
+		    50 + n);
+		tabset_account(&s, &ln, 0, 5, 0, DECODE_IPV4, &d, 64 + n);
+	}
+	assert_true(s.hosts.n <= lim.max_hosts + 1);
+	assert_int_equal(sum_packets(&s.hosts, -1), 1000);
+	assert_int_equal(sum_packets(&s.ports, -1), 1000);
+	assert_int_equal(sum_packets(&s.peers, -1), 1000);
+	for (i = 0; i < s.hosts.n; i++) {
+		k = flowtab_key(&s.hosts, i);
+		bytes += flowtab_count(&s.hosts, k)->bytes;
+		if (k->family == PROTO_AF_NONE)
+			overflow_pk += flowtab_count(&s.hosts, k)->packets;
+	}
+	assert_int_equal(bytes, 1000 * 50 + 999 * 1000 / 2);
+	assert_int_equal(overflow_pk, 1000 - lim.max_hosts);
+	assert_true(s.health[0].overflow >= overflow_pk);
+	assert_true(tabset_nearly_full(&s));
+	tabset_clear(&s);
+}
+
+static void
+test_buckets_are_keys(void **state)
+{
+	struct tabset_limits lim = { 64, 64, 64, 16 };
+	struct tabset s;
+	struct decoded d;
+	const char *errstr;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	make_v4(&d, 0x0a000001, 0xc6120001, 6, 40000, 80, 40);
+	tabset_account(&s, &ln, 0, 59, 0, DECODE_IPV4, &d, 60);
+	tabset_account(&s, &ln, 0, 60, 60, DECODE_IPV4, &d, 60);
+	tabset_account(&s, &ln, 0, 61, 60, DECODE_IPV4, &d, 60);
+	assert_int_equal(s.hosts.n, 2);
+	assert_int_equal(s.ifaces.n, 2);
+	tabset_clear(&s);
+}
+
+static void
+test_localnet(void **state)
+{
+	struct localnets l;
+	const char *errstr;
+	uint8_t a[16] = { 0 };
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(localnet_add_cidr(&l, "192.168.1.77/23", &errstr), 0);
+	assert_int_equal(localnet_add_cidr(&l, "2001:db8::/33", &errstr), 0);
+	assert_int_equal(localnet_add_cidr(&l, "10.0.0.1", &errstr), 0);
+	assert_int_equal(localnet_add_cidr(&l, "10.0.0.0/33", &errstr), -1);
+	assert_int_equal(localnet_add_cidr(&l, "10.0.0.0/", &errstr), -1);
+	assert_int_equal(localnet_add_cidr(&l, "10.0.0.0/8x", &errstr), -1);
+	assert_int_equal(localnet_add_cidr(&l, "nonsense", &errstr), -1);
+	assert_int_equal(l.n, 3);
+	a[0] = 192; a[1] = 168; a[2] = 0; a[3] = 1;
+	assert_true(localnet_contains(&l, 4, a));
+	a[2] = 1;
+	assert_true(localnet_contains(&l, 4, a));
+	a[2] = 2;
+	assert_false(localnet_contains(&l, 4, a));
+	a[0] = 10; a[1] = 0; a[2] = 0; a[3] = 1;
+	assert_true(localnet_contains(&l, 4, a));
+	a[3] = 2;
+	assert_false(localnet_contains(&l, 4, a));
+	memset(a, 0, sizeof(a));
+	a[0] = 0x20; a[1] = 0x01; a[2] = 0x0d; a[3] = 0xb8; a[4] = 0x7f;
+	assert_true(localnet_contains(&l, 6, a));
+	a[4] = 0x80;
+	assert_false(localnet_contains(&l, 6, a));
+	/* an IPv4 address never matches an IPv6 network */
+	a[0] = 0x20; a[1] = 0x01; a[2] = 0x0d; a[3] = 0xb8;
+	assert_false(localnet_contains(&l, 4, a));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_directions, setup),
+		cmocka_unit_test_setup(test_overflow_keeps_totals, setup),
+		cmocka_unit_test_setup(test_buckets_are_keys, setup),
+		cmocka_unit_test(test_localnet),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# make run: the store and one agent on the default interface, the database
+# under ./var/, and a one-line summary every 3 seconds until Ctrl-C.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+B=${B:-build}
+VAR=${VAR:-$PWD/var}
+IFACE=${IFACE:-$(awk '$2 == "00000000" { print $1; exit }' /proc/net/route)}
+[ -n "$IFACE" ] || IFACE=$(ip -o link show up | awk -F': ' '$2 != "lo" { print $2; exit }')
+mkdir -p "$VAR"
+SOCK=$VAR/nettally.sock
+DB=$VAR/nettally.db
+
+"$B/nettally-stored" -s "$SOCK" -d "$DB" &
+store=$!
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 $store 2>/dev/null; then
+		echo "run: the store did not start" >&2
+		exit 1
+	fi
+	sleep 0.05
+done
+"$B/nettally-agent" -i "$IFACE" -s "$SOCK" --resolution 10 &
+agent=$!
+
+stop() {
+	trap - INT TERM
+	echo
+	echo "run: stopping agent ($agent) and store ($store)"
+	kill -TERM $agent 2>/dev/null; wait $agent
+	kill -TERM $store 2>/dev/null; wait $store
+	echo "run: data kept in $DB; try: $B/nettally top hosts --db $DB"
+	exit 0
+}
+trap stop INT TERM
+
+echo "run: capturing on $IFACE; database $DB; Ctrl-C stops"
+start=$(date +%s)
+while kill -0 $agent 2>/dev/null; do
+	sleep 3
+	sqlite3 -batch -noheader -separator ' ' "file:$DB?mode=ro" "
+	    SELECT strftime('%H:%M:%S','now'),
+	      'frames', COALESCE(sum(frames),0),
+	      'bytes', COALESCE(sum(frame_bytes),0),
+	      'ipv4', COALESCE(sum(ipv4_packets),0),
+	      'ipv6', COALESCE(sum(ipv6_packets),0),
+	      'other', COALESCE(sum(non_ip_frames),0),
+	      'hosts', (SELECT count(DISTINCT host) FROM host_traffic
+	                WHERE bucket >= $start - 10),
+	      'top', COALESCE((SELECT host || ' ' || sum(bytes) || 'B'
+	                FROM host_traffic WHERE bucket >= $start - 10
+	                GROUP BY host ORDER BY sum(bytes) DESC LIMIT 1), '-')
+	    FROM interface_traffic WHERE bucket >= $start - 10" 2>/dev/null ||
+	    echo "run: waiting for the first batch"
+done
+wait $agent
+echo "run: the agent stopped (status $?)" >&2
+kill -TERM $store 2>/dev/null; wait $store
+exit 1

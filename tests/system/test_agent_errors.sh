@@ -1,0 +1,51 @@
+#!/bin/sh
+# Every agent failure is one clear line on stderr and a non-zero exit.
+. "$(dirname "$0")/lib.sh"
+
+start_store || { not_ok "store starts"; done_testing; exit 1; }
+"$NT_GEN" -o "$WORK/in.pcap" --packets 100 >/dev/null
+
+# fails DESC PATTERN ARGS...: exit 1, exactly one stderr line matching.
+fails() {
+	desc=$1 pat=$2; shift 2
+	"$NT_BIN/nettally-agent" "$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(wc -l <"$WORK/err")" -eq 1 ] &&
+	    grep -q -- "$pat" "$WORK/err"; then
+		ok "$desc"
+	else
+		not_ok "$desc (rc $rc)"
+		sed 's/^/# /' "$WORK/err"
+	fi
+}
+
+if [ "$(id -u)" = 0 ]; then
+	fails "no such interface" "nosuch0: no such interface" \
+	    -s "$SOCK" -i nosuch0 -n 10.0.0.0/8
+else
+	cannot_run "no such interface" "needs root to open a capture"
+fi
+fails "bad filter" 'bad filter "tcp and and"' -s "$SOCK" -r "$WORK/in.pcap" tcp and and
+fails "store unreachable" "store unreachable" -s "$WORK/nostore.sock" -r "$WORK/in.pcap"
+fails "missing capture file" "$WORK/missing.pcap" -s "$SOCK" -r "$WORK/missing.pcap"
+printf 'not a capture file at all' >"$WORK/garbage.pcap"
+fails "not a capture file" "garbage.pcap" -s "$SOCK" -r "$WORK/garbage.pcap"
+fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
+fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
+fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
+
+"$NT_BIN/nettally-agent" --help >"$WORK/out" 2>&1
+check "--help exits 0 and documents -i, -r, -n, -s" \
+    sh -c "[ $? -eq 0 ] && grep -q -- '-i, --interface' '$WORK/out' &&
+    grep -q -- '-r, --read' '$WORK/out' && grep -q -- '-n, --local' '$WORK/out' &&
+    grep -q -- '-s, --socket' '$WORK/out'"
+"$NT_BIN/nettally-agent" --version >"$WORK/out" 2>&1
+check "--version prints the version" grep -q '^nettally-agent [0-9]' "$WORK/out"
+
+# A filter is applied: only UDP counted.
+agent -r "$WORK/in.pcap" --name filtered udp 2>/dev/null
+all=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'filtered' AND proto <> 17")
+udp=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'filtered' AND proto = 17")
+check "a BPF filter limits what is counted (non-UDP rows: $all)" test "$all" = 0 -a "$udp" -gt 0
+check "store stops cleanly on SIGTERM" stop_store
+done_testing

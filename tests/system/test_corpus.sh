@@ -1,0 +1,94 @@
+#!/bin/sh
+# The shared corpus of real captures, when ../shared/pcaps exists: every
+# file, every variant of local networks, compared with the tshark-based
+# oracle's counts.  Nothing here is needed at run time; files are read in
+# place and never copied into the project.
+. "$(dirname "$0")/lib.sh"
+
+PCAPS=${NT_PCAPS:-$NT_TOP/../shared/pcaps}
+EXP=$PCAPS/expected
+if [ ! -d "$EXP" ]; then
+	cannot_run "shared corpus" "no $PCAPS"
+	done_testing
+	exit
+fi
+start_store || { not_ok "store starts"; done_testing; exit 1; }
+
+# Files the oracle and a libpcap reader legitimately see differently
+# (expected/README.md).  Each is checked for what must still hold.
+#  - extra port counts allowed: tshark gives no ports where the transport
+#    header was captured but the IP length fields are odd, so every
+#    expected port row must be there with at least its counts.
+ports_superset="bigtcp_ipv6_plen0 v6ext_mobility_dstopts"
+
+summary() { grep "^$2," "$1" | cut -d, -f2; }
+num() { [ -n "$1" ] && echo "$1" || echo 0; }
+
+for f in "$PCAPS"/*.pcap "$PCAPS"/*.pcapng; do
+	stem=$(basename "$f"); stem=${stem%.*}
+	[ -d "$EXP/$stem" ] || continue
+	for vdir in "$EXP/$stem"/*/; do
+		variant=$(basename "$vdir")
+		name=$stem/$variant
+		nets=""
+		while read -r c; do
+			case $c in ''|'#'*) continue ;; esac
+			nets="$nets -n $c"
+		done <"$vdir/cidrs.txt"
+		# shellcheck disable=SC2086
+		agent -r "$f" $nets --name "$name" 2>"$WORK/err"
+		rc=$?
+		case $stem in
+		pcapng_mixed_linktypes_libpcap_rejects)
+			if [ $rc -ne 0 ] && grep -q "$(basename "$f")" "$WORK/err" &&
+			    [ "$(sql "SELECT count(*) FROM agent WHERE name = '$name'")" = 0 ]; then
+				ok "$name: refused with a message naming the file, nothing written"
+			else
+				not_ok "$name: must be refused (rc $rc): $(head -1 "$WORK/err")"
+			fi
+			continue ;;
+		fmt_truncated_file_null)
+			check "$name: truncated file reported, exit non-zero" \
+			    test $rc -ne 0 -a -s "$WORK/err" ;;
+		*)
+			if [ $rc -ne 0 ]; then
+				not_ok "$name: agent exit $rc: $(head -1 "$WORK/err")"
+				continue
+			fi ;;
+		esac
+		bad=""
+		db_hosts "$name" >"$WORK/h"
+		same_rows "$vdir/hosts.csv" "$WORK/h" >"$WORK/d" || bad="$bad hosts"
+		db_peers "$name" >"$WORK/p"
+		same_rows "$vdir/peers.csv" "$WORK/p" >>"$WORK/d" || bad="$bad peers"
+		db_ports "$name" >"$WORK/o"
+		case " $ports_superset " in
+		*" $stem "*)
+			# Every expected key present, with at least its counts.
+			tail -n +2 "$vdir/ports.csv" | awk -F, '
+			    NR == FNR { k = $1","$2","$3","$4","$5
+			        p[k] = $6; b[k] = $7; w[k] = $8; next }
+			    { k = $1","$2","$3","$4","$5
+			      if (!(k in p) || p[k] < $6 || b[k] < $7 || w[k] < $8) {
+			          print "# port row missing or short: " $0; bad = 1 } }
+			    END { exit bad }' "$WORK/o" - >>"$WORK/d" ||
+			    bad="$bad ports" ;;
+		*)
+			same_rows "$vdir/ports.csv" "$WORK/o" >>"$WORK/d" || bad="$bad ports" ;;
+		esac
+		s=$vdir/summary.csv
+		want="$(num "$(summary "$s" frames_total)"),$(num "$(summary "$s" wire_bytes_total)"),$(num "$(summary "$s" ip_frames)"),$(num "$(summary "$s" ip_nonlocal_frames)")"
+		got=$(sql "SELECT sum(frames), sum(frame_bytes),
+		    sum(ipv4_packets) + sum(ipv6_packets), sum(transit_packets)
+		    FROM interface_traffic WHERE agent = '$name'")
+		[ "$want" = "$got" ] || { bad="$bad interface"; echo "# interface want $want got $got" >>"$WORK/d"; }
+		if [ -z "$bad" ]; then
+			ok "$name: hosts, ports, peers, interface totals match"
+		else
+			not_ok "$name: differs in$bad"
+			sed 's/^/  /' "$WORK/d" | head -12
+		fi
+	done
+done
+check "store stops cleanly on SIGTERM" stop_store
+done_testing

@@ -1,0 +1,83 @@
+#!/bin/sh
+# Live capture: two network namespaces joined by a veth pair that this
+# script creates and removes.  The generator sends a known set of IPv4 and
+# IPv6 frames out of one end; the agent captures on the other; the
+# database must hold exactly what was sent.  No traffic leaves the pair.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	cannot_run "live capture in network namespaces" "needs root"
+	done_testing; exit
+fi
+if ! ip netns add "nt-probe-$$" 2>/dev/null; then
+	cannot_run "live capture in network namespaces" "ip netns add failed"
+	done_testing; exit
+fi
+ip netns del "nt-probe-$$"
+
+NSA=nt-a-$$ NSB=nt-b-$$ VA=nta$$ VB=ntb$$
+AGENT_PID=
+live_cleanup() {
+	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+}
+CLEANUP_HOOKS="live_cleanup"
+
+setup_pair() {
+	ip netns add "$NSA" && ip netns add "$NSB" &&
+	ip link add "$VA" type veth peer name "$VB" &&
+	ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" &&
+	for ns in "$NSA" "$NSB"; do
+		# No IPv6 and no addresses: the kernel stays silent on the
+		# link, so every frame seen is one the generator sent.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || return 1
+	done &&
+	ip netns exec "$NSA" sysctl -qw "net.ipv6.conf.$VA.disable_ipv6=1" &&
+	ip netns exec "$NSB" sysctl -qw "net.ipv6.conf.$VB.disable_ipv6=1" &&
+	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up
+}
+if ! setup_pair; then
+	not_ok "veth pair between two namespaces set up"
+	done_testing; exit 1
+fi
+ok "veth pair between two namespaces set up"
+start_store || { not_ok "store starts"; done_testing; exit 1; }
+
+dir=$WORK/live
+mkdir -p "$dir"
+"$NT_GEN" -o "$dir/ref.pcap" -e "$dir" --packets 6000 --mix --seed 21 \
+    --size imix >/dev/null
+nets=""
+while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+# shellcheck disable=SC2086
+ip netns exec "$NSB" "$NT_BIN/nettally-agent" -i "$VB" -s "$SOCK" $nets \
+    --name live --flush 200 2>"$dir/agent.err" &
+AGENT_PID=$!
+check "agent registers with the store" \
+    wait_for "[ \"\$(sql \"SELECT count(*) FROM agent WHERE name = 'live'\")\" = 1 ]" 100
+check "generator sends the frames from the other namespace" \
+    ip netns exec "$NSA" "$NT_GEN" --send "$VA" --packets 6000 --mix \
+    --seed 21 --size imix --rate 20000
+want=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
+check "all $want frames counted in the database within 10 s" \
+    wait_for "[ \"\$(sql \"SELECT sum(frames) FROM interface_traffic WHERE agent = 'live'\")\" = $want ]" 100
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+rc=$?
+AGENT_PID=
+check "agent exits 0 on SIGTERM after its last ACK" test $rc -eq 0
+[ $rc -eq 0 ] || sed 's/^/# /' "$dir/agent.err"
+
+db_hosts live >"$dir/h"; check "live: host_traffic equals what was sent" same_rows "$dir/hosts.csv" "$dir/h"
+db_ports live >"$dir/o"; check "live: port_traffic equals what was sent" same_rows "$dir/ports.csv" "$dir/o"
+db_peers live >"$dir/p"; check "live: peer_traffic equals what was sent" same_rows "$dir/peers.csv" "$dir/p"
+sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames) FROM interface_traffic WHERE agent = 'live'" >"$dir/i"
+check "live: interface_traffic equals what was sent" same_rows "$dir/interface.csv" "$dir/i"
+drops=$(sql "SELECT sum(kernel_drops) FROM agent_health WHERE agent = 'live'")
+check "live: no kernel drops reported ($drops)" test "$drops" = 0
+check "store stops cleanly on SIGTERM" stop_store
+done_testing
