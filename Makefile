@@ -106,13 +106,14 @@ units: $(UNITS)
 FUZZ_CC := clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Iagent -Istored \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZDIR ?= build/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_fuzz_decode := agent/decode.c
 FUZZ_DEPS_fuzz_proto  := $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
 
 .SECONDEXPANSION:
-build/fuzz/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(wildcard include/*.h agent/*.h)
+$(FUZZDIR)/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(wildcard include/*.h agent/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(call pc_cflags,$(MSGPACK_PC)) -o $@ $< $(FUZZ_DEPS_$*) $(call pc_libs,$(MSGPACK_PC))
@@ -123,8 +124,8 @@ FUZZ_SECONDS ?= 600
 fuzz: deps fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-		mkdir -p build/fuzz/corpus/$$(basename $$t); \
-		$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$(basename $$t) tests/fuzz/seeds/$$(basename $$t) || exit 1; \
+		mkdir -p $(FUZZDIR)/corpus/$$(basename $$t); \
+		$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZDIR)/corpus/$$(basename $$t) tests/fuzz/seeds/$$(basename $$t) || exit 1; \
 	done
 
 deps:

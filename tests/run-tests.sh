@@ -6,9 +6,12 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-SAN=${SAN:-build/san}
+SAN=${SAN:-build/san}		# sanitised binaries and unit tests
+REL=${REL:-build}		# optimised binaries (valgrind, generator)
+FUZZDIR=${FUZZDIR:-build/fuzz}
 FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
-export NT_BIN="$PWD/$SAN" NT_TOP="$PWD" NT_GEN="$PWD/build/nettally-gen"
+export NT_BIN="$PWD/$SAN" NT_TOP="$PWD" NT_GEN="$PWD/$REL/nettally-gen"
+export NT_REL="$PWD/$REL"
 LOGDIR=${LOGDIR:-build/test-logs}
 mkdir -p "$LOGDIR"
 pass=0 fail=0 skip=0
@@ -50,11 +53,11 @@ for t in tests/system/test_*.sh; do
 	tally "$name" "$log" $?
 done
 
-for t in build/fuzz/fuzz_*; do
+for t in "$FUZZDIR"/fuzz_*; do
 	[ -x "$t" ] || continue
 	name=fuzz/$(basename "$t")
 	log="$LOGDIR/$(basename "$t").log"
-	corpus=build/fuzz/check-corpus/$(basename "$t")
+	corpus=$FUZZDIR/check-corpus/$(basename "$t")
 	mkdir -p "$corpus"
 	seeds=tests/fuzz/seeds/$(basename "$t")
 	[ -d "$seeds" ] || seeds=
