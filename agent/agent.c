@@ -268,14 +268,30 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	return 0;
 }
 
-/* Picks the first up, running, non-loopback capture device. */
+/*
+ * Picks the interface of the default route, else the first up, running,
+ * non-loopback capture device.
+ */
 static int
 default_iface(char *out, size_t len)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
+	char ebuf[PCAP_ERRBUF_SIZE], line[512], name[64], dest[16];
 	pcap_if_t *all, *d;
+	FILE *f;
 	int rc = -1;
 
+	if ((f = fopen("/proc/net/route", "r")) != NULL) {
+		while (rc == -1 && fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "%63s %15s", name, dest) == 2 &&
+			    strcmp(dest, "00000000") == 0 &&
+			    strlen(name) < len) {
+				strcpy(out, name);
+				rc = 0;
+			}
+		fclose(f);
+		if (rc == 0)
+			return 0;
+	}
 	if (pcap_findalldevs(&all, ebuf) == -1) {
 		log_err("cannot list interfaces: %s", ebuf);
 		return -1;
