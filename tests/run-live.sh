@@ -11,7 +11,10 @@ mkdir -p "$VAR"
 SOCK=$VAR/nettally.sock
 DB=$VAR/nettally.db
 
-"$B/nettally-stored" -s "$SOCK" -d "$DB" &
+# Each daemon runs in its own session, so Ctrl-C reaches only this script,
+# which then stops the agent first (it ships its last batch and waits for
+# the ACK) and the store after it.
+setsid "$B/nettally-stored" -s "$SOCK" -d "$DB" &
 store=$!
 i=0
 while [ ! -S "$SOCK" ]; do
@@ -22,7 +25,7 @@ while [ ! -S "$SOCK" ]; do
 	fi
 	sleep 0.05
 done
-"$B/nettally-agent" -i "$IFACE" -s "$SOCK" --resolution 10 &
+setsid "$B/nettally-agent" -i "$IFACE" -s "$SOCK" --resolution 10 &
 agent=$!
 
 stop() {
