@@ -208,6 +208,7 @@ schema_version(sqlite3 *db, int *version, const char **errstr)
 int
 schema_migrate(sqlite3 *db, const char **errstr)
 {
+	static char saved[512];
 	char pragma[64];
 	int version;
 	size_t i;
@@ -241,6 +242,12 @@ schema_migrate(sqlite3 *db, const char **errstr)
 	}
 	return 0;
 fail:
+	/*
+	 * ROLLBACK overwrites sqlite3_errmsg's text, which *errstr may point
+	 * at: keep a copy.  One migration runs at a time, at start-up.
+	 */
+	snprintf(saved, sizeof(saved), "%s", *errstr);
+	*errstr = saved;
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
