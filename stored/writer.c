@@ -9,20 +9,29 @@
  * - A failed group goes back to the head of the queue: nothing queued
  *   later can commit before it, so a retried batch is never mistaken for
  *   a duplicate of a newer one.
+ * - A transaction holds at most WRITER_GROUP_BYTES of frames (or one
+ *   bigger item), so a backlog is committed and acknowledged in steps.
  * - While failing, the thread waits on the condition variable until the
  *   loop's retry timer says "now": no sleeping, no polling.
+ * - Retention (retention.c) runs in this thread, one bounded step at a
+ *   time, only when no batch waits or right after a commit, and never
+ *   while failing: ingest waits for at most one step.  Its schedule is a
+ *   timed wait on cv (CLOCK_MONOTONIC), not a sleep.
  * - The cause of a failure is logged once per streak (again only if the
  *   SQLite code changes), and recovery is logged once.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+#include "retention.h"
 #include "writer.h"
 
 #define WRITER_RETRY_MIN_MS	1000
 #define WRITER_RETRY_MAX_MS	30000
+#define WRITER_GROUP_BYTES	(4u << 20)	/* frame bytes per transaction */
 
 struct writer {
 	uv_loop_t		*loop;
@@ -45,6 +54,7 @@ struct writer {
 	int			 retry_now;	/* loop says: try again */
 	int			 shutdown;	/* give up after one failure */
 	int			 stop;		/* exit when the queue is empty */
+	struct retention	*ret;		/* NULL: none; then thread only */
 };
 
 static void	*writer_main(void *);
@@ -54,6 +64,9 @@ static void	 writer_deliver(struct writer *);
 static void	 writer_async_cb(uv_async_t *);
 static void	 writer_retry_cb(uv_timer_t *);
 static void	 writer_close_cb(uv_handle_t *);
+static int	 writer_cond_init(pthread_cond_t *);
+static void	 writer_idle(struct writer *);
+static void	 writer_retention(struct writer *);
 
 struct writer_item *
 writer_item_new(enum writer_kind kind)
@@ -98,7 +111,7 @@ writer_new(struct writer **wp, uv_loop_t *loop, struct db *db,
 		*errstr = "writer: cannot create mutex";
 		return -1;
 	}
-	if (pthread_cond_init(&w->cv, NULL) != 0) {
+	if (writer_cond_init(&w->cv) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		free(w);
 		*errstr = "writer: cannot create condition variable";
@@ -175,6 +188,65 @@ writer_close(struct writer *w)
 	uv_close((uv_handle_t *)&w->retry, writer_close_cb);
 }
 
+void
+writer_set_retention(struct writer *w, struct retention *ret)
+{
+	pthread_mutex_lock(&w->mu);
+	w->ret = ret;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A condition variable whose timed waits use the monotonic clock. */
+static int
+writer_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if ((rc = pthread_condattr_init(&attr)) != 0)
+		return rc;
+	if ((rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) == 0)
+		rc = pthread_cond_init(cv, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc;
+}
+
+/*
+ * Thread, mu held, queue empty: a retention step if one is due (mu is
+ * released meanwhile), else wait on cv until the next one is.
+ */
+static void
+writer_idle(struct writer *w)
+{
+	struct timespec ts;
+	int64_t ms = retention_wait_ms(w->ret);
+
+	if (ms == 0) {
+		pthread_mutex_unlock(&w->mu);
+		writer_retention(w);
+		pthread_mutex_lock(&w->mu);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	/* A timeout or a wake-up: the caller's loop looks again. */
+	(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+/* Thread, mu not held: one retention step. */
+static void
+writer_retention(struct writer *w)
+{
+	/* A failed step was rolled back, logged, and backs off by itself. */
+	(void)retention_step(w->ret, (int64_t)time(NULL));
+}
+
 static void
 writer_close_cb(uv_handle_t *h)
 {
@@ -223,22 +295,37 @@ writer_main(void *arg)
 	struct writer *w = arg;
 	struct writer_item *group, **tail, *it;
 	const char *errstr;
-	size_t n, nfail = 0;
+	size_t n, bytes, nfail = 0;
 	int code, last_code = 0, shutting;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (!w->stop && (w->queue == NULL ||
-		    (w->failing && !w->retry_now)))
-			pthread_cond_wait(&w->cv, &w->mu);
+		    (w->failing && !w->retry_now))) {
+			if (w->ret != NULL && w->queue == NULL && !w->failing)
+				writer_idle(w);
+			else
+				pthread_cond_wait(&w->cv, &w->mu);
+		}
 		if (w->queue == NULL) {		/* stop, nothing left */
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
+		/*
+		 * Take a prefix of at most WRITER_GROUP_BYTES of frames (at
+		 * least one item): a bounded transaction keeps acks flowing
+		 * after a backlog arrives at once, and the WAL small.
+		 */
 		group = w->queue;
-		tail = w->queue_tail;
-		w->queue = NULL;
-		w->queue_tail = &w->queue;
+		bytes = group->nbytes;
+		for (tail = &group->next; *tail != NULL &&
+		    bytes + (*tail)->nbytes <= WRITER_GROUP_BYTES;
+		    tail = &(*tail)->next)
+			bytes += (*tail)->nbytes;
+		w->queue = *tail;
+		*tail = NULL;
+		if (w->queue == NULL)
+			w->queue_tail = &w->queue;
 		w->retry_now = 0;
 		shutting = w->shutdown;
 		pthread_mutex_unlock(&w->mu);
@@ -266,6 +353,9 @@ writer_main(void *arg)
 			w->done_tail = tail;
 			pthread_mutex_unlock(&w->mu);
 			uv_async_send(&w->async);
+			/* Under steady load the queue is never empty. */
+			if (w->ret != NULL && retention_wait_ms(w->ret) == 0)
+				writer_retention(w);
 			continue;
 		}
 
