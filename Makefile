@@ -44,7 +44,7 @@ GEN_SRCS    := $(wildcard tests/gen/*.c)
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
-AGENT_LIBS  := libpcap $(MSGPACK_PC)
+AGENT_LIBS  := libpcap $(MSGPACK_PC) libseccomp libcap-ng
 STORED_LIBS := libuv sqlite3 $(MSGPACK_PC)
 REPORT_LIBS := sqlite3
 
@@ -140,9 +140,30 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-live.sh
 
+# make bench: optimised build, then tests/bench/bench.sh (figures in
+# build/bench/results.txt).  Its peers (tcpdump, pmacct, netsniff-ng) come
+# from tests/bench/deps.sh, not from `make deps`.
+BENCH_HELPERS := $(O)/bench/pcapread $(O)/bench/sqlfloor $(O)/bench/latency
+$(O)/bench/pcapread: $(O)/obj/tests/bench/pcapread.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,libpcap)
+$(O)/bench/sqlfloor: $(O)/obj/tests/bench/sqlfloor.o $(O)/obj/stored/schema.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,sqlite3)
+$(O)/bench/latency: $(O)/obj/tests/bench/latency.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,sqlite3)
+
+bench-build: all $(BENCH_HELPERS)
+
+bench:
+	$(Q)tests/bench/deps.sh
+	$(Q)$(MAKE) --no-print-directory SANITIZE=0 bench-build
+	$(Q)tests/bench/bench.sh $(O)
+
 clean:
 	rm -rf build
 
-.PHONY: all units fuzz-build fuzz deps check run clean
+.PHONY: all units fuzz-build fuzz deps check run clean bench bench-build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
