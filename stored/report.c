@@ -6,7 +6,9 @@
  * fix (a bad option, a missing, empty or too new database) is one line on
  * stderr saying what is wrong and what to do, and exit status 2; a failure
  * while querying or writing is exit status 1.  Nothing here writes to the
- * database: it is opened with SQLITE_OPEN_READONLY and "mode=ro".
+ * database: it is opened with SQLITE_OPEN_READONLY and "mode=ro".  With
+ * --alert, a report that ran and printed but has a row over the limit
+ * exits REPORT_EXIT_ALERT (3), for monitoring checks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,12 +18,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "log.h"
+#include "report_alert.h"
+#include "report_chart.h"
+#include "report_filter.h"
 #include "report_format.h"
 #include "report_query.h"
+#include "report_series.h"
+#include "report_summary.h"
 #include "report_time.h"
 #include "schema.h"
 
@@ -37,6 +45,13 @@
 #define EXIT_USAGE		2
 #define EXIT_RUNTIME		1
 
+/* Commands an option applies to. */
+#define C_TOP		0x01
+#define C_SERIES	0x02
+#define C_SUMMARY	0x04
+#define C_CHART		0x08
+#define C_ALL		0x0f
+
 struct options {
 	const char	*report;
 	const char	*db;
@@ -44,28 +59,77 @@ struct options {
 	const char	*until;
 	const char	*limit;
 	const char	*format;
+	const char	*agent;
+	const char	*iface;
+	const char	*host;
+	const char	*proto;
+	const char	*port;
+	const char	*direction;
+	const char	*step;
+	const char	*now;
+	const char	*alert;
+	const char	*by;
+	const char	*output;
+	const char	*p95;		/* non-NULL when --95th was given */
+};
+
+struct command {
+	const char	*name;
+	int		 mask;
+	int		 takes_report;	/* top REPORT */
 };
 
 static void	usage_full(FILE *);
-static int	parse_top(int, char **, struct options *, int *);
+static int	parse_args(const struct command *, int, char **,
+		    struct options *, int *);
 static int	parse_limit(const char *, int64_t *);
 static char	*db_uri(const char *);
 static int	db_open(const char *, sqlite3 **);
-static int	cmd_top(int, char **);
+static int	check_filters(const char *, const struct options *,
+		    struct report_filter *);
+static int	db_filters(const char *, sqlite3 *, const struct options *,
+		    struct report_filter *);
+static int	cmd_run(const struct command *, int, char **);
+
+static const struct command commands[] = {
+	{ "top",	C_TOP,		1 },
+	{ "series",	C_SERIES,	0 },
+	{ "summary",	C_SUMMARY,	0 },
+	{ "chart",	C_CHART,	0 },
+};
 
 static const char usage_text[] =
-"usage: nettally top REPORT [--since WHEN] [--until WHEN] [--limit N]\n"
-"                    [--format table|csv|json] [--db FILE]\n"
-"       nettally top --help | nettally --help | nettally --version\n"
+"usage: nettally top REPORT [--since WHEN] [--until WHEN] [--limit N] [--95th]\n"
+"                    [FILTERS] [--alert LIMIT] [--format F] [--db FILE]\n"
+"       nettally series [--since WHEN] [--until WHEN] [--step D] [FILTERS]\n"
+"                    [--alert LIMIT] [--format F] [--db FILE]\n"
+"       nettally summary [FILTERS] [--alert LIMIT] [--format F] [--db FILE]\n"
+"       nettally chart -o FILE.svg [--by host|proto|iface] [--since WHEN]\n"
+"                    [--until WHEN] [--step D] [--limit N] [FILTERS] [--db FILE]\n"
+"       nettally --help | nettally --version\n"
 "\n"
-"Prints the busiest hosts, ports, peers or protocols recorded by\n"
-"nettally-stored, reading its database read-only.\n"
+"Prints what nettally-stored recorded, reading its database read-only.\n"
 "\n"
-"REPORT: one row per key, by bytes (largest first), ties by key ascending:\n"
-"  hosts       host family bytes in_bytes out_bytes packets frame_bytes\n"
-"  ports       proto port bytes in_bytes out_bytes packets frame_bytes\n"
-"  peers       host peer bytes in_bytes out_bytes packets frame_bytes\n"
-"  protocols   proto bytes in_bytes out_bytes packets frame_bytes\n"
+"top REPORT: one row per key, by bytes (largest first), ties by key\n"
+"ascending; every report ends with bytes in_bytes out_bytes packets\n"
+"frame_bytes in_rate out_rate, and with --95th in_p95 out_p95:\n"
+"  hosts       host family\n"
+"  ports       proto port\n"
+"  peers       host peer\n"
+"  protocols   proto\n"
+"  agents      agent\n"
+"  interfaces  agent iface\n"
+"series: one row per step of the window, steps without traffic as 0:\n"
+"  time epoch bytes in_bytes out_bytes packets frame_bytes in_rate out_rate\n"
+"  and on a terminal a bar scaled to the busiest step (graph)\n"
+"summary: per agent and interface, yesterday, today and month (UTC), as\n"
+"  vnstat prints; a period without traffic has no row:\n"
+"  agent iface period start start_epoch in_bytes out_bytes bytes packets\n"
+"  in_rate out_rate\n"
+"chart: writes a standalone SVG: in rates stacked above the time axis, out\n"
+"  rates below, one colour per host, protocol or interface (--by, default\n"
+"  host) for the --limit busiest (at most 8, default 5) and one for the\n"
+"  rest (other), with axes in bit/s and UTC time and a legend.\n"
 "\n"
 "Columns:\n"
 "  host         address of a local host\n"
@@ -74,13 +138,36 @@ static const char usage_text[] =
 "  peer         address of the other end of host's traffic\n"
 "  proto        IP protocol name (tcp, udp, icmp...) or its number\n"
 "  port         service port: the smaller of the TCP/UDP/SCTP ports\n"
+"  agent        name of the capturing agent\n"
+"  iface        interface the agent captured on\n"
 "  bytes        IP bytes, in + out\n"
 "  in_bytes     IP bytes received by the local host\n"
 "  out_bytes    IP bytes sent by the local host\n"
 "  packets      IP packets, in + out\n"
 "  frame_bytes  bytes on the wire, link headers included, in + out\n"
+"  in_rate      in_bytes as bit/s averaged over the window (top: since to\n"
+"               until, an unbounded end being the data's own; series: the\n"
+"               step; summary: the part of the period that has passed)\n"
+"  out_rate     the same for out_bytes\n"
+"  in_p95       95th percentile of the in rate per bucket, every bucket of\n"
+"               the window a sample (no traffic: 0 bit/s), nearest rank\n"
+"  out_p95      the same for the out rate\n"
+"  time, start  UTC time of the step or period start; epoch, start_epoch:\n"
+"               the same in seconds since 1970\n"
+"  period       yesterday, today or month\n"
 "Traffic is counted per local host: between two local hosts it counts\n"
-"once for each, so ports and protocols include it twice.\n"
+"once for each, so ports, protocols, agents, interfaces, series and\n"
+"summary include it twice; transit traffic is in none of them.\n"
+"\n"
+"Filters (every command; each narrows the rows read):\n"
+"  --agent NAME     one agent\n"
+"  --iface NAME     one interface name\n"
+"  --host A         local host address A, or network A/LEN (10.0.0.0/8,\n"
+"                   2001:db8::/32)\n"
+"  --proto P        protocol name (tcp, udp, icmp...) or number 0-255\n"
+"  --port N         service port (reads port_traffic: TCP, UDP and SCTP\n"
+"                   only; not for peers)\n"
+"  --direction D    in or out, as seen from the local host\n"
 "\n"
 "Options:\n"
 "  --since WHEN  start, inclusive (default 1h: the last hour)\n"
@@ -89,21 +176,37 @@ static const char usage_text[] =
 "                1h30m), a UTC time (2026-11-25T10:00:00Z), a date\n"
 "                (2026-11-25, midnight UTC), now, or all (no bound).\n"
 "                A bucket counts when since <= its start < until.\n"
+"  --now TIME    take TIME (UTC) as the present: for reproducible output\n"
 "  --limit N     at most N rows, 1 to 100000 (default 10)\n"
+"  --step D      series and chart step, a duration that is a multiple of\n"
+"                the data's resolution (default: the resolution)\n"
+"  --95th        add in_p95 and out_p95 (needs one resolution)\n"
+"  --alert LIMIT exit 3 when a row is over LIMIT: [in:|out:|total:]N UNIT,\n"
+"                a volume (B, kB, MB, GB, TB, KiB, MiB, GiB, TiB) compared\n"
+"                with in_bytes, out_bytes or bytes, or a rate (bit/s,\n"
+"                kbit/s, Mbit/s, Gbit/s, Tbit/s) compared with in_rate,\n"
+"                out_rate or their sum (in_p95, out_p95 with --95th); each\n"
+"                such row is named on stderr; total: is the default\n"
 "  --format F    table (default): a header line and aligned columns, bytes\n"
-"                  in B, KiB, MiB, GiB, TiB... with one decimal; the same\n"
-"                  on a terminal or a pipe: never truncated or coloured\n"
-"                csv: RFC 4180, header row, CRLF, raw integers\n"
-"                json: one object, raw integers, times in UTC:\n"
+"                  in B, KiB, MiB, GiB, TiB... and rates in bit/s, kbit/s,\n"
+"                  Mbit/s... with one decimal; the same on a terminal or a\n"
+"                  pipe: never truncated or coloured\n"
+"                csv: RFC 4180, header row, CRLF, raw integers, rates in\n"
+"                  bit/s with 3 decimals\n"
+"                json: one object, numbers as in csv, times in UTC:\n"
 "                  {\"report\":\"hosts\",\"since\":\"2026-11-25T09:00:00Z\",\n"
 "                   \"since_epoch\":1795597200,\"until\":...,\"until_epoch\":...,\n"
 "                   \"limit\":10,\"rows\":[{\"host\":\"192.0.2.1\",...},...]}\n"
-"                  since and until are null when unbounded (all)\n"
+"                  since and until are null when unbounded (all); series\n"
+"                  has \"step\" instead of \"limit\", summary neither\n"
+"  --by K        chart: host, proto or iface\n"
+"  -o FILE       chart: the SVG file to write\n"
 "  --db FILE     database (default $NETTALLY_DB, else\n"
 "                /var/lib/nettally/nettally.db)\n"
 "\n"
-"Exit status: 0 done, 1 query or output failed, 2 bad arguments or a\n"
-"database that is missing, uninitialised or from a newer nettally.\n";
+"Exit status: 0 done, 1 query or output failed, 2 bad arguments, an\n"
+"unknown host or protocol, or a database that is missing, uninitialised\n"
+"or from a newer nettally, 3 a row is over the --alert limit.\n";
 
 static void
 usage_full(FILE *out)
@@ -112,22 +215,38 @@ usage_full(FILE *out)
 }
 
 /*
- * Collects the arguments after "top" into *opt (pointers into argv).
- * Options take "--opt VALUE" or "--opt=VALUE".  Returns 0; or -1 after
- * logging the problem; *help is set when --help was asked for.
+ * Collects the arguments after the command into *opt (pointers into
+ * argv).  Options take "--opt VALUE" or "--opt=VALUE".  Returns 0; or -1
+ * after logging the problem; *help is set when --help was asked for.
  */
 static int
-parse_top(int argc, char **argv, struct options *opt, int *help)
+parse_args(const struct command *cmd, int argc, char **argv,
+    struct options *opt, int *help)
 {
 	const struct {
 		const char	 *name;
 		const char	**value;
+		int		  mask;
+		int		  flag;		/* takes no value */
 	} valued[] = {
-		{ "since",	&opt->since },
-		{ "until",	&opt->until },
-		{ "limit",	&opt->limit },
-		{ "format",	&opt->format },
-		{ "db",		&opt->db },
+		{ "since",	&opt->since,	C_TOP | C_SERIES | C_CHART, 0 },
+		{ "until",	&opt->until,	C_TOP | C_SERIES | C_CHART, 0 },
+		{ "limit",	&opt->limit,	C_TOP | C_CHART, 0 },
+		{ "format",	&opt->format,	C_TOP | C_SERIES | C_SUMMARY, 0 },
+		{ "db",		&opt->db,	C_ALL, 0 },
+		{ "agent",	&opt->agent,	C_ALL, 0 },
+		{ "iface",	&opt->iface,	C_ALL, 0 },
+		{ "host",	&opt->host,	C_ALL, 0 },
+		{ "proto",	&opt->proto,	C_ALL, 0 },
+		{ "port",	&opt->port,	C_ALL, 0 },
+		{ "direction",	&opt->direction, C_ALL, 0 },
+		{ "now",	&opt->now,	C_ALL, 0 },
+		{ "step",	&opt->step,	C_SERIES | C_CHART, 0 },
+		{ "alert",	&opt->alert,	C_TOP | C_SERIES | C_SUMMARY, 0 },
+		{ "95th",	&opt->p95,	C_TOP, 1 },
+		{ "by",		&opt->by,	C_CHART, 0 },
+		{ "o",		&opt->output,	C_CHART, 0 },
+		{ "output",	&opt->output,	C_CHART, 0 },
 	};
 	const char *arg, *name, *eq, *value;
 	size_t i, namelen;
@@ -146,9 +265,14 @@ parse_top(int argc, char **argv, struct options *opt, int *help)
 			return 0;
 		}
 		if (opts_done || arg[0] != '-') {
+			if (!cmd->takes_report) {
+				log_err("%s: \"%s\": unexpected argument; see "
+				    "nettally --help", cmd->name, arg);
+				return -1;
+			}
 			if (opt->report != NULL) {
-				log_err("top: \"%s\": one report at a time; "
-				    "see nettally top --help", arg);
+				log_err("%s: \"%s\": one report at a time; "
+				    "see nettally top --help", cmd->name, arg);
 				return -1;
 			}
 			opt->report = arg;
@@ -162,17 +286,32 @@ parse_top(int argc, char **argv, struct options *opt, int *help)
 			    strncmp(valued[i].name, name, namelen) == 0)
 				break;
 		if (i == sizeof(valued) / sizeof(valued[0])) {
-			log_err("top: %s: unknown option; see nettally top "
-			    "--help", arg);
+			log_err("%s: %s: unknown option; see nettally %s "
+			    "--help", cmd->name, arg, cmd->name);
 			return -1;
+		}
+		if ((valued[i].mask & cmd->mask) == 0) {
+			log_err("%s: --%s: does not apply to %s; see nettally "
+			    "--help", cmd->name, valued[i].name, cmd->name);
+			return -1;
+		}
+		if (valued[i].flag) {
+			if (eq != NULL) {
+				log_err("%s: --%s takes no value; see "
+				    "nettally --help", cmd->name,
+				    valued[i].name);
+				return -1;
+			}
+			*valued[i].value = arg;
+			continue;
 		}
 		if (eq != NULL) {
 			value = eq + 1;
 		} else if (n + 1 < argc) {
 			value = argv[++n];
 		} else {
-			log_err("top: --%s: needs a value; see nettally top "
-			    "--help", valued[i].name);
+			log_err("%s: --%s: needs a value; see nettally %s "
+			    "--help", cmd->name, valued[i].name, cmd->name);
 			return -1;
 		}
 		*valued[i].value = value;
@@ -317,86 +456,263 @@ fail:
 	return status;
 }
 
-/* Runs "nettally top ...": argv holds what follows "top". */
+/*
+ * Checks the filters that need no database into *f.  Returns 0, or
+ * EXIT_USAGE after logging what is wrong.
+ */
 static int
-cmd_top(int argc, char **argv)
+check_filters(const char *cmd, const struct options *opt,
+    struct report_filter *f)
 {
-	struct options opt = { .since = "1h", .until = "now", .limit = "10",
-	    .format = "table" };
-	struct report_result res;
-	struct report_window win;
-	const struct report_def *def;
-	enum report_fmt fmt;
 	const char *errstr;
+
+	report_filter_init(f);
+	f->agent = opt->agent;
+	f->iface = opt->iface;
+	if (opt->host != NULL &&
+	    report_filter_host(opt->host, f, &errstr) == -1) {
+		log_err("%s: --host \"%s\": %s", cmd, opt->host, errstr);
+		return EXIT_USAGE;
+	}
+	if (opt->port != NULL &&
+	    report_filter_port(opt->port, &f->port, &errstr) == -1) {
+		log_err("%s: --port \"%s\": %s; give e.g. --port 443", cmd,
+		    opt->port, errstr);
+		return EXIT_USAGE;
+	}
+	if (opt->direction != NULL && report_filter_direction(opt->direction,
+	    &f->direction, &errstr) == -1) {
+		log_err("%s: --direction \"%s\": %s", cmd, opt->direction,
+		    errstr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Checks the filters that need the database: a protocol name it knows,
+ * a single --host address it has seen.  Returns 0, or an exit status
+ * after logging why.
+ */
+static int
+db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
+    struct report_filter *f)
+{
+	const char *errstr;
+	int rc;
+
+	if (report_filter_register(db, &errstr) == -1) {
+		log_err("%s: %s", cmd, errstr);
+		return EXIT_RUNTIME;
+	}
+	if (opt->proto != NULL) {
+		rc = report_filter_proto(db, opt->proto, &f->proto, &errstr);
+		if (rc == -1) {
+			log_err("%s: --proto: %s", cmd, errstr);
+			return EXIT_RUNTIME;
+		}
+		if (rc == 1) {
+			log_err("%s: --proto \"%s\": unknown protocol; give a "
+			    "name such as tcp, udp, icmp or a number from 0 "
+			    "to 255", cmd, opt->proto);
+			return EXIT_USAGE;
+		}
+	}
+	if (f->has_host && f->host_single) {
+		rc = report_filter_host_known(db, f, &errstr);
+		if (rc == -1) {
+			log_err("%s: --host: %s", cmd, errstr);
+			return EXIT_RUNTIME;
+		}
+		if (rc == 0) {
+			log_err("%s: --host %s: no traffic of this host was "
+			    "ever recorded; check the address, or give a "
+			    "network such as %s/24", cmd, opt->host,
+			    opt->host);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* Runs one command: argv holds what follows its name. */
+static int
+cmd_run(const struct command *cmd, int argc, char **argv)
+{
+	struct options opt = { .since = "1h", .until = "now",
+	    .format = "table", .by = "host" };
+	struct report_result res;
+	struct report_window win = { 0, 0, 0, 0, 0, 0, 0 };
+	struct report_filter filter;
+	struct report_alert alert = { 0, 0, 0, 0 };
+	struct report_args args;
+	const struct report_def *def = NULL;
+	enum report_chart_by by = REPORT_CHART_HOST;
+	enum report_fmt fmt;
+	const char *errstr, *name = cmd->name;
+	FILE *svg = NULL;
 	sqlite3 *db = NULL;
-	int64_t now;
-	int help, status;
+	int64_t now, step = 0, limit_max;
+	int help, status, rc, over;
 
 	report_result_init(&res);
 	opt.db = getenv(REPORT_DB_ENV);
 	if (opt.db == NULL || opt.db[0] == '\0')
 		opt.db = REPORT_DB_DEFAULT;
-	if (parse_top(argc, argv, &opt, &help) == -1)
+	if (parse_args(cmd, argc, argv, &opt, &help) == -1)
 		return EXIT_USAGE;
 	if (help) {
 		usage_full(stdout);
 		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
 	}
-	if (opt.report == NULL) {
-		log_err("top: no report given; use nettally top hosts, ports, "
-		    "peers or protocols");
-		return EXIT_USAGE;
-	}
-	if ((def = report_query_find(opt.report)) == NULL) {
-		log_err("top: \"%s\": unknown report; use hosts, ports, peers "
-		    "or protocols", opt.report);
-		return EXIT_USAGE;
+	if (cmd->mask == C_TOP) {
+		if (opt.report == NULL) {
+			log_err("top: no report given; use nettally top hosts, "
+			    "ports, peers, protocols, agents or interfaces");
+			return EXIT_USAGE;
+		}
+		if ((def = report_query_find(opt.report)) == NULL) {
+			log_err("top: \"%s\": unknown report; use hosts, ports, "
+			    "peers, protocols, agents or interfaces",
+			    opt.report);
+			return EXIT_USAGE;
+		}
 	}
 	if (report_format_parse(opt.format, &fmt) == -1) {
-		log_err("top: --format \"%s\": unknown format; use table, csv "
-		    "or json", opt.format);
+		log_err("%s: --format \"%s\": unknown format; use table, csv "
+		    "or json", name, opt.format);
 		return EXIT_USAGE;
 	}
-	if (parse_limit(opt.limit, &win.limit) == -1) {
-		log_err("top: --limit \"%s\": not a whole number from 1 to %d; "
-		    "give a row count such as --limit 10", opt.limit,
-		    REPORT_LIMIT_MAX);
+	limit_max = cmd->mask == C_CHART ? REPORT_CHART_SERIES_MAX :
+	    REPORT_LIMIT_MAX;
+	if (opt.limit == NULL)
+		opt.limit = cmd->mask == C_CHART ? "5" : "10";
+	if (parse_limit(opt.limit, &win.limit) == -1 ||
+	    win.limit > limit_max) {
+		log_err("%s: --limit \"%s\": not a whole number from 1 to "
+		    "%lld; give a row count such as --limit %s", name,
+		    opt.limit, (long long)limit_max,
+		    cmd->mask == C_CHART ? "5" : "10");
 		return EXIT_USAGE;
 	}
 	now = (int64_t)time(NULL);
+	if (opt.now != NULL &&
+	    report_time_iso(opt.now, &now, &errstr) == -1) {
+		log_err("%s: --now \"%s\": %s", name, opt.now, errstr);
+		return EXIT_USAGE;
+	}
 	if (report_time_parse(opt.since, now, REPORT_TIME_NONE_LOW,
 	    &win.since, &errstr) == -1) {
-		log_err("top: --since \"%s\": %s; use e.g. 90s, 15m, 2h, 7d, "
-		    "1w, 2026-11-25T10:00:00Z, 2026-11-25 or all", opt.since,
-		    errstr);
+		log_err("%s: --since \"%s\": %s; use e.g. 90s, 15m, 2h, 7d, "
+		    "1w, 2026-11-25T10:00:00Z, 2026-11-25 or all", name,
+		    opt.since, errstr);
 		return EXIT_USAGE;
 	}
 	if (report_time_parse(opt.until, now, REPORT_TIME_NONE_HIGH,
 	    &win.until, &errstr) == -1) {
-		log_err("top: --until \"%s\": %s; use e.g. 90s, 15m, 2h, 7d, "
+		log_err("%s: --until \"%s\": %s; use e.g. 90s, 15m, 2h, 7d, "
 		    "1w, 2026-11-25T10:00:00Z, 2026-11-25, now or all",
-		    opt.until, errstr);
+		    name, opt.until, errstr);
 		return EXIT_USAGE;
 	}
 	if (win.since >= win.until) {
-		log_err("top: --since %s is not before --until %s; give an "
-		    "earlier --since or a later --until", opt.since,
+		log_err("%s: --since %s is not before --until %s; give an "
+		    "earlier --since or a later --until", name, opt.since,
 		    opt.until);
+		return EXIT_USAGE;
+	}
+	if (opt.step != NULL &&
+	    (report_time_duration(opt.step, &step, &errstr) == -1 ||
+	    (step == 0 && (errstr = "a step of 0 is no step") != NULL))) {
+		log_err("%s: --step \"%s\": %s; use e.g. 60s, 5m, 1h or 1d",
+		    name, opt.step, errstr);
+		return EXIT_USAGE;
+	}
+	if (opt.alert != NULL &&
+	    report_alert_parse(opt.alert, &alert, &errstr) == -1) {
+		log_err("%s: --alert \"%s\": %s", name, opt.alert, errstr);
+		return EXIT_USAGE;
+	}
+	if (report_chart_by_parse(opt.by, &by) == -1) {
+		log_err("%s: --by \"%s\": use host, proto or iface", name,
+		    opt.by);
+		return EXIT_USAGE;
+	}
+	if (cmd->mask == C_CHART && (opt.output == NULL ||
+	    opt.output[0] == '\0')) {
+		log_err("chart: no output file; give -o FILE.svg");
+		return EXIT_USAGE;
+	}
+	if ((status = check_filters(name, &opt, &filter)) != 0)
+		return status;
+	if (cmd->mask == C_TOP && def->src == REPORT_SRC_PEER &&
+	    filter.port >= 0) {
+		log_err("top: --port does not apply to peers, which are "
+		    "counted without ports; drop --port or use top ports");
 		return EXIT_USAGE;
 	}
 	if ((status = db_open(opt.db, &db)) != 0)
 		return status;
-	status = 0;
-	if (report_query_run(db, def, win.since, win.until, win.limit, &res,
-	    &errstr) == -1) {
-		log_err("%s: top %s: %s", opt.db, def->name, errstr);
-		status = EXIT_RUNTIME;
+	if ((status = db_filters(name, db, &opt, &filter)) != 0)
+		goto done;
+	args.since = win.since;
+	args.until = win.until;
+	args.limit = win.limit;
+	args.p95 = opt.p95 != NULL;
+	args.filter = &filter;
+	switch (cmd->mask) {
+	case C_TOP:
+		rc = report_query_run(db, def, &args, &res, &errstr);
+		break;
+	case C_SERIES:
+		rc = report_series_run(db, &args, &step,
+		    fmt == REPORT_FMT_TABLE && isatty(STDOUT_FILENO), &res,
+		    &errstr);
+		win.limit = 0;
+		win.step = step;
+		break;
+	case C_SUMMARY:
+		rc = report_summary_run(db, &args, now, &res, &errstr);
+		win.limit = 0;
+		win.norange = 1;
+		win.shownow = 1;
+		win.now = now;
+		break;
+	default:
+		if ((svg = fopen(opt.output, "w")) == NULL) {
+			log_err("chart: %s: %s; check the path", opt.output,
+			    strerror(errno));
+			status = EXIT_USAGE;
+			goto done;
+		}
+		rc = report_chart_write(db, &args, by, &step, svg, &errstr);
+		if (fclose(svg) == EOF && rc == 0) {
+			log_err("chart: %s: %s", opt.output, strerror(errno));
+			status = EXIT_RUNTIME;
+			goto done;
+		}
+		break;
+	}
+	if (rc != 0) {
+		log_err("%s: %s", rc == REPORT_EUSER ? name : opt.db, errstr);
+		status = rc == REPORT_EUSER ? EXIT_USAGE : EXIT_RUNTIME;
 		goto done;
 	}
+	if (cmd->mask == C_CHART)
+		goto done;
 	if (report_format_write(stdout, fmt, &res, &win) == -1 ||
 	    fflush(stdout) == EOF) {
 		log_err("stdout: %s", strerror(errno));
 		status = EXIT_RUNTIME;
+		goto done;
+	}
+	if (alert.set) {
+		if ((over = report_alert_check(&alert, &res, stderr)) == -1) {
+			log_err("%s: --alert: this report has no column to "
+			    "compare", name);
+			status = EXIT_USAGE;
+		} else if (over > 0)
+			status = REPORT_EXIT_ALERT;
 	}
 done:
 	report_result_clear(&res);
@@ -407,10 +723,12 @@ done:
 int
 main(int argc, char **argv)
 {
+	size_t i;
+
 	log_init("nettally", LOG_TO_STDERR);
 	if (argc < 2) {
-		log_err("no command; use nettally top hosts|ports|peers|"
-		    "protocols, or nettally --help");
+		log_err("no command; use nettally top, series, summary or "
+		    "chart, or nettally --help");
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -423,9 +741,10 @@ main(int argc, char **argv)
 		    NETTALLY_VERSION, SCHEMA_VERSION, sqlite3_libversion());
 		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
 	}
-	if (strcmp(argv[1], "top") == 0)
-		return cmd_top(argc - 2, argv + 2);
-	log_err("%s: unknown command; use nettally top hosts|ports|peers|"
-	    "protocols, or nettally --help", argv[1]);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return cmd_run(&commands[i], argc - 2, argv + 2);
+	log_err("%s: unknown command; use nettally top, series, summary or "
+	    "chart, or nettally --help", argv[1]);
 	return EXIT_USAGE;
 }

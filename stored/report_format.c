@@ -16,7 +16,7 @@
 #include "report_format.h"
 #include "report_time.h"
 
-#define TABLE_MAXCOLS	16
+#define TABLE_MAXCOLS	REPORT_MAXCOLS
 #define TABLE_GAP	"  "
 
 static size_t	text_width(const char *);
@@ -24,6 +24,8 @@ static void	put_sanitized(FILE *, const char *);
 static void	put_spaces(FILE *, size_t);
 static void	cell_number(const struct report_column *,
 		    const struct report_value *, char *, size_t);
+static void	put_number(FILE *, const struct report_column *,
+		    const struct report_value *);
 static size_t	utf8_valid_len(const unsigned char *);
 static int	write_table(FILE *, const struct report_result *);
 static int	write_csv(FILE *, const struct report_result *);
@@ -73,6 +75,24 @@ report_format_bytes(int64_t v, char *buf, size_t len)
 		n = snprintf(buf, len, "%" PRIu64 ".%" PRIu64 " %s",
 		    tenths / 10, tenths % 10, units[k]);
 	}
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return 0;
+}
+
+int
+report_format_rate(double bps, char *buf, size_t len)
+{
+	static const char *const units[] =
+	    { "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s", "Pbit/s" };
+	size_t k;
+	int n;
+
+	/* SI prefixes, as links are sold; one decimal, like the bytes. */
+	for (k = 0; k + 1 < sizeof(units) / sizeof(units[0]) &&
+	    bps >= 999.95; k++)
+		bps /= 1000.0;
+	n = snprintf(buf, len, "%.1f %s", bps, units[k]);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return 0;
@@ -204,30 +224,42 @@ cell_number(const struct report_column *col, const struct report_value *v,
 		buf[0] = '\0';
 	else if (col->type == REPORT_COL_BYTES)
 		report_format_bytes(v->num, buf, len);
+	else if (col->type == REPORT_COL_RATE)
+		report_format_rate(v->real, buf, len);
 	else
 		snprintf(buf, len, "%" PRId64, v->num);
+}
+
+/* Raw value of a numeric cell for CSV and JSON: rates with 3 decimals. */
+static void
+put_number(FILE *out, const struct report_column *col,
+    const struct report_value *v)
+{
+	if (col->type == REPORT_COL_RATE)
+		fprintf(out, "%.3f", v->real);
+	else
+		fprintf(out, "%" PRId64, v->num);
 }
 
 static int
 write_table(FILE *out, const struct report_result *res)
 {
-	const struct report_def *def = res->def;
 	const struct report_value *v;
 	size_t width[TABLE_MAXCOLS], r, c, w;
 	char num[REPORT_BYTES_LEN];
 	const char *s;
 
-	if (def->ncols > TABLE_MAXCOLS)
+	if (res->ncols > TABLE_MAXCOLS)
 		return -1;
-	for (c = 0; c < def->ncols; c++)
-		width[c] = strlen(def->cols[c].name);
+	for (c = 0; c < res->ncols; c++)
+		width[c] = strlen(res->cols[c].name);
 	for (r = 0; r < res->nrows; r++) {
-		for (c = 0; c < def->ncols; c++) {
-			v = &res->cells[r * def->ncols + c];
-			if (def->cols[c].type == REPORT_COL_TEXT) {
+		for (c = 0; c < res->ncols; c++) {
+			v = &res->cells[r * res->ncols + c];
+			if (res->cols[c].type == REPORT_COL_TEXT) {
 				w = v->text == NULL ? 0 : text_width(v->text);
 			} else {
-				cell_number(&def->cols[c], v, num, sizeof(num));
+				cell_number(&res->cols[c], v, num, sizeof(num));
 				w = strlen(num);
 			}
 			if (w > width[c])
@@ -236,28 +268,35 @@ write_table(FILE *out, const struct report_result *res)
 	}
 	/* Row -1 is the header.  Text is left-aligned, numbers right. */
 	for (r = 0; r <= res->nrows; r++) {
-		for (c = 0; c < def->ncols; c++) {
+		for (c = 0; c < res->ncols; c++) {
+			/* An empty last text cell: no gap, no trailing blank. */
+			if (r > 0 && c + 1 == res->ncols &&
+			    res->cols[c].type == REPORT_COL_TEXT &&
+			    (res->cells[(r - 1) * res->ncols + c].text == NULL ||
+			    res->cells[(r - 1) * res->ncols + c].text[0] ==
+			    '\0'))
+				break;
 			if (c > 0)
 				fputs(TABLE_GAP, out);
 			if (r == 0) {
-				s = def->cols[c].name;
+				s = res->cols[c].name;
 			} else {
-				v = &res->cells[(r - 1) * def->ncols + c];
-				if (def->cols[c].type == REPORT_COL_TEXT) {
+				v = &res->cells[(r - 1) * res->ncols + c];
+				if (res->cols[c].type == REPORT_COL_TEXT) {
 					s = v->text == NULL ? "" : v->text;
 				} else {
-					cell_number(&def->cols[c], v, num,
+					cell_number(&res->cols[c], v, num,
 					    sizeof(num));
 					s = num;
 				}
 			}
 			w = text_width(s);
-			if (def->cols[c].type != REPORT_COL_TEXT)
+			if (res->cols[c].type != REPORT_COL_TEXT)
 				put_spaces(out, width[c] - w);
 			put_sanitized(out, s);
 			/* No trailing blanks at the end of a line. */
-			if (def->cols[c].type == REPORT_COL_TEXT &&
-			    c + 1 < def->ncols)
+			if (res->cols[c].type == REPORT_COL_TEXT &&
+			    c + 1 < res->ncols)
 				put_spaces(out, width[c] - w);
 		}
 		putc('\n', out);
@@ -268,27 +307,26 @@ write_table(FILE *out, const struct report_result *res)
 static int
 write_csv(FILE *out, const struct report_result *res)
 {
-	const struct report_def *def = res->def;
 	const struct report_value *v;
 	size_t r, c;
 
-	for (c = 0; c < def->ncols; c++) {
+	for (c = 0; c < res->ncols; c++) {
 		if (c > 0)
 			putc(',', out);
-		report_format_csv_field(out, def->cols[c].name);
+		report_format_csv_field(out, res->cols[c].name);
 	}
 	fputs("\r\n", out);
 	for (r = 0; r < res->nrows; r++) {
-		for (c = 0; c < def->ncols; c++) {
-			v = &res->cells[r * def->ncols + c];
+		for (c = 0; c < res->ncols; c++) {
+			v = &res->cells[r * res->ncols + c];
 			if (c > 0)
 				putc(',', out);
 			if (v->isnull)
 				continue;
-			if (def->cols[c].type == REPORT_COL_TEXT)
+			if (res->cols[c].type == REPORT_COL_TEXT)
 				report_format_csv_field(out, v->text);
 			else
-				fprintf(out, "%" PRId64, v->num);
+				put_number(out, &res->cols[c], v);
 		}
 		fputs("\r\n", out);
 	}
@@ -312,29 +350,36 @@ static int
 write_json(FILE *out, const struct report_result *res,
     const struct report_window *win)
 {
-	const struct report_def *def = res->def;
 	const struct report_value *v;
 	size_t r, c;
 
 	fputs("{\"report\":", out);
-	report_format_json_string(out, def->name);
-	json_time(out, "since", win->since);
-	json_time(out, "until", win->until);
-	fprintf(out, ",\"limit\":%" PRId64 ",\"rows\":[", win->limit);
+	report_format_json_string(out, res->name);
+	if (!win->norange) {
+		json_time(out, "since", win->since);
+		json_time(out, "until", win->until);
+	}
+	if (win->shownow)
+		json_time(out, "now", win->now);
+	if (win->step > 0)
+		fprintf(out, ",\"step\":%" PRId64, win->step);
+	if (win->limit > 0)
+		fprintf(out, ",\"limit\":%" PRId64, win->limit);
+	fputs(",\"rows\":[", out);
 	for (r = 0; r < res->nrows; r++) {
 		fputs(r == 0 ? "\n{" : ",\n{", out);
-		for (c = 0; c < def->ncols; c++) {
-			v = &res->cells[r * def->ncols + c];
+		for (c = 0; c < res->ncols; c++) {
+			v = &res->cells[r * res->ncols + c];
 			if (c > 0)
 				putc(',', out);
-			report_format_json_string(out, def->cols[c].name);
+			report_format_json_string(out, res->cols[c].name);
 			putc(':', out);
 			if (v->isnull)
 				fputs("null", out);
-			else if (def->cols[c].type == REPORT_COL_TEXT)
+			else if (res->cols[c].type == REPORT_COL_TEXT)
 				report_format_json_string(out, v->text);
 			else
-				fprintf(out, "%" PRId64, v->num);
+				put_number(out, &res->cols[c], v);
 		}
 		putc('}', out);
 	}

@@ -24,7 +24,11 @@ enum report_fmt {
 struct report_window {
 	int64_t	since;		/* REPORT_TIME_NONE_LOW when unbounded */
 	int64_t	until;		/* REPORT_TIME_NONE_HIGH when unbounded */
-	int64_t	limit;
+	int64_t	limit;		/* 0: not printed */
+	int64_t	step;		/* series step; 0: not printed */
+	int	norange;	/* since and until not printed (summary) */
+	int	shownow;	/* print now: the present the report assumed */
+	int64_t	now;
 };
 
 /* Room for the longest human byte count, "-9223372036854775808 B". */
@@ -42,6 +46,12 @@ int	report_format_parse(const char *name, enum report_fmt *fmt);
  * Returns 0, or -1 when buf is too small.
  */
 int	report_format_bytes(int64_t v, char *buf, size_t len);
+
+/*
+ * Writes a rate in bit/s with SI prefixes into buf: "1.5 kbit/s",
+ * "12.0 bit/s".  Returns 0, or -1 when buf is too small.
+ */
+int	report_format_rate(double bps, char *buf, size_t len);
 
 /*
  * Writes s as one RFC 4180 field: quoted, with quotes doubled, when it

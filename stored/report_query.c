@@ -1,97 +1,97 @@
 /*
- * report_query.c - the SQL behind each report of the nettally command.
+ * report_query.c - the SQL behind the top reports of the nettally command.
  *
  * Reports read only the documented views (host_traffic, port_traffic,
  * peer_traffic), never the tables under them, so the schema may change
- * beneath a view without touching this file.  Every value is bound with
- * ?N: ?1 since (inclusive), ?2 until (exclusive), ?3 the row limit.  The
- * bucket test is on the view's integer bucket column, which the store keeps
- * first in each counter table's primary key: a range scan.  Rows of every
- * agent, interface and resolution are summed: this assumes the store keeps
- * each packet in one bucket of one resolution (a roll-up replaces the finer
- * rows rather than duplicating them).
+ * beneath a view without touching this file.  Every value is bound: ?1
+ * since (inclusive), ?2 until (exclusive), ?3 the row limit, ?4 .. ?9 the
+ * filters (report_filter.h), ?10 the seconds rates are averaged over, ?11
+ * the rank that is the 95th percentile.  The SQL text is assembled only
+ * from the static fragments below.  The bucket test is on the view's
+ * integer bucket column, which the store keeps first in each counter
+ * table's primary key: a range scan.  Rows of every agent, interface and
+ * resolution are summed: this assumes the store keeps each packet in one
+ * bucket of one resolution.
+ *
+ * The 95th percentile is the nearest-rank one over every bucket of the
+ * window, a bucket without traffic being a sample of 0 bit/s: of N
+ * buckets, it is the (floor(N / 20) + 1)-th largest rate, or 0 when fewer
+ * buckets had traffic.  So only buckets with traffic need ranking.
  *
  * Ordering is total so output is deterministic: bytes descending, then
- * the key columns ascending (binary collation).  The result columns carry
- * no SQL aliases on purpose: an alias named like a view column ("bytes")
- * would make ORDER BY ambiguous.  Column names live in the column tables.
+ * the key columns ascending (binary collation).  The main SELECT carries
+ * no aliases on purpose: an alias named like a view column ("bytes")
+ * would make ORDER BY ambiguous.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_query.h"
+#include "report_time.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define SQL_MAX		4096
 
 static int	result_grow(struct report_result *);
-static int	result_add_row(struct report_result *, sqlite3_stmt *);
+static int	sql_cat(char *, size_t *, const char *);
+static int	build_top(char *, const struct report_def *, const char *,
+		    const char *, int);
 
-#define SUM_DIRECTIONS \
-	"SUM(bytes)," \
-	" SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END)," \
-	" SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)," \
-	" SUM(packets), SUM(frame_bytes)"
-
-#define COLS_TOTALS \
-	{ "bytes",	 REPORT_COL_BYTES }, \
-	{ "in_bytes",	 REPORT_COL_BYTES }, \
-	{ "out_bytes",	 REPORT_COL_BYTES }, \
-	{ "packets",	 REPORT_COL_COUNT }, \
-	{ "frame_bytes", REPORT_COL_BYTES }
-
-static const char sql_hosts[] =
-    "SELECT host, family, " SUM_DIRECTIONS
-    " FROM host_traffic WHERE bucket >= ?1 AND bucket < ?2"
-    " GROUP BY host, family"
-    " ORDER BY SUM(bytes) DESC, host ASC, family ASC LIMIT ?3";
-
-static const char sql_ports[] =
-    "SELECT proto_name, port, " SUM_DIRECTIONS
-    " FROM port_traffic WHERE bucket >= ?1 AND bucket < ?2"
-    " GROUP BY proto_name, port"
-    " ORDER BY SUM(bytes) DESC, proto_name ASC, port ASC LIMIT ?3";
-
-static const char sql_peers[] =
-    "SELECT host, peer, " SUM_DIRECTIONS
-    " FROM peer_traffic WHERE bucket >= ?1 AND bucket < ?2"
-    " GROUP BY host, peer"
-    " ORDER BY SUM(bytes) DESC, host ASC, peer ASC LIMIT ?3";
-
-static const char sql_protocols[] =
-    "SELECT proto_name, " SUM_DIRECTIONS
-    " FROM host_traffic WHERE bucket >= ?1 AND bucket < ?2"
-    " GROUP BY proto_name"
-    " ORDER BY SUM(bytes) DESC, proto_name ASC LIMIT ?3";
+#define IN_BYTES	"SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END)"
+#define OUT_BYTES	"SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
 
 static const struct report_column cols_hosts[] = {
 	{ "host",	REPORT_COL_TEXT },
 	{ "family",	REPORT_COL_TEXT },
-	COLS_TOTALS
 };
-
 static const struct report_column cols_ports[] = {
 	{ "proto",	REPORT_COL_TEXT },
 	{ "port",	REPORT_COL_COUNT },
-	COLS_TOTALS
 };
-
 static const struct report_column cols_peers[] = {
 	{ "host",	REPORT_COL_TEXT },
 	{ "peer",	REPORT_COL_TEXT },
-	COLS_TOTALS
 };
-
 static const struct report_column cols_protocols[] = {
 	{ "proto",	REPORT_COL_TEXT },
-	COLS_TOTALS
+};
+static const struct report_column cols_agents[] = {
+	{ "agent",	REPORT_COL_TEXT },
+};
+static const struct report_column cols_interfaces[] = {
+	{ "agent",	REPORT_COL_TEXT },
+	{ "iface",	REPORT_COL_TEXT },
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/* What every top report prints after its keys. */
+static const struct report_column cols_totals[] = {
+	{ "bytes",	 REPORT_COL_BYTES },
+	{ "in_bytes",	 REPORT_COL_BYTES },
+	{ "out_bytes",	 REPORT_COL_BYTES },
+	{ "packets",	 REPORT_COL_COUNT },
+	{ "frame_bytes", REPORT_COL_BYTES },
+	{ "in_rate",	 REPORT_COL_RATE },
+	{ "out_rate",	 REPORT_COL_RATE },
+};
+static const struct report_column cols_p95[] = {
+	{ "in_p95",	 REPORT_COL_RATE },
+	{ "out_p95",	 REPORT_COL_RATE },
+};
 
 static const struct report_def reports[] = {
-	{ "hosts",	sql_hosts,	cols_hosts,	NELEM(cols_hosts) },
-	{ "ports",	sql_ports,	cols_ports,	NELEM(cols_ports) },
-	{ "peers",	sql_peers,	cols_peers,	NELEM(cols_peers) },
-	{ "protocols",	sql_protocols,	cols_protocols,	NELEM(cols_protocols) },
+	{ "hosts", REPORT_SRC_HOST, "host, family", "host ASC, family ASC",
+	    cols_hosts, NELEM(cols_hosts) },
+	{ "ports", REPORT_SRC_PORT, "proto_name, port",
+	    "proto_name ASC, port ASC", cols_ports, NELEM(cols_ports) },
+	{ "peers", REPORT_SRC_PEER, "host, peer", "host ASC, peer ASC",
+	    cols_peers, NELEM(cols_peers) },
+	{ "protocols", REPORT_SRC_HOST, "proto_name", "proto_name ASC",
+	    cols_protocols, NELEM(cols_protocols) },
+	{ "agents", REPORT_SRC_HOST, "agent", "agent ASC",
+	    cols_agents, NELEM(cols_agents) },
+	{ "interfaces", REPORT_SRC_HOST, "agent, iface",
+	    "agent ASC, iface ASC", cols_interfaces, NELEM(cols_interfaces) },
 };
 
 const struct report_def *
@@ -112,13 +112,124 @@ report_query_all(size_t *n)
 	return reports;
 }
 
+const char *
+report_query_view(enum report_src src, const struct report_filter *f,
+    const char **where)
+{
+	switch (src) {
+	case REPORT_SRC_HOST:
+		if (f->port >= 0) {
+			*where = REPORT_FILTER_SQL_PORT;
+			return "port_traffic";
+		}
+		*where = REPORT_FILTER_SQL;
+		return "host_traffic";
+	case REPORT_SRC_PORT:
+		*where = REPORT_FILTER_SQL_PORT;
+		return "port_traffic";
+	case REPORT_SRC_PEER:
+		if (f->port >= 0)
+			return NULL;
+		*where = REPORT_FILTER_SQL;
+		return "peer_traffic";
+	}
+	return NULL;
+}
+
+const char *
+report_query_errmsg(sqlite3 *db)
+{
+	static char errbuf[256];
+
+	/* Copy: finalize may replace the message sqlite3_errmsg points at. */
+	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
+	return errbuf;
+}
+
+sqlite3_stmt *
+report_query_prepare(sqlite3 *db, const char *sql,
+    const struct report_args *a, const char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	n = sqlite3_bind_parameter_count(st);
+	if ((n >= REPORT_P_SINCE &&
+	    sqlite3_bind_int64(st, REPORT_P_SINCE, a->since) != SQLITE_OK) ||
+	    (n >= REPORT_P_UNTIL &&
+	    sqlite3_bind_int64(st, REPORT_P_UNTIL, a->until) != SQLITE_OK) ||
+	    (n >= REPORT_P_LIMIT &&
+	    sqlite3_bind_int64(st, REPORT_P_LIMIT, a->limit) != SQLITE_OK) ||
+	    report_filter_bind(st, a->filter) == -1)
+		goto fail;
+	return st;
+fail:
+	*errstr = report_query_errmsg(db);
+	sqlite3_finalize(st);
+	return NULL;
+}
+
+int
+report_query_span(sqlite3 *db, enum report_src src,
+    const struct report_args *a, struct report_span *span,
+    const char **errstr)
+{
+	char sql[SQL_MAX];
+	const char *view, *where;
+	sqlite3_stmt *st;
+	size_t off = 0;
+	int rc;
+
+	memset(span, 0, sizeof(*span));
+	if ((view = report_query_view(src, a->filter, &where)) == NULL) {
+		*errstr = "this report has no port column";
+		return -1;
+	}
+	sql[0] = '\0';
+	if (sql_cat(sql, &off, "SELECT MIN(bucket), MAX(bucket + resolution),"
+	    " MIN(resolution), MAX(resolution), COUNT(DISTINCT resolution)"
+	    " FROM ") == -1 || sql_cat(sql, &off, view) == -1 ||
+	    sql_cat(sql, &off, where) == -1) {
+		*errstr = "query too long";
+		return -1;
+	}
+	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	span->first = sqlite3_column_int64(st, 0);
+	span->end = sqlite3_column_int64(st, 1);
+	span->res_min = sqlite3_column_int64(st, 2);
+	span->res_max = sqlite3_column_int64(st, 3);
+	span->nres = sqlite3_column_int64(st, 4);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int64_t
+report_query_window(const struct report_args *a,
+    const struct report_span *span)
+{
+	int64_t since, until;
+
+	since = a->since != REPORT_TIME_NONE_LOW ? a->since : span->first;
+	until = a->until != REPORT_TIME_NONE_HIGH ? a->until : span->end;
+	if (span->nres == 0 && (a->since == REPORT_TIME_NONE_LOW ||
+	    a->until == REPORT_TIME_NONE_HIGH))
+		return 1;
+	return until - since >= 1 ? until - since : 1;
+}
+
 void
 report_result_init(struct report_result *res)
 {
-	res->def = NULL;
-	res->cells = NULL;
-	res->nrows = 0;
-	res->cap = 0;
+	memset(res, 0, sizeof(*res));
 }
 
 void
@@ -128,21 +239,33 @@ report_result_clear(struct report_result *res)
 
 	if (res == NULL)
 		return;
-	if (res->def != NULL)
-		for (i = 0; i < res->nrows * res->def->ncols; i++)
-			free(res->cells[i].text);
+	for (i = 0; i < res->nrows * res->ncols; i++)
+		free(res->cells[i].text);
 	free(res->cells);
 	report_result_init(res);
 }
 
-/* Doubles the row capacity of res; the limit keeps it bounded. */
+int
+report_result_col(struct report_result *res, const char *name,
+    enum report_coltype type)
+{
+	/* Columns are fixed once rows exist: cells are laid out by ncols. */
+	if (res->ncols == REPORT_MAXCOLS || res->nrows > 0)
+		return -1;
+	res->cols[res->ncols].name = name;
+	res->cols[res->ncols].type = type;
+	res->ncols++;
+	return 0;
+}
+
+/* Doubles the row capacity of res; REPORT_LIMIT_MAX keeps it bounded. */
 static int
 result_grow(struct report_result *res)
 {
 	struct report_value *cells;
 	size_t cap = res->cap == 0 ? 16 : res->cap * 2;
 
-	cells = reallocarray(res->cells, cap * res->def->ncols, sizeof(*cells));
+	cells = reallocarray(res->cells, cap * res->ncols, sizeof(*cells));
 	if (cells == NULL)
 		return -1;
 	res->cells = cells;
@@ -150,77 +273,217 @@ result_grow(struct report_result *res)
 	return 0;
 }
 
-/* Copies the current row of st into res; the row owns its strings. */
-static int
-result_add_row(struct report_result *res, sqlite3_stmt *st)
+struct report_value *
+report_result_row(struct report_result *res)
 {
-	const struct report_def *def = res->def;
+	struct report_value *row;
+	size_t c;
+
+	if (res->nrows >= REPORT_LIMIT_MAX || res->ncols == 0)
+		return NULL;
+	if (res->nrows == res->cap && result_grow(res) == -1)
+		return NULL;
+	row = &res->cells[res->nrows * res->ncols];
+	/* Count the row first: report_result_clear then frees what we set. */
+	memset(row, 0, res->ncols * sizeof(*row));
+	for (c = 0; c < res->ncols; c++)
+		row[c].isnull = 1;
+	res->nrows++;
+	return row;
+}
+
+int
+report_result_fill(sqlite3 *db, sqlite3_stmt *st, struct report_result *res,
+    const char **errstr)
+{
 	struct report_value *row;
 	const unsigned char *text;
 	size_t col, len;
+	int rc;
 
-	if (res->nrows == res->cap && result_grow(res) == -1)
+	if (sqlite3_column_count(st) != (int)res->ncols) {
+		*errstr = "report columns do not match their SQL";
 		return -1;
-	row = &res->cells[res->nrows * def->ncols];
-	/* Count the row first: report_result_clear then frees what we set. */
-	memset(row, 0, def->ncols * sizeof(*row));
-	res->nrows++;
-	for (col = 0; col < def->ncols; col++) {
-		row[col].isnull =
-		    sqlite3_column_type(st, (int)col) == SQLITE_NULL;
-		if (def->cols[col].type != REPORT_COL_TEXT) {
-			row[col].num = sqlite3_column_int64(st, (int)col);
-			continue;
-		}
-		if (row[col].isnull)
-			continue;
-		text = sqlite3_column_text(st, (int)col);
-		if (text == NULL)
-			return -1;		/* out of memory in sqlite */
-		len = (size_t)sqlite3_column_bytes(st, (int)col);
-		if ((row[col].text = malloc(len + 1)) == NULL)
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((row = report_result_row(res)) == NULL) {
+			*errstr = "out of memory, or too many rows";
 			return -1;
-		memcpy(row[col].text, text, len);
-		row[col].text[len] = '\0';
+		}
+		for (col = 0; col < res->ncols; col++) {
+			row[col].isnull =
+			    sqlite3_column_type(st, (int)col) == SQLITE_NULL;
+			if (row[col].isnull)
+				continue;
+			switch (res->cols[col].type) {
+			case REPORT_COL_RATE:
+				row[col].real = sqlite3_column_double(st,
+				    (int)col);
+				continue;
+			case REPORT_COL_COUNT:
+			case REPORT_COL_BYTES:
+				row[col].num = sqlite3_column_int64(st,
+				    (int)col);
+				continue;
+			case REPORT_COL_TEXT:
+				break;
+			}
+			text = sqlite3_column_text(st, (int)col);
+			if (text == NULL) {
+				*errstr = "out of memory";
+				return -1;
+			}
+			len = (size_t)sqlite3_column_bytes(st, (int)col);
+			if ((row[col].text = malloc(len + 1)) == NULL) {
+				*errstr = "out of memory";
+				return -1;
+			}
+			memcpy(row[col].text, text, len);
+			row[col].text[len] = '\0';
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*errstr = report_query_errmsg(db);
+		return -1;
 	}
 	return 0;
 }
 
+/* Appends s to the SQL_MAX buffer sql at *off; -1 when it does not fit. */
+static int
+sql_cat(char *sql, size_t *off, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (*off + len >= SQL_MAX)
+		return -1;
+	memcpy(sql + *off, s, len + 1);
+	*off += len;
+	return 0;
+}
+
+/* Assembles the statement of a top report from static fragments. */
+static int
+build_top(char *sql, const struct report_def *def, const char *view,
+    const char *where, int p95)
+{
+	const char *k = def->keys;
+	size_t off = 0;
+	int rc = 0;
+
+	sql[0] = '\0';
+	rc |= sql_cat(sql, &off, "WITH sel AS (SELECT * FROM ");
+	rc |= sql_cat(sql, &off, view);
+	rc |= sql_cat(sql, &off, where);
+	rc |= sql_cat(sql, &off, ")");
+	if (p95) {
+		rc |= sql_cat(sql, &off, ", per AS (SELECT ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", " IN_BYTES " * 8.0 / resolution"
+		    " AS ri, " OUT_BYTES " * 8.0 / resolution AS ro"
+		    " FROM sel GROUP BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", bucket, resolution)"
+		    ", ranked AS (SELECT ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", ri, ro, ROW_NUMBER() OVER"
+		    " (PARTITION BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, " ORDER BY ri DESC) AS rni,"
+		    " ROW_NUMBER() OVER (PARTITION BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, " ORDER BY ro DESC) AS rno FROM per)"
+		    ", p95 AS (SELECT ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", COALESCE(MAX(CASE WHEN rni = ?11"
+		    " THEN ri END), 0) AS in_p95, COALESCE(MAX(CASE WHEN"
+		    " rno = ?11 THEN ro END), 0) AS out_p95 FROM ranked"
+		    " GROUP BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ")");
+	}
+	rc |= sql_cat(sql, &off, " SELECT ");
+	rc |= sql_cat(sql, &off, k);
+	rc |= sql_cat(sql, &off, ", SUM(bytes), " IN_BYTES ", " OUT_BYTES
+	    ", SUM(packets), SUM(frame_bytes), " IN_BYTES " * 8.0 / ?10, "
+	    OUT_BYTES " * 8.0 / ?10");
+	if (p95) {
+		rc |= sql_cat(sql, &off, ", MAX(in_p95), MAX(out_p95)"
+		    " FROM sel JOIN p95 USING (");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ")");
+	} else
+		rc |= sql_cat(sql, &off, " FROM sel");
+	rc |= sql_cat(sql, &off, " GROUP BY ");
+	rc |= sql_cat(sql, &off, k);
+	rc |= sql_cat(sql, &off, " ORDER BY SUM(bytes) DESC, ");
+	rc |= sql_cat(sql, &off, def->order);
+	rc |= sql_cat(sql, &off, " LIMIT ?3");
+	return rc == 0 ? 0 : -1;
+}
+
 int
-report_query_run(sqlite3 *db, const struct report_def *def, int64_t since,
-    int64_t until, int64_t limit, struct report_result *res,
+report_query_run(sqlite3 *db, const struct report_def *def,
+    const struct report_args *a, struct report_result *res,
     const char **errstr)
 {
-	static char errbuf[256];
+	char sql[SQL_MAX];
+	struct report_span span;
+	const char *view, *where;
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int64_t window, nbuckets;
+	size_t i;
 
 	report_result_clear(res);
-	res->def = def;
-	if (sqlite3_prepare_v2(db, def->sql, -1, &st, NULL) != SQLITE_OK)
-		goto sqlfail;
-	if (sqlite3_column_count(st) != (int)def->ncols) {
-		*errstr = "report columns do not match their SQL";
+	res->name = def->name;
+	for (i = 0; i < def->nkeys; i++)
+		if (report_result_col(res, def->cols[i].name,
+		    def->cols[i].type) == -1)
+			goto toomany;
+	for (i = 0; i < NELEM(cols_totals); i++)
+		if (report_result_col(res, cols_totals[i].name,
+		    cols_totals[i].type) == -1)
+			goto toomany;
+	for (i = 0; a->p95 && i < NELEM(cols_p95); i++)
+		if (report_result_col(res, cols_p95[i].name,
+		    cols_p95[i].type) == -1)
+			goto toomany;
+	if ((view = report_query_view(def->src, a->filter, &where)) == NULL) {
+		*errstr = "--port does not apply: this report has no port "
+		    "column; drop --port";
+		return REPORT_EUSER;
+	}
+	if (report_query_span(db, def->src, a, &span, errstr) == -1)
+		return -1;
+	if (a->p95 && span.nres > 1) {
+		*errstr = "--95th needs buckets of one resolution, and the "
+		    "selection mixes several; narrow it with --agent, --iface "
+		    "or --since";
+		return REPORT_EUSER;
+	}
+	window = report_query_window(a, &span);
+	nbuckets = span.res_min > 0 ? window / span.res_min : 1;
+	if (nbuckets < 1)
+		nbuckets = 1;
+	if (build_top(sql, def, view, where, a->p95) == -1) {
+		*errstr = "query too long";
+		return -1;
+	}
+	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, REPORT_P_WINDOW, window) != SQLITE_OK ||
+	    (a->p95 && sqlite3_bind_int64(st, REPORT_P_RANK,
+	    nbuckets / 20 + 1) != SQLITE_OK)) {
+		*errstr = report_query_errmsg(db);
 		goto fail;
 	}
-	if (sqlite3_bind_int64(st, 1, since) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, until) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK)
-		goto sqlfail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (result_add_row(res, st) == -1) {
-			*errstr = "out of memory";
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
+	if (report_result_fill(db, st, res, errstr) == -1)
+		goto fail;
 	sqlite3_finalize(st);
 	return 0;
-sqlfail:
-	/* Copy: finalize may replace the message sqlite3_errmsg points at. */
-	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
-	*errstr = errbuf;
+toomany:
+	*errstr = "too many columns";
+	return -1;
 fail:
 	sqlite3_finalize(st);
 	return -1;

@@ -1,10 +1,14 @@
 /*
- * report_query.h - the reports of the nettally command and their SQL.
+ * report_query.h - the top reports of the nettally command, and the
+ * result table every report fills.
  *
- * Each report is a static description: its name, its columns (with the
- * kind of value each holds, which decides how it is printed) and one SQL
- * statement over the documented views.  A run reads the whole result,
- * at most the --limit rows, into a report_result the formatters walk.
+ * A top report is a static description: its name, the view it reads, its
+ * key columns and their tie order.  Every top report prints the keys, the
+ * same five totals and two average rates, and with --95th the 95th
+ * percentile of the per-bucket rates.  The SQL is assembled from static
+ * fragments only (view names, column lists); every value a user gives is
+ * bound as a parameter.  A run reads at most the --limit rows into a
+ * report_result, which the formatters walk.
  */
 #ifndef NETTALLY_REPORT_QUERY_H
 #define NETTALLY_REPORT_QUERY_H
@@ -14,13 +18,22 @@
 
 #include <sqlite3.h>
 
-/* The largest --limit: bounds the memory a report can take. */
+#include "report_filter.h"
+
+/* The largest --limit, and the most rows a series may have. */
 #define REPORT_LIMIT_MAX	100000
+#define REPORT_MAXCOLS		16
+
+/* Parameters after the filters (see report_filter.h for ?1 .. ?9). */
+#define REPORT_P_WINDOW		10	/* seconds rates are averaged over */
+#define REPORT_P_RANK		11	/* --95th: rank from the top */
+#define REPORT_P_STEP		12	/* series step, seconds */
 
 enum report_coltype {
 	REPORT_COL_TEXT,		/* a string */
 	REPORT_COL_COUNT,		/* an integer, printed as is */
 	REPORT_COL_BYTES,		/* an integer, human units in tables */
+	REPORT_COL_RATE,		/* bit/s, a real; SI units in tables */
 };
 
 struct report_column {
@@ -28,51 +41,130 @@ struct report_column {
 	enum report_coltype	 type;
 };
 
+/* Which view a report reads. */
+enum report_src {
+	REPORT_SRC_HOST,		/* host_traffic; port_traffic on --port */
+	REPORT_SRC_PORT,		/* port_traffic */
+	REPORT_SRC_PEER,		/* peer_traffic: no port column */
+};
+
 struct report_def {
 	const char			*name;	/* "hosts", "ports", ... */
-	const char			*sql;	/* ?1 since, ?2 until, ?3 limit */
-	const struct report_column	*cols;
-	size_t				 ncols;
+	enum report_src			 src;
+	const char			*keys;	/* SQL key columns */
+	const char			*order;	/* ties: keys ascending */
+	const struct report_column	*cols;	/* the key columns */
+	size_t				 nkeys;
 };
 
 struct report_value {
 	char	*text;			/* REPORT_COL_TEXT; NULL for SQL NULL */
-	int64_t	 num;			/* the other types */
+	int64_t	 num;			/* COUNT and BYTES */
+	double	 real;			/* RATE */
 	int	 isnull;
 };
 
-/* Rows of one run: cells[row * def->ncols + col]. */
+/* Rows of one run: cells[row * ncols + col]. */
 struct report_result {
-	const struct report_def	*def;
+	const char		*name;
+	struct report_column	 cols[REPORT_MAXCOLS];
+	size_t			 ncols;
 	struct report_value	*cells;
 	size_t			 nrows;
 	size_t			 cap;		/* rows allocated */
 };
 
-/*
- * Returns the report called name, or NULL when there is none.
- */
+/* What a report covers. */
+struct report_args {
+	int64_t				 since;	/* REPORT_TIME_NONE_LOW: all */
+	int64_t				 until;	/* REPORT_TIME_NONE_HIGH: all */
+	int64_t				 limit;
+	int				 p95;	/* add in_p95 and out_p95 */
+	const struct report_filter	*filter;
+};
+
+/* The buckets a selection holds. */
+struct report_span {
+	int64_t	 first;			/* earliest bucket start */
+	int64_t	 end;			/* latest bucket end */
+	int64_t	 res_min;		/* finest resolution */
+	int64_t	 res_max;
+	int64_t	 nres;			/* distinct resolutions; 0: no rows */
+};
+
+/* Returns the top report called name, or NULL when there is none. */
 const struct report_def	*report_query_find(const char *name);
 
-/*
- * Returns the table of every report and stores its length in *n.
- */
+/* Returns the table of every top report and stores its length in *n. */
 const struct report_def	*report_query_all(size_t *n);
 
 /*
- * Runs def over db for buckets in [since, until), at most limit rows, and
- * fills res, which must be initialised (report_result_init) and which the
- * caller clears.  Returns 0, or -1 with *errstr (sqlite's message, valid
- * until the next call on db, or static text).
+ * Returns the view src reads under filter f and its WHERE clause in
+ * *where, or NULL when f asks for a column the view lacks (--port on
+ * peers).
+ */
+const char	*report_query_view(enum report_src src,
+		    const struct report_filter *f, const char **where);
+
+/*
+ * Reads what the selection [since, until) under a->filter holds into
+ * *span.  Returns 0, or -1 with *errstr.
+ */
+int	report_query_span(sqlite3 *db, enum report_src src,
+	    const struct report_args *a, struct report_span *span,
+	    const char **errstr);
+
+/*
+ * The seconds rates are averaged over: the window, an unbounded end
+ * replaced by the data's own, never less than 1.
+ */
+int64_t	report_query_window(const struct report_args *a,
+	    const struct report_span *span);
+
+/* Returned, with *errstr, when the arguments ask what cannot be done. */
+#define REPORT_EUSER		(-2)
+
+/*
+ * Runs def under a and fills res, which must be initialised and which
+ * the caller clears.  Returns 0, or -1 with *errstr (static text or a
+ * copy of sqlite's message), or REPORT_EUSER.
  */
 int	report_query_run(sqlite3 *db, const struct report_def *def,
-	    int64_t since, int64_t until, int64_t limit,
-	    struct report_result *res, const char **errstr);
+	    const struct report_args *a, struct report_result *res,
+	    const char **errstr);
 
 /* Makes res empty and owning nothing. */
 void	report_result_init(struct report_result *res);
 
 /* Releases what res holds; accepts an initialised or cleared res. */
 void	report_result_clear(struct report_result *res);
+
+/* Appends a column; returns 0, or -1 when res has REPORT_MAXCOLS. */
+int	report_result_col(struct report_result *res, const char *name,
+	    enum report_coltype type);
+
+/*
+ * Appends an empty row (every cell NULL) and returns it, or NULL when
+ * memory runs out or res already holds REPORT_LIMIT_MAX rows.
+ */
+struct report_value	*report_result_row(struct report_result *res);
+
+/*
+ * Steps st to the end and appends each row, its columns read by the types
+ * of res's columns (st must have exactly res->ncols).  Returns 0, or -1
+ * with *errstr.  Does not finalize st.
+ */
+int	report_result_fill(sqlite3 *db, sqlite3_stmt *st,
+	    struct report_result *res, const char **errstr);
+
+/*
+ * Prepares sql on db and binds the window (?1, ?2, ?3 when present) and
+ * a's filters.  Returns the statement, or NULL with *errstr.
+ */
+sqlite3_stmt	*report_query_prepare(sqlite3 *db, const char *sql,
+		    const struct report_args *a, const char **errstr);
+
+/* Copies db's current message into static storage and returns it. */
+const char	*report_query_errmsg(sqlite3 *db);
 
 #endif

@@ -1,9 +1,12 @@
 /*
  * test_report.c - unit tests of the nettally command's modules:
  * report_time.c (durations, ISO times), report_format.c (units, CSV
- * quoting, JSON escaping, whole table/csv/json output) and report_query.c
- * (each report's SQL over an in-memory database built by schema_migrate:
- * window bounds, sums, order of ties, limit).
+ * quoting, JSON escaping, whole table/csv/json output, rates),
+ * report_query.c (each report's SQL over an in-memory database built by
+ * schema_migrate: window bounds, sums, order of ties, limit, rates, the
+ * 95th percentile), report_filter.c (CIDR, port, direction, protocol,
+ * each filter's effect), report_series.c, report_summary.c and
+ * report_alert.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +20,12 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "report_alert.h"
+#include "report_filter.h"
 #include "report_format.h"
 #include "report_query.h"
+#include "report_series.h"
+#include "report_summary.h"
 #include "report_time.h"
 #include "schema.h"
 
@@ -326,22 +333,29 @@ static const struct report_column fx_cols[] = {
 	{ "n",		REPORT_COL_COUNT },
 	{ "bytes",	REPORT_COL_BYTES },
 };
-static const struct report_def fx_def = {
-	"fixture", "SELECT 1", fx_cols, NELEM(fx_cols)
-};
 static char fx_text0[] = "a,\"b\"\n\x1b[31m";
 static char fx_text1[] = "x";
 static struct report_value fx_cells[] = {
-	{ fx_text0, 0, 0 }, { NULL, 12345, 0 }, { NULL, 5368709120, 0 },
-	{ fx_text1, 0, 0 }, { NULL, 0, 1 }, { NULL, 7, 0 },
+	{ fx_text0, 0, 0, 0 }, { NULL, 12345, 0, 0 },
+	{ NULL, 5368709120, 0, 0 },
+	{ fx_text1, 0, 0, 0 }, { NULL, 0, 0, 1 }, { NULL, 7, 0, 0 },
 };
 
 static char *
 format_fixture(enum report_fmt fmt, size_t nrows,
     const struct report_window *win)
 {
-	struct report_result res = { &fx_def, fx_cells, nrows, nrows };
+	struct report_result res;
 	struct capture c;
+	size_t i;
+
+	memset(&res, 0, sizeof(res));
+	res.name = "fixture";
+	for (i = 0; i < NELEM(fx_cols); i++)
+		res.cols[i] = fx_cols[i];
+	res.ncols = NELEM(fx_cols);
+	res.cells = fx_cells;
+	res.nrows = res.cap = nrows;
 
 	capture_open(&c);
 	assert_int_equal(report_format_write(c.fp, fmt, &res, win), 0);
@@ -351,9 +365,9 @@ format_fixture(enum report_fmt fmt, size_t nrows,
 static void
 test_write_formats(void **state)
 {
-	const struct report_window win = { T0, T1, 10 };
+	const struct report_window win = { T0, T1, 10, 0, 0, 0, 0 };
 	const struct report_window all = { REPORT_TIME_NONE_LOW,
-	    REPORT_TIME_NONE_HIGH, 3 };
+	    REPORT_TIME_NONE_HIGH, 3, 0, 0, 0, 0 };
 	char *out;
 
 	(void)state;
@@ -392,6 +406,7 @@ test_write_formats(void **state)
 /* --- report_query.c -------------------------------------------------- */
 
 static const char fixture_sql[] =
+    "DELETE FROM address;"		/* ids are the fixture's own */
     "INSERT INTO agent VALUES (1, 'a', 1, 1, 60, 1, 1);"
     "INSERT INTO iface VALUES (1, 1, 'eth0');"
     "INSERT INTO address VALUES (1, X'040A000001', 4, '10.0.0.1'),"
@@ -426,6 +441,7 @@ db_setup(void **state)
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		return -1;
 	if (schema_migrate(db, &errstr) == -1 ||
+	    report_filter_register(db, &errstr) == -1 ||
 	    sqlite3_exec(db, fixture_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return -1;
@@ -441,37 +457,61 @@ db_teardown(void **state)
 	return 0;
 }
 
-/* Runs a report and checks it against rows of expected cells as text. */
+/*
+ * Runs a report under filter f (NULL: none) and checks it against rows of
+ * expected cells as text: every column, rates with 3 decimals.
+ */
 static void
-check_report(sqlite3 *db, const char *name, int64_t since, int64_t until,
-    int64_t limit, const char *const *expect, size_t nexpect)
+check_filtered(sqlite3 *db, const char *name, int64_t since, int64_t until,
+    int64_t limit, int p95, const struct report_filter *f,
+    const char *const *expect, size_t nexpect)
 {
 	const struct report_def *def;
+	struct report_filter none;
 	struct report_result res;
+	struct report_args a;
 	const struct report_value *v;
 	const char *errstr = NULL;
 	char num[32];
 	size_t i;
 
+	report_filter_init(&none);
+	a.since = since;
+	a.until = until;
+	a.limit = limit;
+	a.p95 = p95;
+	a.filter = f != NULL ? f : &none;
 	def = report_query_find(name);
 	assert_non_null(def);
 	report_result_init(&res);
-	if (report_query_run(db, def, since, until, limit, &res,
-	    &errstr) == -1)
+	if (report_query_run(db, def, &a, &res, &errstr) != 0)
 		fail_msg("%s: %s", name, errstr);
-	assert_int_equal(res.nrows * def->ncols, nexpect);
+	assert_int_equal(res.nrows * res.ncols, nexpect);
 	for (i = 0; i < nexpect; i++) {
 		v = &res.cells[i];
 		assert_false(v->isnull);
-		if (def->cols[i % def->ncols].type == REPORT_COL_TEXT) {
+		switch (res.cols[i % res.ncols].type) {
+		case REPORT_COL_TEXT:
 			assert_string_equal(v->text, expect[i]);
-		} else {
+			continue;
+		case REPORT_COL_RATE:
+			snprintf(num, sizeof(num), "%.3f", v->real);
+			break;
+		default:
 			snprintf(num, sizeof(num), "%lld", (long long)v->num);
-			assert_string_equal(num, expect[i]);
 		}
+		assert_string_equal(num, expect[i]);
 	}
 	report_result_clear(&res);
 	report_result_clear(&res);		/* idempotent */
+}
+
+static void
+check_report(sqlite3 *db, const char *name, int64_t since, int64_t until,
+    int64_t limit, const char *const *expect, size_t nexpect)
+{
+	check_filtered(db, name, since, until, limit, 0, NULL, expect,
+	    nexpect);
 }
 
 static void
@@ -479,23 +519,33 @@ test_query_hosts(void **state)
 {
 	static const char *const window[] = {
 		"10.0.0.1", "ipv4", "300", "200", "100", "3", "342",
+		    "0.444", "0.222",
 		"10.0.0.2", "ipv4", "150", "0", "150", "3", "192",
+		    "0.000", "0.333",
 		"2001:db8::1", "ipv6", "150", "150", "0", "1", "164",
+		    "0.333", "0.000",
 	};
 	static const char *const limited[] = {
 		"10.0.0.1", "ipv4", "300", "200", "100", "3", "342",
+		    "0.444", "0.222",
 		"10.0.0.2", "ipv4", "150", "0", "150", "3", "192",
+		    "0.000", "0.333",
 	};
 	static const char *const everything[] = {
 		"10.0.0.1", "ipv4", "5300", "5200", "100", "4", "5356",
+		    "11.183", "0.215",
 		"10.0.0.2", "ipv4", "5150", "5000", "150", "4", "5206",
+		    "10.753", "0.323",
 		"2001:db8::1", "ipv6", "150", "150", "0", "1", "164",
+		    "0.323", "0.000",
 	};
 	static const char *const at_until[] = {
 		"10.0.0.1", "ipv4", "5000", "5000", "0", "1", "5014",
+		    "666.667", "0.000",
 	};
 	static const char *const before[] = {
 		"10.0.0.2", "ipv4", "5000", "5000", "0", "1", "5014",
+		    "11.111", "0.000",
 	};
 
 	check_report(*state, "hosts", T0, T1, 10, window, NELEM(window));
@@ -514,8 +564,11 @@ test_query_ports(void **state)
 {
 	static const char *const window[] = {
 		"tcp", "443", "350", "200", "150", "5", "420",
+		    "0.444", "0.333",
 		"tcp", "22", "100", "0", "100", "1", "114",
+		    "0.000", "0.222",
 		"udp", "53", "100", "0", "100", "1", "114",
+		    "0.000", "0.222",
 	};
 
 	check_report(*state, "ports", T0, T1, 10, window, NELEM(window));
@@ -526,8 +579,11 @@ test_query_peers(void **state)
 {
 	static const char *const window[] = {
 		"10.0.0.1", "192.0.2.1", "200", "200", "0", "2", "228",
+		    "0.444", "0.000",
 		"10.0.0.2", "192.0.2.1", "200", "0", "200", "3", "242",
+		    "0.000", "0.444",
 		"10.0.0.1", "10.0.0.2", "100", "0", "100", "1", "114",
+		    "0.000", "0.222",
 	};
 
 	check_report(*state, "peers", T0, T1, 10, window, NELEM(window));
@@ -538,8 +594,11 @@ test_query_protocols(void **state)
 {
 	static const char *const window[] = {
 		"tcp", "350", "200", "150", "5", "420",
+		    "0.444", "0.333",
 		"icmpv6", "150", "150", "0", "1", "164",
+		    "0.333", "0.000",
 		"udp", "100", "0", "100", "1", "114",
+		    "0.000", "0.222",
 	};
 
 	check_report(*state, "protocols", T0, T1, 10, window, NELEM(window));
@@ -553,16 +612,16 @@ test_query_table(void **state)
 
 	(void)state;
 	all = report_query_all(&n);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 6);
 	for (i = 0; i < n; i++) {
 		assert_ptr_equal(report_query_find(all[i].name), &all[i]);
-		assert_true(all[i].ncols <= 16);
-		/* Every report ends with the same five totals. */
-		assert_string_equal(all[i].cols[all[i].ncols - 5].name,
-		    "bytes");
-		for (c = 0; c < all[i].ncols; c++)
+		/* Keys, 7 totals and rates, 2 percentiles must fit. */
+		assert_true(all[i].nkeys + 9 <= REPORT_MAXCOLS);
+		for (c = 0; c < all[i].nkeys; c++)
 			assert_non_null(all[i].cols[c].name);
 	}
+	assert_non_null(report_query_find("agents"));
+	assert_non_null(report_query_find("interfaces"));
 	assert_null(report_query_find("host"));
 	assert_null(report_query_find(""));
 	assert_null(report_query_find("HOSTS"));
@@ -572,19 +631,424 @@ test_query_table(void **state)
 static void
 test_query_no_views(void **state)
 {
+	struct report_filter f;
 	struct report_result res;
+	struct report_args a = { T0, T1, 10, 0, NULL };
 	const char *errstr = NULL;
 	sqlite3 *db;
 
 	(void)state;
+	report_filter_init(&f);
+	a.filter = &f;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(report_filter_register(db, &errstr), 0);
 	report_result_init(&res);
 	assert_int_equal(report_query_run(db, report_query_find("hosts"),
-	    T0, T1, 10, &res, &errstr), -1);
+	    &a, &res, &errstr), -1);
 	assert_non_null(strstr(errstr, "host_traffic"));
 	assert_int_equal(res.nrows, 0);
 	report_result_clear(&res);
 	sqlite3_close(db);
+}
+
+/* --- report_filter.c ------------------------------------------------- */
+
+static void
+test_filter_host(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*net;		/* NULL: rejected */
+		int		 single;
+	} cases[] = {
+		{ "10.0.0.1", "10.0.0.1/32", 1 },
+		{ "10.1.2.3/8", "10.0.0.0/8", 0 },
+		{ "10.255.255.255/9", "10.128.0.0/9", 0 },
+		{ "0.0.0.0/0", "0.0.0.0/0", 0 },
+		{ "2001:DB8::1", "2001:db8::1/128", 1 },
+		{ "2001:db8:ffff::1/33", "2001:db8:8000::/33", 0 },
+		{ "::/0", "::/0", 0 },
+		{ "10.0.0.1/33", NULL, 0 }, { "2001:db8::/129", NULL, 0 },
+		{ "10.0.0.1/", NULL, 0 }, { "/8", NULL, 0 },
+		{ "10.0.0/8", NULL, 0 }, { "10.0.0.1/8x", NULL, 0 },
+		{ "10.0.0.1/-1", NULL, 0 }, { "host", NULL, 0 },
+		{ "", NULL, 0 }, { "10.0.0.1/0008", NULL, 0 },
+	};
+	struct report_filter f;
+	const char *errstr;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		report_filter_init(&f);
+		if (cases[i].net == NULL) {
+			if (report_filter_host(cases[i].in, &f, &errstr) != -1)
+				fail_msg("accepted \"%s\"", cases[i].in);
+			assert_false(f.has_host);
+			continue;
+		}
+		if (report_filter_host(cases[i].in, &f, &errstr) == -1)
+			fail_msg("rejected \"%s\": %s", cases[i].in, errstr);
+		assert_string_equal(f.host_net, cases[i].net);
+		assert_int_equal(f.host_single, cases[i].single);
+	}
+}
+
+static void
+test_filter_port_dir(void **state)
+{
+	const char *errstr;
+	int v;
+
+	(void)state;
+	assert_int_equal(report_filter_port("0", &v, &errstr), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(report_filter_port("65535", &v, &errstr), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(report_filter_port("65536", &v, &errstr), -1);
+	assert_int_equal(report_filter_port("99999999999", &v, &errstr), -1);
+	assert_int_equal(report_filter_port("", &v, &errstr), -1);
+	assert_int_equal(report_filter_port("-1", &v, &errstr), -1);
+	assert_int_equal(report_filter_port("80x", &v, &errstr), -1);
+	assert_int_equal(report_filter_direction("in", &v, &errstr), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(report_filter_direction("out", &v, &errstr), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(report_filter_direction("IN", &v, &errstr), -1);
+}
+
+static void
+test_filter_proto_known(void **state)
+{
+	sqlite3 *db = *state;
+	struct report_filter f;
+	const char *errstr;
+	int v;
+
+	assert_int_equal(report_filter_proto(db, "tcp", &v, &errstr), 0);
+	assert_int_equal(v, 6);
+	assert_int_equal(report_filter_proto(db, "icmpv6", &v, &errstr), 0);
+	assert_int_equal(v, 58);
+	assert_int_equal(report_filter_proto(db, "200", &v, &errstr), 0);
+	assert_int_equal(v, 200);
+	assert_int_equal(report_filter_proto(db, "256", &v, &errstr), 1);
+	assert_int_equal(report_filter_proto(db, "TCP", &v, &errstr), 1);
+	assert_int_equal(report_filter_proto(db, "", &v, &errstr), 1);
+	report_filter_init(&f);
+	assert_int_equal(report_filter_host("10.0.0.2", &f, &errstr), 0);
+	assert_int_equal(report_filter_host_known(db, &f, &errstr), 1);
+	assert_int_equal(report_filter_host("2001:db8::1", &f, &errstr), 0);
+	assert_int_equal(report_filter_host_known(db, &f, &errstr), 1);
+	assert_int_equal(report_filter_host("10.0.0.3", &f, &errstr), 0);
+	assert_int_equal(report_filter_host_known(db, &f, &errstr), 0);
+}
+
+/* Each filter, alone and combined, over the same fixture. */
+static void
+test_query_filters(void **state)
+{
+	static const char *const net8[] = {
+		"10.0.0.1", "ipv4", "300", "200", "100", "3", "342",
+		    "0.444", "0.222",
+		"10.0.0.2", "ipv4", "150", "0", "150", "3", "192",
+		    "0.000", "0.333",
+	};
+	static const char *const v6[] = {
+		"2001:db8::1", "ipv6", "150", "150", "0", "1", "164",
+		    "0.333", "0.000",
+	};
+	static const char *const udp[] = {
+		"10.0.0.1", "ipv4", "100", "0", "100", "1", "114",
+		    "0.000", "0.222",
+	};
+	static const char *const out[] = {
+		"10.0.0.2", "ipv4", "150", "0", "150", "3", "192",
+		    "0.000", "0.333",
+		"10.0.0.1", "ipv4", "100", "0", "100", "1", "114",
+		    "0.000", "0.222",
+	};
+	static const char *const port443[] = {
+		"10.0.0.1", "ipv4", "200", "200", "0", "2", "228",
+		    "0.444", "0.000",
+		"10.0.0.2", "ipv4", "150", "0", "150", "3", "192",
+		    "0.000", "0.333",
+	};
+	static const char *const port443in[] = {
+		"tcp", "200", "200", "0", "2", "228", "0.444", "0.000",
+	};
+	static const char *const agents[] = {
+		"a", "600", "350", "250", "7", "698", "0.778", "0.556",
+	};
+	struct report_filter f;
+	const char *errstr;
+
+	report_filter_init(&f);
+	assert_int_equal(report_filter_host("10.0.0.0/8", &f, &errstr), 0);
+	check_filtered(*state, "hosts", T0, T1, 10, 0, &f, net8, NELEM(net8));
+	report_filter_init(&f);
+	assert_int_equal(report_filter_host("2001:db8::/32", &f, &errstr), 0);
+	check_filtered(*state, "hosts", T0, T1, 10, 0, &f, v6, NELEM(v6));
+	report_filter_init(&f);
+	f.proto = 17;
+	check_filtered(*state, "hosts", T0, T1, 10, 0, &f, udp, NELEM(udp));
+	report_filter_init(&f);
+	f.direction = 1;
+	check_filtered(*state, "hosts", T0, T1, 10, 0, &f, out, NELEM(out));
+	report_filter_init(&f);
+	f.port = 443;
+	check_filtered(*state, "hosts", T0, T1, 10, 0, &f, port443,
+	    NELEM(port443));
+	f.direction = 0;
+	check_filtered(*state, "protocols", T0, T1, 10, 0, &f, port443in,
+	    NELEM(port443in));
+	report_filter_init(&f);
+	check_filtered(*state, "agents", T0, T1, 10, 0, &f, agents,
+	    NELEM(agents));
+	f.agent = "a";
+	f.iface = "eth0";
+	check_filtered(*state, "agents", T0, T1, 10, 0, &f, agents,
+	    NELEM(agents));
+	f.agent = "b";
+	check_filtered(*state, "agents", T0, T1, 10, 0, &f, NULL, 0);
+	f.agent = NULL;
+	f.iface = "eth1";
+	check_filtered(*state, "hosts", T0, T1, 10, 0, &f, NULL, 0);
+}
+
+/*
+ * --95th: host 10.0.0.5 has 40 one-minute buckets of known rates in a
+ * window of 40 buckets: the 95th percentile is the 3rd largest (40 / 20
+ * + 1); over 100 buckets with only 40 busy, the 6th largest.
+ */
+static void
+test_query_p95(void **state)
+{
+	static const char sql[] =
+	    "INSERT INTO address VALUES (9, X'040A000005', 4, '10.0.0.5');"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+	    "  WHERE i < 40)"
+	    " INSERT INTO host_stat SELECT 1795000000 + 60 * i, 60, 1, 9, 6,"
+	    "  i % 2, 1, 75 * i * (i % 2 + 1), 0, 1 FROM n;";
+	/*
+	 * in: even i, 75 * i bytes, 10 * i bit/s: i = 40, 38, 36 -> 360;
+	 * out: odd i, 150 * i bytes, 20 * i bit/s: 39, 37, 35 -> 700.
+	 */
+	static const char *const w40[] = {
+		"10.0.0.5", "ipv4", "91500", "31500", "60000", "40", "0",
+		    "105.000", "200.000", "360.000", "700.000",
+	};
+	/* 6th largest: in i = 30 -> 300 bit/s; out i = 29 -> 580 bit/s */
+	static const char *const w100[] = {
+		"10.0.0.5", "ipv4", "91500", "31500", "60000", "40", "0",
+		    "42.000", "80.000", "300.000", "580.000",
+	};
+	struct report_filter f;
+	const char *errstr;
+
+	assert_int_equal(sqlite3_exec(*state, sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	report_filter_init(&f);
+	assert_int_equal(report_filter_host("10.0.0.5", &f, &errstr), 0);
+	check_filtered(*state, "hosts", 1795000060, 1795000060 + 2400, 10, 1,
+	    &f, w40, NELEM(w40));
+	check_filtered(*state, "hosts", 1795000060, 1795000060 + 6000, 10, 1,
+	    &f, w100, NELEM(w100));
+}
+
+/* --- report_series.c, report_summary.c ------------------------------- */
+
+static void
+test_series(void **state)
+{
+	struct report_filter f;
+	struct report_result res;
+	struct report_args a = { T0, T0 + 300, 0, 0, NULL };
+	const char *errstr = NULL;
+	int64_t step = 0;
+
+	report_filter_init(&f);
+	a.filter = &f;
+	assert_int_equal(report_filter_host("10.0.0.0/8", &f, &errstr), 0);
+	report_result_init(&res);
+	if (report_series_run(*state, &a, &step, 0, &res, &errstr) != 0)
+		fail_msg("series: %s", errstr);
+	assert_int_equal(step, 60);
+	assert_int_equal(res.nrows, 5);
+	assert_int_equal(res.ncols, 9);
+	/* Row 0: 10.0.0.1 200 in, 10.0.0.2 150 out; others zero. */
+	assert_string_equal(res.cells[0].text, "2026-11-25T10:00:00Z");
+	assert_int_equal(res.cells[1].num, T0);
+	assert_int_equal(res.cells[2].num, 350);
+	assert_int_equal(res.cells[3].num, 200);
+	assert_int_equal(res.cells[4].num, 150);
+	assert_int_equal(res.cells[5].num, 5);
+	assert_true(res.cells[7].real > 26.666 && res.cells[7].real < 26.667);
+	assert_int_equal(res.cells[9 + 2].num, 0);
+	assert_string_equal(res.cells[4 * 9].text, "2026-11-25T10:04:00Z");
+	/* A step that is not a multiple of the resolution is refused. */
+	step = 90;
+	assert_int_equal(report_series_run(*state, &a, &step, 1, &res,
+	    &errstr), REPORT_EUSER);
+	assert_non_null(strstr(errstr, "not a multiple"));
+	/* 120 s steps start on an epoch multiple: 10:00 is one. */
+	step = 120;
+	assert_int_equal(report_series_run(*state, &a, &step, 1, &res,
+	    &errstr), 0);
+	assert_int_equal(res.nrows, 3);
+	assert_int_equal(res.ncols, 10);
+	assert_int_equal(res.cells[2].num, 350);
+	assert_string_equal(res.cells[9].text,
+	    "\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588"
+	    "\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588"
+	    "\u2588\u2588\u2588\u2588");
+	assert_string_equal(res.cells[10 + 9].text, "");
+	report_result_clear(&res);
+}
+
+static void
+test_series_bar(void **state)
+{
+	char buf[REPORT_GRAPH_WIDTH * 3 + 1];
+
+	(void)state;
+	assert_int_equal(report_series_bar(1, 1000, 4, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "\u258f");
+	assert_int_equal(report_series_bar(500, 1000, 4, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "\u2588\u2588");
+	assert_int_equal(report_series_bar(3, 8, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "\u258d");
+	assert_int_equal(report_series_bar(0, 8, 4, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(report_series_bar(1, 1, 24, buf, 10), -1);
+}
+
+static void
+test_summary(void **state)
+{
+	static const char *const expect[] = {
+		"a", "eth0", "yesterday", "2026-11-24T00:00:00Z", "1795478400",
+		    "5000", "0", "5000", "1", "0.463", "0.000",
+		"a", "eth0", "today", "2026-11-25T00:00:00Z", "1795564800",
+		    "5350", "250", "5600", "8", "1.081", "0.051",
+		"a", "eth0", "month", "2026-11-01T00:00:00Z", "1793491200",
+		    "10350", "250", "10600", "9", "0.039", "0.001",
+	};
+	struct report_filter f;
+	struct report_result res;
+	struct report_args a = { 0, 0, 0, 0, NULL };
+	const char *errstr = NULL;
+	char num[32];
+	size_t i;
+
+	assert_int_equal(sqlite3_exec(*state, "UPDATE host_stat SET bucket ="
+	    " 1795564800 - 3600 WHERE bucket = 1795600740", NULL, NULL, NULL),
+	    SQLITE_OK);
+	report_filter_init(&f);
+	a.filter = &f;
+	report_result_init(&res);
+	/* now: 2026-11-25T11:00:00Z, 11 hours into the day. */
+	if (report_summary_run(*state, &a, T1, &res, &errstr) != 0)
+		fail_msg("summary: %s", errstr);
+	assert_int_equal(res.nrows * res.ncols, NELEM(expect));
+	for (i = 0; i < NELEM(expect); i++) {
+		if (res.cols[i % res.ncols].type == REPORT_COL_TEXT) {
+			assert_string_equal(res.cells[i].text, expect[i]);
+			continue;
+		}
+		if (res.cols[i % res.ncols].type == REPORT_COL_RATE)
+			snprintf(num, sizeof(num), "%.3f", res.cells[i].real);
+		else
+			snprintf(num, sizeof(num), "%lld",
+			    (long long)res.cells[i].num);
+		assert_string_equal(num, expect[i]);
+	}
+	report_result_clear(&res);
+}
+
+/* --- report_alert.c -------------------------------------------------- */
+
+static void
+test_alert(void **state)
+{
+	static const struct report_column cols[] = {
+		{ "host", REPORT_COL_TEXT }, { "in_bytes", REPORT_COL_BYTES },
+		{ "out_bytes", REPORT_COL_BYTES },
+		{ "in_rate", REPORT_COL_RATE }, { "out_rate", REPORT_COL_RATE },
+	};
+	static char h1[] = "h1", h2[] = "h\x1b" "2";
+	struct report_value cells[] = {
+		{ h1, 0, 0, 0 }, { NULL, 1000, 0, 0 }, { NULL, 3000, 0, 0 },
+		{ NULL, 0, 500, 0 }, { NULL, 0, 100, 0 },
+		{ h2, 0, 0, 0 }, { NULL, 5000, 0, 0 }, { NULL, 0, 0, 0 },
+		{ NULL, 0, 2e6, 0 }, { NULL, 0, 0, 0 },
+	};
+	struct report_result res;
+	struct report_alert al;
+	struct capture c;
+	const char *errstr;
+	char *out;
+	size_t i;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	res.name = "t";
+	for (i = 0; i < NELEM(cols); i++)
+		res.cols[i] = cols[i];
+	res.ncols = NELEM(cols);
+	res.cells = cells;
+	res.nrows = res.cap = 2;
+
+	assert_int_equal(report_alert_parse("4000B", &al, &errstr), 0);
+	assert_int_equal(report_alert_check(&al, &res, stderr), 1);
+	assert_int_equal(report_alert_parse("in:4KiB", &al, &errstr), 0);
+	assert_true(al.limit == 4096 && al.dir == REPORT_ALERT_IN);
+	capture_open(&c);
+	assert_int_equal(report_alert_check(&al, &res, c.fp), 1);
+	out = capture_close(&c);
+	assert_string_equal(out, "nettally: alert: h?2: in_bytes 4.9 KiB is "
+	    "over the limit 4.0 KiB\n");
+	free(out);
+	assert_int_equal(report_alert_parse("out:2999B", &al, &errstr), 0);
+	assert_int_equal(report_alert_check(&al, &res, stderr), 1);
+	assert_int_equal(report_alert_parse("out:3000B", &al, &errstr), 0);
+	assert_int_equal(report_alert_check(&al, &res, stderr), 0);
+	assert_int_equal(report_alert_parse("total:1.5Mbit/s", &al, &errstr),
+	    0);
+	assert_true(al.rate && al.limit == 1.5e6);
+	assert_int_equal(report_alert_check(&al, &res, stderr), 1);
+	assert_int_equal(report_alert_parse("600bit/s", &al, &errstr), 0);
+	assert_int_equal(report_alert_check(&al, &res, stderr), 1);
+	assert_int_equal(report_alert_parse("599bit/s", &al, &errstr), 0);
+	assert_int_equal(report_alert_check(&al, &res, stderr), 2);
+	assert_int_equal(report_alert_parse("5", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("5 GB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("GB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("up:5GB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("-5GB", &al, &errstr), -1);
+}
+
+static void
+test_rate_format(void **state)
+{
+	static const struct {
+		double		 v;
+		const char	*out;
+	} cases[] = {
+		{ 0, "0.0 bit/s" }, { 1.56, "1.6 bit/s" },
+		{ 999.94, "999.9 bit/s" }, { 999.96, "1.0 kbit/s" },
+		{ 13111.1, "13.1 kbit/s" }, { 1.5e6, "1.5 Mbit/s" },
+		{ 1e9, "1.0 Gbit/s" }, { 7.2e13, "72.0 Tbit/s" },
+	};
+	char buf[REPORT_BYTES_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		assert_int_equal(report_format_rate(cases[i].v, buf,
+		    sizeof(buf)), 0);
+		assert_string_equal(buf, cases[i].out);
+	}
+	assert_int_equal(report_format_rate(1.0, buf, 4), -1);
 }
 
 int
@@ -611,6 +1075,21 @@ main(void)
 		    db_teardown),
 		cmocka_unit_test_setup_teardown(test_query_protocols, db_setup,
 		    db_teardown),
+		cmocka_unit_test(test_filter_host),
+		cmocka_unit_test(test_filter_port_dir),
+		cmocka_unit_test_setup_teardown(test_filter_proto_known,
+		    db_setup, db_teardown),
+		cmocka_unit_test_setup_teardown(test_query_filters, db_setup,
+		    db_teardown),
+		cmocka_unit_test_setup_teardown(test_query_p95, db_setup,
+		    db_teardown),
+		cmocka_unit_test_setup_teardown(test_series, db_setup,
+		    db_teardown),
+		cmocka_unit_test(test_series_bar),
+		cmocka_unit_test_setup_teardown(test_summary, db_setup,
+		    db_teardown),
+		cmocka_unit_test(test_alert),
+		cmocka_unit_test(test_rate_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

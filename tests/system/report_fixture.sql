@@ -4,6 +4,8 @@
 -- windowed report must not count.  Ties (700 bytes, 400 bytes) check the
 -- key order; protocol 254 has a name with a comma, quotes and a newline to
 -- check CSV quoting, JSON escaping and table sanitising end to end.
+-- The fixture names its own address ids: drop any the schema put there.
+DELETE FROM address;
 INSERT INTO agent VALUES (1, 'agent-a', 1795590000, 1, 60, 1795590000, 1795604400);
 INSERT INTO iface VALUES (1, 1, 'eth0'), (2, 1, 'eth1');
 INSERT INTO address VALUES

@@ -99,111 +99,111 @@ json_head() {
 
 # --- hosts ---------------------------------------------------------------
 cat > "$tmp/hosts.table" <<'X'
-host         family      bytes  in_bytes  out_bytes  packets  frame_bytes
-2001:db8::1  ipv6      5.0 GiB   5.0 GiB        0 B        2      5.0 GiB
-10.0.0.1     ipv4      5.6 MiB   4.3 MiB    1.3 MiB     4010      5.7 MiB
-10.0.0.10    ipv4        700 B     700 B        0 B        5        770 B
-10.0.0.2     ipv4        700 B     300 B      400 B       10        798 B
-overflow     overflow    100 B       0 B      100 B        1        114 B
+host         family      bytes  in_bytes  out_bytes  packets  frame_bytes      in_rate    out_rate
+2001:db8::1  ipv6      5.0 GiB   5.0 GiB        0 B        2      5.0 GiB  11.9 Mbit/s   0.0 bit/s
+10.0.0.1     ipv4      5.6 MiB   4.3 MiB    1.3 MiB     4010      5.7 MiB  10.0 kbit/s  3.1 kbit/s
+10.0.0.10    ipv4        700 B     700 B        0 B        5        770 B    1.6 bit/s   0.0 bit/s
+10.0.0.2     ipv4        700 B     300 B      400 B       10        798 B    0.7 bit/s   0.9 bit/s
+overflow     overflow    100 B       0 B      100 B        1        114 B    0.0 bit/s   0.2 bit/s
 X
 crlf > "$tmp/hosts.csv" <<'X'
-host,family,bytes,in_bytes,out_bytes,packets,frame_bytes
-2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200
-10.0.0.1,ipv4,5901000,4500000,1401000,4010,5957140
-10.0.0.10,ipv4,700,700,0,5,770
-10.0.0.2,ipv4,700,300,400,10,798
-overflow,overflow,100,0,100,1,114
+host,family,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200,11930464.711,0.000
+10.0.0.1,ipv4,5901000,4500000,1401000,4010,5957140,10000.000,3113.333
+10.0.0.10,ipv4,700,700,0,5,770,1.556,0.000
+10.0.0.2,ipv4,700,300,400,10,798,0.667,0.889
+overflow,overflow,100,0,100,1,114,0.000,0.222
 X
 { json_head hosts; cat <<'X'
-{"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200},
-{"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140},
-{"host":"10.0.0.10","family":"ipv4","bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770},
-{"host":"10.0.0.2","family":"ipv4","bytes":700,"in_bytes":300,"out_bytes":400,"packets":10,"frame_bytes":798},
-{"host":"overflow","family":"overflow","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114}
+{"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11930464.711,"out_rate":0.000},
+{"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140,"in_rate":10000.000,"out_rate":3113.333},
+{"host":"10.0.0.10","family":"ipv4","bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770,"in_rate":1.556,"out_rate":0.000},
+{"host":"10.0.0.2","family":"ipv4","bytes":700,"in_bytes":300,"out_bytes":400,"packets":10,"frame_bytes":798,"in_rate":0.667,"out_rate":0.889},
+{"host":"overflow","family":"overflow","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114,"in_rate":0.000,"out_rate":0.222}
 ]}
 X
 } > "$tmp/hosts.json"
 
 # --- ports ---------------------------------------------------------------
 cat > "$tmp/ports.table" <<'X'
-proto          port    bytes  in_bytes  out_bytes  packets  frame_bytes
-tcp             443  5.6 MiB   4.3 MiB    1.3 MiB     4000      5.7 MiB
-udp              53  1.4 KiB       0 B    1.4 KiB       17      1.6 KiB
-sctp          36412    700 B       0 B      700 B        2        800 B
-tcp              22    700 B     700 B        0 B        5        770 B
-odd,"name"?x      9    300 B     300 B        0 B        3        342 B
+proto          port    bytes  in_bytes  out_bytes  packets  frame_bytes      in_rate    out_rate
+tcp             443  5.6 MiB   4.3 MiB    1.3 MiB     4000      5.7 MiB  10.0 kbit/s  3.1 kbit/s
+udp              53  1.4 KiB       0 B    1.4 KiB       17      1.6 KiB    0.0 bit/s   3.1 bit/s
+sctp          36412    700 B       0 B      700 B        2        800 B    0.0 bit/s   1.6 bit/s
+tcp              22    700 B     700 B        0 B        5        770 B    1.6 bit/s   0.0 bit/s
+odd,"name"?x      9    300 B     300 B        0 B        3        342 B    0.7 bit/s   0.0 bit/s
 X
 crlf > "$tmp/ports.csv" <<'X'
-proto,port,bytes,in_bytes,out_bytes,packets,frame_bytes
-tcp,443,5900000,4500000,1400000,4000,5956000
-udp,53,1400,0,1400,17,1596
-sctp,36412,700,0,700,2,800
-tcp,22,700,700,0,5,770
-"odd,""name""@LF@x",9,300,300,0,3,342
+proto,port,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+tcp,443,5900000,4500000,1400000,4000,5956000,10000.000,3111.111
+udp,53,1400,0,1400,17,1596,0.000,3.111
+sctp,36412,700,0,700,2,800,0.000,1.556
+tcp,22,700,700,0,5,770,1.556,0.000
+"odd,""name""@LF@x",9,300,300,0,3,342,0.667,0.000
 X
 { json_head ports; cat <<'X'
-{"proto":"tcp","port":443,"bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000},
-{"proto":"udp","port":53,"bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596},
-{"proto":"sctp","port":36412,"bytes":700,"in_bytes":0,"out_bytes":700,"packets":2,"frame_bytes":800},
-{"proto":"tcp","port":22,"bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770},
-{"proto":"odd,\"name\"\nx","port":9,"bytes":300,"in_bytes":300,"out_bytes":0,"packets":3,"frame_bytes":342}
+{"proto":"tcp","port":443,"bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000,"in_rate":10000.000,"out_rate":3111.111},
+{"proto":"udp","port":53,"bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596,"in_rate":0.000,"out_rate":3.111},
+{"proto":"sctp","port":36412,"bytes":700,"in_bytes":0,"out_bytes":700,"packets":2,"frame_bytes":800,"in_rate":0.000,"out_rate":1.556},
+{"proto":"tcp","port":22,"bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770,"in_rate":1.556,"out_rate":0.000},
+{"proto":"odd,\"name\"\nx","port":9,"bytes":300,"in_bytes":300,"out_bytes":0,"packets":3,"frame_bytes":342,"in_rate":0.667,"out_rate":0.000}
 ]}
 X
 } > "$tmp/ports.json"
 
 # --- peers ---------------------------------------------------------------
 cat > "$tmp/peers.table" <<'X'
-host       peer            bytes  in_bytes  out_bytes  packets  frame_bytes
-10.0.0.1   192.0.2.7     5.6 MiB   4.3 MiB    1.3 MiB     4000      5.7 MiB
-10.0.0.1   198.51.100.9   1000 B       0 B     1000 B       10      1.1 KiB
-10.0.0.10  192.0.2.7       400 B     400 B        0 B        4        440 B
-10.0.0.2   198.51.100.9    400 B       0 B      400 B        7        456 B
-10.0.0.1   10.0.0.2         60 B       0 B       60 B        1         74 B
-10.0.0.2   10.0.0.1         60 B      60 B        0 B        1         74 B
+host       peer            bytes  in_bytes  out_bytes  packets  frame_bytes      in_rate    out_rate
+10.0.0.1   192.0.2.7     5.6 MiB   4.3 MiB    1.3 MiB     4000      5.7 MiB  10.0 kbit/s  3.1 kbit/s
+10.0.0.1   198.51.100.9   1000 B       0 B     1000 B       10      1.1 KiB    0.0 bit/s   2.2 bit/s
+10.0.0.10  192.0.2.7       400 B     400 B        0 B        4        440 B    0.9 bit/s   0.0 bit/s
+10.0.0.2   198.51.100.9    400 B       0 B      400 B        7        456 B    0.0 bit/s   0.9 bit/s
+10.0.0.1   10.0.0.2         60 B       0 B       60 B        1         74 B    0.0 bit/s   0.1 bit/s
+10.0.0.2   10.0.0.1         60 B      60 B        0 B        1         74 B    0.1 bit/s   0.0 bit/s
 X
 crlf > "$tmp/peers.csv" <<'X'
-host,peer,bytes,in_bytes,out_bytes,packets,frame_bytes
-10.0.0.1,192.0.2.7,5900000,4500000,1400000,4000,5956000
-10.0.0.1,198.51.100.9,1000,0,1000,10,1140
-10.0.0.10,192.0.2.7,400,400,0,4,440
-10.0.0.2,198.51.100.9,400,0,400,7,456
-10.0.0.1,10.0.0.2,60,0,60,1,74
-10.0.0.2,10.0.0.1,60,60,0,1,74
+host,peer,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+10.0.0.1,192.0.2.7,5900000,4500000,1400000,4000,5956000,10000.000,3111.111
+10.0.0.1,198.51.100.9,1000,0,1000,10,1140,0.000,2.222
+10.0.0.10,192.0.2.7,400,400,0,4,440,0.889,0.000
+10.0.0.2,198.51.100.9,400,0,400,7,456,0.000,0.889
+10.0.0.1,10.0.0.2,60,0,60,1,74,0.000,0.133
+10.0.0.2,10.0.0.1,60,60,0,1,74,0.133,0.000
 X
 { json_head peers; cat <<'X'
-{"host":"10.0.0.1","peer":"192.0.2.7","bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000},
-{"host":"10.0.0.1","peer":"198.51.100.9","bytes":1000,"in_bytes":0,"out_bytes":1000,"packets":10,"frame_bytes":1140},
-{"host":"10.0.0.10","peer":"192.0.2.7","bytes":400,"in_bytes":400,"out_bytes":0,"packets":4,"frame_bytes":440},
-{"host":"10.0.0.2","peer":"198.51.100.9","bytes":400,"in_bytes":0,"out_bytes":400,"packets":7,"frame_bytes":456},
-{"host":"10.0.0.1","peer":"10.0.0.2","bytes":60,"in_bytes":0,"out_bytes":60,"packets":1,"frame_bytes":74},
-{"host":"10.0.0.2","peer":"10.0.0.1","bytes":60,"in_bytes":60,"out_bytes":0,"packets":1,"frame_bytes":74}
+{"host":"10.0.0.1","peer":"192.0.2.7","bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000,"in_rate":10000.000,"out_rate":3111.111},
+{"host":"10.0.0.1","peer":"198.51.100.9","bytes":1000,"in_bytes":0,"out_bytes":1000,"packets":10,"frame_bytes":1140,"in_rate":0.000,"out_rate":2.222},
+{"host":"10.0.0.10","peer":"192.0.2.7","bytes":400,"in_bytes":400,"out_bytes":0,"packets":4,"frame_bytes":440,"in_rate":0.889,"out_rate":0.000},
+{"host":"10.0.0.2","peer":"198.51.100.9","bytes":400,"in_bytes":0,"out_bytes":400,"packets":7,"frame_bytes":456,"in_rate":0.000,"out_rate":0.889},
+{"host":"10.0.0.1","peer":"10.0.0.2","bytes":60,"in_bytes":0,"out_bytes":60,"packets":1,"frame_bytes":74,"in_rate":0.000,"out_rate":0.133},
+{"host":"10.0.0.2","peer":"10.0.0.1","bytes":60,"in_bytes":60,"out_bytes":0,"packets":1,"frame_bytes":74,"in_rate":0.133,"out_rate":0.000}
 ]}
 X
 } > "$tmp/peers.json"
 
 # --- protocols -----------------------------------------------------------
 cat > "$tmp/protocols.table" <<'X'
-proto           bytes  in_bytes  out_bytes  packets  frame_bytes
-icmpv6        5.0 GiB   5.0 GiB        0 B        2      5.0 GiB
-tcp           5.6 MiB   4.3 MiB    1.3 MiB     4005      5.7 MiB
-udp           1.4 KiB       0 B    1.4 KiB       17      1.6 KiB
-odd,"name"?x    300 B     300 B        0 B        3        342 B
-253             100 B       0 B      100 B        1        114 B
+proto           bytes  in_bytes  out_bytes  packets  frame_bytes      in_rate    out_rate
+icmpv6        5.0 GiB   5.0 GiB        0 B        2      5.0 GiB  11.9 Mbit/s   0.0 bit/s
+tcp           5.6 MiB   4.3 MiB    1.3 MiB     4005      5.7 MiB  10.0 kbit/s  3.1 kbit/s
+udp           1.4 KiB       0 B    1.4 KiB       17      1.6 KiB    0.0 bit/s   3.1 bit/s
+odd,"name"?x    300 B     300 B        0 B        3        342 B    0.7 bit/s   0.0 bit/s
+253             100 B       0 B      100 B        1        114 B    0.0 bit/s   0.2 bit/s
 X
 crlf > "$tmp/protocols.csv" <<'X'
-proto,bytes,in_bytes,out_bytes,packets,frame_bytes
-icmpv6,5368709120,5368709120,0,2,5368709200
-tcp,5900700,4500700,1400000,4005,5956770
-udp,1400,0,1400,17,1596
-"odd,""name""@LF@x",300,300,0,3,342
-253,100,0,100,1,114
+proto,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+icmpv6,5368709120,5368709120,0,2,5368709200,11930464.711,0.000
+tcp,5900700,4500700,1400000,4005,5956770,10001.556,3111.111
+udp,1400,0,1400,17,1596,0.000,3.111
+"odd,""name""@LF@x",300,300,0,3,342,0.667,0.000
+253,100,0,100,1,114,0.000,0.222
 X
 { json_head protocols; cat <<'X'
-{"proto":"icmpv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200},
-{"proto":"tcp","bytes":5900700,"in_bytes":4500700,"out_bytes":1400000,"packets":4005,"frame_bytes":5956770},
-{"proto":"udp","bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596},
-{"proto":"odd,\"name\"\nx","bytes":300,"in_bytes":300,"out_bytes":0,"packets":3,"frame_bytes":342},
-{"proto":"253","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114}
+{"proto":"icmpv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11930464.711,"out_rate":0.000},
+{"proto":"tcp","bytes":5900700,"in_bytes":4500700,"out_bytes":1400000,"packets":4005,"frame_bytes":5956770,"in_rate":10001.556,"out_rate":3111.111},
+{"proto":"udp","bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596,"in_rate":0.000,"out_rate":3.111},
+{"proto":"odd,\"name\"\nx","bytes":300,"in_bytes":300,"out_bytes":0,"packets":3,"frame_bytes":342,"in_rate":0.667,"out_rate":0.000},
+{"proto":"253","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114,"in_rate":0.000,"out_rate":0.222}
 ]}
 X
 } > "$tmp/protocols.json"
@@ -217,9 +217,9 @@ done
 
 # --- windows, limits, option forms ----------------------------------------
 crlf > "$tmp/limit2.csv" <<'X'
-host,family,bytes,in_bytes,out_bytes,packets,frame_bytes
-2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200
-10.0.0.1,ipv4,5901000,4500000,1401000,4010,5957140
+host,family,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200,11930464.711,0.000
+10.0.0.1,ipv4,5901000,4500000,1401000,4010,5957140,10000.000,3113.333
 X
 # shellcheck disable=SC2086
 check "--limit 2 keeps the 2 largest" "$tmp/limit2.csv" \
@@ -227,36 +227,36 @@ check "--limit 2 keeps the 2 largest" "$tmp/limit2.csv" \
 
 cat > "$tmp/all.json" <<'X'
 {"report":"hosts","since":null,"since_epoch":null,"until":null,"until_epoch":null,"limit":10,"rows":[
-{"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200},
-{"host":"10.0.0.2","family":"ipv4","bytes":100000699,"in_bytes":300,"out_bytes":100000399,"packets":109,"frame_bytes":100000797},
-{"host":"10.0.0.10","family":"ipv4","bytes":88889588,"in_bytes":700,"out_bytes":88888888,"packets":104,"frame_bytes":88889658},
-{"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140},
-{"host":"overflow","family":"overflow","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114}
+{"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11545611.011,"out_rate":0.000},
+{"host":"10.0.0.2","family":"ipv4","bytes":100000699,"in_bytes":300,"out_bytes":100000399,"packets":109,"frame_bytes":100000797,"in_rate":0.645,"out_rate":215054.622},
+{"host":"10.0.0.10","family":"ipv4","bytes":88889588,"in_bytes":700,"out_bytes":88888888,"packets":104,"frame_bytes":88889658,"in_rate":1.505,"out_rate":191158.899},
+{"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140,"in_rate":9677.419,"out_rate":3012.903},
+{"host":"overflow","family":"overflow","bytes":100,"in_bytes":0,"out_bytes":100,"packets":1,"frame_bytes":114,"in_rate":0.000,"out_rate":0.215}
 ]}
 X
 check "--since all --until all counts every bucket" "$tmp/all.json" \
     top hosts --db "$db" --since all --until all --format json
 
 cat > "$tmp/before.table" <<'X'
-host      family     bytes  in_bytes  out_bytes  packets  frame_bytes
-10.0.0.2  ipv4    95.4 MiB       0 B   95.4 MiB       99     95.4 MiB
+host      family     bytes  in_bytes  out_bytes  packets  frame_bytes    in_rate     out_rate
+10.0.0.2  ipv4    95.4 MiB       0 B   95.4 MiB       99     95.4 MiB  0.0 bit/s  22.2 kbit/s
 X
 check "date --since, bucket == --until is excluded" "$tmp/before.table" \
     top hosts --db "$db" --since 2026-11-25 --until 2026-11-25T10:00:00Z
 
 cat > "$tmp/atuntil.table" <<'X'
-host       family     bytes  in_bytes  out_bytes  packets  frame_bytes
-10.0.0.10  ipv4    84.8 MiB       0 B   84.8 MiB       99     84.8 MiB
+host       family     bytes  in_bytes  out_bytes  packets  frame_bytes    in_rate     out_rate
+10.0.0.10  ipv4    84.8 MiB       0 B   84.8 MiB       99     84.8 MiB  0.0 bit/s  15.2 kbit/s
 X
 check "bucket == --since is included" "$tmp/atuntil.table" \
     top hosts --db "$db" --since 2026-11-25T11:00:00Z --until 2026-11-26
 
-printf 'proto  bytes  in_bytes  out_bytes  packets  frame_bytes\n' \
+printf 'proto  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate\n' \
     > "$tmp/empty.table"
 check "an empty window prints the header only" "$tmp/empty.table" \
     top protocols --db "$db" --since 2026-11-24 --until 2026-11-25
 crlf > "$tmp/empty.csv" <<'X'
-proto,bytes,in_bytes,out_bytes,packets,frame_bytes
+proto,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 X
 check "an empty window in csv is the header row" "$tmp/empty.csv" \
     top protocols --db "$db" --since 2026-11-24 --until 2026-11-25 \
@@ -298,7 +298,8 @@ fi
 missing=
 for r in hosts ports peers protocols; do
 	cols=$(head -n 1 "$tmp/$r.csv" | tr -d '\r' | tr ',' ' ')
-	grep -q "^  $r  *$cols\$" "$tmp/help1" || missing="$missing $r"
+	keys=${cols%% bytes in_bytes out_bytes packets frame_bytes in_rate out_rate}
+	grep -q "^  $r  *$keys\$" "$tmp/help1" || missing="$missing $r"
 	for c in $cols; do
 		grep -q "^  $c  " "$tmp/help1" || missing="$missing $r.$c"
 	done
@@ -309,7 +310,7 @@ else
 	fail "usage documents every report's columns:$missing"
 fi
 if "$NETTALLY" --version > "$tmp/out" 2> "$tmp/err" && [ ! -s "$tmp/err" ] &&
-    grep -q '^nettally [0-9][0-9.]* (database schema 1, sqlite ' "$tmp/out"
+    grep -q '^nettally [0-9][0-9.]* (database schema [1-9][0-9]*, sqlite ' "$tmp/out"
 then
 	pass "--version"
 else
@@ -326,8 +327,9 @@ NETTALLY_DB=$tmp/none.db check_err "missing database from NETTALLY_DB" \
 check_err "empty database" \
     "$tmp/empty.db: database is empty, not initialised; start nettally-stored once to create it, or check --db" \
     top hosts --db "$tmp/empty.db"
+schema=$("$NETTALLY" --version | sed -n 's/.*database schema \([0-9]*\),.*/\1/p')
 check_err "database from a newer schema" \
-    "$tmp/newer.db: database schema 999 is newer than this nettally (schema 1); upgrade nettally" \
+    "$tmp/newer.db: database schema 999 is newer than this nettally (schema $schema); upgrade nettally" \
     top hosts --db "$tmp/newer.db"
 check_err "not a database" \
     "$tmp/garbage.db: cannot read: file is not a database; is it a nettally database?" \
@@ -336,10 +338,10 @@ check_err "a directory as --db" \
     "$tmp: is a directory; pass the database file with --db FILE" \
     top hosts --db "$tmp"
 check_err "unknown report" \
-    'top: "host": unknown report; use hosts, ports, peers or protocols' \
+    'top: "host": unknown report; use hosts, ports, peers, protocols, agents or interfaces' \
     top host --db "$db"
 check_err "no report" \
-    'top: no report given; use nettally top hosts, ports, peers or protocols' \
+    'top: no report given; use nettally top hosts, ports, peers, protocols, agents or interfaces' \
     top --db "$db"
 check_err "two reports" \
     'top: "ports": one report at a time; see nettally top --help' \
@@ -388,9 +390,9 @@ check_err "unknown option" \
     'top: --sinc: unknown option; see nettally top --help' \
     top hosts --db "$db" --sinc 1h
 check_err "no command" \
-    'no command; use nettally top hosts|ports|peers|protocols, or nettally --help'
+    'no command; use nettally top, series, summary or chart, or nettally --help'
 check_err "unknown command" \
-    'show: unknown command; use nettally top hosts|ports|peers|protocols, or nettally --help' \
+    'show: unknown command; use nettally top, series, summary or chart, or nettally --help' \
     show hosts
 
 if [ "$(cksum < "$db")" = "$db_sum" ]; then

@@ -1,0 +1,462 @@
+/*
+ * report_chart.c - a standalone SVG time series of the selected traffic.
+ *
+ * The chart is one file with no script, no external font, image or style
+ * sheet, so any browser or image viewer shows it as written.  Each series
+ * is one colour, one filled path per side: in rates stacked upwards from
+ * the time axis, out rates stacked downwards, both on the same bit/s
+ * scale.  Steps are columns, as in nettally series (report_series_step
+ * decides the step), so a value in the chart is a row of the series.
+ * Text from the database (host names, protocol names) is escaped for XML
+ * and stripped of characters XML 1.0 cannot hold.  Memory is bounded:
+ * at most REPORT_CHART_STEPS_MAX steps of REPORT_CHART_SERIES_MAX + 1
+ * series.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_chart.h"
+#include "report_format.h"
+#include "report_series.h"
+#include "report_time.h"
+
+#define REPORT_CHART_STEPS_MAX	2000
+#define SQL_MAX			1024
+#define NSER			(REPORT_CHART_SERIES_MAX + 1)
+
+/* Geometry, in SVG user units (pixels at 100 %). */
+#define W		960
+#define H		540
+#define PX0		100		/* plot area */
+#define PX1		900
+#define PY0		50
+#define PY1		390
+#define LEGEND_Y	476
+
+struct chart {
+	char	*name[NSER];		/* series names; last: "other" */
+	int64_t	 total[NSER];		/* bytes, for the legend */
+	size_t	 nser;			/* named series, without "other" */
+	int	 has_other;
+	double	*in;			/* [step * NSER + series], bit/s */
+	double	*out;
+	int64_t	 start, step;
+	size_t	 nsteps;
+};
+
+static const char *const colours[NSER] = {
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+	"#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+};
+
+static const char *const key_sql[] = {
+	[REPORT_CHART_HOST] = "host",
+	[REPORT_CHART_PROTO] = "proto_name",
+	[REPORT_CHART_IFACE] = "agent || '/' || iface",
+};
+static const char *const by_name[] = {
+	[REPORT_CHART_HOST] = "host",
+	[REPORT_CHART_PROTO] = "proto",
+	[REPORT_CHART_IFACE] = "iface",
+};
+
+static void	chart_clear(struct chart *);
+static int	load_keys(sqlite3 *, const struct report_args *, const char *,
+		    const char *, const char *, struct chart *, const char **);
+static int	load_steps(sqlite3 *, const struct report_args *, const char *,
+		    const char *, const char *, struct chart *, const char **);
+static void	svg_text(FILE *, const char *);
+static double	nice_max(double);
+static int	draw_side(FILE *, const struct chart *, const double *, int,
+		    double);
+static void	draw_grid(FILE *, double);
+static void	draw_axes(FILE *, const struct chart *);
+static void	draw_legend(FILE *, const struct chart *);
+
+int
+report_chart_by_parse(const char *name, enum report_chart_by *by)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+		if (strcmp(name, by_name[i]) == 0) {
+			*by = (enum report_chart_by)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+chart_clear(struct chart *c)
+{
+	size_t i;
+
+	for (i = 0; i < NSER; i++)
+		free(c->name[i]);
+	free(c->in);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Writes s as XML character data: escaped, no control characters. */
+static void
+svg_text(FILE *out, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
+		default:
+			/* XML 1.0 has no place for C0 controls; 0x80+ is
+			 * only kept as part of valid UTF-8. */
+			if (*p < 0x20 || *p == 0x7f || *p >= 0x80)
+				putc('?', out);
+			else
+				putc(*p, out);
+		}
+	}
+}
+
+/* The a->limit keys with the most bytes: the named series. */
+static int
+load_keys(sqlite3 *db, const struct report_args *a, const char *key,
+    const char *view, const char *where, struct chart *c,
+    const char **errstr)
+{
+	char sql[SQL_MAX];
+	sqlite3_stmt *st;
+	const unsigned char *text;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s, SUM(bytes) FROM %s%s"
+	    " GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ?3", key, view, where);
+	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    c->nser < REPORT_CHART_SERIES_MAX) {
+		text = sqlite3_column_text(st, 0);
+		if ((c->name[c->nser] = strdup(text != NULL ?
+		    (const char *)text : "")) == NULL) {
+			*errstr = "out of memory";
+			sqlite3_finalize(st);
+			return -1;
+		}
+		c->total[c->nser] = sqlite3_column_int64(st, 1);
+		c->nser++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if ((c->name[REPORT_CHART_SERIES_MAX] = strdup("other")) == NULL) {
+		*errstr = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+/* Sums every step's in and out bytes per series, as bit/s. */
+static int
+load_steps(sqlite3 *db, const struct report_args *a, const char *key,
+    const char *view, const char *where, struct chart *c,
+    const char **errstr)
+{
+	char sql[SQL_MAX];
+	sqlite3_stmt *st;
+	const char *text;
+	int64_t t, inb, outb;
+	size_t i, k;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT bucket - bucket %% ?12, %s,"
+	    " SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
+	    " SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
+	    " FROM %s%s GROUP BY 1, 2", key, view, where);
+	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, REPORT_P_STEP, c->step) != SQLITE_OK) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = sqlite3_column_int64(st, 0);
+		text = (const char *)sqlite3_column_text(st, 1);
+		inb = sqlite3_column_int64(st, 2);
+		outb = sqlite3_column_int64(st, 3);
+		if (t < c->start || (uint64_t)(t - c->start) / (uint64_t)c->step
+		    >= c->nsteps)
+			continue;
+		i = (size_t)((t - c->start) / c->step);
+		for (k = 0; k < c->nser; k++)
+			if (text != NULL && strcmp(text, c->name[k]) == 0)
+				break;
+		if (k == c->nser) {
+			k = REPORT_CHART_SERIES_MAX;
+			c->has_other = 1;
+			c->total[k] += inb + outb;
+		}
+		c->in[i * NSER + k] += (double)inb * 8.0 / (double)c->step;
+		c->out[i * NSER + k] += (double)outb * 8.0 / (double)c->step;
+	}
+	if (rc != SQLITE_DONE) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Rounds v up to 1, 2 or 5 times a power of ten (at least 1). */
+static double
+nice_max(double v)
+{
+	double p = 1;
+
+	if (v <= 1)
+		return 1;
+	while (p * 10 <= v)
+		p *= 10;
+	if (v <= p)
+		return p;
+	if (v <= 2 * p)
+		return 2 * p;
+	if (v <= 5 * p)
+		return 5 * p;
+	return 10 * p;
+}
+
+/*
+ * One filled path per series: up (in, sign -1) or down (out, sign 1).
+ * Returns 0, or -1 when memory runs out.
+ */
+static int
+draw_side(FILE *out, const struct chart *c, const double *v, int sign,
+    double scale)
+{
+	const double ymid = (PY0 + PY1) / 2.0, half = (PY1 - PY0) / 2.0;
+	const double colw = (double)(PX1 - PX0) / (double)c->nsteps;
+	double *base, x0, x1, y;
+	size_t i, k;
+	int empty;
+
+	if ((base = calloc(c->nsteps, sizeof(*base))) == NULL)
+		return -1;
+	for (k = 0; k < NSER; k++) {
+		if (k >= c->nser && (k != REPORT_CHART_SERIES_MAX ||
+		    !c->has_other))
+			continue;
+		for (i = 0, empty = 1; i < c->nsteps; i++)
+			if (v[i * NSER + k] > 0)
+				empty = 0;
+		if (empty)
+			continue;
+		/* Along the top of the stack, then back along its base. */
+		fprintf(out, "<path fill=\"%s\" stroke=\"none\" d=\"", colours[k]);
+		for (i = 0; i < c->nsteps; i++) {
+			x0 = PX0 + colw * (double)i;
+			x1 = x0 + colw;
+			y = ymid + sign * (base[i] + v[i * NSER + k]) / scale *
+			    half;
+			fprintf(out, "%s%.2f %.2f L%.2f %.2f ", i == 0 ? "M" :
+			    "L", x0, y, x1, y);
+		}
+		for (i = c->nsteps; i-- > 0;) {
+			x0 = PX0 + colw * (double)i;
+			x1 = x0 + colw;
+			y = ymid + sign * base[i] / scale * half;
+			fprintf(out, "L%.2f %.2f L%.2f %.2f ", x1, y, x0, y);
+		}
+		fputs("Z\"/>\n", out);
+		for (i = 0; i < c->nsteps; i++)
+			base[i] += v[i * NSER + k];
+	}
+	free(base);
+	return 0;
+}
+
+/* Grid lines and rate labels, under the series. */
+static void
+draw_grid(FILE *out, double scale)
+{
+	const double ymid = (PY0 + PY1) / 2.0, half = (PY1 - PY0) / 2.0;
+	char label[REPORT_BYTES_LEN];
+	double y, frac;
+	int i;
+
+	/* Rate ticks: 0, half and full scale, up (in) and down (out). */
+	for (i = -2; i <= 2; i++) {
+		y = ymid + i * half / 2;
+		frac = (double)(i < 0 ? -i : i) / 2.0;
+		report_format_rate(scale * frac, label, sizeof(label));
+		fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\""
+		    " stroke=\"#cccccc\" stroke-width=\"1\"/>\n", PX0, y, PX1,
+		    y);
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
+		    "%s</text>\n", PX0 - 6, y + 4, label);
+	}
+}
+
+/* Axis lines, over the series, and time labels. */
+static void
+draw_axes(FILE *out, const struct chart *c)
+{
+	const double ymid = (PY0 + PY1) / 2.0;
+	char iso[REPORT_TIME_ISO_LEN];
+	int64_t t, span = c->step * (int64_t)c->nsteps;
+	double x;
+	int i;
+
+	fprintf(out, "<g stroke=\"#000000\" stroke-width=\"1\" fill=\"none\">"
+	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+	    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/></g>\n",
+	    PX0, PY0, PX0, PY1, PX0, ymid, PX1, ymid);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">in "
+	    "(bit/s)</text>\n", PX0 + 4, PY0 - 6);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">out "
+	    "(bit/s)</text>\n", PX0 + 4, PY1 + 14);
+	/* Time ticks: 5 intervals, UTC. */
+	for (i = 0; i <= 5; i++) {
+		t = c->start + span * i / 5;
+		x = PX0 + (double)(PX1 - PX0) * i / 5.0;
+		if (report_time_format(t, iso, sizeof(iso)) == -1)
+			continue;
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\""
+		    " stroke=\"#000000\"/>\n", x, PY1, x, PY1 + 5);
+		/* "MM-DDTHH:MM" of the ISO form. */
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
+		    "%.5s %.5s</text>\n", x, PY1 + 30, iso + 5, iso + 11);
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time "
+	    "(UTC), step %" PRId64 " s</text>\n", (PX0 + PX1) / 2, PY1 + 46,
+	    c->step);
+}
+
+static void
+draw_legend(FILE *out, const struct chart *c)
+{
+	char vol[REPORT_BYTES_LEN];
+	size_t k, n = 0;
+	int x, y;
+
+	for (k = 0; k < NSER; k++) {
+		if (k >= c->nser && (k != REPORT_CHART_SERIES_MAX ||
+		    !c->has_other))
+			continue;
+		x = PX0 + (int)(n % 3) * 280;
+		y = LEGEND_Y + (int)(n / 3) * 22;
+		report_format_bytes(c->total[k], vol, sizeof(vol));
+		fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\""
+		    " fill=\"%s\"/><text x=\"%d\" y=\"%d\">", x, y - 11,
+		    colours[k], x + 20, y);
+		svg_text(out, c->name[k]);
+		fprintf(out, " (%s)</text>\n", vol);
+		n++;
+	}
+}
+
+int
+report_chart_write(sqlite3 *db, const struct report_args *a,
+    enum report_chart_by by, int64_t *step, FILE *out, const char **errstr)
+{
+	static char msg[256];
+	char since[REPORT_TIME_ISO_LEN], until[REPORT_TIME_ISO_LEN];
+	struct report_span span;
+	struct chart c;
+	const char *view, *where, *key = key_sql[by];
+	double scale = 0, sin, sout;
+	int64_t end, nsteps;
+	size_t i, k;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
+	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
+		return -1;
+	if (span.nres > 0 && (rc = report_series_step(db, a, step,
+	    errstr)) != 0)
+		return rc;
+	if (span.nres == 0 && (a->since == REPORT_TIME_NONE_LOW ||
+	    a->until == REPORT_TIME_NONE_HIGH)) {
+		*errstr = "no traffic to chart; give --since and --until, or "
+		    "check the filters";
+		return REPORT_EUSER;
+	}
+	if (*step <= 0)
+		*step = 60;		/* no data in a bounded window */
+	c.step = *step;
+	if (a->since != REPORT_TIME_NONE_LOW)
+		c.start = a->since - ((a->since % c.step) + c.step) % c.step;
+	else
+		c.start = span.first - span.first % c.step;
+	end = a->until != REPORT_TIME_NONE_HIGH ? a->until : span.end;
+	nsteps = end > c.start ? (end - c.start + c.step - 1) / c.step : 1;
+	if (nsteps > REPORT_CHART_STEPS_MAX) {
+		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
+		    "a chart shows (%d); give a larger --step or a shorter "
+		    "window", (long long)nsteps, (long long)c.step,
+		    REPORT_CHART_STEPS_MAX);
+		*errstr = msg;
+		return REPORT_EUSER;
+	}
+	c.nsteps = (size_t)nsteps;
+	if ((c.in = calloc(c.nsteps * NSER, sizeof(double))) == NULL ||
+	    (c.out = calloc(c.nsteps * NSER, sizeof(double))) == NULL) {
+		*errstr = "out of memory";
+		goto fail;
+	}
+	if (load_keys(db, a, key, view, where, &c, errstr) == -1 ||
+	    load_steps(db, a, key, view, where, &c, errstr) == -1)
+		goto fail;
+	for (i = 0; i < c.nsteps; i++) {
+		for (k = 0, sin = sout = 0; k < NSER; k++) {
+			sin += c.in[i * NSER + k];
+			sout += c.out[i * NSER + k];
+		}
+		if (sin > scale)
+			scale = sin;
+		if (sout > scale)
+			scale = sout;
+	}
+	scale = nice_max(scale);
+	report_time_format(c.start, since, sizeof(since));
+	report_time_format(c.start + c.step * (int64_t)c.nsteps, until,
+	    sizeof(until));
+	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
+	    "font-size=\"12\">\n<title>nettally: traffic by %s, %s to %s"
+	    "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
+	    "fill=\"#ffffff\"/>\n<text x=\"%d\" y=\"24\" font-size=\"15\">"
+	    "Traffic by %s, %s to %s, in above and out below the axis"
+	    "</text>\n", W, H, W, H, by_name[by], since, until, W, H, PX0,
+	    by_name[by], since, until);
+	draw_grid(out, scale);
+	if (draw_side(out, &c, c.in, -1, scale) == -1 ||
+	    draw_side(out, &c, c.out, 1, scale) == -1) {
+		*errstr = "out of memory";
+		goto fail;
+	}
+	draw_axes(out, &c);
+	draw_legend(out, &c);
+	fputs("</svg>\n", out);
+	chart_clear(&c);
+	if (ferror(out)) {
+		*errstr = "cannot write the chart";
+		return -1;
+	}
+	return 0;
+fail:
+	chart_clear(&c);
+	return -1;
+}

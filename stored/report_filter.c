@@ -1,0 +1,314 @@
+/*
+ * report_filter.c - parsing, canonical forms and SQL binding of the report
+ * filters.
+ *
+ * Addresses are compared as bytes, never as text: "10.0.0.0/8" and
+ * "2001:DB8::/32" are parsed with inet_pton, their host bits cleared, and
+ * the SQL function nettally_in_net() parses each row's host text the same
+ * way and compares the first prefix bits.  The parsed network is cached on
+ * the statement (sqlite3_set_auxdata), so a report parses it once, not once
+ * per row.  The one place that reads a table rather than a view is the
+ * unknown-host check, which looks the address up by its unique key.
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_filter.h"
+
+struct net {
+	int	family;				/* AF_INET or AF_INET6 */
+	uint8_t	a[16];
+	int	prefix;				/* bits */
+};
+
+static int	net_parse(const char *, struct net *);
+static int	addr_parse(const char *, int *, uint8_t *);
+static int	net_contains(const struct net *, int, const uint8_t *);
+static void	in_net_fn(sqlite3_context *, int, sqlite3_value **);
+
+void
+report_filter_init(struct report_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = -1;
+	f->port = -1;
+	f->direction = -1;
+}
+
+/* Reads an IPv4 or IPv6 address into a[], its family into *family. */
+static int
+addr_parse(const char *s, int *family, uint8_t *a)
+{
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* Parses "addr" or "addr/len"; clears host bits.  Returns 0 or -1. */
+static int
+net_parse(const char *s, struct net *n)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash, *p;
+	size_t len;
+	int bits, max, i;
+
+	memset(n, 0, sizeof(*n));
+	slash = strchr(s, '/');
+	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (addr_parse(addr, &n->family, n->a) == -1)
+		return -1;
+	max = n->family == AF_INET ? 32 : 128;
+	if (slash == NULL) {
+		n->prefix = max;
+		return 0;
+	}
+	p = slash + 1;
+	if (*p == '\0' || strlen(p) > 3)
+		return -1;
+	for (bits = 0; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		bits = bits * 10 + (*p - '0');
+	}
+	if (bits > max)
+		return -1;
+	n->prefix = bits;
+	for (i = 0; i < max / 8; i++) {
+		if (i * 8 >= bits)
+			n->a[i] = 0;
+		else if (i * 8 + 8 > bits)
+			n->a[i] &= (uint8_t)(0xff << (8 - (bits - i * 8)));
+	}
+	return 0;
+}
+
+static int
+net_contains(const struct net *n, int family, const uint8_t *a)
+{
+	int full = n->prefix / 8, rest = n->prefix % 8;
+	uint8_t mask;
+
+	if (family != n->family)
+		return 0;
+	if (memcmp(a, n->a, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & mask) == n->a[full];
+}
+
+int
+report_filter_host(const char *s, struct report_filter *f,
+    const char **errstr)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct net n;
+
+	if (net_parse(s, &n) == -1) {
+		*errstr = "not an address or network; give e.g. 192.0.2.1, "
+		    "10.0.0.0/8 or 2001:db8::/32";
+		return -1;
+	}
+	if (inet_ntop(n.family, n.a, text, sizeof(text)) == NULL) {
+		*errstr = "cannot print the address";
+		return -1;
+	}
+	snprintf(f->host_net, sizeof(f->host_net), "%s/%d", text, n.prefix);
+	f->has_host = 1;
+	f->host_single = strchr(s, '/') == NULL;
+	return 0;
+}
+
+int
+report_filter_port(const char *s, int *port, const char **errstr)
+{
+	const char *p;
+	long v = 0;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > 65535)
+			break;
+		v = v * 10 + (*p - '0');
+	}
+	if (*s == '\0' || *p != '\0' || v > 65535) {
+		*errstr = "not a port number from 0 to 65535";
+		return -1;
+	}
+	*port = (int)v;
+	return 0;
+}
+
+int
+report_filter_direction(const char *s, int *dir, const char **errstr)
+{
+	if (strcmp(s, "in") == 0)
+		*dir = 0;
+	else if (strcmp(s, "out") == 0)
+		*dir = 1;
+	else {
+		*errstr = "a direction is in or out";
+		return -1;
+	}
+	return 0;
+}
+
+int
+report_filter_proto(sqlite3 *db, const char *s, int *proto,
+    const char **errstr)
+{
+	static const char sql[] = "SELECT number FROM protocol WHERE name = ?1";
+	sqlite3_stmt *st = NULL;
+	const char *p;
+	int v = 0, rc;
+
+	for (p = s; *p >= '0' && *p <= '9' && v <= 255; p++)
+		v = v * 10 + (*p - '0');
+	if (*s != '\0' && *p == '\0') {
+		if (v > 255)
+			return 1;
+		*proto = v;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	*proto = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	*errstr = sqlite3_errmsg(db);
+	sqlite3_finalize(st);
+	return -1;
+}
+
+int
+report_filter_host_known(sqlite3 *db, const struct report_filter *f,
+    const char **errstr)
+{
+	/* The store's key: one family byte (4 or 6), then the address. */
+	static const char sql[] = "SELECT 1 FROM address WHERE addr = ?1";
+	sqlite3_stmt *st = NULL;
+	uint8_t key[17];
+	struct net n;
+	int rc;
+
+	if (net_parse(f->host_net, &n) == -1) {
+		*errstr = "bad host filter";
+		return -1;
+	}
+	key[0] = n.family == AF_INET ? 4 : 6;
+	memcpy(key + 1, n.a, n.family == AF_INET ? 4 : 16);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 1, key, n.family == AF_INET ? 5 : 17,
+	    SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW;
+fail:
+	*errstr = sqlite3_errmsg(db);
+	sqlite3_finalize(st);
+	return -1;
+}
+
+/* nettally_in_net(host, net): the network is parsed once per statement. */
+static void
+in_net_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *host, *nettext;
+	struct net *n;
+	uint8_t a[16];
+	int family;
+
+	(void)argc;
+	if ((n = sqlite3_get_auxdata(ctx, 1)) == NULL) {
+		nettext = sqlite3_value_text(argv[1]);
+		if (nettext == NULL) {
+			sqlite3_result_int(ctx, 0);
+			return;
+		}
+		if ((n = malloc(sizeof(*n))) == NULL) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		if (net_parse((const char *)nettext, n) == -1) {
+			free(n);
+			sqlite3_result_error(ctx, "nettally_in_net: bad network",
+			    -1);
+			return;
+		}
+		sqlite3_set_auxdata(ctx, 1, n, free);
+		/* set_auxdata may have freed n already: fetch it back. */
+		if ((n = sqlite3_get_auxdata(ctx, 1)) == NULL) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+	}
+	host = sqlite3_value_text(argv[0]);
+	if (host == NULL || addr_parse((const char *)host, &family, a) == -1) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	sqlite3_result_int(ctx, net_contains(n, family, a));
+}
+
+int
+report_filter_register(sqlite3 *db, const char **errstr)
+{
+	if (sqlite3_create_function(db, "nettally_in_net", 2,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, in_net_fn, NULL,
+	    NULL) != SQLITE_OK) {
+		*errstr = sqlite3_errmsg(db);
+		return -1;
+	}
+	return 0;
+}
+
+int
+report_filter_bind(sqlite3_stmt *st, const struct report_filter *f)
+{
+	int n = sqlite3_bind_parameter_count(st), rc = SQLITE_OK;
+
+	/* Unbound parameters are NULL: the filter's test is then true. */
+	if (n >= REPORT_P_AGENT && f->agent != NULL)
+		rc |= sqlite3_bind_text(st, REPORT_P_AGENT, f->agent, -1,
+		    SQLITE_STATIC);
+	if (n >= REPORT_P_IFACE && f->iface != NULL)
+		rc |= sqlite3_bind_text(st, REPORT_P_IFACE, f->iface, -1,
+		    SQLITE_STATIC);
+	if (n >= REPORT_P_HOST && f->has_host)
+		rc |= sqlite3_bind_text(st, REPORT_P_HOST, f->host_net, -1,
+		    SQLITE_STATIC);
+	if (n >= REPORT_P_PROTO && f->proto >= 0)
+		rc |= sqlite3_bind_int(st, REPORT_P_PROTO, f->proto);
+	if (n >= REPORT_P_PORT && f->port >= 0)
+		rc |= sqlite3_bind_int(st, REPORT_P_PORT, f->port);
+	if (n >= REPORT_P_DIR && f->direction >= 0)
+		rc |= sqlite3_bind_text(st, REPORT_P_DIR,
+		    f->direction == 0 ? "in" : "out", -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : -1;
+}

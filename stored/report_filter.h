@@ -1,0 +1,103 @@
+/*
+ * report_filter.h - the filters every nettally report accepts.
+ *
+ * --agent, --iface, --host (an address or a CIDR network), --proto (name
+ * or number), --port and --direction narrow the rows a report reads.  They
+ * are checked and canonicalised here, then bound to fixed SQL parameters
+ * (?4 .. ?9, see REPORT_FILTER_SQL); a filter not given is bound NULL and
+ * its test is then true.  Nothing from the command line is ever formatted
+ * into SQL text.
+ */
+#ifndef NETTALLY_REPORT_FILTER_H
+#define NETTALLY_REPORT_FILTER_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+/* Room for "ffff:...:ffff/128" and its NUL. */
+#define REPORT_NET_LEN		52
+
+/* Parameter numbers shared by every report statement. */
+#define REPORT_P_SINCE		1
+#define REPORT_P_UNTIL		2
+#define REPORT_P_LIMIT		3
+#define REPORT_P_AGENT		4
+#define REPORT_P_IFACE		5
+#define REPORT_P_HOST		6
+#define REPORT_P_PROTO		7
+#define REPORT_P_PORT		8
+#define REPORT_P_DIR		9
+
+/*
+ * The WHERE clause of a view with host, proto and direction columns;
+ * REPORT_FILTER_SQL_PORT adds the port test for port_traffic.
+ * nettally_in_net() is registered by report_filter_register().
+ */
+#define REPORT_FILTER_SQL \
+	" WHERE bucket >= ?1 AND bucket < ?2" \
+	" AND (?4 IS NULL OR agent = ?4) AND (?5 IS NULL OR iface = ?5)" \
+	" AND (?6 IS NULL OR nettally_in_net(host, ?6))" \
+	" AND (?7 IS NULL OR proto = ?7)" \
+	" AND (?9 IS NULL OR direction = ?9)"
+#define REPORT_FILTER_SQL_PORT \
+	REPORT_FILTER_SQL " AND (?8 IS NULL OR port = ?8)"
+
+struct report_filter {
+	const char	*agent;			/* NULL: every agent */
+	const char	*iface;			/* NULL: every interface */
+	int		 has_host;
+	int		 host_single;		/* no /prefix: one address */
+	char		 host_net[REPORT_NET_LEN]; /* canonical "addr/len" */
+	int		 proto;			/* -1: every protocol */
+	int		 port;			/* -1: every port */
+	int		 direction;		/* -1 both, 0 in, 1 out */
+};
+
+/* Sets every filter to "everything". */
+void	report_filter_init(struct report_filter *f);
+
+/*
+ * Parses an address or CIDR network ("10.0.0.0/8", "2001:db8::/32",
+ * "192.0.2.1") into f->host_net, canonical (host bits cleared, text as
+ * inet_ntop writes it).  Returns 0, or -1 with *errstr (static text).
+ */
+int	report_filter_host(const char *s, struct report_filter *f,
+	    const char **errstr);
+
+/* Parses a port, 0 to 65535.  Returns 0, or -1 with *errstr. */
+int	report_filter_port(const char *s, int *port, const char **errstr);
+
+/* Parses "in" or "out".  Returns 0, or -1 with *errstr. */
+int	report_filter_direction(const char *s, int *dir, const char **errstr);
+
+/*
+ * Resolves a protocol name (as the database names it: tcp, udp, icmp...)
+ * or a number 0..255.  Returns 0, 1 when db knows no such name, or -1
+ * with *errstr when the query fails.
+ */
+int	report_filter_proto(sqlite3 *db, const char *s, int *proto,
+	    const char **errstr);
+
+/*
+ * Says whether the single address of f (host_single) is in db's address
+ * table: returns 1 when it is, 0 when it is not, -1 with *errstr on a
+ * query failure.
+ */
+int	report_filter_host_known(sqlite3 *db, const struct report_filter *f,
+	    const char **errstr);
+
+/*
+ * Registers nettally_in_net(TEXT host, TEXT net) on db: 1 when host is an
+ * address inside net, else 0 (also for "overflow" and other non-address
+ * text).  Returns 0, or -1 with *errstr.
+ */
+int	report_filter_register(sqlite3 *db, const char **errstr);
+
+/*
+ * Binds the filter parameters ?4 .. ?9 of st (those st has).  Returns 0,
+ * or -1 when sqlite refuses a binding.
+ */
+int	report_filter_bind(sqlite3_stmt *st, const struct report_filter *f);
+
+#endif

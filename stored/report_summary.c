@@ -1,0 +1,118 @@
+/*
+ * report_summary.c - the vnstat-like overview: per agent and interface,
+ * the traffic of yesterday, today and the current month, UTC.
+ *
+ * Periods are bucket ranges: today is [midnight, now], yesterday the 24
+ * hours before midnight, month [the 1st at midnight, now].  A bucket
+ * belongs to the period its start falls in.  Rates average over the
+ * elapsed part of a period (today at 06:00 divides by 6 hours), as vnstat
+ * does.  In and out are the local hosts' IP bytes (host_traffic), so
+ * traffic between two local hosts counts on both sides, and transit
+ * traffic is not in it.  Periods are bound as parameters ?13 .. ?18.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "report_summary.h"
+#include "report_time.h"
+
+#define SQL_MAX	4096
+
+#define P_TODAY		"?13"
+#define P_MONTH		"?14"
+#define P_YDAY		"?16"
+#define P_TODAY_SECS	"?17"
+#define P_MONTH_SECS	"?18"
+
+#define IN_B	"SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END)"
+#define OUT_B	"SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
+
+/* One period's rows; the aliases name the union's columns. */
+#define PERIOD(ord, name, start, cond, secs) \
+	" SELECT agent AS a, iface AS i, " ord " AS ord, '" name "' AS pe," \
+	" strftime('%Y-%m-%dT%H:%M:%SZ', " start ", 'unixepoch') AS st," \
+	" " start " AS se, " IN_B " AS ib, " OUT_B " AS ob, SUM(bytes) AS b," \
+	" SUM(packets) AS p, " IN_B " * 8.0 / " secs " AS ir, " OUT_B \
+	" * 8.0 / " secs " AS orr FROM sel WHERE " cond \
+	" GROUP BY agent, iface"
+
+static const struct report_column cols_summary[] = {
+	{ "agent",	 REPORT_COL_TEXT },
+	{ "iface",	 REPORT_COL_TEXT },
+	{ "period",	 REPORT_COL_TEXT },
+	{ "start",	 REPORT_COL_TEXT },
+	{ "start_epoch", REPORT_COL_COUNT },
+	{ "in_bytes",	 REPORT_COL_BYTES },
+	{ "out_bytes",	 REPORT_COL_BYTES },
+	{ "bytes",	 REPORT_COL_BYTES },
+	{ "packets",	 REPORT_COL_COUNT },
+	{ "in_rate",	 REPORT_COL_RATE },
+	{ "out_rate",	 REPORT_COL_RATE },
+};
+#define NCOLS	(sizeof(cols_summary) / sizeof(cols_summary[0]))
+
+static const char sql_tail[] =
+    ") SELECT a, i, pe, st, se, ib, ob, b, p, ir, orr FROM ("
+    PERIOD("0", "yesterday", P_YDAY,
+	"bucket >= " P_YDAY " AND bucket < " P_TODAY, "86400.0")
+    " UNION ALL" PERIOD("1", "today", P_TODAY,
+	"bucket >= " P_TODAY, P_TODAY_SECS)
+    " UNION ALL" PERIOD("2", "month", P_MONTH,
+	"bucket >= " P_MONTH, P_MONTH_SECS)
+    ") ORDER BY a, i, ord";
+
+int
+report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
+    struct report_result *res, const char **errstr)
+{
+	struct report_args wa = *a;
+	char sql[SQL_MAX];
+	const char *view, *where;
+	sqlite3_stmt *st;
+	struct tm tm;
+	time_t tt = (time_t)now;
+	int64_t today, month, yday;
+	size_t i;
+
+	report_result_clear(res);
+	res->name = "summary";
+	for (i = 0; i < NCOLS; i++)
+		report_result_col(res, cols_summary[i].name,
+		    cols_summary[i].type);
+	if (gmtime_r(&tt, &tm) == NULL) {
+		*errstr = "the time is out of range";
+		return -1;
+	}
+	today = now - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+	month = today - (int64_t)(tm.tm_mday - 1) * 86400;
+	yday = today - 86400;
+	wa.since = yday < month ? yday : month;
+	wa.until = now + 1;		/* the bucket starting now is today's */
+	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
+	if (view == NULL) {
+		*errstr = "no view for these filters";
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "WITH sel AS (SELECT * FROM %s%s%s",
+	    view, where, sql_tail);
+	if ((st = report_query_prepare(db, sql, &wa, errstr)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 13, today) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 14, month) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 16, yday) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 17, now - today > 0 ? now - today : 1) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 18, now - month > 0 ? now - month : 1) !=
+	    SQLITE_OK) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (report_result_fill(db, st, res, errstr) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
