@@ -211,6 +211,15 @@ db_pragmas(struct db *d, const char **errstr)
 
 	if (sqlite3_busy_timeout(d->sql, DB_BUSY_MS) != SQLITE_OK)
 		goto fail;
+	/*
+	 * Lets retention hand freed pages back to the filesystem.  It takes
+	 * effect only on a database without tables, and only before the
+	 * switch to WAL writes the header: so here, not in a migration.  An
+	 * older file keeps reusing its free pages (VACUUM converts it).
+	 */
+	if (sqlite3_exec(d->sql, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+	    NULL, NULL) != SQLITE_OK)
+		goto fail;
 	/* journal_mode answers with the mode in force: check it took. */
 	if (sqlite3_prepare_v2(d->sql, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL) != SQLITE_OK)
@@ -298,6 +307,12 @@ db_close(struct db *d)
 	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
 	free(d);
+}
+
+struct sqlite3 *
+db_handle(struct db *d)
+{
+	return d->sql;
 }
 
 int

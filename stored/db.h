@@ -67,6 +67,12 @@ int		 db_batch(struct db *, const struct db_session *s,
 		    const struct proto_batch *b, int64_t received,
 		    enum db_apply *what, const char **errstr);
 
+/*
+ * The connection itself, for the writer thread's other users of it
+ * (retention.c), which keep to the rules above.
+ */
+struct sqlite3	*db_handle(struct db *);
+
 /* Primary SQLite result code of the last failure. */
 int		 db_errcode(const struct db *);
 

@@ -179,8 +179,56 @@ static const char schema_v1[] =
 "  FROM health_stat s JOIN iface i ON i.id = s.iface_id"
 "  JOIN agent a ON a.id = i.agent_id;";
 
+/*
+ * Version 2: retention tiers (stored/retention.c).  Roll-ups live in the
+ * same tables at resolution 3600 (hourly), 86400 (daily) and 2592000
+ * (a calendar month; the bucket is its first second, UTC).  A (resolution,
+ * bucket) index per table lets the roll-up find what expired without a
+ * scan.  retention_progress says what each source tier has handed on;
+ * retention_trim queues roll-up buckets whose ports and peers still need
+ * cutting to the top N, with a cursor.  tier_coverage says which times
+ * each tier holds (the file's size is PRAGMA page_count * page_size: a
+ * view over the pragma functions is refused where trusted_schema is off).
+ */
+static const char schema_v2[] =
+"CREATE INDEX host_stat_tier ON host_stat (resolution, bucket);"
+"CREATE INDEX port_stat_tier ON port_stat (resolution, bucket);"
+"CREATE INDEX peer_stat_tier ON peer_stat (resolution, bucket);"
+"CREATE INDEX iface_stat_tier ON iface_stat (resolution, bucket);"
+"CREATE INDEX health_stat_tier ON health_stat (resolution, bucket);"
+"INSERT OR IGNORE INTO address (addr, family, text)"
+"  VALUES (x'00', 0, 'overflow');"
+"CREATE TABLE retention_progress ("
+"  resolution  INTEGER PRIMARY KEY,"	/* the source tier */
+"  cutoff      INTEGER NOT NULL,"		/* buckets before it are handed on */
+"  moved       INTEGER NOT NULL,"		/* rows merged into a coarser tier */
+"  expired     INTEGER NOT NULL,"		/* rows past every tier, deleted */
+"  trimmed     INTEGER NOT NULL,"		/* rows merged into overflow rows */
+"  updated     INTEGER NOT NULL"
+");"
+"CREATE TABLE retention_trim ("
+"  tbl         INTEGER NOT NULL,"		/* 1 port_stat, 2 peer_stat */
+"  resolution  INTEGER NOT NULL,"
+"  bucket      INTEGER NOT NULL,"
+"  iface_id    INTEGER NOT NULL,"		/* cursor: last host done */
+"  host_id     INTEGER NOT NULL,"
+"  PRIMARY KEY (tbl, resolution, bucket)"
+") WITHOUT ROWID;"
+"CREATE VIEW tier_coverage AS SELECT"
+"  CASE resolution WHEN 3600 THEN 'hourly' WHEN 86400 THEN 'daily'"
+"  WHEN 2592000 THEN 'monthly' ELSE 'raw' END AS tier, resolution,"
+"  first_bucket, strftime('%Y-%m-%dT%H:%M:%SZ', first_bucket, 'unixepoch')"
+"  AS first_time, end_bucket,"
+"  strftime('%Y-%m-%dT%H:%M:%SZ', end_bucket, 'unixepoch') AS end_time,"
+"  nbuckets FROM (SELECT resolution, min(bucket) AS first_bucket,"
+"  CASE resolution WHEN 2592000 THEN CAST(strftime('%s', max(bucket),"
+"  'unixepoch', '+1 month') AS INTEGER) ELSE max(bucket) + resolution END"
+"  AS end_bucket, count(DISTINCT bucket) AS nbuckets"
+"  FROM iface_stat GROUP BY resolution);";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 int

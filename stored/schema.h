@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION	1
+#define SCHEMA_VERSION	2
 
 /*
  * Brings db to SCHEMA_VERSION inside one BEGIN IMMEDIATE transaction.

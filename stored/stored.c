@@ -27,6 +27,7 @@
 #include "db.h"
 #include "listen.h"
 #include "log.h"
+#include "retention.h"
 #include "writer.h"
 
 #ifndef NETTALLY_VERSION
@@ -43,6 +44,8 @@ struct stored {
 	const char	*db_path;
 	mode_t		 socket_mode;
 	struct db	*db;
+	struct retention_conf ret_conf;
+	struct retention *ret;
 	struct server	 srv;
 	uv_pipe_t	 listener;
 	int		 listening;
@@ -56,12 +59,16 @@ static int	parse_mode(const char *, mode_t *);
 static void	stored_signal_cb(uv_signal_t *, int);
 static void	stored_closed(struct server *);
 static void	stored_listener_close_cb(uv_handle_t *);
+static int	parse_retention(int, const char *, struct retention_conf *);
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 "usage: nettally-stored [-v] [-s path] [-d file] [--socket-mode mode]\n"
+"                       [--keep-raw D] [--keep-hourly D] [--keep-daily D]\n"
+"                       [--monthly] [--top-ports N] [--top-peers N]\n"
+"                       [--retention-clock wall|data]\n"
 "       nettally-stored --help | --version\n"
 "\n"
 "nettally-stored receives traffic batches from nettally-agent over a Unix\n"
@@ -87,6 +94,26 @@ usage(FILE *f)
 "  -h, --help            print this help and exit.\n"
 "      --version         print the version and exit.\n"
 "\n"
+"Retention (see README.md): rows older than a tier keeps are rolled up\n"
+"into the next coarser tier and deleted from theirs in one transaction,\n"
+"so totals never change and each time is in exactly one tier.  DURATION\n"
+"is seconds or a number with s, m, h, d, w or y (365 d); 0 or off turns\n"
+"a tier off (raw: roll up each hour as soon as it ends).\n"
+"      --keep-raw DURATION     the agents' own buckets (default 7d)\n"
+"      --keep-hourly DURATION  hourly roll-ups (default 90d)\n"
+"      --keep-daily DURATION   daily roll-ups (default 5y)\n"
+"      --monthly               keep monthly roll-ups forever (default: past\n"
+"                              the last tier, rows are deleted)\n"
+"      --top-ports N           ports kept per host per roll-up bucket, the\n"
+"                              rest summed into port 0 (default 100; 0: all)\n"
+"      --top-peers N           peers kept per host per roll-up bucket, the\n"
+"                              rest summed into the 'overflow' peer\n"
+"                              (default 100; 0: all)\n"
+"      --retention-clock wall|data\n"
+"                              count ages from the wall clock (default) or\n"
+"                              from the end of the newest stored bucket\n"
+"                              (a database fed only from old captures)\n"
+"\n"
 "Signals: SIGTERM and SIGINT stop accepting, commit and acknowledge what\n"
 "was received, close the database and exit 0.\n"
 "\n"
@@ -96,6 +123,57 @@ usage(FILE *f)
 "Readers: open the database read-only (the nettally command, sqlite3, any\n"
 "SQL tool) and use the views host_traffic, port_traffic, peer_traffic,\n"
 "interface_traffic and agent_health.\n");
+}
+
+/*
+ * Sets the retention option number which (O_KEEP_RAW = 0, in longopts'
+ * order) from arg.  Returns 0, or -1 after logging the problem.
+ */
+static int
+parse_retention(int which, const char *arg, struct retention_conf *c)
+{
+	static const char *const names[] = { "--keep-raw", "--keep-hourly",
+	    "--keep-daily", "--monthly", "--top-ports", "--top-peers",
+	    "--retention-clock" };
+	int64_t *keep[] = { &c->keep_raw, &c->keep_hourly, &c->keep_daily };
+	char *end;
+	unsigned long v;
+
+	switch (which) {
+	case 0:
+	case 1:
+	case 2:
+		if (retention_parse_duration(arg, keep[which]) == 0)
+			return 0;
+		log_err("%s %s: not a duration: seconds, or a number with s, "
+		    "m, h, d, w or y (e.g. 7d), or off", names[which], arg);
+		return -1;
+	case 3:
+		c->monthly = 1;
+		return 0;
+	case 4:
+	case 5:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' ||
+		    *arg == '-' || v > 1000000) {
+			log_err("%s %s: not a number from 0 (all) to 1000000",
+			    names[which], arg);
+			return -1;
+		}
+		if (which == 4)
+			c->top_ports = (uint32_t)v;
+		else
+			c->top_peers = (uint32_t)v;
+		return 0;
+	default:
+		if (strcmp(arg, "wall") == 0 || strcmp(arg, "data") == 0) {
+			c->data_clock = strcmp(arg, "data") == 0;
+			return 0;
+		}
+		log_err("%s %s: wall or data", names[which], arg);
+		return -1;
+	}
 }
 
 /* Parses an octal mode of at most 0777.  Returns 0, or -1. */
@@ -151,6 +229,8 @@ stored_closed(struct server *srv)
 
 	writer_close(srv->writer);
 	srv->writer = NULL;
+	retention_free(st->ret);
+	st->ret = NULL;
 	db_close(st->db);
 	st->db = NULL;
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
@@ -164,7 +244,16 @@ stored_closed(struct server *srv)
 int
 main(int argc, char *argv[])
 {
+	enum { O_KEEP_RAW = 256, O_KEEP_HOURLY, O_KEEP_DAILY, O_MONTHLY,
+	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK };
 	static const struct option longopts[] = {
+		{ "keep-raw",	 required_argument, NULL, O_KEEP_RAW },
+		{ "keep-hourly", required_argument, NULL, O_KEEP_HOURLY },
+		{ "keep-daily",	 required_argument, NULL, O_KEEP_DAILY },
+		{ "monthly",	 no_argument,	    NULL, O_MONTHLY },
+		{ "top-ports",	 required_argument, NULL, O_TOP_PORTS },
+		{ "top-peers",	 required_argument, NULL, O_TOP_PEERS },
+		{ "retention-clock", required_argument, NULL, O_RET_CLOCK },
 		{ "socket",	 required_argument, NULL, 's' },
 		{ "db",		 required_argument, NULL, 'd' },
 		{ "socket-mode", required_argument, NULL, 'm' },
@@ -183,6 +272,7 @@ main(int argc, char *argv[])
 	st->socket_path = STORED_SOCKET;
 	st->db_path = STORED_DB;
 	st->socket_mode = STORED_MODE;
+	retention_conf_default(&st->ret_conf);
 	while ((ch = getopt_long(argc, argv, "s:d:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -207,6 +297,17 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("nettally-stored %s\n", NETTALLY_VERSION);
 			return 0;
+		case O_KEEP_RAW:
+		case O_KEEP_HOURLY:
+		case O_KEEP_DAILY:
+		case O_MONTHLY:
+		case O_TOP_PORTS:
+		case O_TOP_PEERS:
+		case O_RET_CLOCK:
+			if (parse_retention(ch - O_KEEP_RAW, optarg,
+			    &st->ret_conf) == -1)
+				return 2;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -231,6 +332,12 @@ main(int argc, char *argv[])
 		log_err("%s", err);
 		return 1;
 	}
+	if ((st->ret = retention_new(st->db, &st->ret_conf, &errstr)) ==
+	    NULL) {
+		log_err("retention: %s", errstr);
+		db_close(st->db);
+		return 1;
+	}
 	if ((rc = uv_signal_init(st->loop, &st->sigterm)) != 0 ||
 	    (rc = uv_signal_init(st->loop, &st->sigint)) != 0 ||
 	    (rc = uv_pipe_init(st->loop, &st->listener, 0)) != 0) {
@@ -249,6 +356,7 @@ main(int argc, char *argv[])
 		goto fail;
 	}
 	st->srv.writer = w;
+	writer_set_retention(w, st->ret);
 	if ((rc = uv_signal_start(&st->sigterm, stored_signal_cb,
 	    SIGTERM)) != 0 ||
 	    (rc = uv_signal_start(&st->sigint, stored_signal_cb,
@@ -274,6 +382,7 @@ main(int argc, char *argv[])
 fail:
 	/* Nothing was accepted yet: release in order, then report. */
 	writer_close(w);
+	retention_free(st->ret);
 	db_close(st->db);
 	uv_close((uv_handle_t *)&st->listener, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);

@@ -62,6 +62,15 @@ int	writer_new(struct writer **, uv_loop_t *, struct db *,
 	    void (*done)(struct writer_item *, void *), void *arg,
 	    const char **errstr);
 
+struct retention;
+
+/*
+ * Lets the thread run retention steps (retention.h) on its db between
+ * batches; ret stays the caller's and must outlive writer_close.  Call
+ * once, from the loop thread.
+ */
+void	writer_set_retention(struct writer *, struct retention *ret);
+
 /* Queues an item (takes it over).  Loop thread only. */
 void	writer_push(struct writer *, struct writer_item *);
 
