@@ -1,0 +1,385 @@
+#!/bin/sh
+# test_report_series.sh - end-to-end tests of nettally series, summary,
+# the filters, --95th, top agents and interfaces, and --alert.
+#
+# The database is report_fixture2.sql: traffic that follows formulas.  The
+# expected output is computed here from the same formulas with awk, not
+# with SQL, and compared with the FULL output of the real binary.  Errors:
+# exit status 2, one line on stderr.  Prints TAP; exits 1 on a failure.
+#
+# Environment: NETTALLY (the binary; default $NT_BIN/nettally, else
+# ${O:-build}/nettally), REPORT_MKDB (a prebuilt report_mkdb).
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+NETTALLY=${NETTALLY:-${NT_BIN:-${O:-build}}/nettally}
+case $NETTALLY in /*) ;; *) NETTALLY=$PWD/$NETTALLY ;; esac
+if [ ! -x "$NETTALLY" ]; then
+	echo "Bail out! $NETTALLY: no such binary; run make first"
+	exit 1
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_report_series.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+unset NETTALLY_DB
+
+MKDB=${REPORT_MKDB:-}
+if [ -z "$MKDB" ]; then
+	MKDB=$tmp/report_mkdb
+	# shellcheck disable=SC2046
+	${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored -o "$MKDB" \
+	    tests/system/report_mkdb.c stored/schema.c \
+	    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3) ||
+	    { echo "Bail out! cannot build report_mkdb"; exit 1; }
+fi
+db=$tmp/fixture2.db
+"$MKDB" "$db" < tests/system/report_fixture2.sql ||
+    { echo "Bail out! cannot build the fixture database"; exit 1; }
+
+n=0
+failed=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+# check NAME EXPECTED-FILE ARGS...: exit 0, empty stderr, stdout == file.
+check() {
+	name=$1 expect=$2
+	shift 2
+	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && cmp -s "$expect" "$tmp/out"
+	then
+		pass "$name"
+	else
+		fail "$name"
+		echo "# exit $rc; stderr: $(cat "$tmp/err")"
+		diff "$expect" "$tmp/out" | head -20 | sed 's/^/# /'
+	fi
+}
+
+# check_err NAME MESSAGE ARGS...: exit 2, empty stdout, stderr == one line.
+check_err() {
+	name=$1 msg=$2
+	shift 2
+	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	printf 'nettally: %s\n' "$msg" > "$tmp/experr"
+	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/experr" "$tmp/err"
+	then
+		pass "$name"
+	else
+		fail "$name"
+		echo "# exit $rc (want 2); stdout: $(head -c 300 "$tmp/out")"
+		echo "# want: $(cat "$tmp/experr")"
+		echo "# got:  $(cat "$tmp/err")"
+	fi
+}
+
+crlf() { awk '{ printf "%s\r\n", $0 }'; }
+
+# The fixture's records, one per line, from its formulas:
+# bucket agent iface host proto dir port packets bytes frame_bytes
+records() {
+	awk 'BEGIN {
+		for (i = 0; i < 20; i++) {
+			b = 1795514400 + 60 * i
+			k = i + 1
+			r(b, "wan0", "10.1.0.2", "tcp", "in", 443, 200, 300000)
+			r(b, "wan0", "10.1.0.2", "tcp", "out", 443, 100, 150000)
+			r(b, "wan0", "10.1.0.1", "tcp", "in", 22, 5 * k, 7500 * k)
+			r(b, "wan0", "10.1.0.1", "udp", "out", 53, 3 * k, 3750 * k)
+			if (i >= 10)
+				r(b, "wan0", "10.1.0.3", "tcp", "in", 80, 100, 150000)
+			r(b, "lan0", "10.1.0.4", "icmp", "in", "-", 50, 75000)
+		}
+	}
+	function r(b, f, h, p, d, port, pk, by) {
+		printf "%d agent-b %s %s %s %s %s %d %d %d\n", b, f, h, p, d,
+		    port, pk, by, by + 14 * pk
+	}'
+}
+records > "$tmp/records"
+
+W="--db $db --since 2026-11-24T10:00:00Z --until 2026-11-24T10:20:00Z"
+
+# --- series ----------------------------------------------------------------
+# series_csv STEP: the expected CSV of the whole window in STEP seconds.
+series_csv() {
+	awk -v step="$1" -v t0=1795514400 -v t1=1795515600 '
+	{ s = $1 - $1 % step; by[s] += $9; pk[s] += $8; fr[s] += $10
+	  if ($6 == "in") ib[s] += $9; else ob[s] += $9 }
+	END {
+		print "time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate"
+		for (s = t0; s < t1; s += step)
+			printf "%s,%d,%d,%d,%d,%d,%d,%.3f,%.3f\n", iso(s), s,
+			    by[s], ib[s], ob[s], pk[s], fr[s],
+			    ib[s] * 8 / step, ob[s] * 8 / step
+	}
+	function iso(t,   m) {
+		m = (t - 1795478400) % 86400
+		return sprintf("2026-11-24T%02d:%02d:00Z", int(m / 3600),
+		    int(m % 3600 / 60))
+	}' "$tmp/records" | crlf
+}
+series_csv 300 > "$tmp/s300.csv"
+# shellcheck disable=SC2086
+check "series --step 5m, csv" "$tmp/s300.csv" series $W --step 5m \
+    --format csv
+series_csv 60 > "$tmp/s60.csv"
+# shellcheck disable=SC2086
+check "series with the default step (the resolution): 20 rows" \
+    "$tmp/s60.csv" series $W --format csv
+series_csv 1200 > "$tmp/s1200.csv"
+# shellcheck disable=SC2086
+check "series --step 20m: one row" "$tmp/s1200.csv" series $W \
+    --step 20m --format csv
+
+# json: the same numbers, with the window and the step.
+{ printf '{"report":"series","since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:20:00Z","until_epoch":1795515600,"step":600,"rows":[\n'
+  series_csv 600 | tr -d '\r' | awk -F, 'NR > 1 {
+	sep = NR > 2 ? ",\n" : ""
+	printf "%s{\"time\":\"%s\",\"epoch\":%s,\"bytes\":%s,\"in_bytes\":%s,\"out_bytes\":%s,\"packets\":%s,\"frame_bytes\":%s,\"in_rate\":%s,\"out_rate\":%s}", sep, $1, $2, $3, $4, $5, $6, $7, $8, $9 }
+	END { printf "\n]}\n" }'
+} > "$tmp/s600.json"
+# shellcheck disable=SC2086
+check "series --step 10m, json" "$tmp/s600.json" series $W --step 10m \
+    --format json
+
+# A pipe gets no graph; a terminal (script(1)) gets one bar per row, the
+# busiest step (the last: 10:15) a full 24 cells.
+# shellcheck disable=SC2086
+"$NETTALLY" series $W --step 5m > "$tmp/out" 2> "$tmp/err"
+if ! grep -q graph "$tmp/out" && [ "$(wc -l < "$tmp/out")" -eq 5 ]; then
+	pass "series in a pipe: no graph column"
+else
+	fail "series in a pipe: no graph column"
+fi
+if command -v script > /dev/null 2>&1; then
+	script -qec "$NETTALLY series $W --step 5m" /dev/null \
+	    > "$tmp/tty" 2>&1
+	full=$(printf '\342\226\210%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24)
+	if tr -d '\r' < "$tmp/tty" | head -n 1 | grep -q ' graph$' &&
+	    tr -d '\r' < "$tmp/tty" | grep '^2026-11-24T10:15:00Z' |
+	    grep -q "  $full\$" &&
+	    [ "$(tr -d '\r' < "$tmp/tty" | grep -c '^2026-11-24T10:.* [^ ]*[▏▎▍▌▋▊▉█]$')" -eq 4 ]
+	then
+		pass "series on a terminal: one bar per row, the busiest full"
+	else
+		fail "series on a terminal: one bar per row, the busiest full"
+		sed 's/^/# /' "$tmp/tty"
+	fi
+else
+	fail "series on a terminal: script(1) is missing (util-linux)"
+fi
+
+# --- summary ---------------------------------------------------------------
+# now 2026-11-25T06:00:00Z: all the traffic was yesterday; the month has
+# run 24 days and 6 hours (2095200 s); today has none, so no row.
+awk -v msecs=2095200 '
+{ f = $3; ib[f] += ($6 == "in") * $9; ob[f] += ($6 == "out") * $9
+  by[f] += $9; pk[f] += $8 }
+END {
+	print "agent,iface,period,start,start_epoch,in_bytes,out_bytes,bytes,packets,in_rate,out_rate"
+	split("lan0 wan0", fs, " ")
+	for (j = 1; j <= 2; j++) {
+		f = fs[j]
+		printf "agent-b,%s,yesterday,2026-11-24T00:00:00Z,1795478400,%d,%d,%d,%d,%.3f,%.3f\n", f, ib[f], ob[f], by[f], pk[f], ib[f] * 8 / 86400, ob[f] * 8 / 86400
+		printf "agent-b,%s,month,2026-11-01T00:00:00Z,1793491200,%d,%d,%d,%d,%.3f,%.3f\n", f, ib[f], ob[f], by[f], pk[f], ib[f] * 8 / msecs, ob[f] * 8 / msecs
+	}
+}' "$tmp/records" | crlf > "$tmp/summary.csv"
+check "summary, csv" "$tmp/summary.csv" summary --db "$db" \
+    --now 2026-11-25T06:00:00Z --format csv
+# The same day at 06:00: today holds everything, yesterday nothing.
+"$NETTALLY" summary --db "$db" --now 2026-11-24T12:00:00Z --format json \
+    > "$tmp/out" 2> "$tmp/err"
+if head -n 1 "$tmp/out" | grep -qx '{"report":"summary","now":"2026-11-24T12:00:00Z","now_epoch":1795521600,"rows":\[' &&
+    [ "$(grep -c '"period":"today"' "$tmp/out")" -eq 2 ] &&
+    [ "$(grep -c '"period":"yesterday"' "$tmp/out")" -eq 0 ] &&
+    grep -q '"iface":"lan0","period":"today","start":"2026-11-24T00:00:00Z","start_epoch":1795478400,"in_bytes":1500000,"out_bytes":0,"bytes":1500000,"packets":1000,"in_rate":277.778,"out_rate":0.000}' "$tmp/out"
+then
+	pass "summary, json: today at noon, rates over 12 hours"
+else
+	fail "summary, json: today at noon, rates over 12 hours"
+	sed 's/^/# /' "$tmp/out" "$tmp/err"
+fi
+head -n 1 "$tmp/summary.csv" > "$tmp/summary-none.csv"
+check "summary --iface lan0 --direction out: header only" \
+    "$tmp/summary-none.csv" summary --db "$db" --now 2026-11-25T06:00:00Z \
+    --iface lan0 --direction out --format csv
+
+# --- top with filters, --95th, agents, interfaces ---------------------------
+# expect_top NAME KEYEXPR HEADER NCOL COND ARGS...: builds and checks.
+expect_top() {
+	name=$1 keyexpr=$2 header=$3 ncol=$4 cond=$5
+	shift 5
+	awk -v header="$header" -v ncol="$ncol" "
+	$cond { k = $keyexpr; by[k] += \$9; pk[k] += \$8; fr[k] += \$10
+	  if (\$6 == \"in\") ib[k] += \$9; else ob[k] += \$9 }
+	END {
+		for (k in by)
+			printf \"%s,%d,%d,%d,%d,%d,%.3f,%.3f\\n\", k, by[k],
+			    ib[k], ob[k], pk[k], fr[k], ib[k] * 8 / 1200,
+			    ob[k] * 8 / 1200
+	}" "$tmp/records" | sort -t, -k"$ncol,$ncol"nr -k1,1 > "$tmp/rows"
+	{ echo "$header,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate"
+	  cat "$tmp/rows"; } | crlf > "$tmp/top.csv"
+	# shellcheck disable=SC2086
+	check "$name" "$tmp/top.csv" top "$@" $W --format csv
+}
+expect_top "top hosts, every filter off" '$4 ",ipv4"' host,family 3 \
+    1 hosts
+expect_top "top hosts --iface lan0" '$4 ",ipv4"' host,family 3 \
+    '$3 == "lan0"' hosts --iface lan0
+expect_top "top hosts --proto udp" '$4 ",ipv4"' host,family 3 \
+    '$5 == "udp"' hosts --proto udp
+expect_top "top hosts --proto 17 (a number)" '$4 ",ipv4"' host,family 3 \
+    '$5 == "udp"' hosts --proto 17
+expect_top "top hosts --direction out" '$4 ",ipv4"' host,family 3 \
+    '$6 == "out"' hosts --direction out
+expect_top "top hosts --host 10.1.0.0/31 (a network)" '$4 ",ipv4"' \
+    host,family 3 '$4 == "10.1.0.1"' hosts --host 10.1.0.0/31
+expect_top "top hosts --host 10.1.0.2 (an address)" '$4 ",ipv4"' \
+    host,family 3 '$4 == "10.1.0.2"' hosts --host 10.1.0.2
+expect_top "top hosts --port 443 --direction in (port_traffic)" \
+    '$4 ",ipv4"' host,family 3 '$7 == 443 && $6 == "in"' hosts --port 443 \
+    --direction in
+expect_top "top ports --iface wan0 --proto tcp" '$5 "," $7' proto,port 3 \
+    '$3 == "wan0" && $5 == "tcp"' ports --iface wan0 --proto tcp
+expect_top "top protocols --agent agent-b" '$5' proto 2 1 protocols \
+    --agent agent-b
+expect_top "top agents" '$2' agent 2 1 agents
+expect_top "top interfaces --host 10.1.0.0/24" '$2 "," $3' agent,iface 3 \
+    1 interfaces --host 10.1.0.0/24
+crlf > "$tmp/none.csv" <<'X'
+agent,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+X
+# shellcheck disable=SC2086
+check "top agents --agent nobody: header only" "$tmp/none.csv" top agents \
+    $W --agent nobody --format csv
+
+# --95th: 20 buckets, so the 2nd largest rate of each host (nearest rank,
+# floor(20 / 20) + 1); 10.1.0.1's in rate is 1000 * (i + 1) bit/s.
+awk '
+{ k = $4; b = $1; if ($6 == "in") ri[k, b] += $9 * 8 / 60; else ro[k, b] += $9 * 8 / 60
+  hosts[k] = 1; bs[b] = 1 }
+END {
+	for (k in hosts) {
+		n = 0; for (b in bs) vi[++n] = ri[k, b] + 0
+		printf "%s %.3f", k, second(vi, n)
+		n = 0; for (b in bs) vo[++n] = ro[k, b] + 0
+		printf " %.3f\n", second(vo, n)
+	}
+}
+function second(v, n,   i, a, b) {
+	a = -1; b = -1
+	for (i = 1; i <= n; i++)
+		if (v[i] > a) { b = a; a = v[i] } else if (v[i] > b) b = v[i]
+	return b
+}' "$tmp/records" | sort > "$tmp/p95.want"
+# shellcheck disable=SC2086
+"$NETTALLY" top hosts $W --95th --format csv 2> "$tmp/err" | tr -d '\r' |
+    awk -F, 'NR > 1 { print $1, $10, $11 }' | sort > "$tmp/p95.got"
+if [ -s "$tmp/p95.want" ] && cmp -s "$tmp/p95.want" "$tmp/p95.got" &&
+    grep -q '^10.1.0.1 19000.000 9500.000$' "$tmp/p95.got"; then
+	pass "--95th: the 2nd largest of 20 per-bucket rates, per host"
+else
+	fail "--95th: the 2nd largest of 20 per-bucket rates, per host"
+	diff "$tmp/p95.want" "$tmp/p95.got" | sed 's/^/# /'
+fi
+
+# --- --alert ---------------------------------------------------------------
+# alert NAME STATUS STDERR ARGS...
+alert() {
+	name=$1 want=$2 msg=$3
+	shift 3
+	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq "$want" ] && [ -s "$tmp/out" ] &&
+	    { [ -z "$msg" ] && [ ! -s "$tmp/err" ] ||
+	      printf '%s\n' "$msg" | cmp -s - "$tmp/err"; }; then
+		pass "$name"
+	else
+		fail "$name"
+		echo "# exit $rc (want $want); stderr: $(cat "$tmp/err")"
+	fi
+}
+# shellcheck disable=SC2086
+alert "--alert under the limit: exit 0" 0 "" top hosts $W \
+    --alert 9MiB
+# shellcheck disable=SC2086
+alert "--alert over the limit: exit 3, the row named" 3 \
+    "nettally: alert: 10.1.0.2 ipv4: bytes 8.6 MiB is over the limit 8.0 MiB" \
+    top hosts $W --alert 8MiB
+# shellcheck disable=SC2086
+alert "--alert out: rate" 3 \
+    "nettally: alert: 10.1.0.2 ipv4: out_rate 20.0 kbit/s is over the limit 10.0 kbit/s" \
+    top hosts $W --alert out:10kbit/s
+# shellcheck disable=SC2086
+alert "--alert in: with --95th compares in_p95" 3 \
+    "nettally: alert: 10.1.0.2 ipv4: in_p95 40.0 kbit/s is over the limit 19.5 kbit/s
+nettally: alert: 10.1.0.3 ipv4: in_p95 20.0 kbit/s is over the limit 19.5 kbit/s" \
+    top hosts $W --95th --alert in:19.5kbit/s
+# shellcheck disable=SC2086
+alert "--alert on a series" 3 \
+    "nettally: alert: 2026-11-24T10:15:00Z: in+out rate 117.0 kbit/s is over the limit 115.0 kbit/s" \
+    series $W --step 5m --alert 115kbit/s
+alert "--alert on the summary, per interface" 3 \
+    "nettally: alert: agent-b wan0 yesterday 2026-11-24T00:00:00Z: out_bytes 3.6 MiB is over the limit 3.0 MiB
+nettally: alert: agent-b wan0 month 2026-11-01T00:00:00Z: out_bytes 3.6 MiB is over the limit 3.0 MiB" \
+    summary --db "$db" --now 2026-11-25T06:00:00Z --alert out:3MiB
+
+# --- errors ------------------------------------------------------------------
+check_err "unknown host" \
+    "top: --host 10.9.9.9: no traffic of this host was ever recorded; check the address, or give a network such as 10.9.9.9/24" \
+    top hosts --db "$db" --host 10.9.9.9
+check_err "unknown host in a series" \
+    "series: --host 2001:db8::9: no traffic of this host was ever recorded; check the address, or give a network such as 2001:db8::9/24" \
+    series --db "$db" --host 2001:db8::9
+check_err "bad network" \
+    'top: --host "10.0.0.0/33": not an address or network; give e.g. 192.0.2.1, 10.0.0.0/8 or 2001:db8::/32' \
+    top hosts --db "$db" --host 10.0.0.0/33
+check_err "unknown protocol" \
+    'summary: --proto "tpc": unknown protocol; give a name such as tcp, udp, icmp or a number from 0 to 255' \
+    summary --db "$db" --proto tpc
+check_err "bad port" \
+    'top: --port "https": not a port number from 0 to 65535; give e.g. --port 443' \
+    top ports --db "$db" --port https
+check_err "bad direction" \
+    'top: --direction "both": a direction is in or out' \
+    top hosts --db "$db" --direction both
+check_err "--port on peers" \
+    'top: --port does not apply to peers, which are counted without ports; drop --port or use top ports' \
+    top peers --db "$db" --port 53
+# shellcheck disable=SC2086
+check_err "a step that is not a multiple of the resolution" \
+    'series: --step 90s is not a multiple of the 60s resolution of the data; give a multiple such as --step 120s' \
+    series $W --step 90s
+check_err "bad step" \
+    'series: --step "5": the number has no unit (s, m, h, d or w); use e.g. 60s, 5m, 1h or 1d' \
+    series --db "$db" --step 5
+check_err "too many steps" \
+    'series: 5260320 steps of 60s are more than 100000 rows; give a larger --step or a shorter window' \
+    series --db "$db" --since 2026-11-24 --until 2036-11-24
+check_err "an option of another command" \
+    'summary: --95th: does not apply to summary; see nettally --help' \
+    summary --db "$db" --95th
+check_err "bad --alert" \
+    'top: --alert "5 GB": unknown unit; use B, kB, MB, GB, TB, KiB, MiB, GiB, TiB, bit/s, kbit/s, Mbit/s, Gbit/s or Tbit/s' \
+    top hosts --db "$db" --alert "5 GB"
+check_err "bad --now" \
+    'summary: --now "noon": a time is YYYY-MM-DDTHH:MM:SSZ (UTC) or YYYY-MM-DD' \
+    summary --db "$db" --now noon
+check_err "missing database for a series" \
+    "$tmp/none.db: no such database; pass --db FILE or set NETTALLY_DB, or start nettally-stored to create it" \
+    series --db "$tmp/none.db"
+echo 'PRAGMA user_version = 999;' | "$MKDB" "$tmp/newer.db" || exit 1
+schema=$("$NETTALLY" --version | sed -n 's/.*database schema \([0-9]*\),.*/\1/p')
+check_err "newer schema for a summary" \
+    "$tmp/newer.db: database schema 999 is newer than this nettally (schema $schema); upgrade nettally" \
+    summary --db "$tmp/newer.db"
+check_err "bad duration for a series" \
+    'series: --since "1y": unknown unit; units are s, m, h, d and w; use e.g. 90s, 15m, 2h, 7d, 1w, 2026-11-25T10:00:00Z, 2026-11-25 or all' \
+    series --db "$db" --since 1y
+
+echo "1..$n"
+[ $failed -eq 0 ] || { echo "# $failed of $n failed"; exit 1; }
+exit 0
