@@ -39,11 +39,13 @@
  *   connection is read until half of it has drained.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "listen.h"
@@ -52,6 +54,7 @@
 #include "validate.h"
 
 #define CONN_BUF_MIN	(64u << 10)
+#define CONN_GROUPS_MAX	256		/* peer groups looked at */
 
 enum conn_state {
 	CONN_NEW = 0,		/* waiting for HELLO */
@@ -101,6 +104,7 @@ static void	conn_hello(struct conn *, const uint8_t *, size_t);
 static void	conn_batch(struct conn *, const uint8_t *, size_t);
 static void	conn_agent_error(struct conn *, const uint8_t *, size_t);
 static struct conn *server_find(struct server *, uint64_t);
+static int	server_allows(struct server *, struct conn *, gid_t);
 static void	server_flow(struct server *);
 static void	server_check_closed(struct server *);
 
@@ -112,6 +116,69 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->writer = w;
 	srv->queued_max = CONN_QUEUED_MAX;
 	LIST_INIT(&srv->conns);
+}
+
+int
+server_allow_uid(struct server *srv, uid_t uid)
+{
+	if (srv->nallow_uid >= CONN_ALLOW_MAX)
+		return -1;
+	srv->allow_uid[srv->nallow_uid++] = uid;
+	return 0;
+}
+
+int
+server_allow_gid(struct server *srv, gid_t gid)
+{
+	if (srv->nallow_gid >= CONN_ALLOW_MAX)
+		return -1;
+	srv->allow_gid[srv->nallow_gid++] = gid;
+	return 0;
+}
+
+void
+server_allow_default(struct server *srv)
+{
+	struct passwd *pw;
+
+	if (srv->nallow_uid > 0 || srv->nallow_gid > 0)
+		return;
+	srv->allow_uid[srv->nallow_uid++] = geteuid();
+	srv->allow_gid[srv->nallow_gid++] = getegid();
+	/* An agent started as root drops to this user before it connects. */
+	if ((pw = getpwnam(CONN_AGENT_USER)) != NULL) {
+		srv->allow_uid[srv->nallow_uid++] = pw->pw_uid;
+		srv->allow_gid[srv->nallow_gid++] = pw->pw_gid;
+	}
+}
+
+/*
+ * Root, an allowed uid, or an allowed group: the peer's gid from
+ * SO_PEERCRED or one of its supplementary groups (SO_PEERGROUPS, read
+ * only when needed; a kernel without it checks the primary gid alone).
+ */
+static int
+server_allows(struct server *srv, struct conn *c, gid_t gid)
+{
+	gid_t groups[CONN_GROUPS_MAX];
+	size_t i, j, n;
+
+	if (c->uid == 0)
+		return 1;
+	for (i = 0; i < srv->nallow_uid; i++)
+		if (srv->allow_uid[i] == c->uid)
+			return 1;
+	for (i = 0; i < srv->nallow_gid; i++)
+		if (srv->allow_gid[i] == gid)
+			return 1;
+	if (srv->nallow_gid == 0 ||
+	    listen_peergroups(&c->pipe, groups, CONN_GROUPS_MAX, &n) == -1)
+		return 0;
+	for (i = 0; i < srv->nallow_gid; i++)
+		for (j = 0; j < n; j++)
+			if (srv->allow_gid[i] == groups[j])
+				return 1;
+	return 0;
 }
 
 /* Names a connection in log lines: the agent if known, else its pid. */
@@ -154,16 +221,26 @@ conn_accept_cb(uv_stream_t *listener, int status)
 		conn_close(c);
 		return;
 	}
-	if (listen_peercred(&c->pipe, &c->pid, &c->uid, &gid) == -1)
-		log_debug("conn %llu: SO_PEERCRED: %s",
-		    (unsigned long long)c->id, strerror(errno));
-	else
-		log_debug("conn %llu: peer pid %ld uid %lu gid %lu",
-		    (unsigned long long)c->id, (long)c->pid,
-		    (unsigned long)c->uid, (unsigned long)gid);
 	LIST_INSERT_HEAD(&srv->conns, c, entry);
 	c->inlist = 1;
 	c->state = CONN_NEW;
+	if (listen_peercred(&c->pipe, &c->pid, &c->uid, &gid) == -1) {
+		/* Without credentials nobody can say the peer is allowed. */
+		conn_fail(c, PROTO_ERR_REFUSED, "cannot read the peer's "
+		    "credentials (SO_PEERCRED): %s", strerror(errno));
+		return;
+	}
+	log_debug("conn %llu: peer pid %ld uid %lu gid %lu",
+	    (unsigned long long)c->id, (long)c->pid, (unsigned long)c->uid,
+	    (unsigned long)gid);
+	if (!server_allows(srv, c, gid)) {
+		conn_fail(c, PROTO_ERR_REFUSED, "peer pid %ld uid %lu gid %lu "
+		    "is not allowed: the store takes batches from root and "
+		    "from the uids and groups given with --allow-uid and "
+		    "--allow-group", (long)c->pid, (unsigned long)c->uid,
+		    (unsigned long)gid);
+		return;
+	}
 	if (srv->nconns > CONN_MAX) {
 		conn_fail(c, PROTO_ERR_REFUSED, "more than %d connections",
 		    CONN_MAX);

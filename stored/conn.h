@@ -5,6 +5,7 @@
 #define NETTALLY_CONN_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,8 @@
 
 #define CONN_MAX		256		/* live connections */
 #define CONN_QUEUED_MAX		(64u << 20)	/* batch bytes in the writer */
+#define CONN_ALLOW_MAX		32		/* --allow-uid, --allow-group */
+#define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
 
 struct conn;
 
@@ -31,12 +34,33 @@ struct server {
 	int			 paused;	/* reading stopped: backpressure */
 	int			 shutting;
 	void			(*closed)(struct server *);
+	/*
+	 * Who may connect (SO_PEERCRED): uid 0, a uid listed here, or a
+	 * peer whose gid or one of whose groups is listed here.
+	 */
+	uid_t			 allow_uid[CONN_ALLOW_MAX];
+	size_t			 nallow_uid;
+	gid_t			 allow_gid[CONN_ALLOW_MAX];
+	size_t			 nallow_gid;
 	/* Counters, logged at exit. */
 	uint64_t		 nbatches, nduplicates, nrejected;
 };
 
-/* Initialises srv for loop and writer (writer may be set later). */
+/*
+ * Initialises srv for loop and writer (writer may be set later).  The
+ * allow lists start empty; server_allow_default fills them with the
+ * store's own uid and gid when the operator listed none.
+ */
 void	server_init(struct server *, uv_loop_t *, struct writer *);
+
+/* Adds one allowed uid / gid.  Returns 0, or -1 when the list is full. */
+int	server_allow_uid(struct server *, uid_t);
+int	server_allow_gid(struct server *, gid_t);
+/*
+ * When no --allow-uid or --allow-group was given: the store's own uid
+ * and gid, and those of the CONN_AGENT_USER system user if it exists.
+ */
+void	server_allow_default(struct server *);
 
 /*
  * The listener's connection callback: accepts one agent, logs its

@@ -43,6 +43,8 @@ struct stored {
 	const char	*socket_path;
 	const char	*db_path;
 	mode_t		 socket_mode;
+	uid_t		 socket_owner;		/* -1: the store's own */
+	gid_t		 socket_group;		/* -1: the store's own */
 	struct db	*db;
 	struct retention_conf ret_conf;
 	struct retention *ret;
@@ -66,6 +68,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: nettally-stored [-v] [-s path] [-d file] [--socket-mode mode]\n"
+"                       [--socket-owner user] [--socket-group group]\n"
+"                       [--allow-uid user]... [--allow-group group]...\n"
 "                       [--keep-raw D] [--keep-hourly D] [--keep-daily D]\n"
 "                       [--monthly] [--top-ports N] [--top-peers N]\n"
 "                       [--retention-clock wall|data]\n"
@@ -90,6 +94,19 @@ usage(FILE *f)
 "      --socket-mode MODE\n"
 "                        octal permissions of the socket (default 0660):\n"
 "                        who may connect as an agent.\n"
+"      --socket-owner USER, --socket-group GROUP\n"
+"                        owner and group of the socket file (name or\n"
+"                        number; default: the store's own).\n"
+"      --allow-uid USER  a user whose agents may deliver (repeatable).\n"
+"      --allow-group GROUP\n"
+"                        a group whose members may deliver: the peer's\n"
+"                        gid or one of its groups (repeatable).  Every\n"
+"                        peer's credentials are read with SO_PEERCRED;\n"
+"                        root is always allowed; with neither option, the\n"
+"                        store's own uid and gid are, and those of the\n"
+"                        user nettally (which a root agent drops to).\n"
+"                        Anyone else gets ERROR(REFUSED), is logged with\n"
+"                        its pid and uid, and is disconnected.\n"
 "  -v, --verbose         log debug messages (peer credentials, duplicates).\n"
 "  -h, --help            print this help and exit.\n"
 "      --version         print the version and exit.\n"
@@ -245,7 +262,8 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_KEEP_RAW = 256, O_KEEP_HOURLY, O_KEEP_DAILY, O_MONTHLY,
-	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK };
+	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK, O_SOCK_OWNER, O_SOCK_GROUP,
+	    O_ALLOW_UID, O_ALLOW_GROUP };
 	static const struct option longopts[] = {
 		{ "keep-raw",	 required_argument, NULL, O_KEEP_RAW },
 		{ "keep-hourly", required_argument, NULL, O_KEEP_HOURLY },
@@ -257,6 +275,10 @@ main(int argc, char *argv[])
 		{ "socket",	 required_argument, NULL, 's' },
 		{ "db",		 required_argument, NULL, 'd' },
 		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "socket-owner", required_argument, NULL, O_SOCK_OWNER },
+		{ "socket-group", required_argument, NULL, O_SOCK_GROUP },
+		{ "allow-uid",	 required_argument, NULL, O_ALLOW_UID },
+		{ "allow-group", required_argument, NULL, O_ALLOW_GROUP },
 		{ "verbose",	 no_argument,	    NULL, 'v' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "version",	 no_argument,	    NULL, 'V' },
@@ -266,12 +288,17 @@ main(int argc, char *argv[])
 	struct writer *w;
 	const char *errstr;
 	char err[1024];
+	uid_t uid;
+	gid_t gid;
 	int ch, rc;
 
 	log_init("nettally-stored", LOG_TO_STDERR);
 	st->socket_path = STORED_SOCKET;
 	st->db_path = STORED_DB;
 	st->socket_mode = STORED_MODE;
+	st->socket_owner = (uid_t)-1;
+	st->socket_group = (gid_t)-1;
+	server_init(&st->srv, uv_default_loop(), NULL);
 	retention_conf_default(&st->ret_conf);
 	while ((ch = getopt_long(argc, argv, "s:d:vh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -290,6 +317,35 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case O_SOCK_OWNER:
+		case O_ALLOW_UID:
+			if (listen_parse_user(optarg, &uid) == -1) {
+				log_err("%s: no user %s", ch == O_ALLOW_UID ?
+				    "--allow-uid" : "--socket-owner", optarg);
+				return 2;
+			}
+			if (ch == O_SOCK_OWNER)
+				st->socket_owner = uid;
+			else if (server_allow_uid(&st->srv, uid) == -1) {
+				log_err("--allow-uid: more than %d", CONN_ALLOW_MAX);
+				return 2;
+			}
+			break;
+		case O_SOCK_GROUP:
+		case O_ALLOW_GROUP:
+			if (listen_parse_group(optarg, &gid) == -1) {
+				log_err("%s: no group %s", ch == O_ALLOW_GROUP ?
+				    "--allow-group" : "--socket-group", optarg);
+				return 2;
+			}
+			if (ch == O_SOCK_GROUP)
+				st->socket_group = gid;
+			else if (server_allow_gid(&st->srv, gid) == -1) {
+				log_err("--allow-group: more than %d",
+				    CONN_ALLOW_MAX);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -348,7 +404,7 @@ main(int argc, char *argv[])
 	st->sigterm.data = st;
 	st->sigint.data = st;
 	st->listener.data = &st->srv;
-	server_init(&st->srv, st->loop, NULL);
+	server_allow_default(&st->srv);
 	if (writer_new(&w, st->loop, st->db, server_writer_done, &st->srv,
 	    &errstr) == -1) {
 		log_err("writer: %s", errstr);
@@ -365,7 +421,8 @@ main(int argc, char *argv[])
 		goto fail;
 	}
 	if (listen_open(&st->listener, st->socket_path, st->socket_mode,
-	    conn_accept_cb, err, sizeof(err)) == -1) {
+	    st->socket_owner, st->socket_group, conn_accept_cb, err,
+	    sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto fail;
 	}
