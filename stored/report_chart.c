@@ -317,10 +317,11 @@ draw_axes(FILE *out, const struct chart *c)
 	double x;
 	int i;
 
+	/* On half pixels: a 1-unit line then covers whole pixels. */
 	fprintf(out, "<g stroke=\"#000000\" stroke-width=\"1\" fill=\"none\">"
-	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+	    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 	    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/></g>\n",
-	    PX0, PY0, PX0, PY1, PX0, ymid, PX1, ymid);
+	    PX0 - 0.5, PY0, PX0 - 0.5, PY1, PX0, ymid + 0.5, PX1, ymid + 0.5);
 	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">in "
 	    "(bit/s)</text>\n", PX0 + 4, PY0 - 6);
 	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">out "

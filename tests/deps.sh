@@ -5,7 +5,7 @@ set -eu
 
 pkgs="make gcc clang pkg-config libpcap-dev libuv1-dev libsqlite3-dev
 libmsgpack-dev libcmocka-dev libclang-rt-14-dev sqlite3 iproute2 valgrind
-procps"
+procps python3 libxml2-utils bsdutils"
 
 missing=""
 for p in $pkgs; do
