@@ -111,6 +111,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(wildcard tests/fuzz/fuz
 FUZZ_DEPS_fuzz_decode := agent/decode.c
 FUZZ_DEPS_fuzz_proto  := $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
+FUZZ_DEPS_fuzz_batch  := stored/validate.c $(PROTO_SRCS)
 
 .SECONDEXPANSION:
 $(FUZZDIR)/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(wildcard include/*.h agent/*.h)

@@ -37,6 +37,14 @@
  *   may close while its items are in the writer.
  * - Backpressure: above queued_max batch bytes in the writer, no
  *   connection is read until half of it has drained.
+ * - A connection embeds two handles, the pipe and its stall timer; both
+ *   are closed together and the memory goes when the second close
+ *   callback runs.
+ * - The stall timer runs only while the connection is read and owes
+ *   bytes (a frame begun, or its HELLO): a pause for backpressure or for
+ *   the writer is never the peer's fault.
+ * - A peer's unread replies are bounded (writes_max): past it the
+ *   connection is closed, since an ERROR would only queue behind them.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -65,6 +73,9 @@ enum conn_state {
 
 struct conn {
 	uv_pipe_t		 pipe;		/* data points back here */
+	uv_timer_t		 stall;		/* read timeout */
+	int			 nopen;		/* handles not yet closed */
+	size_t			 nwrites;	/* replies not yet written */
 	uv_shutdown_t		 sreq;
 	struct server		*srv;
 	LIST_ENTRY(conn)	 entry;
@@ -97,6 +108,7 @@ static int	conn_send(struct conn *, struct conn_wreq *);
 static int	conn_send_welcome(struct conn *, uint64_t);
 static int	conn_send_ack(struct conn *, uint64_t);
 static void	conn_reading(struct conn *);
+static void	conn_stall_cb(uv_timer_t *);
 static int	conn_reserve(struct conn *);
 static void	conn_process(struct conn *);
 static void	conn_frame(struct conn *, const uint8_t *, size_t);
@@ -115,6 +127,8 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->loop = loop;
 	srv->writer = w;
 	srv->queued_max = CONN_QUEUED_MAX;
+	srv->read_timeout_ms = CONN_READ_TIMEOUT_MS;
+	srv->writes_max = CONN_WRITES_MAX;
 	LIST_INIT(&srv->conns);
 }
 
@@ -212,6 +226,10 @@ conn_accept_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	c->pipe.data = c;
+	/* Cannot fail: libuv's timer init only fills the struct. */
+	uv_timer_init(srv->loop, &c->stall);
+	c->stall.data = c;
+	c->nopen = 2;
 	srv->nconns++;
 	c->id = ++srv->next_id;
 	c->pid = -1;
@@ -258,6 +276,7 @@ conn_unlist(struct conn *c)
 		c->inlist = 0;
 	}
 	c->state = CONN_CLOSING;
+	uv_timer_stop(&c->stall);
 	if (c->reading) {
 		uv_read_stop((uv_stream_t *)&c->pipe);
 		c->reading = 0;
@@ -269,8 +288,10 @@ static void
 conn_close(struct conn *c)
 {
 	conn_unlist(c);
-	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+	if (!uv_is_closing((uv_handle_t *)&c->pipe)) {
 		uv_close((uv_handle_t *)&c->pipe, conn_close_cb);
+		uv_close((uv_handle_t *)&c->stall, conn_close_cb);
+	}
 }
 
 static void
@@ -279,6 +300,8 @@ conn_close_cb(uv_handle_t *h)
 	struct conn *c = h->data;
 	struct server *srv = c->srv;
 
+	if (--c->nopen > 0)
+		return;
 	free(c->buf);
 	free(c);
 	srv->nconns--;
@@ -346,7 +369,9 @@ conn_send(struct conn *c, struct conn_wreq *w)
 	b = uv_buf_init((char *)w->buf.data, (unsigned int)w->buf.len);
 	w->req.data = c;
 	if ((rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
-	    conn_write_cb)) != 0) {
+	    conn_write_cb)) == 0) {
+		c->nwrites++;
+	} else {
 		log_warn("conn %llu: %s: write: %s", (unsigned long long)c->id,
 		    CONN_WHO(c), uv_strerror(rc));
 		proto_buf_clear(&w->buf);
@@ -364,6 +389,7 @@ conn_write_cb(uv_write_t *req, int status)
 
 	proto_buf_clear(&w->buf);
 	free(w);
+	c->nwrites--;
 	if (status < 0 && status != UV_ECANCELED) {
 		/* The agent went away first: usual, not worth a warning. */
 		if (status == UV_EPIPE || status == UV_ECONNRESET)
@@ -434,6 +460,28 @@ conn_reading(struct conn *c)
 		uv_read_stop((uv_stream_t *)&c->pipe);
 		c->reading = 0;
 	}
+	/* Owing bytes while read: the clock runs from the last progress. */
+	if (c->reading && (c->len > 0 || c->state == CONN_NEW)) {
+		if (!uv_is_active((uv_handle_t *)&c->stall) &&
+		    uv_timer_start(&c->stall, conn_stall_cb,
+		    srv->read_timeout_ms, 0) != 0)
+			conn_close(c);
+	} else
+		uv_timer_stop(&c->stall);
+}
+
+static void
+conn_stall_cb(uv_timer_t *h)
+{
+	struct conn *c = h->data;
+	unsigned long long ms = (unsigned long long)c->srv->read_timeout_ms;
+
+	if (c->len == 0)
+		conn_fail(c, PROTO_ERR_SEQUENCE, "no HELLO within %llu ms of "
+		    "connecting", ms);
+	else
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "incomplete frame: %zu "
+		    "bytes, then nothing for %llu ms", c->len, ms);
 }
 
 static void
@@ -467,6 +515,7 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	c->len += (size_t)nread;
+	uv_timer_stop(&c->stall);	/* progress: conn_reading re-arms */
 	conn_process(c);
 }
 
@@ -737,9 +786,18 @@ server_writer_done(struct writer_item *it, void *arg)
 			break;
 		}
 		if (c != NULL && (it->status == WRITER_DONE ||
-		    it->status == WRITER_DUPLICATE) &&
-		    conn_send_ack(c, it->batch.seq) == -1)
-			conn_close(c);
+		    it->status == WRITER_DUPLICATE)) {
+			if (conn_send_ack(c, it->batch.seq) == -1)
+				conn_close(c);
+			else if (c->nwrites > srv->writes_max) {
+				srv->nrejected++;
+				log_warn("conn %llu: %s (pid %ld): does not read "
+				    "its acknowledgements (%zu queued): closed",
+				    (unsigned long long)c->id, CONN_WHO(c),
+				    (long)c->pid, c->nwrites);
+				conn_close(c);
+			}
+		}
 	}
 	writer_item_free(it);
 	server_flow(srv);

@@ -18,6 +18,8 @@
 #define CONN_QUEUED_MAX		(64u << 20)	/* batch bytes in the writer */
 #define CONN_ALLOW_MAX		32		/* --allow-uid, --allow-group */
 #define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
+#define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must go on */
+#define CONN_WRITES_MAX		1024		/* replies queued per peer */
 
 struct conn;
 
@@ -32,6 +34,13 @@ struct server {
 	size_t			 queued_max;	/* stop reading above this */
 	size_t			 noutstanding;	/* items in the writer */
 	int			 paused;	/* reading stopped: backpressure */
+	/*
+	 * A peer that is read from but sends nothing for read_timeout_ms
+	 * while it owes the rest of a frame (or its HELLO) is closed; so is
+	 * one with more than writes_max replies it does not read.
+	 */
+	uint64_t		 read_timeout_ms;
+	size_t			 writes_max;
 	int			 shutting;
 	void			(*closed)(struct server *);
 	/*

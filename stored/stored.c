@@ -107,6 +107,11 @@ usage(FILE *f)
 "                        user nettally (which a root agent drops to).\n"
 "                        Anyone else gets ERROR(REFUSED), is logged with\n"
 "                        its pid and uid, and is disconnected.\n"
+"      --read-timeout SECS\n"
+"                        close a peer that stops in the middle of a frame,\n"
+"                        or says no HELLO, for SECS seconds (1..3600,\n"
+"                        default 30).  An agent that has nothing to send\n"
+"                        is not affected.\n"
 "  -v, --verbose         log debug messages (peer credentials, duplicates).\n"
 "  -h, --help            print this help and exit.\n"
 "      --version         print the version and exit.\n"
@@ -263,7 +268,7 @@ main(int argc, char *argv[])
 {
 	enum { O_KEEP_RAW = 256, O_KEEP_HOURLY, O_KEEP_DAILY, O_MONTHLY,
 	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK, O_SOCK_OWNER, O_SOCK_GROUP,
-	    O_ALLOW_UID, O_ALLOW_GROUP };
+	    O_ALLOW_UID, O_ALLOW_GROUP, O_READ_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "keep-raw",	 required_argument, NULL, O_KEEP_RAW },
 		{ "keep-hourly", required_argument, NULL, O_KEEP_HOURLY },
@@ -279,6 +284,7 @@ main(int argc, char *argv[])
 		{ "socket-group", required_argument, NULL, O_SOCK_GROUP },
 		{ "allow-uid",	 required_argument, NULL, O_ALLOW_UID },
 		{ "allow-group", required_argument, NULL, O_ALLOW_GROUP },
+		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
 		{ "verbose",	 no_argument,	    NULL, 'v' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "version",	 no_argument,	    NULL, 'V' },
@@ -290,6 +296,8 @@ main(int argc, char *argv[])
 	char err[1024];
 	uid_t uid;
 	gid_t gid;
+	unsigned long secs;
+	char *end;
 	int ch, rc;
 
 	log_init("nettally-stored", LOG_TO_STDERR);
@@ -331,6 +339,17 @@ main(int argc, char *argv[])
 				log_err("--allow-uid: more than %d", CONN_ALLOW_MAX);
 				return 2;
 			}
+			break;
+		case O_READ_TIMEOUT:
+			errno = 0;
+			secs = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    *optarg == '-' || secs < 1 || secs > 3600) {
+				log_err("--read-timeout %s: not a number of "
+				    "seconds from 1 to 3600", optarg);
+				return 2;
+			}
+			st->srv.read_timeout_ms = (uint64_t)secs * 1000;
 			break;
 		case O_SOCK_GROUP:
 		case O_ALLOW_GROUP:

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <setjmp.h>
@@ -574,6 +575,112 @@ test_commit_failure_retried(void **state)
 	close(fd);
 }
 
+/* Half a frame, then nothing: closed with ERROR after the read timeout. */
+static void
+test_stall_half_frame(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd = client(f), fd2;
+
+	f->srv.read_timeout_ms = 200;
+	proto_buf_init(&b);
+	hello_frame(&b, "st");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_all(fd, b.data, b.len / 2);
+	proto_buf_clear(&b);
+	/* Another agent is served meanwhile and stays connected. */
+	fd2 = client(f);
+	hello_frame(&b, "other");
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd2, &b);
+	assert_int_equal(expect_welcome(f, fd2), 0);
+	assert_int_equal(expect_ack(f, fd2), 1);
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 1);
+	batch_frame(&b, 2, bucket_now(), 0);
+	send_buf(fd2, &b);
+	assert_int_equal(expect_ack(f, fd2), 2);
+	close(fd2);
+}
+
+/* Connected, never a HELLO: closed too; an idle agent after it is not. */
+static void
+test_stall_no_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd = client(f), fd2 = client(f);
+
+	f->srv.read_timeout_ms = 200;
+	proto_buf_init(&b);
+	hello_frame(&b, "idle");
+	send_buf(fd2, &b);
+	assert_int_equal(expect_welcome(f, fd2), 0);
+	expect_error(f, fd, PROTO_ERR_SEQUENCE);
+	/* Idle with nothing owed, well past the timeout: still served. */
+	expect_silence(f, fd2, 500);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd2, &b);
+	assert_int_equal(expect_ack(f, fd2), 1);
+	close(fd2);
+}
+
+static int
+conns_left(struct fixture *f)
+{
+	return f->srv.nconns == 0;
+}
+
+/* A peer that never reads its ACKs is closed once too many are queued. */
+static void
+test_unread_acks(void **state)
+{
+	struct fixture *f = *state;
+	struct pollfd pfd;
+	struct proto_buf b;
+	uint64_t seq;
+	size_t off = 0;
+	ssize_t n;
+	int fd = client(f), closed = 0, i;
+
+	f->srv.writes_max = 8;
+	proto_buf_init(&b);
+	hello_frame(&b, "deaf");
+	for (seq = 1; seq <= 20000; seq++)
+		batch_frame(&b, seq, bucket_now(), 0);
+	/* Write without ever reading, as long as the store takes bytes. */
+	for (i = 0; i < 20000 && !closed; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (off < b.len && poll(&pfd, 1, 1) == 1 &&
+		    (pfd.revents & POLLOUT)) {
+			n = send(fd, b.data + off, b.len - off,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0)
+				off += (size_t)n;
+			else if (n == -1 && errno != EAGAIN)
+				closed = 1;
+		}
+		if (pfd.revents & (POLLHUP | POLLERR))
+			closed = 1;
+		if (off == b.len)
+			usleep(1000);
+		if (f->srv.nconns == 0)
+			closed = 1;
+	}
+	proto_buf_clear(&b);
+	pump_until(f, conns_left);
+	assert_true(off < b.len || f->srv.nconns == 0);
+	/* What was committed stays committed; nothing beyond it. */
+	assert_true(count(f, "SELECT count(*) FROM batch") < 20000);
+	assert_true(f->srv.nrejected >= 1);
+	close(fd);
+}
+
 static void
 test_probe_refuses_running(void **state)
 {
@@ -602,6 +709,9 @@ main(void)
 		T(test_backpressure),
 		T(test_shutdown_says_so),
 		T(test_commit_failure_retried),
+		T(test_stall_half_frame),
+		T(test_stall_no_hello),
+		T(test_unread_acks),
 		T(test_probe_refuses_running),
 	};
 #undef T
