@@ -24,6 +24,7 @@
 #define PROTO_RECORDS_MAX	(1u << 18)	/* records of one kind per BATCH */
 #define PROTO_DEPTH_MAX		8		/* msgpack nesting accepted */
 #define PROTO_RES_MAX		86400		/* largest bucket size, seconds */
+#define PROTO_STATUS_AGENTS_MAX	256		/* agents in a STATUS_REPLY */
 
 enum proto_type {
 	PROTO_HELLO = 1,
@@ -31,6 +32,8 @@ enum proto_type {
 	PROTO_BATCH = 3,
 	PROTO_ACK = 4,
 	PROTO_ERROR = 5,
+	PROTO_STATUS = 6,		/* any peer -> store: how are you? */
+	PROTO_STATUS_REPLY = 7,		/* store -> peer */
 };
 
 /* Decoder results: one value per kind of bad input. */
@@ -178,6 +181,33 @@ struct proto_batch {
 	struct proto_health_rec	*health;
 };
 
+/* One connected agent in a STATUS_REPLY; counts are since it connected. */
+struct proto_status_agent {
+	char		 name[PROTO_NAME_MAX + 1];
+	int64_t		 connected;		/* epoch s the connection began */
+	int64_t		 last_batch;		/* epoch s of the last BATCH, 0: none */
+	uint64_t	 batches;		/* BATCH messages received */
+	uint64_t	 records;		/* records in them, every kind */
+	uint64_t	 kernel_drops;		/* sums of its health records */
+	uint64_t	 iface_drops;
+	uint64_t	 dropped;
+	uint64_t	 queued;		/* the last health queued gauge */
+};
+
+/* The store's answer to STATUS. */
+struct proto_status {
+	int64_t		 time;			/* the store's clock, epoch s */
+	int64_t		 start;			/* when the store started */
+	uint64_t	 db_bytes;		/* database + WAL file sizes */
+	uint64_t	 queued;		/* batch bytes waiting to commit */
+	uint64_t	 pending;		/* writer items not yet done */
+	uint64_t	 batches;		/* committed since start */
+	uint64_t	 duplicates;		/* resent batches not counted again */
+	uint64_t	 rejected;		/* invalid frames refused */
+	uint32_t	 nagents;		/* 0..PROTO_STATUS_AGENTS_MAX */
+	struct proto_status_agent agent[PROTO_STATUS_AGENTS_MAX];
+};
+
 /* A growable output buffer; encoders append whole frames to it. */
 struct proto_buf {
 	uint8_t		*data;
@@ -236,6 +266,10 @@ int		 proto_encode_welcome(struct proto_buf *, const struct proto_welcome *);
 int		 proto_encode_ack(struct proto_buf *, const struct proto_ack *);
 int		 proto_encode_error(struct proto_buf *, const struct proto_error *);
 int		 proto_encode_batch(struct proto_buf *, const struct proto_batch *);
+/* STATUS has an empty payload; STATUS_REPLY carries *st. */
+int		 proto_encode_status(struct proto_buf *);
+int		 proto_encode_status_reply(struct proto_buf *,
+		    const struct proto_status *st);
 
 /*
  * Streaming BATCH encoding, so the agent can write records straight from
@@ -261,6 +295,9 @@ enum proto_err	 proto_decode_hello(const uint8_t *, size_t, struct proto_hello *
 enum proto_err	 proto_decode_welcome(const uint8_t *, size_t, struct proto_welcome *);
 enum proto_err	 proto_decode_ack(const uint8_t *, size_t, struct proto_ack *);
 enum proto_err	 proto_decode_error(const uint8_t *, size_t, struct proto_error *);
+enum proto_err	 proto_decode_status(const uint8_t *, size_t);
+enum proto_err	 proto_decode_status_reply(const uint8_t *, size_t,
+		    struct proto_status *);
 /* Allocates the record arrays; release with proto_batch_clear. */
 enum proto_err	 proto_decode_batch(const uint8_t *, size_t, struct proto_batch *);
 void		 proto_batch_clear(struct proto_batch *);	/* NULL-safe */

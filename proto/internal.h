@@ -25,6 +25,15 @@
 #define PROTO_K_TEXT		"text"
 #define PROTO_K_FIRST		"first"
 #define PROTO_K_LAST		"last"
+#define PROTO_K_TIME		"time"
+#define PROTO_K_DB_BYTES	"db_bytes"
+#define PROTO_K_QUEUED		"queued"
+#define PROTO_K_PENDING		"pending"
+#define PROTO_K_BATCHES		"batches"
+#define PROTO_K_DUPLICATES	"duplicates"
+#define PROTO_K_REJECTED	"rejected"
+#define PROTO_K_AGENTS		"agents"
+#define PROTO_STATUS_AGENT_LEN	9	/* elements of an agent record */
 
 #define PROTO_ENVELOPE_LEN	4	/* [version, type, seq, payload] */
 

@@ -145,6 +145,74 @@ proto_encode_error(struct proto_buf *b, const struct proto_error *er)
 }
 
 int
+proto_encode_status(struct proto_buf *b)
+{
+	struct proto_batch_enc e;
+	msgpack_packer pk;
+
+	memset(&e, 0, sizeof(e));
+	if (enc_open(&e, b, PROTO_STATUS, 0, 0, &pk) == -1)
+		return proto_frame_end(b, e.start, 1);
+	return proto_frame_end(b, e.start, e.failed);
+}
+
+int
+proto_encode_status_reply(struct proto_buf *b, const struct proto_status *st)
+{
+	const struct proto_status_agent *a;
+	struct proto_batch_enc e;
+	msgpack_packer pk;
+	uint32_t i;
+
+	/* The decoder's rules: times >= 0, bounded count, valid names. */
+	if (st->time < 0 || st->start < 0 ||
+	    st->nagents > PROTO_STATUS_AGENTS_MAX)
+		return -1;
+	for (i = 0; i < st->nagents; i++) {
+		a = &st->agent[i];
+		if (a->connected < 0 || a->last_batch < 0 ||
+		    !proto_name_valid(a->name, strnlen(a->name,
+		    sizeof(a->name)), PROTO_NAME_MAX))
+			return -1;
+	}
+	memset(&e, 0, sizeof(e));
+	if (enc_open(&e, b, PROTO_STATUS_REPLY, 0, 9, &pk) == -1)
+		return proto_frame_end(b, e.start, 1);
+	enc_key(&pk, PROTO_K_TIME);
+	msgpack_pack_uint64(&pk, (uint64_t)st->time);
+	enc_key(&pk, PROTO_K_START);
+	msgpack_pack_uint64(&pk, (uint64_t)st->start);
+	enc_key(&pk, PROTO_K_DB_BYTES);
+	msgpack_pack_uint64(&pk, st->db_bytes);
+	enc_key(&pk, PROTO_K_QUEUED);
+	msgpack_pack_uint64(&pk, st->queued);
+	enc_key(&pk, PROTO_K_PENDING);
+	msgpack_pack_uint64(&pk, st->pending);
+	enc_key(&pk, PROTO_K_BATCHES);
+	msgpack_pack_uint64(&pk, st->batches);
+	enc_key(&pk, PROTO_K_DUPLICATES);
+	msgpack_pack_uint64(&pk, st->duplicates);
+	enc_key(&pk, PROTO_K_REJECTED);
+	msgpack_pack_uint64(&pk, st->rejected);
+	enc_key(&pk, PROTO_K_AGENTS);
+	msgpack_pack_array(&pk, st->nagents);
+	for (i = 0; i < st->nagents; i++) {
+		a = &st->agent[i];
+		msgpack_pack_array(&pk, PROTO_STATUS_AGENT_LEN);
+		msgpack_pack_str_with_body(&pk, a->name, strlen(a->name));
+		msgpack_pack_uint64(&pk, (uint64_t)a->connected);
+		msgpack_pack_uint64(&pk, (uint64_t)a->last_batch);
+		msgpack_pack_uint64(&pk, a->batches);
+		msgpack_pack_uint64(&pk, a->records);
+		msgpack_pack_uint64(&pk, a->kernel_drops);
+		msgpack_pack_uint64(&pk, a->iface_drops);
+		msgpack_pack_uint64(&pk, a->dropped);
+		msgpack_pack_uint64(&pk, a->queued);
+	}
+	return proto_frame_end(b, e.start, e.failed);
+}
+
+int
 proto_batch_begin(struct proto_batch_enc *e, struct proto_buf *b,
     const struct proto_batch *head)
 {

@@ -32,6 +32,8 @@ static const char *const proto_typename[] = {
 	[PROTO_BATCH] = "BATCH",
 	[PROTO_ACK] = "ACK",
 	[PROTO_ERROR] = "ERROR",
+	[PROTO_STATUS] = "STATUS",
+	[PROTO_STATUS_REPLY] = "STATUS_REPLY",
 };
 
 const char *

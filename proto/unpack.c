@@ -44,6 +44,8 @@ static enum proto_err	get_section(const msgpack_object *,
 			    enum proto_rec_kind, struct proto_batch *);
 static enum proto_err	get_rec(const msgpack_object *, enum proto_rec_kind,
 			    unsigned char *);
+static enum proto_err	get_status_agent(const msgpack_object *,
+			    struct proto_status_agent *);
 
 /*
  * Unpacks a body into m and checks its envelope.  want is the expected
@@ -89,7 +91,7 @@ msg_open(struct msg *m, const uint8_t *p, size_t len, uint32_t want)
 	    (uint32_t)el[0].via.u64;
 	if (el[0].via.u64 != PROTO_VERSION)
 		return PROTO_E_VERSION;
-	if (el[1].via.u64 < PROTO_HELLO || el[1].via.u64 > PROTO_ERROR)
+	if (el[1].via.u64 < PROTO_HELLO || el[1].via.u64 > PROTO_STATUS_REPLY)
 		return PROTO_E_TYPE;
 	m->type = (uint32_t)el[1].via.u64;
 	if (want != 0 && m->type != want)
@@ -350,6 +352,89 @@ proto_decode_error(const uint8_t *p, size_t len, struct proto_error *e)
 fail:
 	msg_close(&m);
 	memset(e, 0, sizeof(*e));
+	return err;
+}
+
+enum proto_err
+proto_decode_status(const uint8_t *p, size_t len)
+{
+	enum proto_err err;
+	struct msg m;
+
+	/* No keys: a newer peer's extra ones are ignored like any others. */
+	err = msg_open(&m, p, len, PROTO_STATUS);
+	msg_close(&m);
+	return err;
+}
+
+/* One agent record of a STATUS_REPLY into a, zeroed by the caller. */
+static enum proto_err
+get_status_agent(const msgpack_object *o, struct proto_status_agent *a)
+{
+	const msgpack_object *el;
+	uint64_t *const cnt[] = { &a->batches, &a->records, &a->kernel_drops,
+	    &a->iface_drops, &a->dropped, &a->queued };
+	enum proto_err err;
+	size_t i;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return PROTO_E_FIELD_TYPE;
+	if (o->via.array.size != PROTO_STATUS_AGENT_LEN)
+		return PROTO_E_ARITY;
+	el = o->via.array.ptr;
+	if ((err = get_name(&el[0], PROTO_NAME_MAX, a->name)) != PROTO_OK ||
+	    (err = get_time(&el[1], &a->connected)) != PROTO_OK ||
+	    (err = get_time(&el[2], &a->last_batch)) != PROTO_OK)
+		return err;
+	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++)
+		if ((err = get_uint(&el[3 + i], UINT64_MAX, cnt[i])) !=
+		    PROTO_OK)
+			return err;
+	return PROTO_OK;
+}
+
+enum proto_err
+proto_decode_status_reply(const uint8_t *p, size_t len,
+    struct proto_status *st)
+{
+	static const char *const key[] = {
+		PROTO_K_TIME, PROTO_K_START, PROTO_K_DB_BYTES, PROTO_K_QUEUED,
+		PROTO_K_PENDING, PROTO_K_BATCHES, PROTO_K_DUPLICATES,
+		PROTO_K_REJECTED, PROTO_K_AGENTS
+	};
+	uint64_t *const cnt[] = { &st->db_bytes, &st->queued, &st->pending,
+	    &st->batches, &st->duplicates, &st->rejected };
+	const msgpack_object *v[9], *ag;
+	enum proto_err err;
+	struct msg m;
+	uint32_t i;
+
+	memset(st, 0, sizeof(*st));
+	if ((err = msg_open(&m, p, len, PROTO_STATUS_REPLY)) != PROTO_OK ||
+	    (err = payload_get(m.payload, key, 9, 9, v)) != PROTO_OK ||
+	    (err = get_time(v[0], &st->time)) != PROTO_OK ||
+	    (err = get_time(v[1], &st->start)) != PROTO_OK)
+		goto fail;
+	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++)
+		if ((err = get_uint(v[2 + i], UINT64_MAX, cnt[i])) != PROTO_OK)
+			goto fail;
+	ag = v[8];
+	err = PROTO_E_FIELD_TYPE;
+	if (ag->type != MSGPACK_OBJECT_ARRAY)
+		goto fail;
+	err = PROTO_E_TOO_MANY;
+	if (ag->via.array.size > PROTO_STATUS_AGENTS_MAX)
+		goto fail;
+	st->nagents = ag->via.array.size;
+	for (i = 0; i < st->nagents; i++)
+		if ((err = get_status_agent(&ag->via.array.ptr[i],
+		    &st->agent[i])) != PROTO_OK)
+			goto fail;
+	msg_close(&m);
+	return PROTO_OK;
+fail:
+	msg_close(&m);
+	memset(st, 0, sizeof(*st));
 	return err;
 }
 

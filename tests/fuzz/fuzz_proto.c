@@ -60,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_ack a, a2;
 	struct proto_error e, e2;
 	struct proto_batch bt, bt2;
+	struct proto_status *st = NULL, *st2 = NULL;
 	struct proto_buf out;
 	enum proto_err skim, err;
 	const uint8_t *p;
@@ -82,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(skim == PROTO_OK || err == skim);
 	if (err == PROTO_OK)
 		CHECK(version == PROTO_VERSION && type >= PROTO_HELLO &&
-		    type <= PROTO_ERROR);
+		    type <= PROTO_STATUS_REPLY);
 
 	err = proto_decode_hello(body, len, &h);
 	CHECK(skim == PROTO_OK || err == skim);
@@ -123,6 +124,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(memcmp(&e, &e2, sizeof(e)) == 0);
 		proto_buf_consume(&out, out.len);
 	}
+
+	err = proto_decode_status(body, len);
+	CHECK(skim == PROTO_OK || err == skim);
+
+	if ((st = malloc(sizeof(*st))) != NULL &&
+	    (st2 = malloc(sizeof(*st2))) != NULL) {
+		err = proto_decode_status_reply(body, len, st);
+		CHECK(skim == PROTO_OK || err == skim);
+		if (err == PROTO_OK) {
+			CHECK(proto_encode_status_reply(&out, st) == 0);
+			p = reframe(&out, &len2);
+			CHECK(proto_decode_status_reply(p, len2, st2) ==
+			    PROTO_OK);
+			CHECK(memcmp(st, st2, sizeof(*st)) == 0);
+			proto_buf_consume(&out, out.len);
+		}
+	}
+	free(st);
+	free(st2);
 
 	err = proto_decode_batch(body, len, &bt);
 	CHECK(skim == PROTO_OK || err == skim);

@@ -30,6 +30,8 @@ enum dec {
 	DEC_BATCH = PROTO_BATCH,
 	DEC_ACK = PROTO_ACK,
 	DEC_ERROR = PROTO_ERROR,
+	DEC_STATUS = PROTO_STATUS,
+	DEC_STATUS_REPLY = PROTO_STATUS_REPLY,
 };
 
 struct bad_case {
@@ -65,6 +67,10 @@ static void	stream_rest(struct proto_batch_enc *,
 #define REC_IFACE	"[0,1700000040,10,2000,7,2,1,0,0]"
 #define REC_HEALTH	"[0,1700000040,10,0,0,0,0,1,0]"
 #define BATCH_HEAD	"first:1700000000,last:1700000059"
+#define STATUS_HEAD	"time:1700000100,start:1700000000,db_bytes:4096," \
+			"queued:0,pending:1,batches:9,duplicates:0,rejected:2"
+#define STATUS_AGENT	"[\"web1\",1700000001,1700000099,9,40,3,0,0,1]"
+#define STATUS_OK	"{" STATUS_HEAD ",agents:[" STATUS_AGENT "]}"
 
 /*
  * Rejections, one row per way to be wrong.  Rows with PROTO_OK prove the
@@ -105,6 +111,32 @@ static const struct bad_case bad_cases[] = {
 	{ "depth 8 ok", DEC_WELCOME, "[1,2,0,{last_seq:1,x:[[[[[[]]]]]]}]",
 	    NULL, PROTO_OK },
 	{ "envelope any type", DEC_ENVELOPE, "[1,4,9,{}]", NULL, PROTO_OK },
+	{ "status ok", DEC_STATUS, "[1,6,0,{}]", NULL, PROTO_OK },
+	{ "status unknown keys", DEC_STATUS, "[1,6,0,{who:\"me\"}]", NULL,
+	    PROTO_OK },
+	{ "status reply ok", DEC_STATUS_REPLY, "[1,7,0," STATUS_OK "]", NULL,
+	    PROTO_OK },
+	{ "status reply no agents", DEC_STATUS_REPLY, "[1,7,0,{" STATUS_HEAD
+	    ",agents:[]}]", NULL, PROTO_OK },
+	{ "status seq 1", DEC_STATUS, "[1,6,1,{}]", NULL, PROTO_E_RANGE },
+	{ "status reply agents missing", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD "}]", NULL, PROTO_E_MISSING },
+	{ "status reply agents not array", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",agents:{}}]", NULL, PROTO_E_FIELD_TYPE },
+	{ "status reply agent arity", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",agents:[[\"a\",1,1,1,1,1,1,1]]}]", NULL,
+	    PROTO_E_ARITY },
+	{ "status reply agent not array", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",agents:[\"a\"]}]", NULL, PROTO_E_FIELD_TYPE },
+	{ "status reply empty name", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",agents:[[\"\",1,1,1,1,1,1,1,1]]}]", NULL,
+	    PROTO_E_RANGE },
+	{ "status reply negative time", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",agents:[[\"a\",-1,1,1,1,1,1,1,1]]}]", NULL,
+	    PROTO_E_RANGE },
+	{ "status reply counter str", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",agents:[[\"a\",1,1,1,\"1\",1,1,1,1]]}]", NULL,
+	    PROTO_E_FIELD_TYPE },
 
 	/* PROTO_E_SHORT */
 	{ "empty body", DEC_ENVELOPE, NULL, "", PROTO_E_SHORT },
@@ -178,7 +210,11 @@ static const struct bad_case bad_cases[] = {
 
 	/* PROTO_E_TYPE */
 	{ "type 0", DEC_ENVELOPE, "[1,0,0,{}]", NULL, PROTO_E_TYPE },
-	{ "type 6", DEC_ENVELOPE, "[1,6,0,{}]", NULL, PROTO_E_TYPE },
+	{ "type 8", DEC_ENVELOPE, "[1,8,0,{}]", NULL, PROTO_E_TYPE },
+	{ "status as reply", DEC_STATUS_REPLY, "[1,6,0,{}]", NULL,
+	    PROTO_E_TYPE },
+	{ "reply as status", DEC_STATUS, "[1,7,0," STATUS_OK "]", NULL,
+	    PROTO_E_TYPE },
 	{ "type 2^32+3", DEC_ENVELOPE, "[1,4294967299,1,{}]", NULL,
 	    PROTO_E_TYPE },
 	{ "welcome as hello", DEC_HELLO, "[1,2,0,{last_seq:1}]", NULL,
@@ -506,7 +542,11 @@ decode_as(enum dec dec, const uint8_t *p, size_t len)
 	uint32_t version, type;
 	uint64_t seq;
 	enum proto_err err;
+	/* 60 KiB: on the heap, and only when needed. */
+	struct proto_status *st = NULL;
 
+	if (dec == DEC_STATUS_REPLY)
+		assert_non_null(st = malloc(sizeof(*st)));
 	switch (dec) {
 	case DEC_ENVELOPE:
 		return proto_decode_envelope(p, len, &version, &type, &seq);
@@ -518,6 +558,12 @@ decode_as(enum dec dec, const uint8_t *p, size_t len)
 		return proto_decode_ack(p, len, &a);
 	case DEC_ERROR:
 		return proto_decode_error(p, len, &e);
+	case DEC_STATUS:
+		return proto_decode_status(p, len);
+	case DEC_STATUS_REPLY:
+		err = proto_decode_status_reply(p, len, st);
+		free(st);
+		return err;
 	case DEC_BATCH:
 		err = proto_decode_batch(p, len, &b);
 		/* A failed decode must leave nothing to free. */
@@ -832,6 +878,73 @@ test_round_trip_small(void **state)
 		proto_buf_consume(&b, PROTO_HDR_LEN + len);
 	}
 	proto_buf_clear(&b);
+}
+
+/* STATUS and STATUS_REPLY: empty, one agent, the most agents. */
+static void
+test_round_trip_status(void **state)
+{
+	static const size_t counts[] = { 0, 1, PROTO_STATUS_AGENTS_MAX };
+	struct proto_status *in, *out;
+	struct proto_buf b;
+	const uint8_t *body;
+	size_t i, k, len;
+
+	(void)state;
+	assert_non_null(in = calloc(1, sizeof(*in)));
+	assert_non_null(out = calloc(1, sizeof(*out)));
+	proto_buf_init(&b);
+	assert_int_equal(proto_encode_status(&b), 0);
+	body = frame_body(&b, 0, &len);
+	assert_int_equal(proto_decode_status(body, len), PROTO_OK);
+	truncations(DEC_STATUS, body, len);
+	proto_buf_consume(&b, PROTO_HDR_LEN + len);
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		memset(in, 0, sizeof(*in));
+		in->time = 1700000100;
+		in->start = INT64_MAX - (int64_t)k;
+		in->db_bytes = UINT64_MAX;
+		in->queued = 1u << 20;
+		in->pending = 3;
+		in->batches = k;
+		in->rejected = 1;
+		in->nagents = (uint32_t)counts[k];
+		for (i = 0; i < counts[k]; i++) {
+			snprintf(in->agent[i].name, sizeof(in->agent[i].name),
+			    "agent-%zu", i);
+			in->agent[i].connected = 1700000000 + (int64_t)i;
+			in->agent[i].last_batch = i % 2 ? 0 : 1700000050;
+			in->agent[i].batches = i;
+			in->agent[i].records = i * 1000;
+			in->agent[i].kernel_drops = UINT64_MAX - i;
+			in->agent[i].iface_drops = 7;
+			in->agent[i].dropped = 1;
+			in->agent[i].queued = 2;
+		}
+		assert_int_equal(proto_encode_status_reply(&b, in), 0);
+		body = frame_body(&b, 0, &len);
+		assert_int_equal(proto_decode_status_reply(body, len, out),
+		    PROTO_OK);
+		assert_memory_equal(in, out, sizeof(*in));
+		if (counts[k] <= 1)
+			truncations(DEC_STATUS_REPLY, body, len);
+		proto_buf_consume(&b, PROTO_HDR_LEN + len);
+	}
+	/* What a decoder refuses, the encoder will not write. */
+	in->nagents = PROTO_STATUS_AGENTS_MAX + 1;
+	assert_int_equal(proto_encode_status_reply(&b, in), -1);
+	in->nagents = 1;
+	in->agent[0].name[0] = '\0';
+	assert_int_equal(proto_encode_status_reply(&b, in), -1);
+	strcpy(in->agent[0].name, "a\nb");
+	assert_int_equal(proto_encode_status_reply(&b, in), -1);
+	strcpy(in->agent[0].name, "a");
+	in->agent[0].connected = -1;
+	assert_int_equal(proto_encode_status_reply(&b, in), -1);
+	assert_int_equal(b.len, 0);
+	proto_buf_clear(&b);
+	free(in);
+	free(out);
 }
 
 static void
@@ -1289,7 +1402,10 @@ test_names(void **state)
 	    "unknown error");
 	assert_string_equal(proto_type_name(PROTO_BATCH), "BATCH");
 	assert_string_equal(proto_type_name(0), "unknown");
-	assert_string_equal(proto_type_name(6), "unknown");
+	assert_string_equal(proto_type_name(PROTO_STATUS), "STATUS");
+	assert_string_equal(proto_type_name(PROTO_STATUS_REPLY),
+	    "STATUS_REPLY");
+	assert_string_equal(proto_type_name(8), "unknown");
 	assert_string_equal(proto_type_name(-1), "unknown");
 }
 
@@ -1398,6 +1514,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_hello),
 		cmocka_unit_test(test_round_trip_small),
+		cmocka_unit_test(test_round_trip_status),
 		cmocka_unit_test(test_round_trip_batch),
 		cmocka_unit_test(test_round_trip_batch_sections),
 		cmocka_unit_test(test_stream_equals_batch),
