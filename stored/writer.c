@@ -30,7 +30,7 @@
 #include "writer.h"
 
 #define WRITER_RETRY_MIN_MS	1000
-#define WRITER_RETRY_MAX_MS	30000
+#define WRITER_RETRY_MAX_MS	5000	/* freed space is used within 5 s */
 #define WRITER_GROUP_BYTES	(4u << 20)	/* frame bytes per transaction */
 
 struct writer {

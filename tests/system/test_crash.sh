@@ -30,7 +30,9 @@ fi
 # killed store leaves its socket file behind, so -S says nothing).
 restart_store() {
 	before=$(grep -c 'listening on' "$WORK/store.log" 2>/dev/null)
-	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" 2>>"$WORK/store.log" &
+	# shellcheck disable=SC2086
+	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" --socket-mode 0666 \
+	    ${STORE_ARGS:-} 2>>"$WORK/store.log" &
 	STORE_PID=$!
 	wait_for "[ \$(grep -c 'listening on' '$WORK/store.log') -gt $before ]" \
 	    100 || { echo "# store did not restart"; return 1; }
