@@ -46,7 +46,7 @@ obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
 AGENT_LIBS  := libpcap $(MSGPACK_PC) libseccomp libcap-ng
 STORED_LIBS := libuv sqlite3 $(MSGPACK_PC)
-REPORT_LIBS := sqlite3
+REPORT_LIBS := sqlite3 $(MSGPACK_PC)
 
 BINS := $(O)/nettally-agent $(O)/nettally-stored $(O)/nettally $(O)/nettally-gen
 

@@ -5,10 +5,19 @@
  * Start-up order matters: parse and validate everything, open the capture
  * (the only step that needs privilege), connect to the store, then count.
  * Every failure before counting is one line on stderr and exit status 1.
+ *
+ * Threads: one capture thread per --threads (the first is the main
+ * thread, which alone takes signals), each counting every -i interface
+ * through its own handles into its own two tabsets, and the sender.  A
+ * signal sets stop_requested and writes a byte to stop_pipe, which every
+ * capture thread polls, so none sleeps through a stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +39,11 @@
 #define DEFAULT_MAX_PORTS	32768
 #define DEFAULT_MAX_PEERS	65536
 #define DEFAULT_MAX_BUCKETS	4096
+#define OPEN_RETRY_MS		1000	/* a missing interface, at start */
 
 struct agent_opts {
-	const char		*iface;
+	const char		*ifaces[FLOWTAB_IFACES_MAX];
+	unsigned int		 niface;
 	const char		*file;
 	const char		*socket_path;
 	const char		*name;
@@ -43,7 +54,20 @@ struct agent_opts {
 	long			 snaplen;
 	long			 buffer_mb;
 	struct tabset_limits	 lim;
+	long			 nthreads;
+	int			 exit_on_error;
 	int			 verbose;
+};
+
+/* One capture thread with its two tabsets and its outcome. */
+struct worker {
+	struct capture		 c;
+	struct tabset		 sets[2];
+	int			 ninit;
+	pthread_t		 thread;
+	int			 started;
+	int			 rc;
+	char			 err[PCAP_ERRBUF_SIZE + 256];
 };
 
 static void	usage(FILE *);
@@ -52,9 +76,15 @@ static int	parse_opts(int, char **, struct agent_opts *);
 static char	*join_args(int, char **);
 static int	default_iface(char *, size_t);
 static void	on_signal(int);
+static void	stop_all(void);
+static void	*worker_main(void *);
+static int	open_sources(const struct agent_opts *, struct worker *,
+		    unsigned int, char *, size_t);
+static void	make_names(const struct agent_opts *, struct proto_hello *);
 
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	abandon_requested;
+static int			stop_pipe[2] = { -1, -1 };
 
 static void
 usage(FILE *f)
@@ -67,8 +97,10 @@ usage(FILE *f)
 "ships the counts to nettally-stored every flush interval.\n"
 "\n"
 "Source (one of):\n"
-"  -i, --interface IFACE  capture live on IFACE (default: the first up,\n"
-"                         non-loopback interface)\n"
+"  -i, --interface IFACE  capture live on IFACE; repeat for up to %d\n"
+"                         interfaces, each counted under its own name;\n"
+"                         \"any\" captures every interface at once (default:\n"
+"                         the interface of the default route)\n"
 "  -r, --read FILE        replay a pcap or pcapng file as fast as it reads;\n"
 "                         \"-\" reads standard input\n"
 "\n"
@@ -94,6 +126,17 @@ usage(FILE *f)
 "      --snaplen BYTES    bytes kept per frame (default %d; IP byte counts\n"
 "                         come from the headers, so they stay exact)\n"
 "      --buffer-mb MB     kernel capture buffer (default %d)\n"
+"      --threads N        capture each -i interface with N threads (1 to\n"
+"                         %d), the kernel spreading its flows over them\n"
+"                         (PACKET_FANOUT); each thread has its own tables,\n"
+"                         so table memory grows N times (default 1)\n"
+"      --exit-on-error    exit 1 when an interface is missing or down at\n"
+"                         start, or goes down later, instead of logging it\n"
+"                         and waiting until it is back.  An interface\n"
+"                         deleted under the capture always ends the run\n"
+"                         (exit 1): reopening it needs the privilege given\n"
+"                         up at start-up, so the service manager restarts\n"
+"                         the agent, which then waits for it\n"
 "\n"
 "  -v, --verbose          log more\n"
 "  -h, --help             this text\n"
@@ -101,10 +144,12 @@ usage(FILE *f)
 "\n"
 "At the end of a file, or on SIGINT/SIGTERM, the agent ships what it has\n"
 "counted, waits until the store has acknowledged every batch, and exits 0.\n"
-"A second signal gives up waiting.  Exit status 1 on any error.\n",
+"A second signal gives up waiting.  Exit status 1 on any error, and on\n"
+"a capture file that ends mid-record (what came before is still counted).\n",
+	    FLOWTAB_IFACES_MAX,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
 	    DEFAULT_MAX_PORTS, DEFAULT_MAX_PEERS, DEFAULT_SOCKET,
-	    DEFAULT_SNAPLEN, DEFAULT_BUFFER_MB);
+	    DEFAULT_SNAPLEN, DEFAULT_BUFFER_MB, CAPTURE_THREADS_MAX);
 }
 
 static int
@@ -148,7 +193,7 @@ static int
 parse_opts(int argc, char **argv, struct agent_opts *o)
 {
 	enum { O_RES = 256, O_FLUSH, O_NAME, O_SNAPLEN, O_BUFFER, O_MAXH,
-	    O_MAXP, O_MAXQ };
+	    O_MAXP, O_MAXQ, O_THREADS, O_EXITERR };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "read", required_argument, NULL, 'r' },
@@ -162,15 +207,19 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		{ "max-hosts", required_argument, NULL, O_MAXH },
 		{ "max-ports", required_argument, NULL, O_MAXP },
 		{ "max-peers", required_argument, NULL, O_MAXQ },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "exit-on-error", no_argument, NULL, O_EXITERR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *errstr;
+	unsigned int i;
 	long v;
 	int ch;
 
+	o->nthreads = 1;
 	o->socket_path = DEFAULT_SOCKET;
 	o->resolution = DEFAULT_RESOLUTION;
 	o->flush_ms = DEFAULT_FLUSH_MS;
@@ -185,7 +234,23 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'i':
-			o->iface = optarg;
+			if (o->niface == FLOWTAB_IFACES_MAX) {
+				log_err("-i: at most %d interfaces",
+				    FLOWTAB_IFACES_MAX);
+				return -1;
+			}
+			if (*optarg == '\0' ||
+			    strlen(optarg) > PROTO_IFNAME_MAX) {
+				log_err("-i: an interface name is 1 to %d "
+				    "bytes", PROTO_IFNAME_MAX);
+				return -1;
+			}
+			for (i = 0; i < o->niface; i++)
+				if (strcmp(o->ifaces[i], optarg) == 0) {
+					log_err("-i %s: given twice", optarg);
+					return -1;
+				}
+			o->ifaces[o->niface++] = optarg;
 			break;
 		case 'r':
 			o->file = optarg;
@@ -240,6 +305,14 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			else
 				o->lim.max_peers = (size_t)v;
 			break;
+		case O_THREADS:
+			if (parse_long("--threads", optarg, 1,
+			    CAPTURE_THREADS_MAX, &o->nthreads) == -1)
+				return -1;
+			break;
+		case O_EXITERR:
+			o->exit_on_error = 1;
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -255,9 +328,14 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			return -1;
 		}
 	}
-	if (o->iface != NULL && o->file != NULL) {
+	if (o->niface > 0 && o->file != NULL) {
 		log_err("-i and -r exclude each other: capture live or read "
 		    "a file");
+		return -1;
+	}
+	if (o->file != NULL && o->nthreads > 1) {
+		log_err("--threads: a file is read by one thread; it applies "
+		    "to -i only");
 		return -1;
 	}
 	if (optind < argc && (o->filter = join_args(argc - optind,
@@ -315,63 +393,190 @@ default_iface(char *out, size_t len)
 static void
 on_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	if (stop_requested)
 		abandon_requested = 1;
+	stop_all();
+	errno = saved;
+}
+
+/* Async-signal-safe: a flag and a byte that wakes every capture poll. */
+static void
+stop_all(void)
+{
+	char one = 1;
+
 	stop_requested = 1;
+	if (stop_pipe[1] != -1)
+		(void)write(stop_pipe[1], &one, 1);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	w->rc = capture_run(&w->c, w->err, sizeof(w->err));
+	if (w->rc == -1)
+		stop_all();	/* one thread failing ends the run */
+	return NULL;
+}
+
+/*
+ * Opens worker `t`'s sources: the file, or one handle per -i interface,
+ * joined to that interface's fanout group when there are several threads.
+ * Group ids differ per interface and per agent process.
+ */
+static int
+open_sources(const struct agent_opts *o, struct worker *w, unsigned int t,
+    char *err, size_t errlen)
+{
+	struct capture_live_params lp;
+	struct capture_source *src;
+	unsigned int i;
+	int rc, waiting = 0;
+
+	(void)t;
+	if (o->file != NULL) {
+		w->c.nsrc = 1;
+		return capture_open_file(&w->c.src[0], o->file, o->filter,
+		    err, errlen);
+	}
+	lp.snaplen = (int)o->snaplen;
+	lp.bufsize = (int)(o->buffer_mb << 20);
+	lp.filter = o->filter;
+	for (i = 0; i < o->niface; i++) {
+		src = &w->c.src[i];
+		src->iface = i;
+		lp.fanout = o->nthreads > 1 ?
+		    (int)(((unsigned int)getpid() * FLOWTAB_IFACES_MAX + i) &
+		    0xffff) : -1;
+		w->c.nsrc = i + 1;
+		/*
+		 * An interface that is missing or down may be on its way (a
+		 * restart after it was deleted, boot): wait for it while the
+		 * agent still holds the privilege to open it.
+		 */
+		while ((rc = capture_open_live(src, o->ifaces[i], &lp, err,
+		    errlen)) == CAPTURE_AGAIN && !o->exit_on_error) {
+			if (!waiting)
+				log_warn("%s; waiting for it (--exit-on-error "
+				    "to exit instead)", err);
+			waiting = 1;
+			if (stop_requested)
+				return -1;
+			(void)poll(NULL, 0, OPEN_RETRY_MS);
+		}
+		if (rc != 0)
+			return -1;
+		if (waiting)
+			log_info("%s: interface is there: capturing",
+			    o->ifaces[i]);
+		waiting = 0;
+	}
+	return 0;
+}
+
+/* HELLO's interface names and the agent's name. */
+static void
+make_names(const struct agent_opts *o, struct proto_hello *h)
+{
+	char host[HOST_NAME_MAX + 1], list[PROTO_NAME_MAX + 1];
+	const char *base;
+	size_t len = 0;
+	unsigned int i;
+
+	if (o->file != NULL) {
+		base = strrchr(o->file, '/') != NULL ?
+		    strrchr(o->file, '/') + 1 : o->file;
+		if (strcmp(o->file, "-") == 0)
+			base = "stdin";
+		h->niface = 1;
+		snprintf(h->iface[0], sizeof(h->iface[0]), "%s", base);
+	} else {
+		h->niface = o->niface;
+		for (i = 0; i < o->niface; i++)
+			snprintf(h->iface[i], sizeof(h->iface[i]), "%s",
+			    o->ifaces[i]);
+	}
+	list[0] = '\0';
+	for (i = 0; i < h->niface && len < sizeof(list) - 1; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+		    "%s%s", i > 0 ? "+" : "", h->iface[i]);
+	if (o->name != NULL) {
+		snprintf(h->name, sizeof(h->name), "%s", o->name);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	/* A name past PROTO_NAME_MAX is cut: it stays unique enough. */
+	if (snprintf(h->name, sizeof(h->name), "%s:%s", host, list) >=
+	    (int)sizeof(h->name))
+		log_debug("agent name cut to %zu bytes", sizeof(h->name) - 1);
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct agent_opts o;
-	static struct tabset sets[2];
+	static struct worker w[CAPTURE_THREADS_MAX];
 	struct sender_config scfg;
-	struct capture c;
 	struct sigaction sa;
 	struct timespec now;
 	struct sender *snd = NULL;
 	char err[PCAP_ERRBUF_SIZE + 256], ifbuf[PROTO_IFNAME_MAX + 1];
-	char host[HOST_NAME_MAX + 1];
-	const char *errstr, *srcname, *base;
-	uint64_t left;
-	int status = 1, run_rc, ninit = 0;
+	const char *errstr, *srcname;
+	sigset_t all, old;
+	uint64_t left, npackets = 0;
+	unsigned int i, t, nthreads;
+	int status = 1, failed = 0, slot;
 
 	log_init("nettally-agent", LOG_TO_STDERR);
 	if (parse_opts(argc, argv, &o) == -1)
 		return 1;
 	if (o.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
-	memset(&c, 0, sizeof(c));
+	nthreads = (unsigned int)o.nthreads;
 
-	if (o.file == NULL && o.iface == NULL) {
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_err("cannot create a pipe: %s", strerror(errno));
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (o.file == NULL && o.niface == 0) {
 		if (default_iface(ifbuf, sizeof(ifbuf)) == -1)
 			goto out;
-		o.iface = ifbuf;
+		o.ifaces[o.niface++] = ifbuf;
 	}
-	if (o.file != NULL) {
-		if (capture_open_file(&c.src, o.file, o.filter, err,
-		    sizeof(err)) == -1) {
+	for (t = 0; t < nthreads; t++)
+		if (open_sources(&o, &w[t], t, err, sizeof(err)) == -1) {
 			log_err("%s", err);
 			goto out;
 		}
-	} else if (capture_open_live(&c.src, o.iface, (int)o.snaplen,
-	    (int)(o.buffer_mb << 20), o.filter, err, sizeof(err)) == -1) {
-		log_err("%s", err);
-		goto out;
-	}
 
 	if (o.ln.n == 0) {
 		if (o.file != NULL) {
 			if (localnet_add_private(&o.ln, &errstr) == -1)
 				goto fail_errstr;
 		} else {
-			if (localnet_add_iface(&o.ln, o.iface, &errstr) == -1)
-				goto fail_errstr;
+			for (i = 0; i < o.niface; i++)
+				if (localnet_add_iface(&o.ln, o.ifaces[i],
+				    &errstr) == -1)
+					goto fail_errstr;
 			if (o.ln.n == 0) {
 				log_err("%s has no IP address to tell local "
 				    "from remote: give the local networks with "
-				    "-n CIDR", o.iface);
+				    "-n CIDR", o.ifaces[0]);
 				goto out;
 			}
 		}
@@ -389,71 +594,91 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &now);
 	scfg.hello.start_time = (int64_t)now.tv_sec * 1000000 +
 	    now.tv_nsec / 1000;
-	scfg.hello.niface = 1;
-	srcname = o.file != NULL ? o.file : o.iface;
-	base = strrchr(srcname, '/') != NULL ? strrchr(srcname, '/') + 1 :
-	    srcname;
-	if (strcmp(srcname, "-") == 0)
-		base = "stdin";
-	snprintf(scfg.hello.iface[0], sizeof(scfg.hello.iface[0]), "%s", base);
-	if (o.name != NULL) {
-		snprintf(scfg.hello.name, sizeof(scfg.hello.name), "%s",
-		    o.name);
-	} else {
-		if (gethostname(host, sizeof(host)) == -1)
-			strcpy(host, "localhost");
-		host[sizeof(host) - 1] = '\0';
-		snprintf(scfg.hello.name, sizeof(scfg.hello.name), "%s:%s",
-		    host, base);
-	}
+	make_names(&o, &scfg.hello);
+	srcname = o.file != NULL ? o.file : scfg.hello.name;
 
-	for (ninit = 0; ninit < 2; ninit++)
-		if (tabset_init(&sets[ninit], &o.lim, &errstr) == -1)
-			goto fail_errstr;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	for (t = 0; t < nthreads; t++)
+		for (; w[t].ninit < 2; w[t].ninit++)
+			if (tabset_init(&w[t].sets[w[t].ninit], &o.lim,
+			    &errstr) == -1)
+				goto fail_errstr;
 
 	if ((snd = sender_new(&scfg, &errstr)) == NULL) {
 		log_err("%s: %s", o.socket_path, errstr);
 		goto out;
 	}
-	if (sender_start(snd, &sets[1], &errstr) == -1)
+	for (t = 1; t < nthreads; t++) {
+		if ((slot = sender_add_slot(snd, &w[t].sets[1], &errstr)) == -1)
+			goto fail_errstr;
+		w[t].c.slot = (unsigned int)slot;
+	}
+	if (sender_start(snd, &w[0].sets[1], &errstr) == -1)
 		goto fail_errstr;
-	c.ln = &o.ln;
-	c.resolution = o.resolution;
-	c.flush_ms = o.flush_ms;
-	c.cur = &sets[0];
-	c.sender = snd;
-	c.stop = &stop_requested;
-	log_info("%s: counting as \"%s\", local networks: %zu, store %s",
-	    srcname, scfg.hello.name, o.ln.n, o.socket_path);
+	for (t = 0; t < nthreads; t++) {
+		w[t].c.ln = &o.ln;
+		w[t].c.resolution = o.resolution;
+		w[t].c.flush_ms = o.flush_ms;
+		w[t].c.cur = &w[t].sets[0];
+		w[t].c.sender = snd;
+		w[t].c.stop = &stop_requested;
+		w[t].c.stop_fd = stop_pipe[0];
+		w[t].c.exit_on_error = o.exit_on_error;
+	}
+	log_info("%s: counting as \"%s\" with %u thread(s), local networks: "
+	    "%zu, store %s", o.file != NULL ? o.file : "capture",
+	    scfg.hello.name, nthreads, o.ln.n, o.socket_path);
 
-	run_rc = capture_run(&c, err, sizeof(err));
-	if (run_rc == -1)
-		log_err("%s", err);
-	left = sender_finish(snd, c.cur, &abandon_requested);
+	/* Signals stay with the main thread, which runs worker 0. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (t = 1; t < nthreads; t++) {
+		if (pthread_create(&w[t].thread, NULL, worker_main,
+		    &w[t]) != 0) {
+			log_err("cannot start capture thread %u", t);
+			stop_all();
+			failed = 1;
+			break;
+		}
+		w[t].started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!failed)
+		worker_main(&w[0]);
+	stop_all();
+	for (t = 0; t < nthreads; t++) {
+		if (t > 0 && w[t].started)
+			pthread_join(w[t].thread, NULL);
+		if (w[t].rc == -1) {
+			log_err("%s", w[t].err);
+			failed = 1;
+		}
+		npackets += w[t].c.npackets;
+		if (nthreads > 1)
+			log_info("capture thread %u: %llu frames", t,
+			    (unsigned long long)w[t].c.npackets);
+	}
+	/* Every thread's last tabset goes to the store too. */
+	for (t = 1; t < nthreads; t++)
+		(void)sender_swap_slot(snd, w[t].c.slot, w[t].c.cur, 1);
+	left = sender_finish(snd, w[0].c.cur, &abandon_requested);
 	if (left > 0) {
 		log_err("%llu batch(es) not acknowledged by the store were "
 		    "lost", (unsigned long long)left);
 		goto out;
 	}
 	log_info("%s: %llu frames counted and delivered", srcname,
-	    (unsigned long long)c.npackets);
-	status = run_rc == -1 ? 1 : 0;
+	    (unsigned long long)npackets);
+	status = failed ? 1 : 0;
 	goto out;
 fail_errstr:
 	log_err("%s", errstr);
 out:
 	sender_free(snd);
-	capture_close(&c.src);
-	while (ninit-- > 0)
-		tabset_clear(&sets[ninit]);
+	for (t = 0; t < CAPTURE_THREADS_MAX; t++) {
+		capture_close(&w[t].c);
+		while (w[t].ninit-- > 0)
+			tabset_clear(&w[t].sets[w[t].ninit]);
+	}
 	free(o.filter);
 	return status;
 }

@@ -1,19 +1,37 @@
 /*
- * capture.c - open a capture source and run the per-packet loop.
+ * capture.c - open capture sources and run one capture thread's loop.
  *
- * The loop owns the current tabset.  Per packet it decodes and counts,
- * nothing else: no allocation, no lock, no system call.  Between
+ * The loop owns the thread's current tabset.  Per packet it decodes and
+ * counts, nothing else: no allocation, no lock, no system call.  Between
  * pcap_dispatch calls it looks at the clock and hands the tabset to the
- * sender every flush interval.  A live source is non-blocking and waited
- * on with poll(), so a signal or a flush deadline is never stuck behind a
- * quiet interface.
+ * sender every flush interval, through the thread's own hand-off slot.
+ * Live sources are non-blocking and waited on together with poll(), so a
+ * signal, a flush deadline or a reopen is never stuck behind a quiet
+ * interface.
+ *
+ * An interface set down keeps its socket, which counts again once it is
+ * up: libpcap says nothing about it, so the interface flags are read at
+ * every flush and each change is logged once.  An interface deleted under
+ * a live capture ends the run: reopening it needs the privilege the agent
+ * gave up after start-up, so it exits non-zero and its service manager
+ * restarts it, and a starting agent waits for a missing interface
+ * (capture_open_live returns CAPTURE_AGAIN for the caller to retry).
  */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <net/if.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
 
 #include "capture.h"
 #include "decode.h"
@@ -28,7 +46,14 @@ static int	capture_set_filter(struct capture_source *, const char *,
 		    char *, size_t);
 static int	capture_check_dlt(struct capture_source *, char *, size_t);
 static int	capture_read_first(struct capture_source *, char *, size_t);
+static int	capture_join_fanout(struct capture_source *, int, char *,
+		    size_t);
+static void	capture_close_source(struct capture_source *);
 static void	capture_flush(struct capture *, int);
+static int	capture_check_up(struct capture *, struct capture_source *,
+		    char *, size_t);
+static int	capture_run_file(struct capture *, char *, size_t);
+static int	capture_run_live(struct capture *, char *, size_t);
 static int64_t	now_ms(void);
 
 static int64_t
@@ -78,14 +103,44 @@ capture_set_filter(struct capture_source *src, const char *filter, char *err,
 	return 0;
 }
 
+/*
+ * Joins the handle's packet socket to fanout group `group`: the kernel
+ * then gives each frame of the interface to one member only, chosen by a
+ * symmetric flow hash, so both directions of a flow meet in one thread.
+ * No PACKET_FANOUT_FLAG_DEFRAG: fragments must be counted as captured.
+ * libpcap has no call for this; the socket is pcap_fileno's.  The handle
+ * sees every frame between its activation and this call, microseconds at
+ * start-up, which the other members then see too.
+ */
+static int
+capture_join_fanout(struct capture_source *src, int group, char *err,
+    size_t errlen)
+{
+#if defined(__linux__) && defined(PACKET_FANOUT)
+	int arg = (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+
+	if (setsockopt(pcap_fileno(src->pcap), SOL_PACKET, PACKET_FANOUT,
+	    &arg, sizeof(arg)) == -1) {
+		snprintf(err, errlen, "%s: cannot join fanout group %d: %s",
+		    src->name, group, strerror(errno));
+		return -1;
+	}
+	return 0;
+#else
+	(void)group;
+	snprintf(err, errlen, "%s: --threads needs Linux PACKET_FANOUT",
+	    src->name);
+	return -1;
+#endif
+}
+
 int
 capture_open_live(struct capture_source *src, const char *ifname,
-    int snaplen, int bufsize, const char *filter, char *err, size_t errlen)
+    const struct capture_live_params *lp, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
-	int rc;
+	int rc, any = strcmp(ifname, "any") == 0;
 
-	memset(src, 0, sizeof(*src));
 	src->name = ifname;
 	src->live = 1;
 	ebuf[0] = '\0';
@@ -94,10 +149,11 @@ capture_open_live(struct capture_source *src, const char *ifname,
 		snprintf(err, errlen, "%s: %s", ifname, ebuf);
 		return -1;
 	}
-	if (pcap_set_snaplen(src->pcap, snaplen) != 0 ||
-	    pcap_set_promisc(src->pcap, 1) != 0 ||
+	/* "any" cannot be promiscuous: asking only earns a warning. */
+	if (pcap_set_snaplen(src->pcap, lp->snaplen) != 0 ||
+	    (!any && pcap_set_promisc(src->pcap, 1) != 0) ||
 	    pcap_set_timeout(src->pcap, CAPTURE_TIMEOUT_MS) != 0 ||
-	    pcap_set_buffer_size(src->pcap, bufsize) != 0) {
+	    pcap_set_buffer_size(src->pcap, lp->bufsize) != 0) {
 		snprintf(err, errlen, "%s: cannot configure capture", ifname);
 		goto fail;
 	}
@@ -105,7 +161,8 @@ capture_open_live(struct capture_source *src, const char *ifname,
 	if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
 		snprintf(err, errlen, "%s: no such interface (see `ip link`)",
 		    ifname);
-		goto fail;
+		capture_close_source(src);
+		return CAPTURE_AGAIN;
 	} else if (rc == PCAP_ERROR_PERM_DENIED) {
 		snprintf(err, errlen, "%s: permission denied: run as root or "
 		    "give the binary CAP_NET_RAW and CAP_NET_ADMIN", ifname);
@@ -113,7 +170,8 @@ capture_open_live(struct capture_source *src, const char *ifname,
 	} else if (rc == PCAP_ERROR_IFACE_NOT_UP) {
 		snprintf(err, errlen, "%s: interface is down (ip link set %s "
 		    "up)", ifname, ifname);
-		goto fail;
+		capture_close_source(src);
+		return CAPTURE_AGAIN;
 	} else if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot capture: %s", ifname,
 		    pcap_geterr(src->pcap));
@@ -121,16 +179,25 @@ capture_open_live(struct capture_source *src, const char *ifname,
 	} else if (rc > 0) {
 		log_warn("%s: %s", ifname, pcap_geterr(src->pcap));
 	}
+	if (lp->fanout != -1 &&
+	    capture_join_fanout(src, lp->fanout, err, errlen) == -1)
+		goto fail;
+	/*
+	 * SLL2 names the interface of each frame; libpcap opens "any" with
+	 * SLL unless asked.  Both decode the same, so a refusal is harmless.
+	 */
+	if (any)
+		(void)pcap_set_datalink(src->pcap, DLT_LINUX_SLL2);
 	if (pcap_setnonblock(src->pcap, 1, ebuf) == -1) {
 		snprintf(err, errlen, "%s: %s", ifname, ebuf);
 		goto fail;
 	}
 	if (capture_check_dlt(src, err, errlen) == -1 ||
-	    capture_set_filter(src, filter, err, errlen) == -1)
+	    capture_set_filter(src, lp->filter, err, errlen) == -1)
 		goto fail;
 	return 0;
 fail:
-	capture_close(src);
+	capture_close_source(src);
 	return -1;
 }
 
@@ -140,8 +207,8 @@ capture_open_file(struct capture_source *src, const char *path,
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 
-	memset(src, 0, sizeof(*src));
 	src->name = path;
+	src->live = 0;
 	ebuf[0] = '\0';
 	src->pcap = pcap_open_offline(path, ebuf);
 	if (src->pcap == NULL) {
@@ -155,7 +222,7 @@ capture_open_file(struct capture_source *src, const char *path,
 		goto fail;
 	return 0;
 fail:
-	capture_close(src);
+	capture_close_source(src);
 	return -1;
 }
 
@@ -184,8 +251,8 @@ capture_read_first(struct capture_source *src, char *err, size_t errlen)
 	return 0;
 }
 
-void
-capture_close(struct capture_source *src)
+static void
+capture_close_source(struct capture_source *src)
 {
 	if (src->pcap != NULL)
 		pcap_close(src->pcap);
@@ -194,53 +261,74 @@ capture_close(struct capture_source *src)
 	src->first_data = NULL;
 }
 
+void
+capture_close(struct capture *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nsrc; i++)
+		capture_close_source(&c->src[i]);
+}
+
 /*
  * Hands the current tabset to the sender.  Without `wait` the swap may be
  * refused (the sender is still busy): counting goes on into the same
- * tabset, whose caps and overflow rows keep it bounded.
+ * tabset, whose caps and overflow rows keep it bounded, and the drop
+ * counters are read again at the next swap.
  */
 static void
 capture_flush(struct capture *c, int wait)
 {
-	struct ft_health *h = &c->cur->health[c->src.iface];
-	struct pcap_stat st;
+	struct pcap_stat st[FLOWTAB_IFACES_MAX];
+	struct capture_source *src;
+	struct ft_health *h;
 	struct tabset *next;
-	uint64_t kdrop = 0, idrop = 0;
+	unsigned int i;
 
-	if (c->src.live && pcap_stats(c->src.pcap, &st) == 0) {
+	for (i = 0; i < c->nsrc; i++) {
+		src = &c->src[i];
+		h = &c->cur->health[src->iface];
+		memset(&st[i], 0, sizeof(st[i]));
+		if (!src->live || src->pcap == NULL ||
+		    pcap_stats(src->pcap, &st[i]) != 0) {
+			st[i] = src->last;
+			continue;
+		}
 		/* pcap's counters are 32-bit and wrap: deltas survive that. */
-		kdrop = (uint32_t)(st.ps_drop - c->src.last.ps_drop);
-		idrop = (uint32_t)(st.ps_ifdrop - c->src.last.ps_ifdrop);
-		h->kernel_drops = kdrop;
-		h->iface_drops = idrop;
-	} else {
-		memset(&st, 0, sizeof(st));
+		h->kernel_drops = (uint32_t)(st[i].ps_drop - src->last.ps_drop);
+		h->iface_drops = (uint32_t)(st[i].ps_ifdrop -
+		    src->last.ps_ifdrop);
 	}
-	next = sender_swap(c->sender, c->cur, wait);
+	next = sender_swap_slot(c->sender, c->slot, c->cur, wait);
 	if (next == NULL) {
-		h->kernel_drops = h->iface_drops = 0;
+		for (i = 0; i < c->nsrc; i++) {
+			h = &c->cur->health[c->src[i].iface];
+			h->kernel_drops = h->iface_drops = 0;
+		}
 		return;
 	}
 	c->cur = next;
-	if (c->src.live)
-		c->src.last = st;
+	for (i = 0; i < c->nsrc; i++)
+		c->src[i].last = st[i];
 }
 
 static void
 capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
     const u_char *bytes)
 {
-	struct capture *c = (struct capture *)(void *)user;
+	struct capture_source *src = (struct capture_source *)(void *)user;
+	struct capture *c = src->owner;
 	struct decoded d;
 	enum decode_kind kind;
 	int64_t ts = hdr->ts.tv_sec, bucket;
 
 	/*
 	 * A file can always wait for the sender, so replay never overflows;
-	 * live capture asks for a swap after this dispatch instead.
+	 * live capture asks for a swap after this dispatch instead, and
+	 * waits only when even the interface rows are full.
 	 */
 	if (tabset_nearly_full(c->cur)) {
-		if (!c->src.live)
+		if (!src->live)
 			capture_flush(c, 1);
 		else if (c->cur->ifaces.n + 1 > c->cur->ifaces.max)
 			capture_flush(c, 1);
@@ -248,55 +336,153 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	bucket = ts - ts % c->resolution;
 	if (ts % c->resolution < 0)
 		bucket -= c->resolution;
-	kind = decode_frame(c->src.dlt, bytes, hdr->caplen, hdr->len, &d);
-	tabset_account(c->cur, c->ln, c->src.iface, ts, bucket, kind, &d,
+	kind = decode_frame(src->dlt, bytes, hdr->caplen, hdr->len, &d);
+	tabset_account(c->cur, c->ln, src->iface, ts, bucket, kind, &d,
 	    hdr->len);
 	c->npackets++;
 }
 
-int
-capture_run(struct capture *c, char *err, size_t errlen)
+/*
+ * Reads the interface flags through the capture socket itself (any socket
+ * answers SIOCGIFFLAGS) and logs a change between up and down.
+ */
+static int
+capture_check_up(struct capture *c, struct capture_source *src, char *err,
+    size_t errlen)
 {
-	struct pollfd pfd;
-	int64_t next_flush, now;
-	int n, timeout;
+	struct ifreq ifr;
+	int down;
 
-	pfd.fd = c->src.live ? pcap_get_selectable_fd(c->src.pcap) : -1;
-	pfd.events = POLLIN;
+	if (strcmp(src->name, "any") == 0 ||
+	    strlen(src->name) >= sizeof(ifr.ifr_name))
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, src->name, strlen(src->name));
+	if (ioctl(pcap_fileno(src->pcap), SIOCGIFFLAGS, &ifr) == -1)
+		return 0;	/* gone: pcap_dispatch reports that */
+	down = !(ifr.ifr_flags & IFF_UP);
+	if (down == src->down)
+		return 0;
+	src->down = down;
+	if (!down) {
+		log_info("%s: interface is up again: capture resumed",
+		    src->name);
+		return 0;
+	}
+	if (c->exit_on_error) {
+		snprintf(err, errlen, "%s: interface went down", src->name);
+		return -1;
+	}
+	log_err("%s: interface went down; counting resumes when it is up",
+	    src->name);
+	return 0;
+}
+
+static int
+capture_run_file(struct capture *c, char *err, size_t errlen)
+{
+	struct capture_source *src = &c->src[0];
+	int64_t next_flush, now;
+	int n;
+
 	next_flush = now_ms() + c->flush_ms;
-	if (c->src.first_data != NULL) {
-		capture_packet_cb((u_char *)c, &c->src.first_hdr,
-		    c->src.first_data);
-		free(c->src.first_data);
-		c->src.first_data = NULL;
+	if (src->first_data != NULL) {
+		capture_packet_cb((u_char *)src, &src->first_hdr,
+		    src->first_data);
+		free(src->first_data);
+		src->first_data = NULL;
 	}
 	while (!*c->stop) {
-		if (c->src.live) {
-			timeout = (int)(next_flush - now_ms());
-			if (timeout < 0)
-				timeout = 0;
-			if (poll(&pfd, 1, timeout) == -1 && errno != EINTR) {
-				snprintf(err, errlen, "%s: poll: %s",
-				    c->src.name, strerror(errno));
-				return -1;
-			}
-		}
-		n = pcap_dispatch(c->src.pcap,
-		    c->src.live ? -1 : CAPTURE_FILE_BURST, capture_packet_cb,
-		    (u_char *)c);
+		n = pcap_dispatch(src->pcap, CAPTURE_FILE_BURST,
+		    capture_packet_cb, (u_char *)src);
 		if (n == PCAP_ERROR) {
-			snprintf(err, errlen, "%s: %s", c->src.name,
-			    pcap_geterr(c->src.pcap));
+			snprintf(err, errlen, "%s: %s", src->name,
+			    pcap_geterr(src->pcap));
 			return -1;
 		}
-		if (!c->src.live && n == 0)
+		if (n == 0)
 			return 0;	/* end of file */
 		now = now_ms();
-		if (now >= next_flush || (c->src.live &&
-		    tabset_nearly_full(c->cur))) {
+		if (now >= next_flush) {
 			capture_flush(c, 0);
 			next_flush = now + c->flush_ms;
 		}
 	}
 	return 0;
+}
+
+static int
+capture_run_live(struct capture *c, char *err, size_t errlen)
+{
+	struct pollfd pfd[FLOWTAB_IFACES_MAX + 1];
+	struct capture_source *map[FLOWTAB_IFACES_MAX];
+	struct capture_source *src;
+	int64_t next_flush, now;
+	unsigned int i, nfd, npcap;
+	int n, timeout;
+
+	next_flush = now_ms() + c->flush_ms;
+	while (!*c->stop) {
+		now = now_ms();
+		nfd = 0;
+		for (i = 0; i < c->nsrc; i++) {
+			src = &c->src[i];
+			pfd[nfd].fd = pcap_get_selectable_fd(src->pcap);
+			pfd[nfd].events = POLLIN;
+			pfd[nfd].revents = 0;
+			map[nfd++] = src;
+		}
+		npcap = nfd;
+		if (c->stop_fd != -1) {
+			pfd[nfd].fd = c->stop_fd;
+			pfd[nfd].events = POLLIN;
+			pfd[nfd].revents = 0;
+			nfd++;
+		}
+		timeout = next_flush > now ? (int)(next_flush - now) : 0;
+		if (poll(pfd, nfd, timeout) == -1 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < npcap; i++) {
+			src = map[i];
+			/*
+			 * Dispatch on errors too: libpcap turns POLLERR into
+			 * the reason (the interface went down or away).
+			 */
+			if (pfd[i].revents == 0)
+				continue;
+			n = pcap_dispatch(src->pcap, -1, capture_packet_cb,
+			    (u_char *)src);
+			if (n == PCAP_ERROR) {
+				snprintf(err, errlen, "%s: capture failed: %s; "
+				    "reopening it needs the privilege given up "
+				    "at start-up: exiting for a restart",
+				    src->name, pcap_geterr(src->pcap));
+				return -1;
+			}
+		}
+		now = now_ms();
+		if (now >= next_flush || tabset_nearly_full(c->cur)) {
+			for (i = 0; i < c->nsrc; i++)
+				if (capture_check_up(c, &c->src[i], err,
+				    errlen) == -1)
+					return -1;
+			capture_flush(c, 0);
+			next_flush = now + c->flush_ms;
+		}
+	}
+	return 0;
+}
+
+int
+capture_run(struct capture *c, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nsrc; i++)
+		c->src[i].owner = c;
+	if (c->nsrc == 1 && !c->src[0].live)
+		return capture_run_file(c, err, errlen);
+	return capture_run_live(c, err, errlen);
 }

@@ -1,5 +1,14 @@
 /*
- * capture.h - capture sources (live interface or file) and the capture loop.
+ * capture.h - capture sources (live interfaces or a file) and the capture
+ * loop that one capture thread runs over them.
+ *
+ * A capture thread owns a set of sources, one per interface it captures
+ * (or the one file), and one current tabset; it polls every source's
+ * descriptor and counts into that tabset with no lock per packet.  With
+ * --threads N an interface is opened N times, one handle per thread, and
+ * the handles join one PACKET_FANOUT group, so the kernel spreads the
+ * interface's frames over the threads by flow hash: the threads share
+ * nothing per packet.
  */
 #ifndef NETTALLY_CAPTURE_H
 #define NETTALLY_CAPTURE_H
@@ -12,13 +21,28 @@
 #include "localnet.h"
 #include "sender.h"
 
+#define CAPTURE_THREADS_MAX	16
+#define CAPTURE_AGAIN		(-2)	/* interface absent or down: retry */
+
+struct capture;
+
+/* How a live source is opened. */
+struct capture_live_params {
+	int		 snaplen;
+	int		 bufsize;	/* kernel buffer, bytes */
+	const char	*filter;	/* BPF expression or NULL */
+	int		 fanout;	/* PACKET_FANOUT group id, -1: none */
+};
+
 struct capture_source {
-	pcap_t		*pcap;
+	pcap_t		*pcap;		/* NULL while a live source is lost */
 	int		 dlt;
 	int		 live;
 	unsigned int	 iface;		/* index in HELLO's iface list */
 	struct pcap_stat last;		/* pcap_stats at the previous swap */
 	const char	*name;		/* interface or file name */
+	struct capture	*owner;		/* the thread counting this source */
+	int		 down;		/* seen administratively down */
 	/*
 	 * A file's first packet, read at open: libpcap reports some damage
 	 * (pcapng interfaces of different link types) only when the first
@@ -29,35 +53,45 @@ struct capture_source {
 	u_char		*first_data;
 };
 
+/* One capture thread. */
 struct capture {
-	struct capture_source	 src;
+	struct capture_source	 src[FLOWTAB_IFACES_MAX];
+	unsigned int		 nsrc;
 	const struct localnets	*ln;
 	int64_t			 resolution;
 	int64_t			 flush_ms;
 	struct tabset		*cur;
 	struct sender		*sender;
+	unsigned int		 slot;		/* hand-off slot at the sender */
 	volatile sig_atomic_t	*stop;
+	int			 stop_fd;	/* readable once stopping, or -1 */
+	int			 exit_on_error;	/* a lost interface ends the run */
 	uint64_t		 npackets;	/* all frames, for the exit log */
 };
 
 /*
- * Opens a live capture on ifname (promiscuous, snaplen bytes per frame,
- * kernel buffer of bufsize bytes) or a pcap/pcapng file ("-" = stdin),
- * and applies the BPF filter when not NULL.  On failure returns -1 and
- * writes a one-line reason naming the cause into err.
+ * Opens a live capture on ifname (promiscuous, except on "any", which
+ * gets the SLL2 link type) with the parameters in *lp, joining the
+ * PACKET_FANOUT group lp->fanout when it is not -1, or a pcap/pcapng file
+ * ("-" = stdin) with an optional BPF filter.  On failure returns -1 and
+ * writes a one-line reason naming the cause into err; a live source
+ * returns CAPTURE_AGAIN instead when the interface does not exist or is
+ * down, which may change.
  */
 int	capture_open_live(struct capture_source *, const char *ifname,
-	    int snaplen, int bufsize, const char *filter, char *err,
-	    size_t errlen);
+	    const struct capture_live_params *lp, char *err, size_t errlen);
 int	capture_open_file(struct capture_source *, const char *path,
 	    const char *filter, char *err, size_t errlen);
-void	capture_close(struct capture_source *);
+/* Closes every source of the thread; safe on a zeroed struct. */
+void	capture_close(struct capture *);
 
 /*
  * Counts packets until the end of the file or *stop, swapping tabsets
- * with the sender every flush_ms.  Returns 0, or -1 with err set when the
- * source failed (a truncated file, an interface gone); everything counted
- * before the failure is still in c->cur for the caller to hand over.
+ * with the sender every flush_ms.  A live interface that is set down is
+ * logged and counted again once up (with exit_on_error that ends the run
+ * instead).  Returns 0, or -1 with err set when a source failed (a
+ * truncated file, a deleted interface); everything counted before the
+ * failure is still in c->cur for the caller to hand over.
  */
 int	capture_run(struct capture *, char *err, size_t errlen);
 

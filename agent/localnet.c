@@ -131,7 +131,9 @@ localnet_add_iface(struct localnets *ln, const char *ifname,
 		return -1;
 	}
 	for (p = ifa; p != NULL && rc == 0; p = p->ifa_next) {
-		if (p->ifa_addr == NULL || strcmp(p->ifa_name, ifname) != 0)
+		/* "any" (the capture of every interface): all addresses. */
+		if (p->ifa_addr == NULL || (strcmp(ifname, "any") != 0 &&
+		    strcmp(p->ifa_name, ifname) != 0))
 			continue;
 		if (p->ifa_addr->sa_family == AF_INET) {
 			sin = (const struct sockaddr_in *)(const void *)p->ifa_addr;

@@ -22,7 +22,7 @@ struct localnets {
 
 /* Adds one CIDR ("10.0.0.0/8", "2001:db8::/32", a bare address = host). */
 int	localnet_add_cidr(struct localnets *, const char *cidr, const char **errstr);
-/* Adds the IPv4 and IPv6 addresses of interface ifname, as networks. */
+/* Adds the addresses of interface ifname (of every one for "any"). */
 int	localnet_add_iface(struct localnets *, const char *ifname, const char **errstr);
 /* Adds RFC 1918, RFC 4193 ULA and link-local networks. */
 int	localnet_add_private(struct localnets *, const char **errstr);

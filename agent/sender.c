@@ -8,8 +8,8 @@
  * - Sequence numbers start at 1 in each epoch (the agent's start time) and
  *   grow by one per frame, in the order frames are queued.
  * - Only this thread touches the socket.  The capture thread reaches the
- *   sender through `full`/`spare` under the mutex, once per flush, and a
- *   byte on the wake pipe.
+ *   sender through its own slot's `full`/`spare` under the mutex, once per
+ *   flush, and a byte on the wake pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +45,16 @@ struct sender {
 	int			 started;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
-	struct tabset		*full;		/* mu: to encode */
-	struct tabset		*spare;		/* mu: empty, for capture */
+	/*
+	 * One hand-off slot per capture thread, each with its own pair of
+	 * tabsets: threads never wait for each other's encodes.
+	 */
+	struct {
+		struct tabset	*full;		/* mu: to encode */
+		struct tabset	*spare;		/* mu: empty, for capture */
+	}			 slot[SENDER_SLOTS_MAX];
+	unsigned int		 nslots;	/* set before the thread starts */
+	unsigned int		 next_slot;	/* sender thread: fairness */
 	int			 finishing;	/* mu: no more tabsets */
 	volatile sig_atomic_t	*abandon;	/* set before finishing */
 	int			 wake[2];
@@ -574,12 +582,21 @@ sender_main(void *arg)
 	const char *errstr;
 	char drain[64];
 	int64_t now;
+	unsigned int i, slot;
 	int finishing, timeout, nfd;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		t = s->full;
-		s->full = NULL;
+		t = NULL;
+		slot = s->next_slot;
+		for (i = 0; i < s->nslots; i++) {
+			slot = (s->next_slot + i) % s->nslots;
+			if ((t = s->slot[slot].full) != NULL) {
+				s->slot[slot].full = NULL;
+				s->next_slot = (slot + 1) % s->nslots;
+				break;
+			}
+		}
 		finishing = s->finishing;
 		pthread_mutex_unlock(&s->mu);
 		if (t != NULL) {
@@ -587,7 +604,7 @@ sender_main(void *arg)
 				sender_encode(s, t);
 			tabset_reset(t);
 			pthread_mutex_lock(&s->mu);
-			s->spare = t;
+			s->slot[slot].spare = t;
 			pthread_cond_broadcast(&s->cv);
 			pthread_mutex_unlock(&s->mu);
 			continue;	/* look for the final tabset at once */
@@ -681,7 +698,9 @@ sender_start(struct sender *s, struct tabset *spare, const char **errstr)
 	sigset_t all, old;
 	int rc;
 
-	s->spare = spare;
+	s->slot[0].spare = spare;
+	if (s->nslots == 0)
+		s->nslots = 1;
 	/* Signals belong to the capture thread, whose poll they interrupt. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -695,19 +714,39 @@ sender_start(struct sender *s, struct tabset *spare, const char **errstr)
 	return 0;
 }
 
+int
+sender_add_slot(struct sender *s, struct tabset *spare, const char **errstr)
+{
+	if (s->started || s->nslots >= SENDER_SLOTS_MAX) {
+		*errstr = "too many capture threads for the sender";
+		return -1;
+	}
+	if (s->nslots == 0)
+		s->nslots = 1;		/* slot 0 is sender_start's */
+	s->slot[s->nslots].spare = spare;
+	return (int)s->nslots++;
+}
+
 struct tabset *
 sender_swap(struct sender *s, struct tabset *full, int wait)
+{
+	return sender_swap_slot(s, 0, full, wait);
+}
+
+struct tabset *
+sender_swap_slot(struct sender *s, unsigned int slot, struct tabset *full,
+    int wait)
 {
 	struct tabset *t;
 	char one = 1;
 
 	pthread_mutex_lock(&s->mu);
-	while (s->spare == NULL && wait)
+	while (s->slot[slot].spare == NULL && wait)
 		pthread_cond_wait(&s->cv, &s->mu);
-	t = s->spare;
+	t = s->slot[slot].spare;
 	if (t != NULL) {
-		s->spare = NULL;
-		s->full = full;
+		s->slot[slot].spare = NULL;
+		s->slot[slot].full = full;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (t != NULL && write(s->wake[1], &one, 1) == -1 && errno != EAGAIN)
@@ -725,9 +764,9 @@ sender_finish(struct sender *s, struct tabset *last,
 
 	s->abandon = abandon;
 	pthread_mutex_lock(&s->mu);
-	while (s->spare == NULL)
+	while (s->slot[0].spare == NULL)
 		pthread_cond_wait(&s->cv, &s->mu);
-	s->full = last;
+	s->slot[0].full = last;
 	s->finishing = 1;
 	pthread_mutex_unlock(&s->mu);
 	if (write(s->wake[1], &one, 1) == -1 && errno != EAGAIN)

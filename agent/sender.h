@@ -18,6 +18,8 @@
 #include "flowtab.h"
 #include "proto.h"
 
+#define SENDER_SLOTS_MAX	16	/* capture threads */
+
 struct sender;
 
 struct sender_config {
@@ -36,15 +38,26 @@ struct sender	*sender_new(const struct sender_config *, const char **errstr);
 int		 sender_start(struct sender *, struct tabset *spare,
 		    const char **errstr);
 /*
- * Hands `full` over and returns an empty tabset.  When the sender still
- * holds the previous one, waits for it if `wait`, else returns NULL and
- * the caller keeps counting into `full`.
+ * Before sender_start: adds the hand-off slot of one more capture thread,
+ * with `spare` as its first empty tabset.  Returns the slot number (slot 0
+ * is sender_start's), or -1 with *errstr.
+ */
+int		 sender_add_slot(struct sender *, struct tabset *spare,
+		    const char **errstr);
+/*
+ * Hands `full` over through slot 0 (sender_swap) or slot `slot` and
+ * returns that slot's empty tabset.  When the sender still holds the
+ * slot's previous one, waits for it if `wait`, else returns NULL and the
+ * caller keeps counting into `full`.  One thread per slot.
  */
 struct tabset	*sender_swap(struct sender *, struct tabset *full, int wait);
+struct tabset	*sender_swap_slot(struct sender *, unsigned int slot,
+		    struct tabset *full, int wait);
 /*
- * Hands over the last tabset and waits until every batch is acknowledged,
- * or until *abandon becomes non-zero.  Returns the number of batches left
- * unacknowledged (0 on a clean finish).
+ * Hands over slot 0's last tabset and waits until every batch is
+ * acknowledged, or until *abandon becomes non-zero; the other slots' last
+ * tabsets must have been handed over with sender_swap_slot (wait) first.
+ * Returns the number of batches left unacknowledged (0 on a clean finish).
  */
 uint64_t	 sender_finish(struct sender *, struct tabset *last,
 		    volatile sig_atomic_t *abandon);

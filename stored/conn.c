@@ -59,6 +59,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proto.h"
+#include "status.h"
 #include "validate.h"
 
 #define CONN_BUF_MIN	(64u << 10)
@@ -89,6 +90,7 @@ struct conn {
 	uid_t			 uid;
 	char			 name[PROTO_NAME_MAX + 1];
 	struct db_session	 session;
+	struct proto_status_agent stat;		/* for STATUS replies */
 };
 
 struct conn_wreq {
@@ -115,6 +117,7 @@ static void	conn_frame(struct conn *, const uint8_t *, size_t);
 static void	conn_hello(struct conn *, const uint8_t *, size_t);
 static void	conn_batch(struct conn *, const uint8_t *, size_t);
 static void	conn_agent_error(struct conn *, const uint8_t *, size_t);
+static void	conn_status(struct conn *, const uint8_t *, size_t);
 static struct conn *server_find(struct server *, uint64_t);
 static int	server_allows(struct server *, struct conn *, gid_t);
 static void	server_flow(struct server *);
@@ -130,6 +133,7 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->read_timeout_ms = CONN_READ_TIMEOUT_MS;
 	srv->writes_max = CONN_WRITES_MAX;
 	LIST_INIT(&srv->conns);
+	srv->started = (int64_t)time(NULL);
 }
 
 int
@@ -234,6 +238,7 @@ conn_accept_cb(uv_stream_t *listener, int status)
 	c->id = ++srv->next_id;
 	c->pid = -1;
 	c->uid = (uid_t)-1;
+	c->stat.connected = (int64_t)time(NULL);
 	if ((rc = uv_accept(listener, (uv_stream_t *)&c->pipe)) != 0) {
 		log_warn("listen: accept: %s", uv_strerror(rc));
 		conn_close(c);
@@ -594,6 +599,11 @@ conn_frame(struct conn *c, const uint8_t *body, size_t n)
 		    proto_strerror(e));
 		return;
 	}
+	/* Any allowed peer may ask, before HELLO or after: not an agent. */
+	if (type == PROTO_STATUS) {
+		conn_status(c, body, n);
+		return;
+	}
 	if (c->state == CONN_NEW) {
 		if (type != PROTO_HELLO)
 			conn_fail(c, PROTO_ERR_SEQUENCE, "first message must "
@@ -681,6 +691,7 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 		writer_item_free(it);
 		return;
 	}
+	status_count_batch(&c->stat, &it->batch, now);
 	it->conn_id = c->id;
 	it->received = now;
 	it->session = c->session;
@@ -689,6 +700,52 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 	srv->noutstanding++;
 	writer_push(srv->writer, it);
 	server_flow(srv);
+}
+
+/*
+ * Answers STATUS with the store's state and one record per agent that
+ * said HELLO.  The reply is built on the heap: it holds up to
+ * PROTO_STATUS_AGENTS_MAX records.
+ */
+static void
+conn_status(struct conn *c, const uint8_t *body, size_t n)
+{
+	struct proto_status *st;
+	struct conn_wreq *w;
+	struct conn *o;
+	enum proto_err e;
+
+	if ((e = proto_decode_status(body, n)) != PROTO_OK) {
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "STATUS: %s",
+		    proto_strerror(e));
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		free(st);
+		conn_fail(c, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	status_fill(st, c->srv, (int64_t)time(NULL));
+	LIST_FOREACH(o, &c->srv->conns, entry) {
+		if ((o->state != CONN_HELLO && o->state != CONN_READY) ||
+		    st->nagents == PROTO_STATUS_AGENTS_MAX)
+			continue;
+		st->agent[st->nagents] = o->stat;
+		memcpy(st->agent[st->nagents].name, o->name, sizeof(o->name));
+		st->nagents++;
+	}
+	proto_buf_init(&w->buf);
+	if (proto_encode_status_reply(&w->buf, st) == -1) {
+		free(st);
+		proto_buf_clear(&w->buf);
+		free(w);
+		conn_fail(c, PROTO_ERR_INTERNAL, "cannot encode STATUS_REPLY");
+		return;
+	}
+	free(st);
+	if (conn_send(c, w) == -1)
+		conn_fail(c, PROTO_ERR_INTERNAL, "cannot send STATUS_REPLY");
 }
 
 /* The agent tells us why it is leaving: log it and close. */

@@ -53,6 +53,9 @@ struct server {
 	size_t			 nallow_gid;
 	/* Counters, logged at exit. */
 	uint64_t		 nbatches, nduplicates, nrejected;
+	/* For STATUS replies (status.c). */
+	int64_t			 started;	/* server_init's time */
+	const char		*db_path;	/* NULL: size unknown */
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "report_format.h"
 #include "report_query.h"
 #include "report_series.h"
+#include "report_status.h"
 #include "report_summary.h"
 #include "report_time.h"
 #include "schema.h"
@@ -39,6 +40,8 @@
 
 #define REPORT_DB_DEFAULT	"/var/lib/nettally/nettally.db"
 #define REPORT_DB_ENV		"NETTALLY_DB"
+#define REPORT_SOCKET_DEFAULT	"/run/nettally/nettally.sock"
+#define REPORT_SOCKET_ENV	"NETTALLY_SOCKET"
 #define REPORT_BUSY_MS		5000
 
 /* Exit statuses, documented in the usage text. */
@@ -50,7 +53,8 @@
 #define C_SERIES	0x02
 #define C_SUMMARY	0x04
 #define C_CHART		0x08
-#define C_ALL		0x0f
+#define C_ALL		0x0f		/* the commands that read the database */
+#define C_STATUS	0x10
 
 struct options {
 	const char	*report;
@@ -71,6 +75,10 @@ struct options {
 	const char	*by;
 	const char	*output;
 	const char	*p95;		/* non-NULL when --95th was given */
+	const char	*socket;
+	const char	*watch;		/* non-NULL when --watch was given */
+	const char	*interval;
+	const char	*count;
 };
 
 struct command {
@@ -90,12 +98,14 @@ static int	check_filters(const char *, const struct options *,
 static int	db_filters(const char *, sqlite3 *, const struct options *,
 		    struct report_filter *);
 static int	cmd_run(const struct command *, int, char **);
+static int	cmd_status(struct options *);
 
 static const struct command commands[] = {
 	{ "top",	C_TOP,		1 },
 	{ "series",	C_SERIES,	0 },
 	{ "summary",	C_SUMMARY,	0 },
 	{ "chart",	C_CHART,	0 },
+	{ "status",	C_STATUS,	0 },
 };
 
 static const char usage_text[] =
@@ -106,6 +116,8 @@ static const char usage_text[] =
 "       nettally summary [FILTERS] [--alert LIMIT] [--format F] [--db FILE]\n"
 "       nettally chart -o FILE.svg [--by host|proto|iface] [--since WHEN]\n"
 "                    [--until WHEN] [--step D] [--limit N] [FILTERS] [--db FILE]\n"
+"       nettally status [--watch] [--interval D] [--count N] [--format F]\n"
+"                    [--socket PATH]\n"
 "       nettally --help | nettally --version\n"
 "\n"
 "Prints what nettally-stored recorded, reading its database read-only.\n"
@@ -201,10 +213,25 @@ static const char usage_text[] =
 "                  has \"step\" instead of \"limit\", summary neither\n"
 "  --by K        chart: host, proto or iface\n"
 "  -o FILE       chart: the SVG file to write\n"
+"\n"
+"status: asks the running nettally-stored over its socket (--socket PATH,\n"
+"  default $NETTALLY_SOCKET, else /run/nettally/nettally.sock; the store\n"
+"  must allow your uid) and prints one line about the store (uptime,\n"
+"  agents, database size, queue, committed batches, ingest rate), then\n"
+"  one row per connected agent:\n"
+"  agent connected connected_epoch last_batch last_batch_epoch\n"
+"  last_batch_age batches records records_per_s kernel_drops iface_drops\n"
+"  dropped queued\n"
+"  counts are since the agent connected; records_per_s is since it\n"
+"  connected, or since the previous answer with --watch; csv prints the\n"
+"  agent rows, json the store's fields and an agents array.\n"
+"  --watch       ask again every --interval (default 2s) until killed or\n"
+"                --count answers; a terminal is redrawn in place\n"
 "  --db FILE     database (default $NETTALLY_DB, else\n"
 "                /var/lib/nettally/nettally.db)\n"
 "\n"
-"Exit status: 0 done, 1 query or output failed, 2 bad arguments, an\n"
+"Exit status: 0 done, 1 query or output failed or the store did not\n"
+"answer, 2 bad arguments, an\n"
 "unknown host or protocol, or a database that is missing, uninitialised\n"
 "or from a newer nettally, 3 a row is over the --alert limit.\n";
 
@@ -232,7 +259,8 @@ parse_args(const struct command *cmd, int argc, char **argv,
 		{ "since",	&opt->since,	C_TOP | C_SERIES | C_CHART, 0 },
 		{ "until",	&opt->until,	C_TOP | C_SERIES | C_CHART, 0 },
 		{ "limit",	&opt->limit,	C_TOP | C_CHART, 0 },
-		{ "format",	&opt->format,	C_TOP | C_SERIES | C_SUMMARY, 0 },
+		{ "format",	&opt->format,
+		    C_TOP | C_SERIES | C_SUMMARY | C_STATUS, 0 },
 		{ "db",		&opt->db,	C_ALL, 0 },
 		{ "agent",	&opt->agent,	C_ALL, 0 },
 		{ "iface",	&opt->iface,	C_ALL, 0 },
@@ -247,6 +275,11 @@ parse_args(const struct command *cmd, int argc, char **argv,
 		{ "by",		&opt->by,	C_CHART, 0 },
 		{ "o",		&opt->output,	C_CHART, 0 },
 		{ "output",	&opt->output,	C_CHART, 0 },
+		{ "socket",	&opt->socket,	C_STATUS, 0 },
+		{ "s",		&opt->socket,	C_STATUS, 0 },
+		{ "watch",	&opt->watch,	C_STATUS, 1 },
+		{ "interval",	&opt->interval,	C_STATUS, 0 },
+		{ "count",	&opt->count,	C_STATUS, 0 },
 	};
 	const char *arg, *name, *eq, *value;
 	size_t i, namelen;
@@ -565,6 +598,8 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		usage_full(stdout);
 		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
 	}
+	if (cmd->mask == C_STATUS)
+		return cmd_status(&opt);
 	if (cmd->mask == C_TOP) {
 		if (opt.report == NULL) {
 			log_err("top: no report given; use nettally top hosts, "
@@ -720,6 +755,82 @@ done:
 	return status;
 }
 
+/*
+ * Runs "nettally status": asks the store, prints, and with --watch asks
+ * again every --interval until --count answers (default: until killed).
+ */
+static int
+cmd_status(struct options *opt)
+{
+	struct proto_status *st = NULL, *prev = NULL, *tmp;
+	struct timespec ts;
+	enum report_fmt fmt;
+	const char *errstr;
+	char err[512];
+	int64_t interval = 2, count = 1, n;
+	int status = 0;
+
+	if (opt->socket == NULL && (opt->socket = getenv(REPORT_SOCKET_ENV)) ==
+	    NULL)
+		opt->socket = REPORT_SOCKET_DEFAULT;
+	if (report_format_parse(opt->format, &fmt) == -1) {
+		log_err("status: --format \"%s\": unknown format; use table, "
+		    "csv or json", opt->format);
+		return EXIT_USAGE;
+	}
+	if (opt->interval != NULL &&
+	    (report_time_duration(opt->interval, &interval, &errstr) == -1 ||
+	    (interval == 0 && (errstr = "a 0 s interval") != NULL))) {
+		log_err("status: --interval \"%s\": %s; use e.g. 1s or 5s",
+		    opt->interval, errstr);
+		return EXIT_USAGE;
+	}
+	if (opt->watch != NULL)
+		count = 0;			/* until killed */
+	if (opt->count != NULL && parse_limit(opt->count, &count) == -1) {
+		log_err("status: --count \"%s\": not a whole number from 1 to "
+		    "%d", opt->count, REPORT_LIMIT_MAX);
+		return EXIT_USAGE;
+	}
+	if ((st = malloc(sizeof(*st))) == NULL ||
+	    (prev = malloc(sizeof(*prev))) == NULL) {
+		log_err("status: out of memory");
+		status = EXIT_RUNTIME;
+		goto done;
+	}
+	for (n = 0; count == 0 || n < count; n++) {
+		if (n > 0) {
+			ts.tv_sec = (time_t)interval;
+			ts.tv_nsec = 0;
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
+		if (report_status_fetch(opt->socket, st, err,
+		    sizeof(err)) == -1) {
+			log_err("status: %s", err);
+			status = EXIT_RUNTIME;
+			goto done;
+		}
+		/* A terminal is redrawn in place; a pipe gets each in turn. */
+		if (opt->watch != NULL && fmt == REPORT_FMT_TABLE &&
+		    isatty(STDOUT_FILENO))
+			fputs("\033[H\033[2J", stdout);
+		if (report_status_write(stdout, fmt, st, n > 0 ? prev : NULL) ==
+		    -1 || fflush(stdout) == EOF) {
+			log_err("stdout: %s", strerror(errno));
+			status = EXIT_RUNTIME;
+			goto done;
+		}
+		tmp = prev;
+		prev = st;
+		st = tmp;
+	}
+done:
+	free(st);
+	free(prev);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -727,8 +838,8 @@ main(int argc, char **argv)
 
 	log_init("nettally", LOG_TO_STDERR);
 	if (argc < 2) {
-		log_err("no command; use nettally top, series, summary or "
-		    "chart, or nettally --help");
+		log_err("no command; use nettally top, series, summary, chart "
+		    "or status, or nettally --help");
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -744,7 +855,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return cmd_run(&commands[i], argc - 2, argv + 2);
-	log_err("%s: unknown command; use nettally top, series, summary or "
-	    "chart, or nettally --help", argv[1]);
+	log_err("%s: unknown command; use nettally top, series, summary, "
+	    "chart or status, or nettally --help", argv[1]);
 	return EXIT_USAGE;
 }

@@ -92,7 +92,8 @@ cell(const struct report_result *res, size_t row, int col)
 
 	if (v->isnull)
 		return 0;
-	return res->cols[col].type == REPORT_COL_RATE ? v->real :
+	return res->cols[col].type == REPORT_COL_RATE ||
+	    res->cols[col].type == REPORT_COL_REAL ? v->real :
 	    (double)v->num;
 }
 

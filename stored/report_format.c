@@ -226,6 +226,8 @@ cell_number(const struct report_column *col, const struct report_value *v,
 		report_format_bytes(v->num, buf, len);
 	else if (col->type == REPORT_COL_RATE)
 		report_format_rate(v->real, buf, len);
+	else if (col->type == REPORT_COL_REAL)
+		snprintf(buf, len, "%.1f", v->real);
 	else
 		snprintf(buf, len, "%" PRId64, v->num);
 }
@@ -235,7 +237,7 @@ static void
 put_number(FILE *out, const struct report_column *col,
     const struct report_value *v)
 {
-	if (col->type == REPORT_COL_RATE)
+	if (col->type == REPORT_COL_RATE || col->type == REPORT_COL_REAL)
 		fprintf(out, "%.3f", v->real);
 	else
 		fprintf(out, "%" PRId64, v->num);

@@ -317,6 +317,7 @@ report_result_fill(sqlite3 *db, sqlite3_stmt *st, struct report_result *res,
 				continue;
 			switch (res->cols[col].type) {
 			case REPORT_COL_RATE:
+			case REPORT_COL_REAL:
 				row[col].real = sqlite3_column_double(st,
 				    (int)col);
 				continue;

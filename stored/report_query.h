@@ -34,6 +34,7 @@ enum report_coltype {
 	REPORT_COL_COUNT,		/* an integer, printed as is */
 	REPORT_COL_BYTES,		/* an integer, human units in tables */
 	REPORT_COL_RATE,		/* bit/s, a real; SI units in tables */
+	REPORT_COL_REAL,		/* a real, one decimal in tables */
 };
 
 struct report_column {
@@ -60,7 +61,7 @@ struct report_def {
 struct report_value {
 	char	*text;			/* REPORT_COL_TEXT; NULL for SQL NULL */
 	int64_t	 num;			/* COUNT and BYTES */
-	double	 real;			/* RATE */
+	double	 real;			/* RATE and REAL */
 	int	 isnull;
 };
 

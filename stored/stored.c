@@ -403,6 +403,7 @@ main(int argc, char *argv[])
 		log_err("%s", err);
 		return 1;
 	}
+	st->srv.db_path = st->db_path;		/* for STATUS replies */
 	if ((st->db = db_open(st->db_path, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
 		return 1;

@@ -21,7 +21,7 @@ fails() {
 
 if [ "$(id -u)" = 0 ]; then
 	fails "no such interface" "nosuch0: no such interface" \
-	    -s "$SOCK" -i nosuch0 -n 10.0.0.0/8
+	    -s "$SOCK" -i nosuch0 -n 10.0.0.0/8 --exit-on-error
 else
 	cannot_run "no such interface" "needs root to open a capture"
 fi
