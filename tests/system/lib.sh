@@ -41,11 +41,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_store [DB]: a private store on $WORK/sock.
+# start_store [DB]: a private store on $WORK/sock; $STORE_ARGS (words)
+# are added to its options.
 start_store() {
 	DB=${1:-$WORK/db.sqlite}
 	SOCK=$WORK/sock
-	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" 2>>"$WORK/store.log" &
+	# shellcheck disable=SC2086
+	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" ${STORE_ARGS:-} \
+	    2>>"$WORK/store.log" &
 	STORE_PID=$!
 	i=0
 	while [ ! -S "$SOCK" ]; do

@@ -1,0 +1,252 @@
+#!/bin/sh
+# Retention tiers end to end: 400 days of generated traffic (timestamps in
+# the past) through agent and store with small tier lengths.
+#  1. Every host, port and peer total equals the generator's, every tier
+#     holds rows, each tier bucket equals the generator's intervals summed
+#     over it, and nothing older than a tier's cutoff is left in it.
+#  2. With --top-ports/--top-peers, host totals stay exact and the ports and
+#     peers beyond the top N of a roll-up bucket are in one overflow row.
+#  3. SIGKILL of the store at seeded moments during the roll-up loses and
+#     doubles nothing.
+#  4. Fed 400 days in order (--retention-clock data), the database stops
+#     growing once every tier is full.
+. "$(dirname "$0")/lib.sh"
+
+DAY=86400
+NOW=$(date +%s)
+START=$((NOW - 400 * DAY))
+RES=300
+GEN_COMMON="--mix --local-hosts 12 --remote-hosts 200 --flows 400"
+
+# settle: waits until the roll-up has been idle for 2 s (progress and the
+# trim queue unchanged; the store looks for work every second).
+settle() {
+	last=x same=0 i=0
+	while [ $i -lt 600 ]; do
+		cur=$(sql "SELECT (SELECT total(moved) + total(expired) +
+		    total(trimmed) FROM retention_progress) || '/' ||
+		    (SELECT count(*) FROM retention_trim)" 2>/dev/null)
+		if [ "$cur" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 4 ] && return 0
+		else
+			same=0
+			last=$cur
+		fi
+		i=$((i + 1))
+		sleep 0.5
+	done
+	return 1
+}
+
+# replay DIR NAME: the agent replays DIR/in.pcap as NAME.
+replay() {
+	nets=""
+	while read -r c; do nets="$nets -n $c"; done <"$1/cidrs.txt"
+	# shellcheck disable=SC2086
+	agent -r "$1/in.pcap" $nets --name "$2" --resolution $RES \
+	    2>"$1/agent.err" || { sed 's/^/# /' "$1/agent.err"; return 1; }
+}
+
+# Totals of peer_traffic per host, class and direction, as hosts.csv is.
+db_peer_hosts() {
+	sql "SELECT host, family, $PROTO_CLASS AS pc, direction, sum(packets),
+	    sum(bytes), sum(frame_bytes) FROM peer_traffic WHERE agent = '$1'
+	    GROUP BY host, family, pc, direction"
+}
+
+G=$WORK/g400
+mkdir -p "$G"
+# shellcheck disable=SC2086
+if ! "$NT_GEN" -o "$G/in.pcap" -e "$G" --interval $RES --packets 40000 \
+    --seed 81 $GEN_COMMON --start $START --duration $((400 * DAY)); then
+	not_ok "generator ran"
+	done_testing
+	exit 1
+fi
+chmod 0755 "$G"
+chmod 0644 "$G/in.pcap"
+
+# --- 1. exact totals in every tier ----------------------------------------
+STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
+    --top-ports 0 --top-peers 0"
+start_store "$WORK/t1.db" || { not_ok "store starts"; done_testing; exit 1; }
+check "400 days replayed" replay "$G" a
+check "roll-up settles" settle
+
+db_hosts a >"$WORK/h"
+check "host totals over all tiers equal the generator's" \
+    same_rows "$G/hosts.csv" "$WORK/h"
+db_ports a >"$WORK/p"
+check "port totals over all tiers equal the generator's" \
+    same_rows "$G/ports.csv" "$WORK/p"
+db_peers a >"$WORK/q"
+check "peer totals over all tiers equal the generator's" \
+    same_rows "$G/peers.csv" "$WORK/q"
+sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames) FROM interface_traffic" >"$WORK/i"
+check "interface totals over all tiers equal the generator's" \
+    same_rows "$G/interface.csv" "$WORK/i"
+frames=$(tail -n 1 "$G/interface.csv" | cut -d, -f1)
+check "agent_health.captured still counts every frame" \
+    test "$(sql "SELECT sum(captured) FROM agent_health")" = "$frames"
+
+tiers=$(sql "SELECT group_concat(tier || ':' || resolution, '/') FROM
+    (SELECT tier, resolution FROM tier_coverage ORDER BY resolution)")
+check "four tiers hold rows ($tiers)" \
+    test "$tiers" = "raw:300/hourly:3600/daily:86400/monthly:2592000"
+# Cutoffs as retention.c computes them (a tier hands on whole buckets of
+# the next tier); raw and hourly keep at most keep + one coarser bucket.
+old=$(sql "SELECT
+    (SELECT count(*) FROM host_stat WHERE resolution = 300
+     AND bucket < $NOW - 2 * $DAY - 3600) +
+    (SELECT count(*) FROM host_stat WHERE resolution = 3600
+     AND bucket < $NOW - 10 * $DAY - $DAY) +
+    (SELECT count(*) FROM host_stat WHERE resolution = 86400
+     AND bucket < $NOW - 60 * $DAY - 31 * $DAY)")
+check "no tier holds rows older than it keeps ($old rows do)" test "$old" = 0
+overlap=$(sql "SELECT count(*) FROM tier_coverage a, tier_coverage b
+    WHERE a.resolution < b.resolution AND a.first_bucket < b.end_bucket
+    AND b.first_bucket < a.end_bucket")
+check "tiers cover disjoint times" test "$overlap" = 0
+
+# Each tier row against the generator's 300 s intervals summed over it.
+sqlite3 -batch "$WORK/exp.db" >/dev/null <<EOF
+.mode csv
+.import $G/hosts_by_interval.csv e
+EOF
+sql "ATTACH '$WORK/exp.db' AS x;
+    CREATE TEMP TABLE cov AS SELECT resolution, first_bucket, end_bucket
+    FROM tier_coverage;
+    WITH m AS (SELECT CAST(e.interval AS INTEGER) AS t, e.*,
+    (SELECT resolution FROM cov WHERE CAST(e.interval AS INTEGER) >=
+    first_bucket AND CAST(e.interval AS INTEGER) < end_bucket) AS r
+    FROM x.e e)
+    SELECT CASE r WHEN 2592000 THEN CAST(strftime('%s', t, 'unixepoch',
+    'start of month') AS INTEGER) ELSE t - t % r END AS b, host, family,
+    proto, direction, sum(packets), sum(bytes_l3), sum(bytes_wire)
+    FROM m GROUP BY b, host, family, proto, direction" >"$WORK/exp_b"
+echo "header" | cat - "$WORK/exp_b" >"$WORK/exp_b.csv"
+db_hosts_by_interval a >"$WORK/hb"
+check "every tier bucket equals the generator's intervals within it" \
+    same_rows "$WORK/exp_b.csv" "$WORK/hb"
+check "store stops cleanly" stop_store
+
+# --- 2. top N ports and peers per host per roll-up bucket -----------------
+# One ingest with nothing expiring; parts 2 and 3 roll up copies of it.
+STORE_ARGS="--keep-raw 1000d"
+start_store "$WORK/raw.db" || { not_ok "store starts"; done_testing; exit 1; }
+check "400 days replayed (no roll-up yet)" replay "$G" a
+check "store stops cleanly before the roll-ups" stop_store
+cp "$WORK/raw.db" "$WORK/t2.db"
+cp "$WORK/raw.db" "$WORK/t3.db"
+
+STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
+    --top-ports 2 --top-peers 3"
+start_store "$WORK/t2.db" || { not_ok "store starts"; done_testing; exit 1; }
+check "roll-up and trim settle" settle
+db_hosts a >"$WORK/h"
+check "top N: host totals equal the generator's" \
+    same_rows "$G/hosts.csv" "$WORK/h"
+db_peer_hosts a >"$WORK/ph"
+check "top N: peers summed per host equal the generator's host totals" \
+    same_rows "$G/hosts.csv" "$WORK/ph"
+over=$(sql "SELECT count(*) FROM (SELECT bucket, iface_id, host_id
+    FROM peer_stat WHERE resolution >= 3600 AND peer_id <>
+    (SELECT id FROM address WHERE family = 0)
+    GROUP BY bucket, iface_id, host_id HAVING count(DISTINCT peer_id) > 3)")
+check "top N: no roll-up bucket keeps more than 3 peers of a host" \
+    test "$over" = 0
+over=$(sql "SELECT count(*) FROM (SELECT bucket, iface_id, host_id
+    FROM port_stat WHERE resolution >= 3600 AND port <> 0
+    GROUP BY bucket, iface_id, host_id
+    HAVING count(DISTINCT proto * 65536 + port) > 2)")
+check "top N: no roll-up bucket keeps more than 2 ports of a host" \
+    test "$over" = 0
+n=$(sql "SELECT count(*) FROM peer_traffic WHERE peer = 'overflow'
+    AND resolution >= 3600")
+check "top N: overflow peer rows hold the rest ($n rows)" test "$n" -gt 0
+p=$(sql "SELECT sum(packets) FROM port_stat")
+e=$(tail -n +2 "$G/ports.csv" | awk -F, '{ s += $6 } END { print s }')
+check "top N: port packets still sum to the generator's ($e)" test "$p" = "$e"
+raw_peers=$(sql "SELECT count(*) FROM peer_stat WHERE resolution = 300
+    AND peer_id = (SELECT id FROM address WHERE family = 0)")
+check "top N: the raw tier is left whole" test "$raw_peers" = 0
+check "store stops cleanly (top N)" stop_store
+
+# --- 3. SIGKILL during the roll-up ----------------------------------------
+# The same ingest rolled up with small tiers, the store killed at fixed
+# moments (the roll-up of it takes a few seconds).
+STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
+    --top-ports 0 --top-peers 4"
+DB=$WORK/t3.db
+raw0=$(sql "SELECT count(*) FROM host_stat WHERE resolution = 300")
+kills=0
+partial=0
+for ms in 300 150 450 200 600 250 350 500; do
+	start_store "$WORK/t3.db" || break
+	sleep "$(echo "$ms" | awk '{ printf "%.3f", $1 / 1000 }')"
+	kill -KILL "$STORE_PID"
+	wait "$STORE_PID" 2>/dev/null
+	STORE_PID=
+	kills=$((kills + 1))
+	raw=$(sql "SELECT count(*) FROM host_stat WHERE resolution = 300")
+	[ "$raw" -lt "$raw0" ] && [ "$raw" -gt 0 ] && partial=$((partial + 1))
+	raw0=$raw
+done
+check "store killed $kills times, $partial of them mid-roll-up" \
+    test "$kills" = 8 -a "$partial" -ge 2
+check "store restarts after the kills" start_store "$WORK/t3.db"
+check "roll-up finishes after the kills" settle
+check "integrity_check after the kills" \
+    test "$(sql "PRAGMA integrity_check")" = ok
+db_hosts a >"$WORK/h"
+check "after kills: host totals equal the generator's" \
+    same_rows "$G/hosts.csv" "$WORK/h"
+db_ports a >"$WORK/p"
+check "after kills: port totals equal the generator's" \
+    same_rows "$G/ports.csv" "$WORK/p"
+db_peer_hosts a >"$WORK/ph"
+check "after kills: peers summed per host equal the generator's" \
+    same_rows "$G/hosts.csv" "$WORK/ph"
+sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames) FROM interface_traffic" >"$WORK/i"
+check "after kills: interface totals equal the generator's" \
+    same_rows "$G/interface.csv" "$WORK/i"
+check "store stops cleanly after the kills" stop_store
+
+# --- 4. the file stops growing once every tier is full --------------------
+# Five 80-day captures in time order; ages count from the newest bucket,
+# so each capture ages the ones before it as the days would.
+STORE_ARGS="--keep-raw 2d --keep-hourly 7d --keep-daily 30d
+    --retention-clock data"
+start_store "$WORK/t4.db" || { not_ok "store starts"; done_testing; exit 1; }
+sizes=""
+k=0
+while [ $k -lt 5 ]; do
+	c=$WORK/c$k
+	mkdir -p "$c"
+	# shellcheck disable=SC2086
+	"$NT_GEN" -o "$c/in.pcap" -e "$c" --packets 8000 --seed $((90 + k)) \
+	    $GEN_COMMON --start $((START + k * 80 * DAY)) \
+	    --duration $((80 * DAY)) || break
+	chmod 0755 "$c"
+	chmod 0644 "$c/in.pcap"
+	replay "$c" a || break
+	settle || break
+	sizes="$sizes $(sql "PRAGMA page_count")"
+	k=$((k + 1))
+done
+check "five 80-day captures fed in order" test $k = 5
+echo "# database pages after each capture:$sizes"
+# Every tier is full from the first capture on (30 days < 80): from then
+# on the file may only wobble with the traffic, never grow with time.
+grow=$(echo "$sizes" | awk '{ for (i = 2; i <= NF; i++)
+    if ($i > $1 * 1.15) n++; print n + 0 }')
+check "the file stops growing once every tier is full ($sizes)" \
+    test "$grow" = 0
+check "store stops cleanly (size)" stop_store
+
+done_testing
