@@ -27,6 +27,7 @@
 #include "db.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "retention.h"
 #include "writer.h"
 
@@ -52,6 +53,10 @@ struct stored {
 	uv_pipe_t	 listener;
 	int		 listening;
 	uv_signal_t	 sigterm, sigint;
+	const char	*metrics_arg;		/* --metrics, NULL: off */
+	struct sockaddr_storage metrics_addr;
+	int		 metrics_loopback;
+	struct metrics	*metrics;
 };
 
 static struct stored	stored;
@@ -107,6 +112,12 @@ usage(FILE *f)
 "                        user nettally (which a root agent drops to).\n"
 "                        Anyone else gets ERROR(REFUSED), is logged with\n"
 "                        its pid and uid, and is disconnected.\n"
+"      --metrics [ADDR:]PORT\n"
+"                        serve Prometheus text on http://ADDR:PORT/metrics\n"
+"                        (off by default; ADDR 127.0.0.1 unless given,\n"
+"                        numeric, [::1]:PORT for IPv6): the store's health\n"
+"                        and, summed from agent_health and\n"
+"                        interface_traffic, each agent's counters.\n"
 "      --read-timeout SECS\n"
 "                        close a peer that stops in the middle of a frame,\n"
 "                        or says no HELLO, for SECS seconds (1..3600,\n"
@@ -223,6 +234,8 @@ stored_signal_cb(uv_signal_t *h, int signum)
 		return;
 	}
 	log_info("signal %d: shutting down", signum);
+	metrics_stop(st->metrics);
+	st->metrics = NULL;
 	if (st->listening) {
 		uv_close((uv_handle_t *)&st->listener,
 		    stored_listener_close_cb);
@@ -268,7 +281,7 @@ main(int argc, char *argv[])
 {
 	enum { O_KEEP_RAW = 256, O_KEEP_HOURLY, O_KEEP_DAILY, O_MONTHLY,
 	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK, O_SOCK_OWNER, O_SOCK_GROUP,
-	    O_ALLOW_UID, O_ALLOW_GROUP, O_READ_TIMEOUT };
+	    O_ALLOW_UID, O_ALLOW_GROUP, O_READ_TIMEOUT, O_METRICS };
 	static const struct option longopts[] = {
 		{ "keep-raw",	 required_argument, NULL, O_KEEP_RAW },
 		{ "keep-hourly", required_argument, NULL, O_KEEP_HOURLY },
@@ -285,6 +298,7 @@ main(int argc, char *argv[])
 		{ "allow-uid",	 required_argument, NULL, O_ALLOW_UID },
 		{ "allow-group", required_argument, NULL, O_ALLOW_GROUP },
 		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
+		{ "metrics",	 required_argument, NULL, O_METRICS },
 		{ "verbose",	 no_argument,	    NULL, 'v' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "version",	 no_argument,	    NULL, 'V' },
@@ -366,6 +380,14 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
+		case O_METRICS:
+			if (metrics_parse_addr(optarg, &st->metrics_addr,
+			    &st->metrics_loopback, &errstr) == -1) {
+				log_err("--metrics %s: %s", optarg, errstr);
+				return 2;
+			}
+			st->metrics_arg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -440,6 +462,20 @@ main(int argc, char *argv[])
 		log_err("signal: %s", uv_strerror(rc));
 		goto fail;
 	}
+	if (st->metrics_arg != NULL) {
+		if ((st->metrics = metrics_start(st->loop,
+		    (const struct sockaddr *)&st->metrics_addr, &st->srv,
+		    st->db_path, err, sizeof(err))) == NULL) {
+			log_err("--metrics %s: %s", st->metrics_arg, err);
+			goto fail;
+		}
+		if (!st->metrics_loopback)
+			log_warn("metrics: %s is not a loopback address: "
+			    "whoever can reach it can read the counters",
+			    st->metrics_arg);
+		log_info("metrics: serving http://%s/metrics",
+		    st->metrics_arg);
+	}
 	if (listen_open(&st->listener, st->socket_path, st->socket_mode,
 	    st->socket_owner, st->socket_group, conn_accept_cb, err,
 	    sizeof(err)) == -1) {
@@ -458,6 +494,7 @@ main(int argc, char *argv[])
 	return 0;
 fail:
 	/* Nothing was accepted yet: release in order, then report. */
+	metrics_stop(st->metrics);
 	writer_close(w);
 	retention_free(st->ret);
 	db_close(st->db);

@@ -1,0 +1,102 @@
+#!/bin/sh
+# test_metrics.sh - nettally-stored --metrics: curl gets valid Prometheus
+# text whose counters equal the database's sums.
+#
+# A store with --metrics on a free loopback port takes a replay from two
+# agents; then the exposition text is checked line by line
+# (metrics_check.py) and every agent and interface counter is compared
+# with SUM() over agent_health and interface_traffic, and the store's
+# committed batches with the batch table.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v curl > /dev/null 2>&1; then
+	cannot_run "metrics endpoint" "curl is missing (apt-get install curl)"
+	done_testing
+	exit
+fi
+port=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+STORE_ARGS="--metrics 127.0.0.1:$port"
+start_store || { not_ok "the store starts with --metrics"; done_testing; exit 1; }
+check "it says where the metrics are" \
+    grep -q "metrics: serving http://127.0.0.1:$port/metrics" "$WORK/store.log"
+
+url=http://127.0.0.1:$port/metrics
+curl -sS -f -o "$WORK/m0.txt" -D "$WORK/h0.txt" "$url"
+check "an empty store answers 200" test $? -eq 0
+check "  with the exposition content type" grep -qi \
+    '^Content-Type: text/plain; version=0.0.4' "$WORK/h0.txt"
+python3 tests/system/metrics_check.py "$WORK/m0.txt" > "$WORK/samples0"
+check "  valid exposition text" test $? -eq 0
+check "  the store's health is there" grep -qx \
+    'nettally_store_batches_committed_total{} 0' "$WORK/samples0"
+
+for a in one two; do
+	mkdir -p "$WORK/$a"
+	seed=41; [ $a = two ] && seed=42
+	"$NT_GEN" -o "$WORK/$a/in.pcap" -e "$WORK/$a" --packets 30000 --mix \
+	    --seed $seed > /dev/null
+done
+nets=""
+while read -r c; do nets="$nets -n $c"; done < "$WORK/one/cidrs.txt"
+# shellcheck disable=SC2086
+agent -r "$WORK/one/in.pcap" $nets --name 'one "quoted"\agent' \
+    --flush 50 2> "$WORK/one/err" &
+p1=$!
+# shellcheck disable=SC2086
+agent -r "$WORK/two/in.pcap" $nets --name two --flush 50 \
+    2> "$WORK/two/err" &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+check "both agents exit 0" test $r1 -eq 0 -a $r2 -eq 0
+
+curl -sS -f -o "$WORK/m1.txt" "$url"
+check "after the agents: 200" test $? -eq 0
+python3 tests/system/metrics_check.py "$WORK/m1.txt" > "$WORK/samples" \
+    2> "$WORK/check.err"
+check "valid exposition text (label values escaped)" test $? -eq 0
+sed 's/^/# /' "$WORK/check.err"
+
+# The database's sums in the same form, label values escaped the same way.
+esc="replace(replace(agent, '\\', '\\\\'), '\"', '\\\"')"
+{
+sql "SELECT 'nettally_agent_captured_frames_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(captured) FROM agent_health GROUP BY agent, iface"
+sql "SELECT 'nettally_agent_kernel_drops_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(kernel_drops) FROM agent_health GROUP BY agent, iface"
+sql "SELECT 'nettally_agent_malformed_frames_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(malformed) FROM agent_health GROUP BY agent, iface"
+sql "SELECT 'nettally_interface_frames_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(frames) FROM interface_traffic GROUP BY agent, iface"
+sql "SELECT 'nettally_interface_frame_bytes_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(frame_bytes) FROM interface_traffic GROUP BY agent, iface"
+sql "SELECT 'nettally_interface_ipv6_packets_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(ipv6_packets) FROM interface_traffic GROUP BY agent, iface"
+sql "SELECT 'nettally_interface_transit_packets_total{agent=\"' || $esc || '\",iface=\"' || iface || '\"} ' || SUM(transit_packets) FROM interface_traffic GROUP BY agent, iface"
+sql "SELECT 'nettally_store_batches_committed_total{} ' || count(*) FROM batch"
+} | sed 's/^"//; s/"$//; s/""/"/g' | sort > "$WORK/want"
+grep -E '^nettally_(agent_(captured_frames|kernel_drops|malformed_frames)|interface_(frames|frame_bytes|ipv6_packets|transit_packets)|store_batches_committed)_total' \
+    "$WORK/samples" | sort > "$WORK/got"
+if [ "$(wc -l < "$WORK/want")" -eq 15 ] && cmp -s "$WORK/want" "$WORK/got"
+then
+	ok "counters equal the database's sums (2 agents, 7 families, batches)"
+else
+	not_ok "counters equal the database's sums (2 agents, 7 families, batches)"
+	diff "$WORK/want" "$WORK/got" | head -20 | sed 's/^/# /'
+fi
+# And the frames equal the generator's own count, independently of SQL.
+frames=$(awk -F, 'NR == 2 { print $1 }' "$WORK/two/interface.csv")
+check "interface frames of agent two == the generator's count ($frames)" \
+    grep -qx "nettally_interface_frames_total{agent=\"two\",iface=\"[^\"]*\"} $frames" \
+    "$WORK/samples"
+
+curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other" \
+    > "$WORK/code"
+check "another path is 404" test "$(cat "$WORK/code")" = 404
+curl -s -o /dev/null -w '%{http_code}' -X POST "$url" > "$WORK/code"
+check "POST is 405" test "$(cat "$WORK/code")" = 405
+check "store stops cleanly on SIGTERM" stop_store
+
+"$NT_BIN/nettally-stored" -s "$WORK/sock2" -d "$WORK/db2" --metrics 70000 \
+    > /dev/null 2> "$WORK/err"
+check "a bad --metrics port is a usage error (exit 2)" test $? -eq 2
+check "  saying what to give" grep -q \
+    'metrics 70000: the port must be from 1 to 65535' "$WORK/err"
+done_testing
