@@ -695,6 +695,7 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 	it->conn_id = c->id;
 	it->received = now;
 	it->session = c->session;
+	memcpy(it->hello.name, c->name, sizeof(it->hello.name));
 	it->nbytes = PROTO_HDR_LEN + n;
 	srv->queued += it->nbytes;
 	srv->noutstanding++;

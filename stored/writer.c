@@ -4,8 +4,10 @@
  * Invariants:
  * - Only the writer thread touches the db between writer_new and the join
  *   in writer_close.
- * - Items are handed back in push order, and only after the transaction
+ * - Items are handed back in queue order, and only after the transaction
  *   that holds them has committed (or, at shutdown, definitely has not).
+ *   The queue is push order, except that a HELLO goes ahead of the
+ *   batches of other agents (never of its own agent's).
  * - A failed group goes back to the head of the queue: nothing queued
  *   later can commit before it, so a retried batch is never mistaken for
  *   a duplicate of a newer one.
@@ -31,7 +33,7 @@
 
 #define WRITER_RETRY_MIN_MS	1000
 #define WRITER_RETRY_MAX_MS	5000	/* freed space is used within 5 s */
-#define WRITER_GROUP_BYTES	(4u << 20)	/* frame bytes per transaction */
+#define WRITER_GROUP_BYTES	(1u << 20)	/* frame bytes per transaction */
 
 struct writer {
 	uv_loop_t		*loop;
@@ -148,10 +150,35 @@ writer_new(struct writer **wp, uv_loop_t *loop, struct db *db,
 void
 writer_push(struct writer *w, struct writer_item *it)
 {
+	struct writer_item **at, **first_batch = NULL;
+
 	it->next = NULL;
 	pthread_mutex_lock(&w->mu);
-	*w->queue_tail = it;
-	w->queue_tail = &it->next;
+	at = w->queue_tail;
+	if (it->kind == WRITER_HELLO) {
+		/*
+		 * An agent waits for WELCOME with a deadline, and a backlog of
+		 * other agents' batches can take longer than that: a HELLO
+		 * goes ahead of the batches queued, unless one of them is
+		 * this agent's own (a restarted agent whose old batches are
+		 * still queued: its new epoch must not make them stale).
+		 */
+		for (at = &w->queue; *at != NULL; at = &(*at)->next) {
+			if ((*at)->kind != WRITER_BATCH)
+				continue;
+			if (strcmp((*at)->hello.name, it->hello.name) == 0) {
+				first_batch = NULL;
+				break;
+			}
+			if (first_batch == NULL)
+				first_batch = at;
+		}
+		at = first_batch != NULL ? first_batch : w->queue_tail;
+	}
+	it->next = *at;
+	*at = it;
+	if (it->next == NULL)
+		w->queue_tail = &it->next;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }

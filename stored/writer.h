@@ -2,12 +2,14 @@
  * writer.h - the one writer thread: group commit behind a queue.
  *
  * The loop pushes items (a HELLO to register, a BATCH to apply); the
- * thread takes everything queued, applies it in one BEGIN IMMEDIATE ...
- * COMMIT, and hands each item back to the loop thread through the done
- * callback, in push order, only after the commit.  When a transaction
- * fails the writer rolls back, logs the cause and the fix once, and
- * retries the same items (ahead of anything queued later) on a loop
- * timer with backoff: items are never dropped while the store runs.
+ * thread takes what is queued (up to a size bound), applies it in one
+ * BEGIN IMMEDIATE ... COMMIT, and hands each item back to the loop thread
+ * through the done callback, in queue order, only after the commit.  The
+ * queue is push order, except that a HELLO goes ahead of other agents'
+ * batches, so an agent's handshake never waits for a backlog.  When a
+ * transaction fails the writer rolls back, logs the cause and the fix
+ * once, and retries the same items (ahead of anything queued later) on a
+ * loop timer with backoff: items are never dropped while the store runs.
  */
 #ifndef NETTALLY_WRITER_H
 #define NETTALLY_WRITER_H
@@ -39,7 +41,7 @@ struct writer_item {
 	uint64_t		 conn_id;	/* who to answer, if still there */
 	size_t			 nbytes;	/* frame size, for backpressure */
 	int64_t			 received;	/* epoch seconds */
-	struct proto_hello	 hello;		/* HELLO: in */
+	struct proto_hello	 hello;		/* HELLO: in; BATCH: name only */
 	struct db_session	 session;	/* HELLO: out; BATCH: in */
 	uint64_t		 last_seq;	/* HELLO: out */
 	struct proto_batch	 batch;		/* BATCH: in, owned */
