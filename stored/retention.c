@@ -65,8 +65,8 @@
 
 #define RETENTION_CHECK_MS	1000	/* idle: look for expired rows */
 #define RETENTION_BACKOFF_MS	10000	/* after a failed step */
-#define RETENTION_VACUUM_PAGES	"256"	/* per step */
-#define RETENTION_STEP_ROWS	256	/* about 3 ms of work */
+#define RETENTION_VACUUM_PAGES	"64"	/* per step that deleted */
+#define RETENTION_STEP_ROWS	128	/* about 1 ms of work */
 
 enum rtab { RT_HOST, RT_PORT, RT_PEER, RT_IFACE, RT_HEALTH, RT__COUNT };
 
