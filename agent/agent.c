@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "log.h"
+#include "privdrop.h"
 #include "sender.h"
 
 #define AGENT_VERSION		"0.1.0"
@@ -57,6 +58,8 @@ struct agent_opts {
 	long			 nthreads;
 	int			 exit_on_error;
 	int			 verbose;
+	const char		*user;		/* --user */
+	int			 no_seccomp;
 };
 
 /* One capture thread with its two tabsets and its outcome. */
@@ -138,6 +141,14 @@ usage(FILE *f)
 "                         up at start-up, so the service manager restarts\n"
 "                         the agent, which then waits for it\n"
 "\n"
+"Privilege:\n"
+"      --user USER        started as root, run as USER once the capture is\n"
+"                         open (default " PRIVDROP_USER "); started as another\n"
+"                         user (file capability CAP_NET_RAW, or -r), every\n"
+"                         capability is cleared instead\n"
+"      --no-seccomp       do not load the system call allow-list (for\n"
+"                         debugging with strace or gdb only)\n"
+"\n"
 "  -v, --verbose          log more\n"
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
@@ -194,6 +205,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 {
 	enum { O_RES = 256, O_FLUSH, O_NAME, O_SNAPLEN, O_BUFFER, O_MAXH,
 	    O_MAXP, O_MAXQ, O_THREADS, O_EXITERR };
+	enum { O_USER = 512, O_NOSECCOMP };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "read", required_argument, NULL, 'r' },
@@ -209,6 +221,8 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		{ "max-peers", required_argument, NULL, O_MAXQ },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "exit-on-error", no_argument, NULL, O_EXITERR },
+		{ "user", required_argument, NULL, O_USER },
+		{ "no-seccomp", no_argument, NULL, O_NOSECCOMP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -312,6 +326,12 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			break;
 		case O_EXITERR:
 			o->exit_on_error = 1;
+			break;
+		case O_USER:
+			o->user = optarg;
+			break;
+		case O_NOSECCOMP:
+			o->no_seccomp = 1;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -522,6 +542,7 @@ int
 main(int argc, char **argv)
 {
 	static struct agent_opts o;
+	struct privdrop pd;
 	static struct worker w[CAPTURE_THREADS_MAX];
 	struct sender_config scfg;
 	struct sigaction sa;
@@ -540,6 +561,11 @@ main(int argc, char **argv)
 	if (o.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	nthreads = (unsigned int)o.nthreads;
+	/* An unknown --user is a configuration error: before any capture. */
+	if (privdrop_init(&pd, o.user, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		goto out;
+	}
 
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_err("cannot create a pipe: %s", strerror(errno));
@@ -582,6 +608,12 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* Every capture is open: nothing privileged from here on. */
+	if (privdrop_drop(&pd, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		goto out;
+	}
+
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.socket_path = o.socket_path;
 	scfg.heartbeat = o.file == NULL;
@@ -605,6 +637,14 @@ main(int argc, char **argv)
 
 	if ((snd = sender_new(&scfg, &errstr)) == NULL) {
 		log_err("%s: %s", o.socket_path, errstr);
+		goto out;
+	}
+	/*
+	 * Connected as the unprivileged user; no thread runs yet, so every
+	 * thread started below inherits the filter.
+	 */
+	if (!o.no_seccomp && privdrop_seccomp(err, sizeof(err)) == -1) {
+		log_err("%s", err);
 		goto out;
 	}
 	for (t = 1; t < nthreads; t++) {

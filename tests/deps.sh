@@ -5,7 +5,17 @@ set -eu
 
 pkgs="make gcc clang pkg-config libpcap-dev libuv1-dev libsqlite3-dev
 libmsgpack-dev libcmocka-dev libclang-rt-14-dev sqlite3 iproute2 valgrind
-procps python3 libxml2-utils bsdutils"
+procps python3 libxml2-utils bsdutils libseccomp-dev libcap-ng-dev libcap2-bin
+util-linux systemd"
+
+# An agent started as root drops to the nettally user: when the tests run
+# as root, create it as a package would, from the sysusers.d file.
+add_user() {
+	[ "$(id -u)" = 0 ] || return 0
+	getent passwd nettally >/dev/null && return 0
+	echo "deps: creating the nettally system user (systemd/nettally.sysusers)"
+	systemd-sysusers "$(cd "$(dirname "$0")/.." && pwd)/systemd/nettally.sysusers"
+}
 
 missing=""
 for p in $pkgs; do
@@ -13,7 +23,10 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	add_user
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing Debian packages:$missing" >&2
@@ -25,3 +38,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq $missing >/dev/null
+add_user

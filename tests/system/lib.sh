@@ -10,6 +10,9 @@
 t_n=0
 t_fail=0
 WORK=$(mktemp -d /tmp/nettally-test.XXXXXX)
+# An agent started as root drops to an unprivileged user (nettally, or
+# --user) before it connects: it must be able to reach $WORK/sock.
+chmod 0711 "$WORK"
 STORE_PID=
 CLEANUP_HOOKS=
 
@@ -47,8 +50,8 @@ start_store() {
 	DB=${1:-$WORK/db.sqlite}
 	SOCK=$WORK/sock
 	# shellcheck disable=SC2086
-	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" ${STORE_ARGS:-} \
-	    2>>"$WORK/store.log" &
+	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" --socket-mode 0666 \
+	    ${STORE_ARGS:-} 2>>"$WORK/store.log" &
 	STORE_PID=$!
 	i=0
 	while [ ! -S "$SOCK" ]; do
