@@ -1,8 +1,9 @@
 /*
  * stored.c - nettally-stored: options, start-up, signals, shutdown.
  *
- * Start-up order: parse options; probe the socket (refuse if a store
- * runs there, remove a stale one); open the database (creating its
+ * Start-up order: parse options; refuse root without --allow-root; take
+ * a socket systemd passed, or probe the socket (refuse if a store runs
+ * there, remove a stale one); open the database (creating its
  * directory); start the writer thread; bind and listen.  Any failure is
  * one line on stderr naming the cause and the fix, and exit 1.
  *
@@ -23,6 +24,7 @@
 
 #include <uv.h>
 
+#include "activate.h"
 #include "conn.h"
 #include "db.h"
 #include "listen.h"
@@ -42,6 +44,9 @@
 struct stored {
 	uv_loop_t	*loop;
 	const char	*socket_path;
+	int		 allow_root;		/* --allow-root */
+	int		 activated;		/* socket passed by systemd */
+	char		 activated_path[108];
 	const char	*db_path;
 	mode_t		 socket_mode;
 	uid_t		 socket_owner;		/* -1: the store's own */
@@ -72,7 +77,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: nettally-stored [-v] [-s path] [-d file] [--socket-mode mode]\n"
+"usage: nettally-stored [-v] [--allow-root] [-s path] [-d file]\n"
+"                       [--socket-mode mode]\n"
 "                       [--socket-owner user] [--socket-group group]\n"
 "                       [--allow-uid user]... [--allow-group group]...\n"
 "                       [--keep-raw D] [--keep-hourly D] [--keep-daily D]\n"
@@ -92,9 +98,12 @@ usage(FILE *f)
 "  -s, --socket PATH     listen on the Unix socket PATH\n"
 "                        (default " STORED_SOCKET ").  Refuses to start\n"
 "                        if another store answers there; removes a stale\n"
-"                        socket file.  Its directory must exist.\n"
+"                        socket file.  Its directory must exist.  A socket\n"
+"                        passed by systemd (LISTEN_FDS, socket activation)\n"
+"                        is used instead, as systemd made it.\n"
 "  -d, --db FILE         the SQLite database (default " STORED_DB ").\n"
-"                        Created with its directory (mode 0750) if missing;\n"
+"                        Created with its directory (mode 0750, files 0640)\n"
+"                        if missing;\n"
 "                        put in WAL mode and migrated to the current schema.\n"
 "      --socket-mode MODE\n"
 "                        octal permissions of the socket (default 0660):\n"
@@ -123,6 +132,8 @@ usage(FILE *f)
 "                        or says no HELLO, for SECS seconds (1..3600,\n"
 "                        default 30).  An agent that has nothing to send\n"
 "                        is not affected.\n"
+"      --allow-root      run even as root (refused otherwise: the store\n"
+"                        runs as the service user nettally).\n"
 "  -v, --verbose         log debug messages (peer credentials, duplicates).\n"
 "  -h, --help            print this help and exit.\n"
 "      --version         print the version and exit.\n"
@@ -250,6 +261,10 @@ stored_listener_close_cb(uv_handle_t *h)
 	struct stored *st = &stored;
 
 	(void)h;
+	/* A passed socket is systemd's to remove, and it stays for the
+	 * next activation. */
+	if (st->activated)
+		return;
 	/* Only ours: the probe at start refused a socket someone answered. */
 	if (unlink(st->socket_path) == -1 && errno != ENOENT)
 		log_warn("listen: %s: cannot remove: %s", st->socket_path,
@@ -282,6 +297,7 @@ main(int argc, char *argv[])
 	enum { O_KEEP_RAW = 256, O_KEEP_HOURLY, O_KEEP_DAILY, O_MONTHLY,
 	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK, O_SOCK_OWNER, O_SOCK_GROUP,
 	    O_ALLOW_UID, O_ALLOW_GROUP, O_READ_TIMEOUT, O_METRICS };
+	enum { O_ALLOW_ROOT = 512 };
 	static const struct option longopts[] = {
 		{ "keep-raw",	 required_argument, NULL, O_KEEP_RAW },
 		{ "keep-hourly", required_argument, NULL, O_KEEP_HOURLY },
@@ -299,6 +315,7 @@ main(int argc, char *argv[])
 		{ "allow-group", required_argument, NULL, O_ALLOW_GROUP },
 		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
 		{ "metrics",	 required_argument, NULL, O_METRICS },
+		{ "allow-root",	 no_argument,	    NULL, O_ALLOW_ROOT },
 		{ "verbose",	 no_argument,	    NULL, 'v' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "version",	 no_argument,	    NULL, 'V' },
@@ -339,6 +356,9 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case O_ALLOW_ROOT:
+			st->allow_root = 1;
 			break;
 		case O_SOCK_OWNER:
 		case O_ALLOW_UID:
@@ -414,6 +434,17 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/*
+	 * The store parses what agents send: it runs as the service user.
+	 * Root only when asked for by name (tests, a container's own root).
+	 */
+	if (geteuid() == 0 && !st->allow_root) {
+		log_err("refusing to run as root: run as the service user "
+		    "nettally (systemd: User=nettally), or pass --allow-root");
+		return 1;
+	}
+	/* Database and its journal files 0640, directories 0750. */
+	umask(0027);
 	/* A vanished agent must not kill the store on write. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		log_err("signal: SIGPIPE: %s", strerror(errno));
@@ -421,7 +452,15 @@ main(int argc, char *argv[])
 	}
 
 	st->loop = uv_default_loop();
-	if (listen_probe(st->socket_path, err, sizeof(err)) == -1) {
+	if ((st->activated = activate_find(st->activated_path,
+	    sizeof(st->activated_path), err, sizeof(err))) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
+	/* A passed socket is systemd's: no probe, and -s does not apply. */
+	if (st->activated)
+		st->socket_path = st->activated_path;
+	else if (listen_probe(st->socket_path, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		return 1;
 	}
@@ -476,15 +515,21 @@ main(int argc, char *argv[])
 		log_info("metrics: serving http://%s/metrics",
 		    st->metrics_arg);
 	}
-	if (listen_open(&st->listener, st->socket_path, st->socket_mode,
-	    st->socket_owner, st->socket_group, conn_accept_cb, err,
-	    sizeof(err)) == -1) {
+	if (st->activated) {
+		if (activate_listen(&st->listener, conn_accept_cb, err,
+		    sizeof(err)) == -1) {
+			log_err("%s", err);
+			goto fail;
+		}
+	} else if (listen_open(&st->listener, st->socket_path,
+	    st->socket_mode, st->socket_owner, st->socket_group,
+	    conn_accept_cb, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto fail;
 	}
 	st->listening = 1;
-	log_info("store: listening on %s, database %s", st->socket_path,
-	    st->db_path);
+	log_info("store: listening on %s%s, database %s", st->socket_path,
+	    st->activated ? " (passed by systemd)" : "", st->db_path);
 
 	uv_run(st->loop, UV_RUN_DEFAULT);
 	if ((rc = uv_loop_close(st->loop)) != 0) {

@@ -14,7 +14,13 @@ DB=$VAR/nettally.db
 # Each daemon runs in its own session, so Ctrl-C reaches only this script,
 # which then stops the agent first (it ships its last batch and waits for
 # the ACK) and the store after it.
-setsid "$B/nettally-stored" -s "$SOCK" -d "$DB" &
+# As root (for the capture) the store needs --allow-root, and the agent,
+# which drops to the user nettally (make deps creates it), reaches the
+# socket through its group.
+AS_ROOT=
+[ "$(id -u)" = 0 ] && AS_ROOT="--allow-root --socket-group nettally"
+# shellcheck disable=SC2086
+setsid "$B/nettally-stored" -s "$SOCK" -d "$DB" $AS_ROOT &
 store=$!
 i=0
 while [ ! -S "$SOCK" ]; do

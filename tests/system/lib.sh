@@ -51,7 +51,7 @@ start_store() {
 	SOCK=$WORK/sock
 	# shellcheck disable=SC2086
 	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" --socket-mode 0666 \
-	    ${STORE_ARGS:-} 2>>"$WORK/store.log" &
+	    --allow-root ${STORE_ARGS:-} 2>>"$WORK/store.log" &
 	STORE_PID=$!
 	i=0
 	while [ ! -S "$SOCK" ]; do

@@ -21,7 +21,7 @@ SOCK=$WORK/sock
 
 # store ARGS...: a store on $SOCK with extra options, waits for it.
 store() {
-	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" "$@" \
+	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" --allow-root "$@" \
 	    2>>"$WORK/store.log" &
 	STORE_PID=$!
 	wait_for "[ -S '$SOCK' ] || ! kill -0 $STORE_PID 2>/dev/null" 100

@@ -1,0 +1,115 @@
+#!/bin/sh
+# The store as deployed: it refuses root unless told, creates its database
+# directory 0750 and files 0640 whatever the caller's umask, and takes the
+# socket systemd passes (socket activation: LISTEN_PID/LISTEN_FDS, fd 3),
+# which it never removes.  An agent delivers through a passed socket.
+. "$(dirname "$0")/lib.sh"
+
+ST=$NT_BIN/nettally-stored
+if [ "$(id -u)" != 0 ]; then
+	cannot_run "store root refusal, modes and socket activation" "needs root"
+	done_testing; exit
+fi
+
+check "--version names the program and a version" \
+    sh -c "'$ST' --version | grep -q '^nettally-stored [0-9]'"
+
+# --- root is refused without --allow-root ------------------------------
+"$ST" -s "$WORK/rsock" -d "$WORK/r/db.sqlite" >"$WORK/out" 2>&1
+rc=$?
+check "as root without --allow-root: exit 1 (got $rc)" test $rc = 1
+check "  ... one line naming --allow-root and the service user" \
+    test "$(wc -l <"$WORK/out")" = 1 -a \
+    -n "$(grep -e '--allow-root' "$WORK/out" | grep nettally)"
+check "  ... before touching anything: no database, no socket" \
+    test ! -e "$WORK/r" -a ! -e "$WORK/rsock"
+
+# --- modes: directory 0750, files 0640, even under umask 0 -------------
+(umask 000; exec "$ST" --allow-root -s "$WORK/msock" -d "$WORK/m/db.sqlite" \
+    2>"$WORK/m.log") &
+MPID=$!
+wait_for "[ -S '$WORK/msock' ]" 100
+"$NT_GEN" -o "$WORK/m.pcap" -e "$WORK/m.exp" --packets 500 --mix --seed 4 \
+    >/dev/null
+"$NT_BIN/nettally-agent" -s "$WORK/msock" -r "$WORK/m.pcap" --name modes \
+    2>/dev/null
+check "database directory is 0750" test "$(stat -c %a "$WORK/m")" = 750
+check "database file is 0640" test "$(stat -c %a "$WORK/m/db.sqlite")" = 640
+check "its -wal and -shm files are 0640" \
+    test "$(stat -c %a "$WORK/m/db.sqlite-wal")" = 640 -a \
+    "$(stat -c %a "$WORK/m/db.sqlite-shm")" = 640
+kill -TERM $MPID
+wait $MPID
+check "store stops cleanly" test $? = 0
+
+# --- socket activation -------------------------------------------------
+if ! command -v systemd-socket-activate >/dev/null; then
+	cannot_run "socket activation" "systemd-socket-activate missing"
+	done_testing; exit
+fi
+ASOCK=$WORK/asock
+DB=$WORK/a.sqlite
+(exec systemd-socket-activate -l "$ASOCK" \
+    "$ST" --allow-root -d "$DB" -s "$WORK/not-this-one" \
+    2>"$WORK/a.log") &
+APID=$!
+# systemd-socket-activate listens itself and execs the store on the first
+# connection: the agent's connect starts it.
+wait_for "[ -S '$ASOCK' ]" 100
+# What SocketMode=0660 with SocketGroup=nettally does in the unit: the
+# agent's user may connect.  The store leaves the mode as it finds it.
+chmod 0666 "$ASOCK"
+dir=$WORK/act
+mkdir -p "$dir"
+chmod 0755 "$dir"
+"$NT_GEN" -o "$dir/in.pcap" -e "$dir" --packets 3000 --mix --seed 8 \
+    --size imix >/dev/null
+chmod 0644 "$dir/in.pcap"
+nets=""
+while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+# shellcheck disable=SC2086
+"$NT_BIN/nettally-agent" -s "$ASOCK" -r "$dir/in.pcap" $nets \
+    --name activated 2>"$dir/agent.err"
+rc=$?
+check "agent delivers through the passed socket (exit $rc)" test $rc = 0
+[ $rc = 0 ] || sed 's/^/# /' "$dir/agent.err" "$WORK/a.log"
+check "the store says the socket was passed by systemd" \
+    grep -q "listening on $ASOCK (passed by systemd)" "$WORK/a.log"
+check "  ... and made no socket of its own at -s" test ! -e "$WORK/not-this-one"
+db_hosts activated >"$dir/h"
+check "activated: host_traffic equals the generator's" same_rows "$dir/hosts.csv" "$dir/h"
+db_ports activated >"$dir/o"
+check "activated: port_traffic equals the generator's" same_rows "$dir/ports.csv" "$dir/o"
+sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames) FROM interface_traffic WHERE agent = 'activated'" \
+    >"$dir/i"
+check "activated: interface_traffic equals the generator's" same_rows "$dir/interface.csv" "$dir/i"
+kill -TERM $APID
+wait $APID
+rc=$?
+check "activated store stops cleanly on SIGTERM (status $rc)" test $rc = 0
+check "  ... and leaves the passed socket to systemd" test -S "$ASOCK"
+
+# --- LISTEN_* that are wrong, or not for this process -------------------
+sh -c 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$0" --allow-root -d "$1" -s "$2"' \
+    "$ST" "$WORK/b.sqlite" "$WORK/bsock" >"$WORK/out" 2>&1
+rc=$?
+check "two passed sockets: exit 1 (got $rc)" test $rc = 1
+check "  ... saying the store listens on one" grep -q "2 sockets passed" "$WORK/out"
+sh -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --allow-root -d "$1" -s "$2" 3</dev/null' \
+    "$ST" "$WORK/b.sqlite" "$WORK/bsock" >"$WORK/out" 2>&1
+rc=$?
+check "fd 3 not a socket: exit 1 (got $rc)" test $rc = 1
+check "  ... saying so" grep -q "fd 3 is not a socket" "$WORK/out"
+# LISTEN_PID of another process: inherited, not ours; the store makes
+# its own socket at -s.
+LISTEN_PID=1 LISTEN_FDS=1 "$ST" --allow-root -d "$WORK/c.sqlite" \
+    -s "$WORK/csock" 2>"$WORK/c.log" &
+CPID=$!
+check "LISTEN_PID of another process: ignored, the store binds -s" \
+    wait_for "[ -S '$WORK/csock' ]" 100
+kill -TERM $CPID
+wait $CPID
+check "  ... and removes its own socket at exit" test ! -e "$WORK/csock"
+done_testing
