@@ -54,6 +54,7 @@ struct agent_opts {
 	long			 flush_ms;
 	long			 snaplen;
 	long			 buffer_mb;
+	long			 max_queue_mb;
 	struct tabset_limits	 lim;
 	long			 nthreads;
 	int			 exit_on_error;
@@ -124,6 +125,11 @@ usage(FILE *f)
 "  -s, --socket PATH      the store's socket (default %s)\n"
 "      --name NAME        agent name in the database (default\n"
 "                         HOSTNAME:IFACE, or HOSTNAME:FILE for -r)\n"
+"      --max-queue-mb MB  batches kept for the store, encoded, before the\n"
+"                         agent holds: while the store is away or slow, or\n"
+"                         past MB, counts stay aggregated in the tables\n"
+"                         (memory grows with distinct keys, not with time;\n"
+"                         default 64)\n"
 "\n"
 "Capture:\n"
 "      --snaplen BYTES    bytes kept per frame (default %d; IP byte counts\n"
@@ -206,6 +212,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	enum { O_RES = 256, O_FLUSH, O_NAME, O_SNAPLEN, O_BUFFER, O_MAXH,
 	    O_MAXP, O_MAXQ, O_THREADS, O_EXITERR };
 	enum { O_USER = 512, O_NOSECCOMP };
+	enum { O_MAXQUEUE = 768 };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "read", required_argument, NULL, 'r' },
@@ -220,6 +227,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		{ "max-ports", required_argument, NULL, O_MAXP },
 		{ "max-peers", required_argument, NULL, O_MAXQ },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "max-queue-mb", required_argument, NULL, O_MAXQUEUE },
 		{ "exit-on-error", no_argument, NULL, O_EXITERR },
 		{ "user", required_argument, NULL, O_USER },
 		{ "no-seccomp", no_argument, NULL, O_NOSECCOMP },
@@ -318,6 +326,11 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 				o->lim.max_ports = (size_t)v;
 			else
 				o->lim.max_peers = (size_t)v;
+			break;
+		case O_MAXQUEUE:
+			if (parse_long("--max-queue-mb", optarg, 1, 65536,
+			    &o->max_queue_mb) == -1)
+				return -1;
 			break;
 		case O_THREADS:
 			if (parse_long("--threads", optarg, 1,
@@ -617,6 +630,7 @@ main(int argc, char **argv)
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.socket_path = o.socket_path;
 	scfg.heartbeat = o.file == NULL;
+	scfg.max_queue_bytes = (size_t)o.max_queue_mb << 20;
 	scfg.hello.version = PROTO_VERSION;
 	scfg.hello.resolution = (uint32_t)o.resolution;
 	/*

@@ -7,6 +7,17 @@
  *   remembers the last seq it committed for this epoch, drops duplicates.
  * - Sequence numbers start at 1 in each epoch (the agent's start time) and
  *   grow by one per frame, in the order frames are queued.
+ * - Outages and a slow store: while the store is away, or the frames
+ *   kept for it exceed max_queue_bytes, the sender "holds": a swap that
+ *   need not wait (the capture's periodic flush) is refused, so the
+ *   capture thread goes on counting into the same tabset.  Un-sent counts
+ *   thus stay aggregated in the fixed-size tables, where memory grows
+ *   with distinct keys (up to the caps, then overflow rows keep the
+ *   totals exact), never with time.  A swap that must wait (a table
+ *   nearly full, a file that can pause) is still taken and encoded, so
+ *   kept frames grow at most by one tabset per table-full of new keys.
+ *   Nothing is spooled to disk yet: an agent that exits with frames
+ *   unacknowledged reports them lost.
  * - Only this thread touches the socket.  The capture thread reaches the
  *   sender through its own slot's `full`/`spare` under the mutex, once per
  *   flush, and a byte on the wake pipe.
@@ -29,7 +40,7 @@
 #define SENDER_FRAME_RECORDS	65536	/* records per BATCH frame */
 #define SENDER_HANDSHAKE_MS	5000
 #define SENDER_BACKOFF_MIN_MS	100
-#define SENDER_BACKOFF_MAX_MS	5000
+#define SENDER_BACKOFF_MAX_MS	2000
 #define SENDER_READ_CHUNK	4096
 
 struct pending {
@@ -56,6 +67,7 @@ struct sender {
 	unsigned int		 nslots;	/* set before the thread starts */
 	unsigned int		 next_slot;	/* sender thread: fairness */
 	int			 finishing;	/* mu: no more tabsets */
+	int			 hold;		/* mu: refuse non-waiting swaps */
 	volatile sig_atomic_t	*abandon;	/* set before finishing */
 	int			 wake[2];
 
@@ -64,6 +76,7 @@ struct sender {
 	struct pending		*head, *tail, *unsent;
 	size_t			 unsent_off;
 	uint64_t		 npending;
+	size_t			 pending_bytes;	/* frames kept, bytes */
 	uint64_t		 next_seq;
 	uint64_t		 dropped;	/* batches lost to encode failure */
 	struct proto_buf	 in;
@@ -80,6 +93,7 @@ static void	 sender_disconnect(struct sender *, const char *);
 static int	 sender_read(struct sender *);
 static int	 sender_write(struct sender *);
 static void	 sender_release(struct sender *, uint64_t);
+static void	 sender_pop(struct sender *);
 static void	 sender_rejected(struct sender *);
 static void	 sender_encode(struct sender *, struct tabset *);
 static int	 write_all(int, const uint8_t *, size_t);
@@ -295,19 +309,28 @@ sender_release(struct sender *s, uint64_t seq)
 {
 	struct pending *p;
 
-	while ((p = s->head) != NULL && p->seq <= seq) {
-		if (s->unsent == p) {
-			/* Acked before fully written: only after a resend. */
-			s->unsent = p->next;
-			s->unsent_off = 0;
-		}
-		s->head = p->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		free(p->data);
-		free(p);
-		s->npending--;
+	while ((p = s->head) != NULL && p->seq <= seq)
+		sender_pop(s);
+}
+
+/* Frees the head of the pending list. */
+static void
+sender_pop(struct sender *s)
+{
+	struct pending *p = s->head;
+
+	if (s->unsent == p) {
+		/* Acked before fully written: only after a resend. */
+		s->unsent = p->next;
+		s->unsent_off = 0;
 	}
+	s->head = p->next;
+	if (s->head == NULL)
+		s->tail = NULL;
+	s->pending_bytes -= p->len;
+	free(p->data);
+	free(p);
+	s->npending--;
 }
 
 /*
@@ -334,16 +357,7 @@ sender_rejected(struct sender *s)
 	log_err("sender: the store refuses batch %llu as invalid; dropped "
 	    "and counted in agent_health.dropped",
 	    (unsigned long long)p->seq);
-	if (s->unsent == p) {
-		s->unsent = p->next;
-		s->unsent_off = 0;
-	}
-	s->head = p->next;
-	if (s->head == NULL)
-		s->tail = NULL;
-	free(p->data);
-	free(p);
-	s->npending--;
+	sender_pop(s);
 	s->dropped++;
 	s->nreject = 0;
 }
@@ -563,6 +577,7 @@ sender_encode(struct sender *s, struct tabset *t)
 			s->unsent_off = 0;
 		}
 		s->npending++;
+		s->pending_bytes += p->len;
 		first = 0;
 	}
 	return;
@@ -598,6 +613,8 @@ sender_main(void *arg)
 			}
 		}
 		finishing = s->finishing;
+		s->hold = s->fd == -1 ||
+		    s->pending_bytes > s->cfg.max_queue_bytes;
 		pthread_mutex_unlock(&s->mu);
 		if (t != NULL) {
 			if (!tabset_empty(t) || s->cfg.heartbeat)
@@ -670,6 +687,8 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 		return NULL;
 	}
 	s->cfg = *cfg;
+	if (s->cfg.max_queue_bytes == 0)
+		s->cfg.max_queue_bytes = SENDER_QUEUE_DEFAULT;
 	s->fd = -1;
 	s->wake[0] = s->wake[1] = -1;
 	s->next_seq = 1;
@@ -743,7 +762,8 @@ sender_swap_slot(struct sender *s, unsigned int slot, struct tabset *full,
 	pthread_mutex_lock(&s->mu);
 	while (s->slot[slot].spare == NULL && wait)
 		pthread_cond_wait(&s->cv, &s->mu);
-	t = s->slot[slot].spare;
+	/* Holding: the capture thread keeps counting into `full`. */
+	t = !wait && s->hold ? NULL : s->slot[slot].spare;
 	if (t != NULL) {
 		s->slot[slot].spare = NULL;
 		s->slot[slot].full = full;

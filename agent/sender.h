@@ -19,6 +19,7 @@
 #include "proto.h"
 
 #define SENDER_SLOTS_MAX	16	/* capture threads */
+#define SENDER_QUEUE_DEFAULT	(64u << 20)	/* --max-queue-mb 64 */
 
 struct sender;
 
@@ -26,6 +27,8 @@ struct sender_config {
 	const char		*socket_path;
 	struct proto_hello	 hello;
 	int			 heartbeat;	/* ship empty tabsets too */
+	size_t			 max_queue_bytes; /* frames kept before holding;
+						    0: SENDER_QUEUE_DEFAULT */
 };
 
 /*
