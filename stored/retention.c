@@ -51,6 +51,10 @@
  *   every tier is full either way.
  * - Clock: ages count from the wall clock, or with data_clock from the end
  *   of the newest stored bucket (for databases fed only from captures).
+ * - A row's tier is its resolution: an agent running at --resolution 3600
+ *   or 86400 writes straight into the hourly or daily tier (kept as long
+ *   as that tier, trimmed only when it moves on), and monthly rows stay
+ *   even if --monthly is later dropped.
  */
 #include <errno.h>
 #include <limits.h>
