@@ -531,6 +531,51 @@ test_shutdown_says_so(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 1);
 }
 
+/*
+ * SIGTERM with batches still in the writer: every batch that reached the
+ * writer is committed and acknowledged before the ERROR(SHUTDOWN), and
+ * nothing is acknowledged that is not committed.
+ */
+static void
+test_shutdown_drains(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	struct proto_error er;
+	struct proto_ack a;
+	uint8_t body[4096];
+	uint64_t seq, last = 0;
+	size_t n;
+	int fd = client(f);
+
+	proto_buf_init(&b);
+	hello_frame(&b, "drain");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	for (seq = 1; seq <= 200; seq++)
+		batch_frame(&b, seq, bucket_now(), 0);
+	send_buf(fd, &b);
+	/* Let the loop read some of it into the writer, then stop. */
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	server_shutdown(&f->srv, t_closed);
+	for (;;) {
+		assert_int_equal(recv_frame(f, fd, body, &n), 0);
+		if (proto_decode_ack(body, n, &a) != PROTO_OK)
+			break;
+		assert_int_equal(a.seq, last + 1);
+		last = a.seq;
+	}
+	assert_int_equal(proto_decode_error(body, n, &er), PROTO_OK);
+	assert_int_equal(er.code, PROTO_ERR_SHUTDOWN);
+	pump_until(f, is_closed);
+	assert_true(last >= 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), (int64_t)last);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
+	    (int64_t)last);
+	close(fd);
+}
+
 /* Runs the loop for ms milliseconds; fails if fd has a reply meanwhile. */
 static void
 expect_silence(struct fixture *f, int fd, int ms)
@@ -709,6 +754,7 @@ main(void)
 		T(test_backpressure),
 		T(test_shutdown_says_so),
 		T(test_commit_failure_retried),
+		T(test_shutdown_drains),
 		T(test_stall_half_frame),
 		T(test_stall_no_hello),
 		T(test_unread_acks),
