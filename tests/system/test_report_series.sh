@@ -286,6 +286,104 @@ else
 	diff "$tmp/p95.want" "$tmp/p95.got" | sed 's/^/# /'
 fi
 
+# --- the same reports as tables and JSON ---------------------------------------
+# csv_table TYPES < CSV: the table nettally prints for that CSV, built
+# here from the rules in --help: a header, columns two spaces apart, text
+# (t) left-aligned, numbers right-aligned, bytes (b) in B, KiB, MiB... with
+# one decimal rounded half up, rates (r) in bit/s, kbit/s... with one
+# decimal, counts (c) as they are, no trailing blanks.
+csv_table() {
+	tr -d '\r' | awk -F, -v types="$1" '
+	function human(v,   k, div, t) {
+		if (v < 1024) return v " B"
+		for (k = 1; ; k++) {
+			div = 1024 ^ k
+			t = int(v / div) * 10 + int(((v % div) * 10 + div / 2) / div)
+			if (t < 10240 || k == 6) break
+		}
+		return sprintf("%d.%d %s", int(t / 10), t % 10, bu[k])
+	}
+	function rate(v,   k) {
+		for (k = 1; k < 6 && v >= 999.95; k++) v /= 1000
+		return sprintf("%.1f %s", v, ru[k])
+	}
+	BEGIN {
+		split("KiB MiB GiB TiB PiB EiB", bu, " ")
+		split("bit/s kbit/s Mbit/s Gbit/s Tbit/s Pbit/s", ru, " ")
+		nt = split(types, ty, "")
+	}
+	{
+		nr++
+		for (i = 1; i <= NF; i++) {
+			v = $i
+			if (nr > 1 && ty[i] == "b") v = human(v + 0)
+			else if (nr > 1 && ty[i] == "r") v = rate(v + 0)
+			cell[nr, i] = v
+			if (length(v) > w[i]) w[i] = length(v)
+		}
+		nf = NF
+	}
+	END {
+		for (r = 1; r <= nr; r++) {
+			line = ""
+			for (i = 1; i <= nf; i++) {
+				v = cell[r, i]
+				if (i > 1) line = line "  "
+				if (ty[i] == "t") {
+					line = line v
+					if (i < nf) line = line sprintf("%*s", w[i] - length(v), "")
+				} else
+					line = line sprintf("%*s", w[i], v)
+			}
+			print line
+		}
+	}'
+}
+# csv_json HEAD TYPES < CSV: the JSON object, HEAD being its first line.
+csv_json() {
+	printf '%s\n' "$1"
+	tr -d '\r' | awk -F, -v types="$2" '
+	BEGIN { split(types, ty, "") }
+	NR == 1 { for (i = 1; i <= NF; i++) name[i] = $i; next }
+	{
+		line = (NR > 2 ? ",\n" : "") "{"
+		for (i = 1; i <= NF; i++) {
+			v = ty[i] == "t" ? "\"" $i "\"" : $i
+			line = line (i > 1 ? "," : "") "\"" name[i] "\":" v
+		}
+		printf "%s}", line
+		rows++
+	}
+	END { printf rows ? "\n]}\n" : "]}\n" }'
+}
+TOTALS=bbbcbrr
+csv_table tc$TOTALS < "$tmp/s300.csv" > "$tmp/s300.table"
+# shellcheck disable=SC2086
+check "series --step 5m, table (pipe: no graph)" "$tmp/s300.table" series $W \
+    --step 5m
+csv_table ttttcbbbcrr < "$tmp/summary.csv" > "$tmp/summary.table"
+check "summary, table" "$tmp/summary.table" summary --db "$db" \
+    --now 2026-11-25T06:00:00Z
+csv_json '{"report":"summary","now":"2026-11-25T06:00:00Z","now_epoch":1795586400,"rows":[' \
+    ttttcccccrr < "$tmp/summary.csv" > "$tmp/summary.json"
+check "summary, json" "$tmp/summary.json" summary --db "$db" \
+    --now 2026-11-25T06:00:00Z --format json
+J='"since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:20:00Z","until_epoch":1795515600,"limit":10,"rows":['
+for r in agents:t interfaces:tt hosts:tt ports:tc protocols:t; do
+	rep=${r%%:*} keys=${r#*:}
+	# shellcheck disable=SC2086
+	"$NETTALLY" top $rep $W --format csv > "$tmp/$rep.csv" 2> /dev/null
+	csv_table "$keys$TOTALS" < "$tmp/$rep.csv" > "$tmp/$rep.table"
+	csv_json "{\"report\":\"$rep\",$J" "${keys}ccccccc" \
+	    < "$tmp/$rep.csv" > "$tmp/$rep.json"
+	# shellcheck disable=SC2086
+	check "top $rep, table, same numbers as its checked csv" \
+	    "$tmp/$rep.table" top $rep $W
+	# shellcheck disable=SC2086
+	check "top $rep, json, same numbers as its checked csv" \
+	    "$tmp/$rep.json" top $rep $W --format json
+done
+
 # --- --alert ---------------------------------------------------------------
 # alert NAME STATUS STDERR ARGS...
 alert() {
