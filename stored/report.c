@@ -230,10 +230,10 @@ static const char usage_text[] =
 "  --db FILE     database (default $NETTALLY_DB, else\n"
 "                /var/lib/nettally/nettally.db)\n"
 "\n"
-"Exit status: 0 done, 1 query or output failed or the store did not\n"
-"answer, 2 bad arguments, an\n"
+"Exit status: 0 done (with --alert: no row over the limit); 1 the query\n"
+"or the output failed, or the store did not answer; 2 bad arguments, an\n"
 "unknown host or protocol, or a database that is missing, uninitialised\n"
-"or from a newer nettally, 3 a row is over the --alert limit.\n";
+"or from a newer nettally; 3 a row is over the --alert limit.\n";
 
 static void
 usage_full(FILE *out)
@@ -560,8 +560,9 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 		if (rc == 0) {
 			log_err("%s: --host %s: no traffic of this host was "
 			    "ever recorded; check the address, or give a "
-			    "network such as %s/24", cmd, opt->host,
-			    opt->host);
+			    "network such as %s/%d", cmd, opt->host,
+			    opt->host, strchr(opt->host, ':') != NULL ? 64 :
+			    24);
 			return EXIT_USAGE;
 		}
 	}

@@ -114,8 +114,12 @@ svg_text(FILE *out, const char *s)
 		case '"': fputs("&quot;", out); break;
 		case '\'': fputs("&apos;", out); break;
 		default:
-			/* XML 1.0 has no place for C0 controls; 0x80+ is
-			 * only kept as part of valid UTF-8. */
+			/*
+			 * XML 1.0 has no place for C0 controls, and an
+			 * invalid UTF-8 sequence makes the file unreadable:
+			 * bytes from 0x80 up are not checked here, so they
+			 * are replaced too.
+			 */
 			if (*p < 0x20 || *p == 0x7f || *p >= 0x80)
 				putc('?', out);
 			else

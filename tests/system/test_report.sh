@@ -390,9 +390,9 @@ check_err "unknown option" \
     'top: --sinc: unknown option; see nettally top --help' \
     top hosts --db "$db" --sinc 1h
 check_err "no command" \
-    'no command; use nettally top, series, summary or chart, or nettally --help'
+    'no command; use nettally top, series, summary, chart or status, or nettally --help'
 check_err "unknown command" \
-    'show: unknown command; use nettally top, series, summary or chart, or nettally --help' \
+    'show: unknown command; use nettally top, series, summary, chart or status, or nettally --help' \
     show hosts
 
 if [ "$(cksum < "$db")" = "$db_sum" ]; then

@@ -430,7 +430,7 @@ check_err "unknown host" \
     "top: --host 10.9.9.9: no traffic of this host was ever recorded; check the address, or give a network such as 10.9.9.9/24" \
     top hosts --db "$db" --host 10.9.9.9
 check_err "unknown host in a series" \
-    "series: --host 2001:db8::9: no traffic of this host was ever recorded; check the address, or give a network such as 2001:db8::9/24" \
+    "series: --host 2001:db8::9: no traffic of this host was ever recorded; check the address, or give a network such as 2001:db8::9/64" \
     series --db "$db" --host 2001:db8::9
 check_err "bad network" \
     'top: --host "10.0.0.0/33": not an address or network; give e.g. 192.0.2.1, 10.0.0.0/8 or 2001:db8::/32' \
