@@ -47,8 +47,8 @@ CLEANUP_HOOKS="stop_procs $CLEANUP_HOOKS"
 kb() { awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # Let traffic flow, then take the store away.
-wait_for "[ \$(sql 'SELECT count(*) FROM batch') -ge 10 ]" 200 ||
-    echo "# fewer than 10 batches before the outage"
+wait_for "[ \$(sql 'SELECT count(*) FROM batch') -ge 3 ]" 300 ||
+    echo "# fewer than 3 batches before the outage"
 before=$(kb "$AGENT_PID" VmRSS)
 check "store stops on SIGTERM" stop_store
 down_batches=$(sql "SELECT count(*) FROM batch")
