@@ -58,6 +58,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +83,13 @@ enum rq { RQ_NEXT_RES, RQ_PROBE, RQ_MOVE, RQ_MARK, RQ_EXPIRED, RQ_DELETE,
 enum rg { RG_PROGRESS, RG_TRIM_GET, RG_TRIM_CURSOR, RG_TRIM_DONE,
 	RG_DATA_NOW, RG_OVERFLOW, RG__COUNT };
 
+/* Rows handed on: merged into a coarser tier, expired, trimmed. */
+struct tally {
+	uint64_t	 moved;
+	uint64_t	 expired;
+	uint64_t	 trimmed;
+};
+
 struct retention {
 	struct db		*db;
 	sqlite3			*sql;
@@ -95,7 +103,8 @@ struct retention {
 	int			 nfail;
 	int			 last_code;
 	int			 busy;		/* working since the last log */
-	uint64_t		 nmoved, nexpired, ntrimmed;
+	struct tally		 step;		/* this step, until it commits */
+	struct tally		 total;		/* committed since start */
 };
 
 /* The cutoffs of one source resolution at one instant. */
@@ -680,8 +689,8 @@ move_table(struct retention *r, enum rtab t, int64_t now, int64_t wall,
 			return -1;
 		if (progress(r, res, k.cutoff, n - nexp, nexp, 0, wall) == -1)
 			return -1;
-		r->nmoved += (uint64_t)(n - nexp);
-		r->nexpired += (uint64_t)nexp;
+		r->step.moved += (uint64_t)(n - nexp);
+		r->step.expired += (uint64_t)nexp;
 		*budget -= n > 0 ? n : 1;
 	}
 	return 0;
@@ -730,7 +739,7 @@ trim_some(struct retention *r, int64_t wall, int64_t *budget)
 		if (run(r, r->gq[RG_TRIM_CURSOR], q, 5, NULL) == -1 ||
 		    (n > 0 && progress(r, q[1], 0, 0, 0, n, wall) == -1))
 			return -1;
-		r->ntrimmed += (uint64_t)n;
+		r->step.trimmed += (uint64_t)n;
 		*budget -= 1 + n;
 	}
 	return 0;
@@ -781,24 +790,25 @@ int
 retention_step(struct retention *r, int64_t now)
 {
 	const char *errstr = NULL;
-	uint64_t before = r->nmoved + r->nexpired + r->ntrimmed;
+	char msg[256];
 	int64_t t0 = mono_ms();
-	int code, more = 0, did = 0;
+	int code, more = 0, did = 0, rc;
 
-	if (db_begin(r->db, &errstr) == 0) {
-		if (step_work(r, now, &more, &did) == -1) {
-			errstr = sqlite3_errmsg(r->sql);
-			db_rollback(r->db);
-		} else if (db_commit(r->db, &errstr) == 0)
-			errstr = NULL;
-		else
-			db_rollback(r->db);
-	}
-	if (errstr != NULL) {
+	memset(&r->step, 0, sizeof(r->step));
+	rc = db_begin(r->db, &errstr);
+	if (rc == 0 && step_work(r, now, &more, &did) == -1) {
+		errstr = sqlite3_errmsg(r->sql);
+		rc = -1;
+	} else if (rc == 0)
+		rc = db_commit(r->db, &errstr);
+	if (rc == -1) {
+		/* ROLLBACK replaces sqlite's message and code: keep them. */
 		code = sqlite3_errcode(r->sql);
+		snprintf(msg, sizeof(msg), "%s", errstr);
+		db_rollback(r->db);
 		if (r->nfail++ == 0 || code != r->last_code)
 			log_err("retention: step failed: %s; %s; retrying in "
-			    "%d s", errstr, db_fix(code),
+			    "%d s", msg, db_fix(code),
 			    RETENTION_BACKOFF_MS / 1000);
 		r->last_code = code;
 		r->more = 1;
@@ -811,19 +821,22 @@ retention_step(struct retention *r, int64_t now)
 	r->nfail = 0;
 	r->last_code = 0;
 	r->more = more;
+	r->total.moved += r->step.moved;
+	r->total.expired += r->step.expired;
+	r->total.trimmed += r->step.trimmed;
 	if (did) {
 		r->busy = 1;
 		log_debug("retention: step: %llu rows in %lld ms",
-		    (unsigned long long)(r->nmoved + r->nexpired + r->ntrimmed -
-		    before), (long long)(mono_ms() - t0));
+		    (unsigned long long)(r->step.moved + r->step.expired +
+		    r->step.trimmed), (long long)(mono_ms() - t0));
 	}
 	if (!more) {
 		if (r->busy)
 			log_info("retention: caught up: %llu rows rolled up, "
 			    "%llu expired, %llu trimmed into overflow rows",
-			    (unsigned long long)r->nmoved,
-			    (unsigned long long)r->nexpired,
-			    (unsigned long long)r->ntrimmed);
+			    (unsigned long long)r->total.moved,
+			    (unsigned long long)r->total.expired,
+			    (unsigned long long)r->total.trimmed);
 		r->busy = 0;
 		r->due_ms = mono_ms() + RETENTION_CHECK_MS;
 	}

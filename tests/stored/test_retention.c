@@ -1,9 +1,10 @@
 /*
  * test_retention.c - stored/retention.c against a temporary database:
  * durations, where each row lands per tier configuration, expiry, a tier
- * switched off, late data, top N with overflow rows, and that no step ever
- * changes a total.  Rows are written with plain SQL at chosen buckets and
- * retention_step is driven with a chosen clock.
+ * switched off, late data, top N with overflow rows, a step that fails
+ * halfway, and that no step ever changes a total.  Rows are written with
+ * plain SQL at chosen buckets and retention_step is driven with a chosen
+ * clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -364,6 +365,42 @@ test_top_n(void **state)
 	retention_free(r);
 }
 
+/*
+ * A step that fails halfway (the delete refused after the roll-up rows
+ * were written) leaves nothing behind, backs off, and a later step does
+ * the whole job.
+ */
+static void
+test_failed_step(void **state)
+{
+	struct fixture *f = *state;
+	struct retention_conf c;
+	struct retention *r;
+	int64_t before, rows;
+
+	fill(f, T_NOW - 5 * DAY, T_NOW);
+	before = q(f, SUMS);
+	rows = q(f, "SELECT count(*) FROM host_stat");
+	exec(f, "CREATE TRIGGER no_delete BEFORE DELETE ON host_stat"
+	    " BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	retention_conf_default(&c);
+	c.keep_raw = DAY;
+	r = ret(f, &c);
+	assert_int_equal(retention_step(r, T_NOW), -1);
+	assert_int_equal(q(f, SUMS), before);
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"), rows);
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"
+	    " WHERE resolution <> 60"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM retention_progress"), 0);
+	assert_true(retention_wait_ms(r) > 1000);
+	exec(f, "DROP TRIGGER no_delete");
+	drain(r, T_NOW);
+	assert_int_equal(q(f, SUMS), before);
+	assert_int_equal(q(f, "SELECT min(bucket) FROM host_stat"
+	    " WHERE resolution = 60"), T_NOW - DAY);
+	retention_free(r);
+}
+
 int
 main(void)
 {
@@ -375,6 +412,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_late_data, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_top_n, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_step, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
