@@ -24,8 +24,10 @@
  * - Bounded steps: a step moves at most step_rows source rows (taken in
  *   (resolution, bucket, key) order from a (resolution, bucket) index, so
  *   finding them is a range scan) or trims hosts until that many rows are
- *   spent, then commits.  The writer runs a step only when no batch waits
- *   or right after a commit, so a batch waits for at most one step.
+ *   spent (one host's ports or peers of one roll-up bucket at least, as
+ *   ranking needs them all), then commits.  The writer runs a step only
+ *   when no batch waits or right after a commit, so a batch waits for at
+ *   most one step.
  * - Whole coarse buckets: a source tier hands on only buckets before the
  *   start of the coarser bucket that holds now - keep, so a coarse bucket
  *   is filled from complete source buckets (late data aside, below).
