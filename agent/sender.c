@@ -215,7 +215,7 @@ sender_connect(struct sender *s, const char **errstr)
 	uint64_t seq;
 	size_t blen;
 	const uint8_t *body;
-	int fd;
+	int fd, sent;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -242,17 +242,24 @@ sender_connect(struct sender *s, const char **errstr)
 		return -1;
 	}
 	proto_buf_init(&out);
-	if (proto_encode_hello(&out, &s->cfg.hello) == -1 ||
-	    write_all(fd, out.data, out.len) == -1) {
+	if (proto_encode_hello(&out, &s->cfg.hello) == -1) {
 		proto_buf_clear(&out);
-		*errstr = "cannot send HELLO to the store";
+		*errstr = "cannot encode HELLO";
 		close(fd);
 		return -1;
 	}
+	/*
+	 * A store that refuses this peer answers at once and closes, maybe
+	 * before HELLO is written: its ERROR still waits to be read.
+	 */
+	sent = write_all(fd, out.data, out.len);
 	proto_buf_clear(&out);
 	proto_buf_consume(&s->in, s->in.len);
-	if (read_frame(fd, &s->in, &blen, errstr) == -1)
+	if (read_frame(fd, &s->in, &blen, errstr) == -1) {
+		if (sent == -1)
+			*errstr = "cannot send HELLO to the store";
 		goto fail;
+	}
 	body = s->in.data + PROTO_HDR_LEN;
 	if (proto_decode_envelope(body, blen, &version, &type, &seq) !=
 	    PROTO_OK) {
