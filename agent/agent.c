@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "conf.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sender.h"
@@ -61,6 +62,7 @@ struct agent_opts {
 	int			 verbose;
 	const char		*user;		/* --user */
 	int			 no_seccomp;
+	struct conf		 conf;		/* owns the file's words */
 };
 
 /* One capture thread with its two tabsets and its outcome. */
@@ -147,6 +149,12 @@ usage(FILE *f)
 "                         up at start-up, so the service manager restarts\n"
 "                         the agent, which then waits for it\n"
 "\n"
+"Configuration:\n"
+"      --config FILE      read settings from FILE instead of\n"
+"                         " CONF_AGENT " (read when present):\n"
+"                         \"key = value\" lines, every long option a key;\n"
+"                         options given here win over the file\n"
+"\n"
 "Privilege:\n"
 "      --user USER        started as root, run as USER once the capture is\n"
 "                         open (default " PRIVDROP_USER "); started as another\n"
@@ -211,7 +219,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 {
 	enum { O_RES = 256, O_FLUSH, O_NAME, O_SNAPLEN, O_BUFFER, O_MAXH,
 	    O_MAXP, O_MAXQ, O_THREADS, O_EXITERR };
-	enum { O_USER = 512, O_NOSECCOMP };
+	enum { O_USER = 512, O_NOSECCOMP, O_CONFIG };
 	enum { O_MAXQUEUE = 768 };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -231,12 +239,14 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		{ "exit-on-error", no_argument, NULL, O_EXITERR },
 		{ "user", required_argument, NULL, O_USER },
 		{ "no-seccomp", no_argument, NULL, O_NOSECCOMP },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *errstr;
+	char errbuf[CONF_LINE_MAX + 256];
 	unsigned int i;
 	long v;
 	int ch;
@@ -252,6 +262,14 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	o->lim.max_peers = DEFAULT_MAX_PEERS;
 	o->lim.max_buckets = DEFAULT_MAX_BUCKETS;
 	/* "+": options stop at the first filter word, as in tcpdump. */
+	/* The configuration file's settings go first: flags win. */
+	if (conf_merge(&o->conf, CONF_AGENT, "+i:r:n:s:vhV", longopts, argc,
+	    argv, errbuf, sizeof(errbuf)) == -1) {
+		log_err("%s", errbuf);
+		return -1;
+	}
+	argc = o->conf.argc;
+	argv = o->conf.argv;
 	while ((ch = getopt_long(argc, argv, "+i:r:n:s:vhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -340,6 +358,8 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		case O_EXITERR:
 			o->exit_on_error = 1;
 			break;
+		case O_CONFIG:
+			break;		/* read by conf_merge */
 		case O_USER:
 			o->user = optarg;
 			break;
@@ -569,8 +589,13 @@ main(int argc, char **argv)
 	int status = 1, failed = 0, slot;
 
 	log_init("nettally-agent", LOG_TO_STDERR);
-	if (parse_opts(argc, argv, &o) == -1)
+	if (parse_opts(argc, argv, &o) == -1) {
+		/* A value getopt's loop refused may come from the file. */
+		if (conf_where(&o.conf, optind - 1, err, sizeof(err)) != NULL)
+			log_err("%s: the setting refused above", err);
+		conf_clear(&o.conf);
 		return 1;
+	}
 	if (o.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	nthreads = (unsigned int)o.nthreads;
@@ -734,5 +759,6 @@ out:
 			tabset_clear(&w[t].sets[w[t].ninit]);
 	}
 	free(o.filter);
+	conf_clear(&o.conf);
 	return status;
 }

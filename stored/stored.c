@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "activate.h"
+#include "conf.h"
 #include "conn.h"
 #include "db.h"
 #include "listen.h"
@@ -55,6 +56,7 @@ struct stored {
 	struct retention_conf ret_conf;
 	struct retention *ret;
 	struct server	 srv;
+	struct conf	 conf;			/* owns the file's words */
 	uv_pipe_t	 listener;
 	int		 listening;
 	uv_signal_t	 sigterm, sigint;
@@ -102,9 +104,9 @@ usage(FILE *f)
 "                        passed by systemd (LISTEN_FDS, socket activation)\n"
 "                        is used instead, as systemd made it.\n"
 "  -d, --db FILE         the SQLite database (default " STORED_DB ").\n"
-"                        Created with its directory (mode 0750, files 0640)\n"
-"                        if missing;\n"
-"                        put in WAL mode and migrated to the current schema.\n"
+"                        Created with its directory (mode 0750, files\n"
+"                        0640) if missing; put in WAL mode and migrated to\n"
+"                        the current schema.\n"
 "      --socket-mode MODE\n"
 "                        octal permissions of the socket (default 0660):\n"
 "                        who may connect as an agent.\n"
@@ -132,6 +134,10 @@ usage(FILE *f)
 "                        or says no HELLO, for SECS seconds (1..3600,\n"
 "                        default 30).  An agent that has nothing to send\n"
 "                        is not affected.\n"
+"      --config FILE     read settings from FILE instead of\n"
+"                        " CONF_STORED " (read when present):\n"
+"                        \"key = value\" lines, every long option a key;\n"
+"                        options given here win over the file.\n"
 "      --allow-root      run even as root (refused otherwise: the store\n"
 "                        runs as the service user nettally).\n"
 "  -v, --verbose         log debug messages (peer credentials, duplicates).\n"
@@ -297,7 +303,7 @@ main(int argc, char *argv[])
 	enum { O_KEEP_RAW = 256, O_KEEP_HOURLY, O_KEEP_DAILY, O_MONTHLY,
 	    O_TOP_PORTS, O_TOP_PEERS, O_RET_CLOCK, O_SOCK_OWNER, O_SOCK_GROUP,
 	    O_ALLOW_UID, O_ALLOW_GROUP, O_READ_TIMEOUT, O_METRICS };
-	enum { O_ALLOW_ROOT = 512 };
+	enum { O_ALLOW_ROOT = 512, O_CONFIG };
 	static const struct option longopts[] = {
 		{ "keep-raw",	 required_argument, NULL, O_KEEP_RAW },
 		{ "keep-hourly", required_argument, NULL, O_KEEP_HOURLY },
@@ -316,6 +322,7 @@ main(int argc, char *argv[])
 		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
 		{ "metrics",	 required_argument, NULL, O_METRICS },
 		{ "allow-root",	 no_argument,	    NULL, O_ALLOW_ROOT },
+		{ "config",	 required_argument, NULL, O_CONFIG },
 		{ "verbose",	 no_argument,	    NULL, 'v' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "version",	 no_argument,	    NULL, 'V' },
@@ -339,6 +346,14 @@ main(int argc, char *argv[])
 	st->socket_group = (gid_t)-1;
 	server_init(&st->srv, uv_default_loop(), NULL);
 	retention_conf_default(&st->ret_conf);
+	/* The configuration file's settings go first: flags win. */
+	if (conf_merge(&st->conf, CONF_STORED, "s:d:vh", longopts, argc, argv,
+	    err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 2;
+	}
+	argc = st->conf.argc;
+	argv = st->conf.argv;
 	while ((ch = getopt_long(argc, argv, "s:d:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -351,7 +366,7 @@ main(int argc, char *argv[])
 			if (parse_mode(optarg, &st->socket_mode) == -1) {
 				log_err("--socket-mode %s: not an octal mode "
 				    "of at most 0777 (e.g. 0660)", optarg);
-				return 2;
+				goto badopt;
 			}
 			break;
 		case 'v':
@@ -360,18 +375,20 @@ main(int argc, char *argv[])
 		case O_ALLOW_ROOT:
 			st->allow_root = 1;
 			break;
+		case O_CONFIG:
+			break;		/* read by conf_merge */
 		case O_SOCK_OWNER:
 		case O_ALLOW_UID:
 			if (listen_parse_user(optarg, &uid) == -1) {
 				log_err("%s: no user %s", ch == O_ALLOW_UID ?
 				    "--allow-uid" : "--socket-owner", optarg);
-				return 2;
+				goto badopt;
 			}
 			if (ch == O_SOCK_OWNER)
 				st->socket_owner = uid;
 			else if (server_allow_uid(&st->srv, uid) == -1) {
 				log_err("--allow-uid: more than %d", CONN_ALLOW_MAX);
-				return 2;
+				goto badopt;
 			}
 			break;
 		case O_READ_TIMEOUT:
@@ -381,7 +398,7 @@ main(int argc, char *argv[])
 			    *optarg == '-' || secs < 1 || secs > 3600) {
 				log_err("--read-timeout %s: not a number of "
 				    "seconds from 1 to 3600", optarg);
-				return 2;
+				goto badopt;
 			}
 			st->srv.read_timeout_ms = (uint64_t)secs * 1000;
 			break;
@@ -390,21 +407,21 @@ main(int argc, char *argv[])
 			if (listen_parse_group(optarg, &gid) == -1) {
 				log_err("%s: no group %s", ch == O_ALLOW_GROUP ?
 				    "--allow-group" : "--socket-group", optarg);
-				return 2;
+				goto badopt;
 			}
 			if (ch == O_SOCK_GROUP)
 				st->socket_group = gid;
 			else if (server_allow_gid(&st->srv, gid) == -1) {
 				log_err("--allow-group: more than %d",
 				    CONN_ALLOW_MAX);
-				return 2;
+				goto badopt;
 			}
 			break;
 		case O_METRICS:
 			if (metrics_parse_addr(optarg, &st->metrics_addr,
 			    &st->metrics_loopback, &errstr) == -1) {
 				log_err("--metrics %s: %s", optarg, errstr);
-				return 2;
+				goto badopt;
 			}
 			st->metrics_arg = optarg;
 			break;
@@ -423,7 +440,7 @@ main(int argc, char *argv[])
 		case O_RET_CLOCK:
 			if (parse_retention(ch - O_KEEP_RAW, optarg,
 			    &st->ret_conf) == -1)
-				return 2;
+				goto badopt;
 			break;
 		default:
 			usage(stderr);
@@ -536,6 +553,7 @@ main(int argc, char *argv[])
 		log_err("libuv: loop not empty at exit: %s", uv_strerror(rc));
 		return 1;
 	}
+	conf_clear(&st->conf);
 	return 0;
 fail:
 	/* Nothing was accepted yet: release in order, then report. */
@@ -549,4 +567,10 @@ fail:
 	uv_run(st->loop, UV_RUN_DEFAULT);
 	uv_loop_close(st->loop);
 	return 1;
+badopt:
+	/* A value the loop refused may come from the configuration file. */
+	if (conf_where(&st->conf, optind - 1, err, sizeof(err)) != NULL)
+		log_err("%s: the setting refused above", err);
+	conf_clear(&st->conf);
+	return 2;
 }
