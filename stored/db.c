@@ -33,6 +33,23 @@
 
 #define DB_BUSY_MS	5000
 
+/*
+ * Address interning is the store's most frequent statement: a peer record
+ * needs two ids, a host or port record one.  A direct-mapped cache of
+ * DB_ACACHE entries (2 MiB) remembers address -> id, so most records skip
+ * the SELECT on address.addr and the inet_ntop before it.  An id cached
+ * during a transaction that is rolled back no longer exists: db_rollback
+ * empties the cache.  Committed ids never change (address rows are never
+ * deleted or renumbered).
+ */
+#define DB_ACACHE	65536		/* a power of two */
+
+struct db_acache {
+	uint8_t		 key[17];	/* family byte + address */
+	uint8_t		 len;		/* 0: empty */
+	int64_t		 id;
+};
+
 enum db_stmt {
 	ST_AGENT_GET,
 	ST_AGENT_ADD,
@@ -57,6 +74,7 @@ struct db {
 	sqlite3		*sql;
 	sqlite3_stmt	*st[ST__COUNT];
 	int		 errcode;
+	struct db_acache *acache;	/* DB_ACACHE entries */
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
@@ -66,6 +84,7 @@ static int	db_fail(struct db *, sqlite3_stmt *, const char **);
 static int	db_done(struct db *, sqlite3_stmt *, const char **);
 static int	db_addr_id(struct db *, const struct proto_addr *, int64_t *,
 		    const char **);
+static struct db_acache *db_acache_slot(struct db *, const uint8_t *, size_t);
 static int	db_bind_key(sqlite3_stmt *, const struct db_session *,
 		    const struct proto_key *, int64_t);
 static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
@@ -269,7 +288,9 @@ db_open(const char *path, char *err, size_t errlen)
 
 	if (db_mkdir_parent(path, err, errlen) == -1)
 		return NULL;
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->acache = calloc(DB_ACACHE, sizeof(*d->acache))) == NULL) {
+		free(d);
 		snprintf(err, errlen, "db: out of memory");
 		return NULL;
 	}
@@ -306,6 +327,7 @@ db_close(struct db *d)
 		sqlite3_finalize(d->st[i]);
 	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
+	free(d->acache);
 	free(d);
 }
 
@@ -392,6 +414,8 @@ db_commit(struct db *d, const char **errstr)
 void
 db_rollback(struct db *d)
 {
+	/* Ids inserted by the failed transaction are gone with it. */
+	memset(d->acache, 0, DB_ACACHE * sizeof(*d->acache));
 	/* SQLITE_FULL and friends may already have rolled back. */
 	if (sqlite3_get_autocommit(d->sql))
 		return;
@@ -478,12 +502,25 @@ db_hello(struct db *d, const struct proto_hello *h, int64_t now,
 	return 0;
 }
 
+/* The cache entry where key (keylen bytes) lives or would live. */
+static struct db_acache *
+db_acache_slot(struct db *d, const uint8_t *key, size_t keylen)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < keylen; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return &d->acache[h & (DB_ACACHE - 1)];
+}
+
 /* Interns an address: returns its address.id in *id. */
 static int
 db_addr_id(struct db *d, const struct proto_addr *a, int64_t *id,
     const char **errstr)
 {
 	sqlite3_stmt *st;
+	struct db_acache *ce;
 	uint8_t key[17];
 	char text[INET6_ADDRSTRLEN];
 	size_t keylen;
@@ -494,21 +531,21 @@ db_addr_id(struct db *d, const struct proto_addr *a, int64_t *id,
 	case PROTO_AF_INET:
 		memcpy(key + 1, a->a, 4);
 		keylen = 5;
-		if (inet_ntop(AF_INET, a->a, text, sizeof(text)) == NULL)
-			goto bad;
 		break;
 	case PROTO_AF_INET6:
 		memcpy(key + 1, a->a, 16);
 		keylen = 17;
-		if (inet_ntop(AF_INET6, a->a, text, sizeof(text)) == NULL)
-			goto bad;
 		break;
 	case PROTO_AF_NONE:
 		keylen = 1;
-		strcpy(text, "overflow");
 		break;
 	default:
 		goto bad;
+	}
+	ce = db_acache_slot(d, key, keylen);
+	if (ce->len == keylen && memcmp(ce->key, key, keylen) == 0) {
+		*id = ce->id;
+		return 0;
 	}
 
 	st = d->st[ST_ADDR_GET];
@@ -519,12 +556,18 @@ db_addr_id(struct db *d, const struct proto_addr *a, int64_t *id,
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		return 0;
+		goto cache;
 	}
 	if (rc != SQLITE_DONE)
 		return db_fail(d, st, errstr);
 	sqlite3_reset(st);
 
+	/* Text only for a new address: the views show it, lookups do not. */
+	if (a->family == PROTO_AF_NONE)
+		strcpy(text, "overflow");
+	else if (inet_ntop(a->family == PROTO_AF_INET ? AF_INET : AF_INET6,
+	    a->a, text, sizeof(text)) == NULL)
+		goto bad;
 	st = d->st[ST_ADDR_ADD];
 	if (sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC) !=
 	    SQLITE_OK ||
@@ -534,6 +577,10 @@ db_addr_id(struct db *d, const struct proto_addr *a, int64_t *id,
 	if (db_done(d, st, errstr) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(d->sql);
+cache:
+	memcpy(ce->key, key, keylen);
+	ce->len = (uint8_t)keylen;
+	ce->id = *id;
 	return 0;
 bad:
 	/* The loop validates families first; reaching this is a bug. */
