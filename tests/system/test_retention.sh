@@ -184,7 +184,7 @@ DB=$WORK/t3.db
 raw0=$(sql "SELECT count(*) FROM host_stat WHERE resolution = 300")
 kills=0
 partial=0
-for ms in 300 150 450 200 600 250 350 500; do
+for ms in 150 100 200 120 250 150 300 200; do
 	start_store "$WORK/t3.db" || break
 	sleep "$(echo "$ms" | awk '{ printf "%.3f", $1 / 1000 }')"
 	kill -KILL "$STORE_PID"
