@@ -148,7 +148,7 @@ usage(FILE *f)
 "into the next coarser tier and deleted from theirs in one transaction,\n"
 "so totals never change and each time is in exactly one tier.  DURATION\n"
 "is seconds or a number with s, m, h, d, w or y (365 d); 0 or off turns\n"
-"a tier off (raw: roll up each hour as soon as it ends).\n"
+"a tier off (raw: roll up each hour, or day without hourly, once over).\n"
 "      --keep-raw DURATION     the agents' own buckets (default 7d)\n"
 "      --keep-hourly DURATION  hourly roll-ups (default 90d)\n"
 "      --keep-daily DURATION   daily roll-ups (default 5y)\n"
