@@ -28,7 +28,12 @@ endif
 WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Werror
 CFLAGS	?= $(OPT)
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -MMD -MP
+# Where the programs look for nettally/agent.conf and stored.conf (and
+# where make install puts the examples); compiled in, so rebuild (make
+# clean) after changing it.
+SYSCONFDIR ?= /etc
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -MMD -MP \
+	-DNETTALLY_SYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 # msgpack-c's pkg-config module is "msgpack" up to 5.x, "msgpack-c" from 6.0.
@@ -129,6 +134,64 @@ fuzz: deps fuzz-build
 		$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZDIR)/corpus/$$(basename $$t) tests/fuzz/seeds/$$(basename $$t) || exit 1; \
 	done
 
+# Install: programs, man pages (those present), systemd units with the
+# sbin path filled in, sysusers.d and tmpfiles.d files, and commented
+# example configurations beside where the programs look for theirs
+# ($(SYSCONFDIR)/nettally/*.conf, never overwritten).  uninstall removes
+# exactly these files.  DESTDIR stages into another root.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANPAGES    := $(wildcard agent/*.[18] stored/*.[18])
+UNITS_IN    := $(wildcard systemd/*.service.in)
+UNITS_PLAIN := $(wildcard systemd/*.socket)
+CONF_EXAMPLES := $(wildcard agent/*.conf.example stored/*.conf.example)
+
+install: $(O)/nettally-agent $(O)/nettally-stored $(O)/nettally
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/nettally
+	install -m 0755 $(O)/nettally-agent $(O)/nettally-stored \
+	    $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(O)/nettally $(DESTDIR)$(BINDIR)
+	for m in $(MANPAGES); do \
+		install -D -m 0644 $$m \
+		    $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
+	for u in $(UNITS_IN); do \
+		n=$${u##*/}; \
+		sed 's|@sbindir@|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$${n%.in} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${n%.in} || exit 1; \
+	done
+	install -m 0644 $(UNITS_PLAIN) $(DESTDIR)$(UNITDIR)
+	install -m 0644 systemd/nettally.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/nettally.conf
+	install -m 0644 systemd/nettally.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/nettally.conf
+	for c in $(CONF_EXAMPLES); do \
+		install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/nettally || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/nettally-agent \
+	    $(DESTDIR)$(SBINDIR)/nettally-stored $(DESTDIR)$(BINDIR)/nettally \
+	    $(DESTDIR)$(SYSUSERSDIR)/nettally.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/nettally.conf
+	for m in $(MANPAGES); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
+	for u in $(UNITS_IN) $(UNITS_PLAIN); do \
+		n=$${u##*/}; rm -f $(DESTDIR)$(UNITDIR)/$${n%.in}; \
+	done
+	for c in $(CONF_EXAMPLES); do \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/nettally/$${c##*/}; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/nettally 2>/dev/null
+
 deps:
 	@tests/deps.sh
 
@@ -165,6 +228,6 @@ bench:
 clean:
 	rm -rf build
 
-.PHONY: all units fuzz-build fuzz deps check run clean bench bench-build
+.PHONY: all units fuzz-build fuzz deps check run clean bench bench-build install uninstall
 
 -include $(shell find build -name '*.d' 2>/dev/null)

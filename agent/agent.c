@@ -30,8 +30,8 @@
 #include "log.h"
 #include "privdrop.h"
 #include "sender.h"
+#include "version.h"
 
-#define AGENT_VERSION		"0.1.0"
 #define DEFAULT_SOCKET		"/run/nettally/nettally.sock"
 #define DEFAULT_RESOLUTION	60
 #define DEFAULT_FLUSH_MS	1000
@@ -374,7 +374,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			exit(0);
 		case 'V':
 			printf("nettally-agent %s (protocol %d)\n",
-			    AGENT_VERSION, PROTO_VERSION);
+			    NETTALLY_VERSION, PROTO_VERSION);
 			exit(0);
 		default:
 			fprintf(stderr, "Try 'nettally-agent --help'.\n");

@@ -33,10 +33,7 @@
 #include "report_summary.h"
 #include "report_time.h"
 #include "schema.h"
-
-#ifndef NETTALLY_VERSION
-#define NETTALLY_VERSION	"0.1.0"
-#endif
+#include "version.h"
 
 #define REPORT_DB_DEFAULT	"/var/lib/nettally/nettally.db"
 #define REPORT_DB_ENV		"NETTALLY_DB"

@@ -32,11 +32,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "retention.h"
+#include "schema.h"
+#include "version.h"
 #include "writer.h"
 
-#ifndef NETTALLY_VERSION
-#define NETTALLY_VERSION	"0.1"
-#endif
 
 #define STORED_SOCKET	"/run/nettally/nettally.sock"
 #define STORED_DB	"/var/lib/nettally/nettally.db"
@@ -429,7 +428,9 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("nettally-stored %s\n", NETTALLY_VERSION);
+			printf("nettally-stored %s (protocol %d, database "
+			    "schema %d)\n", NETTALLY_VERSION, PROTO_VERSION,
+			    SCHEMA_VERSION);
 			return 0;
 		case O_KEEP_RAW:
 		case O_KEEP_HOURLY:

@@ -11,8 +11,13 @@ if [ "$(id -u)" != 0 ]; then
 	done_testing; exit
 fi
 
-check "--version names the program and a version" \
-    sh -c "'$ST' --version | grep -q '^nettally-stored [0-9]'"
+check "--version names the program, its version, protocol and schema" \
+    sh -c "'$ST' --version | grep -q '^nettally-stored [0-9.]* (protocol [0-9]*, database schema [0-9]*)$'"
+va=$("$NT_BIN/nettally-agent" --version | cut -d' ' -f2)
+vs=$("$ST" --version | cut -d' ' -f2)
+vr=$("$NT_BIN/nettally" --version | cut -d' ' -f2)
+check "the three programs print one version ($va $vs $vr)" \
+    test -n "$va" -a "$va" = "$vs" -a "$vs" = "$vr"
 
 # --- root is refused without --allow-root ------------------------------
 "$ST" -s "$WORK/rsock" -d "$WORK/r/db.sqlite" >"$WORK/out" 2>&1
