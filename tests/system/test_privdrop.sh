@@ -6,7 +6,8 @@
 # count exactly, ship, and reconnect after a store restart.  A system call
 # outside the allow-list kills it by SIGSYS.  Started as a plain user with
 # CAP_NET_RAW as a file capability, it clears that capability the same
-# way; a plain user replays a file without any privilege.
+# way, and so it does with CAP_NET_RAW as an ambient capability (as its
+# systemd unit starts it); a plain user replays a file without privilege.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -198,6 +199,29 @@ else
 	AGENT_PID=
 	check "file-capability agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 fi
+# --- as nettally-agent@.service runs it: a user with ambient CAP_NET_RAW
+# shellcheck disable=SC2086
+ip netns exec "$NSB" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" \
+    --clear-groups --inh-caps=+net_raw --ambient-caps=+net_raw -- \
+    "$NT_BIN/nettally-agent" -i "$VB" -s "$SOCK" $nets --name pd-amb \
+    --flush 200 2>"$dir/amb.err" &
+AGENT_PID=$!
+if wait_for "[ \"\$(sql \"SELECT count(*) FROM agent WHERE name = 'pd-amb'\")\" = 1 ]" 100; then
+	ok "ambient-capability agent registers with the store"
+	no_privilege "$AGENT_PID" "$RUN_UID" "$RUN_GID" "ambient capability"
+	check "generator sends to the ambient-capability agent" send_round
+	check "ambient capability: all $per_round frames counted" \
+	    wait_for "[ \"\$(frames pd-amb)\" = $per_round ]" 100
+else
+	not_ok "ambient-capability agent registers with the store"
+	sed 's/^/# /' "$dir/amb.err"
+fi
+kill -TERM "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID"
+rc=$?
+AGENT_PID=
+check "ambient-capability agent exits 0 on SIGTERM (status $rc)" test $rc = 0
+
 # Without the capability a plain user cannot open the interface.
 cp "$NT_BIN/nettally-agent" "$capdir/plain-agent"
 chmod 0755 "$capdir/plain-agent"
