@@ -363,7 +363,12 @@ sql_cat(char *sql, size_t *off, const char *s)
 	return 0;
 }
 
-/* Assembles the statement of a top report from static fragments. */
+/*
+ * Assembles the statement of a top report from static fragments.  With
+ * p95 the view is read once: per sums each key's buckets, ranked numbers
+ * them by in and by out rate (one resolution, so by bytes), and the outer
+ * query sums the buckets back and picks the rank ?11 of each.
+ */
 static int
 build_top(char *sql, const struct report_def *def, const char *view,
     const char *where, int p95)
@@ -373,51 +378,43 @@ build_top(char *sql, const struct report_def *def, const char *view,
 	int rc = 0;
 
 	sql[0] = '\0';
-	rc |= sql_cat(sql, &off, "WITH sel AS (SELECT * FROM ");
-	rc |= sql_cat(sql, &off, view);
-	rc |= sql_cat(sql, &off, where);
-	rc |= sql_cat(sql, &off, ")");
-	if (p95) {
-		rc |= sql_cat(sql, &off, ", per AS (SELECT ");
+	if (!p95) {
+		rc |= sql_cat(sql, &off, "SELECT ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", " IN_BYTES " * 8.0 / resolution"
-		    " AS ri, " OUT_BYTES " * 8.0 / resolution AS ro"
-		    " FROM sel GROUP BY ");
+		rc |= sql_cat(sql, &off, ", SUM(bytes), " IN_BYTES ", "
+		    OUT_BYTES ", SUM(packets), SUM(frame_bytes), " IN_BYTES
+		    " * 8.0 / ?10, " OUT_BYTES " * 8.0 / ?10 FROM ");
+		rc |= sql_cat(sql, &off, view);
+		rc |= sql_cat(sql, &off, where);
+	} else {
+		rc |= sql_cat(sql, &off, "WITH per AS (SELECT ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", bucket, resolution)"
-		    ", ranked AS (SELECT ");
+		rc |= sql_cat(sql, &off, ", resolution, SUM(bytes) AS b, "
+		    IN_BYTES " AS ib, " OUT_BYTES " AS ob, SUM(packets) AS p,"
+		    " SUM(frame_bytes) AS f FROM ");
+		rc |= sql_cat(sql, &off, view);
+		rc |= sql_cat(sql, &off, where);
+		rc |= sql_cat(sql, &off, " GROUP BY ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", ri, ro, ROW_NUMBER() OVER"
-		    " (PARTITION BY ");
+		rc |= sql_cat(sql, &off, ", bucket, resolution), ranked AS"
+		    " (SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, " ORDER BY ri DESC) AS rni,"
+		rc |= sql_cat(sql, &off, " ORDER BY ib DESC) AS rni,"
 		    " ROW_NUMBER() OVER (PARTITION BY ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, " ORDER BY ro DESC) AS rno FROM per)"
-		    ", p95 AS (SELECT ");
+		rc |= sql_cat(sql, &off, " ORDER BY ob DESC) AS rno FROM per)"
+		    " SELECT ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", COALESCE(MAX(CASE WHEN rni = ?11"
-		    " THEN ri END), 0) AS in_p95, COALESCE(MAX(CASE WHEN"
-		    " rno = ?11 THEN ro END), 0) AS out_p95 FROM ranked"
-		    " GROUP BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ")");
+		rc |= sql_cat(sql, &off, ", SUM(b), SUM(ib), SUM(ob), SUM(p),"
+		    " SUM(f), SUM(ib) * 8.0 / ?10, SUM(ob) * 8.0 / ?10,"
+		    " COALESCE(MAX(CASE WHEN rni = ?11 THEN ib * 8.0 /"
+		    " resolution END), 0), COALESCE(MAX(CASE WHEN rno = ?11"
+		    " THEN ob * 8.0 / resolution END), 0) FROM ranked");
 	}
-	rc |= sql_cat(sql, &off, " SELECT ");
-	rc |= sql_cat(sql, &off, k);
-	rc |= sql_cat(sql, &off, ", SUM(bytes), " IN_BYTES ", " OUT_BYTES
-	    ", SUM(packets), SUM(frame_bytes), " IN_BYTES " * 8.0 / ?10, "
-	    OUT_BYTES " * 8.0 / ?10");
-	if (p95) {
-		rc |= sql_cat(sql, &off, ", MAX(in_p95), MAX(out_p95)"
-		    " FROM sel JOIN p95 USING (");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ")");
-	} else
-		rc |= sql_cat(sql, &off, " FROM sel");
 	rc |= sql_cat(sql, &off, " GROUP BY ");
 	rc |= sql_cat(sql, &off, k);
-	rc |= sql_cat(sql, &off, " ORDER BY SUM(bytes) DESC, ");
+	rc |= sql_cat(sql, &off, p95 ? " ORDER BY SUM(b) DESC, " :
+	    " ORDER BY SUM(bytes) DESC, ");
 	rc |= sql_cat(sql, &off, def->order);
 	rc |= sql_cat(sql, &off, " LIMIT ?3");
 	return rc == 0 ? 0 : -1;
