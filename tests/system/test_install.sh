@@ -14,9 +14,11 @@ if ! command -v make >/dev/null; then
 	done_testing; exit
 fi
 # mk ARGS...: make install/uninstall from the built tree, taking the
-# binaries in $REL as they are (-o: never remade by this test).
+# binaries in $REL as they are (-o: never remade by this test), and none
+# of the flags of a make that may be running this test.
 mk() {
-	make -s -C "$TOP" O="$REL" -o "$REL/nettally-agent" \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    make -s -C "$TOP" O="$REL" -o "$REL/nettally-agent" \
 	    -o "$REL/nettally-stored" -o "$REL/nettally" "$@" \
 	    >>"$WORK/make.log" 2>&1
 }
