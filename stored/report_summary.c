@@ -25,17 +25,27 @@
 #define P_TODAY_SECS	"?17"
 #define P_MONTH_SECS	"?18"
 
-#define IN_B	"SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END)"
-#define OUT_B	"SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
+/*
+ * One pass over the view: per agent and interface, each period's sums
+ * side by side (y_ yesterday, t_ today, m_ month; n counts rows, so a
+ * period without any has no row).
+ */
+#define SUMS(x, cond) \
+	" COUNT(CASE WHEN " cond " THEN 1 END) AS " x "n," \
+	" SUM(CASE WHEN " cond " AND direction = 'in' THEN bytes ELSE 0 END)" \
+	" AS " x "ib," \
+	" SUM(CASE WHEN " cond " AND direction = 'out' THEN bytes ELSE 0 END)" \
+	" AS " x "ob," \
+	" SUM(CASE WHEN " cond " THEN bytes ELSE 0 END) AS " x "b," \
+	" SUM(CASE WHEN " cond " THEN packets ELSE 0 END) AS " x "p"
 
-/* One period's rows; the aliases name the union's columns. */
-#define PERIOD(ord, name, start, cond, secs) \
+/* One period's rows from the sums; the aliases name the union's columns. */
+#define PERIOD(ord, name, x, start, secs) \
 	" SELECT agent AS a, iface AS i, " ord " AS ord, '" name "' AS pe," \
 	" strftime('%Y-%m-%dT%H:%M:%SZ', " start ", 'unixepoch') AS st," \
-	" " start " AS se, " IN_B " AS ib, " OUT_B " AS ob, SUM(bytes) AS b," \
-	" SUM(packets) AS p, " IN_B " * 8.0 / " secs " AS ir, " OUT_B \
-	" * 8.0 / " secs " AS orr FROM sel WHERE " cond \
-	" GROUP BY agent, iface"
+	" " start " AS se, " x "ib AS ib, " x "ob AS ob, " x "b AS b," \
+	" " x "p AS p, " x "ib * 8.0 / " secs " AS ir, " x "ob * 8.0 / " \
+	secs " AS orr FROM g WHERE " x "n > 0"
 
 static const struct report_column cols_summary[] = {
 	{ "agent",	 REPORT_COL_TEXT },
@@ -52,14 +62,19 @@ static const struct report_column cols_summary[] = {
 };
 #define NCOLS	(sizeof(cols_summary) / sizeof(cols_summary[0]))
 
+static const char sql_head[] =
+    "WITH g AS (SELECT agent, iface,"
+    SUMS("y_", "bucket >= " P_YDAY " AND bucket < " P_TODAY) ","
+    SUMS("t_", "bucket >= " P_TODAY) ","
+    SUMS("m_", "bucket >= " P_MONTH)
+    " FROM ";
+
 static const char sql_tail[] =
-    ") SELECT a, i, pe, st, se, ib, ob, b, p, ir, orr FROM ("
-    PERIOD("0", "yesterday", P_YDAY,
-	"bucket >= " P_YDAY " AND bucket < " P_TODAY, "86400.0")
-    " UNION ALL" PERIOD("1", "today", P_TODAY,
-	"bucket >= " P_TODAY, P_TODAY_SECS)
-    " UNION ALL" PERIOD("2", "month", P_MONTH,
-	"bucket >= " P_MONTH, P_MONTH_SECS)
+    " GROUP BY agent, iface)"
+    " SELECT a, i, pe, st, se, ib, ob, b, p, ir, orr FROM ("
+    PERIOD("0", "yesterday", "y_", P_YDAY, "86400.0")
+    " UNION ALL" PERIOD("1", "today", "t_", P_TODAY, P_TODAY_SECS)
+    " UNION ALL" PERIOD("2", "month", "m_", P_MONTH, P_MONTH_SECS)
     ") ORDER BY a, i, ord";
 
 int
@@ -94,8 +109,10 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 		*errstr = "no view for these filters";
 		return -1;
 	}
-	snprintf(sql, sizeof(sql), "WITH sel AS (SELECT * FROM %s%s%s",
-	    view, where, sql_tail);
+	/* The window (?1, ?2) runs from yesterday or the 1st, whichever
+	 * is first, to now; each period's sums pick their part of it. */
+	snprintf(sql, sizeof(sql), "%s%s%s%s", sql_head, view, where,
+	    sql_tail);
 	if ((st = report_query_prepare(db, sql, &wa, errstr)) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 13, today) != SQLITE_OK ||
