@@ -2,10 +2,12 @@
  * report.c - main of the nettally command: options, usage, the run.
  *
  * nettally reads the store's database through its documented views, on a
- * read-only connection, and prints one report.  Every problem the user can
- * fix (a bad option, a missing, empty or too new database) is one line on
- * stderr saying what is wrong and what to do, and exit status 2; a failure
- * while querying or writing is exit status 1.  Nothing here writes to the
+ * read-only connection, and prints one report (top, series, summary) or
+ * writes one chart; "nettally status" asks the running store over its
+ * socket instead.  Every problem the user can fix (a bad option, a
+ * missing, empty or too new database, an unknown host) is one line on
+ * stderr saying what is wrong and what to do, and exit status 2; a
+ * failure while querying or writing is exit status 1.  Nothing here writes to the
  * database: it is opened with SQLITE_OPEN_READONLY and "mode=ro".  With
  * --alert, a report that ran and printed but has a row over the limit
  * exits REPORT_EXIT_ALERT (3), for monitoring checks.

@@ -144,9 +144,11 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	report_result_clear(res);
 	res->name = "series";
 	for (i = 0; i < NCOLS; i++)
-		report_result_col(res, cols_series[i].name, cols_series[i].type);
-	if (graph)
-		report_result_col(res, "graph", REPORT_COL_TEXT);
+		if (report_result_col(res, cols_series[i].name,
+		    cols_series[i].type) == -1)
+			goto toomany;
+	if (graph && report_result_col(res, "graph", REPORT_COL_TEXT) == -1)
+		goto toomany;
 	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
 	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
 		return -1;
@@ -241,6 +243,9 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		row[NCOLS].isnull = 0;
 	}
 	return 0;
+toomany:
+	*errstr = "too many columns";
+	return -1;
 fail:
 	sqlite3_finalize(st);
 	return -1;

@@ -93,8 +93,11 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 	report_result_clear(res);
 	res->name = "summary";
 	for (i = 0; i < NCOLS; i++)
-		report_result_col(res, cols_summary[i].name,
-		    cols_summary[i].type);
+		if (report_result_col(res, cols_summary[i].name,
+		    cols_summary[i].type) == -1) {
+			*errstr = "too many columns";
+			return -1;
+		}
 	if (gmtime_r(&tt, &tm) == NULL) {
 		*errstr = "the time is out of range";
 		return -1;
