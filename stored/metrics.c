@@ -207,6 +207,23 @@ metrics_parse_addr(const char *s, struct sockaddr_storage *ss, int *loopback,
 	return -1;
 }
 
+void
+metrics_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a)) != NULL)
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	else if (ss->ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)) != NULL)
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	else
+		snprintf(buf, len, "?");
+}
+
 struct metrics *
 metrics_start(uv_loop_t *loop, const struct sockaddr *addr,
     struct server *srv, const char *db_path, char *err, size_t errlen)

@@ -25,6 +25,16 @@ struct metrics;
 int	metrics_parse_addr(const char *s, struct sockaddr_storage *ss,
 	    int *loopback, const char **errstr);
 
+/* Room for "[ffff:...:ffff]:65535" and its NUL. */
+#define METRICS_ADDR_LEN	56
+
+/*
+ * Writes addr as "a.b.c.d:port" or "[a:b::c]:port" into buf
+ * (METRICS_ADDR_LEN bytes or more).
+ */
+void	metrics_addr_text(const struct sockaddr_storage *addr, char *buf,
+	    size_t len);
+
 /*
  * Starts serving GET /metrics on addr over loop: store health from srv,
  * agent and interface counters read from the database at db_path over a

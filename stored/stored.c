@@ -530,8 +530,8 @@ main(int argc, char *argv[])
 			log_warn("metrics: %s is not a loopback address: "
 			    "whoever can reach it can read the counters",
 			    st->metrics_arg);
-		log_info("metrics: serving http://%s/metrics",
-		    st->metrics_arg);
+		metrics_addr_text(&st->metrics_addr, err, sizeof(err));
+		log_info("metrics: serving http://%s/metrics", err);
 	}
 	if (st->activated) {
 		if (activate_listen(&st->listener, conn_accept_cb, err,
