@@ -724,8 +724,13 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		if (fclose(svg) == EOF && rc == 0) {
 			log_err("chart: %s: %s", opt.output, strerror(errno));
 			status = EXIT_RUNTIME;
-			goto done;
 		}
+		/* No half-written chart is left behind. */
+		if ((rc != 0 || status != 0) && unlink(opt.output) == -1)
+			log_warn("chart: %s: cannot remove: %s", opt.output,
+			    strerror(errno));
+		if (status != 0)
+			goto done;
 		break;
 	}
 	if (rc != 0) {

@@ -74,6 +74,12 @@ check "odd names are escaped: still well-formed XML" \
     python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' \
     "$WORK/odd.svg"
 
+"$NT_BIN/nettally" chart --db "$db" --since all --until all --step 90s \
+    -o "$WORK/bad.svg" > /dev/null 2> "$WORK/err"
+rc=$?
+check "a chart that cannot be drawn: exit 2, one line, no file left" \
+    test $rc -eq 2 -a ! -e "$WORK/bad.svg" -a "$(wc -l < "$WORK/err")" -eq 1
+
 chromium_bin() {
 	command -v chromium || command -v chromium-browser
 }
