@@ -60,13 +60,11 @@ static const char *const privdrop_syscalls[] = {
 	 * drop counters from sysfs; a file replay reads. */
 	"poll", "ppoll", "recvfrom", "recvmsg", "getsockopt", "read",
 	"lseek", "fstat", "newfstatat",
-	/* libpcap notices a vanished interface by the packet socket's
-	 * address, and creates an eventfd when it opens a handle. */
-	"getsockname", "eventfd2",
 	/* libpcap: on ENETDOWN (interface down or deleted) it asks the
-	 * socket which interface it is bound to; pcap_close unmaps the
-	 * ring with setsockopt(PACKET_RX_RING). */
-	"getsockname", "setsockopt",
+	 * packet socket which interface it is bound to; it creates an
+	 * eventfd when it opens a handle.  pcap_close's
+	 * setsockopt(PACKET_RX_RING) is in privdrop_rules. */
+	"getsockname", "eventfd2",
 	/* Sender: talks to the store, reconnects (socket is AF_UNIX only),
 	 * sleeps on a wake pipe. */
 	"connect", "sendto", "sendmsg", "write", "writev", "fcntl", "close",
