@@ -47,6 +47,34 @@ kill -TERM $MPID
 wait $MPID
 check "store stops cleanly" test $? = 0
 
+# --- as deployed without systemd: store and agent both end up nettally --
+if getent passwd nettally >/dev/null; then
+	N=$WORK/svc
+	mkdir -p "$N"
+	chown nettally:nettally "$N"
+	# Default socket mode (0660) and default allow list: the agent,
+	# started as root, reaches the store only as the user it drops to.
+	setpriv --reuid=nettally --regid=nettally --init-groups -- \
+	    "$ST" -s "$N/sock" -d "$N/db/db.sqlite" 2>"$WORK/svc.log" &
+	NPID=$!
+	wait_for "[ -S '$N/sock' ]" 100
+	check "store as nettally: socket is 0660 nettally:nettally" \
+	    test "$(stat -c '%a %U:%G' "$N/sock")" = "660 nettally:nettally"
+	"$NT_BIN/nettally-agent" -s "$N/sock" -r "$WORK/m.pcap" \
+	    --name as-deployed 2>"$WORK/svc.err"
+	rc=$?
+	check "root agent drops to nettally and delivers to it (exit $rc)" \
+	    test $rc = 0
+	[ $rc = 0 ] || sed 's/^/# /' "$WORK/svc.err" "$WORK/svc.log"
+	check "  ... its database is nettally's, 0640" \
+	    test "$(stat -c '%a %U' "$N/db/db.sqlite")" = "640 nettally"
+	kill -TERM $NPID
+	wait $NPID
+	check "  ... and the store stops cleanly" test $? = 0
+else
+	cannot_run "store and agent as the user nettally" "no user nettally (make deps creates it)"
+fi
+
 # --- socket activation -------------------------------------------------
 if ! command -v systemd-socket-activate >/dev/null; then
 	cannot_run "socket activation" "systemd-socket-activate missing"
