@@ -52,9 +52,14 @@ struct etab {
 	int		 failed;	/* an insert could not grow the table */
 };
 
+/*
+ * v[0..6]: the interface.csv columns; v[7..10]: the host_totals.csv
+ * columns (host-row packets, bytes, frame bytes: both-local packets twice;
+ * and the both-local packets themselves).
+ */
 struct iface {
 	int64_t		 ival;
-	uint64_t	 v[7];
+	uint64_t	 v[11];
 };
 
 /* Finished intervals' rows, in no particular order. */
@@ -68,6 +73,7 @@ enum { TAB_HOSTS, TAB_PORTS, TAB_PEERS, TAB__COUNT };
 
 struct expect {
 	uint32_t	 interval;
+	int		 totals_only;
 	struct etab	 cur[TAB__COUNT];	/* keyed with ival (0 without -i) */
 	struct etab	 whole[TAB__COUNT];	/* --interval: ival 0, all file */
 	struct erows	 done[TAB__COUNT];	/* --interval: finished rows */
@@ -91,6 +97,8 @@ static const char *const class_names[] = {
 static const char *const iface_cols =
     "frames,frame_bytes,ipv4_packets,ipv6_packets,non_ip_frames,"
     "transit_packets,malformed_frames";
+static const char *const host_cols =
+    "packets,bytes,frame_bytes,both_local_packets";
 
 static uint64_t	 key_hash(const struct ekey *);
 static int	 etab_grow(struct etab *);
@@ -106,6 +114,8 @@ static int	 cmp_peers(const void *, const void *);
 static int	 write_table(const struct eent *, size_t n, int which,
 		    int with_ival, const char *path);
 static int	 write_iface(const struct expect *, int by_ival, const char *path);
+static int	 write_host_totals(const struct expect *, int by_ival,
+		    const char *path);
 static int	 write_cidrs(const char *path);
 static int	 flush_interval(struct expect *);
 
@@ -182,13 +192,14 @@ etab_clear(struct etab *t)
 }
 
 struct expect *
-expect_new(uint32_t interval)
+expect_new(uint32_t interval, int totals_only)
 {
 	struct expect *x;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	x->interval = interval;
+	x->totals_only = totals_only;
 	return x;
 }
 
@@ -298,6 +309,12 @@ expect_add(struct expect *x, const struct gen_pkt *p)
 		return;
 	}
 	/* rule 6: both local counts once for each host */
+	f->v[7] += (uint64_t)(p->src_local + p->dst_local);
+	f->v[8] += (uint64_t)(p->src_local + p->dst_local) * p->l3_len;
+	f->v[9] += (uint64_t)(p->src_local + p->dst_local) * p->wire_len;
+	f->v[10] += p->src_local && p->dst_local;
+	if (x->totals_only)
+		return;
 	if (p->src_local)
 		count_side(x, p, p->src, p->dst, DIR_OUT);
 	if (p->dst_local)
@@ -457,6 +474,38 @@ write_iface(const struct expect *x, int by_ival, const char *path)
 	return fclose(fp) == 0 ? 0 : -1;
 }
 
+/* host_totals.csv: the sums of the host rows, whole file or per interval. */
+static int
+write_host_totals(const struct expect *x, int by_ival, const char *path)
+{
+	uint64_t sum[4] = { 0, 0, 0, 0 };
+	FILE *fp;
+	size_t i;
+	int j;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(fp, "%s%s\n", by_ival ? "interval," : "", host_cols);
+	for (i = 0; i < x->nifs; i++) {
+		const struct iface *f = &x->ifs[i];
+
+		for (j = 0; j < 4; j++)
+			sum[j] += f->v[7 + j];
+		if (!by_ival)
+			continue;
+		fprintf(fp, "%" PRId64, f->ival);
+		for (j = 0; j < 4; j++)
+			fprintf(fp, ",%" PRIu64, f->v[7 + j]);
+		fputc('\n', fp);
+	}
+	if (!by_ival) {
+		for (j = 0; j < 4; j++)
+			fprintf(fp, "%s%" PRIu64, j ? "," : "", sum[j]);
+		fputc('\n', fp);
+	}
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
 static int
 write_cidrs(const char *path)
 {
@@ -547,7 +596,13 @@ expect_write(struct expect *x, const char *dir, const char **errstr)
 	if (x->interval && (PATH("interface_by_interval.csv") == NULL ||
 	    write_iface(x, 1, path) == -1))
 		return -1;
-	for (i = 0; i < TAB__COUNT; i++) {
+	if (PATH("host_totals.csv") == NULL ||
+	    write_host_totals(x, 0, path) == -1)
+		return -1;
+	if (x->interval && (PATH("host_totals_by_interval.csv") == NULL ||
+	    write_host_totals(x, 1, path) == -1))
+		return -1;
+	for (i = 0; i < TAB__COUNT && !x->totals_only; i++) {
 		const struct etab *w = x->interval ? &x->whole[i] : &x->cur[i];
 
 		snprintf(name, sizeof(name), "%s.csv", names[i]);

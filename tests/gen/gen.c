@@ -17,7 +17,8 @@
 enum {
 	OPT_PACKETS = 256, OPT_SEED, OPT_LOCAL, OPT_REMOTE, OPT_FLOWS,
 	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
-	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP,
+	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP, OPT_FLOOD, OPT_SNAPLEN,
+	OPT_TOTALS,
 };
 
 static const struct option longopts[] = {
@@ -35,6 +36,9 @@ static const struct option longopts[] = {
 	{ "mix",		no_argument,		NULL, OPT_MIX },
 	{ "send",		required_argument,	NULL, OPT_SEND },
 	{ "rate",		required_argument,	NULL, OPT_RATE },
+	{ "flood",		required_argument,	NULL, OPT_FLOOD },
+	{ "snaplen",		required_argument,	NULL, OPT_SNAPLEN },
+	{ "totals-only",	no_argument,		NULL, OPT_TOTALS },
 	{ "help",		no_argument,		NULL, OPT_HELP },
 	{ NULL,			0,			NULL, 0 },
 };
@@ -67,6 +71,14 @@ usage(FILE *fp)
 "  --vlan             wrap every frame in an 802.1Q tag (VID 100)\n"
 "  --mix              add ARP, transit, local-to-local, ICMP/ICMPv6, SCTP,\n"
 "                     GRE, fragments, IPv6 hop-by-hop and malformed frames\n"
+"  --flood PCT        make PCT%% of the packets a flood: spoofed random\n"
+"                     sources (never local) and random ports, TCP SYN or\n"
+"                     UDP, to random local hosts\n"
+"  --snaplen N        keep at most N bytes of each frame in the pcap, as a\n"
+"                     capture with a small snapshot length (the expected\n"
+"                     counts do not change: they come from the headers)\n"
+"  --totals-only      with -e, write interface.csv and host_totals.csv\n"
+"                     only (their size does not grow with a flood's keys)\n"
 "  --help             this text\n");
 }
 
@@ -184,6 +196,19 @@ main(int argc, char *argv[])
 		case OPT_SEND:
 			o.iface = optarg;
 			break;
+		case OPT_FLOOD:
+			if (parse_u64(optarg, 0, 100, &v))
+				goto badarg;
+			o.flood_pct = (uint32_t)v;
+			break;
+		case OPT_SNAPLEN:
+			if (parse_u64(optarg, 1, GEN_FRAME_MAX, &v))
+				goto badarg;
+			o.snaplen = (uint32_t)v;
+			break;
+		case OPT_TOTALS:
+			o.totals_only = 1;
+			break;
 		case OPT_RATE:
 			if (parse_u64(optarg, 0, UINT64_C(1) << 32, &o.rate))
 				goto badarg;
@@ -210,11 +235,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "nettally-gen: model: %s\n", errstr);
 		goto fail;
 	}
-	if (o.expdir != NULL && (x = expect_new(o.interval)) == NULL) {
+	if (o.expdir != NULL && (x = expect_new(o.interval, o.totals_only)) == NULL) {
 		fprintf(stderr, "nettally-gen: expect: out of memory\n");
 		goto fail;
 	}
-	if (o.out != NULL && (pw = pcapw_open(o.out, &errstr)) == NULL) {
+	if (o.out != NULL && (pw = pcapw_open(o.out, o.snaplen, &errstr)) == NULL) {
 		fprintf(stderr, "nettally-gen: %s: %s\n", o.out, errstr);
 		goto fail;
 	}

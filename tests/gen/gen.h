@@ -57,6 +57,9 @@ struct gen_opts {
 	int		 vlan;
 	int		 mix;
 	uint64_t	 rate;		/* --send packets per second, 0: flat out */
+	uint32_t	 flood_pct;	/* --flood: share of spoofed packets */
+	uint32_t	 snaplen;	/* --snaplen: caplen cap, 0: whole frames */
+	int		 totals_only;	/* --totals-only: no per-key files */
 	const char	*out;		/* pcap path, "-" for stdout, or NULL */
 	const char	*expdir;	/* expected-count directory or NULL */
 	const char	*iface;		/* --send interface or NULL */
@@ -137,8 +140,13 @@ size_t		 frame_link_len(int vlan);
 
 struct pcapw;
 
-/* Creates path ("-": stdout) and writes the file header; NULL on error. */
-struct pcapw	*pcapw_open(const char *path, const char **errstr);
+/*
+ * Creates path ("-": stdout) and writes the file header; NULL on error.
+ * snaplen > 0 keeps at most snaplen bytes of each frame (caplen), as a
+ * capture with a small snapshot length does; 0 keeps whole frames.
+ */
+struct pcapw	*pcapw_open(const char *path, uint32_t snaplen,
+		    const char **errstr);
 int		 pcapw_write(struct pcapw *, int64_t sec, uint32_t usec,
 		    const uint8_t *, size_t len);
 /* Flushes and closes; returns -1 if any write failed.  NULL-safe. */
@@ -156,7 +164,11 @@ uint64_t	 sendw_close(struct sendw *);
 
 struct expect;
 
-struct expect	*expect_new(uint32_t interval);
+/*
+ * totals_only: count the interface and host totals only (host_totals.csv),
+ * not the per-key files, whose size grows with distinct keys (--flood).
+ */
+struct expect	*expect_new(uint32_t interval, int totals_only);
 void		 expect_free(struct expect *);
 void		 expect_add(struct expect *, const struct gen_pkt *);
 /* Writes every expected file into dir (created if missing). */

@@ -30,6 +30,7 @@
 struct pcapw {
 	FILE		*fp;
 	char		*buf;
+	uint32_t	 snaplen;	/* 0: whole frames */
 	int		 failed;
 };
 
@@ -45,7 +46,7 @@ le32(uint8_t *b, uint32_t v)
 }
 
 struct pcapw *
-pcapw_open(const char *path, const char **errstr)
+pcapw_open(const char *path, uint32_t snaplen, const char **errstr)
 {
 	struct pcapw *w;
 	uint8_t h[24];
@@ -61,6 +62,7 @@ pcapw_open(const char *path, const char **errstr)
 		goto fail;
 	}
 	setvbuf(w->fp, w->buf, _IOFBF, PCAPW_BUFSZ);
+	w->snaplen = snaplen;
 	le32(h, PCAP_MAGIC);
 	h[4] = 2;			/* version 2.4 */
 	h[5] = 0;
@@ -68,7 +70,7 @@ pcapw_open(const char *path, const char **errstr)
 	h[7] = 0;
 	le32(h + 8, 0);			/* thiszone */
 	le32(h + 12, 0);		/* sigfigs */
-	le32(h + 16, PCAP_SNAPLEN);
+	le32(h + 16, snaplen ? snaplen : PCAP_SNAPLEN);
 	le32(h + 20, DLT_EN10MB);
 	if (fwrite(h, sizeof(h), 1, w->fp) != 1)
 		w->failed = 1;
@@ -80,19 +82,22 @@ fail:
 	return NULL;
 }
 
-/* Whole frames only: caplen == len. */
+/* caplen is len, or the snapshot length when the frame is longer. */
 int
 pcapw_write(struct pcapw *w, int64_t sec, uint32_t usec, const uint8_t *b,
     size_t len)
 {
 	uint8_t h[16];
+	size_t caplen = len;
 
+	if (w->snaplen != 0 && caplen > w->snaplen)
+		caplen = w->snaplen;
 	le32(h, (uint32_t)sec);
 	le32(h + 4, usec);
-	le32(h + 8, (uint32_t)len);
+	le32(h + 8, (uint32_t)caplen);
 	le32(h + 12, (uint32_t)len);
 	if (fwrite(h, sizeof(h), 1, w->fp) != 1 ||
-	    fwrite(b, len, 1, w->fp) != 1) {
+	    fwrite(b, caplen, 1, w->fp) != 1) {
 		w->failed = 1;
 		return -1;
 	}

@@ -109,6 +109,7 @@ static void	 pkt_arp(struct traffic *, struct gen_pkt *);
 static void	 pkt_transit(struct traffic *, struct gen_pkt *);
 static void	 pkt_malformed(struct traffic *, struct gen_pkt *);
 static void	 pkt_flow(struct traffic *, struct gen_pkt *, uint64_t r);
+static void	 pkt_flood(struct traffic *, struct gen_pkt *);
 
 /* A random 16-bit group that is zero a third of the time (tests "::"). */
 static uint16_t
@@ -534,6 +535,55 @@ done:
 	p->ip_id = t->ip_id++;
 }
 
+/*
+ * --flood: a spoofed source, never local (IPv4 anywhere outside 10/8,
+ * IPv6 in 2001:db8::/32 with random low bits), random ports, a TCP SYN or
+ * a UDP datagram to a random local host: a new peer and port almost every
+ * packet, which is what the agent's entry caps are for.
+ */
+static void
+pkt_flood(struct traffic *t, struct gen_pkt *p)
+{
+	const struct host *d = &t->local[rng_below(&t->rp, t->o.nlocal)];
+	uint64_t r;
+	int v6, i;
+
+	v6 = rng_below(&t->rp, 100) < t->o.ipv6_pct;
+	if (v6) {
+		p->kind = GEN_KIND_IPV6;
+		p->src[0] = 0x20;
+		p->src[1] = 0x01;
+		p->src[2] = 0x0d;
+		p->src[3] = 0xb8;
+		for (i = 4; i < 16; i += 4) {
+			r = rng_next(&t->rp);
+			memcpy(p->src + i, &r, 4);
+		}
+		memcpy(p->dst, d->a6, 16);
+	} else {
+		p->kind = GEN_KIND_IPV4;
+		do
+			r = rng_next(&t->rp);
+		while ((uint8_t)r == 10 || (uint8_t)r == 0);
+		p->src[0] = (uint8_t)r;
+		p->src[1] = (uint8_t)(r >> 8);
+		p->src[2] = (uint8_t)(r >> 16);
+		p->src[3] = (uint8_t)(r >> 24);
+		memcpy(p->dst, d->a4, 4);
+	}
+	memcpy(p->src_mac, router_mac, 6);
+	memcpy(p->dst_mac, d->mac, 6);
+	p->dst_local = 1;
+	p->proto = rng_below(&t->rp, 2) ? PROTO_TCP : PROTO_UDP;
+	p->has_ports = 1;
+	p->sport = (uint16_t)(1 + rng_below(&t->rp, 65535));
+	p->dport = (uint16_t)(1 + rng_below(&t->rp, 65535));
+	p->tcp_flags = 0x02;
+	p->seq = (uint32_t)rng_next(&t->rp);
+	p->frame_len = t->link + (v6 ? 40u : 20u) + l4_hdr_len(p->proto);
+	p->ip_id = t->ip_id++;
+}
+
 void
 traffic_next(struct traffic *t, struct gen_pkt *p)
 {
@@ -551,7 +601,9 @@ traffic_next(struct traffic *t, struct gen_pkt *p)
 	}
 
 	r = t->o.mix ? rng_below(&t->rp, 10000) : 10000;
-	if (r < MIX_ARP)
+	if (t->o.flood_pct != 0 && rng_below(&t->rp, 100) < t->o.flood_pct)
+		pkt_flood(t, p);
+	else if (r < MIX_ARP)
 		pkt_arp(t, p);
 	else if ((r -= MIX_ARP) < MIX_TRANSIT)
 		pkt_transit(t, p);
