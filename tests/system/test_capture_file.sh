@@ -1,0 +1,108 @@
+#!/bin/sh
+# Capture files the agent must still count exactly: one cut mid-record
+# (everything before the cut counted, the damage reported naming the file,
+# exit 1), one captured with a 96-byte snapshot length (the same totals as
+# the full capture in every view), and a replay with tiny table caps (many
+# more batches, the same rows: a replay waits for the sender, never
+# overflows).
+. "$(dirname "$0")/lib.sh"
+
+start_store || { not_ok "store starts"; done_testing; exit 1; }
+# Recent times: the store rolls rows older than its raw retention up out
+# of the per-bucket views.
+T0=$(($(date +%s) / 60 * 60 - 7200))
+
+# views AGENT OUT: every view, whole run and per bucket, into OUT.*.
+views() {
+	db_hosts "$1" >"$2.h"
+	db_ports "$1" >"$2.o"
+	db_peers "$1" >"$2.p"
+	db_hosts_by_interval "$1" >"$2.hi"
+	db_ports_by_interval "$1" >"$2.oi"
+	db_peers_by_interval "$1" >"$2.pi"
+	sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+	    sum(malformed_frames) FROM interface_traffic
+	    WHERE agent = '$1'" >"$2.i"
+	sql "SELECT bucket, sum(frames), sum(frame_bytes), sum(ipv4_packets),
+	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+	    sum(malformed_frames) FROM interface_traffic
+	    WHERE agent = '$1' GROUP BY bucket" >"$2.ii"
+}
+# same_as_gen WHAT OUT EXPDIR: every view against the generator's files.
+same_as_gen() {
+	bad=""
+	for v in h:hosts o:ports p:peers hi:hosts_by_interval \
+	    oi:ports_by_interval pi:peers_by_interval i:interface \
+	    ii:interface_by_interval; do
+		same_rows "$3/${v#*:}.csv" "$2.${v%%:*}" || bad="$bad ${v#*:}"
+	done
+	if [ -z "$bad" ]; then
+		ok "$1: every view equals the generator's count"
+	else
+		not_ok "$1: views differ from the generator's:$bad"
+	fi
+}
+
+# --- a file cut mid-record ---
+# The first 600 records of a 1000-frame file spread over 1000 s are the
+# frames of a 600-frame file spread over 600 s (same model, same times),
+# so the short file is a prefix of the long one; the cut falls 50 bytes
+# into the 601st record.
+"$NT_GEN" -o "$WORK/full.pcap" --packets 1000 --duration 1000 --mix \
+    --size 64 --seed 51 --start "$T0" >/dev/null
+"$NT_GEN" -o "$WORK/first600.pcap" -e "$WORK/e600" --packets 600 \
+    --duration 600 --mix --size 64 --seed 51 --interval 60 --start "$T0" \
+    >/dev/null
+len=$(wc -c <"$WORK/first600.pcap")
+head -c "$len" "$WORK/full.pcap" | cmp -s - "$WORK/first600.pcap"
+check "generator: the first 600 records of the long file are the short file" \
+    test $? -eq 0
+head -c $((len + 50)) "$WORK/full.pcap" >"$WORK/cut.pcap"
+nets=""
+while read -r c; do nets="$nets -n $c"; done <"$WORK/e600/cidrs.txt"
+# shellcheck disable=SC2086
+agent -r "$WORK/cut.pcap" $nets --name cut --resolution 60 2>"$WORK/cut.err"
+rc=$?
+check "cut file: agent exits non-zero ($rc)" test $rc -ne 0
+check "cut file: the message names the file and the damage" \
+    grep -q "cut.pcap: .*truncated" "$WORK/cut.err"
+views cut "$WORK/cut"
+same_as_gen "cut file (600 whole records counted)" "$WORK/cut" "$WORK/e600"
+
+# --- snaplen 96 against the full capture ---
+"$NT_GEN" -o "$WORK/s_full.pcap" -e "$WORK/es" --packets 30000 --mix \
+    --size imix --seed 52 --interval 60 --start "$T0" >/dev/null
+"$NT_GEN" -o "$WORK/s_96.pcap" --packets 30000 --mix --size imix \
+    --seed 52 --snaplen 96 --start "$T0" >/dev/null
+big=$(wc -c <"$WORK/s_full.pcap") small=$(wc -c <"$WORK/s_96.pcap")
+check "the -s 96 capture is cut ($small of $big bytes)" test "$small" -lt "$big"
+for f in s_full s_96; do
+	# shellcheck disable=SC2086
+	agent -r "$WORK/$f.pcap" $nets --name "$f" --resolution 60 \
+	    2>"$WORK/$f.err" || not_ok "$f: agent exits 0"
+	views "$f" "$WORK/$f"
+done
+same_as_gen "full capture" "$WORK/s_full" "$WORK/es"
+same_as_gen "snaplen 96" "$WORK/s_96" "$WORK/es"
+bad=""
+for v in h o p hi oi pi i ii; do
+	cmp -s "$WORK/s_full.$v" "$WORK/s_96.$v" || bad="$bad $v"
+done
+check "snaplen 96 and full capture: every view identical${bad:+ (differ:$bad)}" \
+    test -z "$bad"
+
+# --- tiny caps on a replay: more batches, the same rows ---
+# shellcheck disable=SC2086
+agent -r "$WORK/s_full.pcap" $nets --name caps --resolution 60 \
+    --max-hosts 16 --max-ports 16 --max-peers 16 2>"$WORK/caps.err" ||
+    not_ok "caps: agent exits 0"
+views caps "$WORK/caps"
+same_as_gen "replay with 16-key tables" "$WORK/caps" "$WORK/es"
+batches=$(sql "SELECT last_seq FROM agent WHERE name = 'caps'")
+ovf=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'caps' AND family = 'overflow'")
+check "replay with 16-key tables: many batches ($batches), no overflow row ($ovf)" \
+    test "$batches" -gt 1000 -a "$ovf" -eq 0
+
+check "store stops cleanly on SIGTERM" stop_store
+done_testing
