@@ -131,7 +131,8 @@ fuzz: deps fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 		mkdir -p $(FUZZDIR)/corpus/$$(basename $$t); \
-		$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZDIR)/corpus/$$(basename $$t) tests/fuzz/seeds/$$(basename $$t) || exit 1; \
+		extra=; if [ $$(basename $$t) = fuzz_flowtab ] && tests/fuzz/pcap-seeds.sh $(FUZZDIR)/pcap-seeds $(O)/nettally-gen; then extra=$(FUZZDIR)/pcap-seeds; fi; \
+		$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZDIR)/corpus/$$(basename $$t) tests/fuzz/seeds/$$(basename $$t) $$extra || exit 1; \
 	done
 
 # Install: programs, man pages (those present), systemd units with the

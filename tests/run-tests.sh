@@ -61,6 +61,12 @@ for t in "$FUZZDIR"/fuzz_*; do
 	mkdir -p "$corpus"
 	seeds=tests/fuzz/seeds/$(basename "$t")
 	[ -d "$seeds" ] || seeds=
+	# fuzz_flowtab reads pcap files: also the heads of the shared
+	# corpus and of generated captures (tests/fuzz/pcap-seeds.sh).
+	if [ "$(basename "$t")" = fuzz_flowtab ] &&
+	    tests/fuzz/pcap-seeds.sh "$FUZZDIR/pcap-seeds" "$REL/nettally-gen" >/dev/null; then
+		seeds="$seeds $FUZZDIR/pcap-seeds"
+	fi
 	"$t" -max_total_time="$FUZZ_CHECK_SECONDS" -print_final_stats=1 \
 	    "$corpus" $seeds >"$log" 2>&1
 	rc=$?
