@@ -218,6 +218,8 @@ privdrop_init(struct privdrop *pd, const char *user, char *err,
 static int
 privdrop_clear_caps(char *err, size_t errlen)
 {
+	int cap, set;
+
 	capng_clear(CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT);
 	if (capng_apply(CAPNG_SELECT_CAPS) != 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1) {
@@ -232,6 +234,14 @@ privdrop_clear_caps(char *err, size_t errlen)
 		    "clearing them");
 		return -1;
 	}
+	/* The kernel answers EINVAL past its last capability. */
+	for (cap = 0; (set = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET,
+	    (unsigned long)cap, 0, 0)) != -1; cap++)
+		if (set == 1) {
+			snprintf(err, errlen, "privdrop: ambient capability "
+			    "%d remains after clearing", cap);
+			return -1;
+		}
 	return 0;
 }
 
