@@ -6,7 +6,7 @@ set -eu
 pkgs="make gcc clang pkg-config libpcap-dev libuv1-dev libsqlite3-dev
 libmsgpack-dev libcmocka-dev libclang-rt-14-dev sqlite3 iproute2 valgrind
 procps python3 libxml2-utils bsdutils libseccomp-dev libcap-ng-dev libcap2-bin
-util-linux systemd groff-base"
+util-linux systemd groff-base curl"
 
 # An agent started as root drops to the nettally user: when the tests run
 # as root, create it as a package would, from the sysusers.d file.
