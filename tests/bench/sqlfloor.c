@@ -2,13 +2,14 @@
  * sqlfloor.c - the bare SQLite upsert loop: the floor for store ingest.
  *
  * Opens a fresh database with the store's own schema (stored/schema.c) and
- * pragmas (WAL, synchronous=NORMAL), then upserts the given numbers of
- * host, port and peer rows with the same ON CONFLICT statements as
- * stored/db.c, prepared once, in transactions of the given size.  What it
- * leaves out is exactly what the store adds on top: the socket, msgpack
- * decoding, validation, address interning and the batch bookkeeping.
- * Keys are distinct and arrive in scattered order, as rows drained from
- * the agent's hash tables do.  Prints "rows seconds".
+ * pragmas (WAL, synchronous=NORMAL, 16 MiB page cache), then upserts the
+ * given numbers of host, port and peer rows with the same ON CONFLICT
+ * statements as stored/db.c, prepared once, in transactions of the given
+ * size.  What it leaves out is exactly what the store adds on top: the
+ * socket, msgpack decoding, validation, address interning and the batch
+ * bookkeeping.  Keys are distinct; within a bucket they arrive in
+ * scattered order, as rows drained from the agent's hash tables do, and
+ * buckets advance.  Prints "rows seconds".
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -48,7 +49,8 @@ static const char sql_peer[] =
     " frame_bytes = frame_bytes + excluded.frame_bytes,"
     " batch_id = excluded.batch_id";
 
-static int	upsert(sqlite3 *, sqlite3_stmt *, uint64_t, int, uint64_t);
+static int	upsert(sqlite3 *, sqlite3_stmt *, uint64_t, uint64_t, int,
+		    uint64_t);
 static double	now_s(void);
 
 static double
@@ -60,14 +62,18 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Binds and steps one upsert of row i; extra is the port or peer column. */
+/*
+ * Binds and steps one upsert of row i of n; extra is the port or peer
+ * column.  Buckets advance with i, as a capture's time does.
+ */
 static int
-upsert(sqlite3 *db, sqlite3_stmt *st, uint64_t i, int extra, uint64_t batch)
+upsert(sqlite3 *db, sqlite3_stmt *st, uint64_t i, uint64_t n, int extra,
+    uint64_t batch)
 {
 	/* A multiplicative permutation scatters the keys over the b-tree. */
 	uint64_t h = (i * 2654435761u) & 0xffffffffu;
 
-	if (sqlite3_bind_int64(st, 1, 1700000000 + 60 * (int64_t)(i % 11)) ||
+	if (sqlite3_bind_int64(st, 1, 1700000000 + 60 * (int64_t)(i * 11 / n)) ||
 	    sqlite3_bind_int64(st, 2, 60) ||
 	    sqlite3_bind_int64(st, 3, 1) ||
 	    sqlite3_bind_int64(st, 4, extra ? (int64_t)(h % 1000) + 1 :
@@ -112,7 +118,8 @@ main(int argc, char **argv)
 	rows = n[0] + n[1] + n[2];
 	if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) ||
-	    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL))
+	    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) ||
+	    sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL))
 		goto fail;
 	if (schema_migrate(db, &errstr) == -1) {
 		fprintf(stderr, "sqlfloor: schema: %s\n", errstr);
@@ -137,7 +144,8 @@ main(int argc, char **argv)
 			    done + per_txn : rows) / rows;
 
 			for (i = from; i < to; i++)
-				if (upsert(db, st[k], i, k != 0, batch) == -1)
+				if (upsert(db, st[k], i, n[k], k != 0,
+				    batch) == -1)
 					goto out;
 		}
 		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
