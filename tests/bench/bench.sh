@@ -30,6 +30,8 @@ LIVE_SECONDS=${LIVE_SECONDS:-10}
 # pmacctd's sqlite3 plugin manages about 10^4 frames/s here: it reads a
 # prefix of the 64-byte capture so the run stays within the time budget.
 PMACCT_SQL_FRAMES=${PMACCT_SQL_FRAMES:-100000}
+# Frames the ingest agents replay between them, whatever their number.
+INGEST_FRAMES=${INGEST_FRAMES:-320000}
 SECTIONS=${*:-offline live latency ingest growth}
 
 STORE_PID=
@@ -253,6 +255,7 @@ section_offline() {
 		row "$(printf '  nettally %-22s %9s %10s %13s %13s %14s %9s' "$v" "$pps" "$ans" "$sns" \
 		    "$(calc '%.1f' "$AGENT_RSS / 1024")" "$(calc '%.1f' "$STORE_RSS / 1024")" "$ROWS")"
 		eval "PPS_$v=$pps"
+		eval "GO_$v=\"$ans $sns $AGENT_RSS $STORE_RSS $ROWS $pps\""
 	done
 
 	# The peers, on the 64-byte capture.
@@ -340,7 +343,7 @@ load_run() {
 	c0=$(tree_ticks); t0=$(now_ns)
 	if [ "$TRAFGEN" = trafgen ]; then
 		ip netns exec ntb_tx timeout -s INT "$LIVE_SECONDS" trafgen \
-		    --dev ntb0 --conf "$B/trafgen.cfg" --cpus 1 -Q -A -C \
+		    --dev ntb0 --conf "$B/trafgen.cfg" --cpus 1 -Q \
 		    >"$B/trafgen.$1.log" 2>&1
 	else
 		ip netns exec ntb_tx timeout -s INT "$LIVE_SECONDS" "$GEN" \
@@ -364,7 +367,7 @@ section_live() {
 	trafgen_conf >"$B/trafgen.cfg"
 	TRAFGEN=trafgen
 	if ! ip netns exec ntb_tx trafgen --dev ntb0 --conf "$B/trafgen.cfg" \
-	    -n 10 -Q -A -C >"$B/trafgen.probe" 2>&1; then
+	    -n 10 -Q >"$B/trafgen.probe" 2>&1; then
 		TRAFGEN=nettally-gen
 		note "live: trafgen cannot run here ($(tail -n 1 "$B/trafgen.probe")); sender is nettally-gen --send instead"
 	fi
@@ -484,7 +487,7 @@ section_latency() {
 # ingest_run N: N agents replay their own captures at once into one store.
 ingest_run() {
 	n=$1
-	per=$((640000 / n))
+	per=$((INGEST_FRAMES / n))
 	d=$B/run.ingest$n
 	store_start "$d"
 	pids=
@@ -524,7 +527,7 @@ ingest_run() {
 }
 
 section_ingest() {
-	note "ingest: N agents replay 640,000 frames between them at once into one store"
+	note "ingest: N agents replay $INGEST_FRAMES frames between them at once into one store"
 	row "INGEST                  rows      seconds  rows/s     floor rows/s  ratio (bar >= 0.7)"
 	for n in 1 8 32; do
 		ingest_run "$n"
@@ -551,19 +554,29 @@ section_ingest() {
 section_growth() {
 	note "growth: 1,000,000 64-byte frames as distinct flows grow (agent -r, fresh store)"
 	row "GROWTH by flows     agent ns/pkt  store ns/pkt  agent RSS MiB  store RSS MiB  rows"
-	for fl in 1000 10000 100000 1000000; do
-		f=$(capture "g$fl" --packets 1000000 --size 64 --local-hosts 1000 \
-		    --remote-hosts 50000 --flows "$fl")
-		replay "g$fl" "$f"
-		ans=$(calc '%.0f' "$AGENT_CPU_S * 1e9 / $FRAMES")
-		sns=$(calc '%.0f' "$STORE_CPU_S * 1e9 / $FRAMES")
-		fig "growth.flows$fl.agent_cpu_ns_per_pkt" "$ans"
-		fig "growth.flows$fl.store_cpu_ns_per_pkt" "$sns"
-		fig "growth.flows$fl.agent_rss_kib" "$AGENT_RSS"
-		fig "growth.flows$fl.store_rss_kib" "$STORE_RSS"
-		fig "growth.flows$fl.pps" "$(calc '%.0f' "$FRAMES / $WALL_S")"
-		row "$(printf '  %8s flows  %12s %13s %14s %14s  %s' "$fl" "$ans" "$sns" \
-		    "$(calc '%.1f' "$AGENT_RSS / 1024")" "$(calc '%.1f' "$STORE_RSS / 1024")" "$ROWS")"
+	# 200,000 and 1,000,000 flows are the offline section's c64 and f1m
+	# runs, not run twice.
+	for fl in 1000 10000 100000 200000 1000000; do
+		case $fl in
+		200000)		v=${GO_c64:-} ;;
+		1000000)	v=${GO_f1m:-} ;;
+		*)
+			f=$(capture "g$fl" --packets 1000000 --size 64 \
+			    --local-hosts 1000 --remote-hosts 50000 --flows "$fl")
+			replay "g$fl" "$f"
+			v="$(calc '%.0f' "$AGENT_CPU_S * 1e9 / $FRAMES") $(calc '%.0f' "$STORE_CPU_S * 1e9 / $FRAMES") $AGENT_RSS $STORE_RSS $ROWS $(calc '%.0f' "$FRAMES / $WALL_S")"
+			;;
+		esac
+		[ -n "$v" ] || continue
+		# shellcheck disable=SC2086
+		set -- $v
+		fig "growth.flows$fl.agent_cpu_ns_per_pkt" "$1"
+		fig "growth.flows$fl.store_cpu_ns_per_pkt" "$2"
+		fig "growth.flows$fl.agent_rss_kib" "$3"
+		fig "growth.flows$fl.store_rss_kib" "$4"
+		fig "growth.flows$fl.pps" "$6"
+		row "$(printf '  %8s flows  %12s %13s %14s %14s  %s' "$fl" "$1" "$2" \
+		    "$(calc '%.1f' "$3 / 1024")" "$(calc '%.1f' "$4 / 1024")" "$5")"
 	done
 	row "GROWTH by agents    agent ns/pkt  store ns/row  agent RSS MiB (max)  store RSS MiB"
 	for n in 1 8 32; do
@@ -576,6 +589,33 @@ section_growth() {
 	done
 }
 
+# bars: the issue's bar, each figure against it, from results.txt.
+bars() {
+	awk '
+	$1 == "bench:" { v[$2] = $3 }
+	function bar(name, key, op, lim,   x, ok) {
+		if (!(key in v)) { printf "  %-44s %12s  %s %s  not measured\n", name, "-", op, lim; return }
+		x = v[key] + 0
+		ok = (op == ">=") ? x >= lim : (op == "<=") ? x <= lim : x == lim
+		printf "  %-44s %12s  %s %s  %s\n", name, v[key], op, lim, ok ? "met" : "NOT MET"
+	}
+	END {
+		print "BARS"
+		bar("offline pps vs tcpdump -r -w /dev/null", "offline.c64.ratio.tcpdump", ">=", 0.5)
+		bar("offline pps vs pmacctd sqlite3", "offline.c64.ratio.pmacctd_sqlite3", ">=", 50)
+		bar("live kernel drops", "live.kernel_drops.nettally", "==", 0)
+		bar("live agent CPU % of one core", "live.cpu_pct.agent", "<=", 10)
+		bar("agent peak RSS KiB, 200k flows", "offline.c64.agent_rss_kib", "<=", 49152)
+		bar("store peak RSS KiB, 200k flows", "offline.c64.store_rss_kib", "<=", 65536)
+		bar("latency p99 ms at --flush 1000", "latency.flush1000.p99_ms", "<=", 1100)
+		bar("latency p99 ms at --flush 100", "latency.flush100.p99_ms", "<=", 200)
+		bar("ingest vs SQLite floor, 1 agent", "ingest.agents1.ratio", ">=", 0.7)
+		bar("ingest vs SQLite floor, 8 agents", "ingest.agents8.ratio", ">=", 0.7)
+		bar("ingest vs SQLite floor, 32 agents", "ingest.agents32.ratio", ">=", 0.7)
+		bar("make bench seconds", "total_seconds", "<=", 600)
+	}' "$RES" >>"$TABLE"
+}
+
 start=$(now_ns)
 note "machine: $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in $SECTIONS; do
@@ -583,6 +623,7 @@ for s in $SECTIONS; do
 done
 note "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fig total_seconds "$(calc '%.0f' "($(now_ns) - $start) / 1e9")"
+bars
 echo
 cat "$TABLE"
 cat "$TABLE" >>"$RES"
