@@ -558,6 +558,8 @@ test_shutdown_drains(void **state)
 	/* Let the loop read some of it into the writer, then stop. */
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
+	print_message("%zu items in the writer at shutdown\n",
+	    f->srv.noutstanding);
 	server_shutdown(&f->srv, t_closed);
 	for (;;) {
 		assert_int_equal(recv_frame(f, fd, body, &n), 0);
@@ -569,6 +571,8 @@ test_shutdown_drains(void **state)
 	assert_int_equal(proto_decode_error(body, n, &er), PROTO_OK);
 	assert_int_equal(er.code, PROTO_ERR_SHUTDOWN);
 	pump_until(f, is_closed);
+	print_message("%llu of 200 batches committed and acked at shutdown\n",
+	    (unsigned long long)last);
 	assert_true(last >= 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM batch"), (int64_t)last);
 	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
