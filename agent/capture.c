@@ -5,9 +5,9 @@
  * counts, nothing else: no allocation, no lock, no system call.  Between
  * pcap_dispatch calls it looks at the clock and hands the tabset to the
  * sender every flush interval, through the thread's own hand-off slot.
- * Live sources are non-blocking and waited on together with poll(), so a
- * signal, a flush deadline or a reopen is never stuck behind a quiet
- * interface.
+ * Live sources are non-blocking and waited on together with poll() and
+ * the agent's stop pipe, so neither a stop nor a flush deadline is ever
+ * stuck behind a quiet interface.
  *
  * An interface set down keeps its socket, which counts again once it is
  * up: libpcap says nothing about it, so the interface flags are read at
