@@ -42,6 +42,10 @@ struct sums {
 };
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+static uint32_t	rd32(const uint8_t *, int);
+static void	sum_table(const struct flowtab *, struct sums *);
+static void	check_tabset(const struct tabset *, const struct expect *);
+static void	setup(void);
 
 static struct tabset	 set;
 static struct localnets	 ln;
