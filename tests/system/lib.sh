@@ -45,13 +45,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # start_store [DB]: a private store on $WORK/sock; $STORE_ARGS (words)
-# are added to its options.
+# are added to its options.  The raw tier is kept for 100 years unless
+# STORE_ARGS says otherwise: generated and corpus captures are dated years
+# ago, and the default retention (raw 7 days, daily 5 years, by the wall
+# clock) would roll them up or expire them while a test compares buckets.
 start_store() {
 	DB=${1:-$WORK/db.sqlite}
 	SOCK=$WORK/sock
 	# shellcheck disable=SC2086
 	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" --socket-mode 0666 \
-	    --allow-root ${STORE_ARGS:-} 2>>"$WORK/store.log" &
+	    --allow-root --keep-raw 100y ${STORE_ARGS:-} 2>>"$WORK/store.log" &
 	STORE_PID=$!
 	i=0
 	while [ ! -S "$SOCK" ]; do

@@ -14,7 +14,6 @@ if [ ! -d "$EXP" ]; then
 fi
 # The captures are years old: keep their raw buckets, which the checks
 # compare, out of retention's roll-ups.
-STORE_ARGS="${STORE_ARGS:-} --keep-raw 100y"
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 # Files the oracle and a libpcap reader legitimately see differently

@@ -15,7 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 # The generated captures are from 2023: keep their raw buckets, which the
 # checks compare, out of retention's roll-ups.
-STORE_ARGS="${STORE_ARGS:-} --keep-raw 100y"
 
 SEED=${NT_CRASH_SEED:-4242}
 NAME=crash

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 # The generated captures are from 2023: keep their raw buckets, which the
 # checks compare, out of retention's roll-ups.
-STORE_ARGS="${STORE_ARGS:-} --keep-raw 100y"
 
 if [ "$(id -u)" != 0 ]; then
 	cannot_run "full disk" "mounting a tmpfs needs root"

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 # The generated captures are from 2023: keep their raw buckets, which the
 # checks compare, out of retention's roll-ups.
-STORE_ARGS="${STORE_ARGS:-} --keep-raw 100y"
 
 N=32
 start_store || { not_ok "store starts"; done_testing; exit 1; }
