@@ -130,8 +130,9 @@ usage(FILE *f)
 "      --max-queue-mb MB  batches kept for the store, encoded, before the\n"
 "                         agent holds: while the store is away or slow, or\n"
 "                         past MB, counts stay aggregated in the tables\n"
-"                         (memory grows with distinct keys, not with time;\n"
-"                         default 64)\n"
+"                         (memory grows with distinct keys, not with time);\n"
+"                         a file replay waits for the store instead\n"
+"                         (default 8)\n"
 "\n"
 "Capture:\n"
 "      --snaplen BYTES    bytes kept per frame (default %d; IP byte counts\n"
@@ -656,6 +657,7 @@ main(int argc, char **argv)
 	scfg.socket_path = o.socket_path;
 	scfg.heartbeat = o.file == NULL;
 	scfg.max_queue_bytes = (size_t)o.max_queue_mb << 20;
+	scfg.stop = &stop_requested;
 	scfg.hello.version = PROTO_VERSION;
 	scfg.hello.resolution = (uint32_t)o.resolution;
 	/*
@@ -738,7 +740,8 @@ main(int argc, char **argv)
 	}
 	/* Every thread's last tabset goes to the store too. */
 	for (t = 1; t < nthreads; t++)
-		(void)sender_swap_slot(snd, w[t].c.slot, w[t].c.cur, 1);
+		(void)sender_swap_slot(snd, w[t].c.slot, w[t].c.cur,
+		    SENDER_WAIT);
 	left = sender_finish(snd, w[0].c.cur, &abandon_requested);
 	if (left > 0) {
 		log_err("%llu batch(es) not acknowledged by the store were "

@@ -49,7 +49,7 @@ static int	capture_read_first(struct capture_source *, char *, size_t);
 static int	capture_join_fanout(struct capture_source *, int, char *,
 		    size_t);
 static void	capture_close_source(struct capture_source *);
-static void	capture_flush(struct capture *, int);
+static void	capture_flush(struct capture *, enum sender_wait);
 static int	capture_check_up(struct capture *, struct capture_source *,
 		    char *, size_t);
 static int	capture_run_file(struct capture *, char *, size_t);
@@ -277,7 +277,7 @@ capture_close(struct capture *c)
  * counters are read again at the next swap.
  */
 static void
-capture_flush(struct capture *c, int wait)
+capture_flush(struct capture *c, enum sender_wait wait)
 {
 	struct pcap_stat st[FLOWTAB_IFACES_MAX];
 	struct capture_source *src;
@@ -329,9 +329,9 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	 */
 	if (tabset_nearly_full(c->cur)) {
 		if (!src->live)
-			capture_flush(c, 1);
+			capture_flush(c, SENDER_WAIT_QUEUE);
 		else if (c->cur->ifaces.n + 1 > c->cur->ifaces.max)
-			capture_flush(c, 1);
+			capture_flush(c, SENDER_WAIT);
 	}
 	bucket = ts - ts % c->resolution;
 	if (ts % c->resolution < 0)
@@ -404,7 +404,7 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 			return 0;	/* end of file */
 		now = now_ms();
 		if (now >= next_flush) {
-			capture_flush(c, 0);
+			capture_flush(c, SENDER_NOWAIT);
 			next_flush = now + c->flush_ms;
 		}
 	}
@@ -468,7 +468,7 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 				if (capture_check_up(c, &c->src[i], err,
 				    errlen) == -1)
 					return -1;
-			capture_flush(c, 0);
+			capture_flush(c, SENDER_NOWAIT);
 			next_flush = now + c->flush_ms;
 		}
 	}

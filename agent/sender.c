@@ -13,9 +13,10 @@
  *   capture thread goes on counting into the same tabset.  Un-sent counts
  *   thus stay aggregated in the fixed-size tables, where memory grows
  *   with distinct keys (up to the caps, then overflow rows keep the
- *   totals exact), never with time.  A swap that must wait (a table
- *   nearly full, a file that can pause) is still taken and encoded, so
- *   kept frames grow at most by one tabset per table-full of new keys.
+ *   totals exact), never with time.  A file replay, which can pause,
+ *   waits instead (SENDER_WAIT_QUEUE) until the store has caught up, so
+ *   its frames stay under the cap too.  Live capture waits only when even
+ *   its interface rows are full; kept frames then grow by one tabset.
  *   Nothing is spooled to disk yet: an agent that exits with frames
  *   unacknowledged reports them lost.
  * - Only this thread touches the socket.  The capture thread reaches the
@@ -605,7 +606,7 @@ sender_main(void *arg)
 	char drain[64];
 	int64_t now;
 	unsigned int i, slot;
-	int finishing, timeout, nfd;
+	int finishing, timeout, nfd, hold;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -620,8 +621,11 @@ sender_main(void *arg)
 			}
 		}
 		finishing = s->finishing;
-		s->hold = s->fd == -1 ||
+		hold = s->fd == -1 ||
 		    s->pending_bytes > s->cfg.max_queue_bytes;
+		if (s->hold && !hold)
+			pthread_cond_broadcast(&s->cv);	/* queued swaps */
+		s->hold = hold;
 		pthread_mutex_unlock(&s->mu);
 		if (t != NULL) {
 			if (!tabset_empty(t) || s->cfg.heartbeat)
@@ -754,21 +758,31 @@ sender_add_slot(struct sender *s, struct tabset *spare, const char **errstr)
 }
 
 struct tabset *
-sender_swap(struct sender *s, struct tabset *full, int wait)
-{
-	return sender_swap_slot(s, 0, full, wait);
-}
-
-struct tabset *
 sender_swap_slot(struct sender *s, unsigned int slot, struct tabset *full,
-    int wait)
+    enum sender_wait wait)
 {
 	struct tabset *t;
+	struct timespec until;
 	char one = 1;
 
 	pthread_mutex_lock(&s->mu);
-	while (s->slot[slot].spare == NULL && wait)
+	while (s->slot[slot].spare == NULL && wait != SENDER_NOWAIT)
 		pthread_cond_wait(&s->cv, &s->mu);
+	/*
+	 * A file replay waits for the store instead of piling up frames, so
+	 * its memory stays under the queue cap.  The wait is timed because a
+	 * signal handler cannot wake a condition variable.
+	 */
+	while (wait == SENDER_WAIT_QUEUE && s->hold &&
+	    (s->cfg.stop == NULL || !*s->cfg.stop)) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	}
 	/* Holding: the capture thread keeps counting into `full`. */
 	t = !wait && s->hold ? NULL : s->slot[slot].spare;
 	if (t != NULL) {

@@ -19,7 +19,7 @@
 #include "proto.h"
 
 #define SENDER_SLOTS_MAX	16	/* capture threads */
-#define SENDER_QUEUE_DEFAULT	(64u << 20)	/* --max-queue-mb 64 */
+#define SENDER_QUEUE_DEFAULT	(8u << 20)	/* --max-queue-mb 8 */
 
 struct sender;
 
@@ -29,6 +29,15 @@ struct sender_config {
 	int			 heartbeat;	/* ship empty tabsets too */
 	size_t			 max_queue_bytes; /* frames kept before holding;
 						    0: SENDER_QUEUE_DEFAULT */
+	volatile sig_atomic_t	*stop;		/* ends a SENDER_WAIT_QUEUE */
+};
+
+/* How a swap may wait. */
+enum sender_wait {
+	SENDER_NOWAIT = 0,	/* refuse when busy or holding */
+	SENDER_WAIT = 1,	/* wait for the slot's spare tabset */
+	SENDER_WAIT_QUEUE = 2,	/* also wait while the queue is over its cap:
+				   a file source, which can pause */
 };
 
 /*
@@ -48,14 +57,14 @@ int		 sender_start(struct sender *, struct tabset *spare,
 int		 sender_add_slot(struct sender *, struct tabset *spare,
 		    const char **errstr);
 /*
- * Hands `full` over through slot 0 (sender_swap) or slot `slot` and
- * returns that slot's empty tabset.  When the sender still holds the
- * slot's previous one, waits for it if `wait`, else returns NULL and the
- * caller keeps counting into `full`.  One thread per slot.
+ * Hands `full` over through slot `slot` and returns that slot's empty
+ * tabset.  When the sender still holds the slot's previous one, or holds
+ * back (store away, queue over its cap), waits as `wait` says, else
+ * returns NULL and the caller keeps counting into `full`.  One thread
+ * per slot.
  */
-struct tabset	*sender_swap(struct sender *, struct tabset *full, int wait);
 struct tabset	*sender_swap_slot(struct sender *, unsigned int slot,
-		    struct tabset *full, int wait);
+		    struct tabset *full, enum sender_wait wait);
 /*
  * Hands over slot 0's last tabset and waits until every batch is
  * acknowledged, or until *abandon becomes non-zero; the other slots' last

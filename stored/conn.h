@@ -15,7 +15,7 @@
 #include "writer.h"
 
 #define CONN_MAX		256		/* live connections */
-#define CONN_QUEUED_MAX		(64u << 20)	/* batch bytes in the writer */
+#define CONN_QUEUED_MAX		(16u << 20)	/* batch bytes in the writer */
 #define CONN_ALLOW_MAX		32		/* --allow-uid, --allow-group */
 #define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
 #define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must go on */

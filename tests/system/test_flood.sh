@@ -10,7 +10,7 @@
 # (the capture never waits for the sender) and the law still holds.
 . "$(dirname "$0")/lib.sh"
 
-FLOOD_RSS_KB=${FLOOD_RSS_KB:-163840}	# 160 MiB: README, "Agent capture"
+FLOOD_RSS_KB=${FLOOD_RSS_KB:-106496}	# 104 MiB: README, "Agent capture"
 REL_AGENT=${NT_REL:-$NT_BIN}/nettally-agent
 [ -x "$REL_AGENT" ] || REL_AGENT=$NT_BIN/nettally-agent
 
