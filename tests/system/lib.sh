@@ -15,6 +15,7 @@ WORK=$(mktemp -d /tmp/nettally-test.XXXXXX)
 chmod 0711 "$WORK"
 STORE_PID=
 CLEANUP_HOOKS=
+NETNS_MADE=
 
 ok() { t_n=$((t_n + 1)); echo "ok $t_n - $*"; }
 not_ok() { t_n=$((t_n + 1)); t_fail=$((t_fail + 1)); echo "not ok $t_n - $*"; }
@@ -38,6 +39,7 @@ done_testing() {
 
 cleanup() {
 	for h in $CLEANUP_HOOKS; do "$h"; done
+	for ns in $NETNS_MADE; do ip netns del "$ns" 2>/dev/null; done
 	[ -n "$STORE_PID" ] && kill -TERM "$STORE_PID" 2>/dev/null && wait "$STORE_PID" 2>/dev/null
 	rm -rf "$WORK"
 }
@@ -142,4 +144,30 @@ wait_for() {
 		[ $i -ge "${2:-100}" ] && return 1
 		sleep 0.1
 	done
+}
+
+# netns_usable: root, and `ip netns` works here.
+netns_usable() {
+	[ "$(id -u)" = 0 ] && ip netns add "nt-probe-$$" 2>/dev/null &&
+	    ip netns del "nt-probe-$$"
+}
+
+# netns_quiet NS...: new network namespaces, removed at exit (after the
+# script's CLEANUP_HOOKS stopped what runs in them).  IPv6 is off and no
+# address is set, so the kernel sends nothing on their links: every frame
+# seen there is one a test sent.
+netns_quiet() {
+	for ns in "$@"; do
+		ip netns add "$ns" || return 1
+		NETNS_MADE="$NETNS_MADE $ns"
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 ||
+		    return 1
+	done
+}
+
+# veth_pair NSA A NSB B: a veth pair, A in NSA and B in NSB, both up.
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
 }

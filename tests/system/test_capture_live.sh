@@ -7,40 +7,25 @@
 # --exit-on-error.  Every count is compared with the generator's own.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	cannot_run "live capture in network namespaces" "needs root"
+if ! netns_usable; then
+	cannot_run "live capture in network namespaces" "needs root and ip netns"
 	done_testing; exit
 fi
-if ! ip netns add "nt-probe-$$" 2>/dev/null; then
-	cannot_run "live capture in network namespaces" "ip netns add failed"
-	done_testing; exit
-fi
-ip netns del "nt-probe-$$"
 
 NSA=nt-ca-$$ NSB=nt-cb-$$
 A1=nca1$$ B1=ncb1$$ A2=nca2$$ B2=ncb2$$ A3=nca3$$ B3=ncb3$$
 AGENT_PID=
 cl_cleanup() {
 	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
 }
 CLEANUP_HOOKS="cl_cleanup"
 
-# No IPv6 and no addresses: the kernel stays silent on the links, so
-# every frame seen is one the generator sent.
-quiet() {
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-}
 # pair A B: a veth pair, A in NSA, B in NSB, both up.
 pair() {
-	ip link add "$1" netns "$NSA" type veth peer name "$2" netns "$NSB" &&
-	ip -n "$NSA" link set "$1" up && ip -n "$NSB" link set "$2" up
+	veth_pair "$NSA" "$1" "$NSB" "$2"
 }
 setup() {
-	ip netns add "$NSA" && ip netns add "$NSB" && quiet "$NSA" &&
-	quiet "$NSB" && pair "$A1" "$B1" && pair "$A2" "$B2"
+	netns_quiet "$NSA" "$NSB" && pair "$A1" "$B1" && pair "$A2" "$B2"
 }
 if ! setup; then
 	not_ok "two veth pairs between two namespaces set up"

@@ -77,30 +77,18 @@ check "flood replay: frames = host rows - both-local + transit + non-IP + malfor
     test -z "$bad" -a -s "$WORK/replay.rows"
 
 # --- live: two namespaces, the tables overflow ---
-if [ "$(id -u)" != 0 ] || ! ip netns add "nt-fp-$$" 2>/dev/null; then
+if ! netns_usable; then
 	cannot_run "live flood in network namespaces" "needs root and ip netns"
 	check "store stops cleanly on SIGTERM" stop_store
 	done_testing; exit
 fi
-ip netns del "nt-fp-$$"
 NSA=nt-fa-$$ NSB=nt-fb-$$ VA=nfa$$ VB=nfb$$
 AGENT_PID=
 fl_cleanup() {
 	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
 }
 CLEANUP_HOOKS="fl_cleanup"
-setup() {
-	ip netns add "$NSA" && ip netns add "$NSB" &&
-	for ns in "$NSA" "$NSB"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || return 1
-	done &&
-	ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB" &&
-	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up
-}
-if ! setup; then
+if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"; then
 	not_ok "veth pair for the live flood set up"
 	done_testing; exit 1
 fi

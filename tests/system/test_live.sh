@@ -5,40 +5,19 @@
 # database must hold exactly what was sent.  No traffic leaves the pair.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	cannot_run "live capture in network namespaces" "needs root"
+if ! netns_usable; then
+	cannot_run "live capture in network namespaces" "needs root and ip netns"
 	done_testing; exit
 fi
-if ! ip netns add "nt-probe-$$" 2>/dev/null; then
-	cannot_run "live capture in network namespaces" "ip netns add failed"
-	done_testing; exit
-fi
-ip netns del "nt-probe-$$"
 
 NSA=nt-a-$$ NSB=nt-b-$$ VA=nta$$ VB=ntb$$
 AGENT_PID=
 live_cleanup() {
 	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
 }
 CLEANUP_HOOKS="live_cleanup"
 
-setup_pair() {
-	ip netns add "$NSA" && ip netns add "$NSB" &&
-	ip link add "$VA" type veth peer name "$VB" &&
-	ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" &&
-	for ns in "$NSA" "$NSB"; do
-		# No IPv6 and no addresses: the kernel stays silent on the
-		# link, so every frame seen is one the generator sent.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || return 1
-	done &&
-	ip netns exec "$NSA" sysctl -qw "net.ipv6.conf.$VA.disable_ipv6=1" &&
-	ip netns exec "$NSB" sysctl -qw "net.ipv6.conf.$VB.disable_ipv6=1" &&
-	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up
-}
-if ! setup_pair; then
+if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"; then
 	not_ok "veth pair between two namespaces set up"
 	done_testing; exit 1
 fi

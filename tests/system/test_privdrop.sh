@@ -20,11 +20,10 @@ for c in ip setpriv setcap; do
 		done_testing; exit
 	fi
 done
-if ! ip netns add "nt-probe-$$" 2>/dev/null; then
+if ! netns_usable; then
 	cannot_run "privilege drop in network namespaces" "ip netns add failed"
 	done_testing; exit
 fi
-ip netns del "nt-probe-$$"
 
 # The unprivileged user: nobody exists everywhere; its primary group is
 # whatever the system gives it.
@@ -35,26 +34,10 @@ NSA=nt-pa-$$ NSB=nt-pb-$$ VA=ntpa$$ VB=ntpb$$
 AGENT_PID=
 pd_cleanup() {
 	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
 }
 CLEANUP_HOOKS="pd_cleanup"
 
-setup_pair() {
-	ip netns add "$NSA" && ip netns add "$NSB" &&
-	ip link add "$VA" type veth peer name "$VB" &&
-	ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" &&
-	for ns in "$NSA" "$NSB"; do
-		# No IPv6, no addresses: every frame on the link is one the
-		# generator sent.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || return 1
-	done &&
-	ip netns exec "$NSA" sysctl -qw "net.ipv6.conf.$VA.disable_ipv6=1" &&
-	ip netns exec "$NSB" sysctl -qw "net.ipv6.conf.$VB.disable_ipv6=1" &&
-	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up
-}
-if ! setup_pair; then
+if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"; then
 	not_ok "veth pair between two namespaces set up"
 	done_testing; exit 1
 fi
