@@ -204,6 +204,10 @@ struct proto_status {
 	uint64_t	 batches;		/* committed since start */
 	uint64_t	 duplicates;		/* resent batches not counted again */
 	uint64_t	 rejected;		/* invalid frames refused */
+	uint32_t	 version;		/* the store's protocol version,
+						   from the envelope (decode only) */
+	uint32_t	 schema;		/* its database schema version;
+						   0: the store did not say */
 	uint32_t	 nagents;		/* 0..PROTO_STATUS_AGENTS_MAX */
 	struct proto_status_agent agent[PROTO_STATUS_AGENTS_MAX];
 };

@@ -176,7 +176,7 @@ proto_encode_status_reply(struct proto_buf *b, const struct proto_status *st)
 			return -1;
 	}
 	memset(&e, 0, sizeof(e));
-	if (enc_open(&e, b, PROTO_STATUS_REPLY, 0, 9, &pk) == -1)
+	if (enc_open(&e, b, PROTO_STATUS_REPLY, 0, 10, &pk) == -1)
 		return proto_frame_end(b, e.start, 1);
 	enc_key(&pk, PROTO_K_TIME);
 	msgpack_pack_uint64(&pk, (uint64_t)st->time);
@@ -194,6 +194,8 @@ proto_encode_status_reply(struct proto_buf *b, const struct proto_status *st)
 	msgpack_pack_uint64(&pk, st->duplicates);
 	enc_key(&pk, PROTO_K_REJECTED);
 	msgpack_pack_uint64(&pk, st->rejected);
+	enc_key(&pk, PROTO_K_SCHEMA);
+	msgpack_pack_uint32(&pk, st->schema);
 	enc_key(&pk, PROTO_K_AGENTS);
 	msgpack_pack_array(&pk, st->nagents);
 	for (i = 0; i < st->nagents; i++) {

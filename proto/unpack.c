@@ -400,21 +400,28 @@ proto_decode_status_reply(const uint8_t *p, size_t len,
 	static const char *const key[] = {
 		PROTO_K_TIME, PROTO_K_START, PROTO_K_DB_BYTES, PROTO_K_QUEUED,
 		PROTO_K_PENDING, PROTO_K_BATCHES, PROTO_K_DUPLICATES,
-		PROTO_K_REJECTED, PROTO_K_AGENTS
+		PROTO_K_REJECTED, PROTO_K_AGENTS, PROTO_K_SCHEMA
 	};
 	uint64_t *const cnt[] = { &st->db_bytes, &st->queued, &st->pending,
 	    &st->batches, &st->duplicates, &st->rejected };
-	const msgpack_object *v[9], *ag;
+	const msgpack_object *v[10], *ag;
 	enum proto_err err;
 	struct msg m;
+	uint64_t schema = 0;
 	uint32_t i;
 
 	memset(st, 0, sizeof(*st));
 	if ((err = msg_open(&m, p, len, PROTO_STATUS_REPLY)) != PROTO_OK ||
-	    (err = payload_get(m.payload, key, 9, 9, v)) != PROTO_OK ||
+	    (err = payload_get(m.payload, key, 10, 9, v)) != PROTO_OK ||
 	    (err = get_time(v[0], &st->time)) != PROTO_OK ||
 	    (err = get_time(v[1], &st->start)) != PROTO_OK)
 		goto fail;
+	/* schema came after the first STATUS_REPLY: optional, 0 if absent. */
+	if (v[9] != NULL &&
+	    (err = get_uint(v[9], UINT32_MAX, &schema)) != PROTO_OK)
+		goto fail;
+	st->schema = (uint32_t)schema;
+	st->version = m.version;
 	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++)
 		if ((err = get_uint(v[2 + i], UINT64_MAX, cnt[i])) != PROTO_OK)
 			goto fail;

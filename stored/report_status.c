@@ -293,12 +293,13 @@ report_status_write(FILE *out, enum report_fmt fmt,
 		report_format_bytes((int64_t)(st->queued > INT64_MAX ?
 		    INT64_MAX : st->queued), q, sizeof(q));
 		fprintf(out, "store: up %" PRId64 "d %02" PRId64 ":%02" PRId64
-		    ":%02" PRId64 ", %u agents, database %s, queue %s in %"
-		    PRIu64 " items, %" PRIu64 " batches committed, %" PRIu64
-		    " duplicates, %" PRIu64 " rejected, ingest %.1f records/s\n",
+		    ":%02" PRId64 ", protocol %u, schema %u, %u agents, "
+		    "database %s, queue %s in %" PRIu64 " items, %" PRIu64
+		    " batches committed, %" PRIu64 " duplicates, %" PRIu64
+		    " rejected, ingest %.1f records/s\n",
 		    up / 86400, up % 86400 / 3600, up % 3600 / 60, up % 60,
-		    st->nagents, db, q, st->pending, st->batches,
-		    st->duplicates, st->rejected, ingest);
+		    st->version, st->schema, st->nagents, db, q, st->pending,
+		    st->batches, st->duplicates, st->rejected, ingest);
 		if (report_format_write(out, fmt, &res, &win) == -1)
 			goto done;
 		break;
@@ -310,6 +311,8 @@ report_status_write(FILE *out, enum report_fmt fmt,
 		fputs("{\"report\":\"status\"", out);
 		json_time(out, "time", st->time);
 		json_time(out, "start", st->start);
+		fprintf(out, ",\"protocol\":%u,\"schema\":%u", st->version,
+		    st->schema);
 		fprintf(out, ",\"uptime\":%" PRId64 ",\"db_bytes\":%" PRIu64
 		    ",\"queued\":%" PRIu64 ",\"pending\":%" PRIu64
 		    ",\"batches\":%" PRIu64 ",\"duplicates\":%" PRIu64

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "schema.h"
 #include "status.h"
 
 static uint64_t	sat_add(uint64_t, uint64_t);
@@ -71,4 +72,5 @@ status_fill(struct proto_status *st, const struct server *srv, int64_t now)
 	st->batches = srv->nbatches;
 	st->duplicates = srv->nduplicates;
 	st->rejected = srv->nrejected;
+	st->schema = SCHEMA_VERSION;
 }

@@ -908,6 +908,8 @@ test_round_trip_status(void **state)
 		in->pending = 3;
 		in->batches = k;
 		in->rejected = 1;
+		in->version = PROTO_VERSION;	/* the decoder's, from the envelope */
+		in->schema = 2;
 		in->nagents = (uint32_t)counts[k];
 		for (i = 0; i < counts[k]; i++) {
 			snprintf(in->agent[i].name, sizeof(in->agent[i].name),

@@ -40,7 +40,15 @@ within_1s() {
 status_json "$WORK/s0.json"
 check "status with no agent: exit 0, valid JSON, no agents" \
     test "$(status_get "$WORK/s0.json" 'len(d["agents"])')" = 0
+vers=$("$NT_BIN/nettally-stored" --version | sed -n \
+    's/.*protocol \([0-9]*\).*schema \([0-9]*\).*/\1 \2/p')
+check "status JSON names the store's protocol and schema versions ($vers)" \
+    test -n "$vers" -a "$(status_get "$WORK/s0.json" \
+    'str(d["protocol"]) + " " + str(d["schema"])')" = "$vers"
 "$NT" status --socket "$SOCK" > "$WORK/s0.txt" 2>&1
+check "status table: the store line with versions" \
+    grep -q "^store: up .*, protocol ${vers% *}, schema ${vers#* }, 0 agents" \
+    "$WORK/s0.txt"
 check "status table: the store line and the agent header" \
     grep -q '^store: up .* 0 agents, database .* 0 batches committed' \
     "$WORK/s0.txt"
