@@ -116,35 +116,6 @@ static const char sql_addr_add[] =
 static const char sql_batch_add[] =
     "INSERT INTO batch (agent_id, epoch, seq, first_ts, last_ts, received,"
     " nrecords) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-static const char sql_host[] =
-    "INSERT INTO host_stat (bucket, resolution, iface_id, host_id, proto,"
-    " direction, packets, bytes, frame_bytes, batch_id)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    " ON CONFLICT (bucket, iface_id, host_id, proto, direction, resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
-static const char sql_port[] =
-    "INSERT INTO port_stat (bucket, resolution, iface_id, host_id, proto,"
-    " direction, packets, bytes, frame_bytes, batch_id, port)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    " ON CONFLICT (bucket, iface_id, host_id, proto, port, direction,"
-    " resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
-static const char sql_peer[] =
-    "INSERT INTO peer_stat (bucket, resolution, iface_id, host_id, proto,"
-    " direction, packets, bytes, frame_bytes, batch_id, peer_id)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    " ON CONFLICT (bucket, iface_id, host_id, peer_id, proto, direction,"
-    " resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
 static const char sql_ifstat[] =
     "INSERT INTO iface_stat (bucket, resolution, iface_id, frames,"
     " frame_bytes, ipv4_packets, ipv6_packets, non_ip_frames,"
@@ -186,9 +157,9 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_ADDR_GET] = sql_addr_get,
 	[ST_ADDR_ADD] = sql_addr_add,
 	[ST_BATCH_ADD] = sql_batch_add,
-	[ST_HOST] = sql_host,
-	[ST_PORT] = sql_port,
-	[ST_PEER] = sql_peer,
+	[ST_HOST] = schema_upsert_host,
+	[ST_PORT] = schema_upsert_port,
+	[ST_PEER] = schema_upsert_peer,
 	[ST_IFSTAT] = sql_ifstat,
 	[ST_HEALTH] = sql_health,
 };

@@ -226,6 +226,42 @@ static const char schema_v2[] =
 "  AS end_bucket, count(DISTINCT bucket) AS nbuckets"
 "  FROM iface_stat GROUP BY resolution);";
 
+/*
+ * The counter upserts.  Their ON CONFLICT columns are the tables' primary
+ * keys above, so they live beside them; the store's writer (db.c) and the
+ * bench's bare SQLite floor (tests/bench/sqlfloor.c) share them, so the
+ * floor always measures exactly the store's statements.
+ */
+const char schema_upsert_host[] =
+    "INSERT INTO host_stat (bucket, resolution, iface_id, host_id, proto,"
+    " direction, packets, bytes, frame_bytes, batch_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT (bucket, iface_id, host_id, proto, direction, resolution)"
+    " DO UPDATE SET packets = packets + excluded.packets,"
+    " bytes = bytes + excluded.bytes,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " batch_id = excluded.batch_id";
+const char schema_upsert_port[] =
+    "INSERT INTO port_stat (bucket, resolution, iface_id, host_id, proto,"
+    " direction, packets, bytes, frame_bytes, batch_id, port)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT (bucket, iface_id, host_id, proto, port, direction,"
+    " resolution)"
+    " DO UPDATE SET packets = packets + excluded.packets,"
+    " bytes = bytes + excluded.bytes,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " batch_id = excluded.batch_id";
+const char schema_upsert_peer[] =
+    "INSERT INTO peer_stat (bucket, resolution, iface_id, host_id, proto,"
+    " direction, packets, bytes, frame_bytes, batch_id, peer_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT (bucket, iface_id, host_id, peer_id, proto, direction,"
+    " resolution)"
+    " DO UPDATE SET packets = packets + excluded.packets,"
+    " bytes = bytes + excluded.bytes,"
+    " frame_bytes = frame_bytes + excluded.frame_bytes,"
+    " batch_id = excluded.batch_id";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,

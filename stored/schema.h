@@ -10,6 +10,15 @@
 
 #include <sqlite3.h>
 
+/*
+ * Upserts of one counter row, parameters ?1 bucket, ?2 resolution, ?3
+ * iface_id, ?4 host_id, ?5 proto, ?6 direction, ?7 packets, ?8 bytes,
+ * ?9 frame_bytes, ?10 batch_id, and ?11 port or peer_id.
+ */
+extern const char schema_upsert_host[];
+extern const char schema_upsert_port[];
+extern const char schema_upsert_peer[];
+
 #define SCHEMA_VERSION	2
 
 /*

@@ -3,8 +3,8 @@
  *
  * Opens a fresh database with the store's own schema (stored/schema.c) and
  * pragmas (WAL, synchronous=NORMAL, 16 MiB page cache), then upserts the
- * given numbers of host, port and peer rows with the same ON CONFLICT
- * statements as stored/db.c, prepared once, in transactions of the given
+ * given numbers of host, port and peer rows with the store's own upsert
+ * statements (schema_upsert_*), prepared once, in transactions of the given
  * size.  What it leaves out is exactly what the store adds on top: the
  * socket, msgpack decoding, validation, address interning and the batch
  * bookkeeping.  Keys are distinct; within a bucket they arrive in
@@ -19,35 +19,6 @@
 
 #include "schema.h"
 
-static const char sql_host[] =
-    "INSERT INTO host_stat (bucket, resolution, iface_id, host_id, proto,"
-    " direction, packets, bytes, frame_bytes, batch_id)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    " ON CONFLICT (bucket, iface_id, host_id, proto, direction, resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
-static const char sql_port[] =
-    "INSERT INTO port_stat (bucket, resolution, iface_id, host_id, proto,"
-    " direction, packets, bytes, frame_bytes, batch_id, port)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    " ON CONFLICT (bucket, iface_id, host_id, proto, port, direction,"
-    " resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
-static const char sql_peer[] =
-    "INSERT INTO peer_stat (bucket, resolution, iface_id, host_id, proto,"
-    " direction, packets, bytes, frame_bytes, batch_id, peer_id)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    " ON CONFLICT (bucket, iface_id, host_id, peer_id, proto, direction,"
-    " resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
 
 static int	upsert(sqlite3 *, sqlite3_stmt *, uint64_t, uint64_t, int,
 		    uint64_t);
@@ -125,10 +96,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "sqlfloor: schema: %s\n", errstr);
 		goto out;
 	}
-	if (sqlite3_prepare_v3(db, sql_host, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st[0], NULL) || sqlite3_prepare_v3(db, sql_port, -1,
+	if (sqlite3_prepare_v3(db, schema_upsert_host, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st[0], NULL) || sqlite3_prepare_v3(db, schema_upsert_port, -1,
 	    SQLITE_PREPARE_PERSISTENT, &st[1], NULL) ||
-	    sqlite3_prepare_v3(db, sql_peer, -1, SQLITE_PREPARE_PERSISTENT,
+	    sqlite3_prepare_v3(db, schema_upsert_peer, -1, SQLITE_PREPARE_PERSISTENT,
 	    &st[2], NULL))
 		goto fail;
 
