@@ -35,6 +35,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "clock.h"
 #include "log.h"
 
 #define CAPTURE_TIMEOUT_MS	100	/* TPACKET_V3 block retire time */
@@ -54,16 +55,6 @@ static int	capture_check_up(struct capture *, struct capture_source *,
 		    char *, size_t);
 static int	capture_run_file(struct capture *, char *, size_t);
 static int	capture_run_live(struct capture *, char *, size_t);
-static int64_t	now_ms(void);
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 capture_check_dlt(struct capture_source *src, char *err, size_t errlen)
@@ -320,7 +311,7 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	struct capture *c = src->owner;
 	struct decoded d;
 	enum decode_kind kind;
-	int64_t ts = hdr->ts.tv_sec, bucket;
+	int64_t ts = hdr->ts.tv_sec, bucket, rem;
 
 	/*
 	 * A file can always wait for the sender, so replay never overflows;
@@ -333,9 +324,9 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 		else if (c->cur->ifaces.n + 1 > c->cur->ifaces.max)
 			capture_flush(c, SENDER_WAIT);
 	}
-	bucket = ts - ts % c->resolution;
-	if (ts % c->resolution < 0)
-		bucket -= c->resolution;
+	/* floor(ts / resolution) * resolution, for times before 1970 too */
+	rem = ts % c->resolution;
+	bucket = ts - rem - (rem < 0 ? c->resolution : 0);
 	kind = decode_frame(src->dlt, bytes, hdr->caplen, hdr->len, &d);
 	tabset_account(c->cur, c->ln, src->iface, ts, bucket, kind, &d,
 	    hdr->len);
@@ -385,7 +376,7 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 	int64_t next_flush, now;
 	int n;
 
-	next_flush = now_ms() + c->flush_ms;
+	next_flush = clock_mono_ms() + c->flush_ms;
 	if (src->first_data != NULL) {
 		capture_packet_cb((u_char *)src, &src->first_hdr,
 		    src->first_data);
@@ -402,7 +393,7 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 		}
 		if (n == 0)
 			return 0;	/* end of file */
-		now = now_ms();
+		now = clock_mono_ms();
 		if (now >= next_flush) {
 			capture_flush(c, SENDER_NOWAIT);
 			next_flush = now + c->flush_ms;
@@ -421,9 +412,9 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 	unsigned int i, nfd, npcap;
 	int n, timeout;
 
-	next_flush = now_ms() + c->flush_ms;
+	next_flush = clock_mono_ms() + c->flush_ms;
 	while (!*c->stop) {
-		now = now_ms();
+		now = clock_mono_ms();
 		nfd = 0;
 		for (i = 0; i < c->nsrc; i++) {
 			src = &c->src[i];
@@ -462,7 +453,7 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 				return -1;
 			}
 		}
-		now = now_ms();
+		now = clock_mono_ms();
 		if (now >= next_flush || tabset_nearly_full(c->cur)) {
 			for (i = 0; i < c->nsrc; i++)
 				if (capture_check_up(c, &c->src[i], err,

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sender.h"
 
@@ -100,17 +101,7 @@ static void	 sender_encode(struct sender *, struct tabset *);
 static int	 write_all(int, const uint8_t *, size_t);
 static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
 static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
-static int64_t	 mono_ms(void);
 static void	 key_to_rec(const struct ft_key *, struct proto_key *);
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Appends received bytes; replies are small, so growth is rare. */
 static int
@@ -157,7 +148,7 @@ static int
 read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int64_t deadline = mono_ms() + SENDER_HANDSHAKE_MS;
+	int64_t deadline = clock_mono_ms() + SENDER_HANDSHAKE_MS;
 	uint8_t chunk[SENDER_READ_CHUNK];
 	enum proto_err e;
 	ssize_t n;
@@ -172,7 +163,7 @@ read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
 			*errstr = "store sent an oversized frame";
 			return -1;
 		}
-		left = (int)(deadline - mono_ms());
+		left = (int)(deadline - clock_mono_ms());
 		if (left <= 0) {
 			*errstr = "store did not answer HELLO within 5 s";
 			return -1;
@@ -307,7 +298,7 @@ sender_disconnect(struct sender *s, const char *why)
 	s->unsent = s->head;
 	s->unsent_off = 0;
 	proto_buf_consume(&s->in, s->in.len);
-	s->next_connect = mono_ms() + s->backoff_ms;
+	s->next_connect = clock_mono_ms() + s->backoff_ms;
 	s->connect_logged = 0;
 }
 
@@ -641,7 +632,7 @@ sender_main(void *arg)
 			break;
 		if (finishing && s->abandon != NULL && *s->abandon)
 			break;
-		now = mono_ms();
+		now = clock_mono_ms();
 		if (s->fd == -1 && now >= s->next_connect) {
 			if (sender_connect(s, &errstr) == -1) {
 				if (!s->connect_logged)
