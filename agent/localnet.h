@@ -7,17 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOCALNET_MAX	256
+#include "netaddr.h"
 
-struct localnet {
-	uint8_t		 family;	/* 4 or 6 */
-	uint8_t		 prefix;	/* bits */
-	uint8_t		 addr[16];	/* masked network address */
-};
+#define LOCALNET_MAX	256
 
 struct localnets {
 	size_t		 n;
-	struct localnet	 net[LOCALNET_MAX];
+	struct netaddr	 net[LOCALNET_MAX];
 };
 
 /* Adds one CIDR ("10.0.0.0/8", "2001:db8::/32", a bare address = host). */

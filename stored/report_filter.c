@@ -3,8 +3,8 @@
  * filters.
  *
  * Addresses are compared as bytes, never as text: "10.0.0.0/8" and
- * "2001:DB8::/32" are parsed with inet_pton, their host bits cleared, and
- * the SQL function nettally_in_net() parses each row's host text the same
+ * "2001:DB8::/32" are parsed by netaddr.h, the grammar the agent's
+ * --local-net uses, with their host bits cleared, and the SQL function nettally_in_net() parses each row's host text the same
  * way and compares the first prefix bits.  The parsed network is cached on
  * the statement (sqlite3_set_auxdata), so a report parses it once, not once
  * per row.  The one place that reads a table rather than a view is the
@@ -16,17 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netaddr.h"
 #include "report_filter.h"
 
-struct net {
-	int	family;				/* AF_INET or AF_INET6 */
-	uint8_t	a[16];
-	int	prefix;				/* bits */
-};
-
-static int	net_parse(const char *, struct net *);
-static int	addr_parse(const char *, int *, uint8_t *);
-static int	net_contains(const struct net *, int, const uint8_t *);
 static void	in_net_fn(sqlite3_context *, int, sqlite3_value **);
 
 void
@@ -38,93 +30,21 @@ report_filter_init(struct report_filter *f)
 	f->direction = -1;
 }
 
-/* Reads an IPv4 or IPv6 address into a[], its family into *family. */
-static int
-addr_parse(const char *s, int *family, uint8_t *a)
-{
-	if (inet_pton(AF_INET, s, a) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, a) == 1) {
-		*family = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
-/* Parses "addr" or "addr/len"; clears host bits.  Returns 0 or -1. */
-static int
-net_parse(const char *s, struct net *n)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash, *p;
-	size_t len;
-	int bits, max, i;
-
-	memset(n, 0, sizeof(*n));
-	slash = strchr(s, '/');
-	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	if (len == 0 || len >= sizeof(addr))
-		return -1;
-	memcpy(addr, s, len);
-	addr[len] = '\0';
-	if (addr_parse(addr, &n->family, n->a) == -1)
-		return -1;
-	max = n->family == AF_INET ? 32 : 128;
-	if (slash == NULL) {
-		n->prefix = max;
-		return 0;
-	}
-	p = slash + 1;
-	if (*p == '\0' || strlen(p) > 3)
-		return -1;
-	for (bits = 0; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		bits = bits * 10 + (*p - '0');
-	}
-	if (bits > max)
-		return -1;
-	n->prefix = bits;
-	for (i = 0; i < max / 8; i++) {
-		if (i * 8 >= bits)
-			n->a[i] = 0;
-		else if (i * 8 + 8 > bits)
-			n->a[i] &= (uint8_t)(0xff << (8 - (bits - i * 8)));
-	}
-	return 0;
-}
-
-static int
-net_contains(const struct net *n, int family, const uint8_t *a)
-{
-	int full = n->prefix / 8, rest = n->prefix % 8;
-	uint8_t mask;
-
-	if (family != n->family)
-		return 0;
-	if (memcmp(a, n->a, (size_t)full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	mask = (uint8_t)(0xff << (8 - rest));
-	return (a[full] & mask) == n->a[full];
-}
-
 int
 report_filter_host(const char *s, struct report_filter *f,
     const char **errstr)
 {
 	char text[INET6_ADDRSTRLEN];
-	struct net n;
+	struct netaddr n;
 
-	if (net_parse(s, &n) == -1) {
+	if (netaddr_parse(s, &n, errstr) == -1) {
+		/* The report's own wording: it also takes a bare host. */
 		*errstr = "not an address or network; give e.g. 192.0.2.1, "
 		    "10.0.0.0/8 or 2001:db8::/32";
 		return -1;
 	}
-	if (inet_ntop(n.family, n.a, text, sizeof(text)) == NULL) {
+	if (inet_ntop(n.family == 4 ? AF_INET : AF_INET6, n.addr, text,
+	    sizeof(text)) == NULL) {
 		*errstr = "cannot print the address";
 		return -1;
 	}
@@ -211,17 +131,17 @@ report_filter_host_known(sqlite3 *db, const struct report_filter *f,
 	static const char sql[] = "SELECT 1 FROM address WHERE addr = ?1";
 	sqlite3_stmt *st = NULL;
 	uint8_t key[17];
-	struct net n;
+	struct netaddr n;
 	int rc;
 
-	if (net_parse(f->host_net, &n) == -1) {
+	if (netaddr_parse(f->host_net, &n, errstr) == -1) {
 		*errstr = "bad host filter";
 		return -1;
 	}
-	key[0] = n.family == AF_INET ? 4 : 6;
-	memcpy(key + 1, n.a, n.family == AF_INET ? 4 : 16);
+	key[0] = n.family;
+	memcpy(key + 1, n.addr, n.family == 4 ? 4 : 16);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 1, key, n.family == AF_INET ? 5 : 17,
+	    sqlite3_bind_blob(st, 1, key, n.family == 4 ? 5 : 17,
 	    SQLITE_STATIC) != SQLITE_OK)
 		goto fail;
 	rc = sqlite3_step(st);
@@ -240,7 +160,8 @@ static void
 in_net_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const unsigned char *host, *nettext;
-	struct net *n;
+	struct netaddr *n;
+	const char *errstr;
 	uint8_t a[16];
 	int family;
 
@@ -255,7 +176,7 @@ in_net_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			sqlite3_result_error_nomem(ctx);
 			return;
 		}
-		if (net_parse((const char *)nettext, n) == -1) {
+		if (netaddr_parse((const char *)nettext, n, &errstr) == -1) {
 			free(n);
 			sqlite3_result_error(ctx, "nettally_in_net: bad network",
 			    -1);
@@ -269,11 +190,12 @@ in_net_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		}
 	}
 	host = sqlite3_value_text(argv[0]);
-	if (host == NULL || addr_parse((const char *)host, &family, a) == -1) {
+	if (host == NULL ||
+	    netaddr_parse_host((const char *)host, &family, a) == -1) {
 		sqlite3_result_int(ctx, 0);
 		return;
 	}
-	sqlite3_result_int(ctx, net_contains(n, family, a));
+	sqlite3_result_int(ctx, netaddr_contains(n, family, a));
 }
 
 int
