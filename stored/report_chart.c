@@ -7,6 +7,7 @@
  * the time axis, out rates stacked downwards, both on the same bit/s
  * scale.  Steps are columns, as in nettally series (report_series_step
  * decides the step), so a value in the chart is a row of the series.
+ * Under the time axis a line names the retention tiers the chart read.
  * Text from the database (host names, protocol names) is escaped for XML
  * and stripped of characters XML 1.0 cannot hold.  Memory is bounded:
  * at most REPORT_CHART_STEPS_MAX steps of REPORT_CHART_SERIES_MAX + 1
@@ -33,6 +34,7 @@
 #define PX1		900
 #define PY0		50
 #define PY1		390
+#define TIERS_Y		(PY1 + 62)	/* the tiers read, under the axis */
 #define LEGEND_Y	476
 
 struct chart {
@@ -74,6 +76,7 @@ static int	draw_side(FILE *, const struct chart *, const double *, int,
 static void	draw_grid(FILE *, double);
 static void	draw_axes(FILE *, const struct chart *);
 static void	draw_legend(FILE *, const struct chart *);
+static void	draw_tiers(FILE *, const struct report_tiers *);
 
 int
 report_chart_by_parse(const char *name, enum report_chart_by *by)
@@ -370,6 +373,37 @@ draw_legend(FILE *out, const struct chart *c)
 	}
 }
 
+/*
+ * One line naming the tiers the chart read, oldest first, with the time
+ * each gave ("MM-DD HH:MM", as the axis labels).
+ */
+static void
+draw_tiers(FILE *out, const struct report_tiers *t)
+{
+	const struct report_part *p;
+	char label[REPORT_TIER_LABEL_LEN];
+	char a[REPORT_TIME_ISO_LEN], b[REPORT_TIME_ISO_LEN];
+	size_t i;
+
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
+	    "resolution: ", (PX0 + PX1) / 2, TIERS_Y);
+	if (t->n == 0)
+		fputs("none, no rows in this range", out);
+	for (i = 0; i < t->n; i++) {
+		p = &t->part[i];
+		report_tier_label(p->res, label);
+		if (report_time_format(p->first, a, sizeof(a)) == -1 ||
+		    report_time_format(p->end, b, sizeof(b)) == -1)
+			continue;
+		fprintf(out, "%s%s (%s tier) %.5s %.5s .. %.5s %.5s",
+		    i > 0 ? "; " : "", label, report_tier_name(p->res), a + 5,
+		    a + 11, b + 5, b + 11);
+	}
+	if (t->nmore > 0)
+		fprintf(out, "; and %zu more", t->nmore);
+	fputs("</text>\n", out);
+}
+
 int
 report_chart_write(sqlite3 *db, const struct report_args *a,
     enum report_chart_by by, int64_t *step, FILE *out, const char **errstr)
@@ -453,6 +487,7 @@ report_chart_write(sqlite3 *db, const struct report_args *a,
 		goto fail;
 	}
 	draw_axes(out, &c);
+	draw_tiers(out, &span.tiers);
 	draw_legend(out, &c);
 	fputs("</svg>\n", out);
 	chart_clear(&c);

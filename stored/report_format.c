@@ -7,6 +7,12 @@
  * RFC 4180, JSON escapes per RFC 8259 and replaces invalid UTF-8.  A table
  * is identical on a terminal and in a pipe: aligned, never truncated, never
  * coloured.  CSV and JSON carry raw integers; only tables use units.
+ *
+ * Which retention tiers a report read (report_tier.h) follows a table as
+ * "resolution:" lines, and is a "resolutions" array in JSON, before the
+ * rows.  CSV stays the bare RFC 4180 table: the project's CSV has no
+ * comment convention, and a line that is not a record would break the
+ * readers it is for.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -32,6 +38,9 @@ static int	write_csv(FILE *, const struct report_result *);
 static void	json_time(FILE *, const char *, int64_t);
 static int	write_json(FILE *, const struct report_result *,
 		    const struct report_window *);
+static void	iso_or_unknown(int64_t, char *, size_t);
+static void	table_tiers(FILE *, const struct report_result *);
+static void	json_tiers(FILE *, const struct report_result *);
 
 int
 report_format_parse(const char *name, enum report_fmt *fmt)
@@ -303,6 +312,7 @@ write_table(FILE *out, const struct report_result *res)
 		}
 		putc('\n', out);
 	}
+	table_tiers(out, res);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -367,6 +377,7 @@ write_json(FILE *out, const struct report_result *res,
 		fprintf(out, ",\"step\":%" PRId64, win->step);
 	if (win->limit > 0)
 		fprintf(out, ",\"limit\":%" PRId64, win->limit);
+	json_tiers(out, res);
 	fputs(",\"rows\":[", out);
 	for (r = 0; r < res->nrows; r++) {
 		fputs(r == 0 ? "\n{" : ",\n{", out);
@@ -387,6 +398,115 @@ write_json(FILE *out, const struct report_result *res,
 	}
 	fputs(res->nrows > 0 ? "\n]}\n" : "]}\n", out);
 	return ferror(out) ? -1 : 0;
+}
+
+/* A bucket time for the tier lines; "?" for one no calendar holds. */
+static void
+iso_or_unknown(int64_t t, char *buf, size_t len)
+{
+	if (report_time_format(t, buf, len) == -1)
+		snprintf(buf, len, "?");
+}
+
+/*
+ * The lines after a table: one per tier read, oldest first, each with the
+ * first and last bucket it gave; with the summary, the database's size
+ * and each tier's coverage.
+ */
+static void
+table_tiers(FILE *out, const struct report_result *res)
+{
+	const struct report_dbinfo *d = &res->dbinfo;
+	const struct report_part *p;
+	char a[REPORT_TIME_ISO_LEN], b[REPORT_TIME_ISO_LEN];
+	char label[REPORT_TIER_LABEL_LEN], size[REPORT_BYTES_LEN];
+	size_t i;
+
+	if (res->has_tiers && res->tiers.n == 0)
+		fputs("resolution: none, no rows in this range\n", out);
+	for (i = 0; res->has_tiers && i < res->tiers.n; i++) {
+		p = &res->tiers.part[i];
+		report_tier_label(p->res, label);
+		iso_or_unknown(p->first, a, sizeof(a));
+		iso_or_unknown(p->end, b, sizeof(b));
+		fprintf(out, "resolution: %s (%s tier), %s .. %s\n", label,
+		    report_tier_name(p->res), a, b);
+	}
+	if (res->has_tiers && res->tiers.nmore > 0)
+		fprintf(out, "resolution: and %zu more resolutions\n",
+		    res->tiers.nmore);
+	if (!res->has_dbinfo)
+		return;
+	report_format_bytes(d->page_count * d->page_size, size, sizeof(size));
+	fprintf(out, "database: %s, %" PRId64 " pages of %" PRId64 " B, %"
+	    PRId64 " free", size, d->page_count, d->page_size, d->freelist);
+	if (d->has_wal) {
+		report_format_bytes(d->wal_bytes, size, sizeof(size));
+		fprintf(out, "; the -wal file (%s) is not counted\n", size);
+	} else
+		fputs("; no -wal file\n", out);
+	if (d->cover.n == 0)
+		fputs("tiers: none, no interface rows recorded\n", out);
+	for (i = 0; i < d->cover.n; i++) {
+		p = &d->cover.part[i];
+		report_tier_label(p->res, label);
+		iso_or_unknown(p->first, a, sizeof(a));
+		iso_or_unknown(p->newest, b, sizeof(b));
+		fprintf(out, "tier %s (%s): oldest bucket %s, newest %s, %"
+		    PRId64 " buckets\n", report_tier_name(p->res), label, a, b,
+		    p->nbuckets);
+	}
+	if (d->cover.nmore > 0)
+		fprintf(out, "tiers: and %zu more resolutions\n",
+		    d->cover.nmore);
+}
+
+/* The JSON fields of the same: ,"resolutions":[...] and the summary's. */
+static void
+json_tiers(FILE *out, const struct report_result *res)
+{
+	const struct report_dbinfo *d = &res->dbinfo;
+	const struct report_part *p;
+	size_t i;
+
+	if (res->has_tiers) {
+		fputs(",\"resolutions\":[", out);
+		for (i = 0; i < res->tiers.n; i++) {
+			p = &res->tiers.part[i];
+			fprintf(out, "%s{\"tier\":\"%s\",\"resolution\":%"
+			    PRId64, i > 0 ? "," : "", report_tier_name(p->res),
+			    p->res);
+			json_time(out, "first", p->first);
+			json_time(out, "end", p->end);
+			putc('}', out);
+		}
+		putc(']', out);
+		if (res->tiers.nmore > 0)
+			fprintf(out, ",\"more_resolutions\":%zu",
+			    res->tiers.nmore);
+	}
+	if (!res->has_dbinfo)
+		return;
+	fprintf(out, ",\"database\":{\"bytes\":%" PRId64 ",\"page_count\":%"
+	    PRId64 ",\"page_size\":%" PRId64 ",\"freelist_count\":%" PRId64,
+	    d->page_count * d->page_size, d->page_count, d->page_size,
+	    d->freelist);
+	if (d->has_wal)
+		fprintf(out, ",\"wal_bytes\":%" PRId64 "}", d->wal_bytes);
+	else
+		fputs(",\"wal_bytes\":null}", out);
+	fputs(",\"tiers\":[", out);
+	for (i = 0; i < d->cover.n; i++) {
+		p = &d->cover.part[i];
+		fprintf(out, "%s{\"tier\":\"%s\",\"resolution\":%" PRId64,
+		    i > 0 ? "," : "", report_tier_name(p->res), p->res);
+		json_time(out, "oldest", p->first);
+		json_time(out, "newest", p->newest);
+		fprintf(out, ",\"buckets\":%" PRId64 "}", p->nbuckets);
+	}
+	putc(']', out);
+	if (d->cover.nmore > 0)
+		fprintf(out, ",\"more_tiers\":%zu", d->cover.nmore);
 }
 
 int

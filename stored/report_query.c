@@ -10,8 +10,10 @@
  * from the static fragments below.  The bucket test is on the view's
  * integer bucket column, which the store keeps first in each counter
  * table's primary key: a range scan.  Rows of every agent, interface and
- * resolution are summed: this assumes the store keeps each packet in one
- * bucket of one resolution.
+ * resolution are summed: the store keeps each packet in one bucket of one
+ * resolution (retention.c moves rows to a coarser tier, never copies), so
+ * the sum reads, for each instant, the finest tier still holding it.  The
+ * span query says which tiers those were, for the report to print.
  *
  * The 95th percentile is the nearest-rank one over every bucket of the
  * window, a bucket without traffic being a sample of 0 bit/s: of N
@@ -179,6 +181,7 @@ report_query_span(sqlite3 *db, enum report_src src,
 	char sql[SQL_MAX];
 	const char *view, *where;
 	sqlite3_stmt *st;
+	int64_t res;
 	size_t off = 0;
 	int rc;
 
@@ -187,27 +190,42 @@ report_query_span(sqlite3 *db, enum report_src src,
 		*errstr = "this report has no port column";
 		return -1;
 	}
+	/*
+	 * One row per resolution, oldest first: a monthly bucket ends with
+	 * its calendar month.  The distinct buckets are not counted here:
+	 * the report would pay for it and never prints it.
+	 */
 	sql[0] = '\0';
-	if (sql_cat(sql, &off, "SELECT MIN(bucket), MAX(bucket + resolution),"
-	    " MIN(resolution), MAX(resolution), COUNT(DISTINCT resolution)"
-	    " FROM ") == -1 || sql_cat(sql, &off, view) == -1 ||
-	    sql_cat(sql, &off, where) == -1) {
+	if (sql_cat(sql, &off, "SELECT resolution, MIN(bucket), MAX(bucket),"
+	    " CASE resolution WHEN 2592000 THEN CAST(strftime('%s',"
+	    " MAX(bucket), 'unixepoch', '+1 month') AS INTEGER)"
+	    " ELSE MAX(bucket) + resolution END, 0 FROM ") == -1 ||
+	    sql_cat(sql, &off, view) == -1 ||
+	    sql_cat(sql, &off, where) == -1 ||
+	    sql_cat(sql, &off, " GROUP BY resolution ORDER BY 2, 1") == -1) {
 		*errstr = "query too long";
 		return -1;
 	}
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		res = sqlite3_column_int64(st, 0);
+		if (span->nres == 0 || sqlite3_column_int64(st, 1) < span->first)
+			span->first = sqlite3_column_int64(st, 1);
+		if (span->nres == 0 || sqlite3_column_int64(st, 3) > span->end)
+			span->end = sqlite3_column_int64(st, 3);
+		if (span->nres == 0 || res < span->res_min)
+			span->res_min = res;
+		if (span->nres == 0 || res > span->res_max)
+			span->res_max = res;
+		span->nres++;
+		report_tier_add(&span->tiers, st);
+	}
+	if (rc != SQLITE_DONE) {
 		*errstr = report_query_errmsg(db);
 		sqlite3_finalize(st);
 		return -1;
 	}
-	span->first = sqlite3_column_int64(st, 0);
-	span->end = sqlite3_column_int64(st, 1);
-	span->res_min = sqlite3_column_int64(st, 2);
-	span->res_max = sqlite3_column_int64(st, 3);
-	span->nres = sqlite3_column_int64(st, 4);
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -453,6 +471,8 @@ report_query_run(sqlite3 *db, const struct report_def *def,
 	}
 	if (report_query_span(db, def->src, a, &span, errstr) == -1)
 		return -1;
+	res->tiers = span.tiers;
+	res->has_tiers = 1;
 	if (a->p95 && span.nres > 1) {
 		*errstr = "--95th needs buckets of one resolution, and the "
 		    "selection mixes several; narrow it with --agent, --iface "

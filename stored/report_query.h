@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "report_filter.h"
+#include "report_tier.h"
 
 /* The largest --limit, and the most rows a series may have. */
 #define REPORT_LIMIT_MAX	100000
@@ -73,6 +74,10 @@ struct report_result {
 	struct report_value	*cells;
 	size_t			 nrows;
 	size_t			 cap;		/* rows allocated */
+	int			 has_tiers;	/* say which tiers were read */
+	struct report_tiers	 tiers;
+	int			 has_dbinfo;	/* summary: size, coverage */
+	struct report_dbinfo	 dbinfo;
 };
 
 /* What a report covers. */
@@ -91,6 +96,7 @@ struct report_span {
 	int64_t	 res_min;		/* finest resolution */
 	int64_t	 res_max;
 	int64_t	 nres;			/* distinct resolutions; 0: no rows */
+	struct report_tiers tiers;	/* each resolution's buckets */
 };
 
 /* Returns the top report called name, or NULL when there is none. */
@@ -109,7 +115,8 @@ const char	*report_query_view(enum report_src src,
 
 /*
  * Reads what the selection [since, until) under a->filter holds into
- * *span.  Returns 0, or -1 with *errstr.
+ * *span, per resolution too: the tiers the report reads.  Returns 0, or
+ * -1 with *errstr.
  */
 int	report_query_span(sqlite3 *db, enum report_src src,
 	    const struct report_args *a, struct report_span *span,

@@ -152,6 +152,8 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
 	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
 		return -1;
+	res->tiers = span.tiers;
+	res->has_tiers = 1;
 	if (span.nres > 0 && (rc = report_series_step(db, a, step,
 	    errstr)) != 0)
 		return rc;

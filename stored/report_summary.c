@@ -9,6 +9,9 @@
  * does.  In and out are the local hosts' IP bytes (host_traffic), so
  * traffic between two local hosts counts on both sides, and transit
  * traffic is not in it.  Periods are bound as parameters ?13 .. ?18.
+ * Beside the rows it says which tiers the periods read, and how large the
+ * database is and what time each tier covers (report_tier.c): those are
+ * of the whole database, whatever the filters.
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +85,7 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
     struct report_result *res, const char **errstr)
 {
 	struct report_args wa = *a;
+	struct report_span span;
 	char sql[SQL_MAX];
 	const char *view, *where;
 	sqlite3_stmt *st;
@@ -134,5 +138,11 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 		return -1;
 	}
 	sqlite3_finalize(st);
+	if (report_query_span(db, REPORT_SRC_HOST, &wa, &span, errstr) == -1 ||
+	    report_tier_dbinfo(db, &res->dbinfo, errstr) == -1)
+		return -1;
+	res->tiers = span.tiers;
+	res->has_tiers = 1;
+	res->has_dbinfo = 1;
 	return 0;
 }

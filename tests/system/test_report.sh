@@ -92,9 +92,18 @@ check_err() {
 }
 
 W="--db $db --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z"
-# json_head REPORT: the first line of a JSON report over window $W.
+# The tiers a report over $W reads: every table names them in closing
+# "resolution:" lines, every JSON object in "resolutions".  The fixture's
+# 2001:db8::1 row is hourly, the rest 1-minute rows: reports of hosts mix
+# both, ports and peers hold raw rows only (peers: 10:00 and 10:01).
+RAW="resolution: 1 min (raw tier), 2026-11-25T10:00:00Z .. 2026-11-25T11:00:00Z"
+HOURLY="resolution: 1 hour (hourly tier), 2026-11-25T10:00:00Z .. 2026-11-25T11:00:00Z"
+J_RAW='{"tier":"raw","resolution":60,"first":"2026-11-25T10:00:00Z","first_epoch":1795600800,"end":"2026-11-25T11:00:00Z","end_epoch":1795604400}'
+J_HOURLY='{"tier":"hourly","resolution":3600,"first":"2026-11-25T10:00:00Z","first_epoch":1795600800,"end":"2026-11-25T11:00:00Z","end_epoch":1795604400}'
+J_PEERS='{"tier":"raw","resolution":60,"first":"2026-11-25T10:00:00Z","first_epoch":1795600800,"end":"2026-11-25T10:02:00Z","end_epoch":1795600920}'
+# json_head REPORT RESOLUTIONS: the first line of a JSON report over $W.
 json_head() {
-	printf '{"report":"%s","since":"2026-11-25T10:00:00Z","since_epoch":1795600800,"until":"2026-11-25T11:00:00Z","until_epoch":1795604400,"limit":10,"rows":[\n' "$1"
+	printf '{"report":"%s","since":"2026-11-25T10:00:00Z","since_epoch":1795600800,"until":"2026-11-25T11:00:00Z","until_epoch":1795604400,"limit":10,"resolutions":[%s],"rows":[\n' "$1" "$2"
 }
 
 # --- hosts ---------------------------------------------------------------
@@ -106,6 +115,7 @@ host         family      bytes  in_bytes  out_bytes  packets  frame_bytes      i
 10.0.0.2     ipv4        700 B     300 B      400 B       10        798 B    0.7 bit/s   0.9 bit/s
 overflow     overflow    100 B       0 B      100 B        1        114 B    0.0 bit/s   0.2 bit/s
 X
+printf '%s\n' "$RAW" "$HOURLY" >> "$tmp/hosts.table"
 crlf > "$tmp/hosts.csv" <<'X'
 host,family,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 2001:db8::1,ipv6,5368709120,5368709120,0,2,5368709200,11930464.711,0.000
@@ -114,7 +124,7 @@ host,family,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 10.0.0.2,ipv4,700,300,400,10,798,0.667,0.889
 overflow,overflow,100,0,100,1,114,0.000,0.222
 X
-{ json_head hosts; cat <<'X'
+{ json_head hosts "$J_RAW,$J_HOURLY"; cat <<'X'
 {"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11930464.711,"out_rate":0.000},
 {"host":"10.0.0.1","family":"ipv4","bytes":5901000,"in_bytes":4500000,"out_bytes":1401000,"packets":4010,"frame_bytes":5957140,"in_rate":10000.000,"out_rate":3113.333},
 {"host":"10.0.0.10","family":"ipv4","bytes":700,"in_bytes":700,"out_bytes":0,"packets":5,"frame_bytes":770,"in_rate":1.556,"out_rate":0.000},
@@ -133,6 +143,7 @@ sctp          36412    700 B       0 B      700 B        2        800 B    0.0 b
 tcp              22    700 B     700 B        0 B        5        770 B    1.6 bit/s   0.0 bit/s
 odd,"name"?x      9    300 B     300 B        0 B        3        342 B    0.7 bit/s   0.0 bit/s
 X
+printf '%s\n' "$RAW" >> "$tmp/ports.table"
 crlf > "$tmp/ports.csv" <<'X'
 proto,port,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 tcp,443,5900000,4500000,1400000,4000,5956000,10000.000,3111.111
@@ -141,7 +152,7 @@ sctp,36412,700,0,700,2,800,0.000,1.556
 tcp,22,700,700,0,5,770,1.556,0.000
 "odd,""name""@LF@x",9,300,300,0,3,342,0.667,0.000
 X
-{ json_head ports; cat <<'X'
+{ json_head ports "$J_RAW"; cat <<'X'
 {"proto":"tcp","port":443,"bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000,"in_rate":10000.000,"out_rate":3111.111},
 {"proto":"udp","port":53,"bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596,"in_rate":0.000,"out_rate":3.111},
 {"proto":"sctp","port":36412,"bytes":700,"in_bytes":0,"out_bytes":700,"packets":2,"frame_bytes":800,"in_rate":0.000,"out_rate":1.556},
@@ -160,6 +171,7 @@ host       peer            bytes  in_bytes  out_bytes  packets  frame_bytes     
 10.0.0.2   198.51.100.9    400 B       0 B      400 B        7        456 B    0.0 bit/s   0.9 bit/s
 10.0.0.1   10.0.0.2         60 B       0 B       60 B        1         74 B    0.0 bit/s   0.1 bit/s
 10.0.0.2   10.0.0.1         60 B      60 B        0 B        1         74 B    0.1 bit/s   0.0 bit/s
+resolution: 1 min (raw tier), 2026-11-25T10:00:00Z .. 2026-11-25T10:02:00Z
 X
 crlf > "$tmp/peers.csv" <<'X'
 host,peer,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
@@ -170,7 +182,7 @@ host,peer,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 10.0.0.1,10.0.0.2,60,0,60,1,74,0.000,0.133
 10.0.0.2,10.0.0.1,60,60,0,1,74,0.133,0.000
 X
-{ json_head peers; cat <<'X'
+{ json_head peers "$J_PEERS"; cat <<'X'
 {"host":"10.0.0.1","peer":"192.0.2.7","bytes":5900000,"in_bytes":4500000,"out_bytes":1400000,"packets":4000,"frame_bytes":5956000,"in_rate":10000.000,"out_rate":3111.111},
 {"host":"10.0.0.1","peer":"198.51.100.9","bytes":1000,"in_bytes":0,"out_bytes":1000,"packets":10,"frame_bytes":1140,"in_rate":0.000,"out_rate":2.222},
 {"host":"10.0.0.10","peer":"192.0.2.7","bytes":400,"in_bytes":400,"out_bytes":0,"packets":4,"frame_bytes":440,"in_rate":0.889,"out_rate":0.000},
@@ -190,6 +202,7 @@ udp           1.4 KiB       0 B    1.4 KiB       17      1.6 KiB    0.0 bit/s   
 odd,"name"?x    300 B     300 B        0 B        3        342 B    0.7 bit/s   0.0 bit/s
 253             100 B       0 B      100 B        1        114 B    0.0 bit/s   0.2 bit/s
 X
+printf '%s\n' "$RAW" "$HOURLY" >> "$tmp/protocols.table"
 crlf > "$tmp/protocols.csv" <<'X'
 proto,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 icmpv6,5368709120,5368709120,0,2,5368709200,11930464.711,0.000
@@ -198,7 +211,7 @@ udp,1400,0,1400,17,1596,0.000,3.111
 "odd,""name""@LF@x",300,300,0,3,342,0.667,0.000
 253,100,0,100,1,114,0.000,0.222
 X
-{ json_head protocols; cat <<'X'
+{ json_head protocols "$J_RAW,$J_HOURLY"; cat <<'X'
 {"proto":"icmpv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11930464.711,"out_rate":0.000},
 {"proto":"tcp","bytes":5900700,"in_bytes":4500700,"out_bytes":1400000,"packets":4005,"frame_bytes":5956770,"in_rate":10001.556,"out_rate":3111.111},
 {"proto":"udp","bytes":1400,"in_bytes":0,"out_bytes":1400,"packets":17,"frame_bytes":1596,"in_rate":0.000,"out_rate":3.111},
@@ -226,7 +239,7 @@ check "--limit 2 keeps the 2 largest" "$tmp/limit2.csv" \
     top hosts $W --format csv --limit 2
 
 cat > "$tmp/all.json" <<'X'
-{"report":"hosts","since":null,"since_epoch":null,"until":null,"until_epoch":null,"limit":10,"rows":[
+{"report":"hosts","since":null,"since_epoch":null,"until":null,"until_epoch":null,"limit":10,"resolutions":[{"tier":"raw","resolution":60,"first":"2026-11-25T09:59:00Z","first_epoch":1795600740,"end":"2026-11-25T11:01:00Z","end_epoch":1795604460},{"tier":"hourly","resolution":3600,"first":"2026-11-25T10:00:00Z","first_epoch":1795600800,"end":"2026-11-25T11:00:00Z","end_epoch":1795604400}],"rows":[
 {"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11545611.011,"out_rate":0.000},
 {"host":"10.0.0.2","family":"ipv4","bytes":100000699,"in_bytes":300,"out_bytes":100000399,"packets":109,"frame_bytes":100000797,"in_rate":0.645,"out_rate":215054.622},
 {"host":"10.0.0.10","family":"ipv4","bytes":88889588,"in_bytes":700,"out_bytes":88888888,"packets":104,"frame_bytes":88889658,"in_rate":1.505,"out_rate":191158.899},
@@ -240,6 +253,7 @@ check "--since all --until all counts every bucket" "$tmp/all.json" \
 cat > "$tmp/before.table" <<'X'
 host      family     bytes  in_bytes  out_bytes  packets  frame_bytes    in_rate     out_rate
 10.0.0.2  ipv4    95.4 MiB       0 B   95.4 MiB       99     95.4 MiB  0.0 bit/s  22.2 kbit/s
+resolution: 1 min (raw tier), 2026-11-25T09:59:00Z .. 2026-11-25T10:00:00Z
 X
 check "date --since, bucket == --until is excluded" "$tmp/before.table" \
     top hosts --db "$db" --since 2026-11-25 --until 2026-11-25T10:00:00Z
@@ -247,13 +261,14 @@ check "date --since, bucket == --until is excluded" "$tmp/before.table" \
 cat > "$tmp/atuntil.table" <<'X'
 host       family     bytes  in_bytes  out_bytes  packets  frame_bytes    in_rate     out_rate
 10.0.0.10  ipv4    84.8 MiB       0 B   84.8 MiB       99     84.8 MiB  0.0 bit/s  15.2 kbit/s
+resolution: 1 min (raw tier), 2026-11-25T11:00:00Z .. 2026-11-25T11:01:00Z
 X
 check "bucket == --since is included" "$tmp/atuntil.table" \
     top hosts --db "$db" --since 2026-11-25T11:00:00Z --until 2026-11-26
 
-printf 'proto  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate\n' \
-    > "$tmp/empty.table"
-check "an empty window prints the header only" "$tmp/empty.table" \
+printf 'proto  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate\n%s\n' \
+    'resolution: none, no rows in this range' > "$tmp/empty.table"
+check "an empty window prints the header and says it read nothing" "$tmp/empty.table" \
     top protocols --db "$db" --since 2026-11-24 --until 2026-11-25
 crlf > "$tmp/empty.csv" <<'X'
 proto,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate

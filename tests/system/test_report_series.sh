@@ -100,6 +100,10 @@ records() {
 records > "$tmp/records"
 
 W="--db $db --since 2026-11-24T10:00:00Z --until 2026-11-24T10:20:00Z"
+# Every report over the fixture reads its one tier, raw at 1 minute: a
+# table says so in a closing line, JSON in "resolutions".
+R1="resolution: 1 min (raw tier), 2026-11-24T10:00:00Z .. 2026-11-24T10:20:00Z"
+J1='"resolutions":[{"tier":"raw","resolution":60,"first":"2026-11-24T10:00:00Z","first_epoch":1795514400,"end":"2026-11-24T10:20:00Z","end_epoch":1795515600}]'
 
 # --- series ----------------------------------------------------------------
 # series_csv STEP: the expected CSV of the whole window in STEP seconds.
@@ -134,7 +138,7 @@ check "series --step 20m: one row" "$tmp/s1200.csv" series $W \
     --step 20m --format csv
 
 # json: the same numbers, with the window and the step.
-{ printf '{"report":"series","since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:20:00Z","until_epoch":1795515600,"step":600,"rows":[\n'
+{ printf '{"report":"series","since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:20:00Z","until_epoch":1795515600,"step":600,%s,"rows":[\n' "$J1"
   series_csv 600 | tr -d '\r' | awk -F, 'NR > 1 {
 	sep = NR > 2 ? ",\n" : ""
 	printf "%s{\"time\":\"%s\",\"epoch\":%s,\"bytes\":%s,\"in_bytes\":%s,\"out_bytes\":%s,\"packets\":%s,\"frame_bytes\":%s,\"in_rate\":%s,\"out_rate\":%s}", sep, $1, $2, $3, $4, $5, $6, $7, $8, $9 }
@@ -148,7 +152,8 @@ check "series --step 10m, json" "$tmp/s600.json" series $W --step 10m \
 # busiest step (the last: 10:15) a full 24 cells.
 # shellcheck disable=SC2086
 "$NETTALLY" series $W --step 5m > "$tmp/out" 2> "$tmp/err"
-if ! grep -q graph "$tmp/out" && [ "$(wc -l < "$tmp/out")" -eq 5 ]; then
+if ! grep -q graph "$tmp/out" && [ "$(wc -l < "$tmp/out")" -eq 6 ] &&
+    [ "$(tail -n 1 "$tmp/out")" = "$R1" ]; then
 	pass "series in a pipe: no graph column"
 else
 	fail "series in a pipe: no graph column"
@@ -191,7 +196,12 @@ check "summary, csv" "$tmp/summary.csv" summary --db "$db" \
 # The same day at 06:00: today holds everything, yesterday nothing.
 "$NETTALLY" summary --db "$db" --now 2026-11-24T12:00:00Z --format json \
     > "$tmp/out" 2> "$tmp/err"
-if head -n 1 "$tmp/out" | grep -qx '{"report":"summary","now":"2026-11-24T12:00:00Z","now_epoch":1795521600,"rows":\[' &&
+case $(head -n 1 "$tmp/out") in
+"{\"report\":\"summary\",\"now\":\"2026-11-24T12:00:00Z\",\"now_epoch\":1795521600,$J1,\"database\":{"*"},\"tiers\":[],\"rows\":[")
+	head_ok=1 ;;
+*)	head_ok=0 ;;
+esac
+if [ $head_ok = 1 ] &&
     [ "$(grep -c '"period":"today"' "$tmp/out")" -eq 2 ] &&
     [ "$(grep -c '"period":"yesterday"' "$tmp/out")" -eq 0 ] &&
     grep -q '"iface":"lan0","period":"today","start":"2026-11-24T00:00:00Z","start_epoch":1795478400,"in_bytes":1500000,"out_bytes":0,"bytes":1500000,"packets":1000,"in_rate":277.778,"out_rate":0.000}' "$tmp/out"
@@ -358,22 +368,36 @@ csv_json() {
 }
 TOTALS=bbbcbrr
 csv_table tc$TOTALS < "$tmp/s300.csv" > "$tmp/s300.table"
+echo "$R1" >> "$tmp/s300.table"
 # shellcheck disable=SC2086
 check "series --step 5m, table (pipe: no graph)" "$tmp/s300.table" series $W \
     --step 5m
+# The summary's closing lines: the tier its periods read, the database's
+# size as sqlite3(1) reads its pragmas (the -wal file beside it is empty:
+# the fixture's writer closed), and no tier coverage, as the fixture has
+# no interface rows (tier_coverage reads them).
+pc=$(sqlite3 "$db" 'PRAGMA page_count')
+ps=$(sqlite3 "$db" 'PRAGMA page_size')
+fl=$(sqlite3 "$db" 'PRAGMA freelist_count')
+size=$(awk -v b=$((pc * ps)) 'BEGIN { printf "%.1f KiB", b / 1024 }')
 csv_table ttttcbbbcrr < "$tmp/summary.csv" > "$tmp/summary.table"
-check "summary, table" "$tmp/summary.table" summary --db "$db" \
-    --now 2026-11-25T06:00:00Z
-csv_json '{"report":"summary","now":"2026-11-25T06:00:00Z","now_epoch":1795586400,"rows":[' \
+{ echo "$R1"
+  echo "database: $size, $pc pages of $ps B, $fl free; the -wal file (0 B) is not counted"
+  echo "tiers: none, no interface rows recorded"
+} >> "$tmp/summary.table"
+check "summary, table: rows, tier read, database size and tiers" \
+    "$tmp/summary.table" summary --db "$db" --now 2026-11-25T06:00:00Z
+csv_json "{\"report\":\"summary\",\"now\":\"2026-11-25T06:00:00Z\",\"now_epoch\":1795586400,$J1,\"database\":{\"bytes\":$((pc * ps)),\"page_count\":$pc,\"page_size\":$ps,\"freelist_count\":$fl,\"wal_bytes\":0},\"tiers\":[],\"rows\":[" \
     ttttcccccrr < "$tmp/summary.csv" > "$tmp/summary.json"
 check "summary, json" "$tmp/summary.json" summary --db "$db" \
     --now 2026-11-25T06:00:00Z --format json
-J='"since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:20:00Z","until_epoch":1795515600,"limit":10,"rows":['
+J='"since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:20:00Z","until_epoch":1795515600,"limit":10,'$J1',"rows":['
 for r in agents:t interfaces:tt hosts:tt ports:tc protocols:t; do
 	rep=${r%%:*} keys=${r#*:}
 	# shellcheck disable=SC2086
 	"$NETTALLY" top $rep $W --format csv > "$tmp/$rep.csv" 2> /dev/null
 	csv_table "$keys$TOTALS" < "$tmp/$rep.csv" > "$tmp/$rep.table"
+	echo "$R1" >> "$tmp/$rep.table"
 	csv_json "{\"report\":\"$rep\",$J" "${keys}ccccccc" \
 	    < "$tmp/$rep.csv" > "$tmp/$rep.json"
 	# shellcheck disable=SC2086
