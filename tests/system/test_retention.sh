@@ -10,6 +10,8 @@
 #     doubles nothing.
 #  4. Fed 400 days in order (--retention-clock data), the database stops
 #     growing once every tier is full.
+# Between 1 and 2, reports over the rolled-up database give the raw
+# database's totals and name the tiers they read.
 . "$(dirname "$0")/lib.sh"
 
 DAY=86400
@@ -141,6 +143,50 @@ check "400 days replayed (no roll-up yet)" replay "$G" a
 check "store stops cleanly before the roll-ups" stop_store
 cp "$WORK/raw.db" "$WORK/t2.db"
 cp "$WORK/raw.db" "$WORK/t3.db"
+
+# --- reports over the rolled-up range -----------------------------------
+# t1.db holds the 400 days in four tiers (no top N), raw.db the same
+# capture raw.  From the start of the month 120 days back (a monthly
+# bucket: daily keeps 60 days) a report reads the monthly, daily, hourly
+# and raw tiers, says so, and gives exactly the raw database's numbers.
+NT=$NT_BIN/nettally
+m4=$(date -u -d "@$((NOW - 120 * DAY))" +%Y-%m-01)
+m4e=$(date -u -d "$m4" +%s)
+for r in hosts ports; do
+	"$NT" top $r --db "$WORK/t1.db" --since "$m4" --until all \
+	    --limit 100000 --format csv >"$WORK/rt.csv" 2>"$WORK/rt.err"
+	"$NT" top $r --db "$WORK/raw.db" --since "$m4" --until all \
+	    --limit 100000 --format csv >"$WORK/rr.csv" 2>>"$WORK/rt.err"
+	check "top $r since $m4: rolled-up totals equal the raw ones" \
+	    test -s "$WORK/rt.csv" -a ! -s "$WORK/rt.err" -a \
+	    "$(wc -l <"$WORK/rt.csv")" -gt 2
+	check "top $r since $m4: the same csv, byte for byte" \
+	    cmp -s "$WORK/rt.csv" "$WORK/rr.csv"
+done
+# The lines expected from tier_coverage (interface rows, a view of its
+# own), the monthly part starting at the window's start.
+sqlite3 -batch -noheader "$WORK/t1.db" "SELECT 'resolution: ' ||
+    CASE resolution WHEN 300 THEN '5 min' WHEN 3600 THEN '1 hour'
+    WHEN 86400 THEN '1 day' ELSE '1 month' END || ' (' || tier || ' tier), '
+    || strftime('%Y-%m-%dT%H:%M:%SZ', max(first_bucket, $m4e), 'unixepoch')
+    || ' .. ' || end_time FROM tier_coverage ORDER BY first_bucket" \
+    >"$WORK/rt.want"
+"$NT" top hosts --db "$WORK/t1.db" --since "$m4" --until all \
+    >"$WORK/rt.out" 2>&1
+grep '^resolution: ' "$WORK/rt.out" >"$WORK/rt.got"
+check "a report over four tiers names each with the time it read" \
+    test "$(wc -l <"$WORK/rt.want")" = 4 -a -s "$WORK/rt.got"
+if cmp -s "$WORK/rt.want" "$WORK/rt.got"; then
+	ok "... exactly: monthly, daily, hourly, raw, as tier_coverage says"
+else
+	not_ok "... exactly: monthly, daily, hourly, raw, as tier_coverage says"
+	diff "$WORK/rt.want" "$WORK/rt.got" | sed 's/^/# /'
+fi
+"$NT" top hosts --db "$WORK/raw.db" --since "$m4" --until all \
+    >"$WORK/rr.out" 2>&1
+check "the raw database's report reads the raw tier only" \
+    test "$(grep -c '^resolution: 5 min (raw tier), ' "$WORK/rr.out")" = 1 \
+    -a "$(grep -c '^resolution: ' "$WORK/rr.out")" = 1
 
 STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
     --top-ports 2 --top-peers 3"
