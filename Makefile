@@ -208,7 +208,8 @@ run: deps
 # make bench: optimised build, then tests/bench/bench.sh (figures in
 # build/bench/results.txt).  Its peers (tcpdump, pmacct, netsniff-ng) come
 # from tests/bench/deps.sh, not from `make deps`.
-BENCH_HELPERS := $(O)/bench/pcapread $(O)/bench/sqlfloor $(O)/bench/latency
+BENCH_HELPERS := $(O)/bench/pcapread $(O)/bench/sqlfloor $(O)/bench/latency \
+	$(O)/bench/ackwait
 $(O)/bench/pcapread: $(O)/obj/tests/bench/pcapread.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,libpcap)
@@ -218,6 +219,9 @@ $(O)/bench/sqlfloor: $(O)/obj/tests/bench/sqlfloor.o $(O)/obj/stored/schema.o
 $(O)/bench/latency: $(O)/obj/tests/bench/latency.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,sqlite3)
+$(O)/bench/ackwait: $(O)/obj/tests/bench/ackwait.o $(O)/libproto.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(MSGPACK_PC))
 
 bench-build: all $(BENCH_HELPERS)
 

@@ -3,8 +3,8 @@
 #
 # Usage: tests/bench/bench.sh BINDIR [SECTION...]
 #   BINDIR holds the optimised binaries and BINDIR/bench the helpers
-#   (pcapread, sqlfloor, latency).  SECTIONs: offline live latency ingest
-#   growth (default: all, in that order).
+#   (pcapread, sqlfloor, latency, ackwait).  SECTIONs: offline live
+#   latency ingest growth rollup (default: all, in that order).
 #
 # Every figure is printed as one line "bench: KEY VALUE" and appended to
 # $BENCH_DIR/results.txt (default build/bench); a table follows at the end.
@@ -32,7 +32,7 @@ LIVE_SECONDS=${LIVE_SECONDS:-10}
 PMACCT_SQL_FRAMES=${PMACCT_SQL_FRAMES:-100000}
 # Frames the ingest agents replay between them, whatever their number.
 INGEST_FRAMES=${INGEST_FRAMES:-320000}
-SECTIONS=${*:-offline live latency ingest growth}
+SECTIONS=${*:-offline live latency ingest growth rollup}
 
 STORE_PID=
 AGENT_PID=
@@ -589,6 +589,93 @@ section_growth() {
 	done
 }
 
+# rollup_store DIR ARGS...: a store on DIR's existing database (not
+# fresh), with retention options.
+rollup_store() {
+	rd=$1; shift
+	rm -f "$rd/sock"
+	$AS_USER "$BIN/nettally-stored" -s "$rd/sock" -d "$rd/db.sqlite" "$@" \
+	    2>>"$rd/store.log" &
+	STORE_PID=$!
+	i=0
+	while [ ! -S "$rd/sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$STORE_PID" 2>/dev/null; then
+			echo "bench: store did not start" >&2
+			cat "$rd/store.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+# rollup_counts DB: "raw rows, rows rolled up so far" of the database.
+rollup_counts() {
+	q "$1" "SELECT (SELECT count(*) FROM host_stat WHERE resolution = 300)
+	    + (SELECT count(*) FROM port_stat WHERE resolution = 300)
+	    + (SELECT count(*) FROM peer_stat WHERE resolution = 300),
+	    (SELECT CAST(total(moved) + total(expired) AS INTEGER)
+	    FROM retention_progress)" |
+	    tr '|' ' '
+}
+
+section_rollup() {
+	note "rollup: ingest latency (BATCH sent to its ACK, ackwait) while a roll-up of 400 days runs"
+	row "ROLL-UP (batch -> ACK)        batches  p50 ms   p99 ms   max ms   rows rolled up meanwhile  bar p99 <="
+	d=$B/run.rollup
+	now=$(date +%s)
+	# 400 days at 5-minute buckets, dated in the past; regenerated as
+	# the days pass (the start is in the arguments).
+	f=$(capture rollup --packets 600000 --size 64 --local-hosts 100 \
+	    --remote-hosts 2000 --flows 20000 --start $(((now - 400 * 86400) / 86400 * 86400)) \
+	    --duration $((400 * 86400)))
+	rm -rf "$d"
+	mkdir -p "$d"
+	chown "$RUN_USER" "$d"
+	rollup_store "$d" --keep-raw 1000d
+	# shellcheck disable=SC2086
+	"$BIN/nettally-agent" $AGENT_USER -s "$d/sock" -r "$f" $NETS \
+	    --name rollup --resolution 300 2>"$d/agent.err" ||
+	    { echo "bench: rollup agent failed" >&2; cat "$d/agent.err" >&2; exit 1; }
+	# The same client with nothing to roll up, for comparison.
+	# shellcheck disable=SC2046
+	set -- $("$HELP/ackwait" "$d/sock" idle 5 50 200)
+	fig rollup.idle.batches "${1:-0}"
+	fig rollup.idle.p50_ms "${2:-none}"
+	fig rollup.idle.p99_ms "${3:-none}"
+	fig rollup.idle.max_ms "${4:-none}"
+	row "$(printf '  no roll-up                 %8s %8s %8s %8s' "${1:-0}" "${2:-?}" "${3:-?}" "${4:-?}")"
+	store_stop
+	# Restarted with short tiers, the store has 400 days to hand on.
+	# shellcheck disable=SC2046
+	set -- $(rollup_counts "$d/db.sqlite")
+	raw0=$1
+	rollup_store "$d" --keep-raw 2d --keep-hourly 10d --keep-daily 60d \
+	    --monthly
+	sleep 1
+	# shellcheck disable=SC2046
+	set -- $(rollup_counts "$d/db.sqlite")
+	raw1=$1 moved1=$2
+	# shellcheck disable=SC2046
+	set -- $("$HELP/ackwait" "$d/sock" during 15 50 200)
+	nb=${1:-0} p50=${2:-none} p99=${3:-none} pmax=${4:-none}
+	# shellcheck disable=SC2046
+	set -- $(rollup_counts "$d/db.sqlite")
+	raw2=$1 moved2=$2
+	caught=$(grep -c 'retention: caught up' "$d/store.log")
+	store_stop
+	fig rollup.raw_rows.at_restart "$raw0"
+	fig rollup.raw_rows.measure_start "$raw1"
+	fig rollup.raw_rows.measure_end "$raw2"
+	fig rollup.rows_rolled_during "$((moved2 - moved1))"
+	fig rollup.caught_up_before_end "$caught"
+	fig rollup.during.batches "$nb"
+	fig rollup.during.p50_ms "$p50"
+	fig rollup.during.p99_ms "$p99"
+	fig rollup.during.max_ms "$pmax"
+	note "rollup: raw rows $raw0 at restart, $raw1 when the measurement began, $raw2 when it ended; $((moved2 - moved1)) rows rolled up during it; roll-up caught up before the end: $([ "$caught" = 0 ] && echo no || echo yes)"
+	row "$(printf '  roll-up running            %8s %8s %8s %8s   %10s               50' "$nb" "$p50" "$p99" "$pmax" "$((moved2 - moved1))")"
+}
+
 # bars: the issue's bar, each figure against it, from results.txt.
 bars() {
 	awk '
@@ -612,6 +699,7 @@ bars() {
 		bar("ingest vs SQLite floor, 1 agent", "ingest.agents1.ratio", ">=", 0.7)
 		bar("ingest vs SQLite floor, 8 agents", "ingest.agents8.ratio", ">=", 0.7)
 		bar("ingest vs SQLite floor, 32 agents", "ingest.agents32.ratio", ">=", 0.7)
+		bar("ingest p99 ms (batch to ACK) during roll-up", "rollup.during.p99_ms", "<=", 50)
 		bar("make bench seconds", "total_seconds", "<=", 600)
 	}' "$RES" >>"$TABLE"
 }
