@@ -1051,6 +1051,33 @@ test_rate_format(void **state)
 	assert_int_equal(report_format_rate(1.0, buf, 4), -1);
 }
 
+/* Tier names follow tier_coverage; labels say the resolution in words. */
+static void
+test_tier_label(void **state)
+{
+	static const struct {
+		int64_t		 res;
+		const char	*label, *tier;
+	} cases[] = {
+		{ 60, "1 min", "raw" }, { 300, "5 min", "raw" },
+		{ 90, "90 s", "raw" }, { 1, "1 s", "raw" },
+		{ 7200, "2 hours", "raw" }, { 3600, "1 hour", "hourly" },
+		{ 86400, "1 day", "daily" }, { 172800, "2 days", "raw" },
+		{ 2592000, "1 month", "monthly" }, { 0, "0 s", "raw" },
+		{ INT64_MIN, "-9223372036854775808 s", "raw" },
+	};
+	char buf[REPORT_TIER_LABEL_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		report_tier_label(cases[i].res, buf);
+		assert_string_equal(buf, cases[i].label);
+		assert_string_equal(report_tier_name(cases[i].res),
+		    cases[i].tier);
+	}
+}
+
 int
 main(void)
 {
@@ -1064,6 +1091,7 @@ main(void)
 		cmocka_unit_test(test_csv_field),
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_tier_label),
 		cmocka_unit_test(test_write_formats),
 		cmocka_unit_test(test_query_table),
 		cmocka_unit_test(test_query_no_views),
