@@ -2,10 +2,12 @@
  * flowtab.h - the capture thread's counting tables.
  *
  * A tabset is everything counted between two flushes: host, port, peer
- * and interface tables plus health counters.  Each table is one
- * fixed-capacity open-addressing hash table allocated once at start-up;
- * nothing is allocated per packet.  The capture thread fills one tabset
- * while the sender encodes and empties the other (double buffering).
+ * and interface tables plus health counters.  Each table is a
+ * fixed-capacity array of entries, filled in insertion order, under an
+ * open-addressing index of 8-byte slots; both are allocated once at
+ * start-up and nothing is allocated per packet.  The capture thread fills
+ * one tabset while the sender encodes and empties the other (double
+ * buffering).
  *
  * Entry caps bound memory.  A key that arrives when its table holds
  * max_* keys is counted in the overflow row of its (bucket, iface,
@@ -24,19 +26,17 @@
 #define FLOWTAB_IFACES_MAX	16
 
 /*
- * One key layout for every table.  tag is the key's hash with the low bit
- * set, so 0 marks an empty slot and most mismatches fail on the first
- * word.  Host and port tables hash and compare the first FT_KEY_SHORT
- * bytes only; peer adds the peer address.
+ * One key layout for every table, in 64-bit words that are hashed and
+ * compared whole: host and port tables use the first FT_KEY_SHORT bytes
+ * (4 words), peer adds the peer address (6 words).  Padding is zero.
  */
 struct ft_key {
-	uint32_t	 tag;
 	uint16_t	 iface;
 	uint16_t	 port;			/* port table only */
 	uint8_t		 family;		/* enum proto_af */
 	uint8_t		 proto;
 	uint8_t		 dir;
-	uint8_t		 pad[5];
+	uint8_t		 pad;
 	int64_t		 bucket;
 	uint8_t		 host[16];
 	uint8_t		 peer[16];		/* peer table only */
@@ -54,12 +54,19 @@ struct ft_iface_count {
 	uint64_t	 malformed_frames;
 };
 
+/* An index slot: which entry, and hash bits that reject most others. */
+struct ft_slot {
+	uint32_t	 tag;		/* upper hash bits | 1; 0: empty */
+	uint32_t	 ent;		/* entry number */
+};
+
 struct flowtab {
-	uint8_t		*slots;
-	uint32_t	*used;		/* slot index of each key, in order */
+	struct ft_slot	*index;		/* cap slots, open addressing */
+	uint8_t		*ents;		/* entries in insertion order */
+	uint32_t	*where;		/* index slot of each entry */
 	size_t		 ksize;		/* bytes of key hashed and compared */
-	size_t		 esize;		/* slot size: key + counters */
-	size_t		 cap;		/* slots, a power of two */
+	size_t		 esize;		/* entry size: key + counters */
+	size_t		 cap;		/* index slots, a power of two */
 	size_t		 max;		/* keys admitted before overflow */
 	size_t		 hard;		/* keys admitted at all */
 	size_t		 n;
