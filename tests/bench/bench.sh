@@ -668,10 +668,15 @@ section_rollup() {
 	fig rollup.raw_rows.measure_end "$raw2"
 	fig rollup.rows_rolled_during "$((moved2 - moved1))"
 	fig rollup.caught_up_before_end "$caught"
-	fig rollup.during.batches "$nb"
-	fig rollup.during.p50_ms "$p50"
-	fig rollup.during.p99_ms "$p99"
-	fig rollup.during.max_ms "$pmax"
+	# A failed client leaves the bar "not measured", never met.
+	if [ "$nb" != 0 ]; then
+		fig rollup.during.batches "$nb"
+		fig rollup.during.p50_ms "$p50"
+		fig rollup.during.p99_ms "$p99"
+		fig rollup.during.max_ms "$pmax"
+	else
+		note "rollup: ackwait failed during the roll-up: nothing measured"
+	fi
 	note "rollup: raw rows $raw0 at restart, $raw1 when the measurement began, $raw2 when it ended; $((moved2 - moved1)) rows rolled up during it; roll-up caught up before the end: $([ "$caught" = 0 ] && echo no || echo yes)"
 	row "$(printf '  roll-up running            %8s %8s %8s %8s   %10s               50' "$nb" "$p50" "$p99" "$pmax" "$((moved2 - moved1))")"
 }
