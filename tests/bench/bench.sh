@@ -648,19 +648,19 @@ section_rollup() {
 	# Restarted with short tiers, the store has 400 days to hand on.
 	# shellcheck disable=SC2046
 	set -- $(rollup_counts "$d/db.sqlite")
-	raw0=$1
+	raw0=${1:-?}
 	rollup_store "$d" --keep-raw 2d --keep-hourly 10d --keep-daily 60d \
 	    --monthly
 	sleep 1
 	# shellcheck disable=SC2046
 	set -- $(rollup_counts "$d/db.sqlite")
-	raw1=$1 moved1=$2
+	raw1=${1:-?} moved1=${2:-0}
 	# shellcheck disable=SC2046
 	set -- $("$HELP/ackwait" "$d/sock" during 15 50 200)
 	nb=${1:-0} p50=${2:-none} p99=${3:-none} pmax=${4:-none}
 	# shellcheck disable=SC2046
 	set -- $(rollup_counts "$d/db.sqlite")
-	raw2=$1 moved2=$2
+	raw2=${1:-?} moved2=${2:-0}
 	caught=$(grep -c 'retention: caught up' "$d/store.log")
 	store_stop
 	fig rollup.raw_rows.at_restart "$raw0"
