@@ -15,6 +15,12 @@
  * - Addresses are interned as a blob key: one family byte (4, 6 or 0) and
  *   4 or 16 address bytes (none for the overflow row, whose text is
  *   "overflow").
+ * - A batch's host, port and peer records are upserted in primary key
+ *   order (their address ids resolved first): the agent drains its hash
+ *   tables in scattered order, and in key order each upsert lands on the
+ *   leaf page the previous one left hot, in the table and in its indexes.
+ *   Keys are unique per table in a batch, and the counters add, so the
+ *   order changes nothing stored.
  */
 #include <sys/stat.h>
 
@@ -50,6 +56,20 @@ struct db_acache {
 	int64_t		 id;
 };
 
+/* The record kinds upserted through db_rows. */
+enum db_kind { DB_HOST, DB_PORT, DB_PEER };
+
+/* One host, port or peer record of a batch, ids resolved, for sorting. */
+struct db_row {
+	int64_t		 bucket;
+	int64_t		 iface;		/* iface.id */
+	int64_t		 host;		/* address.id */
+	int64_t		 extra;		/* port, or the peer's address.id */
+	uint32_t	 rec;		/* index in the batch's array */
+	uint8_t		 proto;
+	uint8_t		 dir;
+};
+
 enum db_stmt {
 	ST_AGENT_GET,
 	ST_AGENT_ADD,
@@ -75,6 +95,8 @@ struct db {
 	sqlite3_stmt	*st[ST__COUNT];
 	int		 errcode;
 	struct db_acache *acache;	/* DB_ACACHE entries */
+	struct db_row	*rows;		/* one section of the current batch */
+	size_t		 nrows_cap;
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
@@ -85,10 +107,17 @@ static int	db_done(struct db *, sqlite3_stmt *, const char **);
 static int	db_addr_id(struct db *, const struct proto_addr *, int64_t *,
 		    const char **);
 static struct db_acache *db_acache_slot(struct db *, const uint8_t *, size_t);
-static int	db_bind_key(sqlite3_stmt *, const struct db_session *,
-		    const struct proto_key *, int64_t);
 static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
 		    int64_t);
+static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
+static int	db_row_cmp_port(const void *, const void *);
+static int	db_row_cmp_peer(const void *, const void *);
+static int	db_rows(struct db *, const struct db_session *,
+		    const struct proto_batch *, enum db_kind,
+		    const char **);
+static int	db_upsert(struct db *, const struct db_session *,
+		    const struct proto_batch *, enum db_kind, int64_t,
+		    const char **);
 
 static const char sql_agent_get[] =
     "SELECT id, epoch, last_seq FROM agent WHERE name = ?1";
@@ -306,6 +335,7 @@ db_close(struct db *d)
 		sqlite3_finalize(d->st[i]);
 	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
+	free(d->rows);
 	free(d->acache);
 	free(d);
 }
@@ -568,21 +598,6 @@ bad:
 	return -1;
 }
 
-/* Binds ?1..?6 of a host/port/peer upsert (host id bound by the caller). */
-static int
-db_bind_key(sqlite3_stmt *st, const struct db_session *s,
-    const struct proto_key *k, int64_t host_id)
-{
-	if (sqlite3_bind_int64(st, 1, k->bucket) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, s->iface_id[k->iface]) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, host_id) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 5, k->proto) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 6, k->dir) != SQLITE_OK)
-		return -1;
-	return 0;
-}
-
 /* Binds packets, bytes, frame_bytes at ?first.. and the batch id after. */
 static int
 db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
@@ -597,12 +612,149 @@ db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
 	return 0;
 }
 
+static size_t
+db_nrecs(const struct proto_batch *b, enum db_kind kind)
+{
+	return kind == DB_HOST ? b->nhosts : kind == DB_PORT ? b->nports :
+	    b->npeers;
+}
+
+/* Primary key order of host_stat and port_stat: proto before port. */
+static int
+db_row_cmp_port(const void *pa, const void *pb)
+{
+	const struct db_row *a = pa, *b = pb;
+
+	if (a->bucket != b->bucket)
+		return a->bucket < b->bucket ? -1 : 1;
+	if (a->iface != b->iface)
+		return a->iface < b->iface ? -1 : 1;
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->extra != b->extra)
+		return a->extra < b->extra ? -1 : 1;
+	return (int)a->dir - (int)b->dir;
+}
+
+/* Primary key order of peer_stat: the peer before proto. */
+static int
+db_row_cmp_peer(const void *pa, const void *pb)
+{
+	const struct db_row *a = pa, *b = pb;
+
+	if (a->bucket != b->bucket)
+		return a->bucket < b->bucket ? -1 : 1;
+	if (a->iface != b->iface)
+		return a->iface < b->iface ? -1 : 1;
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->extra != b->extra)
+		return a->extra < b->extra ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	return (int)a->dir - (int)b->dir;
+}
+
+/*
+ * Fills d->rows with the host, port or peer records of b (kind), their
+ * addresses interned, sorted in the primary key order of their table.
+ */
+static int
+db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
+    enum db_kind kind, const char **errstr)
+{
+	const struct proto_key *k;
+	struct db_row *r, *p;
+	size_t i, n;
+
+	n = db_nrecs(b, kind);
+	if (n > d->nrows_cap) {
+		/* At most PROTO_RECORDS_MAX: the decoder refused more. */
+		if ((p = reallocarray(d->rows, n, sizeof(*p))) == NULL) {
+			d->errcode = SQLITE_NOMEM;
+			*errstr = "out of memory for a batch's rows";
+			return -1;
+		}
+		d->rows = p;
+		d->nrows_cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		r = &d->rows[i];
+		r->rec = (uint32_t)i;
+		r->extra = 0;
+		switch (kind) {
+		case DB_HOST:
+			k = &b->hosts[i].k;
+			break;
+		case DB_PORT:
+			k = &b->ports[i].k;
+			r->extra = b->ports[i].port;
+			break;
+		default:
+			k = &b->peers[i].k;
+			if (db_addr_id(d, &b->peers[i].peer, &r->extra,
+			    errstr) == -1)
+				return -1;
+			break;
+		}
+		if (db_addr_id(d, &k->host, &r->host, errstr) == -1)
+			return -1;
+		r->bucket = k->bucket;
+		r->iface = s->iface_id[k->iface];
+		r->proto = k->proto;
+		r->dir = k->dir;
+	}
+	qsort(d->rows, n, sizeof(*d->rows), kind == DB_PEER ?
+	    db_row_cmp_peer : db_row_cmp_port);
+	return 0;
+}
+
+/* Upserts the host, port or peer records of b (kind), in key order. */
+static int
+db_upsert(struct db *d, const struct db_session *s,
+    const struct proto_batch *b, enum db_kind kind, int64_t batch_id,
+    const char **errstr)
+{
+	const struct proto_count *c;
+	const struct db_row *r;
+	sqlite3_stmt *st;
+	size_t i, n;
+
+	if ((n = db_nrecs(b, kind)) == 0)
+		return 0;
+	if (db_rows(d, s, b, kind, errstr) == -1)
+		return -1;
+	st = d->st[kind == DB_HOST ? ST_HOST : kind == DB_PORT ?
+	    ST_PORT : ST_PEER];
+	for (i = 0; i < n; i++) {
+		r = &d->rows[i];
+		c = kind == DB_HOST ? &b->hosts[r->rec].c :
+		    kind == DB_PORT ? &b->ports[r->rec].c :
+		    &b->peers[r->rec].c;
+		if (sqlite3_bind_int64(st, 1, r->bucket) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, r->iface) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, r->host) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 5, r->proto) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 6, r->dir) != SQLITE_OK ||
+		    db_bind_count(st, 7, c, batch_id) == -1 ||
+		    (kind != DB_HOST &&
+		    sqlite3_bind_int64(st, 11, r->extra) != SQLITE_OK))
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
     int64_t received, enum db_apply *what, const char **errstr)
 {
 	sqlite3_stmt *st;
-	int64_t epoch, last, batch_id, host, peer;
+	int64_t epoch, last, batch_id;
 	size_t i, n;
 
 	st = d->st[ST_AGENT_STATE];
@@ -641,45 +793,10 @@ db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		return -1;
 	batch_id = sqlite3_last_insert_rowid(d->sql);
 
-	for (i = 0; i < b->nhosts; i++) {
-		const struct proto_host_rec *r = &b->hosts[i];
-
-		if (db_addr_id(d, &r->k.host, &host, errstr) == -1)
-			return -1;
-		st = d->st[ST_HOST];
-		if (db_bind_key(st, s, &r->k, host) == -1 ||
-		    db_bind_count(st, 7, &r->c, batch_id) == -1)
-			return db_fail(d, st, errstr);
-		if (db_done(d, st, errstr) == -1)
-			return -1;
-	}
-	for (i = 0; i < b->nports; i++) {
-		const struct proto_port_rec *r = &b->ports[i];
-
-		if (db_addr_id(d, &r->k.host, &host, errstr) == -1)
-			return -1;
-		st = d->st[ST_PORT];
-		if (db_bind_key(st, s, &r->k, host) == -1 ||
-		    db_bind_count(st, 7, &r->c, batch_id) == -1 ||
-		    sqlite3_bind_int(st, 11, r->port) != SQLITE_OK)
-			return db_fail(d, st, errstr);
-		if (db_done(d, st, errstr) == -1)
-			return -1;
-	}
-	for (i = 0; i < b->npeers; i++) {
-		const struct proto_peer_rec *r = &b->peers[i];
-
-		if (db_addr_id(d, &r->k.host, &host, errstr) == -1 ||
-		    db_addr_id(d, &r->peer, &peer, errstr) == -1)
-			return -1;
-		st = d->st[ST_PEER];
-		if (db_bind_key(st, s, &r->k, host) == -1 ||
-		    db_bind_count(st, 7, &r->c, batch_id) == -1 ||
-		    sqlite3_bind_int64(st, 11, peer) != SQLITE_OK)
-			return db_fail(d, st, errstr);
-		if (db_done(d, st, errstr) == -1)
-			return -1;
-	}
+	if (db_upsert(d, s, b, DB_HOST, batch_id, errstr) == -1 ||
+	    db_upsert(d, s, b, DB_PORT, batch_id, errstr) == -1 ||
+	    db_upsert(d, s, b, DB_PEER, batch_id, errstr) == -1)
+		return -1;
 	for (i = 0; i < b->nifaces; i++) {
 		const struct proto_iface_rec *r = &b->ifaces[i];
 
