@@ -143,12 +143,11 @@ usage(FILE *f)
 "                         (PACKET_FANOUT); each thread has its own tables,\n"
 "                         so table memory grows N times (default 1)\n"
 "      --exit-on-error    exit 1 when an interface is missing or down at\n"
-"                         start, or goes down later, instead of logging it\n"
-"                         and waiting until it is back.  An interface\n"
-"                         deleted under the capture always ends the run\n"
-"                         (exit 1): reopening it needs the privilege given\n"
-"                         up at start-up, so the service manager restarts\n"
-"                         the agent, which then waits for it\n"
+"                         start, or goes down or is deleted later, instead\n"
+"                         of logging it and waiting until it is back (a\n"
+"                         deleted one is reopened by name every second,\n"
+"                         for which a live agent keeps CAP_NET_RAW; with\n"
+"                         this option it keeps no capability)\n"
 "\n"
 "Configuration:\n"
 "      --config FILE      read settings from FILE instead of\n"
@@ -160,7 +159,9 @@ usage(FILE *f)
 "      --user USER        started as root, run as USER once the capture is\n"
 "                         open (default " PRIVDROP_USER "); started as another\n"
 "                         user (file capability CAP_NET_RAW, or -r), every\n"
-"                         capability is cleared instead\n"
+"                         capability is cleared instead; either way a live\n"
+"                         agent keeps CAP_NET_RAW alone, to reopen a\n"
+"                         deleted interface, unless --exit-on-error\n"
 "      --no-seccomp       do not load the system call allow-list (for\n"
 "                         debugging with strace or gdb only)\n"
 "\n"
@@ -647,11 +648,18 @@ main(int argc, char **argv)
 		}
 	}
 
-	/* Every capture is open: nothing privileged from here on. */
+	/*
+	 * Every capture is open: nothing privileged from here on, but for
+	 * CAP_NET_RAW in a live agent that reopens a deleted interface.
+	 */
+	pd.keep_raw = o.file == NULL && !o.exit_on_error;
 	if (privdrop_drop(&pd, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;
 	}
+	if (o.file == NULL && !o.exit_on_error && !pd.keep_raw)
+		log_warn("no CAP_NET_RAW to keep: an interface deleted under "
+		    "the capture will end the run");
 
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.socket_path = o.socket_path;
@@ -684,7 +692,7 @@ main(int argc, char **argv)
 	 * Connected as the unprivileged user; no thread runs yet, so every
 	 * thread started below inherits the filter.
 	 */
-	if (!o.no_seccomp && privdrop_seccomp(err, sizeof(err)) == -1) {
+	if (!o.no_seccomp && privdrop_seccomp(&pd, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -704,6 +712,7 @@ main(int argc, char **argv)
 		w[t].c.stop = &stop_requested;
 		w[t].c.stop_fd = stop_pipe[0];
 		w[t].c.exit_on_error = o.exit_on_error;
+		w[t].c.thread = t;
 	}
 	log_info("%s: counting as \"%s\" with %u thread(s), local networks: "
 	    "%zu, store %s", o.file != NULL ? o.file : "capture",

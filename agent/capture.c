@@ -12,10 +12,17 @@
  * An interface set down keeps its socket, which counts again once it is
  * up: libpcap says nothing about it, so the interface flags are read at
  * every flush and each change is logged once.  An interface deleted under
- * a live capture ends the run: reopening it needs the privilege the agent
- * gave up after start-up, so it exits non-zero and its service manager
- * restarts it, and a starting agent waits for a missing interface
- * (capture_open_live returns CAPTURE_AGAIN for the caller to retry).
+ * a live capture leaves its socket bound to nothing, for good, and
+ * libpcap notices only if it is asked at the right moment, so the loop
+ * also asks the socket at every flush (capture_gone).  Then, or when
+ * libpcap reports the capture failed, the handle is closed and the name
+ * opened again every CAPTURE_REOPEN_MS with the same parameters (the
+ * agent keeps CAP_NET_RAW for that, privdrop.c); the thread's tables are
+ * untouched, so nothing counted is lost, and the kernel drops of the
+ * closed handle are carried to the next swap.  Only the lost source
+ * waits: the thread's other interfaces go on counting.  A starting agent
+ * waits for a missing interface the same way (capture_open_live returns
+ * CAPTURE_AGAIN for the caller to retry).
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -53,6 +60,12 @@ static void	capture_close_source(struct capture_source *);
 static void	capture_flush(struct capture *, enum sender_wait);
 static int	capture_check_up(struct capture *, struct capture_source *,
 		    char *, size_t);
+static int	capture_gone(struct capture_source *);
+static int	capture_lost(struct capture *, struct capture_source *,
+		    const char *, char *, size_t);
+static int	capture_reopen(struct capture *, struct capture_source *,
+		    char *, size_t);
+static const char *capture_tag(const struct capture *, char *, size_t);
 static int	capture_run_file(struct capture *, char *, size_t);
 static int	capture_run_live(struct capture *, char *, size_t);
 
@@ -70,27 +83,36 @@ capture_check_dlt(struct capture_source *src, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Compiles the filter once per source and keeps the program (freed by
+ * capture_close): a reopened handle of the same link type takes it as it
+ * is, so a host name in it is not looked up again after the drop.
+ */
 static int
 capture_set_filter(struct capture_source *src, const char *filter, char *err,
     size_t errlen)
 {
-	struct bpf_program prog;
-
 	if (filter == NULL)
 		return 0;
-	if (pcap_compile(src->pcap, &prog, filter, 1,
-	    PCAP_NETMASK_UNKNOWN) == -1) {
-		snprintf(err, errlen, "bad filter \"%s\": %s", filter,
-		    pcap_geterr(src->pcap));
-		return -1;
+	if (src->has_prog && src->prog_dlt != src->dlt) {
+		pcap_freecode(&src->prog);
+		src->has_prog = 0;
 	}
-	if (pcap_setfilter(src->pcap, &prog) == -1) {
+	if (!src->has_prog) {
+		if (pcap_compile(src->pcap, &src->prog, filter, 1,
+		    PCAP_NETMASK_UNKNOWN) == -1) {
+			snprintf(err, errlen, "bad filter \"%s\": %s", filter,
+			    pcap_geterr(src->pcap));
+			return -1;
+		}
+		src->has_prog = 1;
+		src->prog_dlt = src->dlt;
+	}
+	if (pcap_setfilter(src->pcap, &src->prog) == -1) {
 		snprintf(err, errlen, "%s: cannot set filter: %s", src->name,
 		    pcap_geterr(src->pcap));
-		pcap_freecode(&prog);
 		return -1;
 	}
-	pcap_freecode(&prog);
 	return 0;
 }
 
@@ -134,6 +156,8 @@ capture_open_live(struct capture_source *src, const char *ifname,
 
 	src->name = ifname;
 	src->live = 1;
+	if (lp != &src->lp)
+		src->lp = *lp;
 	ebuf[0] = '\0';
 	src->pcap = pcap_create(ifname, ebuf);
 	if (src->pcap == NULL) {
@@ -257,8 +281,12 @@ capture_close(struct capture *c)
 {
 	unsigned int i;
 
-	for (i = 0; i < c->nsrc; i++)
+	for (i = 0; i < c->nsrc; i++) {
 		capture_close_source(&c->src[i]);
+		if (c->src[i].has_prog)
+			pcap_freecode(&c->src[i].prog);
+		c->src[i].has_prog = 0;
+	}
 }
 
 /*
@@ -275,20 +303,30 @@ capture_flush(struct capture *c, enum sender_wait wait)
 	struct ft_health *h;
 	struct tabset *next;
 	unsigned int i;
+	uint32_t ifd;
 
+	/* The sender must get every packet taken so far counted. */
+	tabset_drain(c->cur);
 	for (i = 0; i < c->nsrc; i++) {
 		src = &c->src[i];
 		h = &c->cur->health[src->iface];
 		memset(&st[i], 0, sizeof(st[i]));
+		/* What a handle closed since the last swap had dropped. */
+		h->kernel_drops = src->lost_drops;
 		if (!src->live || src->pcap == NULL ||
 		    pcap_stats(src->pcap, &st[i]) != 0) {
 			st[i] = src->last;
 			continue;
 		}
 		/* pcap's counters are 32-bit and wrap: deltas survive that. */
-		h->kernel_drops = (uint32_t)(st[i].ps_drop - src->last.ps_drop);
-		h->iface_drops = (uint32_t)(st[i].ps_ifdrop -
-		    src->last.ps_ifdrop);
+		h->kernel_drops += (uint32_t)(st[i].ps_drop - src->last.ps_drop);
+		/*
+		 * libpcap adds the change of the interface's sysfs counters;
+		 * once the interface is deleted they read 0 and the sum falls
+		 * back: no drop, not four billion.
+		 */
+		ifd = (uint32_t)(st[i].ps_ifdrop - src->last.ps_ifdrop);
+		h->iface_drops = (int32_t)ifd < 0 ? 0 : ifd;
 	}
 	next = sender_swap_slot(c->sender, c->slot, c->cur, wait);
 	if (next == NULL) {
@@ -299,8 +337,10 @@ capture_flush(struct capture *c, enum sender_wait wait)
 		return;
 	}
 	c->cur = next;
-	for (i = 0; i < c->nsrc; i++)
+	for (i = 0; i < c->nsrc; i++) {
 		c->src[i].last = st[i];
+		c->src[i].lost_drops = 0;
+	}
 }
 
 static void
@@ -311,7 +351,7 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	struct capture *c = src->owner;
 	struct decoded d;
 	enum decode_kind kind;
-	int64_t ts = hdr->ts.tv_sec, bucket, rem;
+	int64_t ts = hdr->ts.tv_sec, rem;
 
 	/*
 	 * A file can always wait for the sender, so replay never overflows;
@@ -324,11 +364,18 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 		else if (c->cur->ifaces.n + 1 > c->cur->ifaces.max)
 			capture_flush(c, SENDER_WAIT);
 	}
-	/* floor(ts / resolution) * resolution, for times before 1970 too */
-	rem = ts % c->resolution;
-	bucket = ts - rem - (rem < 0 ? c->resolution : 0);
+	/*
+	 * floor(ts / resolution) * resolution, for times before 1970 too;
+	 * the packets of one second share it, so one division a second.
+	 * The zeroed cache holds a true pair: second 0 is in bucket 0.
+	 */
+	if (ts != c->bucket_ts) {
+		rem = ts % c->resolution;
+		c->bucket = ts - rem - (rem < 0 ? c->resolution : 0);
+		c->bucket_ts = ts;
+	}
 	kind = decode_frame(src->dlt, bytes, hdr->caplen, hdr->len, &d);
-	tabset_account(c->cur, c->ln, src->iface, ts, bucket, kind, &d,
+	tabset_push(c->cur, c->ln, src->iface, ts, c->bucket, kind, &d,
 	    hdr->len);
 	c->npackets++;
 }
@@ -342,11 +389,14 @@ capture_check_up(struct capture *c, struct capture_source *src, char *err,
     size_t errlen)
 {
 	struct ifreq ifr;
+	char tag[32];
 	int down;
 
-	if (strcmp(src->name, "any") == 0 ||
+	if (src->pcap == NULL || strcmp(src->name, "any") == 0 ||
 	    strlen(src->name) >= sizeof(ifr.ifr_name))
 		return 0;
+	if (capture_gone(src))
+		return capture_lost(c, src, NULL, err, errlen);
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, src->name, strlen(src->name));
 	if (ioctl(pcap_fileno(src->pcap), SIOCGIFFLAGS, &ifr) == -1)
@@ -356,16 +406,134 @@ capture_check_up(struct capture *c, struct capture_source *src, char *err,
 		return 0;
 	src->down = down;
 	if (!down) {
-		log_info("%s: interface is up again: capture resumed",
-		    src->name);
+		log_info("%s%s: interface is up again: capture resumed",
+		    capture_tag(c, tag, sizeof(tag)), src->name);
 		return 0;
 	}
 	if (c->exit_on_error) {
 		snprintf(err, errlen, "%s: interface went down", src->name);
 		return -1;
 	}
-	log_err("%s: interface went down; counting resumes when it is up",
-	    src->name);
+	log_err("%s%s: interface went down; counting resumes when it is up",
+	    capture_tag(c, tag, sizeof(tag)), src->name);
+	return 0;
+}
+
+/* "capture thread N: " for the threads after the first, else "". */
+static const char *
+capture_tag(const struct capture *c, char *buf, size_t len)
+{
+	if (c->thread == 0)
+		return "";
+	snprintf(buf, len, "capture thread %u: ", c->thread);
+	return buf;
+}
+
+/*
+ * Whether the interface of a live source was deleted: the kernel then
+ * unbinds its packet sockets for good (index -1), even if an interface
+ * of the same name comes back.  libpcap checks the same, but only when
+ * it is called again soon after the one error it got, and so may never
+ * report it to a loop that waits for the socket to be readable.  While
+ * the deletion is under way the socket may still hold the old index when
+ * the name is already gone, or names a new interface: gone too.
+ */
+static int
+capture_gone(struct capture_source *src)
+{
+#ifdef __linux__
+	struct sockaddr_ll sll;
+	struct ifreq ifr;
+	socklen_t len = sizeof(sll);
+	int fd = pcap_fileno(src->pcap);
+
+	memset(&sll, 0, sizeof(sll));
+	if (getsockname(fd, (struct sockaddr *)&sll, &len) == -1 ||
+	    sll.sll_family != AF_PACKET || sll.sll_ifindex == 0)
+		return 0;	/* not bound to one interface: "any" */
+	if (sll.sll_ifindex == -1)
+		return 1;
+	if (strlen(src->name) >= sizeof(ifr.ifr_name))
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, src->name, strlen(src->name));
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) == -1)
+		return errno == ENODEV || errno == ENXIO;
+	return ifr.ifr_ifindex != sll.sll_ifindex;
+#else
+	(void)src;
+	return 0;
+#endif
+}
+
+/*
+ * A live source lost its interface (why NULL: deleted) or its capture
+ * failed (why: libpcap's reason).  With exit_on_error that ends the run.
+ * Otherwise closes the handle, keeps the kernel drops it counted since
+ * the last swap for the next one, and leaves the source for the loop to
+ * reopen.  The tables keep whatever was counted.
+ */
+static int
+capture_lost(struct capture *c, struct capture_source *src, const char *why,
+    char *err, size_t errlen)
+{
+	struct pcap_stat st;
+	char tag[32];
+	int gone = why == NULL || capture_gone(src);
+
+	if (gone)
+		why = "the interface went away";
+	if (c->exit_on_error) {
+		snprintf(err, errlen, "%s: capture failed: %s; exiting "
+		    "(--exit-on-error)", src->name, why);
+		return -1;
+	}
+	if (gone)
+		log_err("%sinterface %s went away; reopening every %d s "
+		    "(--exit-on-error to stop instead)",
+		    capture_tag(c, tag, sizeof(tag)), src->name,
+		    CAPTURE_REOPEN_MS / 1000);
+	else
+		log_err("%s%s: capture failed: %s; reopening every %d s "
+		    "(--exit-on-error to stop instead)",
+		    capture_tag(c, tag, sizeof(tag)), src->name, why,
+		    CAPTURE_REOPEN_MS / 1000);
+	/* Only the socket's own count: the interface's went with it. */
+	memset(&st, 0, sizeof(st));
+	if (pcap_stats(src->pcap, &st) == 0)
+		src->lost_drops += (uint32_t)(st.ps_drop - src->last.ps_drop);
+	capture_close_source(src);
+	/* A new handle's counters start at 0. */
+	memset(&src->last, 0, sizeof(src->last));
+	src->down = 0;
+	src->retry_ms = clock_mono_ms() + CAPTURE_REOPEN_MS;
+	return 0;
+}
+
+/*
+ * Opens a lost source again by its name, with the parameters of its first
+ * open.  An interface still absent or down is tried again later; any
+ * other refusal (no permission, a link type not supported) ends the run.
+ */
+static int
+capture_reopen(struct capture *c, struct capture_source *src, char *err,
+    size_t errlen)
+{
+	char why[PCAP_ERRBUF_SIZE + 256], tag[32];
+	int rc;
+
+	rc = capture_open_live(src, src->name, &src->lp, why, sizeof(why));
+	if (rc == CAPTURE_AGAIN) {
+		src->retry_ms = clock_mono_ms() + CAPTURE_REOPEN_MS;
+		return 0;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot reopen the capture: %s",
+		    src->name, why);
+		return -1;
+	}
+	log_info("%sinterface %s is back: capturing again",
+	    capture_tag(c, tag, sizeof(tag)), src->name);
 	return 0;
 }
 
@@ -408,16 +576,22 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 	struct pollfd pfd[FLOWTAB_IFACES_MAX + 1];
 	struct capture_source *map[FLOWTAB_IFACES_MAX];
 	struct capture_source *src;
-	int64_t next_flush, now;
+	int64_t next_flush, now, wake;
 	unsigned int i, nfd, npcap;
 	int n, timeout;
 
 	next_flush = clock_mono_ms() + c->flush_ms;
 	while (!*c->stop) {
 		now = clock_mono_ms();
+		wake = next_flush;
 		nfd = 0;
 		for (i = 0; i < c->nsrc; i++) {
 			src = &c->src[i];
+			if (src->pcap == NULL) {	/* lost: reopen due */
+				if (src->retry_ms < wake)
+					wake = src->retry_ms;
+				continue;
+			}
 			pfd[nfd].fd = pcap_get_selectable_fd(src->pcap);
 			pfd[nfd].events = POLLIN;
 			pfd[nfd].revents = 0;
@@ -430,7 +604,7 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 			pfd[nfd].revents = 0;
 			nfd++;
 		}
-		timeout = next_flush > now ? (int)(next_flush - now) : 0;
+		timeout = wake > now ? (int)(wake - now) : 0;
 		if (poll(pfd, nfd, timeout) == -1 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
@@ -445,15 +619,16 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 				continue;
 			n = pcap_dispatch(src->pcap, -1, capture_packet_cb,
 			    (u_char *)src);
-			if (n == PCAP_ERROR) {
-				snprintf(err, errlen, "%s: capture failed: %s; "
-				    "reopening it needs the privilege given up "
-				    "at start-up: exiting for a restart",
-				    src->name, pcap_geterr(src->pcap));
+			if (n == PCAP_ERROR && capture_lost(c, src,
+			    pcap_geterr(src->pcap), err, errlen) == -1)
 				return -1;
-			}
 		}
 		now = clock_mono_ms();
+		for (i = 0; i < c->nsrc && !*c->stop; i++)
+			if (c->src[i].pcap == NULL &&
+			    now >= c->src[i].retry_ms &&
+			    capture_reopen(c, &c->src[i], err, errlen) == -1)
+				return -1;
 		if (now >= next_flush || tabset_nearly_full(c->cur)) {
 			for (i = 0; i < c->nsrc; i++)
 				if (capture_check_up(c, &c->src[i], err,
@@ -470,10 +645,15 @@ int
 capture_run(struct capture *c, char *err, size_t errlen)
 {
 	unsigned int i;
+	int rc;
 
 	for (i = 0; i < c->nsrc; i++)
 		c->src[i].owner = c;
 	if (c->nsrc == 1 && !c->src[0].live)
-		return capture_run_file(c, err, errlen);
-	return capture_run_live(c, err, errlen);
+		rc = capture_run_file(c, err, errlen);
+	else
+		rc = capture_run_live(c, err, errlen);
+	/* The caller hands c->cur over: nothing may stay pending in it. */
+	tabset_drain(c->cur);
+	return rc;
 }

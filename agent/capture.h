@@ -9,6 +9,10 @@
  * the handles join one PACKET_FANOUT group, so the kernel spreads the
  * interface's frames over the threads by flow hash: the threads share
  * nothing per packet.
+ *
+ * A live source whose interface is deleted is closed (pcap NULL) and
+ * opened again by name, with the same parameters, once the interface is
+ * back; what its thread counted stays in the thread's tables.
  */
 #ifndef NETTALLY_CAPTURE_H
 #define NETTALLY_CAPTURE_H
@@ -23,6 +27,7 @@
 
 #define CAPTURE_THREADS_MAX	16
 #define CAPTURE_AGAIN		(-2)	/* interface absent or down: retry */
+#define CAPTURE_REOPEN_MS	1000	/* a lost interface: retry period */
 
 struct capture;
 
@@ -43,6 +48,15 @@ struct capture_source {
 	const char	*name;		/* interface or file name */
 	struct capture	*owner;		/* the thread counting this source */
 	int		 down;		/* seen administratively down */
+	/* A live source: how it was opened, to open it again the same way. */
+	struct capture_live_params lp;
+	/* The filter compiled at the first open, reused while the link type
+	 * stays (a host name in it is not looked up again). */
+	struct bpf_program prog;
+	int		 has_prog;
+	int		 prog_dlt;	/* the link type it was compiled for */
+	int64_t		 retry_ms;	/* lost: next reopen (clock_mono_ms) */
+	uint32_t	 lost_drops;	/* kernel drops of a closed handle */
 	/*
 	 * A file's first packet, read at open: libpcap reports some damage
 	 * (pcapng interfaces of different link types) only when the first
@@ -66,17 +80,20 @@ struct capture {
 	volatile sig_atomic_t	*stop;
 	int			 stop_fd;	/* readable once stopping, or -1 */
 	int			 exit_on_error;	/* a lost interface ends the run */
+	unsigned int		 thread;	/* index, for messages */
 	uint64_t		 npackets;	/* all frames, for the exit log */
+	int64_t			 bucket_ts;	/* a second, and its bucket */
+	int64_t			 bucket;
 };
 
 /*
  * Opens a live capture on ifname (promiscuous, except on "any", which
- * gets the SLL2 link type) with the parameters in *lp, joining the
- * PACKET_FANOUT group lp->fanout when it is not -1, or a pcap/pcapng file
- * ("-" = stdin) with an optional BPF filter.  On failure returns -1 and
- * writes a one-line reason naming the cause into err; a live source
- * returns CAPTURE_AGAIN instead when the interface does not exist or is
- * down, which may change.
+ * gets the SLL2 link type) with the parameters in *lp (kept in the
+ * source: lp->filter must outlive it), joining the PACKET_FANOUT group
+ * lp->fanout when it is not -1, or a pcap/pcapng file ("-" = stdin) with
+ * an optional BPF filter.  On failure returns -1 and writes a one-line
+ * reason naming the cause into err; a live source returns CAPTURE_AGAIN
+ * instead when the interface does not exist or is down, which may change.
  */
 int	capture_open_live(struct capture_source *, const char *ifname,
 	    const struct capture_live_params *lp, char *err, size_t errlen);
@@ -88,10 +105,14 @@ void	capture_close(struct capture *);
 /*
  * Counts packets until the end of the file or *stop, swapping tabsets
  * with the sender every flush_ms.  A live interface that is set down is
- * logged and counted again once up (with exit_on_error that ends the run
- * instead).  Returns 0, or -1 with err set when a source failed (a
- * truncated file, a deleted interface); everything counted before the
- * failure is still in c->cur for the caller to hand over.
+ * logged and counted again once up; one that is deleted (or whose capture
+ * fails) is logged, closed, and opened again every CAPTURE_REOPEN_MS
+ * until it is back, which needs CAP_NET_RAW.  With exit_on_error either
+ * ends the run instead.  Returns 0, or -1 with err set when a source
+ * failed (a truncated file, a lost interface with exit_on_error, a
+ * reopen refused for a reason other than the interface's absence);
+ * everything counted before the failure is still in c->cur for the
+ * caller to hand over.
  */
 int	capture_run(struct capture *, char *err, size_t errlen);
 

@@ -3,12 +3,19 @@
  *
  * Nothing else in nettally touches uids, gids, capabilities, no_new_privs
  * or seccomp.  The agent needs privilege for one thing only, opening its
- * capture sockets; by the time privdrop_drop returns, the process holds no
- * capability in any set, every uid and gid (real, effective, saved,
- * filesystem) is the unprivileged user's, exec can never grant anything
- * again (no_new_privs), and setuid(0) has been tried and has failed.
+ * capture sockets; by the time privdrop_drop returns, every uid and gid
+ * (real, effective, saved, filesystem) is the unprivileged user's, exec
+ * can never grant anything again (no_new_privs), setuid(0) has been tried
+ * and has failed, and the process holds no capability in any set, with
+ * one exception: a live agent that reopens a lost interface (keep_raw)
+ * keeps CAP_NET_RAW in its permitted and effective sets, never in the
+ * inheritable or ambient ones.  That is exactly what opening a packet
+ * socket takes, and no more: with it the process can capture and send
+ * raw frames, which it could already do on the sockets it holds, but it
+ * cannot change an id, a route, an address or a file it could not before.
  * privdrop_seccomp then limits the process to the system calls the
- * capture loop and the sender make.
+ * capture loop and the sender make, plus, with keep_raw, those libpcap
+ * makes to open a live capture again.
  *
  * Invariants: each step is checked and a failure ends the agent (the
  * caller exits); a drop that appears to succeed but leaves root
@@ -33,6 +40,8 @@
 #include <cap-ng.h>
 #include <seccomp.h>
 
+#include <linux/sockios.h>
+
 #include "privdrop.h"
 
 /* Sanitizer runtimes make system calls of their own: see privdrop_san. */
@@ -45,7 +54,8 @@
 #endif
 
 static int	privdrop_nthreads(void);
-static int	privdrop_clear_caps(char *, size_t);
+static int	privdrop_clear_caps(int, char *, size_t);
+static int	privdrop_read_caps(uint64_t *, uint64_t *, uint64_t *);
 static int	privdrop_allow(scmp_filter_ctx, const char *const *, size_t,
 		    char *, size_t);
 
@@ -61,7 +71,8 @@ static const char *const privdrop_syscalls[] = {
 	"poll", "ppoll", "recvfrom", "recvmsg", "getsockopt", "read",
 	"lseek", "fstat", "newfstatat",
 	/* libpcap: on ENETDOWN (interface down or deleted) it asks the
-	 * packet socket which interface it is bound to; it creates an
+	 * packet socket which interface it is bound to, and so does the
+	 * capture loop at every flush; it creates an
 	 * eventfd when it opens a handle.  pcap_close's
 	 * setsockopt(PACKET_RX_RING) is in privdrop_rules. */
 	"getsockname", "eventfd2",
@@ -82,41 +93,99 @@ static const char *const privdrop_syscalls[] = {
 
 /*
  * System calls allowed, or refused with an error, only for some
- * arguments; whatever no rule matches kills the process.
+ * arguments; whatever no rule matches kills the process.  A rule may
+ * compare two arguments (both must match); libseccomp takes one
+ * comparison per argument, and refuses two rules that overlap with
+ * different actions, so the socket families are listed one by one.
  */
 #define PRIVDROP_NOARG	99
-struct privdrop_rule {
-	const char		*name;
-	uint32_t		 action;
-	unsigned int		 arg;	/* PRIVDROP_NOARG: any arguments */
+enum privdrop_when {
+	PRIVDROP_ALWAYS,
+	PRIVDROP_NOREOPEN,	/* no capability kept: no capture opens */
+	PRIVDROP_REOPEN,	/* keep_raw: a lost interface is reopened */
+};
+struct privdrop_cmp {
+	unsigned int		 arg;	/* PRIVDROP_NOARG: none */
 	enum scmp_compare	 op;
 	scmp_datum_t		 a, b;	/* SCMP_CMP_MASKED_EQ: mask, value */
 };
+struct privdrop_rule {
+	const char		*name;
+	uint32_t		 action;
+	enum privdrop_when	 when;
+	struct privdrop_cmp	 cmp[2];	/* NOARG in cmp[0]: any args */
+};
+
+#define PD_ANY		{ PRIVDROP_NOARG, 0, 0, 0 }
+#define PD_EQ(n, v)	{ (n), SCMP_CMP_EQ, (v), 0 }
 
 static const struct privdrop_rule privdrop_rules[] = {
 	/* Reconnects to the store: Unix sockets only, never the network.
-	 * libpcap's attempt to reopen a lost interface gets EPERM, as it
-	 * would without CAP_NET_RAW, and reports it. */
-	{ "socket", SCMP_ACT_ALLOW, 0, SCMP_CMP_EQ, AF_UNIX, 0 },
-	{ "socket", SCMP_ACT_ERRNO(EPERM), 0, SCMP_CMP_NE, AF_UNIX, 0 },
+	 * Without keep_raw, libpcap's attempt to reopen a lost interface
+	 * gets EPERM, as it would without CAP_NET_RAW, and reports it. */
+	{ "socket", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { PD_EQ(0, AF_UNIX), PD_ANY } },
+	{ "socket", SCMP_ACT_ERRNO(EPERM), PRIVDROP_NOREOPEN,
+	    { { 0, SCMP_CMP_NE, AF_UNIX, 0 }, PD_ANY } },
+	/*
+	 * Reopening: the packet socket itself.  libpcap first looks for a
+	 * socket to ask interfaces about, trying netlink, then Unix (which
+	 * answers), then IPv6 and IPv4: the others get EPERM, and any other
+	 * family kills.
+	 */
+	{ "socket", SCMP_ACT_ALLOW, PRIVDROP_REOPEN,
+	    { PD_EQ(0, AF_PACKET), PD_ANY } },
+	{ "socket", SCMP_ACT_ERRNO(EPERM), PRIVDROP_REOPEN,
+	    { PD_EQ(0, AF_NETLINK), PD_ANY } },
+	{ "socket", SCMP_ACT_ERRNO(EPERM), PRIVDROP_REOPEN,
+	    { PD_EQ(0, AF_INET), PD_ANY } },
+	{ "socket", SCMP_ACT_ERRNO(EPERM), PRIVDROP_REOPEN,
+	    { PD_EQ(0, AF_INET6), PD_ANY } },
 	/* Threads only: a clone without CLONE_THREAD would be a process.
 	 * clone3 passes its flags in memory a filter cannot read: it fails
 	 * with ENOSYS and the C library falls back to clone. */
-	{ "clone", SCMP_ACT_ALLOW, 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-	    CLONE_THREAD },
-	{ "clone3", SCMP_ACT_ERRNO(ENOSYS), PRIVDROP_NOARG, 0, 0, 0 },
+	{ "clone", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD }, PD_ANY } },
+	{ "clone3", SCMP_ACT_ERRNO(ENOSYS), PRIVDROP_ALWAYS, { PD_ANY, PD_ANY } },
 	/* pcap_stats in promiscuous mode reads the drop counters of the
 	 * interface under /sys: read-only opens. */
-	{ "openat", SCMP_ACT_ALLOW, 2, SCMP_CMP_MASKED_EQ,
-	    O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY },
-	/* pcap_close releases the packet ring through SOL_PACKET. */
-	{ "setsockopt", SCMP_ACT_ALLOW, 1, SCMP_CMP_EQ, SOL_PACKET, 0 },
+	{ "openat", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { { 2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+	    O_RDONLY }, PD_ANY } },
+	/* pcap_close releases the packet ring through SOL_PACKET; an open
+	 * sets the ring, the version, promiscuous membership and fanout
+	 * there too. */
+	{ "setsockopt", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { PD_EQ(1, SOL_PACKET), PD_ANY } },
+	/* An open with a filter attaches it to the socket (first a
+	 * reject-all one while the ring drains, then the real one). */
+	{ "setsockopt", SCMP_ACT_ALLOW, PRIVDROP_REOPEN,
+	    { PD_EQ(1, SOL_SOCKET), PD_EQ(2, SO_ATTACH_FILTER) } },
+	{ "setsockopt", SCMP_ACT_ALLOW, PRIVDROP_REOPEN,
+	    { PD_EQ(1, SOL_SOCKET), PD_EQ(2, SO_DETACH_FILTER) } },
 	/* The capture loop reads each interface's flags to report it going
 	 * down and coming back (capture.c); libpcap maps a vanished
 	 * interface's index to its name.  Read-only requests only. */
-	{ "ioctl", SCMP_ACT_ALLOW, 1, SCMP_CMP_EQ, SIOCGIFFLAGS, 0 },
-	{ "ioctl", SCMP_ACT_ALLOW, 1, SCMP_CMP_EQ, SIOCGIFINDEX, 0 },
-	{ "ioctl", SCMP_ACT_ALLOW, 1, SCMP_CMP_EQ, SIOCGIFNAME, 0 },
+	{ "ioctl", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { PD_EQ(1, SIOCGIFFLAGS), PD_ANY } },
+	{ "ioctl", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { PD_EQ(1, SIOCGIFINDEX), PD_ANY } },
+	{ "ioctl", SCMP_ACT_ALLOW, PRIVDROP_ALWAYS,
+	    { PD_EQ(1, SIOCGIFNAME), PD_ANY } },
+	/*
+	 * Reopening: the link type comes from the hardware address type.
+	 * libpcap asks ethtool for time stamp types the agent never uses;
+	 * EOPNOTSUPP, a driver without ethtool, makes it assume them all,
+	 * and no ethtool request, reading or writing, reaches a driver.
+	 */
+	{ "ioctl", SCMP_ACT_ALLOW, PRIVDROP_REOPEN,
+	    { PD_EQ(1, SIOCGIFHWADDR), PD_ANY } },
+	{ "ioctl", SCMP_ACT_ERRNO(EOPNOTSUPP), PRIVDROP_REOPEN,
+	    { PD_EQ(1, SIOCETHTOOL), PD_ANY } },
+	/* Reopening: bind the packet socket to the interface; libpcap
+	 * reads the kernel's version to work around old rings. */
+	{ "bind", SCMP_ACT_ALLOW, PRIVDROP_REOPEN, { PD_ANY, PD_ANY } },
+	{ "uname", SCMP_ACT_ALLOW, PRIVDROP_REOPEN, { PD_ANY, PD_ANY } },
 };
 
 #ifdef PRIVDROP_SANITIZER
@@ -214,13 +283,44 @@ privdrop_init(struct privdrop *pd, const char *user, char *err,
 	return 0;
 }
 
-/* Empties the permitted, effective, inheritable and ambient sets. */
+/*
+ * Reads the kernel's permitted, effective and inheritable sets of this
+ * thread directly (64 bits each), not libcap-ng's idea of them.
+ */
 static int
-privdrop_clear_caps(char *err, size_t errlen)
+privdrop_read_caps(uint64_t *prm, uint64_t *eff, uint64_t *inh)
 {
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return -1;
+	*prm = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	*eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	*inh = (uint64_t)data[1].inheritable << 32 | data[0].inheritable;
+	return 0;
+}
+
+/*
+ * Empties the permitted, effective, inheritable and ambient sets, but for
+ * CAP_NET_RAW in the permitted and effective sets when keep_raw is set.
+ */
+static int
+privdrop_clear_caps(int keep_raw, char *err, size_t errlen)
+{
+	uint64_t prm, eff, inh, want;
 	int cap, set;
 
+	want = keep_raw ? (uint64_t)1 << CAP_NET_RAW : 0;
 	capng_clear(CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT);
+	if (keep_raw && capng_update(CAPNG_ADD, CAPNG_PERMITTED |
+	    CAPNG_EFFECTIVE, CAP_NET_RAW) != 0) {
+		snprintf(err, errlen, "privdrop: cannot keep CAP_NET_RAW");
+		return -1;
+	}
 	if (capng_apply(CAPNG_SELECT_CAPS) != 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1) {
 		snprintf(err, errlen, "privdrop: cannot clear capabilities: "
@@ -228,10 +328,17 @@ privdrop_clear_caps(char *err, size_t errlen)
 		return -1;
 	}
 	/* Read back what the kernel holds now, not what we asked for. */
-	if (capng_get_caps_process() != 0 ||
-	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
-		snprintf(err, errlen, "privdrop: capabilities remain after "
-		    "clearing them");
+	if (privdrop_read_caps(&prm, &eff, &inh) == -1) {
+		snprintf(err, errlen, "privdrop: cannot read capabilities "
+		    "back: %s", strerror(errno));
+		return -1;
+	}
+	if (prm != want || eff != want || inh != 0) {
+		snprintf(err, errlen, "privdrop: capabilities after the drop "
+		    "are permitted %#llx effective %#llx inheritable %#llx, "
+		    "not %#llx %#llx 0", (unsigned long long)prm,
+		    (unsigned long long)eff, (unsigned long long)inh,
+		    (unsigned long long)want, (unsigned long long)want);
 		return -1;
 	}
 	/* The kernel answers EINVAL past its last capability. */
@@ -246,7 +353,7 @@ privdrop_clear_caps(char *err, size_t errlen)
 }
 
 int
-privdrop_drop(const struct privdrop *pd, char *err, size_t errlen)
+privdrop_drop(struct privdrop *pd, char *err, size_t errlen)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -259,6 +366,20 @@ privdrop_drop(const struct privdrop *pd, char *err, size_t errlen)
 	}
 	if (capng_get_caps_process() != 0) {
 		snprintf(err, errlen, "privdrop: cannot read capabilities");
+		return -1;
+	}
+	/* A capability not held cannot be kept: the caller is told. */
+	if (pd->keep_raw &&
+	    !capng_have_capability(CAPNG_PERMITTED, CAP_NET_RAW))
+		pd->keep_raw = 0;
+	/*
+	 * Changing the uid from 0 empties the permitted set unless asked
+	 * to keep it; privdrop_clear_caps then keeps CAP_NET_RAW alone.
+	 */
+	if (pd->mode == PRIVDROP_SETUID && pd->keep_raw &&
+	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "privdrop: PR_SET_KEEPCAPS: %s",
+		    strerror(errno));
 		return -1;
 	}
 	if (pd->mode == PRIVDROP_SETUID) {
@@ -304,8 +425,13 @@ privdrop_drop(const struct privdrop *pd, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (privdrop_clear_caps(err, errlen) == -1)
+	if (privdrop_clear_caps(pd->keep_raw, err, errlen) == -1)
 		return -1;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "privdrop: PR_SET_KEEPCAPS: %s",
+		    strerror(errno));
+		return -1;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		snprintf(err, errlen, "privdrop: PR_SET_NO_NEW_PRIVS: %s",
 		    strerror(errno));
@@ -358,7 +484,7 @@ privdrop_allow(scmp_filter_ctx ctx, const char *const *names, size_t n,
 }
 
 int
-privdrop_seccomp(char *err, size_t errlen)
+privdrop_seccomp(const struct privdrop *pd, char *err, size_t errlen)
 {
 	const struct privdrop_rule *r;
 	scmp_filter_ctx ctx;
@@ -386,15 +512,25 @@ privdrop_seccomp(char *err, size_t errlen)
 	for (i = 0; i < sizeof(privdrop_rules) / sizeof(privdrop_rules[0]);
 	    i++) {
 		r = &privdrop_rules[i];
+		if ((r->when == PRIVDROP_REOPEN && !pd->keep_raw) ||
+		    (r->when == PRIVDROP_NOREOPEN && pd->keep_raw))
+			continue;
 		what = r->name;
 		nr = seccomp_syscall_resolve_name(r->name);
 		if (nr == __NR_SCMP_ERROR)
 			continue;
-		if (r->arg == PRIVDROP_NOARG)
+		if (r->cmp[0].arg == PRIVDROP_NOARG)
 			rc = seccomp_rule_add(ctx, r->action, nr, 0);
-		else
+		else if (r->cmp[1].arg == PRIVDROP_NOARG)
 			rc = seccomp_rule_add(ctx, r->action, nr, 1,
-			    SCMP_CMP(r->arg, r->op, r->a, r->b));
+			    SCMP_CMP(r->cmp[0].arg, r->cmp[0].op, r->cmp[0].a,
+			    r->cmp[0].b));
+		else
+			rc = seccomp_rule_add(ctx, r->action, nr, 2,
+			    SCMP_CMP(r->cmp[0].arg, r->cmp[0].op, r->cmp[0].a,
+			    r->cmp[0].b),
+			    SCMP_CMP(r->cmp[1].arg, r->cmp[1].op, r->cmp[1].a,
+			    r->cmp[1].b));
 		if (rc != 0)
 			goto fail_rule;
 	}

@@ -8,8 +8,9 @@
  *   privdrop_init      while parsing options: decide the mode, resolve
  *                      --user (an unknown user is a configuration error)
  *   ... open every capture, compile every filter, read local networks ...
- *   privdrop_drop      give up every privilege for good; aborts if root
- *                      can be regained
+ *   privdrop_drop      give up every privilege for good (but CAP_NET_RAW
+ *                      when keep_raw is set); aborts if root can be
+ *                      regained
  *   ... connect to the store as the unprivileged user ...
  *   privdrop_seccomp   load the allow-list (unless --no-seccomp)
  *   ... start threads, count packets ...
@@ -36,6 +37,12 @@ struct privdrop {
 	uid_t			 uid;
 	gid_t			 gid;
 	char			 user[64];	/* for messages */
+	/*
+	 * Set by the caller before privdrop_drop: keep CAP_NET_RAW to
+	 * reopen a live capture whose interface was deleted.  Cleared by
+	 * privdrop_drop when the process does not hold it.
+	 */
+	int			 keep_raw;
 };
 
 /*
@@ -51,18 +58,22 @@ int	privdrop_init(struct privdrop *, const char *user, char *err,
  * Drops for good: in PRIVDROP_SETUID mode clears the capability bounding
  * set, then setgroups, setresgid, setresuid to the user; in both modes
  * clears every capability set (permitted, effective, inheritable,
- * ambient) and sets no_new_privs.  Then proves that setuid(0) fails and
- * aborts the process if it does not.  Returns 0, or -1 with err set (the
- * caller must exit: the process is in an unknown state).
+ * ambient), except that with keep_raw CAP_NET_RAW stays permitted and
+ * effective, and sets no_new_privs.  Reads the sets back from the kernel
+ * and fails unless they are exactly that.  Then proves that setuid(0)
+ * fails and aborts the process if it does not.  Returns 0, or -1 with err
+ * set (the caller must exit: the process is in an unknown state).
  */
-int	privdrop_drop(const struct privdrop *, char *err, size_t errlen);
+int	privdrop_drop(struct privdrop *, char *err, size_t errlen);
 
 /*
  * Loads the seccomp allow-list for every thread of the process: what the
- * capture loop, the sender and the C library under them need, nothing
- * else.  Any other system call kills the process (SIGSYS).  Needs
- * no_new_privs (privdrop_drop).  Returns 0, or -1 with err set.
+ * capture loop, the sender and the C library under them need, and with
+ * pd->keep_raw what libpcap needs to open a live capture again (a packet
+ * socket, bind, read-only interface requests, filter attachment),
+ * nothing else.  Any other system call kills the process (SIGSYS).
+ * Needs no_new_privs (privdrop_drop).  Returns 0, or -1 with err set.
  */
-int	privdrop_seccomp(char *err, size_t errlen);
+int	privdrop_seccomp(const struct privdrop *, char *err, size_t errlen);
 
 #endif

@@ -3,8 +3,10 @@
 # namespaces that this script creates and removes.  One agent counts both
 # interfaces (each row named by its interface), then the same with
 # --threads 2 (PACKET_FANOUT), then -i any; then the faults: an interface
-# set down and up, one deleted under the agent, one missing at start, and
-# --exit-on-error.  Every count is compared with the generator's own.
+# set down and up, one deleted under an agent with --exit-on-error, one
+# missing at start, and --exit-on-error on one set down.  (A deleted
+# interface reopened in place is test_reopen.sh's.)  Every count is
+# compared with the generator's own.
 . "$(dirname "$0")/lib.sh"
 
 if ! netns_usable; then
@@ -153,8 +155,10 @@ check "after down/up: all frames counted within 10 s" \
 check "after down/up: agent exits 0 on SIGTERM" stop_agent
 compare updown "$B1" e1
 
-# --- deleted under the agent: exit 1, what was counted is kept ---
-check "agent for deletion registers" start_agent gone -i "$B1" -i "$B2"
+# --- deleted under an agent with --exit-on-error: exit 1, what was
+# counted is kept ---
+check "agent for deletion registers" start_agent gone --exit-on-error \
+    -i "$B1" -i "$B2"
 send "$A2" 32 4000
 wait_for "[ \$(frames gone $B2) = $(want_frames e2) ]" 100
 ip -n "$NSB" link del "$B1"
@@ -163,8 +167,9 @@ while kill -0 "$AGENT_PID" 2>/dev/null && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 wait "$AGENT_PID"; rc=$?; AGENT_PID=
-check "deleted interface: agent exits 1 ($rc)" test $rc -eq 1
-check "deleted interface: the message names it" grep -q "$B1: capture failed" "$WORK/gone.err"
+check "deleted interface, --exit-on-error: agent exits 1 ($rc)" test $rc -eq 1
+check "deleted interface, --exit-on-error: the message names it and why" \
+    grep -q "$B1: capture failed: the interface went away; exiting (--exit-on-error)" "$WORK/gone.err"
 compare gone "$B2" e2
 
 # --- missing at start: the agent waits for it ---

@@ -1,13 +1,16 @@
 #!/bin/sh
 # Privilege drop: an agent started as root on a veth interface (in network
 # namespaces this script creates and removes) must hold no privilege once
-# it counts -- every uid and gid the unprivileged user's, no capability in
-# any set, no_new_privs, a seccomp filter on every thread -- and still
-# count exactly, ship, and reconnect after a store restart.  A system call
-# outside the allow-list kills it by SIGSYS.  Started as a plain user with
-# CAP_NET_RAW as a file capability, it clears that capability the same
-# way, and so it does with CAP_NET_RAW as an ambient capability (as its
-# systemd unit starts it); a plain user replays a file without privilege.
+# it counts but CAP_NET_RAW, to reopen a deleted interface -- every uid
+# and gid the unprivileged user's, CAP_NET_RAW alone in the permitted and
+# effective sets and nothing inheritable or ambient, no_new_privs, a
+# seccomp filter on every thread -- and still count exactly, ship, and
+# reconnect after a store restart.  With --exit-on-error it keeps no
+# capability at all.  A system call outside the allow-list kills it by
+# SIGSYS.  Started as a plain user with CAP_NET_RAW as a file capability,
+# it clears every other set the same way, and so it does with CAP_NET_RAW
+# as an ambient capability (as its systemd unit starts it); a plain user
+# replays a file without privilege.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -61,16 +64,23 @@ field() {
 	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' ' |
 	    sed 's/ $//'
 }
-# no_privilege PID UID GID LABEL: every check of the bar, one TAP line each.
+# CAP_NET_RAW (bit 13) alone, as /proc/PID/status shows a set.
+RAW_ONLY=0000000000002000
+NONE=0000000000000000
+# no_privilege PID UID GID LABEL [KEPT]: every check of the bar, one TAP
+# line each; KEPT is the permitted and effective set expected (default
+# CAP_NET_RAW alone, what a live agent keeps to reopen an interface).
 no_privilege() {
-	p=$1 u=$2 g=$3 l=$4
+	p=$1 u=$2 g=$3 l=$4 kept=${5:-$RAW_ONLY}
 	check "$l: real, effective, saved and fs uids are $u" \
 	    test "$(field "$p" Uid)" = "$u $u $u $u"
 	check "$l: real, effective, saved and fs gids are $g" \
 	    test "$(field "$p" Gid)" = "$g $g $g $g"
-	for set in CapInh CapPrm CapEff CapAmb; do
-		check "$l: $set is empty" \
-		    test "$(field "$p" $set)" = 0000000000000000
+	for set in CapInh CapAmb; do
+		check "$l: $set is empty" test "$(field "$p" $set)" = $NONE
+	done
+	for set in CapPrm CapEff; do
+		check "$l: $set is $kept exactly" test "$(field "$p" $set)" = "$kept"
 	done
 	check "$l: NoNewPrivs is 1" test "$(field "$p" NoNewPrivs)" = 1
 	# Every thread, not just the first, runs under the filter.
@@ -129,8 +139,8 @@ want=$((2 * per_round))
 check "round 2: the agent reconnected, $want frames in all" \
     wait_for "[ \"\$(frames pd-root)\" = $want ]" 150
 check "agent logged the reconnect" grep -q "reconnected" "$dir/agent.err"
-check "still no privilege after the reconnect" \
-    test "$(field "$AGENT_PID" CapEff)" = 0000000000000000 -a \
+check "still CAP_NET_RAW alone after the reconnect" \
+    test "$(field "$AGENT_PID" CapEff)" = $RAW_ONLY -a \
     "$(field "$AGENT_PID" Seccomp)" = 2
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
@@ -138,6 +148,27 @@ rc=$?
 AGENT_PID=
 check "root agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 [ $rc = 0 ] || sed 's/^/# /' "$dir/agent.err"
+
+# --- started as root with --exit-on-error: nothing to reopen, nothing kept
+# shellcheck disable=SC2086
+ip netns exec "$NSB" "$NT_BIN/nettally-agent" -i "$VB" -s "$SOCK" $nets \
+    --user $RUN_USER --name pd-eoe --flush 200 --exit-on-error \
+    2>"$dir/eoe.err" &
+AGENT_PID=$!
+if wait_for "[ \"\$(sql \"SELECT count(*) FROM agent WHERE name = 'pd-eoe'\")\" = 1 ]" 100; then
+	ok "--exit-on-error agent registers with the store"
+	no_privilege "$AGENT_PID" "$RUN_UID" "$RUN_GID" "--exit-on-error" $NONE
+	check "--exit-on-error: the bounding set is empty too" \
+	    test "$(field "$AGENT_PID" CapBnd)" = $NONE
+else
+	not_ok "--exit-on-error agent registers with the store"
+	sed 's/^/# /' "$dir/eoe.err"
+fi
+kill -TERM "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID"
+rc=$?
+AGENT_PID=
+check "--exit-on-error agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 
 # --- a system call outside the allow-list ------------------------------
 NETTALLY_SECCOMP_SELFTEST=1 "$NT_BIN/nettally-agent" -r "$dir/ref.pcap" \
