@@ -45,6 +45,7 @@ struct chart {
 	double	*in;			/* [step * NSER + series], bit/s */
 	double	*out;
 	int64_t	 start, step;
+	int64_t	 end;			/* of the last step */
 	size_t	 nsteps;
 };
 
@@ -180,14 +181,15 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 	char sql[SQL_MAX];
 	sqlite3_stmt *st;
 	const char *text;
-	int64_t t, inb, outb;
+	int64_t t, inb, outb, n;
+	double len;
 	size_t i, k;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT bucket - bucket %% ?12, %s,"
+	snprintf(sql, sizeof(sql), "SELECT %s, %s,"
 	    " SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
 	    " SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
-	    " FROM %s%s GROUP BY 1, 2", key, view, where);
+	    " FROM %s%s GROUP BY 1, 2", REPORT_TIER_STEP_SQL, key, view, where);
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, REPORT_P_STEP, c->step) != SQLITE_OK) {
@@ -200,10 +202,15 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 		text = (const char *)sqlite3_column_text(st, 1);
 		inb = sqlite3_column_int64(st, 2);
 		outb = sqlite3_column_int64(st, 3);
-		if (t < c->start || (uint64_t)(t - c->start) / (uint64_t)c->step
-		    >= c->nsteps)
+		if (t < c->start || t >= c->end)
 			continue;
-		i = (size_t)((t - c->start) / c->step);
+		/* Calendar months: their index counts them from the start. */
+		n = report_tier_count(c->start, t, c->step,
+		    REPORT_CHART_STEPS_MAX);
+		if (n < 0 || (uint64_t)n >= c->nsteps)
+			continue;
+		i = (size_t)n;
+		len = (double)(report_tier_next(t, c->step) - t);
 		for (k = 0; k < c->nser; k++)
 			if (text != NULL && strcmp(text, c->name[k]) == 0)
 				break;
@@ -212,8 +219,8 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 			c->has_other = 1;
 			c->total[k] += inb + outb;
 		}
-		c->in[i * NSER + k] += (double)inb * 8.0 / (double)c->step;
-		c->out[i * NSER + k] += (double)outb * 8.0 / (double)c->step;
+		c->in[i * NSER + k] += (double)inb * 8.0 / len;
+		c->out[i * NSER + k] += (double)outb * 8.0 / len;
 	}
 	if (rc != SQLITE_DONE) {
 		*errstr = report_query_errmsg(db);
@@ -320,7 +327,7 @@ draw_axes(FILE *out, const struct chart *c)
 {
 	const double ymid = (PY0 + PY1) / 2.0;
 	char iso[REPORT_TIME_ISO_LEN];
-	int64_t t, span = c->step * (int64_t)c->nsteps;
+	int64_t t, span = c->end - c->start;
 	double x;
 	int i;
 
@@ -345,9 +352,14 @@ draw_axes(FILE *out, const struct chart *c)
 		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
 		    "%.5s %.5s</text>\n", x, PY1 + 30, iso + 5, iso + 11);
 	}
-	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time "
-	    "(UTC), step %" PRId64 " s</text>\n", (PX0 + PX1) / 2, PY1 + 46,
-	    c->step);
+	if (c->step == REPORT_TIER_MONTH)
+		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
+		    "time (UTC), step 1 month</text>\n", (PX0 + PX1) / 2,
+		    PY1 + 46);
+	else
+		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
+		    "time (UTC), step %" PRId64 " s</text>\n", (PX0 + PX1) / 2,
+		    PY1 + 46, c->step);
 }
 
 static void
@@ -381,12 +393,13 @@ static void
 draw_tiers(FILE *out, const struct report_tiers *t)
 {
 	const struct report_part *p;
+	const char *name;
 	char label[REPORT_TIER_LABEL_LEN];
 	char a[REPORT_TIME_ISO_LEN], b[REPORT_TIME_ISO_LEN];
 	size_t i;
 
-	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
-	    "resolution: ", (PX0 + PX1) / 2, TIERS_Y);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
+	    "font-size=\"11\">resolution: ", (PX0 + PX1) / 2, TIERS_Y);
 	if (t->n == 0)
 		fputs("none, no rows in this range", out);
 	for (i = 0; i < t->n; i++) {
@@ -395,9 +408,16 @@ draw_tiers(FILE *out, const struct report_tiers *t)
 		if (report_time_format(p->first, a, sizeof(a)) == -1 ||
 		    report_time_format(p->end, b, sizeof(b)) == -1)
 			continue;
-		fprintf(out, "%s%s (%s tier) %.5s %.5s .. %.5s %.5s",
-		    i > 0 ? "; " : "", label, report_tier_name(p->res), a + 5,
-		    a + 11, b + 5, b + 11);
+		/*
+		 * Short, to fit four tiers in the width: a roll-up tier's
+		 * name says its resolution, a raw tier's does not.
+		 */
+		name = report_tier_name(p->res);
+		fprintf(out, "%s%s", i > 0 ? "; " : "", name);
+		if (strcmp(name, "raw") == 0)
+			fprintf(out, " (%s)", label);
+		fprintf(out, " %.5s %.5s - %.5s %.5s", a + 5, a + 11, b + 5,
+		    b + 11);
 	}
 	if (t->nmore > 0)
 		fprintf(out, "; and %zu more", t->nmore);
@@ -435,11 +455,12 @@ report_chart_write(sqlite3 *db, const struct report_args *a,
 		*step = 60;		/* no data in a bounded window */
 	c.step = *step;
 	if (a->since != REPORT_TIME_NONE_LOW)
-		c.start = a->since - ((a->since % c.step) + c.step) % c.step;
+		c.start = report_tier_floor(a->since, c.step);
 	else
-		c.start = span.first - span.first % c.step;
+		c.start = report_tier_floor(span.first, c.step);
 	end = a->until != REPORT_TIME_NONE_HIGH ? a->until : span.end;
-	nsteps = end > c.start ? (end - c.start + c.step - 1) / c.step : 1;
+	nsteps = end > c.start ? report_tier_count(c.start, end, c.step,
+	    REPORT_CHART_STEPS_MAX) : 1;
 	if (nsteps > REPORT_CHART_STEPS_MAX) {
 		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
 		    "a chart shows (%d); give a larger --step or a shorter "
@@ -449,6 +470,8 @@ report_chart_write(sqlite3 *db, const struct report_args *a,
 		return REPORT_EUSER;
 	}
 	c.nsteps = (size_t)nsteps;
+	for (c.end = c.start, i = 0; i < c.nsteps; i++)
+		c.end = report_tier_next(c.end, c.step);
 	if ((c.in = calloc(c.nsteps * NSER, sizeof(double))) == NULL ||
 	    (c.out = calloc(c.nsteps * NSER, sizeof(double))) == NULL) {
 		*errstr = "out of memory";
@@ -469,8 +492,7 @@ report_chart_write(sqlite3 *db, const struct report_args *a,
 	}
 	scale = nice_max(scale);
 	report_time_format(c.start, since, sizeof(since));
-	report_time_format(c.start + c.step * (int64_t)c.nsteps, until,
-	    sizeof(until));
+	report_time_format(c.end, until, sizeof(until));
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "

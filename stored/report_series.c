@@ -3,7 +3,9 @@
  *
  * A step is a whole number of buckets of every resolution the selection
  * holds, so each bucket falls in exactly one step and no bucket is split:
- * step start = bucket - bucket % step, aligned to the epoch.  Steps
+ * step start = bucket - bucket % step, aligned to the epoch; a step of
+ * 2592000 s, the monthly tier's resolution, is the calendar month instead,
+ * as the monthly buckets are (report_tier.h), with rates over its length.  Steps
  * without traffic are rows of zeros, so a series has no holes and its
  * rows can be plotted as they are.  The number of rows is bounded by
  * REPORT_LIMIT_MAX before anything is allocated.
@@ -137,7 +139,7 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	struct report_value *row;
 	const char *view, *where;
 	sqlite3_stmt *st = NULL;
-	int64_t start, end, t, nsteps, have_t = -1, vals[5], max = 0;
+	int64_t start, end, t, tnext, nsteps, n, have_t = -1, vals[5], max = 0;
 	size_t i, r;
 	int rc, have = 0;
 
@@ -160,9 +162,9 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	if (*step <= 0)
 		return 0;		/* no data and no step: no rows */
 	if (a->since != REPORT_TIME_NONE_LOW)
-		start = a->since - ((a->since % *step) + *step) % *step;
+		start = report_tier_floor(a->since, *step);
 	else if (span.nres > 0)
-		start = span.first - span.first % *step;
+		start = report_tier_floor(span.first, *step);
 	else
 		return 0;
 	if (a->until != REPORT_TIME_NONE_HIGH)
@@ -171,7 +173,7 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		end = span.end;
 	else
 		return 0;
-	nsteps = end > start ? (end - start + *step - 1) / *step : 0;
+	nsteps = report_tier_count(start, end, *step, REPORT_LIMIT_MAX);
 	if (nsteps > REPORT_LIMIT_MAX) {
 		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
 		    "%d rows; give a larger --step or a shorter window",
@@ -179,12 +181,12 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		*errstr = msg;
 		return REPORT_EUSER;
 	}
-	snprintf(sql, sizeof(sql), "SELECT bucket - bucket %% ?12,"
+	snprintf(sql, sizeof(sql), "SELECT %s,"
 	    " SUM(bytes),"
 	    " SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
 	    " SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END),"
 	    " SUM(packets), SUM(frame_bytes) FROM %s%s GROUP BY 1 ORDER BY 1",
-	    view, where);
+	    REPORT_TIER_STEP_SQL, view, where);
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, REPORT_P_STEP, *step) != SQLITE_OK) {
@@ -192,7 +194,12 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		goto fail;
 	}
 	rc = SQLITE_ROW;
-	for (t = start; t < end; t += *step) {
+	for (n = 0, t = start; n < nsteps; n++, t = tnext) {
+		/* A calendar month past what gmtime holds would not move. */
+		if ((tnext = report_tier_next(t, *step)) <= t) {
+			*errstr = "time out of range";
+			goto fail;
+		}
 		/* Merge: the next query row belongs to this step or later. */
 		while (!have && rc == SQLITE_ROW) {
 			if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -225,8 +232,8 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 			row[2 + i].num = have && have_t == t ? vals[i] : 0;
 			row[2 + i].isnull = 0;
 		}
-		row[7].real = (double)row[3].num * 8.0 / (double)*step;
-		row[8].real = (double)row[4].num * 8.0 / (double)*step;
+		row[7].real = (double)row[3].num * 8.0 / (double)(tnext - t);
+		row[8].real = (double)row[4].num * 8.0 / (double)(tnext - t);
 		row[7].isnull = row[8].isnull = 0;
 		if (row[2].num > max)
 			max = row[2].num;

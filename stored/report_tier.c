@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "report_tier.h"
 
 static int	pragma_int(sqlite3 *, const char *, int64_t *);
+static int64_t	month_add(int64_t, int);
 
 /* Every tier of the database, finest first; see report_tier_add. */
 static const char sql_cover[] =
@@ -63,6 +65,50 @@ report_tier_label(int64_t res, char *buf)
 			return;
 		}
 	snprintf(buf, REPORT_TIER_LABEL_LEN, "%lld s", (long long)res);
+}
+
+/* The first second of the calendar month holding t, plus n months. */
+static int64_t
+month_add(int64_t t, int n)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return t;
+	tm.tm_mon += n;
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (int64_t)timegm(&tm);
+}
+
+int64_t
+report_tier_floor(int64_t t, int64_t step)
+{
+	if (step == REPORT_TIER_MONTH)
+		return month_add(t, 0);
+	return t - ((t % step) + step) % step;
+}
+
+int64_t
+report_tier_next(int64_t t, int64_t step)
+{
+	return step == REPORT_TIER_MONTH ? month_add(t, 1) : t + step;
+}
+
+int64_t
+report_tier_count(int64_t start, int64_t end, int64_t step, int64_t cap)
+{
+	int64_t n = 0, t;
+
+	if (end <= start)
+		return 0;
+	if (step != REPORT_TIER_MONTH)
+		return (end - start + step - 1) / step;
+	/* At most cap + 1 months of about 2.6 million seconds each. */
+	for (t = start; t < end && n <= cap; t = month_add(t, 1))
+		n++;
+	return n;
 }
 
 void

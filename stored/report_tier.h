@@ -60,6 +60,15 @@ struct report_dbinfo {
 	struct report_tiers	 cover;		/* every tier, whole database */
 };
 
+/*
+ * The step key of a bucket in SQL, the step bound as ?12: a step of
+ * REPORT_TIER_MONTH is the calendar month the bucket starts in (as the
+ * monthly tier's buckets are), any other the epoch-aligned multiple.
+ */
+#define REPORT_TIER_STEP_SQL \
+	"CASE ?12 WHEN 2592000 THEN CAST(strftime('%s', bucket, 'unixepoch'," \
+	" 'start of month') AS INTEGER) ELSE bucket - bucket % ?12 END"
+
 /* "raw", "hourly", "daily" or "monthly", as the tier_coverage view says. */
 const char	*report_tier_name(int64_t res);
 
@@ -69,6 +78,18 @@ const char	*report_tier_name(int64_t res);
  * "1 hour", "5 min", "90 s".
  */
 void	report_tier_label(int64_t res, char *buf);
+
+/*
+ * Steps of a series or chart.  A step of REPORT_TIER_MONTH is a calendar
+ * month, UTC; any other is step seconds from the epoch.  report_tier_floor
+ * returns the start of the step holding t; report_tier_next the start of
+ * the step after the one starting at t; report_tier_count the number of
+ * steps from start (a step start) until end, at most cap + 1.
+ */
+int64_t	report_tier_floor(int64_t t, int64_t step);
+int64_t	report_tier_next(int64_t t, int64_t step);
+int64_t	report_tier_count(int64_t start, int64_t end, int64_t step,
+	    int64_t cap);
 
 /*
  * Reads one row of st (resolution, first bucket, newest bucket, end of

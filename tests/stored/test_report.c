@@ -1078,6 +1078,30 @@ test_tier_label(void **state)
 	}
 }
 
+/* Steps: epoch multiples, or calendar months for the monthly tier's. */
+static void
+test_tier_steps(void **state)
+{
+	const int64_t m = REPORT_TIER_MONTH;
+
+	(void)state;
+	assert_int_equal(report_tier_floor(125, 60), 120);
+	assert_int_equal(report_tier_floor(-1, 60), -60);
+	assert_int_equal(report_tier_next(120, 60), 180);
+	assert_int_equal(report_tier_count(0, 61, 60, 100), 2);
+	assert_int_equal(report_tier_count(0, 60, 60, 100), 1);
+	assert_int_equal(report_tier_count(60, 60, 60, 100), 0);
+	/* 2026-11-25T06:00:00Z, 2026-11-01, 2026-12-01, 2027-01-01. */
+	assert_int_equal(report_tier_floor(1795586400, m), 1793491200);
+	assert_int_equal(report_tier_floor(1793491200, m), 1793491200);
+	assert_int_equal(report_tier_next(1793491200, m), 1796083200);
+	assert_int_equal(report_tier_next(1796083200, m), 1798761600);
+	/* 2026-08-01 to 2026-11-25T06:00:00Z: August to November. */
+	assert_int_equal(report_tier_count(1785542400, 1795586400, m, 100), 4);
+	/* The count stops one past the cap. */
+	assert_int_equal(report_tier_count(0, 1795586400, m, 10), 11);
+}
+
 int
 main(void)
 {
@@ -1092,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_tier_label),
+		cmocka_unit_test(test_tier_steps),
 		cmocka_unit_test(test_write_formats),
 		cmocka_unit_test(test_query_table),
 		cmocka_unit_test(test_query_no_views),

@@ -47,7 +47,7 @@ texts = [t.text or '' for t in root.iter(ns + 'text')]
 for want in ('10.1.0.2 (8.6 MiB)', '10.1.0.1 (2.3 MiB)',
              '10.1.0.3 (1.4 MiB)', 'other (1.4 MiB)', 'in (bit/s)',
              'out (bit/s)', '100.0 kbit/s', '11-24 10:00', '11-24 10:20',
-             'resolution: 1 min (raw tier) 11-24 10:00 .. 11-24 10:20'):
+             'resolution: raw (1 min) 11-24 10:00 - 11-24 10:20'):
     assert want in texts, want
 assert root.find(ns + 'title') is not None
 # One path per series and side: 4 in, 2 out.

@@ -124,4 +124,27 @@ check "series by day reads daily, then hourly, then raw rows" \
 check "series table: a resolution line per tier" cmp -s "$WORK/series" \
     "$WORK/tail"
 
+# --- series and chart by calendar month ---------------------------------------
+# With monthly buckets in the window the default step is the monthly
+# tier's: calendar months, rates over each month's length (31, 30, 31 and
+# 30 days).  October is 31 daily buckets, November 14 daily, 216 hourly
+# and 360 raw.
+cat > "$WORK/months" <<'X'
+time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2026-08-01T00:00:00Z,1785542400,1000000000,1000000000,0,1000000,1014000000,2986.858,0.000
+2026-09-01T00:00:00Z,1788220800,1000000000,1000000000,0,1000000,1014000000,3086.420,0.000
+2026-10-01T00:00:00Z,1790812800,310000000,310000000,0,310000,314340000,925.926,0.000
+2026-11-01T00:00:00Z,1793491200,161960000,161960000,0,161960,164227440,499.877,0.000
+X
+awk '{ printf "%s\r\n", $0 }' "$WORK/months" > "$WORK/months.csv"
+same "series over four tiers steps by calendar month" "$WORK/months.csv" \
+    series --since 2026-08-01 --until 2026-11-25T06:00:00Z --format csv
+"$NT" chart --db "$db" --since 2026-08-01 --until 2026-11-25T06:00:00Z \
+    -o "$WORK/months.svg" > "$WORK/out" 2>&1
+check "chart by calendar month: its caption says so" \
+    grep -q 'step 1 month</text>' "$WORK/months.svg"
+check "chart names the four tiers it read" grep -qF \
+    'resolution: monthly 08-01 00:00 - 10-01 00:00; daily 10-01 00:00 - 11-15 00:00; hourly 11-15 00:00 - 11-24 00:00; raw (5 min) 11-24 00:00 - 11-25 06:00</text>' \
+    "$WORK/months.svg"
+
 done_testing
