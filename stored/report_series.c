@@ -5,9 +5,9 @@
  * holds, so each bucket falls in exactly one step and no bucket is split:
  * step start = bucket - bucket % step, aligned to the epoch; a step of
  * 2592000 s, the monthly tier's resolution, is the calendar month instead,
- * as the monthly buckets are (report_tier.h), with rates over its length.  Steps
- * without traffic are rows of zeros, so a series has no holes and its
- * rows can be plotted as they are.  The number of rows is bounded by
+ * as the monthly buckets are (report_tier.h), with rates over its length.
+ * Steps without traffic are rows of zeros, so a series has no holes and
+ * its rows can be plotted as they are.  The number of rows is bounded by
  * REPORT_LIMIT_MAX before anything is allocated.
  */
 #include <stdio.h>

@@ -9,9 +9,9 @@
  * does.  In and out are the local hosts' IP bytes (host_traffic), so
  * traffic between two local hosts counts on both sides, and transit
  * traffic is not in it.  Periods are bound as parameters ?13 .. ?18.
- * Beside the rows it says which tiers the periods read, and how large the
- * database is and what time each tier covers (report_tier.c): those are
- * of the whole database, whatever the filters.
+ * Beside the rows it says which tiers the periods read (under the
+ * filters), how large the database is and what time each tier covers
+ * (report_tier.c; of the whole database, whatever the filters).
  */
 #include <stdio.h>
 #include <string.h>
