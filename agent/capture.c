@@ -136,7 +136,7 @@ capture_join_fanout(struct capture_source *src, int group, char *err,
 	    &arg, sizeof(arg)) == -1) {
 		snprintf(err, errlen, "%s: cannot join fanout group %d: %s",
 		    src->name, group, strerror(errno));
-		return -1;
+		return errno == EINVAL ? CAPTURE_FANOUT_BUSY : -1;
 	}
 	return 0;
 #else
@@ -195,8 +195,10 @@ capture_open_live(struct capture_source *src, const char *ifname,
 		log_warn("%s: %s", ifname, pcap_geterr(src->pcap));
 	}
 	if (lp->fanout != -1 &&
-	    capture_join_fanout(src, lp->fanout, err, errlen) == -1)
-		goto fail;
+	    (rc = capture_join_fanout(src, lp->fanout, err, errlen)) != 0) {
+		capture_close_source(src);
+		return rc;
+	}
 	/*
 	 * SLL2 names the interface of each frame; libpcap opens "any" with
 	 * SLL unless asked.  Both decode the same, so a refusal is harmless.
@@ -512,8 +514,11 @@ capture_lost(struct capture *c, struct capture_source *src, const char *why,
 
 /*
  * Opens a lost source again by its name, with the parameters of its first
- * open.  An interface still absent or down is tried again later; any
- * other refusal (no permission, a link type not supported) ends the run.
+ * open.  An interface still absent or down is tried again later, and so
+ * is a fanout group the kernel still keeps on the deleted interface
+ * because another thread has not closed its member yet (it does at its
+ * next flush at the latest).  Any other refusal (no permission, a link
+ * type not supported) ends the run.
  */
 static int
 capture_reopen(struct capture *c, struct capture_source *src, char *err,
@@ -523,7 +528,9 @@ capture_reopen(struct capture *c, struct capture_source *src, char *err,
 	int rc;
 
 	rc = capture_open_live(src, src->name, &src->lp, why, sizeof(why));
-	if (rc == CAPTURE_AGAIN) {
+	if (rc == CAPTURE_FANOUT_BUSY)
+		log_debug("%s; trying again", why);
+	if (rc == CAPTURE_AGAIN || rc == CAPTURE_FANOUT_BUSY) {
 		src->retry_ms = clock_mono_ms() + CAPTURE_REOPEN_MS;
 		return 0;
 	}

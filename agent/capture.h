@@ -27,6 +27,7 @@
 
 #define CAPTURE_THREADS_MAX	16
 #define CAPTURE_AGAIN		(-2)	/* interface absent or down: retry */
+#define CAPTURE_FANOUT_BUSY	(-3)	/* fanout group id held by another */
 #define CAPTURE_REOPEN_MS	1000	/* a lost interface: retry period */
 
 struct capture;
@@ -93,7 +94,10 @@ struct capture {
  * lp->fanout when it is not -1, or a pcap/pcapng file ("-" = stdin) with
  * an optional BPF filter.  On failure returns -1 and writes a one-line
  * reason naming the cause into err; a live source returns CAPTURE_AGAIN
- * instead when the interface does not exist or is down, which may change.
+ * instead when the interface does not exist or is down, which may change,
+ * and CAPTURE_FANOUT_BUSY when the kernel refuses to join lp->fanout
+ * (a group of that id on another interface, such as the members of the
+ * group on a deleted interface that other threads have yet to close).
  */
 int	capture_open_live(struct capture_source *, const char *ifname,
 	    const struct capture_live_params *lp, char *err, size_t errlen);
