@@ -123,20 +123,21 @@ capture_set_filter(struct capture_source *src, const char *filter, char *err,
  * No PACKET_FANOUT_FLAG_DEFRAG: fragments must be counted as captured.
  * libpcap has no call for this; the socket is pcap_fileno's.  The handle
  * sees every frame between its activation and this call, microseconds at
- * start-up, which the other members then see too.
+ * start-up or at a reopen, which the other members then see too.
  */
 static int
 capture_join_fanout(struct capture_source *src, int group, char *err,
     size_t errlen)
 {
 #if defined(__linux__) && defined(PACKET_FANOUT)
-	int arg = (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+	int arg = (group & 0xffff) | (PACKET_FANOUT_HASH << 16), busy;
 
 	if (setsockopt(pcap_fileno(src->pcap), SOL_PACKET, PACKET_FANOUT,
 	    &arg, sizeof(arg)) == -1) {
+		busy = errno == EINVAL;
 		snprintf(err, errlen, "%s: cannot join fanout group %d: %s",
 		    src->name, group, strerror(errno));
-		return errno == EINVAL ? CAPTURE_FANOUT_BUSY : -1;
+		return busy ? CAPTURE_FANOUT_BUSY : -1;
 	}
 	return 0;
 #else
