@@ -29,14 +29,26 @@ static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 static void	flowtab_free(struct flowtab *);
 static void	flowtab_reset(struct flowtab *);
 static uint64_t	ft_word(const void *, size_t);
+static uint64_t	ft_head(unsigned int, unsigned int, unsigned int,
+		    unsigned int, unsigned int);
+static uint64_t	ft_final(uint64_t);
 static uint64_t	flowtab_hash(const struct ft_key *, size_t);
 static int	ft_key_eq(const uint8_t *, const struct ft_key *, size_t);
+static void	*flowtab_find(struct flowtab *, const struct ft_key *,
+		    uint64_t, int);
 static void	*flowtab_get(struct flowtab *, const struct ft_key *, int);
-static void	 count_add(struct tabset *, struct flowtab *, struct ft_key *,
-		    unsigned int, const struct decoded *, uint32_t);
-static void	 account_host(struct tabset *, unsigned int, int64_t, int,
-		    const uint8_t *, const uint8_t *, int,
+static void	 ft_end(struct ft_pkt *, unsigned int, int, const uint8_t *,
+		    const uint8_t *, int, const struct decoded *);
+static void	 ft_prepare(struct ft_pkt *, const struct localnets *,
+		    unsigned int, int64_t, int64_t, enum decode_kind,
 		    const struct decoded *, uint32_t);
+static void	 ft_prefetch_slots(struct tabset *, const struct ft_pkt *);
+static void	 ft_prefetch_ents(struct tabset *, const struct ft_pkt *);
+static struct ft_iface_count *ft_iface_row(struct tabset *,
+		    const struct ft_pkt *);
+static void	 count_add(struct tabset *, struct flowtab *,
+		    const struct ft_key *, uint64_t, const struct ft_pkt *);
+static void	 ft_count(struct tabset *, const struct ft_pkt *);
 
 static int
 flowtab_init(struct flowtab *t, size_t ksize, size_t countsize, size_t max,
@@ -106,6 +118,21 @@ ft_word(const void *p, size_t i)
 }
 
 /*
+ * A key's first word as a number, from the values of its fields: the
+ * capture path hashes a key while building it, and must not read back
+ * the narrow stores it has just made (a load spanning several of them
+ * waits for all of them to reach the cache).
+ */
+static inline uint64_t
+ft_head(unsigned int iface, unsigned int port, unsigned int family,
+    unsigned int proto, unsigned int dir)
+{
+	return (uint64_t)iface | (uint64_t)port << 16 |
+	    (uint64_t)family << 32 | (uint64_t)proto << 40 |
+	    (uint64_t)dir << 48;
+}
+
+/*
  * A multilinear hash: each key word times its own odd constant, summed,
  * then a multiply-xorshift finaliser that carries every bit of the sum
  * into the low bits the index uses.  The products do not depend on each
@@ -114,21 +141,16 @@ ft_word(const void *p, size_t i)
  * by the agent itself, so there is no adversary-chosen collision flood
  * beyond what the entry caps already bound.
  */
-static uint64_t
-flowtab_hash(const struct ft_key *k, size_t ksize)
-{
-	static const uint64_t mul[FT_KEY_LONG / 8] = {
-		0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
-		0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull,
-		0xa0761d6478bd642full, 0xe7037ed1a0b428dbull,
-	};
-	uint64_t h;
-	size_t i;
+#define FT_M0	0x9e3779b97f4a7c15ull
+#define FT_M1	0xc2b2ae3d27d4eb4full
+#define FT_M2	0x165667b19e3779f9ull
+#define FT_M3	0xd6e8feb86659fd93ull
+#define FT_M4	0xa0761d6478bd642full
+#define FT_M5	0xe7037ed1a0b428dbull
 
-	h = ft_word(k, 0) * mul[0] + ft_word(k, 1) * mul[1] +
-	    ft_word(k, 2) * mul[2] + ft_word(k, 3) * mul[3];
-	for (i = 4; i < ksize / 8; i++)
-		h += ft_word(k, i) * mul[i];
+static inline uint64_t
+ft_final(uint64_t h)
+{
 	h ^= h >> 32;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 29;
@@ -137,29 +159,44 @@ flowtab_hash(const struct ft_key *k, size_t ksize)
 	return h;
 }
 
+/* The hash of a key in memory; ft_end computes the same from values. */
+static uint64_t
+flowtab_hash(const struct ft_key *k, size_t ksize)
+{
+	uint64_t h;
+
+	h = ft_head(k->iface, k->port, k->family, k->proto, k->dir) * FT_M0 +
+	    (uint64_t)k->bucket * FT_M1 + ft_word(k->host, 0) * FT_M2 +
+	    ft_word(k->host, 1) * FT_M3;
+	if (ksize == FT_KEY_LONG)
+		h += ft_word(k->peer, 0) * FT_M4 + ft_word(k->peer, 1) * FT_M5;
+	return ft_final(h);
+}
+
 /* 1 when the entry at e holds key k: whole words, no call to memcmp. */
 static inline int
 ft_key_eq(const uint8_t *e, const struct ft_key *k, size_t ksize)
 {
 	uint64_t d;
-	size_t i;
 
 	d = (ft_word(e, 0) ^ ft_word(k, 0)) | (ft_word(e, 1) ^ ft_word(k, 1)) |
 	    (ft_word(e, 2) ^ ft_word(k, 2)) | (ft_word(e, 3) ^ ft_word(k, 3));
-	for (i = 4; i < ksize / 8; i++)
-		d |= ft_word(e, i) ^ ft_word(k, i);
+	if (ksize == FT_KEY_LONG)
+		d |= (ft_word(e, 4) ^ ft_word(k, 4)) |
+		    (ft_word(e, 5) ^ ft_word(k, 5));
 	return d == 0;
 }
 
 /*
- * Returns the counters of key *k, inserting it when absent and allowed:
- * ordinary keys while n < max, overflow keys (overflow != 0) while
- * n < hard.  Returns NULL when the key may not be inserted.
+ * Returns the counters of key *k, whose hash is h, inserting it when
+ * absent and allowed: ordinary keys while n < max, overflow keys
+ * (overflow != 0) while n < hard.  Returns NULL when the key may not be
+ * inserted.
  */
 static void *
-flowtab_get(struct flowtab *t, const struct ft_key *k, int overflow)
+flowtab_find(struct flowtab *t, const struct ft_key *k, uint64_t h,
+    int overflow)
 {
-	uint64_t h = flowtab_hash(k, t->ksize);
 	uint32_t tag = (uint32_t)(h >> 32) | 1u;
 	size_t mask = t->cap - 1, idx = (size_t)h & mask;
 	struct ft_slot *slot;
@@ -184,6 +221,12 @@ flowtab_get(struct flowtab *t, const struct ft_key *k, int overflow)
 	slot->ent = (uint32_t)t->n;
 	t->where[t->n++] = (uint32_t)idx;
 	return e + t->ksize;
+}
+
+static void *
+flowtab_get(struct flowtab *t, const struct ft_key *k, int overflow)
+{
+	return flowtab_find(t, k, flowtab_hash(k, t->ksize), overflow);
 }
 
 int
@@ -228,16 +271,20 @@ tabset_reset(struct tabset *s)
 	s->first_ts = INT64_MAX;
 	s->last_ts = INT64_MIN;
 	s->npackets = 0;
+	s->ic_last = NULL;
+	s->npending = 0;
 }
 
 int
 tabset_nearly_full(const struct tabset *s)
 {
 	/* One packet adds at most two keys per table (both ends local). */
-	return s->hosts.n + 2 > s->hosts.max ||
-	    s->ports.n + 2 > s->ports.max ||
-	    s->peers.n + 2 > s->peers.max ||
-	    s->ifaces.n + 1 > s->ifaces.max;
+	size_t k = 2 * ((size_t)s->npending + 1);
+
+	return s->hosts.n + k > s->hosts.max ||
+	    s->ports.n + k > s->ports.max ||
+	    s->peers.n + k > s->peers.max ||
+	    s->ifaces.n + s->npending + 1 > s->ifaces.max;
 }
 
 int
@@ -267,17 +314,156 @@ flowtab_iface_count(const struct flowtab *t, const struct ft_key *k)
 }
 
 /*
- * Adds the packet to key *k of table t, or to the overflow row of its
- * (bucket, iface, direction) when the table is at its cap.
+ * Keys and hashes of local end `end` of an IP packet: the host table's,
+ * the port table's (when the packet has ports; the service port is the
+ * smaller of the two) and the peer table's.
  */
 static void
-count_add(struct tabset *s, struct flowtab *t, struct ft_key *k,
-    unsigned int iface, const struct decoded *d, uint32_t wirelen)
+ft_end(struct ft_pkt *p, unsigned int end, int af, const uint8_t *host,
+    const uint8_t *peer, int dir, const struct decoded *d)
+{
+	struct ft_key *k = p->key[end];
+	uint64_t base, head;
+	unsigned int port = 0, i;
+
+	base = (uint64_t)p->bucket * FT_M1 + ft_word(host, 0) * FT_M2 +
+	    ft_word(host, 1) * FT_M3;
+	head = ft_head(p->iface, 0, (unsigned int)af, d->proto,
+	    (unsigned int)dir) * FT_M0;
+	p->hash[end][FT_HOST] = ft_final(base + head);
+	p->hash[end][FT_PEER] = ft_final(base + head +
+	    ft_word(peer, 0) * FT_M4 + ft_word(peer, 1) * FT_M5);
+	if (d->has_ports) {
+		port = d->sport < d->dport ? d->sport : d->dport;
+		p->hash[end][FT_PORT] = ft_final(base + ft_head(p->iface, port,
+		    (unsigned int)af, d->proto, (unsigned int)dir) * FT_M0);
+	}
+	memset(k, 0, 3 * sizeof(*k));
+	for (i = FT_HOST; i <= FT_PEER; i++) {
+		k[i].iface = p->iface;
+		k[i].family = (uint8_t)af;
+		k[i].proto = d->proto;
+		k[i].dir = (uint8_t)dir;
+		k[i].bucket = p->bucket;
+		memcpy(k[i].host, host, 16);
+	}
+	k[FT_PORT].port = (uint16_t)port;
+	memcpy(k[FT_PEER].peer, peer, 16);
+}
+
+/* Everything of one packet that counting needs, keys hashed. */
+static void
+ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
+    int64_t ts, int64_t bucket, enum decode_kind kind,
+    const struct decoded *d, uint32_t wirelen)
+{
+	int af;
+
+	p->ts = ts;
+	p->bucket = bucket;
+	p->wirelen = wirelen;
+	p->iface = (uint16_t)iface;
+	p->kind = (uint8_t)kind;
+	p->nend = 0;
+	p->has_ports = 0;
+	p->ip_bytes = 0;
+	if (kind == DECODE_IPV4)
+		af = PROTO_AF_INET;
+	else if (kind == DECODE_IPV6)
+		af = PROTO_AF_INET6;
+	else
+		return;
+	p->ip_bytes = d->ip_bytes;
+	p->has_ports = d->has_ports;
+	if (localnet_contains(ln, af, d->src))
+		ft_end(p, p->nend++, af, d->src, d->dst, PROTO_DIR_OUT, d);
+	if (localnet_contains(ln, af, d->dst))
+		ft_end(p, p->nend++, af, d->dst, d->src, PROTO_DIR_IN, d);
+}
+
+#if defined(__GNUC__)
+#define FT_PREFETCH(a, rw)	__builtin_prefetch((a), (rw), 3)
+#else
+#define FT_PREFETCH(a, rw)	((void)(a))
+#endif
+
+/* Starts loading the index slots where p's keys would be probed first. */
+static void
+ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p)
+{
+	unsigned int e;
+
+	for (e = 0; e < p->nend; e++) {
+		FT_PREFETCH(&s->hosts.index[p->hash[e][FT_HOST] &
+		    (s->hosts.cap - 1)], 0);
+		if (p->has_ports)
+			FT_PREFETCH(&s->ports.index[p->hash[e][FT_PORT] &
+			    (s->ports.cap - 1)], 0);
+		FT_PREFETCH(&s->peers.index[p->hash[e][FT_PEER] &
+		    (s->peers.cap - 1)], 0);
+	}
+}
+
+/*
+ * Starts loading the entries that p's first index slots name, when their
+ * tag is p's key's: by now those slots should be in the cache.  A hint
+ * only; the count probes as ever.
+ */
+static void
+ft_prefetch_ents(struct tabset *s, const struct ft_pkt *p)
+{
+	struct flowtab *t;
+	const struct ft_slot *slot;
+	const uint8_t *e;
+	unsigned int end, i;
+	uint64_t h;
+
+	for (end = 0; end < p->nend; end++)
+		for (i = FT_HOST; i <= FT_PEER; i++) {
+			if (i == FT_PORT && !p->has_ports)
+				continue;
+			t = i == FT_HOST ? &s->hosts : i == FT_PORT ?
+			    &s->ports : &s->peers;
+			h = p->hash[end][i];
+			slot = &t->index[h & (t->cap - 1)];
+			if (slot->tag != ((uint32_t)(h >> 32) | 1u))
+				continue;
+			e = t->ents + (size_t)slot->ent * t->esize;
+			FT_PREFETCH(e, 1);
+			FT_PREFETCH(e + t->esize - 1, 1);
+		}
+}
+
+/* The interface row of p, from the one-row cache or the table. */
+static struct ft_iface_count *
+ft_iface_row(struct tabset *s, const struct ft_pkt *p)
+{
+	struct ft_key k;
+
+	if (s->ic_last != NULL && s->ic_bucket == p->bucket &&
+	    s->ic_iface == p->iface)
+		return s->ic_last;
+	memset(&k, 0, sizeof(k));
+	k.iface = p->iface;
+	k.bucket = p->bucket;
+	s->ic_last = flowtab_get(&s->ifaces, &k, 1);
+	s->ic_bucket = p->bucket;
+	s->ic_iface = p->iface;
+	return s->ic_last;
+}
+
+/*
+ * Adds packet p to key *k (hash h) of table t, or to the overflow row of
+ * its (bucket, iface, direction) when the table is at its cap.
+ */
+static void
+count_add(struct tabset *s, struct flowtab *t, const struct ft_key *k,
+    uint64_t h, const struct ft_pkt *p)
 {
 	struct proto_count *c;
 	struct ft_key o;
 
-	c = flowtab_get(t, k, 0);
+	c = flowtab_find(t, k, h, 0);
 	if (c == NULL) {
 		memset(&o, 0, sizeof(o));
 		o.iface = k->iface;
@@ -285,7 +471,7 @@ count_add(struct tabset *s, struct flowtab *t, struct ft_key *k,
 		o.bucket = k->bucket;
 		o.family = PROTO_AF_NONE;
 		c = flowtab_get(t, &o, 1);
-		s->health[iface].overflow++;
+		s->health[p->iface].overflow++;
 		/*
 		 * The table is past 7/8 full of overflow rows alone: only a
 		 * flush interval spanning thousands of buckets gets here.
@@ -295,32 +481,56 @@ count_add(struct tabset *s, struct flowtab *t, struct ft_key *k,
 			return;
 	}
 	c->packets++;
-	c->bytes += d->ip_bytes;
-	c->frame_bytes += wirelen;
+	c->bytes += p->ip_bytes;
+	c->frame_bytes += p->wirelen;
 }
 
 static void
-account_host(struct tabset *s, unsigned int iface, int64_t bucket, int af,
-    const uint8_t *host, const uint8_t *peer, int dir,
-    const struct decoded *d, uint32_t wirelen)
+ft_count(struct tabset *s, const struct ft_pkt *p)
 {
-	struct ft_key k;
+	struct ft_iface_count *ic;
+	unsigned int e;
 
-	memset(&k, 0, sizeof(k));
-	k.iface = (uint16_t)iface;
-	k.family = (uint8_t)af;
-	k.proto = d->proto;
-	k.dir = (uint8_t)dir;
-	k.bucket = bucket;
-	memcpy(k.host, host, 16);
-	count_add(s, &s->hosts, &k, iface, d, wirelen);
-	if (d->has_ports) {
-		k.port = d->sport < d->dport ? d->sport : d->dport;
-		count_add(s, &s->ports, &k, iface, d, wirelen);
-		k.port = 0;
+	s->npackets++;
+	if (p->ts < s->first_ts)
+		s->first_ts = p->ts;
+	if (p->ts > s->last_ts)
+		s->last_ts = p->ts;
+	s->health[p->iface].captured++;
+	if ((ic = ft_iface_row(s, p)) == NULL)
+		return;		/* cannot happen: the capture loop flushes first */
+	ic->frames++;
+	ic->frame_bytes += p->wirelen;
+	switch (p->kind) {
+	case DECODE_NON_IP:
+		ic->non_ip_frames++;
+		return;
+	case DECODE_MALFORMED:
+		ic->malformed_frames++;
+		s->health[p->iface].malformed++;
+		return;
+	case DECODE_IPV4:
+		ic->ipv4_packets++;
+		break;
+	case DECODE_IPV6:
+		ic->ipv6_packets++;
+		break;
+	default:
+		return;
 	}
-	memcpy(k.peer, peer, 16);
-	count_add(s, &s->peers, &k, iface, d, wirelen);
+	if (p->nend == 0) {
+		ic->transit_packets++;
+		return;
+	}
+	for (e = 0; e < p->nend; e++) {
+		count_add(s, &s->hosts, &p->key[e][FT_HOST],
+		    p->hash[e][FT_HOST], p);
+		if (p->has_ports)
+			count_add(s, &s->ports, &p->key[e][FT_PORT],
+			    p->hash[e][FT_PORT], p);
+		count_add(s, &s->peers, &p->key[e][FT_PEER],
+		    p->hash[e][FT_PEER], p);
+	}
 }
 
 void
@@ -328,55 +538,40 @@ tabset_account(struct tabset *s, const struct localnets *ln,
     unsigned int iface, int64_t ts, int64_t bucket, enum decode_kind kind,
     const struct decoded *d, uint32_t wirelen)
 {
-	struct ft_iface_count *ic;
-	struct ft_key k;
-	int af, src_local, dst_local;
+	struct ft_pkt p;
 
 	if (iface >= FLOWTAB_IFACES_MAX)
 		return;
-	memset(&k, 0, sizeof(k));
-	k.iface = (uint16_t)iface;
-	k.bucket = bucket;
-	ic = flowtab_get(&s->ifaces, &k, 1);
-	s->npackets++;
-	if (ts < s->first_ts)
-		s->first_ts = ts;
-	if (ts > s->last_ts)
-		s->last_ts = ts;
-	s->health[iface].captured++;
-	if (ic == NULL)
-		return;		/* cannot happen: the capture loop flushes first */
-	ic->frames++;
-	ic->frame_bytes += wirelen;
-	switch (kind) {
-	case DECODE_NON_IP:
-		ic->non_ip_frames++;
+	ft_prepare(&p, ln, iface, ts, bucket, kind, d, wirelen);
+	ft_count(s, &p);
+}
+
+void
+tabset_push(struct tabset *s, const struct localnets *ln,
+    unsigned int iface, int64_t ts, int64_t bucket, enum decode_kind kind,
+    const struct decoded *d, uint32_t wirelen)
+{
+	struct ft_pkt *p;
+
+	if (iface >= FLOWTAB_IFACES_MAX)
 		return;
-	case DECODE_MALFORMED:
-		ic->malformed_frames++;
-		s->health[iface].malformed++;
-		return;
-	case DECODE_IPV4:
-		ic->ipv4_packets++;
-		af = PROTO_AF_INET;
-		break;
-	case DECODE_IPV6:
-		ic->ipv6_packets++;
-		af = PROTO_AF_INET6;
-		break;
-	default:
-		return;
+	if (s->npending == FT_AHEAD) {
+		ft_count(s, &s->ring[(s->head - FT_AHEAD) % FT_RING]);
+		s->npending--;
 	}
-	src_local = localnet_contains(ln, af, d->src);
-	dst_local = localnet_contains(ln, af, d->dst);
-	if (!src_local && !dst_local) {
-		ic->transit_packets++;
-		return;
-	}
-	if (src_local)
-		account_host(s, iface, bucket, af, d->src, d->dst,
-		    PROTO_DIR_OUT, d, wirelen);
-	if (dst_local)
-		account_host(s, iface, bucket, af, d->dst, d->src,
-		    PROTO_DIR_IN, d, wirelen);
+	p = &s->ring[s->head % FT_RING];
+	ft_prepare(p, ln, iface, ts, bucket, kind, d, wirelen);
+	ft_prefetch_slots(s, p);
+	if (s->npending >= FT_AHEAD / 2)
+		ft_prefetch_ents(s, &s->ring[(s->head - FT_AHEAD / 2) %
+		    FT_RING]);
+	s->head++;
+	s->npending++;
+}
+
+void
+tabset_drain(struct tabset *s)
+{
+	for (; s->npending > 0; s->npending--)
+		ft_count(s, &s->ring[(s->head - s->npending) % FT_RING]);
 }

@@ -80,6 +80,32 @@ struct ft_health {
 	uint64_t	 iface_drops;
 };
 
+/*
+ * tabset_push counts a packet FT_AHEAD packets after it took it: it
+ * prefetches the index slots of the packet's keys at once and, FT_AHEAD/2
+ * packets later, the entries those slots name, so that the count finds
+ * both in the cache instead of waiting for each load in turn.
+ */
+#define FT_AHEAD	8
+#define FT_RING		16		/* > FT_AHEAD, a power of two */
+#define FT_HOST		0
+#define FT_PORT		1
+#define FT_PEER		2
+
+/* One packet taken by tabset_push and not counted yet. */
+struct ft_pkt {
+	struct ft_key	 key[2][3];	/* per local end: FT_HOST, _PORT, _PEER */
+	uint64_t	 hash[2][3];
+	uint64_t	 ip_bytes;
+	int64_t		 ts;
+	int64_t		 bucket;
+	uint32_t	 wirelen;
+	uint16_t	 iface;
+	uint8_t		 kind;		/* enum decode_kind */
+	uint8_t		 nend;		/* local ends keyed: 0 (transit) to 2 */
+	uint8_t		 has_ports;
+};
+
 struct tabset {
 	struct flowtab	 hosts;
 	struct flowtab	 ports;
@@ -89,6 +115,14 @@ struct tabset {
 	int64_t		 first_ts;
 	int64_t		 last_ts;
 	uint64_t	 npackets;
+	/* The interface row of the last packet counted: most share it. */
+	struct ft_iface_count *ic_last;
+	int64_t		 ic_bucket;
+	unsigned int	 ic_iface;
+	/* Packets pushed and not counted: ring[(head - npending) % FT_RING] on. */
+	unsigned int	 head;
+	unsigned int	 npending;
+	struct ft_pkt	 ring[FT_RING];
 };
 
 struct tabset_limits {
@@ -105,18 +139,34 @@ int	tabset_init(struct tabset *, const struct tabset_limits *,
 void	tabset_clear(struct tabset *);
 /* Empties *t for reuse; touches only the used slots' pages. */
 void	tabset_reset(struct tabset *);
-/* 1 when one more packet could push a table past its cap. */
+/*
+ * 1 when the packets pushed and not yet counted plus one more could push
+ * a table past its cap.
+ */
 int	tabset_nearly_full(const struct tabset *);
 /* 1 when nothing was counted since the last reset. */
 int	tabset_empty(const struct tabset *);
 
 /*
  * Counts one decoded frame of interface iface captured at ts (seconds)
- * into bucket `bucket`.  kind and d come from decode_frame.
+ * into bucket `bucket`, now.  kind and d come from decode_frame (d may be
+ * NULL unless kind is DECODE_IPV4 or DECODE_IPV6).  Packets pushed
+ * before must have been drained.
  */
 void	tabset_account(struct tabset *, const struct localnets *,
 	    unsigned int iface, int64_t ts, int64_t bucket,
 	    enum decode_kind kind, const struct decoded *d, uint32_t wirelen);
+/*
+ * The same, counted up to FT_AHEAD packets later (the loads of the
+ * tables overlap with the packets in between).  Nothing of *d is kept.
+ * The tables show a pushed packet only after tabset_drain, which must be
+ * called before the tabset is read, handed over or reset.
+ */
+void	tabset_push(struct tabset *, const struct localnets *,
+	    unsigned int iface, int64_t ts, int64_t bucket,
+	    enum decode_kind kind, const struct decoded *d, uint32_t wirelen);
+/* Counts every packet pushed and not counted yet, in order. */
+void	tabset_drain(struct tabset *);
 
 /* The i-th key counted since the last reset, i < n. */
 const struct ft_key *flowtab_key(const struct flowtab *, size_t i);

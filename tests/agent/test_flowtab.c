@@ -170,6 +170,110 @@ test_buckets_are_keys(void **state)
 	tabset_clear(&s);
 }
 
+/* 1 when two tables hold the same entries, keys and counters, in order. */
+static int
+same_table(const struct flowtab *a, const struct flowtab *b)
+{
+	size_t i;
+
+	if (a->n != b->n || a->esize != b->esize)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (memcmp(flowtab_key(a, i), flowtab_key(b, i), a->esize) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * tabset_push counts FT_AHEAD packets late, prefetching in between: the
+ * tables must end up exactly as tabset_account leaves them, overflow rows
+ * included, for a mix of directions, families, kinds and buckets.
+ */
+static void
+test_push_equals_account(void **state)
+{
+	struct tabset_limits lim = { 64, 256, 128, 16 };
+	struct tabset a, b;
+	struct decoded d;
+	const char *errstr;
+	enum decode_kind kind;
+	uint32_t x = 12345, src, dst;
+	int64_t ts;
+	int n;
+
+	(void)state;
+	assert_int_equal(tabset_init(&a, &lim, &errstr), 0);
+	assert_int_equal(tabset_init(&b, &lim, &errstr), 0);
+	for (n = 0; n < 5000; n++) {
+		x = x * 1103515245u + 12345u;
+		src = (x >> 8 & 1 ? 0x0a000000 : 0xc6120000) + (x >> 9 & 0xff);
+		dst = (x >> 17 & 1 ? 0x0a000000 : 0xc6120000) + (x >> 18 & 0x3f);
+		make_v4(&d, src, dst, x >> 24 & 1 ? 6 : x >> 25 & 1 ? 17 : 1,
+		    (uint16_t)(x >> 4), (uint16_t)(x >> 12 & 0x3ff), 40 + n % 1400);
+		kind = DECODE_IPV4;
+		if (n % 10 == 3) {
+			/* IPv6: fe80::/10 is not local here, fc00::/7 not either */
+			memset(d.src, 0, 16);
+			d.src[0] = 0x20; d.src[1] = 0x01; d.src[15] = (uint8_t)x;
+			kind = DECODE_IPV6;
+		} else if (n % 20 == 7) {
+			kind = DECODE_NON_IP;
+		} else if (n % 20 == 11) {
+			kind = DECODE_MALFORMED;
+		}
+		ts = 1000 + n / 100;
+		tabset_account(&a, &ln, n % 3 == 0 ? 1 : 0, ts, ts - ts % 60,
+		    kind, &d, 60 + n % 1400);
+		tabset_push(&b, &ln, n % 3 == 0 ? 1 : 0, ts, ts - ts % 60,
+		    kind, &d, 60 + n % 1400);
+	}
+	assert_true(b.npending > 0);
+	tabset_drain(&b);
+	assert_int_equal(b.npending, 0);
+	assert_true(a.health[0].overflow > 0);
+	assert_true(same_table(&a.hosts, &b.hosts));
+	assert_true(same_table(&a.ports, &b.ports));
+	assert_true(same_table(&a.peers, &b.peers));
+	assert_true(same_table(&a.ifaces, &b.ifaces));
+	assert_memory_equal(a.health, b.health, sizeof(a.health));
+	assert_int_equal(a.npackets, 5000);
+	assert_int_equal(b.npackets, 5000);
+	assert_int_equal(a.first_ts, b.first_ts);
+	assert_int_equal(a.last_ts, b.last_ts);
+	tabset_clear(&a);
+	tabset_clear(&b);
+}
+
+/* Packets pushed and not yet counted count in tabset_nearly_full. */
+static void
+test_pending_count_as_full(void **state)
+{
+	struct tabset_limits lim = { 16, 64, 64, 16 };
+	struct tabset s;
+	struct decoded d;
+	const char *errstr;
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	for (n = 0; n < FT_AHEAD - 1; n++) {
+		make_v4(&d, 0x0a000001 + n, 0xc6120001, 17, 5353, 53, 80);
+		tabset_push(&s, &ln, 0, 5, 0, DECODE_IPV4, &d, 94);
+	}
+	/* 7 pending and one more: at most 16 host keys, the cap. */
+	assert_int_equal(s.hosts.n, 0);
+	assert_false(tabset_nearly_full(&s));
+	make_v4(&d, 0x0a000001 + n, 0xc6120001, 17, 5353, 53, 80);
+	tabset_push(&s, &ln, 0, 5, 0, DECODE_IPV4, &d, 94);
+	assert_int_equal(s.hosts.n, 0);
+	assert_true(tabset_nearly_full(&s));
+	tabset_drain(&s);
+	assert_int_equal(s.hosts.n, FT_AHEAD);
+	assert_int_equal(sum_packets(&s.hosts, PROTO_DIR_OUT), FT_AHEAD);
+	assert_false(tabset_nearly_full(&s));
+	tabset_clear(&s);
+}
+
 static void
 test_localnet(void **state)
 {
@@ -214,6 +318,8 @@ main(void)
 		cmocka_unit_test_setup(test_directions, setup),
 		cmocka_unit_test_setup(test_overflow_keeps_totals, setup),
 		cmocka_unit_test_setup(test_buckets_are_keys, setup),
+		cmocka_unit_test_setup(test_push_equals_account, setup),
+		cmocka_unit_test_setup(test_pending_count_as_full, setup),
 		cmocka_unit_test(test_localnet),
 	};
 

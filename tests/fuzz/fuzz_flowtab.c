@@ -1,6 +1,7 @@
 /*
  * fuzz_flowtab.c - libFuzzer target over the whole per-packet path:
- * decode_frame then tabset_account, as the capture loop runs them.
+ * decode_frame then tabset_push (counted up to FT_AHEAD packets later,
+ * drained before each check), as the capture loop runs them.
  *
  * The input is a classic pcap file (either byte order, micro- or
  * nanosecond magic), so the project's generated captures and the shared
@@ -9,10 +10,11 @@
  * libpcap stops at a truncated record.  Each frame is copied into a buffer
  * of exactly caplen bytes, so a read past the capture is an ASan error.
  *
- * The tables are tiny (16 keys each) so overflow rows and the capture
- * loop's early flush are exercised on every input.  Before each flush the
- * conservation laws are checked against counts kept here, independently
- * of flowtab.c:
+ * The tables are tiny (32 keys, 16 interface rows) so the capture loop's
+ * early flush is exercised on every input, and still hold more than
+ * FT_AHEAD packets' keys, so packets are counted from the push ring too.
+ * Before each flush the conservation laws are checked against counts
+ * kept here, independently of flowtab.c:
  *   interface frames = IPv4 + IPv6 + non-IP + malformed, per row;
  *   host-row packets = IP packets with a local source + those with a local
  *   destination (both-local packets twice), and likewise bytes;
@@ -128,7 +130,7 @@ check_tabset(const struct tabset *t, const struct expect *e)
 static void
 setup(void)
 {
-	struct tabset_limits lim = { 16, 16, 16, 16 };
+	struct tabset_limits lim = { 32, 32, 32, 16 };
 	const char *errstr;
 
 	if (tabset_init(&set, &lim, &errstr) == -1 ||
@@ -170,6 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;		/* a truncated record ends the file */
 		/* As the capture loop: flush before a table could fill. */
 		if (tabset_nearly_full(&set)) {
+			tabset_drain(&set);
 			check_tabset(&set, &e);
 			tabset_reset(&set);
 			memset(&e, 0, sizeof(e));
@@ -181,7 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bucket = ts - ts % RESOLUTION;
 		memset(&d, 0, sizeof(d));
 		kind = decode_frame(dlt, frame, caplen, wirelen, &d);
-		tabset_account(&set, &ln, 0, ts, bucket, kind, &d, wirelen);
+		tabset_push(&set, &ln, 0, ts, bucket, kind, &d, wirelen);
 		free(frame);
 		e.frames++;
 		if (kind != DECODE_IPV4 && kind != DECODE_IPV6)
@@ -196,6 +199,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (d.has_ports)
 			e.port_packets += (uint64_t)(sl + dl);
 	}
+	tabset_drain(&set);
 	check_tabset(&set, &e);
 	return 0;
 }
