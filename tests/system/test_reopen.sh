@@ -10,7 +10,9 @@
 # counters starting at 0.  Then with --threads 2 (each thread reopens its
 # own handle into the fanout group) and a BPF filter, and a SIGTERM while
 # the interface is missing, which must still end the agent at once with
-# everything delivered.
+# everything delivered.  Last, kernel drops: a stopped agent with a small
+# ring loses most of a send, and frames plus recorded drops must equal
+# what was sent across a reopen too.
 . "$(dirname "$0")/lib.sh"
 
 if ! netns_usable; then
@@ -71,6 +73,7 @@ merge() {
 }
 expect e1 41 3000
 expect e2 42 2000
+expect e3 43 8000
 mkdir -p "$WORK/both"
 for f in hosts ports peers interface; do
 	merge "$WORK/both/$f.csv" "$WORK/e1/$f.csv" "$WORK/e2/$f.csv"
@@ -207,6 +210,47 @@ check "SIGTERM while waiting: exit 0 ($rc)" test $rc = 0
 check "SIGTERM while waiting: every frame delivered" \
     grep -q "$want2 frames counted and delivered" "$WORK/amb.err"
 compare ro-amb
+
+# --- kernel drops across a reopen ---------------------------------------
+# A stopped agent with a 1 MiB ring misses most of a send: the kernel
+# counts those frames as drops on the socket.  The interface is then
+# deleted (the old handle's last drops are read as it closes) and made
+# again (the new handle's counters start at 0): frames counted plus drops
+# recorded must still equal the frames sent, exactly.
+want3=$(tail -n 1 "$WORK/e3/interface.csv" | cut -d, -f1)
+drops() {
+	sql "SELECT COALESCE(sum(kernel_drops), 0) FROM agent_health
+	    WHERE agent = '$1'"
+}
+seen() { echo $(($(frames "$1") + $(drops "$1"))); }
+pair || not_ok "veth pair made again"
+# shellcheck disable=SC2086
+ip netns exec "$NSB" "$NT_BIN/nettally-agent" -i "$VB" -s "$SOCK" $NETS \
+    --user $RUN_USER --name ro-drop --flush 200 --buffer-mb 1 \
+    2>"$WORK/drop.err" &
+AGENT_PID=$!
+check "agent with a 1 MiB ring registers" registered ro-drop
+kill -STOP "$AGENT_PID"
+check "send $want3 frames to the stopped agent" send 43 8000
+kill -CONT "$AGENT_PID"
+check "stopped agent: frames counted plus kernel drops equal $want3" \
+    wait_for "[ \$(seen ro-drop) = $want3 ]" 100
+d1=$(drops ro-drop)
+check "stopped agent: the kernel dropped frames ($d1)" test "$d1" -gt 0
+ip -n "$NSB" link del "$VB"
+wait_lines "$WORK/drop.err" "interface $VB went away" 1
+pair || not_ok "veth pair made again"
+check "1 MiB ring: the interface is back" \
+    wait_lines "$WORK/drop.err" "interface $VB is back" 1
+check "second send" send 42 2000
+want=$((want3 + $(tail -n 1 "$WORK/e2/interface.csv" | cut -d, -f1)))
+check "after the reopen: frames plus drops equal all $want sent" \
+    wait_for "[ \$(seen ro-drop) = $want ]" 100
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"; rc=$?; AGENT_PID=
+check "1 MiB ring agent exits 0 on SIGTERM ($rc)" test $rc = 0
+d2=$(drops ro-drop)
+check "no drop invented by the reopen: still $d1 ($d2)" test "$d2" = "$d1"
 
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
