@@ -30,6 +30,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "sender.h"
+#include "spool.h"
 #include "version.h"
 
 #define DEFAULT_SOCKET		"/run/nettally/nettally.sock"
@@ -56,6 +57,8 @@ struct agent_opts {
 	long			 snaplen;
 	long			 buffer_mb;
 	long			 max_queue_mb;
+	const char		*spool_dir;	/* --spool */
+	long			 spool_max_mb;
 	struct tabset_limits	 lim;
 	long			 nthreads;
 	int			 exit_on_error;
@@ -133,6 +136,16 @@ usage(FILE *f)
 "                         (memory grows with distinct keys, not with time);\n"
 "                         a file replay waits for the store instead\n"
 "                         (default 8)\n"
+"      --spool DIR        write every batch to a file in DIR before it is\n"
+"                         sent, and keep it there until the store has it:\n"
+"                         batches survive a kill or crash of the agent and\n"
+"                         are delivered by its next start (same --name)\n"
+"                         before anything new.  While the store is away\n"
+"                         batches wait in DIR instead of memory.  DIR must\n"
+"                         be writable by the agent's user and by nobody\n"
+"                         else (mode 0700)\n"
+"      --spool-max-mb MB  past MB in DIR the agent holds, as past\n"
+"                         --max-queue-mb without a spool (default 1024)\n"
 "\n"
 "Capture:\n"
 "      --snaplen BYTES    bytes kept per frame (default %d; IP byte counts\n"
@@ -222,7 +235,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	enum { O_RES = 256, O_FLUSH, O_NAME, O_SNAPLEN, O_BUFFER, O_MAXH,
 	    O_MAXP, O_MAXQ, O_THREADS, O_EXITERR };
 	enum { O_USER = 512, O_NOSECCOMP, O_CONFIG };
-	enum { O_MAXQUEUE = 768 };
+	enum { O_MAXQUEUE = 768, O_SPOOL, O_SPOOLMAX };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "read", required_argument, NULL, 'r' },
@@ -238,6 +251,8 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		{ "max-peers", required_argument, NULL, O_MAXQ },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-queue-mb", required_argument, NULL, O_MAXQUEUE },
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "spool-max-mb", required_argument, NULL, O_SPOOLMAX },
 		{ "exit-on-error", no_argument, NULL, O_EXITERR },
 		{ "user", required_argument, NULL, O_USER },
 		{ "no-seccomp", no_argument, NULL, O_NOSECCOMP },
@@ -350,6 +365,18 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		case O_MAXQUEUE:
 			if (parse_long("--max-queue-mb", optarg, 1, 65536,
 			    &o->max_queue_mb) == -1)
+				return -1;
+			break;
+		case O_SPOOL:
+			if (*optarg == '\0') {
+				log_err("--spool: name a directory");
+				return -1;
+			}
+			o->spool_dir = optarg;
+			break;
+		case O_SPOOLMAX:
+			if (parse_long("--spool-max-mb", optarg, 1, 1L << 22,
+			    &o->spool_max_mb) == -1)
 				return -1;
 			break;
 		case O_THREADS:
@@ -588,7 +615,7 @@ main(int argc, char **argv)
 	sigset_t all, old;
 	uint64_t left, npackets = 0;
 	unsigned int i, t, nthreads;
-	int status = 1, failed = 0, slot;
+	int status = 1, failed = 0, slot, spool_fd = -1;
 
 	log_init("nettally-agent", LOG_TO_STDERR);
 	if (parse_opts(argc, argv, &o) == -1) {
@@ -649,6 +676,18 @@ main(int argc, char **argv)
 	}
 
 	/*
+	 * The spool directory may be one only root can reach (under
+	 * /var/lib): open it now, create files in it after the drop.
+	 */
+	if (o.spool_dir != NULL && (spool_fd = spool_dir_open(o.spool_dir,
+	    err, sizeof(err))) == -1) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (o.spool_dir != NULL)
+		privdrop_want_spool();
+
+	/*
 	 * Every capture is open: nothing privileged from here on, but for
 	 * CAP_NET_RAW in a live agent that reopens a deleted interface.
 	 */
@@ -666,6 +705,9 @@ main(int argc, char **argv)
 	scfg.heartbeat = o.file == NULL;
 	scfg.max_queue_bytes = (size_t)o.max_queue_mb << 20;
 	scfg.stop = &stop_requested;
+	scfg.spool_dir = o.spool_dir;
+	scfg.spool_dirfd = spool_fd;
+	scfg.spool_max_bytes = (uint64_t)o.spool_max_mb << 20;
 	scfg.hello.version = PROTO_VERSION;
 	scfg.hello.resolution = (uint32_t)o.resolution;
 	/*
@@ -752,6 +794,14 @@ main(int argc, char **argv)
 		(void)sender_swap_slot(snd, w[t].c.slot, w[t].c.cur,
 		    SENDER_WAIT);
 	left = sender_finish(snd, w[0].c.cur, &abandon_requested);
+	if (left > 0 && o.spool_dir != NULL) {
+		/* On disk since before they were first sent: nothing lost. */
+		log_warn("%llu batch(es) not acknowledged by the store kept in "
+		    "spool %s for the next start", (unsigned long long)left,
+		    o.spool_dir);
+		status = failed ? 1 : 0;
+		goto out;
+	}
 	if (left > 0) {
 		log_err("%llu batch(es) not acknowledged by the store were "
 		    "lost", (unsigned long long)left);
@@ -770,6 +820,8 @@ out:
 		while (w[t].ninit-- > 0)
 			tabset_clear(&w[t].sets[w[t].ninit]);
 	}
+	if (spool_fd != -1)
+		close(spool_fd);
 	free(o.filter);
 	conf_clear(&o.conf);
 	return status;

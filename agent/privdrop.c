@@ -92,6 +92,20 @@ static const char *const privdrop_syscalls[] = {
 };
 
 /*
+ * Only with --spool (agent/spool.c): the epoch's file is created before
+ * the filter is loaded; after it, records are written and read back at
+ * offsets, synced, the file cut back and earlier epochs' files (opened
+ * read-only, allowed below) locked against a second agent of the same
+ * name and removed once replayed; a replay connection is half-closed when
+ * its last batch is acknowledged.
+ */
+static const char *const privdrop_spool_calls[] = {
+	"pwrite64", "pread64", "fdatasync", "ftruncate", "unlinkat",
+	"shutdown", "flock",
+};
+static int	privdrop_spool;
+
+/*
  * System calls allowed, or refused with an error, only for some
  * arguments; whatever no rule matches kills the process.  A rule may
  * compare two arguments (both must match); libseccomp takes one
@@ -483,6 +497,12 @@ privdrop_allow(scmp_filter_ctx ctx, const char *const *names, size_t n,
 	return 0;
 }
 
+void
+privdrop_want_spool(void)
+{
+	privdrop_spool = 1;
+}
+
 int
 privdrop_seccomp(const struct privdrop *pd, char *err, size_t errlen)
 {
@@ -503,6 +523,10 @@ privdrop_seccomp(const struct privdrop *pd, char *err, size_t errlen)
 	}
 	if (privdrop_allow(ctx, privdrop_syscalls, sizeof(privdrop_syscalls) /
 	    sizeof(privdrop_syscalls[0]), err, errlen) == -1)
+		goto fail;
+	if (privdrop_spool && privdrop_allow(ctx, privdrop_spool_calls,
+	    sizeof(privdrop_spool_calls) / sizeof(privdrop_spool_calls[0]),
+	    err, errlen) == -1)
 		goto fail;
 #ifdef PRIVDROP_SANITIZER
 	if (privdrop_allow(ctx, privdrop_san, sizeof(privdrop_san) /

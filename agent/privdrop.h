@@ -76,4 +76,10 @@ int	privdrop_drop(struct privdrop *, char *err, size_t errlen);
  */
 int	privdrop_seccomp(const struct privdrop *, char *err, size_t errlen);
 
+/*
+ * Before privdrop_seccomp: also allow what the spool (--spool) needs to
+ * write, read back, sync, cut and remove its files.
+ */
+void	privdrop_want_spool(void);
+
 #endif

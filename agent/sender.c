@@ -17,8 +17,21 @@
  *   waits instead (SENDER_WAIT_QUEUE) until the store has caught up, so
  *   its frames stay under the cap too.  Live capture waits only when even
  *   its interface rows are full; kept frames then grow by one tabset.
- *   Nothing is spooled to disk yet: an agent that exits with frames
- *   unacknowledged reports them lost.
+ * - With a spool (--spool DIR, spool.c) every frame is appended to this
+ *   epoch's file, and the file synced once per tabset, before the frame
+ *   is first sent: write-ahead.  The store being away then no longer
+ *   makes the sender hold; frames past max_queue_bytes are dropped from
+ *   memory (pending->data NULL) and read back from the file to be sent;
+ *   the sender holds only when the spool files exceed spool_max_bytes.
+ *   When every frame is acknowledged the file is cut back to its header.
+ *   An agent killed with frames unacknowledged leaves them in its file.
+ * - Before this epoch's HELLO, the files of earlier epochs of the same
+ *   agent name are replayed, oldest first, each on its own connection:
+ *   its stored HELLO, so WELCOME names what the store already has of that
+ *   epoch (the store keeps the latest epoch per name, which is the
+ *   replayed one as long as no newer epoch said HELLO first: hence the
+ *   order), then its batches past that, and once all are acknowledged
+ *   the file is removed.  Capture goes on meanwhile into this epoch.
  * - Only this thread touches the socket.  The capture thread reaches the
  *   sender through its own slot's `full`/`spare` under the mutex, once per
  *   flush, and a byte on the wake pipe.
@@ -38,6 +51,7 @@
 #include "clock.h"
 #include "log.h"
 #include "sender.h"
+#include "spool.h"
 
 #define SENDER_FRAME_RECORDS	65536	/* records per BATCH frame */
 #define SENDER_HANDSHAKE_MS	5000
@@ -45,11 +59,30 @@
 #define SENDER_BACKOFF_MAX_MS	2000
 #define SENDER_READ_CHUNK	4096
 
+#define SENDER_NOT_SPOOLED	UINT64_MAX
+
 struct pending {
 	struct pending	*next;
 	uint64_t	 seq;
 	size_t		 len;
-	uint8_t		*data;
+	uint8_t		*data;		/* NULL: only in the spool file */
+	uint64_t	 off;		/* in the spool file, or
+					   SENDER_NOT_SPOOLED */
+};
+
+/* An earlier epoch's spool file being replayed. */
+struct replay {
+	int		 loaded;
+	int		 fd;
+	char		 name[SPOOL_NAME_MAX + 1];
+	struct spool_scan sc;
+	size_t		 next;		/* index of the next record to send */
+	size_t		 off;		/* bytes of it sent */
+	uint64_t	 acked;		/* seq the store has committed */
+	uint64_t	 floor;		/* seqs up to here refused: skipped */
+	uint64_t	 nstored;	/* already there at the first WELCOME */
+	int		 welcomed;
+	int		 draining;	/* all acked: waiting for the close */
 };
 
 struct sender {
@@ -87,10 +120,28 @@ struct sender {
 	int			 connect_logged;
 	uint64_t		 reject_seq;	/* head seq the store refused */
 	int			 nreject;	/* times in a row */
+	struct proto_buf	 hello;		/* this epoch's HELLO frame */
+	size_t			 mem_bytes;	/* pending data held in memory */
+
+	/* The spool (cfg.spool_dir set). */
+	struct spool_file	 sf;
+	int			 spooling;	/* sf takes appends */
+	int			 spool_logged;	/* a failure was logged */
+	uint64_t		 spool_unacked;	/* record bytes not acked */
+	uint8_t			*rbuf;		/* a frame read back */
+	size_t			 rbuf_cap;
+	int			 rbuf_fd;	/* what rbuf holds: -1 none */
+	uint64_t		 rbuf_off;
+	char			**old;		/* earlier epochs' files */
+	size_t			 nold, iold;
+	struct replay		 rp;
+	int			 conn_replay;	/* fd speaks for rp */
+	int			 finish_logged;
 };
 
 static void	*sender_main(void *);
 static int	 sender_connect(struct sender *, const char **);
+static int	 sender_spool_open(struct sender *, const char **);
 static void	 sender_disconnect(struct sender *, const char *);
 static int	 sender_read(struct sender *);
 static int	 sender_write(struct sender *);
@@ -102,6 +153,17 @@ static int	 write_all(int, const uint8_t *, size_t);
 static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
 static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
 static void	 key_to_rec(const struct ft_key *, struct proto_key *);
+static const uint8_t *sender_frame(struct sender *, int, uint64_t, size_t);
+static void	 sender_spool(struct sender *, struct pending *);
+static void	 sender_spool_sync(struct sender *, struct pending *);
+static void	 sender_spool_failed(struct sender *, const char *);
+static int	 replay_load(struct sender *);
+static void	 replay_welcome(struct sender *, uint64_t);
+static void	 replay_ack(struct sender *, uint64_t);
+static int	 replay_write(struct sender *);
+static void	 replay_done(struct sender *);
+static void	 replay_rejected(struct sender *);
+static uint64_t	 replay_left(const struct sender *);
 
 /* Appends received bytes; replies are small, so growth is rare. */
 static int
@@ -200,7 +262,6 @@ sender_connect(struct sender *s, const char **errstr)
 {
 	static char reason[PROTO_TEXT_MAX + 64];
 	struct sockaddr_un sun;
-	struct proto_buf out;
 	struct proto_welcome w;
 	struct proto_error pe;
 	uint32_t version, type;
@@ -233,19 +294,15 @@ sender_connect(struct sender *s, const char **errstr)
 		close(fd);
 		return -1;
 	}
-	proto_buf_init(&out);
-	if (proto_encode_hello(&out, &s->cfg.hello) == -1) {
-		proto_buf_clear(&out);
-		*errstr = "cannot encode HELLO";
-		close(fd);
-		return -1;
-	}
 	/*
 	 * A store that refuses this peer answers at once and closes, maybe
-	 * before HELLO is written: its ERROR still waits to be read.
+	 * before HELLO is written: its ERROR still waits to be read.  A
+	 * replay speaks for its file's epoch with the HELLO stored there.
 	 */
-	sent = write_all(fd, out.data, out.len);
-	proto_buf_clear(&out);
+	if (s->rp.loaded)
+		sent = write_all(fd, s->rp.sc.hello_frame, s->rp.sc.hello_len);
+	else
+		sent = write_all(fd, s->hello.data, s->hello.len);
 	proto_buf_consume(&s->in, s->in.len);
 	if (read_frame(fd, &s->in, &blen, errstr) == -1) {
 		if (sent == -1)
@@ -276,10 +333,17 @@ sender_connect(struct sender *s, const char **errstr)
 		goto fail;
 	}
 	s->fd = fd;
+	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
+	s->unsent = NULL;
+	s->unsent_off = 0;
+	if (s->rp.loaded) {
+		s->conn_replay = 1;
+		replay_welcome(s, w.last_seq);
+		return 0;
+	}
+	s->conn_replay = 0;
 	sender_release(s, w.last_seq);
 	s->unsent = s->head;
-	s->unsent_off = 0;
-	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
 	return 0;
 fail:
 	close(fd);
@@ -295,6 +359,9 @@ sender_disconnect(struct sender *s, const char *why)
 	    s->cfg.socket_path, (unsigned long long)s->npending);
 	close(s->fd);
 	s->fd = -1;
+	s->conn_replay = 0;
+	s->rp.off = 0;
+	s->rp.draining = 0;
 	s->unsent = s->head;
 	s->unsent_off = 0;
 	proto_buf_consume(&s->in, s->in.len);
@@ -310,6 +377,17 @@ sender_release(struct sender *s, uint64_t seq)
 
 	while ((p = s->head) != NULL && p->seq <= seq)
 		sender_pop(s);
+	/* Everything acknowledged: the file need not hold any of it. */
+	if (s->head == NULL && s->sf.fd != -1 && s->sf.end > s->sf.hdr_len) {
+		if (spool_reset(&s->sf) == -1) {
+			sender_spool_failed(s, "cannot cut the file back");
+			return;
+		}
+		s->rbuf_fd = -1;
+		s->spool_unacked = 0;
+		/* Whole records only again: appends may resume. */
+		s->spooling = 1;
+	}
 }
 
 /* Frees the head of the pending list. */
@@ -327,6 +405,10 @@ sender_pop(struct sender *s)
 	if (s->head == NULL)
 		s->tail = NULL;
 	s->pending_bytes -= p->len;
+	if (p->data != NULL)
+		s->mem_bytes -= p->len;
+	if (p->off != SENDER_NOT_SPOOLED)
+		s->spool_unacked -= SPOOL_REC_HDR + p->len;
 	free(p->data);
 	free(p);
 	s->npending--;
@@ -376,6 +458,10 @@ sender_read(struct sender *s)
 	ssize_t n;
 
 	n = recv(s->fd, chunk, sizeof(chunk), 0);
+	if (n == 0 && s->conn_replay && s->rp.draining) {
+		replay_done(s);
+		return -1;
+	}
 	if (n == 0) {
 		sender_disconnect(s, "store closed the connection");
 		return -1;
@@ -407,11 +493,16 @@ sender_read(struct sender *s)
 		}
 		if (type == PROTO_ACK &&
 		    proto_decode_ack(body, blen, &ack) == PROTO_OK) {
-			sender_release(s, ack.seq);
+			if (s->conn_replay)
+				replay_ack(s, ack.seq);
+			else
+				sender_release(s, ack.seq);
 		} else if (type == PROTO_ERROR &&
 		    proto_decode_error(body, blen, &pe) == PROTO_OK) {
 			log_err("store: error %u: %s", pe.code, pe.text);
-			if (pe.code == PROTO_ERR_BAD_FRAME)
+			if (pe.code == PROTO_ERR_BAD_FRAME && s->conn_replay)
+				replay_rejected(s);
+			else if (pe.code == PROTO_ERR_BAD_FRAME)
 				sender_rejected(s);
 			sender_disconnect(s, "store reported an error");
 			return -1;
@@ -428,10 +519,18 @@ static int
 sender_write(struct sender *s)
 {
 	struct pending *p;
+	const uint8_t *data;
 	ssize_t n;
 
 	while ((p = s->unsent) != NULL) {
-		n = send(s->fd, p->data + s->unsent_off,
+		data = p->data;
+		if (data == NULL && (data = sender_frame(s, s->sf.fd, p->off,
+		    p->len)) == NULL) {
+			sender_disconnect(s, "cannot read a batch back from "
+			    "the spool");
+			return -1;
+		}
+		n = send(s->fd, data + s->unsent_off,
 		    p->len - s->unsent_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -474,7 +573,7 @@ sender_encode(struct sender *s, struct tabset *t)
 	struct proto_host_rec hr;
 	struct proto_port_rec pr;
 	struct proto_peer_rec qr;
-	struct pending *p;
+	struct pending *p, *first_new = NULL;
 	const struct ft_key *k;
 	const struct ft_iface_count *ic;
 	struct timespec now;
@@ -565,26 +664,336 @@ sender_encode(struct sender *s, struct tabset *t)
 		p->seq = s->next_seq++;
 		p->data = buf.data;
 		p->len = buf.len;
+		p->off = SENDER_NOT_SPOOLED;
 		proto_buf_init(&buf);
+		sender_spool(s, p);
 		if (s->tail != NULL)
 			s->tail->next = p;
 		else
 			s->head = p;
 		s->tail = p;
-		if (s->unsent == NULL && s->fd != -1) {
+		/* Set to send, not sent: that waits for the sync below. */
+		if (s->unsent == NULL && s->fd != -1 && !s->conn_replay) {
 			s->unsent = p;
 			s->unsent_off = 0;
 		}
 		s->npending++;
 		s->pending_bytes += p->len;
+		s->mem_bytes += p->len;
+		if (first_new == NULL)
+			first_new = p;
 		first = 0;
 	}
+	sender_spool_sync(s, first_new);
 	return;
 fail:
 	proto_buf_clear(&buf);
+	sender_spool_sync(s, first_new);
 	s->dropped++;
 	log_err("sender: out of memory encoding a batch; batch dropped and "
 	    "counted in agent_health.dropped");
+}
+
+/*
+ * Appends frame p to the spool file, write-ahead.  A failure (a full
+ * disk) keeps p in memory only and stops appends until the file is cut
+ * back to its header: a file must never skip a seq.
+ */
+static void
+sender_spool(struct sender *s, struct pending *p)
+{
+	uint64_t off;
+	int rc;
+
+	if (!s->spooling)
+		return;
+	if ((rc = spool_append(&s->sf, p->data, p->len, &off)) < 0) {
+		sender_spool_failed(s, rc == -2 ? "write failed and the file "
+		    "could not be cut back" : "write failed");
+		return;
+	}
+	p->off = off;
+	s->spool_unacked += SPOOL_REC_HDR + p->len;
+}
+
+/* Logs the first of a run of spool failures; appends stop. */
+static void
+sender_spool_failed(struct sender *s, const char *what)
+{
+	if (!s->spool_logged)
+		log_err("spool: %s/%s: %s: %s; batches stay in memory only "
+		    "until every batch is acknowledged", s->cfg.spool_dir,
+		    s->sf.name, what, strerror(errno));
+	s->spool_logged = 1;
+	s->spooling = 0;
+}
+
+/*
+ * Makes the frames appended since `from` durable (one fdatasync per
+ * tabset), then lets the memory cap drop this tabset's frames from
+ * memory: older ones are sent sooner, so they stay.  A failed sync
+ * keeps them in memory, where they are safe from everything but a kill.
+ */
+static void
+sender_spool_sync(struct sender *s, struct pending *from)
+{
+	struct pending *p;
+
+	if (from == NULL || s->sf.fd == -1 || from->off == SENDER_NOT_SPOOLED)
+		return;
+	if (spool_sync(&s->sf) == -1) {
+		sender_spool_failed(s, "fdatasync failed");
+		return;
+	}
+	s->spool_logged = 0;
+	if (s->mem_bytes <= s->cfg.max_queue_bytes)
+		return;
+	for (p = from; p != NULL && s->mem_bytes > s->cfg.max_queue_bytes;
+	    p = p->next) {
+		if (p->data == NULL || p->off == SENDER_NOT_SPOOLED ||
+		    p == s->unsent)
+			continue;
+		free(p->data);
+		p->data = NULL;
+		s->mem_bytes -= p->len;
+	}
+}
+
+/*
+ * Returns frame bytes read back from spool file fd at off, in the
+ * sender's buffer (valid until the next call), or NULL (logged).
+ */
+static const uint8_t *
+sender_frame(struct sender *s, int fd, uint64_t off, size_t len)
+{
+	uint8_t *b;
+
+	if (s->rbuf_fd == fd && s->rbuf_off == off)
+		return s->rbuf;
+	if (len > s->rbuf_cap) {
+		if ((b = realloc(s->rbuf, len)) == NULL) {
+			log_err("spool: out of memory reading a batch back");
+			return NULL;
+		}
+		s->rbuf = b;
+		s->rbuf_cap = len;
+	}
+	s->rbuf_fd = -1;
+	if (spool_read(fd, off, s->rbuf, len) == -1) {
+		log_err("spool: reading a batch back at offset %llu: %s",
+		    (unsigned long long)off, strerror(errno));
+		return NULL;
+	}
+	s->rbuf_fd = fd;
+	s->rbuf_off = off;
+	return s->rbuf;
+}
+
+/*
+ * Opens the next earlier epoch's file and indexes it.  Returns 1 when a
+ * file is loaded for replay, 0 when none is left.  A file with no batch
+ * in it is removed; one whose header does not check out is left alone.
+ */
+static int
+replay_load(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	const char *errstr;
+	const char *name;
+
+	while (!rp->loaded && s->iold < s->nold) {
+		name = s->old[s->iold++];
+		memset(rp, 0, sizeof(*rp));
+		snprintf(rp->name, sizeof(rp->name), "%s", name);
+		rp->fd = openat(s->cfg.spool_dirfd, name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (rp->fd == -1) {
+			log_err("spool: %s/%s: %s; not replayed",
+			    s->cfg.spool_dir, name, strerror(errno));
+			continue;
+		}
+		if (spool_lock(rp->fd) == -1) {
+			log_warn("spool: %s/%s: locked by another agent of this "
+			    "name: not replayed", s->cfg.spool_dir, name);
+			close(rp->fd);
+			continue;
+		}
+		if (spool_scan_fd(rp->fd, &rp->sc, &errstr) == -1) {
+			log_err("spool: %s/%s: %s; not replayed, left in place",
+			    s->cfg.spool_dir, name, errstr);
+			close(rp->fd);
+			continue;
+		}
+		if (strcmp(rp->sc.hello.name, s->cfg.hello.name) != 0) {
+			log_err("spool: %s/%s: written by agent \"%s\"; not "
+			    "replayed, left in place", s->cfg.spool_dir, name,
+			    rp->sc.hello.name);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			continue;
+		}
+		if (rp->sc.skipped > 0)
+			log_warn("spool: %s/%s: torn or corrupt record at offset "
+			    "%llu: %llu byte(s) skipped, %zu batch(es) before "
+			    "it intact", s->cfg.spool_dir, name,
+			    (unsigned long long)rp->sc.torn_at,
+			    (unsigned long long)rp->sc.skipped, rp->sc.nrec);
+		if (rp->sc.nrec == 0) {
+			log_info("spool: %s/%s: no batch to replay; removed",
+			    s->cfg.spool_dir, name);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			(void)unlinkat(s->cfg.spool_dirfd, name, 0);
+			continue;
+		}
+		rp->loaded = 1;
+		log_info("spool: %s/%s: replaying %zu batch(es) of epoch %lld "
+		    "(%llu bytes)", s->cfg.spool_dir, name, rp->sc.nrec,
+		    (long long)rp->sc.hello.start_time,
+		    (unsigned long long)rp->sc.bytes);
+	}
+	return rp->loaded;
+}
+
+/* Record bytes of the file being replayed: on disk until it is done. */
+static uint64_t
+replay_left(const struct sender *s)
+{
+	const struct replay *rp = &s->rp;
+
+	return rp->loaded ? rp->sc.bytes + rp->sc.nrec * SPOOL_REC_HDR : 0;
+}
+
+/* The store has last_seq of the replayed epoch: send what follows. */
+static void
+replay_welcome(struct sender *s, uint64_t last_seq)
+{
+	struct replay *rp = &s->rp;
+
+	if (!rp->welcomed) {
+		rp->nstored = last_seq;
+		rp->welcomed = 1;
+	}
+	rp->acked = last_seq > rp->floor ? last_seq : rp->floor;
+	for (rp->next = 0; rp->next < rp->sc.nrec &&
+	    rp->sc.rec[rp->next].seq <= rp->acked; rp->next++)
+		continue;
+	rp->off = 0;
+	replay_ack(s, rp->acked);
+}
+
+/*
+ * Every batch up to seq is committed.  After the last one the sender
+ * half-closes and waits for the store to close: once it has, the name is
+ * free for the next HELLO.
+ */
+static void
+replay_ack(struct sender *s, uint64_t seq)
+{
+	struct replay *rp = &s->rp;
+
+	if (seq > rp->acked)
+		rp->acked = seq;
+	if (rp->draining || rp->acked < rp->sc.rec[rp->sc.nrec - 1].seq)
+		return;
+	rp->draining = 1;
+	if (shutdown(s->fd, SHUT_WR) == -1)
+		replay_done(s);
+}
+
+/* The replayed file is delivered: close, remove it, go on. */
+static void
+replay_done(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	uint64_t n = rp->sc.nrec, first = rp->sc.rec[0].seq;
+	uint64_t stored = rp->nstored >= first ? rp->nstored - first + 1 : 0;
+
+	if (stored > n)
+		stored = n;
+	log_info("spool: %s/%s: replayed: %llu batch(es) sent, %llu already "
+	    "stored, %llu byte(s) in all", s->cfg.spool_dir, rp->name,
+	    (unsigned long long)(n - stored), (unsigned long long)stored,
+	    (unsigned long long)rp->sc.bytes);
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	s->conn_replay = 0;
+	proto_buf_consume(&s->in, s->in.len);
+	if (s->rbuf_fd == rp->fd)
+		s->rbuf_fd = -1;
+	close(rp->fd);
+	if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
+		log_err("spool: %s/%s: cannot remove it: %s; its batches "
+		    "would be offered again (the store drops them)",
+		    s->cfg.spool_dir, rp->name, strerror(errno));
+	spool_scan_clear(&rp->sc);
+	memset(rp, 0, sizeof(*rp));
+	rp->fd = -1;
+	s->next_connect = clock_mono_ms();
+	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
+}
+
+/*
+ * The store refused a replayed batch as invalid: as sender_rejected, the
+ * first time reconnects, the second skips it, logged and counted.
+ */
+static void
+replay_rejected(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	uint64_t seq;
+
+	if (rp->next >= rp->sc.nrec && rp->acked >= rp->sc.rec[rp->sc.nrec -
+	    1].seq)
+		return;
+	seq = rp->acked + 1;
+	if (seq != s->reject_seq) {
+		s->reject_seq = seq;
+		s->nreject = 1;
+		return;
+	}
+	if (++s->nreject < 2)
+		return;
+	log_err("spool: %s/%s: the store refuses batch %llu as invalid; "
+	    "dropped and counted in agent_health.dropped", s->cfg.spool_dir,
+	    rp->name, (unsigned long long)seq);
+	rp->floor = seq;
+	s->dropped++;
+	s->nreject = 0;
+}
+
+/* Writes as much of the replayed file as the socket takes. */
+static int
+replay_write(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	const struct spool_rec *r;
+	const uint8_t *data;
+	ssize_t n;
+
+	while (rp->next < rp->sc.nrec) {
+		r = &rp->sc.rec[rp->next];
+		if ((data = sender_frame(s, rp->fd, r->off, r->len)) == NULL) {
+			sender_disconnect(s, "cannot read a batch back from "
+			    "the spool");
+			return -1;
+		}
+		n = send(s->fd, data + rp->off, r->len - rp->off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			sender_disconnect(s, "write to store failed");
+			return -1;
+		}
+		rp->off += (size_t)n;
+		if (rp->off == r->len) {
+			rp->next++;
+			rp->off = 0;
+		}
+	}
+	return 0;
 }
 
 static void *
@@ -596,8 +1005,9 @@ sender_main(void *arg)
 	const char *errstr;
 	char drain[64];
 	int64_t now;
+	uint64_t spooled;
 	unsigned int i, slot;
-	int finishing, timeout, nfd, hold;
+	int finishing, timeout, nfd, hold, replaying, want_out;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -612,8 +1022,16 @@ sender_main(void *arg)
 			}
 		}
 		finishing = s->finishing;
-		hold = s->fd == -1 ||
-		    s->pending_bytes > s->cfg.max_queue_bytes;
+		replaying = s->rp.loaded || s->iold < s->nold;
+		/*
+		 * With a spool, frames wait on disk for an absent store up
+		 * to its cap; without one (or while appends fail), the
+		 * tables hold the counts instead.
+		 */
+		spooled = s->sf.fd != -1 ? s->sf.end - s->sf.hdr_len : 0;
+		hold = s->mem_bytes > s->cfg.max_queue_bytes ||
+		    spooled + replay_left(s) > s->cfg.spool_max_bytes ||
+		    (!s->spooling && (s->fd == -1 || s->conn_replay));
 		if (s->hold && !hold)
 			pthread_cond_broadcast(&s->cv);	/* queued swaps */
 		s->hold = hold;
@@ -628,11 +1046,20 @@ sender_main(void *arg)
 			pthread_mutex_unlock(&s->mu);
 			continue;	/* look for the final tabset at once */
 		}
-		if (finishing && s->head == NULL)
+		if (finishing && s->head == NULL && !replaying)
 			break;
 		if (finishing && s->abandon != NULL && *s->abandon)
 			break;
+		if (finishing && s->sf.fd != -1 && !s->finish_logged &&
+		    (s->head != NULL || replaying)) {
+			log_info("spool: every batch is in %s (%llu of this "
+			    "run unacknowledged); waiting for the store",
+			    s->cfg.spool_dir, (unsigned long long)s->npending);
+			s->finish_logged = 1;
+		}
 		now = clock_mono_ms();
+		if (s->fd == -1 && !s->rp.loaded && s->iold < s->nold)
+			(void)replay_load(s);
 		if (s->fd == -1 && now >= s->next_connect) {
 			if (sender_connect(s, &errstr) == -1) {
 				if (!s->connect_logged)
@@ -643,7 +1070,7 @@ sender_main(void *arg)
 				s->backoff_ms *= 2;
 				if (s->backoff_ms > SENDER_BACKOFF_MAX_MS)
 					s->backoff_ms = SENDER_BACKOFF_MAX_MS;
-			} else {
+			} else if (!s->conn_replay) {
 				log_info("store: reconnected to %s",
 				    s->cfg.socket_path);
 			}
@@ -653,8 +1080,10 @@ sender_main(void *arg)
 		nfd = 1;
 		timeout = 200;
 		if (s->fd != -1) {
+			want_out = s->conn_replay ?
+			    s->rp.next < s->rp.sc.nrec : s->unsent != NULL;
 			pfd[1].fd = s->fd;
-			pfd[1].events = POLLIN | (s->unsent ? POLLOUT : 0);
+			pfd[1].events = POLLIN | (want_out ? POLLOUT : 0);
 			nfd = 2;
 		} else if (s->next_connect - now < timeout) {
 			timeout = (int)(s->next_connect - now);
@@ -673,8 +1102,12 @@ sender_main(void *arg)
 		if (nfd == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			if (sender_read(s) == -1)
 				continue;
-		if (nfd == 2 && s->fd != -1 && (pfd[1].revents & POLLOUT))
-			sender_write(s);
+		if (nfd == 2 && s->fd != -1 && (pfd[1].revents & POLLOUT)) {
+			if (s->conn_replay)
+				replay_write(s);
+			else
+				sender_write(s);
+		}
 	}
 	return NULL;
 }
@@ -691,11 +1124,17 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 	s->cfg = *cfg;
 	if (s->cfg.max_queue_bytes == 0)
 		s->cfg.max_queue_bytes = SENDER_QUEUE_DEFAULT;
+	if (s->cfg.spool_max_bytes == 0)
+		s->cfg.spool_max_bytes = SPOOL_MAX_DEFAULT;
 	s->fd = -1;
+	s->sf.fd = -1;
+	s->rp.fd = -1;
+	s->rbuf_fd = -1;
 	s->wake[0] = s->wake[1] = -1;
 	s->next_seq = 1;
 	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
 	proto_buf_init(&s->in);
+	proto_buf_init(&s->hello);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
 		*errstr = "cannot create a pipe";
 		goto fail;
@@ -705,12 +1144,62 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 		*errstr = "cannot initialise a lock";
 		goto fail;
 	}
+	if (proto_encode_hello(&s->hello, &s->cfg.hello) == -1) {
+		*errstr = "cannot encode HELLO";
+		goto fail;
+	}
+	if (s->cfg.spool_dir != NULL)
+		return sender_spool_open(s, errstr) == -1 ? NULL : s;
 	if (sender_connect(s, errstr) == -1)
 		goto fail;
 	return s;
 fail:
 	sender_free(s);
 	return NULL;
+}
+
+/*
+ * sender_new with a spool: lists the earlier epochs' files, creates this
+ * epoch's, and tries the store unless those files go first.  Frees s on
+ * failure.
+ */
+static int
+sender_spool_open(struct sender *s, const char **errstr)
+{
+	static char reason[SPOOL_NAME_MAX + 256];
+	const char *why;
+	int n;
+
+	n = spool_list(s->cfg.spool_dirfd, s->cfg.hello.name,
+	    s->cfg.hello.start_time, &s->old, errstr);
+	if (n == -1)
+		goto fail;
+	s->nold = (size_t)n;
+	if (spool_create(&s->sf, s->cfg.spool_dirfd, s->cfg.hello.name,
+	    s->cfg.hello.start_time, s->hello.data, s->hello.len, &why) ==
+	    -1) {
+		snprintf(reason, sizeof(reason), "%s %s/%s: %s (the directory "
+		    "must be writable by the agent's user)", why,
+		    s->cfg.spool_dir, s->sf.name, strerror(errno));
+		*errstr = reason;
+		goto fail;
+	}
+	s->spooling = 1;
+	if (s->nold > 0) {
+		log_info("spool: %s: %zu file(s) of earlier runs to replay "
+		    "first", s->cfg.spool_dir, s->nold);
+		return 0;
+	}
+	if (sender_connect(s, &why) == -1) {
+		log_warn("store: %s: %s; batches wait in the spool %s until it "
+		    "answers", s->cfg.socket_path, why, s->cfg.spool_dir);
+		s->connect_logged = 1;
+		s->next_connect = clock_mono_ms() + s->backoff_ms;
+	}
+	return 0;
+fail:
+	sender_free(s);
+	return -1;
 }
 
 int
@@ -807,6 +1296,8 @@ sender_finish(struct sender *s, struct tabset *last,
 	s->started = 0;
 	for (p = s->head; p != NULL; p = p->next)
 		left++;
+	/* Delivered: the file has nothing left for a next start. */
+	spool_close(&s->sf, left == 0);
 	return left;
 }
 
@@ -814,6 +1305,7 @@ void
 sender_free(struct sender *s)
 {
 	struct pending *p;
+	size_t i;
 
 	if (s == NULL)
 		return;
@@ -822,6 +1314,16 @@ sender_free(struct sender *s)
 		free(p->data);
 		free(p);
 	}
+	spool_close(&s->sf, 0);
+	if (s->rp.loaded) {
+		close(s->rp.fd);
+		spool_scan_clear(&s->rp.sc);
+	}
+	for (i = 0; i < s->nold; i++)
+		free(s->old[i]);
+	free(s->old);
+	free(s->rbuf);
+	proto_buf_clear(&s->hello);
 	if (s->fd != -1)
 		close(s->fd);
 	if (s->wake[0] != -1)

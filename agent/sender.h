@@ -30,6 +30,15 @@ struct sender_config {
 	size_t			 max_queue_bytes; /* frames kept before holding;
 						    0: SENDER_QUEUE_DEFAULT */
 	volatile sig_atomic_t	*stop;		/* ends a SENDER_WAIT_QUEUE */
+	/*
+	 * --spool: every frame is written to a file in spool_dir before it
+	 * is sent, frames past max_queue_bytes are then kept on disk only,
+	 * older epochs' files are replayed first, and the store being away
+	 * no longer makes the sender hold: only spool_max_bytes does.
+	 */
+	const char		*spool_dir;	/* NULL: no spool */
+	int			 spool_dirfd;	/* opened while privileged */
+	uint64_t		 spool_max_bytes; /* 0: SPOOL_MAX_DEFAULT */
 };
 
 /* How a swap may wait. */
@@ -43,7 +52,10 @@ enum sender_wait {
 /*
  * Connects to the store and completes HELLO/WELCOME before any capture
  * starts, so an unreachable store is reported at once.  Returns NULL with
- * *errstr (a static string) on failure; detail is logged.
+ * *errstr (a static string) on failure; detail is logged.  With a spool
+ * it lists the earlier epochs' files and creates this epoch's instead
+ * (failing only when that fails): the store may be away, and the files
+ * of earlier runs go first.
  */
 struct sender	*sender_new(const struct sender_config *, const char **errstr);
 /* Starts the thread with `spare` as the first empty tabset it owns. */
@@ -67,9 +79,12 @@ struct tabset	*sender_swap_slot(struct sender *, unsigned int slot,
 		    struct tabset *full, enum sender_wait wait);
 /*
  * Hands over slot 0's last tabset and waits until every batch is
- * acknowledged, or until *abandon becomes non-zero; the other slots' last
- * tabsets must have been handed over with sender_swap_slot (wait) first.
- * Returns the number of batches left unacknowledged (0 on a clean finish).
+ * acknowledged (earlier epochs' spool files included), or until *abandon
+ * becomes non-zero; the other slots' last tabsets must have been handed
+ * over with sender_swap_slot (wait) first.  Returns the number of this
+ * epoch's batches left unacknowledged (0 on a clean finish); with a
+ * spool they stay in its file for the next start, and a clean finish
+ * removes the file.
  */
 uint64_t	 sender_finish(struct sender *, struct tabset *last,
 		    volatile sig_atomic_t *abandon);

@@ -1,0 +1,504 @@
+/*
+ * spool.c - the spool files: create, append, cut back, list and read.
+ *
+ * The file format is in spool.h.  Invariants:
+ * - The writer only ever appends whole records at `end` and cuts back to
+ *   a record boundary (a failed append, or the header when everything is
+ *   acknowledged), so a file holds a header, whole records and at most
+ *   one torn record at its tail, left by a crash mid-append.
+ * - A reader trusts nothing: a spool file is bytes from disk.  Every
+ *   length is checked against the file size and the frame cap before
+ *   anything is allocated or read, every record against its CRC and its
+ *   envelope, and the first bad record ends the file.
+ * - The directory was opened while privileged (spool_dir_open); files are
+ *   created in it with openat as the unprivileged user, never followed
+ *   through a symbolic link.
+ * - A running agent holds an exclusive flock on its epoch's file, so a
+ *   second agent of the same name never replays a file still in use.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+#define SPOOL_HELLO_MAX		(16u << 10)	/* HELLO frames are ~4 KiB */
+#define SPOOL_SUFFIX		".spool"
+
+struct spool_entry {
+	int64_t		 start;
+	char		*name;
+};
+
+static void	spool_crc_init(void);
+static void	put_u32(uint8_t *, uint32_t);
+static uint32_t	get_u32(const uint8_t *);
+static int	write_at(int, uint64_t, const uint8_t *, size_t);
+static size_t	spool_name_prefix(char *, size_t, const char *);
+static int	entry_cmp(const void *, const void *);
+static int	spool_add_rec(struct spool_scan *, size_t *, uint64_t,
+		    uint64_t, uint32_t);
+
+static uint32_t	crc_table[256];
+static int	crc_ready;
+
+/* The table for the reflected polynomial 0xedb88320, built once. */
+static void
+spool_crc_init(void)
+{
+	uint32_t c;
+	int i, k;
+
+	for (i = 0; i < 256; i++) {
+		c = (uint32_t)i;
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+	crc_ready = 1;
+}
+
+uint32_t
+spool_crc32(const uint8_t *p, size_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	if (!crc_ready)
+		spool_crc_init();
+	while (len-- > 0)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static int
+write_at(int fd, uint64_t off, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+spool_lock(int fd)
+{
+	return flock(fd, LOCK_EX | LOCK_NB);
+}
+
+int
+spool_read(int fd, uint64_t off, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, buf, len, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+spool_dir_open(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(err, errlen, "--spool %s: %s: create it, owned by the "
+		    "user the agent runs as (mode 0700)", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "--spool %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/*
+	 * Anyone who may write into the directory could plant a file that
+	 * the agent would replay into the database as its own counts.
+	 */
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "--spool %s: the directory is writable "
+		    "by every user, who could plant batches in it: chmod o-w "
+		    "%s (mode 0700, owned by the agent's user)", path, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Writes the escaped agent name and a dot; returns its length.  A dot is
+ * escaped in front, so that no name makes a hidden file or "..".
+ */
+static size_t
+spool_name_prefix(char *buf, size_t len, const char *agent)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	size_t n = 0;
+
+	for (p = (const unsigned char *)agent; *p != '\0' && n + 5 < len; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || (*p == '.' && n > 0) ||
+		    strchr("_:+-", *p) != NULL) {
+			buf[n++] = (char)*p;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 0xf];
+		}
+	}
+	buf[n++] = '.';
+	buf[n] = '\0';
+	return n;
+}
+
+void
+spool_file_name(char *buf, size_t len, const char *agent, int64_t start)
+{
+	size_t n;
+
+	n = spool_name_prefix(buf, len, agent);
+	snprintf(buf + n, len - n, "%" PRId64 SPOOL_SUFFIX, start);
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct spool_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int
+spool_list(int dirfd, const char *agent, int64_t except, char ***names,
+    const char **errstr)
+{
+	char prefix[SPOOL_NAME_MAX + 1];
+	struct spool_entry *e = NULL, *ne;
+	struct dirent *de;
+	size_t plen, slen = strlen(SPOOL_SUFFIX), nlen, n = 0, cap = 0, i;
+	const char *mid;
+	char *end, **out;
+	long long start;
+	DIR *d;
+	int fd;
+
+	*names = NULL;
+	plen = spool_name_prefix(prefix, sizeof(prefix), agent);
+	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		*errstr = "cannot read the spool directory";
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		nlen = strlen(de->d_name);
+		if (nlen <= plen + slen ||
+		    strncmp(de->d_name, prefix, plen) != 0 ||
+		    strcmp(de->d_name + nlen - slen, SPOOL_SUFFIX) != 0)
+			continue;
+		/* Exactly <prefix><decimal start>.spool: nothing else. */
+		mid = de->d_name + plen;
+		if (*mid < '0' || *mid > '9')
+			continue;
+		errno = 0;
+		start = strtoll(mid, &end, 10);
+		if (errno != 0 || end != de->d_name + nlen - slen ||
+		    start == except)
+			continue;
+		if (n == SPOOL_FILES_MAX)
+			break;		/* the rest wait for the next start */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((ne = realloc(e, cap * sizeof(*e))) == NULL)
+				goto nomem;
+			e = ne;
+		}
+		if ((e[n].name = strdup(de->d_name)) == NULL)
+			goto nomem;
+		e[n++].start = start;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(e, n, sizeof(*e), entry_cmp);
+	if ((out = calloc(n + 1, sizeof(*out))) == NULL) {
+		d = NULL;
+		goto nomem;
+	}
+	for (i = 0; i < n; i++)
+		out[i] = e[i].name;
+	free(e);
+	*names = out;
+	return (int)n;
+nomem:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+	*errstr = "out of memory";
+	return -1;
+}
+
+int
+spool_create(struct spool_file *f, int dirfd, const char *agent,
+    int64_t start, const uint8_t *hello_frame, size_t len,
+    const char **errstr)
+{
+	uint8_t hdr[SPOOL_HDR_MIN];
+	int saved;
+
+	memset(f, 0, sizeof(*f));
+	f->dirfd = dirfd;
+	f->fd = -1;
+	if (len > SPOOL_HELLO_MAX) {
+		*errstr = "HELLO too large for a spool header";
+		errno = EINVAL;
+		return -1;
+	}
+	spool_file_name(f->name, sizeof(f->name), agent, start);
+	f->fd = openat(dirfd, f->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (f->fd == -1) {
+		*errstr = "cannot create the spool file";
+		return -1;
+	}
+	if (flock(f->fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
+		*errstr = "cannot lock the spool file";
+		spool_close(f, 1);
+		errno = saved;
+		return -1;
+	}
+	memcpy(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN);
+	put_u32(hdr + SPOOL_MAGIC_LEN, (uint32_t)len);
+	put_u32(hdr + SPOOL_MAGIC_LEN + 4, spool_crc32(hello_frame, len));
+	if (write_at(f->fd, 0, hdr, sizeof(hdr)) == -1 ||
+	    write_at(f->fd, sizeof(hdr), hello_frame, len) == -1 ||
+	    fdatasync(f->fd) == -1 || fsync(dirfd) == -1) {
+		saved = errno;
+		*errstr = "cannot write the spool file's header";
+		spool_close(f, 1);
+		errno = saved;
+		return -1;
+	}
+	f->hdr_len = f->end = sizeof(hdr) + len;
+	return 0;
+}
+
+int
+spool_append(struct spool_file *f, const uint8_t *frame, size_t len,
+    uint64_t *off)
+{
+	uint8_t hdr[SPOOL_REC_HDR];
+	int saved;
+
+	put_u32(hdr, (uint32_t)len);
+	put_u32(hdr + 4, spool_crc32(frame, len));
+	if (write_at(f->fd, f->end, hdr, sizeof(hdr)) == -1 ||
+	    write_at(f->fd, f->end + sizeof(hdr), frame, len) == -1) {
+		saved = errno;
+		/* Leave whole records only, or say the file is unusable. */
+		if (ftruncate(f->fd, (off_t)f->end) == -1) {
+			errno = saved;
+			return -2;
+		}
+		errno = saved;
+		return -1;
+	}
+	*off = f->end + sizeof(hdr);
+	f->end += sizeof(hdr) + len;
+	return 0;
+}
+
+int
+spool_sync(struct spool_file *f)
+{
+	return fdatasync(f->fd);
+}
+
+int
+spool_reset(struct spool_file *f)
+{
+	if (f->end == f->hdr_len)
+		return 0;
+	if (ftruncate(f->fd, (off_t)f->hdr_len) == -1)
+		return -1;
+	f->end = f->hdr_len;
+	return 0;
+}
+
+void
+spool_close(struct spool_file *f, int remove)
+{
+	if (f == NULL || f->fd == -1)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	if (remove)
+		(void)unlinkat(f->dirfd, f->name, 0);
+}
+
+/* Appends one index entry, growing the array. */
+static int
+spool_add_rec(struct spool_scan *sc, size_t *cap, uint64_t seq, uint64_t off,
+    uint32_t len)
+{
+	struct spool_rec *r;
+
+	if (sc->nrec == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		if ((r = realloc(sc->rec, *cap * sizeof(*r))) == NULL)
+			return -1;
+		sc->rec = r;
+	}
+	sc->rec[sc->nrec].seq = seq;
+	sc->rec[sc->nrec].off = off;
+	sc->rec[sc->nrec].len = len;
+	sc->nrec++;
+	return 0;
+}
+
+int
+spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
+{
+	uint8_t hdr[SPOOL_HDR_MIN], *buf = NULL, *nb;
+	struct stat st;
+	uint64_t size, off, seq;
+	uint32_t len, version, type;
+	size_t cap = 0, bufcap = 0, blen;
+
+	memset(sc, 0, sizeof(*sc));
+	if (fstat(fd, &st) == -1) {
+		*errstr = "cannot stat the spool file";
+		return -1;
+	}
+	size = (uint64_t)st.st_size;
+	if (size < SPOOL_HDR_MIN || spool_read(fd, 0, hdr, sizeof(hdr)) == -1 ||
+	    memcmp(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != 0) {
+		*errstr = "no spool header";
+		return -1;
+	}
+	len = get_u32(hdr + SPOOL_MAGIC_LEN);
+	if (len <= PROTO_HDR_LEN || len > SPOOL_HELLO_MAX ||
+	    len > size - SPOOL_HDR_MIN) {
+		*errstr = "spool header has a bad HELLO length";
+		return -1;
+	}
+	if ((sc->hello_frame = malloc(len)) == NULL) {
+		*errstr = "out of memory";
+		return -1;
+	}
+	sc->hello_len = len;
+	if (spool_read(fd, SPOOL_HDR_MIN, sc->hello_frame, len) == -1 ||
+	    spool_crc32(sc->hello_frame, len) !=
+	    get_u32(hdr + SPOOL_MAGIC_LEN + 4) ||
+	    proto_frame_check(sc->hello_frame, len, SPOOL_HELLO_MAX, &blen) !=
+	    PROTO_OK || blen != len - PROTO_HDR_LEN ||
+	    proto_decode_hello(sc->hello_frame + PROTO_HDR_LEN, blen,
+	    &sc->hello) != PROTO_OK) {
+		*errstr = "spool header's HELLO does not check out";
+		goto fail;
+	}
+	off = SPOOL_HDR_MIN + (uint64_t)len;
+	seq = 0;
+	while (size - off >= SPOOL_REC_HDR) {
+		if (spool_read(fd, off, hdr, SPOOL_REC_HDR) == -1)
+			break;
+		len = get_u32(hdr);
+		if (len <= PROTO_HDR_LEN ||
+		    len > PROTO_HDR_LEN + PROTO_FRAME_MAX ||
+		    len > size - off - SPOOL_REC_HDR)
+			break;
+		if (len > bufcap) {
+			if ((nb = realloc(buf, len)) == NULL)
+				break;
+			buf = nb;
+			bufcap = len;
+		}
+		if (spool_read(fd, off + SPOOL_REC_HDR, buf, len) == -1 ||
+		    spool_crc32(buf, len) != get_u32(hdr + 4) ||
+		    proto_frame_check(buf, len, PROTO_FRAME_MAX, &blen) !=
+		    PROTO_OK || blen != len - PROTO_HDR_LEN ||
+		    proto_decode_envelope(buf + PROTO_HDR_LEN, blen, &version,
+		    &type, &seq) != PROTO_OK || version != PROTO_VERSION ||
+		    type != PROTO_BATCH || seq == 0 ||
+		    (sc->nrec > 0 && seq != sc->rec[sc->nrec - 1].seq + 1))
+			break;
+		if (spool_add_rec(sc, &cap, seq, off + SPOOL_REC_HDR, len) ==
+		    -1)
+			break;
+		sc->bytes += len;
+		off += SPOOL_REC_HDR + (uint64_t)len;
+	}
+	free(buf);
+	if (off < size) {
+		sc->torn_at = off;
+		sc->skipped = size - off;
+	}
+	return 0;
+fail:
+	free(buf);
+	spool_scan_clear(sc);
+	return -1;
+}
+
+void
+spool_scan_clear(struct spool_scan *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->hello_frame);
+	free(sc->rec);
+	memset(sc, 0, sizeof(*sc));
+}

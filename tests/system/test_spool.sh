@@ -1,0 +1,231 @@
+#!/bin/sh
+# The agent's spool (--spool DIR): nothing the agent has encoded is lost
+# when it is killed, and its next start delivers it exactly once.
+#
+# Two generated captures, part 1 and part 2 (other seed, later start);
+# the expected totals of a run over both are the sums of the generator's
+# two independent counts.  Cases:
+#  1. store down: the agent spools all of part 1 and is killed (SIGKILL);
+#     with the store up, an agent of the same name on part 2 replays the
+#     spool first: totals equal part 1 + part 2 exactly, spool emptied.
+#  2. store up but frozen (SIGSTOP) mid-run, the agent killed after its
+#     last batch is spooled: some batches were committed, some maybe in
+#     flight; the replay's WELCOME says which, nothing is counted twice.
+#  3. a torn tail (the file cut by a few bytes): the broken record is
+#     skipped with a log line, the batches before it land, part 2 exactly.
+#  4. a world-writable spool directory is refused, from the command line
+#     and from the configuration file.
+# Everything runs under the default seccomp filter; as root, the agent
+# drops to the nettally user, which owns the spool directories.
+. "$(dirname "$0")/lib.sh"
+
+dir=$WORK/gen
+mkdir -p "$dir/1" "$dir/2"
+"$NT_GEN" -o "$dir/p1.pcap" -e "$dir/1" --interval 60 --packets 20000 \
+    --mix --seed 31 --local-hosts 100 --remote-hosts 1000 --flows 4000 \
+    --start 1700000000 --duration 600 >/dev/null &&
+"$NT_GEN" -o "$dir/p2.pcap" -e "$dir/2" --interval 60 --packets 20000 \
+    --mix --seed 32 --local-hosts 100 --remote-hosts 1000 --flows 4000 \
+    --start 1700000600 --duration 600 >/dev/null ||
+    { not_ok "generator ran"; done_testing; exit 1; }
+
+# The sums: every column but the last three is the key.
+for f in hosts ports peers; do
+	awk -F, 'FNR == 1 { h = $0; next }
+	    { k = $1; for (i = 2; i <= NF - 3; i++) k = k "," $i
+	      p[k] += $(NF - 2); b[k] += $(NF - 1); fb[k] += $NF }
+	    END { print h; for (k in p) printf "%s,%d,%d,%d\n", k, p[k], b[k], fb[k] }' \
+	    "$dir/1/$f.csv" "$dir/2/$f.csv" >"$dir/$f.csv"
+done
+iface_sum=$(tail -q -n 1 "$dir/1/interface.csv" "$dir/2/interface.csv" |
+    awk -F, '{ for (i = 1; i <= NF; i++) s[i] += $i; n = NF }
+    END { for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? "," : ""), s[i]; print "" }')
+nets=""
+while read -r c; do nets="$nets -n $c"; done <"$dir/1/cidrs.txt"
+
+SOCK=$WORK/sock
+AGENT_PID=
+stop_agent() { [ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null; }
+cont_store() { [ -n "${STORE_PID:-}" ] && kill -CONT "$STORE_PID" 2>/dev/null; }
+CLEANUP_HOOKS="cont_store stop_agent $CLEANUP_HOOKS"
+
+# spool_dir NAME: a fresh spool directory the agent's user owns.
+spool_dir() {
+	mkdir -m 0700 "$WORK/$1" || return 1
+	[ "$(id -u)" = 0 ] && chown nettally "$WORK/$1"
+	echo "$WORK/$1"
+}
+
+# run_agent NAME SPOOL LOG ARGS...: an agent in the background, small
+# tables and flushes for many batches, its input from $AGENT_IN (a
+# background command's own stdin would be /dev/null).
+run_agent() {
+	n=$1 sp=$2 log=$3; shift 3
+	# shellcheck disable=SC2086
+	"$NT_BIN/nettally-agent" -s "$SOCK" $nets --name "$n" --resolution 60 \
+	    --flush 10 --max-hosts 256 --max-ports 256 --max-peers 256 \
+	    --spool "$sp" "$@" <"${AGENT_IN:-/dev/null}" 2>"$log" 3>&- &
+	AGENT_PID=$!
+}
+
+# finish_agent DESC: waits for the background agent; ok when it exits 0.
+finish_agent() {
+	i=0
+	while kill -0 "$AGENT_PID" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	stop_agent
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	check "$1 (status $rc)" test "$rc" -eq 0
+}
+
+# kill_when_spooled LOG: SIGKILL once the agent says all is in its spool.
+kill_when_spooled() {
+	if wait_for "grep -q 'every batch is in' '$1'" 300; then
+		ok "the agent has every batch in its spool"
+	else
+		not_ok "the agent has every batch in its spool"
+		sed 's/^/# /' "$1" | tail -n 5
+	fi
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
+}
+
+# totals NAME: every view's totals equal part 1 + part 2.
+totals() {
+	db_hosts "$1" >"$WORK/db_hosts"
+	check "$1: host_traffic totals equal part 1 + part 2" \
+	    same_rows "$dir/hosts.csv" "$WORK/db_hosts"
+	db_ports "$1" >"$WORK/db_ports"
+	check "$1: port_traffic totals equal part 1 + part 2" \
+	    same_rows "$dir/ports.csv" "$WORK/db_ports"
+	db_peers "$1" >"$WORK/db_peers"
+	check "$1: peer_traffic totals equal part 1 + part 2" \
+	    same_rows "$dir/peers.csv" "$WORK/db_peers"
+	got=$(sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+	    sum(malformed_frames) FROM interface_traffic WHERE agent = '$1'")
+	check "$1: interface_traffic totals equal part 1 + part 2 ($got)" \
+	    test "$got" = "$iface_sum"
+}
+
+# once NAME: every epoch's batches recorded once, none missing.
+once() {
+	bad=$(sql "SELECT count(*) FROM (SELECT b.epoch FROM batch b
+	    JOIN agent a ON a.id = b.agent_id WHERE a.name = '$1'
+	    GROUP BY b.epoch HAVING count(*) != max(seq)
+	    OR count(DISTINCT seq) != count(*))")
+	check "$1: each epoch's batches recorded once, none missing" \
+	    test "$bad" = 0
+}
+
+empty_dir() { [ -z "$(ls -A "$1")" ]; }
+
+# 1. The store down: everything of part 1 waits in the spool.
+sp=$(spool_dir spool1) || { not_ok "spool directory"; done_testing; exit 1; }
+run_agent s1 "$sp" "$WORK/s1a.log" -r "$dir/p1.pcap"
+kill_when_spooled "$WORK/s1a.log"
+check "store away: the agent said so and spooled" \
+    grep -q "batches wait in the spool" "$WORK/s1a.log"
+check "a spool file is left for the next start" \
+    test "$(ls "$sp" | grep -c '^s1\.[0-9]*\.spool$')" = 1
+start_store || { not_ok "store starts"; done_testing; exit 1; }
+run_agent s1 "$sp" "$WORK/s1b.log" -r "$dir/p2.pcap"
+finish_agent "restarted on part 2: delivers everything and exits 0"
+check "the replay is logged" grep -q "replayed: [1-9][0-9]* batch(es) sent" \
+    "$WORK/s1b.log"
+totals s1
+once s1
+check "the spool directory is empty afterwards" empty_dir "$sp"
+
+# 2. The store up, then frozen: some batches committed, more in flight.
+sp=$(spool_dir spool2) || { not_ok "spool directory"; done_testing; exit 1; }
+mkfifo "$WORK/feed"
+# Read-write, so neither end waits for the other to open; the agent sees
+# the end of the capture when fd 3 closes.
+exec 3<>"$WORK/feed"
+AGENT_IN=$WORK/feed run_agent s2 "$sp" "$WORK/s2a.log" -r -
+size=$(stat -c %s "$dir/p1.pcap")
+head -c $((size / 4)) "$dir/p1.pcap" >&3
+committed() {
+	sql "SELECT count(*) FROM batch JOIN agent ON agent.id = batch.agent_id
+	    WHERE agent.name = 's2'"
+}
+wait_for "[ \$(committed) -ge 3 ]" 300 || echo "# fewer than 3 batches committed"
+before=$(committed)
+kill -STOP "$STORE_PID"
+tail -c +$((size / 4 + 1)) "$dir/p1.pcap" >&3
+exec 3>&-
+kill_when_spooled "$WORK/s2a.log"
+kill -CONT "$STORE_PID"
+echo "# $before batches committed before the store froze"
+run_agent s2 "$sp" "$WORK/s2b.log" -r "$dir/p2.pcap"
+finish_agent "restarted on part 2 after the freeze: exits 0"
+line=$(grep "replayed:" "$WORK/s2b.log")
+echo "# ${line#*replayed: }"
+# The store's second HELLO from s2 is the replay's: its WELCOME last_seq
+# covers at least what was committed before the freeze.
+last=$(grep -o "agent s2 (pid [0-9]*) epoch .*last seq [0-9]*" \
+    "$WORK/store.log" | sed -n '2s/.*last seq //p')
+check "the replay's WELCOME names what the store had ($last >= $before)" \
+    test "${last:-0}" -ge "$before" -a "$before" -gt 0
+check "and the replay sent the rest" \
+    grep -q "replayed: [1-9][0-9]* batch(es) sent" "$WORK/s2b.log"
+totals s2
+once s2
+check "the spool directory is empty afterwards" empty_dir "$sp"
+
+# 3. A torn tail: cut the spooled file by a few bytes.
+stop_store
+sp=$(spool_dir spool3) || { not_ok "spool directory"; done_testing; exit 1; }
+run_agent s3 "$sp" "$WORK/s3a.log" -r "$dir/p1.pcap"
+kill_when_spooled "$WORK/s3a.log"
+f=$(ls "$sp"/s3.*.spool)
+truncate -s -5 "$f"
+start_store "$DB"
+run_agent s3 "$sp" "$WORK/s3b.log" -r "$dir/p2.pcap"
+finish_agent "restarted on a torn spool: exits 0"
+check "the torn record is logged" \
+    grep -q "torn or corrupt record at offset [0-9]*: 5 byte(s) skipped\|torn or corrupt record at offset [0-9]*: [0-9]* byte(s) skipped" \
+    "$WORK/s3b.log"
+nrep=$(sed -n 's/.*replaying \([0-9]*\) batch(es).*/\1/p' "$WORK/s3b.log")
+old=$(sql "SELECT count(*), max(seq) FROM batch b JOIN agent a
+    ON a.id = b.agent_id WHERE a.name = 's3' AND b.epoch = (SELECT min(epoch)
+    FROM batch WHERE agent_id = a.id)")
+check "the intact batches landed: seq 1..$nrep ($old)" \
+    test "$old" = "$nrep,$nrep" -a "${nrep:-0}" -gt 0
+sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames) FROM interface_traffic
+    WHERE agent = 's3' AND iface = 'p2.pcap'" >"$WORK/s3_iface"
+check "part 2 after the torn spool is exact" \
+    test "$(cat "$WORK/s3_iface")" = "$(tail -n 1 "$dir/2/interface.csv")"
+p1=$(sql "SELECT sum(frames) FROM interface_traffic
+    WHERE agent = 's3' AND iface = 'p1.pcap'")
+all1=$(tail -n 1 "$dir/1/interface.csv" | cut -d, -f1)
+check "part 1 lost only the torn batch ($p1 of $all1 frames)" \
+    test "${p1:-0}" -gt 0 -a "${p1:-0}" -lt "$all1"
+check "the spool directory is empty afterwards" empty_dir "$sp"
+
+# 4. A spool directory anyone may write into is refused.
+mkdir -m 0777 "$WORK/ww"
+chmod 0777 "$WORK/ww"
+"$NT_BIN/nettally-agent" -s "$SOCK" -r "$dir/p1.pcap" --spool "$WORK/ww" \
+    2>"$WORK/ww.log"
+rc=$?
+check "world-writable --spool refused with status 1 ($rc)" test "$rc" = 1
+check "... saying why and the fix" \
+    grep -q "writable by every user.*chmod o-w" "$WORK/ww.log"
+printf 'spool = %s\n' "$WORK/ww" >"$WORK/agent.conf"
+"$NT_BIN/nettally-agent" --config "$WORK/agent.conf" -s "$SOCK" \
+    -r "$dir/p1.pcap" 2>"$WORK/ww2.log"
+rc=$?
+check "the same from the configuration file ($rc)" \
+    grep -q "writable by every user" "$WORK/ww2.log"
+check "integrity_check is ok" test "$(sql 'PRAGMA integrity_check')" = ok
+check "store stops cleanly on SIGTERM" stop_store
+done_testing
