@@ -117,6 +117,7 @@ FUZZ_DEPS_fuzz_decode := agent/decode.c
 FUZZ_DEPS_fuzz_proto  := $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_batch  := stored/validate.c $(PROTO_SRCS)
+FUZZ_DEPS_fuzz_spool  := agent/spool.c $(PROTO_SRCS)
 
 .SECONDEXPANSION:
 $(FUZZDIR)/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(wildcard include/*.h agent/*.h)
