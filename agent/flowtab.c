@@ -29,13 +29,14 @@ static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 static void	flowtab_free(struct flowtab *);
 static void	flowtab_reset(struct flowtab *);
 static uint64_t	ft_word(const void *, size_t);
-static uint64_t	ft_head(unsigned int, unsigned int, unsigned int,
+static uint64_t	ft_w0(unsigned int, unsigned int, unsigned int,
 		    unsigned int, unsigned int);
 static uint64_t	ft_final(uint64_t);
 static uint64_t	flowtab_hash(const struct ft_key *, size_t);
-static int	ft_key_eq(const uint8_t *, const struct ft_key *, size_t);
-static void	*flowtab_find(struct flowtab *, const struct ft_key *,
-		    uint64_t, int);
+static int	ft_key_eq(const uint8_t *, uint64_t, const struct ft_key *,
+		    size_t);
+static void	*flowtab_find(struct flowtab *, uint64_t,
+		    const struct ft_key *, uint64_t, int);
 static void	*flowtab_get(struct flowtab *, const struct ft_key *, int);
 static void	 ft_end(struct ft_pkt *, unsigned int, int, const uint8_t *,
 		    const uint8_t *, int, const struct decoded *);
@@ -46,7 +47,7 @@ static void	 ft_prefetch_slots(struct tabset *, const struct ft_pkt *);
 static void	 ft_prefetch_ents(struct tabset *, const struct ft_pkt *);
 static struct ft_iface_count *ft_iface_row(struct tabset *,
 		    const struct ft_pkt *);
-static void	 count_add(struct tabset *, struct flowtab *,
+static void	 count_add(struct tabset *, struct flowtab *, uint64_t,
 		    const struct ft_key *, uint64_t, const struct ft_pkt *);
 static void	 ft_count(struct tabset *, const struct ft_pkt *);
 
@@ -118,18 +119,30 @@ ft_word(const void *p, size_t i)
 }
 
 /*
- * A key's first word as a number, from the values of its fields: the
- * capture path hashes a key while building it, and must not read back
- * the narrow stores it has just made (a load spanning several of them
- * waits for all of them to reach the cache).
+ * The first word of a key (iface, port, family, proto, dir, pad) as it
+ * lies in memory, computed in registers: the capture path writes keys a
+ * word at a time, because reading a word back from the narrow stores
+ * that built it waits until all of them reach the cache.
  */
 static inline uint64_t
-ft_head(unsigned int iface, unsigned int port, unsigned int family,
+ft_w0(unsigned int iface, unsigned int port, unsigned int family,
     unsigned int proto, unsigned int dir)
 {
-	return (uint64_t)iface | (uint64_t)port << 16 |
-	    (uint64_t)family << 32 | (uint64_t)proto << 40 |
-	    (uint64_t)dir << 48;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)(iface & 0xffff) | (uint64_t)(port & 0xffff) << 16 |
+	    (uint64_t)(family & 0xff) << 32 | (uint64_t)(proto & 0xff) << 40 |
+	    (uint64_t)(dir & 0xff) << 48;
+#else
+	struct ft_key k;
+
+	memset(&k, 0, FT_KEY_SHORT);
+	k.iface = (uint16_t)iface;
+	k.port = (uint16_t)port;
+	k.family = (uint8_t)family;
+	k.proto = (uint8_t)proto;
+	k.dir = (uint8_t)dir;
+	return ft_word(&k, 0);
+#endif
 }
 
 /*
@@ -159,27 +172,30 @@ ft_final(uint64_t h)
 	return h;
 }
 
-/* The hash of a key in memory; ft_end computes the same from values. */
+/* The hash of a key in memory; ft_end computes the same as it builds. */
 static uint64_t
 flowtab_hash(const struct ft_key *k, size_t ksize)
 {
 	uint64_t h;
 
-	h = ft_head(k->iface, k->port, k->family, k->proto, k->dir) * FT_M0 +
-	    (uint64_t)k->bucket * FT_M1 + ft_word(k->host, 0) * FT_M2 +
-	    ft_word(k->host, 1) * FT_M3;
+	h = ft_word(k, 0) * FT_M0 + ft_word(k, 1) * FT_M1 +
+	    ft_word(k, 2) * FT_M2 + ft_word(k, 3) * FT_M3;
 	if (ksize == FT_KEY_LONG)
-		h += ft_word(k->peer, 0) * FT_M4 + ft_word(k->peer, 1) * FT_M5;
+		h += ft_word(k, 4) * FT_M4 + ft_word(k, 5) * FT_M5;
 	return ft_final(h);
 }
 
-/* 1 when the entry at e holds key k: whole words, no call to memcmp. */
+/*
+ * 1 when the entry at e holds the key whose first word is w0 and whose
+ * other words are k's: whole words, no call to memcmp.
+ */
 static inline int
-ft_key_eq(const uint8_t *e, const struct ft_key *k, size_t ksize)
+ft_key_eq(const uint8_t *e, uint64_t w0, const struct ft_key *k,
+    size_t ksize)
 {
 	uint64_t d;
 
-	d = (ft_word(e, 0) ^ ft_word(k, 0)) | (ft_word(e, 1) ^ ft_word(k, 1)) |
+	d = (ft_word(e, 0) ^ w0) | (ft_word(e, 1) ^ ft_word(k, 1)) |
 	    (ft_word(e, 2) ^ ft_word(k, 2)) | (ft_word(e, 3) ^ ft_word(k, 3));
 	if (ksize == FT_KEY_LONG)
 		d |= (ft_word(e, 4) ^ ft_word(k, 4)) |
@@ -188,14 +204,14 @@ ft_key_eq(const uint8_t *e, const struct ft_key *k, size_t ksize)
 }
 
 /*
- * Returns the counters of key *k, whose hash is h, inserting it when
- * absent and allowed: ordinary keys while n < max, overflow keys
- * (overflow != 0) while n < hard.  Returns NULL when the key may not be
- * inserted.
+ * Returns the counters of the key whose first word is w0 and whose other
+ * words are *k's, of hash h, inserting it when absent and allowed:
+ * ordinary keys while n < max, overflow keys (overflow != 0) while
+ * n < hard.  Returns NULL when the key may not be inserted.
  */
 static void *
-flowtab_find(struct flowtab *t, const struct ft_key *k, uint64_t h,
-    int overflow)
+flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
+    uint64_t h, int overflow)
 {
 	uint32_t tag = (uint32_t)(h >> 32) | 1u;
 	size_t mask = t->cap - 1, idx = (size_t)h & mask;
@@ -209,13 +225,14 @@ flowtab_find(struct flowtab *t, const struct ft_key *k, uint64_t h,
 		if (slot->tag != tag)
 			continue;
 		e = t->ents + (size_t)slot->ent * t->esize;
-		if (ft_key_eq(e, k, t->ksize))
+		if (ft_key_eq(e, w0, k, t->ksize))
 			return e + t->ksize;
 	}
 	if (t->n >= (overflow ? t->hard : t->max))
 		return NULL;
 	e = t->ents + t->n * t->esize;
 	memcpy(e, k, t->ksize);
+	memcpy(e, &w0, sizeof(w0));
 	memset(e + t->ksize, 0, t->esize - t->ksize);
 	slot->tag = tag;
 	slot->ent = (uint32_t)t->n;
@@ -226,7 +243,8 @@ flowtab_find(struct flowtab *t, const struct ft_key *k, uint64_t h,
 static void *
 flowtab_get(struct flowtab *t, const struct ft_key *k, int overflow)
 {
-	return flowtab_find(t, k, flowtab_hash(k, t->ksize), overflow);
+	return flowtab_find(t, ft_word(k, 0), k, flowtab_hash(k, t->ksize),
+	    overflow);
 }
 
 int
@@ -316,39 +334,36 @@ flowtab_iface_count(const struct flowtab *t, const struct ft_key *k)
 /*
  * Keys and hashes of local end `end` of an IP packet: the host table's,
  * the port table's (when the packet has ports; the service port is the
- * smaller of the two) and the peer table's.
+ * smaller of the two) and the peer table's.  Words are computed, then
+ * stored whole.
  */
 static void
 ft_end(struct ft_pkt *p, unsigned int end, int af, const uint8_t *host,
     const uint8_t *peer, int dir, const struct decoded *d)
 {
-	struct ft_key *k = p->key[end];
-	uint64_t base, head;
-	unsigned int port = 0, i;
+	struct ft_key *k = &p->key[end];
+	uint64_t w[FT_KEY_LONG / 8], base, wp;
+	unsigned int port;
 
-	base = (uint64_t)p->bucket * FT_M1 + ft_word(host, 0) * FT_M2 +
-	    ft_word(host, 1) * FT_M3;
-	head = ft_head(p->iface, 0, (unsigned int)af, d->proto,
-	    (unsigned int)dir) * FT_M0;
-	p->hash[end][FT_HOST] = ft_final(base + head);
-	p->hash[end][FT_PEER] = ft_final(base + head +
-	    ft_word(peer, 0) * FT_M4 + ft_word(peer, 1) * FT_M5);
+	w[0] = ft_w0(p->iface, 0, (unsigned int)af, d->proto,
+	    (unsigned int)dir);
+	w[1] = (uint64_t)p->bucket;
+	w[2] = ft_word(host, 0);
+	w[3] = ft_word(host, 1);
+	w[4] = ft_word(peer, 0);
+	w[5] = ft_word(peer, 1);
+	memcpy(k, w, sizeof(w));
+	base = w[1] * FT_M1 + w[2] * FT_M2 + w[3] * FT_M3;
+	p->hash[end][FT_HOST] = ft_final(base + w[0] * FT_M0);
+	p->hash[end][FT_PEER] = ft_final(base + w[0] * FT_M0 +
+	    w[4] * FT_M4 + w[5] * FT_M5);
 	if (d->has_ports) {
 		port = d->sport < d->dport ? d->sport : d->dport;
-		p->hash[end][FT_PORT] = ft_final(base + ft_head(p->iface, port,
-		    (unsigned int)af, d->proto, (unsigned int)dir) * FT_M0);
+		wp = ft_w0(p->iface, port, (unsigned int)af, d->proto,
+		    (unsigned int)dir);
+		p->port_w0[end] = wp;
+		p->hash[end][FT_PORT] = ft_final(base + wp * FT_M0);
 	}
-	memset(k, 0, 3 * sizeof(*k));
-	for (i = FT_HOST; i <= FT_PEER; i++) {
-		k[i].iface = p->iface;
-		k[i].family = (uint8_t)af;
-		k[i].proto = d->proto;
-		k[i].dir = (uint8_t)dir;
-		k[i].bucket = p->bucket;
-		memcpy(k[i].host, host, 16);
-	}
-	k[FT_PORT].port = (uint16_t)port;
-	memcpy(k[FT_PEER].peer, peer, 16);
 }
 
 /* Everything of one packet that counting needs, keys hashed. */
@@ -453,17 +468,18 @@ ft_iface_row(struct tabset *s, const struct ft_pkt *p)
 }
 
 /*
- * Adds packet p to key *k (hash h) of table t, or to the overflow row of
- * its (bucket, iface, direction) when the table is at its cap.
+ * Adds packet p to the key of table t with first word w0 and the rest
+ * *k's (hash h), or to the overflow row of its (bucket, iface, direction)
+ * when the table is at its cap.
  */
 static void
-count_add(struct tabset *s, struct flowtab *t, const struct ft_key *k,
-    uint64_t h, const struct ft_pkt *p)
+count_add(struct tabset *s, struct flowtab *t, uint64_t w0,
+    const struct ft_key *k, uint64_t h, const struct ft_pkt *p)
 {
 	struct proto_count *c;
 	struct ft_key o;
 
-	c = flowtab_find(t, k, h, 0);
+	c = flowtab_find(t, w0, k, h, 0);
 	if (c == NULL) {
 		memset(&o, 0, sizeof(o));
 		o.iface = k->iface;
@@ -489,6 +505,7 @@ static void
 ft_count(struct tabset *s, const struct ft_pkt *p)
 {
 	struct ft_iface_count *ic;
+	uint64_t w0;
 	unsigned int e;
 
 	s->npackets++;
@@ -523,13 +540,12 @@ ft_count(struct tabset *s, const struct ft_pkt *p)
 		return;
 	}
 	for (e = 0; e < p->nend; e++) {
-		count_add(s, &s->hosts, &p->key[e][FT_HOST],
-		    p->hash[e][FT_HOST], p);
+		w0 = ft_word(&p->key[e], 0);
+		count_add(s, &s->hosts, w0, &p->key[e], p->hash[e][FT_HOST], p);
 		if (p->has_ports)
-			count_add(s, &s->ports, &p->key[e][FT_PORT],
+			count_add(s, &s->ports, p->port_w0[e], &p->key[e],
 			    p->hash[e][FT_PORT], p);
-		count_add(s, &s->peers, &p->key[e][FT_PEER],
-		    p->hash[e][FT_PEER], p);
+		count_add(s, &s->peers, w0, &p->key[e], p->hash[e][FT_PEER], p);
 	}
 }
 

@@ -92,10 +92,15 @@ struct ft_health {
 #define FT_PORT		1
 #define FT_PEER		2
 
-/* One packet taken by tabset_push and not counted yet. */
+/*
+ * One packet taken by tabset_push and not counted yet.  Per local end,
+ * key is the peer table's key; its first FT_KEY_SHORT bytes are the host
+ * table's, and with port_w0 as the first word the port table's.
+ */
 struct ft_pkt {
-	struct ft_key	 key[2][3];	/* per local end: FT_HOST, _PORT, _PEER */
-	uint64_t	 hash[2][3];
+	struct ft_key	 key[2];
+	uint64_t	 port_w0[2];
+	uint64_t	 hash[2][3];	/* FT_HOST, FT_PORT, FT_PEER */
 	uint64_t	 ip_bytes;
 	int64_t		 ts;
 	int64_t		 bucket;
