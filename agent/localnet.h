@@ -14,6 +14,14 @@
 struct localnets {
 	size_t		 n;
 	struct netaddr	 net[LOCALNET_MAX];
+	/*
+	 * The same networks as (network, mask) numbers in host order, per
+	 * family, for the test that runs twice per packet.
+	 */
+	size_t		 n4;
+	size_t		 n6;
+	uint32_t	 v4[LOCALNET_MAX][2];
+	uint64_t	 v6[LOCALNET_MAX][4];	/* network hi, lo; mask hi, lo */
 };
 
 /* Adds one CIDR ("10.0.0.0/8", "2001:db8::/32", a bare address = host). */

@@ -309,6 +309,32 @@ test_localnet(void **state)
 	/* an IPv4 address never matches an IPv6 network */
 	a[0] = 0x20; a[1] = 0x01; a[2] = 0x0d; a[3] = 0xb8;
 	assert_false(localnet_contains(&l, 4, a));
+
+	/* prefixes past 64 bits, 0 and 128, and IPv4 /0 */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(localnet_add_cidr(&l, "fd00:1:2:3:4500::/71",
+	    &errstr), 0);
+	memset(a, 0, sizeof(a));
+	a[0] = 0xfd; a[3] = 1; a[5] = 2; a[7] = 3; a[8] = 0x45; a[15] = 9;
+	assert_true(localnet_contains(&l, 6, a));
+	a[8] = 0x44;
+	assert_true(localnet_contains(&l, 6, a));	/* bit 72 is free */
+	a[8] = 0x47;
+	assert_false(localnet_contains(&l, 6, a));
+	a[8] = 0x45; a[7] = 2;
+	assert_false(localnet_contains(&l, 6, a));
+	assert_int_equal(localnet_add_cidr(&l, "2001:db8::5", &errstr), 0);
+	memset(a, 0, sizeof(a));
+	a[0] = 0x20; a[1] = 0x01; a[2] = 0x0d; a[3] = 0xb8; a[15] = 5;
+	assert_true(localnet_contains(&l, 6, a));
+	a[15] = 4;
+	assert_false(localnet_contains(&l, 6, a));
+	assert_false(localnet_contains(&l, 4, a));
+	assert_int_equal(localnet_add_cidr(&l, "0.0.0.0/0", &errstr), 0);
+	assert_true(localnet_contains(&l, 4, a));
+	assert_false(localnet_contains(&l, 0, a));
+	assert_int_equal(localnet_add_cidr(&l, "::/0", &errstr), 0);
+	assert_true(localnet_contains(&l, 6, a));
 }
 
 int
