@@ -6,7 +6,9 @@
  * checks the envelope and every field it uses: msgpack type, range, count,
  * record arity.  Unknown payload keys are ignored so that a newer agent
  * can talk to an older store; a known key given twice is refused, since
- * two readers could otherwise disagree on which value counts.
+ * two readers could otherwise disagree on which value counts.  The
+ * envelope alone and BATCH, the one large message, are read in place by
+ * inplace.c under the same rules.
  *
  * Invariants: nothing is read from the object tree before its type is
  * checked; on any error the output is zeroed (a batch is also freed), so
@@ -39,11 +41,6 @@ static enum proto_err	get_uint(const msgpack_object *, uint64_t max,
 			    uint64_t *);
 static enum proto_err	get_time(const msgpack_object *, int64_t *);
 static enum proto_err	get_name(const msgpack_object *, size_t max, char *);
-static enum proto_err	get_addr(const msgpack_object *, struct proto_addr *);
-static enum proto_err	get_section(const msgpack_object *,
-			    enum proto_rec_kind, struct proto_batch *);
-static enum proto_err	get_rec(const msgpack_object *, enum proto_rec_kind,
-			    unsigned char *);
 static enum proto_err	get_status_agent(const msgpack_object *,
 			    struct proto_status_agent *);
 
@@ -188,49 +185,6 @@ get_name(const msgpack_object *o, size_t max, char *dst)
 	memcpy(dst, o->via.str.ptr, o->via.str.size);
 	dst[o->via.str.size] = '\0';
 	return PROTO_OK;
-}
-
-/* The family is implied by the length: 0 overflow, 4 IPv4, 16 IPv6. */
-static enum proto_err
-get_addr(const msgpack_object *o, struct proto_addr *a)
-{
-	if (o->type != MSGPACK_OBJECT_BIN)
-		return PROTO_E_FIELD_TYPE;
-	memset(a, 0, sizeof(*a));
-	switch (o->via.bin.size) {
-	case 0:
-		a->family = PROTO_AF_NONE;
-		return PROTO_OK;
-	case 4:
-		a->family = PROTO_AF_INET;
-		break;
-	case 16:
-		a->family = PROTO_AF_INET6;
-		break;
-	default:
-		return PROTO_E_RANGE;
-	}
-	memcpy(a->a, o->via.bin.ptr, o->via.bin.size);
-	return PROTO_OK;
-}
-
-enum proto_err
-proto_decode_envelope(const uint8_t *p, size_t len, uint32_t *version,
-    uint32_t *type, uint64_t *seq)
-{
-	enum proto_err err;
-	struct msg m;
-
-	err = msg_open(&m, p, len, 0);
-	/* The version is kept on PROTO_E_VERSION, for the log line. */
-	if (version != NULL)
-		*version = m.version;
-	if (type != NULL)
-		*type = err == PROTO_OK ? m.type : 0;
-	if (seq != NULL)
-		*seq = err == PROTO_OK ? m.seq : 0;
-	msg_close(&m);
-	return err;
 }
 
 enum proto_err
@@ -442,145 +396,6 @@ proto_decode_status_reply(const uint8_t *p, size_t len,
 fail:
 	msg_close(&m);
 	memset(st, 0, sizeof(*st));
-	return err;
-}
-
-/* Decodes one record array of kind into rec, zeroed by the caller. */
-static enum proto_err
-get_rec(const msgpack_object *o, enum proto_rec_kind kind, unsigned char *rec)
-{
-	const struct proto_rec_desc *d = &proto_recs[kind];
-	const msgpack_object *f;
-	struct proto_addr addr;
-	enum proto_err err;
-	uint64_t u;
-	uint32_t u32;
-	uint16_t u16;
-	int64_t i64;
-	uint8_t u8;
-	size_t i;
-
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return PROTO_E_FIELD_TYPE;
-	if (o->via.array.size != d->nfield)
-		return PROTO_E_ARITY;
-	for (i = 0; i < d->nfield; i++) {
-		unsigned char *p = rec + d->field[i].off;
-
-		f = &o->via.array.ptr[i];
-		switch (d->field[i].kind) {
-		case PROTO_F_IFACE:
-			/* Below niface is the store's check: it knows HELLO. */
-			if ((err = get_uint(f, PROTO_IFACES_MAX - 1, &u)) !=
-			    PROTO_OK)
-				return err;
-			u32 = (uint32_t)u;
-			memcpy(p, &u32, sizeof(u32));
-			break;
-		case PROTO_F_BUCKET:
-			if ((err = get_time(f, &i64)) != PROTO_OK)
-				return err;
-			memcpy(p, &i64, sizeof(i64));
-			break;
-		case PROTO_F_ADDR:
-			if ((err = get_addr(f, &addr)) != PROTO_OK)
-				return err;
-			memcpy(p, &addr, sizeof(addr));
-			break;
-		case PROTO_F_PROTO:
-		case PROTO_F_DIR:
-			if ((err = get_uint(f, d->field[i].kind == PROTO_F_DIR ?
-			    PROTO_DIR_OUT : UINT8_MAX, &u)) != PROTO_OK)
-				return err;
-			u8 = (uint8_t)u;
-			memcpy(p, &u8, sizeof(u8));
-			break;
-		case PROTO_F_PORT:
-			if ((err = get_uint(f, UINT16_MAX, &u)) != PROTO_OK)
-				return err;
-			u16 = (uint16_t)u;
-			memcpy(p, &u16, sizeof(u16));
-			break;
-		case PROTO_F_U64:
-			if ((err = get_uint(f, UINT64_MAX, &u)) != PROTO_OK)
-				return err;
-			memcpy(p, &u, sizeof(u));
-			break;
-		}
-	}
-	/* Rules across fields: host and peer address families agree. */
-	if (!proto_rec_valid(kind, rec))
-		return PROTO_E_RANGE;
-	return PROTO_OK;
-}
-
-/* Decodes one record section; b owns the array as soon as it exists. */
-static enum proto_err
-get_section(const msgpack_object *o, enum proto_rec_kind kind,
-    struct proto_batch *b)
-{
-	const struct proto_rec_desc *d = &proto_recs[kind];
-	enum proto_err err;
-	unsigned char *recs;
-	uint32_t i, n;
-
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return PROTO_E_FIELD_TYPE;
-	n = o->via.array.size;
-	if (n > PROTO_RECORDS_MAX)
-		return PROTO_E_TOO_MANY;
-	if (n == 0)
-		return PROTO_OK;
-	if ((recs = calloc(n, d->size)) == NULL)
-		return PROTO_E_NOMEM;
-	proto_batch_set(b, kind, recs, n);
-	for (i = 0; i < n; i++) {
-		err = get_rec(&o->via.array.ptr[i], kind,
-		    recs + (size_t)i * d->size);
-		if (err != PROTO_OK)
-			return err;
-	}
-	return PROTO_OK;
-}
-
-enum proto_err
-proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
-{
-	const char *key[2 + PROTO_REC__COUNT];
-	const msgpack_object *v[2 + PROTO_REC__COUNT];
-	enum proto_err err;
-	struct msg m;
-	int k;
-
-	memset(b, 0, sizeof(*b));
-	key[0] = PROTO_K_FIRST;
-	key[1] = PROTO_K_LAST;
-	for (k = 0; k < PROTO_REC__COUNT; k++)
-		key[2 + k] = proto_recs[k].key;
-	if ((err = msg_open(&m, p, len, PROTO_BATCH)) != PROTO_OK)
-		goto fail;
-	/* Only first and last are required: an absent section is empty. */
-	err = payload_get(m.payload, key, 2 + PROTO_REC__COUNT, 2, v);
-	if (err != PROTO_OK)
-		goto fail;
-	b->seq = m.seq;
-	if ((err = get_time(v[0], &b->first_ts)) != PROTO_OK ||
-	    (err = get_time(v[1], &b->last_ts)) != PROTO_OK)
-		goto fail;
-	err = PROTO_E_RANGE;
-	if (b->first_ts > b->last_ts)
-		goto fail;
-	for (k = 0; k < PROTO_REC__COUNT; k++) {
-		if (v[2 + k] == NULL)
-			continue;
-		if ((err = get_section(v[2 + k], k, b)) != PROTO_OK)
-			goto fail;
-	}
-	msg_close(&m);
-	return PROTO_OK;
-fail:
-	msg_close(&m);
-	proto_batch_clear(b);
 	return err;
 }
 
