@@ -35,8 +35,13 @@
  *   frame; the buffer shrinks back when idle.
  * - Writer items name connections by id, never by pointer: a connection
  *   may close while its items are in the writer.
- * - Backpressure: above queued_max batch bytes in the writer, no
- *   connection is read until half of it has drained.
+ * - Backpressure: above queued_max bytes of batches in the writer, no
+ *   connection is read until half of it has drained.  A batch counts
+ *   the memory its decoded records hold (three to four times its frame),
+ *   since they, not the frames, wait in the writer's queue: the cap
+ *   bounds the store's memory.  An agent's frame holds at most 65,536
+ *   records, under 6 MiB decoded, so one batch still waits while the
+ *   writer applies another: the writer does not idle for a decode.
  * - A connection embeds two handles, the pipe and its stall timer; both
  *   are closed together and the memory goes when the second close
  *   callback runs.
@@ -118,6 +123,7 @@ static void	conn_hello(struct conn *, const uint8_t *, size_t);
 static void	conn_batch(struct conn *, const uint8_t *, size_t);
 static void	conn_agent_error(struct conn *, const uint8_t *, size_t);
 static void	conn_status(struct conn *, const uint8_t *, size_t);
+static size_t	conn_batch_mem(const struct proto_batch *);
 static struct conn *server_find(struct server *, uint64_t);
 static int	server_allows(struct server *, struct conn *, gid_t);
 static void	server_flow(struct server *);
@@ -697,10 +703,20 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 	it->session = c->session;
 	memcpy(it->hello.name, c->name, sizeof(it->hello.name));
 	it->nbytes = PROTO_HDR_LEN + n;
-	srv->queued += it->nbytes;
+	it->nmem = sizeof(*it) + conn_batch_mem(&it->batch);
+	srv->queued += it->nmem;
 	srv->noutstanding++;
 	writer_push(srv->writer, it);
 	server_flow(srv);
+}
+
+/* The bytes a decoded batch's record arrays hold. */
+static size_t
+conn_batch_mem(const struct proto_batch *b)
+{
+	return b->nhosts * sizeof(*b->hosts) + b->nports * sizeof(*b->ports) +
+	    b->npeers * sizeof(*b->peers) + b->nifaces * sizeof(*b->ifaces) +
+	    b->nhealth * sizeof(*b->health);
 }
 
 /*
@@ -803,7 +819,7 @@ server_writer_done(struct writer_item *it, void *arg)
 
 	srv->noutstanding--;
 	if (it->kind == WRITER_BATCH)
-		srv->queued -= it->nbytes;
+		srv->queued -= it->nmem;
 	c = server_find(srv, it->conn_id);
 
 	if (it->kind == WRITER_HELLO) {

@@ -15,7 +15,7 @@
 #include "writer.h"
 
 #define CONN_MAX		256		/* live connections */
-#define CONN_QUEUED_MAX		(16u << 20)	/* batch bytes in the writer */
+#define CONN_QUEUED_MAX		(12u << 20)	/* decoded batches, writer */
 #define CONN_ALLOW_MAX		32		/* --allow-uid, --allow-group */
 #define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
 #define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must go on */
@@ -30,7 +30,7 @@ struct server {
 	LIST_HEAD(, conn)	 conns;
 	size_t			 nconns;
 	uint64_t		 next_id;
-	size_t			 queued;	/* batch bytes in the writer */
+	size_t			 queued;	/* memory of batches in the writer */
 	size_t			 queued_max;	/* stop reading above this */
 	size_t			 noutstanding;	/* items in the writer */
 	int			 paused;	/* reading stopped: backpressure */

@@ -39,7 +39,8 @@ struct writer_item {
 	enum writer_kind	 kind;
 	enum writer_status	 status;	/* out */
 	uint64_t		 conn_id;	/* who to answer, if still there */
-	size_t			 nbytes;	/* frame size, for backpressure */
+	size_t			 nbytes;	/* frame size, for group commit */
+	size_t			 nmem;		/* memory held, for backpressure */
 	int64_t			 received;	/* epoch seconds */
 	struct proto_hello	 hello;		/* HELLO: in; BATCH: name only */
 	struct db_session	 session;	/* HELLO: out; BATCH: in */
