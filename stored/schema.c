@@ -267,6 +267,22 @@ static const char *const migrations[] = {
 	schema_v2,
 };
 
+/*
+ * Indexes a released migration created that no reader needs, dropped at
+ * every open: idempotent, so no schema version of their own (the version
+ * says which tables and columns exist; these only ever cost writes).
+ * batch_id: no report and no retention step reads it, and an upsert that
+ * updates a row moves the row's entry from its old batch to the new one;
+ * it cost a quarter of the store's CPU per record (README, Performance).
+ * "Rows changed since batch N" still works, as a scan.
+ */
+static const char schema_unused[] =
+"DROP INDEX IF EXISTS host_stat_batch;"
+"DROP INDEX IF EXISTS port_stat_batch;"
+"DROP INDEX IF EXISTS peer_stat_batch;"
+"DROP INDEX IF EXISTS iface_stat_batch;"
+"DROP INDEX IF EXISTS health_stat_batch;";
+
 int
 schema_version(sqlite3 *db, int *version, const char **errstr)
 {
@@ -316,6 +332,10 @@ schema_migrate(sqlite3 *db, const char **errstr)
 			*errstr = sqlite3_errmsg(db);
 			goto fail;
 		}
+	}
+	if (sqlite3_exec(db, schema_unused, NULL, NULL, NULL) != SQLITE_OK) {
+		*errstr = sqlite3_errmsg(db);
+		goto fail;
 	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 	    SCHEMA_VERSION);

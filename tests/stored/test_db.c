@@ -1,7 +1,9 @@
 /*
  * test_db.c - stored/db.c against a temporary database: HELLO, batches,
  * upserts, duplicates, epochs, batch ids, overflow rows, and what the
- * views show a reader (every column compared as text).
+ * views show a reader (every column compared as text); records in
+ * scattered order keep their own counters through the key-order sort;
+ * the unused batch_id indexes are gone, also from an older database.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #define T_BUCKET	1700000040	/* multiple of 60: 2023-11-14T22:14:00Z */
 #define T_BUCKET_TEXT	"2023-11-14T22:14:00Z"
 #define T_START		1699990000
+#define T_NREC		60		/* records per kind, scattered batch */
 
 struct fixture {
 	char		 dir[64];
@@ -493,6 +496,108 @@ test_rollback_leaves_nothing(void **state)
 	assert_int_equal(count(f, "SELECT id FROM batch"), 1);
 }
 
+/*
+ * T_NREC records of each kind over two buckets, in scattered order, whose
+ * counters derive from their own key; applied twice, every row must hold
+ * twice its own record's counters: the writer sorts records into key
+ * order and must carry each one's counters along.
+ */
+static void
+test_scattered_records(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_host_rec hosts[T_NREC];
+	struct proto_port_rec ports[T_NREC];
+	struct proto_peer_rec peers[T_NREC];
+	struct proto_key k;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last, seq;
+	size_t i, j;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	for (seq = 1; seq <= 2; seq++) {
+		for (i = 0; i < T_NREC; i++) {
+			j = (i * 37) % T_NREC;	/* 37 is prime to 60 */
+			memset(&k, 0, sizeof(k));
+			k.iface = j % 2;
+			k.bucket = T_BUCKET + 60 * (int64_t)(j % 3 == 0);
+			k.host.family = PROTO_AF_INET;
+			k.host.a[0] = 10;
+			k.host.a[3] = (uint8_t)j;
+			k.proto = j % 4 == 0 ? 17 : 6;
+			k.dir = PROTO_DIR_IN;
+			memset(&hosts[i], 0, sizeof(hosts[i]));
+			hosts[i].k = k;
+			hosts[i].c.packets = j + 1;
+			hosts[i].c.bytes = 100 * (j + 1);
+			memset(&ports[i], 0, sizeof(ports[i]));
+			ports[i].k = k;
+			ports[i].k.host.a[3] = (uint8_t)(j % 5);
+			ports[i].port = (uint16_t)(1000 + j);
+			ports[i].c.packets = j + 1;
+			memset(&peers[i], 0, sizeof(peers[i]));
+			peers[i].k = k;
+			peers[i].k.host.a[3] = (uint8_t)(j % 3);
+			peers[i].peer.family = PROTO_AF_INET;
+			peers[i].peer.a[0] = 10;
+			peers[i].peer.a[1] = 9;
+			peers[i].peer.a[3] = (uint8_t)j;
+			peers[i].c.packets = j + 1;
+		}
+		memset(&b, 0, sizeof(b));
+		b.seq = seq;
+		b.first_ts = T_BUCKET;
+		b.last_ts = T_BUCKET + 119;
+		b.hosts = hosts;
+		b.nhosts = T_NREC;
+		b.ports = ports;
+		b.nports = T_NREC;
+		b.peers = peers;
+		b.npeers = T_NREC;
+		assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM host_traffic WHERE"
+	    " packets = 2 * (CAST(substr(host, 8) AS INTEGER) + 1)"
+	    " AND bytes = 100 * packets"), T_NREC);
+	assert_int_equal(count(f, "SELECT count(*) FROM port_traffic WHERE"
+	    " packets = 2 * (port - 999)"), T_NREC);
+	assert_int_equal(count(f, "SELECT count(*) FROM peer_traffic WHERE"
+	    " packets = 2 * (CAST(substr(peer, 8) AS INTEGER) + 1)"), T_NREC);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM peer_stat"),
+	    T_NREC * (T_NREC + 1));
+}
+
+/*
+ * No batch_id index: a new database never keeps one, and one left by an
+ * older store is dropped when the database is opened.
+ */
+static void
+test_batch_index_dropped(void **state)
+{
+	struct fixture *f = *state;
+	const char *q = "SELECT count(*) FROM sqlite_schema WHERE"
+	    " type = 'index' AND name LIKE '%stat_batch'";
+	char err[512];
+	sqlite3 *w;
+
+	assert_int_equal(count(f, q), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM sqlite_schema WHERE"
+	    " type = 'index' AND name LIKE '%stat_tier'"), 5);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "CREATE INDEX host_stat_batch ON"
+	    " host_stat (batch_id); CREATE INDEX peer_stat_batch ON"
+	    " peer_stat (batch_id)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(w);
+	assert_int_equal(count(f, q), 2);
+	f->db = db_open(f->path, err, sizeof(err));
+	if (f->db == NULL)
+		fail_msg("db_open: %s", err);
+	assert_int_equal(count(f, q), 0);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -528,6 +633,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_overflow_row, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scattered_records,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_index_dropped,
 		    setup, teardown),
 		cmocka_unit_test(test_open_errors),
 	};
