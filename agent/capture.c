@@ -15,8 +15,10 @@
  * a live capture leaves its socket bound to nothing, for good, and
  * libpcap notices only if it is asked at the right moment, so the loop
  * also asks the socket at every flush (capture_gone).  Then, or when
- * libpcap reports the capture failed, the handle is closed and the name
- * opened again every CAPTURE_REOPEN_MS with the same parameters (the
+ * libpcap reports the capture failed, the handle is read once more after
+ * a block timeout (the kernel still hands over the ring's last block),
+ * closed, and the name opened again every CAPTURE_REOPEN_MS with the
+ * same parameters (the
  * agent keeps CAP_NET_RAW for that, privdrop.c); the thread's tables are
  * untouched, so nothing counted is lost, and the kernel drops of the
  * closed handle are carried to the next swap.  Only the lost source
@@ -46,6 +48,7 @@
 #include "log.h"
 
 #define CAPTURE_TIMEOUT_MS	100	/* TPACKET_V3 block retire time */
+#define CAPTURE_DRAIN_MS	(2 * CAPTURE_TIMEOUT_MS)
 #define CAPTURE_FILE_BURST	4096	/* packets per dispatch from a file */
 
 static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
@@ -63,6 +66,7 @@ static int	capture_check_up(struct capture *, struct capture_source *,
 static int	capture_gone(struct capture_source *);
 static int	capture_lost(struct capture *, struct capture_source *,
 		    const char *, char *, size_t);
+static void	capture_drain(struct capture_source *);
 static int	capture_reopen(struct capture *, struct capture_source *,
 		    char *, size_t);
 static const char *capture_tag(const struct capture *, char *, size_t);
@@ -395,7 +399,8 @@ capture_check_up(struct capture *c, struct capture_source *src, char *err,
 	char tag[32];
 	int down;
 
-	if (src->pcap == NULL || strcmp(src->name, "any") == 0 ||
+	if (src->pcap == NULL || src->draining ||
+	    strcmp(src->name, "any") == 0 ||
 	    strlen(src->name) >= sizeof(ifr.ifr_name))
 		return 0;
 	if (capture_gone(src))
@@ -472,15 +477,13 @@ capture_gone(struct capture_source *src)
 /*
  * A live source lost its interface (why NULL: deleted) or its capture
  * failed (why: libpcap's reason).  With exit_on_error that ends the run.
- * Otherwise closes the handle, keeps the kernel drops it counted since
- * the last swap for the next one, and leaves the source for the loop to
- * reopen.  The tables keep whatever was counted.
+ * Otherwise the source is set aside for capture_drain.  The tables keep
+ * whatever was counted.
  */
 static int
 capture_lost(struct capture *c, struct capture_source *src, const char *why,
     char *err, size_t errlen)
 {
-	struct pcap_stat st;
 	char tag[32];
 	int gone = why == NULL || capture_gone(src);
 
@@ -489,6 +492,10 @@ capture_lost(struct capture *c, struct capture_source *src, const char *why,
 	if (c->exit_on_error) {
 		snprintf(err, errlen, "%s: capture failed: %s; exiting "
 		    "(--exit-on-error)", src->name, why);
+		/* The run ends: the ring's last block first, as below. */
+		(void)poll(NULL, 0, CAPTURE_DRAIN_MS);
+		(void)pcap_dispatch(src->pcap, -1, capture_packet_cb,
+		    (u_char *)src);
 		return -1;
 	}
 	if (gone)
@@ -501,6 +508,24 @@ capture_lost(struct capture *c, struct capture_source *src, const char *why,
 		    "(--exit-on-error to stop instead)",
 		    capture_tag(c, tag, sizeof(tag)), src->name, why,
 		    CAPTURE_REOPEN_MS / 1000);
+	src->draining = 1;
+	src->retry_ms = clock_mono_ms() + CAPTURE_DRAIN_MS;
+	return 0;
+}
+
+/*
+ * Closes a lost source.  Frames of the ring's last block, not yet handed
+ * over when the interface went, are handed over by the kernel's block
+ * timer after all: read them first (libpcap then reports the loss again,
+ * which is known).  Keeps the kernel drops the handle counted since the
+ * last swap for the next one.
+ */
+static void
+capture_drain(struct capture_source *src)
+{
+	struct pcap_stat st;
+
+	(void)pcap_dispatch(src->pcap, -1, capture_packet_cb, (u_char *)src);
 	/* Only the socket's own count: the interface's went with it. */
 	memset(&st, 0, sizeof(st));
 	if (pcap_stats(src->pcap, &st) == 0)
@@ -509,8 +534,8 @@ capture_lost(struct capture *c, struct capture_source *src, const char *why,
 	/* A new handle's counters start at 0. */
 	memset(&src->last, 0, sizeof(src->last));
 	src->down = 0;
-	src->retry_ms = clock_mono_ms() + CAPTURE_REOPEN_MS;
-	return 0;
+	src->draining = 0;
+	src->retry_ms = clock_mono_ms() + CAPTURE_REOPEN_MS - CAPTURE_DRAIN_MS;
 }
 
 /*
@@ -595,7 +620,8 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 		nfd = 0;
 		for (i = 0; i < c->nsrc; i++) {
 			src = &c->src[i];
-			if (src->pcap == NULL) {	/* lost: reopen due */
+			if (src->pcap == NULL || src->draining) {
+				/* lost: wait for its next step */
 				if (src->retry_ms < wake)
 					wake = src->retry_ms;
 				continue;
@@ -632,11 +658,14 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 				return -1;
 		}
 		now = clock_mono_ms();
-		for (i = 0; i < c->nsrc && !*c->stop; i++)
-			if (c->src[i].pcap == NULL &&
-			    now >= c->src[i].retry_ms &&
-			    capture_reopen(c, &c->src[i], err, errlen) == -1)
+		for (i = 0; i < c->nsrc && !*c->stop; i++) {
+			src = &c->src[i];
+			if (src->draining && now >= src->retry_ms)
+				capture_drain(src);
+			else if (src->pcap == NULL && now >= src->retry_ms &&
+			    capture_reopen(c, src, err, errlen) == -1)
 				return -1;
+		}
 		if (now >= next_flush || tabset_nearly_full(c->cur)) {
 			for (i = 0; i < c->nsrc; i++)
 				if (capture_check_up(c, &c->src[i], err,

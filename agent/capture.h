@@ -56,7 +56,8 @@ struct capture_source {
 	struct bpf_program prog;
 	int		 has_prog;
 	int		 prog_dlt;	/* the link type it was compiled for */
-	int64_t		 retry_ms;	/* lost: next reopen (clock_mono_ms) */
+	int		 draining;	/* lost, its ring read once more at retry_ms */
+	int64_t		 retry_ms;	/* lost: next step (clock_mono_ms) */
 	uint32_t	 lost_drops;	/* kernel drops of a closed handle */
 	/*
 	 * A file's first packet, read at open: libpcap reports some damage
