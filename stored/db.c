@@ -75,6 +75,7 @@ enum db_stmt {
 	ST_AGENT_ADD,
 	ST_AGENT_SEEN,
 	ST_AGENT_EPOCH,
+	ST_EPOCH_LAST,
 	ST_AGENT_STATE,
 	ST_AGENT_SEQ,
 	ST_IFACE_ADD,
@@ -127,8 +128,11 @@ static const char sql_agent_add[] =
 static const char sql_agent_seen[] =
     "UPDATE agent SET last_seen = ?2 WHERE id = ?1";
 static const char sql_agent_epoch[] =
-    "UPDATE agent SET epoch = ?2, last_seq = 0, resolution = ?3,"
+    "UPDATE agent SET epoch = ?2, last_seq = ?5, resolution = ?3,"
     " last_seen = ?4 WHERE id = ?1";
+/* What an epoch other than the agent's current one has committed. */
+static const char sql_epoch_last[] =
+    "SELECT max(seq) FROM batch WHERE agent_id = ?1 AND epoch = ?2";
 static const char sql_agent_state[] =
     "SELECT epoch, last_seq FROM agent WHERE id = ?1";
 static const char sql_agent_seq[] =
@@ -179,6 +183,7 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_AGENT_ADD] = sql_agent_add,
 	[ST_AGENT_SEEN] = sql_agent_seen,
 	[ST_AGENT_EPOCH] = sql_agent_epoch,
+	[ST_EPOCH_LAST] = sql_epoch_last,
 	[ST_AGENT_STATE] = sql_agent_state,
 	[ST_AGENT_SEQ] = sql_agent_seq,
 	[ST_IFACE_ADD] = sql_iface_add,
@@ -458,14 +463,29 @@ db_hello(struct db *d, const struct proto_hello *h, int64_t now,
 			    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
 				return db_fail(d, st, errstr);
 		} else {
-			*last_seq = 0;
+			/*
+			 * Usually a new epoch (0).  An agent replaying an
+			 * older run's spool comes back to an epoch the
+			 * store has left: what it committed of it is in
+			 * its batch rows, and counting it again would
+			 * break their UNIQUE key as well as the totals.
+			 */
+			st = d->st[ST_EPOCH_LAST];
+			if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+			    sqlite3_bind_int64(st, 2, h->start_time) !=
+			    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+				return db_fail(d, st, errstr);
+			seq = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+			*last_seq = (uint64_t)seq;
 			st = d->st[ST_AGENT_EPOCH];
 			if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
 			    sqlite3_bind_int64(st, 2, h->start_time) !=
 			    SQLITE_OK ||
 			    sqlite3_bind_int64(st, 3, h->resolution) !=
 			    SQLITE_OK ||
-			    sqlite3_bind_int64(st, 4, now) != SQLITE_OK)
+			    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+			    sqlite3_bind_int64(st, 5, seq) != SQLITE_OK)
 				return db_fail(d, st, errstr);
 		}
 		if (db_done(d, st, errstr) == -1)

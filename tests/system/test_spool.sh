@@ -13,7 +13,10 @@
 #     flight; the replay's WELCOME says which, nothing is counted twice.
 #  3. a torn tail (the file cut by a few bytes): the broken record is
 #     skipped with a log line, the batches before it land, part 2 exactly.
-#  4. a world-writable spool directory is refused, from the command line
+#  4. a run of the same name without --spool between the kill and the
+#     restart: the store has left the spooled epoch for a newer one, and
+#     the replay's WELCOME must still name what it has of the old one.
+#  5. a world-writable spool directory is refused, from the command line
 #     and from the configuration file.
 # Everything runs under the default seccomp filter; as root, the agent
 # drops to the nettally user, which owns the spool directories.
@@ -29,17 +32,29 @@ mkdir -p "$dir/1" "$dir/2"
     --start 1700000600 --duration 600 >/dev/null ||
     { not_ok "generator ran"; done_testing; exit 1; }
 
-# The sums: every column but the last three is the key.
-for f in hosts ports peers; do
-	awk -F, 'FNR == 1 { h = $0; next }
-	    { k = $1; for (i = 2; i <= NF - 3; i++) k = k "," $i
-	      p[k] += $(NF - 2); b[k] += $(NF - 1); fb[k] += $NF }
-	    END { print h; for (k in p) printf "%s,%d,%d,%d\n", k, p[k], b[k], fb[k] }' \
-	    "$dir/1/$f.csv" "$dir/2/$f.csv" >"$dir/$f.csv"
-done
-iface_sum=$(tail -q -n 1 "$dir/1/interface.csv" "$dir/2/interface.csv" |
-    awk -F, '{ for (i = 1; i <= NF; i++) s[i] += $i; n = NF }
-    END { for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? "," : ""), s[i]; print "" }')
+# sums OUT PART...: the expected counts of a run over the parts, in OUT
+# (hosts, ports, peers: every column but the last three is the key).
+sums() {
+	out=$1; shift
+	mkdir -p "$out"
+	for f in hosts ports peers; do
+		for d in "$@"; do echo "$d/$f.csv"; done >"$out/list"
+		# shellcheck disable=SC2046
+		awk -F, 'FNR == 1 { h = $0; next }
+		    { k = $1; for (i = 2; i <= NF - 3; i++) k = k "," $i
+		      p[k] += $(NF - 2); b[k] += $(NF - 1); fb[k] += $NF }
+		    END { print h; for (k in p)
+		      printf "%s,%d,%d,%d\n", k, p[k], b[k], fb[k] }' \
+		    $(cat "$out/list") >"$out/$f.csv"
+	done
+	for d in "$@"; do tail -n 1 "$d/interface.csv"; done |
+	    awk -F, '{ for (i = 1; i <= NF; i++) s[i] += $i; n = NF }
+	    END { for (i = 1; i <= n; i++)
+	      printf "%s%d", (i > 1 ? "," : ""), s[i]; print "" }' \
+	    >"$out/interface"
+}
+sums "$dir/12" "$dir/1" "$dir/2"
+sums "$dir/122" "$dir/1" "$dir/2" "$dir/2"
 nets=""
 while read -r c; do nets="$nets -n $c"; done <"$dir/1/cidrs.txt"
 
@@ -84,7 +99,7 @@ finish_agent() {
 
 # kill_when_spooled LOG: SIGKILL once the agent says all is in its spool.
 kill_when_spooled() {
-	if wait_for "grep -q 'every batch is in' '$1'" 300; then
+	if wait_for "grep -q 'every batch is in' '$1' 2>/dev/null" 300; then
 		ok "the agent has every batch in its spool"
 	else
 		not_ok "the agent has every batch in its spool"
@@ -95,22 +110,24 @@ kill_when_spooled() {
 	AGENT_PID=
 }
 
-# totals NAME: every view's totals equal part 1 + part 2.
+# totals NAME [EXPECTED]: every view's totals equal the expected sums
+# (default part 1 + part 2).
 totals() {
+	e=${2:-$dir/12}
 	db_hosts "$1" >"$WORK/db_hosts"
-	check "$1: host_traffic totals equal part 1 + part 2" \
-	    same_rows "$dir/hosts.csv" "$WORK/db_hosts"
+	check "$1: host_traffic totals equal ${e##*/}" \
+	    same_rows "$e/hosts.csv" "$WORK/db_hosts"
 	db_ports "$1" >"$WORK/db_ports"
-	check "$1: port_traffic totals equal part 1 + part 2" \
-	    same_rows "$dir/ports.csv" "$WORK/db_ports"
+	check "$1: port_traffic totals equal ${e##*/}" \
+	    same_rows "$e/ports.csv" "$WORK/db_ports"
 	db_peers "$1" >"$WORK/db_peers"
-	check "$1: peer_traffic totals equal part 1 + part 2" \
-	    same_rows "$dir/peers.csv" "$WORK/db_peers"
+	check "$1: peer_traffic totals equal ${e##*/}" \
+	    same_rows "$e/peers.csv" "$WORK/db_peers"
 	got=$(sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
 	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
 	    sum(malformed_frames) FROM interface_traffic WHERE agent = '$1'")
-	check "$1: interface_traffic totals equal part 1 + part 2 ($got)" \
-	    test "$got" = "$iface_sum"
+	check "$1: interface_traffic totals equal ${e##*/} ($got)" \
+	    test "$got" = "$(cat "$e/interface")"
 }
 
 # once NAME: every epoch's batches recorded once, none missing.
@@ -142,42 +159,74 @@ totals s1
 once s1
 check "the spool directory is empty afterwards" empty_dir "$sp"
 
-# 2. The store up, then frozen: some batches committed, more in flight.
-sp=$(spool_dir spool2) || { not_ok "spool directory"; done_testing; exit 1; }
-mkfifo "$WORK/feed"
-# Read-write, so neither end waits for the other to open; the agent sees
-# the end of the capture when fd 3 closes.
-exec 3<>"$WORK/feed"
-AGENT_IN=$WORK/feed run_agent s2 "$sp" "$WORK/s2a.log" -r -
-size=$(stat -c %s "$dir/p1.pcap")
-head -c $((size / 4)) "$dir/p1.pcap" >&3
 committed() {
 	sql "SELECT count(*) FROM batch JOIN agent ON agent.id = batch.agent_id
-	    WHERE agent.name = 's2'"
+	    WHERE agent.name = '$1'"
 }
-wait_for "[ \$(committed) -ge 3 ]" 300 || echo "# fewer than 3 batches committed"
-before=$(committed)
-kill -STOP "$STORE_PID"
-tail -c +$((size / 4 + 1)) "$dir/p1.pcap" >&3
-exec 3>&-
-kill_when_spooled "$WORK/s2a.log"
-kill -CONT "$STORE_PID"
-echo "# $before batches committed before the store froze"
+
+# freeze_kill NAME SPOOL: part 1 through a pipe into an agent with the
+# store up; after 3 batches are committed the store is frozen (SIGSTOP),
+# the rest of part 1 goes in, and once it is all spooled the agent is
+# killed and the store thawed.  Sets $before, the batches committed.
+freeze_kill() {
+	rm -f "$WORK/feed"
+	mkfifo "$WORK/feed"
+	# Read-write, so neither end waits for the other to open; the agent
+	# sees the end of the capture when fd 3 closes.
+	exec 3<>"$WORK/feed"
+	AGENT_IN=$WORK/feed run_agent "$1" "$2" "$WORK/$1a.log" -r -
+	size=$(stat -c %s "$dir/p1.pcap")
+	head -c $((size / 4)) "$dir/p1.pcap" >&3
+	wait_for "[ \$(committed $1) -ge 3 ]" 300 ||
+	    echo "# fewer than 3 batches committed"
+	before=$(committed "$1")
+	kill -STOP "$STORE_PID"
+	tail -c +$((size / 4 + 1)) "$dir/p1.pcap" >&3
+	exec 3>&-
+	kill_when_spooled "$WORK/$1a.log"
+	kill -CONT "$STORE_PID"
+	echo "# $before batches committed before the store froze"
+}
+
+# replayed_ok NAME N: the store's Nth HELLO from NAME is the replay's: its
+# WELCOME last_seq covers at least what was committed before the freeze,
+# and the replay sent the rest.
+replayed_ok() {
+	line=$(grep "replayed:" "$WORK/$1b.log")
+	echo "# ${line#*replayed: }"
+	last=$(grep -o "agent $1 (pid [0-9]*) epoch .*last seq [0-9]*" \
+	    "$WORK/store.log" | sed -n "$2s/.*last seq //p")
+	check "$1: the replay's WELCOME names what the store had (${last:-none} >= $before)" \
+	    test "${last:-0}" -ge "$before" -a "$before" -gt 0
+	check "$1: and the replay sent the rest" \
+	    grep -q "replayed: [1-9][0-9]* batch(es) sent" "$WORK/$1b.log"
+}
+
+# 2. The store up, then frozen: some batches committed, more in flight.
+sp=$(spool_dir spool2) || { not_ok "spool directory"; done_testing; exit 1; }
+freeze_kill s2 "$sp"
 run_agent s2 "$sp" "$WORK/s2b.log" -r "$dir/p2.pcap"
 finish_agent "restarted on part 2 after the freeze: exits 0"
-line=$(grep "replayed:" "$WORK/s2b.log")
-echo "# ${line#*replayed: }"
-# The store's second HELLO from s2 is the replay's: its WELCOME last_seq
-# covers at least what was committed before the freeze.
-last=$(grep -o "agent s2 (pid [0-9]*) epoch .*last seq [0-9]*" \
-    "$WORK/store.log" | sed -n '2s/.*last seq //p')
-check "the replay's WELCOME names what the store had ($last >= $before)" \
-    test "${last:-0}" -ge "$before" -a "$before" -gt 0
-check "and the replay sent the rest" \
-    grep -q "replayed: [1-9][0-9]* batch(es) sent" "$WORK/s2b.log"
+replayed_ok s2 2
 totals s2
 once s2
 check "the spool directory is empty afterwards" empty_dir "$sp"
+
+# 4. As 2, but an agent of the same name without --spool runs part 2
+# before the spooled restart (part 2 again): the store's agent row has
+# moved on to that run's epoch when the replay says HELLO for the old one.
+sp=$(spool_dir spool4) || { not_ok "spool directory"; done_testing; exit 1; }
+freeze_kill s4 "$sp"
+# shellcheck disable=SC2086
+"$NT_BIN/nettally-agent" -s "$SOCK" $nets --name s4 --resolution 60 \
+    --flush 10 -r "$dir/p2.pcap" 2>"$WORK/s4n.log"
+check "s4: a run without --spool in between exits 0" test $? = 0
+run_agent s4 "$sp" "$WORK/s4b.log" -r "$dir/p2.pcap"
+finish_agent "s4: the spooled restart delivers everything and exits 0"
+replayed_ok s4 3
+totals s4 "$dir/122"
+once s4
+check "s4: the spool directory is empty afterwards" empty_dir "$sp"
 
 # 3. A torn tail: cut the spooled file by a few bytes.
 stop_store
@@ -211,7 +260,7 @@ check "part 1 lost only the torn batch ($p1 of $all1 frames)" \
     test "${p1:-0}" -gt 0 -a "${p1:-0}" -lt "$all1"
 check "the spool directory is empty afterwards" empty_dir "$sp"
 
-# 4. A spool directory anyone may write into is refused.
+# 5. A spool directory anyone may write into is refused.
 mkdir -m 0777 "$WORK/ww"
 chmod 0777 "$WORK/ww"
 "$NT_BIN/nettally-agent" -s "$SOCK" -r "$dir/p1.pcap" --spool "$WORK/ww" \
