@@ -607,6 +607,8 @@ sender_encode(struct sender *s, struct tabset *t)
 		head.seq = s->next_seq;
 		head.first_ts = t->npackets ? t->first_ts : (int64_t)now.tv_sec;
 		head.last_ts = t->npackets ? t->last_ts : (int64_t)now.tv_sec;
+		/* What waits on disk as this frame is built. */
+		head.spooled = s->spool_unacked + replay_left(s);
 		budget = SENDER_FRAME_RECORDS;
 		if (first) {
 			head.nifaces = t->ifaces.n;

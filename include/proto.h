@@ -173,6 +173,9 @@ struct proto_batch {
 	uint64_t		 seq;		/* 1, 2, ... within one epoch */
 	int64_t			 first_ts;	/* capture time range, epoch s */
 	int64_t			 last_ts;
+	uint64_t		 spooled;	/* gauge: the agent's spool bytes
+						   not yet acknowledged; 0 when
+						   absent (optional key) */
 	size_t			 nhosts, nports, npeers, nifaces, nhealth;
 	struct proto_host_rec	*hosts;
 	struct proto_port_rec	*ports;

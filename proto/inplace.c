@@ -480,8 +480,8 @@ proto_decode_envelope(const uint8_t *p, size_t len, uint32_t *version,
 enum proto_err
 proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 {
-	const char *key[2 + PROTO_REC__COUNT];
-	size_t at[2 + PROTO_REC__COUNT];	/* value offsets; 0: absent */
+	const char *key[3 + PROTO_REC__COUNT];
+	size_t at[3 + PROTO_REC__COUNT];	/* value offsets; 0: absent */
 	enum proto_err err;
 	struct cur c;
 	struct val k;
@@ -495,7 +495,8 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 	key[1] = PROTO_K_LAST;
 	for (kind = 0; kind < PROTO_REC__COUNT; kind++)
 		key[2 + kind] = proto_recs[kind].key;
-	for (j = 0; j < 2 + PROTO_REC__COUNT; j++)
+	key[2 + PROTO_REC__COUNT] = PROTO_K_SPOOLED;
+	for (j = 0; j < 3 + PROTO_REC__COUNT; j++)
 		at[j] = 0;
 	if ((err = env_open(&c, p, len, PROTO_BATCH, &version, &type, &b->seq,
 	    &npairs)) != PROTO_OK)
@@ -509,7 +510,7 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 		err = PROTO_E_FIELD_TYPE;
 		if (k.type != VAL_STR)
 			goto fail;
-		for (j = 0; j < 2 + PROTO_REC__COUNT; j++) {
+		for (j = 0; j < 3 + PROTO_REC__COUNT; j++) {
 			if (k.n != strlen(key[j]) ||
 			    memcmp(k.ptr, key[j], (size_t)k.n) != 0)
 				continue;
@@ -533,6 +534,11 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 		goto fail;
 	err = PROTO_E_RANGE;
 	if (b->first_ts > b->last_ts)
+		goto fail;
+	/* Optional gauge; SQLite's integers are signed. */
+	c.off = at[2 + PROTO_REC__COUNT];
+	if (c.off != 0 && (err = val_uint(&c, INT64_MAX, &b->spooled)) !=
+	    PROTO_OK)
 		goto fail;
 	for (kind = 0; kind < PROTO_REC__COUNT; kind++) {
 		if (at[2 + kind] == 0)

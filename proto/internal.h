@@ -25,6 +25,7 @@
 #define PROTO_K_TEXT		"text"
 #define PROTO_K_FIRST		"first"
 #define PROTO_K_LAST		"last"
+#define PROTO_K_SPOOLED		"spooled"
 #define PROTO_K_TIME		"time"
 #define PROTO_K_DB_BYTES	"db_bytes"
 #define PROTO_K_QUEUED		"queued"

@@ -235,16 +235,22 @@ proto_batch_begin(struct proto_batch_enc *e, struct proto_buf *b,
 			nkeys++;
 	}
 	if (head->seq == 0 || head->first_ts < 0 ||
-	    head->last_ts < head->first_ts)
+	    head->last_ts < head->first_ts || head->spooled > INT64_MAX)
 		e->failed = 1;
 	if (e->failed)
 		return -1;
+	if (head->spooled > 0)
+		nkeys++;	/* optional: older stores skip it */
 	if (enc_open(e, b, PROTO_BATCH, head->seq, nkeys, &pk) == -1)
 		return -1;
 	enc_key(&pk, PROTO_K_FIRST);
 	msgpack_pack_uint64(&pk, (uint64_t)head->first_ts);
 	enc_key(&pk, PROTO_K_LAST);
 	msgpack_pack_uint64(&pk, (uint64_t)head->last_ts);
+	if (head->spooled > 0) {
+		enc_key(&pk, PROTO_K_SPOOLED);
+		msgpack_pack_uint64(&pk, head->spooled);
+	}
 	return e->failed ? -1 : 0;
 }
 

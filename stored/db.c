@@ -10,8 +10,8 @@
  * - Data changes happen only between db_begin and db_commit; a failure
  *   anywhere is followed by db_rollback in the caller.
  * - Counter rows are upserted: a conflict adds the counters (health's
- *   queued gauge keeps the maximum) and stamps the row with the id of the
- *   batch that last changed it.
+ *   queued and spooled gauges keep the maximum) and stamps the row with
+ *   the id of the batch that last changed it.
  * - Addresses are interned as a blob key: one family byte (4, 6 or 0) and
  *   4 or 16 address bytes (none for the overflow row, whose text is
  *   "overflow").
@@ -166,8 +166,8 @@ static const char sql_ifstat[] =
 static const char sql_health[] =
     "INSERT INTO health_stat (bucket, resolution, iface_id, captured,"
     " kernel_drops, iface_drops, overflow, malformed, queued, dropped,"
-    " batch_id)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " batch_id, spooled)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     " ON CONFLICT (bucket, iface_id, resolution)"
     " DO UPDATE SET captured = captured + excluded.captured,"
     " kernel_drops = kernel_drops + excluded.kernel_drops,"
@@ -176,6 +176,7 @@ static const char sql_health[] =
     " malformed = malformed + excluded.malformed,"
     " queued = max(queued, excluded.queued),"
     " dropped = dropped + excluded.dropped,"
+    " spooled = max(spooled, excluded.spooled),"
     " batch_id = excluded.batch_id";
 
 static const char *const db_sql[ST__COUNT] = {
@@ -860,7 +861,8 @@ db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		    sqlite3_bind_int64(st, 8, (int64_t)r->malformed) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 9, (int64_t)r->queued) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 10, (int64_t)r->dropped) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 11, batch_id) != SQLITE_OK)
+		    sqlite3_bind_int64(st, 11, batch_id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 12, (int64_t)b->spooled) != SQLITE_OK)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;

@@ -209,18 +209,20 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 			" excluded.transit_packets," \
 			" malformed_frames = malformed_frames +" \
 			" excluded.malformed_frames"
-/* queued is a gauge: the roll-up keeps the largest, as db.c does. */
+/* queued, spooled: gauges; the roll-up keeps the largest, as db.c does. */
 #define HEALTH_COLS	"captured, kernel_drops, iface_drops, overflow," \
-			" malformed, queued, dropped"
+			" malformed, queued, dropped, spooled"
 #define HEALTH_SUMS	"sum(captured), sum(kernel_drops), sum(iface_drops)," \
-			" sum(overflow), sum(malformed), max(queued), sum(dropped)"
+			" sum(overflow), sum(malformed), max(queued), sum(dropped)," \
+			" max(spooled)"
 #define HEALTH_SET	"captured = captured + excluded.captured," \
 			" kernel_drops = kernel_drops + excluded.kernel_drops," \
 			" iface_drops = iface_drops + excluded.iface_drops," \
 			" overflow = overflow + excluded.overflow," \
 			" malformed = malformed + excluded.malformed," \
 			" queued = max(queued, excluded.queued)," \
-			" dropped = dropped + excluded.dropped"
+			" dropped = dropped + excluded.dropped," \
+			" spooled = max(spooled, excluded.spooled)"
 
 /*
  * Trimming one host of one roll-up bucket: ?1 bucket, ?2 resolution,

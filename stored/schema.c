@@ -227,6 +227,24 @@ static const char schema_v2[] =
 "  FROM iface_stat GROUP BY resolution);";
 
 /*
+ * Version 3: agent_health.spooled, the agent's spool bytes not yet
+ * acknowledged (BATCH key `spooled`, --spool): a gauge, kept as the
+ * largest seen, as queued.  0 for older rows and agents without a spool.
+ * The view gains it as its last column, so readers that take columns by
+ * position keep theirs.
+ */
+static const char schema_v3[] =
+"ALTER TABLE health_stat ADD COLUMN spooled INTEGER NOT NULL DEFAULT 0;"
+"DROP VIEW agent_health;"
+"CREATE VIEW agent_health AS SELECT"
+"  s.bucket, strftime('%Y-%m-%dT%H:%M:%SZ', s.bucket, 'unixepoch') AS bucket_time,"
+"  s.resolution, a.name AS agent, i.name AS iface, s.captured, s.kernel_drops,"
+"  s.iface_drops, s.overflow, s.malformed, s.queued, s.dropped, s.batch_id,"
+"  s.spooled"
+"  FROM health_stat s JOIN iface i ON i.id = s.iface_id"
+"  JOIN agent a ON a.id = i.agent_id;";
+
+/*
  * The counter upserts.  Their ON CONFLICT columns are the tables' primary
  * keys above, so they live beside them; the store's writer (db.c) and the
  * bench's bare SQLite floor (tests/bench/sqlfloor.c) share them, so the
@@ -265,6 +283,7 @@ const char schema_upsert_peer[] =
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 /*

@@ -19,7 +19,7 @@ extern const char schema_upsert_host[];
 extern const char schema_upsert_port[];
 extern const char schema_upsert_peer[];
 
-#define SCHEMA_VERSION	2
+#define SCHEMA_VERSION	3
 
 /*
  * Brings db to SCHEMA_VERSION inside one BEGIN IMMEDIATE transaction.

@@ -35,7 +35,7 @@ static void
 batch_check(const struct proto_batch *x, const struct proto_batch *y)
 {
 	CHECK(x->seq == y->seq && x->first_ts == y->first_ts &&
-	    x->last_ts == y->last_ts);
+	    x->last_ts == y->last_ts && x->spooled == y->spooled);
 	CHECK(x->nhosts == y->nhosts && x->nports == y->nports &&
 	    x->npeers == y->npeers && x->nifaces == y->nifaces &&
 	    x->nhealth == y->nhealth);

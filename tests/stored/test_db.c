@@ -117,6 +117,7 @@ batch_init(struct proto_batch *b, uint64_t seq)
 	static const uint8_t v4peer[] = { 198, 51, 100, 7 };
 
 	memset(b, 0, sizeof(*b));
+	b->spooled = 4096;
 	memset(&t_host, 0, sizeof(t_host));
 	t_host.k.iface = 1;
 	t_host.k.bucket = T_BUCKET;
@@ -276,7 +277,7 @@ test_batch_lands_in_views(void **state)
 		"1", NULL };
 	static const char *const health[] = { "1700000040", T_BUCKET_TEXT,
 		"60", "a1", "wlan0", "20", "2", "1", "5", "1", "3", "0", "1",
-		NULL };
+		"4096", NULL };
 	static const char *const batch[] = { "1", "1699990000", "1",
 		"1700000040", "1700000099", "1700000110", "5", NULL };
 	static const char *const agent[] = { "1", "1700000110", NULL };
@@ -598,6 +599,55 @@ test_batch_index_dropped(void **state)
 	assert_int_equal(count(f, q), 0);
 }
 
+/*
+ * Version 2 to 3 (agent_health.spooled): a database taken back to its
+ * version 2 shape, with a health row, migrates forward on open; the row
+ * keeps its counts and reads spooled 0.
+ */
+static void
+test_migrate_spooled(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	enum db_apply what;
+	const char *errstr;
+	static const char *const row[] = { "20", "3", "0", NULL };
+	static const char v2[] =
+	    "DROP VIEW agent_health;"
+	    "ALTER TABLE health_stat DROP COLUMN spooled;"
+	    "CREATE VIEW agent_health AS SELECT"
+	    "  s.bucket, s.resolution, a.name AS agent, i.name AS iface,"
+	    "  s.captured, s.queued, s.dropped, s.batch_id"
+	    "  FROM health_stat s JOIN iface i ON i.id = s.iface_id"
+	    "  JOIN agent a ON a.id = i.agent_id;"
+	    "PRAGMA user_version = 2;";
+	char err[512];
+	uint64_t last;
+	sqlite3 *w;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, 1700000110, &what, &errstr),
+	    0);
+	assert_int_equal(db_commit(f->db, &errstr), 0);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+	if (sqlite3_exec(w, v2, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("back to version 2: %s", sqlite3_errmsg(w));
+	sqlite3_close(w);
+	assert_int_equal(count(f, "PRAGMA user_version"), 2);
+
+	f->db = db_open(f->path, err, sizeof(err));
+	if (f->db == NULL)
+		fail_msg("db_open: %s", err);
+	assert_int_equal(count(f, "PRAGMA user_version"), 3);
+	expect_row(f, "SELECT captured, queued, spooled FROM agent_health",
+	    row);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -636,6 +686,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scattered_records,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_spooled, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_index_dropped,
 		    setup, teardown),
 		cmocka_unit_test(test_open_errors),

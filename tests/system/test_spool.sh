@@ -158,6 +158,14 @@ check "the replay is logged" grep -q "replayed: [1-9][0-9]* batch(es) sent" \
 totals s1
 once s1
 check "the spool directory is empty afterwards" empty_dir "$sp"
+# The first run's later batches were built while earlier ones waited on
+# disk: agent_health.spooled shows it, at most the file's record bytes.
+sp1=$(sql "SELECT max(spooled) FROM agent_health WHERE agent = 's1'
+    AND iface = 'p1.pcap'")
+rec=$(sed -n 's/.*replaying [0-9]* batch(es) of epoch [0-9]* (\([0-9]*\) bytes).*/\1/p' \
+    "$WORK/s1b.log")
+check "agent_health.spooled shows what waited in the spool ($sp1 of $rec bytes)" \
+    test "${sp1:-0}" -gt 0 -a "${sp1:-0}" -le "$((${rec:-0} + 8 * 100))"
 
 committed() {
 	sql "SELECT count(*) FROM batch JOIN agent ON agent.id = batch.agent_id
