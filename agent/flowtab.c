@@ -396,14 +396,21 @@ ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
 		ft_end(p, p->nend++, af, d->dst, d->src, PROTO_DIR_IN, d);
 }
 
+/*
+ * GCC counts a prefetch as no effect at all, so it deems a function that
+ * only prefetches pure and drops the calls to it (before deciding to
+ * inline it): the prefetching functions are always inlined.
+ */
 #if defined(__GNUC__)
 #define FT_PREFETCH(a, rw)	__builtin_prefetch((a), (rw), 3)
+#define FT_INLINE		inline __attribute__((always_inline))
 #else
 #define FT_PREFETCH(a, rw)	((void)(a))
+#define FT_INLINE		inline
 #endif
 
 /* Starts loading the index slots where p's keys would be probed first. */
-static void
+static FT_INLINE void
 ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p)
 {
 	unsigned int e;
@@ -424,7 +431,7 @@ ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p)
  * tag is p's key's: by now those slots should be in the cache.  A hint
  * only; the count probes as ever.
  */
-static void
+static FT_INLINE void
 ft_prefetch_ents(struct tabset *s, const struct ft_pkt *p)
 {
 	struct flowtab *t;
