@@ -11,13 +11,18 @@
 #  2. store up but frozen (SIGSTOP) mid-run, the agent killed after its
 #     last batch is spooled: some batches were committed, some maybe in
 #     flight; the replay's WELCOME says which, nothing is counted twice.
-#  3. a torn tail (the file cut by a few bytes): the broken record is
+#  3. a torn tail (the file cut by a few bytes, after the agent was told
+#     to stop twice and said it kept its batches): the broken record is
 #     skipped with a log line, the batches before it land, part 2 exactly.
 #  4. a run of the same name without --spool between the kill and the
 #     restart: the store has left the spooled epoch for a newer one, and
 #     the replay's WELCOME must still name what it has of the old one.
 #  5. a world-writable spool directory is refused, from the command line
 #     and from the configuration file.
+#  6. the store away and a 1 MiB --spool-max-mb (and --max-queue-mb): the
+#     file replay stops reading at the cap instead of growing the file,
+#     and delivers everything, some of it read back from disk, once the
+#     store is back.
 # Everything runs under the default seccomp filter; as root, the agent
 # drops to the nettally user, which owns the spool directories.
 . "$(dirname "$0")/lib.sh"
@@ -240,7 +245,19 @@ check "s4: the spool directory is empty afterwards" empty_dir "$sp"
 stop_store
 sp=$(spool_dir spool3) || { not_ok "spool directory"; done_testing; exit 1; }
 run_agent s3 "$sp" "$WORK/s3a.log" -r "$dir/p1.pcap"
-kill_when_spooled "$WORK/s3a.log"
+wait_for "grep -q 'every batch is in' '$WORK/s3a.log' 2>/dev/null" 300
+# At the end of a file the agent has stopped counting: one signal is
+# already the second, that gives up waiting.  A second one, if needed.
+kill -TERM "$AGENT_PID"
+sleep 0.3
+kill -TERM "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID"
+rc=$?
+AGENT_PID=
+check "SIGTERM ends the wait for the store: exit 0 ($rc)" test "$rc" = 0
+check "... saying the batches are kept for the next start" \
+    grep -q "batch(es) not acknowledged by the store kept in spool" \
+    "$WORK/s3a.log"
 f=$(ls "$sp"/s3.*.spool)
 truncate -s -5 "$f"
 start_store "$DB"
@@ -283,6 +300,28 @@ printf 'spool = %s\n' "$WORK/ww" >"$WORK/agent.conf"
 rc=$?
 check "the same from the configuration file ($rc)" \
     grep -q "writable by every user" "$WORK/ww2.log"
+# 6. The spool's cap: the store away, a file replay holds at 1 MiB.
+stop_store
+sp=$(spool_dir spool6) || { not_ok "spool directory"; done_testing; exit 1; }
+run_agent s6 "$sp" "$WORK/s6.log" -r "$dir/p1.pcap" --spool-max-mb 1 \
+    --max-queue-mb 1
+fsize() { stat -c %s "$sp"/s6.*.spool 2>/dev/null || echo 0; }
+wait_for "[ \$(fsize) -gt 1048576 ]" 300
+sleep 0.5
+a=$(fsize)
+sleep 1
+b=$(fsize)
+check "the spool stops at its cap while the store is away ($a, $b bytes)" \
+    test "$a" = "$b" -a "$b" -lt $((1048576 + 262144))
+check "... and the replay waits, unfinished" \
+    test -z "$(grep 'every batch is in' "$WORK/s6.log")"
+start_store "$DB"
+finish_agent "s6: once the store is back, everything is delivered, exit 0"
+sums "$dir/only1" "$dir/1"
+totals s6 "$dir/only1"
+once s6
+check "s6: the spool directory is empty afterwards" empty_dir "$sp"
+
 check "integrity_check is ok" test "$(sql 'PRAGMA integrity_check')" = ok
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
