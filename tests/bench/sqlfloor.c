@@ -7,9 +7,13 @@
  * statements (schema_upsert_*), prepared once, in transactions of the given
  * size.  What it leaves out is exactly what the store adds on top: the
  * socket, msgpack decoding, validation, address interning and the batch
- * bookkeeping.  Keys are distinct; within a bucket they arrive in
- * scattered order, as rows drained from the agent's hash tables do, and
- * buckets advance.  Prints "rows seconds".
+ * bookkeeping, and its sort of each batch into key order.  Keys are
+ * distinct; within a bucket they arrive in scattered order, as rows
+ * drained from the agent's hash tables do, and buckets advance.  (Sorting
+ * them here too was measured: no change, 1.27-1.33 s CPU either way for
+ * 514,627 rows, since fresh keys of one bucket fit the page cache; the
+ * store's gain from it comes from rows it updates.)  schema_migrate also
+ * drops the indexes the store dropped.  Prints "rows seconds".
  */
 #include <sqlite3.h>
 #include <stdint.h>
