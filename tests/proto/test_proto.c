@@ -57,6 +57,8 @@ static const uint8_t *frame_body(const struct proto_buf *, size_t off,
 static void	truncations(enum dec, const uint8_t *, size_t);
 static void	stream_rest(struct proto_batch_enc *,
 		    const struct proto_batch *, int);
+static void	addr_fill(struct proto_addr *, uint8_t family);
+static size_t	dsl_addr(char *, size_t, uint8_t family);
 
 /* A valid payload of each type, to build variations from. */
 #define HELLO_OK	"{name:\"web1\",ifaces:[\"eth0\",\"eth1\"],res:60," \
@@ -1059,6 +1061,148 @@ test_stream_equals_batch(void **state)
 	batch_free(in);
 }
 
+/* An address of family with the bytes the notation's bN writes. */
+static void
+addr_fill(struct proto_addr *a, uint8_t family)
+{
+	int i, n = family == PROTO_AF_INET ? 4 :
+	    family == PROTO_AF_INET6 ? 16 : 0;
+
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	for (i = 0; i < n; i++)
+		a->a[i] = (uint8_t)(i * 7 + 1);
+}
+
+/* The notation of addr_fill's address: b0, b4 or b16. */
+static size_t
+dsl_addr(char *t, size_t len, uint8_t family)
+{
+	return (size_t)snprintf(t, len, "b%d", family == PROTO_AF_INET ? 4 :
+	    family == PROTO_AF_INET6 ? 16 : 0);
+}
+
+/*
+ * Records are written in msgpack's shortest encodings, byte for byte as
+ * msgpack-c's packer writes them (the notation), on both sides of every
+ * boundary between two encodings and for each address family.
+ */
+static void
+test_record_bytes(void **state)
+{
+	static const uint64_t v[] = { 0, 1, 127, 128, 255, 256, 65535, 65536,
+	    4294967295ull, 4294967296ull, 9223372036854775807ull, UINT64_MAX };
+	static const uint8_t fam[] = { PROTO_AF_NONE, PROTO_AF_INET,
+	    PROTO_AF_INET6 };
+	enum { NV = sizeof(v) / sizeof(v[0]) };
+	struct proto_host_rec *h;
+	struct proto_port_rec *pr;
+	struct proto_peer_rec *q;
+	struct proto_iface_rec *ir;
+	struct proto_batch bt;
+	struct proto_buf b;
+	struct proto_key *k;
+	msgpack_sbuffer sb;
+	char text[16384], a1[8], a2[8];
+	size_t n = 0, i;
+	const char *sect[3] = { "hosts", "ports", "peers" };
+	int s;
+
+	(void)state;
+	h = calloc(NV, sizeof(*h));
+	pr = calloc(NV, sizeof(*pr));
+	q = calloc(NV, sizeof(*q));
+	ir = calloc(1, sizeof(*ir));
+	assert_non_null(h);
+	assert_non_null(pr);
+	assert_non_null(q);
+	assert_non_null(ir);
+	memset(&bt, 0, sizeof(bt));
+	bt.seq = 1;
+	bt.first_ts = 0;
+	bt.last_ts = 5;
+	bt.hosts = h;
+	bt.ports = pr;
+	bt.peers = q;
+	bt.ifaces = ir;
+	bt.nhosts = bt.nports = bt.npeers = NV;
+	bt.nifaces = 1;
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    "[1,3,1,{first:0,last:5");
+	for (s = 0; s < 3; s++) {
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ",%s:[",
+		    sect[s]);
+		for (i = 0; i < NV; i++) {
+			k = s == 0 ? &h[i].k : s == 1 ? &pr[i].k : &q[i].k;
+			k->iface = (uint32_t)(v[i] % PROTO_IFACES_MAX);
+			k->bucket = (int64_t)(v[i] & INT64_MAX);
+			addr_fill(&k->host, fam[i % 3]);
+			k->proto = (uint8_t)v[i];
+			k->dir = (uint8_t)(i & 1);
+			dsl_addr(a1, sizeof(a1), fam[i % 3]);
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    "%s[%llu,%llu,%s,%u,%u", i > 0 ? "," : "",
+			    (unsigned long long)k->iface,
+			    (unsigned long long)k->bucket, a1, k->proto,
+			    k->dir);
+			if (s == 1) {
+				pr[i].port = (uint16_t)v[i];
+				n += (size_t)snprintf(text + n,
+				    sizeof(text) - n, ",%u", pr[i].port);
+			}
+			if (s == 2) {
+				/* Same family, or an overflow side. */
+				addr_fill(&q[i].peer, i % 2 ? fam[i % 3] :
+				    PROTO_AF_NONE);
+				dsl_addr(a2, sizeof(a2), q[i].peer.family);
+				n += (size_t)snprintf(text + n,
+				    sizeof(text) - n, ",%s", a2);
+			}
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    ",%llu,%llu,%llu]", (unsigned long long)v[i],
+			    (unsigned long long)v[NV - 1 - i],
+			    (unsigned long long)v[(i + 3) % NV]);
+		}
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "]");
+	}
+	for (s = 0; s < (int)NV; s++) {
+		h[s].c.packets = v[s];
+		h[s].c.bytes = v[NV - 1 - s];
+		h[s].c.frame_bytes = v[(s + 3) % NV];
+		pr[s].c = h[s].c;
+		q[s].c = h[s].c;
+	}
+	ir->iface = PROTO_IFACES_MAX - 1;
+	ir->bucket = INT64_MAX;
+	ir->frames = v[3];
+	ir->frame_bytes = v[6];
+	ir->ipv4_packets = v[7];
+	ir->ipv6_packets = v[8];
+	ir->non_ip_frames = v[9];
+	ir->transit_packets = v[NV - 1];
+	ir->malformed_frames = v[4];
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    ",ifaces:[[%d,%lld,%llu,%llu,%llu,%llu,%llu,%llu,%llu]]}]",
+	    PROTO_IFACES_MAX - 1, (long long)INT64_MAX,
+	    (unsigned long long)v[3], (unsigned long long)v[6],
+	    (unsigned long long)v[7], (unsigned long long)v[8],
+	    (unsigned long long)v[9], (unsigned long long)v[NV - 1],
+	    (unsigned long long)v[4]);
+	assert_true(n < sizeof(text) - 1);
+
+	dsl_body(text, &sb);
+	proto_buf_init(&b);
+	assert_int_equal(proto_encode_batch(&b, &bt), 0);
+	assert_int_equal(b.len - PROTO_HDR_LEN, sb.size);
+	assert_memory_equal(b.data + PROTO_HDR_LEN, sb.data, sb.size);
+	proto_buf_clear(&b);
+	msgpack_sbuffer_destroy(&sb);
+	free(h);
+	free(pr);
+	free(q);
+	free(ir);
+}
+
 /* Adds every record of the kinds from first (1 ports ... 4 health) on. */
 static void
 stream_rest(struct proto_batch_enc *enc, const struct proto_batch *in,
@@ -1520,6 +1664,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_batch),
 		cmocka_unit_test(test_round_trip_batch_sections),
 		cmocka_unit_test(test_stream_equals_batch),
+		cmocka_unit_test(test_record_bytes),
 		cmocka_unit_test(test_stream_misuse),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_encode_frame_max),
