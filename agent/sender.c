@@ -802,6 +802,7 @@ replay_load(struct sender *s)
 	struct replay *rp = &s->rp;
 	const char *errstr;
 	const char *name;
+	int rc;
 
 	while (!rp->loaded && s->iold < s->nold) {
 		name = s->old[s->iold++];
@@ -820,7 +821,15 @@ replay_load(struct sender *s)
 			close(rp->fd);
 			continue;
 		}
-		if (spool_scan_fd(rp->fd, &rp->sc, &errstr) == -1) {
+		if ((rc = spool_scan_fd(rp->fd, &rp->sc, &errstr)) == -2) {
+			/* Killed while creating it: no batch can be in it. */
+			log_info("spool: %s/%s: %s, no batch in it; removed",
+			    s->cfg.spool_dir, name, errstr);
+			close(rp->fd);
+			(void)unlinkat(s->cfg.spool_dirfd, name, 0);
+			continue;
+		}
+		if (rc == -1) {
 			log_err("spool: %s/%s: %s; not replayed, left in place",
 			    s->cfg.spool_dir, name, errstr);
 			close(rp->fd);

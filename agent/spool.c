@@ -424,12 +424,25 @@ spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 		return -1;
 	}
 	size = (uint64_t)st.st_size;
-	if (size < SPOOL_HDR_MIN || spool_read(fd, 0, hdr, sizeof(hdr)) == -1 ||
+	if (size < SPOOL_HDR_MIN) {
+		/* A prefix of the magic: the creator died mid-header. */
+		*errstr = "no spool header";
+		if (spool_read(fd, 0, hdr, (size_t)size) == -1)
+			return -1;
+		return memcmp(hdr, SPOOL_MAGIC, size < SPOOL_MAGIC_LEN ?
+		    (size_t)size : SPOOL_MAGIC_LEN) == 0 ? -2 : -1;
+	}
+	if (spool_read(fd, 0, hdr, sizeof(hdr)) == -1 ||
 	    memcmp(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != 0) {
 		*errstr = "no spool header";
 		return -1;
 	}
 	len = get_u32(hdr + SPOOL_MAGIC_LEN);
+	if (len > PROTO_HDR_LEN && len <= SPOOL_HELLO_MAX &&
+	    len > size - SPOOL_HDR_MIN) {
+		*errstr = "spool header cut short";
+		return -2;
+	}
 	if (len <= PROTO_HDR_LEN || len > SPOOL_HELLO_MAX ||
 	    len > size - SPOOL_HDR_MIN) {
 		*errstr = "spool header has a bad HELLO length";

@@ -117,8 +117,10 @@ int	spool_read(int fd, uint64_t off, uint8_t *buf, size_t len);
 /*
  * Reads the header and indexes every good record of the file at fd.
  * Returns 0 (a torn tail is reported in skipped/torn_at), or -1 with
- * *errstr when the header itself is unusable (no record can be trusted).
- * Release with spool_scan_clear.
+ * *errstr when the header itself is unusable (no record can be trusted),
+ * or -2 when the file ends inside a header it began: torn while it was
+ * created, before any record could be written.  Release with
+ * spool_scan_clear.
  */
 int	spool_scan_fd(int fd, struct spool_scan *, const char **errstr);
 void	spool_scan_clear(struct spool_scan *);	/* NULL-safe */

@@ -235,7 +235,8 @@ test_truncated(void **state)
 	for (len = ends[NREC - 1]; ; len--) {
 		assert_int_equal(ftruncate(fd, (off_t)len), 0);
 		if (len < f.hdr_len) {
-			assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -1);
+			/* Torn while created: told apart from a bad file. */
+			assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -2);
 			assert_non_null(errstr);
 		} else {
 			assert_int_equal(spool_scan_fd(fd, &sc, &errstr), 0);
@@ -283,6 +284,10 @@ test_corrupt(void **state)
 			assert_int_equal(pwrite(fd, &c, 1, (off_t)at), 1);
 		}
 	}
+	/* Not a spool file at all. */
+	assert_int_equal(pwrite(fd, "X", 1, 0), 1);
+	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -1);
+	assert_int_equal(pwrite(fd, "N", 1, 0), 1);
 	/* The header's HELLO: nothing of the file can be trusted. */
 	assert_int_equal(pread(fd, &c, 1, SPOOL_HDR_MIN + 6), 1);
 	c ^= 0x01;

@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t end, seq;
 	uint32_t version, type;
 	size_t i, blen;
-	int fd;
+	int fd, rc;
 
 	if ((fd = memfd_create("fuzz_spool", 0)) == -1)
 		return 0;
@@ -40,8 +40,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(fd);
 		return 0;
 	}
-	if (spool_scan_fd(fd, &sc, &errstr) == -1) {
+	if ((rc = spool_scan_fd(fd, &sc, &errstr)) < 0) {
+		CHECK(rc == -1 || rc == -2);
 		CHECK(errstr != NULL && *errstr != '\0');
+		/* -2 only for a file shorter than the header it began. */
+		CHECK(rc == -1 || size < SPOOL_HDR_MIN ||
+		    memcmp(data, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0);
 		CHECK(sc.rec == NULL && sc.hello_frame == NULL);
 		close(fd);
 		return 0;

@@ -155,9 +155,15 @@ check "store away: the agent said so and spooled" \
     grep -q "batches wait in the spool" "$WORK/s1a.log"
 check "a spool file is left for the next start" \
     test "$(ls "$sp" | grep -c '^s1\.[0-9]*\.spool$')" = 1
+# What an agent killed while creating its file leaves: an empty file.
+: >"$sp/s1.123.spool"
+[ "$(id -u)" = 0 ] && chown nettally "$sp/s1.123.spool"
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 run_agent s1 "$sp" "$WORK/s1b.log" -r "$dir/p2.pcap"
 finish_agent "restarted on part 2: delivers everything and exits 0"
+check "a file torn while created is removed, with a log line" \
+    grep -q "s1.123.spool: no spool header, no batch in it; removed" \
+    "$WORK/s1b.log"
 check "the replay is logged" grep -q "replayed: [1-9][0-9]* batch(es) sent" \
     "$WORK/s1b.log"
 totals s1
