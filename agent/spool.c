@@ -31,6 +31,7 @@
 #include "spool.h"
 
 #define SPOOL_HELLO_MAX		(16u << 10)	/* HELLO frames are ~4 KiB */
+#define SPOOL_PREFIX_MAX	200	/* escaped name bytes in a file name */
 #define SPOOL_SUFFIX		".spool"
 
 struct spool_entry {
@@ -176,7 +177,10 @@ spool_dir_open(const char *path, char *err, size_t errlen)
 
 /*
  * Writes the escaped agent name and a dot; returns its length.  A dot is
- * escaped in front, so that no name makes a hidden file or "..".
+ * escaped in front, so that no name makes a hidden file or "..".  An
+ * escaped name past SPOOL_PREFIX_MAX bytes (a file name has at most 255)
+ * is cut and ends in "~" and the CRC-32 of the whole name; the header's
+ * name tells two such files apart.
  */
 static size_t
 spool_name_prefix(char *buf, size_t len, const char *agent)
@@ -185,7 +189,8 @@ spool_name_prefix(char *buf, size_t len, const char *agent)
 	const unsigned char *p;
 	size_t n = 0;
 
-	for (p = (const unsigned char *)agent; *p != '\0' && n + 5 < len; p++) {
+	for (p = (const unsigned char *)agent; *p != '\0' &&
+	    n + 3 <= SPOOL_PREFIX_MAX && n + 5 < len; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || (*p == '.' && n > 0) ||
 		    strchr("_:+-", *p) != NULL) {
@@ -196,6 +201,10 @@ spool_name_prefix(char *buf, size_t len, const char *agent)
 			buf[n++] = hex[*p & 0xf];
 		}
 	}
+	if (*p != '\0' && n + 11 < len)
+		n += (size_t)snprintf(buf + n, len - n, "~%08x",
+		    (unsigned int)spool_crc32((const uint8_t *)agent,
+		    strlen(agent)));
 	buf[n++] = '.';
 	buf[n] = '\0';
 	return n;

@@ -3,7 +3,8 @@
  * store acknowledges them (--spool DIR).
  *
  * One file per epoch, DIR/<name>.<start>.spool (the name with bytes
- * outside [A-Za-z0-9._:+-] written as %XX), mode 0600:
+ * outside [A-Za-z0-9._:+-] written as %XX, a long one cut and marked with
+ * its CRC-32), mode 0600:
  *
  *   header  "NTSPOOL1", u32 BE length L, u32 BE CRC-32 of the L bytes,
  *           then the epoch's HELLO frame (L bytes, its own 4-byte header

@@ -136,7 +136,8 @@ test_crc32(void **state)
 static void
 test_names(void **state)
 {
-	char buf[SPOOL_NAME_MAX + 1];
+	char buf[SPOOL_NAME_MAX + 1], other[SPOOL_NAME_MAX + 1];
+	char name[PROTO_NAME_MAX + 1];
 
 	(void)state;
 	spool_file_name(buf, sizeof(buf), "host:eth0", 17);
@@ -145,6 +146,15 @@ test_names(void **state)
 	assert_string_equal(buf, "a%2Fb%20c.1.spool");
 	spool_file_name(buf, sizeof(buf), "..", 2);
 	assert_string_equal(buf, "%2E..2.spool");
+	/* The longest name, all escaped: still a legal file name. */
+	memset(name, '/', PROTO_NAME_MAX);
+	name[PROTO_NAME_MAX] = '\0';
+	spool_file_name(buf, sizeof(buf), name, INT64_MAX);
+	assert_true(strlen(buf) <= 255);
+	assert_non_null(strchr(buf, '~'));
+	name[0] = 'x';
+	spool_file_name(other, sizeof(other), name, INT64_MAX);
+	assert_string_not_equal(buf, other);
 }
 
 static void
@@ -322,7 +332,8 @@ test_seq_gap(void **state)
 static void
 test_list_and_lock(void **state)
 {
-	struct spool_file a1, a2, a3, other, dup;
+	struct spool_file a1, a2, a3, other, dup, lng;
+	char longname[PROTO_NAME_MAX + 1];
 	struct proto_buf hb;
 	struct proto_hello h;
 	char **names, path[128];
@@ -334,6 +345,9 @@ test_list_and_lock(void **state)
 	make_file(&a1, "a", 1000, 1, 1, NULL);
 	make_file(&a3, "a", 3000, 1, 0, NULL);
 	make_file(&other, "a.5", 1500, 1, 1, NULL);
+	memset(longname, '/', PROTO_NAME_MAX);
+	longname[PROTO_NAME_MAX] = '\0';
+	make_file(&lng, longname, 1, 1, 1, NULL);
 	snprintf(path, sizeof(path), "%s/a.12x.spool", tmpdir);
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 	snprintf(path, sizeof(path), "%s/a.13.spool.tmp", tmpdir);
@@ -351,6 +365,12 @@ test_list_and_lock(void **state)
 	assert_string_equal(names[0], "a.5.1500.spool");
 	free(names[0]);
 	free(names);
+	n = spool_list(dirfd_, longname, 0, &names, &errstr);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], lng.name);
+	free(names[0]);
+	free(names);
+	spool_close(&lng, 1);
 
 	/* A running agent's file is locked against a second one. */
 	fd = openat(dirfd_, a2.name, O_RDONLY);
