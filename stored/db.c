@@ -633,6 +633,7 @@ db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
 	return 0;
 }
 
+/* Returns how many records of kind b holds. */
 static size_t
 db_nrecs(const struct proto_batch *b, enum db_kind kind)
 {
