@@ -28,8 +28,9 @@ void	netaddr_set(struct netaddr *, int family, const uint8_t *addr,
 	    unsigned int prefix);
 
 /*
- * 1 when addr (4 or 16 bytes per family) is inside n.  Inline: the agent
- * asks it twice per packet.
+ * 1 when addr (4 or 16 bytes per family) is inside n.  The agent's
+ * per-packet test keeps masks of its own (localnet.c); the reports ask
+ * this once per row.
  */
 static inline int
 netaddr_contains(const struct netaddr *n, int family, const uint8_t *addr)
