@@ -2,9 +2,12 @@
  * capture.c - open capture sources and run one capture thread's loop.
  *
  * The loop owns the thread's current tabset.  Per packet it decodes and
- * counts, nothing else: no allocation, no lock, no system call.  Between
- * pcap_dispatch calls it looks at the clock and hands the tabset to the
- * sender every flush interval, through the thread's own hand-off slot.
+ * counts, nothing else: no allocation, no lock, no system call, no clock
+ * read.  Counting goes through tabset_push, which counts each packet a few
+ * packets later; every hand-over drains it first (capture_flush, and
+ * capture_run before it returns).  Between pcap_dispatch calls it looks
+ * at the clock and hands the tabset to the sender every flush interval,
+ * through the thread's own hand-off slot.
  * Live sources are non-blocking and waited on together with poll() and
  * the agent's stop pipe, so neither a stop nor a flush deadline is ever
  * stuck behind a quiet interface.
