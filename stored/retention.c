@@ -67,6 +67,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "retention.h"
 
@@ -117,7 +118,6 @@ struct cut {
 	int		 month;		/* else monthly, or expire */
 };
 
-static int64_t	mono_ms(void);
 static int64_t	floor_res(int64_t, int64_t);
 static int64_t	keep_of(const struct retention *, int64_t);
 static int	tier_on(const struct retention *, int64_t, int64_t);
@@ -397,15 +397,6 @@ retention_parse_duration(const char *s, int64_t *secs)
 	return 0;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Start of the bucket of resolution res holding t (t < 0 gives 0). */
 static int64_t
 floor_res(int64_t t, int64_t res)
@@ -576,7 +567,7 @@ retention_wait_ms(const struct retention *r)
 
 	if (r->more && r->nfail == 0)
 		return 0;
-	left = r->due_ms - mono_ms();
+	left = r->due_ms - clock_mono_ms();
 	return left > 0 ? left : 0;
 }
 
@@ -795,7 +786,7 @@ retention_step(struct retention *r, int64_t now)
 {
 	const char *errstr = NULL;
 	char msg[256];
-	int64_t t0 = mono_ms();
+	int64_t t0 = clock_mono_ms();
 	int code, more = 0, did = 0, rc;
 
 	memset(&r->step, 0, sizeof(r->step));
@@ -816,7 +807,7 @@ retention_step(struct retention *r, int64_t now)
 			    RETENTION_BACKOFF_MS / 1000);
 		r->last_code = code;
 		r->more = 1;
-		r->due_ms = mono_ms() + RETENTION_BACKOFF_MS;
+		r->due_ms = clock_mono_ms() + RETENTION_BACKOFF_MS;
 		return -1;
 	}
 	if (r->nfail > 0)
@@ -832,7 +823,7 @@ retention_step(struct retention *r, int64_t now)
 		r->busy = 1;
 		log_debug("retention: step: %llu rows in %lld ms",
 		    (unsigned long long)(r->step.moved + r->step.expired +
-		    r->step.trimmed), (long long)(mono_ms() - t0));
+		    r->step.trimmed), (long long)(clock_mono_ms() - t0));
 	}
 	if (!more) {
 		if (r->busy)
@@ -842,7 +833,7 @@ retention_step(struct retention *r, int64_t now)
 			    (unsigned long long)r->total.expired,
 			    (unsigned long long)r->total.trimmed);
 		r->busy = 0;
-		r->due_ms = mono_ms() + RETENTION_CHECK_MS;
+		r->due_ms = clock_mono_ms() + RETENTION_CHECK_MS;
 	}
 	return 0;
 }
