@@ -35,7 +35,6 @@ static void	put_number(FILE *, const struct report_column *,
 static size_t	utf8_valid_len(const unsigned char *);
 static int	write_table(FILE *, const struct report_result *);
 static int	write_csv(FILE *, const struct report_result *);
-static void	json_time(FILE *, const char *, int64_t);
 static int	write_json(FILE *, const struct report_result *,
 		    const struct report_window *);
 static void	iso_or_unknown(int64_t, char *, size_t);
@@ -345,9 +344,8 @@ write_csv(FILE *out, const struct report_result *res)
 	return ferror(out) ? -1 : 0;
 }
 
-/* Writes ,"key":"ISO",key_epoch:N, or nulls when t is unbounded. */
-static void
-json_time(FILE *out, const char *key, int64_t t)
+void
+report_format_json_time(FILE *out, const char *key, int64_t t)
 {
 	char iso[REPORT_TIME_ISO_LEN];
 
@@ -368,11 +366,11 @@ write_json(FILE *out, const struct report_result *res,
 	fputs("{\"report\":", out);
 	report_format_json_string(out, res->name);
 	if (!win->norange) {
-		json_time(out, "since", win->since);
-		json_time(out, "until", win->until);
+		report_format_json_time(out, "since", win->since);
+		report_format_json_time(out, "until", win->until);
 	}
 	if (win->shownow)
-		json_time(out, "now", win->now);
+		report_format_json_time(out, "now", win->now);
 	if (win->step > 0)
 		fprintf(out, ",\"step\":%" PRId64, win->step);
 	if (win->limit > 0)
@@ -476,8 +474,8 @@ json_tiers(FILE *out, const struct report_result *res)
 			fprintf(out, "%s{\"tier\":\"%s\",\"resolution\":%"
 			    PRId64, i > 0 ? "," : "", report_tier_name(p->res),
 			    p->res);
-			json_time(out, "first", p->first);
-			json_time(out, "end", p->end);
+			report_format_json_time(out, "first", p->first);
+			report_format_json_time(out, "end", p->end);
 			putc('}', out);
 		}
 		putc(']', out);
@@ -500,8 +498,8 @@ json_tiers(FILE *out, const struct report_result *res)
 		p = &d->cover.part[i];
 		fprintf(out, "%s{\"tier\":\"%s\",\"resolution\":%" PRId64,
 		    i > 0 ? "," : "", report_tier_name(p->res), p->res);
-		json_time(out, "oldest", p->first);
-		json_time(out, "newest", p->newest);
+		report_format_json_time(out, "oldest", p->first);
+		report_format_json_time(out, "newest", p->newest);
 		fprintf(out, ",\"buckets\":%" PRId64 "}", p->nbuckets);
 	}
 	putc(']', out);

@@ -66,6 +66,12 @@ void	report_format_csv_field(FILE *out, const char *s);
 void	report_format_json_string(FILE *out, const char *s);
 
 /*
+ * Writes ,"key":"ISO",key_epoch:N for time t (seconds), or the two keys
+ * with null when t is unbounded: a JSON object member pair, comma first.
+ */
+void	report_format_json_time(FILE *out, const char *key, int64_t t);
+
+/*
  * Writes res to out in fmt.  Returns 0, or -1 when out has an error.
  */
 int	report_format_write(FILE *out, enum report_fmt fmt,

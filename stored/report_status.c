@@ -31,7 +31,6 @@ static double	agent_rate(const struct proto_status_agent *,
 		    const struct proto_status *, const struct proto_status *);
 static int	fill_agents(struct report_result *,
 		    const struct proto_status *, const struct proto_status *);
-static void	json_time(FILE *, const char *, int64_t);
 
 static const struct report_column cols_agents[] = {
 	{ "agent",		REPORT_COL_TEXT },
@@ -254,18 +253,6 @@ fill_agents(struct report_result *res, const struct proto_status *st,
 	return 0;
 }
 
-static void
-json_time(FILE *out, const char *key, int64_t t)
-{
-	char iso[REPORT_TIME_ISO_LEN];
-
-	if (report_time_format(t, iso, sizeof(iso)) == -1)
-		fprintf(out, ",\"%s\":null,\"%s_epoch\":null", key, key);
-	else
-		fprintf(out, ",\"%s\":\"%s\",\"%s_epoch\":%" PRId64, key, iso,
-		    key, t);
-}
-
 int
 report_status_write(FILE *out, enum report_fmt fmt,
     const struct proto_status *st, const struct proto_status *prev)
@@ -309,8 +296,8 @@ report_status_write(FILE *out, enum report_fmt fmt,
 		break;
 	case REPORT_FMT_JSON:
 		fputs("{\"report\":\"status\"", out);
-		json_time(out, "time", st->time);
-		json_time(out, "start", st->start);
+		report_format_json_time(out, "time", st->time);
+		report_format_json_time(out, "start", st->start);
 		fprintf(out, ",\"protocol\":%u,\"schema\":%u", st->version,
 		    st->schema);
 		fprintf(out, ",\"uptime\":%" PRId64 ",\"db_bytes\":%" PRIu64
