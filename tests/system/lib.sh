@@ -123,6 +123,20 @@ db_peers_by_interval() {
 	    WHERE agent = '$1' GROUP BY bucket, host, peer, family, pc, direction"
 }
 
+# The interface counters in the order of the generator's interface.csv.
+IFACE_SUMS="sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames)"
+# db_iface AGENT, db_iface_by_interval AGENT: the agent's interface
+# counters over the whole run, and per bucket (bucket first).
+db_iface() {
+	sql "SELECT $IFACE_SUMS FROM interface_traffic WHERE agent = '$1'"
+}
+db_iface_by_interval() {
+	sql "SELECT bucket, $IFACE_SUMS FROM interface_traffic
+	    WHERE agent = '$1' GROUP BY bucket"
+}
+
 # same_rows EXPECTED_CSV ACTUAL_FILE: equal as sets of rows (header of the
 # expected file dropped).  Shows the first differences on failure.
 same_rows() {

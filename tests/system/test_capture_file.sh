@@ -20,14 +20,8 @@ views() {
 	db_hosts_by_interval "$1" >"$2.hi"
 	db_ports_by_interval "$1" >"$2.oi"
 	db_peers_by_interval "$1" >"$2.pi"
-	sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic
-	    WHERE agent = '$1'" >"$2.i"
-	sql "SELECT bucket, sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic
-	    WHERE agent = '$1' GROUP BY bucket" >"$2.ii"
+	db_iface "$1" >"$2.i"
+	db_iface_by_interval "$1" >"$2.ii"
 }
 # same_as_gen WHAT OUT EXPDIR: every view against the generator's files.
 same_as_gen() {

@@ -91,9 +91,7 @@ compare() {
 	    sum(packets), sum(bytes), sum(frame_bytes) FROM peer_traffic
 	    WHERE $w GROUP BY host, peer, family, pc, direction" >"$o.p"
 	check "$a/$i: peer rows equal what was sent" same_rows "$e/peers.csv" "$o.p"
-	sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic WHERE $w" >"$o.i"
+	sql "SELECT $IFACE_SUMS FROM interface_traffic WHERE $w" >"$o.i"
 	check "$a/$i: interface totals equal what was sent" same_rows "$e/interface.csv" "$o.i"
 }
 

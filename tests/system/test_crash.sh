@@ -101,10 +101,7 @@ check "host_traffic per bucket equals the generator's" \
 db_peers_by_interval "$NAME" >"$WORK/db_peers_i"
 check "peer_traffic per bucket equals the generator's" \
     same_rows "$dir/peers_by_interval.csv" "$WORK/db_peers_i"
-sql "SELECT bucket, sum(frames), sum(frame_bytes), sum(ipv4_packets),
-    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-    sum(malformed_frames) FROM interface_traffic
-    WHERE agent = '$NAME' GROUP BY bucket" >"$WORK/db_iface_i"
+db_iface_by_interval "$NAME" >"$WORK/db_iface_i"
 check "interface_traffic per bucket equals the generator's" \
     same_rows "$dir/interface_by_interval.csv" "$WORK/db_iface_i"
 frames=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)

@@ -52,9 +52,7 @@ check "agent exits 0 on SIGTERM after its last ACK" test $rc -eq 0
 db_hosts live >"$dir/h"; check "live: host_traffic equals what was sent" same_rows "$dir/hosts.csv" "$dir/h"
 db_ports live >"$dir/o"; check "live: port_traffic equals what was sent" same_rows "$dir/ports.csv" "$dir/o"
 db_peers live >"$dir/p"; check "live: peer_traffic equals what was sent" same_rows "$dir/peers.csv" "$dir/p"
-sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-    sum(malformed_frames) FROM interface_traffic WHERE agent = 'live'" >"$dir/i"
+db_iface live >"$dir/i"
 check "live: interface_traffic equals what was sent" same_rows "$dir/interface.csv" "$dir/i"
 drops=$(sql "SELECT sum(kernel_drops) FROM agent_health WHERE agent = 'live'")
 check "live: no kernel drops reported ($drops)" test "$drops" = 0

@@ -48,10 +48,7 @@ while [ $i -le $N ]; do
 	d=$WORK/a$i
 	db_hosts "agent$i" >"$d/db_hosts"
 	db_peers "agent$i" >"$d/db_peers"
-	sql "SELECT bucket, sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic
-	    WHERE agent = 'agent$i' GROUP BY bucket" >"$d/db_iface_i"
+	db_iface_by_interval "agent$i" >"$d/db_iface_i"
 	if ! same_rows "$d/hosts.csv" "$d/db_hosts" ||
 	    ! same_rows "$d/peers.csv" "$d/db_peers" ||
 	    ! same_rows "$d/interface_by_interval.csv" "$d/db_iface_i"; then

@@ -110,9 +110,7 @@ compare() {
 	    sum(packets), sum(bytes), sum(frame_bytes) FROM peer_traffic
 	    WHERE $w GROUP BY host, peer, family, pc, direction" >"$o.p"
 	check "$a: peer rows equal both sends" same_rows "$e/peers.csv" "$o.p"
-	sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic WHERE $w" >"$o.i"
+	sql "SELECT $IFACE_SUMS FROM interface_traffic WHERE $w" >"$o.i"
 	check "$a: interface totals equal both sends" \
 	    same_rows "$e/interface.csv" "$o.i"
 	check "$a: one interface name in every row" test \

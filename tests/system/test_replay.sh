@@ -45,16 +45,10 @@ replay_and_compare() {
 	db_peers_by_interval "$name" >"$dir/db_peers_i"
 	check "$name: peer_traffic per bucket equals the generator's" \
 	    same_rows "$dir/peers_by_interval.csv" "$dir/db_peers_i"
-	sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic
-	    WHERE agent = '$name'" >"$dir/db_iface"
+	db_iface "$name" >"$dir/db_iface"
 	check "$name: interface_traffic totals equal the generator's" \
 	    same_rows "$dir/interface.csv" "$dir/db_iface"
-	sql "SELECT bucket, sum(frames), sum(frame_bytes), sum(ipv4_packets),
-	    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-	    sum(malformed_frames) FROM interface_traffic
-	    WHERE agent = '$name' GROUP BY bucket" >"$dir/db_iface_i"
+	db_iface_by_interval "$name" >"$dir/db_iface_i"
 	check "$name: interface_traffic per bucket equals the generator's" \
 	    same_rows "$dir/interface_by_interval.csv" "$dir/db_iface_i"
 	frames=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)

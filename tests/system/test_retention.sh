@@ -85,9 +85,7 @@ check "port totals over all tiers equal the generator's" \
 db_peers a >"$WORK/q"
 check "peer totals over all tiers equal the generator's" \
     same_rows "$G/peers.csv" "$WORK/q"
-sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-    sum(malformed_frames) FROM interface_traffic" >"$WORK/i"
+sql "SELECT $IFACE_SUMS FROM interface_traffic" >"$WORK/i"
 check "interface totals over all tiers equal the generator's" \
     same_rows "$G/interface.csv" "$WORK/i"
 frames=$(tail -n 1 "$G/interface.csv" | cut -d, -f1)
@@ -256,9 +254,7 @@ check "after kills: port totals equal the generator's" \
 db_peer_hosts a >"$WORK/ph"
 check "after kills: peers summed per host equal the generator's" \
     same_rows "$G/hosts.csv" "$WORK/ph"
-sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-    sum(malformed_frames) FROM interface_traffic" >"$WORK/i"
+sql "SELECT $IFACE_SUMS FROM interface_traffic" >"$WORK/i"
 check "after kills: interface totals equal the generator's" \
     same_rows "$G/interface.csv" "$WORK/i"
 check "store stops cleanly after the kills" stop_store

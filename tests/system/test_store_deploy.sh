@@ -113,10 +113,7 @@ db_hosts activated >"$dir/h"
 check "activated: host_traffic equals the generator's" same_rows "$dir/hosts.csv" "$dir/h"
 db_ports activated >"$dir/o"
 check "activated: port_traffic equals the generator's" same_rows "$dir/ports.csv" "$dir/o"
-sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
-    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
-    sum(malformed_frames) FROM interface_traffic WHERE agent = 'activated'" \
-    >"$dir/i"
+db_iface activated >"$dir/i"
 check "activated: interface_traffic equals the generator's" same_rows "$dir/interface.csv" "$dir/i"
 kill -TERM $APID
 wait $APID
