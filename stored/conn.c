@@ -23,7 +23,12 @@
  *     the same transaction, grouped with whatever else is queued.
  *  4. After COMMIT, ACK(seq) for each committed batch, in order: ACK N
  *     means every seq <= N is committed.  A failed commit is rolled back,
- *     not acked, and retried by the writer; connections stay open.
+ *     not acked, and retried by the writer; connections stay open.  A
+ *     batch (or HELLO) whose data the database refuses for good (a
+ *     constraint or trigger, writer.h) is answered with ERROR(BAD_FRAME,
+ *     the SQLite message) after the ACKs of what came before it, and the
+ *     connection closed: as for an invalid batch, the agent resends it
+ *     once on a new connection and, refused again, drops and counts it.
  *  5. SIGTERM/SIGINT: stop reading, let the writer finish and ack, send
  *     ERROR(SHUTDOWN), close.
  *
@@ -128,6 +133,8 @@ static struct conn *server_find(struct server *, uint64_t);
 static int	server_allows(struct server *, struct conn *, gid_t);
 static void	server_flow(struct server *);
 static void	server_check_closed(struct server *);
+static void	server_refused(struct server *, struct conn *,
+		    struct writer_item *);
 
 void
 server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
@@ -811,6 +818,33 @@ server_flow(struct server *srv)
 	}
 }
 
+/*
+ * The database refused it for good: tells its connection c (NULL: gone)
+ * why and closes it, which the writer counts on (writer_push); logged
+ * once either way.
+ */
+static void
+server_refused(struct server *srv, struct conn *c, struct writer_item *it)
+{
+	char what[64];
+
+	if (it->kind == WRITER_HELLO)
+		snprintf(what, sizeof(what), "HELLO");
+	else
+		snprintf(what, sizeof(what), "BATCH %llu of epoch %lld",
+		    (unsigned long long)it->batch.seq,
+		    (long long)it->session.epoch);
+	if (c != NULL)
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "%s refused by the "
+		    "database, not stored: %s", what, it->error);
+	else {
+		srv->nrejected++;
+		log_warn("store: agent %s: %s refused by the database, not "
+		    "stored: %s (its connection is gone)", it->hello.name,
+		    what, it->error);
+	}
+}
+
 void
 server_writer_done(struct writer_item *it, void *arg)
 {
@@ -823,7 +857,9 @@ server_writer_done(struct writer_item *it, void *arg)
 	c = server_find(srv, it->conn_id);
 
 	if (it->kind == WRITER_HELLO) {
-		if (c != NULL && c->state == CONN_HELLO &&
+		if (it->status == WRITER_REJECTED)
+			server_refused(srv, c, it);
+		else if (c != NULL && c->state == CONN_HELLO &&
 		    it->status == WRITER_DONE) {
 			c->session = it->session;
 			c->state = CONN_READY;
@@ -857,6 +893,9 @@ server_writer_done(struct writer_item *it, void *arg)
 			    (long long)it->session.epoch);
 			break;
 		case WRITER_ABANDONED:
+			break;
+		case WRITER_REJECTED:
+			server_refused(srv, c, it);
 			break;
 		}
 		if (c != NULL && (it->status == WRITER_DONE ||

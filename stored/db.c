@@ -86,6 +86,9 @@ enum db_stmt {
 	ST_HOST,
 	ST_PORT,
 	ST_PEER,
+	ST_HOST_ROWS,
+	ST_PORT_ROWS,
+	ST_PEER_ROWS,
 	ST_IFSTAT,
 	ST_HEALTH,
 	ST__COUNT
@@ -95,6 +98,7 @@ struct db {
 	sqlite3		*sql;
 	sqlite3_stmt	*st[ST__COUNT];
 	int		 errcode;
+	char		 errmsg[256];	/* its text: outlives a ROLLBACK */
 	struct db_acache *acache;	/* DB_ACACHE entries */
 	struct db_row	*rows;		/* one section of the current batch */
 	size_t		 nrows_cap;
@@ -110,6 +114,9 @@ static int	db_addr_id(struct db *, const struct proto_addr *, int64_t *,
 static struct db_acache *db_acache_slot(struct db *, const uint8_t *, size_t);
 static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
 		    int64_t);
+static int	db_bind_row(sqlite3_stmt *, int, const struct db_session *,
+		    const struct proto_batch *, enum db_kind,
+		    const struct db_row *, int64_t);
 static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
 static int	db_row_cmp_port(const void *, const void *);
 static int	db_row_cmp_peer(const void *, const void *);
@@ -195,6 +202,9 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_HOST] = schema_upsert_host,
 	[ST_PORT] = schema_upsert_port,
 	[ST_PEER] = schema_upsert_peer,
+	[ST_HOST_ROWS] = schema_upsert_host_rows,
+	[ST_PORT_ROWS] = schema_upsert_port_rows,
+	[ST_PEER_ROWS] = schema_upsert_peer_rows,
 	[ST_IFSTAT] = sql_ifstat,
 	[ST_HEALTH] = sql_health,
 };
@@ -290,6 +300,16 @@ db_prepare(struct db *d, const char **errstr)
 			return -1;
 		}
 	}
+	/* db_upsert binds SCHEMA_UPSERT_ROWS rows to these. */
+	if (sqlite3_bind_parameter_count(d->st[ST_HOST_ROWS]) !=
+	    SCHEMA_UPSERT_ROWS * 10 ||
+	    sqlite3_bind_parameter_count(d->st[ST_PORT_ROWS]) !=
+	    SCHEMA_UPSERT_ROWS * 11 ||
+	    sqlite3_bind_parameter_count(d->st[ST_PEER_ROWS]) !=
+	    SCHEMA_UPSERT_ROWS * 11) {
+		*errstr = "multi-row upserts do not hold SCHEMA_UPSERT_ROWS rows";
+		return -1;
+	}
 	return 0;
 }
 
@@ -381,19 +401,48 @@ db_fix(int code)
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return "the database file is damaged or not a database: stop "
-		    "the store and repair it or restore a backup (nettally "
-		    "never deletes it)";
+		    "the store, check it with sqlite3 FILE 'PRAGMA "
+		    "integrity_check', and repair it or restore a backup "
+		    "(nettally never deletes it); batches are kept and retried";
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		return "the database refuses this data for good (a constraint, "
+		    "trigger or column type of the schema): check what was "
+		    "added to the schema; the store refuses a batch it "
+		    "cannot store, tells its agent, and stores the others";
 	default:
-		return "see the SQLite message above";
+		return "see the SQLite message above; batches are kept and "
+		    "retried";
 	}
 }
 
-/* Records the failure of statement st (may be NULL) and resets it. */
+int
+db_data_error(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Records the failure of statement st (may be NULL) and resets it.  The
+ * message is copied: SQLite's own text changes with the next call on the
+ * connection, and the caller still logs it after db_rollback.
+ */
 static int
 db_fail(struct db *d, sqlite3_stmt *st, const char **errstr)
 {
 	d->errcode = sqlite3_errcode(d->sql);
-	*errstr = sqlite3_errmsg(d->sql);
+	snprintf(d->errmsg, sizeof(d->errmsg), "%s", sqlite3_errmsg(d->sql));
+	*errstr = d->errmsg;
 	if (st != NULL)
 		sqlite3_reset(st);
 	return -1;
@@ -733,37 +782,64 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 	return 0;
 }
 
-/* Upserts the host, port or peer records of b (kind), in key order. */
+/*
+ * Binds row r of b (kind) to st as the single-row upsert's ?1.. would be,
+ * its first parameter being number first.
+ */
+static int
+db_bind_row(sqlite3_stmt *st, int first, const struct db_session *s,
+    const struct proto_batch *b, enum db_kind kind, const struct db_row *r,
+    int64_t batch_id)
+{
+	const struct proto_count *c;
+
+	c = kind == DB_HOST ? &b->hosts[r->rec].c :
+	    kind == DB_PORT ? &b->ports[r->rec].c : &b->peers[r->rec].c;
+	if (sqlite3_bind_int64(st, first, r->bucket) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 1, s->resolution) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 2, r->iface) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 3, r->host) != SQLITE_OK ||
+	    sqlite3_bind_int(st, first + 4, r->proto) != SQLITE_OK ||
+	    sqlite3_bind_int(st, first + 5, r->dir) != SQLITE_OK ||
+	    db_bind_count(st, first + 6, c, batch_id) == -1 ||
+	    (kind != DB_HOST &&
+	    sqlite3_bind_int64(st, first + 10, r->extra) != SQLITE_OK))
+		return -1;
+	return 0;
+}
+
+/*
+ * Upserts the host, port or peer records of b (kind), in key order:
+ * SCHEMA_UPSERT_ROWS at a time while that many are left, then one by one.
+ */
 static int
 db_upsert(struct db *d, const struct db_session *s,
     const struct proto_batch *b, enum db_kind kind, int64_t batch_id,
     const char **errstr)
 {
-	const struct proto_count *c;
-	const struct db_row *r;
 	sqlite3_stmt *st;
-	size_t i, n;
+	size_t i, j, n;
+	int ncol;
 
 	if ((n = db_nrecs(b, kind)) == 0)
 		return 0;
 	if (db_rows(d, s, b, kind, errstr) == -1)
 		return -1;
+	ncol = kind == DB_HOST ? 10 : 11;
+	st = d->st[kind == DB_HOST ? ST_HOST_ROWS : kind == DB_PORT ?
+	    ST_PORT_ROWS : ST_PEER_ROWS];
+	for (i = 0; n - i >= SCHEMA_UPSERT_ROWS; i += SCHEMA_UPSERT_ROWS) {
+		for (j = 0; j < SCHEMA_UPSERT_ROWS; j++)
+			if (db_bind_row(st, (int)j * ncol + 1, s, b, kind,
+			    &d->rows[i + j], batch_id) == -1)
+				return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
 	st = d->st[kind == DB_HOST ? ST_HOST : kind == DB_PORT ?
 	    ST_PORT : ST_PEER];
-	for (i = 0; i < n; i++) {
-		r = &d->rows[i];
-		c = kind == DB_HOST ? &b->hosts[r->rec].c :
-		    kind == DB_PORT ? &b->ports[r->rec].c :
-		    &b->peers[r->rec].c;
-		if (sqlite3_bind_int64(st, 1, r->bucket) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, r->iface) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 4, r->host) != SQLITE_OK ||
-		    sqlite3_bind_int(st, 5, r->proto) != SQLITE_OK ||
-		    sqlite3_bind_int(st, 6, r->dir) != SQLITE_OK ||
-		    db_bind_count(st, 7, c, batch_id) == -1 ||
-		    (kind != DB_HOST &&
-		    sqlite3_bind_int64(st, 11, r->extra) != SQLITE_OK))
+	for (; i < n; i++) {
+		if (db_bind_row(st, 1, s, b, kind, &d->rows[i], batch_id) == -1)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;

@@ -79,4 +79,14 @@ int		 db_errcode(const struct db *);
 /* One sentence telling the operator how to fix a failure with that code. */
 const char	*db_fix(int code);
 
+/*
+ * Whether a failure with that code lies in the data the failed statement
+ * was given (a constraint or trigger, a column type, a value too big or
+ * out of range): the same data fails again however often it is retried,
+ * while other data would not.  Every other code (a full or failing disk,
+ * a lock, memory, permissions, a damaged file) is the database's state:
+ * waited out and retried, never blamed on a batch.
+ */
+int		 db_data_error(int code);
+
 #endif

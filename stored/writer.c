@@ -21,6 +21,18 @@
  *   timed wait on cv (CLOCK_MONOTONIC), not a sleep.
  * - The cause of a failure is logged once per streak (again only if the
  *   SQLite code changes), and recovery is logged once.
+ * - A failure that lies in an item's data (db_data_error) is the only one
+ *   that is not retried as it is: the group is applied again one item per
+ *   transaction.  An item that fails alone on its data is REJECTED, never
+ *   retried; everything else commits.  A failure of any other kind during
+ *   that pass stops it: what is done is delivered, the rest is retried.
+ * - Once an item of a connection is REJECTED, no later item of that
+ *   connection is applied (they come back ABANDONED, the agent resends
+ *   them on its next connection): an agent's batches commit in order, and
+ *   its last_seq never passes a batch it was told was refused.  The
+ *   connection stays in `refused` until the loop has closed it (after its
+ *   REJECTED item was delivered, nothing more is pushed for it) and no
+ *   item of it is left in the queue.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,6 +46,13 @@
 #define WRITER_RETRY_MIN_MS	1000
 #define WRITER_RETRY_MAX_MS	5000	/* freed space is used within 5 s */
 #define WRITER_GROUP_BYTES	(1u << 20)	/* frame bytes per transaction */
+#define WRITER_REFUSED_MAX	256	/* connections refused, not yet gone */
+
+/* A connection with a REJECTED item. */
+struct writer_refused {
+	uint64_t	 conn_id;
+	int		 closed;	/* the loop closed it: no more pushes */
+};
 
 struct writer {
 	uv_loop_t		*loop;
@@ -57,6 +76,8 @@ struct writer {
 	int			 shutdown;	/* give up after one failure */
 	int			 stop;		/* exit when the queue is empty */
 	struct retention	*ret;		/* NULL: none; then thread only */
+	struct writer_refused	 refused[WRITER_REFUSED_MAX];
+	size_t			 nrefused;
 };
 
 static void	*writer_main(void *);
@@ -69,6 +90,13 @@ static void	 writer_close_cb(uv_handle_t *);
 static int	 writer_cond_init(pthread_cond_t *);
 static void	 writer_idle(struct writer *);
 static void	 writer_retention(struct writer *);
+static int	 writer_is_refused(const struct writer *, uint64_t);
+static size_t	 writer_mark(struct writer *, struct writer_item *);
+static void	 writer_prune(struct writer *);
+static int	 writer_refuse(struct writer *, struct writer_item *,
+		    const char *);
+static struct writer_item *writer_isolate(struct writer *,
+		    struct writer_item *, const char **);
 
 struct writer_item *
 writer_item_new(enum writer_kind kind)
@@ -316,6 +344,132 @@ writer_apply(struct writer *w, struct writer_item *it, const char **errstr)
 	return 0;
 }
 
+/* mu held: whether connection conn_id has had an item REJECTED. */
+static int
+writer_is_refused(const struct writer *w, uint64_t conn_id)
+{
+	size_t i;
+
+	for (i = 0; i < w->nrefused; i++)
+		if (w->refused[i].conn_id == conn_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * Thread, mu held, group just taken: the items of refused connections
+ * are not to be applied (ABANDONED).  Returns the number of items.
+ */
+static size_t
+writer_mark(struct writer *w, struct writer_item *group)
+{
+	struct writer_item *it;
+	size_t n = 0;
+
+	for (it = group; it != NULL; it = it->next, n++)
+		if (w->nrefused > 0 && writer_is_refused(w, it->conn_id))
+			it->status = WRITER_ABANDONED;
+	return n;
+}
+
+/*
+ * Thread, mu held, after writer_mark: forgets the refused connections
+ * that the loop has closed and that have no item left in the queue.
+ */
+static void
+writer_prune(struct writer *w)
+{
+	struct writer_item *it;
+	size_t i = 0;
+
+	while (i < w->nrefused) {
+		if (w->refused[i].closed) {
+			for (it = w->queue; it != NULL; it = it->next)
+				if (it->conn_id == w->refused[i].conn_id)
+					break;
+			if (it == NULL) {
+				w->refused[i] = w->refused[--w->nrefused];
+				continue;
+			}
+		}
+		i++;
+	}
+}
+
+/*
+ * Thread: the database refuses its data for good (errstr).  Marks it
+ * REJECTED and its connection refused.  Returns -1 when too many refused
+ * connections are still open: the item is then retried as after any
+ * failure, and the loop closing them makes room.
+ */
+static int
+writer_refuse(struct writer *w, struct writer_item *it, const char *errstr)
+{
+	pthread_mutex_lock(&w->mu);
+	if (!writer_is_refused(w, it->conn_id)) {
+		if (w->nrefused == WRITER_REFUSED_MAX) {
+			pthread_mutex_unlock(&w->mu);
+			return -1;
+		}
+		w->refused[w->nrefused].conn_id = it->conn_id;
+		w->refused[w->nrefused].closed = 0;
+		w->nrefused++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	it->status = WRITER_REJECTED;
+	snprintf(it->error, sizeof(it->error), "%s", errstr);
+	return 0;
+}
+
+/*
+ * Thread: group failed on its data.  Applies each item in its own
+ * transaction: those the database refuses alone on their data are
+ * REJECTED, the rest commits.  The items finished go to the done list
+ * (in order).  Returns NULL when all are, or else the first one that
+ * failed for another reason (rolled back; *errstr, db_errcode), with
+ * the rest of the group behind it, for the caller to retry.
+ */
+static struct writer_item *
+writer_isolate(struct writer *w, struct writer_item *group,
+    const char **errstr)
+{
+	struct writer_item *it, **at;
+	int refused;
+
+	for (at = &group; (it = *at) != NULL; at = &it->next) {
+		if (it->status == WRITER_ABANDONED)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		refused = writer_is_refused(w, it->conn_id);
+		pthread_mutex_unlock(&w->mu);
+		if (refused) {
+			/* Behind its own connection's REJECTED item. */
+			it->status = WRITER_ABANDONED;
+			continue;
+		}
+		*errstr = NULL;
+		if (db_begin(w->db, errstr) == 0 &&
+		    writer_apply(w, it, errstr) == 0 &&
+		    db_commit(w->db, errstr) == 0)
+			continue;
+		db_rollback(w->db);
+		if (!db_data_error(db_errcode(w->db)) ||
+		    writer_refuse(w, it, *errstr) == -1)
+			break;
+	}
+	if (at == &group)		/* the first item failed: none done */
+		return group;
+	*at = NULL;
+	pthread_mutex_lock(&w->mu);
+	*w->done_tail = group;
+	w->done_tail = at;
+	if (it == NULL)
+		w->failing = 0;
+	pthread_mutex_unlock(&w->mu);
+	uv_async_send(&w->async);
+	return it;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -355,14 +509,15 @@ writer_main(void *arg)
 			w->queue_tail = &w->queue;
 		w->retry_now = 0;
 		shutting = w->shutdown;
+		n = writer_mark(w, group);
+		writer_prune(w);
 		pthread_mutex_unlock(&w->mu);
 
-		for (n = 0, it = group; it != NULL; it = it->next)
-			n++;
 		errstr = NULL;
 		if (db_begin(w->db, &errstr) == 0) {
 			for (it = group; it != NULL; it = it->next)
-				if (writer_apply(w, it, &errstr) == -1)
+				if (it->status != WRITER_ABANDONED &&
+				    writer_apply(w, it, &errstr) == -1)
 					break;
 			if (it == NULL && db_commit(w->db, &errstr) == 0)
 				errstr = NULL;
@@ -388,6 +543,26 @@ writer_main(void *arg)
 
 		db_rollback(w->db);
 		code = db_errcode(w->db);
+		if (db_data_error(code)) {
+			/* Logged for each item at fault, when it is found. */
+			log_debug("writer: transaction of %zu items failed on "
+			    "their data: %s; applying them one by one", n,
+			    errstr);
+			if ((group = writer_isolate(w, group, &errstr)) ==
+			    NULL) {
+				if (nfail > 0)
+					log_info("writer: database writable "
+					    "again after %zu failed attempts",
+					    nfail);
+				nfail = 0;
+				last_code = 0;
+				continue;
+			}
+			/* Stopped by a failure of another kind: retried. */
+			code = db_errcode(w->db);
+			for (n = 0, it = group; it != NULL; it = it->next)
+				n++;
+		}
 		if (nfail++ == 0 || code != last_code)
 			log_err("writer: transaction of %zu items failed: %s; %s",
 			    n, errstr, db_fix(code));
@@ -420,6 +595,9 @@ static void
 writer_deliver(struct writer *w)
 {
 	struct writer_item *list, *it;
+	uint64_t conn_id;
+	size_t i;
+	int rejected;
 
 	pthread_mutex_lock(&w->mu);
 	list = w->done_head;
@@ -429,7 +607,17 @@ writer_deliver(struct writer *w)
 	while ((it = list) != NULL) {
 		list = it->next;
 		it->next = NULL;
+		rejected = it->status == WRITER_REJECTED;
+		conn_id = it->conn_id;
 		w->done(it, w->arg);
+		if (!rejected)
+			continue;
+		/* done has closed the connection: nothing more comes. */
+		pthread_mutex_lock(&w->mu);
+		for (i = 0; i < w->nrefused; i++)
+			if (w->refused[i].conn_id == conn_id)
+				w->refused[i].closed = 1;
+		pthread_mutex_unlock(&w->mu);
 	}
 }
 

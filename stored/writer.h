@@ -10,6 +10,10 @@
  * transaction fails the writer rolls back, logs the cause and the fix
  * once, and retries the same items (ahead of anything queued later) on a
  * loop timer with backoff: items are never dropped while the store runs.
+ * The one exception is an item whose data the database refuses for good
+ * (db_data_error): the group is applied again one item per transaction,
+ * the culprit comes back WRITER_REJECTED, the rest commits, and what its
+ * connection sent after it comes back WRITER_ABANDONED.
  */
 #ifndef NETTALLY_WRITER_H
 #define NETTALLY_WRITER_H
@@ -31,7 +35,9 @@ enum writer_status {
 	WRITER_DONE = 0,	/* HELLO registered / batch applied */
 	WRITER_DUPLICATE,	/* batch already committed before: ack it */
 	WRITER_STALE,		/* batch of an epoch the agent has left */
-	WRITER_ABANDONED,	/* not committed: shutdown during a failure */
+	WRITER_ABANDONED,	/* not committed: shutdown during a failure,
+				   or its connection had one REJECTED */
+	WRITER_REJECTED,	/* refused by the database for good: error */
 };
 
 struct writer_item {
@@ -46,6 +52,7 @@ struct writer_item {
 	struct db_session	 session;	/* HELLO: out; BATCH: in */
 	uint64_t		 last_seq;	/* HELLO: out */
 	struct proto_batch	 batch;		/* BATCH: in, owned */
+	char			 error[256];	/* REJECTED: SQLite's text */
 };
 
 struct writer;
@@ -74,7 +81,12 @@ struct retention;
  */
 void	writer_set_retention(struct writer *, struct retention *ret);
 
-/* Queues an item (takes it over).  Loop thread only. */
+/*
+ * Queues an item (takes it over).  Loop thread only.  Once an item came
+ * back WRITER_REJECTED, the done callback must close its connection
+ * (conn_id) and push nothing more for it: the items it had queued behind
+ * come back WRITER_ABANDONED, never applied, so its agent resends them.
+ */
 void	writer_push(struct writer *, struct writer_item *);
 
 /*

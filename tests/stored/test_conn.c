@@ -624,6 +624,121 @@ test_commit_failure_retried(void **state)
 	close(fd);
 }
 
+/* Expects an ERROR with code and text containing want, then the end. */
+static void
+expect_error_text(struct fixture *f, int fd, uint32_t code, const char *want)
+{
+	uint8_t body[4096];
+	struct proto_error er;
+	size_t n;
+
+	assert_int_equal(recv_frame(f, fd, body, &n), 0);
+	assert_int_equal(proto_decode_error(body, n, &er), PROTO_OK);
+	if (er.code != code || strstr(er.text, want) == NULL)
+		fail_msg("ERROR %u (%s), want %u with \"%s\"", er.code, er.text,
+		    code, want);
+	assert_int_equal(recv_frame(f, fd, body, &n), -1);
+	close(fd);
+}
+
+static int
+four_queued(struct fixture *f)
+{
+	return f->srv.noutstanding == 4;
+}
+
+/*
+ * A batch whose data the database refuses for good (a trigger): the
+ * group is applied one item per transaction, the culprit is answered
+ * with ERROR and its connection closed, what came before it and the
+ * other agent's batch commit, and what its connection sent after it is
+ * not applied, so it commits in order on the next connection.
+ */
+static void
+test_data_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	sqlite3 *other;
+	int64_t good = bucket_now(), bad = good - 600;
+	char sql[256];
+	int fd1, fd2, fd3;
+
+	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "CREATE TRIGGER poison BEFORE INSERT ON "
+	    "host_stat WHEN NEW.bucket = %lld BEGIN SELECT RAISE(ABORT, "
+	    "'test poison'); END; CREATE TRIGGER nohello BEFORE INSERT ON "
+	    "agent WHEN NEW.name = 'a3' BEGIN SELECT RAISE(ABORT, "
+	    "'no a3'); END", (long long)bad);
+	assert_int_equal(sqlite3_exec(other, sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	proto_buf_init(&b);
+	fd1 = client(f);
+	hello_frame(&b, "a1");
+	send_buf(fd1, &b);
+	assert_int_equal(expect_welcome(f, fd1), 0);
+	fd2 = client(f);
+	hello_frame(&b, "a2");
+	send_buf(fd2, &b);
+	assert_int_equal(expect_welcome(f, fd2), 0);
+
+	/* The lock held, all four queue up: a1's and a2's in one group. */
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	batch_frame(&b, 1, good, 0);
+	batch_frame(&b, 2, bad, 0);
+	batch_frame(&b, 3, good, 0);
+	send_buf(fd1, &b);
+	batch_frame(&b, 1, good, 0);
+	send_buf(fd2, &b);
+	pump_until(f, four_queued);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(expect_ack(f, fd1), 1);
+	expect_error_text(f, fd1, PROTO_ERR_BAD_FRAME,
+	    "BATCH 2 of epoch 1700000000 refused by the database, not "
+	    "stored: test poison");
+	assert_int_equal(expect_ack(f, fd2), 1);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 2);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent WHERE name = "
+	    "'a1'"), 1);
+
+	/* Resent: 2 is refused again, 3 behind it is still not applied. */
+	fd1 = client(f);
+	hello_frame(&b, "a1");
+	batch_frame(&b, 2, bad, 0);
+	batch_frame(&b, 3, good, 0);
+	send_buf(fd1, &b);
+	assert_int_equal(expect_welcome(f, fd1), 1);
+	expect_error_text(f, fd1, PROTO_ERR_BAD_FRAME, "test poison");
+	assert_int_equal(count(f, "SELECT last_seq FROM agent WHERE name = "
+	    "'a1'"), 1);
+	/* The agent drops 2 and goes on: 3 commits. */
+	fd1 = client(f);
+	hello_frame(&b, "a1");
+	batch_frame(&b, 3, good, 0);
+	send_buf(fd1, &b);
+	assert_int_equal(expect_welcome(f, fd1), 1);
+	assert_int_equal(expect_ack(f, fd1), 3);
+
+	/* A HELLO the database refuses: ERROR, and the others go on. */
+	fd3 = client(f);
+	hello_frame(&b, "a3");
+	send_buf(fd3, &b);
+	expect_error_text(f, fd3, PROTO_ERR_BAD_FRAME, "HELLO refused by the "
+	    "database, not stored: no a3");
+	batch_frame(&b, 2, good, 0);
+	send_buf(fd2, &b);
+	assert_int_equal(expect_ack(f, fd2), 2);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM agent"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 4);
+	assert_int_equal(f->srv.nrejected, 3);
+	close(fd1);
+	close(fd2);
+	sqlite3_close(other);
+}
+
 /* Half a frame, then nothing: closed with ERROR after the read timeout. */
 static void
 test_stall_half_frame(void **state)
@@ -758,6 +873,7 @@ main(void)
 		T(test_backpressure),
 		T(test_shutdown_says_so),
 		T(test_commit_failure_retried),
+		T(test_data_refused),
 		T(test_shutdown_drains),
 		T(test_stall_half_frame),
 		T(test_stall_no_hello),
