@@ -611,11 +611,11 @@ main(int argc, char **argv)
 	struct timespec now;
 	struct sender *snd = NULL;
 	char err[PCAP_ERRBUF_SIZE + 256], ifbuf[PROTO_IFNAME_MAX + 1];
-	const char *errstr, *srcname;
+	const char *errstr, *srcname, *resume_file;
 	sigset_t all, old;
 	uint64_t left, npackets = 0;
 	unsigned int i, t, nthreads;
-	int status = 1, failed = 0, slot, spool_fd = -1;
+	int status = 1, failed = 0, slot, spool_fd = -1, complete;
 
 	log_init("nettally-agent", LOG_TO_STDERR);
 	if (parse_opts(argc, argv, &o) == -1) {
@@ -708,6 +708,8 @@ main(int argc, char **argv)
 	scfg.spool_dir = o.spool_dir;
 	scfg.spool_dirfd = spool_fd;
 	scfg.spool_max_bytes = (uint64_t)o.spool_max_mb << 20;
+	if (o.file != NULL)
+		scfg.input = w[0].c.src[0].input;
 	scfg.hello.version = PROTO_VERSION;
 	scfg.hello.resolution = (uint32_t)o.resolution;
 	/*
@@ -730,6 +732,10 @@ main(int argc, char **argv)
 		log_err("%s: %s", o.socket_path, errstr);
 		goto out;
 	}
+	if (sender_resume_at(snd, &w[0].c.skip, &resume_file))
+		log_info("resuming %s at packet %llu, where a run killed or "
+		    "stopped earlier left off (spool %s/%s)", o.file,
+		    (unsigned long long)w[0].c.skip, o.spool_dir, resume_file);
 	/*
 	 * Connected as the unprivileged user; no thread runs yet, so every
 	 * thread started below inherits the filter.
@@ -793,7 +799,14 @@ main(int argc, char **argv)
 	for (t = 1; t < nthreads; t++)
 		(void)sender_swap_slot(snd, w[t].c.slot, w[t].c.cur,
 		    SENDER_WAIT);
-	left = sender_finish(snd, w[0].c.cur, &abandon_requested);
+	complete = o.file == NULL || w[0].c.at_end;
+	left = sender_finish(snd, w[0].c.cur, complete, &abandon_requested);
+	if (!complete && o.spool_dir != NULL &&
+	    !spool_input_none(&scfg.input))
+		log_info("%s: stopped at packet %llu; a start on the same file "
+		    "with --spool %s and this --name resumes there", o.file,
+		    (unsigned long long)(w[0].c.skipped + w[0].c.npackets),
+		    o.spool_dir);
 	if (left > 0 && o.spool_dir != NULL) {
 		/* On disk since before they were first sent: nothing lost. */
 		log_warn("%llu batch(es) not acknowledged by the store kept in "

@@ -8,6 +8,10 @@
  * capture_run before it returns).  Between pcap_dispatch calls it looks
  * at the clock and hands the tabset to the sender every flush interval,
  * through the thread's own hand-off slot.
+ * Each hand-over also carries a file's input position (packets libpcap
+ * delivered, after the filter, those a resume read past included): drained
+ * first, the tabset then holds every packet before it that no earlier
+ * tabset held, which is what lets the spool resume a killed run there.
  * Live sources are non-blocking and waited on together with poll() and
  * the agent's stop pipe, so neither a stop nor a flush deadline is ever
  * stuck behind a quiet interface.
@@ -74,6 +78,9 @@ static int	capture_reopen(struct capture *, struct capture_source *,
 		    char *, size_t);
 static const char *capture_tag(const struct capture *, char *, size_t);
 static int	capture_run_file(struct capture *, char *, size_t);
+static int	capture_skip(struct capture *, char *, size_t);
+static void	capture_skip_cb(u_char *, const struct pcap_pkthdr *,
+		    const u_char *);
 static int	capture_run_live(struct capture *, char *, size_t);
 
 static int
@@ -243,6 +250,14 @@ capture_open_file(struct capture_source *src, const char *path,
 	if (capture_check_dlt(src, err, errlen) == -1 ||
 	    capture_set_filter(src, filter, err, errlen) == -1)
 		goto fail;
+	/* The file itself, as opened: a path may name another by now. */
+	memset(&src->input, 0, sizeof(src->input));
+	if (strcmp(path, "-") != 0 && pcap_file(src->pcap) != NULL &&
+	    spool_input_of(fileno(pcap_file(src->pcap)), filter,
+	    &src->input) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
 	if (capture_read_first(src, err, errlen) == -1)
 		goto fail;
 	return 0;
@@ -338,6 +353,7 @@ capture_flush(struct capture *c, enum sender_wait wait)
 		ifd = (uint32_t)(st[i].ps_ifdrop - src->last.ps_ifdrop);
 		h->iface_drops = (int32_t)ifd < 0 ? 0 : ifd;
 	}
+	c->cur->in_pos = c->skipped + c->npackets;
 	next = sender_swap_slot(c->sender, c->slot, c->cur, wait);
 	if (next == NULL) {
 		for (i = 0; i < c->nsrc; i++) {
@@ -573,6 +589,55 @@ capture_reopen(struct capture *c, struct capture_source *src, char *err,
 	return 0;
 }
 
+static void
+capture_skip_cb(u_char *user, const struct pcap_pkthdr *hdr,
+    const u_char *bytes)
+{
+	(void)hdr;
+	(void)bytes;
+	(*(uint64_t *)(void *)user)++;
+}
+
+/*
+ * Reads past the file's first c->skip packets without counting them: an
+ * earlier run counted them.  They are counted as the counting is, after
+ * the filter; read, not sought, since pcapng has no index.
+ */
+static int
+capture_skip(struct capture *c, char *err, size_t errlen)
+{
+	struct capture_source *src = &c->src[0];
+	uint64_t left;
+	int n;
+
+	if (c->skip > 0 && src->first_data != NULL) {
+		free(src->first_data);
+		src->first_data = NULL;
+		c->skipped++;
+	}
+	while (c->skipped < c->skip && !*c->stop) {
+		left = c->skip - c->skipped;
+		n = pcap_dispatch(src->pcap, left < CAPTURE_FILE_BURST ?
+		    (int)left : CAPTURE_FILE_BURST, capture_skip_cb,
+		    (u_char *)&c->skipped);
+		if (n == PCAP_ERROR) {
+			snprintf(err, errlen, "%s: %s", src->name,
+			    pcap_geterr(src->pcap));
+			c->at_end = 1;
+			return -1;
+		}
+		if (n == 0) {
+			log_warn("%s: ends after %llu packets, before packet "
+			    "%llu where the earlier run left off", src->name,
+			    (unsigned long long)c->skipped,
+			    (unsigned long long)c->skip);
+			c->at_end = 1;
+			break;
+		}
+	}
+	return 0;
+}
+
 static int
 capture_run_file(struct capture *c, char *err, size_t errlen)
 {
@@ -580,6 +645,10 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 	int64_t next_flush, now;
 	int n;
 
+	if (capture_skip(c, err, errlen) == -1)
+		return -1;
+	if (c->at_end || *c->stop)
+		return 0;
 	next_flush = clock_mono_ms() + c->flush_ms;
 	if (src->first_data != NULL) {
 		capture_packet_cb((u_char *)src, &src->first_hdr,
@@ -593,10 +662,13 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 		if (n == PCAP_ERROR) {
 			snprintf(err, errlen, "%s: %s", src->name,
 			    pcap_geterr(src->pcap));
+			c->at_end = 1;
 			return -1;
 		}
-		if (n == 0)
+		if (n == 0) {
+			c->at_end = 1;
 			return 0;	/* end of file */
+		}
 		now = clock_mono_ms();
 		if (now >= next_flush) {
 			capture_flush(c, SENDER_NOWAIT);
@@ -695,5 +767,6 @@ capture_run(struct capture *c, char *err, size_t errlen)
 		rc = capture_run_live(c, err, errlen);
 	/* The caller hands c->cur over: nothing may stay pending in it. */
 	tabset_drain(c->cur);
+	c->cur->in_pos = c->skipped + c->npackets;
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include "flowtab.h"
 #include "localnet.h"
 #include "sender.h"
+#include "spool.h"
 
 #define CAPTURE_THREADS_MAX	16
 #define CAPTURE_AGAIN		(-2)	/* interface absent or down: retry */
@@ -67,6 +68,8 @@ struct capture_source {
 	 */
 	struct pcap_pkthdr first_hdr;
 	u_char		*first_data;
+	/* A file: its identity, for the spool's resume (spool.h). */
+	struct spool_input input;
 };
 
 /* One capture thread. */
@@ -86,6 +89,15 @@ struct capture {
 	uint64_t		 npackets;	/* all frames, for the exit log */
 	int64_t			 bucket_ts;	/* a second, and its bucket */
 	int64_t			 bucket;
+	/*
+	 * A file: packets to read past uncounted before counting (a resume:
+	 * an earlier run counted them), those read past so far, and whether
+	 * the file was read to its end (or to an error that ends it) rather
+	 * than stopped.  skipped + npackets is the input position.
+	 */
+	uint64_t		 skip;
+	uint64_t		 skipped;
+	int			 at_end;
 };
 
 /*
@@ -93,7 +105,8 @@ struct capture {
  * gets the SLL2 link type) with the parameters in *lp (kept in the
  * source: lp->filter must outlive it), joining the PACKET_FANOUT group
  * lp->fanout when it is not -1, or a pcap/pcapng file ("-" = stdin) with
- * an optional BPF filter.  On failure returns -1 and writes a one-line
+ * an optional BPF filter (a regular file's identity goes into
+ * src->input, "-" has none).  On failure returns -1 and writes a one-line
  * reason naming the cause into err; a live source returns CAPTURE_AGAIN
  * instead when the interface does not exist or is down, which may change,
  * and CAPTURE_FANOUT_BUSY when the kernel refuses to join lp->fanout
@@ -109,7 +122,8 @@ void	capture_close(struct capture *);
 
 /*
  * Counts packets until the end of the file or *stop, swapping tabsets
- * with the sender every flush_ms.  A live interface that is set down is
+ * with the sender every flush_ms; a file's first c->skip packets are
+ * read and not counted.  A live interface that is set down is
  * logged and counted again once up; one that is deleted (or whose capture
  * fails) is logged, closed, and opened again every CAPTURE_REOPEN_MS
  * until it is back, which needs CAP_NET_RAW.  With exit_on_error either

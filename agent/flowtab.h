@@ -120,6 +120,13 @@ struct tabset {
 	int64_t		 first_ts;
 	int64_t		 last_ts;
 	uint64_t	 npackets;
+	/*
+	 * A file source: packets libpcap delivered from the file (after the
+	 * filter, the ones a resume read past included) when this tabset
+	 * was handed over: every one of them is counted here or in an
+	 * earlier tabset.  Set by the capture thread at each hand-over.
+	 */
+	uint64_t	 in_pos;
 	/* The interface row of the last packet counted: most share it. */
 	struct ft_iface_count *ic_last;
 	int64_t		 ic_bucket;

@@ -25,6 +25,17 @@
  *   the sender holds only when the spool files exceed spool_max_bytes.
  *   When every frame is acknowledged the file is cut back to its header.
  *   An agent killed with frames unacknowledged leaves them in its file.
+ * - A tabset's frames are all appended (the last one flagged
+ *   SPOOL_REC_LAST, each holding the tabset's input position) and synced
+ *   before any of them is sent: sender_encode only queues, and sending
+ *   happens after it returns.  So a flush is either wholly in the file or
+ *   none of it was sent, and spool_resume may cut a torn one off.  The
+ *   cut back to the header is followed by a mark holding the position, so
+ *   a -r run killed at any moment resumes where its spooled counts end
+ *   (the start position of the next epoch, in its header).  Only a spool
+ *   that failed (a full disk) breaks this: frames then go out from memory
+ *   alone, and a kill before the next cut back may count them twice on
+ *   resume; the failure is logged.
  * - Before this epoch's HELLO, the files of earlier epochs of the same
  *   agent name are replayed, oldest first, each on its own connection:
  *   its stored HELLO, so WELCOME names what the store already has of that
@@ -125,6 +136,11 @@ struct sender {
 
 	/* The spool (cfg.spool_dir set). */
 	struct spool_file	 sf;
+	uint64_t		 in_pos;	/* input position reached */
+	uint64_t		 resume_at;	/* where this run started */
+	int			 resumed;	/* resume_at from resume_name */
+	char			 resume_name[SPOOL_NAME_MAX + 1];
+	uint64_t		 clean_end;	/* sf.end when nothing is kept */
 	int			 spooling;	/* sf takes appends */
 	int			 spool_logged;	/* a failure was logged */
 	uint64_t		 spool_unacked;	/* record bytes not acked */
@@ -154,7 +170,8 @@ static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
 static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
 static void	 key_to_rec(const struct ft_key *, struct proto_key *);
 static const uint8_t *sender_frame(struct sender *, int, uint64_t, size_t);
-static void	 sender_spool(struct sender *, struct pending *);
+static void	 sender_spool(struct sender *, struct pending *, int);
+static void	 sender_spool_mark(struct sender *);
 static void	 sender_spool_sync(struct sender *, struct pending *);
 static void	 sender_spool_failed(struct sender *, const char *);
 static int	 replay_load(struct sender *);
@@ -378,7 +395,8 @@ sender_release(struct sender *s, uint64_t seq)
 	while ((p = s->head) != NULL && p->seq <= seq)
 		sender_pop(s);
 	/* Everything acknowledged: the file need not hold any of it. */
-	if (s->head == NULL && s->sf.fd != -1 && s->sf.end > s->sf.hdr_len) {
+	if (s->head == NULL && s->sf.fd != -1 &&
+	    (s->sf.end > s->clean_end || !s->spooling)) {
 		if (spool_reset(&s->sf) == -1) {
 			sender_spool_failed(s, "cannot cut the file back");
 			return;
@@ -387,6 +405,9 @@ sender_release(struct sender *s, uint64_t seq)
 		s->spool_unacked = 0;
 		/* Whole records only again: appends may resume. */
 		s->spooling = 1;
+		/* But the input position they reached must stay: a mark. */
+		sender_spool_mark(s);
+		s->clean_end = s->sf.end;
 	}
 }
 
@@ -668,7 +689,8 @@ sender_encode(struct sender *s, struct tabset *t)
 		p->len = buf.len;
 		p->off = SENDER_NOT_SPOOLED;
 		proto_buf_init(&buf);
-		sender_spool(s, p);
+		sender_spool(s, p, ih == t->hosts.n && ip == t->ports.n &&
+		    iq == t->peers.n);
 		if (s->tail != NULL)
 			s->tail->next = p;
 		else
@@ -690,6 +712,8 @@ sender_encode(struct sender *s, struct tabset *t)
 	return;
 fail:
 	proto_buf_clear(&buf);
+	/* What was not encoded is counted as dropped: past it, resume. */
+	sender_spool_mark(s);
 	sender_spool_sync(s, first_new);
 	s->dropped++;
 	log_err("sender: out of memory encoding a batch; batch dropped and "
@@ -697,25 +721,49 @@ fail:
 }
 
 /*
- * Appends frame p to the spool file, write-ahead.  A failure (a full
- * disk) keeps p in memory only and stops appends until the file is cut
- * back to its header: a file must never skip a seq.
+ * Appends frame p to the spool file, write-ahead, with the input
+ * position reached; `last` flags the tabset's last frame.  A failure (a
+ * full disk) keeps p in memory only and stops appends until the file is
+ * cut back to its header: a file must never skip a seq.
  */
 static void
-sender_spool(struct sender *s, struct pending *p)
+sender_spool(struct sender *s, struct pending *p, int last)
 {
 	uint64_t off;
 	int rc;
 
 	if (!s->spooling)
 		return;
-	if ((rc = spool_append(&s->sf, p->data, p->len, &off)) < 0) {
+	if ((rc = spool_append(&s->sf, p->data, p->len, s->in_pos,
+	    last ? SPOOL_REC_LAST : 0, &off)) < 0) {
 		sender_spool_failed(s, rc == -2 ? "write failed and the file "
 		    "could not be cut back" : "write failed");
 		return;
 	}
 	p->off = off;
 	s->spool_unacked += SPOOL_REC_HDR + p->len;
+}
+
+/*
+ * For a -r file: appends and syncs a mark holding the input position
+ * reached.  After a cut back it keeps the position of the flushes just
+ * cut; after a tabset that could not be encoded whole, it says its
+ * packets are accounted for (sent, or counted as dropped).
+ */
+static void
+sender_spool_mark(struct sender *s)
+{
+	int rc;
+
+	if (!s->spooling || spool_input_none(&s->cfg.input))
+		return;
+	if ((rc = spool_mark(&s->sf, s->in_pos)) < 0) {
+		sender_spool_failed(s, rc == -2 ? "write failed and the file "
+		    "could not be cut back" : "write failed");
+		return;
+	}
+	if (spool_sync(&s->sf) == -1)
+		sender_spool_failed(s, "fdatasync failed");
 }
 
 /* Logs the first of a run of spool failures; appends stop. */
@@ -872,7 +920,7 @@ replay_left(const struct sender *s)
 {
 	const struct replay *rp = &s->rp;
 
-	return rp->loaded ? rp->sc.bytes + rp->sc.nrec * SPOOL_REC_HDR : 0;
+	return rp->loaded ? rp->sc.bytes + rp->sc.nrec * rp->sc.rec_hdr : 0;
 }
 
 /* The store has last_seq of the replayed epoch: send what follows. */
@@ -1048,6 +1096,8 @@ sender_main(void *arg)
 		s->hold = hold;
 		pthread_mutex_unlock(&s->mu);
 		if (t != NULL) {
+			if (t->in_pos > s->in_pos)
+				s->in_pos = t->in_pos;
 			if (!tabset_empty(t) || s->cfg.heartbeat)
 				sender_encode(s, t);
 			tabset_reset(t);
@@ -1170,9 +1220,10 @@ fail:
 }
 
 /*
- * sender_new with a spool: lists the earlier epochs' files, creates this
- * epoch's, and tries the store unless those files go first.  Frees s on
- * failure.
+ * sender_new with a spool: for a -r file, finds where an earlier run over
+ * it left off; lists the earlier epochs' files, creates this epoch's
+ * (starting at that position), and tries the store unless those files go
+ * first.  Frees s on failure.
  */
 static int
 sender_spool_open(struct sender *s, const char **errstr)
@@ -1181,14 +1232,25 @@ sender_spool_open(struct sender *s, const char **errstr)
 	const char *why;
 	int n;
 
+	n = spool_resume(s->cfg.spool_dirfd, s->cfg.hello.name,
+	    s->cfg.hello.start_time, &s->cfg.input, &s->resume_at,
+	    s->resume_name, &why);
+	if (n == -1) {
+		snprintf(reason, sizeof(reason), "spool %s: %s: %s",
+		    s->cfg.spool_dir, why, strerror(errno));
+		*errstr = reason;
+		goto fail;
+	}
+	s->resumed = n == 1;
+	s->in_pos = s->resume_at;
 	n = spool_list(s->cfg.spool_dirfd, s->cfg.hello.name,
 	    s->cfg.hello.start_time, &s->old, errstr);
 	if (n == -1)
 		goto fail;
 	s->nold = (size_t)n;
 	if (spool_create(&s->sf, s->cfg.spool_dirfd, s->cfg.hello.name,
-	    s->cfg.hello.start_time, s->hello.data, s->hello.len, &why) ==
-	    -1) {
+	    s->cfg.hello.start_time, &s->cfg.input, s->resume_at,
+	    s->hello.data, s->hello.len, &why) == -1) {
 		snprintf(reason, sizeof(reason), "%s %s/%s: %s (the directory "
 		    "must be writable by the agent's user)", why,
 		    s->cfg.spool_dir, s->sf.name, strerror(errno));
@@ -1196,6 +1258,7 @@ sender_spool_open(struct sender *s, const char **errstr)
 		goto fail;
 	}
 	s->spooling = 1;
+	s->clean_end = s->sf.end;
 	if (s->nold > 0) {
 		log_info("spool: %s: %zu file(s) of earlier runs to replay "
 		    "first", s->cfg.spool_dir, s->nold);
@@ -1286,8 +1349,16 @@ sender_swap_slot(struct sender *s, unsigned int slot, struct tabset *full,
 	return t;
 }
 
+int
+sender_resume_at(const struct sender *s, uint64_t *pos, const char **file)
+{
+	*pos = s->resume_at;
+	*file = s->resumed ? s->resume_name : NULL;
+	return s->resumed;
+}
+
 uint64_t
-sender_finish(struct sender *s, struct tabset *last,
+sender_finish(struct sender *s, struct tabset *last, int complete,
     volatile sig_atomic_t *abandon)
 {
 	uint64_t left = 0;
@@ -1307,8 +1378,12 @@ sender_finish(struct sender *s, struct tabset *last,
 	s->started = 0;
 	for (p = s->head; p != NULL; p = p->next)
 		left++;
-	/* Delivered: the file has nothing left for a next start. */
-	spool_close(&s->sf, left == 0);
+	/*
+	 * Delivered: the file has nothing left for a next start, unless it
+	 * holds where a -r file stopped before its end, to resume there.
+	 */
+	spool_close(&s->sf, left == 0 && (complete ||
+	    spool_input_none(&s->cfg.input)));
 	return left;
 }
 

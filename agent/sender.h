@@ -17,6 +17,7 @@
 
 #include "flowtab.h"
 #include "proto.h"
+#include "spool.h"
 
 #define SENDER_SLOTS_MAX	16	/* capture threads */
 #define SENDER_QUEUE_DEFAULT	(8u << 20)	/* --max-queue-mb 8 */
@@ -39,6 +40,13 @@ struct sender_config {
 	const char		*spool_dir;	/* NULL: no spool */
 	int			 spool_dirfd;	/* opened while privileged */
 	uint64_t		 spool_max_bytes; /* 0: SPOOL_MAX_DEFAULT */
+	/*
+	 * A -r file's identity (zero otherwise): with a spool, a run over
+	 * the same input resumes where the last one's spooled flushes end,
+	 * and every spooled frame holds the input position of its tabset
+	 * (tabset.in_pos).
+	 */
+	struct spool_input	 input;
 };
 
 /* How a swap may wait. */
@@ -55,9 +63,18 @@ enum sender_wait {
  * *errstr (a static string) on failure; detail is logged.  With a spool
  * it lists the earlier epochs' files and creates this epoch's instead
  * (failing only when that fails): the store may be away, and the files
- * of earlier runs go first.
+ * of earlier runs go first.  With cfg->input set, it first looks in the
+ * spool for where an earlier run over that input left off
+ * (spool_resume); this epoch's file then starts at that position.
  */
 struct sender	*sender_new(const struct sender_config *, const char **errstr);
+/*
+ * 1 when sender_new found a spool file of an earlier run over the same
+ * input: *pos is the count of packets of the input to read past, already
+ * counted, and *file that spool file's name.  0 (*pos 0) otherwise.
+ */
+int		 sender_resume_at(const struct sender *, uint64_t *pos,
+		    const char **file);
 /* Starts the thread with `spare` as the first empty tabset it owns. */
 int		 sender_start(struct sender *, struct tabset *spare,
 		    const char **errstr);
@@ -84,10 +101,11 @@ struct tabset	*sender_swap_slot(struct sender *, unsigned int slot,
  * over with sender_swap_slot (wait) first.  Returns the number of this
  * epoch's batches left unacknowledged (0 on a clean finish); with a
  * spool they stay in its file for the next start, and a clean finish
- * removes the file.
+ * removes the file, unless `complete` is 0 for a -r file (stopped before
+ * its end): then the file stays, holding the position to resume at.
  */
 uint64_t	 sender_finish(struct sender *, struct tabset *last,
-		    volatile sig_atomic_t *abandon);
+		    int complete, volatile sig_atomic_t *abandon);
 /* NULL-safe; the thread must have finished (or never started). */
 void		 sender_free(struct sender *);
 

@@ -5,7 +5,12 @@
  * - The writer only ever appends whole records at `end` and cuts back to
  *   a record boundary (a failed append, or the header when everything is
  *   acknowledged), so a file holds a header, whole records and at most
- *   one torn record at its tail, left by a crash mid-append.
+ *   one torn record at its tail, left by a crash mid-append.  It writes
+ *   version 2 only; the reader takes version 1 too, so that the files an
+ *   older agent left are still replayed after an upgrade.
+ * - spool_resume cuts a file only at a resume point (the end of a record
+ *   flagged SPOOL_REC_LAST, or the header), and only in a file no running
+ *   agent holds: what it removes was never sent.
  * - A reader trusts nothing: a spool file is bytes from disk.  Every
  *   length is checked against the file size and the frame cap before
  *   anything is allocated or read, every record against its CRC and its
@@ -42,6 +47,14 @@ struct spool_entry {
 static void	spool_crc_init(void);
 static void	put_u32(uint8_t *, uint32_t);
 static uint32_t	get_u32(const uint8_t *);
+static void	put_u64(uint8_t *, uint64_t);
+static uint64_t	get_u64(const uint8_t *);
+static int	spool_append_rec(struct spool_file *, const uint8_t *, size_t,
+		    uint64_t, uint32_t, uint64_t *);
+static int	spool_scan_header(int, uint64_t, struct spool_scan *,
+		    uint64_t *, const char **);
+static int	input_equal(const struct spool_input *,
+		    const struct spool_input *);
 static int	write_at(int, uint64_t, const uint8_t *, size_t);
 static size_t	spool_name_prefix(char *, size_t, const char *);
 static int	entry_cmp(const void *, const void *);
@@ -68,15 +81,21 @@ spool_crc_init(void)
 }
 
 uint32_t
-spool_crc32(const uint8_t *p, size_t len)
+spool_crc32_update(uint32_t crc, const uint8_t *p, size_t len)
 {
-	uint32_t c = 0xffffffffu;
+	uint32_t c = crc ^ 0xffffffffu;
 
 	if (!crc_ready)
 		spool_crc_init();
 	while (len-- > 0)
 		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffffu;
+}
+
+uint32_t
+spool_crc32(const uint8_t *p, size_t len)
+{
+	return spool_crc32_update(0, p, len);
 }
 
 static void
@@ -93,6 +112,19 @@ get_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
 static int
@@ -300,11 +332,48 @@ nomem:
 }
 
 int
-spool_create(struct spool_file *f, int dirfd, const char *agent,
-    int64_t start, const uint8_t *hello_frame, size_t len,
-    const char **errstr)
+spool_input_of(int fd, const char *filter, struct spool_input *in)
 {
-	uint8_t hdr[SPOOL_HDR_MIN];
+	struct stat st;
+
+	memset(in, 0, sizeof(*in));
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	in->dev = (uint64_t)st.st_dev;
+	in->ino = (uint64_t)st.st_ino;
+	in->size = (uint64_t)st.st_size;
+	in->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+	    st.st_mtim.tv_nsec;
+	/* Another filter delivers other packets: positions would differ. */
+	if (filter != NULL)
+		in->filter = 1ull << 32 | spool_crc32((const uint8_t *)filter,
+		    strlen(filter));
+	return 0;
+}
+
+int
+spool_input_none(const struct spool_input *in)
+{
+	return in->dev == 0 && in->ino == 0 && in->size == 0 &&
+	    in->mtime_ns == 0 && in->filter == 0;
+}
+
+static int
+input_equal(const struct spool_input *a, const struct spool_input *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns && a->filter == b->filter;
+}
+
+int
+spool_create(struct spool_file *f, int dirfd, const char *agent,
+    int64_t start, const struct spool_input *in, uint64_t start_pos,
+    const uint8_t *hello_frame, size_t len, const char **errstr)
+{
+	uint8_t hdr[SPOOL_HDR_FIXED];
+	uint32_t crc;
 	int saved;
 
 	memset(f, 0, sizeof(*f));
@@ -331,7 +400,15 @@ spool_create(struct spool_file *f, int dirfd, const char *agent,
 	}
 	memcpy(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN);
 	put_u32(hdr + SPOOL_MAGIC_LEN, (uint32_t)len);
-	put_u32(hdr + SPOOL_MAGIC_LEN + 4, spool_crc32(hello_frame, len));
+	put_u64(hdr + SPOOL_HDR_V1, in->dev);
+	put_u64(hdr + SPOOL_HDR_V1 + 8, in->ino);
+	put_u64(hdr + SPOOL_HDR_V1 + 16, in->size);
+	put_u64(hdr + SPOOL_HDR_V1 + 24, (uint64_t)in->mtime_ns);
+	put_u64(hdr + SPOOL_HDR_V1 + 32, in->filter);
+	put_u64(hdr + SPOOL_HDR_V1 + 40, start_pos);
+	crc = spool_crc32(hdr + SPOOL_HDR_V1, SPOOL_HDR_FIXED - SPOOL_HDR_V1);
+	put_u32(hdr + SPOOL_MAGIC_LEN + 4, spool_crc32_update(crc, hello_frame,
+	    len));
 	if (write_at(f->fd, 0, hdr, sizeof(hdr)) == -1 ||
 	    write_at(f->fd, sizeof(hdr), hello_frame, len) == -1 ||
 	    fdatasync(f->fd) == -1 || fsync(dirfd) == -1) {
@@ -345,15 +422,20 @@ spool_create(struct spool_file *f, int dirfd, const char *agent,
 	return 0;
 }
 
-int
-spool_append(struct spool_file *f, const uint8_t *frame, size_t len,
-    uint64_t *off)
+/* One record (len 0: a mark) at the end, or the file as it was. */
+static int
+spool_append_rec(struct spool_file *f, const uint8_t *frame, size_t len,
+    uint64_t pos, uint32_t flags, uint64_t *off)
 {
 	uint8_t hdr[SPOOL_REC_HDR];
+	uint32_t crc;
 	int saved;
 
 	put_u32(hdr, (uint32_t)len);
-	put_u32(hdr + 4, spool_crc32(frame, len));
+	put_u64(hdr + 8, pos);
+	put_u32(hdr + 16, flags);
+	crc = spool_crc32(hdr + 8, SPOOL_REC_HDR - 8);
+	put_u32(hdr + 4, spool_crc32_update(crc, frame, len));
 	if (write_at(f->fd, f->end, hdr, sizeof(hdr)) == -1 ||
 	    write_at(f->fd, f->end + sizeof(hdr), frame, len) == -1) {
 		saved = errno;
@@ -365,9 +447,27 @@ spool_append(struct spool_file *f, const uint8_t *frame, size_t len,
 		errno = saved;
 		return -1;
 	}
-	*off = f->end + sizeof(hdr);
+	if (off != NULL)
+		*off = f->end + sizeof(hdr);
 	f->end += sizeof(hdr) + len;
 	return 0;
+}
+
+int
+spool_append(struct spool_file *f, const uint8_t *frame, size_t len,
+    uint64_t pos, uint32_t flags, uint64_t *off)
+{
+	if (len == 0 || (flags & ~SPOOL_REC_LAST) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return spool_append_rec(f, frame, len, pos, flags, off);
+}
+
+int
+spool_mark(struct spool_file *f, uint64_t pos)
+{
+	return spool_append_rec(f, NULL, 0, pos, SPOOL_REC_LAST, NULL);
 }
 
 int
@@ -418,42 +518,48 @@ spool_add_rec(struct spool_scan *sc, size_t *cap, uint64_t seq, uint64_t off,
 	return 0;
 }
 
-int
-spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
+/*
+ * Reads and checks the header of a file of `size` bytes: version, HELLO,
+ * identity.  *end gets the header's end.  Returns as spool_scan_fd.
+ */
+static int
+spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
+    uint64_t *end, const char **errstr)
 {
-	uint8_t hdr[SPOOL_HDR_MIN], *buf = NULL, *nb;
-	struct stat st;
-	uint64_t size, off, seq;
-	uint32_t len, version, type;
-	size_t cap = 0, bufcap = 0, blen;
+	uint8_t hdr[SPOOL_HDR_FIXED];
+	uint64_t fixed, have;
+	uint32_t len, crc;
+	size_t blen;
 
-	memset(sc, 0, sizeof(*sc));
-	if (fstat(fd, &st) == -1) {
-		*errstr = "cannot stat the spool file";
+	have = size < sizeof(hdr) ? size : sizeof(hdr);
+	if (spool_read(fd, 0, hdr, (size_t)have) == -1) {
+		*errstr = "cannot read the spool header";
 		return -1;
 	}
-	size = (uint64_t)st.st_size;
-	if (size < SPOOL_HDR_MIN) {
+	*errstr = "no spool header";
+	if (have < SPOOL_MAGIC_LEN) {
 		/* A prefix of the magic: the creator died mid-header. */
-		*errstr = "no spool header";
-		if (spool_read(fd, 0, hdr, (size_t)size) == -1)
-			return -1;
-		return memcmp(hdr, SPOOL_MAGIC, size < SPOOL_MAGIC_LEN ?
-		    (size_t)size : SPOOL_MAGIC_LEN) == 0 ? -2 : -1;
+		return memcmp(hdr, SPOOL_MAGIC, (size_t)have) == 0 ? -2 : -1;
 	}
-	if (spool_read(fd, 0, hdr, sizeof(hdr)) == -1 ||
-	    memcmp(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != 0) {
-		*errstr = "no spool header";
+	if (memcmp(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0) {
+		sc->version = 2;
+		fixed = SPOOL_HDR_FIXED;
+		sc->rec_hdr = SPOOL_REC_HDR;
+	} else if (memcmp(hdr, SPOOL_MAGIC_V1, SPOOL_MAGIC_LEN) == 0) {
+		sc->version = 1;
+		fixed = SPOOL_HDR_V1;
+		sc->rec_hdr = SPOOL_REC_HDR_V1;
+	} else
 		return -1;
-	}
+	if (size < fixed)
+		return -2;
 	len = get_u32(hdr + SPOOL_MAGIC_LEN);
 	if (len > PROTO_HDR_LEN && len <= SPOOL_HELLO_MAX &&
-	    len > size - SPOOL_HDR_MIN) {
+	    len > size - fixed) {
 		*errstr = "spool header cut short";
 		return -2;
 	}
-	if (len <= PROTO_HDR_LEN || len > SPOOL_HELLO_MAX ||
-	    len > size - SPOOL_HDR_MIN) {
+	if (len <= PROTO_HDR_LEN || len > SPOOL_HELLO_MAX) {
 		*errstr = "spool header has a bad HELLO length";
 		return -1;
 	}
@@ -462,57 +568,177 @@ spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 		return -1;
 	}
 	sc->hello_len = len;
-	if (spool_read(fd, SPOOL_HDR_MIN, sc->hello_frame, len) == -1 ||
-	    spool_crc32(sc->hello_frame, len) !=
+	crc = sc->version == 2 ? spool_crc32(hdr + SPOOL_HDR_V1,
+	    SPOOL_HDR_FIXED - SPOOL_HDR_V1) : 0;
+	if (spool_read(fd, fixed, sc->hello_frame, len) == -1 ||
+	    spool_crc32_update(crc, sc->hello_frame, len) !=
 	    get_u32(hdr + SPOOL_MAGIC_LEN + 4) ||
 	    proto_frame_check(sc->hello_frame, len, SPOOL_HELLO_MAX, &blen) !=
 	    PROTO_OK || blen != len - PROTO_HDR_LEN ||
 	    proto_decode_hello(sc->hello_frame + PROTO_HDR_LEN, blen,
 	    &sc->hello) != PROTO_OK) {
 		*errstr = "spool header's HELLO does not check out";
-		goto fail;
+		return -1;
 	}
-	off = SPOOL_HDR_MIN + (uint64_t)len;
+	if (sc->version == 2) {
+		sc->input.dev = get_u64(hdr + SPOOL_HDR_V1);
+		sc->input.ino = get_u64(hdr + SPOOL_HDR_V1 + 8);
+		sc->input.size = get_u64(hdr + SPOOL_HDR_V1 + 16);
+		sc->input.mtime_ns = (int64_t)get_u64(hdr + SPOOL_HDR_V1 + 24);
+		sc->input.filter = get_u64(hdr + SPOOL_HDR_V1 + 32);
+		sc->start_pos = get_u64(hdr + SPOOL_HDR_V1 + 40);
+	}
+	*end = fixed + len;
+	return 0;
+}
+
+int
+spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
+{
+	uint8_t hdr[SPOOL_REC_HDR], *buf = NULL, *nb;
+	struct stat st;
+	uint64_t size, off, seq, pos, lastpos;
+	uint32_t len, version, type, flags, crc;
+	size_t cap = 0, bufcap = 0, blen, rh;
+	int rc, v2;
+
+	memset(sc, 0, sizeof(*sc));
+	if (fstat(fd, &st) == -1) {
+		*errstr = "cannot stat the spool file";
+		return -1;
+	}
+	size = (uint64_t)st.st_size;
+	if ((rc = spool_scan_header(fd, size, sc, &off, errstr)) < 0) {
+		spool_scan_clear(sc);
+		return rc;
+	}
+	v2 = sc->version == 2;
+	rh = sc->rec_hdr;
+	sc->resume_pos = lastpos = sc->start_pos;
+	sc->resume_end = off;
 	seq = 0;
-	while (size - off >= SPOOL_REC_HDR) {
-		if (spool_read(fd, off, hdr, SPOOL_REC_HDR) == -1)
+	while (size - off >= rh) {
+		if (spool_read(fd, off, hdr, rh) == -1)
 			break;
 		len = get_u32(hdr);
-		if (len <= PROTO_HDR_LEN ||
-		    len > PROTO_HDR_LEN + PROTO_FRAME_MAX ||
-		    len > size - off - SPOOL_REC_HDR)
+		pos = v2 ? get_u64(hdr + 8) : 0;
+		flags = v2 ? get_u32(hdr + 16) : 0;
+		if (len > PROTO_HDR_LEN + PROTO_FRAME_MAX ||
+		    len > size - off - rh || pos < lastpos ||
+		    (flags & ~SPOOL_REC_LAST) != 0)
 			break;
-		if (len > bufcap) {
-			if ((nb = realloc(buf, len)) == NULL)
+		crc = v2 ? spool_crc32(hdr + 8, rh - 8) : 0;
+		if (len == 0) {
+			/* A mark: version 2 only, and it ends a flush. */
+			if (!v2 || flags != SPOOL_REC_LAST ||
+			    crc != get_u32(hdr + 4))
 				break;
-			buf = nb;
-			bufcap = len;
+		} else {
+			if (len <= PROTO_HDR_LEN)
+				break;
+			if (len > bufcap) {
+				if ((nb = realloc(buf, len)) == NULL)
+					break;
+				buf = nb;
+				bufcap = len;
+			}
+			if (spool_read(fd, off + rh, buf, len) == -1 ||
+			    spool_crc32_update(crc, buf, len) !=
+			    get_u32(hdr + 4) ||
+			    proto_frame_check(buf, len, PROTO_FRAME_MAX,
+			    &blen) != PROTO_OK || blen != len - PROTO_HDR_LEN ||
+			    proto_decode_envelope(buf + PROTO_HDR_LEN, blen,
+			    &version, &type, &seq) != PROTO_OK ||
+			    version != PROTO_VERSION || type != PROTO_BATCH ||
+			    seq == 0 || (sc->nrec > 0 &&
+			    seq != sc->rec[sc->nrec - 1].seq + 1))
+				break;
+			if (spool_add_rec(sc, &cap, seq, off + rh, len) == -1)
+				break;
+			sc->rec[sc->nrec - 1].flags = flags;
+			sc->rec[sc->nrec - 1].pos = pos;
+			sc->bytes += len;
 		}
-		if (spool_read(fd, off + SPOOL_REC_HDR, buf, len) == -1 ||
-		    spool_crc32(buf, len) != get_u32(hdr + 4) ||
-		    proto_frame_check(buf, len, PROTO_FRAME_MAX, &blen) !=
-		    PROTO_OK || blen != len - PROTO_HDR_LEN ||
-		    proto_decode_envelope(buf + PROTO_HDR_LEN, blen, &version,
-		    &type, &seq) != PROTO_OK || version != PROTO_VERSION ||
-		    type != PROTO_BATCH || seq == 0 ||
-		    (sc->nrec > 0 && seq != sc->rec[sc->nrec - 1].seq + 1))
-			break;
-		if (spool_add_rec(sc, &cap, seq, off + SPOOL_REC_HDR, len) ==
-		    -1)
-			break;
-		sc->bytes += len;
-		off += SPOOL_REC_HDR + (uint64_t)len;
+		off += rh + (uint64_t)len;
+		lastpos = pos;
+		if (flags & SPOOL_REC_LAST) {
+			sc->resume_pos = pos;
+			sc->resume_end = off;
+			sc->resume_nrec = sc->nrec;
+		}
 	}
 	free(buf);
+	if (!v2) {
+		/* No flushes recorded: every good record stands. */
+		sc->resume_end = off;
+		sc->resume_nrec = sc->nrec;
+	}
 	if (off < size) {
 		sc->torn_at = off;
 		sc->skipped = size - off;
 	}
 	return 0;
-fail:
-	free(buf);
-	spool_scan_clear(sc);
-	return -1;
+}
+
+int
+spool_resume(int dirfd, const char *agent, int64_t except,
+    const struct spool_input *in, uint64_t *pos, char *name,
+    const char **errstr)
+{
+	struct spool_scan sc;
+	struct stat st;
+	const char *why;
+	char **names;
+	int n, i, fd, found = 0, saved;
+
+	*pos = 0;
+	if (spool_input_none(in))
+		return 0;
+	if ((n = spool_list(dirfd, agent, except, &names, errstr)) == -1)
+		return -1;
+	/* Newest first: a resumed run's file starts where the last left. */
+	for (i = n - 1; i >= 0 && found == 0; i--) {
+		fd = openat(dirfd, names[i], O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd == -1)
+			continue;	/* the replay says why */
+		if (spool_lock(fd) == -1) {
+			*errstr = "a spool file of this agent name is in use by "
+			    "a running agent";
+			errno = EWOULDBLOCK;
+			close(fd);
+			found = -1;
+			break;
+		}
+		if (spool_scan_fd(fd, &sc, &why) < 0 || sc.version != 2 ||
+		    !input_equal(&sc.input, in) ||
+		    strcmp(sc.hello.name, agent) != 0) {
+			spool_scan_clear(&sc);
+			close(fd);
+			continue;
+		}
+		/* A torn flush: none of it was sent; its packets count again. */
+		if (fstat(fd, &st) == -1 ||
+		    ((uint64_t)st.st_size > sc.resume_end &&
+		    (ftruncate(fd, (off_t)sc.resume_end) == -1 ||
+		    fdatasync(fd) == -1))) {
+			saved = errno;
+			*errstr = "cannot cut a torn flush off the spool file";
+			spool_scan_clear(&sc);
+			close(fd);
+			errno = saved;
+			found = -1;
+			break;
+		}
+		*pos = sc.resume_pos;
+		snprintf(name, SPOOL_NAME_MAX + 1, "%s", names[i]);
+		found = 1;
+		spool_scan_clear(&sc);
+		close(fd);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return found;
 }
 
 void

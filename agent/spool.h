@@ -1,23 +1,51 @@
 /*
  * spool.h - the agent's write-ahead spool: BATCH frames on disk until the
- * store acknowledges them (--spool DIR).
+ * store acknowledges them (--spool DIR), and for a -r file, how far into
+ * the file those frames reach, so that a killed run can be resumed.
  *
  * One file per epoch, DIR/<name>.<start>.spool (the name with bytes
  * outside [A-Za-z0-9._:+-] written as %XX, a long one cut and marked with
- * its CRC-32), mode 0600:
+ * its CRC-32), mode 0600.  Version 2, written today (all integers big
+ * endian):
  *
- *   header  "NTSPOOL1", u32 BE length L, u32 BE CRC-32 of the L bytes,
- *           then the epoch's HELLO frame (L bytes, its own 4-byte header
- *           included): what a replay needs to say HELLO for that epoch
- *   record  u32 BE length L, u32 BE CRC-32 of the L bytes, then one
- *           BATCH frame of L bytes exactly as it is sent
+ *   header  "NTSPOOL2", u32 length L of the HELLO, u32 CRC-32 of the 48
+ *           bytes that follow and the HELLO; the input's identity: u64
+ *           st_dev, u64 st_ino, u64 st_size, u64 st_mtim in ns, u64 filter
+ *           (2^32 | CRC-32 of the BPF expression; 0 without one), all zero
+ *           for a live capture or standard input; u64 the input position
+ *           the epoch started at; then the epoch's HELLO frame (L bytes,
+ *           its own 4-byte header included): what a replay needs to say
+ *           HELLO for that epoch
+ *   record  u32 length L of the frame, u32 CRC-32 of the 12 bytes that
+ *           follow and the frame, u64 input position, u32 flags (bit 0,
+ *           SPOOL_REC_LAST: the last frame of its flush; no other bit is
+ *           defined), then one BATCH frame of L bytes exactly as it is
+ *           sent.  L = 0 is a mark: no frame, the position alone, flags
+ *           SPOOL_REC_LAST.
+ *
+ * The input position is the number of packets libpcap delivered from the
+ * -r file (after the filter) before the counts of the flush ended: every
+ * packet before it is counted in this flush's frames or an earlier one's,
+ * none after it.  It never falls along a file.  A run's resume point is
+ * the position of the last record flagged SPOOL_REC_LAST (a mark
+ * included), else the header's start position.  Records after it belong
+ * to a flush the writer never finished appending, so none of them was
+ * ever sent (sender.c appends a whole flush before sending any of it);
+ * spool_resume cuts them off, and the next run counts their packets again
+ * from the input.
+ *
+ * Version 1 ("NTSPOOL1", written before resume existed) is still read, for
+ * replay only: header "NTSPOOL1", u32 L, u32 CRC-32 of the HELLO, the
+ * HELLO; records u32 length, u32 CRC-32 of the frame, the frame.  Its
+ * identity and positions read as zero: it is never resumed.
  *
  * Records follow each other with seq growing by one.  A record that does
  * not check out (short, bad length, bad CRC, not a BATCH, seq out of
- * order) ends the file for a reader: a torn tail from a crash is counted
- * and ignored, never sent.  The writer appends whole records, syncs once
- * per flush, and cuts the file back to its header when every batch in it
- * is acknowledged.
+ * order, position falling, unknown flags) ends the file for a reader: a
+ * torn tail from a crash is counted and ignored, never sent.  The writer
+ * appends whole records, syncs once per flush, and when every batch in
+ * the file is acknowledged cuts it back to its header and appends a mark
+ * holding the position reached, so that the position survives the cut.
  */
 #ifndef NETTALLY_SPOOL_H
 #define NETTALLY_SPOOL_H
@@ -27,13 +55,30 @@
 
 #include "proto.h"
 
-#define SPOOL_MAGIC		"NTSPOOL1"
+#define SPOOL_MAGIC		"NTSPOOL2"
+#define SPOOL_MAGIC_V1		"NTSPOOL1"
 #define SPOOL_MAGIC_LEN		8
-#define SPOOL_REC_HDR		8	/* u32 length, u32 CRC-32 */
-#define SPOOL_HDR_MIN		(SPOOL_MAGIC_LEN + SPOOL_REC_HDR)
+#define SPOOL_HDR_V1		(SPOOL_MAGIC_LEN + 8)	/* u32 L, u32 CRC */
+#define SPOOL_HDR_FIXED		(SPOOL_HDR_V1 + 48)	/* + identity, start */
+#define SPOOL_REC_HDR_V1	8	/* u32 length, u32 CRC-32 */
+#define SPOOL_REC_HDR		20	/* + u64 position, u32 flags */
+#define SPOOL_REC_LAST		0x1u	/* the last frame of its flush */
 #define SPOOL_MAX_DEFAULT	(1024ull << 20)	/* --spool-max-mb 1024 */
 #define SPOOL_FILES_MAX		4096	/* old files replayed per start */
 #define SPOOL_NAME_MAX		(PROTO_NAME_MAX * 3 + 32)
+
+/*
+ * What a spool file's positions count packets of: a -r regular file, as
+ * fstat saw it when it was opened, and the filter applied to it.  All
+ * zero: nothing to resume (a live capture, standard input, a pipe).
+ */
+struct spool_input {
+	uint64_t	 dev;
+	uint64_t	 ino;
+	uint64_t	 size;
+	int64_t		 mtime_ns;
+	uint64_t	 filter;	/* 2^32 | CRC-32 of the expression, or 0 */
+};
 
 /* The epoch file being written. */
 struct spool_file {
@@ -49,18 +94,34 @@ struct spool_rec {
 	uint64_t	 seq;
 	uint64_t	 off;		/* of the frame, past the record header */
 	uint32_t	 len;		/* frame bytes */
+	uint32_t	 flags;		/* SPOOL_REC_LAST; 0 in version 1 */
+	uint64_t	 pos;		/* input position; 0 in version 1 */
 };
 
 /* What a reader found in one file. */
 struct spool_scan {
+	int			 version;	/* 1 or 2 */
 	struct proto_hello	 hello;
 	uint8_t			*hello_frame;	/* owned, hello_len bytes */
 	size_t			 hello_len;
-	struct spool_rec	*rec;		/* owned, nrec entries */
+	struct spool_input	 input;		/* zero in version 1 */
+	uint64_t		 start_pos;	/* position the epoch began at */
+	size_t			 rec_hdr;	/* record header bytes */
+	struct spool_rec	*rec;		/* owned, nrec entries (frames;
+						   marks are not listed) */
 	size_t			 nrec;
 	uint64_t		 bytes;		/* frame bytes of the records */
 	uint64_t		 skipped;	/* bytes past the last good record */
 	uint64_t		 torn_at;	/* offset of the first bad record */
+	/*
+	 * The resume point: the position of the last record flagged
+	 * SPOOL_REC_LAST (or mark), else start_pos; resume_end is where that
+	 * record ends (else the header's end), and resume_nrec the frames
+	 * before it.  Version 1: 0, the end of the good records, nrec.
+	 */
+	uint64_t		 resume_pos;
+	uint64_t		 resume_end;
+	size_t			 resume_nrec;
 };
 
 /*
@@ -84,20 +145,47 @@ int	spool_list(int dirfd, const char *agent, int64_t except,
 	    char ***names, const char **errstr);
 
 /*
- * Creates the epoch's file with its header (hello_frame: the encoded
+ * The identity of the capture file open at fd, read with filter (NULL:
+ * none), into *in; all zero when fd is not a regular file.  0, or -1
+ * (errno) when fstat fails.
+ */
+int	spool_input_of(int fd, const char *filter, struct spool_input *in);
+/* 1 when *in is all zero: an input that cannot be resumed. */
+int	spool_input_none(const struct spool_input *in);
+
+/*
+ * Finds where an earlier run of agent over input *in left off: the
+ * newest of agent's files in dirfd (but the epoch `except`) whose header
+ * names that input.  Its records past the resume point (a flush torn by a
+ * kill, never sent) are cut off and the cut synced.  Returns 1 with
+ * *pos (the resume point) and name (SPOOL_NAME_MAX + 1 bytes) set, 0 when
+ * no file names the input (*in all zero: always), or -1 with *errstr
+ * (errno kept) when a file cannot be opened or cut, or is locked by a
+ * running agent of the same name.
+ */
+int	spool_resume(int dirfd, const char *agent, int64_t except,
+	    const struct spool_input *in, uint64_t *pos, char *name,
+	    const char **errstr);
+
+/*
+ * Creates the epoch's file with its header (in: the input's identity,
+ * start_pos: the position the epoch starts at, hello_frame: the encoded
  * HELLO) and syncs it.  Returns 0, or -1 with *errstr (errno kept).
  */
 int	spool_create(struct spool_file *, int dirfd, const char *agent,
-	    int64_t start, const uint8_t *hello_frame, size_t len,
-	    const char **errstr);
+	    int64_t start, const struct spool_input *in, uint64_t start_pos,
+	    const uint8_t *hello_frame, size_t len, const char **errstr);
 /*
- * Appends one record holding frame at the end; *off gets the frame's
- * offset.  On failure the file is cut back to where it was and -1
- * returned (errno kept); -2 when even that failed, and then the file
- * must not be appended to again.
+ * Appends one record holding frame at the end, with the input position
+ * pos and flags (SPOOL_REC_LAST on a flush's last frame); *off gets the
+ * frame's offset.  On failure the file is cut back to where it was and -1
+ * returned (errno kept); -2 when even that failed, and then the file must
+ * not be appended to again.
  */
 int	spool_append(struct spool_file *, const uint8_t *frame, size_t len,
-	    uint64_t *off);
+	    uint64_t pos, uint32_t flags, uint64_t *off);
+/* Appends a mark record holding pos; returns as spool_append. */
+int	spool_mark(struct spool_file *, uint64_t pos);
 /* fdatasync: makes the appended records durable.  0 or -1 (errno). */
 int	spool_sync(struct spool_file *);
 /* Cuts the file back to its header.  0 or -1 (errno). */
@@ -116,17 +204,18 @@ int	spool_lock(int fd);
 int	spool_read(int fd, uint64_t off, uint8_t *buf, size_t len);
 
 /*
- * Reads the header and indexes every good record of the file at fd.
- * Returns 0 (a torn tail is reported in skipped/torn_at), or -1 with
- * *errstr when the header itself is unusable (no record can be trusted),
- * or -2 when the file ends inside a header it began: torn while it was
- * created, before any record could be written.  Release with
- * spool_scan_clear.
+ * Reads the header and indexes every good record of the file at fd
+ * (version 1 or 2).  Returns 0 (a torn tail is reported in
+ * skipped/torn_at), or -1 with *errstr when the header itself is
+ * unusable (no record can be trusted), or -2 when the file ends inside a
+ * header it began: torn while it was created, before any record could be
+ * written.  Release with spool_scan_clear.
  */
 int	spool_scan_fd(int fd, struct spool_scan *, const char **errstr);
 void	spool_scan_clear(struct spool_scan *);	/* NULL-safe */
 
-/* CRC-32 (ISO-HDLC, as zlib's crc32) of p. */
+/* CRC-32 (ISO-HDLC, as zlib's crc32) of p; _update goes on from crc. */
 uint32_t spool_crc32(const uint8_t *p, size_t len);
+uint32_t spool_crc32_update(uint32_t crc, const uint8_t *p, size_t len);
 
 #endif

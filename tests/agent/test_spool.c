@@ -4,8 +4,13 @@
  * A file written through the writer's calls is read back by the scanner;
  * then the same file cut at every length, with a flipped byte in each
  * record, and with a seq out of order, must give exactly the records
- * that are whole and good before the damage, never one after it.  Names,
- * listing, locking, the directory check and the CRC are checked too.
+ * that are whole and good before the damage, never one after it, and the
+ * resume point of the last whole flush before it.  A version 1 file
+ * (built here byte by byte, as the older writer did) is still read.
+ * Marks, falling positions, unknown flags, and spool_resume (the newest
+ * file of the same input, a torn flush cut off, a locked file refused)
+ * are checked, and so are names, listing, locking, the directory check
+ * and the CRC.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -26,14 +31,21 @@
 #include "spool.h"
 
 #define NREC	4
+#define POS(i)	(1000 + 10 * (uint64_t)(i))	/* record i's position */
 
 static char	tmpdir[64];
 static int	dirfd_;
+/* The input the files of make_file count packets of. */
+static const struct spool_input input1 = { 1, 2, 3, 4, 5 };
+static const struct spool_input input2 = { 1, 2, 3, 4, 6 };
 
 static void	hello_of(struct proto_hello *, const char *, int64_t);
 static void	batch_frame(struct proto_buf *, uint64_t);
 static int	make_file(struct spool_file *, const char *, int64_t,
 		    uint64_t, int, uint64_t *);
+static void	put32(uint8_t *, uint32_t);
+static void	raw_record(struct spool_file *, uint32_t, uint64_t, uint32_t,
+		    const struct proto_buf *);
 static int	setup(void **);
 static int	teardown(void **);
 
@@ -71,8 +83,10 @@ batch_frame(struct proto_buf *b, uint64_t seq)
 }
 
 /*
- * Creates agent's file for start with n records, seq first..; ends[i] is
- * where record i ends.  Returns the file's fd (still open in f).
+ * Creates agent's file for start (input1, start position POS(-1)) with n
+ * records, seq first.., record i at POS(i) and a flush of its own;
+ * ends[i] is where record i ends.  Returns the file's fd (still open in
+ * f).
  */
 static int
 make_file(struct spool_file *f, const char *agent, int64_t start,
@@ -86,12 +100,13 @@ make_file(struct spool_file *f, const char *agent, int64_t start,
 	hello_of(&h, agent, start);
 	proto_buf_init(&hb);
 	assert_int_equal(proto_encode_hello(&hb, &h), 0);
-	assert_int_equal(spool_create(f, dirfd_, agent, start, hb.data, hb.len,
-	    &(const char *){ NULL }), 0);
+	assert_int_equal(spool_create(f, dirfd_, agent, start, &input1,
+	    POS(-1), hb.data, hb.len, &(const char *){ NULL }), 0);
 	proto_buf_clear(&hb);
 	for (i = 0; i < n; i++) {
 		batch_frame(&b, first + (uint64_t)i);
-		assert_int_equal(spool_append(f, b.data, b.len, &off), 0);
+		assert_int_equal(spool_append(f, b.data, b.len, POS(i),
+		    SPOOL_REC_LAST, &off), 0);
 		assert_int_equal(off + b.len, f->end);
 		if (ends != NULL)
 			ends[i] = f->end;
@@ -99,6 +114,15 @@ make_file(struct spool_file *f, const char *agent, int64_t start,
 	}
 	assert_int_equal(spool_sync(f), 0);
 	return f->fd;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 static int
@@ -192,14 +216,23 @@ test_round_trip(void **state)
 	(void)state;
 	make_file(&f, "rt", 100, 1, NREC, ends);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.version, 2);
+	assert_int_equal(sc.rec_hdr, SPOOL_REC_HDR);
 	assert_string_equal(sc.hello.name, "rt");
 	assert_int_equal(sc.hello.start_time, 100);
 	assert_int_equal(sc.hello.niface, 2);
+	assert_memory_equal(&sc.input, &input1, sizeof(input1));
+	assert_int_equal(sc.start_pos, POS(-1));
 	assert_int_equal(sc.nrec, NREC);
 	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(sc.resume_pos, POS(NREC - 1));
+	assert_int_equal(sc.resume_end, ends[NREC - 1]);
+	assert_int_equal(sc.resume_nrec, NREC);
 	for (i = 0; i < NREC; i++) {
 		assert_int_equal(sc.rec[i].seq, (uint64_t)i + 1);
 		assert_int_equal(sc.rec[i].off + sc.rec[i].len, ends[i]);
+		assert_int_equal(sc.rec[i].pos, POS(i));
+		assert_int_equal(sc.rec[i].flags, SPOOL_REC_LAST);
 		/* The frame read back is the frame written. */
 		batch_frame(&b, (uint64_t)i + 1);
 		assert_int_equal(sc.rec[i].len, b.len);
@@ -217,14 +250,34 @@ test_round_trip(void **state)
 	assert_int_equal(f.end, f.hdr_len);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 0);
+	assert_int_equal(sc.resume_pos, POS(-1));
+	spool_scan_clear(&sc);
+	/* A mark keeps the position the cut took away. */
+	assert_int_equal(spool_mark(&f, POS(NREC)), 0);
+	assert_int_equal(f.end, f.hdr_len + SPOOL_REC_HDR);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 0);
+	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(sc.resume_pos, POS(NREC));
+	assert_int_equal(sc.resume_end, f.end);
 	spool_scan_clear(&sc);
 	batch_frame(&b, 9);
-	assert_int_equal(spool_append(&f, b.data, b.len, &ends[0]), 0);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(NREC + 1), 0,
+	    &ends[0]), 0);
 	proto_buf_clear(&b);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 1);
 	assert_int_equal(sc.rec[0].seq, 9);
+	/* Not the last of its flush: the mark is still the resume point. */
+	assert_int_equal(sc.resume_pos, POS(NREC));
+	assert_int_equal(sc.resume_nrec, 0);
 	spool_scan_clear(&sc);
+	/* A frame of length 0 is not a frame; flags are checked. */
+	assert_int_equal(spool_append(&f, b.data, 0, 1, 0, &ends[0]), -1);
+	batch_frame(&b, 10);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(NREC + 1), 2,
+	    &ends[0]), -1);
+	proto_buf_clear(&b);
 	spool_close(&f, 1);
 	assert_int_equal(faccessat(dirfd_, f.name, F_OK, 0), -1);
 }
@@ -253,6 +306,8 @@ test_truncated(void **state)
 			for (want = 0; want < NREC && ends[want] <= len; want++)
 				continue;
 			assert_int_equal(sc.nrec, want);
+			assert_int_equal(sc.resume_nrec, want);
+			assert_int_equal(sc.resume_pos, POS((int)want - 1));
 			assert_int_equal(sc.skipped, len - (want ?
 			    ends[want - 1] : f.hdr_len));
 			if (sc.skipped > 0)
@@ -299,10 +354,23 @@ test_corrupt(void **state)
 	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -1);
 	assert_int_equal(pwrite(fd, "N", 1, 0), 1);
 	/* The header's HELLO: nothing of the file can be trusted. */
-	assert_int_equal(pread(fd, &c, 1, SPOOL_HDR_MIN + 6), 1);
+	assert_int_equal(pread(fd, &c, 1, SPOOL_HDR_FIXED + 6), 1);
 	c ^= 0x01;
-	assert_int_equal(pwrite(fd, &c, 1, SPOOL_HDR_MIN + 6), 1);
+	assert_int_equal(pwrite(fd, &c, 1, SPOOL_HDR_FIXED + 6), 1);
 	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -1);
+	c ^= 0x01;
+	assert_int_equal(pwrite(fd, &c, 1, SPOOL_HDR_FIXED + 6), 1);
+	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), 0);
+	spool_scan_clear(&sc);
+	/* The identity and the start position are under the CRC too. */
+	for (at = SPOOL_HDR_V1; at < SPOOL_HDR_FIXED; at += 7) {
+		assert_int_equal(pread(fd, &c, 1, (off_t)at), 1);
+		c ^= 0x10;
+		assert_int_equal(pwrite(fd, &c, 1, (off_t)at), 1);
+		assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -1);
+		c ^= 0x10;
+		assert_int_equal(pwrite(fd, &c, 1, (off_t)at), 1);
+	}
 	spool_close(&f, 1);
 }
 
@@ -319,7 +387,8 @@ test_seq_gap(void **state)
 	(void)state;
 	make_file(&f, "gap", 400, 5, 2, NULL);
 	batch_frame(&b, 8);
-	assert_int_equal(spool_append(&f, b.data, b.len, &off), 0);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(2),
+	    SPOOL_REC_LAST, &off), 0);
 	proto_buf_clear(&b);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 2);
@@ -327,6 +396,319 @@ test_seq_gap(void **state)
 	assert_true(sc.skipped > 0);
 	spool_scan_clear(&sc);
 	spool_close(&f, 1);
+}
+
+/*
+ * A version 1 file, as an agent before resume wrote it: replayed as
+ * before, with no identity and no position, and never resumed.
+ */
+static void
+test_v1_read(void **state)
+{
+	struct spool_scan sc;
+	struct proto_hello h;
+	struct proto_buf hb, b[2];
+	const char *errstr;
+	struct spool_input none;
+	uint8_t hdr[SPOOL_HDR_V1];
+	char name[SPOOL_NAME_MAX + 1];
+	uint64_t off, pos;
+	int fd, i;
+
+	(void)state;
+	hello_of(&h, "old", 700);
+	proto_buf_init(&hb);
+	assert_int_equal(proto_encode_hello(&hb, &h), 0);
+	spool_file_name(name, sizeof(name), "old", 700);
+	fd = openat(dirfd_, name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	memcpy(hdr, SPOOL_MAGIC_V1, SPOOL_MAGIC_LEN);
+	put32(hdr + 8, (uint32_t)hb.len);
+	put32(hdr + 12, spool_crc32(hb.data, hb.len));
+	assert_int_equal(pwrite(fd, hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+	assert_int_equal(pwrite(fd, hb.data, hb.len, sizeof(hdr)),
+	    (ssize_t)hb.len);
+	off = sizeof(hdr) + hb.len;
+	for (i = 0; i < 2; i++) {
+		batch_frame(&b[i], 3 + (uint64_t)i);
+		put32(hdr, (uint32_t)b[i].len);
+		put32(hdr + 4, spool_crc32(b[i].data, b[i].len));
+		assert_int_equal(pwrite(fd, hdr, 8, (off_t)off), 8);
+		assert_int_equal(pwrite(fd, b[i].data, b[i].len,
+		    (off_t)off + 8), (ssize_t)b[i].len);
+		off += 8 + b[i].len;
+	}
+	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), 0);
+	assert_int_equal(sc.version, 1);
+	assert_int_equal(sc.rec_hdr, SPOOL_REC_HDR_V1);
+	assert_string_equal(sc.hello.name, "old");
+	assert_int_equal(sc.hello_len, hb.len);
+	assert_true(spool_input_none(&sc.input));
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.rec[0].seq, 3);
+	assert_int_equal(sc.rec[1].seq, 4);
+	assert_int_equal(sc.rec[1].off + sc.rec[1].len, off);
+	assert_int_equal(sc.rec[0].pos, 0);
+	assert_int_equal(sc.resume_pos, 0);
+	assert_int_equal(sc.resume_nrec, 2);
+	assert_int_equal(sc.skipped, 0);
+	spool_scan_clear(&sc);
+	/* A torn version 1 tail: the record before it stands. */
+	assert_int_equal(ftruncate(fd, (off_t)off - 3), 0);
+	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 1);
+	assert_int_equal(sc.skipped, b[1].len + 8 - 3);
+	spool_scan_clear(&sc);
+	/* A version 1 file is not resumed: it names no input. */
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(spool_resume(dirfd_, "old", 0, &none, &pos, name,
+	    &errstr), 0);
+	assert_int_equal(spool_resume(dirfd_, "old", 0, &input1, &pos, name,
+	    &errstr), 0);
+	/* Cut inside its header: torn while created, as before. */
+	assert_int_equal(ftruncate(fd, SPOOL_HDR_V1 - 1), 0);
+	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), -2);
+	close(fd);
+	spool_file_name(name, sizeof(name), "old", 700);
+	assert_int_equal(unlinkat(dirfd_, name, 0), 0);
+	proto_buf_clear(&hb);
+	proto_buf_clear(&b[0]);
+	proto_buf_clear(&b[1]);
+}
+
+/* Writes a raw version 2 record at f->end: what the writer would not. */
+static void
+raw_record(struct spool_file *f, uint32_t len, uint64_t pos, uint32_t flags,
+    const struct proto_buf *b)
+{
+	uint8_t hdr[SPOOL_REC_HDR];
+	uint32_t crc;
+	int i;
+
+	put32(hdr, len);
+	for (i = 0; i < 8; i++)
+		hdr[8 + i] = (uint8_t)(pos >> (56 - 8 * i));
+	put32(hdr + 16, flags);
+	crc = spool_crc32(hdr + 8, 12);
+	put32(hdr + 4, b != NULL ? spool_crc32_update(crc, b->data, len) :
+	    crc);
+	assert_int_equal(pwrite(f->fd, hdr, sizeof(hdr), (off_t)f->end),
+	    (ssize_t)sizeof(hdr));
+	if (b != NULL)
+		assert_int_equal(pwrite(f->fd, b->data, len,
+		    (off_t)f->end + SPOOL_REC_HDR), (ssize_t)len);
+	f->end += SPOOL_REC_HDR + len;
+}
+
+/*
+ * Positions and flags: a flush of several frames resumes after its last
+ * one only; a falling position, a mark not flagged last, an unknown flag
+ * each end the file there, with their CRC right.
+ */
+static void
+test_positions(void **state)
+{
+	struct spool_file f;
+	struct spool_scan sc;
+	struct proto_buf b;
+	const char *errstr;
+	uint64_t off, good;
+
+	(void)state;
+	make_file(&f, "pos", 800, 1, 1, NULL);		/* seq 1 at POS(0) */
+	/* A flush of two frames: seq 2, then 3 flagged last. */
+	batch_frame(&b, 2);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(1), 0, &off), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.resume_pos, POS(0));
+	assert_int_equal(sc.resume_nrec, 1);
+	spool_scan_clear(&sc);
+	batch_frame(&b, 3);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(1),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	good = f.end;
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.resume_pos, POS(1));
+	assert_int_equal(sc.resume_end, good);
+	assert_int_equal(sc.resume_nrec, 3);
+	spool_scan_clear(&sc);
+
+	/* A position that falls. */
+	batch_frame(&b, 4);
+	raw_record(&f, (uint32_t)b.len, POS(0), SPOOL_REC_LAST, &b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 3);
+	assert_int_equal(sc.torn_at, good);
+	spool_scan_clear(&sc);
+	/* An unknown flag. */
+	f.end = good;
+	raw_record(&f, (uint32_t)b.len, POS(2), SPOOL_REC_LAST | 4, &b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 3);
+	assert_int_equal(sc.torn_at, good);
+	spool_scan_clear(&sc);
+	/* A mark not flagged last. */
+	assert_int_equal(ftruncate(f.fd, (off_t)good), 0);
+	f.end = good;
+	raw_record(&f, 0, POS(2), 0, NULL);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.resume_pos, POS(1));
+	assert_int_equal(sc.torn_at, good);
+	spool_scan_clear(&sc);
+	/* The same well made, and a frame after it: both stand. */
+	assert_int_equal(ftruncate(f.fd, (off_t)good), 0);
+	f.end = good;
+	assert_int_equal(spool_mark(&f, POS(2)), 0);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(3),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 4);
+	assert_int_equal(sc.rec[3].seq, 4);
+	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(sc.resume_pos, POS(3));
+	spool_scan_clear(&sc);
+	spool_close(&f, 1);
+}
+
+/*
+ * spool_resume: the newest file of the agent that names the input; its
+ * torn flush cut off; a file of other input, a file of no input, or a
+ * damaged header passed over; a locked one refused.
+ */
+static void
+test_resume(void **state)
+{
+	struct spool_file a, b2, c, d;
+	struct spool_scan sc;
+	struct proto_hello h;
+	struct proto_buf hb, b;
+	struct spool_input none;
+	char name[SPOOL_NAME_MAX + 1], path[128];
+	const char *errstr;
+	uint64_t pos, off, cut;
+	int fd;
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	/* Epoch 100 of input1: flushes at POS(0), POS(1), then a torn one. */
+	make_file(&a, "r", 100, 1, 2, NULL);
+	cut = a.end;
+	batch_frame(&b, 3);
+	assert_int_equal(spool_append(&a, b.data, b.len, POS(2), 0, &off), 0);
+	proto_buf_clear(&b);
+	spool_close(&a, 0);
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input2, &pos, name,
+	    &errstr), 0);
+	assert_int_equal(pos, 0);
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &none, &pos, name,
+	    &errstr), 0);
+	assert_int_equal(spool_resume(dirfd_, "r2", 0, &input1, &pos, name,
+	    &errstr), 0);
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(1));
+	assert_string_equal(name, "r.100.spool");
+	/* The torn flush is gone; the whole ones stay. */
+	fd = openat(dirfd_, name, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(spool_scan_fd(fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)cut);
+	spool_scan_clear(&sc);
+	close(fd);
+	/* The epoch left out (the caller's own) is not looked at. */
+	assert_int_equal(spool_resume(dirfd_, "r", 100, &input1, &pos, name,
+	    &errstr), 0);
+
+	/* Epoch 200 of input1 resumed at POS(1), killed before a flush. */
+	hello_of(&h, "r", 200);
+	proto_buf_init(&hb);
+	assert_int_equal(proto_encode_hello(&hb, &h), 0);
+	assert_int_equal(spool_create(&b2, dirfd_, "r", 200, &input1, POS(1),
+	    hb.data, hb.len, &errstr), 0);
+	proto_buf_clear(&hb);
+	/* Epoch 300, of input2, after it: passed over for input1. */
+	hello_of(&h, "r", 300);
+	proto_buf_init(&hb);
+	assert_int_equal(proto_encode_hello(&hb, &h), 0);
+	assert_int_equal(spool_create(&c, dirfd_, "r", 300, &input2, 0,
+	    hb.data, hb.len, &errstr), 0);
+	proto_buf_clear(&hb);
+	spool_close(&c, 0);
+	/* Epoch 200 is still locked by its (running) agent: refused. */
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input1, &pos, name,
+	    &errstr), -1);
+	assert_non_null(strstr(errstr, "in use"));
+	spool_close(&b2, 0);
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(1));
+	assert_string_equal(name, "r.200.spool");
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input2, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, 0);
+	assert_string_equal(name, "r.300.spool");
+
+	/* Epoch 400 of input1: cut back after its flushes, then a mark. */
+	make_file(&d, "r", 400, 1, 2, NULL);
+	assert_int_equal(spool_reset(&d), 0);
+	assert_int_equal(spool_mark(&d, POS(5)), 0);
+	spool_close(&d, 0);
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(5));
+	assert_string_equal(name, "r.400.spool");
+	/* An empty file (torn while created) newer still: passed over. */
+	snprintf(path, sizeof(path), "%s/r.500.spool", tmpdir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(5));
+	unlink(path);
+	unlinkat(dirfd_, "r.100.spool", 0);
+	unlinkat(dirfd_, "r.200.spool", 0);
+	unlinkat(dirfd_, "r.300.spool", 0);
+	unlinkat(dirfd_, "r.400.spool", 0);
+}
+
+/* The identity of a regular file, and none for other files. */
+static void
+test_input_of(void **state)
+{
+	struct spool_input in, in2;
+	char path[128];
+	int fd, p[2];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/in.pcap", tmpdir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(spool_input_of(fd, NULL, &in), 0);
+	assert_false(spool_input_none(&in));
+	assert_int_equal(in.size, 3);
+	assert_int_equal(in.filter, 0);
+	assert_int_equal(spool_input_of(fd, "tcp", &in2), 0);
+	assert_int_equal(in2.filter, 1ull << 32 | spool_crc32(
+	    (const uint8_t *)"tcp", 3));
+	in2.filter = 0;
+	assert_memory_equal(&in, &in2, sizeof(in));
+	/* Rewritten in place: another input. */
+	assert_int_equal(write(fd, "d", 1), 1);
+	assert_int_equal(spool_input_of(fd, NULL, &in2), 0);
+	assert_int_not_equal(in.size, in2.size);
+	close(fd);
+	unlink(path);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(spool_input_of(p[0], "tcp", &in), 0);
+	assert_true(spool_input_none(&in));
+	close(p[0]);
+	close(p[1]);
 }
 
 static void
@@ -388,8 +770,8 @@ test_list_and_lock(void **state)
 	hello_of(&h, "a", 2000);
 	proto_buf_init(&hb);
 	assert_int_equal(proto_encode_hello(&hb, &h), 0);
-	assert_int_equal(spool_create(&dup, dirfd_, "a", 2000, hb.data, hb.len,
-	    &errstr), -1);
+	assert_int_equal(spool_create(&dup, dirfd_, "a", 2000, &input1, 0,
+	    hb.data, hb.len, &errstr), -1);
 	assert_int_equal(errno, EEXIST);
 	proto_buf_clear(&hb);
 }
@@ -405,6 +787,10 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_seq_gap),
+		cmocka_unit_test(test_v1_read),
+		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_input_of),
 		cmocka_unit_test(test_list_and_lock),
 	};
 

@@ -5,9 +5,11 @@
  *
  * Input: the bytes of a file, put in a memfd and scanned.  Whatever the
  * scanner accepts is checked again here: the header's HELLO decodes, the
- * records lie inside the file one after the other, their seqs follow,
- * each reads back, matches its CRC-32 and is a BATCH envelope of that
- * seq; what it skips is exactly the rest of the file.
+ * records (version 1 or 2) lie inside the file in order, their seqs
+ * follow, their positions do not fall, each reads back, matches its
+ * CRC-32 and is a BATCH envelope of that seq; between them only marks
+ * (version 2); the resume point is a record boundary no later than the
+ * last good record; what it skips is exactly the rest of the file.
  */
 #include <sys/mman.h>
 
@@ -23,16 +25,49 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Steps over the marks from end to the record at off; returns 1 when
+ * only good marks lie between, checking their CRC and position.
+ */
+static int
+marks_between(const uint8_t *data, uint64_t end, uint64_t off, int v2,
+    uint64_t *lastpos)
+{
+	uint64_t pos;
+	int i;
+
+	while (end < off) {
+		if (!v2 || off - end < SPOOL_REC_HDR || be32(data + end) != 0 ||
+		    be32(data + end + 16) != SPOOL_REC_LAST ||
+		    spool_crc32(data + end + 8, 12) != be32(data + end + 4))
+			return 0;
+		for (pos = 0, i = 0; i < 8; i++)
+			pos = pos << 8 | data[end + 8 + i];
+		if (pos < *lastpos)
+			return 0;
+		*lastpos = pos;
+		end += SPOOL_REC_HDR;
+	}
+	return end == off;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct spool_scan sc;
 	const char *errstr = NULL;
 	uint8_t *frame;
-	uint64_t end, seq;
-	uint32_t version, type;
-	size_t i, blen;
-	int fd, rc;
+	uint64_t end, seq, hdr, lastpos, rend;
+	uint32_t version, type, crc;
+	size_t i, blen, rh;
+	int fd, rc, v2;
 
 	if ((fd = memfd_create("fuzz_spool", 0)) == -1)
 		return 0;
@@ -44,29 +79,48 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rc == -1 || rc == -2);
 		CHECK(errstr != NULL && *errstr != '\0');
 		/* -2 only for a file shorter than the header it began. */
-		CHECK(rc == -1 || size < SPOOL_HDR_MIN ||
-		    memcmp(data, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0);
+		CHECK(rc == -1 || size < SPOOL_MAGIC_LEN ||
+		    memcmp(data, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0 ||
+		    memcmp(data, SPOOL_MAGIC_V1, SPOOL_MAGIC_LEN) == 0);
 		CHECK(sc.rec == NULL && sc.hello_frame == NULL);
 		close(fd);
 		return 0;
 	}
+	v2 = sc.version == 2;
+	CHECK(sc.version == 1 || v2);
+	hdr = v2 ? SPOOL_HDR_FIXED : SPOOL_HDR_V1;
+	rh = v2 ? SPOOL_REC_HDR : SPOOL_REC_HDR_V1;
+	CHECK(sc.rec_hdr == rh);
+	CHECK(memcmp(data, v2 ? SPOOL_MAGIC : SPOOL_MAGIC_V1,
+	    SPOOL_MAGIC_LEN) == 0);
 	CHECK(sc.hello_len > PROTO_HDR_LEN && sc.hello_len <= size);
-	CHECK(memcmp(data + SPOOL_HDR_MIN, sc.hello_frame, sc.hello_len) == 0);
+	CHECK(memcmp(data + hdr, sc.hello_frame, sc.hello_len) == 0);
 	CHECK(sc.hello.name[0] != '\0' && sc.hello.niface >= 1);
-	end = SPOOL_HDR_MIN + sc.hello_len;
+	CHECK(v2 || (spool_input_none(&sc.input) && sc.start_pos == 0));
+	end = hdr + sc.hello_len;
+	lastpos = sc.start_pos;
+	rend = end;
 	for (i = 0; i < sc.nrec; i++) {
-		CHECK(sc.rec[i].off == end + SPOOL_REC_HDR);
+		CHECK(marks_between(data, end, sc.rec[i].off - rh, v2,
+		    &lastpos));
+		end = sc.rec[i].off - rh;
 		CHECK(sc.rec[i].len > PROTO_HDR_LEN);
 		CHECK(sc.rec[i].off + sc.rec[i].len <= size);
+		CHECK(be32(data + end) == sc.rec[i].len);
 		CHECK(i == 0 || sc.rec[i].seq == sc.rec[i - 1].seq + 1);
+		CHECK(sc.rec[i].pos >= lastpos);
+		CHECK(v2 || (sc.rec[i].pos == 0 && sc.rec[i].flags == 0));
+		CHECK((sc.rec[i].flags & ~SPOOL_REC_LAST) == 0);
+		lastpos = sc.rec[i].pos;
 		frame = malloc(sc.rec[i].len);
 		CHECK(frame != NULL);
 		CHECK(spool_read(fd, sc.rec[i].off, frame, sc.rec[i].len) == 0);
 		CHECK(memcmp(frame, data + sc.rec[i].off, sc.rec[i].len) == 0);
-		CHECK(spool_crc32(frame, sc.rec[i].len) ==
-		    ((uint32_t)data[end + 4] << 24 |
-		    (uint32_t)data[end + 5] << 16 |
-		    (uint32_t)data[end + 6] << 8 | data[end + 7]));
+		crc = v2 ? spool_crc32(data + end + 8, 12) : 0;
+		CHECK(spool_crc32_update(crc, frame, sc.rec[i].len) ==
+		    be32(data + end + 4));
+		if (sc.rec[i].flags & SPOOL_REC_LAST)
+			rend = sc.rec[i].off + sc.rec[i].len;
 		CHECK(proto_frame_check(frame, sc.rec[i].len, PROTO_FRAME_MAX,
 		    &blen) == PROTO_OK && blen == sc.rec[i].len - PROTO_HDR_LEN);
 		CHECK(proto_decode_envelope(frame + PROTO_HDR_LEN, blen,
@@ -75,8 +129,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(frame);
 		end = sc.rec[i].off + sc.rec[i].len;
 	}
-	CHECK(end + sc.skipped == size);
-	CHECK(sc.skipped == 0 || sc.torn_at == end);
+	/* Marks may follow the last frame too. */
+	CHECK(sc.skipped == 0 || sc.torn_at >= end);
+	if (sc.skipped > 0)
+		CHECK(marks_between(data, end, sc.torn_at, v2, &lastpos));
+	else
+		CHECK(marks_between(data, end, size, v2, &lastpos));
+	end = sc.skipped > 0 ? sc.torn_at : size;
+	/* The resume point: a flush's end, or a mark's, or the header's. */
+	CHECK(sc.resume_end >= rend && sc.resume_end <= end);
+	CHECK(sc.resume_nrec <= sc.nrec);
+	CHECK(v2 || (sc.resume_end == end && sc.resume_nrec == sc.nrec &&
+	    sc.resume_pos == 0));
+	CHECK(sc.resume_nrec == 0 || sc.rec[sc.resume_nrec - 1].off +
+	    sc.rec[sc.resume_nrec - 1].len <= sc.resume_end);
+	CHECK(sc.resume_pos >= sc.start_pos && sc.resume_pos <= lastpos);
+	CHECK(sc.skipped == 0 ? sc.torn_at == 0 :
+	    sc.torn_at + sc.skipped == size);
 	spool_scan_clear(&sc);
 	close(fd);
 	return 0;
