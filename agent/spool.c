@@ -696,8 +696,13 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 		return 0;
 	if ((n = spool_list(dirfd, agent, except, &names, errstr)) == -1)
 		return -1;
-	/* Newest first: a resumed run's file starts where the last left. */
-	for (i = n - 1; i >= 0 && found == 0; i--) {
+	/*
+	 * Every file naming the input: the runs over it form one chain,
+	 * each resumed where the one before left off, so the furthest
+	 * position is the newest run's, whatever the clock did between
+	 * them (newest first: a tie goes to the newer).
+	 */
+	for (i = n - 1; i >= 0 && found != -1; i--) {
 		fd = openat(dirfd, names[i], O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd == -1)
 			continue;	/* the replay says why */
@@ -716,7 +721,11 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			close(fd);
 			continue;
 		}
-		/* A torn flush: none of it was sent; its packets count again. */
+		/*
+		 * A torn flush: none of it was sent, and its packets are
+		 * counted again from the input by this start or were by the
+		 * start that followed its run.
+		 */
 		if (fstat(fd, &st) == -1 ||
 		    ((uint64_t)st.st_size > sc.resume_end &&
 		    (ftruncate(fd, (off_t)sc.resume_end) == -1 ||
@@ -729,15 +738,19 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			found = -1;
 			break;
 		}
-		*pos = sc.resume_pos;
-		snprintf(name, SPOOL_NAME_MAX + 1, "%s", names[i]);
-		found = 1;
+		if (found == 0 || sc.resume_pos > *pos) {
+			*pos = sc.resume_pos;
+			snprintf(name, SPOOL_NAME_MAX + 1, "%s", names[i]);
+			found = 1;
+		}
 		spool_scan_clear(&sc);
 		close(fd);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	if (found == -1)
+		*pos = 0;
 	return found;
 }
 

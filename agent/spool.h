@@ -26,13 +26,14 @@
  * The input position is the number of packets libpcap delivered from the
  * -r file (after the filter) before the counts of the flush ended: every
  * packet before it is counted in this flush's frames or an earlier one's,
- * none after it.  It never falls along a file.  A run's resume point is
+ * none after it.  It never falls along a file.  A file's resume point is
  * the position of the last record flagged SPOOL_REC_LAST (a mark
  * included), else the header's start position.  Records after it belong
  * to a flush the writer never finished appending, so none of them was
  * ever sent (sender.c appends a whole flush before sending any of it);
  * spool_resume cuts them off, and the next run counts their packets again
- * from the input.
+ * from the input, which it reads from the furthest resume point of the
+ * files that name it.
  *
  * Version 1 ("NTSPOOL1", written before resume existed) is still read, for
  * replay only: header "NTSPOOL1", u32 L, u32 CRC-32 of the HELLO, the
@@ -155,13 +156,14 @@ int	spool_input_none(const struct spool_input *in);
 
 /*
  * Finds where an earlier run of agent over input *in left off: the
- * newest of agent's files in dirfd (but the epoch `except`) whose header
- * names that input.  Its records past the resume point (a flush torn by a
- * kill, never sent) are cut off and the cut synced.  Returns 1 with
- * *pos (the resume point) and name (SPOOL_NAME_MAX + 1 bytes) set, 0 when
- * no file names the input (*in all zero: always), or -1 with *errstr
- * (errno kept) when a file cannot be opened or cut, or is locked by a
- * running agent of the same name.
+ * furthest resume point among agent's files in dirfd (but the epoch
+ * `except`) whose header names that input, which is the newest run's
+ * (each run starts where the last left off).  In each of those files the
+ * records past its resume point (a flush torn by a kill, never sent) are
+ * cut off and the cut synced.  Returns 1 with *pos (the resume point) and
+ * name (SPOOL_NAME_MAX + 1 bytes) set, 0 when no file names the input
+ * (*in all zero: always), or -1 with *errstr (errno kept) when a file
+ * cannot be cut, or is locked by a running agent of the same name.
  */
 int	spool_resume(int dirfd, const char *agent, int64_t except,
 	    const struct spool_input *in, uint64_t *pos, char *name,

@@ -670,6 +670,35 @@ test_resume(void **state)
 	    &errstr), 1);
 	assert_int_equal(pos, POS(5));
 	unlink(path);
+
+	/*
+	 * A run whose epoch looks older (the clock went back) but that got
+	 * further: the furthest position wins, and its torn flush goes too.
+	 */
+	hello_of(&h, "r", 50);
+	proto_buf_init(&hb);
+	assert_int_equal(proto_encode_hello(&hb, &h), 0);
+	assert_int_equal(spool_create(&a, dirfd_, "r", 50, &input1, POS(8),
+	    hb.data, hb.len, &errstr), 0);
+	proto_buf_clear(&hb);
+	batch_frame(&b, 1);
+	assert_int_equal(spool_append(&a, b.data, b.len, POS(9),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	cut = a.end;
+	batch_frame(&b, 2);
+	assert_int_equal(spool_append(&a, b.data, b.len, POS(10), 0, &off), 0);
+	proto_buf_clear(&b);
+	spool_close(&a, 0);
+	assert_int_equal(spool_resume(dirfd_, "r", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(9));
+	assert_string_equal(name, "r.50.spool");
+	fd = openat(dirfd_, name, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)cut);
+	close(fd);
+	unlinkat(dirfd_, "r.50.spool", 0);
 	unlinkat(dirfd_, "r.100.spool", 0);
 	unlinkat(dirfd_, "r.200.spool", 0);
 	unlinkat(dirfd_, "r.300.spool", 0);
