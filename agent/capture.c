@@ -750,6 +750,16 @@ capture_run_live(struct capture *c, char *err, size_t errlen)
 			next_flush = now + c->flush_ms;
 		}
 	}
+	/*
+	 * Stopped: frames the kernel took before the signal may still wait
+	 * in the ring's last block for its timer; read them, as a lost
+	 * interface's, so that a stop counts everything that came before.
+	 */
+	(void)poll(NULL, 0, CAPTURE_DRAIN_MS);
+	for (i = 0; i < c->nsrc; i++)
+		if (c->src[i].pcap != NULL && !c->src[i].draining)
+			(void)pcap_dispatch(c->src[i].pcap, -1,
+			    capture_packet_cb, (u_char *)&c->src[i]);
 	return 0;
 }
 
