@@ -498,6 +498,64 @@ test_rollback_leaves_nothing(void **state)
 }
 
 /*
+ * A trigger refuses the batch: the failure is the data's (db_data_error),
+ * and its message, which the writer hands to the agent, is still the
+ * trigger's after the rollback.
+ */
+static void
+test_data_error(void **state)
+{
+	static const struct {
+		int	 code;
+		int	 data;
+	} codes[] = {
+		{ SQLITE_CONSTRAINT_TRIGGER, 1 },
+		{ SQLITE_CONSTRAINT_PRIMARYKEY, 1 },
+		{ SQLITE_MISMATCH, 1 },
+		{ SQLITE_TOOBIG, 1 },
+		{ SQLITE_RANGE, 1 },
+		{ SQLITE_FULL, 0 },
+		{ SQLITE_IOERR_WRITE, 0 },
+		{ SQLITE_BUSY, 0 },
+		{ SQLITE_LOCKED, 0 },
+		{ SQLITE_NOMEM, 0 },
+		{ SQLITE_CANTOPEN, 0 },
+		{ SQLITE_READONLY, 0 },
+		{ SQLITE_CORRUPT, 0 },
+		{ SQLITE_NOTADB, 0 },
+		{ SQLITE_ERROR, 0 },
+	};
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	enum db_apply what;
+	const char *errstr = NULL;
+	sqlite3 *w;
+	uint64_t last;
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (db_data_error(codes[i].code) != codes[i].data)
+			fail_msg("db_data_error(%d) != %d", codes[i].code,
+			    codes[i].data);
+	assert_non_null(strstr(db_fix(SQLITE_CORRUPT), "integrity_check"));
+
+	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "CREATE TRIGGER t BEFORE INSERT ON "
+	    "host_stat BEGIN SELECT RAISE(ABORT, 'no hosts here'); END",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(w);
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET, &what, &errstr), -1);
+	db_rollback(f->db);
+	assert_true(db_data_error(db_errcode(f->db)));
+	assert_string_equal(errstr, "no hosts here");
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 0);
+}
+
+/*
  * T_NREC records of each kind over two buckets, in scattered order, whose
  * counters derive from their own key; applied twice, every row must hold
  * twice its own record's counters: the writer sorts records into key
@@ -684,6 +742,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_error, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_scattered_records,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_spooled, setup,
