@@ -142,9 +142,20 @@ check "live2: the agent captures with the store down" \
 before=$(fsize "$sp")
 send 62 4000
 # The ring hands a block over within 100 ms and the agent flushes (and
-# syncs the spool) every 200 ms: 2 s is ample.  Heartbeat batches keep
-# coming, so the file is not still; the send's batches hold kilobytes.
-sleep 2
+# syncs the spool) every 200 ms.  Heartbeat batches keep coming, so the
+# file is never still: wait until the send's kilobytes are in and what
+# grows in 0.6 s is heartbeats' hundreds of bytes (at most 10 s).
+sleep 1
+after=$(fsize "$sp")
+i=0
+while [ $i -lt 16 ]; do
+	sleep 0.6
+	now=$(fsize "$sp")
+	[ "$now" -gt $((before + 16384)) ] &&
+	    [ "$now" -lt $((after + 4096)) ] && break
+	after=$now
+	i=$((i + 1))
+done
 after=$(fsize "$sp")
 check "live2: the spool holds the send's batches ($before -> $after bytes)" \
     test "$after" -gt $((before + 16384))
