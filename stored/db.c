@@ -21,6 +21,10 @@
  *   leaf page the previous one left hot, in the table and in its indexes.
  *   Keys are unique per table in a batch, and the counters add, so the
  *   order changes nothing stored.
+ * - They go SCHEMA_UPSERT_ROWS to a statement (schema.c), the rest of a
+ *   section one by one: one step, reset and statement journal per 64
+ *   records.  The journal holds the pages the statement changes, which
+ *   key order keeps few; temp_store keeps it in memory.
  */
 #include <sys/stat.h>
 
@@ -86,6 +90,9 @@ enum db_stmt {
 	ST_HOST,
 	ST_PORT,
 	ST_PEER,
+	ST_HOST_ROWS,
+	ST_PORT_ROWS,
+	ST_PEER_ROWS,
 	ST_IFSTAT,
 	ST_HEALTH,
 	ST__COUNT
@@ -111,6 +118,9 @@ static int	db_addr_id(struct db *, const struct proto_addr *, int64_t *,
 static struct db_acache *db_acache_slot(struct db *, const uint8_t *, size_t);
 static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
 		    int64_t);
+static int	db_bind_row(sqlite3_stmt *, int, const struct db_session *,
+		    const struct proto_batch *, enum db_kind,
+		    const struct db_row *, int64_t);
 static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
 static int	db_row_cmp_port(const void *, const void *);
 static int	db_row_cmp_peer(const void *, const void *);
@@ -196,6 +206,9 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_HOST] = schema_upsert_host,
 	[ST_PORT] = schema_upsert_port,
 	[ST_PEER] = schema_upsert_peer,
+	[ST_HOST_ROWS] = schema_upsert_host_rows,
+	[ST_PORT_ROWS] = schema_upsert_port_rows,
+	[ST_PEER_ROWS] = schema_upsert_peer_rows,
 	[ST_IFSTAT] = sql_ifstat,
 	[ST_HEALTH] = sql_health,
 };
@@ -238,12 +251,17 @@ db_pragmas(struct db *d, const char **errstr)
 	if (sqlite3_busy_timeout(d->sql, DB_BUSY_MS) != SQLITE_OK)
 		goto fail;
 	/*
-	 * Lets retention hand freed pages back to the filesystem.  It takes
-	 * effect only on a database without tables, and only before the
-	 * switch to WAL writes the header: so here, not in a migration.  An
-	 * older file keeps reusing its free pages (VACUUM converts it).
+	 * The page size (schema.c), then auto_vacuum, which lets retention
+	 * hand freed pages back to the filesystem.  Both take effect only
+	 * on a database without tables, and only before the switch to WAL
+	 * writes the header: so here, not in a migration, and in this order
+	 * (auto_vacuum first would fix the default page size).  An older
+	 * file keeps its page size and reuses its free pages (VACUUM
+	 * converts it).
 	 */
-	if (sqlite3_exec(d->sql, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+	if (sqlite3_exec(d->sql, schema_page_size, NULL, NULL, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(d->sql, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
 	    NULL, NULL) != SQLITE_OK)
 		goto fail;
 	/* journal_mode answers with the mode in force: check it took. */
@@ -264,11 +282,16 @@ db_pragmas(struct db *d, const char **errstr)
 	 * 16 MiB of page cache instead of SQLite's 2 MiB: upserts land at
 	 * scattered keys of each bucket, and with 2 MiB most of them re-read
 	 * interior and leaf pages from the file or the WAL (pread, WAL index
-	 * search) in every transaction.
+	 * search) in every transaction.  temp_store in memory: a multi-row
+	 * upsert (schema.c) keeps the pages it changes in a statement
+	 * journal, to undo itself alone should one row fail; in a temporary
+	 * file past 64 KiB, that was a pwrite per page, a 16 KiB page each.
 	 */
 	if (sqlite3_exec(d->sql, "PRAGMA synchronous = NORMAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(d->sql, "PRAGMA cache_size = -16384", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(d->sql, "PRAGMA temp_store = MEMORY", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(d->sql, "PRAGMA foreign_keys = ON", NULL, NULL,
 	    NULL) != SQLITE_OK)
@@ -290,6 +313,16 @@ db_prepare(struct db *d, const char **errstr)
 			*errstr = sqlite3_errmsg(d->sql);
 			return -1;
 		}
+	}
+	/* db_upsert binds SCHEMA_UPSERT_ROWS rows to these. */
+	if (sqlite3_bind_parameter_count(d->st[ST_HOST_ROWS]) !=
+	    SCHEMA_UPSERT_ROWS * 10 ||
+	    sqlite3_bind_parameter_count(d->st[ST_PORT_ROWS]) !=
+	    SCHEMA_UPSERT_ROWS * 11 ||
+	    sqlite3_bind_parameter_count(d->st[ST_PEER_ROWS]) !=
+	    SCHEMA_UPSERT_ROWS * 11) {
+		*errstr = "multi-row upserts do not hold SCHEMA_UPSERT_ROWS rows";
+		return -1;
 	}
 	return 0;
 }
@@ -763,37 +796,64 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 	return 0;
 }
 
-/* Upserts the host, port or peer records of b (kind), in key order. */
+/*
+ * Binds row r of b (kind) to st as the single-row upsert's ?1.. would be,
+ * its first parameter being number first.
+ */
+static int
+db_bind_row(sqlite3_stmt *st, int first, const struct db_session *s,
+    const struct proto_batch *b, enum db_kind kind, const struct db_row *r,
+    int64_t batch_id)
+{
+	const struct proto_count *c;
+
+	c = kind == DB_HOST ? &b->hosts[r->rec].c :
+	    kind == DB_PORT ? &b->ports[r->rec].c : &b->peers[r->rec].c;
+	if (sqlite3_bind_int64(st, first, r->bucket) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 1, s->resolution) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 2, r->iface) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 3, r->host) != SQLITE_OK ||
+	    sqlite3_bind_int(st, first + 4, r->proto) != SQLITE_OK ||
+	    sqlite3_bind_int(st, first + 5, r->dir) != SQLITE_OK ||
+	    db_bind_count(st, first + 6, c, batch_id) == -1 ||
+	    (kind != DB_HOST &&
+	    sqlite3_bind_int64(st, first + 10, r->extra) != SQLITE_OK))
+		return -1;
+	return 0;
+}
+
+/*
+ * Upserts the host, port or peer records of b (kind), in key order:
+ * SCHEMA_UPSERT_ROWS at a time while that many are left, then one by one.
+ */
 static int
 db_upsert(struct db *d, const struct db_session *s,
     const struct proto_batch *b, enum db_kind kind, int64_t batch_id,
     const char **errstr)
 {
-	const struct proto_count *c;
-	const struct db_row *r;
 	sqlite3_stmt *st;
-	size_t i, n;
+	size_t i, j, n;
+	int ncol;
 
 	if ((n = db_nrecs(b, kind)) == 0)
 		return 0;
 	if (db_rows(d, s, b, kind, errstr) == -1)
 		return -1;
+	ncol = kind == DB_HOST ? 10 : 11;
+	st = d->st[kind == DB_HOST ? ST_HOST_ROWS : kind == DB_PORT ?
+	    ST_PORT_ROWS : ST_PEER_ROWS];
+	for (i = 0; n - i >= SCHEMA_UPSERT_ROWS; i += SCHEMA_UPSERT_ROWS) {
+		for (j = 0; j < SCHEMA_UPSERT_ROWS; j++)
+			if (db_bind_row(st, (int)j * ncol + 1, s, b, kind,
+			    &d->rows[i + j], batch_id) == -1)
+				return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
 	st = d->st[kind == DB_HOST ? ST_HOST : kind == DB_PORT ?
 	    ST_PORT : ST_PEER];
-	for (i = 0; i < n; i++) {
-		r = &d->rows[i];
-		c = kind == DB_HOST ? &b->hosts[r->rec].c :
-		    kind == DB_PORT ? &b->ports[r->rec].c :
-		    &b->peers[r->rec].c;
-		if (sqlite3_bind_int64(st, 1, r->bucket) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, r->iface) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 4, r->host) != SQLITE_OK ||
-		    sqlite3_bind_int(st, 5, r->proto) != SQLITE_OK ||
-		    sqlite3_bind_int(st, 6, r->dir) != SQLITE_OK ||
-		    db_bind_count(st, 7, c, batch_id) == -1 ||
-		    (kind != DB_HOST &&
-		    sqlite3_bind_int64(st, 11, r->extra) != SQLITE_OK))
+	for (; i < n; i++) {
+		if (db_bind_row(st, 1, s, b, kind, &d->rows[i], batch_id) == -1)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;

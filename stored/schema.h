@@ -19,6 +19,22 @@ extern const char schema_upsert_host[];
 extern const char schema_upsert_port[];
 extern const char schema_upsert_peer[];
 
+/*
+ * The same upserts of SCHEMA_UPSERT_ROWS rows at once: row j's parameter
+ * ?N above is parameter j * 10 + N of the host statement, j * 11 + N of
+ * the port and peer statements.
+ */
+#define SCHEMA_UPSERT_ROWS	64
+extern const char schema_upsert_host_rows[];
+extern const char schema_upsert_port_rows[];
+extern const char schema_upsert_peer_rows[];
+
+/*
+ * The page size of a new database (a pragma; see schema.c): run before
+ * anything else on a new connection.
+ */
+extern const char schema_page_size[];
+
 #define SCHEMA_VERSION	3
 
 /*
