@@ -2,18 +2,21 @@
  * sqlfloor.c - the bare SQLite upsert loop: the floor for store ingest.
  *
  * Opens a fresh database with the store's own schema (stored/schema.c) and
- * pragmas (WAL, synchronous=NORMAL, 16 MiB page cache), then upserts the
- * given numbers of host, port and peer rows with the store's own upsert
- * statements (schema_upsert_*), prepared once, in transactions of the given
- * size.  What it leaves out is exactly what the store adds on top: the
- * socket, msgpack decoding, validation, address interning and the batch
- * bookkeeping, and its sort of each batch into key order.  Keys are
- * distinct; within a bucket they arrive in scattered order, as rows
- * drained from the agent's hash tables do, and buckets advance.  (Sorting
- * them here too was measured: no change, 1.27-1.33 s CPU either way for
- * 514,627 rows, since fresh keys of one bucket fit the page cache; the
- * store's gain from it comes from rows it updates.)  schema_migrate also
- * drops the indexes the store dropped.  Prints "rows seconds".
+ * pragmas (its page size, WAL, synchronous=NORMAL, 16 MiB page cache,
+ * temp_store=MEMORY), then upserts the given numbers of host, port and
+ * peer rows in transactions of the given size, at the SQL level exactly as
+ * the store's writer (stored/db.c) does: the store's own statements,
+ * prepared once; each kind's rows of a transaction sorted into primary key
+ * order; SCHEMA_UPSERT_ROWS rows a step (schema_upsert_*_rows) while that
+ * many are left, then one by one (schema_upsert_*).  What it leaves out is
+ * exactly what the store adds on top: the socket, msgpack decoding,
+ * validation, address interning and the batch bookkeeping.  Keys are
+ * distinct and generated in scattered order, as rows drained from the
+ * agent's hash tables are, and buckets advance.  (The sort matters since
+ * the multi-row statements: a statement keeps each page it changes in a
+ * statement journal, and 64 scattered rows change 64 pages.)
+ * schema_migrate also drops the indexes the store dropped.  Prints "rows
+ * seconds".
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -23,9 +26,19 @@
 
 #include "schema.h"
 
+/* One row's key; the other columns are constants. */
+struct frow {
+	int64_t		 bucket;
+	int64_t		 host;
+	int64_t		 extra;		/* port or peer_id; 0 for hosts */
+	int		 dir;
+};
 
-static int	upsert(sqlite3 *, sqlite3_stmt *, uint64_t, uint64_t, int,
+static void	make_row(struct frow *, uint64_t, uint64_t, int);
+static int	frow_cmp(const void *, const void *);
+static int	bind_row(sqlite3_stmt *, int, const struct frow *, int,
 		    uint64_t);
+static int	step(sqlite3 *, sqlite3_stmt *);
 static double	now_s(void);
 
 static double
@@ -38,29 +51,66 @@ now_s(void)
 }
 
 /*
- * Binds and steps one upsert of row i of n; extra is the port or peer
- * column.  Buckets advance with i, as a capture's time does.
+ * Row i of n; extra says whether it has a port or peer column.  Buckets
+ * advance with i, as a capture's time does.
  */
-static int
-upsert(sqlite3 *db, sqlite3_stmt *st, uint64_t i, uint64_t n, int extra,
-    uint64_t batch)
+static void
+make_row(struct frow *r, uint64_t i, uint64_t n, int extra)
 {
 	/* A multiplicative permutation scatters the keys over the b-tree. */
 	uint64_t h = (i * 2654435761u) & 0xffffffffu;
 
-	if (sqlite3_bind_int64(st, 1, 1700000000 + 60 * (int64_t)(i * 11 / n)) ||
-	    sqlite3_bind_int64(st, 2, 60) ||
-	    sqlite3_bind_int64(st, 3, 1) ||
-	    sqlite3_bind_int64(st, 4, extra ? (int64_t)(h % 1000) + 1 :
-	    (int64_t)h + 1) ||
-	    sqlite3_bind_int(st, 5, 17) ||
-	    sqlite3_bind_int(st, 6, (int)(i & 1)) ||
-	    sqlite3_bind_int64(st, 7, 1) ||
-	    sqlite3_bind_int64(st, 8, 50) ||
-	    sqlite3_bind_int64(st, 9, 64) ||
-	    sqlite3_bind_int64(st, 10, (int64_t)batch) ||
-	    (extra && sqlite3_bind_int64(st, 11, (int64_t)(h / 1000) + 1)))
+	r->bucket = 1700000000 + 60 * (int64_t)(i * 11 / n);
+	r->host = extra ? (int64_t)(h % 1000) + 1 : (int64_t)h + 1;
+	r->extra = extra ? (int64_t)(h / 1000) + 1 : 0;
+	r->dir = (int)(i & 1);
+}
+
+/*
+ * Primary key order of all three tables for these rows: iface, proto and
+ * resolution are the same in every row, so (bucket, host, extra, dir).
+ */
+static int
+frow_cmp(const void *pa, const void *pb)
+{
+	const struct frow *a = pa, *b = pb;
+
+	if (a->bucket != b->bucket)
+		return a->bucket < b->bucket ? -1 : 1;
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->extra != b->extra)
+		return a->extra < b->extra ? -1 : 1;
+	return a->dir - b->dir;
+}
+
+/*
+ * Binds r to st, its parameters from number first on (the single-row
+ * statement's ?1 is first).
+ */
+static int
+bind_row(sqlite3_stmt *st, int first, const struct frow *r, int extra,
+    uint64_t batch)
+{
+	if (sqlite3_bind_int64(st, first, r->bucket) ||
+	    sqlite3_bind_int64(st, first + 1, 60) ||
+	    sqlite3_bind_int64(st, first + 2, 1) ||
+	    sqlite3_bind_int64(st, first + 3, r->host) ||
+	    sqlite3_bind_int(st, first + 4, 17) ||
+	    sqlite3_bind_int(st, first + 5, r->dir) ||
+	    sqlite3_bind_int64(st, first + 6, 1) ||
+	    sqlite3_bind_int64(st, first + 7, 50) ||
+	    sqlite3_bind_int64(st, first + 8, 64) ||
+	    sqlite3_bind_int64(st, first + 9, (int64_t)batch) ||
+	    (extra && sqlite3_bind_int64(st, first + 10, r->extra)))
 		return -1;
+	return 0;
+}
+
+/* Steps st, which returns no row, then resets it. */
+static int
+step(sqlite3 *db, sqlite3_stmt *st)
+{
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		fprintf(stderr, "sqlfloor: %s\n", sqlite3_errmsg(db));
 		return -1;
@@ -72,12 +122,18 @@ upsert(sqlite3 *db, sqlite3_stmt *st, uint64_t i, uint64_t n, int extra,
 int
 main(int argc, char **argv)
 {
+	static const char *const one[3] = { schema_upsert_host,
+	    schema_upsert_port, schema_upsert_peer };
+	static const char *const many[3] = { schema_upsert_host_rows,
+	    schema_upsert_port_rows, schema_upsert_peer_rows };
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st[3] = { NULL, NULL, NULL };
+	sqlite3_stmt *stm[3] = { NULL, NULL, NULL };
+	struct frow *rows = NULL;
 	const char *errstr;
-	uint64_t n[3], per_txn, i, done = 0, batch = 0, rows;
+	uint64_t n[3], per_txn, i, j, m, done = 0, batch = 0, nrows;
 	double t0, t1;
-	int k, rc = 1;
+	int k, ncol, rc = 1;
 
 	if (argc != 6) {
 		fprintf(stderr, "usage: sqlfloor DB HOSTS PORTS PEERS "
@@ -90,52 +146,79 @@ main(int argc, char **argv)
 	per_txn = strtoull(argv[5], NULL, 10);
 	if (per_txn == 0)
 		per_txn = 1;
-	rows = n[0] + n[1] + n[2];
+	nrows = n[0] + n[1] + n[2];
+	/* A transaction holds at most per_txn rows of one kind. */
+	if ((rows = calloc(per_txn + 1, sizeof(*rows))) == NULL) {
+		fprintf(stderr, "sqlfloor: out of memory\n");
+		return 1;
+	}
 	if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_page_size, NULL, NULL, NULL) ||
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) ||
 	    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) ||
-	    sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL))
+	    sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL) ||
+	    sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL))
 		goto fail;
 	if (schema_migrate(db, &errstr) == -1) {
 		fprintf(stderr, "sqlfloor: schema: %s\n", errstr);
 		goto out;
 	}
-	if (sqlite3_prepare_v3(db, schema_upsert_host, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st[0], NULL) || sqlite3_prepare_v3(db, schema_upsert_port, -1,
-	    SQLITE_PREPARE_PERSISTENT, &st[1], NULL) ||
-	    sqlite3_prepare_v3(db, schema_upsert_peer, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st[2], NULL))
-		goto fail;
+	for (k = 0; k < 3; k++)
+		if (sqlite3_prepare_v3(db, one[k], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st[k], NULL) ||
+		    sqlite3_prepare_v3(db, many[k], -1,
+		    SQLITE_PREPARE_PERSISTENT, &stm[k], NULL))
+			goto fail;
 
 	t0 = now_s();
-	while (done < rows) {
+	while (done < nrows) {
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
 			goto fail;
 		batch++;
 		/* Each transaction carries the three kinds in proportion. */
 		for (k = 0; k < 3; k++) {
-			uint64_t from = n[k] * done / rows;
-			uint64_t to = n[k] * (done + per_txn < rows ?
-			    done + per_txn : rows) / rows;
+			uint64_t from = n[k] * done / nrows;
+			uint64_t to = n[k] * (done + per_txn < nrows ?
+			    done + per_txn : nrows) / nrows;
 
-			for (i = from; i < to; i++)
-				if (upsert(db, st[k], i, n[k], k != 0,
-				    batch) == -1)
+			m = to - from;
+			for (i = 0; i < m; i++)
+				make_row(&rows[i], from + i, n[k], k != 0);
+			qsort(rows, m, sizeof(*rows), frow_cmp);
+			ncol = k == 0 ? 10 : 11;
+			for (i = 0; m - i >= SCHEMA_UPSERT_ROWS;
+			    i += SCHEMA_UPSERT_ROWS) {
+				for (j = 0; j < SCHEMA_UPSERT_ROWS; j++)
+					if (bind_row(stm[k], (int)j * ncol + 1,
+					    &rows[i + j], k != 0, batch) == -1)
+						goto fail;
+				if (step(db, stm[k]) == -1)
 					goto out;
+			}
+			for (; i < m; i++) {
+				if (bind_row(st[k], 1, &rows[i], k != 0,
+				    batch) == -1)
+					goto fail;
+				if (step(db, st[k]) == -1)
+					goto out;
+			}
 		}
 		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
 			goto fail;
-		done = done + per_txn < rows ? done + per_txn : rows;
+		done = done + per_txn < nrows ? done + per_txn : nrows;
 	}
 	t1 = now_s();
-	printf("%llu %.6f\n", (unsigned long long)rows, t1 - t0);
+	printf("%llu %.6f\n", (unsigned long long)nrows, t1 - t0);
 	rc = 0;
 	goto out;
 fail:
 	fprintf(stderr, "sqlfloor: %s\n", db ? sqlite3_errmsg(db) : "open");
 out:
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 3; k++) {
 		sqlite3_finalize(st[k]);
+		sqlite3_finalize(stm[k]);
+	}
 	sqlite3_close(db);
+	free(rows);
 	return rc;
 }
