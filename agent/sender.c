@@ -32,10 +32,17 @@
  *   none of it was sent, and spool_resume may cut a torn one off.  The
  *   cut back to the header is followed by a mark holding the position, so
  *   a -r run killed at any moment resumes where its spooled counts end
- *   (the start position of the next epoch, in its header).  Only a spool
- *   that failed (a full disk) breaks this: frames then go out from memory
- *   alone, and a kill before the next cut back may count them twice on
- *   resume; the failure is logged.
+ *   (the start position of the next epoch, in its header).
+ * - A spool write that fails (a full disk) keeps the frames in memory.
+ *   For a live capture or standard input they are sent from there, as
+ *   without a spool.  For a -r file (resumable) they are not: a frame
+ *   sent but not in the file would be counted again by a resume.  The
+ *   tabset being appended is taken out of the file whole, the sender
+ *   holds (the file replay waits), and every second the frames kept in
+ *   memory are appended again, in order; once that works they are sent.
+ *   The file is cut back as soon as every frame in it is acknowledged,
+ *   with a mark at the position of the last tabset in it, which frees
+ *   what the file itself took of the disk.
  * - Before this epoch's HELLO, the files of earlier epochs of the same
  *   agent name are replayed, oldest first, each on its own connection:
  *   its stored HELLO, so WELCOME names what the store already has of that
@@ -71,6 +78,7 @@
 #define SENDER_READ_CHUNK	4096
 
 #define SENDER_NOT_SPOOLED	UINT64_MAX
+#define SENDER_SPOOL_RETRY_MS	1000	/* a failed spool, resumable */
 
 struct pending {
 	struct pending	*next;
@@ -79,6 +87,8 @@ struct pending {
 	uint8_t		*data;		/* NULL: only in the spool file */
 	uint64_t	 off;		/* in the spool file, or
 					   SENDER_NOT_SPOOLED */
+	uint64_t	 pos;		/* input position of its tabset */
+	int		 last;		/* the last frame of its tabset */
 };
 
 /* An earlier epoch's spool file being replayed. */
@@ -141,6 +151,11 @@ struct sender {
 	int			 resumed;	/* resume_at from resume_name */
 	char			 resume_name[SPOOL_NAME_MAX + 1];
 	uint64_t		 clean_end;	/* sf.end when nothing is kept */
+	int			 resumable;	/* a -r file: positions matter */
+	uint64_t		 flush_start;	/* sf.end before this tabset */
+	uint64_t		 spooled_pos;	/* of the last tabset in sf */
+	int64_t			 spool_retry;	/* resumable, not spooling:
+						   next append attempt */
 	int			 spooling;	/* sf takes appends */
 	int			 spool_logged;	/* a failure was logged */
 	uint64_t		 spool_unacked;	/* record bytes not acked */
@@ -170,8 +185,12 @@ static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
 static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
 static void	 key_to_rec(const struct ft_key *, struct proto_key *);
 static const uint8_t *sender_frame(struct sender *, int, uint64_t, size_t);
-static void	 sender_spool(struct sender *, struct pending *, int);
-static void	 sender_spool_mark(struct sender *);
+static void	 sender_spool(struct sender *, struct pending *);
+static void	 sender_spool_whole(struct sender *, struct pending *);
+static void	 sender_spool_mark(struct sender *, uint64_t);
+static void	 sender_spool_retry(struct sender *);
+static int	 sender_sendable(const struct sender *,
+		    const struct pending *);
 static void	 sender_spool_sync(struct sender *, struct pending *);
 static void	 sender_spool_failed(struct sender *, const char *);
 static int	 replay_load(struct sender *);
@@ -394,20 +413,35 @@ sender_release(struct sender *s, uint64_t seq)
 
 	while ((p = s->head) != NULL && p->seq <= seq)
 		sender_pop(s);
-	/* Everything acknowledged: the file need not hold any of it. */
-	if (s->head == NULL && s->sf.fd != -1 &&
+	/*
+	 * Everything in the file acknowledged: it need not hold any of it.
+	 * (Frames kept in memory only, of a resumable input, were not sent.)
+	 */
+	if ((s->head == NULL || (s->resumable &&
+	    s->head->off == SENDER_NOT_SPOOLED)) && s->sf.fd != -1 &&
 	    (s->sf.end > s->clean_end || !s->spooling)) {
-		if (spool_reset(&s->sf) == -1) {
+		/*
+		 * But the input position they reached must stay: a mark,
+		 * written before the cut (spool_reset_mark).
+		 */
+		if ((s->resumable ? spool_reset_mark(&s->sf, s->head == NULL ?
+		    s->in_pos : s->spooled_pos) : spool_reset(&s->sf)) == -1) {
 			sender_spool_failed(s, "cannot cut the file back");
 			return;
 		}
 		s->rbuf_fd = -1;
 		s->spool_unacked = 0;
-		/* Whole records only again: appends may resume. */
-		s->spooling = 1;
-		/* But the input position they reached must stay: a mark. */
-		sender_spool_mark(s);
 		s->clean_end = s->sf.end;
+		/*
+		 * Whole records only again: appends may resume, after the
+		 * frames kept in memory if any.
+		 */
+		if (s->head == NULL)
+			s->spooling = 1;
+		else {
+			s->spool_retry = 0;
+			sender_spool_retry(s);
+		}
 	}
 }
 
@@ -544,6 +578,8 @@ sender_write(struct sender *s)
 	ssize_t n;
 
 	while ((p = s->unsent) != NULL) {
+		if (!sender_sendable(s, p))
+			return 0;	/* sender_spool_retry goes first */
 		data = p->data;
 		if (data == NULL && (data = sender_frame(s, s->sf.fd, p->off,
 		    p->len)) == NULL) {
@@ -603,6 +639,7 @@ sender_encode(struct sender *s, struct tabset *t)
 	int first = 1;
 
 	clock_gettime(CLOCK_REALTIME, &now);
+	s->flush_start = s->sf.end;
 	hb = t->npackets ? t->last_ts : (int64_t)now.tv_sec;
 	hb -= hb % res;
 	nhealth = s->cfg.hello.niface;
@@ -688,9 +725,11 @@ sender_encode(struct sender *s, struct tabset *t)
 		p->data = buf.data;
 		p->len = buf.len;
 		p->off = SENDER_NOT_SPOOLED;
+		p->pos = s->in_pos;
+		p->last = ih == t->hosts.n && ip == t->ports.n &&
+		    iq == t->peers.n;
 		proto_buf_init(&buf);
-		sender_spool(s, p, ih == t->hosts.n && ip == t->ports.n &&
-		    iq == t->peers.n);
+		sender_spool(s, p);
 		if (s->tail != NULL)
 			s->tail->next = p;
 		else
@@ -708,12 +747,17 @@ sender_encode(struct sender *s, struct tabset *t)
 			first_new = p;
 		first = 0;
 	}
+	sender_spool_whole(s, first_new);
 	sender_spool_sync(s, first_new);
 	return;
 fail:
 	proto_buf_clear(&buf);
 	/* What was not encoded is counted as dropped: past it, resume. */
-	sender_spool_mark(s);
+	if (s->tail != NULL && first_new != NULL)
+		s->tail->last = 1;
+	if (s->spooling)
+		sender_spool_mark(s, s->in_pos);
+	sender_spool_whole(s, first_new);
 	sender_spool_sync(s, first_new);
 	s->dropped++;
 	log_err("sender: out of memory encoding a batch; batch dropped and "
@@ -721,21 +765,21 @@ fail:
 }
 
 /*
- * Appends frame p to the spool file, write-ahead, with the input
- * position reached; `last` flags the tabset's last frame.  A failure (a
- * full disk) keeps p in memory only and stops appends until the file is
- * cut back to its header: a file must never skip a seq.
+ * Appends frame p to the spool file, write-ahead, with its input
+ * position and its last flag.  A failure (a full disk) keeps p in memory
+ * only and stops appends until the file is cut back to its header (or,
+ * resumable, sender_spool_retry succeeds): a file must never skip a seq.
  */
 static void
-sender_spool(struct sender *s, struct pending *p, int last)
+sender_spool(struct sender *s, struct pending *p)
 {
 	uint64_t off;
 	int rc;
 
 	if (!s->spooling)
 		return;
-	if ((rc = spool_append(&s->sf, p->data, p->len, s->in_pos,
-	    last ? SPOOL_REC_LAST : 0, &off)) < 0) {
+	if ((rc = spool_append(&s->sf, p->data, p->len, p->pos,
+	    p->last ? SPOOL_REC_LAST : 0, &off)) < 0) {
 		sender_spool_failed(s, rc == -2 ? "write failed and the file "
 		    "could not be cut back" : "write failed");
 		return;
@@ -745,19 +789,18 @@ sender_spool(struct sender *s, struct pending *p, int last)
 }
 
 /*
- * For a -r file: appends and syncs a mark holding the input position
- * reached.  After a cut back it keeps the position of the flushes just
- * cut; after a tabset that could not be encoded whole, it says its
- * packets are accounted for (sent, or counted as dropped).
+ * For a -r file: appends and syncs a mark holding input position pos:
+ * after a tabset that could not be encoded whole, it says its packets
+ * are accounted for (sent, or counted as dropped).
  */
 static void
-sender_spool_mark(struct sender *s)
+sender_spool_mark(struct sender *s, uint64_t pos)
 {
 	int rc;
 
-	if (!s->spooling || spool_input_none(&s->cfg.input))
+	if (!s->resumable)
 		return;
-	if ((rc = spool_mark(&s->sf, s->in_pos)) < 0) {
+	if ((rc = spool_mark(&s->sf, pos)) < 0) {
 		sender_spool_failed(s, rc == -2 ? "write failed and the file "
 		    "could not be cut back" : "write failed");
 		return;
@@ -766,11 +809,102 @@ sender_spool_mark(struct sender *s)
 		sender_spool_failed(s, "fdatasync failed");
 }
 
+/*
+ * After a tabset's frames were appended from `from` on: a resumable
+ * input's tabset is in the file whole or not at all, so that no frame of
+ * it is sent unless all are there (sender_sendable).  Either records the
+ * position the file reaches, or takes the frames appended out again.
+ */
+static void
+sender_spool_whole(struct sender *s, struct pending *from)
+{
+	struct pending *p;
+
+	if (!s->resumable || from == NULL)
+		return;
+	if (s->spooling) {
+		s->spooled_pos = s->tail->pos;
+		return;
+	}
+	for (p = from; p != NULL; p = p->next) {
+		if (p->off == SENDER_NOT_SPOOLED)
+			continue;
+		p->off = SENDER_NOT_SPOOLED;
+		s->spool_unacked -= SPOOL_REC_HDR + p->len;
+	}
+	/* Left there, a resume would cut them off: not sent either way. */
+	if (s->sf.end > s->flush_start)
+		(void)spool_cut(&s->sf, s->flush_start);
+	s->rbuf_fd = -1;
+}
+
+/*
+ * A resumable input whose spool failed: appends the frames kept in
+ * memory only (whole tabsets, in order, each with its position) and
+ * syncs them, every SENDER_SPOOL_RETRY_MS; once that works they may be
+ * sent and appends go on.  A failed attempt is cut back off the file.
+ */
+static void
+sender_spool_retry(struct sender *s)
+{
+	struct pending *p, *first;
+	uint64_t start;
+	int64_t now;
+	size_t n = 0;
+
+	if (!s->resumable || s->spooling || s->sf.fd == -1)
+		return;
+	now = clock_mono_ms();
+	if (now < s->spool_retry)
+		return;
+	s->spool_retry = now + SENDER_SPOOL_RETRY_MS;
+	for (first = s->head; first != NULL &&
+	    first->off != SENDER_NOT_SPOOLED; first = first->next)
+		continue;
+	start = s->sf.end;
+	for (p = first; p != NULL; p = p->next, n++)
+		if (p->data == NULL || spool_append(&s->sf, p->data, p->len,
+		    p->pos, p->last ? SPOOL_REC_LAST : 0, &p->off) < 0)
+			goto fail;
+	if (spool_sync(&s->sf) == -1)
+		goto fail;
+	for (p = first; p != NULL; p = p->next) {
+		s->spool_unacked += SPOOL_REC_HDR + p->len;
+		if (p->last)
+			s->spooled_pos = p->pos;
+	}
+	s->spooling = 1;
+	s->spool_logged = 0;
+	log_info("spool: %s/%s: written again, with the %zu batch(es) kept in "
+	    "memory meanwhile; sending them", s->cfg.spool_dir, s->sf.name, n);
+	return;
+fail:
+	for (p = first; p != NULL; p = p->next)
+		p->off = SENDER_NOT_SPOOLED;
+	if (s->sf.end > start)
+		(void)spool_cut(&s->sf, start);
+	s->rbuf_fd = -1;
+}
+
+/* Whether p may go to the store: not a resumable input's frame that is
+ * in memory only. */
+static int
+sender_sendable(const struct sender *s, const struct pending *p)
+{
+	return !s->resumable || p->off != SENDER_NOT_SPOOLED;
+}
+
 /* Logs the first of a run of spool failures; appends stop. */
 static void
 sender_spool_failed(struct sender *s, const char *what)
 {
-	if (!s->spool_logged)
+	if (!s->spool_logged && s->resumable)
+		log_err("spool: %s/%s: %s: %s; the replay of %s waits, its "
+		    "batches in memory, until they can be written (tried "
+		    "every %d s)", s->cfg.spool_dir, s->sf.name, what,
+		    strerror(errno), s->cfg.hello.iface[0],
+		    SENDER_SPOOL_RETRY_MS / 1000);
+	else if (!s->spool_logged)
 		log_err("spool: %s/%s: %s: %s; batches stay in memory only "
 		    "until every batch is acknowledged", s->cfg.spool_dir,
 		    s->sf.name, what, strerror(errno));
@@ -1090,7 +1224,8 @@ sender_main(void *arg)
 		spooled = s->sf.fd != -1 ? s->sf.end - s->sf.hdr_len : 0;
 		hold = s->mem_bytes > s->cfg.max_queue_bytes ||
 		    spooled + replay_left(s) > s->cfg.spool_max_bytes ||
-		    (!s->spooling && (s->fd == -1 || s->conn_replay));
+		    (!s->spooling && (s->fd == -1 || s->conn_replay ||
+		    s->resumable));
 		if (s->hold && !hold)
 			pthread_cond_broadcast(&s->cv);	/* queued swaps */
 		s->hold = hold;
@@ -1111,13 +1246,15 @@ sender_main(void *arg)
 			break;
 		if (finishing && s->abandon != NULL && *s->abandon)
 			break;
-		if (finishing && s->sf.fd != -1 && !s->finish_logged &&
+		if (finishing && s->sf.fd != -1 && s->spooling &&
+		    !s->finish_logged &&
 		    (s->head != NULL || replaying)) {
 			log_info("spool: every batch is in %s (%llu of this "
 			    "run unacknowledged); waiting for the store",
 			    s->cfg.spool_dir, (unsigned long long)s->npending);
 			s->finish_logged = 1;
 		}
+		sender_spool_retry(s);
 		now = clock_mono_ms();
 		if (s->fd == -1 && !s->rp.loaded && s->iold < s->nold)
 			(void)replay_load(s);
@@ -1142,7 +1279,8 @@ sender_main(void *arg)
 		timeout = 200;
 		if (s->fd != -1) {
 			want_out = s->conn_replay ?
-			    s->rp.next < s->rp.sc.nrec : s->unsent != NULL;
+			    s->rp.next < s->rp.sc.nrec :
+			    s->unsent != NULL && sender_sendable(s, s->unsent);
 			pfd[1].fd = s->fd;
 			pfd[1].events = POLLIN | (want_out ? POLLOUT : 0);
 			nfd = 2;
@@ -1242,7 +1380,8 @@ sender_spool_open(struct sender *s, const char **errstr)
 		goto fail;
 	}
 	s->resumed = n == 1;
-	s->in_pos = s->resume_at;
+	s->in_pos = s->spooled_pos = s->resume_at;
+	s->resumable = !spool_input_none(&s->cfg.input);
 	n = spool_list(s->cfg.spool_dirfd, s->cfg.hello.name,
 	    s->cfg.hello.start_time, &s->old, errstr);
 	if (n == -1)

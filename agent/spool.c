@@ -487,6 +487,37 @@ spool_reset(struct spool_file *f)
 	return 0;
 }
 
+int
+spool_reset_mark(struct spool_file *f, uint64_t pos)
+{
+	uint8_t rec[SPOOL_REC_HDR];
+
+	if (f->end < f->hdr_len + SPOOL_REC_HDR)
+		return 0;
+	memset(rec, 0, sizeof(rec));
+	put_u64(rec + 8, pos);
+	put_u32(rec + 16, SPOOL_REC_LAST);
+	put_u32(rec + 4, spool_crc32(rec + 8, SPOOL_REC_HDR - 8));
+	if (write_at(f->fd, f->hdr_len, rec, sizeof(rec)) == -1 ||
+	    ftruncate(f->fd, (off_t)(f->hdr_len + SPOOL_REC_HDR)) == -1)
+		return -1;
+	f->end = f->hdr_len + SPOOL_REC_HDR;
+	return 0;
+}
+
+int
+spool_cut(struct spool_file *f, uint64_t end)
+{
+	if (end < f->hdr_len || end > f->end) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ftruncate(f->fd, (off_t)end) == -1)
+		return -1;
+	f->end = end;
+	return 0;
+}
+
 void
 spool_close(struct spool_file *f, int remove)
 {

@@ -192,6 +192,21 @@ int	spool_mark(struct spool_file *, uint64_t pos);
 int	spool_sync(struct spool_file *);
 /* Cuts the file back to its header.  0 or -1 (errno). */
 int	spool_reset(struct spool_file *);
+/*
+ * Cuts the file back to its header and one mark holding pos.  The mark
+ * is written over the first record before the cut, so no moment leaves
+ * the file without the position: killed in between, the file is the
+ * mark and a torn tail.  A file with no record is left as it is (its
+ * header holds the position).  0 or -1 (errno; the file unchanged but
+ * maybe for the mark, which reads as where the file ends).
+ */
+int	spool_reset_mark(struct spool_file *, uint64_t pos);
+/*
+ * Cuts the file back to `end`, a record boundary at or past the header
+ * and at or before the end (records appended since end are dropped).
+ * 0 or -1 (errno).
+ */
+int	spool_cut(struct spool_file *, uint64_t end);
 /* Closes the file; removes it too when `remove` is set.  NULL-safe. */
 void	spool_close(struct spool_file *, int remove);
 

@@ -25,7 +25,11 @@
 # counted whole, exactly.  And an agent stopped by SIGTERM before the end
 # of its file: its spool file stays, the next start resumes there and the
 # totals are exact; a run that finished leaves no spool file, so the same
-# file run once more is counted once more.
+# file run once more is counted once more.  And the spool on a full disk
+# (a small tmpfs the test mounts): the replay waits with its batches in
+# memory, none of them sent until they are in the file; killed, the next
+# start resumes exactly; not killed, it writes them once there is space
+# and goes on, exactly.
 . "$(dirname "$0")/lib.sh"
 
 SEED=${NT_KILL_SEED:-5151}
@@ -267,6 +271,101 @@ check "the same file once more: exit 0 ($rc), nothing resumed" \
     test "$rc" = 0 -a -z "$(grep resuming "$WORK/stop.2")"
 frames=$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'astop'")
 check "... and counted once more ($frames frames)" test "$frames" = 40000
+
+# 4. A full disk under the spool.
+full_disk() {
+	FS=$WORK/fs
+	mkdir "$FS" || return 1
+	mount -t tmpfs -o size=4m,mode=0755 nettally-kill "$FS" || return 1
+	FS_MOUNTED=1
+	mkdir -m 0700 "$FS/spool" && chown nettally "$FS/spool" || return 1
+}
+fill() {
+	free_kb=$(df -k --output=avail "$FS" | tail -n 1)
+	dd if=/dev/zero of="$FS/fill" bs=1024 count=$((free_kb - 64)) \
+	    2>/dev/null
+	return 0
+}
+unmount_fs() {
+	[ -n "${FS_MOUNTED:-}" ] || return 0
+	[ -n "${STORE_PID:-}" ] && kill -CONT "$STORE_PID" 2>/dev/null
+	stop_agent
+	umount "$FS" 2>/dev/null || umount -l "$FS"
+	FS_MOUNTED=
+}
+CLEANUP_HOOKS="unmount_fs $CLEANUP_HOOKS"
+# full_run NAME LOG: an agent on part a with its spool on the full disk;
+# the store frozen once it has 2 batches, until the spool write fails.
+full_run() {
+	fill
+	# shellcheck disable=SC2086
+	run_agent "$1" "$FS/spool" "$2" "$dir/a.pcap" $SARGS
+	wait_for "[ \$(committed_since $1 0) -ge 2 ]" 300
+	kill -STOP "$STORE_PID"
+	if wait_for "grep -q 'replay of a.pcap waits' '$2'" 300; then
+		ok "$1: the spool write fails on the full disk: the replay waits"
+	else
+		not_ok "$1: the spool write fails on the full disk: the replay waits"
+		tail -n 3 "$2" | sed 's/^/# /'
+	fi
+	sleep 0.5
+}
+if [ "$(id -u)" != 0 ] || ! id nettally >/dev/null 2>&1; then
+	cannot_run "the spool on a full disk" "needs root and the nettally user"
+elif ! full_disk; then
+	cannot_run "the spool on a full disk" "cannot mount a tmpfs"
+else
+	# The store back, the disk still full: the batches in the file are
+	# acknowledged, the file cut back, the ones in memory written and
+	# sent.  The store frozen again, the disk fills again; then a kill.
+	full_run afull "$WORK/full.0"
+	kill -CONT "$STORE_PID"
+	wait_for "grep -q 'written again' '$WORK/full.0'" 100
+	kill -STOP "$STORE_PID"
+	sleep 0.5
+	kill_agent
+	check "afull: killed after writing its kept batches once space was freed" \
+	    grep -q "written again, with the [1-9][0-9]* batch(es) kept" \
+	    "$WORK/full.0"
+	rm -f "$FS/fill"
+	kill -CONT "$STORE_PID"
+	# shellcheck disable=SC2086
+	run_agent afull "$FS/spool" "$WORK/full.1" "$dir/a.pcap" $SARGS
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	check "afull: the next start exits 0 ($rc)" test "$rc" = 0
+	check "afull: ... resuming the file" \
+	    grep -q "resuming .*a\.pcap at packet [0-9]*," "$WORK/full.1"
+	got=$(db_iface afull)
+	check "afull: counted once, exactly ($got)" \
+	    test "$got" = "$(tail -n 1 "$dir/a/interface.csv")"
+	db_hosts afull >"$WORK/full_hosts"
+	check "afull: per host too" same_rows "$dir/a/hosts.csv" "$WORK/full_hosts"
+	check "afull: the spool directory is empty afterwards" \
+	    empty_dir "$FS/spool"
+	# Not killed: space comes back, the batches are written, then sent.
+	full_run afull2 "$WORK/full2.0"
+	rm -f "$FS/fill"
+	kill -CONT "$STORE_PID"
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	check "afull2: once there is space, the replay goes on and exits 0 ($rc)" \
+	    test "$rc" = 0
+	check "afull2: ... writing the batches it kept in memory first" \
+	    grep -q "written again, with the [1-9][0-9]* batch(es) kept" \
+	    "$WORK/full2.0"
+	got=$(db_iface afull2)
+	check "afull2: counted once, exactly ($got)" \
+	    test "$got" = "$(tail -n 1 "$dir/a/interface.csv")"
+	db_hosts afull2 >"$WORK/full_hosts"
+	check "afull2: per host too" same_rows "$dir/a/hosts.csv" \
+	    "$WORK/full_hosts"
+	check "afull2: the spool directory is empty afterwards" \
+	    empty_dir "$FS/spool"
+	unmount_fs
+fi
 
 check "integrity_check is ok" test "$(sql 'PRAGMA integrity_check')" = ok
 check "store stops cleanly on SIGTERM" stop_store
