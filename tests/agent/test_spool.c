@@ -575,6 +575,64 @@ test_positions(void **state)
 }
 
 /*
+ * spool_reset_mark: the file cut back to one mark; a kill between the
+ * mark written over the first record and the cut leaves the mark and a
+ * torn tail.  spool_cut: back to a record boundary, never below the
+ * header or past the end.
+ */
+static void
+test_reset_mark(void **state)
+{
+	struct spool_file f;
+	struct spool_scan sc;
+	const char *errstr;
+	uint64_t ends[NREC];
+	uint8_t rec[SPOOL_REC_HDR];
+
+	(void)state;
+	make_file(&f, "rm", 900, 1, NREC, ends);
+	assert_int_equal(spool_reset_mark(&f, POS(7)), 0);
+	assert_int_equal(f.end, f.hdr_len + SPOOL_REC_HDR);
+	assert_int_equal(pread(f.fd, rec, sizeof(rec), (off_t)f.hdr_len),
+	    (ssize_t)sizeof(rec));
+	spool_close(&f, 1);
+	/* What a kill right after the mark's write leaves. */
+	make_file(&f, "rm2", 901, 1, NREC, ends);
+	assert_int_equal(pwrite(f.fd, rec, sizeof(rec), (off_t)f.hdr_len),
+	    (ssize_t)sizeof(rec));
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 0);
+	assert_int_equal(sc.resume_pos, POS(7));
+	assert_int_equal(sc.resume_end, f.hdr_len + SPOOL_REC_HDR);
+	assert_true(sc.skipped > 0);
+	spool_scan_clear(&sc);
+	/* Done: the mark alone. */
+	assert_int_equal(spool_reset_mark(&f, POS(8)), 0);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 0);
+	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(sc.resume_pos, POS(8));
+	spool_scan_clear(&sc);
+	/* A file with no record keeps its header's position. */
+	assert_int_equal(spool_reset(&f), 0);
+	assert_int_equal(spool_reset_mark(&f, POS(9)), 0);
+	assert_int_equal(f.end, f.hdr_len);
+	spool_close(&f, 1);
+	/* spool_cut */
+	make_file(&f, "cut2", 902, 1, NREC, ends);
+	assert_int_equal(spool_cut(&f, f.hdr_len - 1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(spool_cut(&f, f.end + 1), -1);
+	assert_int_equal(spool_cut(&f, ends[1]), 0);
+	assert_int_equal(f.end, ends[1]);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.skipped, 0);
+	spool_scan_clear(&sc);
+	spool_close(&f, 1);
+}
+
+/*
  * spool_resume: the newest file of the agent that names the input; its
  * torn flush cut off; a file of other input, a file of no input, or a
  * damaged header passed over; a locked one refused.
@@ -818,6 +876,7 @@ main(void)
 		cmocka_unit_test(test_seq_gap),
 		cmocka_unit_test(test_v1_read),
 		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_reset_mark),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_input_of),
 		cmocka_unit_test(test_list_and_lock),
