@@ -3,9 +3,12 @@
  *
  * The file format is in spool.h.  Invariants:
  * - The writer only ever appends whole records at `end` and cuts back to
- *   a record boundary (a failed append, or the header when everything is
- *   acknowledged), so a file holds a header, whole records and at most
- *   one torn record at its tail, left by a crash mid-append.  It writes
+ *   a record boundary (a failed append, a tabset that could not be
+ *   appended whole, or the header when everything is acknowledged), so a
+ *   file holds a header, whole records and at most one torn record at its
+ *   tail, left by a crash mid-append.  The one write in place is the mark
+ *   spool_reset_mark puts over the first record before it cuts the rest:
+ *   killed in between, the file is a mark and a torn tail.  It writes
  *   version 2 only; the reader takes version 1 too, so that the files an
  *   older agent left are still replayed after an upgrade.
  * - spool_resume cuts a file only at a resume point (the end of a record
