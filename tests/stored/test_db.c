@@ -2,8 +2,9 @@
  * test_db.c - stored/db.c against a temporary database: HELLO, batches,
  * upserts, duplicates, epochs, batch ids, overflow rows, and what the
  * views show a reader (every column compared as text); records in
- * scattered order keep their own counters through the key-order sort;
- * the unused batch_id indexes are gone, also from an older database.
+ * scattered order keep their own counters through the key-order sort
+ * and the multi-row upserts; the unused batch_id indexes are gone, also
+ * from an older database.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -628,6 +629,99 @@ test_scattered_records(void **state)
 }
 
 /*
+ * The multi-row upserts (SCHEMA_UPSERT_ROWS rows a statement, the rest
+ * one by one) at and around their boundaries: for each count, records in
+ * scattered order applied twice, inserted by the first batch and updated
+ * by the second; every row must hold twice its own record's counters and
+ * no row may be missing or extra.  A new database has 16 KiB pages.
+ */
+static void
+test_multirow_boundaries(void **state)
+{
+	static const size_t counts[] = { 1, 63, 64, 65, 128, 129, 200 };
+	struct fixture *f = *state;
+	struct proto_host_rec hosts[200];
+	struct proto_port_rec ports[200];
+	struct proto_peer_rec peers[200];
+	struct proto_key k;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last, seq = 0;
+	size_t c, i, j, n;
+	int64_t bucket;
+	char q[256];
+	int pass;
+
+	assert_int_equal(count(f, "PRAGMA page_size"), 16384);
+	hello(f, "mr", T_START, 60, &s, &last);
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		n = counts[c];
+		bucket = T_BUCKET + 600 * (int64_t)c;
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i < n; i++) {
+				j = (i * 37) % n;
+				memset(&k, 0, sizeof(k));
+				k.iface = j % 2;
+				k.bucket = bucket + 60 * (int64_t)(j % 3 == 0);
+				k.host.family = PROTO_AF_INET;
+				k.host.a[0] = 10;
+				k.host.a[3] = (uint8_t)j;
+				k.proto = j % 4 == 0 ? 17 : 6;
+				k.dir = PROTO_DIR_OUT;
+				memset(&hosts[i], 0, sizeof(hosts[i]));
+				hosts[i].k = k;
+				hosts[i].c.packets = j + 1;
+				hosts[i].c.bytes = 100 * (j + 1);
+				hosts[i].c.frame_bytes = 7 * (j + 1);
+				memset(&ports[i], 0, sizeof(ports[i]));
+				ports[i].k = k;
+				ports[i].k.host.a[3] = (uint8_t)(j % 5);
+				ports[i].port = (uint16_t)(1000 + j);
+				ports[i].c.packets = j + 1;
+				memset(&peers[i], 0, sizeof(peers[i]));
+				peers[i].k = k;
+				peers[i].k.host.a[3] = (uint8_t)(j % 3);
+				peers[i].peer.family = PROTO_AF_INET;
+				peers[i].peer.a[0] = 10;
+				peers[i].peer.a[1] = 9;
+				peers[i].peer.a[3] = (uint8_t)j;
+				peers[i].c.packets = j + 1;
+			}
+			memset(&b, 0, sizeof(b));
+			b.seq = ++seq;
+			b.first_ts = bucket;
+			b.last_ts = bucket + 119;
+			b.hosts = hosts;
+			b.nhosts = n;
+			b.ports = ports;
+			b.nports = n;
+			b.peers = peers;
+			b.npeers = n;
+			assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+		}
+		snprintf(q, sizeof(q), "SELECT count(*) FROM host_traffic"
+		    " WHERE bucket IN (%lld, %lld) AND packets = 2 *"
+		    " (CAST(substr(host, 8) AS INTEGER) + 1) AND bytes ="
+		    " 100 * packets AND frame_bytes = 7 * packets",
+		    (long long)bucket, (long long)bucket + 60);
+		assert_int_equal(count(f, q), (int64_t)n);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM port_traffic"
+		    " WHERE bucket IN (%lld, %lld) AND packets = 2 *"
+		    " (port - 999)", (long long)bucket, (long long)bucket + 60);
+		assert_int_equal(count(f, q), (int64_t)n);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM peer_traffic"
+		    " WHERE bucket IN (%lld, %lld) AND packets = 2 *"
+		    " (CAST(substr(peer, 8) AS INTEGER) + 1)",
+		    (long long)bucket, (long long)bucket + 60);
+		assert_int_equal(count(f, q), (int64_t)n);
+		snprintf(q, sizeof(q), "SELECT count(*) + total(packets) FROM"
+		    " peer_stat WHERE bucket IN (%lld, %lld)",
+		    (long long)bucket, (long long)bucket + 60);
+		assert_int_equal(count(f, q), (int64_t)(n + n * (n + 1)));
+	}
+}
+
+/*
  * No batch_id index: a new database never keeps one, and one left by an
  * older store is dropped when the database is opened.
  */
@@ -748,6 +842,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_spooled, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_multirow_boundaries,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_index_dropped,
 		    setup, teardown),
 		cmocka_unit_test(test_open_errors),
