@@ -45,8 +45,9 @@
  * order, position falling, unknown flags) ends the file for a reader: a
  * torn tail from a crash is counted and ignored, never sent.  The writer
  * appends whole records, syncs once per flush, and when every batch in
- * the file is acknowledged cuts it back to its header and appends a mark
- * holding the position reached, so that the position survives the cut.
+ * the file is acknowledged cuts it back to its header, for a -r file to
+ * its header and a mark holding the position reached (written over the
+ * first record before the cut), so that the position survives the cut.
  */
 #ifndef NETTALLY_SPOOL_H
 #define NETTALLY_SPOOL_H
