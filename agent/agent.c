@@ -93,6 +93,7 @@ static void	make_names(const struct agent_opts *, struct proto_hello *);
 
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	abandon_requested;
+static volatile sig_atomic_t	signalled;	/* stop_all also ends a file */
 static int			stop_pipe[2] = { -1, -1 };
 
 static void
@@ -482,6 +483,7 @@ on_signal(int sig)
 	(void)sig;
 	if (stop_requested)
 		abandon_requested = 1;
+	signalled = 1;
 	stop_all();
 	errno = saved;
 }
@@ -707,6 +709,7 @@ main(int argc, char **argv)
 	scfg.heartbeat = o.file == NULL;
 	scfg.max_queue_bytes = (size_t)o.max_queue_mb << 20;
 	scfg.stop = &stop_requested;
+	scfg.signalled = &signalled;
 	scfg.spool_dir = o.spool_dir;
 	scfg.spool_dirfd = spool_fd;
 	scfg.spool_max_bytes = (uint64_t)o.spool_max_mb << 20;

@@ -1246,6 +1246,19 @@ sender_main(void *arg)
 			break;
 		if (finishing && s->abandon != NULL && *s->abandon)
 			break;
+		/*
+		 * Stopped by a signal, every batch on disk and no store to
+		 * wait for: the next start delivers them, so a service stop
+		 * is not held up by an absent store.  The end of a -r file
+		 * is no signal: a one-shot import still waits for it.
+		 */
+		if (finishing && s->fd == -1 && s->sf.fd != -1 &&
+		    s->spooling && s->cfg.signalled != NULL && *s->cfg.signalled &&
+		    (s->head != NULL || replaying)) {
+			log_info("spool: the store is away; every batch is in "
+			    "%s for the next start", s->cfg.spool_dir);
+			break;
+		}
 		if (finishing && s->sf.fd != -1 && s->spooling &&
 		    !s->finish_logged &&
 		    (s->head != NULL || replaying)) {

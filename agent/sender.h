@@ -31,6 +31,8 @@ struct sender_config {
 	size_t			 max_queue_bytes; /* frames kept before holding;
 						    0: SENDER_QUEUE_DEFAULT */
 	volatile sig_atomic_t	*stop;		/* ends a SENDER_WAIT_QUEUE */
+	volatile sig_atomic_t	*signalled;	/* with a spool: a finish does
+						   not wait for an absent store */
 	/*
 	 * --spool: every frame is written to a file in spool_dir before it
 	 * is sent, frames past max_queue_bytes are then kept on disk only,
