@@ -25,6 +25,9 @@
  *   section one by one: one step, reset and statement journal per 64
  *   records.  The journal holds the pages the statement changes, which
  *   key order keeps few; temp_store keeps it in memory.
+ * - Each table and bucket a batch writes host, port or peer rows into is
+ *   listed in stat_bucket (schema.c, version 4), in the same transaction:
+ *   retention finds expired rows through it.
  */
 #include <sys/stat.h>
 
@@ -93,6 +96,7 @@ enum db_stmt {
 	ST_HOST_ROWS,
 	ST_PORT_ROWS,
 	ST_PEER_ROWS,
+	ST_BUCKET_ADD,
 	ST_IFSTAT,
 	ST_HEALTH,
 	ST__COUNT
@@ -209,6 +213,7 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_HOST_ROWS] = schema_upsert_host_rows,
 	[ST_PORT_ROWS] = schema_upsert_port_rows,
 	[ST_PEER_ROWS] = schema_upsert_peer_rows,
+	[ST_BUCKET_ADD] = schema_bucket_add,
 	[ST_IFSTAT] = sql_ifstat,
 	[ST_HEALTH] = sql_health,
 };
@@ -839,6 +844,18 @@ db_upsert(struct db *d, const struct db_session *s,
 		return 0;
 	if (db_rows(d, s, b, kind, errstr) == -1)
 		return -1;
+	/* Sorted: a bucket's rows are together.  stat_bucket's tbl 1..3. */
+	st = d->st[ST_BUCKET_ADD];
+	for (i = 0; i < n; i++) {
+		if (i > 0 && d->rows[i].bucket == d->rows[i - 1].bucket)
+			continue;
+		if (sqlite3_bind_int(st, 1, (int)kind + 1) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, d->rows[i].bucket) != SQLITE_OK)
+			return db_fail(d, st, errstr);
+		if (db_done(d, st, errstr) == -1)
+			return -1;
+	}
 	ncol = kind == DB_HOST ? 10 : 11;
 	st = d->st[kind == DB_HOST ? ST_HOST_ROWS : kind == DB_PORT ?
 	    ST_PORT_ROWS : ST_PEER_ROWS];

@@ -22,8 +22,10 @@
  *   at any point leaves either the step or nothing; the next run finds
  *   the expired rows still there and finishes the job.  Totals never move.
  * - Bounded steps: a step moves at most step_rows source rows (taken in
- *   (resolution, bucket, key) order from a (resolution, bucket) index, so
- *   finding them is a range scan) or trims hosts until that many rows are
+ *   (resolution, bucket, key) order, found through the (resolution,
+ *   bucket) index of iface_stat and health_stat, or through stat_bucket
+ *   (schema v4) and the primary key of host_stat, port_stat and
+ *   peer_stat: range scans) or trims hosts until that many rows are
  *   spent (one host's ports or peers of one roll-up bucket at least, as
  *   ranking needs them all), then commits.  The writer runs a step only
  *   when no batch waits or right after a commit, so a batch waits for at
@@ -80,7 +82,8 @@ enum rtab { RT_HOST, RT_PORT, RT_PEER, RT_IFACE, RT_HEALTH, RT__COUNT };
 
 /* Per counter table: find, move, count, delete (see the macros below). */
 enum rq { RQ_NEXT_RES, RQ_PROBE, RQ_MOVE, RQ_MARK, RQ_EXPIRED, RQ_DELETE,
-	RQ_TRIM_NEXT, RQ_TRIM_ADD, RQ_TRIM_DEL, RQ__COUNT };
+	RQ_BUCKET_ADD, RQ_BUCKET_GC, RQ_TRIM_NEXT, RQ_TRIM_ADD, RQ_TRIM_DEL,
+	RQ__COUNT };
 
 /* Statements not tied to one table. */
 enum rg { RG_PROGRESS, RG_TRIM_GET, RG_TRIM_CURSOR, RG_TRIM_DONE,
@@ -143,13 +146,32 @@ static int	step_work(struct retention *, int64_t, int *, int *);
  * limit, ?4 first bucket the hourly tier keeps (INT64_MAX: none), ?5 the
  * same for daily, ?6 1 when a monthly tier takes the rest.  The chunk is
  * the first ?3 expired rows in the order of the (resolution, bucket) index
- * (which ends with the rest of the primary key), so the move, the trim
- * queue, the expiry count and the delete all see exactly the same rows.
+ * (which ends with the rest of the primary key), or for host, port and
+ * peer rows in bucket and primary key order, so the move, the trim queue,
+ * the expiry count and the delete all see exactly the same rows.
  */
 #define CHUNK(tbl, keys) \
 	"WITH c AS (SELECT * FROM " tbl " INDEXED BY " tbl "_tier" \
 	" WHERE resolution = ?1 AND bucket < ?2" \
-	" ORDER BY resolution, bucket, " keys " LIMIT ?3)," \
+	" ORDER BY resolution, bucket, " keys " LIMIT ?3)," CHUNK_TU
+/*
+ * host_stat, port_stat and peer_stat have no (resolution, bucket) index:
+ * stat_bucket (tbl id) lists their buckets, in order, and each bucket's
+ * rows are a primary key range, in key order (no sort).  The first ?3
+ * expired buckets hold at least ?3 rows unless some are listed but empty;
+ * SB_GC drops those from the same first ?3, so the next step gets past
+ * them.  Bounded either way: a backlog of expired buckets costs no step
+ * more than ?3 of them.
+ */
+#define SB_FIRST(id) \
+	"SELECT bucket FROM stat_bucket WHERE tbl = " id \
+	" AND resolution = ?1 AND bucket < ?2 ORDER BY bucket LIMIT ?3"
+#define SB_IN(id) \
+	" bucket IN (" SB_FIRST(id) ") AND resolution = ?1"
+#define SB_CHUNK(tbl, id, keys) \
+	"WITH c AS (SELECT * FROM " tbl " WHERE" SB_IN(id) \
+	" ORDER BY bucket, " keys " LIMIT ?3)," CHUNK_TU
+#define CHUNK_TU \
 	" t AS (SELECT *, CASE WHEN bucket >= ?4 THEN 3600" \
 	" WHEN bucket >= ?5 THEN 86400 WHEN ?6 THEN 2592000 END AS tres" \
 	" FROM c)," \
@@ -157,25 +179,46 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 	" bucket, 'unixepoch', 'start of month') AS INTEGER)" \
 	" ELSE bucket - bucket % tres END AS tb FROM t WHERE tres IS NOT NULL) "
 
+#define SB_NEXT_RES(id) \
+	"SELECT min(resolution) FROM stat_bucket WHERE tbl = " id \
+	" AND resolution > ?1"
+#define SB_PROBE(tbl, id) \
+	"SELECT 1 FROM stat_bucket s WHERE s.tbl = " id \
+	" AND s.resolution = ?1 AND s.bucket < ?2 AND EXISTS (SELECT 1 FROM " \
+	tbl " WHERE bucket = s.bucket AND resolution = ?1) LIMIT 1"
+/* The coarser buckets a chunk moves into; the source buckets it emptied. */
+#define SB_ADD(chunk, id) \
+	chunk "INSERT INTO stat_bucket (tbl, resolution, bucket)" \
+	" SELECT DISTINCT " id ", tres, tb FROM u WHERE 1" \
+	" ON CONFLICT DO NOTHING"
+#define SB_GC(tbl, id) \
+	"DELETE FROM stat_bucket WHERE tbl = " id " AND resolution = ?1" \
+	" AND bucket IN (" SB_FIRST(id) ") AND NOT EXISTS (SELECT 1 FROM " \
+	tbl " WHERE bucket = stat_bucket.bucket AND resolution = ?1)"
+#define SB_DELETE(tbl, id, keys) \
+	"WITH c AS (SELECT bucket, resolution, " keys " FROM " tbl \
+	" WHERE" SB_IN(id) " ORDER BY bucket, " keys " LIMIT ?3)" \
+	" DELETE FROM " tbl " WHERE (bucket, " keys ", resolution) IN" \
+	" (SELECT bucket, " keys ", resolution FROM c)"
 #define NEXT_RES(tbl) \
 	"SELECT min(resolution) FROM " tbl " INDEXED BY " tbl "_tier" \
 	" WHERE resolution > ?1"
 #define PROBE(tbl) \
 	"SELECT 1 FROM " tbl " INDEXED BY " tbl "_tier" \
 	" WHERE resolution = ?1 AND bucket < ?2 LIMIT 1"
-#define MOVE(tbl, keys, cols, sums, set) \
-	CHUNK(tbl, keys) "INSERT INTO " tbl " (bucket, resolution, " keys ", " \
+#define MOVE(chunk, tbl, keys, cols, sums, set) \
+	chunk "INSERT INTO " tbl " (bucket, resolution, " keys ", " \
 	cols ", batch_id) SELECT tb, tres, " keys ", " sums ", max(batch_id)" \
 	" FROM u WHERE 1 GROUP BY tb, tres, " keys \
 	" ON CONFLICT (bucket, " keys ", resolution) DO UPDATE SET " set \
 	", batch_id = max(batch_id, excluded.batch_id)"
-#define MARK(tbl, keys) \
-	CHUNK(tbl, keys) "INSERT INTO retention_trim (tbl, resolution, bucket," \
+#define MARK(chunk) \
+	chunk "INSERT INTO retention_trim (tbl, resolution, bucket," \
 	" iface_id, host_id) SELECT DISTINCT ?7, tres, tb, -1, -1 FROM u" \
 	" WHERE 1 ON CONFLICT (tbl, resolution, bucket)" \
 	" DO UPDATE SET iface_id = -1, host_id = -1"
-#define EXPIRED(tbl, keys) \
-	CHUNK(tbl, keys) "SELECT count(*) FROM t WHERE tres IS NULL"
+#define EXPIRED(chunk) \
+	chunk "SELECT count(*) FROM t WHERE tres IS NULL"
 #define DELETE(tbl, keys) \
 	"WITH c AS (SELECT bucket, resolution, " keys " FROM " tbl \
 	" INDEXED BY " tbl "_tier WHERE resolution = ?1 AND bucket < ?2" \
@@ -253,21 +296,27 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 
 static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 	[RT_HOST] = {
-		[RQ_NEXT_RES] = NEXT_RES("host_stat"),
-		[RQ_PROBE] = PROBE("host_stat"),
-		[RQ_MOVE] = MOVE("host_stat", HOST_KEYS, HPP_COLS, HPP_SUMS,
-		    HPP_SET),
-		[RQ_EXPIRED] = EXPIRED("host_stat", HOST_KEYS),
-		[RQ_DELETE] = DELETE("host_stat", HOST_KEYS),
+		[RQ_NEXT_RES] = SB_NEXT_RES("1"),
+		[RQ_PROBE] = SB_PROBE("host_stat", "1"),
+		[RQ_MOVE] = MOVE(SB_CHUNK("host_stat", "1", HOST_KEYS),
+		    "host_stat", HOST_KEYS, HPP_COLS, HPP_SUMS, HPP_SET),
+		[RQ_EXPIRED] = EXPIRED(SB_CHUNK("host_stat", "1", HOST_KEYS)),
+		[RQ_DELETE] = SB_DELETE("host_stat", "1", HOST_KEYS),
+		[RQ_BUCKET_ADD] = SB_ADD(SB_CHUNK("host_stat", "1",
+		    HOST_KEYS), "1"),
+		[RQ_BUCKET_GC] = SB_GC("host_stat", "1"),
 	},
 	[RT_PORT] = {
-		[RQ_NEXT_RES] = NEXT_RES("port_stat"),
-		[RQ_PROBE] = PROBE("port_stat"),
-		[RQ_MOVE] = MOVE("port_stat", PORT_KEYS, HPP_COLS, HPP_SUMS,
-		    HPP_SET),
-		[RQ_MARK] = MARK("port_stat", PORT_KEYS),
-		[RQ_EXPIRED] = EXPIRED("port_stat", PORT_KEYS),
-		[RQ_DELETE] = DELETE("port_stat", PORT_KEYS),
+		[RQ_NEXT_RES] = SB_NEXT_RES("2"),
+		[RQ_PROBE] = SB_PROBE("port_stat", "2"),
+		[RQ_MOVE] = MOVE(SB_CHUNK("port_stat", "2", PORT_KEYS),
+		    "port_stat", PORT_KEYS, HPP_COLS, HPP_SUMS, HPP_SET),
+		[RQ_MARK] = MARK(SB_CHUNK("port_stat", "2", PORT_KEYS)),
+		[RQ_EXPIRED] = EXPIRED(SB_CHUNK("port_stat", "2", PORT_KEYS)),
+		[RQ_DELETE] = SB_DELETE("port_stat", "2", PORT_KEYS),
+		[RQ_BUCKET_ADD] = SB_ADD(SB_CHUNK("port_stat", "2",
+		    PORT_KEYS), "2"),
+		[RQ_BUCKET_GC] = SB_GC("port_stat", "2"),
 		[RQ_TRIM_NEXT] = TRIM_NEXT("port_stat"),
 		[RQ_TRIM_ADD] = PORT_EVICT "INSERT INTO port_stat (bucket,"
 		    " resolution, iface_id, host_id, proto, port, direction, "
@@ -280,13 +329,16 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		[RQ_TRIM_DEL] = PORT_EVICT "DELETE FROM port_stat" PORT_WHERE,
 	},
 	[RT_PEER] = {
-		[RQ_NEXT_RES] = NEXT_RES("peer_stat"),
-		[RQ_PROBE] = PROBE("peer_stat"),
-		[RQ_MOVE] = MOVE("peer_stat", PEER_KEYS, HPP_COLS, HPP_SUMS,
-		    HPP_SET),
-		[RQ_MARK] = MARK("peer_stat", PEER_KEYS),
-		[RQ_EXPIRED] = EXPIRED("peer_stat", PEER_KEYS),
-		[RQ_DELETE] = DELETE("peer_stat", PEER_KEYS),
+		[RQ_NEXT_RES] = SB_NEXT_RES("3"),
+		[RQ_PROBE] = SB_PROBE("peer_stat", "3"),
+		[RQ_MOVE] = MOVE(SB_CHUNK("peer_stat", "3", PEER_KEYS),
+		    "peer_stat", PEER_KEYS, HPP_COLS, HPP_SUMS, HPP_SET),
+		[RQ_MARK] = MARK(SB_CHUNK("peer_stat", "3", PEER_KEYS)),
+		[RQ_EXPIRED] = EXPIRED(SB_CHUNK("peer_stat", "3", PEER_KEYS)),
+		[RQ_DELETE] = SB_DELETE("peer_stat", "3", PEER_KEYS),
+		[RQ_BUCKET_ADD] = SB_ADD(SB_CHUNK("peer_stat", "3",
+		    PEER_KEYS), "3"),
+		[RQ_BUCKET_GC] = SB_GC("peer_stat", "3"),
 		[RQ_TRIM_NEXT] = TRIM_NEXT("peer_stat"),
 		[RQ_TRIM_ADD] = PEER_EVICT "INSERT INTO peer_stat (bucket,"
 		    " resolution, iface_id, host_id, peer_id, proto, direction, "
@@ -301,17 +353,18 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 	[RT_IFACE] = {
 		[RQ_NEXT_RES] = NEXT_RES("iface_stat"),
 		[RQ_PROBE] = PROBE("iface_stat"),
-		[RQ_MOVE] = MOVE("iface_stat", "iface_id", IFACE_COLS,
-		    IFACE_SUMS, IFACE_SET),
-		[RQ_EXPIRED] = EXPIRED("iface_stat", "iface_id"),
+		[RQ_MOVE] = MOVE(CHUNK("iface_stat", "iface_id"), "iface_stat",
+		    "iface_id", IFACE_COLS, IFACE_SUMS, IFACE_SET),
+		[RQ_EXPIRED] = EXPIRED(CHUNK("iface_stat", "iface_id")),
 		[RQ_DELETE] = DELETE("iface_stat", "iface_id"),
 	},
 	[RT_HEALTH] = {
 		[RQ_NEXT_RES] = NEXT_RES("health_stat"),
 		[RQ_PROBE] = PROBE("health_stat"),
-		[RQ_MOVE] = MOVE("health_stat", "iface_id", HEALTH_COLS,
-		    HEALTH_SUMS, HEALTH_SET),
-		[RQ_EXPIRED] = EXPIRED("health_stat", "iface_id"),
+		[RQ_MOVE] = MOVE(CHUNK("health_stat", "iface_id"),
+		    "health_stat", "iface_id", HEALTH_COLS, HEALTH_SUMS,
+		    HEALTH_SET),
+		[RQ_EXPIRED] = EXPIRED(CHUNK("health_stat", "iface_id")),
 		[RQ_DELETE] = DELETE("health_stat", "iface_id"),
 	},
 };
@@ -676,11 +729,17 @@ move_table(struct retention *r, enum rtab t, int64_t now, int64_t wall,
 			return -1;
 		if (run(r, r->tq[t][RQ_MOVE], v, 6, NULL) == -1)
 			return -1;
+		if (r->tq[t][RQ_BUCKET_ADD] != NULL &&
+		    run(r, r->tq[t][RQ_BUCKET_ADD], v, 6, NULL) == -1)
+			return -1;
 		if (r->tq[t][RQ_MARK] != NULL &&
 		    (t == RT_PORT ? r->c.top_ports : r->c.top_peers) > 0 &&
 		    run(r, r->tq[t][RQ_MARK], v, 7, NULL) == -1)
 			return -1;
 		if (run(r, r->tq[t][RQ_DELETE], v, 3, &n) == -1)
+			return -1;
+		if (r->tq[t][RQ_BUCKET_GC] != NULL &&
+		    run(r, r->tq[t][RQ_BUCKET_GC], v, 3, NULL) == -1)
 			return -1;
 		if (progress(r, res, k.cutoff, n - nexp, nexp, 0, wall) == -1)
 			return -1;

@@ -35,7 +35,14 @@ extern const char schema_upsert_peer_rows[];
  */
 extern const char schema_page_size[];
 
-#define SCHEMA_VERSION	3
+/*
+ * Records that table tbl (1 host_stat, 2 port_stat, 3 peer_stat) holds
+ * rows of ?2 resolution, ?3 bucket in stat_bucket: ?1 tbl.  Run once per
+ * transaction, table and bucket written.
+ */
+extern const char schema_bucket_add[];
+
+#define SCHEMA_VERSION	4
 
 /*
  * Brings db to SCHEMA_VERSION inside one BEGIN IMMEDIATE transaction.

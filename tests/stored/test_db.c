@@ -736,7 +736,7 @@ test_batch_index_dropped(void **state)
 
 	assert_int_equal(count(f, q), 0);
 	assert_int_equal(count(f, "SELECT count(*) FROM sqlite_schema WHERE"
-	    " type = 'index' AND name LIKE '%stat_tier'"), 5);
+	    " type = 'index' AND name LIKE '%stat_tier'"), 2);
 	db_close(f->db);
 	f->db = NULL;
 	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
@@ -766,6 +766,10 @@ test_migrate_spooled(void **state)
 	const char *errstr;
 	static const char *const row[] = { "20", "3", "0", NULL };
 	static const char v2[] =
+	    "DROP TABLE stat_bucket;"
+	    "CREATE INDEX host_stat_tier ON host_stat (resolution, bucket);"
+	    "CREATE INDEX port_stat_tier ON port_stat (resolution, bucket);"
+	    "CREATE INDEX peer_stat_tier ON peer_stat (resolution, bucket);"
 	    "DROP VIEW agent_health;"
 	    "ALTER TABLE health_stat DROP COLUMN spooled;"
 	    "CREATE VIEW agent_health AS SELECT"
@@ -795,9 +799,67 @@ test_migrate_spooled(void **state)
 	f->db = db_open(f->path, err, sizeof(err));
 	if (f->db == NULL)
 		fail_msg("db_open: %s", err);
-	assert_int_equal(count(f, "PRAGMA user_version"), 3);
+	assert_int_equal(count(f, "PRAGMA user_version"), 4);
 	expect_row(f, "SELECT captured, queued, spooled FROM agent_health",
 	    row);
+}
+
+/*
+ * Version 3 to 4 (stat_bucket instead of the host, port and peer
+ * (resolution, bucket) indexes): a database taken back to its version 3
+ * shape, with rows in two buckets, migrates forward on open; stat_bucket
+ * lists exactly the pairs each table holds, and the writer keeps listing
+ * the buckets of new batches.
+ */
+static void
+test_migrate_stat_bucket(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	static const char v3[] =
+	    "DROP TABLE stat_bucket;"
+	    "CREATE INDEX host_stat_tier ON host_stat (resolution, bucket);"
+	    "CREATE INDEX port_stat_tier ON port_stat (resolution, bucket);"
+	    "CREATE INDEX peer_stat_tier ON peer_stat (resolution, bucket);"
+	    "PRAGMA user_version = 3;";
+	char err[512];
+	uint64_t last;
+	sqlite3 *w;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	assert_int_equal(count(f, "SELECT count(*) FROM stat_bucket"), 3);
+	batch_init(&b, 2);
+	t_host.k.bucket = T_BUCKET + 60;
+	t_peer.k.bucket = T_BUCKET + 60;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+	if (sqlite3_exec(w, v3, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("back to version 3: %s", sqlite3_errmsg(w));
+	sqlite3_close(w);
+	f->db = db_open(f->path, err, sizeof(err));
+	if (f->db == NULL)
+		fail_msg("db_open: %s", err);
+	assert_int_equal(count(f, "PRAGMA user_version"), 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM sqlite_schema WHERE"
+	    " type = 'index' AND name LIKE '%stat_tier'"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM stat_bucket"), 5);
+	assert_int_equal(count(f, "SELECT count(*) FROM ("
+	    " SELECT 1, resolution, bucket FROM host_stat UNION"
+	    " SELECT 2, resolution, bucket FROM port_stat UNION"
+	    " SELECT 3, resolution, bucket FROM peer_stat EXCEPT"
+	    " SELECT tbl, resolution, bucket FROM stat_bucket)"), 0);
+	batch_init(&b, 3);
+	t_port.k.bucket = T_BUCKET + 120;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	/* T_BUCKET + 120 */
+	assert_int_equal(count(f, "SELECT count(*) FROM stat_bucket WHERE"
+	    " tbl = 2 AND resolution = 60 AND bucket = 1700000160"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM stat_bucket"), 6);
 }
 
 static void
@@ -839,6 +901,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_data_error, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_scattered_records,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_stat_bucket,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_spooled, setup,
 		    teardown),
