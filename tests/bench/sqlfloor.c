@@ -7,8 +7,9 @@
  * peer rows in transactions of the given size, at the SQL level exactly as
  * the store's writer (stored/db.c) does: the store's own statements,
  * prepared once; each kind's rows of a transaction sorted into primary key
- * order; SCHEMA_UPSERT_ROWS rows a step (schema_upsert_*_rows) while that
- * many are left, then one by one (schema_upsert_*).  What it leaves out is
+ * order; each bucket of them listed in stat_bucket (schema_bucket_add);
+ * SCHEMA_UPSERT_ROWS rows a step (schema_upsert_*_rows) while that many
+ * are left, then one by one (schema_upsert_*).  What it leaves out is
  * exactly what the store adds on top: the socket, msgpack decoding,
  * validation, address interning and the batch bookkeeping.  Keys are
  * distinct and generated in scattered order, as rows drained from the
@@ -129,6 +130,7 @@ main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st[3] = { NULL, NULL, NULL };
 	sqlite3_stmt *stm[3] = { NULL, NULL, NULL };
+	sqlite3_stmt *sb = NULL;
 	struct frow *rows = NULL;
 	const char *errstr;
 	uint64_t n[3], per_txn, i, j, m, done = 0, batch = 0, nrows;
@@ -169,6 +171,9 @@ main(int argc, char **argv)
 		    sqlite3_prepare_v3(db, many[k], -1,
 		    SQLITE_PREPARE_PERSISTENT, &stm[k], NULL))
 			goto fail;
+	if (sqlite3_prepare_v3(db, schema_bucket_add, -1,
+	    SQLITE_PREPARE_PERSISTENT, &sb, NULL))
+		goto fail;
 
 	t0 = now_s();
 	while (done < nrows) {
@@ -185,6 +190,16 @@ main(int argc, char **argv)
 			for (i = 0; i < m; i++)
 				make_row(&rows[i], from + i, n[k], k != 0);
 			qsort(rows, m, sizeof(*rows), frow_cmp);
+			for (i = 0; i < m; i++) {
+				if (i > 0 && rows[i].bucket == rows[i - 1].bucket)
+					continue;
+				if (sqlite3_bind_int(sb, 1, k + 1) ||
+				    sqlite3_bind_int64(sb, 2, 60) ||
+				    sqlite3_bind_int64(sb, 3, rows[i].bucket))
+					goto fail;
+				if (step(db, sb) == -1)
+					goto out;
+			}
 			ncol = k == 0 ? 10 : 11;
 			for (i = 0; m - i >= SCHEMA_UPSERT_ROWS;
 			    i += SCHEMA_UPSERT_ROWS) {
@@ -218,6 +233,7 @@ out:
 		sqlite3_finalize(st[k]);
 		sqlite3_finalize(stm[k]);
 	}
+	sqlite3_finalize(sb);
 	sqlite3_close(db);
 	free(rows);
 	return rc;
