@@ -14,7 +14,9 @@
  * tabset held, which is what lets the spool resume a killed run there.
  * Live sources are non-blocking and waited on together with poll() and
  * the agent's stop pipe, so neither a stop nor a flush deadline is ever
- * stuck behind a quiet interface.
+ * stuck behind a quiet interface.  A file that is a pipe or FIFO is
+ * waited on the same way and read unbuffered, a packet per wake-up, so a
+ * quiet writer holds back neither.
  *
  * An interface set down keeps its socket, which counts again once it is
  * up: libpcap says nothing about it, so the interface flags are read at
@@ -35,6 +37,7 @@
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <net/if.h>
 
@@ -44,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef __linux__
 #include <linux/if_packet.h>
@@ -63,6 +67,8 @@ static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
 static int	capture_set_filter(struct capture_source *, const char *,
 		    char *, size_t);
 static int	capture_check_dlt(struct capture_source *, char *, size_t);
+static FILE	*capture_fopen(const char *, int *, char *, size_t);
+static int	capture_stream_wait(struct capture *, int64_t);
 static int	capture_read_first(struct capture_source *, char *, size_t);
 static int	capture_join_fanout(struct capture_source *, int, char *,
 		    size_t);
@@ -233,26 +239,71 @@ fail:
 	return -1;
 }
 
+/*
+ * Opens path ("-": standard input) for libpcap.  A pipe, FIFO or terminal
+ * is a stream: unbuffered, so that poll() on its fd tells whether a packet
+ * is waiting (a stdio buffer would hide what it already read), and read a
+ * packet at a time.  A regular file keeps stdio's buffer and big bursts.
+ */
+static FILE *
+capture_fopen(const char *path, int *stream, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *fp;
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		if ((fd = dup(STDIN_FILENO)) == -1 ||
+		    (fp = fdopen(fd, "r")) == NULL) {
+			snprintf(err, errlen, "standard input: %s",
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return NULL;
+		}
+	} else if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	*stream = fstat(fileno(fp), &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
+	if (*stream && setvbuf(fp, NULL, _IONBF, 0) != 0) {
+		snprintf(err, errlen, "%s: cannot read it unbuffered", path);
+		fclose(fp);
+		return NULL;
+	}
+	return fp;
+}
+
 int
 capture_open_file(struct capture_source *src, const char *path,
     const char *filter, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
+	FILE *fp;
 
 	src->name = path;
 	src->live = 0;
 	ebuf[0] = '\0';
-	src->pcap = pcap_open_offline(path, ebuf);
+	if ((fp = capture_fopen(path, &src->stream, err, errlen)) == NULL)
+		return -1;
+	/* pcap_close closes fp from here; a failed open leaves it to us. */
+	src->pcap = pcap_fopen_offline(fp, ebuf);
 	if (src->pcap == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
+		fclose(fp);
 		return -1;
 	}
 	if (capture_check_dlt(src, err, errlen) == -1 ||
 	    capture_set_filter(src, filter, err, errlen) == -1)
 		goto fail;
-	/* The file itself, as opened: a path may name another by now. */
+	/*
+	 * The file itself, as opened: a path may name another by now.  A
+	 * stream has no identity: what it sends next time is other data.
+	 */
 	memset(&src->input, 0, sizeof(src->input));
-	if (strcmp(path, "-") != 0 && pcap_file(src->pcap) != NULL &&
+	if (strcmp(path, "-") != 0 && !src->stream &&
+	    pcap_file(src->pcap) != NULL &&
 	    spool_input_of(fileno(pcap_file(src->pcap)), filter,
 	    &src->input) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -657,8 +708,17 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 		src->first_data = NULL;
 	}
 	while (!*c->stop) {
-		n = pcap_dispatch(src->pcap, CAPTURE_FILE_BURST,
-		    capture_packet_cb, (u_char *)src);
+		if (src->stream) {
+			if (capture_stream_wait(c, next_flush) == 0) {
+				capture_flush(c, SENDER_NOWAIT);
+				next_flush = clock_mono_ms() + c->flush_ms;
+				continue;
+			}
+			if (*c->stop)
+				break;
+		}
+		n = pcap_dispatch(src->pcap, src->stream ? 1 :
+		    CAPTURE_FILE_BURST, capture_packet_cb, (u_char *)src);
 		if (n == PCAP_ERROR) {
 			snprintf(err, errlen, "%s: %s", src->name,
 			    pcap_geterr(src->pcap));
@@ -676,6 +736,39 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/*
+ * A stream: waits until its fd is readable (a packet, or the end), the
+ * agent stops, or the flush deadline passes.  Returns 0 when the deadline
+ * passed with nothing to read, 1 otherwise (a poll error included: the
+ * read that follows reports it).
+ */
+static int
+capture_stream_wait(struct capture *c, int64_t next_flush)
+{
+	struct pollfd pfd[2];
+	int64_t wait;
+	nfds_t nfd = 1;
+	int rc;
+
+	pfd[0].fd = fileno(pcap_file(c->src[0].pcap));
+	pfd[0].events = POLLIN;
+	if (c->stop_fd != -1) {
+		pfd[1].fd = c->stop_fd;
+		pfd[1].events = POLLIN;
+		nfd = 2;
+	}
+	for (;;) {
+		wait = next_flush - clock_mono_ms();
+		if (wait <= 0)
+			return 0;
+		rc = poll(pfd, nfd, (int)wait);
+		if (rc > 0 || (rc == -1 && errno != EINTR))
+			return 1;
+		if (rc == -1 && *c->stop)
+			return 1;
+	}
 }
 
 static int

@@ -70,6 +70,12 @@ struct capture_source {
 	u_char		*first_data;
 	/* A file: its identity, for the spool's resume (spool.h). */
 	struct spool_input input;
+	/*
+	 * A file that is a pipe, FIFO or terminal: read unbuffered, one
+	 * packet each time poll() says there is more, so that a slow
+	 * writer cannot hold back a flush (capture_run_file).
+	 */
+	int		 stream;
 };
 
 /* One capture thread. */
