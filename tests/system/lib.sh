@@ -137,6 +137,25 @@ db_iface_by_interval() {
 	    WHERE agent = '$1' GROUP BY bucket"
 }
 
+# views_equal AGENT DIR [LABEL]: one check per view of AGENT against the
+# generator's files in DIR: host, port, peer and interface totals, and
+# per bucket too where the generator wrote them (--interval).
+views_equal() {
+	for ve_v in host:hosts:hosts port:ports:ports peer:peers:peers \
+	    interface:iface:interface; do
+		ve_t=${ve_v%%:*} ve_fn=${ve_v#*:} ve_f=${ve_v##*:}
+		ve_fn=${ve_fn%%:*}
+		"db_$ve_fn" "$1" >"$WORK/db_$ve_t" 2>&1
+		check "${3:+$3: }${ve_t}_traffic totals equal the generator's" \
+		    same_rows "$2/$ve_f.csv" "$WORK/db_$ve_t"
+		[ -f "$2/${ve_f}_by_interval.csv" ] || continue
+		"db_${ve_fn}_by_interval" "$1" >"$WORK/db_${ve_t}_i" 2>&1
+		ve_d="${3:+$3: }${ve_t}_traffic per bucket equals the generator's"
+		check "$ve_d" same_rows "$2/${ve_f}_by_interval.csv" \
+		    "$WORK/db_${ve_t}_i"
+	done
+}
+
 # same_rows EXPECTED_CSV ACTUAL_FILE: equal as sets of rows (header of the
 # expected file dropped).  Shows the first differences on failure.
 same_rows() {

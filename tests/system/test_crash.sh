@@ -86,24 +86,7 @@ else
 	tail -n 5 "$WORK/agent.err" | sed 's/^/# /'
 fi
 
-db_hosts "$NAME" >"$WORK/db_hosts"
-check "host_traffic totals equal the generator's" \
-    same_rows "$dir/hosts.csv" "$WORK/db_hosts"
-db_ports "$NAME" >"$WORK/db_ports"
-check "port_traffic totals equal the generator's" \
-    same_rows "$dir/ports.csv" "$WORK/db_ports"
-db_peers "$NAME" >"$WORK/db_peers"
-check "peer_traffic totals equal the generator's" \
-    same_rows "$dir/peers.csv" "$WORK/db_peers"
-db_hosts_by_interval "$NAME" >"$WORK/db_hosts_i"
-check "host_traffic per bucket equals the generator's" \
-    same_rows "$dir/hosts_by_interval.csv" "$WORK/db_hosts_i"
-db_peers_by_interval "$NAME" >"$WORK/db_peers_i"
-check "peer_traffic per bucket equals the generator's" \
-    same_rows "$dir/peers_by_interval.csv" "$WORK/db_peers_i"
-db_iface_by_interval "$NAME" >"$WORK/db_iface_i"
-check "interface_traffic per bucket equals the generator's" \
-    same_rows "$dir/interface_by_interval.csv" "$WORK/db_iface_i"
+views_equal "$NAME" "$dir"
 frames=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
 captured=$(sql "SELECT sum(captured) FROM agent_health WHERE agent = '$NAME'")
 check "agent_health.captured counts every frame once ($frames)" \

@@ -81,18 +81,7 @@ check "with space back the agent delivers everything and exits 0" \
 check "the store says it is writable again" grep -q "writable again" \
     "$WORK/store.log"
 
-db_hosts "$NAME" >"$WORK/db_hosts"
-check "host_traffic totals equal the generator's" \
-    same_rows "$dir/hosts.csv" "$WORK/db_hosts"
-db_ports "$NAME" >"$WORK/db_ports"
-check "port_traffic totals equal the generator's" \
-    same_rows "$dir/ports.csv" "$WORK/db_ports"
-db_peers_by_interval "$NAME" >"$WORK/db_peers_i"
-check "peer_traffic per bucket equals the generator's" \
-    same_rows "$dir/peers_by_interval.csv" "$WORK/db_peers_i"
-db_iface_by_interval "$NAME" >"$WORK/db_iface_i"
-check "interface_traffic per bucket equals the generator's" \
-    same_rows "$dir/interface_by_interval.csv" "$WORK/db_iface_i"
+views_equal "$NAME" "$dir"
 check "integrity_check is ok" test "$(sql 'PRAGMA integrity_check')" = ok
 check "store stops cleanly on SIGTERM" stop_store
 done_testing

@@ -80,18 +80,7 @@ FEED_PID=
 check "the agent delivers everything and exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || tail -n 5 "$WORK/agent.err" | sed 's/^/# /'
 
-db_hosts_by_interval "$NAME" >"$WORK/db_hosts_i"
-check "host_traffic per bucket equals the generator's" \
-    same_rows "$dir/hosts_by_interval.csv" "$WORK/db_hosts_i"
-db_ports "$NAME" >"$WORK/db_ports"
-check "port_traffic totals equal the generator's" \
-    same_rows "$dir/ports.csv" "$WORK/db_ports"
-db_peers_by_interval "$NAME" >"$WORK/db_peers_i"
-check "peer_traffic per bucket equals the generator's" \
-    same_rows "$dir/peers_by_interval.csv" "$WORK/db_peers_i"
-db_iface_by_interval "$NAME" >"$WORK/db_iface_i"
-check "interface_traffic per bucket equals the generator's" \
-    same_rows "$dir/interface_by_interval.csv" "$WORK/db_iface_i"
+views_equal "$NAME" "$dir"
 check "nothing dropped" test "$(sql "SELECT coalesce(sum(dropped), 0) FROM
     agent_health WHERE agent = '$NAME'")" = 0
 check "store stops cleanly on SIGTERM" stop_store

@@ -64,18 +64,7 @@ trickle() {
 	rc=$?
 	AGENT_PID=
 	check "$n: $why, the agent exits 0 ($rc)" test "$rc" = 0
-	db_hosts "$n" >"$WORK/h"
-	check "$n: host_traffic equals the generator's" \
-	    same_rows "$dir/hosts.csv" "$WORK/h"
-	db_ports "$n" >"$WORK/o"
-	check "$n: port_traffic equals the generator's" \
-	    same_rows "$dir/ports.csv" "$WORK/o"
-	db_peers "$n" >"$WORK/p"
-	check "$n: peer_traffic equals the generator's" \
-	    same_rows "$dir/peers.csv" "$WORK/p"
-	db_iface "$n" >"$WORK/i"
-	check "$n: interface_traffic equals the generator's" \
-	    same_rows "$dir/interface.csv" "$WORK/i"
+	views_equal "$n" "$dir" "$n"
 }
 
 trickle fifo path

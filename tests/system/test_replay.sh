@@ -27,30 +27,7 @@ replay_and_compare() {
 		not_ok "$name: agent replays and exits 0"
 		sed 's/^/# /' "$dir/agent.err"
 	fi
-	db_hosts "$name" >"$dir/db_hosts"
-	check "$name: host_traffic totals equal the generator's" \
-	    same_rows "$dir/hosts.csv" "$dir/db_hosts"
-	db_ports "$name" >"$dir/db_ports"
-	check "$name: port_traffic totals equal the generator's" \
-	    same_rows "$dir/ports.csv" "$dir/db_ports"
-	db_peers "$name" >"$dir/db_peers"
-	check "$name: peer_traffic totals equal the generator's" \
-	    same_rows "$dir/peers.csv" "$dir/db_peers"
-	db_hosts_by_interval "$name" >"$dir/db_hosts_i"
-	check "$name: host_traffic per bucket equals the generator's" \
-	    same_rows "$dir/hosts_by_interval.csv" "$dir/db_hosts_i"
-	db_ports_by_interval "$name" >"$dir/db_ports_i"
-	check "$name: port_traffic per bucket equals the generator's" \
-	    same_rows "$dir/ports_by_interval.csv" "$dir/db_ports_i"
-	db_peers_by_interval "$name" >"$dir/db_peers_i"
-	check "$name: peer_traffic per bucket equals the generator's" \
-	    same_rows "$dir/peers_by_interval.csv" "$dir/db_peers_i"
-	db_iface "$name" >"$dir/db_iface"
-	check "$name: interface_traffic totals equal the generator's" \
-	    same_rows "$dir/interface.csv" "$dir/db_iface"
-	db_iface_by_interval "$name" >"$dir/db_iface_i"
-	check "$name: interface_traffic per bucket equals the generator's" \
-	    same_rows "$dir/interface_by_interval.csv" "$dir/db_iface_i"
+	views_equal "$name" "$dir" "$name"
 	frames=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
 	captured=$(sql "SELECT sum(captured) FROM agent_health
 	    WHERE agent = '$name'")

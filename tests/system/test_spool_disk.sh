@@ -148,18 +148,7 @@ check "still one spool failure in its log" \
     test "$(grep -c 'spool: .*batches stay in memory only' \
     "$WORK/agent.log")" -eq 1
 
-db_hosts disk >"$WORK/db_hosts"
-check "host_traffic totals equal the generator's" \
-    same_rows "$dir/hosts.csv" "$WORK/db_hosts"
-db_ports disk >"$WORK/db_ports"
-check "port_traffic totals equal the generator's" \
-    same_rows "$dir/ports.csv" "$WORK/db_ports"
-db_peers disk >"$WORK/db_peers"
-check "peer_traffic totals equal the generator's" \
-    same_rows "$dir/peers.csv" "$WORK/db_peers"
-db_iface disk >"$WORK/db_iface"
-check "interface_traffic totals equal the generator's" \
-    same_rows "$dir/interface.csv" "$WORK/db_iface"
+views_equal disk "$dir"
 bad=$(sql "SELECT count(*) FROM (SELECT epoch FROM batch GROUP BY epoch
     HAVING count(*) != max(seq) OR count(DISTINCT seq) != count(*))")
 check "each batch recorded once, none missing" test "$bad" = 0
