@@ -110,6 +110,9 @@ struct db {
 	struct db_acache *acache;	/* DB_ACACHE entries */
 	struct db_row	*rows;		/* one section of the current batch */
 	size_t		 nrows_cap;
+	/* The last seq gap warned of: a failed group is applied again. */
+	int64_t		 gap_agent;
+	uint64_t	 gap_seq;
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
@@ -902,11 +905,15 @@ db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		*what = DB_DUPLICATE;
 		return 0;
 	}
-	if (b->seq != (uint64_t)last + 1)
+	if (b->seq != (uint64_t)last + 1 &&
+	    (d->gap_agent != s->agent_id || d->gap_seq != b->seq)) {
 		log_warn("db: agent %lld: batch %llu follows %lld: %llu "
 		    "batches missing", (long long)s->agent_id,
 		    (unsigned long long)b->seq, (long long)last,
 		    (unsigned long long)(b->seq - (uint64_t)last - 1));
+		d->gap_agent = s->agent_id;
+		d->gap_seq = b->seq;
+	}
 
 	n = b->nhosts + b->nports + b->npeers + b->nifaces + b->nhealth;
 	st = d->st[ST_BATCH_ADD];

@@ -106,6 +106,9 @@ check "store: the log names the epoch and the SQLite message" \
 check "store: the data error is not logged as a failed transaction" \
     test "$(grep -c 'transaction of [0-9]* items failed: ' \
     "$WORK/store.log")" -eq 0
+check "store: each gap in an agent's seqs warned of once, not per retry" \
+    test -z "$(grep -o 'batch [0-9]* follows [0-9]*' "$WORK/store.log" |
+    sort | uniq -d)"
 check "store: still running" kill -0 "$STORE_PID"
 
 # shellcheck disable=SC2086
