@@ -89,6 +89,7 @@ struct pending {
 					   SENDER_NOT_SPOOLED */
 	uint64_t	 pos;		/* input position of its tabset */
 	int		 last;		/* the last frame of its tabset */
+	uint64_t	 carried;	/* agent_health.dropped it reports */
 };
 
 /* An earlier epoch's spool file being replayed. */
@@ -168,6 +169,7 @@ struct sender {
 	struct replay		 rp;
 	int			 conn_replay;	/* fd speaks for rp */
 	int			 finish_logged;
+	int			 drops_sent;	/* the closing health batch */
 };
 
 static void	*sender_main(void *);
@@ -493,8 +495,9 @@ sender_rejected(struct sender *s)
 	log_err("sender: the store refuses batch %llu as invalid; dropped "
 	    "and counted in agent_health.dropped",
 	    (unsigned long long)p->seq);
+	/* The drops it was to report are reported by the next batch. */
+	s->dropped += 1 + p->carried;
 	sender_pop(s);
-	s->dropped++;
 	s->nreject = 0;
 }
 
@@ -728,6 +731,7 @@ sender_encode(struct sender *s, struct tabset *t)
 		p->pos = s->in_pos;
 		p->last = ih == t->hosts.n && ip == t->ports.n &&
 		    iq == t->peers.n;
+		p->carried = head.nhealth > 0 ? health[0].dropped : 0;
 		proto_buf_init(&buf);
 		sender_spool(s, p);
 		if (s->tail != NULL)
@@ -759,6 +763,8 @@ fail:
 		sender_spool_mark(s, s->in_pos);
 	sender_spool_whole(s, first_new);
 	sender_spool_sync(s, first_new);
+	if (first && nhealth > 0)	/* the frame with the health is lost */
+		s->dropped += health[0].dropped;
 	s->dropped++;
 	log_err("sender: out of memory encoding a batch; batch dropped and "
 	    "counted in agent_health.dropped");
@@ -1241,6 +1247,23 @@ sender_main(void *arg)
 			pthread_cond_broadcast(&s->cv);
 			pthread_mutex_unlock(&s->mu);
 			continue;	/* look for the final tabset at once */
+		}
+		/*
+		 * Batches refused after the last tabset was encoded are
+		 * counted in no batch: one health-only batch, once, carries
+		 * them (its tabset is slot 0's, idle since the finish).
+		 */
+		if (finishing && s->head == NULL && !replaying &&
+		    s->dropped > 0 && !s->drops_sent) {
+			s->drops_sent = 1;
+			pthread_mutex_lock(&s->mu);
+			t = s->slot[0].spare;
+			pthread_mutex_unlock(&s->mu);
+			if (t != NULL) {
+				sender_encode(s, t);
+				tabset_reset(t);
+				continue;
+			}
 		}
 		if (finishing && s->head == NULL && !replaying)
 			break;

@@ -9,18 +9,22 @@
 # the cause and its connection closed, one log line per refusal, never a
 # retry loop.  The agent resends a refused batch once on a new
 # connection, then drops and counts it: every batch is refused exactly
-# twice and the agent exits 0 at the end of its file.  After it, a third
-# agent's batches still commit exactly, and integrity_check is ok.
+# twice and the agent exits 0 at the end of its file.  A fourth agent
+# ("partial"), refused for its first 100 s only, reports every batch it
+# dropped in agent_health.dropped.  After them, a third agent's batches
+# still commit exactly, and integrity_check is ok.
 . "$(dirname "$0")/lib.sh"
 
 dir=$WORK/gen
-mkdir -p "$dir/clean" "$dir/poisoned" "$dir/later"
+mkdir -p "$dir/clean" "$dir/poisoned" "$dir/later" "$dir/partial"
 "$NT_GEN" -o "$dir/clean.pcap" -e "$dir/clean" --packets 100000 --mix \
     --seed 41 >/dev/null &&
 "$NT_GEN" -o "$dir/poisoned.pcap" -e "$dir/poisoned" --packets 10000 \
     --mix --seed 42 >/dev/null &&
 "$NT_GEN" -o "$dir/later.pcap" -e "$dir/later" --packets 20000 --mix \
-    --seed 43 >/dev/null ||
+    --seed 43 >/dev/null &&
+"$NT_GEN" -o "$dir/partial.pcap" -e "$dir/partial" --packets 20000 --mix \
+    --seed 44 --start 1700000000 --duration 600 >/dev/null ||
     { not_ok "generator ran"; done_testing; exit 1; }
 nets=""
 while read -r c; do nets="$nets -n $c"; done <"$dir/clean/cidrs.txt"
@@ -31,8 +35,15 @@ sql "CREATE TRIGGER poison BEFORE INSERT ON host_stat
     WHEN NEW.iface_id IN (SELECT iface.id FROM iface JOIN agent
     ON agent.id = iface.agent_id WHERE agent.name = 'poisoned')
     BEGIN SELECT RAISE(ABORT, 'test poison'); END"
-check "the trigger is in the database" \
-    test "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'poison'")" = 1
+# "partial": only its first 100 s, so a run of its batches is refused.
+sql "CREATE TRIGGER poison_start BEFORE INSERT ON host_stat
+    WHEN NEW.bucket < 1700000100 AND NEW.iface_id IN (SELECT iface.id
+    FROM iface JOIN agent ON agent.id = iface.agent_id
+    WHERE agent.name = 'partial')
+    BEGIN SELECT RAISE(ABORT, 'test poison'); END"
+check "the triggers are in the database" \
+    test "$(sql "SELECT count(*) FROM sqlite_master
+    WHERE name IN ('poison', 'poison_start')")" = 2
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 # Small tables and flushes: many batches from each, sharing groups.
@@ -110,6 +121,21 @@ check "store: each gap in an agent's seqs warned of once, not per retry" \
     test -z "$(grep -o 'batch [0-9]* follows [0-9]*' "$WORK/store.log" |
     sort | uniq -d)"
 check "store: still running" kill -0 "$STORE_PID"
+
+# A refused batch carried the count of those dropped before it: that
+# count must go on to the next batch, not be lost with it; and drops
+# after the file's last batch was encoded go in a closing health batch.
+# shellcheck disable=SC2086
+agent -r "$dir/partial.pcap" $nets --name partial --resolution 60 $SMALL \
+    2>"$WORK/partial.err"
+check "partial: the agent exits 0" test $? -eq 0
+ndrop=$(grep -c "the store refuses batch [0-9]* as invalid; dropped" \
+    "$WORK/partial.err")
+reported=$(sql "SELECT coalesce(sum(dropped), 0) FROM agent_health
+    WHERE agent = 'partial'")
+check "partial: a run of batches was dropped ($ndrop)" test "$ndrop" -gt 1
+check "partial: agent_health.dropped counts every one ($reported)" \
+    test "$reported" = "$ndrop"
 
 # shellcheck disable=SC2086
 agent -r "$dir/later.pcap" $nets --name later --flush 50 \
