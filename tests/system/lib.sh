@@ -156,6 +156,15 @@ views_equal() {
 	done
 }
 
+# gen_expect NAME SEED PACKETS: the generator's counts, in $WORK/NAME, of
+# the frames `nettally-gen --send` sends with that seed and $GEN_OPTS.
+gen_expect() {
+	mkdir -p "$WORK/$1"
+	# shellcheck disable=SC2086
+	"$NT_GEN" -o "$WORK/$1/ref.pcap" -e "$WORK/$1" --packets "$3" \
+	    --seed "$2" ${GEN_OPTS:-} >/dev/null
+}
+
 # same_rows EXPECTED_CSV ACTUAL_FILE: equal as sets of rows (header of the
 # expected file dropped).  Shows the first differences on failure.
 same_rows() {

@@ -37,19 +37,13 @@ ok "two veth pairs between two namespaces set up"
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 GEN_OPTS="--mix --size imix --flows 2000"
-# expect NAME SEED PACKETS: the generator's counts for one send.
-expect() {
-	mkdir -p "$WORK/$1"
-	"$NT_GEN" -o "$WORK/$1/ref.pcap" -e "$WORK/$1" --packets "$3" \
-	    --seed "$2" $GEN_OPTS >/dev/null
-}
 # send IFACE SEED PACKETS: the same frames, out of IFACE in NSA.
 send() {
 	ip netns exec "$NSA" "$NT_GEN" --send "$1" --packets "$3" \
 	    --seed "$2" $GEN_OPTS --rate 20000
 }
-expect e1 31 5000
-expect e2 32 4000
+gen_expect e1 31 5000
+gen_expect e2 32 4000
 NETS=""
 while read -r c; do NETS="$NETS -n $c"; done <"$WORK/e1/cidrs.txt"
 
@@ -107,7 +101,7 @@ compare multi "$B1" e1
 compare multi "$B2" e2
 
 # --- the same with two capture threads per interface ---
-expect e3 33 20000
+gen_expect e3 33 20000
 check "agent with --threads 2 registers" start_agent fan --threads 2 -i "$B1" -i "$B2"
 send "$A1" 33 20000 & s1=$!
 send "$A2" 32 4000

@@ -47,12 +47,6 @@ STORE_ARGS="--allow-uid $RUN_USER"
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 GEN_OPTS="--mix --size imix --flows 500"
-# expect NAME SEED PACKETS: the generator's counts for one send.
-expect() {
-	mkdir -p "$WORK/$1"
-	"$NT_GEN" -o "$WORK/$1/ref.pcap" -e "$WORK/$1" --packets "$3" \
-	    --seed "$2" $GEN_OPTS >/dev/null
-}
 # send SEED PACKETS: the same frames, out of VA in NSA.
 send() {
 	ip netns exec "$NSA" "$NT_GEN" --send "$VA" --packets "$2" \
@@ -72,9 +66,9 @@ merge() {
 	      for (i = 1; i <= k; i++) line = line sum[key, i] (i < k ? "," : "")
 	      print line } }' "$2" "$3" >"$1"
 }
-expect e1 41 3000
-expect e2 42 2000
-expect e3 43 8000
+gen_expect e1 41 3000
+gen_expect e2 42 2000
+gen_expect e3 43 8000
 mkdir -p "$WORK/both"
 for f in hosts ports peers interface; do
 	merge "$WORK/both/$f.csv" "$WORK/e1/$f.csv" "$WORK/e2/$f.csv"

@@ -39,19 +39,13 @@ DB=$WORK/db.sqlite
 SOCK=$WORK/sock
 
 GEN_OPTS="--mix --size imix --flows 2000"
-# expect NAME SEED PACKETS: the generator's counts for one send.
-expect() {
-	mkdir -p "$WORK/$1"
-	"$NT_GEN" -o "$WORK/$1/ref.pcap" -e "$WORK/$1" --packets "$3" \
-	    --seed "$2" $GEN_OPTS >/dev/null
-}
 # send SEED PACKETS: the same frames, out of VA in NSA.
 send() {
 	ip netns exec "$NSA" "$NT_GEN" --send "$VA" --packets "$2" \
 	    --seed "$1" $GEN_OPTS --rate 20000
 }
-expect e1 61 5000
-expect e2 62 4000
+gen_expect e1 61 5000
+gen_expect e2 62 4000
 NETS=""
 while read -r c; do NETS="$NETS -n $c"; done <"$WORK/e1/cidrs.txt"
 
