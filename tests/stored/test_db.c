@@ -557,6 +557,61 @@ test_data_error(void **state)
 }
 
 /*
+ * Fills b (seq) with n records of each kind in scattered order: record i
+ * has key number j = i * 37 % n (37 is prime to every n used), over
+ * buckets `bucket` and `bucket` + 60, with counters derived from j:
+ * packets j + 1, bytes 100 times that, frame_bytes fb times that.
+ */
+static void
+scattered_batch(struct proto_batch *b, uint64_t seq, int64_t bucket,
+    int dir, uint64_t fb, struct proto_host_rec *hosts,
+    struct proto_port_rec *ports, struct proto_peer_rec *peers, size_t n)
+{
+	struct proto_key k;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		j = (i * 37) % n;
+		memset(&k, 0, sizeof(k));
+		k.iface = j % 2;
+		k.bucket = bucket + 60 * (int64_t)(j % 3 == 0);
+		k.host.family = PROTO_AF_INET;
+		k.host.a[0] = 10;
+		k.host.a[3] = (uint8_t)j;
+		k.proto = j % 4 == 0 ? 17 : 6;
+		k.dir = dir;
+		memset(&hosts[i], 0, sizeof(hosts[i]));
+		hosts[i].k = k;
+		hosts[i].c.packets = j + 1;
+		hosts[i].c.bytes = 100 * (j + 1);
+		hosts[i].c.frame_bytes = fb * (j + 1);
+		memset(&ports[i], 0, sizeof(ports[i]));
+		ports[i].k = k;
+		ports[i].k.host.a[3] = (uint8_t)(j % 5);
+		ports[i].port = (uint16_t)(1000 + j);
+		ports[i].c.packets = j + 1;
+		memset(&peers[i], 0, sizeof(peers[i]));
+		peers[i].k = k;
+		peers[i].k.host.a[3] = (uint8_t)(j % 3);
+		peers[i].peer.family = PROTO_AF_INET;
+		peers[i].peer.a[0] = 10;
+		peers[i].peer.a[1] = 9;
+		peers[i].peer.a[3] = (uint8_t)j;
+		peers[i].c.packets = j + 1;
+	}
+	memset(b, 0, sizeof(*b));
+	b->seq = seq;
+	b->first_ts = bucket;
+	b->last_ts = bucket + 119;
+	b->hosts = hosts;
+	b->nhosts = n;
+	b->ports = ports;
+	b->nports = n;
+	b->peers = peers;
+	b->npeers = n;
+}
+
+/*
  * T_NREC records of each kind over two buckets, in scattered order, whose
  * counters derive from their own key; applied twice, every row must hold
  * twice its own record's counters: the writer sorts records into key
@@ -569,52 +624,14 @@ test_scattered_records(void **state)
 	struct proto_host_rec hosts[T_NREC];
 	struct proto_port_rec ports[T_NREC];
 	struct proto_peer_rec peers[T_NREC];
-	struct proto_key k;
 	struct db_session s;
 	struct proto_batch b;
 	uint64_t last, seq;
-	size_t i, j;
 
 	hello(f, "a1", T_START, 60, &s, &last);
 	for (seq = 1; seq <= 2; seq++) {
-		for (i = 0; i < T_NREC; i++) {
-			j = (i * 37) % T_NREC;	/* 37 is prime to 60 */
-			memset(&k, 0, sizeof(k));
-			k.iface = j % 2;
-			k.bucket = T_BUCKET + 60 * (int64_t)(j % 3 == 0);
-			k.host.family = PROTO_AF_INET;
-			k.host.a[0] = 10;
-			k.host.a[3] = (uint8_t)j;
-			k.proto = j % 4 == 0 ? 17 : 6;
-			k.dir = PROTO_DIR_IN;
-			memset(&hosts[i], 0, sizeof(hosts[i]));
-			hosts[i].k = k;
-			hosts[i].c.packets = j + 1;
-			hosts[i].c.bytes = 100 * (j + 1);
-			memset(&ports[i], 0, sizeof(ports[i]));
-			ports[i].k = k;
-			ports[i].k.host.a[3] = (uint8_t)(j % 5);
-			ports[i].port = (uint16_t)(1000 + j);
-			ports[i].c.packets = j + 1;
-			memset(&peers[i], 0, sizeof(peers[i]));
-			peers[i].k = k;
-			peers[i].k.host.a[3] = (uint8_t)(j % 3);
-			peers[i].peer.family = PROTO_AF_INET;
-			peers[i].peer.a[0] = 10;
-			peers[i].peer.a[1] = 9;
-			peers[i].peer.a[3] = (uint8_t)j;
-			peers[i].c.packets = j + 1;
-		}
-		memset(&b, 0, sizeof(b));
-		b.seq = seq;
-		b.first_ts = T_BUCKET;
-		b.last_ts = T_BUCKET + 119;
-		b.hosts = hosts;
-		b.nhosts = T_NREC;
-		b.ports = ports;
-		b.nports = T_NREC;
-		b.peers = peers;
-		b.npeers = T_NREC;
+		scattered_batch(&b, seq, T_BUCKET, PROTO_DIR_IN, 0, hosts,
+		    ports, peers, T_NREC);
 		assert_int_equal(apply(f, &s, &b), DB_APPLIED);
 	}
 	assert_int_equal(count(f, "SELECT count(*) FROM host_traffic WHERE"
@@ -643,11 +660,10 @@ test_multirow_boundaries(void **state)
 	struct proto_host_rec hosts[200];
 	struct proto_port_rec ports[200];
 	struct proto_peer_rec peers[200];
-	struct proto_key k;
 	struct db_session s;
 	struct proto_batch b;
 	uint64_t last, seq = 0;
-	size_t c, i, j, n;
+	size_t c, n;
 	int64_t bucket;
 	char q[256];
 	int pass;
@@ -658,45 +674,8 @@ test_multirow_boundaries(void **state)
 		n = counts[c];
 		bucket = T_BUCKET + 600 * (int64_t)c;
 		for (pass = 0; pass < 2; pass++) {
-			for (i = 0; i < n; i++) {
-				j = (i * 37) % n;
-				memset(&k, 0, sizeof(k));
-				k.iface = j % 2;
-				k.bucket = bucket + 60 * (int64_t)(j % 3 == 0);
-				k.host.family = PROTO_AF_INET;
-				k.host.a[0] = 10;
-				k.host.a[3] = (uint8_t)j;
-				k.proto = j % 4 == 0 ? 17 : 6;
-				k.dir = PROTO_DIR_OUT;
-				memset(&hosts[i], 0, sizeof(hosts[i]));
-				hosts[i].k = k;
-				hosts[i].c.packets = j + 1;
-				hosts[i].c.bytes = 100 * (j + 1);
-				hosts[i].c.frame_bytes = 7 * (j + 1);
-				memset(&ports[i], 0, sizeof(ports[i]));
-				ports[i].k = k;
-				ports[i].k.host.a[3] = (uint8_t)(j % 5);
-				ports[i].port = (uint16_t)(1000 + j);
-				ports[i].c.packets = j + 1;
-				memset(&peers[i], 0, sizeof(peers[i]));
-				peers[i].k = k;
-				peers[i].k.host.a[3] = (uint8_t)(j % 3);
-				peers[i].peer.family = PROTO_AF_INET;
-				peers[i].peer.a[0] = 10;
-				peers[i].peer.a[1] = 9;
-				peers[i].peer.a[3] = (uint8_t)j;
-				peers[i].c.packets = j + 1;
-			}
-			memset(&b, 0, sizeof(b));
-			b.seq = ++seq;
-			b.first_ts = bucket;
-			b.last_ts = bucket + 119;
-			b.hosts = hosts;
-			b.nhosts = n;
-			b.ports = ports;
-			b.nports = n;
-			b.peers = peers;
-			b.npeers = n;
+			scattered_batch(&b, ++seq, bucket, PROTO_DIR_OUT, 7,
+			    hosts, ports, peers, n);
 			assert_int_equal(apply(f, &s, &b), DB_APPLIED);
 		}
 		snprintf(q, sizeof(q), "SELECT count(*) FROM host_traffic"
