@@ -517,6 +517,7 @@ ingest_run() {
 	BATCHES=$(q "$d/db.sqlite" "SELECT count(*) FROM batch")
 	NHOST=$(q "$d/db.sqlite" "SELECT count(*) FROM host_stat")
 	NPORT=$(q "$d/db.sqlite" "SELECT count(*) FROM port_stat")
+	NPEER=$(q "$d/db.sqlite" "SELECT count(*) FROM peer_stat")
 	ING_S=$(calc '%.6f' "($t1 - $t0) / 1e9")
 	ING_RPS=$(calc '%.0f' "$ROWS / $ING_S")
 	ING_AGENT_RSS=$(cat "$d"/agent*.time | awk '{ if ($3 > m) m = $3 } END { print m }')
@@ -533,8 +534,10 @@ section_ingest() {
 		ingest_run "$n"
 		rm -f "$B/floor.sqlite"*
 		# shellcheck disable=SC2046
+		# The same rows, and as many records updating a row an
+		# earlier transaction wrote as the store's workload had.
 		set -- $("$HELP/sqlfloor" "$B/floor.sqlite" "$NHOST" "$NPORT" \
-		    $((ROWS - NHOST - NPORT)) 32768)
+		    "$NPEER" 32768 $((ROWS - NHOST - NPORT - NPEER)))
 		frps=$(calc '%.0f' "$1 / $2")
 		fig "ingest.agents$n.rows" "$ROWS"
 		fig "ingest.agents$n.batches" "$BATCHES"

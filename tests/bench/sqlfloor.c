@@ -12,10 +12,15 @@
  * are left, then one by one (schema_upsert_*).  What it leaves out is
  * exactly what the store adds on top: the socket, msgpack decoding,
  * validation, address interning and the batch bookkeeping.  Keys are
- * distinct and generated in scattered order, as rows drained from the
- * agent's hash tables are, and buckets advance.  (The sort matters since
- * the multi-row statements: a statement keeps each page it changes in a
- * statement journal, and 64 scattered rows change 64 pages.)
+ * generated in scattered order, as rows drained from the agent's hash
+ * tables are, and buckets advance.  UPDATES (optional) is how many of the
+ * store's records updated a row rather than inserting one (an agent
+ * flushes a bucket more than once): the floor then sends that many again
+ * of the keys it inserted just before each transaction, so it does the
+ * same number of inserts and of updates as the store did.  (The sort
+ * matters since the multi-row statements: a statement keeps each page it
+ * changes in a statement journal, and 64 scattered rows change 64
+ * pages.)
  * schema_migrate also drops the indexes the store dropped.  Prints "rows
  * seconds".
  */
@@ -133,15 +138,18 @@ main(int argc, char **argv)
 	sqlite3_stmt *sb = NULL;
 	struct frow *rows = NULL;
 	const char *errstr;
-	uint64_t n[3], per_txn, i, j, m, done = 0, batch = 0, nrows;
+	uint64_t n[3], per_txn, i, j, m, u, done = 0, batch = 0, nrows;
+	uint64_t updates = 0, nupd = 0, owed[3] = { 0, 0, 0 };
 	double t0, t1;
 	int k, ncol, rc = 1;
 
-	if (argc != 6) {
+	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: sqlfloor DB HOSTS PORTS PEERS "
-		    "ROWS_PER_TRANSACTION\n");
+		    "ROWS_PER_TRANSACTION [UPDATES]\n");
 		return 2;
 	}
+	if (argc == 7)
+		updates = strtoull(argv[6], NULL, 10);
 	n[0] = strtoull(argv[2], NULL, 10);
 	n[1] = strtoull(argv[3], NULL, 10);
 	n[2] = strtoull(argv[4], NULL, 10);
@@ -149,8 +157,11 @@ main(int argc, char **argv)
 	if (per_txn == 0)
 		per_txn = 1;
 	nrows = n[0] + n[1] + n[2];
-	/* A transaction holds at most per_txn rows of one kind. */
-	if ((rows = calloc(per_txn + 1, sizeof(*rows))) == NULL) {
+	/*
+	 * A transaction holds at most per_txn new rows of one kind, and its
+	 * share of the updates: the same number again at the most.
+	 */
+	if ((rows = calloc(2 * per_txn + 1, sizeof(*rows))) == NULL) {
 		fprintf(stderr, "sqlfloor: out of memory\n");
 		return 1;
 	}
@@ -189,6 +200,21 @@ main(int argc, char **argv)
 			m = to - from;
 			for (i = 0; i < m; i++)
 				make_row(&rows[i], from + i, n[k], k != 0);
+			/*
+			 * Updates: the keys inserted just before this
+			 * transaction come again, as the store's records of
+			 * a bucket flushed once more do.
+			 */
+			owed[k] += updates * m / nrows;
+			u = owed[k] < from ? owed[k] : from;
+			if (u > per_txn)
+				u = per_txn;
+			owed[k] -= u;
+			for (i = 0; i < u; i++)
+				make_row(&rows[m + i], from - u + i, n[k],
+				    k != 0);
+			m += u;
+			nupd += u;
 			qsort(rows, m, sizeof(*rows), frow_cmp);
 			for (i = 0; i < m; i++) {
 				if (i > 0 && rows[i].bucket == rows[i - 1].bucket)
@@ -223,7 +249,7 @@ main(int argc, char **argv)
 		done = done + per_txn < nrows ? done + per_txn : nrows;
 	}
 	t1 = now_s();
-	printf("%llu %.6f\n", (unsigned long long)nrows, t1 - t0);
+	printf("%llu %.6f\n", (unsigned long long)(nrows + nupd), t1 - t0);
 	rc = 0;
 	goto out;
 fail:
