@@ -84,6 +84,8 @@ static int	capture_reopen(struct capture *, struct capture_source *,
 		    char *, size_t);
 static const char *capture_tag(const struct capture *, char *, size_t);
 static int	capture_run_file(struct capture *, char *, size_t);
+static int	capture_file_dispatch(struct capture *, int, pcap_handler,
+		    u_char *, char *, size_t);
 static int	capture_skip(struct capture *, char *, size_t);
 static void	capture_skip_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
@@ -650,6 +652,27 @@ capture_skip_cb(u_char *user, const struct pcap_pkthdr *hdr,
 }
 
 /*
+ * One pcap_dispatch of at most cnt packets of the file.  Returns its
+ * count; at the end of the file (0) or on a read error (PCAP_ERROR, the
+ * cause in err) the file is done: at_end is set.
+ */
+static int
+capture_file_dispatch(struct capture *c, int cnt, pcap_handler cb,
+    u_char *user, char *err, size_t errlen)
+{
+	struct capture_source *src = &c->src[0];
+	int n;
+
+	n = pcap_dispatch(src->pcap, cnt, cb, user);
+	if (n == PCAP_ERROR)
+		snprintf(err, errlen, "%s: %s", src->name,
+		    pcap_geterr(src->pcap));
+	if (n == PCAP_ERROR || n == 0)
+		c->at_end = 1;
+	return n;
+}
+
+/*
  * Reads past the file's first c->skip packets without counting them: an
  * earlier run counted them.  They are counted as the counting is, after
  * the filter; read, not sought, since pcapng has no index.
@@ -668,21 +691,16 @@ capture_skip(struct capture *c, char *err, size_t errlen)
 	}
 	while (c->skipped < c->skip && !*c->stop) {
 		left = c->skip - c->skipped;
-		n = pcap_dispatch(src->pcap, left < CAPTURE_FILE_BURST ?
+		n = capture_file_dispatch(c, left < CAPTURE_FILE_BURST ?
 		    (int)left : CAPTURE_FILE_BURST, capture_skip_cb,
-		    (u_char *)&c->skipped);
-		if (n == PCAP_ERROR) {
-			snprintf(err, errlen, "%s: %s", src->name,
-			    pcap_geterr(src->pcap));
-			c->at_end = 1;
+		    (u_char *)&c->skipped, err, errlen);
+		if (n == PCAP_ERROR)
 			return -1;
-		}
 		if (n == 0) {
 			log_warn("%s: ends after %llu packets, before packet "
 			    "%llu where the earlier run left off", src->name,
 			    (unsigned long long)c->skipped,
 			    (unsigned long long)c->skip);
-			c->at_end = 1;
 			break;
 		}
 	}
@@ -717,18 +735,13 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 			if (*c->stop)
 				break;
 		}
-		n = pcap_dispatch(src->pcap, src->stream ? 1 :
-		    CAPTURE_FILE_BURST, capture_packet_cb, (u_char *)src);
-		if (n == PCAP_ERROR) {
-			snprintf(err, errlen, "%s: %s", src->name,
-			    pcap_geterr(src->pcap));
-			c->at_end = 1;
+		n = capture_file_dispatch(c, src->stream ? 1 :
+		    CAPTURE_FILE_BURST, capture_packet_cb, (u_char *)src, err,
+		    errlen);
+		if (n == PCAP_ERROR)
 			return -1;
-		}
-		if (n == 0) {
-			c->at_end = 1;
+		if (n == 0)
 			return 0;	/* end of file */
-		}
 		now = clock_mono_ms();
 		if (now >= next_flush) {
 			capture_flush(c, SENDER_NOWAIT);
