@@ -165,6 +165,32 @@ gen_expect() {
 	    --seed "$2" ${GEN_OPTS:-} >/dev/null
 }
 
+# spool_dir NAME: a fresh agent spool directory $WORK/NAME, owned by the
+# user a root-started agent drops to; prints its path.
+spool_dir() {
+	mkdir -m 0700 "$WORK/$1" || return 1
+	[ "$(id -u)" = 0 ] && chown nettally "$WORK/$1"
+	echo "$WORK/$1"
+}
+
+# tmpfs_mount DIR SIZE: a small filesystem (a tmpfs of mount's size=SIZE)
+# on DIR, created; root only.  tmpfs_unmount DIR takes it away, lazily if
+# it is still busy.  fill_fs DIR KIB: a file DIR/fill that leaves KIB KiB
+# free.
+tmpfs_mount() {
+	mkdir -p "$1" &&
+	    mount -t tmpfs -o "size=$2,mode=0755" nettally-test "$1"
+}
+tmpfs_unmount() {
+	umount "$1" 2>/dev/null || umount -l "$1"
+}
+fill_fs() {
+	fs_free=$(df -k --output=avail "$1" | tail -n 1)
+	dd if=/dev/zero of="$1/fill" bs=1024 count=$((fs_free - $2)) \
+	    2>/dev/null
+	return 0
+}
+
 # same_rows EXPECTED_CSV ACTUAL_FILE: equal as sets of rows (header of the
 # expected file dropped).  Shows the first differences on failure.
 same_rows() {

@@ -15,8 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit $?
 fi
 FS=$WORK/fs
-mkdir "$FS"
-if ! mount -t tmpfs -o size=48m,mode=0755 nettally-test "$FS"; then
+if ! tmpfs_mount "$FS" 48m; then
 	cannot_run "full disk" "cannot mount a tmpfs"
 	done_testing
 	exit $?
@@ -25,7 +24,7 @@ unmount_fs() {
 	[ -n "$STORE_PID" ] && kill -KILL "$STORE_PID" 2>/dev/null &&
 	    wait "$STORE_PID" 2>/dev/null
 	STORE_PID=
-	umount "$FS" 2>/dev/null || umount -l "$FS"
+	tmpfs_unmount "$FS"
 }
 CLEANUP_HOOKS="$CLEANUP_HOOKS unmount_fs"
 
@@ -38,9 +37,7 @@ mkdir -p "$dir"
 
 start_store "$FS/db.sqlite" || { not_ok "store starts"; done_testing; exit 1; }
 # Fill the filesystem to within 3 MB: the replay needs about 14 MB.
-free_kb=$(df -k --output=avail "$FS" | tail -n 1)
-dd if=/dev/zero of="$FS/fill" bs=1024 count=$((free_kb - 3072)) \
-    2>/dev/null
+fill_fs "$FS" 3072
 check "the filesystem has 3 MB left" test \
     "$(df -k --output=avail "$FS" | tail -n 1)" -le 3072
 

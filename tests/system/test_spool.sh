@@ -69,13 +69,6 @@ stop_agent() { [ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null; }
 cont_store() { [ -n "${STORE_PID:-}" ] && kill -CONT "$STORE_PID" 2>/dev/null; }
 CLEANUP_HOOKS="cont_store stop_agent $CLEANUP_HOOKS"
 
-# spool_dir NAME: a fresh spool directory the agent's user owns.
-spool_dir() {
-	mkdir -m 0700 "$WORK/$1" || return 1
-	[ "$(id -u)" = 0 ] && chown nettally "$WORK/$1"
-	echo "$WORK/$1"
-}
-
 # run_agent NAME SPOOL LOG ARGS...: an agent in the background, small
 # tables and flushes for many batches, its input from $AGENT_IN (a
 # background command's own stdin would be /dev/null).

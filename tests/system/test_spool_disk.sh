@@ -23,8 +23,7 @@ if ! id nettally >/dev/null 2>&1; then
 	exit $?
 fi
 FS=$WORK/fs
-mkdir "$FS"
-if ! mount -t tmpfs -o size=4m,mode=0755 nettally-test "$FS"; then
+if ! tmpfs_mount "$FS" 4m; then
 	cannot_run "spool on a full disk" "cannot mount a tmpfs"
 	done_testing
 	exit $?
@@ -37,7 +36,7 @@ stop_all() {
 	    wait "$AGENT_PID" 2>/dev/null
 	[ -n "${FEED_PID:-}" ] && kill "$FEED_PID" 2>/dev/null
 	AGENT_PID=
-	umount "$FS" 2>/dev/null || umount -l "$FS"
+	tmpfs_unmount "$FS"
 }
 CLEANUP_HOOKS="stop_all $CLEANUP_HOOKS"
 
@@ -51,8 +50,7 @@ while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
 
 SP=$FS/spool
 mkdir -m 0700 "$SP" && chown nettally "$SP"
-free_kb=$(df -k --output=avail "$FS" | tail -n 1)
-dd if=/dev/zero of="$FS/fill" bs=1024 count=$((free_kb - 1280)) 2>/dev/null
+fill_fs "$FS" 1280
 check "the filesystem has 1.25 MB left" \
     test "$(df -k --output=avail "$FS" | tail -n 1)" -le 1280
 

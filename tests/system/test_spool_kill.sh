@@ -54,13 +54,6 @@ AGENT_PID=
 stop_agent() { [ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null; }
 CLEANUP_HOOKS="$CLEANUP_HOOKS stop_agent"
 
-# spool_dir NAME: a fresh spool directory the agent's user owns.
-spool_dir() {
-	mkdir -m 0700 "$WORK/$1" || return 1
-	[ "$(id -u)" = 0 ] && chown nettally "$WORK/$1"
-	echo "$WORK/$1"
-}
-
 # run_agent NAME SPOOL LOG FILE ARGS...: an agent in the background.
 run_agent() {
 	n=$1 sp=$2 log=$3 f=$4; shift 4
@@ -258,29 +251,22 @@ check "... and counted once more ($frames frames)" test "$frames" = 40000
 # 4. A full disk under the spool.
 full_disk() {
 	FS=$WORK/fs
-	mkdir "$FS" || return 1
-	mount -t tmpfs -o size=4m,mode=0755 nettally-kill "$FS" || return 1
+	tmpfs_mount "$FS" 4m || return 1
 	FS_MOUNTED=1
 	mkdir -m 0700 "$FS/spool" && chown nettally "$FS/spool" || return 1
-}
-fill() {
-	free_kb=$(df -k --output=avail "$FS" | tail -n 1)
-	dd if=/dev/zero of="$FS/fill" bs=1024 count=$((free_kb - 64)) \
-	    2>/dev/null
-	return 0
 }
 unmount_fs() {
 	[ -n "${FS_MOUNTED:-}" ] || return 0
 	[ -n "${STORE_PID:-}" ] && kill -CONT "$STORE_PID" 2>/dev/null
 	stop_agent
-	umount "$FS" 2>/dev/null || umount -l "$FS"
+	tmpfs_unmount "$FS"
 	FS_MOUNTED=
 }
 CLEANUP_HOOKS="unmount_fs $CLEANUP_HOOKS"
 # full_run NAME LOG: an agent on part a with its spool on the full disk;
 # the store frozen once it has 2 batches, until the spool write fails.
 full_run() {
-	fill
+	fill_fs "$FS" 64
 	# shellcheck disable=SC2086
 	run_agent "$1" "$FS/spool" "$2" "$dir/a.pcap" $SARGS
 	wait_for "[ \$(committed_since $1 0) -ge 2 ]" 300

@@ -50,10 +50,6 @@ NETS=""
 while read -r c; do NETS="$NETS -n $c"; done <"$WORK/e1/cidrs.txt"
 
 # spool_dir NAME: a fresh spool directory the agent's user owns.
-spool_dir() {
-	mkdir -m 0700 "$WORK/$1" && chown nettally "$WORK/$1" &&
-	    echo "$WORK/$1"
-}
 # start_agent NAME SPOOL LOG: a live agent in NSB on VB; returns once it
 # counts (its start line is logged after the capture is open).
 start_agent() {
