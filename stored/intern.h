@@ -1,0 +1,55 @@
+/*
+ * intern.h - address -> address.id for the writer, a cache in front of
+ * the address table.
+ *
+ * A batch's addresses are asked for first (intern_id), which answers
+ * from the cache or queues the question; then intern_resolve answers the
+ * queued ones with SQL, each distinct address once and in key order.
+ * Only the writer thread uses it.
+ */
+#ifndef NETTALLY_INTERN_H
+#define NETTALLY_INTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "proto.h"
+
+struct intern;
+
+/* An empty cache, or NULL when out of memory. */
+struct intern	*intern_new(void);
+void		 intern_free(struct intern *);	/* NULL-safe */
+
+/*
+ * Forgets every cached id: after a rollback, the ids that transaction
+ * inserted no longer exist.
+ */
+void		 intern_forget(struct intern *);
+
+/* Room for n queued questions.  Returns 0, or -1 when out of memory. */
+int		 intern_reserve(struct intern *, size_t n);
+
+/*
+ * a's id: 0 with *id set from the cache; 1 when queued, *id being set by
+ * intern_resolve (id must stay valid until then, and at most as many
+ * are queued as intern_reserve made room for); -1 when a's family is
+ * not 0, 4 or 6.
+ */
+int		 intern_id(struct intern *, const struct proto_addr *a,
+		    int64_t *id);
+
+/*
+ * Answers the queued questions: add (?1 key, ?2 family, ?3 text; does
+ * nothing if the key is there) inserts a new address, get (?1 key;
+ * returns the id) finds one that was there.
+ * Returns 0, or -1 with the failing statement in *failed (reset; its
+ * error is the connection's), or NULL if an address could not be
+ * printed.
+ */
+int		 intern_resolve(struct intern *, sqlite3 *, sqlite3_stmt *get,
+		    sqlite3_stmt *add, sqlite3_stmt **failed);
+
+#endif

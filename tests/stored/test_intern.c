@@ -1,0 +1,260 @@
+/*
+ * test_intern.c - unit tests of intern.c against an in-memory address
+ * table: ids from the cache, from an INSERT, and from the table when the
+ * cache has lost them (evicted, forgotten after a rollback); one row per
+ * distinct address however often a batch names it; failures reported
+ * with the statement that failed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "intern.h"
+
+/* More addresses than the cache holds (32768 sets of 4). */
+#define T_MANY	200000
+
+struct fixture {
+	sqlite3		*db;
+	sqlite3_stmt	*get;
+	sqlite3_stmt	*add;
+	struct intern	*in;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    sqlite3_open(":memory:", &f->db) != SQLITE_OK ||
+	    sqlite3_exec(f->db, "CREATE TABLE address (id INTEGER PRIMARY KEY,"
+	    " addr BLOB NOT NULL UNIQUE, family INTEGER NOT NULL,"
+	    " text TEXT NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "SELECT id FROM address WHERE addr = ?1",
+	    -1, &f->get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "INSERT INTO address (addr, family, text)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (addr) DO NOTHING", -1, &f->add,
+	    NULL) != SQLITE_OK ||
+	    (f->in = intern_new()) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	intern_free(f->in);
+	sqlite3_finalize(f->get);
+	sqlite3_finalize(f->add);
+	sqlite3_close(f->db);
+	free(f);
+	return 0;
+}
+
+static int64_t
+count(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* IPv4 address number i (distinct for distinct i). */
+static struct proto_addr
+v4(uint32_t i)
+{
+	struct proto_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = PROTO_AF_INET;
+	a.a[0] = 10;
+	a.a[1] = (uint8_t)(i >> 16);
+	a.a[2] = (uint8_t)(i >> 8);
+	a.a[3] = (uint8_t)i;
+	return a;
+}
+
+static void
+resolve(struct fixture *f)
+{
+	sqlite3_stmt *failed = f->get;
+
+	assert_int_equal(intern_resolve(f->in, f->db, f->get, f->add,
+	    &failed), 0);
+}
+
+/*
+ * Asks for n addresses from number first on, resolves, returns their ids
+ * (the caller frees them).
+ */
+static int64_t *
+ask(struct fixture *f, uint32_t first, size_t n)
+{
+	struct proto_addr a;
+	int64_t *id;
+	size_t i;
+
+	assert_non_null(id = calloc(n, sizeof(*id)));
+	assert_int_equal(intern_reserve(f->in, n), 0);
+	for (i = 0; i < n; i++) {
+		a = v4(first + (uint32_t)i);
+		assert_in_range(intern_id(f->in, &a, &id[i]), 0, 1);
+	}
+	resolve(f);
+	return id;
+}
+
+/* New, then cached: the same id, one row, with the address's text. */
+static void
+test_new_then_cached(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr a = v4(0x010203), six, none;
+	int64_t id = 0, again = 0, id6 = 0, id0 = 0;
+
+	memset(&six, 0, sizeof(six));
+	six.family = PROTO_AF_INET6;
+	six.a[0] = 0x20;
+	six.a[1] = 0x01;
+	six.a[15] = 1;
+	memset(&none, 0, sizeof(none));
+	none.family = PROTO_AF_NONE;
+	assert_int_equal(intern_reserve(f->in, 3), 0);
+	assert_int_equal(intern_id(f->in, &a, &id), 1);
+	assert_int_equal(intern_id(f->in, &six, &id6), 1);
+	assert_int_equal(intern_id(f->in, &none, &id0), 1);
+	resolve(f);
+	assert_true(id > 0 && id6 > 0 && id0 > 0);
+	assert_true(id != id6 && id != id0 && id6 != id0);
+	assert_int_equal(intern_id(f->in, &a, &again), 0);
+	assert_int_equal(again, id);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " text = '10.1.2.3' AND family = 4 AND addr = x'040a010203'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " text = '2001::1' AND family = 6"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " text = 'overflow' AND family = 0 AND addr = x'00'"), 1);
+}
+
+/* A batch naming one new address in many records: one row, one id. */
+static void
+test_duplicates_in_one_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr a = v4(7), b = v4(8);
+	int64_t id[6];
+	size_t i;
+
+	assert_int_equal(intern_reserve(f->in, 6), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(intern_id(f->in, i % 2 ? &b : &a, &id[i]), 1);
+	resolve(f);
+	for (i = 2; i < 6; i++)
+		assert_int_equal(id[i], id[i % 2]);
+	assert_true(id[0] != id[1]);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 2);
+}
+
+/*
+ * More addresses than the cache holds, then all of them again: the
+ * evicted ones come from the table, every id as the first time, no row
+ * added.  Then the cache forgotten (a rollback): the same again.
+ */
+static void
+test_evicted_and_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	int64_t *first, *again;
+	size_t i;
+
+	first = ask(f, 0, T_MANY);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), T_MANY);
+	assert_int_equal(count(f, "SELECT count(DISTINCT id) FROM address"),
+	    T_MANY);
+	again = ask(f, 0, T_MANY);
+	for (i = 0; i < T_MANY; i++)
+		if (again[i] != first[i])
+			fail_msg("address %zu: id %lld, was %lld", i,
+			    (long long)again[i], (long long)first[i]);
+	free(again);
+	intern_forget(f->in);
+	again = ask(f, 0, T_MANY);
+	assert_memory_equal(again, first, T_MANY * sizeof(*first));
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), T_MANY);
+	free(again);
+	free(first);
+}
+
+/* A family the decoder never lets through is refused, not queued. */
+static void
+test_bad_family(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr a = v4(1);
+	int64_t id = -1;
+
+	a.family = 5;
+	assert_int_equal(intern_reserve(f->in, 1), 0);
+	assert_int_equal(intern_id(f->in, &a, &id), -1);
+	assert_int_equal(id, -1);
+	resolve(f);		/* nothing queued */
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 0);
+}
+
+/* The insert refused: -1, the failing statement, the trigger's message. */
+static void
+test_insert_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr a = v4(3);
+	sqlite3_stmt *failed = NULL;
+	int64_t id = 0;
+
+	assert_int_equal(sqlite3_exec(f->db, "CREATE TRIGGER t BEFORE INSERT"
+	    " ON address BEGIN SELECT RAISE(ABORT, 'no addresses'); END",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(intern_reserve(f->in, 1), 0);
+	assert_int_equal(intern_id(f->in, &a, &id), 1);
+	assert_int_equal(intern_resolve(f->in, f->db, f->get, f->add,
+	    &failed), -1);
+	assert_ptr_equal(failed, f->add);
+	assert_string_equal(sqlite3_errmsg(f->db), "no addresses");
+	/* Not cached: asked again, it is queued again. */
+	assert_int_equal(intern_id(f->in, &a, &id), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_then_cached, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_in_one_batch,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evicted_and_forgotten,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_family, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_insert_refused, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
