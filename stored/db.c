@@ -77,8 +77,6 @@ enum db_stmt {
 	ST_AGENT_SEQ,
 	ST_IFACE_ADD,
 	ST_IFACE_GET,
-	ST_ADDR_GET,
-	ST_ADDR_ADD,
 	ST_BATCH_ADD,
 	ST_HOST,
 	ST_PORT,
@@ -149,11 +147,6 @@ static const char sql_iface_add[] =
     " ON CONFLICT (agent_id, name) DO NOTHING";
 static const char sql_iface_get[] =
     "SELECT id FROM iface WHERE agent_id = ?1 AND name = ?2";
-static const char sql_addr_get[] =
-    "SELECT id FROM address WHERE addr = ?1";
-static const char sql_addr_add[] =
-    "INSERT INTO address (addr, family, text) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT (addr) DO NOTHING";
 static const char sql_batch_add[] =
     "INSERT INTO batch (agent_id, epoch, seq, first_ts, last_ts, received,"
     " nrecords) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -197,8 +190,6 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_AGENT_SEQ] = sql_agent_seq,
 	[ST_IFACE_ADD] = sql_iface_add,
 	[ST_IFACE_GET] = sql_iface_get,
-	[ST_ADDR_GET] = sql_addr_get,
-	[ST_ADDR_ADD] = sql_addr_add,
 	[ST_BATCH_ADD] = sql_batch_add,
 	[ST_HOST] = schema_upsert_host,
 	[ST_PORT] = schema_upsert_port,
@@ -334,9 +325,7 @@ db_open(const char *path, char *err, size_t errlen)
 
 	if (db_mkdir_parent(path, err, errlen) == -1)
 		return NULL;
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->intern = intern_new()) == NULL) {
-		free(d);
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(err, errlen, "db: out of memory");
 		return NULL;
 	}
@@ -351,7 +340,8 @@ db_open(const char *path, char *err, size_t errlen)
 	sqlite3_extended_result_codes(d->sql, 0);
 	if (db_pragmas(d, &errstr) == -1 ||
 	    schema_migrate(d->sql, &errstr) == -1 ||
-	    db_prepare(d, &errstr) == -1) {
+	    db_prepare(d, &errstr) == -1 ||
+	    (d->intern = intern_new(d->sql, &errstr)) == NULL) {
 		snprintf(err, errlen, "cannot use database %s: %s; %s", path,
 		    errstr, db_fix(sqlite3_errcode(d->sql)));
 		goto fail;
@@ -371,11 +361,11 @@ db_close(struct db *d)
 		return;
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(d->st[i]);
+	intern_free(d->intern);
 	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
 	free(d->rows);
 	free(d->rows_tmp);
-	intern_free(d->intern);
 	free(d);
 }
 
@@ -734,8 +724,7 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		r->bucket = k->bucket;
 		r->iface = s->iface_id[k->iface];
 	}
-	if (intern_resolve(d->intern, d->sql, d->st[ST_ADDR_GET],
-	    d->st[ST_ADDR_ADD], &failed) == -1) {
+	if (intern_resolve(d->intern, &failed) == -1) {
 		if (failed != NULL)
 			return db_fail(d, failed, errstr);
 		d->errcode = SQLITE_MISMATCH;

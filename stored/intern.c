@@ -10,9 +10,13 @@
  * evicted each other on every record.
  *
  * What the cache does not know is queued and answered per batch, not
- * per record: sorted by key, so each distinct address costs one SELECT
- * (and one INSERT when new) however many records name it, and the
- * address table's key index is walked in order rather than at random.
+ * per record: sorted by key, each distinct address once however many
+ * records name it, INTERN_ROWS of them per INSERT ... ON CONFLICT DO
+ * NOTHING RETURNING (the new ones come back with their ids; a miss is
+ * mostly a new address), then a SELECT for each that was there already.
+ * In key order the table's key index is walked in order, not at random;
+ * 64 rows a statement took 0.87 us a new address against 1.20 for one
+ * INSERT each (and 1.53 unsorted), 75,000 addresses.
  *
  * Committed ids never change (address rows are never deleted or
  * renumbered), so a cached id stays true until a rollback, after which
@@ -21,6 +25,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +34,22 @@
 #define INTERN_SETS	32768		/* a power of two */
 #define INTERN_WAYS	4
 #define INTERN_KEY	17		/* family byte + up to 16 address bytes */
+#define INTERN_ROWS	64		/* addresses per multi-row INSERT */
+
+#define ROW_3		"(?,?,?)"
+#define ROWS_2(r)	r "," r
+#define ROWS_8(r)	ROWS_2(ROWS_2(ROWS_2(r)))
+#define ROWS_64(r)	ROWS_8(ROWS_8(r))
+
+static const char sql_get[] =
+    "SELECT id FROM address WHERE addr = ?1";
+static const char sql_add[] =
+    "INSERT INTO address (addr, family, text) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (addr) DO NOTHING";
+/* Row j's key, family and text are parameters 3j+1, 3j+2, 3j+3. */
+static const char sql_add_rows[] =
+    "INSERT INTO address (addr, family, text) VALUES " ROWS_64(ROW_3)
+    " ON CONFLICT (addr) DO NOTHING RETURNING id, addr";
 
 struct intern_entry {
 	uint8_t		 key[INTERN_KEY];
@@ -40,10 +61,16 @@ struct intern_entry {
 struct intern_want {
 	uint8_t		 key[INTERN_KEY];
 	uint8_t		 len;
+	uint8_t		 found;		/* got is set */
+	int64_t		 got;		/* the id, while resolving */
 	int64_t		*id;
 };
 
 struct intern {
+	sqlite3		*db;
+	sqlite3_stmt	*get;		/* sql_get */
+	sqlite3_stmt	*add;		/* sql_add */
+	sqlite3_stmt	*add_rows;	/* sql_add_rows */
 	struct intern_entry *cache;	/* INTERN_SETS * INTERN_WAYS */
 	struct intern_want *want;
 	size_t		 nwant;
@@ -55,19 +82,33 @@ static struct intern_entry *intern_set(struct intern *, const uint8_t *,
 		    size_t);
 static void	intern_put(struct intern *, const uint8_t *, size_t, int64_t);
 static int	intern_want_cmp(const void *, const void *);
-static int	intern_lookup(sqlite3 *, sqlite3_stmt *, sqlite3_stmt *,
-		    const struct intern_want *, int64_t *, sqlite3_stmt **);
+static int	intern_text(const struct intern_want *, char *, size_t);
+static int	intern_lookup(struct intern *, struct intern_want *,
+		    sqlite3_stmt **);
+static int	intern_rows(struct intern *, size_t *, size_t,
+		    sqlite3_stmt **);
 
 struct intern *
-intern_new(void)
+intern_new(sqlite3 *db, const char **errstr)
 {
 	struct intern *in;
 
-	if ((in = calloc(1, sizeof(*in))) == NULL)
-		return NULL;
-	if ((in->cache = calloc(INTERN_SETS * INTERN_WAYS,
+	if ((in = calloc(1, sizeof(*in))) == NULL ||
+	    (in->cache = calloc(INTERN_SETS * INTERN_WAYS,
 	    sizeof(*in->cache))) == NULL) {
 		free(in);
+		*errstr = "out of memory";
+		return NULL;
+	}
+	in->db = db;
+	if (sqlite3_prepare_v3(db, sql_get, -1, SQLITE_PREPARE_PERSISTENT,
+	    &in->get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, sql_add, -1, SQLITE_PREPARE_PERSISTENT,
+	    &in->add, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, sql_add_rows, -1,
+	    SQLITE_PREPARE_PERSISTENT, &in->add_rows, NULL) != SQLITE_OK) {
+		*errstr = sqlite3_errmsg(db);
+		intern_free(in);
 		return NULL;
 	}
 	return in;
@@ -78,6 +119,9 @@ intern_free(struct intern *in)
 {
 	if (in == NULL)
 		return;
+	sqlite3_finalize(in->get);
+	sqlite3_finalize(in->add);
+	sqlite3_finalize(in->add_rows);
 	free(in->cache);
 	free(in->want);
 	free(in);
@@ -184,69 +228,157 @@ intern_want_cmp(const void *pa, const void *pb)
 	return memcmp(a->key, b->key, a->len);
 }
 
+/* w's address as text, for the views (lookups go by the key). */
+static int
+intern_text(const struct intern_want *w, char *text, size_t size)
+{
+	if (w->key[0] == PROTO_AF_NONE) {
+		snprintf(text, size, "overflow");
+		return 0;
+	}
+	return inet_ntop(w->key[0] == PROTO_AF_INET ? AF_INET : AF_INET6,
+	    w->key + 1, text, (socklen_t)size) == NULL ? -1 : 0;
+}
+
 /*
- * w's address.id in *id: inserted by add, or, when add finds it there,
- * found by get.  Insert first: an address the cache does not know is
- * mostly a new one (the cache holds the recent ones), and a new one then
- * costs one statement, not a SELECT that finds nothing and an INSERT.
+ * w->got: inserted by add, or, when add finds the address there, found
+ * by get.
  */
 static int
-intern_lookup(sqlite3 *db, sqlite3_stmt *get, sqlite3_stmt *add,
-    const struct intern_want *w, int64_t *id, sqlite3_stmt **failed)
+intern_lookup(struct intern *in, struct intern_want *w,
+    sqlite3_stmt **failed)
 {
 	char text[INET6_ADDRSTRLEN];
 
-	/* The text is for the views; lookups go by the key. */
-	if (w->key[0] == PROTO_AF_NONE)
-		strcpy(text, "overflow");
-	else if (inet_ntop(w->key[0] == PROTO_AF_INET ? AF_INET : AF_INET6,
-	    w->key + 1, text, sizeof(text)) == NULL) {
+	if (intern_text(w, text, sizeof(text)) == -1) {
 		*failed = NULL;
 		return -1;
 	}
-	if (sqlite3_bind_blob(add, 1, w->key, w->len, SQLITE_STATIC) !=
+	if (sqlite3_bind_blob(in->add, 1, w->key, w->len, SQLITE_STATIC) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_int(add, 2, w->key[0]) != SQLITE_OK ||
-	    sqlite3_bind_text(add, 3, text, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(add) != SQLITE_DONE) {
-		sqlite3_reset(add);
-		*failed = add;
+	    sqlite3_bind_int(in->add, 2, w->key[0]) != SQLITE_OK ||
+	    sqlite3_bind_text(in->add, 3, text, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_step(in->add) != SQLITE_DONE) {
+		sqlite3_reset(in->add);
+		*failed = in->add;
 		return -1;
 	}
-	sqlite3_reset(add);
-	if (sqlite3_changes(db) == 1) {
-		*id = sqlite3_last_insert_rowid(db);
+	sqlite3_reset(in->add);
+	if (sqlite3_changes(in->db) == 1) {
+		w->got = sqlite3_last_insert_rowid(in->db);
 		return 0;
 	}
-	if (sqlite3_bind_blob(get, 1, w->key, w->len, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_step(get) != SQLITE_ROW) {
+	if (sqlite3_bind_blob(in->get, 1, w->key, w->len, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_step(in->get) != SQLITE_ROW) {
 		/* Not there after the insert found it: an error. */
-		sqlite3_reset(get);
-		*failed = get;
+		sqlite3_reset(in->get);
+		*failed = in->get;
 		return -1;
 	}
-	*id = sqlite3_column_int64(get, 0);
-	sqlite3_reset(get);
+	w->got = sqlite3_column_int64(in->get, 0);
+	sqlite3_reset(in->get);
 	return 0;
 }
 
-int
-intern_resolve(struct intern *in, sqlite3 *db, sqlite3_stmt *get,
-    sqlite3_stmt *add, sqlite3_stmt **failed)
+/*
+ * Sets got of the INTERN_ROWS wants numbered in rep[], distinct and in
+ * key order: one multi-row INSERT, whose RETURNING names the new ones
+ * (in no promised order: each is found by its key), then intern_lookup
+ * for those that were there already.
+ */
+static int
+intern_rows(struct intern *in, size_t *rep, size_t nrep,
+    sqlite3_stmt **failed)
 {
-	size_t i, j, n = in->nwant;
-	int64_t id;
+	char text[INTERN_ROWS][INET6_ADDRSTRLEN];
+	struct intern_want key, *w;
+	const void *blob;
+	size_t j, lo, hi, mid;
+	int rc, blen;
+
+	for (j = 0; j < nrep; j++) {
+		w = &in->want[rep[j]];
+		w->found = 0;
+		if (intern_text(w, text[j], sizeof(text[j])) == -1) {
+			*failed = NULL;
+			return -1;
+		}
+		if (sqlite3_bind_blob(in->add_rows, 3 * (int)j + 1, w->key,
+		    w->len, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int(in->add_rows, 3 * (int)j + 2,
+		    w->key[0]) != SQLITE_OK ||
+		    sqlite3_bind_text(in->add_rows, 3 * (int)j + 3, text[j],
+		    -1, SQLITE_STATIC) != SQLITE_OK)
+			goto fail;
+	}
+	while ((rc = sqlite3_step(in->add_rows)) == SQLITE_ROW) {
+		blob = sqlite3_column_blob(in->add_rows, 1);
+		blen = sqlite3_column_bytes(in->add_rows, 1);
+		if (blob == NULL || blen < 1 || blen > INTERN_KEY)
+			continue;	/* not one of ours: cannot be */
+		memcpy(key.key, blob, (size_t)blen);
+		key.len = (uint8_t)blen;
+		for (lo = 0, hi = nrep; lo < hi; ) {
+			mid = lo + (hi - lo) / 2;
+			if (intern_want_cmp(&in->want[rep[mid]], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < nrep &&
+		    intern_want_cmp(&in->want[rep[lo]], &key) == 0) {
+			w = &in->want[rep[lo]];
+			w->got = sqlite3_column_int64(in->add_rows, 0);
+			w->found = 1;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(in->add_rows);
+	for (j = 0; j < nrep; j++)
+		if (!in->want[rep[j]].found &&
+		    intern_lookup(in, &in->want[rep[j]], failed) == -1)
+			return -1;
+	return 0;
+fail:
+	sqlite3_reset(in->add_rows);
+	*failed = in->add_rows;
+	return -1;
+}
+
+int
+intern_resolve(struct intern *in, sqlite3_stmt **failed)
+{
+	size_t rep[INTERN_ROWS];
+	size_t i, j, k, nrep, n = in->nwant;
 
 	in->nwant = 0;
 	qsort(in->want, n, sizeof(*in->want), intern_want_cmp);
-	for (i = 0; i < n; i = j) {
-		if (intern_lookup(db, get, add, &in->want[i], &id,
-		    failed) == -1)
-			return -1;
-		intern_put(in, in->want[i].key, in->want[i].len, id);
-		for (j = i; j < n && intern_want_cmp(&in->want[i],
-		    &in->want[j]) == 0; j++)
-			*in->want[j].id = id;
+	/* The first want of each run of one key stands for the run. */
+	for (i = 0; i < n; ) {
+		for (nrep = 0; i < n && nrep < INTERN_ROWS; nrep++) {
+			rep[nrep] = i;
+			for (i++; i < n && intern_want_cmp(&in->want[i],
+			    &in->want[rep[nrep]]) == 0; i++)
+				;
+		}
+		if (nrep == INTERN_ROWS) {
+			if (intern_rows(in, rep, nrep, failed) == -1)
+				return -1;
+		} else {
+			for (k = 0; k < nrep; k++)
+				if (intern_lookup(in, &in->want[rep[k]],
+				    failed) == -1)
+					return -1;
+		}
+		for (k = 0; k < nrep; k++) {
+			const struct intern_want *r = &in->want[rep[k]];
+
+			intern_put(in, r->key, r->len, r->got);
+			for (j = rep[k]; j < n && (j == rep[k] ||
+			    intern_want_cmp(&in->want[j], r) == 0); j++)
+				*in->want[j].id = r->got;
+		}
 	}
 	return 0;
 }

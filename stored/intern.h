@@ -19,8 +19,12 @@
 
 struct intern;
 
-/* An empty cache, or NULL when out of memory. */
-struct intern	*intern_new(void);
+/*
+ * An empty cache over db's address table, its statements prepared; or
+ * NULL with *errstr (SQLite's text, or out of memory).  intern_free
+ * finalizes them: before the connection closes.
+ */
+struct intern	*intern_new(sqlite3 *db, const char **errstr);
 void		 intern_free(struct intern *);	/* NULL-safe */
 
 /*
@@ -42,14 +46,11 @@ int		 intern_id(struct intern *, const struct proto_addr *a,
 		    int64_t *id);
 
 /*
- * Answers the queued questions: add (?1 key, ?2 family, ?3 text; does
- * nothing if the key is there) inserts a new address, get (?1 key;
- * returns the id) finds one that was there.
+ * Answers the queued questions, inserting the addresses that are new.
  * Returns 0, or -1 with the failing statement in *failed (reset; its
  * error is the connection's), or NULL if an address could not be
  * printed.
  */
-int		 intern_resolve(struct intern *, sqlite3 *, sqlite3_stmt *get,
-		    sqlite3_stmt *add, sqlite3_stmt **failed);
+int		 intern_resolve(struct intern *, sqlite3_stmt **failed);
 
 #endif

@@ -22,8 +22,6 @@
 
 struct fixture {
 	sqlite3		*db;
-	sqlite3_stmt	*get;
-	sqlite3_stmt	*add;
 	struct intern	*in;
 };
 
@@ -31,18 +29,14 @@ static int
 setup(void **state)
 {
 	struct fixture *f;
+	const char *errstr;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    sqlite3_open(":memory:", &f->db) != SQLITE_OK ||
 	    sqlite3_exec(f->db, "CREATE TABLE address (id INTEGER PRIMARY KEY,"
 	    " addr BLOB NOT NULL UNIQUE, family INTEGER NOT NULL,"
 	    " text TEXT NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->db, "SELECT id FROM address WHERE addr = ?1",
-	    -1, &f->get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->db, "INSERT INTO address (addr, family, text)"
-	    " VALUES (?1, ?2, ?3) ON CONFLICT (addr) DO NOTHING", -1, &f->add,
-	    NULL) != SQLITE_OK ||
-	    (f->in = intern_new()) == NULL)
+	    (f->in = intern_new(f->db, &errstr)) == NULL)
 		return -1;
 	*state = f;
 	return 0;
@@ -54,8 +48,6 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	intern_free(f->in);
-	sqlite3_finalize(f->get);
-	sqlite3_finalize(f->add);
 	sqlite3_close(f->db);
 	free(f);
 	return 0;
@@ -93,10 +85,9 @@ v4(uint32_t i)
 static void
 resolve(struct fixture *f)
 {
-	sqlite3_stmt *failed = f->get;
+	sqlite3_stmt *failed = NULL;
 
-	assert_int_equal(intern_resolve(f->in, f->db, f->get, f->add,
-	    &failed), 0);
+	assert_int_equal(intern_resolve(f->in, &failed), 0);
 }
 
 /*
@@ -202,6 +193,31 @@ test_evicted_and_forgotten(void **state)
 	free(first);
 }
 
+/*
+ * Statements of 64 new and old addresses mixed: 100 asked, forgotten,
+ * then 50 of them and 150 new ones: the old keep their ids, the new get
+ * new ones, each once.
+ */
+static void
+test_mixed_old_and_new(void **state)
+{
+	struct fixture *f = *state;
+	int64_t *first, *again;
+	size_t i;
+
+	first = ask(f, 0, 100);
+	intern_forget(f->in);
+	again = ask(f, 50, 200);
+	assert_memory_equal(again, first + 50, 50 * sizeof(*first));
+	for (i = 50; i < 200; i++)
+		assert_true(again[i] > first[99]);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 250);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " text = '10.0.0.249'"), 1);
+	free(again);
+	free(first);
+}
+
 /* A family the decoder never lets through is refused, not queued. */
 static void
 test_bad_family(void **state)
@@ -218,26 +234,36 @@ test_bad_family(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM address"), 0);
 }
 
-/* The insert refused: -1, the failing statement, the trigger's message. */
+/*
+ * The insert refused, one address or 64 at once: -1, the failing
+ * statement, the trigger's message; not cached.
+ */
 static void
 test_insert_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct proto_addr a = v4(3);
-	sqlite3_stmt *failed = NULL;
-	int64_t id = 0;
+	struct proto_addr a;
+	sqlite3_stmt *failed;
+	int64_t id[64];
+	size_t n, i;
 
 	assert_int_equal(sqlite3_exec(f->db, "CREATE TRIGGER t BEFORE INSERT"
 	    " ON address BEGIN SELECT RAISE(ABORT, 'no addresses'); END",
 	    NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(intern_reserve(f->in, 1), 0);
-	assert_int_equal(intern_id(f->in, &a, &id), 1);
-	assert_int_equal(intern_resolve(f->in, f->db, f->get, f->add,
-	    &failed), -1);
-	assert_ptr_equal(failed, f->add);
-	assert_string_equal(sqlite3_errmsg(f->db), "no addresses");
-	/* Not cached: asked again, it is queued again. */
-	assert_int_equal(intern_id(f->in, &a, &id), 1);
+	assert_int_equal(intern_reserve(f->in, 64), 0);
+	for (n = 1; n <= 64; n += 63) {
+		for (i = 0; i < n; i++) {
+			a = v4((uint32_t)i);
+			assert_int_equal(intern_id(f->in, &a, &id[i]), 1);
+		}
+		failed = NULL;
+		assert_int_equal(intern_resolve(f->in, &failed), -1);
+		assert_non_null(failed);
+		assert_string_equal(sqlite3_errmsg(f->db), "no addresses");
+		a = v4(0);
+		assert_int_equal(intern_id(f->in, &a, &id[0]), 1);
+		intern_forget(f->in);
+	}
 }
 
 int
@@ -250,6 +276,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evicted_and_forgotten,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_old_and_new, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_family, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_insert_refused, setup,
