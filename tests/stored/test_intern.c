@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +18,8 @@
 
 #include "intern.h"
 
-/* More addresses than the cache holds (32768 sets of 4). */
-#define T_MANY	200000
+/* More addresses than the cache holds (65536 sets of 4). */
+#define T_MANY	300000
 
 struct fixture {
 	sqlite3		*db;
@@ -218,6 +219,37 @@ test_mixed_old_and_new(void **state)
 	free(first);
 }
 
+/*
+ * An id the intern would give is taken behind its back (another writer):
+ * the address it meant for that id still gets a row and an id of its
+ * own, every other one the id it was given, each id naming its address.
+ */
+static void
+test_id_taken(void **state)
+{
+	struct fixture *f = *state;
+	int64_t *first, *again;
+	char sql[160];
+	size_t i;
+
+	first = ask(f, 0, 64);
+	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (id, addr,"
+	    " family, text) VALUES ((SELECT max(id) + 1 FROM address),"
+	    " x'04ffffffff', 4, '255.255.255.255')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	again = ask(f, 1000, 64);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 129);
+	for (i = 0; i < 64; i++) {
+		assert_true(again[i] != first[63] + 1);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM address WHERE"
+		    " id = %lld AND text = '10.0.%zu.%zu'", (long long)again[i],
+		    (1000 + i) >> 8, (1000 + i) & 0xff);
+		assert_int_equal(count(f, sql), 1);
+	}
+	free(again);
+	free(first);
+}
+
 /* A family the decoder never lets through is refused, not queued. */
 static void
 test_bad_family(void **state)
@@ -277,6 +309,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_evicted_and_forgotten,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_old_and_new, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_id_taken, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_family, setup,
 		    teardown),
