@@ -1,8 +1,9 @@
 /*
  * sqlfloor.c - the bare SQLite upsert loop: the floor for store ingest.
  *
- * Opens a fresh database with the store's own schema (stored/schema.c) and
- * pragmas (its page size, WAL, synchronous=NORMAL, 16 MiB page cache,
+ * Opens a fresh database as the store does (no mutexes) with its own
+ * schema (stored/schema.c) and pragmas (its page size, auto_vacuum
+ * INCREMENTAL, WAL, synchronous=NORMAL, 16 MiB page cache,
  * temp_store=MEMORY), then upserts the given numbers of host, port and
  * peer rows in transactions of the given size, at the SQL level exactly as
  * the store's writer (stored/db.c) does: the store's own statements,
@@ -165,8 +166,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "sqlfloor: out of memory\n");
 		return 1;
 	}
-	if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
+	/* The store's connection: no mutexes, auto_vacuum after the page size. */
+	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_page_size, NULL, NULL, NULL) ||
+	    sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
+	    NULL) ||
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) ||
 	    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) ||
 	    sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL) ||
