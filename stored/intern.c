@@ -32,16 +32,13 @@
 #include <string.h>
 
 #include "intern.h"
+#include "schema.h"
 
 #define INTERN_SETS	65536		/* a power of two */
 #define INTERN_WAYS	4
 #define INTERN_KEY	17		/* family byte + up to 16 address bytes */
-#define INTERN_ROWS	64		/* addresses per multi-row INSERT */
-
+#define INTERN_ROWS	SCHEMA_UPSERT_ROWS	/* addresses per INSERT */
 #define ROW_4		"(?,?,?,?)"
-#define ROWS_2(r)	r "," r
-#define ROWS_8(r)	ROWS_2(ROWS_2(ROWS_2(r)))
-#define ROWS_64(r)	ROWS_8(ROWS_8(r))
 
 static const char sql_get[] =
     "SELECT id FROM address WHERE addr = ?1";
@@ -53,7 +50,7 @@ static const char sql_next[] =
 /* Row j's id, key, family and text are parameters 4j+1 to 4j+4. */
 static const char sql_add_rows[] =
     "INSERT OR IGNORE INTO address (id, addr, family, text) VALUES "
-    ROWS_64(ROW_4);
+    SCHEMA_ROWS(ROW_4);
 
 struct intern_entry {
 	uint8_t		 key[INTERN_KEY];
@@ -116,6 +113,12 @@ intern_new(sqlite3 *db, const char **errstr)
 	    sqlite3_prepare_v3(db, sql_next, -1, SQLITE_PREPARE_PERSISTENT,
 	    &in->next, NULL) != SQLITE_OK) {
 		*errstr = sqlite3_errmsg(db);
+		intern_free(in);
+		return NULL;
+	}
+	if (sqlite3_bind_parameter_count(in->add_rows) != 4 * INTERN_ROWS) {
+		*errstr = "the multi-row address insert does not hold "
+		    "INTERN_ROWS rows";
 		intern_free(in);
 		return NULL;
 	}

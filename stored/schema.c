@@ -338,9 +338,6 @@ const char schema_page_size[] = "PRAGMA page_size = 16384";
  * ports and peers.  A key twice in one statement would update the row
  * its first copy inserted, as two single-row steps do.
  */
-#define ROWS_2(r)	r "," r
-#define ROWS_8(r)	ROWS_2(ROWS_2(ROWS_2(r)))
-#define ROWS_64(r)	ROWS_8(ROWS_8(r))
 #define ROW_10		"(?,?,?,?,?,?,?,?,?,?)"
 #define ROW_11		"(?,?,?,?,?,?,?,?,?,?,?)"
 #define ADD_COUNTS \
@@ -352,20 +349,20 @@ const char schema_page_size[] = "PRAGMA page_size = 16384";
 const char schema_upsert_host_rows[] =
     "INSERT INTO host_stat (bucket, resolution, iface_id, host_id, proto,"
     " direction, packets, bytes, frame_bytes, batch_id)"
-    " VALUES " ROWS_64(ROW_10)
+    " VALUES " SCHEMA_ROWS(ROW_10)
     " ON CONFLICT (bucket, iface_id, host_id, proto, direction, resolution)"
     ADD_COUNTS;
 const char schema_upsert_port_rows[] =
     "INSERT INTO port_stat (bucket, resolution, iface_id, host_id, proto,"
     " direction, packets, bytes, frame_bytes, batch_id, port)"
-    " VALUES " ROWS_64(ROW_11)
+    " VALUES " SCHEMA_ROWS(ROW_11)
     " ON CONFLICT (bucket, iface_id, host_id, proto, port, direction,"
     " resolution)"
     ADD_COUNTS;
 const char schema_upsert_peer_rows[] =
     "INSERT INTO peer_stat (bucket, resolution, iface_id, host_id, proto,"
     " direction, packets, bytes, frame_bytes, batch_id, peer_id)"
-    " VALUES " ROWS_64(ROW_11)
+    " VALUES " SCHEMA_ROWS(ROW_11)
     " ON CONFLICT (bucket, iface_id, host_id, peer_id, proto, direction,"
     " resolution)"
     ADD_COUNTS;

@@ -25,6 +25,10 @@ extern const char schema_upsert_peer[];
  * the port and peer statements.
  */
 #define SCHEMA_UPSERT_ROWS	64
+/* SQL text: r (one row's "(?,...)") SCHEMA_UPSERT_ROWS times, with commas. */
+#define SCHEMA_ROWS_2(r)	r "," r
+#define SCHEMA_ROWS_8(r)	SCHEMA_ROWS_2(SCHEMA_ROWS_2(SCHEMA_ROWS_2(r)))
+#define SCHEMA_ROWS(r)		SCHEMA_ROWS_8(SCHEMA_ROWS_8(r))
 extern const char schema_upsert_host_rows[];
 extern const char schema_upsert_port_rows[];
 extern const char schema_upsert_peer_rows[];
