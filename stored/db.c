@@ -18,7 +18,8 @@
  * - A batch's host, port and peer records are upserted in primary key
  *   order (their address ids resolved first): the agent drains its hash
  *   tables in scattered order, and in key order each upsert lands on the
- *   leaf page the previous one left hot, in the table and in its indexes.
+ *   leaf page the previous one left hot (the counter tables have no
+ *   other index since schema version 4).
  *   Keys are unique per table in a batch, and the counters add, so the
  *   order changes nothing stored.
  * - They go SCHEMA_UPSERT_ROWS to a statement (schema.c), the rest of a
@@ -31,7 +32,6 @@
  */
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -97,7 +97,7 @@ struct db {
 	char		 errmsg[256];	/* its text: outlives a ROLLBACK */
 	struct intern	*intern;
 	struct db_row	*rows;		/* one section of the current batch */
-	struct db_row	*rows_tmp;	/* as many, for the merge sort */
+	struct db_row	*rows_tmp;	/* half as many, for the merge sort */
 	size_t		 nrows_cap;
 	/* The last seq gap warned of: a failed group is applied again. */
 	int64_t		 gap_agent;
@@ -639,9 +639,10 @@ db_row_less(const struct db_row *a, const struct db_row *b)
 }
 
 /*
- * Sorts the n rows of r into key order, tmp being room for as many: a
- * merge sort with the comparison inlined, which took half the time of
- * qsort's callback on a batch of 47,000 rows.
+ * Sorts the n rows of r into key order, tmp being room for half as many
+ * (a merge copies its left half there): a merge sort with the comparison
+ * inlined, which took half the time of qsort's callback on a batch of
+ * 47,000 rows.
  */
 static void
 db_row_sort(struct db_row *r, struct db_row *tmp, size_t n)
@@ -679,6 +680,7 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 {
 	const struct proto_key *k;
 	sqlite3_stmt *failed;
+	const char *why;
 	struct db_row *r, *p;
 	size_t i, n;
 
@@ -688,7 +690,8 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		if ((p = reallocarray(d->rows, n, sizeof(*p))) == NULL)
 			goto nomem;
 		d->rows = p;
-		if ((p = reallocarray(d->rows_tmp, n, sizeof(*p))) == NULL)
+		if ((p = reallocarray(d->rows_tmp, (n + 1) / 2,
+		    sizeof(*p))) == NULL)
 			goto nomem;
 		d->rows_tmp = p;
 		d->nrows_cap = n;
@@ -724,11 +727,12 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		r->bucket = k->bucket;
 		r->iface = s->iface_id[k->iface];
 	}
-	if (intern_resolve(d->intern, &failed) == -1) {
+	if (intern_resolve(d->intern, &failed, &why) == -1) {
 		if (failed != NULL)
 			return db_fail(d, failed, errstr);
+		/* Cannot happen; refused as this batch's, not retried. */
 		d->errcode = SQLITE_MISMATCH;
-		*errstr = "an address that inet_ntop cannot print";
+		*errstr = why;
 		return -1;
 	}
 	db_row_sort(d->rows, d->rows_tmp, n);
@@ -749,8 +753,8 @@ db_bind_row(sqlite3_stmt *st, int first, const struct db_session *s,
 {
 	int64_t proto, extra;
 
-	/* The port, or the peer's id. */
 	proto = kind == DB_PEER ? r->low >> 8 : r->mid;
+	/* The port, or the peer's id. */
 	extra = kind == DB_PEER ? r->mid : r->low >> 8;
 	if (sqlite3_bind_int64(st, first, r->bucket) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, first + 1, s->resolution) != SQLITE_OK ||

@@ -4,21 +4,25 @@
  *
  * Address ids are the store's most frequent question: a peer record
  * needs two, a host or port record one.  The cache has INTERN_SETS sets
- * of INTERN_WAYS entries (8 MiB), the newest entry of a set first.  Four
- * ways, because a direct-mapped cache of the same size sent one lookup
- * in five to SQLite on 51,000 addresses: two addresses sharing a slot
- * evicted each other on every record.
+ * of INTERN_WAYS entries (8 MiB), kept in the order they came in, newest
+ * first (a hit does not move an entry, so a lookup only reads).  Four
+ * ways, because the direct-mapped cache before it (65,536 slots, 2 MiB)
+ * missed on 18 % of lookups on the bench's 1-agent ingest, 110,000
+ * misses for 64,000 addresses: two addresses sharing a slot evicted each
+ * other on every record.
  *
  * What the cache does not know is queued and answered per batch, not
  * per record: sorted by key, each distinct address once however many
- * records name it, INTERN_ROWS of them per INSERT OR IGNORE with the
- * ids given (the next ones after the table's largest: a miss is mostly a
- * new address).  When the statement inserted them all, those are their
- * ids; otherwise some were there already, and each is looked up one by
- * one (intern_lookup), the next free id read again.  In key order the
- * table's key index is walked in order, not at random.  75,000 new
- * addresses in one transaction: 0.54 us each, against 0.87 with
- * RETURNING id instead of given ids, 1.20 one INSERT each, 1.53 unsorted.
+ * records name it.  A miss is mostly a new address, so INTERN_ROWS of
+ * them go to one INSERT OR IGNORE with the ids given (the next ones after
+ * the table's largest); when it inserted them all, those are their ids,
+ * otherwise each is found by its key.  In key order the table's key index
+ * is walked in order, not at random.  75,000 new addresses in one
+ * transaction: 0.54 us each, against 0.87 with RETURNING id instead of
+ * given ids, 1.20 one INSERT each, 1.53 unsorted.  After a restart or a
+ * rollback the misses are mostly known addresses instead: once a chunk
+ * inserts none, chunks are looked up key by key first (intern_find),
+ * until half of one turns out new again.
  *
  * Committed ids never change (address rows are never deleted or
  * renumbered), so a cached id stays true until a rollback, after which
@@ -58,11 +62,13 @@ struct intern_entry {
 	int64_t		 id;
 };
 
-/* A question intern_resolve answers: the key, and where the id goes. */
+/*
+ * A question intern_resolve answers: the key, and where the id goes (the
+ * first question of a run of one key holds the answer for the run).
+ */
 struct intern_want {
 	uint8_t		 key[INTERN_KEY];
 	uint8_t		 len;
-	int64_t		 got;		/* the id, while resolving */
 	int64_t		*id;
 };
 
@@ -74,6 +80,7 @@ struct intern {
 	sqlite3_stmt	*next;		/* sql_next */
 	int64_t		 next_id;	/* the next free id, if next_known */
 	int		 next_known;
+	int		 known_first;	/* misses are mostly known addresses */
 	struct intern_entry *cache;	/* INTERN_SETS * INTERN_WAYS */
 	struct intern_want *want;
 	size_t		 nwant;
@@ -86,10 +93,14 @@ static struct intern_entry *intern_set(struct intern *, const uint8_t *,
 static void	intern_put(struct intern *, const uint8_t *, size_t, int64_t);
 static int	intern_want_cmp(const void *, const void *);
 static int	intern_text(const struct intern_want *, char *, size_t);
-static int	intern_lookup(struct intern *, struct intern_want *,
+static int	intern_find(struct intern *, const struct intern_want *,
 		    sqlite3_stmt **);
-static int	intern_rows(struct intern *, size_t *, size_t,
-		    sqlite3_stmt **);
+static int	intern_add(struct intern *, const struct intern_want *,
+		    sqlite3_stmt **, const char **);
+static int	intern_rows(struct intern *, const size_t *, size_t,
+		    sqlite3_stmt **, const char **);
+static int	intern_chunk(struct intern *, const size_t *, size_t,
+		    sqlite3_stmt **, const char **);
 
 struct intern *
 intern_new(sqlite3 *db, const char **errstr)
@@ -104,6 +115,7 @@ intern_new(sqlite3 *db, const char **errstr)
 		return NULL;
 	}
 	in->db = db;
+	in->known_first = 1;	/* the table may hold addresses already */
 	if (sqlite3_prepare_v3(db, sql_get, -1, SQLITE_PREPARE_PERSISTENT,
 	    &in->get, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, sql_add, -1, SQLITE_PREPARE_PERSISTENT,
@@ -145,6 +157,7 @@ intern_forget(struct intern *in)
 	memset(in->cache, 0, INTERN_SETS * INTERN_WAYS * sizeof(*in->cache));
 	in->nwant = 0;
 	in->next_known = 0;
+	in->known_first = 1;	/* what the cache held is in the table */
 }
 
 int
@@ -254,60 +267,89 @@ intern_text(const struct intern_want *w, char *text, size_t size)
 }
 
 /*
- * w->got: inserted by add, or, when add finds the address there, found
- * by get.
+ * Finds w's address in the table: 1 with the id in *w->id, 0 when it is
+ * not there, -1 on error.
  */
 static int
-intern_lookup(struct intern *in, struct intern_want *w,
+intern_find(struct intern *in, const struct intern_want *w,
     sqlite3_stmt **failed)
 {
-	char text[INET6_ADDRSTRLEN];
+	sqlite3_stmt *st = in->get;
+	int rc;
 
-	if (intern_text(w, text, sizeof(text)) == -1) {
-		*failed = NULL;
+	if (sqlite3_bind_blob(st, 1, w->key, w->len, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		*failed = st;
 		return -1;
 	}
-	if (sqlite3_bind_blob(in->add, 1, w->key, w->len, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(in->add, 2, w->key[0]) != SQLITE_OK ||
-	    sqlite3_bind_text(in->add, 3, text, -1, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_step(in->add) != SQLITE_DONE) {
-		sqlite3_reset(in->add);
-		*failed = in->add;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*w->id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*failed = st;
 		return -1;
 	}
-	sqlite3_reset(in->add);
-	if (sqlite3_changes(in->db) == 1) {
-		w->got = sqlite3_last_insert_rowid(in->db);
-		in->next_known = 0;
-		return 0;
-	}
-	if (sqlite3_bind_blob(in->get, 1, w->key, w->len, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_step(in->get) != SQLITE_ROW) {
-		/* Not there after the insert found it: an error. */
-		sqlite3_reset(in->get);
-		*failed = in->get;
-		return -1;
-	}
-	w->got = sqlite3_column_int64(in->get, 0);
-	sqlite3_reset(in->get);
-	return 0;
+	return rc == SQLITE_ROW;
 }
 
 /*
- * Sets got of the INTERN_ROWS wants numbered in rep[], distinct and in
- * key order: one multi-row INSERT OR IGNORE giving them the next free
- * ids, or, when it did not insert them all, intern_lookup for each.
+ * w's address into *w->id: inserted with an id SQLite picks, or, when
+ * the insert finds it there, found.
  */
 static int
-intern_rows(struct intern *in, size_t *rep, size_t nrep,
-    sqlite3_stmt **failed)
+intern_add(struct intern *in, const struct intern_want *w,
+    sqlite3_stmt **failed, const char **why)
+{
+	char text[INET6_ADDRSTRLEN];
+	sqlite3_stmt *st = in->add;
+	int rc;
+
+	if (intern_text(w, text, sizeof(text)) == -1) {
+		*failed = NULL;
+		*why = "an address that inet_ntop cannot print";
+		return -1;
+	}
+	if (sqlite3_bind_blob(st, 1, w->key, w->len, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, w->key[0]) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		*failed = st;
+		return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);	/* text is on this stack */
+	if (sqlite3_changes(in->db) == 1) {
+		*w->id = sqlite3_last_insert_rowid(in->db);
+		in->next_known = 0;
+		return 0;
+	}
+	if ((rc = intern_find(in, w, failed)) == 1)
+		return 0;
+	if (rc == 0) {
+		*failed = NULL;
+		*why = "an address the table both had and had not";
+	}
+	return -1;
+}
+
+/*
+ * The INTERN_ROWS wants numbered in rep[], distinct and in key order:
+ * one multi-row INSERT OR IGNORE giving them the next free ids.  Returns
+ * 1 when it inserted them all (their ids set), 0 when not (none set), -1
+ * on error.
+ */
+static int
+intern_rows(struct intern *in, const size_t *rep, size_t nrep,
+    sqlite3_stmt **failed, const char **why)
 {
 	char text[INTERN_ROWS][INET6_ADDRSTRLEN];
-	struct intern_want *w;
+	const struct intern_want *w;
 	sqlite3_stmt *st;
 	size_t j;
-	int p;
+	int p, n;
 
 	if (!in->next_known) {
 		st = in->next;
@@ -317,11 +359,15 @@ intern_rows(struct intern *in, size_t *rep, size_t nrep,
 		sqlite3_reset(st);
 		in->next_known = 1;
 	}
+	/* Ids near the end of int64 (another writer's): SQLite picks. */
+	if (in->next_id < 1 || in->next_id > INT64_MAX - INTERN_ROWS)
+		return 0;
 	st = in->add_rows;
 	for (j = 0; j < nrep; j++) {
 		w = &in->want[rep[j]];
 		if (intern_text(w, text[j], sizeof(text[j])) == -1) {
 			*failed = NULL;
+			*why = "an address that inet_ntop cannot print";
 			return -1;
 		}
 		p = 4 * (int)j;
@@ -337,38 +383,17 @@ intern_rows(struct intern *in, size_t *rep, size_t nrep,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_reset(st);
-	if ((size_t)sqlite3_changes(in->db) == nrep) {
+	sqlite3_clear_bindings(st);	/* text is on this stack */
+	n = sqlite3_changes(in->db);
+	if (n == (int)nrep) {
 		for (j = 0; j < nrep; j++)
-			in->want[rep[j]].got = in->next_id + (int64_t)j;
+			*in->want[rep[j]].id = in->next_id + (int64_t)j;
 		in->next_id += (int64_t)nrep;
-		return 0;
+		return 1;
 	}
-	/*
-	 * Some were there already: each by its key, found with the id this
-	 * statement gave it or the one it had.  One not found at all was
-	 * refused for its id (the table changed under us): by intern_lookup.
-	 */
 	in->next_known = 0;
-	for (j = 0; j < nrep; j++) {
-		w = &in->want[rep[j]];
-		st = in->get;
-		if (sqlite3_bind_blob(st, 1, w->key, w->len, SQLITE_STATIC) !=
-		    SQLITE_OK)
-			goto fail;
-		switch (sqlite3_step(st)) {
-		case SQLITE_ROW:
-			w->got = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			break;
-		case SQLITE_DONE:
-			sqlite3_reset(st);
-			if (intern_lookup(in, w, failed) == -1)
-				return -1;
-			break;
-		default:
-			goto fail;
-		}
-	}
+	if (n == 0)
+		in->known_first = 1;
 	return 0;
 fail:
 	sqlite3_reset(st);
@@ -376,13 +401,45 @@ fail:
 	return -1;
 }
 
+/*
+ * The wants numbered in rep[] (nrep, distinct, in key order) into their
+ * *id: INTERN_ROWS at once when they are likely new, else each found by
+ * its key (with the id intern_rows gave it, or the one it had) and added
+ * when absent.
+ */
+static int
+intern_chunk(struct intern *in, const size_t *rep, size_t nrep,
+    sqlite3_stmt **failed, const char **why)
+{
+	size_t j, nfound = 0;
+	int rc;
+
+	if (nrep == INTERN_ROWS && !in->known_first) {
+		if ((rc = intern_rows(in, rep, nrep, failed, why)) != 0)
+			return rc == 1 ? 0 : -1;
+	}
+	for (j = 0; j < nrep; j++) {
+		if ((rc = intern_find(in, &in->want[rep[j]], failed)) == -1)
+			return -1;
+		if (rc == 1)
+			nfound++;
+		else if (intern_add(in, &in->want[rep[j]], failed, why) == -1)
+			return -1;
+	}
+	if (nrep == INTERN_ROWS && nfound < nrep / 2)
+		in->known_first = 0;
+	return 0;
+}
+
 int
-intern_resolve(struct intern *in, sqlite3_stmt **failed)
+intern_resolve(struct intern *in, sqlite3_stmt **failed, const char **why)
 {
 	size_t rep[INTERN_ROWS];
 	size_t i, j, k, nrep, n = in->nwant;
 
 	in->nwant = 0;
+	if (n == 0)
+		return 0;
 	qsort(in->want, n, sizeof(*in->want), intern_want_cmp);
 	/* The first want of each run of one key stands for the run. */
 	for (i = 0; i < n; ) {
@@ -392,22 +449,15 @@ intern_resolve(struct intern *in, sqlite3_stmt **failed)
 			    &in->want[rep[nrep]]) == 0; i++)
 				;
 		}
-		if (nrep == INTERN_ROWS) {
-			if (intern_rows(in, rep, nrep, failed) == -1)
-				return -1;
-		} else {
-			for (k = 0; k < nrep; k++)
-				if (intern_lookup(in, &in->want[rep[k]],
-				    failed) == -1)
-					return -1;
-		}
+		if (intern_chunk(in, rep, nrep, failed, why) == -1)
+			return -1;
 		for (k = 0; k < nrep; k++) {
 			const struct intern_want *r = &in->want[rep[k]];
 
-			intern_put(in, r->key, r->len, r->got);
-			for (j = rep[k]; j < n && (j == rep[k] ||
-			    intern_want_cmp(&in->want[j], r) == 0); j++)
-				*in->want[j].id = r->got;
+			intern_put(in, r->key, r->len, *r->id);
+			for (j = rep[k] + 1; j < n &&
+			    intern_want_cmp(&in->want[j], r) == 0; j++)
+				*in->want[j].id = *r->id;
 		}
 	}
 	return 0;

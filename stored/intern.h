@@ -5,7 +5,8 @@
  * A batch's addresses are asked for first (intern_id), which answers
  * from the cache or queues the question; then intern_resolve answers the
  * queued ones with SQL, each distinct address once and in key order.
- * Only the writer thread uses it.
+ * One thread at a time uses it, as db.c's connection (the writer thread
+ * between db_open and db_close).
  */
 #ifndef NETTALLY_INTERN_H
 #define NETTALLY_INTERN_H
@@ -48,9 +49,11 @@ int		 intern_id(struct intern *, const struct proto_addr *a,
 /*
  * Answers the queued questions, inserting the addresses that are new.
  * Returns 0, or -1 with the failing statement in *failed (reset; its
- * error is the connection's), or NULL if an address could not be
- * printed.
+ * error is the connection's), or *failed NULL and the reason in *why.
+ * After -1 some ids may be set and cached that the transaction's
+ * rollback takes back: the caller rolls back and calls intern_forget.
  */
-int		 intern_resolve(struct intern *, sqlite3_stmt **failed);
+int		 intern_resolve(struct intern *, sqlite3_stmt **failed,
+		    const char **why);
 
 #endif

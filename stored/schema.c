@@ -338,6 +338,8 @@ const char schema_page_size[] = "PRAGMA page_size = 16384";
  * ports and peers.  A key twice in one statement would update the row
  * its first copy inserted, as two single-row steps do.
  */
+_Static_assert(sizeof(SCHEMA_ROWS("?")) == 2 * SCHEMA_UPSERT_ROWS,
+    "SCHEMA_ROWS repeats a row SCHEMA_UPSERT_ROWS times");
 #define ROW_10		"(?,?,?,?,?,?,?,?,?,?)"
 #define ROW_11		"(?,?,?,?,?,?,?,?,?,?,?)"
 #define ADD_COUNTS \

@@ -87,8 +87,9 @@ static void
 resolve(struct fixture *f)
 {
 	sqlite3_stmt *failed = NULL;
+	const char *why = NULL;
 
-	assert_int_equal(intern_resolve(f->in, &failed), 0);
+	assert_int_equal(intern_resolve(f->in, &failed, &why), 0);
 }
 
 /*
@@ -195,6 +196,36 @@ test_evicted_and_forgotten(void **state)
 }
 
 /*
+ * Ids handed out in a transaction that is rolled back, then forgotten:
+ * the same ids now name other addresses, and asking again must not give
+ * them out from the cache.
+ */
+static void
+test_rollback_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	int64_t *first, *again;
+
+	assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	first = ask(f, 0, 100);
+	assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	intern_forget(f->in);
+	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (addr,"
+	    " family, text) VALUES (x'04ffffffff', 4, '255.255.255.255')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	again = ask(f, 0, 100);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 101);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " id = (SELECT max(id) FROM address) AND text = '10.0.0.99'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " text = '255.255.255.255' AND id = 1"), 1);
+	free(again);
+	free(first);
+}
+
+/*
  * Statements of 64 new and old addresses mixed: 100 asked, forgotten,
  * then 50 of them and 150 new ones: the old keep their ids, the new get
  * new ones, each once.
@@ -232,15 +263,20 @@ test_id_taken(void **state)
 	char sql[160];
 	size_t i;
 
-	first = ask(f, 0, 64);
+	/*
+	 * The first 64 are looked up key by key (a new cache may face a
+	 * full table), the next 64 go in with ids given: the intern now
+	 * knows the next free id.
+	 */
+	first = ask(f, 0, 128);
 	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (id, addr,"
 	    " family, text) VALUES ((SELECT max(id) + 1 FROM address),"
 	    " x'04ffffffff', 4, '255.255.255.255')", NULL, NULL, NULL),
 	    SQLITE_OK);
 	again = ask(f, 1000, 64);
-	assert_int_equal(count(f, "SELECT count(*) FROM address"), 129);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 193);
 	for (i = 0; i < 64; i++) {
-		assert_true(again[i] != first[63] + 1);
+		assert_true(again[i] != first[127] + 1);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM address WHERE"
 		    " id = %lld AND text = '10.0.%zu.%zu'", (long long)again[i],
 		    (1000 + i) >> 8, (1000 + i) & 0xff);
@@ -276,6 +312,7 @@ test_insert_refused(void **state)
 	struct fixture *f = *state;
 	struct proto_addr a;
 	sqlite3_stmt *failed;
+	const char *why;
 	int64_t id[64];
 	size_t n, i;
 
@@ -289,7 +326,7 @@ test_insert_refused(void **state)
 			assert_int_equal(intern_id(f->in, &a, &id[i]), 1);
 		}
 		failed = NULL;
-		assert_int_equal(intern_resolve(f->in, &failed), -1);
+		assert_int_equal(intern_resolve(f->in, &failed, &why), -1);
 		assert_non_null(failed);
 		assert_string_equal(sqlite3_errmsg(f->db), "no addresses");
 		a = v4(0);
@@ -308,6 +345,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evicted_and_forgotten,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_forgotten, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_old_and_new, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_id_taken, setup,
