@@ -505,9 +505,11 @@ ingest_run() {
 	{
 		while [ $i -lt "$n" ]; do
 			eval "f=\$f_$i"
-			echo "/usr/bin/time -f '%U %S %M' -o $d/agent$i.time" \
-			    "$BIN/nettally-agent $AGENT_USER -s $d/sock -r $f $NETS" \
-			    "--name ing$i 2>$d/agent$i.err & pids=\"\$pids \$!\""
+			# Paths quoted; the option lists are word lists.
+			echo "/usr/bin/time -f '%U %S %M' -o '$d/agent$i.time'" \
+			    "'$BIN/nettally-agent' $AGENT_USER -s '$d/sock'" \
+			    "-r '$f' $NETS --name ing$i 2>'$d/agent$i.err' &" \
+			    "pids=\"\$pids \$!\""
 			i=$((i + 1))
 		done
 		echo 'fail=0; for p in $pids; do wait "$p" || fail=1; done; exit $fail'
