@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "intern.h"
+#include "msort.h"
 #include "schema.h"
 
 #define INTERN_SETS	65536		/* a power of two */
@@ -83,6 +84,7 @@ struct intern {
 	int		 known_first;	/* misses are mostly known addresses */
 	struct intern_entry *cache;	/* INTERN_SETS * INTERN_WAYS */
 	struct intern_want *want;
+	struct intern_want *want_tmp;	/* half as many, for the sort */
 	size_t		 nwant;
 	size_t		 wantcap;
 };
@@ -91,7 +93,12 @@ static int	intern_key(const struct proto_addr *, uint8_t *, uint8_t *);
 static struct intern_entry *intern_set(struct intern *, const uint8_t *,
 		    size_t);
 static void	intern_put(struct intern *, const uint8_t *, size_t, int64_t);
-static int	intern_want_cmp(const void *, const void *);
+static int	intern_want_less(const struct intern_want *,
+		    const struct intern_want *);
+static int	intern_same(const struct intern_want *,
+		    const struct intern_want *);
+static void	intern_want_sort(struct intern_want *, struct intern_want *,
+		    size_t);
 static int	intern_text(const struct intern_want *, char *, size_t);
 static int	intern_find(struct intern *, const struct intern_want *,
 		    sqlite3_stmt **);
@@ -148,6 +155,7 @@ intern_free(struct intern *in)
 	sqlite3_finalize(in->next);
 	free(in->cache);
 	free(in->want);
+	free(in->want_tmp);
 	free(in);
 }
 
@@ -170,6 +178,10 @@ intern_reserve(struct intern *in, size_t n)
 	if ((p = reallocarray(in->want, n, sizeof(*p))) == NULL)
 		return -1;
 	in->want = p;
+	if ((p = reallocarray(in->want_tmp, (n + 1) / 2, sizeof(*p))) ==
+	    NULL)
+		return -1;
+	in->want_tmp = p;
 	in->wantcap = n;
 	return 0;
 }
@@ -244,26 +256,54 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 }
 
 /* Key order: by length (so by family), then by the bytes. */
-static int
-intern_want_cmp(const void *pa, const void *pb)
+static inline int
+intern_want_less(const struct intern_want *a, const struct intern_want *b)
 {
-	const struct intern_want *a = pa, *b = pb;
-
 	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return memcmp(a->key, b->key, a->len);
+		return a->len < b->len;
+	return memcmp(a->key, b->key, a->len) < 0;
 }
 
-/* w's address as text, for the views (lookups go by the key). */
+static inline int
+intern_same(const struct intern_want *a, const struct intern_want *b)
+{
+	return a->len == b->len && memcmp(a->key, b->key, a->len) == 0;
+}
+
+MSORT_DEFINE(intern_want_sort, struct intern_want, intern_want_less)
+
+/*
+ * w's address as text, for the views (lookups go by the key); size is at
+ * least INET6_ADDRSTRLEN.  IPv4 by hand: glibc's inet_ntop goes through
+ * sprintf, a quarter of a microsecond an address, a fifth of the cost of
+ * interning a new one.
+ */
 static int
 intern_text(const struct intern_want *w, char *text, size_t size)
 {
-	if (w->key[0] == PROTO_AF_NONE) {
+	char *p = text;
+	unsigned int v;
+	int i;
+
+	switch (w->key[0]) {
+	case PROTO_AF_NONE:
 		snprintf(text, size, "overflow");
 		return 0;
+	case PROTO_AF_INET:
+		for (i = 1; i <= 4; i++) {
+			v = w->key[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 4 ? '.' : '\0';
+		}
+		return 0;
+	default:
+		return inet_ntop(AF_INET6, w->key + 1, text,
+		    (socklen_t)size) == NULL ? -1 : 0;
 	}
-	return inet_ntop(w->key[0] == PROTO_AF_INET ? AF_INET : AF_INET6,
-	    w->key + 1, text, (socklen_t)size) == NULL ? -1 : 0;
 }
 
 /*
@@ -440,13 +480,13 @@ intern_resolve(struct intern *in, sqlite3_stmt **failed, const char **why)
 	in->nwant = 0;
 	if (n == 0)
 		return 0;
-	qsort(in->want, n, sizeof(*in->want), intern_want_cmp);
+	intern_want_sort(in->want, in->want_tmp, n);
 	/* The first want of each run of one key stands for the run. */
 	for (i = 0; i < n; ) {
 		for (nrep = 0; i < n && nrep < INTERN_ROWS; nrep++) {
 			rep[nrep] = i;
-			for (i++; i < n && intern_want_cmp(&in->want[i],
-			    &in->want[rep[nrep]]) == 0; i++)
+			for (i++; i < n && intern_same(&in->want[i],
+			    &in->want[rep[nrep]]); i++)
 				;
 		}
 		if (intern_chunk(in, rep, nrep, failed, why) == -1)
@@ -456,7 +496,7 @@ intern_resolve(struct intern *in, sqlite3_stmt **failed, const char **why)
 
 			intern_put(in, r->key, r->len, *r->id);
 			for (j = rep[k] + 1; j < n &&
-			    intern_want_cmp(&in->want[j], r) == 0; j++)
+			    intern_same(&in->want[j], r); j++)
 				*in->want[j].id = *r->id;
 		}
 	}

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -286,6 +288,45 @@ test_id_taken(void **state)
 	free(first);
 }
 
+/*
+ * The text of an IPv4 address (written by hand, not by inet_ntop) is
+ * inet_ntop's, for every byte width: 0, 9, 10, 99, 100, 255 in each place.
+ */
+static void
+test_v4_text(void **state)
+{
+	static const uint8_t b[] = { 0, 9, 10, 99, 100, 255 };
+	struct fixture *f = *state;
+	struct proto_addr a;
+	char want[INET_ADDRSTRLEN], sql[160];
+	int64_t id[6 * 6 * 6 * 6];
+	size_t i, n = 0;
+
+	assert_int_equal(intern_reserve(f->in, 6 * 6 * 6 * 6), 0);
+	memset(&a, 0, sizeof(a));
+	a.family = PROTO_AF_INET;
+	for (i = 0; i < 6 * 6 * 6 * 6; i++) {
+		a.a[0] = b[i % 6];
+		a.a[1] = b[i / 6 % 6];
+		a.a[2] = b[i / 36 % 6];
+		a.a[3] = b[i / 216];
+		assert_int_equal(intern_id(f->in, &a, &id[n++]), 1);
+	}
+	resolve(f);
+	for (i = 0; i < n; i++) {
+		a.a[0] = b[i % 6];
+		a.a[1] = b[i / 6 % 6];
+		a.a[2] = b[i / 36 % 6];
+		a.a[3] = b[i / 216];
+		assert_non_null(inet_ntop(AF_INET, a.a, want, sizeof(want)));
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM address"
+		    " WHERE id = %lld AND text = '%s'", (long long)id[i], want);
+		if (count(f, sql) != 1)
+			fail_msg("%s: not the text of id %lld", want,
+			    (long long)id[i]);
+	}
+}
+
 /* A family the decoder never lets through is refused, not queued. */
 static void
 test_bad_family(void **state)
@@ -350,6 +391,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mixed_old_and_new, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_id_taken, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_v4_text, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_family, setup,
 		    teardown),
