@@ -125,7 +125,9 @@ usage(FILE *f)
 "      --flush MS         ship a batch every MS milliseconds (default %d)\n"
 "      --max-hosts N      host rows per flush before overflow (default %d)\n"
 "      --max-ports N      port rows per flush before overflow (default %d)\n"
-"      --max-peers N      peer rows per flush before overflow (default %d)\n"
+"      --max-peers N      peer rows per flush before overflow (default %d);\n"
+"                         -r keeps one set of tables with twice these caps\n"
+"                         where live capture keeps two\n"
 "\n"
 "Delivery:\n"
 "  -s, --socket PATH      the store's socket (default %s)\n"
@@ -611,6 +613,7 @@ main(int argc, char **argv)
 	struct privdrop pd;
 	static struct worker w[CAPTURE_THREADS_MAX];
 	struct sender_config scfg;
+	struct tabset_limits rlim;
 	struct sigaction sa;
 	struct timespec now;
 	struct sender *snd = NULL;
@@ -727,7 +730,25 @@ main(int argc, char **argv)
 	make_names(&o, &scfg.hello);
 	srcname = o.file != NULL ? o.file : scfg.hello.name;
 
-	for (t = 0; t < nthreads; t++)
+	/*
+	 * Live, each capture thread counts into one tabset while the sender
+	 * encodes the other.  A file replay can wait for the encode, so it
+	 * keeps one tabset with the memory of both: twice the caps, half the
+	 * flushes, and fewer keys of one bucket split over two batches (on
+	 * the bench's 64-byte capture 9 % fewer records, 19 % less store
+	 * CPU, 20 % less wall time; agent peak RSS 30.9 -> 32.6 MiB).
+	 */
+	if (o.file != NULL) {
+		rlim = o.lim;
+		rlim.max_hosts *= 2;
+		rlim.max_ports *= 2;
+		rlim.max_peers *= 2;
+		rlim.max_buckets *= 2;
+		if (tabset_init(&w[0].sets[0], &rlim, &errstr) == -1)
+			goto fail_errstr;
+		w[0].ninit = 1;
+	}
+	for (t = 0; t < nthreads && o.file == NULL; t++)
 		for (; w[t].ninit < 2; w[t].ninit++)
 			if (tabset_init(&w[t].sets[w[t].ninit], &o.lim,
 			    &errstr) == -1)
@@ -754,7 +775,8 @@ main(int argc, char **argv)
 			goto fail_errstr;
 		w[t].c.slot = (unsigned int)slot;
 	}
-	if (sender_start(snd, &w[0].sets[1], &errstr) == -1)
+	if (sender_start(snd, o.file != NULL ? NULL : &w[0].sets[1],
+	    &errstr) == -1)
 		goto fail_errstr;
 	for (t = 0; t < nthreads; t++) {
 		w[t].c.ln = &o.ln;

@@ -120,6 +120,7 @@ struct sender {
 	struct {
 		struct tabset	*full;		/* mu: to encode */
 		struct tabset	*spare;		/* mu: empty, for capture */
+		int		 single;	/* its capture has no second */
 	}			 slot[SENDER_SLOTS_MAX];
 	unsigned int		 nslots;	/* set before the thread starts */
 	unsigned int		 next_slot;	/* sender thread: fairness */
@@ -1458,6 +1459,7 @@ sender_start(struct sender *s, struct tabset *spare, const char **errstr)
 	int rc;
 
 	s->slot[0].spare = spare;
+	s->slot[0].single = spare == NULL;
 	if (s->nslots == 0)
 		s->nslots = 1;
 	/* Signals belong to the capture thread, whose poll they interrupt. */
@@ -1483,6 +1485,7 @@ sender_add_slot(struct sender *s, struct tabset *spare, const char **errstr)
 	if (s->nslots == 0)
 		s->nslots = 1;		/* slot 0 is sender_start's */
 	s->slot[s->nslots].spare = spare;
+	s->slot[s->nslots].single = spare == NULL;
 	return (int)s->nslots++;
 }
 
@@ -1495,7 +1498,8 @@ sender_swap_slot(struct sender *s, unsigned int slot, struct tabset *full,
 	char one = 1;
 
 	pthread_mutex_lock(&s->mu);
-	while (s->slot[slot].spare == NULL && wait != SENDER_NOWAIT)
+	while (!s->slot[slot].single && s->slot[slot].spare == NULL &&
+	    wait != SENDER_NOWAIT)
 		pthread_cond_wait(&s->cv, &s->mu);
 	/*
 	 * A file replay waits for the store instead of piling up frames, so
@@ -1513,6 +1517,23 @@ sender_swap_slot(struct sender *s, unsigned int slot, struct tabset *full,
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
 	}
 	/* Holding: the capture thread keeps counting into `full`. */
+	if (s->slot[slot].single) {
+		if (!wait && s->hold) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		s->slot[slot].full = full;
+		pthread_mutex_unlock(&s->mu);
+		if (write(s->wake[1], &one, 1) == -1 && errno != EAGAIN)
+			log_err("sender: wake pipe: %s", strerror(errno));
+		/* The sender encodes whether or not the store is there. */
+		pthread_mutex_lock(&s->mu);
+		while ((t = s->slot[slot].spare) == NULL)
+			pthread_cond_wait(&s->cv, &s->mu);
+		s->slot[slot].spare = NULL;
+		pthread_mutex_unlock(&s->mu);
+		return t;
+	}
 	t = !wait && s->hold ? NULL : s->slot[slot].spare;
 	if (t != NULL) {
 		s->slot[slot].spare = NULL;
@@ -1542,7 +1563,7 @@ sender_finish(struct sender *s, struct tabset *last, int complete,
 
 	s->abandon = abandon;
 	pthread_mutex_lock(&s->mu);
-	while (s->slot[0].spare == NULL)
+	while (!s->slot[0].single && s->slot[0].spare == NULL)
 		pthread_cond_wait(&s->cv, &s->mu);
 	s->slot[0].full = last;
 	s->finishing = 1;

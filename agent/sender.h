@@ -77,13 +77,18 @@ struct sender	*sender_new(const struct sender_config *, const char **errstr);
  */
 int		 sender_resume_at(const struct sender *, uint64_t *pos,
 		    const char **file);
-/* Starts the thread with `spare` as the first empty tabset it owns. */
+/*
+ * Starts the thread with `spare` as the first empty tabset it owns.  A
+ * NULL spare makes slot 0 single: its capture thread has one tabset,
+ * which each swap hands over and gets back once encoded (a file replay,
+ * which can wait, and so has the memory of two for one larger tabset).
+ */
 int		 sender_start(struct sender *, struct tabset *spare,
 		    const char **errstr);
 /*
  * Before sender_start: adds the hand-off slot of one more capture thread,
- * with `spare` as its first empty tabset.  Returns the slot number (slot 0
- * is sender_start's), or -1 with *errstr.
+ * with `spare` as its first empty tabset (NULL: single, as above).
+ * Returns the slot number (slot 0 is sender_start's), or -1 with *errstr.
  */
 int		 sender_add_slot(struct sender *, struct tabset *spare,
 		    const char **errstr);
@@ -91,8 +96,9 @@ int		 sender_add_slot(struct sender *, struct tabset *spare,
  * Hands `full` over through slot `slot` and returns that slot's empty
  * tabset.  When the sender still holds the slot's previous one, or holds
  * back (store away, queue over its cap), waits as `wait` says, else
- * returns NULL and the caller keeps counting into `full`.  One thread
- * per slot.
+ * returns NULL and the caller keeps counting into `full`.  A single slot
+ * returns `full` itself, emptied, once encoded (a wait of one encode).
+ * One thread per slot.
  */
 struct tabset	*sender_swap_slot(struct sender *, unsigned int slot,
 		    struct tabset *full, enum sender_wait wait);
