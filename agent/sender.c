@@ -115,7 +115,8 @@ struct sender {
 	pthread_cond_t		 cv;
 	/*
 	 * One hand-off slot per capture thread, each with its own pair of
-	 * tabsets: threads never wait for each other's encodes.
+	 * tabsets: threads never wait for each other's encodes.  A single
+	 * slot (a file replay's) has one tabset, handed over and back.
 	 */
 	struct {
 		struct tabset	*full;		/* mu: to encode */
