@@ -161,23 +161,31 @@ for r in hosts ports; do
 	check "top $r since $m4: the same csv, byte for byte" \
 	    cmp -s "$WORK/rt.csv" "$WORK/rr.csv"
 done
-# The lines expected from tier_coverage (interface rows, a view of its
-# own), the monthly part starting at the window's start.
+# The lines expected from the host rows in the window, the first and end
+# bucket of each tier.  Not from tier_coverage: that view goes by the
+# interface rows, and a raw bucket at the tier's edge may hold frames
+# but no host (the generator's traffic is sparse over 400 days), so the
+# two disagreed at some times of day.
 sqlite3 -batch -noheader "$WORK/t1.db" "SELECT 'resolution: ' ||
     CASE resolution WHEN 300 THEN '5 min' WHEN 3600 THEN '1 hour'
-    WHEN 86400 THEN '1 day' ELSE '1 month' END || ' (' || tier || ' tier), '
-    || strftime('%Y-%m-%dT%H:%M:%SZ', max(first_bucket, $m4e), 'unixepoch')
-    || ' .. ' || end_time FROM tier_coverage ORDER BY first_bucket" \
-    >"$WORK/rt.want"
+    WHEN 86400 THEN '1 day' ELSE '1 month' END || ' (' ||
+    CASE resolution WHEN 300 THEN 'raw' WHEN 3600 THEN 'hourly'
+    WHEN 86400 THEN 'daily' ELSE 'monthly' END || ' tier), ' ||
+    strftime('%Y-%m-%dT%H:%M:%SZ', min(bucket), 'unixepoch') || ' .. ' ||
+    strftime('%Y-%m-%dT%H:%M:%SZ', CASE resolution WHEN 2592000 THEN
+    CAST(strftime('%s', max(bucket), 'unixepoch', '+1 month') AS INTEGER)
+    ELSE max(bucket) + resolution END, 'unixepoch')
+    FROM host_stat WHERE bucket >= $m4e GROUP BY resolution
+    ORDER BY min(bucket)" >"$WORK/rt.want"
 "$NT" top hosts --db "$WORK/t1.db" --since "$m4" --until all \
     >"$WORK/rt.out" 2>&1
 grep '^resolution: ' "$WORK/rt.out" >"$WORK/rt.got"
 check "a report over four tiers names each with the time it read" \
     test "$(wc -l <"$WORK/rt.want")" = 4 -a -s "$WORK/rt.got"
 if cmp -s "$WORK/rt.want" "$WORK/rt.got"; then
-	ok "... exactly: monthly, daily, hourly, raw, as tier_coverage says"
+	ok "... exactly: monthly, daily, hourly, raw, as its rows say"
 else
-	not_ok "... exactly: monthly, daily, hourly, raw, as tier_coverage says"
+	not_ok "... exactly: monthly, daily, hourly, raw, as its rows say"
 	diff "$WORK/rt.want" "$WORK/rt.got" | sed 's/^/# /'
 fi
 "$NT" top hosts --db "$WORK/raw.db" --since "$m4" --until all \
