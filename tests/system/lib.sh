@@ -156,6 +156,20 @@ views_equal() {
 	done
 }
 
+# send_mix IFACE SEED PACKETS: those frames ($GEN_OPTS, that seed), out of
+# IFACE in namespace $NSA, 20,000 a second: what gen_expect counted.
+send_mix() {
+	# shellcheck disable=SC2086
+	ip netns exec "$NSA" "$NT_GEN" --send "$1" --packets "$3" \
+	    --seed "$2" $GEN_OPTS --rate 20000
+}
+
+# local_nets DIR: " -n CIDR" for each local network of the generator's
+# output in DIR (its cidrs.txt), for an agent's command line.
+local_nets() {
+	while read -r c; do printf ' -n %s' "$c"; done <"$1/cidrs.txt"
+}
+
 # gen_expect NAME SEED PACKETS: the generator's counts, in $WORK/NAME, of
 # the frames `nettally-gen --send` sends with that seed and $GEN_OPTS.
 gen_expect() {

@@ -53,8 +53,7 @@ head -c "$len" "$WORK/full.pcap" | cmp -s - "$WORK/first600.pcap"
 check "generator: the first 600 records of the long file are the short file" \
     test $? -eq 0
 head -c $((len + 50)) "$WORK/full.pcap" >"$WORK/cut.pcap"
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$WORK/e600/cidrs.txt"
+nets=$(local_nets "$WORK/e600")
 # shellcheck disable=SC2086
 agent -r "$WORK/cut.pcap" $nets --name cut --resolution 60 2>"$WORK/cut.err"
 rc=$?

@@ -37,15 +37,9 @@ ok "two veth pairs between two namespaces set up"
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 GEN_OPTS="--mix --size imix --flows 2000"
-# send IFACE SEED PACKETS: the same frames, out of IFACE in NSA.
-send() {
-	ip netns exec "$NSA" "$NT_GEN" --send "$1" --packets "$3" \
-	    --seed "$2" $GEN_OPTS --rate 20000
-}
 gen_expect e1 31 5000
 gen_expect e2 32 4000
-NETS=""
-while read -r c; do NETS="$NETS -n $c"; done <"$WORK/e1/cidrs.txt"
+NETS=$(local_nets "$WORK/e1")
 
 # start_agent NAME ARGS...: an agent in NSB, its stderr in $WORK/NAME.err.
 start_agent() {
@@ -91,8 +85,8 @@ compare() {
 
 # --- two interfaces, one agent, one thread ---
 check "agent on two interfaces registers" start_agent multi -i "$B1" -i "$B2"
-send "$A1" 31 5000 & s1=$!
-send "$A2" 32 4000
+send_mix "$A1" 31 5000 & s1=$!
+send_mix "$A2" 32 4000
 wait $s1
 check "all frames of both interfaces counted within 10 s" \
     wait_for "[ \$(frames multi $B1) = $(want_frames e1) ] && [ \$(frames multi $B2) = $(want_frames e2) ]" 100
@@ -103,8 +97,8 @@ compare multi "$B2" e2
 # --- the same with two capture threads per interface ---
 gen_expect e3 33 20000
 check "agent with --threads 2 registers" start_agent fan --threads 2 -i "$B1" -i "$B2"
-send "$A1" 33 20000 & s1=$!
-send "$A2" 32 4000
+send_mix "$A1" 33 20000 & s1=$!
+send_mix "$A2" 32 4000
 wait $s1
 check "--threads 2: all frames counted within 10 s" \
     wait_for "[ \$(frames fan $B1) = $(want_frames e3) ] && [ \$(frames fan $B2) = $(want_frames e2) ]" 100
@@ -118,7 +112,7 @@ check "--threads 2: the kernel spread the frames over both threads ($t0 + $t1)" 
 
 # --- -i any ---
 check "agent on -i any registers" start_agent anyif -i any
-send "$A1" 31 5000
+send_mix "$A1" 31 5000
 check "-i any: all frames counted within 10 s" \
     wait_for "[ \$(frames anyif any) = $(want_frames e1) ]" 100
 check "-i any: agent exits 0 on SIGTERM" stop_agent
@@ -141,7 +135,7 @@ ip -n "$NSB" link set "$B1" up
 check "interface up again is reported" \
     wait_for "grep -q '$B1: interface is up again' '$WORK/updown.err'" 50
 wait_for "ip -n $NSA link show $A1 | grep -q 'state UP'" 50
-send "$A1" 31 5000
+send_mix "$A1" 31 5000
 check "after down/up: all frames counted within 10 s" \
     wait_for "[ \$(frames updown $B1) = $(want_frames e1) ]" 100
 check "after down/up: agent exits 0 on SIGTERM" stop_agent
@@ -151,7 +145,7 @@ compare updown "$B1" e1
 # counted is kept ---
 check "agent for deletion registers" start_agent gone --exit-on-error \
     -i "$B1" -i "$B2"
-send "$A2" 32 4000
+send_mix "$A2" 32 4000
 wait_for "[ \$(frames gone $B2) = $(want_frames e2) ]" 100
 ip -n "$NSB" link del "$B1"
 i=0
@@ -173,7 +167,7 @@ check "missing interface at start: waiting is reported" \
 pair "$A3" "$B3"
 check "missing interface at start: counting once it exists" \
     wait_for "[ \"\$(sql \"SELECT count(*) FROM agent WHERE name = 'late'\")\" = 1 ]" 100
-send "$A3" 31 5000
+send_mix "$A3" 31 5000
 check "late interface: all frames counted within 10 s" \
     wait_for "[ \$(frames late $B3) = $(want_frames e1) ]" 100
 check "late interface: agent exits 0 on SIGTERM" stop_agent

@@ -42,8 +42,7 @@ committed() {
 }
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 # shellcheck disable=SC2086
 agent -r "$dir/in.pcap" $nets --name "$NAME" --resolution 60 --flush 10 \
     --max-hosts 2048 --max-ports 4096 --max-peers 4096 \

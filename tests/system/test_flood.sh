@@ -24,8 +24,7 @@ start=$(($(date +%s) / 60 * 60 - 3600))
 "$NT_GEN" -o "$dir.pcap" -e "$dir" --packets 1000000 --flood 15 --mix \
     --size 64 --local-hosts 1000 --interval 60 --duration 300 --totals-only \
     --seed 41 --start "$start" >/dev/null || not_ok "generator writes the flood"
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 
 # peak_kb FILE: GNU time's %M (kilobytes) from the last line of FILE.
 peak_kb() { tail -n 1 "$1" | tr -dc 0-9; }

@@ -41,8 +41,7 @@ fill_fs "$FS" 3072
 check "the filesystem has 3 MB left" test \
     "$(df -k --output=avail "$FS" | tail -n 1)" -le 3072
 
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 # shellcheck disable=SC2086
 agent -r "$dir/in.pcap" $nets --name "$NAME" --resolution 60 --flush 20 \
     2>"$WORK/agent.err" &

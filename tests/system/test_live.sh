@@ -28,8 +28,7 @@ dir=$WORK/live
 mkdir -p "$dir"
 "$NT_GEN" -o "$dir/ref.pcap" -e "$dir" --packets 6000 --mix --seed 21 \
     --size imix >/dev/null
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 # shellcheck disable=SC2086
 ip netns exec "$NSB" "$NT_BIN/nettally-agent" -i "$VB" -s "$SOCK" $nets \
     --name live --flush 200 2>"$dir/agent.err" &

@@ -20,8 +20,7 @@ done
 pids=
 i=1
 while [ $i -le $N ]; do
-	nets=""
-	while read -r c; do nets="$nets -n $c"; done <"$WORK/a$i/cidrs.txt"
+	nets=$(local_nets "$WORK/a$i")
 	# Small tables and a short flush: several batches per agent.
 	# shellcheck disable=SC2086
 	agent -r "$WORK/a$i/in.pcap" $nets --name "agent$i" --resolution 60 \

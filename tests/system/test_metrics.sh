@@ -39,8 +39,7 @@ for a in one two; do
 	"$NT_GEN" -o "$WORK/$a/in.pcap" -e "$WORK/$a" --packets 30000 --mix \
 	    --seed $seed > /dev/null
 done
-nets=""
-while read -r c; do nets="$nets -n $c"; done < "$WORK/one/cidrs.txt"
+nets=$(local_nets "$WORK/one")
 # shellcheck disable=SC2086
 agent -r "$WORK/one/in.pcap" $nets --name 'one "quoted"\agent' \
     --flush 50 2> "$WORK/one/err" &

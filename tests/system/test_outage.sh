@@ -31,8 +31,7 @@ mkfifo "$WORK/feed"
 	done
 ) >"$WORK/feed" &
 FEED_PID=$!
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 # shellcheck disable=SC2086
 "$NT_BIN/nettally-agent" -s "$SOCK" -r - $nets --name "$NAME" \
     --resolution 60 --flush 100 --max-queue-mb 4 <"$WORK/feed" \

@@ -15,8 +15,7 @@ mkdir -p "$dir"
 "$NT_GEN" -o "$dir/in.pcap" -e "$dir" --interval 60 --packets 300 --mix \
     --seed 41 --local-hosts 20 --remote-hosts 200 --flows 100 \
     --duration 120 >/dev/null || { not_ok "generator ran"; done_testing; exit 1; }
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 FEED_PID=

@@ -55,8 +55,7 @@ chmod 0755 "$dir"
 "$NT_GEN" -o "$dir/ref.pcap" -e "$dir" --packets 4000 --mix --seed 31 \
     --size imix >/dev/null
 chmod 0644 "$dir/ref.pcap"
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 per_round=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
 
 # field PID KEY: the value(s) of one /proc/PID/status line.

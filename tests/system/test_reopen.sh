@@ -47,11 +47,6 @@ STORE_ARGS="--allow-uid $RUN_USER"
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 GEN_OPTS="--mix --size imix --flows 500"
-# send SEED PACKETS: the same frames, out of VA in NSA.
-send() {
-	ip netns exec "$NSA" "$NT_GEN" --send "$VA" --packets "$2" \
-	    --seed "$1" $GEN_OPTS --rate 20000
-}
 # merge OUT A B: the rows of two expected CSV files of one kind added up,
 # keyed on every column but the counters (the last K; all for interface).
 merge() {
@@ -73,8 +68,7 @@ mkdir -p "$WORK/both"
 for f in hosts ports peers interface; do
 	merge "$WORK/both/$f.csv" "$WORK/e1/$f.csv" "$WORK/e2/$f.csv"
 done
-NETS=""
-while read -r c; do NETS="$NETS -n $c"; done <"$WORK/e1/cidrs.txt"
+NETS=$(local_nets "$WORK/e1")
 want1=$(tail -n 1 "$WORK/e1/interface.csv" | cut -d, -f1)
 want2=$(tail -n 1 "$WORK/both/interface.csv" | cut -d, -f1)
 
@@ -131,7 +125,7 @@ check "it runs as $RUN_USER with CAP_NET_RAW alone, under seccomp" test \
     "$(field "$AGENT_PID" Uid | tr -s '\t ' ' ')" = "$RUN_UID $RUN_UID $RUN_UID $RUN_UID" -a \
     "$(field "$AGENT_PID" CapEff)" = 0000000000002000 -a \
     "$(field "$AGENT_PID" Seccomp)" = 2
-check "first send" send 41 3000
+check "first send" send_mix "$VA" 41 3000
 # At once: the last frames are still in the ring's unfinished block.
 ip -n "$NSB" link del "$VB"
 check "first send, link deleted right after it: all $want1 frames counted" \
@@ -147,7 +141,7 @@ check "the loss is logged once, not at every attempt" \
 pair || not_ok "veth pair made again"
 check "the interface is found again: is back" \
     wait_lines "$WORK/root.err" "interface $VB is back" 1
-check "second send" send 42 2000
+check "second send" send_mix "$VA" 42 2000
 check "both sends: all $want2 frames counted" \
     wait_for "[ \$(frames ro-root) = $want2 ]" 100
 kill -TERM "$AGENT_PID"
@@ -171,7 +165,7 @@ check "it keeps CAP_NET_RAW permitted and effective, nothing ambient" test \
     "$(field "$AGENT_PID" CapPrm)" = 0000000000002000 -a \
     "$(field "$AGENT_PID" CapEff)" = 0000000000002000 -a \
     "$(field "$AGENT_PID" CapAmb)" = 0000000000000000
-check "first send" send 41 3000
+check "first send" send_mix "$VA" 41 3000
 check "--threads 2, first send: all $want1 frames counted" \
     wait_for "[ \$(frames ro-amb) = $want1 ]" 100
 ip -n "$NSB" link del "$VB"
@@ -182,7 +176,7 @@ pair || not_ok "veth pair made again"
 # between its activation and joining the fanout group.
 check "--threads 2: both threads reopen their handles" \
     wait_lines "$WORK/amb.err" "interface $VB is back" 2
-check "second send" send 42 2000
+check "second send" send_mix "$VA" 42 2000
 check "--threads 2, both sends: all $want2 frames counted" \
     wait_for "[ \$(frames ro-amb) = $want2 ]" 100
 t1=$(sed -n 's/.*capture thread 1: interface .* is back.*/x/p' "$WORK/amb.err")
@@ -225,7 +219,7 @@ ip netns exec "$NSB" "$NT_BIN/nettally-agent" -i "$VB" -s "$SOCK" $NETS \
 AGENT_PID=$!
 check "agent with a 1 MiB ring registers" registered ro-drop
 kill -STOP "$AGENT_PID"
-check "send $want3 frames to the stopped agent" send 43 8000
+check "send $want3 frames to the stopped agent" send_mix "$VA" 43 8000
 kill -CONT "$AGENT_PID"
 check "stopped agent: frames counted plus kernel drops equal $want3" \
     wait_for "[ \$(seen ro-drop) = $want3 ]" 100
@@ -236,7 +230,7 @@ wait_lines "$WORK/drop.err" "interface $VB went away" 1
 pair || not_ok "veth pair made again"
 check "1 MiB ring: the interface is back" \
     wait_lines "$WORK/drop.err" "interface $VB is back" 1
-check "second send" send 42 2000
+check "second send" send_mix "$VA" 42 2000
 want=$((want3 + $(tail -n 1 "$WORK/e2/interface.csv" | cut -d, -f1)))
 check "after the reopen: frames plus drops equal all $want sent" \
     wait_for "[ \$(seen ro-drop) = $want ]" 100

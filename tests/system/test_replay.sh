@@ -17,8 +17,7 @@ replay_and_compare() {
 		not_ok "$name: generator ran"
 		return
 	fi
-	nets=""
-	while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+	nets=$(local_nets "$dir")
 	# shellcheck disable=SC2086
 	if agent -r "$dir/in.pcap" $nets --name "$name" --resolution 60 \
 	    2>"$dir/agent.err"; then

@@ -43,8 +43,7 @@ settle() {
 
 # replay DIR NAME: the agent replays DIR/in.pcap as NAME.
 replay() {
-	nets=""
-	while read -r c; do nets="$nets -n $c"; done <"$1/cidrs.txt"
+	nets=$(local_nets "$1")
 	# shellcheck disable=SC2086
 	agent -r "$1/in.pcap" $nets --name "$2" --resolution $RES \
 	    2>"$1/agent.err" || { sed 's/^/# /' "$1/agent.err"; return 1; }

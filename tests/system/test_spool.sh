@@ -60,8 +60,7 @@ sums() {
 }
 sums "$dir/12" "$dir/1" "$dir/2"
 sums "$dir/122" "$dir/1" "$dir/2" "$dir/2"
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/1/cidrs.txt"
+nets=$(local_nets "$dir/1")
 
 SOCK=$WORK/sock
 AGENT_PID=

@@ -45,8 +45,7 @@ mkdir -p "$dir"
 "$NT_GEN" -o "$dir/in.pcap" -e "$dir" --packets 40000 --mix --seed 51 \
     --local-hosts 100 --remote-hosts 1000 --flows 4000 >/dev/null ||
     { not_ok "generator ran"; done_testing; exit 1; }
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 
 SP=$FS/spool
 mkdir -m 0700 "$SP" && chown nettally "$SP"

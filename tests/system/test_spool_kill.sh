@@ -86,8 +86,7 @@ empty_dir() { [ -z "$(ls -A "$1")" ]; }
 pause() { sleep "$(awk -v p="$1" 'BEGIN { printf "%.3f", p / 1000 }')"; }
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 sp=$(spool_dir spool) || { not_ok "spool directory"; done_testing; exit 1; }
 KARGS="--max-hosts 2048 --max-ports 4096 --max-peers 4096 --spool-max-mb 1"
 

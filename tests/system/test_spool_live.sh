@@ -39,15 +39,9 @@ DB=$WORK/db.sqlite
 SOCK=$WORK/sock
 
 GEN_OPTS="--mix --size imix --flows 2000"
-# send SEED PACKETS: the same frames, out of VA in NSA.
-send() {
-	ip netns exec "$NSA" "$NT_GEN" --send "$VA" --packets "$2" \
-	    --seed "$1" $GEN_OPTS --rate 20000
-}
 gen_expect e1 61 5000
 gen_expect e2 62 4000
-NETS=""
-while read -r c; do NETS="$NETS -n $c"; done <"$WORK/e1/cidrs.txt"
+NETS=$(local_nets "$WORK/e1")
 
 # spool_dir NAME: a fresh spool directory the agent's user owns.
 # start_agent NAME SPOOL LOG: a live agent in NSB on VB; returns once it
@@ -109,7 +103,7 @@ check "live1: the agent captures with the store down" \
     start_agent live1 "$sp" "$WORK/live1.a.log"
 check "live1: it says the batches wait in the spool" \
     wait_for "grep -q 'batches wait in the spool' '$WORK/live1.a.log'" 100
-send 61 5000
+send_mix "$VA" 61 5000
 check "live1: one SIGTERM, the store away: exit 0" stop_agent
 check "live1: it says the store is away and every batch is in the spool" \
     grep -q "the store is away; every batch is in $sp" "$WORK/live1.a.log"
@@ -129,7 +123,7 @@ sp=$(spool_dir sp2) || { not_ok "spool directory"; done_testing; exit 1; }
 check "live2: the agent captures with the store down" \
     start_agent live2 "$sp" "$WORK/live2.a.log"
 before=$(fsize "$sp")
-send 62 4000
+send_mix "$VA" 62 4000
 # The ring hands a block over within 100 ms and the agent flushes (and
 # syncs the spool) every 200 ms.  Heartbeat batches keep coming, so the
 # file is never still: wait until the send's kilobytes are in and what

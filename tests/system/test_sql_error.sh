@@ -26,8 +26,7 @@ mkdir -p "$dir/clean" "$dir/poisoned" "$dir/later" "$dir/partial"
 "$NT_GEN" -o "$dir/partial.pcap" -e "$dir/partial" --packets 20000 --mix \
     --seed 44 --start 1700000000 --duration 600 >/dev/null ||
     { not_ok "generator ran"; done_testing; exit 1; }
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/clean/cidrs.txt"
+nets=$(local_nets "$dir/clean")
 
 # The schema first (a store started and stopped), then the trigger.
 start_store && stop_store || { not_ok "store creates its database"; done_testing; exit 1; }

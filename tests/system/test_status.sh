@@ -55,8 +55,7 @@ check "status table: the store line and the agent header" \
 
 "$NT_GEN" -o "$WORK/in.pcap" -e "$WORK/exp" --packets 60000 --size 128 --seed 7 \
     > /dev/null || { not_ok "generate a capture"; done_testing; exit 1; }
-nets=""
-while read -r c; do nets="$nets -n $c"; done < "$WORK/exp/cidrs.txt"
+nets=$(local_nets "$WORK/exp")
 mkfifo "$WORK/fifo"
 # shellcheck disable=SC2086
 agent -r - $nets --name status-a --flush 100 < "$WORK/fifo" \

@@ -98,8 +98,7 @@ chmod 0755 "$dir"
 "$NT_GEN" -o "$dir/in.pcap" -e "$dir" --packets 3000 --mix --seed 8 \
     --size imix >/dev/null
 chmod 0644 "$dir/in.pcap"
-nets=""
-while read -r c; do nets="$nets -n $c"; done <"$dir/cidrs.txt"
+nets=$(local_nets "$dir")
 # shellcheck disable=SC2086
 "$NT_BIN/nettally-agent" -s "$ASOCK" -r "$dir/in.pcap" $nets \
     --name activated 2>"$dir/agent.err"
