@@ -227,6 +227,34 @@ count(struct fixture *f, const char *sql)
 	return n;
 }
 
+/*
+ * Closes the store's connection and runs sql on one of its own (an
+ * older store's schema, say); what names it in a failure.
+ */
+static void
+db_closed_run(struct fixture *f, const char *sql, const char *what)
+{
+	sqlite3 *w;
+
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+	if (sqlite3_exec(w, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", what, sqlite3_errmsg(w));
+	sqlite3_close(w);
+}
+
+/* Opens the store's connection on the fixture's database. */
+static void
+db_reopen(struct fixture *f)
+{
+	char err[512];
+
+	f->db = db_open(f->path, err, sizeof(err));
+	if (f->db == NULL)
+		fail_msg("db_open: %s", err);
+}
+
 static void
 test_hello_creates_agent_and_ifaces(void **state)
 {
@@ -710,23 +738,15 @@ test_batch_index_dropped(void **state)
 	struct fixture *f = *state;
 	const char *q = "SELECT count(*) FROM sqlite_schema WHERE"
 	    " type = 'index' AND name LIKE '%stat_batch'";
-	char err[512];
-	sqlite3 *w;
 
 	assert_int_equal(count(f, q), 0);
 	assert_int_equal(count(f, "SELECT count(*) FROM sqlite_schema WHERE"
 	    " type = 'index' AND name LIKE '%stat_tier'"), 2);
-	db_close(f->db);
-	f->db = NULL;
-	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(w, "CREATE INDEX host_stat_batch ON"
-	    " host_stat (batch_id); CREATE INDEX peer_stat_batch ON"
-	    " peer_stat (batch_id)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(w);
+	db_closed_run(f, "CREATE INDEX host_stat_batch ON host_stat (batch_id);"
+	    " CREATE INDEX peer_stat_batch ON peer_stat (batch_id)",
+	    "the batch_id indexes");
 	assert_int_equal(count(f, q), 2);
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	db_reopen(f);
 	assert_int_equal(count(f, q), 0);
 }
 
@@ -757,9 +777,7 @@ test_migrate_spooled(void **state)
 	    "  FROM health_stat s JOIN iface i ON i.id = s.iface_id"
 	    "  JOIN agent a ON a.id = i.agent_id;"
 	    "PRAGMA user_version = 2;";
-	char err[512];
 	uint64_t last;
-	sqlite3 *w;
 
 	hello(f, "a1", T_START, 60, &s, &last);
 	batch_init(&b, 1);
@@ -767,17 +785,9 @@ test_migrate_spooled(void **state)
 	assert_int_equal(db_batch(f->db, &s, &b, 1700000110, &what, &errstr),
 	    0);
 	assert_int_equal(db_commit(f->db, &errstr), 0);
-	db_close(f->db);
-	f->db = NULL;
-	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
-	if (sqlite3_exec(w, v2, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("back to version 2: %s", sqlite3_errmsg(w));
-	sqlite3_close(w);
+	db_closed_run(f, v2, "back to version 2");
 	assert_int_equal(count(f, "PRAGMA user_version"), 2);
-
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	db_reopen(f);
 	assert_int_equal(count(f, "PRAGMA user_version"), 4);
 	expect_row(f, "SELECT captured, queued, spooled FROM agent_health",
 	    row);
@@ -802,9 +812,7 @@ test_migrate_stat_bucket(void **state)
 	    "CREATE INDEX port_stat_tier ON port_stat (resolution, bucket);"
 	    "CREATE INDEX peer_stat_tier ON peer_stat (resolution, bucket);"
 	    "PRAGMA user_version = 3;";
-	char err[512];
 	uint64_t last;
-	sqlite3 *w;
 
 	hello(f, "a1", T_START, 60, &s, &last);
 	batch_init(&b, 1);
@@ -814,15 +822,8 @@ test_migrate_stat_bucket(void **state)
 	t_host.k.bucket = T_BUCKET + 60;
 	t_peer.k.bucket = T_BUCKET + 60;
 	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
-	db_close(f->db);
-	f->db = NULL;
-	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
-	if (sqlite3_exec(w, v3, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("back to version 3: %s", sqlite3_errmsg(w));
-	sqlite3_close(w);
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	db_closed_run(f, v3, "back to version 3");
+	db_reopen(f);
 	assert_int_equal(count(f, "PRAGMA user_version"), 4);
 	assert_int_equal(count(f, "SELECT count(*) FROM sqlite_schema WHERE"
 	    " type = 'index' AND name LIKE '%stat_tier'"), 2);
