@@ -36,6 +36,12 @@ done_testing() {
 	echo "1..$t_n"
 	[ "$t_fail" -eq 0 ]
 }
+# cannot_run_all WHAT WHY: nothing more of the script can run here.
+cannot_run_all() {
+	cannot_run "$1" "$2"
+	done_testing
+	exit $?
+}
 
 cleanup() {
 	for h in $CLEANUP_HOOKS; do "$h"; done

@@ -10,15 +10,11 @@
 # checks compare, out of retention's roll-ups.
 
 if [ "$(id -u)" != 0 ]; then
-	cannot_run "full disk" "mounting a tmpfs needs root"
-	done_testing
-	exit $?
+	cannot_run_all "full disk" "mounting a tmpfs needs root"
 fi
 FS=$WORK/fs
 if ! tmpfs_mount "$FS" 48m; then
-	cannot_run "full disk" "cannot mount a tmpfs"
-	done_testing
-	exit $?
+	cannot_run_all "full disk" "cannot mount a tmpfs"
 fi
 unmount_fs() {
 	[ -n "$STORE_PID" ] && kill -KILL "$STORE_PID" 2>/dev/null &&

@@ -7,9 +7,7 @@
 
 NOBODY=65534
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-	cannot_run "peer credential checks" "needs root and setpriv"
-	done_testing
-	exit $?
+	cannot_run_all "peer credential checks" "needs root and setpriv"
 fi
 # The unprivileged agent must reach the socket and read the capture.
 chmod 0755 "$WORK"

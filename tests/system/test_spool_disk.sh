@@ -13,20 +13,14 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	cannot_run "spool on a full disk" "mounting a tmpfs needs root"
-	done_testing
-	exit $?
+	cannot_run_all "spool on a full disk" "mounting a tmpfs needs root"
 fi
 if ! id nettally >/dev/null 2>&1; then
-	cannot_run "spool on a full disk" "no nettally user for the agent to drop to"
-	done_testing
-	exit $?
+	cannot_run_all "spool on a full disk" "no nettally user for the agent to drop to"
 fi
 FS=$WORK/fs
 if ! tmpfs_mount "$FS" 4m; then
-	cannot_run "spool on a full disk" "cannot mount a tmpfs"
-	done_testing
-	exit $?
+	cannot_run_all "spool on a full disk" "cannot mount a tmpfs"
 fi
 AGENT_PID=
 FEED_PID=
