@@ -36,6 +36,18 @@ done_testing() {
 	echo "1..$t_n"
 	[ "$t_fail" -eq 0 ]
 }
+# reap_agent: wait for the background agent $AGENT_PID; its exit status
+# in rc, and returned.  term_agent: the same after a SIGTERM.
+reap_agent() {
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	return $rc
+}
+term_agent() {
+	kill -TERM "$AGENT_PID" 2>/dev/null
+	reap_agent
+}
 # cannot_run_all WHAT WHY: nothing more of the script can run here.
 cannot_run_all() {
 	cannot_run "$1" "$2"

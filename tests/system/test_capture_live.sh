@@ -10,8 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! netns_usable; then
-	cannot_run "live capture in network namespaces" "needs root and ip netns"
-	done_testing; exit
+	cannot_run_all "live capture in network namespaces" "needs root and ip netns"
 fi
 
 NSA=nt-ca-$$ NSB=nt-cb-$$
@@ -50,13 +49,6 @@ start_agent() {
 	AGENT_PID=$!
 	wait_for "[ \"\$(sql \"SELECT count(*) FROM agent WHERE name = '$name'\")\" = 1 ]" 100
 }
-stop_agent() {
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
-	return $rc
-}
 frames() {
 	sql "SELECT COALESCE(sum(frames), 0) FROM interface_traffic
 	    WHERE agent = '$1' AND iface = '$2'"
@@ -90,7 +82,7 @@ send_mix "$A2" 32 4000
 wait $s1
 check "all frames of both interfaces counted within 10 s" \
     wait_for "[ \$(frames multi $B1) = $(want_frames e1) ] && [ \$(frames multi $B2) = $(want_frames e2) ]" 100
-check "agent exits 0 on SIGTERM" stop_agent
+check "agent exits 0 on SIGTERM" term_agent
 compare multi "$B1" e1
 compare multi "$B2" e2
 
@@ -102,7 +94,7 @@ send_mix "$A2" 32 4000
 wait $s1
 check "--threads 2: all frames counted within 10 s" \
     wait_for "[ \$(frames fan $B1) = $(want_frames e3) ] && [ \$(frames fan $B2) = $(want_frames e2) ]" 100
-check "--threads 2: agent exits 0 on SIGTERM" stop_agent
+check "--threads 2: agent exits 0 on SIGTERM" term_agent
 compare fan "$B1" e3
 compare fan "$B2" e2
 t0=$(sed -n 's/.*capture thread 0: \([0-9]*\) frames.*/\1/p' "$WORK/fan.err")
@@ -115,7 +107,7 @@ check "agent on -i any registers" start_agent anyif -i any
 send_mix "$A1" 31 5000
 check "-i any: all frames counted within 10 s" \
     wait_for "[ \$(frames anyif any) = $(want_frames e1) ]" 100
-check "-i any: agent exits 0 on SIGTERM" stop_agent
+check "-i any: agent exits 0 on SIGTERM" term_agent
 # A cooked (SLL2) frame's pcap length is 6 bytes over the Ethernet one
 # (a 20-byte header for a 14-byte one), as tshark's frame.len: every
 # frame_bytes is the generator's plus 6 per packet; the rest is the same.
@@ -138,7 +130,7 @@ wait_for "ip -n $NSA link show $A1 | grep -q 'state UP'" 50
 send_mix "$A1" 31 5000
 check "after down/up: all frames counted within 10 s" \
     wait_for "[ \$(frames updown $B1) = $(want_frames e1) ]" 100
-check "after down/up: agent exits 0 on SIGTERM" stop_agent
+check "after down/up: agent exits 0 on SIGTERM" term_agent
 compare updown "$B1" e1
 
 # --- deleted under an agent with --exit-on-error: exit 1, what was
@@ -170,7 +162,7 @@ check "missing interface at start: counting once it exists" \
 send_mix "$A3" 31 5000
 check "late interface: all frames counted within 10 s" \
     wait_for "[ \$(frames late $B3) = $(want_frames e1) ]" 100
-check "late interface: agent exits 0 on SIGTERM" stop_agent
+check "late interface: agent exits 0 on SIGTERM" term_agent
 compare late "$B3" e1
 
 # --- --exit-on-error ---

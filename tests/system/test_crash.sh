@@ -75,9 +75,7 @@ for step in $plan; do
 done
 check "the store was killed five times during the replay" test "$nkill" -eq 5
 
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+reap_agent
 if [ "$rc" -eq 0 ]; then
 	ok "agent delivers everything and exits 0"
 else

@@ -109,10 +109,7 @@ live() {
 	# the store has acknowledged everything it counted.
 	sleep 1
 	kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
+	term_agent
 	check "$name: agent exits 0 on SIGTERM" test $rc -eq 0
 	frames=$(sql "SELECT COALESCE(sum(frames), 0) FROM interface_traffic WHERE agent = '$name'")
 	drops=$(sql "SELECT COALESCE(sum(kernel_drops), 0) + COALESCE(sum(iface_drops), 0) FROM agent_health WHERE agent = '$name'")

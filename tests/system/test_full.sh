@@ -65,9 +65,7 @@ check "integrity_check is ok while full" \
     test "$(sql 'PRAGMA integrity_check')" = ok
 
 rm -f "$FS/fill"
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+reap_agent
 check "with space back the agent delivers everything and exits 0" \
     test "$rc" -eq 0
 check "the store says it is writable again" grep -q "writable again" \

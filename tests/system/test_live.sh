@@ -6,8 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! netns_usable; then
-	cannot_run "live capture in network namespaces" "needs root and ip netns"
-	done_testing; exit
+	cannot_run_all "live capture in network namespaces" "needs root and ip netns"
 fi
 
 NSA=nt-a-$$ NSB=nt-b-$$ VA=nta$$ VB=ntb$$
@@ -41,10 +40,7 @@ check "generator sends the frames from the other namespace" \
 want=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
 check "all $want frames counted in the database within 10 s" \
     wait_for "[ \"\$(sql \"SELECT sum(frames) FROM interface_traffic WHERE agent = 'live'\")\" = $want ]" 100
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+term_agent
 check "agent exits 0 on SIGTERM after its last ACK" test $rc -eq 0
 [ $rc -eq 0 ] || sed 's/^/# /' "$dir/agent.err"
 

@@ -71,9 +71,7 @@ wait_for "[ \$(sql 'SELECT count(*) FROM batch') -gt $down_batches ]" 300
 t1=$(date +%s.%N)
 echo "# first backlog batch committed $(awk -v a="$t0" -v b="$t1" \
     'BEGIN { printf "%.2f", b - a }') s after the store's restart"
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+reap_agent
 wait "$FEED_PID" 2>/dev/null
 FEED_PID=
 check "the agent delivers everything and exits 0" test "$rc" -eq 0

@@ -59,9 +59,7 @@ trickle() {
 	kill -TERM "$FEED_PID"
 	wait "$FEED_PID" 2>/dev/null
 	FEED_PID=
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
+	reap_agent
 	check "$n: $why, the agent exits 0 ($rc)" test "$rc" = 0
 	views_equal "$n" "$dir" "$n"
 }

@@ -14,18 +14,15 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	cannot_run "privilege drop of an agent started as root" "needs root"
-	done_testing; exit
+	cannot_run_all "privilege drop of an agent started as root" "needs root"
 fi
 for c in ip setpriv setcap; do
 	if ! command -v $c >/dev/null; then
-		cannot_run "privilege drop" "$c missing"
-		done_testing; exit
+		cannot_run_all "privilege drop" "$c missing"
 	fi
 done
 if ! netns_usable; then
-	cannot_run "privilege drop in network namespaces" "ip netns add failed"
-	done_testing; exit
+	cannot_run_all "privilege drop in network namespaces" "ip netns add failed"
 fi
 
 # The unprivileged user: nobody exists everywhere; its primary group is
@@ -141,10 +138,7 @@ check "agent logged the reconnect" grep -q "reconnected" "$dir/agent.err"
 check "still CAP_NET_RAW alone after the reconnect" \
     test "$(field "$AGENT_PID" CapEff)" = $RAW_ONLY -a \
     "$(field "$AGENT_PID" Seccomp)" = 2
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+term_agent
 check "root agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 [ $rc = 0 ] || sed 's/^/# /' "$dir/agent.err"
 
@@ -163,10 +157,7 @@ else
 	not_ok "--exit-on-error agent registers with the store"
 	sed 's/^/# /' "$dir/eoe.err"
 fi
-kill -TERM "$AGENT_PID" 2>/dev/null
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+term_agent
 check "--exit-on-error agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 
 # --- a system call outside the allow-list ------------------------------
@@ -206,10 +197,7 @@ else
 		not_ok "file-capability agent registers with the store"
 		sed 's/^/# /' "$dir/cap.err"
 	fi
-	kill -TERM "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
+	term_agent
 	check "file-capability agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 fi
 # --- as nettally-agent@.service runs it: a user with ambient CAP_NET_RAW
@@ -229,10 +217,7 @@ else
 	not_ok "ambient-capability agent registers with the store"
 	sed 's/^/# /' "$dir/amb.err"
 fi
-kill -TERM "$AGENT_PID" 2>/dev/null
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+term_agent
 check "ambient-capability agent exits 0 on SIGTERM (status $rc)" test $rc = 0
 
 # Without the capability a plain user cannot open the interface.

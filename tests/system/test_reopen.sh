@@ -17,12 +17,10 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! netns_usable; then
-	cannot_run "reopening a deleted interface" "needs root and ip netns"
-	done_testing; exit
+	cannot_run_all "reopening a deleted interface" "needs root and ip netns"
 fi
 if ! command -v setpriv >/dev/null; then
-	cannot_run "reopening a deleted interface" "setpriv missing"
-	done_testing; exit
+	cannot_run_all "reopening a deleted interface" "setpriv missing"
 fi
 
 RUN_USER=nobody

@@ -88,9 +88,7 @@ finish_agent() {
 		i=$((i + 1))
 	done
 	stop_agent
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
+	reap_agent
 	check "$1 (status $rc)" test "$rc" -eq 0
 }
 
@@ -248,10 +246,7 @@ wait_for "grep -q 'every batch is in' '$WORK/s3a.log' 2>/dev/null" 300
 # already the second, that gives up waiting.  A second one, if needed.
 kill -TERM "$AGENT_PID"
 sleep 0.3
-kill -TERM "$AGENT_PID" 2>/dev/null
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+term_agent
 check "SIGTERM ends the wait for the store: exit 0 ($rc)" test "$rc" = 0
 check "... saying the batches are kept for the next start" \
     grep -q "batch(es) not acknowledged by the store kept in spool" \

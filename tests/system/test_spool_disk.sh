@@ -131,9 +131,7 @@ while kill -0 "$AGENT_PID" 2>/dev/null && [ $i -lt 300 ]; do
 	i=$((i + 1))
 done
 kill -KILL "$AGENT_PID" 2>/dev/null
-wait "$AGENT_PID"
-rc=$?
-AGENT_PID=
+reap_agent
 check "the agent delivers everything and exits 0 ($rc)" test "$rc" -eq 0
 check "still one spool failure in its log" \
     test "$(grep -c 'spool: .*batches stay in memory only' \

@@ -63,12 +63,6 @@ run_agent() {
 	AGENT_PID=$!
 }
 
-# wait_agent: reap the background agent, its exit status in rc.
-wait_agent() {
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
-}
 
 # counted_once NAME LABEL HOSTS_LABEL: agent NAME's rows equal part a's
 # generator counts, interface totals (LABEL) and per host (HOSTS_LABEL).
@@ -148,7 +142,7 @@ check "the agent was killed five times during the replay" test "$nkill" -eq 5
 check "with the store down at a kill, the spool held its batches (${down_bytes:-0} bytes)" \
     test "${down_bytes:-0}" -gt 65536
 
-wait_agent
+reap_agent
 if [ "$rc" -eq 0 ]; then
 	ok "the last start delivers everything and exits 0"
 else
@@ -207,7 +201,7 @@ check "the agent on the first capture left its spool file" \
 cat "$dir/b.pcap" >"$WORK/in2.pcap"
 run_agent adiff "$sp2" "$WORK/diff.1" "$WORK/in2.pcap" --max-hosts 256 \
     --max-ports 256 --max-peers 256
-wait_agent
+reap_agent
 check "a start on the rewritten file exits 0 ($rc)" test "$rc" = 0
 check "... and resumes nothing" test -z "$(grep resuming "$WORK/diff.1")"
 got=$(sql "SELECT $IFACE_SUMS FROM interface_traffic WHERE agent = 'adiff'
@@ -230,14 +224,14 @@ run_agent astop "$sp3" "$WORK/stop.0" "$dir/a.pcap" $SARGS
 wait_for "[ \$(committed_since astop 0) -ge 3 ]" 300 ||
     echo "# fewer than 3 batches committed"
 kill -TERM "$AGENT_PID"
-wait_agent
+reap_agent
 stopped=$(sed -n 's/.*stopped at packet \([0-9]*\);.*/\1/p' "$WORK/stop.0")
 check "SIGTERM mid-file: exit 0 ($rc), stopped at packet ${stopped:-?} of 20000" \
     test "$rc" = 0 -a "${stopped:-0}" -gt 0 -a "${stopped:-20000}" -lt 20000
 check "... its spool file stays, to resume" test -n "$(ls "$sp3")"
 # shellcheck disable=SC2086
 run_agent astop "$sp3" "$WORK/stop.1" "$dir/a.pcap" $SARGS
-wait_agent
+reap_agent
 check "the next start resumes at packet $stopped and exits 0 ($rc)" \
     grep -q "resuming .*a\.pcap at packet $stopped," "$WORK/stop.1"
 counted_once astop "the stopped file is counted once, exactly" \
@@ -245,7 +239,7 @@ counted_once astop "the stopped file is counted once, exactly" \
 check "a finished run leaves no spool file" empty_dir "$sp3"
 # shellcheck disable=SC2086
 run_agent astop "$sp3" "$WORK/stop.2" "$dir/a.pcap" $SARGS
-wait_agent
+reap_agent
 check "the same file once more: exit 0 ($rc), nothing resumed" \
     test "$rc" = 0 -a -z "$(grep resuming "$WORK/stop.2")"
 frames=$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'astop'")
@@ -303,7 +297,7 @@ else
 	kill -CONT "$STORE_PID"
 	# shellcheck disable=SC2086
 	run_agent afull "$FS/spool" "$WORK/full.1" "$dir/a.pcap" $SARGS
-	wait_agent
+	reap_agent
 	check "afull: the next start exits 0 ($rc)" test "$rc" = 0
 	check "afull: ... resuming the file" \
 	    grep -q "resuming .*a\.pcap at packet [0-9]*," "$WORK/full.1"
@@ -314,7 +308,7 @@ else
 	full_run afull2 "$WORK/full2.0"
 	rm -f "$FS/fill"
 	kill -CONT "$STORE_PID"
-	wait_agent
+	reap_agent
 	check "afull2: once there is space, the replay goes on and exits 0 ($rc)" \
 	    test "$rc" = 0
 	check "afull2: ... writing the batches it kept in memory first" \

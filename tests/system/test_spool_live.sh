@@ -15,12 +15,10 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! netns_usable; then
-	cannot_run "live capture with a spool" "needs root and ip netns"
-	done_testing; exit
+	cannot_run_all "live capture with a spool" "needs root and ip netns"
 fi
 if ! id nettally >/dev/null 2>&1; then
-	cannot_run "live capture with a spool" "no nettally user for the agent to drop to"
-	done_testing; exit
+	cannot_run_all "live capture with a spool" "no nettally user for the agent to drop to"
 fi
 
 NSA=nt-sa-$$ NSB=nt-sb-$$ VA=ntsa$$ VB=ntsb$$
@@ -54,14 +52,6 @@ start_agent() {
 	AGENT_PID=$!
 	wait_for "grep -q 'counting as' '$3'" 100
 }
-# stop_agent: SIGTERM, then its exit status.
-stop_agent() {
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
-	rc=$?
-	AGENT_PID=
-	return $rc
-}
 fsize() { cat "$1"/*.spool 2>/dev/null | wc -c; }
 
 # compare AGENT EXPDIR: every view of the agent, all its runs, exact.
@@ -90,7 +80,7 @@ restart() {
 	    not_ok "$1: the restarted agent counts"
 	check "$1: the restart replays the spooled run" \
 	    wait_for "grep -q 'replayed: [1-9][0-9]* batch(es) sent' '$WORK/$1.b.log'" 300
-	check "$1: the restarted agent exits 0 on SIGTERM" stop_agent
+	check "$1: the restarted agent exits 0 on SIGTERM" term_agent
 	stop_store
 	check "$1: the spool directory is empty afterwards" \
 	    test -z "$(ls -A "$2")"
@@ -104,7 +94,7 @@ check "live1: the agent captures with the store down" \
 check "live1: it says the batches wait in the spool" \
     wait_for "grep -q 'batches wait in the spool' '$WORK/live1.a.log'" 100
 send_mix "$VA" 61 5000
-check "live1: one SIGTERM, the store away: exit 0" stop_agent
+check "live1: one SIGTERM, the store away: exit 0" term_agent
 check "live1: it says the store is away and every batch is in the spool" \
     grep -q "the store is away; every batch is in $sp" "$WORK/live1.a.log"
 check "live1: it did not wait for the store" \

@@ -7,8 +7,7 @@
 
 ST=$NT_BIN/nettally-stored
 if [ "$(id -u)" != 0 ]; then
-	cannot_run "store root refusal, modes and socket activation" "needs root"
-	done_testing; exit
+	cannot_run_all "store root refusal, modes and socket activation" "needs root"
 fi
 
 check "--version names the program, its version, protocol and schema" \
@@ -77,8 +76,7 @@ fi
 
 # --- socket activation -------------------------------------------------
 if ! command -v systemd-socket-activate >/dev/null; then
-	cannot_run "socket activation" "systemd-socket-activate missing"
-	done_testing; exit
+	cannot_run_all "socket activation" "systemd-socket-activate missing"
 fi
 ASOCK=$WORK/asock
 DB=$WORK/a.sqlite
