@@ -56,6 +56,10 @@ cannot_run_all() {
 }
 
 cleanup() {
+	# The agent and the feeding process a script left running, by PID.
+	for pid in ${AGENT_PID:-} ${FEED_PID:-}; do
+		kill -KILL "$pid" 2>/dev/null
+	done
 	for h in $CLEANUP_HOOKS; do "$h"; done
 	for ns in $NETNS_MADE; do ip netns del "$ns" 2>/dev/null; done
 	[ -n "$STORE_PID" ] && kill -TERM "$STORE_PID" 2>/dev/null && wait "$STORE_PID" 2>/dev/null

@@ -16,10 +16,6 @@ fi
 NSA=nt-ca-$$ NSB=nt-cb-$$
 A1=nca1$$ B1=ncb1$$ A2=nca2$$ B2=ncb2$$ A3=nca3$$ B3=ncb3$$
 AGENT_PID=
-cl_cleanup() {
-	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="cl_cleanup"
 
 # pair A B: a veth pair, A in NSA, B in NSB, both up.
 pair() {

@@ -48,8 +48,6 @@ agent -r "$dir/in.pcap" $nets --name "$NAME" --resolution 60 --flush 10 \
     --max-hosts 2048 --max-ports 4096 --max-peers 4096 \
     2>"$WORK/agent.err" &
 AGENT_PID=$!
-stop_agent() { [ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null; }
-CLEANUP_HOOKS="$CLEANUP_HOOKS stop_agent"
 
 # Five (batches to wait for, pause in ms) pairs from the seed.
 plan=$(awk -v s="$SEED" 'BEGIN { srand(s); for (i = 0; i < 5; i++)

@@ -83,10 +83,6 @@ if ! netns_usable; then
 fi
 NSA=nt-fa-$$ NSB=nt-fb-$$ VA=nfa$$ VB=nfb$$
 AGENT_PID=
-fl_cleanup() {
-	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="fl_cleanup"
 if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"; then
 	not_ok "veth pair for the live flood set up"
 	done_testing; exit 1

@@ -42,8 +42,6 @@ nets=$(local_nets "$dir")
 agent -r "$dir/in.pcap" $nets --name "$NAME" --resolution 60 --flush 20 \
     2>"$WORK/agent.err" &
 AGENT_PID=$!
-stop_agent() { [ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null; }
-CLEANUP_HOOKS="stop_agent $CLEANUP_HOOKS"
 
 if wait_for "grep -q 'the disk is full' '$WORK/store.log'" 600; then
 	ok "the store reports the full disk with the fix"

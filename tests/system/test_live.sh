@@ -11,10 +11,6 @@ fi
 
 NSA=nt-a-$$ NSB=nt-b-$$ VA=nta$$ VB=ntb$$
 AGENT_PID=
-live_cleanup() {
-	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="live_cleanup"
 
 if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"; then
 	not_ok "veth pair between two namespaces set up"

@@ -37,11 +37,6 @@ nets=$(local_nets "$dir")
     --resolution 60 --flush 100 --max-queue-mb 4 <"$WORK/feed" \
     2>"$WORK/agent.err" &
 AGENT_PID=$!
-stop_procs() {
-	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	[ -n "${FEED_PID:-}" ] && kill -KILL "$FEED_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="stop_procs $CLEANUP_HOOKS"
 
 kb() { awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 

@@ -20,11 +20,6 @@ start_store || { not_ok "store starts"; done_testing; exit 1; }
 
 FEED_PID=
 AGENT_PID=
-stop_procs() {
-	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	[ -n "${FEED_PID:-}" ] && kill -KILL "$FEED_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="stop_procs $CLEANUP_HOOKS"
 
 # trickle NAME HOW: HOW is "path" (-r FIFO) or "stdin" (-r - <FIFO).
 trickle() {

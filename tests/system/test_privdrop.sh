@@ -32,10 +32,6 @@ RUN_UID=$(id -u $RUN_USER)
 RUN_GID=$(id -g $RUN_USER)
 NSA=nt-pa-$$ NSB=nt-pb-$$ VA=ntpa$$ VB=ntpb$$
 AGENT_PID=
-pd_cleanup() {
-	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="pd_cleanup"
 
 if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"; then
 	not_ok "veth pair between two namespaces set up"

@@ -28,10 +28,6 @@ RUN_UID=$(id -u $RUN_USER)
 RUN_GID=$(id -g $RUN_USER)
 NSA=nt-ra-$$ NSB=nt-rb-$$ VA=ntra$$ VB=ntrb$$
 AGENT_PID=
-ro_cleanup() {
-	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="ro_cleanup"
 
 pair() {
 	veth_pair "$NSA" "$VA" "$NSB" "$VB"

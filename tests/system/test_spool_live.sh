@@ -23,10 +23,6 @@ fi
 
 NSA=nt-sa-$$ NSB=nt-sb-$$ VA=ntsa$$ VB=ntsb$$
 AGENT_PID=
-sl_cleanup() {
-	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-}
-CLEANUP_HOOKS="sl_cleanup"
 if ! netns_quiet "$NSA" "$NSB" || ! veth_pair "$NSA" "$VA" "$NSB" "$VB"
 then
 	not_ok "veth pair between two namespaces set up"
