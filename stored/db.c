@@ -43,7 +43,7 @@
 #include "db.h"
 #include "intern.h"
 #include "log.h"
-#include "msort.h"
+#include "rowsort.h"
 #include "schema.h"
 
 #define DB_BUSY_MS	5000
@@ -52,21 +52,6 @@
 /* The record kinds upserted through db_rows. */
 enum db_kind { DB_HOST, DB_PORT, DB_PEER };
 
-/*
- * One host, port or peer record of a batch, ids resolved, for sorting:
- * (bucket, iface, host, mid, low) is the primary key order of its table
- * (whose resolution, last, is the same in every row of a batch).
- */
-struct db_row {
-	int64_t		 bucket;
-	int64_t		 iface;		/* iface.id */
-	int64_t		 host;		/* address.id */
-	int64_t		 mid;		/* hosts, ports: proto; peers: the
-					   peer's address.id */
-	int64_t		 low;		/* hosts: dir; ports: port << 8 | dir;
-					   peers: proto << 8 | dir */
-	const struct proto_count *c;	/* the record's counters */
-};
 
 enum db_stmt {
 	ST_AGENT_GET,
@@ -98,7 +83,8 @@ struct db {
 	char		 errmsg[256];	/* its text: outlives a ROLLBACK */
 	struct intern	*intern;
 	struct db_row	*rows;		/* one section of the current batch */
-	struct db_row	*rows_tmp;	/* half as many, for the merge sort */
+	struct db_row	*rows_tmp;	/* half as many: rowsort's scratch */
+	uint64_t	*order;		/* as many: rowsort's words */
 	size_t		 nrows_cap;
 	/* The last seq gap warned of: a failed group is applied again. */
 	int64_t		 gap_agent;
@@ -115,8 +101,6 @@ static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
 static int	db_bind_row(sqlite3_stmt *, int, const struct db_session *,
 		    enum db_kind, const struct db_row *, int64_t);
 static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
-static int	db_row_less(const struct db_row *, const struct db_row *);
-static void	db_row_sort(struct db_row *, struct db_row *, size_t);
 static int	db_intern(struct db *, const struct proto_addr *, int64_t *,
 		    const char **);
 static int	db_rows(struct db *, const struct db_session *,
@@ -367,6 +351,7 @@ db_close(struct db *d)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
 	free(d->rows);
 	free(d->rows_tmp);
+	free(d->order);
 	free(d);
 }
 
@@ -624,24 +609,6 @@ db_nrecs(const struct proto_batch *b, enum db_kind kind)
 	    b->npeers;
 }
 
-/* Whether a comes before b in the primary key order of their table. */
-static inline int
-db_row_less(const struct db_row *a, const struct db_row *b)
-{
-	if (a->bucket != b->bucket)
-		return a->bucket < b->bucket;
-	if (a->iface != b->iface)
-		return a->iface < b->iface;
-	if (a->host != b->host)
-		return a->host < b->host;
-	if (a->mid != b->mid)
-		return a->mid < b->mid;
-	return a->low < b->low;
-}
-
-/* Sorts n rows into key order; tmp holds (n + 1) / 2 rows. */
-MSORT_DEFINE(db_row_sort, struct db_row, db_row_less)
-
 /*
  * Fills d->rows with the host, port or peer records of b (kind), their
  * addresses interned, sorted in the primary key order of their table.
@@ -654,6 +621,7 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 	sqlite3_stmt *failed;
 	const char *why;
 	struct db_row *r, *p;
+	uint64_t *o;
 	size_t i, n;
 
 	n = db_nrecs(b, kind);
@@ -666,6 +634,9 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		    sizeof(*p))) == NULL)
 			goto nomem;
 		d->rows_tmp = p;
+		if ((o = reallocarray(d->order, n, sizeof(*o))) == NULL)
+			goto nomem;
+		d->order = o;
 		d->nrows_cap = n;
 	}
 	if (intern_reserve(d->intern, kind == DB_PEER ? 2 * n : n) == -1)
@@ -683,7 +654,7 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 			k = &b->ports[i].k;
 			r->c = &b->ports[i].c;
 			r->mid = k->proto;
-			r->low = (int64_t)b->ports[i].port << 8 | k->dir;
+			r->low = (int64_t)b->ports[i].port << 1 | k->dir;
 			break;
 		default:
 			k = &b->peers[i].k;
@@ -691,7 +662,7 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 			if (db_intern(d, &b->peers[i].peer, &r->mid,
 			    errstr) == -1)
 				return -1;
-			r->low = (int64_t)k->proto << 8 | k->dir;
+			r->low = (int64_t)k->proto << 1 | k->dir;
 			break;
 		}
 		if (db_intern(d, &k->host, &r->host, errstr) == -1)
@@ -707,7 +678,7 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		*errstr = why;
 		return -1;
 	}
-	db_row_sort(d->rows, d->rows_tmp, n);
+	(void)rowsort(d->rows, n, s->resolution, d->rows_tmp, d->order);
 	return 0;
 nomem:
 	d->errcode = SQLITE_NOMEM;
@@ -725,15 +696,15 @@ db_bind_row(sqlite3_stmt *st, int first, const struct db_session *s,
 {
 	int64_t proto, extra;
 
-	proto = kind == DB_PEER ? r->low >> 8 : r->mid;
+	proto = kind == DB_PEER ? r->low >> 1 : r->mid;
 	/* The port, or the peer's id. */
-	extra = kind == DB_PEER ? r->mid : r->low >> 8;
+	extra = kind == DB_PEER ? r->mid : r->low >> 1;
 	if (sqlite3_bind_int64(st, first, r->bucket) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, first + 1, s->resolution) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, first + 2, r->iface) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, first + 3, r->host) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, first + 4, proto) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, first + 5, r->low & 0xff) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 5, r->low & 1) != SQLITE_OK ||
 	    db_bind_count(st, first + 6, r->c, batch_id) == -1 ||
 	    (kind != DB_HOST &&
 	    sqlite3_bind_int64(st, first + 10, extra) != SQLITE_OK))
