@@ -24,6 +24,7 @@ struct sorted {
 	uint64_t	*order;
 	struct proto_count *c;		/* row i's counters: c[i] */
 	size_t		 n;
+	int64_t		 res;		/* the resolution */
 };
 
 /* A 64-bit xorshift: the same rows every run. */
@@ -59,6 +60,7 @@ alloc_rows(struct sorted *t, size_t n)
 	size_t i;
 
 	t->n = n;
+	t->res = T_RES;
 	t->rows = calloc(n + 1, sizeof(*t->rows));
 	t->want = calloc(n + 1, sizeof(*t->want));
 	t->tmp = calloc((n + 1) / 2 + 1, sizeof(*t->tmp));
@@ -88,7 +90,7 @@ sort_and_check(struct sorted *t)
 
 	memcpy(t->want, t->rows, t->n * sizeof(*t->rows));
 	qsort(t->want, t->n, sizeof(*t->want), cmp_row);
-	packed = rowsort(t->rows, t->n, T_RES, t->tmp, t->order);
+	packed = rowsort(t->rows, t->n, t->res, t->tmp, t->order);
 	seen = calloc(t->n + 1, 1);
 	assert_non_null(seen);
 	for (i = 0; i < t->n; i++) {
@@ -194,7 +196,10 @@ test_ties(void **state)
 	free_rows(&t);
 }
 
-/* Exactly 64 bits packs; 65 does not; negative fields sort as signed. */
+/*
+ * Exactly 64 bits packs; 65 does not; buckets take their bits divided by
+ * the resolution; negative fields sort as signed.
+ */
 static void
 test_edges(void **state)
 {
@@ -218,6 +223,12 @@ test_edges(void **state)
 	t.rows[2].mid = INT64_MIN;
 	t.rows[3].mid = -1;
 	assert_int_equal(sort_and_check(&t), 0);	/* 64 bits + 2 */
+	free_rows(&t);
+	alloc_rows(&t, 2);		/* buckets pack as bucket / resolution */
+	t.res = 86400;
+	t.rows[0].host = (int64_t)1 << 55;
+	t.rows[0].bucket = 86400 * 100;
+	assert_int_equal(sort_and_check(&t), 1);
 	free_rows(&t);
 	alloc_rows(&t, 4);
 	t.rows[0].low = -3;
