@@ -484,8 +484,24 @@ section_latency() {
 	NETNS=$(echo "$NETNS" | sed 's/ ntb_lat//')
 }
 
-# ingest_run N: N agents replay their own captures at once into one store.
+# ingest_run N: ingest_once N three times; the figures of the fastest run.
 ingest_run() {
+	best=
+	for _ in 1 2 3; do
+		ingest_once "$1"
+		if [ -z "$best" ] || [ "$(calc '%d' "$ING_S < $best")" = 1 ]; then
+			best=$ING_S
+			keep="$ING_S $ING_AGENT_RSS $ING_AGENT_CPU $ING_STORE_CPU $ING_STORE_RSS"
+		fi
+	done
+	# shellcheck disable=SC2086
+	set -- $keep
+	ING_S=$1 ING_AGENT_RSS=$2 ING_AGENT_CPU=$3 ING_STORE_CPU=$4 ING_STORE_RSS=$5
+	ING_RPS=$(calc '%.0f' "$ROWS / $ING_S")
+}
+
+# ingest_once N: N agents replay their own captures at once into one store.
+ingest_once() {
 	n=$1
 	per=$((INGEST_FRAMES / n))
 	d=$B/run.ingest$n
@@ -526,7 +542,6 @@ ingest_run() {
 	NPORT=$(q "$d/db.sqlite" "SELECT count(*) FROM port_stat")
 	NPEER=$(q "$d/db.sqlite" "SELECT count(*) FROM peer_stat")
 	ING_S=$(calc '%.6f' "($t1 - $t0) / 1e9")
-	ING_RPS=$(calc '%.0f' "$ROWS / $ING_S")
 	ING_AGENT_RSS=$(cat "$d"/agent[0-9]*.time | awk '{ if ($3 > m) m = $3 } END { print m }')
 	ING_AGENT_CPU=$(tail -n 1 "$d/agents.time" | awk '{ printf "%.2f", $1 + $2 }')
 	ING_STORE_CPU=$(calc '%.2f' "$STORE_CPU / $HZ")
@@ -539,13 +554,21 @@ section_ingest() {
 	row "INGEST                  rows      seconds  rows/s     floor rows/s  ratio (bar >= 0.7)"
 	for n in 1 8 32; do
 		ingest_run "$n"
-		rm -f "$B/floor.sqlite"*
-		# shellcheck disable=SC2046
 		# The same rows, and as many records updating a row an
-		# earlier transaction wrote as the store's workload had.
-		set -- $("$HELP/sqlfloor" "$B/floor.sqlite" "$NHOST" "$NPORT" \
-		    "$NPEER" 32768 $((ROWS - NHOST - NPORT - NPEER)))
-		frps=$(calc '%.0f' "$1 / $2")
+		# earlier transaction wrote as the store's workload had; the
+		# fastest of three runs, as for the store.
+		fbest=
+		for _ in 1 2 3; do
+			rm -f "$B/floor.sqlite"*
+			# shellcheck disable=SC2046
+			set -- $("$HELP/sqlfloor" "$B/floor.sqlite" "$NHOST" \
+			    "$NPORT" "$NPEER" 32768 \
+			    $((ROWS - NHOST - NPORT - NPEER)))
+			if [ -z "$fbest" ] || [ "$(calc '%d' "$2 < $fbest")" = 1 ]; then
+				fbest=$2
+			fi
+		done
+		frps=$(calc '%.0f' "$1 / $fbest")
 		fig "ingest.agents$n.rows" "$ROWS"
 		fig "ingest.agents$n.batches" "$BATCHES"
 		fig "ingest.agents$n.rows_per_s" "$ING_RPS"
