@@ -16,6 +16,14 @@
  * overflow rows themselves are admitted up to `hard` (7/8 of capacity).
  * where[] remembers the index slot of each entry, so a reset clears only
  * what was used.
+ *
+ * The index is allocated at its full capacity but used from FT_CAP_START
+ * slots up, doubling (every entry placed again) whenever it would pass
+ * half full, so a table holds its keys in as many slots as they need: the
+ * 256 hosts of a small site probe 4 KiB instead of 128 KiB, which stays
+ * in the cache and the TLB, and a short replay does not fault in pages of
+ * slots it never needed.  It keeps its size across resets: the next
+ * interval has about as many keys.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +31,13 @@
 #include "flowtab.h"
 
 #define FT_EMPTY_ALL	8	/* reset clears the whole index past cap/8 */
+#define FT_CAP_START	256	/* index slots in use at first */
 
 static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 		    const char **);
 static void	flowtab_free(struct flowtab *);
 static void	flowtab_reset(struct flowtab *);
+static void	flowtab_grow(struct flowtab *);
 static uint64_t	ft_word(const void *, size_t);
 static uint64_t	ft_w0(unsigned int, unsigned int, unsigned int,
 		    unsigned int, unsigned int);
@@ -66,7 +76,8 @@ flowtab_init(struct flowtab *t, size_t ksize, size_t countsize, size_t max,
 		cap *= 2;
 	t->ksize = ksize;
 	t->esize = (ksize + countsize + 7) & ~(size_t)7;
-	t->cap = cap;
+	t->cap_max = cap;
+	t->cap = cap < FT_CAP_START ? cap : FT_CAP_START;
 	t->max = max;
 	t->hard = cap - cap / 8;
 	/* calloc'd pages stay untouched, and so not resident, until used. */
@@ -204,6 +215,31 @@ ft_key_eq(const uint8_t *e, uint64_t w0, const struct ft_key *k,
 }
 
 /*
+ * Doubles the index in use and places every entry again.  The slots past
+ * the old capacity were never written, so they are empty already.
+ */
+static void
+flowtab_grow(struct flowtab *t)
+{
+	size_t i, idx, mask;
+	uint64_t h;
+
+	memset(t->index, 0, t->cap * sizeof(*t->index));
+	t->cap *= 2;
+	mask = t->cap - 1;
+	for (i = 0; i < t->n; i++) {
+		h = flowtab_hash((const struct ft_key *)(const void *)(t->ents +
+		    i * t->esize), t->ksize);
+		for (idx = (size_t)h & mask; t->index[idx].tag != 0;
+		    idx = (idx + 1) & mask)
+			;
+		t->index[idx].tag = (uint32_t)(h >> 32) | 1u;
+		t->index[idx].ent = (uint32_t)i;
+		t->where[i] = (uint32_t)idx;
+	}
+}
+
+/*
  * Returns the counters of the key whose first word is w0 and whose other
  * words are *k's, of hash h, inserting it when absent and allowed:
  * ordinary keys while n < max, overflow keys (overflow != 0) while
@@ -230,6 +266,14 @@ flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
 	}
 	if (t->n >= (overflow ? t->hard : t->max))
 		return NULL;
+	if (2 * (t->n + 1) > t->cap && t->cap < t->cap_max) {
+		flowtab_grow(t);
+		mask = t->cap - 1;
+		for (idx = (size_t)h & mask; t->index[idx].tag != 0;
+		    idx = (idx + 1) & mask)
+			;
+		slot = &t->index[idx];
+	}
 	e = t->ents + t->n * t->esize;
 	memcpy(e, k, t->ksize);
 	memcpy(e, &w0, sizeof(w0));

@@ -66,7 +66,8 @@ struct flowtab {
 	uint32_t	*where;		/* index slot of each entry */
 	size_t		 ksize;		/* bytes of key hashed and compared */
 	size_t		 esize;		/* entry size: key + counters */
-	size_t		 cap;		/* index slots, a power of two */
+	size_t		 cap;		/* index slots in use, a power of two */
+	size_t		 cap_max;	/* index slots allocated: cap's bound */
 	size_t		 max;		/* keys admitted before overflow */
 	size_t		 hard;		/* keys admitted at all */
 	size_t		 n;

@@ -244,6 +244,81 @@ test_push_equals_account(void **state)
 	tabset_clear(&b);
 }
 
+/*
+ * The index slots in use (of the first cap); -1 unless where[] names the
+ * slot of every entry.
+ */
+static long
+used_slots(const struct flowtab *t)
+{
+	size_t i;
+	long n = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (t->where[i] >= t->cap || t->index[t->where[i]].ent != i ||
+		    t->index[t->where[i]].tag == 0)
+			return -1;
+	for (i = 0; i < t->cap; i++)
+		if (t->index[i].tag != 0)
+			n++;
+	return n;
+}
+
+/*
+ * The index starts small and doubles as keys come (flowtab.c): keys seen
+ * again after each doubling still find their entry, so every key is
+ * counted in one row, pushed or accounted, before and after a reset.
+ */
+static void
+test_index_grows(void **state)
+{
+	struct tabset_limits lim = { 8192, 32768, 32768, 16 };
+	struct tabset s;
+	struct decoded d;
+	const struct ft_key *k;
+	const char *errstr;
+	size_t i, round, nhosts = 5000;
+	int pass;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	assert_true(s.hosts.cap < s.hosts.cap_max);
+	for (pass = 0; pass < 2; pass++) {
+		/* Each host three times, a round over all hosts at a time. */
+		for (round = 0; round < 3; round++)
+			for (i = 0; i < nhosts; i++) {
+				make_v4(&d, 0x0a000000 + (uint32_t)i, 0xc6120001,
+				    17, 5000, (uint16_t)(1000 + i), 100);
+				if (pass == 0)
+					tabset_push(&s, &ln, 0, 1000, 960,
+					    DECODE_IPV4, &d, 114);
+				else
+					tabset_account(&s, &ln, 0, 1000, 960,
+					    DECODE_IPV4, &d, 114);
+			}
+		tabset_drain(&s);
+		assert_int_equal(s.hosts.n, nhosts);
+		assert_int_equal(s.ports.n, nhosts);
+		assert_int_equal(s.peers.n, nhosts);
+		for (i = 0; i < nhosts; i++) {
+			k = flowtab_key(&s.hosts, i);
+			assert_int_equal(flowtab_count(&s.hosts, k)->packets, 3);
+			k = flowtab_key(&s.ports, i);
+			assert_int_equal(flowtab_count(&s.ports, k)->packets, 3);
+			k = flowtab_key(&s.peers, i);
+			assert_int_equal(flowtab_count(&s.peers, k)->packets, 3);
+		}
+		/* One slot per key, which where[] names; half full at most. */
+		assert_int_equal(used_slots(&s.hosts), nhosts);
+		assert_int_equal(used_slots(&s.peers), nhosts);
+		assert_true(2 * s.hosts.n <= s.hosts.cap);
+		assert_true(s.hosts.cap < 4 * s.hosts.n);
+		assert_true(s.hosts.cap <= s.hosts.cap_max);
+		tabset_reset(&s);
+	}
+	tabset_clear(&s);
+}
+
 /* Packets pushed and not yet counted count in tabset_nearly_full. */
 static void
 test_pending_count_as_full(void **state)
@@ -346,6 +421,7 @@ main(void)
 		cmocka_unit_test_setup(test_buckets_are_keys, setup),
 		cmocka_unit_test_setup(test_push_equals_account, setup),
 		cmocka_unit_test_setup(test_pending_count_as_full, setup),
+		cmocka_unit_test_setup(test_index_grows, setup),
 		cmocka_unit_test(test_localnet),
 	};
 
