@@ -38,6 +38,7 @@ static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 static void	flowtab_free(struct flowtab *);
 static void	flowtab_reset(struct flowtab *);
 static void	flowtab_grow(struct flowtab *);
+static size_t	ft_free_slot(const struct flowtab *, uint64_t);
 static uint64_t	ft_word(const void *, size_t);
 static uint64_t	ft_w0(unsigned int, unsigned int, unsigned int,
 		    unsigned int, unsigned int);
@@ -214,6 +215,17 @@ ft_key_eq(const uint8_t *e, uint64_t w0, const struct ft_key *k,
 	return d == 0;
 }
 
+/* The first empty slot on the probe path of hash h. */
+static size_t
+ft_free_slot(const struct flowtab *t, uint64_t h)
+{
+	size_t mask = t->cap - 1, idx = (size_t)h & mask;
+
+	while (t->index[idx].tag != 0)
+		idx = (idx + 1) & mask;
+	return idx;
+}
+
 /*
  * Doubles the index in use and places every entry again.  The slots past
  * the old capacity were never written, so they are empty already.
@@ -221,18 +233,14 @@ ft_key_eq(const uint8_t *e, uint64_t w0, const struct ft_key *k,
 static void
 flowtab_grow(struct flowtab *t)
 {
-	size_t i, idx, mask;
+	size_t i, idx;
 	uint64_t h;
 
 	memset(t->index, 0, t->cap * sizeof(*t->index));
 	t->cap *= 2;
-	mask = t->cap - 1;
 	for (i = 0; i < t->n; i++) {
-		h = flowtab_hash((const struct ft_key *)(const void *)(t->ents +
-		    i * t->esize), t->ksize);
-		for (idx = (size_t)h & mask; t->index[idx].tag != 0;
-		    idx = (idx + 1) & mask)
-			;
+		h = flowtab_hash(flowtab_key(t, i), t->ksize);
+		idx = ft_free_slot(t, h);
 		t->index[idx].tag = (uint32_t)(h >> 32) | 1u;
 		t->index[idx].ent = (uint32_t)i;
 		t->where[i] = (uint32_t)idx;
@@ -268,10 +276,7 @@ flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
 		return NULL;
 	if (2 * (t->n + 1) > t->cap && t->cap < t->cap_max) {
 		flowtab_grow(t);
-		mask = t->cap - 1;
-		for (idx = (size_t)h & mask; t->index[idx].tag != 0;
-		    idx = (idx + 1) & mask)
-			;
+		idx = ft_free_slot(t, h);
 		slot = &t->index[idx];
 	}
 	e = t->ents + t->n * t->esize;

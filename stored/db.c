@@ -52,7 +52,6 @@
 /* The record kinds upserted through db_rows. */
 enum db_kind { DB_HOST, DB_PORT, DB_PEER };
 
-
 enum db_stmt {
 	ST_AGENT_GET,
 	ST_AGENT_ADD,
