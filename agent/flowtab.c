@@ -31,7 +31,7 @@
 #include "flowtab.h"
 
 #define FT_EMPTY_ALL	8	/* reset clears the whole index past cap/8 */
-#define FT_CAP_START	256	/* index slots in use at first */
+#define FT_CAP_START	16	/* index slots in use at first */
 
 static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 		    const char **);

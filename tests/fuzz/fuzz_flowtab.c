@@ -12,7 +12,8 @@
  *
  * The tables are tiny (32 keys, 16 interface rows) so the capture loop's
  * early flush is exercised on every input, and still hold more than
- * FT_AHEAD packets' keys, so packets are counted from the push ring too.
+ * FT_AHEAD packets' keys, so packets are counted from the push ring too;
+ * their index grows from 16 slots to its 64 on the way (flowtab.c).
  * Before each flush the conservation laws are checked against counts
  * kept here, independently of flowtab.c:
  *   interface frames = IPv4 + IPv6 + non-IP + malformed, per row;
