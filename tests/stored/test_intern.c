@@ -228,6 +228,49 @@ test_rollback_forgotten(void **state)
 }
 
 /*
+ * A rollback's ids forgotten, then other addresses cached over the same
+ * memory: the first ones are asked for again and none comes from the
+ * cache (a put into a block of the cache must not bring back what the
+ * block held before it was forgotten); the ids they get now name them.
+ */
+static void
+test_forgotten_stays_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr a;
+	int64_t *first, *other, id[2000];
+	char sql[160];
+	size_t i;
+
+	assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	first = ask(f, 0, 2000);
+	assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	intern_forget(f->in);
+	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (addr,"
+	    " family, text) VALUES (x'04ffffffff', 4, '255.255.255.255')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	other = ask(f, 100000, 100000);
+	assert_int_equal(intern_reserve(f->in, 2000), 0);
+	for (i = 0; i < 2000; i++) {
+		a = v4((uint32_t)i);
+		if (intern_id(f->in, &a, &id[i]) != 1)
+			fail_msg("address %zu answered from a forgotten cache",
+			    i);
+	}
+	resolve(f);
+	for (i = 0; i < 2000; i += 199) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM address WHERE"
+		    " id = %lld AND text = '10.0.%zu.%zu'", (long long)id[i],
+		    i >> 8, i & 0xff);
+		assert_int_equal(count(f, sql), 1);
+	}
+	free(other);
+	free(first);
+}
+
+/*
  * Statements of 64 new and old addresses mixed: 100 asked, forgotten,
  * then 50 of them and 150 new ones: the old keep their ids, the new get
  * new ones, each once.
@@ -388,6 +431,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_forgotten, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_forgotten_stays_forgotten,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_old_and_new, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_id_taken, setup,
