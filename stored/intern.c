@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@
 #define INTERN_BLOCK	32		/* sets a block: 4 KiB */
 #define INTERN_BLOCKS	(INTERN_SETS / INTERN_BLOCK)
 #define INTERN_KEY	17		/* family byte + up to 16 address bytes */
+_Static_assert(INTERN_KEY == 8 + 8 + 1, "intern_want_less's words");
 _Static_assert(INTERN_BLOCKS % 64 == 0, "whole words of block bits");
 #define INTERN_ROWS	SCHEMA_UPSERT_ROWS	/* addresses per INSERT */
 #define ROW_4		"(?,?,?,?)"
@@ -198,10 +200,14 @@ intern_reserve(struct intern *in, size_t n)
 	return 0;
 }
 
-/* a's key (family byte, then the address) and its length. */
+/*
+ * a's key (family byte, then the address, zero to INTERN_KEY bytes) and
+ * its length.
+ */
 static int
 intern_key(const struct proto_addr *a, uint8_t *key, uint8_t *len)
 {
+	memset(key, 0, INTERN_KEY);
 	key[0] = a->family;
 	switch (a->family) {
 	case PROTO_AF_INET:
@@ -277,25 +283,47 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 			return 0;
 		}
 	w = &in->want[in->nwant++];
-	memcpy(w->key, key, len);
+	memcpy(w->key, key, INTERN_KEY);
 	w->len = len;
 	w->id = id;
 	return 1;
 }
 
-/* Key order: by length (so by family), then by the bytes. */
+/* Bytes p[0..7] as a number, p[0] the most significant. */
+static inline uint64_t
+intern_word(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/*
+ * Key order, the address index's (a blob's bytes; the family byte first
+ * decides the length): the zero-padded keys compared a word at a time,
+ * not by memcmp, a call for 5 bytes and half of this sort's time.
+ */
 static inline int
 intern_want_less(const struct intern_want *a, const struct intern_want *b)
 {
-	if (a->len != b->len)
-		return a->len < b->len;
-	return memcmp(a->key, b->key, a->len) < 0;
+	uint64_t x = intern_word(a->key), y = intern_word(b->key);
+
+	if (x != y)
+		return x < y;
+	x = intern_word(a->key + 8);
+	y = intern_word(b->key + 8);
+	if (x != y)
+		return x < y;
+	return a->key[16] < b->key[16];
 }
 
 static inline int
 intern_same(const struct intern_want *a, const struct intern_want *b)
 {
-	return a->len == b->len && memcmp(a->key, b->key, a->len) == 0;
+	return intern_word(a->key) == intern_word(b->key) &&
+	    intern_word(a->key + 8) == intern_word(b->key + 8) &&
+	    a->key[16] == b->key[16];
 }
 
 MSORT_DEFINE(intern_want_sort, struct intern_want, intern_want_less)
