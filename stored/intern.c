@@ -36,14 +36,12 @@
  * ingest).  A block is zeroed at its first put, so forgetting the cache
  * is clearing the bits.
  */
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <endian.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrtext.h"
 #include "intern.h"
 #include "msort.h"
 #include "schema.h"
@@ -113,7 +111,6 @@ static int	intern_same(const struct intern_want *,
 		    const struct intern_want *);
 static void	intern_want_sort(struct intern_want *, struct intern_want *,
 		    size_t);
-static int	intern_text(const struct intern_want *, char *, size_t);
 static int	intern_find(struct intern *, const struct intern_want *,
 		    sqlite3_stmt **);
 static int	intern_add(struct intern *, const struct intern_want *,
@@ -329,40 +326,6 @@ intern_same(const struct intern_want *a, const struct intern_want *b)
 MSORT_DEFINE(intern_want_sort, struct intern_want, intern_want_less)
 
 /*
- * w's address as text, for the views (lookups go by the key); size is at
- * least INET6_ADDRSTRLEN.  IPv4 by hand: glibc's inet_ntop goes through
- * sprintf, a quarter of a microsecond an address, a fifth of the cost of
- * interning a new one.
- */
-static int
-intern_text(const struct intern_want *w, char *text, size_t size)
-{
-	char *p = text;
-	unsigned int v;
-	int i;
-
-	switch (w->key[0]) {
-	case PROTO_AF_NONE:
-		snprintf(text, size, "overflow");
-		return 0;
-	case PROTO_AF_INET:
-		for (i = 1; i <= 4; i++) {
-			v = w->key[i];
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
-			*p++ = i < 4 ? '.' : '\0';
-		}
-		return 0;
-	default:
-		return inet_ntop(AF_INET6, w->key + 1, text,
-		    (socklen_t)size) == NULL ? -1 : 0;
-	}
-}
-
-/*
  * Finds w's address in the table: 1 with the id in *w->id, 0 when it is
  * not there, -1 on error.
  */
@@ -397,13 +360,13 @@ static int
 intern_add(struct intern *in, const struct intern_want *w,
     sqlite3_stmt **failed, const char **why)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[ADDRTEXT_MAX];
 	sqlite3_stmt *st = in->add;
 	int rc;
 
-	if (intern_text(w, text, sizeof(text)) == -1) {
+	if (addrtext(w->key[0], w->key + 1, text, sizeof(text)) == -1) {
 		*failed = NULL;
-		*why = "an address that inet_ntop cannot print";
+		*why = "an address of no family addrtext knows";
 		return -1;
 	}
 	if (sqlite3_bind_blob(st, 1, w->key, w->len, SQLITE_STATIC) !=
@@ -441,7 +404,7 @@ static int
 intern_rows(struct intern *in, const size_t *rep, size_t nrep,
     sqlite3_stmt **failed, const char **why)
 {
-	char text[INTERN_ROWS][INET6_ADDRSTRLEN];
+	char text[INTERN_ROWS][ADDRTEXT_MAX];
 	const struct intern_want *w;
 	sqlite3_stmt *st;
 	size_t j;
@@ -461,9 +424,10 @@ intern_rows(struct intern *in, const size_t *rep, size_t nrep,
 	st = in->add_rows;
 	for (j = 0; j < nrep; j++) {
 		w = &in->want[rep[j]];
-		if (intern_text(w, text[j], sizeof(text[j])) == -1) {
+		if (addrtext(w->key[0], w->key + 1, text[j],
+		    sizeof(text[j])) == -1) {
 			*failed = NULL;
-			*why = "an address that inet_ntop cannot print";
+			*why = "an address of no family addrtext knows";
 			return -1;
 		}
 		p = 4 * (int)j;
