@@ -223,6 +223,29 @@ intern_key(const struct proto_addr *a, uint8_t *key, uint8_t *len)
 	}
 }
 
+/* Bytes p[0..7] as a number, p[0] the most significant. */
+static inline uint64_t
+intern_word(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/* Whether two zero-padded keys are the same: two words and a byte. */
+static inline int
+intern_key_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, sizeof(a0));
+	memcpy(&a1, a + 8, sizeof(a1));
+	memcpy(&b0, b, sizeof(b0));
+	memcpy(&b1, b + 8, sizeof(b1));
+	return ((a0 ^ b0) | (a1 ^ b1) | (uint64_t)(a[16] ^ b[16])) == 0;
+}
+
 /* The set where key may be. */
 static size_t
 intern_set(const uint8_t *key, size_t len)
@@ -244,7 +267,10 @@ intern_written(const struct intern *in, size_t s)
 	return (int)(in->written[b / 64] >> (b % 64) & 1);
 }
 
-/* Caches key -> id as the newest of its set; the oldest leaves. */
+/*
+ * Caches key (zero-padded) -> id as the newest of its set; the oldest
+ * leaves.
+ */
 static void
 intern_put(struct intern *in, const uint8_t *key, size_t len, int64_t id)
 {
@@ -257,7 +283,7 @@ intern_put(struct intern *in, const uint8_t *key, size_t len, int64_t id)
 		in->written[b / 64] |= (uint64_t)1 << (b % 64);
 	}
 	memmove(&set[1], &set[0], (INTERN_WAYS - 1) * sizeof(*set));
-	memcpy(set[0].key, key, len);
+	memcpy(set[0].key, key, INTERN_KEY);
 	set[0].len = (uint8_t)len;
 	set[0].id = id;
 }
@@ -275,7 +301,7 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 	s = intern_set(key, len);
 	set = &in->cache[s * INTERN_WAYS];
 	for (i = 0; intern_written(in, s) && i < INTERN_WAYS; i++)
-		if (set[i].len == len && memcmp(set[i].key, key, len) == 0) {
+		if (set[i].len == len && intern_key_eq(set[i].key, key)) {
 			*id = set[i].id;
 			return 0;
 		}
@@ -284,16 +310,6 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 	w->len = len;
 	w->id = id;
 	return 1;
-}
-
-/* Bytes p[0..7] as a number, p[0] the most significant. */
-static inline uint64_t
-intern_word(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
 }
 
 /*
@@ -318,9 +334,7 @@ intern_want_less(const struct intern_want *a, const struct intern_want *b)
 static inline int
 intern_same(const struct intern_want *a, const struct intern_want *b)
 {
-	return intern_word(a->key) == intern_word(b->key) &&
-	    intern_word(a->key + 8) == intern_word(b->key + 8) &&
-	    a->key[16] == b->key[16];
+	return intern_key_eq(a->key, b->key);
 }
 
 MSORT_DEFINE(intern_want_sort, struct intern_want, intern_want_less)
