@@ -25,6 +25,13 @@
 #define T_BUCKET_TEXT	"2023-11-14T22:14:00Z"
 #define T_START		1699990000
 #define T_NREC		60		/* records per kind, scattered batch */
+/* Records per kind of a big batch: its port and peer sections are long
+   enough for db.c to fill each on its worker (DB_FILL_AHEAD, 1024). */
+#define T_NBIG		6000
+/* j of an address 10.x.(j >> 8).(j & 255) in a view's text column c. */
+#define T_J(c)	"(CAST(substr(substr(" c ", 6), 1, instr(substr(" c ", 6),"  \
+		" '.') - 1) AS INTEGER) * 256 + CAST(substr(substr(" c ", 6),"  \
+		" instr(substr(" c ", 6), '.') + 1) AS INTEGER))"
 
 struct fixture {
 	char		 dir[64];
@@ -728,6 +735,177 @@ test_multirow_boundaries(void **state)
 	}
 }
 
+/* The address 10.second.(j >> 8).(j & 255). */
+static struct proto_addr
+big_addr(uint8_t second, size_t j)
+{
+	struct proto_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = PROTO_AF_INET;
+	a.a[0] = 10;
+	a.a[1] = second;
+	a.a[2] = (uint8_t)(j >> 8);
+	a.a[3] = (uint8_t)j;
+	return a;
+}
+
+/*
+ * A batch of T_NBIG records of each kind in scattered order (record i
+ * is key number j = i * 37 % T_NBIG), over two buckets: hosts 10.0.j,
+ * ports on hosts 10.0.(j % 500) (the host section's addresses) with port
+ * 1000 + j, peers from hosts 10.0.(j % 300) to 10.9.j (new to the port
+ * section that is upserted while they are asked for).  Counters j + 1.
+ */
+static void
+big_batch(struct proto_batch *b, uint64_t seq,
+    struct proto_host_rec *hosts, struct proto_port_rec *ports,
+    struct proto_peer_rec *peers)
+{
+	struct proto_key k;
+	size_t i, j;
+
+	for (i = 0; i < T_NBIG; i++) {
+		j = i * 37 % T_NBIG;
+		memset(&k, 0, sizeof(k));
+		k.bucket = T_BUCKET + 60 * (int64_t)(j % 2);
+		k.host = big_addr(0, j);
+		k.proto = 6;
+		k.dir = PROTO_DIR_IN;
+		memset(&hosts[i], 0, sizeof(hosts[i]));
+		hosts[i].k = k;
+		hosts[i].c.packets = j + 1;
+		memset(&ports[i], 0, sizeof(ports[i]));
+		ports[i].k = k;
+		ports[i].k.host = big_addr(0, j % 500);
+		ports[i].port = (uint16_t)(1000 + j);
+		ports[i].c.packets = j + 1;
+		memset(&peers[i], 0, sizeof(peers[i]));
+		peers[i].k = k;
+		peers[i].k.host = big_addr(0, j % 300);
+		peers[i].peer = big_addr(9, j);
+		peers[i].c.packets = j + 1;
+	}
+	memset(b, 0, sizeof(*b));
+	b->seq = seq;
+	b->first_ts = T_BUCKET;
+	b->last_ts = T_BUCKET + 119;
+	b->hosts = hosts;
+	b->nhosts = T_NBIG;
+	b->ports = ports;
+	b->nports = T_NBIG;
+	b->peers = peers;
+	b->npeers = T_NBIG;
+}
+
+/* Every row of the big batch holds times * its record's counters. */
+static void
+big_rows_hold(struct fixture *f, int64_t times)
+{
+	char q[1024];
+
+	snprintf(q, sizeof(q), "SELECT count(*) FROM host_traffic WHERE"
+	    " packets = %lld * (" T_J("host") " + 1)", (long long)times);
+	assert_int_equal(count(f, q), T_NBIG);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM port_traffic WHERE"
+	    " packets = %lld * (port - 999) AND " T_J("host") " = (port -"
+	    " 1000) %% 500", (long long)times);
+	assert_int_equal(count(f, q), T_NBIG);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM peer_traffic WHERE"
+	    " packets = %lld * (" T_J("peer") " + 1) AND " T_J("host") " = "
+	    T_J("peer") " %% 300", (long long)times);
+	assert_int_equal(count(f, q), T_NBIG);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " family = 4"), 2 * T_NBIG);
+}
+
+/*
+ * Sections long enough to be filled on the worker, while the section
+ * before is upserted: every row holds its own record's counters, first
+ * inserted, then updated by the same batch again (whose addresses all
+ * come from the cache); each address once.
+ */
+static void
+test_big_sections(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_host_rec *hosts = calloc(T_NBIG, sizeof(*hosts));
+	struct proto_port_rec *ports = calloc(T_NBIG, sizeof(*ports));
+	struct proto_peer_rec *peers = calloc(T_NBIG, sizeof(*peers));
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+
+	assert_non_null(hosts);
+	assert_non_null(ports);
+	assert_non_null(peers);
+	hello(f, "big", T_START, 60, &s, &last);
+	big_batch(&b, 1, hosts, ports, peers);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	big_rows_hold(f, 1);
+	b.seq = 2;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	big_rows_hold(f, 2);
+	free(peers);
+	free(ports);
+	free(hosts);
+}
+
+/*
+ * Failures while the worker fills a section: the host upserts refused by
+ * a trigger (the worker filling the ports meanwhile), then an address
+ * family the intern refuses in the peer section (met on the worker).
+ * Each fails the batch with its own message and rolls back whole; the
+ * batch applied after that is stored as if nothing had happened.
+ */
+static void
+test_big_sections_fail(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_host_rec *hosts = calloc(T_NBIG, sizeof(*hosts));
+	struct proto_port_rec *ports = calloc(T_NBIG, sizeof(*ports));
+	struct proto_peer_rec *peers = calloc(T_NBIG, sizeof(*peers));
+	struct db_session s;
+	struct proto_batch b;
+	enum db_apply what;
+	const char *errstr = NULL;
+	uint64_t last;
+	sqlite3 *w;
+
+	assert_non_null(hosts);
+	assert_non_null(ports);
+	assert_non_null(peers);
+	hello(f, "big", T_START, 60, &s, &last);
+	big_batch(&b, 1, hosts, ports, peers);
+	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "CREATE TRIGGER t BEFORE INSERT ON"
+	    " host_stat WHEN NEW.packets = 5000 BEGIN SELECT RAISE(ABORT,"
+	    " 'not this host'); END", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET, &what, &errstr), -1);
+	assert_string_equal(errstr, "not this host");
+	db_rollback(f->db);
+	assert_int_equal(sqlite3_exec(w, "DROP TRIGGER t", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(w);
+
+	peers[T_NBIG - 1].peer.family = 5;
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET, &what, &errstr), -1);
+	assert_string_equal(errstr, "address family not 0, 4 or 6");
+	db_rollback(f->db);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
+	    " family = 4"), 0);
+
+	peers[T_NBIG - 1].peer.family = PROTO_AF_INET;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	big_rows_hold(f, 1);
+	free(peers);
+	free(ports);
+	free(hosts);
+}
+
 /*
  * No batch_id index: a new database never keeps one, and one left by an
  * older store is dropped when the database is opened.
@@ -890,6 +1068,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_index_dropped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_sections, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_sections_fail, setup,
+		    teardown),
 		cmocka_unit_test(test_open_errors),
 	};
 
