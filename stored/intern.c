@@ -53,6 +53,8 @@
 #define INTERN_KEY	17		/* family byte + up to 16 address bytes */
 _Static_assert(INTERN_KEY == 8 + 8 + 1, "intern_want_less's words");
 _Static_assert(INTERN_BLOCKS % 64 == 0, "whole words of block bits");
+/* A block is one page: aligned, so that no page holds two blocks. */
+#define INTERN_BLOCK_BYTES	4096
 #define INTERN_ROWS	SCHEMA_UPSERT_ROWS	/* addresses per INSERT */
 #define ROW_4		"(?,?,?,?)"
 
@@ -70,9 +72,13 @@ static const char sql_add_rows[] =
 
 struct intern_entry {
 	uint8_t		 key[INTERN_KEY];
-	uint8_t		 len;		/* 0: empty */
+	uint8_t		 len;		/* 0: empty; a key's length tells
+					   an overflow key (all zero) from
+					   an empty entry's */
 	int64_t		 id;
 };
+_Static_assert(INTERN_BLOCK * INTERN_WAYS * sizeof(struct intern_entry) ==
+    INTERN_BLOCK_BYTES, "a block of sets is a page");
 
 /*
  * A question intern_resolve answers: the key, and where the id goes (the
@@ -127,8 +133,8 @@ intern_new(sqlite3 *db, const char **errstr)
 	struct intern *in;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL ||
-	    (in->cache = reallocarray(NULL, INTERN_SETS * INTERN_WAYS,
-	    sizeof(*in->cache))) == NULL) {
+	    (in->cache = aligned_alloc(INTERN_BLOCK_BYTES, INTERN_SETS *
+	    INTERN_WAYS * sizeof(*in->cache))) == NULL) {
 		free(in);
 		*errstr = "out of memory";
 		return NULL;
@@ -301,11 +307,13 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 		return -1;
 	s = intern_set(key, len);
 	set = &in->cache[s * INTERN_WAYS];
-	for (i = 0; intern_written(in, s) && i < INTERN_WAYS; i++)
-		if (set[i].len == len && intern_key_eq(set[i].key, key)) {
-			*id = set[i].id;
-			return 0;
-		}
+	if (intern_written(in, s))
+		for (i = 0; i < INTERN_WAYS; i++)
+			if (set[i].len == len &&
+			    intern_key_eq(set[i].key, key)) {
+				*id = set[i].id;
+				return 0;
+			}
 	w = &in->want[in->nwant++];
 	in->sorted = 0;
 	memcpy(w->key, key, INTERN_KEY);

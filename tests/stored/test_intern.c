@@ -271,6 +271,63 @@ test_forgotten_stays_forgotten(void **state)
 }
 
 /*
+ * IPv6 keys that differ only past the first word, or in the last byte,
+ * are different addresses: distinct ids, in one batch and from the cache.
+ */
+static void
+test_v6_late_bytes(void **state)
+{
+	static const int at[] = { 15, 8, 7 };
+	struct fixture *f = *state;
+	struct proto_addr a[4];
+	int64_t id[4], again;
+	size_t i, j;
+
+	for (i = 0; i < 4; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].family = PROTO_AF_INET6;
+		a[i].a[0] = 0x20;
+		a[i].a[1] = 0x01;
+		if (i > 0)
+			a[i].a[at[i - 1]] = 1;
+	}
+	assert_int_equal(intern_reserve(f->in, 4), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(intern_id(f->in, &a[i], &id[i]), 1);
+	resolve(f);
+	for (i = 0; i < 4; i++)
+		for (j = i + 1; j < 4; j++)
+			assert_true(id[i] != id[j]);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(intern_id(f->in, &a[i], &again), 0);
+		assert_int_equal(again, id[i]);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 4);
+}
+
+/*
+ * The overflow address's key is all zero bytes, as an empty cache entry's:
+ * asked for in a cache whose every block holds addresses, it is queued, not
+ * answered from an empty way.
+ */
+static void
+test_overflow_not_empty_way(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr none;
+	int64_t *many, id = -1;
+
+	many = ask(f, 0, 100000);
+	memset(&none, 0, sizeof(none));
+	none.family = PROTO_AF_NONE;
+	assert_int_equal(intern_reserve(f->in, 1), 0);
+	assert_int_equal(intern_id(f->in, &none, &id), 1);
+	resolve(f);
+	assert_true(id > 100000);
+	free(many);
+}
+
+/*
  * Statements of 64 new and old addresses mixed: 100 asked, forgotten,
  * then 50 of them and 150 new ones: the old keep their ids, the new get
  * new ones, each once.
@@ -432,6 +489,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_forgotten, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_stays_forgotten,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v6_late_bytes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_not_empty_way,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_old_and_new, setup,
 		    teardown),
