@@ -29,12 +29,6 @@
  * - Each table and bucket a batch writes host, port or peer rows into is
  *   listed in stat_bucket (schema.c, version 4), in the same transaction:
  *   retention finds expired rows through it.
- * - While the writer steps one section's upserts, a worker thread
- *   (worker.c) fills the next section's rows: ids from the address
- *   cache, the rest queued and sorted.  That needs no SQL, and the
- *   writer does not touch the intern meanwhile.  On a fresh store's
- *   8-agent ingest this took 4 to 5 % off the writer, whose thread is
- *   the store's limit while the machine's other core waits.
  */
 #include <sys/stat.h>
 
@@ -51,29 +45,12 @@
 #include "log.h"
 #include "rowsort.h"
 #include "schema.h"
-#include "worker.h"
 
 #define DB_BUSY_MS	5000
 #define DB_COUNT_AHEAD	8	/* rows whose counters are prefetched */
-/*
- * Sections at least this long are filled on the worker while the writer
- * steps the section before; a shorter one is filled in line.  Handing a
- * job over and collecting it took 10 to 30 us here (two futex wakeups),
- * what filling 100 to 300 records takes.
- */
-#define DB_FILL_AHEAD	1024
 
-/* The record kinds upserted through db_sections. */
+/* The record kinds upserted through db_rows. */
 enum db_kind { DB_HOST, DB_PORT, DB_PEER };
-
-/* A section of a batch for db_fill: its kind, and the rows to fill. */
-struct db_fill {
-	struct intern		*intern;
-	const struct db_session	*s;
-	const struct proto_batch *b;
-	enum db_kind		 kind;
-	struct db_row		*rows;
-};
 
 enum db_stmt {
 	ST_AGENT_GET,
@@ -104,9 +81,7 @@ struct db {
 	int		 errcode;
 	char		 errmsg[256];	/* its text: outlives a ROLLBACK */
 	struct intern	*intern;
-	struct worker	*worker;	/* fills the next section's rows */
 	struct db_row	*rows;		/* one section of the current batch */
-	struct db_row	*next_rows;	/* the next one, filled meanwhile */
 	struct db_row	*rows_tmp;	/* half as many: rowsort's scratch */
 	uint64_t	*order;		/* as many: rowsort's words */
 	size_t		 nrows_cap;
@@ -125,16 +100,14 @@ static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
 static int	db_bind_row(sqlite3_stmt *, int, const struct db_session *,
 		    enum db_kind, const struct db_row *, int64_t);
 static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
-static int	db_reserve(struct db *, const struct proto_batch *,
+static int	db_intern(struct db *, const struct proto_addr *, int64_t *,
 		    const char **);
-static int	db_fill(void *);
-static int	db_resolve(struct db *, const struct db_session *,
-		    struct db_row *, size_t, const char **);
+static int	db_rows(struct db *, const struct db_session *,
+		    const struct proto_batch *, enum db_kind,
+		    const char **);
 static int	db_upsert(struct db *, const struct db_session *,
-		    enum db_kind, const struct db_row *, size_t, int64_t,
+		    const struct proto_batch *, enum db_kind, int64_t,
 		    const char **);
-static int	db_sections(struct db *, const struct db_session *,
-		    const struct proto_batch *, int64_t, const char **);
 
 static const char sql_agent_get[] =
     "SELECT id, epoch, last_seq FROM agent WHERE name = ?1";
@@ -352,8 +325,7 @@ db_open(const char *path, char *err, size_t errlen)
 	if (db_pragmas(d, &errstr) == -1 ||
 	    schema_migrate(d->sql, &errstr) == -1 ||
 	    db_prepare(d, &errstr) == -1 ||
-	    (d->intern = intern_new(d->sql, &errstr)) == NULL ||
-	    (d->worker = worker_new(&errstr)) == NULL) {
+	    (d->intern = intern_new(d->sql, &errstr)) == NULL) {
 		snprintf(err, errlen, "cannot use database %s: %s; %s", path,
 		    errstr, db_fix(sqlite3_errcode(d->sql)));
 		goto fail;
@@ -371,14 +343,12 @@ db_close(struct db *d)
 
 	if (d == NULL)
 		return;
-	worker_free(d->worker);
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(d->st[i]);
 	intern_free(d->intern);
 	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
 	free(d->rows);
-	free(d->next_rows);
 	free(d->rows_tmp);
 	free(d->order);
 	free(d);
@@ -599,6 +569,23 @@ db_hello(struct db *d, const struct proto_hello *h, int64_t now,
 	return 0;
 }
 
+/*
+ * a's address.id into *id, now from the cache or by db_rows's
+ * intern_resolve.
+ */
+static int
+db_intern(struct db *d, const struct proto_addr *a, int64_t *id,
+    const char **errstr)
+{
+	if (intern_id(d->intern, a, id) == -1) {
+		/* The loop validates families first; reaching this is a bug. */
+		d->errcode = SQLITE_MISMATCH;
+		*errstr = "address family not 0, 4 or 6";
+		return -1;
+	}
+	return 0;
+}
+
 /* Binds packets, bytes, frame_bytes at ?first.. and the batch id after. */
 static int
 db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
@@ -622,26 +609,26 @@ db_nrecs(const struct proto_batch *b, enum db_kind kind)
 }
 
 /*
- * Room for any section of b in d's row buffers, and for its addresses'
- * questions in the intern.
+ * Fills d->rows with the host, port or peer records of b (kind), their
+ * addresses interned, sorted in the primary key order of their table.
  */
 static int
-db_reserve(struct db *d, const struct proto_batch *b, const char **errstr)
+db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
+    enum db_kind kind, const char **errstr)
 {
-	struct db_row *p;
+	const struct proto_key *k;
+	sqlite3_stmt *failed;
+	const char *why;
+	struct db_row *r, *p;
 	uint64_t *o;
-	size_t n;
+	size_t i, n;
 
-	/* At most PROTO_RECORDS_MAX each: the decoder refused more. */
-	n = b->nhosts > b->nports ? b->nhosts : b->nports;
-	n = n > b->npeers ? n : b->npeers;
+	n = db_nrecs(b, kind);
 	if (n > d->nrows_cap) {
+		/* At most PROTO_RECORDS_MAX: the decoder refused more. */
 		if ((p = reallocarray(d->rows, n, sizeof(*p))) == NULL)
 			goto nomem;
 		d->rows = p;
-		if ((p = reallocarray(d->next_rows, n, sizeof(*p))) == NULL)
-			goto nomem;
-		d->next_rows = p;
 		if ((p = reallocarray(d->rows_tmp, (n + 1) / 2,
 		    sizeof(*p))) == NULL)
 			goto nomem;
@@ -651,36 +638,11 @@ db_reserve(struct db *d, const struct proto_batch *b, const char **errstr)
 		d->order = o;
 		d->nrows_cap = n;
 	}
-	/* A peer asks for two addresses, a host or a port for one. */
-	n = b->nhosts > b->nports ? b->nhosts : b->nports;
-	n = n > 2 * b->npeers ? n : 2 * b->npeers;
-	if (intern_reserve(d->intern, n) == -1)
+	if (intern_reserve(d->intern, kind == DB_PEER ? 2 * n : n) == -1)
 		goto nomem;
-	return 0;
-nomem:
-	d->errcode = SQLITE_NOMEM;
-	*errstr = "out of memory for a batch's rows";
-	return -1;
-}
-
-/*
- * Fills f->rows with the records of f->kind, their address ids asked of
- * the intern (what it has not cached is queued, then sorted).  No SQL:
- * it may run on the worker.  Returns 0, or -1 for an address family the
- * intern refuses, which the loop's validation never lets through.
- */
-static int
-db_fill(void *arg)
-{
-	const struct db_fill *f = arg;
-	const struct proto_batch *b = f->b;
-	const struct proto_key *k;
-	struct db_row *r;
-	size_t i, n = db_nrecs(b, f->kind);
-
 	for (i = 0; i < n; i++) {
-		r = &f->rows[i];
-		switch (f->kind) {
+		r = &d->rows[i];
+		switch (kind) {
 		case DB_HOST:
 			k = &b->hosts[i].k;
 			r->c = &b->hosts[i].c;
@@ -696,32 +658,17 @@ db_fill(void *arg)
 		default:
 			k = &b->peers[i].k;
 			r->c = &b->peers[i].c;
-			if (intern_id(f->intern, &b->peers[i].peer,
-			    &r->mid) == -1)
+			if (db_intern(d, &b->peers[i].peer, &r->mid,
+			    errstr) == -1)
 				return -1;
 			r->low = (int64_t)k->proto << 1 | k->dir;
 			break;
 		}
-		if (intern_id(f->intern, &k->host, &r->host) == -1)
+		if (db_intern(d, &k->host, &r->host, errstr) == -1)
 			return -1;
 		r->bucket = k->bucket;
-		r->iface = f->s->iface_id[k->iface];
+		r->iface = s->iface_id[k->iface];
 	}
-	intern_sort(f->intern);
-	return 0;
-}
-
-/*
- * The n rows db_fill filled: their queued addresses answered (inserted
- * when new), then sorted into the primary key order of their table.
- */
-static int
-db_resolve(struct db *d, const struct db_session *s, struct db_row *rows,
-    size_t n, const char **errstr)
-{
-	sqlite3_stmt *failed;
-	const char *why;
-
 	if (intern_resolve(d->intern, &failed, &why) == -1) {
 		if (failed != NULL)
 			return db_fail(d, failed, errstr);
@@ -730,8 +677,12 @@ db_resolve(struct db *d, const struct db_session *s, struct db_row *rows,
 		*errstr = why;
 		return -1;
 	}
-	(void)rowsort(rows, n, s->resolution, d->rows_tmp, d->order);
+	(void)rowsort(d->rows, n, s->resolution, d->rows_tmp, d->order);
 	return 0;
+nomem:
+	d->errcode = SQLITE_NOMEM;
+	*errstr = "out of memory for a batch's rows";
+	return -1;
 }
 
 /*
@@ -761,26 +712,30 @@ db_bind_row(sqlite3_stmt *st, int first, const struct db_session *s,
 }
 
 /*
- * Upserts n sorted rows of kind: SCHEMA_UPSERT_ROWS at a time while that
- * many are left, then one by one.
+ * Upserts the host, port or peer records of b (kind), in key order:
+ * SCHEMA_UPSERT_ROWS at a time while that many are left, then one by one.
  */
 static int
-db_upsert(struct db *d, const struct db_session *s, enum db_kind kind,
-    const struct db_row *rows, size_t n, int64_t batch_id,
+db_upsert(struct db *d, const struct db_session *s,
+    const struct proto_batch *b, enum db_kind kind, int64_t batch_id,
     const char **errstr)
 {
 	sqlite3_stmt *st;
-	size_t i, j;
+	size_t i, j, n;
 	int ncol;
 
+	if ((n = db_nrecs(b, kind)) == 0)
+		return 0;
+	if (db_rows(d, s, b, kind, errstr) == -1)
+		return -1;
 	/* Sorted: a bucket's rows are together.  stat_bucket's tbl 1..3. */
 	st = d->st[ST_BUCKET_ADD];
 	for (i = 0; i < n; i++) {
-		if (i > 0 && rows[i].bucket == rows[i - 1].bucket)
+		if (i > 0 && d->rows[i].bucket == d->rows[i - 1].bucket)
 			continue;
 		if (sqlite3_bind_int(st, 1, (int)kind + 1) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, rows[i].bucket) != SQLITE_OK)
+		    sqlite3_bind_int64(st, 3, d->rows[i].bucket) != SQLITE_OK)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;
@@ -796,9 +751,9 @@ db_upsert(struct db *d, const struct db_session *s, enum db_kind kind,
 			 */
 			if (i + j + DB_COUNT_AHEAD < n)
 				__builtin_prefetch(
-				    rows[i + j + DB_COUNT_AHEAD].c);
+				    d->rows[i + j + DB_COUNT_AHEAD].c);
 			if (db_bind_row(st, (int)j * ncol + 1, s, kind,
-			    &rows[i + j], batch_id) == -1)
+			    &d->rows[i + j], batch_id) == -1)
 				return db_fail(d, st, errstr);
 		}
 		if (db_done(d, st, errstr) == -1)
@@ -807,67 +762,12 @@ db_upsert(struct db *d, const struct db_session *s, enum db_kind kind,
 	st = d->st[kind == DB_HOST ? ST_HOST : kind == DB_PORT ?
 	    ST_PORT : ST_PEER];
 	for (; i < n; i++) {
-		if (db_bind_row(st, 1, s, kind, &rows[i], batch_id) == -1)
+		if (db_bind_row(st, 1, s, kind, &d->rows[i], batch_id) == -1)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;
 	}
 	return 0;
-}
-
-/*
- * The host, port and peer sections of b, in turn: filled, resolved,
- * sorted and upserted.  While the writer steps one section's upserts the
- * worker fills the next (which needs no SQL and no intern answers from
- * this section: each ask goes to the cache or the queue, and the queue
- * is the next section's alone).  It is always waited for before this
- * returns, so that a rollback's intern_forget finds it idle.
- */
-static int
-db_sections(struct db *d, const struct db_session *s,
-    const struct proto_batch *b, int64_t batch_id, const char **errstr)
-{
-	struct db_fill next = { d->intern, s, b, DB_HOST, NULL };
-	struct db_row *t;
-	enum db_kind k;
-	size_t n;
-	int ahead, rc, filled;
-
-	if (db_reserve(d, b, errstr) == -1)
-		return -1;
-	next.rows = d->rows;
-	if (db_fill(&next) == -1)
-		goto refused;
-	for (k = DB_HOST;; k++) {
-		n = db_nrecs(b, k);
-		if (db_resolve(d, s, d->rows, n, errstr) == -1)
-			return -1;
-		ahead = 0;
-		if (k != DB_PEER) {
-			next.kind = k + 1;
-			next.rows = d->next_rows;
-			ahead = n > 0 && db_nrecs(b, next.kind) >= DB_FILL_AHEAD;
-			if (ahead)
-				worker_start(d->worker, db_fill, &next);
-		}
-		rc = n == 0 ? 0 : db_upsert(d, s, k, d->rows, n, batch_id,
-		    errstr);
-		if (k == DB_PEER)
-			return rc;
-		filled = ahead ? worker_wait(d->worker) : rc == 0 ?
-		    db_fill(&next) : 0;
-		if (rc == -1)
-			return -1;
-		if (filled == -1)
-			goto refused;
-		t = d->rows;
-		d->rows = d->next_rows;
-		d->next_rows = t;
-	}
-refused:
-	d->errcode = SQLITE_MISMATCH;
-	*errstr = "address family not 0, 4 or 6";
-	return -1;
 }
 
 int
@@ -918,7 +818,9 @@ db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		return -1;
 	batch_id = sqlite3_last_insert_rowid(d->sql);
 
-	if (db_sections(d, s, b, batch_id, errstr) == -1)
+	if (db_upsert(d, s, b, DB_HOST, batch_id, errstr) == -1 ||
+	    db_upsert(d, s, b, DB_PORT, batch_id, errstr) == -1 ||
+	    db_upsert(d, s, b, DB_PEER, batch_id, errstr) == -1)
 		return -1;
 	for (i = 0; i < b->nifaces; i++) {
 		const struct proto_iface_rec *r = &b->ifaces[i];

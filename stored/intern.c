@@ -105,7 +105,6 @@ struct intern {
 	struct intern_want *want_tmp;	/* half as many, for the sort */
 	size_t		 nwant;
 	size_t		 wantcap;
-	int		 sorted;	/* want[0..nwant) is in key order */
 };
 
 static int	intern_key(const struct proto_addr *, uint8_t *, uint8_t *);
@@ -315,7 +314,6 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 				return 0;
 			}
 	w = &in->want[in->nwant++];
-	in->sorted = 0;
 	memcpy(w->key, key, INTERN_KEY);
 	w->len = len;
 	w->id = id;
@@ -515,24 +513,16 @@ intern_chunk(struct intern *in, const size_t *rep, size_t nrep,
 	return 0;
 }
 
-void
-intern_sort(struct intern *in)
-{
-	if (!in->sorted)
-		intern_want_sort(in->want, in->want_tmp, in->nwant);
-	in->sorted = 1;
-}
-
 int
 intern_resolve(struct intern *in, sqlite3_stmt **failed, const char **why)
 {
 	size_t rep[INTERN_ROWS];
 	size_t i, j, k, nrep, n = in->nwant;
 
-	intern_sort(in);
 	in->nwant = 0;
 	if (n == 0)
 		return 0;
+	intern_want_sort(in->want, in->want_tmp, n);
 	/* The first want of each run of one key stands for the run. */
 	for (i = 0; i < n; ) {
 		for (nrep = 0; i < n && nrep < INTERN_ROWS; nrep++) {

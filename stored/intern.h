@@ -5,10 +5,8 @@
  * A batch's addresses are asked for first (intern_id), which answers
  * from the cache or queues the question; then intern_resolve answers the
  * queued ones with SQL, each distinct address once and in key order.
- * One thread at a time uses it: the writer thread between db_open and
- * db_close, which lends it to db.c's worker to ask for a section's
- * addresses and sort them (intern_id, intern_sort) and waits for it
- * before using it again.  intern_resolve runs SQL: the writer's alone.
+ * One thread at a time uses it, as db.c's connection (the writer thread
+ * between db_open and db_close).
  */
 #ifndef NETTALLY_INTERN_H
 #define NETTALLY_INTERN_H
@@ -47,13 +45,6 @@ int		 intern_reserve(struct intern *, size_t n);
  */
 int		 intern_id(struct intern *, const struct proto_addr *a,
 		    int64_t *id);
-
-/*
- * Sorts the queued questions, as intern_resolve would first: no SQL, so
- * another thread may do it while the connection's owner steps other
- * statements (then hands the intern back, with the memory ordered).
- */
-void		 intern_sort(struct intern *);
 
 /*
  * Answers the queued questions, inserting the addresses that are new.

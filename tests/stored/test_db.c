@@ -25,8 +25,8 @@
 #define T_BUCKET_TEXT	"2023-11-14T22:14:00Z"
 #define T_START		1699990000
 #define T_NREC		60		/* records per kind, scattered batch */
-/* Records per kind of a big batch: its port and peer sections are long
-   enough for db.c to fill each on its worker (DB_FILL_AHEAD, 1024). */
+/* Records per kind of a big batch: thousands of new addresses, many of
+   the intern's 64-address inserts and of the 64-row upserts. */
 #define T_NBIG		6000
 /* j of an address 10.x.(j >> 8).(j & 255) in a view's text column c. */
 #define T_J(c)	"(CAST(substr(substr(" c ", 6), 1, instr(substr(" c ", 6),"  \
@@ -820,10 +820,10 @@ big_rows_hold(struct fixture *f, int64_t times)
 }
 
 /*
- * Sections long enough to be filled on the worker, while the section
- * before is upserted: every row holds its own record's counters, first
- * inserted, then updated by the same batch again (whose addresses all
- * come from the cache); each address once.
+ * Big sections whose port and peer records name addresses of the
+ * section before and new ones: every row holds its own record's
+ * counters, first inserted, then updated by the same batch again (whose
+ * addresses all come from the cache); each address once.
  */
 static void
 test_big_sections(void **state)
@@ -852,9 +852,8 @@ test_big_sections(void **state)
 }
 
 /*
- * Failures while the worker fills a section: the host upserts refused by
- * a trigger (the worker filling the ports meanwhile), then an address
- * family the intern refuses in the peer section (met on the worker).
+ * Failures inside a big batch: one host upsert refused by a trigger,
+ * then an address family the intern refuses in the last peer record.
  * Each fails the batch with its own message and rolls back whole; the
  * batch applied after that is stored as if nothing had happened.
  */
