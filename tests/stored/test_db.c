@@ -591,6 +591,24 @@ test_data_error(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 0);
 }
 
+/* b: batch seq of n records of each kind over buckets bucket and +60. */
+static void
+batch_of(struct proto_batch *b, uint64_t seq, int64_t bucket,
+    struct proto_host_rec *hosts, struct proto_port_rec *ports,
+    struct proto_peer_rec *peers, size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->seq = seq;
+	b->first_ts = bucket;
+	b->last_ts = bucket + 119;
+	b->hosts = hosts;
+	b->nhosts = n;
+	b->ports = ports;
+	b->nports = n;
+	b->peers = peers;
+	b->npeers = n;
+}
+
 /*
  * Fills b (seq) with n records of each kind in scattered order: record i
  * has key number j = i * 37 % n (37 is prime to every n used), over
@@ -634,16 +652,7 @@ scattered_batch(struct proto_batch *b, uint64_t seq, int64_t bucket,
 		peers[i].peer.a[3] = (uint8_t)j;
 		peers[i].c.packets = j + 1;
 	}
-	memset(b, 0, sizeof(*b));
-	b->seq = seq;
-	b->first_ts = bucket;
-	b->last_ts = bucket + 119;
-	b->hosts = hosts;
-	b->nhosts = n;
-	b->ports = ports;
-	b->nports = n;
-	b->peers = peers;
-	b->npeers = n;
+	batch_of(b, seq, bucket, hosts, ports, peers, n);
 }
 
 /*
@@ -786,16 +795,7 @@ big_batch(struct proto_batch *b, uint64_t seq,
 		peers[i].peer = big_addr(9, j);
 		peers[i].c.packets = j + 1;
 	}
-	memset(b, 0, sizeof(*b));
-	b->seq = seq;
-	b->first_ts = T_BUCKET;
-	b->last_ts = T_BUCKET + 119;
-	b->hosts = hosts;
-	b->nhosts = T_NBIG;
-	b->ports = ports;
-	b->nports = T_NBIG;
-	b->peers = peers;
-	b->npeers = T_NBIG;
+	batch_of(b, seq, T_BUCKET, hosts, ports, peers, T_NBIG);
 }
 
 /* Every row of the big batch holds times * its record's counters. */

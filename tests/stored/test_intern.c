@@ -115,6 +115,29 @@ ask(struct fixture *f, uint32_t first, size_t n)
 	return id;
 }
 
+/*
+ * Asks for n addresses from number 0 on in a transaction that is rolled
+ * back, forgets the cache as the writer would, and has another writer
+ * insert 255.255.255.255, which takes id 1: the ids handed out (returned,
+ * for the caller to free) now name nothing or another address.
+ */
+static int64_t *
+ask_rolled_back(struct fixture *f, size_t n)
+{
+	int64_t *id;
+
+	assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	id = ask(f, 0, n);
+	assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	intern_forget(f->in);
+	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (addr,"
+	    " family, text) VALUES (x'04ffffffff', 4, '255.255.255.255')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	return id;
+}
+
 /* New, then cached: the same id, one row, with the address's text. */
 static void
 test_new_then_cached(void **state)
@@ -208,15 +231,7 @@ test_rollback_forgotten(void **state)
 	struct fixture *f = *state;
 	int64_t *first, *again;
 
-	assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL),
-	    SQLITE_OK);
-	first = ask(f, 0, 100);
-	assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL),
-	    SQLITE_OK);
-	intern_forget(f->in);
-	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (addr,"
-	    " family, text) VALUES (x'04ffffffff', 4, '255.255.255.255')",
-	    NULL, NULL, NULL), SQLITE_OK);
+	first = ask_rolled_back(f, 100);
 	again = ask(f, 0, 100);
 	assert_int_equal(count(f, "SELECT count(*) FROM address"), 101);
 	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
@@ -242,15 +257,7 @@ test_forgotten_stays_forgotten(void **state)
 	char sql[160];
 	size_t i;
 
-	assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL),
-	    SQLITE_OK);
-	first = ask(f, 0, 2000);
-	assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL),
-	    SQLITE_OK);
-	intern_forget(f->in);
-	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO address (addr,"
-	    " family, text) VALUES (x'04ffffffff', 4, '255.255.255.255')",
-	    NULL, NULL, NULL), SQLITE_OK);
+	first = ask_rolled_back(f, 2000);
 	other = ask(f, 100000, 100000);
 	assert_int_equal(intern_reserve(f->in, 2000), 0);
 	for (i = 0; i < 2000; i++) {
