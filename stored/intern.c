@@ -48,13 +48,13 @@
 
 #define INTERN_SETS	65536		/* a power of two */
 #define INTERN_WAYS	4
-#define INTERN_BLOCK	32		/* sets a block: 4 KiB */
+#define INTERN_BLOCK	32		/* sets a block */
 #define INTERN_BLOCKS	(INTERN_SETS / INTERN_BLOCK)
+/* A block is a page, the cache page-aligned: no page holds two blocks. */
+#define INTERN_BLOCK_BYTES	4096
 #define INTERN_KEY	17		/* family byte + up to 16 address bytes */
 _Static_assert(INTERN_KEY == 8 + 8 + 1, "intern_want_less's words");
 _Static_assert(INTERN_BLOCKS % 64 == 0, "whole words of block bits");
-/* A block is one page: aligned, so that no page holds two blocks. */
-#define INTERN_BLOCK_BYTES	4096
 #define INTERN_ROWS	SCHEMA_UPSERT_ROWS	/* addresses per INSERT */
 #define ROW_4		"(?,?,?,?)"
 
