@@ -39,6 +39,7 @@ static void	flowtab_free(struct flowtab *);
 static void	flowtab_reset(struct flowtab *);
 static void	flowtab_grow(struct flowtab *);
 static size_t	ft_free_slot(const struct flowtab *, uint64_t);
+static void	ft_place(struct flowtab *, size_t, uint64_t, size_t);
 static uint64_t	ft_word(const void *, size_t);
 static uint64_t	ft_w0(unsigned int, unsigned int, unsigned int,
 		    unsigned int, unsigned int);
@@ -226,6 +227,15 @@ ft_free_slot(const struct flowtab *t, uint64_t h)
 	return idx;
 }
 
+/* Index slot idx names entry i, whose key hashes to h. */
+static inline void
+ft_place(struct flowtab *t, size_t idx, uint64_t h, size_t i)
+{
+	t->index[idx].tag = (uint32_t)(h >> 32) | 1u;
+	t->index[idx].ent = (uint32_t)i;
+	t->where[i] = (uint32_t)idx;
+}
+
 /*
  * Doubles the index in use and places every entry again.  The slots past
  * the old capacity were never written, so they are empty already.
@@ -233,17 +243,14 @@ ft_free_slot(const struct flowtab *t, uint64_t h)
 static void
 flowtab_grow(struct flowtab *t)
 {
-	size_t i, idx;
+	size_t i;
 	uint64_t h;
 
 	memset(t->index, 0, t->cap * sizeof(*t->index));
 	t->cap *= 2;
 	for (i = 0; i < t->n; i++) {
 		h = flowtab_hash(flowtab_key(t, i), t->ksize);
-		idx = ft_free_slot(t, h);
-		t->index[idx].tag = (uint32_t)(h >> 32) | 1u;
-		t->index[idx].ent = (uint32_t)i;
-		t->where[i] = (uint32_t)idx;
+		ft_place(t, ft_free_slot(t, h), h, i);
 	}
 }
 
@@ -277,15 +284,12 @@ flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
 	if (2 * (t->n + 1) > t->cap && t->cap < t->cap_max) {
 		flowtab_grow(t);
 		idx = ft_free_slot(t, h);
-		slot = &t->index[idx];
 	}
 	e = t->ents + t->n * t->esize;
 	memcpy(e, k, t->ksize);
 	memcpy(e, &w0, sizeof(w0));
 	memset(e + t->ksize, 0, t->esize - t->ksize);
-	slot->tag = tag;
-	slot->ent = (uint32_t)t->n;
-	t->where[t->n++] = (uint32_t)idx;
+	ft_place(t, idx, h, t->n++);
 	return e + t->ksize;
 }
 
