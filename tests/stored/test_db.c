@@ -759,6 +759,32 @@ big_addr(uint8_t second, size_t j)
 	return a;
 }
 
+/* The records of a big batch, T_NBIG of each kind. */
+struct big_recs {
+	struct proto_host_rec	*hosts;
+	struct proto_port_rec	*ports;
+	struct proto_peer_rec	*peers;
+};
+
+static struct big_recs
+big_recs_new(void)
+{
+	struct big_recs r;
+
+	assert_non_null(r.hosts = calloc(T_NBIG, sizeof(*r.hosts)));
+	assert_non_null(r.ports = calloc(T_NBIG, sizeof(*r.ports)));
+	assert_non_null(r.peers = calloc(T_NBIG, sizeof(*r.peers)));
+	return r;
+}
+
+static void
+big_recs_free(struct big_recs *r)
+{
+	free(r->peers);
+	free(r->ports);
+	free(r->hosts);
+}
+
 /*
  * A batch of T_NBIG records of each kind in scattered order (record i
  * is key number j = i * 37 % T_NBIG), over two buckets: hosts 10.0.j,
@@ -767,10 +793,11 @@ big_addr(uint8_t second, size_t j)
  * section that is upserted while they are asked for).  Counters j + 1.
  */
 static void
-big_batch(struct proto_batch *b, uint64_t seq,
-    struct proto_host_rec *hosts, struct proto_port_rec *ports,
-    struct proto_peer_rec *peers)
+big_batch(struct proto_batch *b, uint64_t seq, struct big_recs *r)
 {
+	struct proto_host_rec *hosts = r->hosts;
+	struct proto_port_rec *ports = r->ports;
+	struct proto_peer_rec *peers = r->peers;
 	struct proto_key k;
 	size_t i, j;
 
@@ -829,26 +856,19 @@ static void
 test_big_sections(void **state)
 {
 	struct fixture *f = *state;
-	struct proto_host_rec *hosts = calloc(T_NBIG, sizeof(*hosts));
-	struct proto_port_rec *ports = calloc(T_NBIG, sizeof(*ports));
-	struct proto_peer_rec *peers = calloc(T_NBIG, sizeof(*peers));
+	struct big_recs r = big_recs_new();
 	struct db_session s;
 	struct proto_batch b;
 	uint64_t last;
 
-	assert_non_null(hosts);
-	assert_non_null(ports);
-	assert_non_null(peers);
 	hello(f, "big", T_START, 60, &s, &last);
-	big_batch(&b, 1, hosts, ports, peers);
+	big_batch(&b, 1, &r);
 	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
 	big_rows_hold(f, 1);
 	b.seq = 2;
 	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
 	big_rows_hold(f, 2);
-	free(peers);
-	free(ports);
-	free(hosts);
+	big_recs_free(&r);
 }
 
 /*
@@ -861,9 +881,7 @@ static void
 test_big_sections_fail(void **state)
 {
 	struct fixture *f = *state;
-	struct proto_host_rec *hosts = calloc(T_NBIG, sizeof(*hosts));
-	struct proto_port_rec *ports = calloc(T_NBIG, sizeof(*ports));
-	struct proto_peer_rec *peers = calloc(T_NBIG, sizeof(*peers));
+	struct big_recs r = big_recs_new();
 	struct db_session s;
 	struct proto_batch b;
 	enum db_apply what;
@@ -871,11 +889,8 @@ test_big_sections_fail(void **state)
 	uint64_t last;
 	sqlite3 *w;
 
-	assert_non_null(hosts);
-	assert_non_null(ports);
-	assert_non_null(peers);
 	hello(f, "big", T_START, 60, &s, &last);
-	big_batch(&b, 1, hosts, ports, peers);
+	big_batch(&b, 1, &r);
 	assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(w, "CREATE TRIGGER t BEFORE INSERT ON"
 	    " host_stat WHEN NEW.packets = 5000 BEGIN SELECT RAISE(ABORT,"
@@ -888,7 +903,7 @@ test_big_sections_fail(void **state)
 	    SQLITE_OK);
 	sqlite3_close(w);
 
-	peers[T_NBIG - 1].peer.family = 5;
+	r.peers[T_NBIG - 1].peer.family = 5;
 	assert_int_equal(db_begin(f->db, &errstr), 0);
 	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET, &what, &errstr), -1);
 	assert_string_equal(errstr, "address family not 0, 4 or 6");
@@ -897,12 +912,10 @@ test_big_sections_fail(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM address WHERE"
 	    " family = 4"), 0);
 
-	peers[T_NBIG - 1].peer.family = PROTO_AF_INET;
+	r.peers[T_NBIG - 1].peer.family = PROTO_AF_INET;
 	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
 	big_rows_hold(f, 1);
-	free(peers);
-	free(ports);
-	free(hosts);
+	big_recs_free(&r);
 }
 
 /*
