@@ -45,20 +45,11 @@
 
 /* Address families seen in DLT_NULL / DLT_LOOP headers. */
 #define AF_BSD_INET	2
-#define AF_LINUX_INET6	10
 #define AF_BSD_INET6	24	/* NetBSD, OpenBSD, BSD/OS */
 #define AF_FBSD_INET6	28	/* FreeBSD, DragonFly */
 #define AF_DARWIN_INET6	30	/* macOS, iOS */
 
 #define ARPHRD_NETLINK	824	/* SLL frames that carry netlink, not IP */
-
-/*
- * Bounds on link framing.  Real traffic has at most two or three tags or
- * labels; the bounds only keep the time spent on a hostile frame constant.
- * Deeper stacks are classified as non-IP.
- */
-#define VLAN_DEPTH_MAX	8
-#define MPLS_DEPTH_MAX	16
 
 /* IPv4 (RFC 791) and IPv6 (RFC 8200) constants. */
 #define IP4_HDR_MIN	20
@@ -119,7 +110,8 @@ static enum l3	 link_chdlc(struct cur *);
 
 static const struct link *link_find(int);
 static uint64_t	 wire_l3(uint32_t, uint32_t);
-static int	 ports_fit(const struct cur *, uint32_t, uint64_t);
+static uint32_t	 ports_need(uint8_t);
+static int	 ip_fit(const struct cur *, uint32_t, uint64_t, uint32_t);
 static int	 read_ports(struct cur *, struct decoded *);
 static enum decode_kind decode_ipv4(struct cur *, uint32_t,
 		    struct decoded *);
@@ -232,8 +224,11 @@ static enum l3
 l3_ethertype(struct cur *c, uint16_t type)
 {
 	uint16_t	 tci;
-	int		 ntags = 0;
 
+	/*
+	 * DESIGN rule 2 takes any stack of tags, as tshark does: each one
+	 * consumes 4 captured bytes, so the capture bounds the loop.
+	 */
 	for (;;) {
 		switch (type) {
 		case ET_IPV4:
@@ -248,8 +243,6 @@ l3_ethertype(struct cur *c, uint16_t type)
 			 * A type <= 1500 is an 802.3 length (LLC follows),
 			 * which falls to the default case: not IP.
 			 */
-			if (++ntags > VLAN_DEPTH_MAX)
-				return L3_NONE;
 			if (cur_u16(c, &tci) == -1 || cur_u16(c, &type) == -1)
 				return L3_NONE;
 			break;
@@ -314,15 +307,14 @@ static enum l3
 l3_mpls(struct cur *c)
 {
 	uint32_t	 lse;
-	int		 depth;
 
-	for (depth = 0; depth < MPLS_DEPTH_MAX; depth++) {
+	/* Any depth, as for VLAN tags: 4 captured bytes a label. */
+	for (;;) {
 		if (cur_u32(c, &lse) == -1)
 			return L3_NONE;
 		if (lse & 0x100)
 			return l3_version(c);
 	}
-	return L3_NONE;
 }
 
 /*
@@ -418,7 +410,9 @@ link_ipv6(struct cur *c)
  * DLT_NULL holds a 4-byte address family in the byte order of the host
  * that captured, DLT_LOOP in network order.  A file may come from either
  * kind of host, and every family value fits in 16 bits, so a value with
- * bits in the upper half is read the other way round.
+ * bits in the upper half is read the other way round.  IPv6 is the BSDs'
+ * families only: Linux never writes these headers, and tshark reads its
+ * AF_INET6 (10) here as data.
  */
 static enum l3
 link_null(struct cur *c)
@@ -449,7 +443,6 @@ link_null(struct cur *c)
 	switch (af) {
 	case AF_BSD_INET:
 		return L3_IPV4;
-	case AF_LINUX_INET6:
 	case AF_BSD_INET6:
 	case AF_FBSD_INET6:
 	case AF_DARWIN_INET6:
@@ -514,16 +507,27 @@ wire_l3(uint32_t wirelen, uint32_t l3off)
 }
 
 /*
- * Returns 1 when both port fields of a transport header at the cursor were
- * captured and lie inside the IP packet (ip_bytes long from l3off): bytes
- * past its declared end are link padding, not transport header.
+ * The bytes of a proto header that must be there for its ports to count:
+ * the port fields of TCP and UDP, SCTP's whole 12-byte common header
+ * (tshark, the reference count, reads no SCTP port from less).
+ */
+static uint32_t
+ports_need(uint8_t proto)
+{
+	return proto == L4_SCTP ? 12 : 4;
+}
+
+/*
+ * Returns 1 when n bytes at the cursor were captured and lie inside the IP
+ * packet (ip_bytes long from l3off): bytes past its declared end are link
+ * padding, not transport or extension header.
  */
 static int
-ports_fit(const struct cur *c, uint32_t l3off, uint64_t ip_bytes)
+ip_fit(const struct cur *c, uint32_t l3off, uint64_t ip_bytes, uint32_t n)
 {
 	uint64_t	 end = (uint64_t)l3off + ip_bytes;
 
-	return cur_left(c) >= 4 && (uint64_t)c->off + 4 <= end;
+	return cur_left(c) >= n && (uint64_t)c->off + n <= end;
 }
 
 /*
@@ -573,7 +577,8 @@ decode_ipv4(struct cur *c, uint32_t wirelen, struct decoded *out)
 	/* Only an offset-0 fragment holds the transport header. */
 	if ((frag & IP4_OFFMASK) == 0 &&
 	    (proto == L4_TCP || proto == L4_UDP ||
-	    proto == L4_SCTP) && ports_fit(c, l3off, out->ip_bytes))
+	    proto == L4_SCTP) &&
+	    ip_fit(c, l3off, out->ip_bytes, ports_need(proto)))
 		(void)read_ports(c, out);
 	return DECODE_IPV4;
 }
@@ -645,12 +650,17 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 	/*
 	 * RFC 8200 section 4: skip Hop-by-Hop, Routing, Fragment and
 	 * Destination Options to find the upper-layer protocol.  AH, ESP,
-	 * Mobility and the rest are counted as what they are.  A header
-	 * counts as passed only when all of it was captured; otherwise the
-	 * packet keeps the next-header value that led to it.  RFC 8200 sets
-	 * no limit on the number of headers and real stacks (tshark too)
-	 * follow long chains, so neither do we: each pass consumes at least
-	 * 8 captured bytes, which bounds the loop.
+	 * Mobility and the rest are counted as what they are.  Only bytes
+	 * both captured and inside the payload length are read (past it is
+	 * padding).  A header is passed when all of it is there.  When the
+	 * chain runs out first, the packet counts under the last
+	 * next-header value reached (DESIGN rule 4): that of the header the
+	 * cut falls in if its next-header and length bytes are there (all
+	 * 8 bytes for a Fragment header, whose offset decides what
+	 * follows), as tshark reads it; else the value that led to it.  A
+	 * cut chain has no ports.  RFC 8200 sets no limit on the number of
+	 * headers and real stacks (tshark too) follow long chains, so
+	 * neither do we: each pass consumes at least 8 bytes.
 	 */
 	for (;;) {
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING &&
@@ -658,31 +668,38 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 			break;
 		/* Read the first 4 bytes on a copy: c moves only past all. */
 		h = *c;
-		if (cur_u8(&h, &next) == -1 || cur_u8(&h, &hlen) == -1 ||
-		    cur_u16(&h, &fragoff) == -1)
-			goto stuck;
+		if (!ip_fit(c, l3off, out->ip_bytes,
+		    nh == NH_FRAGMENT ? 8 : 2) ||
+		    cur_u8(&h, &next) == -1 || cur_u8(&h, &hlen) == -1)
+			goto cut;
 		if (nh == NH_FRAGMENT) {
 			/* RFC 8200 section 4.5: fixed 8 bytes. */
+			if (cur_u16(&h, &fragoff) == -1)
+				goto cut;
 			elen = 8;
 			if (fragoff >> 3 != 0)
 				first = 0;
 		} else {
 			/* Length in 8-octet units, not counting the first. */
 			elen = ((uint32_t)hlen + 1) * 8;
+			if (!ip_fit(c, l3off, out->ip_bytes, elen)) {
+				nh = next;
+				goto cut;
+			}
 		}
 		if (cur_skip(c, elen) == -1)
-			goto stuck;
+			goto cut;
 		nh = next;
 		/* Past a non-first fragment is payload, not headers. */
 		if (!first)
 			break;
 	}
 	out->proto = nh;
-	if (first && (nh == L4_TCP || nh == L4_UDP ||
-	    nh == L4_SCTP) && ports_fit(c, l3off, out->ip_bytes))
+	if (first && (nh == L4_TCP || nh == L4_UDP || nh == L4_SCTP) &&
+	    ip_fit(c, l3off, out->ip_bytes, ports_need(nh)))
 		(void)read_ports(c, out);
 	return DECODE_IPV6;
-stuck:
+cut:
 	out->proto = nh;
 	return DECODE_IPV6;
 }
@@ -691,7 +708,7 @@ stuck:
  * Ethernet II (14 bytes), type 0x0800, then an IPv4 header of 20 bytes
  * (version 4, IHL 5): the caller has checked those bytes are captured,
  * so every read below is inside the 34 bytes but the ports, which are
- * checked on their own, as ports_fit does.  Rules as decode_ipv4.
+ * checked on their own, as ip_fit does.  Rules as decode_ipv4.
  */
 #define EN_IP4_OFF	14
 #define EN_IP4_END	(EN_IP4_OFF + IP4_HDR_MIN)
@@ -718,7 +735,8 @@ decode_en10mb_ipv4(const uint8_t *b, uint32_t caplen, uint32_t wirelen,
 	out->proto = proto;
 	if ((frag & IP4_OFFMASK) == 0 &&
 	    (proto == L4_TCP || proto == L4_UDP || proto == L4_SCTP) &&
-	    caplen - EN_IP4_END >= 4 && IP4_HDR_MIN + 4 <= ip_bytes) {
+	    caplen - EN_IP4_END >= ports_need(proto) &&
+	    IP4_HDR_MIN + ports_need(proto) <= ip_bytes) {
 		out->sport = (uint16_t)(b[EN_IP4_END] << 8 |
 		    b[EN_IP4_END + 1]);
 		out->dport = (uint16_t)(b[EN_IP4_END + 2] << 8 |

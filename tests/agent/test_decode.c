@@ -112,10 +112,13 @@ static struct tcase cases[] = {
 	    TAG("8100", TAG("8100", TAG("8100", TAG("8100", TAG("8100",
 	    "0800"))))))))) IP4("001c", "11") UDP, ALL, SAME,
 	    V4P(17, 28, 49152, 53) },
-	{ "vlan_depth_9", DLT_EN10MB, ETH(TAG("88a8", TAG("8100", TAG("8100",
+	/* DESIGN rule 2: any stack of tags, as tshark reads it. */
+	{ "vlan_depth_12", DLT_EN10MB, ETH(TAG("88a8", TAG("8100", TAG("8100",
 	    TAG("8100", TAG("8100", TAG("8100", TAG("8100", TAG("8100",
-	    TAG("8100", "0800")))))))))) IP4("001c", "11") UDP, ALL, SAME,
-	    NONIP },
+	    TAG("8100", TAG("8100", TAG("8100", TAG("8100", "0800")))))))))))))
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "vlan_tags_to_the_end", DLT_EN10MB, ETH(TAG("8100", TAG("8100",
+	    "8100"))), ALL, SAME, NONIP },
 	{ "vlan_llc", DLT_EN10MB, ETH(TAG("8100", "0030")) "aaaa03000000"
 	    "0800" IP4("001c", "11") UDP, ALL, SAME, NONIP },
 	{ "vlan_arp", DLT_EN10MB, ETH(TAG("8100", "0806")) "0001080006040001",
@@ -149,11 +152,13 @@ static struct tcase cases[] = {
 	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "mpls_pw_control_word", DLT_EN10MB, ETH("8847") LSE("00010140")
 	    "00000000" ETH("0800") IP4("001c", "11") UDP, ALL, SAME, NONIP },
-	{ "mpls_no_bottom", DLT_EN10MB, ETH("8847") "00010040" "00010040"
+	{ "mpls_17_labels", DLT_EN10MB, ETH("8847") "00010040" "00010040"
 	    "00010040" "00010040" "00010040" "00010040" "00010040" "00010040"
 	    "00010040" "00010040" "00010040" "00010040" "00010040" "00010040"
 	    "00010040" "00010040" "00010140" IP4("001c", "11") UDP, ALL, SAME,
-	    NONIP },
+	    V4P(17, 28, 49152, 53) },
+	{ "mpls_no_bottom", DLT_EN10MB, ETH("8847") "00010040" "00010040"
+	    "00010040", ALL, SAME, NONIP },
 	{ "mpls_totlen0", DLT_EN10MB, ETH("8847") LSE("00010040")
 	    LSE("00020140") IP4("0000", "06") TCP, ALL, 1000,
 	    V4P(6, 978, 49152, 80) },
@@ -215,8 +220,9 @@ static struct tcase cases[] = {
 	    SAME, V6P(6, 60, 49152, 80) },
 	{ "null_be_af30", DLT_NULL, "0000001e" IP6("0014", "06") TCP, ALL,
 	    SAME, V6P(6, 60, 49152, 80) },
+	/* Linux's AF_INET6: tshark reads it as data. */
 	{ "null_le_af10", DLT_NULL, "0a000000" IP6("0008", "11") UDP, ALL,
-	    SAME, V6P(17, 48, 49152, 53) },
+	    SAME, NONIP },
 	{ "null_af7", DLT_NULL, "07000000" IP4("001c", "11") UDP, ALL, SAME,
 	    NONIP },
 	/* Cisco HDLC and PPP framing under DLT_NULL, as tshark reads it */
@@ -305,6 +311,16 @@ static struct tcase cases[] = {
 	    "06") UDP, ALL, SAME, V4(6, 28) },
 	{ "ipv4_sctp", DLT_EN10MB, ETH("0800") IP4("0020", "84") SCTP, ALL,
 	    SAME, V4P(132, 32, 5000, 2905) },
+	/* SCTP ports only with the whole 12-byte common header. */
+	{ "ipv4_sctp_header_cut", DLT_EN10MB, ETH("0800") IP4("0020", "84")
+	    SCTP, 14 + 20 + 11, 14 + 32, V4(132, 32) },
+	{ "ipv4_sctp_beyond_totlen", DLT_EN10MB, ETH("0800") IP4("001c", "84")
+	    SCTP, ALL, SAME, V4(132, 28) },
+	{ "vlan_sctp_header_cut", DLT_EN10MB, ETH(TAG("8100", "0800"))
+	    IP4("0020", "84") SCTP, 18 + 20 + 8, 18 + 32, V4(132, 32) },
+	{ "vlan_sctp_header_exactly", DLT_EN10MB, ETH(TAG("8100", "0800"))
+	    IP4("0020", "84") SCTP, 18 + 20 + 12, 18 + 32,
+	    V4P(132, 32, 5000, 2905) },
 	{ "ipv4_other_proto", DLT_EN10MB, ETH("0800") IP4("0020", "59")
 	    "0201002c0a000001", ALL, SAME, V4(89, 32) },
 	{ "ipv4_gre_tunnel", DLT_EN10MB, ETH("0800") IP4("0034", "2f")
@@ -325,9 +341,32 @@ static struct tcase cases[] = {
 	    V6P(6, 92, 49152, 80) },
 	{ "ipv6_chain_past_capture", DLT_EN10MB, ETH("86dd")
 	    IP6("0020", "00") "2b00010400000000" "1101000000000000"
-	    "0000000000000000" UDP, 14 + 40 + 8 + 12, 14 + 40 + 32, V6(43, 72) },
+	    "0000000000000000" UDP, 14 + 40 + 8 + 12, 14 + 40 + 32, V6(17, 72) },
+	/*
+	 * A header the cut falls in: its next header counts once that and
+	 * its length are captured (tshark reads them), and no ports.
+	 */
 	{ "ipv6_hbh_cut", DLT_EN10MB, ETH("86dd") IP6("0010", "00")
-	    "1100010400000000" UDP, 14 + 40 + 7, 14 + 56, V6(0, 56) },
+	    "1100010400000000" UDP, 14 + 40 + 7, 14 + 56, V6(17, 56) },
+	{ "ipv6_hbh_cut_at_2", DLT_EN10MB, ETH("86dd") IP6("0010", "00")
+	    "1100010400000000" UDP, 14 + 40 + 2, 14 + 56, V6(17, 56) },
+	{ "ipv6_hbh_cut_at_1", DLT_EN10MB, ETH("86dd") IP6("0010", "00")
+	    "1100010400000000" UDP, 14 + 40 + 1, 14 + 56, V6(0, 56) },
+	{ "ipv6_hbh_then_dstopts_cut_at_1", DLT_EN10MB, ETH("86dd")
+	    IP6("002c", "00") "3c00010400000000" "0601000000000000"
+	    "0000000000000000" TCP, 14 + 40 + 9, SAME, V6(60, 84) },
+	{ "ipv6_frag_cut", DLT_EN10MB, ETH("86dd") IP6("0010", "2c")
+	    "1100000000000001" UDP, 14 + 40 + 7, 14 + 56, V6(44, 56) },
+	/* The payload length ends the chain as the capture does. */
+	{ "ipv6_dstopts_beyond_plen", DLT_EN10MB, ETH("86dd") IP6("0002", "3c")
+	    "0601000000000000" "0000000000000000" TCP, ALL, SAME, V6(6, 42) },
+	{ "ipv6_dstopts_next_beyond_plen", DLT_EN10MB, ETH("86dd")
+	    IP6("0001", "3c") "0601000000000000" "0000000000000000" TCP, ALL,
+	    SAME, V6(60, 41) },
+	{ "ipv6_frag_beyond_plen", DLT_EN10MB, ETH("86dd") IP6("0007", "2c")
+	    "1100000000000001" UDP, ALL, SAME, V6(44, 47) },
+	{ "ipv6_frag_exactly_plen", DLT_EN10MB, ETH("86dd") IP6("0008", "2c")
+	    "1100000000000001" UDP, ALL, SAME, V6(17, 48) },
 	{ "ipv6_long_chain", DLT_EN10MB, ETH("86dd") IP6("0050", "3c")
 	    "3c00010400000000" "3c00010400000000" "3c00010400000000"
 	    "3c00010400000000" "3c00010400000000" "3c00010400000000"
@@ -375,6 +414,10 @@ static struct tcase cases[] = {
 	    "fd000000000000000000000000000002" UDP, ALL, SAME, V6(58, 96) },
 	{ "ipv6_sctp", DLT_EN10MB, ETH("86dd") IP6("000c", "84") SCTP, ALL,
 	    SAME, V6P(132, 52, 5000, 2905) },
+	{ "ipv6_sctp_header_cut", DLT_EN10MB, ETH("86dd") IP6("000c", "84")
+	    SCTP, 14 + 40 + 8, 14 + 52, V6(132, 52) },
+	{ "ipv6_sctp_beyond_plen", DLT_EN10MB, ETH("86dd") IP6("0008", "84")
+	    SCTP, ALL, SAME, V6(132, 48) },
 };
 
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
@@ -518,7 +561,7 @@ test_dlt_supported(void **state)
 		assert_int_equal(decode_dlt_supported(dlts[i]), 1);
 }
 
-/* An unsupported link type is refused, and decoding it finds no IP. */
+/* A link type the decoder does not know: said so, and no IP found. */
 static void
 test_unsupported_dlt(void **state)
 {
