@@ -66,7 +66,7 @@ static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 static int	capture_set_filter(struct capture_source *, const char *,
 		    char *, size_t);
-static int	capture_check_dlt(struct capture_source *, char *, size_t);
+static void	capture_take_dlt(struct capture_source *);
 static FILE	*capture_fopen(const char *, int *, char *, size_t);
 static int	capture_stream_wait(struct capture *, int64_t);
 static int	capture_read_first(struct capture_source *, char *, size_t);
@@ -91,18 +91,26 @@ static void	capture_skip_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 static int	capture_run_live(struct capture *, char *, size_t);
 
-static int
-capture_check_dlt(struct capture_source *src, char *err, size_t errlen)
+/*
+ * Takes the source's link type.  Every frame counts in the interface
+ * totals (DESIGN rule 1) whatever its link layer, so a type the decoder
+ * does not know (802.11, NFLOG...) is counted, all of it as non-IP, and
+ * said once per link type a source comes up with.
+ */
+static void
+capture_take_dlt(struct capture_source *src)
 {
 	const char *name;
+	int dlt = pcap_datalink(src->pcap);
 
-	src->dlt = pcap_datalink(src->pcap);
-	if (decode_dlt_supported(src->dlt))
-		return 0;
-	name = pcap_datalink_val_to_name(src->dlt);
-	snprintf(err, errlen, "%s: link type %d (%s) is not supported",
-	    src->name, src->dlt, name != NULL ? name : "unknown");
-	return -1;
+	if (!decode_dlt_supported(dlt) && dlt != src->dlt_warned) {
+		name = pcap_datalink_val_to_name(dlt);
+		log_warn("%s: link type %d (%s) is not decoded: its frames "
+		    "count in the interface totals as non-IP, with no host "
+		    "detail", src->name, dlt, name != NULL ? name : "unknown");
+		src->dlt_warned = dlt;
+	}
+	src->dlt = dlt;
 }
 
 /*
@@ -232,8 +240,8 @@ capture_open_live(struct capture_source *src, const char *ifname,
 		snprintf(err, errlen, "%s: %s", ifname, ebuf);
 		goto fail;
 	}
-	if (capture_check_dlt(src, err, errlen) == -1 ||
-	    capture_set_filter(src, lp->filter, err, errlen) == -1)
+	capture_take_dlt(src);
+	if (capture_set_filter(src, lp->filter, err, errlen) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -296,8 +304,8 @@ capture_open_file(struct capture_source *src, const char *path,
 		fclose(fp);
 		return -1;
 	}
-	if (capture_check_dlt(src, err, errlen) == -1 ||
-	    capture_set_filter(src, filter, err, errlen) == -1)
+	capture_take_dlt(src);
+	if (capture_set_filter(src, filter, err, errlen) == -1)
 		goto fail;
 	/*
 	 * The file itself, as opened: a path may name another by now.  A
@@ -615,8 +623,8 @@ capture_drain(struct capture_source *src)
  * open.  An interface still absent or down is tried again later, and so
  * is a fanout group the kernel still keeps on the deleted interface
  * because another thread has not closed its member yet (it does at its
- * next flush at the latest).  Any other refusal (no permission, a link
- * type not supported) ends the run.
+ * next flush at the latest).  Any other refusal (no permission, say)
+ * ends the run.
  */
 static int
 capture_reopen(struct capture *c, struct capture_source *src, char *err,

@@ -44,6 +44,8 @@ struct capture_live_params {
 struct capture_source {
 	pcap_t		*pcap;		/* NULL while a live source is lost */
 	int		 dlt;
+	/* The undecoded link type said last; 0 (DLT_NULL, decoded): none. */
+	int		 dlt_warned;
 	int		 live;
 	unsigned int	 iface;		/* index in HELLO's iface list */
 	struct pcap_stat last;		/* pcap_stats at the previous swap */

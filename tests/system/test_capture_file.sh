@@ -2,9 +2,10 @@
 # Capture files the agent must still count exactly: one cut mid-record
 # (everything before the cut counted, the damage reported naming the file,
 # exit 1), one captured with a 96-byte snapshot length (the same totals as
-# the full capture in every view), and a replay with tiny table caps (many
+# the full capture in every view), a replay with tiny table caps (many
 # more batches, the same rows: a replay waits for the sender, never
-# overflows).
+# overflows), and a file of a link type it does not decode (every frame
+# counted, as non-IP).
 . "$(dirname "$0")/lib.sh"
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
@@ -84,6 +85,29 @@ for v in h o p hi oi pi i ii; do
 done
 check "snaplen 96 and full capture: every view identical${bad:+ (differ:$bad)}" \
     test -z "$bad"
+
+# --- a link type the agent does not decode: every frame still counts ---
+# The snaplen-96 capture relabelled IEEE 802.11 (link type 105, bytes 20
+# to 23 of the file header, little-endian): libpcap reads its frames as
+# 802.11, and DESIGN rule 1 counts every one of them, all as non-IP.
+cp "$WORK/s_96.pcap" "$WORK/wlan.pcap"
+printf '\151\000\000\000' |
+    dd of="$WORK/wlan.pcap" bs=1 seek=20 conv=notrunc 2>/dev/null
+# shellcheck disable=SC2086
+agent -r "$WORK/wlan.pcap" $nets --name wlan --resolution 60 \
+    2>"$WORK/wlan.err"
+rc=$?
+check "undecoded link type: agent exits 0 ($rc)" test $rc -eq 0
+check "undecoded link type: a warning names the file and the type" \
+    grep -q "wlan.pcap: link type 105 (IEEE802_11) is not decoded" \
+    "$WORK/wlan.err"
+want=$(awk -F, 'NR == 2 { print $1 "," $2 ",0,0," $1 ",0,0" }' \
+    "$WORK/es/interface.csv")
+got=$(db_iface wlan)
+check "undecoded link type: every frame and byte counted, as non-IP ($got)" \
+    test -n "$got" -a "$got" = "$want"
+rows=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'wlan'")
+check "undecoded link type: no host rows ($rows)" test "$rows" = 0
 
 # --- tiny caps on a replay: more batches, the same rows ---
 # shellcheck disable=SC2086
