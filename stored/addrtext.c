@@ -4,12 +4,13 @@
  * The store writes the text of every new address it interns.  glibc's
  * inet_ntop formats through sprintf: a quarter of a microsecond an
  * address, a fifth of the cost of interning a new one.  This writes the
- * same characters directly.  For IPv6 that means glibc's rules, which
- * test_addrtext checks against inet_ntop itself: lowercase hex without
- * leading zeros; the first longest run of two or more zero groups as
- * "::"; the last 32 bits as a dotted quad when the first six groups are
- * zero and the seventh is not, or the first five are zero and the sixth
- * is ffff.
+ * same characters directly.  IPv6 is RFC 5952 section 4 throughout, as
+ * the reference count prints it (Python's ipaddress): lowercase hex
+ * without leading zeros, the first longest run of two or more zero
+ * groups as "::".  That is inet_ntop's text too (test_addrtext checks),
+ * except for the IPv4-compatible and -mapped forms, where inet_ntop
+ * writes the last 32 bits as a dotted quad: "::9408:1", not
+ * "::148.8.0.1".
  */
 #include <string.h>
 
@@ -106,11 +107,6 @@ addrtext(int family, const uint8_t *a, char *text, size_t size)
 		}
 		if (i > 0)
 			*p++ = ':';
-		if (i == 6 && base == 0 &&
-		    (len == 6 || (len == 5 && word[5] == 0xffff))) {
-			p = put_quad(p, a + 12);
-			break;
-		}
 		p = put_hex(p, word[i]);
 	}
 	if (base != -1 && base + len == 8)

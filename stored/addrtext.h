@@ -1,6 +1,6 @@
 /*
  * addrtext.h - an address as the text the address table keeps for the
- * views: exactly what glibc's inet_ntop prints.
+ * views: a dotted quad, or IPv6 as RFC 5952 section 4 writes it.
  */
 #ifndef NETTALLY_ADDRTEXT_H
 #define NETTALLY_ADDRTEXT_H

@@ -10,13 +10,14 @@
  * per row.  The one place that reads a table rather than a view is the
  * unknown-host check, which looks the address up by its unique key.
  */
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrtext.h"
 #include "netaddr.h"
+#include "proto.h"
 #include "report_filter.h"
 
 static void	in_net_fn(sqlite3_context *, int, sqlite3_value **);
@@ -34,7 +35,7 @@ int
 report_filter_host(const char *s, struct report_filter *f,
     const char **errstr)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[ADDRTEXT_MAX];
 	struct netaddr n;
 
 	if (netaddr_parse(s, &n, errstr) == -1) {
@@ -43,8 +44,9 @@ report_filter_host(const char *s, struct report_filter *f,
 		    "10.0.0.0/8 or 2001:db8::/32";
 		return -1;
 	}
-	if (inet_ntop(n.family == 4 ? AF_INET : AF_INET6, n.addr, text,
-	    sizeof(text)) == NULL) {
+	/* As the address table writes it, for the report's header. */
+	if (addrtext(n.family == 4 ? PROTO_AF_INET : PROTO_AF_INET6, n.addr,
+	    text, sizeof(text)) == -1) {
 		*errstr = "cannot print the address";
 		return -1;
 	}

@@ -60,7 +60,7 @@ void	report_filter_init(struct report_filter *f);
 /*
  * Parses an address or CIDR network ("10.0.0.0/8", "2001:db8::/32",
  * "192.0.2.1") into f->host_net, canonical (host bits cleared, text as
- * inet_ntop writes it).  Returns 0, or -1 with *errstr (static text).
+ * addrtext writes it).  Returns 0, or -1 with *errstr (static text).
  */
 int	report_filter_host(const char *s, struct report_filter *f,
 	    const char **errstr);
