@@ -666,7 +666,7 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING &&
 		    nh != NH_FRAGMENT && nh != NH_DSTOPTS)
 			break;
-		/* Read the first 4 bytes on a copy: c moves only past all. */
+		/* Read on a copy: c moves only past a whole header. */
 		h = *c;
 		if (!ip_fit(c, l3off, out->ip_bytes,
 		    nh == NH_FRAGMENT ? 8 : 2) ||
