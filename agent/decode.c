@@ -36,6 +36,11 @@
 #define ET_PPPOE_SESS	0x8864	/* RFC 2516 session stage */
 #define ET_MPLS_UC	0x8847	/* RFC 3032 */
 #define ET_MPLS_MC	0x8848
+#define ET_TEB		0x6558	/* transparent Ethernet bridging */
+
+/* Linux cooked protocol values that are not ethertypes (if_ether.h). */
+#define SLL_P_ETHERNET	0x0003	/* a whole Ethernet frame */
+#define SLL_P_PPPHDLC	0x0007	/* PPP in HDLC-like framing */
 
 /* PPP protocol numbers (RFC 1332, RFC 5072, RFC 3032 section 5). */
 #define PPP_IPV4	0x0021
@@ -97,6 +102,7 @@ static enum l3	 l3_ethertype(struct cur *, uint16_t);
 static enum l3	 l3_ppp_proto(struct cur *);
 static enum l3	 l3_mpls(struct cur *);
 static enum l3	 l3_version(struct cur *);
+static enum l3	 l3_sll_proto(struct cur *, uint16_t, uint16_t);
 
 static enum l3	 link_en10mb(struct cur *);
 static enum l3	 link_sll(struct cur *);
@@ -257,6 +263,11 @@ l3_ethertype(struct cur *c, uint16_t type)
 		case ET_MPLS_UC:
 		case ET_MPLS_MC:
 			return l3_mpls(c);
+		case ET_TEB:
+			/* A whole Ethernet frame (a gretap's, say). */
+			if (cur_skip(c, 12) == -1 || cur_u16(c, &type) == -1)
+				return L3_NONE;
+			break;
 		default:
 			return L3_NONE;
 		}
@@ -350,8 +361,28 @@ link_en10mb(struct cur *c)
 }
 
 /*
+ * The payload of a Linux cooked header by its protocol field: an
+ * ethertype, or one of the kernel's own values for a whole Ethernet or
+ * PPP frame (others, such as 802.2 LLC and CAN, are not IP).
+ */
+static enum l3
+l3_sll_proto(struct cur *c, uint16_t hatype, uint16_t proto)
+{
+	if (hatype == ARPHRD_NETLINK)
+		return L3_NONE;
+	switch (proto) {
+	case SLL_P_ETHERNET:
+		return link_en10mb(c);
+	case SLL_P_PPPHDLC:
+		return link_ppp(c);
+	default:
+		return l3_ethertype(c, proto);
+	}
+}
+
+/*
  * Linux cooked v1: packet type, ARPHRD type, address length, 8 address
- * bytes, protocol (an ethertype for every ARPHRD type that carries IP).
+ * bytes, protocol.
  */
 static enum l3
 link_sll(struct cur *c)
@@ -361,9 +392,7 @@ link_sll(struct cur *c)
 	if (cur_skip(c, 2) == -1 || cur_u16(c, &hatype) == -1 ||
 	    cur_skip(c, 10) == -1 || cur_u16(c, &proto) == -1)
 		return L3_NONE;
-	if (hatype == ARPHRD_NETLINK)
-		return L3_NONE;
-	return l3_ethertype(c, proto);
+	return l3_sll_proto(c, hatype, proto);
 }
 
 /*
@@ -378,9 +407,7 @@ link_sll2(struct cur *c)
 	if (cur_u16(c, &proto) == -1 || cur_skip(c, 6) == -1 ||
 	    cur_u16(c, &hatype) == -1 || cur_skip(c, 10) == -1)
 		return L3_NONE;
-	if (hatype == ARPHRD_NETLINK)
-		return L3_NONE;
-	return l3_ethertype(c, proto);
+	return l3_sll_proto(c, hatype, proto);
 }
 
 /* DLT_RAW: no header; the version nibble tells IPv4 from IPv6. */
@@ -473,7 +500,11 @@ link_ppp(struct cur *c)
 	return l3_ppp_proto(c);
 }
 
-/* Cisco HDLC: address, control, then an ethertype. */
+/*
+ * Cisco HDLC: address, control, then a type from the ethertype space, of
+ * which it carries IP, MPLS and bridged Ethernet (tshark follows no VLAN
+ * tag or PPPoE header here, and neither do we).
+ */
 static enum l3
 link_chdlc(struct cur *c)
 {
@@ -481,7 +512,16 @@ link_chdlc(struct cur *c)
 
 	if (cur_skip(c, 2) == -1 || cur_u16(c, &type) == -1)
 		return L3_NONE;
-	return l3_ethertype(c, type);
+	switch (type) {
+	case ET_IPV4:
+	case ET_IPV6:
+	case ET_MPLS_UC:
+	case ET_MPLS_MC:
+	case ET_TEB:
+		return l3_ethertype(c, type);
+	default:
+		return L3_NONE;
+	}
 }
 
 /* Returns the table entry for dlt, or NULL. */

@@ -173,6 +173,18 @@ static struct tcase cases[] = {
 	{ "sll_arp", DLT_LINUX_SLL, SLL("0806") "0001080006040001", ALL, SAME,
 	    NONIP },
 	{ "sll_llc", DLT_LINUX_SLL, SLL("0004") "424203", ALL, SAME, NONIP },
+	/* The kernel's own values: a whole Ethernet frame, PPP in HDLC. */
+	{ "sll_ethernet", DLT_LINUX_SLL, SLL("0003") ETH("0800")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "sll_ppp_hdlc", DLT_LINUX_SLL, SLL("0007") "ff03" "0021"
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "sll2_ppp_hdlc", DLT_LINUX_SLL2, SLL2("0007") "ff03" "0057"
+	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
+	/* Transparent Ethernet bridging: the inner frame's IP counts. */
+	{ "sll_teb", DLT_LINUX_SLL, SLL("6558") ETH("0800") IP4("001c", "11")
+	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "eth_teb_vlan", DLT_EN10MB, ETH("6558") ETH(TAG("8100", "86dd"))
+	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
 	{ "sll_netlink", DLT_LINUX_SLL, SLL_HA("0338", "0800")
 	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
 	{ "sll_ipv6_plen0", DLT_LINUX_SLL, SLL("86dd") IP6("0000", "06") TCP,
@@ -269,6 +281,15 @@ static struct tcase cases[] = {
 	    SAME, V4P(6, 40, 49152, 80) },
 	{ "chdlc_ipv6", DLT_C_HDLC, "8f00" "86dd" IP6("0008", "11") UDP, ALL,
 	    SAME, V6P(17, 48, 49152, 53) },
+	/* No VLAN tag or PPPoE under Cisco HDLC (tshark: data). */
+	{ "chdlc_vlan", DLT_C_HDLC, "0f00" TAG("8100", "0800")
+	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "chdlc_pppoe", DLT_C_HDLC, "0f00" PPPOE("0021") IP4("001c", "11")
+	    UDP, ALL, SAME, NONIP },
+	{ "chdlc_teb", DLT_C_HDLC, "0f00" "6558" ETH("0800") IP4("001c", "11")
+	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "chdlc_mpls", DLT_C_HDLC, "0f00" "8847" LSE("00010140")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "chdlc_slarp", DLT_C_HDLC, "8f00" "8035" "00000000", ALL, SAME,
 	    NONIP },
 
