@@ -620,7 +620,7 @@ main(int argc, char **argv)
 	char err[PCAP_ERRBUF_SIZE + 256], ifbuf[PROTO_IFNAME_MAX + 1];
 	const char *errstr, *srcname, *resume_file;
 	sigset_t all, old;
-	uint64_t left, npackets = 0;
+	uint64_t left, dropped, npackets = 0;
 	unsigned int i, t, nthreads;
 	int status = 1, failed = 0, slot, spool_fd = -1, complete;
 
@@ -847,9 +847,19 @@ main(int argc, char **argv)
 		    "lost", (unsigned long long)left);
 		goto out;
 	}
-	log_info("%s: %llu frames counted and delivered", srcname,
-	    (unsigned long long)npackets);
-	status = failed ? 1 : 0;
+	if ((dropped = sender_dropped(snd)) > 0)
+		log_err("%s: %llu frames counted, but %llu batch(es) of them "
+		    "were dropped (above) and only counted in "
+		    "agent_health.dropped", srcname,
+		    (unsigned long long)npackets, (unsigned long long)dropped);
+	else
+		log_info("%s: %llu frames counted and delivered", srcname,
+		    (unsigned long long)npackets);
+	/*
+	 * A replay that lost a batch failed at its one job; a service
+	 * stopping as asked did not (its drops are in agent_health).
+	 */
+	status = failed || (dropped > 0 && o.file != NULL) ? 1 : 0;
 	goto out;
 fail_errstr:
 	log_err("%s", errstr);

@@ -62,6 +62,7 @@
 #define CAPTURE_DRAIN_MS	(2 * CAPTURE_TIMEOUT_MS)
 #define CAPTURE_FILE_BURST	4096	/* packets per dispatch from a file */
 
+static int64_t	capture_ts(struct capture *, int64_t);
 static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 static int	capture_set_filter(struct capture_source *, const char *,
@@ -430,6 +431,37 @@ capture_flush(struct capture *c, enum sender_wait wait)
 	}
 }
 
+/*
+ * The capture time of a frame as a batch can carry it, 0 to PROTO_TS_MAX.
+ * Classic pcap files hold unsigned 32-bit seconds, which libpcap 1.10
+ * sign-extends on a little-endian file: a time from 2038 on arrives
+ * negative, and is read back as unsigned, as tshark reads it.  Any other
+ * time out of range (a pcapng offset before 1970, a corrupt time past the
+ * year 9999) is clamped, and said once: the frame still counts (DESIGN
+ * rule 1), in the nearest bucket a store keeps, where a batch holding it
+ * would have been refused whole.
+ */
+static int64_t
+capture_ts(struct capture *c, int64_t ts)
+{
+	char tag[32];
+	int64_t in = ts;
+
+	if (ts < 0 && ts >= INT32_MIN)
+		return ts + ((int64_t)1 << 32);
+	if (ts >= 0 && ts <= PROTO_TS_MAX)
+		return ts;
+	ts = ts < 0 ? 0 : PROTO_TS_MAX;
+	if (!c->ts_clamped) {
+		log_warn("%scapture time %lld is outside the years 1970 to "
+		    "9999: its frames count at %lld (said once)",
+		    capture_tag(c, tag, sizeof(tag)), (long long)in,
+		    (long long)ts);
+		c->ts_clamped = 1;
+	}
+	return ts;
+}
+
 static void
 capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
     const u_char *bytes)
@@ -438,7 +470,7 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	struct capture *c = src->owner;
 	struct decoded d;
 	enum decode_kind kind;
-	int64_t ts = hdr->ts.tv_sec, rem;
+	int64_t ts = hdr->ts.tv_sec;
 
 	/*
 	 * A file can always wait for the sender, so replay never overflows;
@@ -452,17 +484,18 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 			capture_flush(c, SENDER_WAIT);
 	}
 	/*
-	 * floor(ts / resolution) * resolution, for times before 1970 too;
-	 * the packets of one second share it, so one division a second.
-	 * The zeroed cache holds a true pair: second 0 is in bucket 0.
+	 * floor(ts / resolution) * resolution of a time capture_ts made
+	 * 0 or more; the packets of one second share it, so one division a
+	 * second.  The zeroed cache holds a true triple: second 0 counts as
+	 * 0, in bucket 0.
 	 */
 	if (ts != c->bucket_ts) {
-		rem = ts % c->resolution;
-		c->bucket = ts - rem - (rem < 0 ? c->resolution : 0);
 		c->bucket_ts = ts;
+		c->ts = capture_ts(c, ts);
+		c->bucket = c->ts - c->ts % c->resolution;
 	}
 	kind = decode_frame(src->dlt, bytes, hdr->caplen, hdr->len, &d);
-	tabset_push(c->cur, c->ln, src->iface, ts, c->bucket, kind, &d,
+	tabset_push(c->cur, c->ln, src->iface, c->ts, c->bucket, kind, &d,
 	    hdr->len);
 	c->npackets++;
 }

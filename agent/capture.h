@@ -95,8 +95,11 @@ struct capture {
 	int			 exit_on_error;	/* a lost interface ends the run */
 	unsigned int		 thread;	/* index, for messages */
 	uint64_t		 npackets;	/* all frames, for the exit log */
-	int64_t			 bucket_ts;	/* a second, and its bucket */
+	/* A second as libpcap gave it, as counted (capture_ts), its bucket. */
+	int64_t			 bucket_ts;
+	int64_t			 ts;
 	int64_t			 bucket;
+	int			 ts_clamped;	/* a time out of range was said */
 	/*
 	 * A file: packets to read past uncounted before counting (a resume:
 	 * an earlier run counted them), those read past so far, and whether

@@ -137,7 +137,8 @@ struct sender {
 	uint64_t		 npending;
 	size_t			 pending_bytes;	/* frames kept, bytes */
 	uint64_t		 next_seq;
-	uint64_t		 dropped;	/* batches lost to encode failure */
+	uint64_t		 dropped;	/* batches lost, not yet reported */
+	uint64_t		 dropped_run;	/* batches this run lost */
 	struct proto_buf	 in;
 	int64_t			 backoff_ms;
 	int64_t			 next_connect;
@@ -499,6 +500,7 @@ sender_rejected(struct sender *s)
 	    (unsigned long long)p->seq);
 	/* The drops it was to report are reported by the next batch. */
 	s->dropped += 1 + p->carried;
+	s->dropped_run++;
 	sender_pop(s);
 	s->nreject = 0;
 }
@@ -768,8 +770,10 @@ fail:
 	if (first && nhealth > 0)	/* the frame with the health is lost */
 		s->dropped += health[0].dropped;
 	s->dropped++;
-	log_err("sender: out of memory encoding a batch; batch dropped and "
-	    "counted in agent_health.dropped");
+	s->dropped_run++;
+	log_err("sender: cannot encode a batch (out of memory, or a value the "
+	    "protocol cannot carry); batch dropped and counted in "
+	    "agent_health.dropped");
 }
 
 /*
@@ -1161,6 +1165,7 @@ replay_rejected(struct sender *s)
 	    rp->name, (unsigned long long)seq);
 	rp->floor = seq;
 	s->dropped++;
+	s->dropped_run++;
 	s->nreject = 0;
 }
 
@@ -1582,6 +1587,12 @@ sender_finish(struct sender *s, struct tabset *last, int complete,
 	spool_close(&s->sf, left == 0 && (complete ||
 	    spool_input_none(&s->cfg.input)));
 	return left;
+}
+
+uint64_t
+sender_dropped(const struct sender *s)
+{
+	return s->dropped_run;
 }
 
 void

@@ -114,6 +114,11 @@ struct tabset	*sender_swap_slot(struct sender *, unsigned int slot,
  */
 uint64_t	 sender_finish(struct sender *, struct tabset *last,
 		    int complete, volatile sig_atomic_t *abandon);
+/*
+ * Batches this run dropped (refused twice by the store, or not encodable),
+ * each logged and counted in agent_health.dropped.  After sender_finish.
+ */
+uint64_t	 sender_dropped(const struct sender *);
 /* NULL-safe; the thread must have finished (or never started). */
 void		 sender_free(struct sender *);
 

@@ -25,6 +25,12 @@
 #define PROTO_DEPTH_MAX		8		/* msgpack nesting accepted */
 #define PROTO_RES_MAX		86400		/* largest bucket size, seconds */
 #define PROTO_STATUS_AGENTS_MAX	256		/* agents in a STATUS_REPLY */
+/*
+ * The last second SQLite's date functions render (9999-12-31T23:59:59Z):
+ * the latest bucket a store takes, so the latest capture time an agent
+ * puts in a batch.
+ */
+#define PROTO_TS_MAX		253402300799LL
 
 enum proto_type {
 	PROTO_HELLO = 1,

@@ -11,12 +11,11 @@
 #include "proto.h"
 
 /*
- * The last second SQLite's date functions render (9999-12-31T23:59:59Z).
  * Buckets are capture times, and a replayed capture carries whatever clock
  * the capturing machine had, past or future: refusing it would lose real
  * counts, so only times the views cannot show are refused.
  */
-#define VALIDATE_BUCKET_MAX	253402300799LL
+#define VALIDATE_BUCKET_MAX	PROTO_TS_MAX
 
 /*
  * Checks b against a session of niface interfaces and resolution seconds

@@ -4,8 +4,9 @@
 # exit 1), one captured with a 96-byte snapshot length (the same totals as
 # the full capture in every view), a replay with tiny table caps (many
 # more batches, the same rows: a replay waits for the sender, never
-# overflows), and a file of a link type it does not decode (every frame
-# counted, as non-IP).
+# overflows), a file of a link type it does not decode (every frame
+# counted, as non-IP), and capture times past 2038 or out of the range a
+# store keeps (every frame counted).
 . "$(dirname "$0")/lib.sh"
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
@@ -108,6 +109,49 @@ check "undecoded link type: every frame and byte counted, as non-IP ($got)" \
     test -n "$got" -a "$got" = "$want"
 rows=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'wlan'")
 check "undecoded link type: no host rows ($rows)" test "$rows" = 0
+
+# --- capture times past 2038 and out of range: every frame counts ---
+# A classic pcap holds unsigned 32-bit seconds, which libpcap 1.10 hands
+# over sign-extended: these frames straddle 2^31 s (2038-01-19), and the
+# batch holding them was dropped whole.  Every view, per bucket too.
+"$NT_GEN" -o "$WORK/y2038.pcap" -e "$WORK/ey" --packets 3000 --mix \
+    --size 64 --seed 53 --start 2147483400 --duration 600 --interval 60 \
+    >/dev/null
+# shellcheck disable=SC2086
+agent -r "$WORK/y2038.pcap" $(local_nets "$WORK/ey") --name y2038 \
+    --resolution 60 2>"$WORK/y2038.err"
+rc=$?
+check "times across 2^31 s: agent exits 0 ($rc)" test $rc -eq 0
+views y2038 "$WORK/y2038"
+same_as_gen "times across 2^31 s" "$WORK/y2038" "$WORK/ey"
+# A pcapng (64-bit microseconds) with two times past the year 9999,
+# which no store keeps, between two ordinary ones: all four frames
+# count, those two in the range's last bucket, said once.
+python3 - "$WORK/range.pcapng" <<'X'
+import struct, sys
+def block(kind, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
+out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+out += block(1, struct.pack("<HHI", 1, 0, 0))
+frame = bytes(12) + b"\x08\x06" + bytes(46)          # ARP, 60 bytes
+for sec in (1700000000, 1 << 40, 1 << 41, 1700000001):
+    us = sec * 1000000
+    out += block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xffffffff,
+                                len(frame), len(frame)) + frame)
+open(sys.argv[1], "wb").write(out)
+X
+agent -r "$WORK/range.pcapng" -n 10.0.0.0/8 --name range --resolution 60 \
+    2>"$WORK/range.err"
+rc=$?
+check "times out of range: agent exits 0 ($rc)" test $rc -eq 0
+n=$(grep -c "outside the years 1970 to 9999" "$WORK/range.err")
+check "times out of range: said once ($n)" test "$n" = 1
+got=$(sql "SELECT bucket, sum(frames) FROM interface_traffic
+    WHERE agent = 'range' GROUP BY bucket" | tr '\n' ' ')
+check "times out of range: 4 frames, 2 in 9999's last bucket ($got)" \
+    test "$got" = "1699999980,2 253402300740,2 "
 
 # --- tiny caps on a replay: more batches, the same rows ---
 # shellcheck disable=SC2086
