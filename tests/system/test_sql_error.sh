@@ -9,7 +9,8 @@
 # the cause and its connection closed, one log line per refusal, never a
 # retry loop.  The agent resends a refused batch once on a new
 # connection, then drops and counts it: every batch is refused exactly
-# twice and the agent exits 0 at the end of its file.  A fourth agent
+# twice, and at the end of its file the agent says how many it dropped
+# and exits 1: the replay did not deliver them.  A fourth agent
 # ("partial"), refused for its first 100 s only, reports every batch it
 # dropped in agent_health.dropped.  After them, a third agent's batches
 # still commit exactly, and integrity_check is ok.
@@ -71,8 +72,8 @@ stop_agents
 wait $p1; r1=$?
 wait $p2; r2=$?
 check "the clean agent exits 0 (got $r1)" test "$r1" -eq 0
-check "the poisoned agent exits 0 once it has dropped what was refused (got $r2)" \
-    test "$r2" -eq 0
+check "the poisoned agent exits 1, having dropped what was refused (got $r2)" \
+    test "$r2" -eq 1
 
 for k in hosts ports peers; do
 	"db_$k" clean >"$WORK/clean.$k"
@@ -93,6 +94,9 @@ check "poisoned: the agent got ERROR naming the cause ($nerr times)" \
     test "$nerr" -gt 0
 check "poisoned: it dropped each batch at its second ERROR ($ndrop dropped)" \
     test "$nerr" -eq $((2 * ndrop))
+check "poisoned: its last line counts the batches it dropped" \
+    grep -q "poisoned.pcap: [0-9]* frames counted, but $ndrop batch(es) of them were dropped" \
+    "$WORK/poisoned.err"
 # The seqs it dropped are the seqs the store refused, each at least
 # twice (more when the agent, still writing, met the closed socket before
 # it read the ERROR), and each refusal is one line: one per connection.
@@ -127,7 +131,7 @@ check "store: still running" kill -0 "$STORE_PID"
 # shellcheck disable=SC2086
 agent -r "$dir/partial.pcap" $nets --name partial --resolution 60 $SMALL \
     2>"$WORK/partial.err"
-check "partial: the agent exits 0" test $? -eq 0
+check "partial: the agent exits 1 (it dropped batches)" test $? -eq 1
 ndrop=$(grep -c "the store refuses batch [0-9]* as invalid; dropped" \
     "$WORK/partial.err")
 reported=$(sql "SELECT coalesce(sum(dropped), 0) FROM agent_health
