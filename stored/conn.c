@@ -53,8 +53,14 @@
  * - The stall timer runs only while the connection is read and owes
  *   bytes (a frame begun, or its HELLO): a pause for backpressure or for
  *   the writer is never the peer's fault.
- * - A peer's unread replies are bounded (writes_max): past it the
- *   connection is closed, since an ERROR would only queue behind them.
+ * - A peer's unread replies, acknowledgements and status replies alike,
+ *   are bounded (writes_max): past it the connection is closed, since an
+ *   ERROR would only queue behind them.
+ * - A closing connection is freed within goodbye_ms, whether or not its
+ *   peer reads the last ERROR: the stall timer, stopped by conn_unlist,
+ *   becomes its deadline.
+ * - While paused for backpressure, frames already read wait in their
+ *   buffer too; the resume processes them (no new bytes may come).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -121,6 +127,8 @@ static int	conn_send_welcome(struct conn *, uint64_t);
 static int	conn_send_ack(struct conn *, uint64_t);
 static void	conn_reading(struct conn *);
 static void	conn_stall_cb(uv_timer_t *);
+static void	conn_goodbye_cb(uv_timer_t *);
+static int	conn_check_unread(struct conn *, const char *);
 static int	conn_reserve(struct conn *);
 static void	conn_process(struct conn *);
 static void	conn_frame(struct conn *, const uint8_t *, size_t);
@@ -145,6 +153,7 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->queued_max = CONN_QUEUED_MAX;
 	srv->read_timeout_ms = CONN_READ_TIMEOUT_MS;
 	srv->writes_max = CONN_WRITES_MAX;
+	srv->goodbye_ms = CONN_GOODBYE_MS;
 	LIST_INIT(&srv->conns);
 	srv->started = (int64_t)time(NULL);
 }
@@ -373,8 +382,39 @@ conn_fail(struct conn *c, enum proto_error_code code, const char *fmt, ...)
 	}
 	if (conn_send(c, w) == -1 ||
 	    uv_shutdown(&c->sreq, (uv_stream_t *)&c->pipe,
-	    conn_shutdown_cb) != 0)
+	    conn_shutdown_cb) != 0 ||
+	    uv_timer_start(&c->stall, conn_goodbye_cb, c->srv->goodbye_ms,
+	    0) != 0)
 		conn_close(c);
+}
+
+/* The peer did not take its last ERROR in time: cut it off. */
+static void
+conn_goodbye_cb(uv_timer_t *h)
+{
+	struct conn *c = h->data;
+
+	log_debug("conn %llu: %s: last reply not read within %llu ms: "
+	    "closed", (unsigned long long)c->id, CONN_WHO(c),
+	    (unsigned long long)c->srv->goodbye_ms);
+	conn_close(c);
+}
+
+/*
+ * Closes c when its peer lets more than writes_max replies (what)
+ * queue up unread.  Returns -1 when it did.
+ */
+static int
+conn_check_unread(struct conn *c, const char *what)
+{
+	if (c->nwrites <= c->srv->writes_max)
+		return 0;
+	c->srv->nrejected++;
+	log_warn("conn %llu: %s (pid %ld): does not read its %s (%zu "
+	    "queued): closed", (unsigned long long)c->id, CONN_WHO(c),
+	    (long)c->pid, what, c->nwrites);
+	conn_close(c);
+	return -1;
 }
 
 /* Writes w's frame; takes w over.  Returns 0, or -1 (w freed). */
@@ -572,7 +612,7 @@ conn_process(struct conn *c)
 	size_t pos = 0, body;
 
 	while (c->state == CONN_NEW || c->state == CONN_READY) {
-		if (c->srv->shutting)
+		if (c->srv->shutting || c->srv->paused)
 			break;
 		e = proto_frame_check(c->buf + pos, c->len - pos,
 		    PROTO_FRAME_MAX, &body);
@@ -770,17 +810,28 @@ conn_status(struct conn *c, const uint8_t *body, size_t n)
 	free(st);
 	if (conn_send(c, w) == -1)
 		conn_fail(c, PROTO_ERR_INTERNAL, "cannot send STATUS_REPLY");
+	else
+		(void)conn_check_unread(c, "status replies");
 }
 
-/* The agent tells us why it is leaving: log it and close. */
+/*
+ * The agent tells us why it is leaving: log it and close.  Its text may
+ * hold any byte but NUL: control characters are shown as '?', so that a
+ * peer cannot forge log lines or drive the terminal reading them.
+ */
 static void
 conn_agent_error(struct conn *c, const uint8_t *body, size_t n)
 {
 	struct proto_error er;
+	char *p;
 
-	if (proto_decode_error(body, n, &er) == PROTO_OK)
+	if (proto_decode_error(body, n, &er) == PROTO_OK) {
+		for (p = er.text; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		log_warn("conn %llu: %s: agent reports error %u: %s",
 		    (unsigned long long)c->id, CONN_WHO(c), er.code, er.text);
+	}
 	conn_close(c);
 }
 
@@ -814,7 +865,11 @@ server_flow(struct server *srv)
 		return;
 	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, entry);
-		conn_reading(c);
+		/* Frames read before the pause: no new bytes need come. */
+		if (!srv->paused && c->len > 0)
+			conn_process(c);
+		else
+			conn_reading(c);
 	}
 }
 
@@ -902,14 +957,9 @@ server_writer_done(struct writer_item *it, void *arg)
 		    it->status == WRITER_DUPLICATE)) {
 			if (conn_send_ack(c, it->batch.seq) == -1)
 				conn_close(c);
-			else if (c->nwrites > srv->writes_max) {
-				srv->nrejected++;
-				log_warn("conn %llu: %s (pid %ld): does not read "
-				    "its acknowledgements (%zu queued): closed",
-				    (unsigned long long)c->id, CONN_WHO(c),
-				    (long)c->pid, c->nwrites);
-				conn_close(c);
-			}
+			else
+				(void)conn_check_unread(c,
+				    "acknowledgements");
 		}
 	}
 	writer_item_free(it);

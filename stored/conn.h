@@ -20,6 +20,7 @@
 #define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
 #define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must go on */
 #define CONN_WRITES_MAX		1024		/* replies queued per peer */
+#define CONN_GOODBYE_MS		2000		/* a last ERROR may take */
 
 struct conn;
 
@@ -41,6 +42,12 @@ struct server {
 	 */
 	uint64_t		 read_timeout_ms;
 	size_t			 writes_max;
+	/*
+	 * A connection being closed gets goodbye_ms to take its last
+	 * replies and ERROR; a peer that does not read them is then cut
+	 * off, so neither a shutdown nor a connection slot waits on it.
+	 */
+	uint64_t		 goodbye_ms;
 	int			 shutting;
 	void			(*closed)(struct server *);
 	/*

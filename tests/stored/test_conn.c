@@ -845,6 +845,115 @@ test_unread_acks(void **state)
 	close(fd);
 }
 
+/* n STATUS requests in one buffer. */
+static void
+status_frames(struct proto_buf *b, int n)
+{
+	while (n-- > 0)
+		assert_int_equal(proto_encode_status(b), 0);
+}
+
+/*
+ * STATUS replies count against writes_max as ACKs do: a peer asking
+ * without reading is closed, where one that reads each reply is not.
+ */
+static void
+test_unread_status(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_status *r;
+	uint8_t body[1 << 16];
+	struct proto_buf b;
+	size_t n;
+	int fd, i;
+
+	f->srv.writes_max = 8;
+	fd = client(f);
+	for (i = 0; i < 20; i++) {
+		proto_buf_init(&b);
+		status_frames(&b, 1);
+		send_buf(fd, &b);
+		assert_int_equal(recv_frame(f, fd, body, &n), 0);
+	}
+	r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	assert_int_equal(proto_decode_status_reply(body, n, r), PROTO_OK);
+	free(r);
+	assert_int_equal(f->srv.nrejected, 0);
+	close(fd);
+
+	fd = client(f);
+	proto_buf_init(&b);
+	status_frames(&b, 20);
+	send_buf(fd, &b);
+	pump_until(f, conns_left);
+	assert_int_equal(f->srv.nrejected, 1);
+	close(fd);
+}
+
+/*
+ * A shutdown does not wait on a peer that reads nothing: its replies
+ * fill the socket, the last ERROR cannot be written, and the goodbye
+ * deadline closes it.
+ */
+static void
+test_shutdown_deaf_peer(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd, i;
+
+	f->srv.goodbye_ms = 200;
+	f->srv.writes_max = 1000000;
+	fd = client(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "deaf");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	/* 20,000 STATUS replies, megabytes, never read: the socket fills. */
+	for (i = 0; i < 20; i++) {
+		proto_buf_init(&b);
+		status_frames(&b, 1000);
+		send_buf(fd, &b);
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->srv.nconns, 1);
+	server_shutdown(&f->srv, t_closed);
+	pump_until(f, is_closed);
+	close(fd);
+}
+
+/*
+ * Backpressure holds for frames already read: with every batch over the
+ * cap, the writer never holds more than the HELLO and one batch, though
+ * all twenty came in one write.
+ */
+static void
+test_backpressure_buffered(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	uint64_t seq;
+	size_t most = 0;
+	int fd = client(f);
+
+	f->srv.queued_max = 1;
+	proto_buf_init(&b);
+	hello_frame(&b, "bp");
+	for (seq = 1; seq <= 20; seq++)
+		batch_frame(&b, seq, bucket_now(), 0);
+	send_buf(fd, &b);
+	while (count(f, "SELECT count(*) FROM batch") < 20) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (f->srv.noutstanding > most)
+			most = f->srv.noutstanding;
+	}
+	assert_true(most <= 2);
+	close(fd);
+}
+
 static void
 test_probe_refuses_running(void **state)
 {
@@ -878,6 +987,9 @@ main(void)
 		T(test_stall_half_frame),
 		T(test_stall_no_hello),
 		T(test_unread_acks),
+		T(test_unread_status),
+		T(test_shutdown_deaf_peer),
+		T(test_backpressure_buffered),
 		T(test_probe_refuses_running),
 	};
 #undef T
