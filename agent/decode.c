@@ -55,6 +55,16 @@
 #define AF_DARWIN_INET6	30	/* macOS, iOS */
 
 #define ARPHRD_NETLINK	824	/* SLL frames that carry netlink, not IP */
+#define ARPHRD_IPGRE	778	/* SLL protocol: a GRE protocol type */
+
+/* GRE protocol types (IANA) with a meaning of their own under GRE. */
+#define GRE_ETHERNET_OLD 0x6400	/* an Ethernet frame (pre-0x6558) */
+#define GRE_PPP		0x880b
+#define GRE_WCCP	0x883e	/* web cache redirection: IPv4 follows */
+
+/* MPLS labels that announce something other than a payload (RFC 7274). */
+#define MPLS_GAL	13	/* generic associated channel, RFC 5586 */
+#define MPLS_OAM_ALERT	14	/* ITU-T Y.1711 */
 
 /* IPv4 (RFC 791) and IPv6 (RFC 8200) constants. */
 #define IP4_HDR_MIN	20
@@ -103,6 +113,7 @@ static enum l3	 l3_ppp_proto(struct cur *);
 static enum l3	 l3_mpls(struct cur *);
 static enum l3	 l3_version(struct cur *);
 static enum l3	 l3_sll_proto(struct cur *, uint16_t, uint16_t);
+static enum l3	 l3_gre_proto(struct cur *, uint16_t);
 
 static enum l3	 link_en10mb(struct cur *);
 static enum l3	 link_sll(struct cur *);
@@ -323,8 +334,12 @@ l3_mpls(struct cur *c)
 	for (;;) {
 		if (cur_u32(c, &lse) == -1)
 			return L3_NONE;
-		if (lse & 0x100)
-			return l3_version(c);
+		if (!(lse & 0x100))
+			continue;
+		/* Under a GAL or an OAM alert is a channel, not IP. */
+		if (lse >> 12 == MPLS_GAL || lse >> 12 == MPLS_OAM_ALERT)
+			return L3_NONE;
+		return l3_version(c);
 	}
 }
 
@@ -361,9 +376,37 @@ link_en10mb(struct cur *c)
 }
 
 /*
+ * A GRE interface's cooked protocol field is a GRE protocol type, read as
+ * tshark reads it from its GRE table: IP, MPLS and Ethernet as in the
+ * ethertype space, PPP and WCCP besides, and no VLAN tag or PPPoE.
+ */
+static enum l3
+l3_gre_proto(struct cur *c, uint16_t proto)
+{
+	switch (proto) {
+	case ET_IPV4:
+	case ET_IPV6:
+	case ET_MPLS_UC:
+	case ET_MPLS_MC:
+	case ET_TEB:
+		return l3_ethertype(c, proto);
+	case GRE_ETHERNET_OLD:
+		return link_en10mb(c);
+	case GRE_PPP:
+		return link_ppp(c);
+	case GRE_WCCP:
+		/* IPv4 only, as tshark reads it: another version is damage. */
+		return L3_IPV4;
+	default:
+		return L3_NONE;
+	}
+}
+
+/*
  * The payload of a Linux cooked header by its protocol field: an
- * ethertype, or one of the kernel's own values for a whole Ethernet or
- * PPP frame (others, such as 802.2 LLC and CAN, are not IP).
+ * ethertype (a GRE protocol type on a GRE interface), or one of the
+ * kernel's own values for a whole Ethernet or PPP frame (others, such as
+ * 802.2 LLC and CAN, are not IP).
  */
 static enum l3
 l3_sll_proto(struct cur *c, uint16_t hatype, uint16_t proto)
@@ -376,6 +419,8 @@ l3_sll_proto(struct cur *c, uint16_t hatype, uint16_t proto)
 	case SLL_P_PPPHDLC:
 		return link_ppp(c);
 	default:
+		if (hatype == ARPHRD_IPGRE)
+			return l3_gre_proto(c, proto);
 		return l3_ethertype(c, proto);
 	}
 }
@@ -695,12 +740,13 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 	 * padding).  A header is passed when all of it is there.  When the
 	 * chain runs out first, the packet counts under the last
 	 * next-header value reached (DESIGN rule 4): that of the header the
-	 * cut falls in if its next-header and length bytes are there (all
-	 * 8 bytes for a Fragment header, whose offset decides what
-	 * follows), as tshark reads it; else the value that led to it.  A
-	 * cut chain has no ports.  RFC 8200 sets no limit on the number of
-	 * headers and real stacks (tshark too) follow long chains, so
-	 * neither do we: each pass consumes at least 8 bytes.
+	 * cut falls in if its next-header and length bytes are there (the
+	 * next header alone for Routing, all 8 bytes for a Fragment header,
+	 * whose offset decides what follows), as tshark reads it; else the
+	 * value that led to it.  A cut chain has no ports.  RFC 8200 sets
+	 * no limit on the number of headers and real stacks (tshark too)
+	 * follow long chains, so neither do we: each pass consumes at least
+	 * 8 bytes.
 	 */
 	for (;;) {
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING &&
@@ -708,6 +754,13 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 			break;
 		/* Read on a copy: c moves only past a whole header. */
 		h = *c;
+		/* tshark takes a Routing header's next header alone. */
+		if (nh == NH_ROUTING && ip_fit(c, l3off, out->ip_bytes, 1) &&
+		    !ip_fit(c, l3off, out->ip_bytes, 2)) {
+			if (cur_u8(&h, &next) == 0)
+				nh = next;
+			goto cut;
+		}
 		if (!ip_fit(c, l3off, out->ip_bytes,
 		    nh == NH_FRAGMENT ? 8 : 2) ||
 		    cur_u8(&h, &next) == -1 || cur_u8(&h, &hlen) == -1)

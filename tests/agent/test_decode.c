@@ -159,6 +159,14 @@ static struct tcase cases[] = {
 	    V4P(17, 28, 49152, 53) },
 	{ "mpls_no_bottom", DLT_EN10MB, ETH("8847") "00010040" "00010040"
 	    "00010040", ALL, SAME, NONIP },
+	/* A GAL (13) or OAM alert (14) at the bottom: a channel, not IP. */
+	{ "mpls_gal_bottom", DLT_EN10MB, ETH("8847") LSE("00010040")
+	    LSE("0000d140") IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "mpls_oam_alert_bottom", DLT_EN10MB, ETH("8847") LSE("0000e140")
+	    IP6("0008", "11") UDP, ALL, SAME, NONIP },
+	{ "mpls_gal_above_bottom", DLT_EN10MB, ETH("8847") LSE("0000d040")
+	    LSE("00010140") IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
 	{ "mpls_totlen0", DLT_EN10MB, ETH("8847") LSE("00010040")
 	    LSE("00020140") IP4("0000", "06") TCP, ALL, 1000,
 	    V4P(6, 978, 49152, 80) },
@@ -181,6 +189,26 @@ static struct tcase cases[] = {
 	{ "sll2_ppp_hdlc", DLT_LINUX_SLL2, SLL2("0007") "ff03" "0057"
 	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
 	/* Transparent Ethernet bridging: the inner frame's IP counts. */
+	/* On a GRE interface (ARPHRD_IPGRE) the field is a GRE type. */
+	{ "sll_gre_ipv4", DLT_LINUX_SLL, SLL_HA("030a", "0800")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "sll_gre_ppp", DLT_LINUX_SLL, SLL_HA("030a", "880b") "ff03" "0021"
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "sll_gre_old_ethernet", DLT_LINUX_SLL, SLL_HA("030a", "6400")
+	    ETH("0800") IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "sll_gre_wccp", DLT_LINUX_SLL, SLL_HA("030a", "883e")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "sll_gre_wccp_ipv6", DLT_LINUX_SLL, SLL_HA("030a", "883e")
+	    IP6("0008", "11") UDP, ALL, SAME, BAD },
+	{ "sll_gre_vlan", DLT_LINUX_SLL, SLL_HA("030a", TAG("8100", "0800"))
+	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll2_gre_pppoe", DLT_LINUX_SLL2, SLL2_HA("8864", "030a")
+	    "1100" "1234" "0000" "0021" IP4("001c", "11") UDP, ALL, SAME,
+	    NONIP },
+	{ "sll2_pppoe", DLT_LINUX_SLL2, SLL2_HA("8864", "0001")
+	    "1100" "1234" "0000" "0021" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
 	{ "sll_teb", DLT_LINUX_SLL, SLL("6558") ETH("0800") IP4("001c", "11")
 	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "eth_teb_vlan", DLT_EN10MB, ETH("6558") ETH(TAG("8100", "86dd"))
@@ -371,6 +399,10 @@ static struct tcase cases[] = {
 	    "1100010400000000" UDP, 14 + 40 + 7, 14 + 56, V6(17, 56) },
 	{ "ipv6_hbh_cut_at_2", DLT_EN10MB, ETH("86dd") IP6("0010", "00")
 	    "1100010400000000" UDP, 14 + 40 + 2, 14 + 56, V6(17, 56) },
+	{ "ipv6_routing_cut_at_1", DLT_EN10MB, ETH("86dd") IP6("0010", "2b")
+	    "1100000000000000" UDP, 14 + 40 + 1, 14 + 56, V6(17, 56) },
+	{ "ipv6_routing_next_only_in_plen", DLT_EN10MB, ETH("86dd")
+	    IP6("0001", "2b") "1100000000000000" UDP, ALL, SAME, V6(17, 41) },
 	{ "ipv6_hbh_cut_at_1", DLT_EN10MB, ETH("86dd") IP6("0010", "00")
 	    "1100010400000000" UDP, 14 + 40 + 1, 14 + 56, V6(0, 56) },
 	{ "ipv6_hbh_then_dstopts_cut_at_1", DLT_EN10MB, ETH("86dd")
