@@ -72,6 +72,7 @@
 #include "clock.h"
 #include "log.h"
 #include "retention.h"
+#include "satsum.h"
 
 #define RETENTION_CHECK_MS	1000	/* idle: look for expired rows */
 #define RETENTION_BACKOFF_MS	10000	/* after a failed step */
@@ -231,40 +232,49 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 	" ORDER BY iface_id, host_id LIMIT 1"
 
 #define HPP_COLS	"packets, bytes, frame_bytes"
-#define HPP_SUMS	"sum(packets), sum(bytes), sum(frame_bytes)"
-#define HPP_SET		"packets = packets + excluded.packets," \
-			" bytes = bytes + excluded.bytes," \
-			" frame_bytes = frame_bytes + excluded.frame_bytes"
+#define HPP_SUMS	"nt_sum(packets), nt_sum(bytes), nt_sum(frame_bytes)"
+#define HPP_SET		"packets = nt_add(packets, excluded.packets)," \
+			" bytes = nt_add(bytes, excluded.bytes)," \
+			" frame_bytes = nt_add(frame_bytes," \
+			" excluded.frame_bytes)"
 #define HOST_KEYS	"iface_id, host_id, proto, direction"
 #define PORT_KEYS	"iface_id, host_id, proto, port, direction"
 #define PEER_KEYS	"iface_id, host_id, peer_id, proto, direction"
 #define IFACE_COLS	"frames, frame_bytes, ipv4_packets, ipv6_packets," \
 			" non_ip_frames, transit_packets, malformed_frames"
-#define IFACE_SUMS	"sum(frames), sum(frame_bytes), sum(ipv4_packets)," \
-			" sum(ipv6_packets), sum(non_ip_frames)," \
-			" sum(transit_packets), sum(malformed_frames)"
-#define IFACE_SET	"frames = frames + excluded.frames," \
-			" frame_bytes = frame_bytes + excluded.frame_bytes," \
-			" ipv4_packets = ipv4_packets + excluded.ipv4_packets," \
-			" ipv6_packets = ipv6_packets + excluded.ipv6_packets," \
-			" non_ip_frames = non_ip_frames + excluded.non_ip_frames," \
-			" transit_packets = transit_packets +" \
-			" excluded.transit_packets," \
-			" malformed_frames = malformed_frames +" \
-			" excluded.malformed_frames"
+#define IFACE_SUMS	"nt_sum(frames), nt_sum(frame_bytes)," \
+			" nt_sum(ipv4_packets), nt_sum(ipv6_packets)," \
+			" nt_sum(non_ip_frames), nt_sum(transit_packets)," \
+			" nt_sum(malformed_frames)"
+#define IFACE_SET	"frames = nt_add(frames, excluded.frames)," \
+			" frame_bytes = nt_add(frame_bytes," \
+			" excluded.frame_bytes)," \
+			" ipv4_packets = nt_add(ipv4_packets," \
+			" excluded.ipv4_packets)," \
+			" ipv6_packets = nt_add(ipv6_packets," \
+			" excluded.ipv6_packets)," \
+			" non_ip_frames = nt_add(non_ip_frames," \
+			" excluded.non_ip_frames)," \
+			" transit_packets = nt_add(transit_packets," \
+			" excluded.transit_packets)," \
+			" malformed_frames = nt_add(malformed_frames," \
+			" excluded.malformed_frames)"
 /* queued, spooled: gauges; the roll-up keeps the largest, as db.c does. */
 #define HEALTH_COLS	"captured, kernel_drops, iface_drops, overflow," \
 			" malformed, queued, dropped, spooled"
-#define HEALTH_SUMS	"sum(captured), sum(kernel_drops), sum(iface_drops)," \
-			" sum(overflow), sum(malformed), max(queued), sum(dropped)," \
+#define HEALTH_SUMS	"nt_sum(captured), nt_sum(kernel_drops)," \
+			" nt_sum(iface_drops), nt_sum(overflow)," \
+			" nt_sum(malformed), max(queued), nt_sum(dropped)," \
 			" max(spooled)"
-#define HEALTH_SET	"captured = captured + excluded.captured," \
-			" kernel_drops = kernel_drops + excluded.kernel_drops," \
-			" iface_drops = iface_drops + excluded.iface_drops," \
-			" overflow = overflow + excluded.overflow," \
-			" malformed = malformed + excluded.malformed," \
+#define HEALTH_SET	"captured = nt_add(captured, excluded.captured)," \
+			" kernel_drops = nt_add(kernel_drops," \
+			" excluded.kernel_drops)," \
+			" iface_drops = nt_add(iface_drops," \
+			" excluded.iface_drops)," \
+			" overflow = nt_add(overflow, excluded.overflow)," \
+			" malformed = nt_add(malformed, excluded.malformed)," \
 			" queued = max(queued, excluded.queued)," \
-			" dropped = dropped + excluded.dropped," \
+			" dropped = nt_add(dropped, excluded.dropped)," \
 			" spooled = max(spooled, excluded.spooled)"
 
 /*
@@ -274,7 +284,7 @@ static int	step_work(struct retention *, int64_t, int *, int *);
  * ranking again after the add (for the delete) evicts the same keys.
  */
 #define PEER_EVICT \
-	"WITH tot AS (SELECT peer_id, sum(bytes) AS b FROM peer_stat" \
+	"WITH tot AS (SELECT peer_id, nt_sum(bytes) AS b FROM peer_stat" \
 	" WHERE bucket = ?1 AND iface_id = ?3 AND host_id = ?4" \
 	" AND resolution = ?2 AND peer_id <> ?6 GROUP BY peer_id)," \
 	" ev AS (SELECT peer_id FROM (SELECT peer_id, row_number()" \
@@ -283,7 +293,7 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 	" WHERE bucket = ?1 AND iface_id = ?3 AND host_id = ?4" \
 	" AND resolution = ?2 AND peer_id IN ev"
 #define PORT_EVICT \
-	"WITH tot AS (SELECT proto, port, sum(bytes) AS b FROM port_stat" \
+	"WITH tot AS (SELECT proto, port, nt_sum(bytes) AS b FROM port_stat" \
 	" WHERE bucket = ?1 AND iface_id = ?3 AND host_id = ?4" \
 	" AND resolution = ?2 AND port <> 0 GROUP BY proto, port)," \
 	" ev AS (SELECT proto, port FROM (SELECT proto, port, row_number()" \
@@ -557,6 +567,12 @@ retention_new(struct db *d, const struct retention_conf *c,
 	}
 	r->db = d;
 	r->sql = db_handle(d);
+	/* Its roll-ups add counters with nt_sum and nt_add (satsum.h). */
+	if (satsum_register(r->sql) != SQLITE_OK) {
+		*errstr = "retention: cannot register its SQL functions";
+		free(r);
+		return NULL;
+	}
 	r->c = *c;
 	if (r->c.step_rows == 0)
 		r->c.step_rows = RETENTION_STEP_ROWS;

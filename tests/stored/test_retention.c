@@ -419,6 +419,51 @@ test_failed_step(void **state)
 	retention_free(r);
 }
 
+/*
+ * Counters whose sum passes INT64_MAX (each within it, as validate.c
+ * lets through): the roll-up saturates them instead of failing at every
+ * retry, and everyone else's rows still roll up exactly.
+ */
+static void
+test_counter_overflow(void **state)
+{
+	struct fixture *f = *state;
+	struct retention_conf c;
+	struct retention *r;
+	int64_t before;
+
+	fill(f, T_NOW - 5 * DAY, T_NOW);
+	before = q(f, SUMS);
+	/* Host 9: 3 * 2^61 twice in one hour, raw, and twice hourly. */
+	exec(f, "INSERT INTO host_stat VALUES"
+	    " (1699747200, 60, 1, 9, 6, 1, 6917529027641081856,"
+	    " 6917529027641081856, 6917529027641081856, 1),"
+	    " (1699747800, 60, 1, 9, 6, 1, 6917529027641081856,"
+	    " 6917529027641081856, 6917529027641081856, 1),"
+	    " (1699660800, 3600, 1, 9, 6, 1, 6917529027641081856, 1, 1, 1),"
+	    " (1699664400, 3600, 1, 9, 6, 1, 6917529027641081856, 1, 1, 1)");
+	list_buckets(f);
+	retention_conf_default(&c);
+	c.keep_raw = DAY;
+	c.keep_hourly = 3 * DAY;
+	r = ret(f, &c);
+	drain(r, T_NOW);
+	assert_int_equal(q(f, "SELECT packets FROM host_stat WHERE host_id = 9"
+	    " AND bucket = 1699747200 AND resolution = 3600"), INT64_MAX);
+	assert_int_equal(q(f, "SELECT frame_bytes FROM host_stat WHERE"
+	    " host_id = 9 AND bucket = 1699747200 AND resolution = 3600"),
+	    INT64_MAX);
+	assert_int_equal(q(f, "SELECT packets FROM host_stat WHERE host_id = 9"
+	    " AND bucket = 1699660800 AND resolution = 86400"), INT64_MAX);
+	assert_int_equal(q(f, "SELECT typeof(packets) = 'integer' FROM"
+	    " host_stat WHERE host_id = 9 AND resolution = 86400"), 1);
+	assert_int_equal(q(f, "SELECT sum(packets) * 1000000000 + sum(bytes)"
+	    " FROM host_stat WHERE host_id <> 9"), before);
+	assert_int_equal(q(f, "SELECT min(bucket) FROM host_stat"
+	    " WHERE resolution = 60"), T_NOW - DAY);
+	retention_free(r);
+}
+
 int
 main(void)
 {
@@ -431,6 +476,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_top_n, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_step, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_counter_overflow, setup,
 		    teardown),
 	};
 
