@@ -113,6 +113,7 @@ static enum l3	 l3_ppp_proto(struct cur *);
 static enum l3	 l3_mpls(struct cur *);
 static enum l3	 l3_version(struct cur *);
 static enum l3	 l3_sll_proto(struct cur *, uint16_t, uint16_t);
+static enum l3	 l3_tunnel_type(struct cur *, uint16_t);
 static enum l3	 l3_gre_proto(struct cur *, uint16_t);
 
 static enum l3	 link_en10mb(struct cur *);
@@ -376,20 +377,34 @@ link_en10mb(struct cur *c)
 }
 
 /*
- * A GRE interface's cooked protocol field is a GRE protocol type, read as
- * tshark reads it from its GRE table: IP, MPLS and Ethernet as in the
- * ethertype space, PPP and WCCP besides, and no VLAN tag or PPPoE.
+ * The ethertype-space values a Cisco HDLC or GRE type field shares with
+ * Ethernet, as tshark's tables for both list them: IP, MPLS and bridged
+ * Ethernet, but no VLAN tag or PPPoE header.
  */
 static enum l3
-l3_gre_proto(struct cur *c, uint16_t proto)
+l3_tunnel_type(struct cur *c, uint16_t type)
 {
-	switch (proto) {
+	switch (type) {
 	case ET_IPV4:
 	case ET_IPV6:
 	case ET_MPLS_UC:
 	case ET_MPLS_MC:
 	case ET_TEB:
-		return l3_ethertype(c, proto);
+		return l3_ethertype(c, type);
+	default:
+		return L3_NONE;
+	}
+}
+
+/*
+ * A GRE interface's cooked protocol field is a GRE protocol type, read as
+ * tshark reads it from its GRE table: l3_tunnel_type's, and PPP, WCCP and
+ * the old Ethernet value besides.
+ */
+static enum l3
+l3_gre_proto(struct cur *c, uint16_t proto)
+{
+	switch (proto) {
 	case GRE_ETHERNET_OLD:
 		return link_en10mb(c);
 	case GRE_PPP:
@@ -398,7 +413,7 @@ l3_gre_proto(struct cur *c, uint16_t proto)
 		/* IPv4 only, as tshark reads it: another version is damage. */
 		return L3_IPV4;
 	default:
-		return L3_NONE;
+		return l3_tunnel_type(c, proto);
 	}
 }
 
@@ -545,11 +560,7 @@ link_ppp(struct cur *c)
 	return l3_ppp_proto(c);
 }
 
-/*
- * Cisco HDLC: address, control, then a type from the ethertype space, of
- * which it carries IP, MPLS and bridged Ethernet (tshark follows no VLAN
- * tag or PPPoE header here, and neither do we).
- */
+/* Cisco HDLC: address, control, then a type (l3_tunnel_type's). */
 static enum l3
 link_chdlc(struct cur *c)
 {
@@ -557,16 +568,7 @@ link_chdlc(struct cur *c)
 
 	if (cur_skip(c, 2) == -1 || cur_u16(c, &type) == -1)
 		return L3_NONE;
-	switch (type) {
-	case ET_IPV4:
-	case ET_IPV6:
-	case ET_MPLS_UC:
-	case ET_MPLS_MC:
-	case ET_TEB:
-		return l3_ethertype(c, type);
-	default:
-		return L3_NONE;
-	}
+	return l3_tunnel_type(c, type);
 }
 
 /* Returns the table entry for dlt, or NULL. */
