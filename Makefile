@@ -43,7 +43,8 @@ pc_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 PROTO_SRCS  := $(wildcard proto/*.c)
 AGENT_SRCS  := $(wildcard agent/*.c)
-REPORT_SRCS := $(wildcard stored/report*.c) stored/schema.c stored/addrtext.c
+REPORT_SRCS := $(wildcard stored/report*.c) stored/schema.c stored/addrtext.c \
+	       stored/satsum.c
 STORED_SRCS := $(filter-out $(wildcard stored/report*.c),$(wildcard stored/*.c))
 GEN_SRCS    := $(wildcard tests/gen/*.c)
 
@@ -89,7 +90,8 @@ $(O)/obj/%.o: %.c
 # Unit tests: tests/DIR/test_NAME.c links every object of DIR but its main.
 AGENT_LIB_OBJS  := $(call obj,$(filter-out agent/agent.c,$(AGENT_SRCS)))
 STORED_LIB_OBJS := $(call obj,$(filter-out stored/stored.c,$(STORED_SRCS)))
-REPORT_LIB_OBJS := $(call obj,$(filter-out stored/report.c stored/schema.c stored/addrtext.c,$(REPORT_SRCS)))
+REPORT_LIB_OBJS := $(call obj,$(filter-out stored/report.c stored/schema.c \
+		   stored/addrtext.c stored/satsum.c,$(REPORT_SRCS)))
 UNIT_AGENT  := $(patsubst tests/agent/%.c,$(O)/tests/agent/%,$(wildcard tests/agent/test_*.c))
 UNIT_PROTO  := $(patsubst tests/proto/%.c,$(O)/tests/proto/%,$(wildcard tests/proto/test_*.c))
 UNIT_STORED := $(patsubst tests/stored/%.c,$(O)/tests/stored/%,$(wildcard tests/stored/test_*.c))

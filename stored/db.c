@@ -140,29 +140,14 @@ static const char sql_ifstat[] =
     " transit_packets, malformed_frames, batch_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT (bucket, iface_id, resolution)"
-    " DO UPDATE SET frames = frames + excluded.frames,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " ipv4_packets = ipv4_packets + excluded.ipv4_packets,"
-    " ipv6_packets = ipv6_packets + excluded.ipv6_packets,"
-    " non_ip_frames = non_ip_frames + excluded.non_ip_frames,"
-    " transit_packets = transit_packets + excluded.transit_packets,"
-    " malformed_frames = malformed_frames + excluded.malformed_frames,"
-    " batch_id = excluded.batch_id";
+    " DO UPDATE SET " SCHEMA_IFACE_SET ", batch_id = excluded.batch_id";
 static const char sql_health[] =
     "INSERT INTO health_stat (bucket, resolution, iface_id, captured,"
     " kernel_drops, iface_drops, overflow, malformed, queued, dropped,"
     " batch_id, spooled)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     " ON CONFLICT (bucket, iface_id, resolution)"
-    " DO UPDATE SET captured = captured + excluded.captured,"
-    " kernel_drops = kernel_drops + excluded.kernel_drops,"
-    " iface_drops = iface_drops + excluded.iface_drops,"
-    " overflow = overflow + excluded.overflow,"
-    " malformed = malformed + excluded.malformed,"
-    " queued = max(queued, excluded.queued),"
-    " dropped = dropped + excluded.dropped,"
-    " spooled = max(spooled, excluded.spooled),"
-    " batch_id = excluded.batch_id";
+    " DO UPDATE SET " SCHEMA_HEALTH_SET ", batch_id = excluded.batch_id";
 
 static const char *const db_sql[ST__COUNT] = {
 	[ST_AGENT_GET] = sql_agent_get,

@@ -34,6 +34,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "satsum.h"
 #include "status.h"
 
 #define METRICS_ROWS_MAX	4096		/* agent/interface pairs */
@@ -85,13 +86,14 @@ struct family {
 };
 
 static const char sql_health[] =
-    "SELECT agent, iface, SUM(captured), SUM(kernel_drops),"
-    " SUM(iface_drops), SUM(overflow), SUM(malformed), SUM(dropped)"
+    "SELECT agent, iface, nt_sum(captured), nt_sum(kernel_drops),"
+    " nt_sum(iface_drops), nt_sum(overflow), nt_sum(malformed),"
+    " nt_sum(dropped)"
     " FROM agent_health GROUP BY agent, iface ORDER BY agent, iface";
 static const char sql_iface[] =
-    "SELECT agent, iface, SUM(frames), SUM(frame_bytes), SUM(ipv4_packets),"
-    " SUM(ipv6_packets), SUM(non_ip_frames), SUM(transit_packets),"
-    " SUM(malformed_frames)"
+    "SELECT agent, iface, nt_sum(frames), nt_sum(frame_bytes),"
+    " nt_sum(ipv4_packets), nt_sum(ipv6_packets), nt_sum(non_ip_frames),"
+    " nt_sum(transit_packets), nt_sum(malformed_frames)"
     " FROM interface_traffic GROUP BY agent, iface ORDER BY agent, iface";
 
 static const struct family families[] = {
@@ -479,6 +481,10 @@ work_cb(uv_work_t *w)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, METRICS_BUSY_MS);
+	if (satsum_register(db) != SQLITE_OK) {
+		errstr = sqlite3_errmsg(db);
+		goto fail;
+	}
 	if (read_rows(db, sql_health, 6, &rows[0], &nrows[0], &errstr) ==
 	    -1 || read_rows(db, sql_iface, 7, &rows[1], &nrows[1],
 	    &errstr) == -1)

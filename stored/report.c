@@ -34,6 +34,7 @@
 #include "report_status.h"
 #include "report_summary.h"
 #include "report_time.h"
+#include "satsum.h"
 #include "schema.h"
 #include "version.h"
 
@@ -450,6 +451,12 @@ db_open(const char *path, sqlite3 **dbp)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, REPORT_BUSY_MS);
+	/* The reports add counters with nt_sum: a sum past INT64_MAX stops. */
+	if (satsum_register(db) != SQLITE_OK) {
+		log_err("%s: cannot register nt_sum: %s", path,
+		    sqlite3_errmsg(db));
+		goto fail;
+	}
 	if (schema_version(db, &version, &errstr) == -1) {
 		/*
 		 * A WAL database whose -shm file is gone (no store running)

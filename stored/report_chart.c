@@ -143,7 +143,7 @@ load_keys(sqlite3 *db, const struct report_args *a, const char *key,
 	const unsigned char *text;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT %s, SUM(bytes) FROM %s%s"
+	snprintf(sql, sizeof(sql), "SELECT %s, nt_sum(bytes) FROM %s%s"
 	    " GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ?3", key, view, where);
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
@@ -187,8 +187,8 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT %s, %s,"
-	    " SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
-	    " SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
+	    " nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
+	    " nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
 	    " FROM %s%s GROUP BY 1, 2", REPORT_TIER_STEP_SQL, key, view, where);
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;

@@ -182,10 +182,11 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		return REPORT_EUSER;
 	}
 	snprintf(sql, sizeof(sql), "SELECT %s,"
-	    " SUM(bytes),"
-	    " SUM(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
-	    " SUM(CASE direction WHEN 'out' THEN bytes ELSE 0 END),"
-	    " SUM(packets), SUM(frame_bytes) FROM %s%s GROUP BY 1 ORDER BY 1",
+	    " nt_sum(bytes),"
+	    " nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
+	    " nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0 END),"
+	    " nt_sum(packets), nt_sum(frame_bytes) FROM %s%s GROUP BY 1"
+	    " ORDER BY 1",
 	    REPORT_TIER_STEP_SQL, view, where);
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;

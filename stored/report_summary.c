@@ -35,12 +35,14 @@
  */
 #define SUMS(x, cond) \
 	" COUNT(CASE WHEN " cond " THEN 1 END) AS " x "n," \
-	" SUM(CASE WHEN " cond " AND direction = 'in' THEN bytes ELSE 0 END)" \
+	" nt_sum(CASE WHEN " cond " AND direction = 'in' THEN bytes" \
+	" ELSE 0 END)" \
 	" AS " x "ib," \
-	" SUM(CASE WHEN " cond " AND direction = 'out' THEN bytes ELSE 0 END)" \
+	" nt_sum(CASE WHEN " cond " AND direction = 'out' THEN bytes" \
+	" ELSE 0 END)" \
 	" AS " x "ob," \
-	" SUM(CASE WHEN " cond " THEN bytes ELSE 0 END) AS " x "b," \
-	" SUM(CASE WHEN " cond " THEN packets ELSE 0 END) AS " x "p"
+	" nt_sum(CASE WHEN " cond " THEN bytes ELSE 0 END) AS " x "b," \
+	" nt_sum(CASE WHEN " cond " THEN packets ELSE 0 END) AS " x "p"
 
 /* One period's rows from the sums; the aliases name the union's columns. */
 #define PERIOD(ord, name, x, start, secs) \

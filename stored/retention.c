@@ -73,6 +73,7 @@
 #include "log.h"
 #include "retention.h"
 #include "satsum.h"
+#include "schema.h"
 
 #define RETENTION_CHECK_MS	1000	/* idle: look for expired rows */
 #define RETENTION_BACKOFF_MS	10000	/* after a failed step */
@@ -233,10 +234,6 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 
 #define HPP_COLS	"packets, bytes, frame_bytes"
 #define HPP_SUMS	"nt_sum(packets), nt_sum(bytes), nt_sum(frame_bytes)"
-#define HPP_SET		"packets = nt_add(packets, excluded.packets)," \
-			" bytes = nt_add(bytes, excluded.bytes)," \
-			" frame_bytes = nt_add(frame_bytes," \
-			" excluded.frame_bytes)"
 #define HOST_KEYS	"iface_id, host_id, proto, direction"
 #define PORT_KEYS	"iface_id, host_id, proto, port, direction"
 #define PEER_KEYS	"iface_id, host_id, peer_id, proto, direction"
@@ -246,36 +243,13 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 			" nt_sum(ipv4_packets), nt_sum(ipv6_packets)," \
 			" nt_sum(non_ip_frames), nt_sum(transit_packets)," \
 			" nt_sum(malformed_frames)"
-#define IFACE_SET	"frames = nt_add(frames, excluded.frames)," \
-			" frame_bytes = nt_add(frame_bytes," \
-			" excluded.frame_bytes)," \
-			" ipv4_packets = nt_add(ipv4_packets," \
-			" excluded.ipv4_packets)," \
-			" ipv6_packets = nt_add(ipv6_packets," \
-			" excluded.ipv6_packets)," \
-			" non_ip_frames = nt_add(non_ip_frames," \
-			" excluded.non_ip_frames)," \
-			" transit_packets = nt_add(transit_packets," \
-			" excluded.transit_packets)," \
-			" malformed_frames = nt_add(malformed_frames," \
-			" excluded.malformed_frames)"
-/* queued, spooled: gauges; the roll-up keeps the largest, as db.c does. */
+/* queued, spooled: gauges; the roll-up keeps the largest, as the writer. */
 #define HEALTH_COLS	"captured, kernel_drops, iface_drops, overflow," \
 			" malformed, queued, dropped, spooled"
 #define HEALTH_SUMS	"nt_sum(captured), nt_sum(kernel_drops)," \
 			" nt_sum(iface_drops), nt_sum(overflow)," \
 			" nt_sum(malformed), max(queued), nt_sum(dropped)," \
 			" max(spooled)"
-#define HEALTH_SET	"captured = nt_add(captured, excluded.captured)," \
-			" kernel_drops = nt_add(kernel_drops," \
-			" excluded.kernel_drops)," \
-			" iface_drops = nt_add(iface_drops," \
-			" excluded.iface_drops)," \
-			" overflow = nt_add(overflow, excluded.overflow)," \
-			" malformed = nt_add(malformed, excluded.malformed)," \
-			" queued = max(queued, excluded.queued)," \
-			" dropped = nt_add(dropped, excluded.dropped)," \
-			" spooled = max(spooled, excluded.spooled)"
 
 /*
  * Trimming one host of one roll-up bucket: ?1 bucket, ?2 resolution,
@@ -309,7 +283,8 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		[RQ_NEXT_RES] = SB_NEXT_RES("1"),
 		[RQ_PROBE] = SB_PROBE("host_stat", "1"),
 		[RQ_MOVE] = MOVE(SB_CHUNK("host_stat", "1", HOST_KEYS),
-		    "host_stat", HOST_KEYS, HPP_COLS, HPP_SUMS, HPP_SET),
+		    "host_stat", HOST_KEYS, HPP_COLS, HPP_SUMS,
+		    SCHEMA_HPP_SET),
 		[RQ_EXPIRED] = EXPIRED(SB_CHUNK("host_stat", "1", HOST_KEYS)),
 		[RQ_DELETE] = SB_DELETE("host_stat", "1", HOST_KEYS),
 		[RQ_BUCKET_ADD] = SB_ADD(SB_CHUNK("host_stat", "1",
@@ -320,7 +295,8 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		[RQ_NEXT_RES] = SB_NEXT_RES("2"),
 		[RQ_PROBE] = SB_PROBE("port_stat", "2"),
 		[RQ_MOVE] = MOVE(SB_CHUNK("port_stat", "2", PORT_KEYS),
-		    "port_stat", PORT_KEYS, HPP_COLS, HPP_SUMS, HPP_SET),
+		    "port_stat", PORT_KEYS, HPP_COLS, HPP_SUMS,
+		    SCHEMA_HPP_SET),
 		[RQ_MARK] = MARK(SB_CHUNK("port_stat", "2", PORT_KEYS)),
 		[RQ_EXPIRED] = EXPIRED(SB_CHUNK("port_stat", "2", PORT_KEYS)),
 		[RQ_DELETE] = SB_DELETE("port_stat", "2", PORT_KEYS),
@@ -334,7 +310,7 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		    " direction, " HPP_SUMS ", max(batch_id) FROM port_stat"
 		    PORT_WHERE " GROUP BY proto, direction"
 		    " ON CONFLICT (bucket, " PORT_KEYS ", resolution)"
-		    " DO UPDATE SET " HPP_SET ","
+		    " DO UPDATE SET " SCHEMA_HPP_SET ","
 		    " batch_id = max(batch_id, excluded.batch_id)",
 		[RQ_TRIM_DEL] = PORT_EVICT "DELETE FROM port_stat" PORT_WHERE,
 	},
@@ -342,7 +318,8 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		[RQ_NEXT_RES] = SB_NEXT_RES("3"),
 		[RQ_PROBE] = SB_PROBE("peer_stat", "3"),
 		[RQ_MOVE] = MOVE(SB_CHUNK("peer_stat", "3", PEER_KEYS),
-		    "peer_stat", PEER_KEYS, HPP_COLS, HPP_SUMS, HPP_SET),
+		    "peer_stat", PEER_KEYS, HPP_COLS, HPP_SUMS,
+		    SCHEMA_HPP_SET),
 		[RQ_MARK] = MARK(SB_CHUNK("peer_stat", "3", PEER_KEYS)),
 		[RQ_EXPIRED] = EXPIRED(SB_CHUNK("peer_stat", "3", PEER_KEYS)),
 		[RQ_DELETE] = SB_DELETE("peer_stat", "3", PEER_KEYS),
@@ -356,7 +333,7 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		    " direction, " HPP_SUMS ", max(batch_id) FROM peer_stat"
 		    PEER_WHERE " GROUP BY proto, direction"
 		    " ON CONFLICT (bucket, " PEER_KEYS ", resolution)"
-		    " DO UPDATE SET " HPP_SET ","
+		    " DO UPDATE SET " SCHEMA_HPP_SET ","
 		    " batch_id = max(batch_id, excluded.batch_id)",
 		[RQ_TRIM_DEL] = PEER_EVICT "DELETE FROM peer_stat" PEER_WHERE,
 	},
@@ -364,7 +341,7 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		[RQ_NEXT_RES] = NEXT_RES("iface_stat"),
 		[RQ_PROBE] = PROBE("iface_stat"),
 		[RQ_MOVE] = MOVE(CHUNK("iface_stat", "iface_id"), "iface_stat",
-		    "iface_id", IFACE_COLS, IFACE_SUMS, IFACE_SET),
+		    "iface_id", IFACE_COLS, IFACE_SUMS, SCHEMA_IFACE_SET),
 		[RQ_EXPIRED] = EXPIRED(CHUNK("iface_stat", "iface_id")),
 		[RQ_DELETE] = DELETE("iface_stat", "iface_id"),
 	},
@@ -373,7 +350,7 @@ static const char *const tsql[RT__COUNT][RQ__COUNT] = {
 		[RQ_PROBE] = PROBE("health_stat"),
 		[RQ_MOVE] = MOVE(CHUNK("health_stat", "iface_id"),
 		    "health_stat", "iface_id", HEALTH_COLS, HEALTH_SUMS,
-		    HEALTH_SET),
+		    SCHEMA_HEALTH_SET),
 		[RQ_EXPIRED] = EXPIRED(CHUNK("health_stat", "iface_id")),
 		[RQ_DELETE] = DELETE("health_stat", "iface_id"),
 	},
@@ -567,9 +544,9 @@ retention_new(struct db *d, const struct retention_conf *c,
 	}
 	r->db = d;
 	r->sql = db_handle(d);
-	/* Its roll-ups add counters with nt_sum and nt_add (satsum.h). */
+	/* Its roll-ups add counters with nt_sum (satsum.h). */
 	if (satsum_register(r->sql) != SQLITE_OK) {
-		*errstr = "retention: cannot register its SQL functions";
+		*errstr = "retention: cannot register its SQL function";
 		free(r);
 		return NULL;
 	}

@@ -1,5 +1,5 @@
 /*
- * satsum.c - saturating counter sums for the roll-ups (satsum.h).
+ * satsum.c - a saturating sum() (satsum.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +15,6 @@ static int64_t	satsum_value(sqlite3_value *);
 static int64_t	satsum_add(int64_t, int64_t);
 static void	satsum_step(sqlite3_context *, int, sqlite3_value **);
 static void	satsum_final(sqlite3_context *);
-static void	satsum_add_fn(sqlite3_context *, int, sqlite3_value **);
 
 /* A counter as an integer: REALs rounded toward zero, saturated. */
 static int64_t
@@ -70,28 +69,9 @@ satsum_final(sqlite3_context *ctx)
 		sqlite3_result_int64(ctx, acc->sum);
 }
 
-static void
-satsum_add_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
-	    sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-		sqlite3_result_null(ctx);
-		return;
-	}
-	sqlite3_result_int64(ctx, satsum_add(satsum_value(argv[0]),
-	    satsum_value(argv[1])));
-}
-
 int
 satsum_register(sqlite3 *db)
 {
-	int rc;
-
-	rc = sqlite3_create_function(db, "nt_sum", 1, SQLITE_UTF8 |
+	return sqlite3_create_function(db, "nt_sum", 1, SQLITE_UTF8 |
 	    SQLITE_DETERMINISTIC, NULL, NULL, satsum_step, satsum_final);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "nt_add", 2, SQLITE_UTF8 |
-		    SQLITE_DETERMINISTIC, NULL, satsum_add_fn, NULL, NULL);
-	return rc;
 }

@@ -292,30 +292,21 @@ const char schema_upsert_host[] =
     " direction, packets, bytes, frame_bytes, batch_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT (bucket, iface_id, host_id, proto, direction, resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
+    " DO UPDATE SET " SCHEMA_HPP_SET ", batch_id = excluded.batch_id";
 const char schema_upsert_port[] =
     "INSERT INTO port_stat (bucket, resolution, iface_id, host_id, proto,"
     " direction, packets, bytes, frame_bytes, batch_id, port)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT (bucket, iface_id, host_id, proto, port, direction,"
     " resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
+    " DO UPDATE SET " SCHEMA_HPP_SET ", batch_id = excluded.batch_id";
 const char schema_upsert_peer[] =
     "INSERT INTO peer_stat (bucket, resolution, iface_id, host_id, proto,"
     " direction, packets, bytes, frame_bytes, batch_id, peer_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT (bucket, iface_id, host_id, peer_id, proto, direction,"
     " resolution)"
-    " DO UPDATE SET packets = packets + excluded.packets,"
-    " bytes = bytes + excluded.bytes,"
-    " frame_bytes = frame_bytes + excluded.frame_bytes,"
-    " batch_id = excluded.batch_id";
+    " DO UPDATE SET " SCHEMA_HPP_SET ", batch_id = excluded.batch_id";
 
 /*
  * 16 KiB pages instead of SQLite's 4 KiB: each upsert descends fewer and
@@ -343,10 +334,7 @@ _Static_assert(sizeof(SCHEMA_ROWS("?")) == 2 * SCHEMA_UPSERT_ROWS,
 #define ROW_10		"(?,?,?,?,?,?,?,?,?,?)"
 #define ROW_11		"(?,?,?,?,?,?,?,?,?,?,?)"
 #define ADD_COUNTS \
-    " DO UPDATE SET packets = packets + excluded.packets," \
-    " bytes = bytes + excluded.bytes," \
-    " frame_bytes = frame_bytes + excluded.frame_bytes," \
-    " batch_id = excluded.batch_id"
+    " DO UPDATE SET " SCHEMA_HPP_SET ", batch_id = excluded.batch_id"
 
 const char schema_upsert_host_rows[] =
     "INSERT INTO host_stat (bucket, resolution, iface_id, host_id, proto,"

@@ -11,6 +11,36 @@
 #include <sqlite3.h>
 
 /*
+ * SQL text of an upsert's SET term adding excluded.col to col, saturating
+ * at INT64_MAX: SQLite's + turns an overflowing sum into a REAL, which
+ * would break every integer reader (sum() then fails with "integer
+ * overflow").  Counters are never negative, so one subtraction bounds
+ * the sum, and a REAL left by an older store becomes INT64_MAX.
+ */
+#define SCHEMA_SAT_ADD(col) \
+    col " = CASE WHEN excluded." col " <= 9223372036854775807 - " col \
+    " THEN " col " + excluded." col " ELSE 9223372036854775807 END"
+/*
+ * The SET terms adding an upsert's counters to a row, for the store's
+ * upserts (schema.c, db.c) and retention's roll-ups alike.  queued and
+ * spooled are gauges: the largest is kept.
+ */
+#define SCHEMA_HPP_SET \
+    SCHEMA_SAT_ADD("packets") ", " SCHEMA_SAT_ADD("bytes") ", " \
+    SCHEMA_SAT_ADD("frame_bytes")
+#define SCHEMA_IFACE_SET \
+    SCHEMA_SAT_ADD("frames") ", " SCHEMA_SAT_ADD("frame_bytes") ", " \
+    SCHEMA_SAT_ADD("ipv4_packets") ", " SCHEMA_SAT_ADD("ipv6_packets") \
+    ", " SCHEMA_SAT_ADD("non_ip_frames") ", " \
+    SCHEMA_SAT_ADD("transit_packets") ", " \
+    SCHEMA_SAT_ADD("malformed_frames")
+#define SCHEMA_HEALTH_SET \
+    SCHEMA_SAT_ADD("captured") ", " SCHEMA_SAT_ADD("kernel_drops") ", " \
+    SCHEMA_SAT_ADD("iface_drops") ", " SCHEMA_SAT_ADD("overflow") ", " \
+    SCHEMA_SAT_ADD("malformed") ", queued = max(queued, excluded.queued), " \
+    SCHEMA_SAT_ADD("dropped") ", spooled = max(spooled, excluded.spooled)"
+
+/*
  * Upserts of one counter row, parameters ?1 bucket, ?2 resolution, ?3
  * iface_id, ?4 host_id, ?5 proto, ?6 direction, ?7 packets, ?8 bytes,
  * ?9 frame_bytes, ?10 batch_id, and ?11 port or peer_id.

@@ -20,6 +20,7 @@
 
 #include "db.h"
 #include "proto.h"
+#include "schema.h"
 
 #define T_BUCKET	1700000040	/* multiple of 60: 2023-11-14T22:14:00Z */
 #define T_BUCKET_TEXT	"2023-11-14T22:14:00Z"
@@ -656,6 +657,74 @@ scattered_batch(struct proto_batch *b, uint64_t seq, int64_t bucket,
 }
 
 /*
+ * Counters whose sum passes INT64_MAX stop there, as integers, on every
+ * table and through both the single-row and the multi-row upserts; a sum
+ * that reaches INT64_MAX exactly, and small sums beside them, are exact.
+ * SQLite's own + would store a REAL, which every sum() over the table
+ * then refuses with "integer overflow".
+ */
+static void
+test_counter_saturation(void **state)
+{
+	static const char *const host[] = { "9223372036854775807",
+		"9223372036854775807", "2280", "integer", NULL };
+	static const char *const iface[] = { "9223372036854775807", "4000",
+		"9223372036854775807", "integer", NULL };
+	static const char *const health[] = { "9223372036854775807", "4",
+		"9223372036854775807", "integer", NULL };
+	struct fixture *f = *state;
+	struct proto_host_rec hosts[SCHEMA_UPSERT_ROWS];
+	struct proto_port_rec ports[SCHEMA_UPSERT_ROWS];
+	struct proto_peer_rec peers[SCHEMA_UPSERT_ROWS];
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last, seq;
+	size_t i;
+
+	hello(f, "big", T_START, 60, &s, &last);
+	for (seq = 1; seq <= 2; seq++) {
+		batch_init(&b, seq);
+		t_host.c.packets = seq == 1 ? INT64_MAX - 10 : 10;
+		t_host.c.bytes = seq == 1 ? INT64_MAX - 10 : 11;
+		t_iface.frames = (uint64_t)INT64_MAX - 1;
+		t_iface.ipv4_packets = seq == 1 ? 1 : (uint64_t)INT64_MAX;
+		t_health.captured = (uint64_t)INT64_MAX;
+		t_health.overflow = (uint64_t)INT64_MAX / 2 + 1;
+		assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	}
+	expect_row(f, "SELECT packets, bytes, frame_bytes, typeof(bytes)"
+	    " FROM host_stat", host);
+	expect_row(f, "SELECT frames, frame_bytes, ipv4_packets,"
+	    " typeof(frames) FROM iface_stat", iface);
+	expect_row(f, "SELECT captured, kernel_drops, overflow,"
+	    " typeof(overflow) FROM health_stat", health);
+	assert_int_equal(count(f, "SELECT count(*) FROM port_stat WHERE"
+	    " packets = 8"), 1);
+
+	/* A whole multi-row statement's worth, inserted then updated. */
+	for (seq = 3; seq <= 4; seq++) {
+		scattered_batch(&b, seq, T_BUCKET + 3600, PROTO_DIR_IN, 1,
+		    hosts, ports, peers, SCHEMA_UPSERT_ROWS);
+		for (i = 0; i < SCHEMA_UPSERT_ROWS; i++) {
+			hosts[i].c.bytes = (uint64_t)INT64_MAX - i;
+			ports[i].c.bytes = (uint64_t)INT64_MAX / 2 + 1;
+			peers[i].c.frame_bytes = (uint64_t)INT64_MAX - 1;
+		}
+		assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM host_stat WHERE"
+	    " bucket >= 1700003640 AND bytes = 9223372036854775807 AND"
+	    " typeof(bytes) = 'integer' AND frame_bytes = packets"),
+	    SCHEMA_UPSERT_ROWS);
+	assert_int_equal(count(f, "SELECT count(*) FROM port_stat WHERE"
+	    " bytes = 9223372036854775807 AND typeof(bytes) = 'integer'"),
+	    SCHEMA_UPSERT_ROWS);
+	assert_int_equal(count(f, "SELECT count(*) FROM peer_stat WHERE"
+	    " frame_bytes = 9223372036854775807 AND typeof(frame_bytes) ="
+	    " 'integer'"), SCHEMA_UPSERT_ROWS);
+}
+
+/*
  * T_NREC records of each kind over two buckets, in scattered order, whose
  * counters derive from their own key; applied twice, every row must hold
  * twice its own record's counters: the writer sorts records into key
@@ -1084,6 +1153,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_big_sections_fail, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_counter_saturation,
+		    setup, teardown),
 		cmocka_unit_test(test_open_errors),
 	};
 

@@ -27,6 +27,7 @@
 #include "report_series.h"
 #include "report_summary.h"
 #include "report_time.h"
+#include "satsum.h"
 #include "schema.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -441,6 +442,7 @@ db_setup(void **state)
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		return -1;
 	if (schema_migrate(db, &errstr) == -1 ||
+	    satsum_register(db) != SQLITE_OK ||
 	    report_filter_register(db, &errstr) == -1 ||
 	    sqlite3_exec(db, fixture_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_close(db);

@@ -410,6 +410,53 @@ check_err "unknown command" \
     'show: unknown command; use nettally top, series, summary, chart or status, or nettally --help' \
     show hosts
 
+# --- counters past INT64_MAX ---------------------------------------------
+# Two rows of 3 * 2^61 bytes each, in the window and today: every report
+# prints their sum saturated at INT64_MAX rather than failing with
+# SQLite's "integer overflow".
+big=6917529027641081856
+max=9223372036854775807
+now=$(date +%s)
+today=$((now - now % 60))
+{
+	cat tests/system/report_fixture.sql
+	for b in 1795602600 1795602660 $today $((today - 60)); do
+		echo "INSERT INTO host_stat VALUES ($b, 60, 1, 7, 6, 0, $big, $big, $big, 1);"
+		echo "INSERT INTO port_stat VALUES ($b, 60, 1, 7, 6, 22, 0, $big, $big, $big, 1);"
+		echo "INSERT INTO peer_stat VALUES ($b, 60, 1, 7, 4, 6, 0, $big, $big, $big, 1);"
+	done
+} | "$MKDB" "$tmp/big.db" || { echo "Bail out! cannot build big.db"; exit 1; }
+for r in "top hosts" "top ports" "top peers" "top protocols" "top agents" \
+    "top interfaces" "series --step 1h" "summary"; do
+	case $r in
+	summary) win= ;;
+	*) win="--since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z" ;;
+	esac
+	# shellcheck disable=SC2086
+	"$NETTALLY" $r $win --db "$tmp/big.db" --format csv > "$tmp/out" \
+	    2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] &&
+	    grep -q "10\.0\.0\.10\|agent-a\|tcp\|2026" "$tmp/out" &&
+	    [ "$(grep -c ",$max," "$tmp/out")" -ge 1 ]; then
+		pass "$r saturates a sum past INT64_MAX"
+	else
+		fail "$r saturates a sum past INT64_MAX"
+		echo "# exit $rc; stderr: $(cat "$tmp/err")"
+		sed 's/^/# /' "$tmp/out"
+	fi
+done
+"$NETTALLY" chart -o "$tmp/big.svg" --since 2026-11-25T10:00:00Z \
+    --until 2026-11-25T11:00:00Z --db "$tmp/big.db" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "10.0.0.10" "$tmp/big.svg"
+then
+	pass "chart draws a sum past INT64_MAX"
+else
+	fail "chart draws a sum past INT64_MAX"
+	echo "# exit $rc; stderr: $(cat "$tmp/err")"
+fi
+
 if [ "$(cksum < "$db")" = "$db_sum" ]; then
 	pass "the database file is unchanged (read-only)"
 else
