@@ -37,7 +37,10 @@
  *   read buffer) is freed only in conn_close_cb.
  * - alloc_cb hands out the connection's own buffer.  A frame header is
  *   checked against PROTO_FRAME_MAX before the buffer grows to hold the
- *   frame; the buffer shrinks back when idle.
+ *   frame; the buffer shrinks back when idle.  What the buffers hold
+ *   beyond CONN_BUF_MIN each is bounded by input_max for all peers: a
+ *   peer whose frame does not fit is not read (nor timed) until a frame
+ *   in progress ends, and every such frame ends within read_timeout_ms.
  * - Writer items name connections by id, never by pointer: a connection
  *   may close while its items are in the writer.
  * - Backpressure: above queued_max bytes of batches in the writer, no
@@ -51,8 +54,10 @@
  *   are closed together and the memory goes when the second close
  *   callback runs.
  * - The stall timer runs only while the connection is read and owes
- *   bytes (a frame begun, or its HELLO): a pause for backpressure or for
- *   the writer is never the peer's fault.
+ *   bytes (a frame begun, or its HELLO): a pause for backpressure, for
+ *   input memory or for the writer is never the peer's fault.  Bytes
+ *   alone do not restart it, whole frames do, so a peer trickling one
+ *   byte at a time cannot hold its buffer for long.
  * - A peer's unread replies, acknowledgements and status replies alike,
  *   are bounded (writes_max): past it the connection is closed, since an
  *   ERROR would only queue behind them.
@@ -100,6 +105,7 @@ struct conn {
 	uint64_t		 id;
 	enum conn_state		 state;
 	int			 reading;
+	int			 starved;	/* its frame waits for input_max */
 	uint8_t			*buf;
 	size_t			 len, cap;
 	pid_t			 pid;
@@ -130,6 +136,7 @@ static void	conn_stall_cb(uv_timer_t *);
 static void	conn_goodbye_cb(uv_timer_t *);
 static int	conn_check_unread(struct conn *, const char *);
 static int	conn_reserve(struct conn *);
+static void	server_input_free(struct server *, size_t);
 static void	conn_process(struct conn *);
 static void	conn_frame(struct conn *, const uint8_t *, size_t);
 static void	conn_hello(struct conn *, const uint8_t *, size_t);
@@ -154,6 +161,7 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->read_timeout_ms = CONN_READ_TIMEOUT_MS;
 	srv->writes_max = CONN_WRITES_MAX;
 	srv->goodbye_ms = CONN_GOODBYE_MS;
+	srv->input_max = CONN_INPUT_MAX;
 	LIST_INIT(&srv->conns);
 	srv->started = (int64_t)time(NULL);
 }
@@ -326,12 +334,14 @@ conn_close_cb(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 	struct server *srv = c->srv;
+	size_t grown = c->cap - CONN_BUF_MIN;
 
 	if (--c->nopen > 0)
 		return;
 	free(c->buf);
 	free(c);
 	srv->nconns--;
+	server_input_free(srv, grown);
 	server_check_closed(srv);
 }
 
@@ -503,7 +513,7 @@ conn_reading(struct conn *c)
 	struct server *srv = c->srv;
 	int want, rc;
 
-	want = !srv->shutting && !srv->paused &&
+	want = !srv->shutting && !srv->paused && !c->starved &&
 	    (c->state == CONN_NEW || c->state == CONN_READY);
 	if (want && !c->reading) {
 		if ((rc = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb,
@@ -518,7 +528,7 @@ conn_reading(struct conn *c)
 		uv_read_stop((uv_stream_t *)&c->pipe);
 		c->reading = 0;
 	}
-	/* Owing bytes while read: the clock runs from the last progress. */
+	/* Owing bytes while read: the clock runs from the last frame. */
 	if (c->reading && (c->len > 0 || c->state == CONN_NEW)) {
 		if (!uv_is_active((uv_handle_t *)&c->stall) &&
 		    uv_timer_start(&c->stall, conn_stall_cb,
@@ -538,8 +548,8 @@ conn_stall_cb(uv_timer_t *h)
 		conn_fail(c, PROTO_ERR_SEQUENCE, "no HELLO within %llu ms of "
 		    "connecting", ms);
 	else
-		conn_fail(c, PROTO_ERR_BAD_FRAME, "incomplete frame: %zu "
-		    "bytes, then nothing for %llu ms", c->len, ms);
+		conn_fail(c, PROTO_ERR_BAD_FRAME, "frame not complete within "
+		    "%llu ms: %zu bytes of it came", ms, c->len);
 }
 
 static void
@@ -573,18 +583,20 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	c->len += (size_t)nread;
-	uv_timer_stop(&c->stall);	/* progress: conn_reading re-arms */
 	conn_process(c);
 }
 
 /*
  * Makes room for the frame in progress (its header was already checked
  * against PROTO_FRAME_MAX by proto_frame_check), or shrinks an idle
- * buffer back to CONN_BUF_MIN.
+ * buffer back to CONN_BUF_MIN.  A frame that does not fit in the
+ * server's input_max leaves the buffer as it is and c starved.  Returns
+ * 0, or -1 when out of memory.
  */
 static int
 conn_reserve(struct conn *c)
 {
+	struct server *srv = c->srv;
 	size_t need = CONN_BUF_MIN, body;
 	uint8_t *p;
 
@@ -595,10 +607,19 @@ conn_reserve(struct conn *c)
 		if (body <= PROTO_FRAME_MAX && PROTO_HDR_LEN + body > need)
 			need = PROTO_HDR_LEN + body;
 	}
+	c->starved = 0;
 	if (need == c->cap || (need < c->cap && c->len > need))
 		return 0;
+	if (need > c->cap && need - c->cap > srv->input_max - srv->input_used) {
+		c->starved = 1;
+		return 0;
+	}
 	if ((p = realloc(c->buf, need)) == NULL)
 		return -1;
+	if (need > c->cap)
+		srv->input_used += need - c->cap;
+	else
+		server_input_free(srv, c->cap - need);
 	c->buf = p;
 	c->cap = need;
 	return 0;
@@ -631,6 +652,8 @@ conn_process(struct conn *c)
 	if (pos > 0) {
 		memmove(c->buf, c->buf + pos, c->len - pos);
 		c->len -= pos;
+		/* Whole frames are progress: the next one gets a new clock. */
+		uv_timer_stop(&c->stall);
 	}
 	if (conn_reserve(c) == -1) {
 		conn_fail(c, PROTO_ERR_INTERNAL, "out of memory for a frame");
@@ -868,6 +891,30 @@ server_flow(struct server *srv)
 		/* Frames read before the pause: no new bytes need come. */
 		if (!srv->paused && c->len > 0)
 			conn_process(c);
+		else
+			conn_reading(c);
+	}
+}
+
+/*
+ * Gives back n bytes of input_used, and lets the peers waiting for it try
+ * again, in connection order.
+ */
+static void
+server_input_free(struct server *srv, size_t n)
+{
+	struct conn *c, *next;
+
+	srv->input_used -= n;
+	if (n == 0)
+		return;
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		if (!c->starved)
+			continue;
+		if (conn_reserve(c) == -1)
+			conn_fail(c, PROTO_ERR_INTERNAL, "out of memory for a "
+			    "frame");
 		else
 			conn_reading(c);
 	}

@@ -18,7 +18,8 @@
 #define CONN_QUEUED_MAX		(12u << 20)	/* decoded batches, writer */
 #define CONN_ALLOW_MAX		32		/* --allow-uid, --allow-group */
 #define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
-#define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must go on */
+#define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must end */
+#define CONN_INPUT_MAX		(32u << 20)	/* frames being read, all */
 #define CONN_WRITES_MAX		1024		/* replies queued per peer */
 #define CONN_GOODBYE_MS		2000		/* a last ERROR may take */
 
@@ -36,12 +37,21 @@ struct server {
 	size_t			 noutstanding;	/* items in the writer */
 	int			 paused;	/* reading stopped: backpressure */
 	/*
-	 * A peer that is read from but sends nothing for read_timeout_ms
-	 * while it owes the rest of a frame (or its HELLO) is closed; so is
-	 * one with more than writes_max replies it does not read.
+	 * A peer that is read from for read_timeout_ms while it owes the
+	 * rest of a frame (or its HELLO) is closed, however slowly it
+	 * trickles bytes meanwhile; so is one with more than writes_max
+	 * replies it does not read.
 	 */
 	uint64_t		 read_timeout_ms;
 	size_t			 writes_max;
+	/*
+	 * Buffer memory of the frames being read, beyond each peer's
+	 * CONN_BUF_MIN, and its bound: a peer whose frame does not fit
+	 * waits, unread, until another frame is done.  At least
+	 * PROTO_FRAME_MAX, so the largest frame fits alone.
+	 */
+	size_t			 input_used;
+	size_t			 input_max;
 	/*
 	 * A connection being closed gets goodbye_ms to take its last
 	 * replies and ERROR; a peer that does not read them is then cut

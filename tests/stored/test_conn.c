@@ -973,6 +973,127 @@ test_probe_refuses_running(void **state)
 	assert_non_null(strstr(err, "another nettally-stored"));
 }
 
+/* A peer trickling a frame's bytes is still cut once the clock runs out. */
+static void
+test_stall_trickle(void **state)
+{
+	struct fixture *f = *state;
+	struct pollfd pfd;
+	struct timespec t0, t;
+	struct proto_buf b;
+	uint8_t hdr[8] = { 0, 1, 0, 0, 0x94, 0, 0, 0 };	/* 64 KiB body */
+	int fd = client(f), ms = 0;
+
+	f->srv.read_timeout_ms = 300;
+	proto_buf_init(&b);
+	hello_frame(&b, "trickle");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	send_all(fd, hdr, sizeof(hdr));
+	/* A byte every 50 ms: the old clock, reset by bytes, never ran out. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (ms = 0; ms < 3000; ms++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (poll(&pfd, 1, 1) == 1)
+			break;
+		if (ms % 50 == 49)
+			(void)send(fd, "\0", 1, MSG_NOSIGNAL);
+	}
+	expect_error(f, fd, PROTO_ERR_BAD_FRAME);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	assert_true((t.tv_sec - t0.tv_sec) * 1000 +
+	    (t.tv_nsec - t0.tv_nsec) / 1000000 < 1500);
+	close(fd);
+}
+
+/* A BATCH frame of n host records, 10.0.x.y each. */
+static void
+big_batch_frame(struct proto_buf *b, uint64_t seq, size_t n)
+{
+	struct proto_host_rec *h;
+	struct proto_batch bt;
+	size_t i;
+
+	h = calloc(n, sizeof(*h));
+	assert_non_null(h);
+	for (i = 0; i < n; i++) {
+		h[i].k.bucket = bucket_now();
+		h[i].k.host.family = PROTO_AF_INET;
+		h[i].k.host.a[0] = 10;
+		h[i].k.host.a[2] = (uint8_t)(i >> 8);
+		h[i].k.host.a[3] = (uint8_t)i;
+		h[i].k.proto = 17;
+		h[i].k.dir = PROTO_DIR_IN;
+		h[i].c.packets = 1;
+		h[i].c.bytes = 100;
+		h[i].c.frame_bytes = 114;
+	}
+	memset(&bt, 0, sizeof(bt));
+	bt.seq = seq;
+	bt.first_ts = bucket_now();
+	bt.last_ts = bt.first_ts;
+	bt.hosts = h;
+	bt.nhosts = n;
+	assert_int_equal(proto_encode_batch(b, &bt), 0);
+	free(h);
+}
+
+static int
+input_taken(struct fixture *f)
+{
+	return f->srv.input_used > 0;
+}
+
+/*
+ * Two peers' frames do not fit in input_max together: the second waits,
+ * unread, while the first is read, then goes on; neither is cut.
+ */
+static void
+test_input_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf ha, hb, fa, fb;
+	int a = client(f), c = client(f);
+	size_t grown;
+
+	proto_buf_init(&ha);
+	proto_buf_init(&hb);
+	proto_buf_init(&fa);
+	proto_buf_init(&fb);
+	hello_frame(&ha, "in-a");
+	hello_frame(&hb, "in-b");
+	send_buf(a, &ha);
+	send_buf(c, &hb);
+	assert_int_equal(expect_welcome(f, a), 0);
+	assert_int_equal(expect_welcome(f, c), 0);
+	big_batch_frame(&fa, 1, 8000);
+	big_batch_frame(&fb, 1, 8000);
+	assert_true(fa.len > 128 << 10 && fa.len < 160 << 10);
+	/* Beyond its 64 KiB, each frame's buffer; room for one of them. */
+	grown = fa.len - (64 << 10);
+	f->srv.input_max = 2 * grown - 1;
+	send_all(a, fa.data, fa.len - 10);
+	pump_until(f, input_taken);
+	assert_int_equal(f->srv.input_used, grown);
+	send_all(c, fb.data, fb.len - 10);
+	expect_silence(f, c, 300);
+	assert_int_equal(f->srv.input_used, grown);
+	/* a's frame ends: its room goes to c, which is read on. */
+	send_all(a, fa.data + fa.len - 10, 10);
+	assert_int_equal(expect_ack(f, a), 1);
+	send_all(c, fb.data + fb.len - 10, 10);
+	assert_int_equal(expect_ack(f, c), 1);
+	assert_int_equal(f->srv.input_used, 0);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
+	    16000);
+	proto_buf_clear(&fa);
+	proto_buf_clear(&fb);
+	close(a);
+	close(c);
+}
+
 int
 main(void)
 {
@@ -994,6 +1115,8 @@ main(void)
 		T(test_shutdown_drains),
 		T(test_stall_half_frame),
 		T(test_stall_no_hello),
+		T(test_stall_trickle),
+		T(test_input_budget),
 		T(test_unread_acks),
 		T(test_unread_status),
 		T(test_shutdown_deaf_peer),
