@@ -268,6 +268,12 @@ enum proto_err	 proto_skim(const uint8_t *, size_t);
  */
 enum proto_err	 proto_decode_envelope(const uint8_t *, size_t,
 		    uint32_t *version, uint32_t *type, uint64_t *seq);
+/*
+ * The type the head of a body names, [PROTO_VERSION, type, ...], read
+ * without proto_skim: 0 when it names none.  Only for choosing a typed
+ * decoder, which checks the whole body itself.
+ */
+uint32_t	 proto_peek_type(const uint8_t *, size_t);
 
 /*
  * Encoders: append one whole frame; return 0, or -1 on allocation failure,

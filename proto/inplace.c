@@ -31,6 +31,9 @@
 #include "proto.h"
 #include "internal.h"
 
+/* BATCH payload keys: first, last, the record sections, spooled. */
+#define BATCH_NKEYS	(3 + PROTO_REC__COUNT)
+
 /* A read position in one body. */
 struct cur {
 	const uint8_t	*p;
@@ -70,6 +73,9 @@ static enum proto_err	read_rec(struct cur *, enum proto_rec_kind,
 			    unsigned char *);
 static enum proto_err	read_section(struct cur *, enum proto_rec_kind,
 			    struct proto_batch *);
+static size_t		batch_key(const char *const *, const struct val *);
+static enum proto_err	batch_one_pass(struct cur *, uint64_t,
+			    const char *const *, struct proto_batch *);
 
 /* A big-endian unsigned integer of width bytes; -1 if short. */
 static int
@@ -457,6 +463,76 @@ read_section(struct cur *c, enum proto_rec_kind kind, struct proto_batch *b)
 	return PROTO_OK;
 }
 
+/* Index of key k in key[BATCH_NKEYS]; BATCH_NKEYS when unknown. */
+static size_t
+batch_key(const char *const *key, const struct val *k)
+{
+	size_t j;
+
+	for (j = 0; j < BATCH_NKEYS; j++)
+		if (k->n == strlen(key[j]) &&
+		    memcmp(k->ptr, key[j], (size_t)k->n) == 0)
+			break;
+	return j;
+}
+
+/*
+ * A well-formed batch in one walk: the payload's pairs in their order,
+ * each known value read where it stands.  Any problem only returns an
+ * error: which one counts is for the checks in their fixed order.
+ */
+static enum proto_err
+batch_one_pass(struct cur *c, uint64_t npairs, const char *const *key,
+    struct proto_batch *b)
+{
+	int seen[BATCH_NKEYS] = { 0 };
+	enum proto_err err;
+	struct val k;
+	uint64_t i;
+	size_t j;
+
+	for (i = 0; i < npairs; i++) {
+		if (cur_val(c, &k) == -1 || k.type != VAL_STR)
+			return PROTO_E_FIELD_TYPE;
+		if ((j = batch_key(key, &k)) == BATCH_NKEYS) {
+			if (cur_skip(c) == -1)
+				return PROTO_E_MSGPACK;
+			continue;
+		}
+		if (seen[j]++)
+			return PROTO_E_FIELD_TYPE;
+		if (j == 0)
+			err = val_time(c, &b->first_ts);
+		else if (j == 1)
+			err = val_time(c, &b->last_ts);
+		else if (j == BATCH_NKEYS - 1)
+			err = val_uint(c, INT64_MAX, &b->spooled);
+		else
+			err = read_section(c, (enum proto_rec_kind)(j - 2), b);
+		if (err != PROTO_OK)
+			return err;
+	}
+	if (!seen[0] || !seen[1] || b->first_ts > b->last_ts)
+		return PROTO_E_MISSING;
+	return PROTO_OK;
+}
+
+uint32_t
+proto_peek_type(const uint8_t *p, size_t len)
+{
+	struct cur c = { p, len, 0 };
+	struct val v;
+
+	if (cur_val(&c, &v) == -1 || v.type != VAL_ARRAY ||
+	    v.n != PROTO_ENVELOPE_LEN ||
+	    cur_val(&c, &v) == -1 || v.type != VAL_UINT ||
+	    v.u != PROTO_VERSION ||
+	    cur_val(&c, &v) == -1 || v.type != VAL_UINT ||
+	    v.u < PROTO_HELLO || v.u > PROTO_STATUS_REPLY)
+		return 0;
+	return (uint32_t)v.u;
+}
+
 enum proto_err
 proto_decode_envelope(const uint8_t *p, size_t len, uint32_t *version,
     uint32_t *type, uint64_t *seq)
@@ -480,14 +556,14 @@ proto_decode_envelope(const uint8_t *p, size_t len, uint32_t *version,
 enum proto_err
 proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 {
-	const char *key[3 + PROTO_REC__COUNT];
-	size_t at[3 + PROTO_REC__COUNT];	/* value offsets; 0: absent */
+	const char *key[BATCH_NKEYS];
+	size_t at[BATCH_NKEYS];	/* value offsets; 0: absent */
 	enum proto_err err;
 	struct cur c;
 	struct val k;
-	uint64_t npairs, i;
+	uint64_t npairs, i, seq;
 	uint32_t version, type;
-	size_t j;
+	size_t j, pairs_at;
 	int kind;
 
 	memset(b, 0, sizeof(*b));
@@ -495,12 +571,24 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 	key[1] = PROTO_K_LAST;
 	for (kind = 0; kind < PROTO_REC__COUNT; kind++)
 		key[2 + kind] = proto_recs[kind].key;
-	key[2 + PROTO_REC__COUNT] = PROTO_K_SPOOLED;
-	for (j = 0; j < 3 + PROTO_REC__COUNT; j++)
+	key[BATCH_NKEYS - 1] = PROTO_K_SPOOLED;
+	for (j = 0; j < BATCH_NKEYS; j++)
 		at[j] = 0;
 	if ((err = env_open(&c, p, len, PROTO_BATCH, &version, &type, &b->seq,
 	    &npairs)) != PROTO_OK)
 		goto fail;
+	/*
+	 * The walk below reads every record twice (keys, then values) so
+	 * that each bad input gets the one error its first fault in that
+	 * order gives; a good batch, nearly every one, needs a single walk.
+	 */
+	pairs_at = c.off;
+	if (batch_one_pass(&c, npairs, key, b) == PROTO_OK)
+		return PROTO_OK;
+	seq = b->seq;
+	proto_batch_clear(b);
+	b->seq = seq;
+	c.off = pairs_at;
 
 	/* Every key first, as unpack.c's payload_get does: same errors. */
 	for (i = 0; i < npairs; i++) {
@@ -510,10 +598,7 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 		err = PROTO_E_FIELD_TYPE;
 		if (k.type != VAL_STR)
 			goto fail;
-		for (j = 0; j < 3 + PROTO_REC__COUNT; j++) {
-			if (k.n != strlen(key[j]) ||
-			    memcmp(k.ptr, key[j], (size_t)k.n) != 0)
-				continue;
+		if ((j = batch_key(key, &k)) < BATCH_NKEYS) {
 			if (at[j] != 0)
 				goto fail;
 			at[j] = c.off;	/* > 0: the envelope came before */
@@ -536,7 +621,7 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 	if (b->first_ts > b->last_ts)
 		goto fail;
 	/* Optional gauge; SQLite's integers are signed. */
-	c.off = at[2 + PROTO_REC__COUNT];
+	c.off = at[BATCH_NKEYS - 1];
 	if (c.off != 0 && (err = val_uint(&c, INT64_MAX, &b->spooled)) !=
 	    PROTO_OK)
 		goto fail;

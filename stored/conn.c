@@ -669,6 +669,11 @@ conn_frame(struct conn *c, const uint8_t *body, size_t n)
 	uint32_t version, type;
 	uint64_t seq;
 
+	/* Nearly every frame: its decoder checks it all, skim included. */
+	if (c->state == CONN_READY && proto_peek_type(body, n) == PROTO_BATCH) {
+		conn_batch(c, body, n);
+		return;
+	}
 	if ((e = proto_decode_envelope(body, n, &version, &type, &seq)) !=
 	    PROTO_OK) {
 		conn_fail(c, PROTO_ERR_BAD_FRAME, "message: %s",

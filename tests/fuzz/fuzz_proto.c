@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum proto_err skim, err;
 	const uint8_t *p;
 	uint8_t *body;
-	uint32_t version, type;
+	uint32_t version, type, peek;
 	uint64_t seq;
 	size_t len, len2;
 
@@ -84,6 +84,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (err == PROTO_OK)
 		CHECK(version == PROTO_VERSION && type >= PROTO_HELLO &&
 		    type <= PROTO_STATUS_REPLY);
+	/* The peek reads any bytes safely and agrees with a whole envelope. */
+	peek = proto_peek_type(body, len);
+	if (err == PROTO_OK)
+		CHECK(peek == type);
 
 	err = proto_decode_hello(body, len, &h);
 	CHECK(skim == PROTO_OK || err == skim);

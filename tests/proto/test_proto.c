@@ -816,6 +816,7 @@ test_round_trip_hello(void **state)
 		assert_int_equal(version, PROTO_VERSION);
 		assert_int_equal(type, PROTO_HELLO);
 		assert_int_equal(seq, 0);
+		assert_int_equal(proto_peek_type(body, len), PROTO_HELLO);
 		assert_int_equal(proto_decode_hello(body, len, &out), PROTO_OK);
 		assert_memory_equal(&in, &out, sizeof(in));
 		truncations(DEC_HELLO, body, len);
@@ -974,6 +975,52 @@ test_round_trip_batch(void **state)
 		proto_buf_clear(&b);
 		batch_free(in);
 	}
+}
+
+/*
+ * proto_peek_type names the type of a whole envelope's head and nothing
+ * else, and reads no byte past the body (ASan builds).
+ */
+static void
+test_peek_type(void **state)
+{
+	struct proto_batch *in;
+	struct proto_buf b;
+	const uint8_t *body;
+	uint8_t *copy;
+	size_t len, cut;
+
+	(void)state;
+	in = batch_new(3);
+	proto_buf_init(&b);
+	assert_int_equal(proto_encode_batch(&b, in), 0);
+	body = frame_body(&b, 0, &len);
+	assert_int_equal(proto_peek_type(body, len), PROTO_BATCH);
+	/* A head cut short names nothing; past the type, the rest is moot. */
+	for (cut = 0; cut <= 3; cut++) {
+		assert_non_null(copy = malloc(cut == 0 ? 1 : cut));
+		memcpy(copy, body, cut);
+		assert_int_equal(proto_peek_type(copy, cut),
+		    cut == 3 ? PROTO_BATCH : 0);
+		free(copy);
+	}
+	assert_non_null(copy = malloc(len));
+	memcpy(copy, body, len);
+	copy[0] = 0x93;			/* an array of 3 */
+	assert_int_equal(proto_peek_type(copy, len), 0);
+	copy[0] = body[0];
+	copy[1] = PROTO_VERSION + 1;
+	assert_int_equal(proto_peek_type(copy, len), 0);
+	copy[1] = body[1];
+	copy[2] = 0;			/* no type 0 */
+	assert_int_equal(proto_peek_type(copy, len), 0);
+	copy[2] = PROTO_STATUS_REPLY + 1;
+	assert_int_equal(proto_peek_type(copy, len), 0);
+	copy[2] = 0xc0;			/* nil */
+	assert_int_equal(proto_peek_type(copy, len), 0);
+	free(copy);
+	proto_buf_clear(&b);
+	batch_free(in);
 }
 
 /* One section at a time: absent sections decode as empty. */
@@ -1662,6 +1709,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_small),
 		cmocka_unit_test(test_round_trip_status),
 		cmocka_unit_test(test_round_trip_batch),
+		cmocka_unit_test(test_peek_type),
 		cmocka_unit_test(test_round_trip_batch_sections),
 		cmocka_unit_test(test_stream_equals_batch),
 		cmocka_unit_test(test_record_bytes),
