@@ -56,18 +56,27 @@ skim_skip(struct skim *s, uint64_t n)
 enum proto_err
 proto_skim(const uint8_t *p, size_t len)
 {
-	/* left[d]: elements still expected by the open container at depth d. */
-	uint64_t left[PROTO_DEPTH_MAX + 1];
+	/*
+	 * rem: elements still expected by the open container at depth;
+	 * left[d]: those of the container at depth d < depth, set aside.
+	 * rem lives in a register: a count stored and loaded back for every
+	 * object cost half the walk.
+	 */
+	uint64_t left[PROTO_DEPTH_MAX];
 	struct skim s = { p, len, 0 };
-	uint64_t n, elems;
+	uint64_t n, elems, rem;
 	size_t depth;
 	uint8_t c;
 	int cont;
 
 	/* Depth 0 is a pseudo-container holding exactly the one root object. */
 	depth = 0;
-	left[0] = 1;
-	while (depth > 0 || left[0] > 0) {
+	rem = 1;
+	while (rem > 0 || depth > 0) {
+		if (rem == 0) {
+			rem = left[--depth];
+			continue;
+		}
 		if (s.off >= s.len)
 			return PROTO_E_SHORT;
 		c = s.p[s.off++];
@@ -167,18 +176,18 @@ proto_skim(const uint8_t *p, size_t len)
 		}
 
 		/* This object fills one slot of the container it is in. */
-		left[depth]--;
+		rem--;
 		if (cont) {
 			/* A container, even empty, counts towards the depth. */
 			if (depth + 1 > PROTO_DEPTH_MAX)
 				return PROTO_E_DEPTH;
 			if (elems > s.len - s.off)
 				return PROTO_E_COUNT;
-			if (elems > 0)
-				left[++depth] = elems;
+			if (elems > 0) {
+				left[depth++] = rem;
+				rem = elems;
+			}
 		}
-		while (depth > 0 && left[depth] == 0)
-			depth--;
 	}
 	if (s.off != s.len)
 		return PROTO_E_TRAILING;
