@@ -597,7 +597,7 @@ static int
 conn_reserve(struct conn *c)
 {
 	struct server *srv = c->srv;
-	size_t need = CONN_BUF_MIN, body;
+	size_t need = CONN_BUF_MIN, body, old;
 	uint8_t *p;
 
 	if (c->len >= PROTO_HDR_LEN) {
@@ -616,12 +616,13 @@ conn_reserve(struct conn *c)
 	}
 	if ((p = realloc(c->buf, need)) == NULL)
 		return -1;
-	if (need > c->cap)
-		srv->input_used += need - c->cap;
-	else
-		server_input_free(srv, c->cap - need);
 	c->buf = p;
+	old = c->cap;
 	c->cap = need;
+	if (need > old)
+		srv->input_used += need - old;
+	else
+		server_input_free(srv, old - need);
 	return 0;
 }
 

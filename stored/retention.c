@@ -243,7 +243,7 @@ static int	step_work(struct retention *, int64_t, int *, int *);
 			" nt_sum(ipv4_packets), nt_sum(ipv6_packets)," \
 			" nt_sum(non_ip_frames), nt_sum(transit_packets)," \
 			" nt_sum(malformed_frames)"
-/* queued, spooled: gauges; the roll-up keeps the largest, as the writer. */
+/* queued, spooled: gauges; the roll-up keeps the largest, as upserts do. */
 #define HEALTH_COLS	"captured, kernel_drops, iface_drops, overflow," \
 			" malformed, queued, dropped, spooled"
 #define HEALTH_SUMS	"nt_sum(captured), nt_sum(kernel_drops)," \
