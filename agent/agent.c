@@ -36,6 +36,7 @@
 #define DEFAULT_SOCKET		"/run/nettally/nettally.sock"
 #define DEFAULT_RESOLUTION	60
 #define DEFAULT_FLUSH_MS	1000
+#define DEFAULT_PROGRESS_S	10	/* -r: a progress line this often */
 #define DEFAULT_SNAPLEN		512
 #define DEFAULT_BUFFER_MB	32
 #define DEFAULT_MAX_HOSTS	8192
@@ -54,6 +55,7 @@ struct agent_opts {
 	struct localnets	 ln;
 	long			 resolution;
 	long			 flush_ms;
+	long			 progress_s;
 	long			 snaplen;
 	long			 buffer_mb;
 	long			 max_queue_mb;
@@ -113,6 +115,9 @@ usage(FILE *f)
 "                         the interface of the default route)\n"
 "  -r, --read FILE        replay a pcap or pcapng file as fast as it reads;\n"
 "                         \"-\" reads standard input\n"
+"      --progress SECS    during -r of a regular file, log the frames\n"
+"                         read so far and the share of the file every\n"
+"                         SECS seconds (default %d; 0: never)\n"
 "\n"
 "Accounting:\n"
 "  -n, --local CIDR       a local network (repeatable).  Direction is\n"
@@ -191,7 +196,7 @@ usage(FILE *f)
 "counted, waits until the store has acknowledged every batch, and exits 0.\n"
 "A second signal gives up waiting.  Exit status 1 on any error, and on\n"
 "a capture file that ends mid-record (what came before is still counted).\n",
-	    FLOWTAB_IFACES_MAX,
+	    FLOWTAB_IFACES_MAX, DEFAULT_PROGRESS_S,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
 	    DEFAULT_MAX_PORTS, DEFAULT_MAX_PEERS, DEFAULT_SOCKET,
 	    DEFAULT_SNAPLEN, DEFAULT_BUFFER_MB, CAPTURE_THREADS_MAX);
@@ -240,10 +245,11 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	enum { O_RES = 256, O_FLUSH, O_NAME, O_SNAPLEN, O_BUFFER, O_MAXH,
 	    O_MAXP, O_MAXQ, O_THREADS, O_EXITERR };
 	enum { O_USER = 512, O_NOSECCOMP, O_CONFIG };
-	enum { O_MAXQUEUE = 768, O_SPOOL, O_SPOOLMAX };
+	enum { O_MAXQUEUE = 768, O_SPOOL, O_SPOOLMAX, O_PROGRESS };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "read", required_argument, NULL, 'r' },
+		{ "progress", required_argument, NULL, O_PROGRESS },
 		{ "local", required_argument, NULL, 'n' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "resolution", required_argument, NULL, O_RES },
@@ -277,6 +283,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	o->socket_path = DEFAULT_SOCKET;
 	o->resolution = DEFAULT_RESOLUTION;
 	o->flush_ms = DEFAULT_FLUSH_MS;
+	o->progress_s = DEFAULT_PROGRESS_S;
 	o->snaplen = DEFAULT_SNAPLEN;
 	o->buffer_mb = DEFAULT_BUFFER_MB;
 	o->lim.max_hosts = DEFAULT_MAX_HOSTS;
@@ -334,6 +341,11 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		case O_FLUSH:
 			if (parse_long("--flush", optarg, 10, 3600000,
 			    &o->flush_ms) == -1)
+				return -1;
+			break;
+		case O_PROGRESS:
+			if (parse_long("--progress", optarg, 0, 86400,
+			    &o->progress_s) == -1)
 				return -1;
 			break;
 		case O_NAME:
@@ -782,6 +794,7 @@ main(int argc, char **argv)
 		w[t].c.ln = &o.ln;
 		w[t].c.resolution = o.resolution;
 		w[t].c.flush_ms = o.flush_ms;
+		w[t].c.progress_ms = o.progress_s * 1000;
 		w[t].c.cur = &w[t].sets[0];
 		w[t].c.sender = snd;
 		w[t].c.stop = &stop_requested;

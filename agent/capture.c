@@ -88,6 +88,7 @@ static int	capture_run_file(struct capture *, char *, size_t);
 static int	capture_file_dispatch(struct capture *, int, pcap_handler,
 		    u_char *, char *, size_t);
 static int	capture_skip(struct capture *, char *, size_t);
+static void	capture_progress(const struct capture *);
 static void	capture_skip_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 static int	capture_run_live(struct capture *, char *, size_t);
@@ -748,11 +749,29 @@ capture_skip(struct capture *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * One line on how far the replay of a regular file is: frames read so far
+ * and the share of its bytes libpcap has read (its buffer included).
+ */
+static void
+capture_progress(const struct capture *c)
+{
+	const struct capture_source *src = &c->src[0];
+	FILE *f = pcap_file(src->pcap);
+	long pos;
+
+	if (f == NULL || src->input.size == 0 || (pos = ftell(f)) < 0)
+		return;
+	log_info("%s: %llu frames read so far, %.0f %% of the file",
+	    src->name, (unsigned long long)(c->skipped + c->npackets),
+	    100.0 * (double)pos / (double)src->input.size);
+}
+
 static int
 capture_run_file(struct capture *c, char *err, size_t errlen)
 {
 	struct capture_source *src = &c->src[0];
-	int64_t next_flush, now;
+	int64_t next_flush, next_progress, now;
 	int n;
 
 	if (capture_skip(c, err, errlen) == -1)
@@ -760,6 +779,9 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 	if (c->at_end || *c->stop)
 		return 0;
 	next_flush = clock_mono_ms() + c->flush_ms;
+	/* A pipe may run for days: no progress to speak of. */
+	next_progress = c->progress_ms > 0 && !src->stream ?
+	    clock_mono_ms() + c->progress_ms : INT64_MAX;
 	if (src->first_data != NULL) {
 		capture_packet_cb((u_char *)src, &src->first_hdr,
 		    src->first_data);
@@ -787,6 +809,10 @@ capture_run_file(struct capture *c, char *err, size_t errlen)
 		if (now >= next_flush) {
 			capture_flush(c, SENDER_NOWAIT);
 			next_flush = now + c->flush_ms;
+		}
+		if (now >= next_progress) {
+			capture_progress(c);
+			next_progress = now + c->progress_ms;
 		}
 	}
 	return 0;

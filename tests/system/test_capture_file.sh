@@ -5,8 +5,8 @@
 # the full capture in every view), a replay with tiny table caps (many
 # more batches, the same rows: a replay waits for the sender, never
 # overflows), a file of a link type it does not decode (every frame
-# counted, as non-IP), and capture times past 2038 or out of the range a
-# store keeps (every frame counted).
+# counted, as non-IP), capture times past 2038 or out of the range a
+# store keeps (every frame counted), and a long replay's progress lines.
 . "$(dirname "$0")/lib.sh"
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
@@ -164,6 +164,36 @@ batches=$(sql "SELECT last_seq FROM agent WHERE name = 'caps'")
 ovf=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'caps' AND family = 'overflow'")
 check "replay with 16-key tables: many batches ($batches), no overflow row ($ovf)" \
     test "$batches" -gt 1000 -a "$ovf" -eq 0
+
+# --- progress: a replay held up by a stopped store says how far it is ---
+# Small tables and queue keep the agent within a MiB of the store, so it
+# waits mid-file while the store is stopped, whatever the machine's speed.
+"$NT_GEN" -o "$WORK/prog.pcap" --packets 300000 --size 64 --seed 5 \
+    --local-hosts 1000 --remote-hosts 50000 --flows 50000 --duration 120 \
+    >/dev/null || not_ok "progress: generator ran"
+for p in 1 0; do
+	agent -r "$WORK/prog.pcap" -n 10.1.0.0/16 --name "prog$p" \
+	    --progress $p --max-queue-mb 1 --max-hosts 1000 \
+	    --max-ports 1000 --max-peers 1000 2>"$WORK/prog$p.err" &
+	AGENT_PID=$!
+	wait_for "grep -q 'counting as' '$WORK/prog$p.err'" 100
+	kill -STOP "$STORE_PID"
+	sleep 2
+	kill -CONT "$STORE_PID"
+	reap_agent
+	check "progress $p: agent exits 0 ($rc)" test "$rc" -eq 0
+	n=$(grep -c "prog.pcap: [0-9]* frames read so far, [0-9]* % of the file" \
+	    "$WORK/prog$p.err")
+	if [ "$p" = 1 ]; then
+		check "--progress 1: a stall of 2 s gives a progress line ($n)" \
+		    test "$n" -ge 1
+	else
+		check "--progress 0: no progress line ($n)" test "$n" = 0
+	fi
+	got=$(sql "SELECT sum(frames) FROM interface_traffic
+	    WHERE agent = 'prog$p'")
+	check "progress $p: every frame counted ($got)" test "$got" = 300000
+done
 
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
