@@ -137,6 +137,7 @@ static void	conn_goodbye_cb(uv_timer_t *);
 static int	conn_check_unread(struct conn *, const char *);
 static int	conn_reserve(struct conn *);
 static void	server_input_free(struct server *, size_t);
+static void	server_pause_said(struct server *);
 static void	conn_process(struct conn *);
 static void	conn_frame(struct conn *, const uint8_t *, size_t);
 static void	conn_hello(struct conn *, const uint8_t *, size_t);
@@ -883,13 +884,13 @@ server_flow(struct server *srv)
 
 	if (!srv->paused && srv->queued > srv->queued_max) {
 		srv->paused = 1;
-		log_warn("store: %zu bytes of batches wait for the database: "
-		    "not reading from agents until it catches up",
-		    srv->queued);
+		server_pause_said(srv);
 	} else if (srv->paused && srv->queued <= srv->queued_max / 2) {
 		srv->paused = 0;
-		log_info("store: database caught up: reading from agents "
-		    "again");
+		if (srv->pause_said)
+			log_info("store: database caught up: reading from "
+			    "agents again");
+		srv->pause_said = 0;
 	} else
 		return;
 	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
@@ -900,6 +901,33 @@ server_flow(struct server *srv)
 		else
 			conn_reading(c);
 	}
+}
+
+/*
+ * A replay pauses the store every second or so: the first pause of a
+ * minute is said, with how many went unsaid since the last one.
+ */
+static void
+server_pause_said(struct server *srv)
+{
+	uint64_t now = uv_now(srv->loop);
+
+	srv->npauses++;
+	if (srv->pause_said_ms != 0 &&
+	    now - srv->pause_said_ms < CONN_PAUSE_SAY_MS)
+		return;
+	if (srv->npauses > 1)
+		log_warn("store: %zu bytes of batches wait for the database: "
+		    "not reading from agents until it catches up (paused "
+		    "%llu times since the last message)", srv->queued,
+		    (unsigned long long)srv->npauses);
+	else
+		log_warn("store: %zu bytes of batches wait for the database: "
+		    "not reading from agents until it catches up",
+		    srv->queued);
+	srv->pause_said_ms = now;
+	srv->pause_said = 1;
+	srv->npauses = 0;
 }
 
 /*

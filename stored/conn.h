@@ -22,6 +22,7 @@
 #define CONN_INPUT_MAX		(32u << 20)	/* frames being read, all */
 #define CONN_WRITES_MAX		1024		/* replies queued per peer */
 #define CONN_GOODBYE_MS		2000		/* a last ERROR may take */
+#define CONN_PAUSE_SAY_MS	60000		/* backpressure logged */
 
 struct conn;
 
@@ -36,6 +37,10 @@ struct server {
 	size_t			 queued_max;	/* stop reading above this */
 	size_t			 noutstanding;	/* items in the writer */
 	int			 paused;	/* reading stopped: backpressure */
+	/* The pause last logged (loop ms, 0: none), and those since. */
+	uint64_t		 pause_said_ms;
+	uint64_t		 npauses;
+	int			 pause_said;	/* this pause was logged */
 	/*
 	 * A peer that is read from for read_timeout_ms while it owes the
 	 * rest of a frame (or its HELLO) is closed, however slowly it

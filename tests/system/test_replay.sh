@@ -42,5 +42,11 @@ replay_and_compare million --packets 1000000 --mix --seed 11 \
     --local-hosts 1000 --remote-hosts 50000 --flows 200000 --size 64 \
     --duration 3600
 
+# The million-packet replay pauses the store for backpressure time and
+# again (the store reads no more while 12 MiB of batches wait): said at
+# most once a minute, not once a pause.
+n=$(grep -c "not reading from agents" "$WORK/store.log")
+check "backpressure is logged at most once a minute ($n lines)" \
+    test "$n" -le 1
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
