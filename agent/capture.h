@@ -87,7 +87,7 @@ struct capture {
 	const struct localnets	*ln;
 	int64_t			 resolution;
 	int64_t			 flush_ms;
-	int64_t			 progress_ms;	/* a file: 0, no progress lines */
+	int64_t			 progress_ms;	/* a file's progress lines; 0: none */
 	struct tabset		*cur;
 	struct sender		*sender;
 	unsigned int		 slot;		/* hand-off slot at the sender */
