@@ -108,9 +108,10 @@ same "raw: series per minute equals the generator's per-interval sums" \
     "$WORK/e_series" "$WORK/a_series"
 check "store stops cleanly" stop_store
 
-# The default retention by the wall clock: every 2023 bucket goes to the
-# daily tier, ports and peers under --top-ports and --top-peers kept.
-STORE_ARGS="--keep-raw 7d"
+# Retention by the wall clock: every 2023 bucket goes to the daily tier
+# (kept 100 years, so the test does not expire it in 2028), ports and
+# peers under --top-ports and --top-peers kept.
+STORE_ARGS="--keep-raw 7d --keep-daily 100y"
 start_store "$DB" || { not_ok "store starts again"; done_testing; exit 1; }
 not_daily() {
 	sql "SELECT (SELECT count(*) FROM host_stat WHERE resolution <> 86400)
