@@ -40,8 +40,10 @@ static int	sql_cat(char *, size_t *, const char *);
 static int	build_top(char *, const struct report_def *, const char *,
 		    const char *, int);
 
-#define IN_BYTES	"nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0 END)"
-#define OUT_BYTES	"nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
+#define IN_BYTES	"nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0" \
+			" END)"
+#define OUT_BYTES	"nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0" \
+			" END)"
 
 static const struct report_column cols_hosts[] = {
 	{ "host",	REPORT_COL_TEXT },
@@ -400,16 +402,16 @@ build_top(char *sql, const struct report_def *def, const char *view,
 		rc |= sql_cat(sql, &off, "SELECT ");
 		rc |= sql_cat(sql, &off, k);
 		rc |= sql_cat(sql, &off, ", nt_sum(bytes), " IN_BYTES ", "
-		    OUT_BYTES ", nt_sum(packets), nt_sum(frame_bytes), " IN_BYTES
-		    " * 8.0 / ?10, " OUT_BYTES " * 8.0 / ?10 FROM ");
+		    OUT_BYTES ", nt_sum(packets), nt_sum(frame_bytes), "
+		    IN_BYTES " * 8.0 / ?10, " OUT_BYTES " * 8.0 / ?10 FROM ");
 		rc |= sql_cat(sql, &off, view);
 		rc |= sql_cat(sql, &off, where);
 	} else {
 		rc |= sql_cat(sql, &off, "WITH per AS (SELECT ");
 		rc |= sql_cat(sql, &off, k);
 		rc |= sql_cat(sql, &off, ", resolution, nt_sum(bytes) AS b, "
-		    IN_BYTES " AS ib, " OUT_BYTES " AS ob, nt_sum(packets) AS p,"
-		    " nt_sum(frame_bytes) AS f FROM ");
+		    IN_BYTES " AS ib, " OUT_BYTES " AS ob,"
+		    " nt_sum(packets) AS p, nt_sum(frame_bytes) AS f FROM ");
 		rc |= sql_cat(sql, &off, view);
 		rc |= sql_cat(sql, &off, where);
 		rc |= sql_cat(sql, &off, " GROUP BY ");
@@ -423,8 +425,9 @@ build_top(char *sql, const struct report_def *def, const char *view,
 		rc |= sql_cat(sql, &off, " ORDER BY ob DESC) AS rno FROM per)"
 		    " SELECT ");
 		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", nt_sum(b), nt_sum(ib), nt_sum(ob), nt_sum(p),"
-		    " nt_sum(f), nt_sum(ib) * 8.0 / ?10, nt_sum(ob) * 8.0 / ?10,"
+		rc |= sql_cat(sql, &off, ", nt_sum(b), nt_sum(ib),"
+		    " nt_sum(ob), nt_sum(p), nt_sum(f), nt_sum(ib) * 8.0 / ?10,"
+		    " nt_sum(ob) * 8.0 / ?10,"
 		    " COALESCE(MAX(CASE WHEN rni = ?11 THEN ib * 8.0 /"
 		    " resolution END), 0), COALESCE(MAX(CASE WHEN rno = ?11"
 		    " THEN ob * 8.0 / resolution END), 0) FROM ranked");
