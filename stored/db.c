@@ -29,6 +29,8 @@
  * - Each table and bucket a batch writes host, port or peer rows into is
  *   listed in stat_bucket (schema.c, version 4), in the same transaction:
  *   retention finds expired rows through it.
+ * - Commits do not checkpoint: db_wal_hook hands that to the checkpoint
+ *   thread (checkpoint.c), until the WAL is DB_WAL_FRAMES_MAX long.
  */
 #include <sys/stat.h>
 
@@ -40,6 +42,7 @@
 
 #include <sqlite3.h>
 
+#include "checkpoint.h"
 #include "db.h"
 #include "intern.h"
 #include "log.h"
@@ -48,6 +51,15 @@
 
 #define DB_BUSY_MS	5000
 #define DB_COUNT_AHEAD	8	/* rows whose counters are prefetched */
+/*
+ * WAL frames (pages) past which a commit asks the checkpoint thread for a
+ * checkpoint: SQLite's own default.  A WAL that busy a writer never lets
+ * the thread finish (each pass ends behind the writer, and only a WAL
+ * copied whole starts again from its beginning) is checkpointed by the
+ * writer itself at DB_WAL_FRAMES_MAX: 32 MiB at 16 KiB a page.
+ */
+#define DB_WAL_FRAMES		1000
+#define DB_WAL_FRAMES_MAX	2000
 
 /* The record kinds upserted through db_rows. */
 enum db_kind { DB_HOST, DB_PORT, DB_PEER };
@@ -81,6 +93,7 @@ struct db {
 	int		 errcode;
 	char		 errmsg[256];	/* its text: outlives a ROLLBACK */
 	struct intern	*intern;
+	struct checkpoint *ckpt;	/* the checkpoint thread */
 	struct db_row	*rows;		/* one section of the current batch */
 	struct db_row	*rows_tmp;	/* half as many: rowsort's scratch */
 	uint64_t	*order;		/* as many: rowsort's words */
@@ -93,6 +106,7 @@ struct db {
 static int	db_mkdir_parent(const char *, char *, size_t);
 static int	db_pragmas(struct db *, const char **);
 static int	db_prepare(struct db *, const char **);
+static int	db_wal_hook(void *, sqlite3 *, const char *, int);
 static int	db_fail(struct db *, sqlite3_stmt *, const char **);
 static int	db_done(struct db *, sqlite3_stmt *, const char **);
 static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
@@ -315,6 +329,14 @@ db_open(const char *path, char *err, size_t errlen)
 		    errstr, db_fix(sqlite3_errcode(d->sql)));
 		goto fail;
 	}
+	if ((d->ckpt = checkpoint_start(path, &errstr)) == NULL) {
+		snprintf(err, errlen, "cannot use database %s: %s; check the "
+		    "limits on open files and threads (ulimit -n, -u)", path,
+		    errstr);
+		goto fail;
+	}
+	/* Replaces the automatic checkpoint of every commit from here on. */
+	(void)sqlite3_wal_hook(d->sql, db_wal_hook, d);
 	return d;
 fail:
 	db_close(d);
@@ -328,6 +350,11 @@ db_close(struct db *d)
 
 	if (d == NULL)
 		return;
+	/*
+	 * The thread's connection too: the last of them to close copies the
+	 * WAL whole and removes it.
+	 */
+	checkpoint_stop(d->ckpt);
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(d->st[i]);
 	intern_free(d->intern);
@@ -337,6 +364,32 @@ db_close(struct db *d)
 	free(d->rows_tmp);
 	free(d->order);
 	free(d);
+}
+
+/*
+ * After every commit on the writer's connection, with the frames now in
+ * the WAL: a checkpoint by the thread, or past DB_WAL_FRAMES_MAX by this
+ * (writer) thread itself, which nothing writes behind.  Its failure is
+ * let be, as SQLite's own hook lets it be: the WAL keeps every page, and
+ * the next commit tries again.
+ */
+static int
+db_wal_hook(void *arg, sqlite3 *sql, const char *name, int nframe)
+{
+	struct db *d = arg;
+
+	if (nframe >= DB_WAL_FRAMES_MAX)
+		(void)sqlite3_wal_checkpoint_v2(sql, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	else if (nframe >= DB_WAL_FRAMES)
+		checkpoint_request(d->ckpt);
+	return SQLITE_OK;
+}
+
+uint64_t
+db_checkpoints(struct db *d)
+{
+	return checkpoint_count(d->ckpt);
 }
 
 struct sqlite3 *

@@ -73,6 +73,9 @@ int		 db_batch(struct db *, const struct db_session *s,
  */
 struct sqlite3	*db_handle(struct db *);
 
+/* Checkpoints the checkpoint thread has completed (checkpoint.c). */
+uint64_t	 db_checkpoints(struct db *);
+
 /* Primary SQLite result code of the last failure. */
 int		 db_errcode(const struct db *);
 
