@@ -31,6 +31,9 @@
  *   retention finds expired rows through it.
  * - Commits do not checkpoint: db_wal_hook hands that to the checkpoint
  *   thread (checkpoint.c), until the WAL is DB_WAL_FRAMES_MAX long.
+ * - While a section's rows are upserted, the lookahead thread fills the
+ *   next section's (db_sections); the writer waits for it before it
+ *   touches the address cache again.
  */
 #include <sys/stat.h>
 
@@ -46,11 +49,13 @@
 #include "db.h"
 #include "intern.h"
 #include "log.h"
+#include "lookahead.h"
 #include "rowsort.h"
 #include "schema.h"
 
 #define DB_BUSY_MS	5000
 #define DB_COUNT_AHEAD	8	/* rows whose counters are prefetched */
+#define DB_LOOK_AHEAD_MIN 256	/* records a section: looked up ahead */
 /*
  * WAL frames (pages) past which a commit asks the checkpoint thread for a
  * checkpoint: SQLite's own default.  A WAL that busy a writer never lets
@@ -61,8 +66,21 @@
 #define DB_WAL_FRAMES		1000
 #define DB_WAL_FRAMES_MAX	2000
 
-/* The record kinds upserted through db_rows. */
+/* The record kinds upserted in sections (db_sections). */
 enum db_kind { DB_HOST, DB_PORT, DB_PEER };
+
+/*
+ * One section's rows being filled from its records, their addresses
+ * asked for (db_look): by the writer, or by the lookahead thread.
+ */
+struct db_look {
+	struct intern		*intern;
+	const struct db_session	*s;
+	const struct proto_batch *b;
+	enum db_kind		 kind;
+	struct db_row		*rows;
+	int			 bad;	/* an address of no family known */
+};
 
 enum db_stmt {
 	ST_AGENT_GET,
@@ -94,10 +112,13 @@ struct db {
 	char		 errmsg[256];	/* its text: outlives a ROLLBACK */
 	struct intern	*intern;
 	struct checkpoint *ckpt;	/* the checkpoint thread */
-	struct db_row	*rows;		/* one section of the current batch */
+	/* A section of the current batch, and the next one. */
+	struct db_row	*rows[2];
 	struct db_row	*rows_tmp;	/* half as many: rowsort's scratch */
 	uint64_t	*order;		/* as many: rowsort's words */
 	size_t		 nrows_cap;
+	struct db_look	 look[2];	/* how rows[i] is being filled */
+	struct lookahead *ahead;
 	/* The last seq gap warned of: a failed group is applied again. */
 	int64_t		 gap_agent;
 	uint64_t	 gap_seq;
@@ -114,14 +135,15 @@ static int	db_bind_count(sqlite3_stmt *, int, const struct proto_count *,
 static int	db_bind_row(sqlite3_stmt *, int, const struct db_session *,
 		    enum db_kind, const struct db_row *, int64_t);
 static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
-static int	db_intern(struct db *, const struct proto_addr *, int64_t *,
-		    const char **);
-static int	db_rows(struct db *, const struct db_session *,
-		    const struct proto_batch *, enum db_kind,
-		    const char **);
+static int	db_reserve(struct db *, const struct proto_batch *);
+static void	db_look_run(void *);
+static int	db_finish(struct db *, const struct db_session *, size_t,
+		    struct db_row *, const char **);
+static int	db_sections(struct db *, const struct db_session *,
+		    const struct proto_batch *, int64_t, const char **);
 static int	db_upsert(struct db *, const struct db_session *,
-		    const struct proto_batch *, enum db_kind, int64_t,
-		    const char **);
+		    const struct proto_batch *, enum db_kind,
+		    const struct db_row *, int64_t, const char **);
 
 static const char sql_agent_get[] =
     "SELECT id, epoch, last_seq FROM agent WHERE name = ?1";
@@ -329,7 +351,8 @@ db_open(const char *path, char *err, size_t errlen)
 		    errstr, db_fix(sqlite3_errcode(d->sql)));
 		goto fail;
 	}
-	if ((d->ckpt = checkpoint_start(path, &errstr)) == NULL) {
+	if ((d->ckpt = checkpoint_start(path, &errstr)) == NULL ||
+	    (d->ahead = lookahead_new(&errstr)) == NULL) {
 		snprintf(err, errlen, "cannot use database %s: %s; check the "
 		    "limits on open files and threads (ulimit -n, -u)", path,
 		    errstr);
@@ -355,12 +378,14 @@ db_close(struct db *d)
 	 * WAL whole and removes it.
 	 */
 	checkpoint_stop(d->ckpt);
+	lookahead_free(d->ahead);
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(d->st[i]);
 	intern_free(d->intern);
 	if (d->sql != NULL && sqlite3_close(d->sql) != SQLITE_OK)
 		log_err("db: close: %s", sqlite3_errmsg(d->sql));
-	free(d->rows);
+	free(d->rows[0]);
+	free(d->rows[1]);
 	free(d->rows_tmp);
 	free(d->order);
 	free(d);
@@ -607,23 +632,6 @@ db_hello(struct db *d, const struct proto_hello *h, int64_t now,
 	return 0;
 }
 
-/*
- * a's address.id into *id, now from the cache or by db_rows's
- * intern_resolve.
- */
-static int
-db_intern(struct db *d, const struct proto_addr *a, int64_t *id,
-    const char **errstr)
-{
-	if (intern_id(d->intern, a, id) == -1) {
-		/* The loop validates families first; reaching this is a bug. */
-		d->errcode = SQLITE_MISMATCH;
-		*errstr = "address family not 0, 4 or 6";
-		return -1;
-	}
-	return 0;
-}
-
 /* Binds packets, bytes, frame_bytes at ?first.. and the batch id after. */
 static int
 db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
@@ -647,40 +655,60 @@ db_nrecs(const struct proto_batch *b, enum db_kind kind)
 }
 
 /*
- * Fills d->rows with the host, port or peer records of b (kind), their
- * addresses interned, sorted in the primary key order of their table.
+ * Room for the rows of b's biggest section, twice, and for the address
+ * questions of any one section.
  */
 static int
-db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
-    enum db_kind kind, const char **errstr)
+db_reserve(struct db *d, const struct proto_batch *b)
 {
-	const struct proto_key *k;
-	sqlite3_stmt *failed;
-	const char *why;
-	struct db_row *r, *p;
+	struct db_row *p;
 	uint64_t *o;
-	size_t i, n;
+	size_t n = b->nhosts;
+	int i;
 
-	n = db_nrecs(b, kind);
-	if (n > d->nrows_cap) {
-		/* At most PROTO_RECORDS_MAX: the decoder refused more. */
-		if ((p = reallocarray(d->rows, n, sizeof(*p))) == NULL)
-			goto nomem;
-		d->rows = p;
-		if ((p = reallocarray(d->rows_tmp, (n + 1) / 2,
-		    sizeof(*p))) == NULL)
-			goto nomem;
-		d->rows_tmp = p;
-		if ((o = reallocarray(d->order, n, sizeof(*o))) == NULL)
-			goto nomem;
-		d->order = o;
-		d->nrows_cap = n;
+	if (b->nports > n)
+		n = b->nports;
+	if (b->npeers > n)
+		n = b->npeers;
+	if (intern_reserve(d->intern, n > b->npeers ? n : 2 * b->npeers) ==
+	    -1)
+		return -1;
+	if (n <= d->nrows_cap)
+		return 0;
+	/* At most PROTO_RECORDS_MAX: the decoder refused more. */
+	for (i = 0; i < 2; i++) {
+		if ((p = reallocarray(d->rows[i], n, sizeof(*p))) == NULL)
+			return -1;
+		d->rows[i] = p;
 	}
-	if (intern_reserve(d->intern, kind == DB_PEER ? 2 * n : n) == -1)
-		goto nomem;
+	if ((p = reallocarray(d->rows_tmp, (n + 1) / 2, sizeof(*p))) == NULL)
+		return -1;
+	d->rows_tmp = p;
+	if ((o = reallocarray(d->order, n, sizeof(*o))) == NULL)
+		return -1;
+	d->order = o;
+	d->nrows_cap = n;
+	return 0;
+}
+
+/*
+ * A db_look job: fills lk->rows with the records of its section, each
+ * address's id from the cache or asked for (intern_id).  Touches no
+ * SQLite and changes nothing but lk->rows, lk->bad and the intern's
+ * questions, so it may run beside the writer's upserts.
+ */
+static void
+db_look_run(void *arg)
+{
+	struct db_look *lk = arg;
+	const struct proto_batch *b = lk->b;
+	const struct proto_key *k;
+	struct db_row *r;
+	size_t i, n = db_nrecs(b, lk->kind);
+
 	for (i = 0; i < n; i++) {
-		r = &d->rows[i];
-		switch (kind) {
+		r = &lk->rows[i];
+		switch (lk->kind) {
 		case DB_HOST:
 			k = &b->hosts[i].k;
 			r->c = &b->hosts[i].c;
@@ -696,17 +724,34 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		default:
 			k = &b->peers[i].k;
 			r->c = &b->peers[i].c;
-			if (db_intern(d, &b->peers[i].peer, &r->mid,
-			    errstr) == -1)
-				return -1;
+			if (intern_id(lk->intern, &b->peers[i].peer,
+			    &r->mid) == -1) {
+				lk->bad = 1;
+				return;
+			}
 			r->low = (int64_t)k->proto << 1 | k->dir;
 			break;
 		}
-		if (db_intern(d, &k->host, &r->host, errstr) == -1)
-			return -1;
+		if (intern_id(lk->intern, &k->host, &r->host) == -1) {
+			lk->bad = 1;
+			return;
+		}
 		r->bucket = k->bucket;
-		r->iface = s->iface_id[k->iface];
+		r->iface = lk->s->iface_id[k->iface];
 	}
+}
+
+/*
+ * The n rows a db_look filled: the addresses asked for answered (SQL),
+ * then sorted in the primary key order of their table.
+ */
+static int
+db_finish(struct db *d, const struct db_session *s, size_t n,
+    struct db_row *rows, const char **errstr)
+{
+	sqlite3_stmt *failed;
+	const char *why;
+
 	if (intern_resolve(d->intern, &failed, &why) == -1) {
 		if (failed != NULL)
 			return db_fail(d, failed, errstr);
@@ -715,12 +760,66 @@ db_rows(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		*errstr = why;
 		return -1;
 	}
-	(void)rowsort(d->rows, n, s->resolution, d->rows_tmp, d->order);
+	(void)rowsort(rows, n, s->resolution, d->rows_tmp, d->order);
 	return 0;
-nomem:
-	d->errcode = SQLITE_NOMEM;
-	*errstr = "out of memory for a batch's rows";
-	return -1;
+}
+
+/*
+ * Upserts b's host, port and peer sections in turn.  While one section's
+ * rows go through SQLite, the lookahead thread fills the next one's
+ * (db_look_run): the address cache changes only in intern_resolve, which
+ * runs before that hand-off and after the wait for it, never meanwhile.
+ * A section under DB_LOOK_AHEAD_MIN records is not worth a hand-off: the
+ * writer fills it itself.
+ */
+static int
+db_sections(struct db *d, const struct db_session *s,
+    const struct proto_batch *b, int64_t batch_id, const char **errstr)
+{
+	struct db_look *lk, *next;
+	enum db_kind kind = DB_HOST;
+	int i, cur = 0, ahead, rc;
+
+	if (db_reserve(d, b) == -1) {
+		d->errcode = SQLITE_NOMEM;
+		*errstr = "out of memory for a batch's rows";
+		return -1;
+	}
+	for (i = 0; i < 2; i++)
+		d->look[i] = (struct db_look){ .intern = d->intern, .s = s,
+		    .b = b, .kind = DB_HOST, .rows = d->rows[i] };
+	db_look_run(&d->look[cur]);
+	for (;;) {
+		lk = &d->look[cur];
+		if (lk->bad) {
+			/* The loop validates families first: a bug. */
+			d->errcode = SQLITE_MISMATCH;
+			*errstr = "address family not 0, 4 or 6";
+			return -1;
+		}
+		if (db_finish(d, s, db_nrecs(b, kind), lk->rows, errstr) == -1)
+			return -1;
+		next = kind == DB_PEER ? NULL : &d->look[!cur];
+		ahead = 0;
+		if (next != NULL) {
+			next->kind = kind + 1;
+			if (db_nrecs(b, next->kind) >= DB_LOOK_AHEAD_MIN) {
+				lookahead_start(d->ahead, db_look_run, next);
+				ahead = 1;
+			}
+		}
+		rc = db_upsert(d, s, b, kind, lk->rows, batch_id, errstr);
+		if (ahead)
+			lookahead_wait(d->ahead);
+		if (rc == -1)
+			return -1;
+		if (next == NULL)
+			return 0;
+		if (!ahead)
+			db_look_run(next);
+		kind = next->kind;
+		cur = !cur;
+	}
 }
 
 /*
@@ -750,13 +849,13 @@ db_bind_row(sqlite3_stmt *st, int first, const struct db_session *s,
 }
 
 /*
- * Upserts the host, port or peer records of b (kind), in key order:
+ * Upserts the host, port or peer rows of b (kind), sorted by db_finish:
  * SCHEMA_UPSERT_ROWS at a time while that many are left, then one by one.
  */
 static int
 db_upsert(struct db *d, const struct db_session *s,
-    const struct proto_batch *b, enum db_kind kind, int64_t batch_id,
-    const char **errstr)
+    const struct proto_batch *b, enum db_kind kind, const struct db_row *rows,
+    int64_t batch_id, const char **errstr)
 {
 	sqlite3_stmt *st;
 	size_t i, j, n;
@@ -764,16 +863,14 @@ db_upsert(struct db *d, const struct db_session *s,
 
 	if ((n = db_nrecs(b, kind)) == 0)
 		return 0;
-	if (db_rows(d, s, b, kind, errstr) == -1)
-		return -1;
 	/* Sorted: a bucket's rows are together.  stat_bucket's tbl 1..3. */
 	st = d->st[ST_BUCKET_ADD];
 	for (i = 0; i < n; i++) {
-		if (i > 0 && d->rows[i].bucket == d->rows[i - 1].bucket)
+		if (i > 0 && rows[i].bucket == rows[i - 1].bucket)
 			continue;
 		if (sqlite3_bind_int(st, 1, (int)kind + 1) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 2, s->resolution) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, d->rows[i].bucket) != SQLITE_OK)
+		    sqlite3_bind_int64(st, 3, rows[i].bucket) != SQLITE_OK)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;
@@ -789,9 +886,9 @@ db_upsert(struct db *d, const struct db_session *s,
 			 */
 			if (i + j + DB_COUNT_AHEAD < n)
 				__builtin_prefetch(
-				    d->rows[i + j + DB_COUNT_AHEAD].c);
+				    rows[i + j + DB_COUNT_AHEAD].c);
 			if (db_bind_row(st, (int)j * ncol + 1, s, kind,
-			    &d->rows[i + j], batch_id) == -1)
+			    &rows[i + j], batch_id) == -1)
 				return db_fail(d, st, errstr);
 		}
 		if (db_done(d, st, errstr) == -1)
@@ -800,7 +897,7 @@ db_upsert(struct db *d, const struct db_session *s,
 	st = d->st[kind == DB_HOST ? ST_HOST : kind == DB_PORT ?
 	    ST_PORT : ST_PEER];
 	for (; i < n; i++) {
-		if (db_bind_row(st, 1, s, kind, &d->rows[i], batch_id) == -1)
+		if (db_bind_row(st, 1, s, kind, &rows[i], batch_id) == -1)
 			return db_fail(d, st, errstr);
 		if (db_done(d, st, errstr) == -1)
 			return -1;
@@ -856,9 +953,7 @@ db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		return -1;
 	batch_id = sqlite3_last_insert_rowid(d->sql);
 
-	if (db_upsert(d, s, b, DB_HOST, batch_id, errstr) == -1 ||
-	    db_upsert(d, s, b, DB_PORT, batch_id, errstr) == -1 ||
-	    db_upsert(d, s, b, DB_PEER, batch_id, errstr) == -1)
+	if (db_sections(d, s, b, batch_id, errstr) == -1)
 		return -1;
 	for (i = 0; i < b->nifaces; i++) {
 		const struct proto_iface_rec *r = &b->ifaces[i];

@@ -6,7 +6,9 @@
  * from the cache or queues the question; then intern_resolve answers the
  * queued ones with SQL, each distinct address once and in key order.
  * One thread at a time uses it, as db.c's connection (the writer thread
- * between db_open and db_close).
+ * between db_open and db_close), or db.c's lookahead thread for the
+ * intern_id calls of one section, handed over and back under a mutex
+ * (lookahead.c) while the writer leaves the intern alone.
  */
 #ifndef NETTALLY_INTERN_H
 #define NETTALLY_INTERN_H
