@@ -79,7 +79,10 @@ struct db_look {
 	const struct proto_batch *b;
 	enum db_kind		 kind;
 	struct db_row		*rows;
+	struct db_row		*tmp;	/* rowsort's scratch */
+	uint64_t		*order;
 	int			 bad;	/* an address of no family known */
+	int			 sorted; /* every id known, rows sorted */
 };
 
 enum db_stmt {
@@ -137,8 +140,8 @@ static int	db_bind_row(sqlite3_stmt *, int, const struct db_session *,
 static size_t	db_nrecs(const struct proto_batch *, enum db_kind);
 static int	db_reserve(struct db *, const struct proto_batch *);
 static void	db_look_run(void *);
-static int	db_finish(struct db *, const struct db_session *, size_t,
-		    struct db_row *, const char **);
+static int	db_finish(struct db *, const struct db_look *, size_t,
+		    const char **);
 static int	db_sections(struct db *, const struct db_session *,
 		    const struct proto_batch *, int64_t, const char **);
 static int	db_upsert(struct db *, const struct db_session *,
@@ -693,9 +696,10 @@ db_reserve(struct db *d, const struct proto_batch *b)
 
 /*
  * A db_look job: fills lk->rows with the records of its section, each
- * address's id from the cache or asked for (intern_id).  Touches no
- * SQLite and changes nothing but lk->rows, lk->bad and the intern's
- * questions, so it may run beside the writer's upserts.
+ * address's id from the cache or asked for (intern_id), and sorts the
+ * questions, or the rows when there are none.  Touches no SQLite and
+ * nothing but lk's fields and buffers and the intern's questions, so it
+ * may run beside the writer's upserts.
  */
 static void
 db_look_run(void *arg)
@@ -739,19 +743,27 @@ db_look_run(void *arg)
 		r->bucket = k->bucket;
 		r->iface = lk->s->iface_id[k->iface];
 	}
+	/* What is left for the writer is SQL, and the sort if it must. */
+	if (intern_sort(lk->intern) == 0) {
+		(void)rowsort(lk->rows, n, lk->s->resolution, lk->tmp,
+		    lk->order);
+		lk->sorted = 1;
+	}
 }
 
 /*
- * The n rows a db_look filled: the addresses asked for answered (SQL),
- * then sorted in the primary key order of their table.
+ * The n rows of a db_look: the addresses asked for answered (SQL), then
+ * sorted in the primary key order of their table, unless lk did both.
  */
 static int
-db_finish(struct db *d, const struct db_session *s, size_t n,
-    struct db_row *rows, const char **errstr)
+db_finish(struct db *d, const struct db_look *lk, size_t n,
+    const char **errstr)
 {
 	sqlite3_stmt *failed;
 	const char *why;
 
+	if (lk->sorted)
+		return 0;
 	if (intern_resolve(d->intern, &failed, &why) == -1) {
 		if (failed != NULL)
 			return db_fail(d, failed, errstr);
@@ -760,7 +772,7 @@ db_finish(struct db *d, const struct db_session *s, size_t n,
 		*errstr = why;
 		return -1;
 	}
-	(void)rowsort(rows, n, s->resolution, d->rows_tmp, d->order);
+	(void)rowsort(lk->rows, n, lk->s->resolution, lk->tmp, lk->order);
 	return 0;
 }
 
@@ -787,7 +799,8 @@ db_sections(struct db *d, const struct db_session *s,
 	}
 	for (i = 0; i < 2; i++)
 		d->look[i] = (struct db_look){ .intern = d->intern, .s = s,
-		    .b = b, .kind = DB_HOST, .rows = d->rows[i] };
+		    .b = b, .kind = DB_HOST, .rows = d->rows[i],
+		    .tmp = d->rows_tmp, .order = d->order };
 	db_look_run(&d->look[cur]);
 	for (;;) {
 		lk = &d->look[cur];
@@ -797,12 +810,13 @@ db_sections(struct db *d, const struct db_session *s,
 			*errstr = "address family not 0, 4 or 6";
 			return -1;
 		}
-		if (db_finish(d, s, db_nrecs(b, kind), lk->rows, errstr) == -1)
+		if (db_finish(d, lk, db_nrecs(b, kind), errstr) == -1)
 			return -1;
 		next = kind == DB_PEER ? NULL : &d->look[!cur];
 		ahead = 0;
 		if (next != NULL) {
 			next->kind = kind + 1;
+			next->sorted = 0;
 			if (db_nrecs(b, next->kind) >= DB_LOOK_AHEAD_MIN) {
 				lookahead_start(d->ahead, db_look_run, next);
 				ahead = 1;

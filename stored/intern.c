@@ -104,6 +104,7 @@ struct intern {
 	struct intern_want *want;
 	struct intern_want *want_tmp;	/* half as many, for the sort */
 	size_t		 nwant;
+	int		 sorted;	/* want[] is in key order already */
 	size_t		 wantcap;
 };
 
@@ -181,6 +182,7 @@ intern_forget(struct intern *in)
 {
 	memset(in->written, 0, sizeof(in->written));
 	in->nwant = 0;
+	in->sorted = 0;
 	in->next_known = 0;
 	in->known_first = 1;	/* what the cache held is in the table */
 }
@@ -313,6 +315,7 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 				*id = set[i].id;
 				return 0;
 			}
+	in->sorted = 0;
 	w = &in->want[in->nwant++];
 	memcpy(w->key, key, INTERN_KEY);
 	w->len = len;
@@ -513,6 +516,15 @@ intern_chunk(struct intern *in, const size_t *rep, size_t nrep,
 	return 0;
 }
 
+size_t
+intern_sort(struct intern *in)
+{
+	if (in->nwant > 0 && !in->sorted)
+		intern_want_sort(in->want, in->want_tmp, in->nwant);
+	in->sorted = 1;
+	return in->nwant;
+}
+
 int
 intern_resolve(struct intern *in, sqlite3_stmt **failed, const char **why)
 {
@@ -522,7 +534,9 @@ intern_resolve(struct intern *in, sqlite3_stmt **failed, const char **why)
 	in->nwant = 0;
 	if (n == 0)
 		return 0;
-	intern_want_sort(in->want, in->want_tmp, n);
+	if (!in->sorted)
+		intern_want_sort(in->want, in->want_tmp, n);
+	in->sorted = 0;
 	/* The first want of each run of one key stands for the run. */
 	for (i = 0; i < n; ) {
 		for (nrep = 0; i < n && nrep < INTERN_ROWS; nrep++) {

@@ -49,6 +49,13 @@ int		 intern_id(struct intern *, const struct proto_addr *a,
 		    int64_t *id);
 
 /*
+ * Puts the queued questions in the order intern_resolve answers them in
+ * (it does so itself otherwise), so that this part of its work can be
+ * done ahead; returns how many are queued.
+ */
+size_t		 intern_sort(struct intern *);
+
+/*
  * Answers the queued questions, inserting the addresses that are new.
  * Returns 0, or -1 with the failing statement in *failed (reset; its
  * error is the connection's), or *failed NULL and the reason in *why.
