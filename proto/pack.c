@@ -13,10 +13,13 @@
  * msgpack_pack_uint64, so every value has one encoding, the shortest.
  *
  * BATCH records, up to 1.7 per packet of a busy capture, are the one hot
- * path: enc_rec writes each whole record into a small array with the same
- * shortest encodings msgpack-c chooses (put_uint, put_bin) and appends it
+ * path: each whole record is written into a small array with the same
+ * shortest encodings msgpack-c chooses (put_uint, put_bin) and appended
  * once, where the packer's callback appended every field on its own.
- * test_proto holds the bytes to msgpack-c's at every encoding boundary.
+ * Host, port and peer records are written field by field (put_key), the
+ * others by walking their field table (enc_rec).  test_proto holds the
+ * bytes to msgpack-c's at every encoding boundary, and the records
+ * refused to the decoder's answers.
  */
 #include <string.h>
 
@@ -30,8 +33,13 @@ static int	enc_open(struct proto_batch_enc *, struct proto_buf *,
 		    uint32_t type, uint64_t seq, size_t nkeys,
 		    msgpack_packer *);
 static void	enc_key(msgpack_packer *, const char *);
+static int	enc_rec_open(struct proto_batch_enc *, enum proto_rec_kind);
+static void	enc_rec_close(struct proto_batch_enc *, enum proto_rec_kind,
+		    const uint8_t *, const uint8_t *);
 static void	enc_rec(struct proto_batch_enc *, enum proto_rec_kind,
 		    const void *);
+static uint8_t	*put_key(uint8_t *, const struct proto_key *);
+static uint8_t	*put_count(uint8_t *, const struct proto_count *);
 static uint8_t	*put_uint(uint8_t *, uint64_t);
 static uint8_t	*put_bin(uint8_t *, const uint8_t *, uint8_t);
 
@@ -307,7 +315,48 @@ put_bin(uint8_t *o, const uint8_t *p, uint8_t len)
 	return o + len;
 }
 
-/* Appends one record of kind; any misuse latches e->failed. */
+/*
+ * Before a record of kind is written: 1, with the section opened if this
+ * is its first record; 0 (e->failed latched) when the record may not come
+ * now.  Sections only move forward, so one left short can never be
+ * completed and proto_batch_end will fail on its count.
+ */
+static int
+enc_rec_open(struct proto_batch_enc *e, enum proto_rec_kind kind)
+{
+	const struct proto_rec_desc *d = &proto_recs[kind];
+	msgpack_packer pk;
+
+	if (e->failed)
+		return 0;
+	if ((int)kind < e->section || e->have[kind] >= e->want[kind] ||
+	    d->nfield > ENC_FIXARRAY_MAX) {
+		e->failed = 1;
+		return 0;
+	}
+	if (e->have[kind] == 0) {
+		msgpack_packer_init(&pk, e, enc_write_cb);
+		e->section = kind;
+		enc_key(&pk, d->key);
+		msgpack_pack_array(&pk, e->want[kind]);
+	}
+	return 1;
+}
+
+/* Appends the record written to out[0..end) and counts it. */
+static void
+enc_rec_close(struct proto_batch_enc *e, enum proto_rec_kind kind,
+    const uint8_t *out, const uint8_t *end)
+{
+	if (enc_write_cb(e, (const char *)out, (size_t)(end - out)) == -1)
+		return;
+	e->have[kind]++;
+}
+
+/*
+ * Appends one record of kind, walking its field table: the interface and
+ * health records.  Any misuse latches e->failed.
+ */
 static void
 enc_rec(struct proto_batch_enc *e, enum proto_rec_kind kind, const void *rec)
 {
@@ -315,7 +364,6 @@ enc_rec(struct proto_batch_enc *e, enum proto_rec_kind kind, const void *rec)
 	const unsigned char *base = rec;
 	uint8_t out[1 + ENC_FIXARRAY_MAX * ENC_FIELD_MAX], *o = out;
 	struct proto_addr addr;
-	msgpack_packer pk;
 	uint64_t u64;
 	uint32_t u32;
 	uint16_t u16;
@@ -323,23 +371,12 @@ enc_rec(struct proto_batch_enc *e, enum proto_rec_kind kind, const void *rec)
 	uint8_t u8;
 	size_t i;
 
-	if (e->failed)
-		return;
-	if ((int)kind < e->section || e->have[kind] >= e->want[kind] ||
-	    d->nfield > ENC_FIXARRAY_MAX || !proto_rec_valid(kind, rec)) {
+	if (!proto_rec_valid(kind, rec)) {
 		e->failed = 1;
 		return;
 	}
-	/*
-	 * Sections only move forward, so one left short can never be
-	 * completed and proto_batch_end will fail on its count.
-	 */
-	if (e->have[kind] == 0) {
-		msgpack_packer_init(&pk, e, enc_write_cb);
-		e->section = kind;
-		enc_key(&pk, d->key);
-		msgpack_pack_array(&pk, e->want[kind]);
-	}
+	if (!enc_rec_open(e, kind))
+		return;
 	*o++ = (uint8_t)(0x90 | d->nfield);	/* fixarray */
 	for (i = 0; i < d->nfield; i++) {
 		const unsigned char *p = base + d->field[i].off;
@@ -374,27 +411,96 @@ enc_rec(struct proto_batch_enc *e, enum proto_rec_kind kind, const void *rec)
 			break;
 		}
 	}
-	if (enc_write_cb(e, (const char *)out, (size_t)(o - out)) == -1)
-		return;
-	e->have[kind]++;
+	enc_rec_close(e, kind, out, o);
 }
+
+/*
+ * The traffic records, up to 1.7 a packet, are written field by field
+ * in record.c's wire order instead: walking the table, with a switch a
+ * field and the rules checked in a second walk, was most of the agent's
+ * encoding time.  The rules are record.c's (test_proto holds the two to
+ * the same answers): put_key returns NULL for a key they refuse.
+ */
+static uint8_t *
+put_key(uint8_t *o, const struct proto_key *k)
+{
+	int len = proto_addr_len(k->host.family);
+
+	if (k->iface >= PROTO_IFACES_MAX || k->bucket < 0 || len < 0 ||
+	    k->dir > PROTO_DIR_OUT)
+		return NULL;
+	o = put_uint(o, k->iface);
+	o = put_uint(o, (uint64_t)k->bucket);
+	o = put_bin(o, k->host.a, (uint8_t)len);
+	o = put_uint(o, k->proto);
+	return put_uint(o, k->dir);
+}
+
+static uint8_t *
+put_count(uint8_t *o, const struct proto_count *c)
+{
+	o = put_uint(o, c->packets);
+	o = put_uint(o, c->bytes);
+	return put_uint(o, c->frame_bytes);
+}
+
+/* A key, a port or peer, and the counters: the most a record takes. */
+#define ENC_TRAFFIC_MAX	(1 + 9 + 9 + ENC_FIELD_MAX + 2 + 2 + 3 + \
+			    ENC_FIELD_MAX + 3 * 9)
 
 void
 proto_batch_add_host(struct proto_batch_enc *e, const struct proto_host_rec *r)
 {
-	enc_rec(e, PROTO_REC_HOST, r);
+	uint8_t out[ENC_TRAFFIC_MAX], *o = out;
+
+	*o++ = (uint8_t)(0x90 | proto_recs[PROTO_REC_HOST].nfield);
+	if ((o = put_key(o, &r->k)) == NULL) {
+		e->failed = 1;
+		return;
+	}
+	o = put_count(o, &r->c);
+	if (enc_rec_open(e, PROTO_REC_HOST))
+		enc_rec_close(e, PROTO_REC_HOST, out, o);
 }
 
 void
 proto_batch_add_port(struct proto_batch_enc *e, const struct proto_port_rec *r)
 {
-	enc_rec(e, PROTO_REC_PORT, r);
+	uint8_t out[ENC_TRAFFIC_MAX], *o = out;
+
+	*o++ = (uint8_t)(0x90 | proto_recs[PROTO_REC_PORT].nfield);
+	if ((o = put_key(o, &r->k)) == NULL) {
+		e->failed = 1;
+		return;
+	}
+	o = put_uint(o, r->port);
+	o = put_count(o, &r->c);
+	if (enc_rec_open(e, PROTO_REC_PORT))
+		enc_rec_close(e, PROTO_REC_PORT, out, o);
 }
 
 void
 proto_batch_add_peer(struct proto_batch_enc *e, const struct proto_peer_rec *r)
 {
-	enc_rec(e, PROTO_REC_PEER, r);
+	uint8_t out[ENC_TRAFFIC_MAX], *o = out;
+	int len = proto_addr_len(r->peer.family);
+
+	/* One packet's two sides share its IP version, or one overflowed. */
+	if (len < 0 || (r->k.host.family != PROTO_AF_NONE &&
+	    r->peer.family != PROTO_AF_NONE &&
+	    r->k.host.family != r->peer.family)) {
+		e->failed = 1;
+		return;
+	}
+	*o++ = (uint8_t)(0x90 | proto_recs[PROTO_REC_PEER].nfield);
+	if ((o = put_key(o, &r->k)) == NULL) {
+		e->failed = 1;
+		return;
+	}
+	o = put_bin(o, r->peer.a, (uint8_t)len);
+	o = put_count(o, &r->c);
+	if (enc_rec_open(e, PROTO_REC_PEER))
+		enc_rec_close(e, PROTO_REC_PEER, out, o);
 }
 
 void
@@ -426,6 +532,26 @@ proto_batch_end(struct proto_batch_enc *e)
 	return 0;
 }
 
+/* A record of kind k, by the encoder the streaming API has for it. */
+static void
+enc_any(struct proto_batch_enc *e, int k, const void *rec)
+{
+	switch (k) {
+	case PROTO_REC_HOST:
+		proto_batch_add_host(e, rec);
+		break;
+	case PROTO_REC_PORT:
+		proto_batch_add_port(e, rec);
+		break;
+	case PROTO_REC_PEER:
+		proto_batch_add_peer(e, rec);
+		break;
+	default:
+		enc_rec(e, (enum proto_rec_kind)k, rec);
+		break;
+	}
+}
+
 int
 proto_encode_batch(struct proto_buf *b, const struct proto_batch *batch)
 {
@@ -442,7 +568,7 @@ proto_encode_batch(struct proto_buf *b, const struct proto_batch *batch)
 		if (n > 0 && recs == NULL)
 			e.failed = 1;
 		for (i = 0; i < n && !e.failed; i++)
-			enc_rec(&e, k, recs + i * proto_recs[k].size);
+			enc_any(&e, k, recs + i * proto_recs[k].size);
 	}
 	return proto_batch_end(&e);
 }

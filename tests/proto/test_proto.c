@@ -1250,6 +1250,112 @@ test_record_bytes(void **state)
 	free(ir);
 }
 
+/*
+ * The host, port and peer encoders check the range rules themselves
+ * (pack.c): for keys at and past every bound, they write a record
+ * exactly when the decoder accepts the same values in msgpack-c's bytes,
+ * and then those bytes.  A family outside 0, 4 and 6, which no bytes on
+ * the wire can say, is refused.
+ */
+static void
+test_encode_rules_match_decoder(void **state)
+{
+	static const long long ifaces[] = { 0, PROTO_IFACES_MAX - 1,
+	    PROTO_IFACES_MAX, 4294967295ll };
+	static const long long buckets[] = { -1, 0, 1700000040 };
+	static const unsigned dirs[] = { 0, 1, 2, 255 };
+	static const uint8_t fam[] = { PROTO_AF_NONE, PROTO_AF_INET,
+	    PROTO_AF_INET6 };
+	const char *sect[3] = { "hosts", "ports", "peers" };
+	struct proto_host_rec h;
+	struct proto_port_rec pr;
+	struct proto_peer_rec q;
+	struct proto_batch bt, out;
+	struct proto_key *k;
+	struct proto_buf b;
+	msgpack_sbuffer sb;
+	char text[512], a1[8], a2[8];
+	size_t i, j, d, f, g, n, nok = 0, nbad = 0;
+	int s, enc_ok, dec_ok;
+
+	(void)state;
+	proto_buf_init(&b);
+	for (s = 0; s < 3; s++)
+	for (i = 0; i < sizeof(ifaces) / sizeof(ifaces[0]); i++)
+	for (j = 0; j < sizeof(buckets) / sizeof(buckets[0]); j++)
+	for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
+	for (f = 0; f < 3; f++)
+	for (g = 0; g < (s == 2 ? 3u : 1u); g++) {
+		memset(&h, 0, sizeof(h));
+		memset(&pr, 0, sizeof(pr));
+		memset(&q, 0, sizeof(q));
+		memset(&bt, 0, sizeof(bt));
+		bt.seq = 1;
+		bt.last_ts = 5;
+		k = s == 0 ? &h.k : s == 1 ? &pr.k : &q.k;
+		k->iface = (uint32_t)ifaces[i];
+		k->bucket = buckets[j];
+		addr_fill(&k->host, fam[f]);
+		k->proto = 17;
+		k->dir = (uint8_t)dirs[d];
+		dsl_addr(a1, sizeof(a1), fam[f]);
+		dsl_addr(a2, sizeof(a2), fam[g]);
+		pr.port = 443;
+		addr_fill(&q.peer, fam[g]);
+		h.c.packets = pr.c.packets = q.c.packets = 3;
+		h.c.bytes = pr.c.bytes = q.c.bytes = 200;
+		h.c.frame_bytes = pr.c.frame_bytes = q.c.frame_bytes = 242;
+		if (s == 0)
+			bt.hosts = &h, bt.nhosts = 1;
+		else if (s == 1)
+			bt.ports = &pr, bt.nports = 1;
+		else
+			bt.peers = &q, bt.npeers = 1;
+		n = (size_t)snprintf(text, sizeof(text),
+		    "[1,3,1,{first:0,last:5,%s:[[%lld,%lld,%s,17,%u%s%s,3,200,"
+		    "242]]}]", sect[s], ifaces[i], buckets[j], a1, dirs[d],
+		    s == 1 ? ",443" : s == 2 ? "," : "", s == 2 ? a2 : "");
+		assert_true(n < sizeof(text));
+		dsl_body(text, &sb);
+		memset(&out, 0, sizeof(out));
+		dec_ok = proto_decode_batch((const uint8_t *)sb.data, sb.size,
+		    &out) == PROTO_OK;
+		proto_batch_clear(&out);
+		enc_ok = proto_encode_batch(&b, &bt) == 0;
+		assert_int_equal(enc_ok, dec_ok);
+		if (enc_ok) {
+			assert_int_equal(b.len - PROTO_HDR_LEN, sb.size);
+			assert_memory_equal(b.data + PROTO_HDR_LEN, sb.data,
+			    sb.size);
+			nok++;
+		} else {
+			assert_int_equal(b.len, 0);
+			nbad++;
+		}
+		proto_buf_clear(&b);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	/* Both answers came up, many times over. */
+	assert_true(nok > 50 && nbad > 50);
+
+	memset(&bt, 0, sizeof(bt));
+	bt.seq = 1;
+	memset(&h, 0, sizeof(h));
+	h.k.host.family = 5;
+	bt.hosts = &h;
+	bt.nhosts = 1;
+	assert_int_equal(proto_encode_batch(&b, &bt), -1);
+	memset(&q, 0, sizeof(q));
+	q.peer.family = 5;
+	bt.hosts = NULL;
+	bt.nhosts = 0;
+	bt.peers = &q;
+	bt.npeers = 1;
+	assert_int_equal(proto_encode_batch(&b, &bt), -1);
+	assert_int_equal(b.len, 0);
+	proto_buf_clear(&b);
+}
+
 /* Adds every record of the kinds from first (1 ports ... 4 health) on. */
 static void
 stream_rest(struct proto_batch_enc *enc, const struct proto_batch *in,
@@ -1713,6 +1819,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_batch_sections),
 		cmocka_unit_test(test_stream_equals_batch),
 		cmocka_unit_test(test_record_bytes),
+		cmocka_unit_test(test_encode_rules_match_decoder),
 		cmocka_unit_test(test_stream_misuse),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_encode_frame_max),
