@@ -21,7 +21,6 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <sqlite3.h>
 
@@ -52,8 +51,6 @@ static void	 checkpoint_said(struct checkpoint *, int);
 static int
 checkpoint_open(struct checkpoint *c, const char *path, const char **errstr)
 {
-	sqlite3_stmt *st;
-	const unsigned char *mode;
 	int ok;
 
 	if (sqlite3_open_v2(path, &c->sql, SQLITE_OPEN_READWRITE |
@@ -61,17 +58,10 @@ checkpoint_open(struct checkpoint *c, const char *path, const char **errstr)
 		*errstr = "cannot open a second connection for checkpoints";
 		return -1;
 	}
-	if (sqlite3_prepare_v2(c->sql, "PRAGMA journal_mode", -1, &st,
-	    NULL) != SQLITE_OK) {
+	if ((ok = db_is_wal(c->sql, "PRAGMA journal_mode")) == -1) {
 		*errstr = "cannot read the journal mode for checkpoints";
 		return -1;
 	}
-	ok = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		mode = sqlite3_column_text(st, 0);
-		ok = mode != NULL && strcmp((const char *)mode, "wal") == 0;
-	}
-	sqlite3_finalize(st);
 	if (!ok) {
 		*errstr = "the database is not in WAL mode for checkpoints";
 		return -1;

@@ -238,11 +238,27 @@ db_mkdir_parent(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-static int
-db_pragmas(struct db *d, const char **errstr)
+int
+db_is_wal(struct sqlite3 *sql, const char *pragma)
 {
 	sqlite3_stmt *st;
 	const unsigned char *mode;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(sql, pragma, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	/* journal_mode answers with the mode in force, set or not. */
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		mode = sqlite3_column_text(st, 0);
+		ok = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static int
+db_pragmas(struct db *d, const char **errstr)
+{
 	int ok;
 
 	if (sqlite3_busy_timeout(d->sql, DB_BUSY_MS) != SQLITE_OK)
@@ -261,16 +277,8 @@ db_pragmas(struct db *d, const char **errstr)
 	    sqlite3_exec(d->sql, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
 	    NULL, NULL) != SQLITE_OK)
 		goto fail;
-	/* journal_mode answers with the mode in force: check it took. */
-	if (sqlite3_prepare_v2(d->sql, "PRAGMA journal_mode = WAL", -1, &st,
-	    NULL) != SQLITE_OK)
+	if ((ok = db_is_wal(d->sql, "PRAGMA journal_mode = WAL")) == -1)
 		goto fail;
-	ok = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		mode = sqlite3_column_text(st, 0);
-		ok = mode != NULL && strcmp((const char *)mode, "wal") == 0;
-	}
-	sqlite3_finalize(st);
 	if (!ok) {
 		*errstr = "cannot switch the database to WAL mode";
 		return -1;

@@ -73,6 +73,13 @@ int		 db_batch(struct db *, const struct db_session *s,
  */
 struct sqlite3	*db_handle(struct db *);
 
+/*
+ * Runs pragma, a "PRAGMA journal_mode" with or without "= WAL", on sql:
+ * 1 when the mode in force after it is WAL, 0 when another, -1 when it
+ * cannot run (the connection's error says why).
+ */
+int		 db_is_wal(struct sqlite3 *sql, const char *pragma);
+
 /* Checkpoints the checkpoint thread has completed (checkpoint.c). */
 uint64_t	 db_checkpoints(struct db *);
 
