@@ -674,15 +674,16 @@ db_reserve(struct db *d, const struct proto_batch *b)
 {
 	struct db_row *p;
 	uint64_t *o;
-	size_t n = b->nhosts;
+	size_t n = b->nhosts, nwant;
 	int i;
 
 	if (b->nports > n)
 		n = b->nports;
+	/* A peer record asks for two addresses, the others for one. */
+	nwant = n > 2 * b->npeers ? n : 2 * b->npeers;
 	if (b->npeers > n)
 		n = b->npeers;
-	if (intern_reserve(d->intern, n > b->npeers ? n : 2 * b->npeers) ==
-	    -1)
+	if (intern_reserve(d->intern, nwant) == -1)
 		return -1;
 	if (n <= d->nrows_cap)
 		return 0;

@@ -663,6 +663,52 @@ scattered_batch(struct proto_batch *b, uint64_t seq, int64_t bucket,
  * SQLite's own + would store a REAL, which every sum() over the table
  * then refuses with "integer overflow".
  */
+/*
+ * A peer record asks for two addresses: a batch with more host records
+ * than peer records, but fewer than twice as many, and every address
+ * new, must still find room for every question (ASan sees the
+ * overflow when it does not), and store every row.
+ */
+static void
+test_peers_ask_twice(void **state)
+{
+	static const char *const peers[] = { "200", "400", "1000", NULL };
+	static const char *const hosts[] = { "300", "300", NULL };
+	struct fixture *f = *state;
+	struct proto_host_rec hr[300];
+	struct proto_peer_rec pr[200];
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+	size_t i;
+
+	hello(f, "twice", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	for (i = 0; i < 300; i++) {
+		hr[i] = t_host;
+		hr[i].k.proto = (uint8_t)(i / 2);
+		hr[i].k.dir = (uint8_t)(i % 2);
+		hr[i].c.packets = 1;
+	}
+	for (i = 0; i < 200; i++) {
+		pr[i] = t_peer;
+		pr[i].k.host.a[2] = 1;
+		pr[i].k.host.a[3] = (uint8_t)i;
+		pr[i].peer.a[2] = 2;
+		pr[i].peer.a[3] = (uint8_t)i;
+		pr[i].c.packets = 2;
+		pr[i].c.frame_bytes = 5;
+	}
+	b.hosts = hr;
+	b.nhosts = 300;
+	b.peers = pr;
+	b.npeers = 200;
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	expect_row(f, "SELECT count(*), sum(packets), sum(frame_bytes)"
+	    " FROM peer_stat", peers);
+	expect_row(f, "SELECT count(*), sum(packets) FROM host_stat", hosts);
+}
+
 static void
 test_counter_saturation(void **state)
 {
@@ -1155,6 +1201,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_counter_saturation,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peers_ask_twice, setup,
+		    teardown),
 		cmocka_unit_test(test_open_errors),
 	};
 
