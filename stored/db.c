@@ -81,7 +81,7 @@ struct db_look {
 	struct db_row		*rows;
 	struct db_row		*tmp;	/* rowsort's scratch */
 	uint64_t		*order;
-	int			 bad;	/* an address of no family known */
+	int			 bad;	/* < 0: what intern_id refused with */
 	int			 sorted; /* every id known, rows sorted */
 };
 
@@ -737,18 +737,15 @@ db_look_run(void *arg)
 		default:
 			k = &b->peers[i].k;
 			r->c = &b->peers[i].c;
-			if (intern_id(lk->intern, &b->peers[i].peer,
-			    &r->mid) == -1) {
-				lk->bad = 1;
+			if ((lk->bad = intern_id(lk->intern,
+			    &b->peers[i].peer, &r->mid)) < 0)
 				return;
-			}
 			r->low = (int64_t)k->proto << 1 | k->dir;
 			break;
 		}
-		if (intern_id(lk->intern, &k->host, &r->host) == -1) {
-			lk->bad = 1;
+		if ((lk->bad = intern_id(lk->intern, &k->host,
+		    &r->host)) < 0)
 			return;
-		}
 		r->bucket = k->bucket;
 		r->iface = lk->s->iface_id[k->iface];
 	}
@@ -813,10 +810,12 @@ db_sections(struct db *d, const struct db_session *s,
 	db_look_run(&d->look[cur]);
 	for (;;) {
 		lk = &d->look[cur];
-		if (lk->bad) {
-			/* The loop validates families first: a bug. */
+		if (lk->bad < 0) {
+			/* Cannot happen: the loop validates families first. */
 			d->errcode = SQLITE_MISMATCH;
-			*errstr = "address family not 0, 4 or 6";
+			*errstr = lk->bad == -1 ?
+			    "address family not 0, 4 or 6" :
+			    "more addresses than db_reserve made room for";
 			return -1;
 		}
 		if (db_finish(d, lk, db_nrecs(b, kind), errstr) == -1)
@@ -825,7 +824,7 @@ db_sections(struct db *d, const struct db_session *s,
 		ahead = 0;
 		if (next != NULL) {
 			next->kind = kind + 1;
-			next->sorted = 0;
+			next->sorted = next->bad = 0;
 			if (db_nrecs(b, next->kind) >= DB_LOOK_AHEAD_MIN) {
 				lookahead_start(d->ahead, db_look_run, next);
 				ahead = 1;

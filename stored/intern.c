@@ -315,6 +315,9 @@ intern_id(struct intern *in, const struct proto_addr *a, int64_t *id)
 				*id = set[i].id;
 				return 0;
 			}
+	/* The caller reserved room for every question; never write past. */
+	if (in->nwant >= in->wantcap)
+		return -2;
 	in->sorted = 0;
 	w = &in->want[in->nwant++];
 	memcpy(w->key, key, INTERN_KEY);

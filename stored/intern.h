@@ -41,9 +41,8 @@ int		 intern_reserve(struct intern *, size_t n);
 
 /*
  * a's id: 0 with *id set from the cache; 1 when queued, *id being set by
- * intern_resolve (id must stay valid until then, and at most as many
- * are queued as intern_reserve made room for); -1 when a's family is
- * not 0, 4 or 6.
+ * intern_resolve (id must stay valid until then); -1 when a's family is
+ * not 0, 4 or 6; -2 when the room intern_reserve made is full.
  */
 int		 intern_id(struct intern *, const struct proto_addr *a,
 		    int64_t *id);

@@ -171,6 +171,31 @@ test_new_then_cached(void **state)
 	    " text = 'overflow' AND family = 0 AND addr = x'00'"), 1);
 }
 
+/*
+ * Questions past the room intern_reserve made are refused, not written
+ * past it; a cached address still answers, and the queued ones resolve.
+ */
+static void
+test_room_full(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_addr a = v4(0x010203), b = v4(0x010204), c = v4(0x010205);
+	int64_t ida = 0, idb = 0, idc = 0, again = 0;
+
+	assert_int_equal(intern_reserve(f->in, 1), 0);
+	assert_int_equal(intern_id(f->in, &a, &ida), 1);
+	resolve(f);
+	assert_int_equal(intern_reserve(f->in, 2), 0);
+	assert_int_equal(intern_id(f->in, &b, &idb), 1);
+	assert_int_equal(intern_id(f->in, &c, &idc), 1);
+	assert_int_equal(intern_id(f->in, &c, &again), -2);
+	assert_int_equal(intern_id(f->in, &a, &again), 0);
+	assert_int_equal(again, ida);
+	resolve(f);
+	assert_true(idb > 0 && idc > 0 && idb != idc && idb != ida);
+	assert_int_equal(count(f, "SELECT count(*) FROM address"), 3);
+}
+
 /* A batch naming one new address in many records: one row, one id. */
 static void
 test_duplicates_in_one_batch(void **state)
@@ -487,6 +512,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_room_full, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_new_then_cached, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_in_one_batch,
