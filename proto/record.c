@@ -5,8 +5,10 @@
  * Each record kind is a fixed-arity msgpack array; the tables below list
  * its fields in wire order with where each lives in the C struct.  A
  * field's position is its meaning: adding a field is a protocol version
- * change.  Range rules live here once, so pack.c refuses to write exactly
- * what unpack.c would refuse to read.
+ * change.  Range rules live here, so pack.c refuses to write exactly
+ * what unpack.c would refuse to read; pack.c's encoders of the traffic
+ * records check them again inline, for speed, and test_proto holds the
+ * two to the same answers.
  */
 #include <stddef.h>
 #include <string.h>
