@@ -31,7 +31,7 @@
 struct checkpoint {
 	sqlite3		*sql;
 	pthread_t	 thread;
-	int		 failing;	/* the SQLite code of the streak, or 0 */
+	int		 failing;	/* the streak's SQLite code, or 0 */
 
 	/* Below: shared with the writer thread, under mu. */
 	pthread_mutex_t	 mu;

@@ -153,8 +153,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_thread_checkpoints, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_writer_checkpoints_past_max,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_writer_checkpoints_past_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_removes_wal, setup,
 		    teardown),
 	};
