@@ -103,7 +103,8 @@ $(O)/tests/agent/%: $(O)/obj/tests/agent/%.o $(AGENT_LIB_OBJS) $(O)/libproto.a
 $(O)/tests/proto/%: $(O)/obj/tests/proto/%.o $(O)/libproto.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(MSGPACK_PC) cmocka)
-$(O)/tests/stored/%: $(O)/obj/tests/stored/%.o $(STORED_LIB_OBJS) $(REPORT_LIB_OBJS) $(O)/libproto.a
+$(O)/tests/stored/%: $(O)/obj/tests/stored/%.o $(O)/obj/tests/stored/scratch.o \
+	$(STORED_LIB_OBJS) $(REPORT_LIB_OBJS) $(O)/libproto.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(STORED_LIBS) cmocka) -lpthread
 

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "scratch.h"
 
 struct fixture {
 	char		 dir[64];
@@ -30,18 +31,14 @@ static int
 setup(void **state)
 {
 	struct fixture *f;
-	char err[512];
 	const char *errstr = NULL;
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/nt-test-ckpt.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	scratch_dir(f->dir, sizeof(f->dir), "ckpt");
 	snprintf(f->path, sizeof(f->path), "%s/nettally.db", f->dir);
 	snprintf(f->wal, sizeof(f->wal), "%s-wal", f->path);
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	f->db = scratch_db(f->path);
 	assert_int_equal(db_begin(f->db, &errstr), 0);
 	assert_int_equal(sqlite3_exec(db_handle(f->db),
 	    "CREATE TABLE ck (b BLOB)", NULL, NULL, NULL), SQLITE_OK);
@@ -54,11 +51,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
 	db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_remove(f->dir);
 	free(f);
 	return 0;
 }

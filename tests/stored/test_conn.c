@@ -28,6 +28,7 @@
 #include "db.h"
 #include "listen.h"
 #include "proto.h"
+#include "scratch.h"
 #include "writer.h"
 
 struct fixture {
@@ -61,14 +62,11 @@ setup(void **state)
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	cur = f;
-	strcpy(f->dir, "/tmp/nt-test-conn.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	scratch_dir(f->dir, sizeof(f->dir), "conn");
 	snprintf(f->sock, sizeof(f->sock), "%s/s.sock", f->dir);
 	snprintf(f->dbpath, sizeof(f->dbpath), "%s/nt.db", f->dir);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
-	f->db = db_open(f->dbpath, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("%s", err);
+	f->db = scratch_db(f->dbpath);
 	server_init(&f->srv, &f->loop, NULL);
 	assert_int_equal(writer_new(&w, &f->loop, f->db, server_writer_done,
 	    &f->srv, &errstr), 0);
@@ -111,7 +109,6 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
 	uv_close((uv_handle_t *)&f->listener, NULL);
 	server_shutdown(&f->srv, t_closed);
@@ -120,8 +117,7 @@ teardown(void **state)
 	db_close(f->db);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "scratch.h"
 #include "proto.h"
 #include "schema.h"
 
@@ -51,17 +52,13 @@ static int
 setup(void **state)
 {
 	struct fixture *f;
-	char err[512];
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/nt-test-db.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	scratch_dir(f->dir, sizeof(f->dir), "db");
 	/* The sub-directory does not exist: db_open must create it. */
 	snprintf(f->path, sizeof(f->path), "%s/sub/nettally.db", f->dir);
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	f->db = scratch_db(f->path);
 	assert_int_equal(sqlite3_open_v2(f->path, &f->rd, SQLITE_OPEN_READONLY,
 	    NULL), SQLITE_OK);
 	*state = f;
@@ -72,12 +69,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
 	sqlite3_close(f->rd);
 	db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -256,11 +251,7 @@ db_closed_run(struct fixture *f, const char *sql, const char *what)
 static void
 db_reopen(struct fixture *f)
 {
-	char err[512];
-
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	f->db = scratch_db(f->path);
 }
 
 static void

@@ -21,6 +21,7 @@
 
 #include "db.h"
 #include "retention.h"
+#include "scratch.h"
 
 #define DAY		86400
 #define T_NOW		1700006400	/* 2023-11-15T00:00:00Z */
@@ -36,16 +37,12 @@ static int
 setup(void **state)
 {
 	struct fixture *f;
-	char err[512];
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/nt-test-ret.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	scratch_dir(f->dir, sizeof(f->dir), "ret");
 	snprintf(f->path, sizeof(f->path), "%s/nettally.db", f->dir);
-	f->db = db_open(f->path, err, sizeof(err));
-	if (f->db == NULL)
-		fail_msg("db_open: %s", err);
+	f->db = scratch_db(f->path);
 	f->sql = db_handle(f->db);
 	*state = f;
 	return 0;
@@ -55,11 +52,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
 	db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_remove(f->dir);
 	free(f);
 	return 0;
 }
