@@ -116,9 +116,9 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Iagent -Istored \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZDIR ?= build/fuzz
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_DEPS_fuzz_decode := agent/decode.c
+FUZZ_DEPS_fuzz_decode := agent/decode.c agent/ip4opt.c
 FUZZ_DEPS_fuzz_proto  := $(PROTO_SRCS)
-FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
+FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/ip4opt.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_batch  := stored/validate.c $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_spool  := agent/spool.c $(PROTO_SRCS)
 

@@ -26,6 +26,7 @@
 #include <pcap/dlt.h>
 
 #include "decode.h"
+#include "ip4opt.h"
 
 /* Ethertypes (IEEE 802 numbers registry). */
 #define ET_IPV4		0x0800
@@ -47,6 +48,7 @@
 #define PPP_IPV6	0x0057
 #define PPP_MPLS_UC	0x0281
 #define PPP_MPLS_MC	0x0283
+#define PPP_HDLC_START	0xff03	/* RFC 1662 all-stations address, UI */
 
 /* Address families seen in DLT_NULL / DLT_LOOP headers. */
 #define AF_BSD_INET	2
@@ -84,8 +86,11 @@
 /* A read-only view of the captured bytes and the next one to read. */
 struct cur {
 	const uint8_t	*p;
-	uint32_t	 len;		/* captured bytes */
+	uint32_t	 len;		/* readable bytes: captured, or fewer
+					   where a length field ends them */
 	uint32_t	 off;		/* next byte to read, <= len */
+	uint32_t	 wire;		/* bytes on the wire, or fewer where
+					   a length field ends them */
 };
 
 /* What the link framing says comes next. */
@@ -123,18 +128,19 @@ static enum l3	 link_raw(struct cur *);
 static enum l3	 link_ipv4(struct cur *);
 static enum l3	 link_ipv6(struct cur *);
 static enum l3	 link_null(struct cur *);
+static enum l3	 link_loop(struct cur *);
 static enum l3	 link_ppp(struct cur *);
 static enum l3	 link_chdlc(struct cur *);
+static enum l3	 link_pppoe(struct cur *);
+static enum l3	 link_ppp_dir(struct cur *);
 
 static const struct link *link_find(int);
 static uint64_t	 wire_l3(uint32_t, uint32_t);
 static uint32_t	 ports_need(uint8_t);
 static int	 ip_fit(const struct cur *, uint32_t, uint64_t, uint32_t);
 static int	 read_ports(struct cur *, struct decoded *);
-static enum decode_kind decode_ipv4(struct cur *, uint32_t,
-		    struct decoded *);
-static enum decode_kind decode_ipv6(struct cur *, uint32_t,
-		    struct decoded *);
+static enum decode_kind decode_ipv4(struct cur *, struct decoded *);
+static enum decode_kind decode_ipv6(struct cur *, struct decoded *);
 static int	 ipv6_jumbo(struct cur, uint32_t *);
 static enum decode_kind decode_en10mb_ipv4(const uint8_t *, uint32_t,
 		    uint32_t, struct decoded *);
@@ -156,10 +162,12 @@ static const struct link links[] = {
 	{ DLT_IPV4,		link_ipv4 },
 	{ DLT_IPV6,		link_ipv6 },
 	{ DLT_NULL,		link_null },
-	{ DLT_LOOP,		link_null },
+	{ DLT_LOOP,		link_loop },
 	{ DLT_PPP,		link_ppp },
 	{ DLT_PPP_SERIAL,	link_ppp },
 	{ DLT_C_HDLC,		link_chdlc },
+	{ DLT_PPP_ETHER,	link_pppoe },
+	{ DLT_PPP_WITH_DIR,	link_ppp_dir },
 };
 
 /* Looks at the next byte without moving; -1 when it was not captured. */
@@ -265,13 +273,7 @@ l3_ethertype(struct cur *c, uint16_t type)
 				return L3_NONE;
 			break;
 		case ET_PPPOE_SESS:
-			/*
-			 * RFC 2516 section 4: version/type, code, session
-			 * id, length; the PPP protocol field follows.
-			 */
-			if (cur_skip(c, 6) == -1)
-				return L3_NONE;
-			return l3_ppp_proto(c);
+			return link_pppoe(c);
 		case ET_MPLS_UC:
 		case ET_MPLS_MC:
 			return l3_mpls(c);
@@ -284,6 +286,31 @@ l3_ethertype(struct cur *c, uint16_t type)
 			return L3_NONE;
 		}
 	}
+}
+
+/*
+ * A PPPoE session header (RFC 2516 section 4: version/type, code, session
+ * id, length), then the PPP protocol field.  As tshark does, nothing past
+ * the length is read (and the wire length ends there too), and the code
+ * is not looked at.
+ */
+static enum l3
+link_pppoe(struct cur *c)
+{
+	uint16_t	 len;
+
+	/*
+	 * tshark first reads two bytes behind the header, whatever the
+	 * length says, and stops if they were not captured.
+	 */
+	if (cur_skip(c, 4) == -1 || cur_u16(c, &len) == -1 ||
+	    cur_left(c) < 2)
+		return L3_NONE;
+	if (cur_left(c) > len)
+		c->len = c->off + len;
+	if (c->wire > c->off && c->wire - c->off > len)
+		c->wire = c->off + len;
+	return l3_ppp_proto(c);
 }
 
 /*
@@ -306,10 +333,13 @@ l3_ppp_proto(struct cur *c)
 			return L3_NONE;
 		proto = (uint16_t)(b0 << 8 | b1);
 	}
+	/* tshark's PPP table holds the IP ethertypes as well. */
 	switch (proto) {
 	case PPP_IPV4:
+	case ET_IPV4:
 		return L3_IPV4;
 	case PPP_IPV6:
+	case ET_IPV6:
 		return L3_IPV6;
 	case PPP_MPLS_UC:
 	case PPP_MPLS_MC:
@@ -470,10 +500,26 @@ link_sll2(struct cur *c)
 	return l3_sll_proto(c, hatype, proto);
 }
 
-/* DLT_RAW: no header; the version nibble tells IPv4 from IPv6. */
+/*
+ * DLT_RAW: no header; the version nibble tells IPv4 from IPv6.  tshark
+ * first looks for PPP framing (ff 03) at the start, and then at byte 6,
+ * where a Linux ISDN driver put it behind a fake address; a frame too
+ * short for those looks is not IP to it.
+ */
 static enum l3
 link_raw(struct cur *c)
 {
+	struct cur	 peek = *c;
+	uint16_t	 w;
+
+	if (cur_u16(&peek, &w) == -1)
+		return L3_NONE;
+	if (w == PPP_HDLC_START)
+		return link_ppp(c);
+	if (cur_skip(&peek, 4) == -1 || cur_u16(&peek, &w) == -1)
+		return L3_NONE;
+	if (w == PPP_HDLC_START)
+		return cur_skip(c, 6) == -1 ? L3_NONE : link_ppp(c);
 	return l3_version(c);
 }
 
@@ -493,40 +539,10 @@ link_ipv6(struct cur *c)
 	return L3_IPV6;
 }
 
-/*
- * DLT_NULL holds a 4-byte address family in the byte order of the host
- * that captured, DLT_LOOP in network order.  A file may come from either
- * kind of host, and every family value fits in 16 bits, so a value with
- * bits in the upper half is read the other way round.  IPv6 is the BSDs'
- * families only: Linux never writes these headers, and tshark reads its
- * AF_INET6 (10) here as data.
- */
+/* Maps a BSD address family to what follows it. */
 static enum l3
-link_null(struct cur *c)
+l3_bsd_af(uint32_t af)
 {
-	struct cur	 peek = *c;
-	uint32_t	 af;
-	uint8_t		 b0, b1;
-
-	/*
-	 * Some BSD point-to-point links write PPP (ff 03) or Cisco HDLC
-	 * (0f/8f 00) framing under DLT_NULL; tshark recognises both by these
-	 * first bytes, and so must we to count their IP packets.
-	 */
-	if (cur_u8(&peek, &b0) == 0 && cur_u8(&peek, &b1) == 0) {
-		if (b0 == 0xff && b1 == 0x03)
-			return link_ppp(c);
-		if ((b0 == 0x0f || b0 == 0x8f) && b1 == 0x00)
-			return link_chdlc(c);
-	}
-	if (cur_u32(c, &af) == -1)
-		return L3_NONE;
-	if (af & 0xffff0000u)
-		af = (af >> 24) | (af >> 8 & 0xff00) | (af << 8 & 0xff0000) |
-		    af << 24;
-	/* A value past the 802.3 length range is an ethertype, not an AF. */
-	if (af > 1500 && af <= 0xffff)
-		return l3_ethertype(c, (uint16_t)af);
 	switch (af) {
 	case AF_BSD_INET:
 		return L3_IPV4;
@@ -537,6 +553,64 @@ link_null(struct cur *c)
 	default:
 		return L3_NONE;
 	}
+}
+
+/*
+ * DLT_NULL holds a 4-byte address family in the byte order of the host
+ * that captured, and a file may come from any host.  tshark, the
+ * reference for what counts, reads the 4 bytes in its own (little-endian)
+ * order and then guesses: upper 16 bits set means the other byte order,
+ * or IRIX's 16-bit family in the first two bytes; a low byte of zero with
+ * a small second byte means that 16-bit family byte-swapped.  A result
+ * past the 802.3 length range is an ethertype (its low 16 bits).  IPv6 is
+ * the BSDs' families only: Linux never writes these headers, and tshark
+ * reads its AF_INET6 (10) here as data.
+ */
+static enum l3
+link_null(struct cur *c)
+{
+	struct cur	 peek = *c;
+	uint32_t	 v;
+	uint16_t	 w;
+	uint8_t		 b[4];
+
+	/*
+	 * Some BSD point-to-point links write PPP framing (ff 03) under
+	 * DLT_NULL; tshark recognises it by these first bytes.  (Cisco HDLC
+	 * there, 0f/8f 00 and a type, comes out of the guesses below as the
+	 * same ethertype.)
+	 */
+	if (cur_u16(&peek, &w) == 0 && w == PPP_HDLC_START)
+		return link_ppp(c);
+	if (cur_copy(c, b, 4) == -1)
+		return L3_NONE;
+	v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	    (uint32_t)b[3] << 24;
+	if (v & 0xffff0000u) {
+		if (!(v & 0xff000000u) && (v & 0x00ff0000u) < 0x00060000u)
+			v >>= 16;
+		else
+			v = (uint32_t)b[3] | (uint32_t)b[2] << 8 |
+			    (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
+	} else if (!(v & 0xff) && (v & 0xff00) < 0x0600)
+		v >>= 8;
+	if (v > 1500)
+		return l3_ethertype(c, (uint16_t)v);
+	return l3_bsd_af(v);
+}
+
+/*
+ * DLT_LOOP (OpenBSD's loopback) holds the address family in network order
+ * and nothing else: tshark reads no ethertype and no other framing here.
+ */
+static enum l3
+link_loop(struct cur *c)
+{
+	uint32_t	 af;
+
+	if (cur_u32(c, &af) == -1)
+		return L3_NONE;
+	return l3_bsd_af(af);
 }
 
 /*
@@ -560,13 +634,26 @@ link_ppp(struct cur *c)
 	return l3_ppp_proto(c);
 }
 
-/* Cisco HDLC: address, control, then a type (l3_tunnel_type's). */
+/* DLT_PPP_WITH_DIR: a direction byte (0 in, 1 out), then PPP. */
+static enum l3
+link_ppp_dir(struct cur *c)
+{
+	if (cur_skip(c, 1) == -1)
+		return L3_NONE;
+	return link_ppp(c);
+}
+
+/*
+ * Cisco HDLC: address, control, then a type (l3_tunnel_type's).  tshark
+ * hands on nothing when no byte behind the header was captured.
+ */
 static enum l3
 link_chdlc(struct cur *c)
 {
 	uint16_t	 type;
 
-	if (cur_skip(c, 2) == -1 || cur_u16(c, &type) == -1)
+	if (cur_skip(c, 2) == -1 || cur_u16(c, &type) == -1 ||
+	    cur_left(c) == 0)
 		return L3_NONE;
 	return l3_tunnel_type(c, type);
 }
@@ -630,37 +717,55 @@ read_ports(struct cur *c, struct decoded *out)
 	return 0;
 }
 
-/* Decodes the IPv4 header (RFC 791 section 3.1) at the cursor. */
+/*
+ * Decodes the IPv4 header (RFC 791 section 3.1) at the cursor.  The fixed
+ * 20 bytes must have been captured.  Options are read as tshark reads them
+ * (ip4opt.c): a source route may name the destination, and options it
+ * cannot read, or that were cut off, leave the packet without ports.
+ */
 static enum decode_kind
-decode_ipv4(struct cur *c, uint32_t wirelen, struct decoded *out)
+decode_ipv4(struct cur *c, struct decoded *out)
 {
+	struct ip4opt	 opt;
 	uint32_t	 l3off = c->off;
-	uint32_t	 hlen;
+	uint32_t	 hlen, avail;
 	uint16_t	 totlen, frag;
 	uint8_t		 vihl, proto;
 
 	if (cur_u8(c, &vihl) == -1 || vihl >> 4 != 4)
 		return DECODE_MALFORMED;
 	hlen = (uint32_t)(vihl & 0x0f) * 4;
-	/* The whole header, options included, must be there to be trusted. */
-	if (hlen < IP4_HDR_MIN || cur_left(c) < hlen - 1)
+	if (hlen < IP4_HDR_MIN)
 		return DECODE_MALFORMED;
 	if (cur_skip(c, 1) == -1 || cur_u16(c, &totlen) == -1 ||
 	    cur_skip(c, 2) == -1 || cur_u16(c, &frag) == -1 ||
 	    cur_skip(c, 1) == -1 || cur_u8(c, &proto) == -1 ||
 	    cur_skip(c, 2) == -1 || cur_copy(c, out->src, 4) == -1 ||
-	    cur_copy(c, out->dst, 4) == -1 ||
-	    cur_skip(c, hlen - IP4_HDR_MIN) == -1)
+	    cur_copy(c, out->dst, 4) == -1)
 		return DECODE_MALFORMED;
 	/*
 	 * Total length 0 is what TCP segmentation offload (and BIG TCP,
 	 * above 64 KiB) leaves in captured super-packets: the length on
 	 * the wire is the only truth left.
 	 */
-	out->ip_bytes = totlen != 0 ? totlen : wire_l3(wirelen, l3off);
-	if (out->ip_bytes < hlen)
+	out->ip_bytes = totlen != 0 ? totlen : wire_l3(c->wire, l3off);
+	/* tshark holds the wire's length to no header length. */
+	if (out->ip_bytes < (totlen != 0 ? hlen : IP4_HDR_MIN))
 		return DECODE_MALFORMED;
 	out->proto = proto;
+	if (hlen > IP4_HDR_MIN) {
+		avail = cur_left(c);
+		if (avail > out->ip_bytes - IP4_HDR_MIN)
+			avail = (uint32_t)(out->ip_bytes - IP4_HDR_MIN);
+		ip4opt_read(c->p + c->off, hlen - IP4_HDR_MIN, avail, &opt);
+		if (opt.dst == IP4OPT_DST_NONE)
+			return DECODE_MALFORMED;
+		if (opt.dst == IP4OPT_DST_ROUTE)
+			memcpy(out->dst, c->p + c->off + opt.dst_at, 4);
+		if (!opt.transport ||
+		    cur_skip(c, hlen - IP4_HDR_MIN) == -1)
+			return DECODE_IPV4;
+	}
 	/* Only an offset-0 fragment holds the transport header. */
 	if ((frag & IP4_OFFMASK) == 0 &&
 	    (proto == L4_TCP || proto == L4_UDP ||
@@ -700,20 +805,38 @@ ipv6_jumbo(struct cur c, uint32_t *jumbo)
 	return -1;
 }
 
+/*
+ * Returns 1 for the extension headers skipped to find the upper-layer
+ * protocol (DESIGN rule 4), else 0.
+ */
+static int
+ipv6_ext(uint8_t nh)
+{
+	return nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT ||
+	    nh == NH_DSTOPTS;
+}
+
 /* Decodes the IPv6 header (RFC 8200 section 3) and its extension chain. */
 static enum decode_kind
-decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
+decode_ipv6(struct cur *c, struct decoded *out)
 {
 	struct cur	 h;
 	uint32_t	 l3off = c->off;
 	uint32_t	 vtf, jumbo, elen;
 	uint16_t	 plen, fragoff;
 	uint8_t		 nh, next, hlen;
-	int		 first = 1;
+	int		 first = 1, no_payload = 0;
 
+	/*
+	 * tshark's IPv6 dissector refuses a packet whose version is not 6
+	 * and leaves it as data: labelled IPv6 by its link, it is not IP.
+	 * Only a label with nothing at all behind it is a broken IPv6 header.
+	 */
+	if (cur_peek_u8(c, &nh) == 0 && nh >> 4 != 6)
+		return DECODE_NON_IP;
 	if (cur_left(c) < IP6_HDR_LEN)
 		return DECODE_MALFORMED;
-	if (cur_u32(c, &vtf) == -1 || vtf >> 28 != 6 ||
+	if (cur_u32(c, &vtf) == -1 ||
 	    cur_u16(c, &plen) == -1 || cur_u8(c, &nh) == -1 ||
 	    cur_skip(c, 1) == -1 || cur_copy(c, out->src, 16) == -1 ||
 	    cur_copy(c, out->dst, 16) == -1)
@@ -726,13 +849,27 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 	 */
 	if (plen != 0 || nh == NH_NONE)
 		out->ip_bytes = IP6_HDR_LEN + (uint64_t)plen;
-	else if (nh == NH_HOPOPTS && ipv6_jumbo(*c, &jumbo) == 0 && jumbo != 0)
+	else if (nh == NH_HOPOPTS && ipv6_jumbo(*c, &jumbo) == 0 &&
+	    jumbo > 0xffff)
 		out->ip_bytes = IP6_HDR_LEN + (uint64_t)jumbo;
-	else
-		out->ip_bytes = wire_l3(wirelen, l3off);
+	else {
+		out->ip_bytes = wire_l3(c->wire, l3off);
+		no_payload = 1;
+	}
 	/* Only a record claiming fewer wire bytes than it captured gets here. */
 	if (out->ip_bytes < IP6_HDR_LEN)
 		return DECODE_MALFORMED;
+	/*
+	 * Without a usable Jumbo option (RFC 2675: over 65,535), payload
+	 * length 0 leaves tshark no payload in which to read extension
+	 * headers: the chain stops at the first one.  A transport header
+	 * right after the fixed header (BIG TCP's super-packets) still gives
+	 * its ports here, where it was captured.
+	 */
+	if (no_payload && ipv6_ext(nh)) {
+		out->proto = nh;
+		return DECODE_IPV6;
+	}
 
 	/*
 	 * RFC 8200 section 4: skip Hop-by-Hop, Routing, Fragment and
@@ -751,8 +888,7 @@ decode_ipv6(struct cur *c, uint32_t wirelen, struct decoded *out)
 	 * 8 bytes.
 	 */
 	for (;;) {
-		if (nh != NH_HOPOPTS && nh != NH_ROUTING &&
-		    nh != NH_FRAGMENT && nh != NH_DSTOPTS)
+		if (!ipv6_ext(nh))
 			break;
 		/* Read on a copy: c moves only past a whole header. */
 		h = *c;
@@ -865,13 +1001,14 @@ decode_frame(int dlt, const uint8_t *bytes, uint32_t caplen,
 	c.p = bytes;
 	c.len = bytes != NULL ? caplen : 0;
 	c.off = 0;
+	c.wire = wirelen;
 	memset(&d, 0, sizeof(d));
 	switch (l->decode(&c)) {
 	case L3_IPV4:
-		k = decode_ipv4(&c, wirelen, &d);
+		k = decode_ipv4(&c, &d);
 		break;
 	case L3_IPV6:
-		k = decode_ipv6(&c, wirelen, &d);
+		k = decode_ipv6(&c, &d);
 		break;
 	default:
 		return DECODE_NON_IP;

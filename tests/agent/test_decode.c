@@ -28,7 +28,8 @@
 #define MACS		"020000000002" "020000000001"
 #define ETH(t)		MACS t
 #define TAG(tpid, t)	tpid "0064" t		/* VLAN 100, then type t */
-#define PPPOE(proto)	"8864" "1100" "1234" "0000" proto
+#define PPPOE_L(l, p)	"8864" "1100" "1234" l p /* session, length l */
+#define PPPOE(proto)	PPPOE_L("05dc", proto)	/* past the frame's end */
 #define LSE(label_bos)	label_bos		/* one MPLS label stack entry */
 #define SLL(proto)	"0000" "0001" "0006" "0200000000010000" proto
 #define SLL_HA(ha, p)	"0000" ha "0006" "0200000000010000" p
@@ -135,6 +136,19 @@ static struct tcase cases[] = {
 	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "pppoe_mpls_ipv4", DLT_EN10MB, ETH(PPPOE("0281")) LSE("00010140")
 	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	/* tshark reads nothing past the PPPoE length. */
+	{ "pppoe_length_ends_at_ip_header", DLT_EN10MB, ETH(PPPOE_L("0016",
+	    "0021")) IP4("001c", "11") UDP, ALL, SAME, V4(17, 28) },
+	{ "pppoe_length_in_ip_header", DLT_EN10MB, ETH(PPPOE_L("0015",
+	    "0021")) IP4("001c", "11") UDP, ALL, SAME, BAD },
+	{ "pppoe_length_no_protocol", DLT_EN10MB, ETH(PPPOE_L("0001",
+	    "0021")) IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "pppoe_length_exact", DLT_EN10MB, ETH(PPPOE_L("001e", "0021"))
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "pppoe_one_byte_behind", DLT_EN10MB, ETH(PPPOE_L("0025", "57")), ALL,
+	    60, NONIP },
+	{ "pppoe_totlen0_wire_ends_at_length", DLT_EN10MB, ETH(PPPOE_L("001e",
+	    "0021")) IP4("0000", "11") UDP, ALL, 1514, V4P(17, 28, 49152, 53) },
 	{ "pppoe_lcp", DLT_EN10MB, ETH(PPPOE("c021")) "0101000a0506", ALL,
 	    SAME, NONIP },
 	{ "pppoe_discovery", DLT_EN10MB, ETH("8863") "1109000000000000",
@@ -207,7 +221,7 @@ static struct tcase cases[] = {
 	    "1100" "1234" "0000" "0021" IP4("001c", "11") UDP, ALL, SAME,
 	    NONIP },
 	{ "sll2_pppoe", DLT_LINUX_SLL2, SLL2_HA("8864", "0001")
-	    "1100" "1234" "0000" "0021" IP4("001c", "11") UDP, ALL, SAME,
+	    "1100" "1234" "001e" "0021" IP4("001c", "11") UDP, ALL, SAME,
 	    V4P(17, 28, 49152, 53) },
 	{ "sll_teb", DLT_LINUX_SLL, SLL("6558") ETH("0800") IP4("001c", "11")
 	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
@@ -238,14 +252,24 @@ static struct tcase cases[] = {
 	{ "raw_empty", DLT_RAW, "", ALL, SAME, NONIP },
 	{ "raw_ipv4_totlen0", DLT_RAW, IP4("0000", "06") TCP, ALL, 65000,
 	    V4P(6, 65000, 49152, 80) },
+	/* tshark looks for PPP at byte 0, then at byte 6 (an ISDN header). */
+	{ "raw_ppp", DLT_RAW, "ff03" "0021" IP4("001c", "11") UDP, ALL, SAME,
+	    V4P(17, 28, 49152, 53) },
+	{ "raw_isdn_ppp", DLT_RAW, "000102030405" "ff03" "0057"
+	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
+	{ "raw_ff03_at_byte_6", DLT_RAW, IP4F("001c", "ff03", "11") UDP, ALL,
+	    SAME, NONIP },
+	{ "raw_shorter_than_8", DLT_RAW, IP4("001c", "11"), 7, 28, NONIP },
+	{ "raw_8_bytes", DLT_RAW, IP4("001c", "11"), 8, 28, BAD },
 	{ "dlt_ipv4", DLT_IPV4, IP4("001c", "11") UDP, ALL, SAME,
 	    V4P(17, 28, 49152, 53) },
 	{ "dlt_ipv4_holding_ipv6", DLT_IPV4, IP6("0008", "11") UDP, ALL, SAME,
 	    BAD },
 	{ "dlt_ipv6", DLT_IPV6, IP6("0008", "11") UDP, ALL, SAME,
 	    V6P(17, 48, 49152, 53) },
+	/* tshark's IPv6 dissector leaves another version as data. */
 	{ "dlt_ipv6_holding_ipv4", DLT_IPV6, IP4("001c", "11") UDP
-	    "0000000000000000000000000000", ALL, SAME, BAD },
+	    "0000000000000000000000000000", ALL, SAME, NONIP },
 
 	/* BSD loopback: host order (DLT_NULL), network order (DLT_LOOP). */
 	{ "null_le_af2", DLT_NULL, "02000000" IP4("001c", "11") UDP, ALL, SAME,
@@ -285,6 +309,24 @@ static struct tcase cases[] = {
 	    V4P(17, 28, 49152, 53) },
 	{ "loop_be_af24", DLT_LOOP, "00000018" IP6("0008", "11") UDP, ALL,
 	    SAME, V6P(17, 48, 49152, 53) },
+	/*
+	 * tshark reads DLT_NULL in its own (little-endian) order and guesses
+	 * at IRIX's 16-bit family in either half; DLT_LOOP it takes as it is.
+	 */
+	{ "null_irix_af2_first", DLT_NULL, "00020000" IP4("001c", "11") UDP,
+	    ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "null_irix_af2_last", DLT_NULL, "00000200" IP4("001c", "11") UDP,
+	    ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "null_af2_both_halves", DLT_NULL, "02000200" IP4("001c", "11") UDP,
+	    ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "null_ethertype_low_half", DLT_NULL, "02000800" IP4("001c", "11") UDP,
+	    ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "loop_le_af2", DLT_LOOP, "02000000" IP4("001c", "11") UDP, ALL, SAME,
+	    NONIP },
+	{ "loop_ethertype", DLT_LOOP, "00000800" IP4("001c", "11") UDP, ALL,
+	    SAME, NONIP },
+	{ "loop_ppp", DLT_LOOP, "ff030021" IP4("001c", "11") UDP, ALL, SAME,
+	    NONIP },
 
 	/* PPP (RFC 1661, RFC 1662) and Cisco HDLC. */
 	{ "ppp_ff03_ipv4", DLT_PPP, "ff03" "0021" IP4("001c", "11") UDP, ALL,
@@ -320,6 +362,20 @@ static struct tcase cases[] = {
 	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "chdlc_slarp", DLT_C_HDLC, "8f00" "8035" "00000000", ALL, SAME,
 	    NONIP },
+	{ "chdlc_nothing_behind", DLT_C_HDLC, "0f00" "0800", ALL, 60, NONIP },
+	{ "ppp_ethertype_ipv4", DLT_PPP, "ff03" "0800" IP4("001c", "11") UDP,
+	    ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "ppp_ethertype_ipv6", DLT_PPP, "ff03" "86dd" IP6("0008", "11") UDP,
+	    ALL, SAME, V6P(17, 48, 49152, 53) },
+	/* PPPoE without Ethernet (BSD), and Linux pppd's direction byte. */
+	{ "ppp_ether_ipv4", DLT_PPP_ETHER, "1100" "1234" "001e" "0021"
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "ppp_ether_code_not_read", DLT_PPP_ETHER, "1109" "1234" "001e" "21"
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "ppp_with_dir_ipv6", DLT_PPP_WITH_DIR, "01" "ff03" "0057"
+	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
+	{ "ppp_with_dir_acfc", DLT_PPP_WITH_DIR, "00" "0021" IP4("001c", "11")
+	    UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 
 	/* IPv4 header rules (RFC 791, DESIGN rule 3). */
 	{ "ipv4_ihl4", DLT_EN10MB, ETH("0800") IP4X("44", "001c", "0000", "11")
@@ -336,6 +392,71 @@ static struct tcase cases[] = {
 	    "11") "01010101" UDP, 14 + 22, 14 + 32, BAD },
 	{ "ipv4_options_ports", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
 	    "0000", "11") "94040000" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	/*
+	 * What tshark makes of options (agent/ip4opt.c): the destination
+	 * stands once the scan for a source route is done, even if later
+	 * option bytes were not captured; an option too short for its own
+	 * fields ends the dissection before the transport; a bad length byte
+	 * ends only the option list.
+	 */
+	{ "ipv4_options_cut_after_scan", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "94040000" UDP, 14 + 22, 14 + 32,
+	    V4(17, 32) },
+	{ "ipv4_options_none_captured", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "94040000" UDP, 14 + 20, 14 + 32,
+	    BAD },
+	{ "ipv4_option_too_short", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "94030000" UDP, ALL, SAME, V4(17, 32) },
+	{ "ipv4_option_len_below_2", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "55010000" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	{ "ipv4_option_past_header", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "55080000" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	{ "ipv4_option_length_byte_missing", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "01010155" UDP, ALL, SAME,
+	    V4P(17, 32, 49152, 53) },
+	{ "ipv4_option_unknown", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "55020000" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	{ "ipv4_option_eol_first", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "00940300" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	{ "ipv4_timestamp_too_short", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "44030500" UDP, ALL, SAME,
+	    V4(17, 32) },
+	{ "ipv4_record_route_no_pointer", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "07020000" UDP, ALL, SAME,
+	    V4(17, 32) },
+	{ "ipv4_traceroute_too_short", DLT_EN10MB, ETH("0800")
+	    IP4X("47", "0024", "0000", "11") "52080000" "00000000" UDP, ALL,
+	    SAME, V4(17, 36) },
+	{ "ipv4_quick_start_request_short", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "19040000" UDP, ALL, SAME,
+	    V4(17, 32) },
+	{ "ipv4_quick_start_other_function", DLT_EN10MB, ETH("0800")
+	    IP4X("46", "0020", "0000", "11") "19041000" UDP, ALL, SAME,
+	    V4P(17, 32, 49152, 53) },
+	{ "ipv4_security_rfc1108", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "82043d00" UDP, ALL, SAME, V4P(17, 32, 49152, 53) },
+	{ "ipv4_security_too_short", DLT_EN10MB, ETH("0800") IP4X("46", "0020",
+	    "0000", "11") "82020000" UDP, ALL, SAME, V4(17, 32) },
+	{ "ipv4_cipso_too_short", DLT_EN10MB, ETH("0800") IP4X("47", "0024",
+	    "0000", "11") "8605000000000000" UDP, ALL, SAME, V4(17, 36) },
+	{ "ipv4_cipso_tag_one_past", DLT_EN10MB, ETH("0800") IP4X("4a",
+	    "0030", "0000", "11") "860c00000001" "010700000000"
+	    "0000000000000000" UDP, ALL, SAME, V4(17, 48) },
+	{ "ipv4_cipso_tag_fits", DLT_EN10MB, ETH("0800") IP4X("4a", "0030",
+	    "0000", "11") "860c00000001" "010600000000" "0000000000000000" UDP,
+	    ALL, SAME, V4P(17, 48, 49152, 53) },
+	/*
+	 * A source route's final address is the destination
+	 * (test_source_route_dst), when tshark can tell which it is.
+	 */
+	{ "ipv4_lsrr_misaligned", DLT_EN10MB, ETH("0800") IP4X("47", "0024",
+	    "0000", "11") "830804" "0a000003" "0b" UDP, ALL, SAME, BAD },
+	{ "ipv4_lsrr_after_bad_option", DLT_EN10MB, ETH("0800") IP4X("48",
+	    "0028", "0000", "11") "940300" "830704" "0a000003" "0000" UDP, ALL,
+	    SAME, BAD },
+	{ "ipv4_lsrr_address_cut", DLT_EN10MB, ETH("0800") IP4X("48", "0028",
+	    "0000", "11") "830b04" "0a000003" "0a000004" "00" UDP, 14 + 20 + 9,
+	    14 + 40, BAD },
 	{ "ipv4_header_only_captured", DLT_EN10MB, ETH("0800")
 	    IP4("05dc", "06") TCP, 14 + 20, 1514, V4(6, 1500) },
 	{ "ipv4_totlen0", DLT_EN10MB, ETH("0800") IP4("0000", "06") TCP,
@@ -440,8 +561,22 @@ static struct tcase cases[] = {
 	    V6P(17, 131112, 49152, 53) },
 	{ "ipv6_plen0_no_jumbo", DLT_EN10MB, ETH("86dd") IP6("0000", "06") TCP,
 	    14 + 60, 14 + 80000, V6P(6, 80000, 49152, 80) },
+	/*
+	 * Payload length 0 without a usable Jumbo option: tshark reads no
+	 * extension header, so the chain stops at the first.
+	 */
 	{ "ipv6_plen0_hbh_no_jumbo", DLT_EN10MB, ETH("86dd") IP6("0000", "00")
-	    "0600010400000000" TCP, ALL, 14 + 9000, V6P(6, 9000, 49152, 80) },
+	    "0600010400000000" TCP, ALL, 14 + 9000, V6(0, 9000) },
+	{ "ipv6_plen0_jumbo_too_small", DLT_EN10MB, ETH("86dd")
+	    IP6("0000", "00") "1100c2040000ffff" UDP, ALL, 14 + 9000,
+	    V6(0, 9000) },
+	{ "ipv6_plen0_jumbo_zero", DLT_EN10MB, ETH("86dd") IP6("0000", "00")
+	    "1100c20400000000" UDP, ALL, 14 + 9000, V6(0, 9000) },
+	{ "ipv6_plen0_jumbo_cut", DLT_EN10MB, ETH("86dd") IP6("0000", "00")
+	    "1100c20400010000" UDP, 14 + 40 + 7, 14 + 40 + 65536,
+	    V6(0, 65576) },
+	{ "ipv6_plen0_dstopts", DLT_EN10MB, ETH("86dd") IP6("0000", "3c")
+	    "1100010400000000" UDP, ALL, 14 + 9000, V6(60, 9000) },
 	{ "ipv6_plen0_nonext", DLT_EN10MB, ETH("86dd") IP6("0000", "3b"), ALL,
 	    SAME, V6(59, 40) },
 	{ "ipv6_first_fragment", DLT_EN10MB, ETH("86dd") IP6("0010", "2c")
@@ -460,7 +595,10 @@ static struct tcase cases[] = {
 	{ "ipv6_39_bytes", DLT_EN10MB, ETH("86dd") IP6("0008", "11") UDP,
 	    14 + 39, 14 + 48, BAD },
 	{ "ipv6_version4", DLT_EN10MB, ETH("86dd") "40000000" "000811" "40" A6
-	    UDP, ALL, SAME, BAD },
+	    UDP, ALL, SAME, NONIP },
+	{ "ipv6_version4_one_byte", DLT_EN10MB, ETH("86dd") "40", ALL, 60,
+	    NONIP },
+	{ "ipv6_label_nothing_behind", DLT_EN10MB, ETH("86dd"), ALL, 60, BAD },
 	{ "ipv6_icmpv6_error_quoting", DLT_EN10MB, ETH("86dd")
 	    IP6("0038", "3a") "0104fbfb00000000" "6000000000081140"
 	    "fd000000000000000000000000000001"
@@ -490,6 +628,7 @@ static void	 test_dlt_supported(void **);
 static void	 test_unsupported_dlt(void **);
 static void	 test_null_bytes(void **);
 static void	 test_out_untouched(void **);
+static void	 test_source_route_dst(void **);
 
 /* Returns the value of one hex digit, or -1. */
 static int
@@ -605,7 +744,7 @@ test_dlt_supported(void **state)
 	static const int dlts[] = {
 		DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4,
 		DLT_IPV6, DLT_NULL, DLT_LOOP, DLT_PPP, DLT_PPP_SERIAL,
-		DLT_C_HDLC,
+		DLT_C_HDLC, DLT_PPP_ETHER, DLT_PPP_WITH_DIR,
 	};
 	size_t		 i;
 
@@ -666,6 +805,48 @@ test_out_untouched(void **state)
 	assert_memory_equal(&d, &before, sizeof(d));
 }
 
+/*
+ * A loose or strict source route with a valid pointer names the final
+ * destination, as tshark reports it; an exhausted one leaves the header's.
+ */
+static void
+test_source_route_dst(void **state)
+{
+	static const struct {
+		const char	*hex;
+		uint8_t		 dst[4];
+	} rows[] = {
+		{ ETH("0800") IP4X("48", "0028", "0000", "11")
+		    "830b04" "0a000003" "0a000004" "00" UDP, { 10, 0, 0, 4 } },
+		{ ETH("0800") IP4X("48", "0028", "0000", "11")
+		    "890b08" "0a000005" "0a000006" "00" UDP, { 10, 0, 0, 6 } },
+		{ ETH("0800") IP4X("48", "0028", "0000", "11")
+		    "0101" "830704" "0a000007" "000000" UDP,
+		    { 10, 0, 0, 7 } },
+		{ ETH("0800") IP4X("48", "0028", "0000", "11")
+		    "830b0c" "0a000003" "0a000004" "00" UDP,
+		    { 198, 51, 100, 2 } },
+		{ ETH("0800") IP4X("48", "0028", "0000", "11")
+		    "830b05" "0a000003" "0a000004" "00" UDP,
+		    { 198, 51, 100, 2 } },
+		{ ETH("0800") IP4X("48", "0028", "0000", "11")
+		    "00" "830b04" "0a000003" "0a000004" UDP,
+		    { 198, 51, 100, 2 } },
+	};
+	uint8_t		 frame[128];
+	struct decoded	 d;
+	size_t		 i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		n = unhex(rows[i].hex, frame, sizeof(frame));
+		assert_int_equal(decode_frame(DLT_EN10MB, frame, (uint32_t)n,
+		    (uint32_t)n, &d), DECODE_IPV4);
+		assert_memory_equal(d.dst, rows[i].dst, 4);
+		assert_true(d.has_ports);
+	}
+}
+
 int
 main(void)
 {
@@ -674,6 +855,7 @@ main(void)
 		cmocka_unit_test(test_unsupported_dlt),
 		cmocka_unit_test(test_null_bytes),
 		cmocka_unit_test(test_out_untouched),
+		cmocka_unit_test(test_source_route_dst),
 	};
 	struct CMUnitTest	 tests[NCASES + sizeof(fixed) / sizeof(fixed[0])];
 	size_t			 i, n = 0;

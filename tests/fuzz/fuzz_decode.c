@@ -14,7 +14,8 @@
  * past caplen is an ASan error.  The invariants checked are those of
  * decode.h and DESIGN.md rules 3-5 that hold for any input, and that an
  * Ethernet frame of type IPv4 (decode.c's shortcut) decodes as its IP
- * packet does alone under DLT_RAW (the general path).
+ * packet does alone under DLT_IPV4 (the general path; not DLT_RAW, where
+ * tshark looks for PPP framing first).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +30,8 @@
 
 static const int dlts[] = {
 	DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4, DLT_IPV6,
-	DLT_NULL, DLT_LOOP, DLT_PPP, DLT_PPP_SERIAL, DLT_C_HDLC,
+	DLT_NULL, DLT_LOOP, DLT_PPP, DLT_PPP_SERIAL, DLT_C_HDLC, DLT_PPP_ETHER,
+	DLT_PPP_WITH_DIR,
 };
 #define NDLTS	(sizeof(dlts) / sizeof(dlts[0]))
 
@@ -89,11 +91,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	k2 = decode_frame(dlt, data + 6, caplen, wirelen, &d2);
 	CHECK(k2 == k && memcmp(&d, &d2, sizeof(d)) == 0);
 
-	/* Ethernet, type IPv4 with version 4: as the same bytes raw. */
+	/* Ethernet, type IPv4 with version 4: as the same bytes alone. */
 	if (dlt == DLT_EN10MB && caplen > 14 && data[6 + 12] == 0x08 &&
 	    data[6 + 13] == 0x00 && data[6 + 14] >> 4 == 4) {
 		d2 = sentinel;
-		k2 = decode_frame(DLT_RAW, data + 6 + 14, caplen - 14,
+		k2 = decode_frame(DLT_IPV4, data + 6 + 14, caplen - 14,
 		    wirelen > 14 ? wirelen - 14 : 0, &d2);
 		CHECK(k2 == k && same_fields(&d, &d2));
 	}
