@@ -79,9 +79,12 @@ for f in "$PCAPS"/*.pcap "$PCAPS"/*.pcapng; do
 			same_rows "$vdir/ports.csv" "$WORK/o" >>"$WORK/d" || bad="$bad ports" ;;
 		esac
 		s=$vdir/summary.csv
-		want="$(num "$(summary "$s" frames_total)"),$(num "$(summary "$s" wire_bytes_total)"),$(num "$(summary "$s" ip_frames)"),$(num "$(summary "$s" ip_nonlocal_frames)")"
+		# Frames tshark leaves without IP are non-IP to us; frames whose
+		# IP header it cannot decode are malformed.
+		want="$(num "$(summary "$s" frames_total)"),$(num "$(summary "$s" wire_bytes_total)"),$(num "$(summary "$s" ip_frames)"),$(num "$(summary "$s" ip_nonlocal_frames)"),$(num "$(summary "$s" nonip_frames)"),$(num "$(summary "$s" ip_undecodable_frames)")"
 		got=$(sql "SELECT sum(frames), sum(frame_bytes),
-		    sum(ipv4_packets) + sum(ipv6_packets), sum(transit_packets)
+		    sum(ipv4_packets) + sum(ipv6_packets), sum(transit_packets),
+		    sum(non_ip_frames), sum(malformed_frames)
 		    FROM interface_traffic WHERE agent = '$name'")
 		[ "$want" = "$got" ] || { bad="$bad interface"; echo "# interface want $want got $got" >>"$WORK/d"; }
 		if [ -z "$bad" ]; then
