@@ -16,7 +16,6 @@
  * first option on; the dissection runs only when avail covers the list,
  * and checks each option's fields against the option's own length.
  */
-#include <stddef.h>
 #include <stdint.h>
 
 #include "ip4opt.h"
@@ -37,11 +36,6 @@
 #define OPT_SID		136	/* stream identifier */
 #define OPT_SSRR	137	/* strict source route */
 #define OPT_RA		148	/* router alert, RFC 2113 */
-#define OPT_SDB		149	/* selective directed broadcast, RFC 1770 */
-
-/* Timestamp flags whose entries carry an address (RFC 791). */
-#define TS_TSANDADDR	1
-#define TS_PRESPEC	3
 
 /* Quick-Start functions with a nonce (RFC 4782 section 4.1). */
 #define QS_REQUEST	0
@@ -64,94 +58,22 @@ opt_has(const struct opt *o, uint32_t end)
 }
 
 /*
- * RFC 791's sixteen security levels; an 11-byte security option starting
- * with one of them is read as RFC 791's, anything else as RFC 1108's.
- */
-static int
-sec_rfc791(uint16_t level)
-{
-	static const uint16_t levels[] = {
-		0x0000, 0xf135, 0x789a, 0xbc4d, 0x5e26, 0xaf13, 0xd788,
-		0x6bc5, 0x35e2, 0x9af1, 0x4d78, 0x24bd, 0x135e, 0x89af,
-		0xc4d6, 0xe26b,
-	};
-	size_t	 i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (levels[i] == level)
-			return 1;
-	return 0;
-}
-
-/* Security: level and compartments, or RFC 1108's flag bytes. */
-static int
-opt_sec(const struct opt *o)
-{
-	uint32_t	 at;
-	uint8_t		 flags;
-
-	if (o->len == 11) {
-		if (!opt_has(o, 4))
-			return 0;
-		if (sec_rfc791((uint16_t)(o->p[2] << 8 | o->p[3])))
-			return opt_has(o, 11);
-	}
-	if (!opt_has(o, 3))
-		return 0;
-	if (o->len <= 3)
-		return 1;
-	if (!opt_has(o, 4))
-		return 0;
-	flags = o->p[3];
-	/* Each flag byte with its low bit set announces another. */
-	for (at = 4; flags & 1 && at != o->len; at++) {
-		if (!opt_has(o, at + 1))
-			return 0;
-		flags = o->p[at];
-	}
-	return 1;
-}
-
-/*
- * Record and source routes: a pointer, then 4-byte addresses while 4 bytes
- * remain.  In a source route whose pointer has not run past its end, the
- * address ending exactly at the option's end is the final destination:
- * *dst_at is set to its offset in the option, else left alone.
+ * Record and source routes: a pointer, then 4-byte addresses.  In a source
+ * route whose pointer lies inside a list of whole addresses, the last
+ * address is the final destination: *dst_at is set to its offset in the
+ * option, else left alone.
  */
 static int
 opt_route(const struct opt *o, int source, uint32_t *dst_at)
 {
-	uint32_t	 at;
 	uint8_t		 ptr;
 
 	if (!opt_has(o, 3))
 		return 0;
 	ptr = o->p[2];
-	if (ptr < 4 || ptr & 3)
-		return 1;
-	for (at = 3; at + 4 <= o->len; at += 4) {
-		if (!opt_has(o, at + 4))
-			return 0;
-		if (source && ptr <= o->len && at + 4 == o->len)
-			*dst_at = at;
-	}
-	return 1;
-}
-
-/* Timestamp: pointer, flags, then 4- or 8-byte entries while they fit. */
-static int
-opt_ts(const struct opt *o)
-{
-	uint32_t	 step, at;
-	uint8_t		 flag;
-
-	if (!opt_has(o, 4))
-		return 0;
-	flag = o->p[3] & 0x0f;
-	step = flag == TS_TSANDADDR || flag == TS_PRESPEC ? 8 : 4;
-	for (at = 4; at + step <= o->len; at += step)
-		if (!opt_has(o, at + step))
-			return 0;
+	if (source && ptr >= 4 && !(ptr & 3) && ptr <= o->len &&
+	    o->len >= 7 && (o->len - 3) % 4 == 0)
+		*dst_at = o->len - 4;
 	return 1;
 }
 
@@ -218,16 +140,17 @@ opt_readable(uint8_t type, const struct opt *o, uint32_t *dst_at)
 
 	switch (type) {
 	case OPT_SEC:
-		return opt_sec(o);
+	case OPT_ESEC:
+		/* A level (RFC 791's take all 11 bytes) or a format code. */
+		return opt_has(o, 3);
 	case OPT_LSRR:
 	case OPT_SSRR:
 		return opt_route(o, 1, dst_at);
 	case OPT_RR:
 		return opt_route(o, 0, dst_at);
 	case OPT_TS:
-		return opt_ts(o);
-	case OPT_ESEC:
-		return opt_has(o, o->len > 3 ? o->len : 3);
+		/* A pointer and flags; then entries only while they fit. */
+		return opt_has(o, 4);
 	case OPT_CIPSO:
 		return opt_cipso(o);
 	case OPT_SID:
@@ -237,8 +160,6 @@ opt_readable(uint8_t type, const struct opt *o, uint32_t *dst_at)
 		return opt_has(o, 4);
 	case OPT_TR:
 		return opt_has(o, 12);
-	case OPT_SDB:
-		return opt_has(o, o->len);
 	case OPT_QS:
 		if (!opt_has(o, 3))
 			return 0;
@@ -246,9 +167,67 @@ opt_readable(uint8_t type, const struct opt *o, uint32_t *dst_at)
 		return func != QS_REQUEST && func != QS_REPORT ?
 		    1 : opt_has(o, 8);
 	default:
-		/* No fields of its own. */
+		/* Fields that fit whatever the length (SDB), or none. */
 		return 1;
 	}
+}
+
+/* A walk over an option list: the next option, its length, what is left. */
+struct opt_iter {
+	const uint8_t	*p;
+	uint32_t	 at;	/* offset of the next option */
+	uint32_t	 left;	/* declared option bytes not yet passed */
+	uint32_t	 avail;	/* readable bytes from p on */
+};
+
+enum opt_step {
+	STEP_OPTION,		/* *o is the next option; it->at is at it */
+	STEP_END,		/* the list ends (EOL, or a bad length byte) */
+	STEP_CUT,		/* a byte needed to go on was not captured */
+};
+
+/*
+ * Moves to the next option with a length byte, passing NOPs, and checks
+ * that length as tshark does; advancing past the option is the caller's
+ * opt_pass.
+ */
+static enum opt_step
+opt_next(struct opt_iter *it, struct opt *o, uint8_t *type)
+{
+	uint32_t	 olen;
+
+	for (;;) {
+		if (it->left == 0)
+			return STEP_END;
+		if (it->at >= it->avail)
+			return STEP_CUT;
+		*type = it->p[it->at];
+		it->left--;
+		if (*type == OPT_EOL)
+			return STEP_END;
+		if (*type != OPT_NOP)
+			break;
+		it->at++;
+	}
+	if (it->left == 0)
+		return STEP_END;
+	if (it->at + 1 >= it->avail)
+		return STEP_CUT;
+	olen = it->p[it->at + 1];
+	it->left--;
+	if (olen < 2 || olen - 2 > it->left)
+		return STEP_END;
+	o->p = it->p + it->at;
+	o->len = olen;
+	return STEP_OPTION;
+}
+
+/* Moves past the option opt_next returned. */
+static void
+opt_pass(struct opt_iter *it, const struct opt *o)
+{
+	it->at += o->len;
+	it->left -= o->len - 2;
 }
 
 /*
@@ -259,40 +238,23 @@ opt_readable(uint8_t type, const struct opt *o, uint32_t *dst_at)
 static int64_t
 dst_scan(const uint8_t *p, uint32_t len, uint32_t avail)
 {
-	uint32_t	 at = 0, left = len, olen;
+	struct opt_iter	 it = { p, 0, len, avail };
+	struct opt	 o;
+	enum opt_step	 step;
 	uint8_t		 type, ptr;
 
-	while (left > 0) {
-		if (at >= avail)
-			return -1;
-		type = p[at];
-		left--;
-		if (type == OPT_EOL)
-			return 0;
-		if (type == OPT_NOP) {
-			at++;
-			continue;
-		}
-		if (left == 0)
-			return 0;
-		if (at + 1 >= avail)
-			return -1;
-		olen = p[at + 1];
-		left--;
-		if (olen < 2 || olen - 2 > left)
-			return 0;
+	while ((step = opt_next(&it, &o, &type)) == STEP_OPTION) {
 		if (type == OPT_LSRR || type == OPT_SSRR) {
-			if (at + 2 >= avail)
+			if (it.at + 2 >= avail)
 				return -1;
-			ptr = p[at + 2];
-			if (ptr < 4 || ptr & 3 || ptr > olen)
+			ptr = p[it.at + 2];
+			if (ptr < 4 || ptr & 3 || ptr > o.len)
 				return 0;
-			return (int64_t)at + olen;
+			return (int64_t)it.at + o.len;
 		}
-		at += olen;
-		left -= olen - 2;
+		opt_pass(&it, &o);
 	}
-	return 0;
+	return step == STEP_CUT ? -1 : 0;
 }
 
 /*
@@ -304,40 +266,21 @@ dst_scan(const uint8_t *p, uint32_t len, uint32_t avail)
 static int
 opt_walk(const uint8_t *p, uint32_t len, uint32_t avail, uint32_t *dst_at)
 {
+	struct opt_iter	 it = { p, 0, len, avail };
 	struct opt	 o;
-	uint32_t	 at = 0, left = len, olen, here;
+	enum opt_step	 step;
+	uint32_t	 here;
 	uint8_t		 type;
 
-	while (left > 0) {
-		if (at >= avail)
-			return 0;
-		type = p[at];
-		left--;
-		if (type == OPT_EOL)
-			return 1;
-		if (type == OPT_NOP) {
-			at++;
-			continue;
-		}
-		if (left == 0)
-			return 1;
-		if (at + 1 >= avail)
-			return 0;
-		olen = p[at + 1];
-		left--;
-		if (olen < 2 || olen - 2 > left)
-			return 1;
-		o.p = p + at;
-		o.len = olen;
+	while ((step = opt_next(&it, &o, &type)) == STEP_OPTION) {
 		here = UINT32_MAX;
 		if (!opt_readable(type, &o, &here))
 			return 0;
 		if (here != UINT32_MAX && *dst_at == UINT32_MAX)
-			*dst_at = at + here;
-		at += olen;
-		left -= olen - 2;
+			*dst_at = it.at + here;
+		opt_pass(&it, &o);
 	}
-	return 1;
+	return step == STEP_END;
 }
 
 void
