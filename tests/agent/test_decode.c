@@ -289,7 +289,7 @@ static struct tcase cases[] = {
 	    SAME, NONIP },
 	{ "null_af7", DLT_NULL, "07000000" IP4("001c", "11") UDP, ALL, SAME,
 	    NONIP },
-	/* Cisco HDLC and PPP framing under DLT_NULL, as tshark reads it */
+	/* Cisco HDLC (its type read as an ethertype) and PPP under DLT_NULL */
 	{ "null_chdlc", DLT_NULL, "0f000800" IP4("001c", "11") UDP,
 	    ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "null_chdlc_bcast_v6", DLT_NULL, "8f0086dd" IP6("0008", "11") UDP,
