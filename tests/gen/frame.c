@@ -243,9 +243,24 @@ frame_build(const struct gen_pkt *p, int vlan, uint8_t *buf)
 		ip[9] = p->proto;
 		memcpy(ip + 12, p->src, 4);
 		memcpy(ip + 16, p->dst, 4);
-		if (p->kind != GEN_KIND_MALFORMED)
-			put16(ip + 10, fold(sum16(ip, 20, 0)));
 		l3hdr = 20;
+		if (p->v4_lsrr) {
+			/*
+			 * RFC 791 loose source route: the header holds the
+			 * next hop, the route's last address the final
+			 * destination, which is what counts.
+			 */
+			ip[0] = 0x40 | (20 + GEN_LSRR_LEN) / 4;
+			memcpy(ip + 16, p->hop, 4);
+			ip[20] = 0x83;
+			ip[21] = 11;
+			ip[22] = 4;
+			memcpy(ip + 23, p->hop, 4);
+			memcpy(ip + 27, p->dst, 4);
+			l3hdr += GEN_LSRR_LEN;
+		}
+		if (p->kind != GEN_KIND_MALFORMED)
+			put16(ip + 10, fold(sum16(ip, l3hdr, 0)));
 	}
 	if (p->kind == GEN_KIND_IPV6 ? !p->v6_frag || p->frag_off == 0 :
 	    p->frag_off == 0 && p->kind != GEN_KIND_MALFORMED) {

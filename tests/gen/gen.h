@@ -22,6 +22,7 @@
 #define GEN_ETH_MIN		60	/* Ethernet minimum without FCS */
 #define GEN_LOCAL_MAX		65534
 #define GEN_REMOTE_MAX		131070
+#define GEN_LSRR_LEN		12	/* IPv4 option: LSRR, two hops, EOL */
 
 /* ---- rng.c ---- */
 
@@ -108,6 +109,9 @@ struct gen_pkt {
 	/* only the frame builder needs these */
 	uint8_t		 v6_hbh;	/* IPv6: hop-by-hop header before L4 */
 	uint8_t		 v6_frag;	/* IPv6: fragment header before L4 */
+	uint8_t		 v4_lsrr;	/* IPv4: loose source route to dst,
+					   the header's destination is hop */
+	uint8_t		 hop[4];
 	uint8_t		 bad_ihl;	/* GEN_KIND_MALFORMED: IHL value 0..4 */
 	uint8_t		 icmp_type;
 	uint8_t		 tcp_flags;

@@ -7,8 +7,8 @@
  * A flow is a (local host, peer, family, protocol, ports) tuple; most
  * packets belong to a flow, in either direction.  With --mix a small,
  * fixed share of frames are ARP, transit, malformed, fragments or carry an
- * IPv6 hop-by-hop header, and some flows are ICMP, SCTP, GRE or between two
- * local hosts.
+ * IPv6 hop-by-hop header or an IPv4 source route, and some flows are ICMP,
+ * SCTP, GRE or between two local hosts.
  *
  * Invariants: every decision comes from the seeded streams below, in the
  * same order for the same options, so output is byte-identical; the model
@@ -43,7 +43,7 @@
 #define MIX_TRANSIT	50
 #define MIX_MALFORMED	30
 #define MIX_FRAGMENT	100
-#define MIX_HBH		100
+#define MIX_HBH		100	/* IPv6 hop-by-hop, or IPv4 source route */
 
 const char *const traffic_cidrs[] = { "10.1.0.0/16", "fd00:1::/64", NULL };
 
@@ -437,8 +437,8 @@ pkt_malformed(struct traffic *t, struct gen_pkt *p)
 /*
  * A packet of a flow, picked with a skew towards low flow numbers (the
  * smaller of two uniform draws), in a random direction.  r is the --mix
- * draw: it may make the packet a non-first fragment or give an IPv6
- * packet a hop-by-hop header.
+ * draw: it may make the packet a non-first fragment, give an IPv6 packet
+ * a hop-by-hop header or an IPv4 packet a loose source route.
  */
 static void
 pkt_flow(struct traffic *t, struct gen_pkt *p, uint64_t r)
@@ -508,9 +508,23 @@ pkt_flow(struct traffic *t, struct gen_pkt *p, uint64_t r)
 		p->frame_len = t->link + l3hdr + pay;
 		goto done;
 	}
-	if (t->o.mix && f->v6 && r < MIX_FRAGMENT + MIX_HBH) {
-		p->v6_hbh = 1;
-		l3hdr += 8;
+	if (t->o.mix && r < MIX_FRAGMENT + MIX_HBH) {
+		if (f->v6) {
+			p->v6_hbh = 1;
+			l3hdr += 8;
+		} else {
+			/*
+			 * On its way through a router of TEST-NET-2, which
+			 * no other packet uses: a decoder that counts the
+			 * header's destination shows it.
+			 */
+			p->v4_lsrr = 1;
+			p->hop[0] = 198;
+			p->hop[1] = 51;
+			p->hop[2] = 100;
+			p->hop[3] = (uint8_t)(1 + t->ip_id % 254);
+			l3hdr += GEN_LSRR_LEN;
+		}
 	}
 	if (p->frame_len < t->link + l3hdr + l4)
 		p->frame_len = t->link + l3hdr + l4;
