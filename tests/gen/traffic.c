@@ -43,7 +43,7 @@
 #define MIX_TRANSIT	50
 #define MIX_MALFORMED	30
 #define MIX_FRAGMENT	100
-#define MIX_HBH		100	/* IPv6 hop-by-hop, or IPv4 source route */
+#define MIX_HBH		100	/* IPv6 hop-by-hop, IPv4 source route */
 
 const char *const traffic_cidrs[] = { "10.1.0.0/16", "fd00:1::/64", NULL };
 
