@@ -13,11 +13,12 @@
  * headers, then reads at fixed offsets, with the same result as the
  * general path (fuzz_decode holds the two to that).
  *
- * Invariants: nothing here allocates, logs or writes any global; the tag
- * and label loops are bounded by constants, and every pass of the IPv6
- * extension header and option loops consumes captured bytes, so the work
- * per frame is at most linear in caplen; the only output is *out and the
- * return value.
+ * Invariants: nothing here allocates, logs or writes any global; every
+ * pass of the tag, label and IPv6 extension header loops, and of the
+ * IPv4 option walks (ip4opt.c), consumes captured bytes, so the work per
+ * frame is at most linear in caplen; the only output is *out and the
+ * return value.  The cursor may end before caplen where a length field
+ * (PPPoE's) ends the payload, never after it.
  */
 #include <stddef.h>
 #include <stdint.h>
