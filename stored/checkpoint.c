@@ -78,33 +78,30 @@ checkpoint_start(const char *path, const char **errstr)
 		*errstr = "out of memory for the checkpoint thread";
 		return NULL;
 	}
-	if (checkpoint_open(c, path, errstr) == -1) {
-		sqlite3_close(c->sql);
-		free(c);
-		return NULL;
-	}
+	if (checkpoint_open(c, path, errstr) == -1)
+		goto fail_sql;
 	if (pthread_mutex_init(&c->mu, NULL) != 0) {
-		sqlite3_close(c->sql);
-		free(c);
 		*errstr = "cannot create the checkpoint thread's mutex";
-		return NULL;
+		goto fail_sql;
 	}
 	if (pthread_cond_init(&c->cv, NULL) != 0) {
-		pthread_mutex_destroy(&c->mu);
-		sqlite3_close(c->sql);
-		free(c);
 		*errstr = "cannot create the checkpoint thread's condition";
-		return NULL;
+		goto fail_mu;
 	}
 	if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mu);
-		sqlite3_close(c->sql);
-		free(c);
 		*errstr = "cannot start the checkpoint thread";
-		return NULL;
+		goto fail_cv;
 	}
 	return c;
+	/* Each step undone once, in reverse order. */
+fail_cv:
+	pthread_cond_destroy(&c->cv);
+fail_mu:
+	pthread_mutex_destroy(&c->mu);
+fail_sql:
+	sqlite3_close(c->sql);
+	free(c);
+	return NULL;
 }
 
 void

@@ -37,24 +37,26 @@ lookahead_new(const char **errstr)
 		return NULL;
 	}
 	if (pthread_mutex_init(&la->mu, NULL) != 0) {
-		free(la);
 		*errstr = "cannot create the lookahead thread's mutex";
-		return NULL;
+		goto fail;
 	}
 	if (pthread_cond_init(&la->cv, NULL) != 0) {
-		pthread_mutex_destroy(&la->mu);
-		free(la);
 		*errstr = "cannot create the lookahead thread's condition";
-		return NULL;
+		goto fail_mu;
 	}
 	if (pthread_create(&la->thread, NULL, lookahead_main, la) != 0) {
-		pthread_cond_destroy(&la->cv);
-		pthread_mutex_destroy(&la->mu);
-		free(la);
 		*errstr = "cannot start the lookahead thread";
-		return NULL;
+		goto fail_cv;
 	}
 	return la;
+	/* Each step undone once, in reverse order. */
+fail_cv:
+	pthread_cond_destroy(&la->cv);
+fail_mu:
+	pthread_mutex_destroy(&la->mu);
+fail:
+	free(la);
+	return NULL;
 }
 
 void
