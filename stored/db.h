@@ -32,6 +32,12 @@ enum db_apply {
 };
 
 /*
+ * Process-wide SQLite settings for the store, before its first connection
+ * opens.  Returns 0, or -1 with *errstr when SQLite is already in use.
+ */
+int		 db_setup_library(const char **errstr);
+
+/*
  * Opens (creating if needed, with its directory at 0750) the database at
  * path: WAL, synchronous=NORMAL, busy_timeout, foreign_keys, migrated to
  * SCHEMA_VERSION, statements prepared.  Returns the handle, or NULL with

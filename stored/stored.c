@@ -484,6 +484,10 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	st->srv.db_path = st->db_path;		/* for STATUS replies */
+	if (db_setup_library(&errstr) == -1) {
+		log_err("db: %s", errstr);
+		return 1;
+	}
 	if ((st->db = db_open(st->db_path, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
 		return 1;
