@@ -25,7 +25,10 @@ if [ -x "$gen" ]; then
 	i=0
 	for args in "--mix --size 64" "--mix --vlan --size 64" \
 	    "--mix --flood 40 --size 64" "--mix --snaplen 54 --size imix" \
-	    "--mix --ipv6-share 90 --size 64" "--flood 100 --local-hosts 2"; do
+	    "--mix --ipv6-share 90 --size 64" "--flood 100 --local-hosts 2" \
+	    "--mix --link pppoe --vlan --size 64" "--mix --link sll --size 64" \
+	    "--mix --link sll2 --vlan --size 64" "--mix --link null --size 64" \
+	    "--mix --link raw --size 64" "--mix --link ppp --size 64"; do
 		i=$((i + 1))
 		# shellcheck disable=SC2086
 		"$gen" -o - --packets 200 --seed "$i" $args 2>/dev/null |

@@ -1,10 +1,13 @@
 /*
- * frame.c - writes one struct gen_pkt as Ethernet frame bytes.
+ * frame.c - writes one struct gen_pkt as frame bytes.
  *
- * The frame is exactly p->frame_len bytes of headers and zero payload,
- * followed by zero padding up to the 60-byte Ethernet minimum (so a short
- * IP packet has bytes_l3 < bytes_wire, as on a real link).  Header layouts:
- * Ethernet II and 802.1Q; IPv4 (RFC 791), IPv6 (RFC 8200) with hop-by-hop
+ * The frame is exactly p->frame_len bytes of headers and zero payload; on
+ * an Ethernet link it is followed by zero padding up to the 60-byte
+ * minimum (so a short IP packet has bytes_l3 < bytes_wire, as on a real
+ * link).  Header layouts: Ethernet II and 802.1Q; PPPoE session (RFC
+ * 2516) and PPP in HDLC-like framing (RFC 1662); Linux cooked capture v1
+ * and v2 and BSD loopback (as libpcap's link-layer header types page
+ * describes them); IPv4 (RFC 791), IPv6 (RFC 8200) with hop-by-hop
  * and fragment headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792),
  * ICMPv6 (RFC 4443), SCTP with one DATA chunk (RFC 9260), GRE (RFC 2784)
  * carrying IPv4/UDP, ARP (RFC 826).  Checksums are correct, so the frames
@@ -18,7 +21,37 @@
 #define ETHERTYPE_ARP	0x0806
 #define ETHERTYPE_VLAN	0x8100
 #define ETHERTYPE_IPV6	0x86dd
+#define ETHERTYPE_PPPOE	0x8864
 #define VLAN_ID		100
+#define PPP_IPV4	0x0021
+#define PPP_IPV6	0x0057
+#define PPP_LCP		0xc021
+#define PPPOE_SESSION	0x4e54
+#define SLL_HOST	0	/* packet type: to this host */
+#define SLL_OUTGOING	4	/* packet type: sent by this host */
+#define SLL_IFINDEX	2
+#define ARPHRD_ETHER	1
+/* BSD loopback families: IPv4, IPv6 as macOS writes it, and one of neither */
+#define NULL_AF_INET	2
+#define NULL_AF_INET6	30
+#define NULL_AF_OTHER	7
+
+/* Per enum gen_link: name, LINKTYPE_ number, header bytes, Ethernet. */
+static const struct {
+	const char	*name;
+	uint32_t	 linktype;
+	uint32_t	 len;		/* without an 802.1Q tag */
+	int		 ethernet;
+	int		 tags;		/* carries an ethertype, so a tag */
+} links[] = {
+	[GEN_LINK_EN10MB] =	{ "en10mb",	1,	14,	1, 1 },
+	[GEN_LINK_PPPOE] =	{ "pppoe",	1,	22,	1, 1 },
+	[GEN_LINK_SLL] =	{ "sll",	113,	16,	0, 1 },
+	[GEN_LINK_SLL2] =	{ "sll2",	276,	20,	0, 1 },
+	[GEN_LINK_NULL] =	{ "null",	0,	4,	0, 0 },
+	[GEN_LINK_RAW] =	{ "raw",	101,	0,	0, 0 },
+	[GEN_LINK_PPP] =	{ "ppp",	9,	4,	0, 0 },
+};
 
 static void	 put16(uint8_t *, uint32_t);
 static void	 put32(uint8_t *, uint32_t);
@@ -103,9 +136,118 @@ crc32c(const uint8_t *b, size_t len)
 }
 
 size_t
-frame_link_len(int vlan)
+frame_link_len(int link, int vlan)
 {
-	return vlan ? 18 : 14;
+	return links[link].len + (vlan && links[link].tags ? 4 : 0);
+}
+
+int
+frame_link_padded(int link)
+{
+	return links[link].ethernet;
+}
+
+uint32_t
+frame_linktype(int link)
+{
+	return links[link].linktype;
+}
+
+const char *
+frame_link_name(int link)
+{
+	return links[link].name;
+}
+
+int
+frame_link_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (strcmp(name, links[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Writes ethertype at b, behind an 802.1Q tag when vlan; returns the
+ * bytes written.
+ */
+static size_t
+put_ethertype(uint8_t *b, int vlan, uint32_t ethertype)
+{
+	if (!vlan) {
+		put16(b, ethertype);
+		return 2;
+	}
+	put16(b, ETHERTYPE_VLAN);
+	put16(b + 2, VLAN_ID);
+	put16(b + 4, ethertype);
+	return 6;
+}
+
+/*
+ * Writes p's link header at buf; returns where its IP header (or ARP
+ * message) starts.  An ARP request on a PPPoE link is plain Ethernet, as
+ * it is before a session starts; links without ethertypes say "not IP"
+ * their own way (a loopback family, PPP's LCP, a raw version nibble 0).
+ */
+static uint8_t *
+link_build(const struct gen_pkt *p, int link, int vlan, uint8_t *buf)
+{
+	uint32_t type, ppp, af;
+	uint8_t *b = buf;
+
+	type = p->kind == GEN_KIND_NON_IP ? ETHERTYPE_ARP :
+	    p->kind == GEN_KIND_IPV6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+	ppp = p->kind == GEN_KIND_NON_IP ? PPP_LCP :
+	    p->kind == GEN_KIND_IPV6 ? PPP_IPV6 : PPP_IPV4;
+	switch (link) {
+	case GEN_LINK_EN10MB:
+	case GEN_LINK_PPPOE:
+		memcpy(b, p->dst_mac, 6);
+		memcpy(b + 6, p->src_mac, 6);
+		b += 12;
+		if (link == GEN_LINK_EN10MB || p->kind == GEN_KIND_NON_IP)
+			return b + put_ethertype(b, vlan, type);
+		b += put_ethertype(b, vlan, ETHERTYPE_PPPOE);
+		b[0] = 0x11;				/* version 1, type 1 */
+		put16(b + 2, PPPOE_SESSION);
+		put16(b + 4, p->l3_len + 2);		/* PPP protocol + IP */
+		put16(b + 6, ppp);
+		return b + 8;
+	case GEN_LINK_SLL:
+		put16(b, p->src_local ? SLL_OUTGOING : SLL_HOST);
+		put16(b + 2, ARPHRD_ETHER);
+		put16(b + 4, 6);
+		memcpy(b + 6, p->src_mac, 6);
+		return b + 14 + put_ethertype(b + 14, vlan, type);
+	case GEN_LINK_SLL2:
+		put16(b, vlan ? ETHERTYPE_VLAN : type);
+		put32(b + 4, SLL_IFINDEX);
+		put16(b + 8, ARPHRD_ETHER);
+		b[10] = p->src_local ? SLL_OUTGOING : SLL_HOST;
+		b[11] = 6;
+		memcpy(b + 12, p->src_mac, 6);
+		if (!vlan)
+			return b + 20;
+		put16(b + 20, VLAN_ID);
+		put16(b + 22, type);
+		return b + 24;
+	case GEN_LINK_NULL:
+		af = p->kind == GEN_KIND_NON_IP ? NULL_AF_OTHER :
+		    p->kind == GEN_KIND_IPV6 ? NULL_AF_INET6 : NULL_AF_INET;
+		b[0] = (uint8_t)af;			/* little-endian */
+		return b + 4;
+	case GEN_LINK_PPP:
+		b[0] = 0xff;
+		b[1] = 0x03;
+		put16(b + 2, ppp);
+		return b + 4;
+	default:
+		return b;				/* raw */
+	}
 }
 
 /* The transport header at l4, len bytes of transport segment. */
@@ -176,24 +318,15 @@ l4_build(const struct gen_pkt *p, uint8_t *l4, size_t len)
 }
 
 size_t
-frame_build(const struct gen_pkt *p, int vlan, uint8_t *buf)
+frame_build(const struct gen_pkt *p, int link, int vlan, uint8_t *buf)
 {
 	uint8_t *ip, *l4;
-	size_t link, l3hdr;
+	size_t l3hdr;
 	uint8_t nh;
 
 	memset(buf, 0, p->wire_len);
-	memcpy(buf, p->dst_mac, 6);
-	memcpy(buf + 6, p->src_mac, 6);
-	link = 12;
-	if (vlan) {
-		put16(buf + 12, ETHERTYPE_VLAN);
-		put16(buf + 14, VLAN_ID);
-		link = 16;
-	}
+	ip = link_build(p, link, vlan, buf);
 	if (p->kind == GEN_KIND_NON_IP) {
-		put16(buf + link, ETHERTYPE_ARP);
-		ip = buf + link + 2;
 		put16(ip, 1);				/* Ethernet */
 		put16(ip + 2, ETHERTYPE_IPV4);
 		ip[4] = 6;
@@ -204,10 +337,6 @@ frame_build(const struct gen_pkt *p, int vlan, uint8_t *buf)
 		memcpy(ip + 24, p->dst, 4);
 		return p->wire_len;
 	}
-	put16(buf + link, p->kind == GEN_KIND_IPV6 ? ETHERTYPE_IPV6 :
-	    ETHERTYPE_IPV4);
-	ip = buf + link + 2;
-
 	if (p->kind == GEN_KIND_IPV6) {
 		ip[0] = 0x60;
 		put16(ip + 4, p->l3_len - 40);

@@ -18,7 +18,7 @@ enum {
 	OPT_PACKETS = 256, OPT_SEED, OPT_LOCAL, OPT_REMOTE, OPT_FLOWS,
 	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
 	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP, OPT_FLOOD, OPT_SNAPLEN,
-	OPT_TOTALS,
+	OPT_TOTALS, OPT_LINK,
 };
 
 static const struct option longopts[] = {
@@ -32,6 +32,7 @@ static const struct option longopts[] = {
 	{ "start",		required_argument,	NULL, OPT_START },
 	{ "duration",		required_argument,	NULL, OPT_DURATION },
 	{ "interval",		required_argument,	NULL, OPT_INTERVAL },
+	{ "link",		required_argument,	NULL, OPT_LINK },
 	{ "vlan",		no_argument,		NULL, OPT_VLAN },
 	{ "mix",		no_argument,		NULL, OPT_MIX },
 	{ "send",		required_argument,	NULL, OPT_SEND },
@@ -51,7 +52,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: nettally-gen -o FILE.pcap | --send IFACE [-e DIR] [options]\n"
-"  -o FILE            write a pcap (LE, microseconds, DLT_EN10MB); - = stdout\n"
+"  -o FILE            write a pcap (LE, microseconds); - = stdout\n"
 "  -e DIR             write the expected counts: hosts.csv ports.csv peers.csv\n"
 "                     (tools/oracle.py formats), interface.csv, cidrs.txt\n"
 "  --send IFACE       send the frames out of IFACE (AF_PACKET), not a file\n"
@@ -68,7 +69,13 @@ usage(FILE *fp)
 "  --start EPOCH      timestamp of the first frame [1700000000]\n"
 "  --duration SEC     frames are spread evenly over SEC seconds [600]\n"
 "  --interval N       also write *_by_interval.csv with N-second buckets\n"
-"  --vlan             wrap every frame in an 802.1Q tag (VID 100)\n"
+"  --link TYPE        the framing under IP [en10mb]: en10mb (Ethernet),\n"
+"                     pppoe (Ethernet, PPPoE session, PPP; ARP outside it),\n"
+"                     sll, sll2 (Linux cooked v1, v2), null (BSD loopback),\n"
+"                     raw (no header), ppp (PPP, HDLC-like framing); only\n"
+"                     Ethernet frames are padded to 60 bytes\n"
+"  --vlan             wrap every frame in an 802.1Q tag (VID 100); with\n"
+"                     en10mb, pppoe, sll and sll2\n"
 "  --mix              add ARP, transit, local-to-local, ICMP/ICMPv6, SCTP,\n"
 "                     GRE, fragments, IPv6 hop-by-hop, IPv4 source-routed\n"
 "                     and malformed frames\n"
@@ -188,6 +195,11 @@ main(int argc, char *argv[])
 				goto badarg;
 			o.interval = (uint32_t)v;
 			break;
+		case OPT_LINK:
+			if ((ch = frame_link_parse(optarg)) == -1)
+				goto badarg;
+			o.link = ch;
+			break;
 		case OPT_VLAN:
 			o.vlan = 1;
 			break;
@@ -227,6 +239,17 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	if (o.vlan && frame_link_len(o.link, 1) == frame_link_len(o.link, 0)) {
+		fprintf(stderr, "nettally-gen: --vlan: a %s link has no "
+		    "ethertype to tag; use --link en10mb, pppoe, sll or sll2\n",
+		    frame_link_name(o.link));
+		return 2;
+	}
+	if (o.iface != NULL && !frame_link_padded(o.link)) {
+		fprintf(stderr, "nettally-gen: --send: an interface sends "
+		    "Ethernet frames; use --link en10mb or pppoe\n");
+		return 2;
+	}
 	if ((uint64_t)o.start + o.duration > UINT32_MAX) {
 		fprintf(stderr, "nettally-gen: --start + --duration: past 2106\n");
 		return 2;
@@ -240,7 +263,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "nettally-gen: expect: out of memory\n");
 		goto fail;
 	}
-	if (o.out != NULL && (pw = pcapw_open(o.out, o.snaplen, &errstr)) == NULL) {
+	if (o.out != NULL && (pw = pcapw_open(o.out, frame_linktype(o.link),
+	    o.snaplen, &errstr)) == NULL) {
 		fprintf(stderr, "nettally-gen: %s: %s\n", o.out, errstr);
 		goto fail;
 	}
@@ -255,7 +279,7 @@ main(int argc, char *argv[])
 		traffic_next(t, &p);
 		if (x != NULL)
 			expect_add(x, &p);
-		len = frame_build(&p, o.vlan, buf);
+		len = frame_build(&p, o.link, o.vlan, buf);
 		if (pw != NULL &&
 		    pcapw_write(pw, p.ts_sec, p.ts_usec, buf, len) == -1) {
 			fprintf(stderr, "nettally-gen: %s: %s\n", o.out,

@@ -43,6 +43,17 @@ enum gen_size {
 	GEN_SIZE_IMIX,
 };
 
+/* --link: the framing under IP (frame.c writes it). */
+enum gen_link {
+	GEN_LINK_EN10MB = 0,	/* Ethernet II */
+	GEN_LINK_PPPOE,		/* Ethernet, PPPoE session, PPP */
+	GEN_LINK_SLL,		/* Linux cooked v1 */
+	GEN_LINK_SLL2,		/* Linux cooked v2 */
+	GEN_LINK_NULL,		/* BSD loopback, family little-endian */
+	GEN_LINK_RAW,		/* no header */
+	GEN_LINK_PPP,		/* PPP in HDLC-like framing */
+};
+
 struct gen_opts {
 	uint64_t	 npackets;
 	uint64_t	 seed;
@@ -55,6 +66,7 @@ struct gen_opts {
 	int64_t		 start;		/* epoch seconds of the first packet */
 	uint64_t	 duration;	/* seconds the packets are spread over */
 	uint32_t	 interval;	/* 0: no per-interval files */
+	int		 link;		/* enum gen_link */
 	int		 vlan;
 	int		 mix;
 	uint64_t	 rate;		/* --send packets per second, 0: flat out */
@@ -104,7 +116,8 @@ struct gen_pkt {
 	uint16_t	 sport;
 	uint16_t	 dport;
 	uint32_t	 frame_len;	/* bytes written, before Ethernet padding */
-	uint32_t	 wire_len;	/* pcap len: max(frame_len, 60) */
+	uint32_t	 wire_len;	/* pcap len: frame_len, on Ethernet at
+					   least 60 */
 	uint32_t	 l3_len;	/* declared IP length (rule 3) */
 	/* only the frame builder needs these */
 	uint8_t		 v6_hbh;	/* IPv6: hop-by-hop header before L4 */
@@ -135,10 +148,21 @@ extern const char *const traffic_cidrs[];
 
 /* ---- frame.c ---- */
 
-/* Writes p's frame into buf (GEN_FRAME_MAX + 64 bytes); returns wire_len. */
-size_t		 frame_build(const struct gen_pkt *, int vlan, uint8_t *buf);
-/* The link header length frame_build uses. */
-size_t		 frame_link_len(int vlan);
+/*
+ * Writes p's frame into buf (GEN_FRAME_MAX + 64 bytes) with the framing
+ * of link (enum gen_link), tagged when vlan; returns wire_len.
+ */
+size_t		 frame_build(const struct gen_pkt *, int link, int vlan,
+		    uint8_t *buf);
+/* The link header length frame_build uses: where the IP header starts. */
+size_t		 frame_link_len(int link, int vlan);
+/* 1 when link is Ethernet underneath: frames are padded to 60 bytes. */
+int		 frame_link_padded(int link);
+/* The LINKTYPE_ number a pcap file of link carries. */
+uint32_t	 frame_linktype(int link);
+/* The --link name of link, and the link of a name (-1: none such). */
+const char	*frame_link_name(int link);
+int		 frame_link_parse(const char *);
 
 /* ---- pcapw.c ---- */
 
@@ -149,8 +173,8 @@ struct pcapw;
  * snaplen > 0 keeps at most snaplen bytes of each frame (caplen), as a
  * capture with a small snapshot length does; 0 keeps whole frames.
  */
-struct pcapw	*pcapw_open(const char *path, uint32_t snaplen,
-		    const char **errstr);
+struct pcapw	*pcapw_open(const char *path, uint32_t linktype,
+		    uint32_t snaplen, const char **errstr);
 int		 pcapw_write(struct pcapw *, int64_t sec, uint32_t usec,
 		    const uint8_t *, size_t len);
 /* Flushes and closes; returns -1 if any write failed.  NULL-safe. */

@@ -1,7 +1,8 @@
 /*
  * pcapw.c - where frames go: a classic pcap file (written by hand, no
- * libpcap: little-endian, microsecond timestamps, version 2.4, DLT_EN10MB)
- * or, for the live test, an AF_PACKET socket on a named interface.
+ * libpcap: little-endian, microsecond timestamps, version 2.4, the link
+ * type --link asks for) or, for the live test, an AF_PACKET socket on a
+ * named interface.
  *
  * The file writer owns its FILE and its buffer; the socket writer owns its
  * descriptor.  Each has one release point (pcapw_close, sendw_close).
@@ -24,7 +25,6 @@
 
 #define PCAP_MAGIC	0xa1b2c3d4
 #define PCAP_SNAPLEN	262144
-#define DLT_EN10MB	1
 #define PCAPW_BUFSZ	(1 << 20)
 
 struct pcapw {
@@ -46,7 +46,8 @@ le32(uint8_t *b, uint32_t v)
 }
 
 struct pcapw *
-pcapw_open(const char *path, uint32_t snaplen, const char **errstr)
+pcapw_open(const char *path, uint32_t linktype, uint32_t snaplen,
+    const char **errstr)
 {
 	struct pcapw *w;
 	uint8_t h[24];
@@ -71,7 +72,7 @@ pcapw_open(const char *path, uint32_t snaplen, const char **errstr)
 	le32(h + 8, 0);			/* thiszone */
 	le32(h + 12, 0);		/* sigfigs */
 	le32(h + 16, snaplen ? snaplen : PCAP_SNAPLEN);
-	le32(h + 20, DLT_EN10MB);
+	le32(h + 20, linktype);
 	if (fwrite(h, sizeof(h), 1, w->fp) != 1)
 		w->failed = 1;
 	return w;

@@ -77,7 +77,8 @@ struct traffic {
 	uint64_t	 step_r;	/* ... and its remainder */
 	uint64_t	 step_acc;
 	uint16_t	 ip_id;
-	uint32_t	 link;
+	uint32_t	 link;		/* link header bytes before IP */
+	uint32_t	 arp_link;	/* ... and before ARP */
 };
 
 static const uint16_t tcp_ports[] = {
@@ -300,7 +301,9 @@ traffic_new(const struct gen_opts *o, const char **errstr)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
 	t->o = *o;
-	t->link = (uint32_t)frame_link_len(o->vlan);
+	t->link = (uint32_t)frame_link_len(o->link, o->vlan);
+	t->arp_link = o->link == GEN_LINK_PPPOE ?
+	    (uint32_t)frame_link_len(GEN_LINK_EN10MB, o->vlan) : t->link;
 	t->local = calloc(o->nlocal, sizeof(*t->local));
 	t->remote = calloc(o->nremote, sizeof(*t->remote));
 	t->flows = calloc(o->nflows, sizeof(*t->flows));
@@ -390,7 +393,7 @@ pkt_arp(struct traffic *t, struct gen_pkt *p)
 	memcpy(p->dst_mac, bcast_mac, 6);
 	memcpy(p->src, h->a4, 4);
 	memcpy(p->dst, t->local[rng_below(&t->rp, t->o.nlocal)].a4, 4);
-	p->frame_len = t->link + 28;
+	p->frame_len = t->arp_link + 28;
 }
 
 /* Both ends remote: interface totals only (rule 6). */
@@ -630,5 +633,6 @@ traffic_next(struct traffic *t, struct gen_pkt *p)
 	/* rule 3's declared length; the frame builder writes this value */
 	if (p->kind != GEN_KIND_NON_IP)
 		p->l3_len = p->frame_len - t->link;
-	p->wire_len = p->frame_len < GEN_ETH_MIN ? GEN_ETH_MIN : p->frame_len;
+	p->wire_len = p->frame_len < GEN_ETH_MIN &&
+	    frame_link_padded(t->o.link) ? GEN_ETH_MIN : p->frame_len;
 }
