@@ -31,7 +31,7 @@
 #define SLL_OUTGOING	4	/* packet type: sent by this host */
 #define SLL_IFINDEX	2
 #define ARPHRD_ETHER	1
-/* BSD loopback families: IPv4, IPv6 as macOS writes it, and one of neither */
+/* BSD loopback families: IPv4, IPv6 as macOS writes it, and OSI */
 #define NULL_AF_INET	2
 #define NULL_AF_INET6	30
 #define NULL_AF_OTHER	7

@@ -196,9 +196,8 @@ main(int argc, char *argv[])
 			o.interval = (uint32_t)v;
 			break;
 		case OPT_LINK:
-			if ((ch = frame_link_parse(optarg)) == -1)
+			if ((o.link = frame_link_parse(optarg)) == -1)
 				goto badarg;
-			o.link = ch;
 			break;
 		case OPT_VLAN:
 			o.vlan = 1;
@@ -239,6 +238,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* A link without ethertypes has no room for a tag: it does not grow. */
 	if (o.vlan && frame_link_len(o.link, 1) == frame_link_len(o.link, 0)) {
 		fprintf(stderr, "nettally-gen: --vlan: a %s link has no "
 		    "ethertype to tag; use --link en10mb, pppoe, sll or sll2\n",
