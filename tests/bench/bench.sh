@@ -330,7 +330,8 @@ EOF
 
 # load_run NAME: trafgen for LIVE_SECONDS at its highest rate while
 # $LOAD_PID (already capturing on ntb1) is measured.  Sets SENT ARRIVED
-# LOAD_CPU (percent of one core, the process and its children).
+# LOAD_CPU (percent of one core, the process and its children) and
+# LOAD_CPU_S (its CPU seconds).
 load_run() {
 	tree_ticks() {
 		t=$(cpu_ticks "$LOAD_PID")
@@ -355,6 +356,16 @@ load_run() {
 	SENT=$(($(tx_packets) - tx0))
 	ARRIVED=$(($(rx_packets) - rx0))
 	LOAD_CPU=$(calc '%.1f' "($c1 - $c0) / $HZ * 100 / (($t1 - $t0) / 1e9)")
+	LOAD_CPU_S=$(calc '%.3f' "($c1 - $c0) / $HZ")
+}
+
+# per_frame_ns FRAMES: the last load_run's CPU in ns per frame of FRAMES.
+per_frame_ns() {
+	if [ "${1:-0}" -gt 0 ]; then
+		calc '%.0f' "$LOAD_CPU_S * 1e9 / $1"
+	else
+		echo none
+	fi
 }
 
 section_live() {
@@ -402,8 +413,11 @@ section_live() {
 	fig live.counted.nettally "$counted"
 	fig live.kernel_drops.nettally "$drops"
 	fig live.cpu_pct.agent "$LOAD_CPU"
+	# The cost of a frame, which unlike the share of a core does not
+	# grow with the rate this machine's sender reaches.
+	fig live.cpu_ns_per_frame.agent "$(per_frame_ns "$counted")"
 	fig live.cpu_pct.store "$scpu"
-	row "$(printf '  nettally agent (store %5s%%)  %10s %10s %10s %10s  %s' "$scpu" "$SENT" "$ARRIVED" "$counted" "$drops" "$LOAD_CPU")"
+	row "$(printf '  nettally agent (store %5s%%)  %10s %10s %10s %10s  %-5s (%s ns a frame)' "$scpu" "$SENT" "$ARRIVED" "$counted" "$drops" "$LOAD_CPU" "$(per_frame_ns "$counted")")"
 
 	ip netns exec ntb_rx tcpdump -i ntb1 -s 512 -B 32768 -w /dev/null \
 	    2>"$B/tcpdump.live.log" &
@@ -418,7 +432,8 @@ section_live() {
 	fig live.counted.tcpdump "${tcap:-0}"
 	fig live.kernel_drops.tcpdump "${tdrop:-0}"
 	fig live.cpu_pct.tcpdump "$LOAD_CPU"
-	row "$(printf '  tcpdump -w /dev/null          %10s %10s %10s %10s  %s' "$SENT" "$ARRIVED" "${tcap:-?}" "${tdrop:-?}" "$LOAD_CPU")"
+	fig live.cpu_ns_per_frame.tcpdump "$(per_frame_ns "${tcap:-0}")"
+	row "$(printf '  tcpdump -w /dev/null          %10s %10s %10s %10s  %-5s (%s ns a frame)' "$SENT" "$ARRIVED" "${tcap:-?}" "${tdrop:-?}" "$LOAD_CPU" "$(per_frame_ns "${tcap:-0}")")"
 
 	pd=$B/run.pm_live
 	rm -rf "$pd"; mkdir -p "$pd"
