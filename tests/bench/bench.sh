@@ -415,9 +415,10 @@ section_live() {
 	fig live.cpu_pct.agent "$LOAD_CPU"
 	# The cost of a frame, which unlike the share of a core does not
 	# grow with the rate this machine's sender reaches.
-	fig live.cpu_ns_per_frame.agent "$(per_frame_ns "$counted")"
+	nsf=$(per_frame_ns "$counted")
+	fig live.cpu_ns_per_frame.agent "$nsf"
 	fig live.cpu_pct.store "$scpu"
-	row "$(printf '  nettally agent (store %5s%%)  %10s %10s %10s %10s  %-5s (%s ns a frame)' "$scpu" "$SENT" "$ARRIVED" "$counted" "$drops" "$LOAD_CPU" "$(per_frame_ns "$counted")")"
+	row "$(printf '  nettally agent (store %5s%%)  %10s %10s %10s %10s  %-5s (%s ns a frame)' "$scpu" "$SENT" "$ARRIVED" "$counted" "$drops" "$LOAD_CPU" "$nsf")"
 
 	ip netns exec ntb_rx tcpdump -i ntb1 -s 512 -B 32768 -w /dev/null \
 	    2>"$B/tcpdump.live.log" &
@@ -432,8 +433,9 @@ section_live() {
 	fig live.counted.tcpdump "${tcap:-0}"
 	fig live.kernel_drops.tcpdump "${tdrop:-0}"
 	fig live.cpu_pct.tcpdump "$LOAD_CPU"
-	fig live.cpu_ns_per_frame.tcpdump "$(per_frame_ns "${tcap:-0}")"
-	row "$(printf '  tcpdump -w /dev/null          %10s %10s %10s %10s  %-5s (%s ns a frame)' "$SENT" "$ARRIVED" "${tcap:-?}" "${tdrop:-?}" "$LOAD_CPU" "$(per_frame_ns "${tcap:-0}")")"
+	nsf=$(per_frame_ns "${tcap:-0}")
+	fig live.cpu_ns_per_frame.tcpdump "$nsf"
+	row "$(printf '  tcpdump -w /dev/null          %10s %10s %10s %10s  %-5s (%s ns a frame)' "$SENT" "$ARRIVED" "${tcap:-?}" "${tdrop:-?}" "$LOAD_CPU" "$nsf")"
 
 	pd=$B/run.pm_live
 	rm -rf "$pd"; mkdir -p "$pd"
