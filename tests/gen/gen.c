@@ -18,7 +18,7 @@ enum {
 	OPT_PACKETS = 256, OPT_SEED, OPT_LOCAL, OPT_REMOTE, OPT_FLOWS,
 	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
 	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP, OPT_FLOOD, OPT_SNAPLEN,
-	OPT_TOTALS, OPT_LINK,
+	OPT_TOTALS, OPT_LINK, OPT_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -33,6 +33,7 @@ static const struct option longopts[] = {
 	{ "duration",		required_argument,	NULL, OPT_DURATION },
 	{ "interval",		required_argument,	NULL, OPT_INTERVAL },
 	{ "link",		required_argument,	NULL, OPT_LINK },
+	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "vlan",		no_argument,		NULL, OPT_VLAN },
 	{ "mix",		no_argument,		NULL, OPT_MIX },
 	{ "send",		required_argument,	NULL, OPT_SEND },
@@ -52,7 +53,9 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: nettally-gen -o FILE.pcap | --send IFACE [-e DIR] [options]\n"
-"  -o FILE            write a pcap (LE, microseconds); - = stdout\n"
+"  -o FILE            write a capture file (little-endian); - = stdout\n"
+"  --format F         pcap (microseconds), pcap-ns (nanoseconds) or pcapng\n"
+"                     (one interface, microseconds) [pcap]\n"
 "  -e DIR             write the expected counts: hosts.csv ports.csv peers.csv\n"
 "                     (tools/oracle.py formats), interface.csv, cidrs.txt\n"
 "  --send IFACE       send the frames out of IFACE (AF_PACKET), not a file\n"
@@ -195,6 +198,16 @@ main(int argc, char *argv[])
 				goto badarg;
 			o.interval = (uint32_t)v;
 			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "pcap") == 0)
+				o.format = GEN_FORMAT_PCAP;
+			else if (strcmp(optarg, "pcap-ns") == 0)
+				o.format = GEN_FORMAT_PCAP_NS;
+			else if (strcmp(optarg, "pcapng") == 0)
+				o.format = GEN_FORMAT_PCAPNG;
+			else
+				goto badarg;
+			break;
 		case OPT_LINK:
 			if ((o.link = frame_link_parse(optarg)) == -1)
 				goto badarg;
@@ -263,8 +276,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "nettally-gen: expect: out of memory\n");
 		goto fail;
 	}
-	if (o.out != NULL && (pw = pcapw_open(o.out, frame_linktype(o.link),
-	    o.snaplen, &errstr)) == NULL) {
+	if (o.out != NULL && (pw = pcapw_open(o.out, o.format,
+	    frame_linktype(o.link), o.snaplen, &errstr)) == NULL) {
 		fprintf(stderr, "nettally-gen: %s: %s\n", o.out, errstr);
 		goto fail;
 	}

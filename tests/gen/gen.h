@@ -6,7 +6,7 @@
  *   traffic.c  the traffic model: hosts, flows, and for each packet a
  *              struct gen_pkt that says exactly what is on the wire
  *   frame.c    turns one struct gen_pkt into Ethernet frame bytes
- *   pcapw.c    writes frames to a classic pcap file or an AF_PACKET socket
+ *   pcapw.c    writes frames to a pcap or pcapng file or an AF_PACKET socket
  *   expect.c   counts every struct gen_pkt by DESIGN.md's accounting rules and
  *              writes the expected CSV files in oracle.py's formats
  * The expected counts come from the model's description of each packet,
@@ -43,6 +43,13 @@ enum gen_size {
 	GEN_SIZE_IMIX,
 };
 
+/* --format: the capture file pcapw.c writes. */
+enum gen_format {
+	GEN_FORMAT_PCAP = 0,	/* classic, microseconds */
+	GEN_FORMAT_PCAP_NS,	/* classic, nanoseconds */
+	GEN_FORMAT_PCAPNG,	/* one section, one interface */
+};
+
 /* --link: the framing under IP (frame.c writes it). */
 enum gen_link {
 	GEN_LINK_EN10MB = 0,	/* Ethernet II */
@@ -66,6 +73,7 @@ struct gen_opts {
 	int64_t		 start;		/* epoch seconds of the first packet */
 	uint64_t	 duration;	/* seconds the packets are spread over */
 	uint32_t	 interval;	/* 0: no per-interval files */
+	int		 format;	/* enum gen_format */
 	int		 link;		/* enum gen_link */
 	int		 vlan;
 	int		 mix;
@@ -173,7 +181,7 @@ struct pcapw;
  * snaplen > 0 keeps at most snaplen bytes of each frame (caplen), as a
  * capture with a small snapshot length does; 0 keeps whole frames.
  */
-struct pcapw	*pcapw_open(const char *path, uint32_t linktype,
+struct pcapw	*pcapw_open(const char *path, int format, uint32_t linktype,
 		    uint32_t snaplen, const char **errstr);
 int		 pcapw_write(struct pcapw *, int64_t sec, uint32_t usec,
 		    const uint8_t *, size_t len);

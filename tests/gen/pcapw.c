@@ -1,8 +1,9 @@
 /*
- * pcapw.c - where frames go: a classic pcap file (written by hand, no
- * libpcap: little-endian, microsecond timestamps, version 2.4, the link
- * type --link asks for) or, for the live test, an AF_PACKET socket on a
- * named interface.
+ * pcapw.c - where frames go: a capture file written by hand, no libpcap
+ * (little-endian, the link type --link asks for; classic pcap 2.4 with
+ * microsecond or nanosecond timestamps, or pcapng with one section and
+ * one interface, microsecond timestamps, enhanced packet blocks) or, for
+ * the live test, an AF_PACKET socket on a named interface.
  *
  * The file writer owns its FILE and its buffer; the socket writer owns its
  * descriptor.  Each has one release point (pcapw_close, sendw_close).
@@ -24,6 +25,11 @@
 #include "gen.h"
 
 #define PCAP_MAGIC	0xa1b2c3d4
+#define PCAP_MAGIC_NS	0xa1b23c4d
+#define PCAPNG_SHB	0x0a0d0d0a	/* section header block */
+#define PCAPNG_BOM	0x1a2b3c4d	/* byte-order magic */
+#define PCAPNG_IDB	1		/* interface description block */
+#define PCAPNG_EPB	6		/* enhanced packet block */
 #define PCAP_SNAPLEN	262144
 #define PCAPW_BUFSZ	(1 << 20)
 
@@ -31,10 +37,12 @@ struct pcapw {
 	FILE		*fp;
 	char		*buf;
 	uint32_t	 snaplen;	/* 0: whole frames */
+	int		 format;	/* enum gen_format */
 	int		 failed;
 };
 
 static void	 le32(uint8_t *, uint32_t);
+static int	 pcapw_header(struct pcapw *, uint32_t linktype);
 
 static void
 le32(uint8_t *b, uint32_t v)
@@ -45,12 +53,46 @@ le32(uint8_t *b, uint32_t v)
 	b[3] = (uint8_t)(v >> 24);
 }
 
+/* The file header: pcap's, or pcapng's section and interface blocks. */
+static int
+pcapw_header(struct pcapw *w, uint32_t linktype)
+{
+	uint8_t h[48];
+	size_t n;
+
+	memset(h, 0, sizeof(h));
+	if (w->format == GEN_FORMAT_PCAPNG) {
+		le32(h, PCAPNG_SHB);
+		le32(h + 4, 28);
+		le32(h + 8, PCAPNG_BOM);
+		h[12] = 1;			/* version 1.0 */
+		le32(h + 16, UINT32_MAX);	/* section length -1: unknown */
+		le32(h + 20, UINT32_MAX);
+		le32(h + 24, 28);
+		le32(h + 28, PCAPNG_IDB);
+		le32(h + 32, 20);
+		h[36] = (uint8_t)linktype;	/* 16 bits, then 16 reserved */
+		h[37] = (uint8_t)(linktype >> 8);
+		le32(h + 40, w->snaplen ? w->snaplen : PCAP_SNAPLEN);
+		le32(h + 44, 20);
+		n = 48;
+	} else {
+		le32(h, w->format == GEN_FORMAT_PCAP_NS ? PCAP_MAGIC_NS :
+		    PCAP_MAGIC);
+		h[4] = 2;			/* version 2.4 */
+		h[6] = 4;
+		le32(h + 16, w->snaplen ? w->snaplen : PCAP_SNAPLEN);
+		le32(h + 20, linktype);
+		n = 24;
+	}
+	return fwrite(h, n, 1, w->fp) == 1 ? 0 : -1;
+}
+
 struct pcapw *
-pcapw_open(const char *path, uint32_t linktype, uint32_t snaplen,
-    const char **errstr)
+pcapw_open(const char *path, int format, uint32_t linktype,
+    uint32_t snaplen, const char **errstr)
 {
 	struct pcapw *w;
-	uint8_t h[24];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->buf = malloc(PCAPW_BUFSZ)) == NULL) {
@@ -64,16 +106,8 @@ pcapw_open(const char *path, uint32_t linktype, uint32_t snaplen,
 	}
 	setvbuf(w->fp, w->buf, _IOFBF, PCAPW_BUFSZ);
 	w->snaplen = snaplen;
-	le32(h, PCAP_MAGIC);
-	h[4] = 2;			/* version 2.4 */
-	h[5] = 0;
-	h[6] = 4;
-	h[7] = 0;
-	le32(h + 8, 0);			/* thiszone */
-	le32(h + 12, 0);		/* sigfigs */
-	le32(h + 16, snaplen ? snaplen : PCAP_SNAPLEN);
-	le32(h + 20, linktype);
-	if (fwrite(h, sizeof(h), 1, w->fp) != 1)
+	w->format = format;
+	if (pcapw_header(w, linktype) == -1)
 		w->failed = 1;
 	return w;
 fail:
@@ -88,17 +122,40 @@ int
 pcapw_write(struct pcapw *w, int64_t sec, uint32_t usec, const uint8_t *b,
     size_t len)
 {
-	uint8_t h[16];
-	size_t caplen = len;
+	static const uint8_t pad[4];
+	uint8_t h[28], t[4];
+	size_t caplen = len, n, npad = 0;
+	uint64_t us;
 
 	if (w->snaplen != 0 && caplen > w->snaplen)
 		caplen = w->snaplen;
-	le32(h, (uint32_t)sec);
-	le32(h + 4, usec);
-	le32(h + 8, (uint32_t)caplen);
-	le32(h + 12, (uint32_t)len);
-	if (fwrite(h, sizeof(h), 1, w->fp) != 1 ||
-	    fwrite(b, caplen, 1, w->fp) != 1) {
+	if (w->format == GEN_FORMAT_PCAPNG) {
+		/* Block, interface 0, 64-bit microseconds, lengths; data
+		 * padded to 32 bits; the block length again after it. */
+		npad = (4 - caplen % 4) % 4;
+		us = (uint64_t)sec * 1000000 + usec;
+		le32(h, PCAPNG_EPB);
+		le32(h + 4, (uint32_t)(32 + caplen + npad));
+		le32(h + 8, 0);
+		le32(h + 12, (uint32_t)(us >> 32));
+		le32(h + 16, (uint32_t)us);
+		le32(h + 20, (uint32_t)caplen);
+		le32(h + 24, (uint32_t)len);
+		le32(t, (uint32_t)(32 + caplen + npad));
+		n = 28;
+	} else {
+		le32(h, (uint32_t)sec);
+		le32(h + 4, w->format == GEN_FORMAT_PCAP_NS ? usec * 1000 :
+		    usec);
+		le32(h + 8, (uint32_t)caplen);
+		le32(h + 12, (uint32_t)len);
+		n = 16;
+	}
+	if (fwrite(h, n, 1, w->fp) != 1 ||
+	    fwrite(b, caplen, 1, w->fp) != 1 ||
+	    (w->format == GEN_FORMAT_PCAPNG &&
+	    ((npad > 0 && fwrite(pad, npad, 1, w->fp) != 1) ||
+	    fwrite(t, 4, 1, w->fp) != 1))) {
 		w->failed = 1;
 		return -1;
 	}

@@ -1,12 +1,14 @@
 #!/bin/sh
-# Every framing under IP that the generator writes, end to end: the same
+# Every framing under IP and every file format that the generator writes,
+# end to end: the same
 # traffic model (--mix: ARP or its link's own non-IP frame, transit,
 # malformed, fragments, IPv6 hop-by-hop, IPv4 source routes, local to
 # local) as PPPoE, Linux cooked v1 and v2, BSD loopback, raw IP and PPP,
-# with and without an 802.1Q tag where the link carries an ethertype.
-# The agent replays each file, and every view in the database equals the
-# generator's own count: the frames differ only below IP, so a difference
-# is the link decoder's.
+# with and without an 802.1Q tag where the link carries an ethertype, and
+# as nanosecond pcap and pcapng files.  The agent replays each file, and
+# every view in the database equals the generator's own count: the frames
+# differ only below IP, or only in the file around them, so a difference
+# is the link decoder's or the file reading's.
 . "$(dirname "$0")/lib.sh"
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
@@ -40,6 +42,38 @@ for spec in pppoe:1 sll:113 sll2:276 null:0 raw:101 ppp:9 \
 	    --resolution 60 2>"$WORK/$name.err"
 	check "$name: the agent exits 0" test $? -eq 0
 	views_equal "$name" "$WORK/$name" "$name"
+done
+
+# file_magic FILE: the first 4 bytes of FILE, as a little-endian number
+# in hex.
+file_magic() {
+	od -An -tx4 -N4 "$1" | tr -d ' '
+}
+
+# The file formats, each with a framing and a snapshot length of its own.
+for spec in pcap-ns:a1b23c4d:en10mb: pcapng:0a0d0d0a:sll2:--vlan \
+    pcapng:0a0d0d0a:en10mb:--snaplen=96; do
+	fmt=${spec%%:*}
+	rest=${spec#*:}
+	magic=${rest%%:*}
+	rest=${rest#*:}
+	link=${rest%%:*}
+	extra=${rest#*:}
+	name=${fmt}_$link
+	# shellcheck disable=SC2086
+	if ! "$NT_GEN" -o "$WORK/$name" -e "$WORK/$name.exp" --format "$fmt" \
+	    --link "$link" $extra --packets 20000 --mix --size imix --seed 62 \
+	    --interval 60 --start "$T0" >/dev/null; then
+		not_ok "$name: the generator writes the file"
+		continue
+	fi
+	check "$name: the file starts with the $fmt magic" \
+	    test "$(file_magic "$WORK/$name")" = "$magic"
+	# shellcheck disable=SC2046
+	agent -r "$WORK/$name" $(local_nets "$WORK/$name.exp") --name "$name" \
+	    --resolution 60 2>"$WORK/$name.err"
+	check "$name: the agent exits 0" test $? -eq 0
+	views_equal "$name" "$WORK/$name.exp" "$name"
 done
 
 # The generator refuses what a link cannot carry, naming the way out.
