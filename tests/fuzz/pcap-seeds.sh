@@ -28,7 +28,8 @@ if [ -x "$gen" ]; then
 	    "--mix --ipv6-share 90 --size 64" "--flood 100 --local-hosts 2" \
 	    "--mix --link pppoe --vlan --size 64" "--mix --link sll --size 64" \
 	    "--mix --link sll2 --vlan --size 64" "--mix --link null --size 64" \
-	    "--mix --link raw --size 64" "--mix --link ppp --size 64"; do
+	    "--mix --link raw --size 64" "--mix --link ppp --size 64" \
+	    "--mix --format pcap-ns --size 64"; do
 		i=$((i + 1))
 		# shellcheck disable=SC2086
 		"$gen" -o - --packets 200 --seed "$i" $args 2>/dev/null |
