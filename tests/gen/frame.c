@@ -141,6 +141,14 @@ frame_link_len(int link, int vlan)
 	return links[link].len + (vlan && links[link].tags ? 4 : 0);
 }
 
+/* ARP has no PPPoE session to go in: a PPPoE link sends it as Ethernet. */
+size_t
+frame_arp_link_len(int link, int vlan)
+{
+	return frame_link_len(link == GEN_LINK_PPPOE ? GEN_LINK_EN10MB : link,
+	    vlan);
+}
+
 int
 frame_link_padded(int link)
 {

@@ -164,6 +164,8 @@ size_t		 frame_build(const struct gen_pkt *, int link, int vlan,
 		    uint8_t *buf);
 /* The link header length frame_build uses: where the IP header starts. */
 size_t		 frame_link_len(int link, int vlan);
+/* The same before an ARP message. */
+size_t		 frame_arp_link_len(int link, int vlan);
 /* 1 when link is Ethernet underneath: frames are padded to 60 bytes. */
 int		 frame_link_padded(int link);
 /* The LINKTYPE_ number a pcap file of link carries. */

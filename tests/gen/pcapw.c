@@ -122,27 +122,32 @@ int
 pcapw_write(struct pcapw *w, int64_t sec, uint32_t usec, const uint8_t *b,
     size_t len)
 {
-	static const uint8_t pad[4];
-	uint8_t h[28], t[4];
-	size_t caplen = len, n, npad = 0;
+	uint8_t h[28], tail[8];
+	size_t caplen = len, n, ntail = 0, npad;
+	uint32_t blen;
 	uint64_t us;
 
 	if (w->snaplen != 0 && caplen > w->snaplen)
 		caplen = w->snaplen;
 	if (w->format == GEN_FORMAT_PCAPNG) {
-		/* Block, interface 0, 64-bit microseconds, lengths; data
-		 * padded to 32 bits; the block length again after it. */
+		/*
+		 * Block, interface 0, 64-bit microseconds, lengths; the data
+		 * padded to 32 bits, then the block length again.
+		 */
 		npad = (4 - caplen % 4) % 4;
+		blen = (uint32_t)(32 + caplen + npad);
 		us = (uint64_t)sec * 1000000 + usec;
 		le32(h, PCAPNG_EPB);
-		le32(h + 4, (uint32_t)(32 + caplen + npad));
+		le32(h + 4, blen);
 		le32(h + 8, 0);
 		le32(h + 12, (uint32_t)(us >> 32));
 		le32(h + 16, (uint32_t)us);
 		le32(h + 20, (uint32_t)caplen);
 		le32(h + 24, (uint32_t)len);
-		le32(t, (uint32_t)(32 + caplen + npad));
 		n = 28;
+		memset(tail, 0, npad);
+		le32(tail + npad, blen);
+		ntail = npad + 4;
 	} else {
 		le32(h, (uint32_t)sec);
 		le32(h + 4, w->format == GEN_FORMAT_PCAP_NS ? usec * 1000 :
@@ -153,9 +158,7 @@ pcapw_write(struct pcapw *w, int64_t sec, uint32_t usec, const uint8_t *b,
 	}
 	if (fwrite(h, n, 1, w->fp) != 1 ||
 	    fwrite(b, caplen, 1, w->fp) != 1 ||
-	    (w->format == GEN_FORMAT_PCAPNG &&
-	    ((npad > 0 && fwrite(pad, npad, 1, w->fp) != 1) ||
-	    fwrite(t, 4, 1, w->fp) != 1))) {
+	    (ntail > 0 && fwrite(tail, ntail, 1, w->fp) != 1)) {
 		w->failed = 1;
 		return -1;
 	}

@@ -302,8 +302,7 @@ traffic_new(const struct gen_opts *o, const char **errstr)
 		goto nomem;
 	t->o = *o;
 	t->link = (uint32_t)frame_link_len(o->link, o->vlan);
-	t->arp_link = o->link == GEN_LINK_PPPOE ?
-	    (uint32_t)frame_link_len(GEN_LINK_EN10MB, o->vlan) : t->link;
+	t->arp_link = (uint32_t)frame_arp_link_len(o->link, o->vlan);
 	t->local = calloc(o->nlocal, sizeof(*t->local));
 	t->remote = calloc(o->nremote, sizeof(*t->remote));
 	t->flows = calloc(o->nflows, sizeof(*t->flows));
