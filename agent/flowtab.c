@@ -32,6 +32,7 @@
 
 #define FT_EMPTY_ALL	8	/* reset clears the whole index past cap/8 */
 #define FT_CAP_START	16	/* index slots in use at first */
+#define FT_NONE		UINT32_MAX	/* no entry */
 
 static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 		    const char **);
@@ -47,21 +48,31 @@ static uint64_t	ft_final(uint64_t);
 static uint64_t	flowtab_hash(const struct ft_key *, size_t);
 static int	ft_key_eq(const uint8_t *, uint64_t, const struct ft_key *,
 		    size_t);
-static void	*flowtab_find(struct flowtab *, uint64_t,
+static uint32_t	flowtab_find(struct flowtab *, uint64_t,
 		    const struct ft_key *, uint64_t, int);
+static void	*ft_counts(const struct flowtab *, uint32_t);
 static void	*flowtab_get(struct flowtab *, const struct ft_key *, int);
 static void	 ft_end(struct ft_pkt *, unsigned int, int, const uint8_t *,
 		    const uint8_t *, int, const struct decoded *);
+static void	 ft_hash_tables(struct ft_pkt *, unsigned int);
 static void	 ft_prepare(struct ft_pkt *, const struct localnets *,
 		    unsigned int, int64_t, int64_t, enum decode_kind,
 		    const struct decoded *, uint32_t);
-static void	 ft_prefetch_slots(struct tabset *, const struct ft_pkt *);
-static void	 ft_prefetch_ents(struct tabset *, const struct ft_pkt *);
+static struct ft_flow *ft_flow_line(const struct tabset *, uint64_t);
+static void	 ft_flow_look(const struct tabset *, struct ft_pkt *,
+		    unsigned int);
+static void	 ft_prefetch_flows(const struct tabset *,
+		    const struct ft_pkt *);
+static void	 ft_prefetch_counts(const struct flowtab *, uint32_t);
+static void	 ft_prefetch_ahead(struct tabset *, struct ft_pkt *);
 static struct ft_iface_count *ft_iface_row(struct tabset *,
 		    const struct ft_pkt *);
-static void	 count_add(struct tabset *, struct flowtab *, uint64_t,
+static void	 ft_add(struct proto_count *, const struct ft_pkt *);
+static uint32_t	 count_add(struct tabset *, struct flowtab *, uint64_t,
 		    const struct ft_key *, uint64_t, const struct ft_pkt *);
-static void	 ft_count(struct tabset *, const struct ft_pkt *);
+static void	 ft_count_miss(struct tabset *, const struct ft_pkt *,
+		    unsigned int);
+static void	 ft_count(struct tabset *, struct ft_pkt *);
 
 static int
 flowtab_init(struct flowtab *t, size_t ksize, size_t countsize, size_t max,
@@ -255,12 +266,12 @@ flowtab_grow(struct flowtab *t)
 }
 
 /*
- * Returns the counters of the key whose first word is w0 and whose other
- * words are *k's, of hash h, inserting it when absent and allowed:
+ * Returns the entry number of the key whose first word is w0 and whose
+ * other words are *k's, of hash h, inserting it when absent and allowed:
  * ordinary keys while n < max, overflow keys (overflow != 0) while
- * n < hard.  Returns NULL when the key may not be inserted.
+ * n < hard.  Returns FT_NONE when the key may not be inserted.
  */
-static void *
+static uint32_t
 flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
     uint64_t h, int overflow)
 {
@@ -277,10 +288,10 @@ flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
 			continue;
 		e = t->ents + (size_t)slot->ent * t->esize;
 		if (ft_key_eq(e, w0, k, t->ksize))
-			return e + t->ksize;
+			return slot->ent;
 	}
 	if (t->n >= (overflow ? t->hard : t->max))
-		return NULL;
+		return FT_NONE;
 	if (2 * (t->n + 1) > t->cap && t->cap < t->cap_max) {
 		flowtab_grow(t);
 		idx = ft_free_slot(t, h);
@@ -289,15 +300,25 @@ flowtab_find(struct flowtab *t, uint64_t w0, const struct ft_key *k,
 	memcpy(e, k, t->ksize);
 	memcpy(e, &w0, sizeof(w0));
 	memset(e + t->ksize, 0, t->esize - t->ksize);
-	ft_place(t, idx, h, t->n++);
-	return e + t->ksize;
+	ft_place(t, idx, h, t->n);
+	return (uint32_t)t->n++;
+}
+
+/* The counters of entry i. */
+static inline void *
+ft_counts(const struct flowtab *t, uint32_t i)
+{
+	return t->ents + (size_t)i * t->esize + t->ksize;
 }
 
 static void *
 flowtab_get(struct flowtab *t, const struct ft_key *k, int overflow)
 {
-	return flowtab_find(t, ft_word(k, 0), k, flowtab_hash(k, t->ksize),
+	uint32_t i;
+
+	i = flowtab_find(t, ft_word(k, 0), k, flowtab_hash(k, t->ksize),
 	    overflow);
+	return i == FT_NONE ? NULL : ft_counts(t, i);
 }
 
 int
@@ -316,6 +337,14 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 		tabset_clear(s);
 		return -1;
 	}
+	/* A line to a cache line: a hit reads one. */
+	s->flows = aligned_alloc(64, FT_FLOW_LINES * sizeof(*s->flows));
+	if (s->flows == NULL) {
+		tabset_clear(s);
+		*errstr = "out of memory for the flow cache";
+		return -1;
+	}
+	memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
 	tabset_reset(s);
 	return 0;
 }
@@ -329,6 +358,8 @@ tabset_clear(struct tabset *s)
 	flowtab_free(&s->ports);
 	flowtab_free(&s->peers);
 	flowtab_free(&s->ifaces);
+	free(s->flows);
+	s->flows = NULL;
 }
 
 void
@@ -344,6 +375,12 @@ tabset_reset(struct tabset *s)
 	s->npackets = 0;
 	s->ic_last = NULL;
 	s->npending = 0;
+	/* Lines of an older epoch are empty; one that came round again is
+	 * not, so the wrap empties them all. */
+	if (++s->epoch == 0) {
+		memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
+		s->epoch = 1;
+	}
 }
 
 int
@@ -385,17 +422,19 @@ flowtab_iface_count(const struct flowtab *t, const struct ft_key *k)
 }
 
 /*
- * Keys and hashes of local end `end` of an IP packet: the host table's,
- * the port table's (when the packet has ports; the service port is the
- * smaller of the two) and the peer table's.  Words are computed, then
- * stored whole.
+ * Keys of local end `end` of an IP packet: the peer table's, whose first
+ * FT_KEY_SHORT bytes are the host table's; the port table's first word
+ * (when the packet has ports; the service port is the smaller of the
+ * two); the flow cache's first word and hash.  Words are computed, then
+ * stored whole.  The tables' own hashes wait for a flow cache miss
+ * (ft_hash_tables).
  */
 static void
 ft_end(struct ft_pkt *p, unsigned int end, int af, const uint8_t *host,
     const uint8_t *peer, int dir, const struct decoded *d)
 {
 	struct ft_key *k = &p->key[end];
-	uint64_t w[FT_KEY_LONG / 8], base, wp;
+	uint64_t w[FT_KEY_LONG / 8], fw0;
 	unsigned int port;
 
 	w[0] = ft_w0(p->iface, 0, (unsigned int)af, d->proto,
@@ -406,20 +445,42 @@ ft_end(struct ft_pkt *p, unsigned int end, int af, const uint8_t *host,
 	w[4] = ft_word(peer, 0);
 	w[5] = ft_word(peer, 1);
 	memcpy(k, w, sizeof(w));
-	base = w[1] * FT_M1 + w[2] * FT_M2 + w[3] * FT_M3;
-	p->hash[end][FT_HOST] = ft_final(base + w[0] * FT_M0);
-	p->hash[end][FT_PEER] = ft_final(base + w[0] * FT_M0 +
-	    w[4] * FT_M4 + w[5] * FT_M5);
+	p->base[end] = w[1] * FT_M1 + w[2] * FT_M2 + w[3] * FT_M3;
+	/*
+	 * A flow with ports keys on its port word, one without on the
+	 * complement of its plain word: the pad byte, 0 in every port word
+	 * and 0xff in every complement, keeps the two apart even at port 0
+	 * (a TCP fragment beside a TCP flow on port 0).
+	 */
 	if (d->has_ports) {
 		port = d->sport < d->dport ? d->sport : d->dport;
-		wp = ft_w0(p->iface, port, (unsigned int)af, d->proto,
-		    (unsigned int)dir);
-		p->port_w0[end] = wp;
-		p->hash[end][FT_PORT] = ft_final(base + wp * FT_M0);
-	}
+		p->port_w0[end] = ft_w0(p->iface, port, (unsigned int)af,
+		    d->proto, (unsigned int)dir);
+		fw0 = p->port_w0[end];
+	} else
+		fw0 = ~w[0];
+	p->flow_w0[end] = fw0;
+	p->flow_hash[end] = ft_final(p->base[end] + fw0 * FT_M0 +
+	    w[4] * FT_M4 + w[5] * FT_M5);
+	p->flow[end] = FT_FLOW_UNSEEN;
 }
 
-/* Everything of one packet that counting needs, keys hashed. */
+/* The host, port and peer tables' hashes of local end `end` of p. */
+static void
+ft_hash_tables(struct ft_pkt *p, unsigned int end)
+{
+	const struct ft_key *k = &p->key[end];
+	uint64_t base = p->base[end], w0 = ft_word(k, 0);
+
+	p->hash[end][FT_HOST] = ft_final(base + w0 * FT_M0);
+	p->hash[end][FT_PEER] = ft_final(base + w0 * FT_M0 +
+	    ft_word(k, 4) * FT_M4 + ft_word(k, 5) * FT_M5);
+	if (p->has_ports)
+		p->hash[end][FT_PORT] = ft_final(base +
+		    p->port_w0[end] * FT_M0);
+}
+
+/* Everything of one packet that counting needs, keys made. */
 static void
 ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
     int64_t ts, int64_t bucket, enum decode_kind kind,
@@ -462,13 +523,71 @@ ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
 #define FT_INLINE		inline
 #endif
 
-/* Starts loading the index slots where p's keys would be probed first. */
+static inline struct ft_flow *
+ft_flow_line(const struct tabset *s, uint64_t h)
+{
+	return &s->flows[h & (FT_FLOW_LINES - 1)];
+}
+
+/*
+ * Asks the flow cache about local end `end` of p: on a hit, takes the
+ * entry numbers of its rows; on a miss, makes the tables' hashes.
+ */
+static void
+ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
+{
+	const struct ft_flow *f = ft_flow_line(s, p->flow_hash[end]);
+
+	if (f->epoch == s->epoch && ft_key_eq((const uint8_t *)f->key,
+	    p->flow_w0[end], &p->key[end], FT_KEY_LONG)) {
+		memcpy(p->ent[end], f->ent, sizeof(f->ent));
+		p->flow[end] = FT_FLOW_HIT;
+	} else {
+		ft_hash_tables(p, end);
+		p->flow[end] = FT_FLOW_MISS;
+	}
+}
+
+/* Starts loading the flow lines of p's ends. */
 static FT_INLINE void
-ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p)
+ft_prefetch_flows(const struct tabset *s, const struct ft_pkt *p)
+{
+	unsigned int e;
+
+	for (e = 0; e < p->nend; e++)
+		FT_PREFETCH(ft_flow_line(s, p->flow_hash[e]), 0);
+}
+
+/* Starts loading the counters of entry i of t, which may span two lines. */
+static FT_INLINE void
+ft_prefetch_counts(const struct flowtab *t, uint32_t i)
+{
+	const uint8_t *c = ft_counts(t, i);
+
+	FT_PREFETCH(c, 1);
+	FT_PREFETCH(c + sizeof(struct proto_count) - 1, 1);
+}
+
+/*
+ * Asks the flow cache about p, whose lines should be in the cache by now,
+ * and starts loading what the count will touch: on a hit the three rows'
+ * counters, on a miss the index slots where the tables are probed first.
+ */
+static FT_INLINE void
+ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
 {
 	unsigned int e;
 
 	for (e = 0; e < p->nend; e++) {
+		ft_flow_look(s, p, e);
+		if (p->flow[e] == FT_FLOW_HIT) {
+			ft_prefetch_counts(&s->hosts, p->ent[e][FT_HOST]);
+			if (p->has_ports)
+				ft_prefetch_counts(&s->ports,
+				    p->ent[e][FT_PORT]);
+			ft_prefetch_counts(&s->peers, p->ent[e][FT_PEER]);
+			continue;
+		}
 		FT_PREFETCH(&s->hosts.index[p->hash[e][FT_HOST] &
 		    (s->hosts.cap - 1)], 0);
 		if (p->has_ports)
@@ -477,36 +596,6 @@ ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p)
 		FT_PREFETCH(&s->peers.index[p->hash[e][FT_PEER] &
 		    (s->peers.cap - 1)], 0);
 	}
-}
-
-/*
- * Starts loading the entries that p's first index slots name, when their
- * tag is p's key's: by now those slots should be in the cache.  A hint
- * only; the count probes as ever.
- */
-static FT_INLINE void
-ft_prefetch_ents(struct tabset *s, const struct ft_pkt *p)
-{
-	struct flowtab *t;
-	const struct ft_slot *slot;
-	const uint8_t *e;
-	unsigned int end, i;
-	uint64_t h;
-
-	for (end = 0; end < p->nend; end++)
-		for (i = FT_HOST; i <= FT_PEER; i++) {
-			if (i == FT_PORT && !p->has_ports)
-				continue;
-			t = i == FT_HOST ? &s->hosts : i == FT_PORT ?
-			    &s->ports : &s->peers;
-			h = p->hash[end][i];
-			slot = &t->index[h & (t->cap - 1)];
-			if (slot->tag != ((uint32_t)(h >> 32) | 1u))
-				continue;
-			e = t->ents + (size_t)slot->ent * t->esize;
-			FT_PREFETCH(e, 1);
-			FT_PREFETCH(e + t->esize - 1, 1);
-		}
 }
 
 /* The interface row of p, from the one-row cache or the table. */
@@ -527,45 +616,84 @@ ft_iface_row(struct tabset *s, const struct ft_pkt *p)
 	return s->ic_last;
 }
 
-/*
- * Adds packet p to the key of table t with first word w0 and the rest
- * *k's (hash h), or to the overflow row of its (bucket, iface, direction)
- * when the table is at its cap.
- */
-static void
-count_add(struct tabset *s, struct flowtab *t, uint64_t w0,
-    const struct ft_key *k, uint64_t h, const struct ft_pkt *p)
+static inline void
+ft_add(struct proto_count *c, const struct ft_pkt *p)
 {
-	struct proto_count *c;
-	struct ft_key o;
-
-	c = flowtab_find(t, w0, k, h, 0);
-	if (c == NULL) {
-		memset(&o, 0, sizeof(o));
-		o.iface = k->iface;
-		o.dir = k->dir;
-		o.bucket = k->bucket;
-		o.family = PROTO_AF_NONE;
-		c = flowtab_get(t, &o, 1);
-		s->health[p->iface].overflow++;
-		/*
-		 * The table is past 7/8 full of overflow rows alone: only a
-		 * flush interval spanning thousands of buckets gets here.
-		 * The interface totals still hold the packet.
-		 */
-		if (c == NULL)
-			return;
-	}
 	c->packets++;
 	c->bytes += p->ip_bytes;
 	c->frame_bytes += p->wirelen;
 }
 
+/*
+ * Adds packet p to the key of table t with first word w0 and the rest
+ * *k's (hash h), and returns its entry number; or, when the table is at
+ * its cap, to the overflow row of its (bucket, iface, direction), and
+ * returns FT_NONE.
+ */
+static uint32_t
+count_add(struct tabset *s, struct flowtab *t, uint64_t w0,
+    const struct ft_key *k, uint64_t h, const struct ft_pkt *p)
+{
+	struct proto_count *c;
+	struct ft_key o;
+	uint32_t i;
+
+	i = flowtab_find(t, w0, k, h, 0);
+	if (i != FT_NONE) {
+		ft_add(ft_counts(t, i), p);
+		return i;
+	}
+	memset(&o, 0, sizeof(o));
+	o.iface = k->iface;
+	o.dir = k->dir;
+	o.bucket = k->bucket;
+	o.family = PROTO_AF_NONE;
+	c = flowtab_get(t, &o, 1);
+	s->health[p->iface].overflow++;
+	/*
+	 * NULL: the table is past 7/8 full of overflow rows alone, which
+	 * only a flush interval spanning thousands of buckets reaches.  The
+	 * interface totals still hold the packet.
+	 */
+	if (c != NULL)
+		ft_add(c, p);
+	return FT_NONE;
+}
+
+/*
+ * Counts local end `end` of p through the tables and, when none of its
+ * rows is an overflow row, remembers them in the flow cache.
+ */
 static void
-ft_count(struct tabset *s, const struct ft_pkt *p)
+ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end)
+{
+	const struct ft_key *k = &p->key[end];
+	uint64_t w0 = ft_word(k, 0);
+	uint32_t ent[3];
+	struct ft_flow *f;
+
+	ent[FT_HOST] = count_add(s, &s->hosts, w0, k, p->hash[end][FT_HOST],
+	    p);
+	ent[FT_PORT] = 0;
+	if (p->has_ports)
+		ent[FT_PORT] = count_add(s, &s->ports, p->port_w0[end], k,
+		    p->hash[end][FT_PORT], p);
+	ent[FT_PEER] = count_add(s, &s->peers, w0, k, p->hash[end][FT_PEER],
+	    p);
+	if (ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
+	    ent[FT_PEER] == FT_NONE)
+		return;
+	f = ft_flow_line(s, p->flow_hash[end]);
+	memcpy(f->key, k, sizeof(f->key));
+	f->key[0] = p->flow_w0[end];
+	memcpy(f->ent, ent, sizeof(ent));
+	f->epoch = s->epoch;
+}
+
+static void
+ft_count(struct tabset *s, struct ft_pkt *p)
 {
 	struct ft_iface_count *ic;
-	uint64_t w0;
 	unsigned int e;
 
 	s->npackets++;
@@ -600,12 +728,16 @@ ft_count(struct tabset *s, const struct ft_pkt *p)
 		return;
 	}
 	for (e = 0; e < p->nend; e++) {
-		w0 = ft_word(&p->key[e], 0);
-		count_add(s, &s->hosts, w0, &p->key[e], p->hash[e][FT_HOST], p);
+		if (p->flow[e] == FT_FLOW_UNSEEN)
+			ft_flow_look(s, p, e);
+		if (p->flow[e] == FT_FLOW_MISS) {
+			ft_count_miss(s, p, e);
+			continue;
+		}
+		ft_add(ft_counts(&s->hosts, p->ent[e][FT_HOST]), p);
 		if (p->has_ports)
-			count_add(s, &s->ports, p->port_w0[e], &p->key[e],
-			    p->hash[e][FT_PORT], p);
-		count_add(s, &s->peers, w0, &p->key[e], p->hash[e][FT_PEER], p);
+			ft_add(ft_counts(&s->ports, p->ent[e][FT_PORT]), p);
+		ft_add(ft_counts(&s->peers, p->ent[e][FT_PEER]), p);
 	}
 }
 
@@ -637,9 +769,9 @@ tabset_push(struct tabset *s, const struct localnets *ln,
 	}
 	p = &s->ring[s->head % FT_RING];
 	ft_prepare(p, ln, iface, ts, bucket, kind, d, wirelen);
-	ft_prefetch_slots(s, p);
+	ft_prefetch_flows(s, p);
 	if (s->npending >= FT_AHEAD / 2)
-		ft_prefetch_ents(s, &s->ring[(s->head - FT_AHEAD / 2) %
+		ft_prefetch_ahead(s, &s->ring[(s->head - FT_AHEAD / 2) %
 		    FT_RING]);
 	s->head++;
 	s->npending++;

@@ -82,10 +82,31 @@ struct ft_health {
 };
 
 /*
+ * The flow cache: one line per (host, peer, protocol, direction, service
+ * port, bucket, interface) seen lately, naming the host, port and peer
+ * entries that such a packet adds to, so that a packet of a flow already
+ * counted this flush finds its three rows with one probe instead of
+ * three.  Direct-mapped and lossy: a line holds the last flow that hashed
+ * there; a miss counts through the tables as ever and fills the line.
+ * Entries never move until a reset, so the numbers a line holds stay
+ * right until then; a reset starts a new epoch, which empties every line
+ * at once.  Flows that overflowed a table are never cached, so each of
+ * their packets still counts in the health counters.
+ */
+#define FT_FLOW_LINES	4096		/* a power of two: 256 KiB */
+
+struct ft_flow {
+	uint64_t	 key[FT_KEY_LONG / 8];	/* peer key, w0 with port */
+	uint32_t	 ent[3];	/* FT_HOST, FT_PORT, FT_PEER entry */
+	uint32_t	 epoch;		/* the line holds a flow when current */
+};
+
+/*
  * tabset_push counts a packet FT_AHEAD packets after it took it: it
- * prefetches the index slots of the packet's keys at once and, FT_AHEAD/2
- * packets later, the entries those slots name, so that the count finds
- * both in the cache instead of waiting for each load in turn.
+ * prefetches the flow lines of the packet's keys at once and, FT_AHEAD/2
+ * packets later, reads them and prefetches the entries they name, or on
+ * a miss the index slots where the count will probe, so that the count
+ * finds them in the cache instead of waiting for each load in turn.
  */
 #define FT_AHEAD	8
 #define FT_RING		16		/* > FT_AHEAD, a power of two */
@@ -93,15 +114,29 @@ struct ft_health {
 #define FT_PORT		1
 #define FT_PEER		2
 
+/* What the flow cache said of one local end of a packet. */
+enum ft_flow_state {
+	FT_FLOW_UNSEEN,			/* not asked yet */
+	FT_FLOW_HIT,			/* ent[] names its three rows */
+	FT_FLOW_MISS			/* count through the tables */
+};
+
 /*
  * One packet taken by tabset_push and not counted yet.  Per local end,
  * key is the peer table's key; its first FT_KEY_SHORT bytes are the host
- * table's, and with port_w0 as the first word the port table's.
+ * table's, and with port_w0 as the first word the port table's; with
+ * flow_w0 as the first word it is the flow cache's.  base is the part of
+ * every key's hash that their shared words make.
  */
 struct ft_pkt {
 	struct ft_key	 key[2];
 	uint64_t	 port_w0[2];
-	uint64_t	 hash[2][3];	/* FT_HOST, FT_PORT, FT_PEER */
+	uint64_t	 flow_w0[2];
+	uint64_t	 base[2];
+	uint64_t	 flow_hash[2];
+	uint64_t	 hash[2][3];	/* FT_HOST, FT_PORT, FT_PEER; on a miss */
+	uint32_t	 ent[2][3];	/* from the flow cache, on a hit */
+	uint8_t		 flow[2];	/* enum ft_flow_state */
 	uint64_t	 ip_bytes;
 	int64_t		 ts;
 	int64_t		 bucket;
@@ -117,6 +152,8 @@ struct tabset {
 	struct flowtab	 ports;
 	struct flowtab	 peers;
 	struct flowtab	 ifaces;	/* key: iface, bucket */
+	struct ft_flow	*flows;		/* FT_FLOW_LINES lines */
+	uint32_t	 epoch;
 	struct ft_health health[FLOWTAB_IFACES_MAX];
 	int64_t		 first_ts;
 	int64_t		 last_ts;

@@ -245,6 +245,108 @@ test_push_equals_account(void **state)
 }
 
 /*
+ * The flow cache (flowtab.c) names rows for the packets of flows it has
+ * seen: with three flows to each of its lines, evictions and collisions
+ * on every line, each row must still hold exactly the packets of its own
+ * key, counted here independently, before and after a reset.  Flow i has
+ * peer 198.18.i/16 (its own peer row), host i % FC_HOSTS, and protocol
+ * and service port from q = i / FC_HOSTS: flows that differ only in the
+ * peer share host and port rows.  Flow FC_FRAG is TCP on port 0, and a
+ * flow of non-first fragments (no ports) shares its host, peer and
+ * protocol: only the first may count in the port 0 row.
+ */
+#define FC_FLOWS	(3 * FT_FLOW_LINES)
+#define FC_HOSTS	1000
+#define FC_FRAG		7
+
+static uint32_t fc_want[FC_FLOWS];
+
+static void
+fc_flow(struct decoded *d, uint32_t i)
+{
+	uint32_t q = i / FC_HOSTS;
+
+	make_v4(d, 0x0a000000 + i % FC_HOSTS, 0xc6120000 + i,
+	    q / 2 % 2 == 0 ? 6 : 17, 40000, (uint16_t)(q % 2), 100 + i % 7);
+}
+
+static void
+fc_check(const struct tabset *s, uint64_t frag)
+{
+	static uint64_t hosts[FC_HOSTS][2], ports[FC_HOSTS][4];
+	const struct ft_key *k;
+	uint32_t i, peer, host;
+	size_t j;
+
+	memset(hosts, 0, sizeof(hosts));
+	memset(ports, 0, sizeof(ports));
+	for (i = 0; i < FC_FLOWS; i++) {
+		hosts[i % FC_HOSTS][i / FC_HOSTS / 2 % 2] += fc_want[i];
+		ports[i % FC_HOSTS][i / FC_HOSTS % 4] += fc_want[i];
+	}
+	hosts[FC_FRAG][0] += frag;
+	assert_int_equal(s->peers.n, FC_FLOWS);
+	for (j = 0; j < s->peers.n; j++) {
+		k = flowtab_key(&s->peers, j);
+		peer = (uint32_t)k->peer[2] << 8 | k->peer[3];
+		assert_int_equal(flowtab_count(&s->peers, k)->packets,
+		    fc_want[peer] + (peer == FC_FRAG ? frag : 0));
+	}
+	assert_int_equal(s->ports.n, FC_HOSTS * 4);
+	for (j = 0; j < s->ports.n; j++) {
+		k = flowtab_key(&s->ports, j);
+		host = (uint32_t)k->host[2] << 8 | k->host[3];
+		assert_int_equal(flowtab_count(&s->ports, k)->packets,
+		    ports[host][(k->proto == 6 ? 0 : 2) + k->port]);
+	}
+	assert_int_equal(s->hosts.n, FC_HOSTS * 2);
+	for (j = 0; j < s->hosts.n; j++) {
+		k = flowtab_key(&s->hosts, j);
+		host = (uint32_t)k->host[2] << 8 | k->host[3];
+		assert_int_equal(flowtab_count(&s->hosts, k)->packets,
+		    hosts[host][k->proto == 6 ? 0 : 1]);
+	}
+	assert_int_equal(s->health[0].overflow, 0);
+}
+
+static void
+test_flow_cache_exact(void **state)
+{
+	struct tabset_limits lim = { 2 * FC_HOSTS, 2 * FC_FLOWS,
+	    2 * FC_FLOWS, 16 };
+	struct tabset s;
+	struct decoded d, frag;
+	const char *errstr;
+	uint32_t x = 99, i;
+	int round, n;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	fc_flow(&frag, FC_FRAG);
+	frag.has_ports = 0;
+	frag.sport = frag.dport = 0;
+	for (round = 0; round < 2; round++) {
+		memset(fc_want, 0, sizeof(fc_want));
+		/* Every flow once, in order, then at random. */
+		for (n = 0; n < 8 * FC_FLOWS; n++) {
+			x = x * 1103515245u + 12345u;
+			i = n < FC_FLOWS ? (uint32_t)n : (x >> 8) % FC_FLOWS;
+			fc_flow(&d, i);
+			tabset_push(&s, &ln, 0, 1000, 960, DECODE_IPV4, &d,
+			    100);
+			fc_want[i]++;
+			if (n % 5 == 0)
+				tabset_push(&s, &ln, 0, 1000, 960,
+				    DECODE_IPV4, &frag, 100);
+		}
+		tabset_drain(&s);
+		fc_check(&s, (8 * FC_FLOWS + 4) / 5);
+		tabset_reset(&s);
+	}
+	tabset_clear(&s);
+}
+
+/*
  * The index slots in use (of the first cap); -1 unless where[] names the
  * slot of every entry.
  */
@@ -420,6 +522,7 @@ main(void)
 		cmocka_unit_test_setup(test_overflow_keeps_totals, setup),
 		cmocka_unit_test_setup(test_buckets_are_keys, setup),
 		cmocka_unit_test_setup(test_push_equals_account, setup),
+		cmocka_unit_test_setup(test_flow_cache_exact, setup),
 		cmocka_unit_test_setup(test_pending_count_as_full, setup),
 		cmocka_unit_test_setup(test_index_grows, setup),
 		cmocka_unit_test(test_localnet),
