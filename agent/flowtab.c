@@ -33,6 +33,7 @@
 #define FT_EMPTY_ALL	8	/* reset clears the whole index past cap/8 */
 #define FT_CAP_START	16	/* index slots in use at first */
 #define FT_NONE		UINT32_MAX	/* no entry */
+#define FT_FEW_KEYS	1024	/* peer rows whose counters stay cached */
 
 static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 		    const char **);
@@ -58,7 +59,9 @@ static void	 ft_hash_tables(struct ft_pkt *, unsigned int);
 static void	 ft_prepare(struct ft_pkt *, const struct localnets *,
 		    unsigned int, int64_t, int64_t, enum decode_kind,
 		    const struct decoded *, uint32_t);
-static struct ft_flow *ft_flow_line(const struct tabset *, uint64_t);
+static struct ft_flow *ft_flow_set(const struct tabset *, uint64_t);
+static int	 ft_flow_is(const struct tabset *, const struct ft_flow *,
+		    const struct ft_pkt *, unsigned int);
 static void	 ft_flow_look(const struct tabset *, struct ft_pkt *,
 		    unsigned int);
 static void	 ft_prefetch_flows(const struct tabset *,
@@ -73,6 +76,7 @@ static uint32_t	 count_add(struct tabset *, struct flowtab *, uint64_t,
 static void	 ft_count_miss(struct tabset *, const struct ft_pkt *,
 		    unsigned int);
 static void	 ft_count(struct tabset *, struct ft_pkt *);
+static void	 ft_room(struct tabset *);
 
 static int
 flowtab_init(struct flowtab *t, size_t ksize, size_t countsize, size_t max,
@@ -337,8 +341,9 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 		tabset_clear(s);
 		return -1;
 	}
-	/* A line to a cache line: a hit reads one. */
-	s->flows = aligned_alloc(64, FT_FLOW_LINES * sizeof(*s->flows));
+	/* A line to a cache line, a set to an aligned pair. */
+	s->flows = aligned_alloc(FT_FLOW_WAYS * 64,
+	    FT_FLOW_LINES * sizeof(*s->flows));
 	if (s->flows == NULL) {
 		tabset_clear(s);
 		*errstr = "out of memory for the flow cache";
@@ -362,6 +367,21 @@ tabset_clear(struct tabset *s)
 	s->flows = NULL;
 }
 
+/* Keys the fullest of the host, port and peer tables can still take. */
+static void
+ft_room(struct tabset *s)
+{
+	const struct flowtab *t[3] = { &s->hosts, &s->ports, &s->peers };
+	size_t i, room = SIZE_MAX;
+
+	for (i = 0; i < 3; i++)
+		if (t[i]->n >= t[i]->max)
+			room = 0;
+		else if (t[i]->max - t[i]->n < room)
+			room = t[i]->max - t[i]->n;
+	s->room = room;
+}
+
 void
 tabset_reset(struct tabset *s)
 {
@@ -375,24 +395,13 @@ tabset_reset(struct tabset *s)
 	s->npackets = 0;
 	s->ic_last = NULL;
 	s->npending = 0;
+	ft_room(s);
 	/* Lines of an older epoch are empty; one that came round again is
 	 * not, so the wrap empties them all. */
 	if (++s->epoch == 0) {
 		memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
 		s->epoch = 1;
 	}
-}
-
-int
-tabset_nearly_full(const struct tabset *s)
-{
-	/* One packet adds at most two keys per table (both ends local). */
-	size_t k = 2 * ((size_t)s->npending + 1);
-
-	return s->hosts.n + k > s->hosts.max ||
-	    s->ports.n + k > s->ports.max ||
-	    s->peers.n + k > s->peers.max ||
-	    s->ifaces.n + s->npending + 1 > s->ifaces.max;
 }
 
 int
@@ -523,10 +532,21 @@ ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
 #define FT_INLINE		inline
 #endif
 
+/* The first line of the set of flow hash h. */
 static inline struct ft_flow *
-ft_flow_line(const struct tabset *s, uint64_t h)
+ft_flow_set(const struct tabset *s, uint64_t h)
 {
-	return &s->flows[h & (FT_FLOW_LINES - 1)];
+	return &s->flows[(h & (FT_FLOW_LINES / FT_FLOW_WAYS - 1)) *
+	    FT_FLOW_WAYS];
+}
+
+/* 1 when line f holds local end `end` of p's flow. */
+static inline int
+ft_flow_is(const struct tabset *s, const struct ft_flow *f,
+    const struct ft_pkt *p, unsigned int end)
+{
+	return f->epoch == s->epoch && ft_key_eq((const uint8_t *)f->key,
+	    p->flow_w0[end], &p->key[end], FT_KEY_LONG);
 }
 
 /*
@@ -536,10 +556,9 @@ ft_flow_line(const struct tabset *s, uint64_t h)
 static void
 ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
 {
-	const struct ft_flow *f = ft_flow_line(s, p->flow_hash[end]);
+	const struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
 
-	if (f->epoch == s->epoch && ft_key_eq((const uint8_t *)f->key,
-	    p->flow_w0[end], &p->key[end], FT_KEY_LONG)) {
+	if (ft_flow_is(s, f, p, end) || ft_flow_is(s, ++f, p, end)) {
 		memcpy(p->ent[end], f->ent, sizeof(f->ent));
 		p->flow[end] = FT_FLOW_HIT;
 	} else {
@@ -548,14 +567,18 @@ ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
 	}
 }
 
-/* Starts loading the flow lines of p's ends. */
+/* Starts loading the flow sets of p's ends. */
 static FT_INLINE void
 ft_prefetch_flows(const struct tabset *s, const struct ft_pkt *p)
 {
+	const struct ft_flow *f;
 	unsigned int e;
 
-	for (e = 0; e < p->nend; e++)
-		FT_PREFETCH(ft_flow_line(s, p->flow_hash[e]), 0);
+	for (e = 0; e < p->nend; e++) {
+		f = ft_flow_set(s, p->flow_hash[e]);
+		FT_PREFETCH(f, 0);
+		FT_PREFETCH(f + 1, 0);
+	}
 }
 
 /* Starts loading the counters of entry i of t, which may span two lines. */
@@ -581,6 +604,9 @@ ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
 	for (e = 0; e < p->nend; e++) {
 		ft_flow_look(s, p, e);
 		if (p->flow[e] == FT_FLOW_HIT) {
+			/* Few keys stay in the cache between their packets. */
+			if (s->peers.n <= FT_FEW_KEYS)
+				continue;
 			ft_prefetch_counts(&s->hosts, p->ent[e][FT_HOST]);
 			if (p->has_ports)
 				ft_prefetch_counts(&s->ports,
@@ -680,10 +706,14 @@ ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end)
 		    p->hash[end][FT_PORT], p);
 	ent[FT_PEER] = count_add(s, &s->peers, w0, k, p->hash[end][FT_PEER],
 	    p);
+	ft_room(s);
 	if (ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
 	    ent[FT_PEER] == FT_NONE)
 		return;
-	f = ft_flow_line(s, p->flow_hash[end]);
+	/* The newer flow first: the older one keeps the second line. */
+	f = ft_flow_set(s, p->flow_hash[end]);
+	if (f[0].epoch == s->epoch)
+		f[1] = f[0];
 	memcpy(f->key, k, sizeof(f->key));
 	f->key[0] = p->flow_w0[end];
 	memcpy(f->ent, ent, sizeof(ent));

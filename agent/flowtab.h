@@ -86,14 +86,16 @@ struct ft_health {
  * port, bucket, interface) seen lately, naming the host, port and peer
  * entries that such a packet adds to, so that a packet of a flow already
  * counted this flush finds its three rows with one probe instead of
- * three.  Direct-mapped and lossy: a line holds the last flow that hashed
- * there; a miss counts through the tables as ever and fills the line.
+ * three.  Two-way set-associative and lossy: a set holds the last two
+ * flows that hashed to it, the newer first; a miss counts through the
+ * tables as ever and fills the set.
  * Entries never move until a reset, so the numbers a line holds stay
  * right until then; a reset starts a new epoch, which empties every line
  * at once.  Flows that overflowed a table are never cached, so each of
  * their packets still counts in the health counters.
  */
 #define FT_FLOW_LINES	4096		/* a power of two: 256 KiB */
+#define FT_FLOW_WAYS	2		/* lines of a set, side by side */
 
 struct ft_flow {
 	uint64_t	 key[FT_KEY_LONG / 8];	/* peer key, w0 with port */
@@ -154,6 +156,8 @@ struct tabset {
 	struct flowtab	 ifaces;	/* key: iface, bucket */
 	struct ft_flow	*flows;		/* FT_FLOW_LINES lines */
 	uint32_t	 epoch;
+	/* Keys the fullest host, port or peer table can still take. */
+	size_t		 room;
 	struct ft_health health[FLOWTAB_IFACES_MAX];
 	int64_t		 first_ts;
 	int64_t		 last_ts;
@@ -191,9 +195,16 @@ void	tabset_clear(struct tabset *);
 void	tabset_reset(struct tabset *);
 /*
  * 1 when the packets pushed and not yet counted plus one more could push
- * a table past its cap.
+ * a table past its cap.  Asked before every packet, so inline.
  */
-int	tabset_nearly_full(const struct tabset *);
+static inline int
+tabset_nearly_full(const struct tabset *s)
+{
+	/* One packet adds at most two keys per table (both ends local). */
+	size_t k = 2 * ((size_t)s->npending + 1);
+
+	return k > s->room || s->ifaces.n + s->npending + 1 > s->ifaces.max;
+}
 /* 1 when nothing was counted since the last reset. */
 int	tabset_empty(const struct tabset *);
 
