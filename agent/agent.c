@@ -290,6 +290,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	o->lim.max_ports = DEFAULT_MAX_PORTS;
 	o->lim.max_peers = DEFAULT_MAX_PEERS;
 	o->lim.max_buckets = DEFAULT_MAX_BUCKETS;
+	o->lim.few_keys = TABSET_FEW_KEYS;
 	/* "+": options stop at the first filter word, as in tcpdump. */
 	/* The configuration file's settings go first: flags win. */
 	if (conf_merge(&o->conf, CONF_AGENT, "+i:r:n:s:vhV", longopts, argc,

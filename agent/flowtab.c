@@ -33,7 +33,6 @@
 #define FT_EMPTY_ALL	8	/* reset clears the whole index past cap/8 */
 #define FT_CAP_START	16	/* index slots in use at first */
 #define FT_NONE		UINT32_MAX	/* no entry */
-#define FT_FEW_KEYS	1024	/* peer rows whose counters stay cached */
 
 static int	flowtab_init(struct flowtab *, size_t, size_t, size_t,
 		    const char **);
@@ -350,6 +349,7 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 		return -1;
 	}
 	memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
+	s->few_keys = lim->few_keys;
 	tabset_reset(s);
 	return 0;
 }
@@ -367,7 +367,10 @@ tabset_clear(struct tabset *s)
 	s->flows = NULL;
 }
 
-/* Keys the fullest of the host, port and peer tables can still take. */
+/*
+ * Keys the fullest of the host, port and peer tables can still take, and
+ * whether they are few.
+ */
 static void
 ft_room(struct tabset *s)
 {
@@ -380,6 +383,7 @@ ft_room(struct tabset *s)
 		else if (t[i]->max - t[i]->n < room)
 			room = t[i]->max - t[i]->n;
 	s->room = room;
+	s->few = s->hosts.n + s->ports.n + s->peers.n < s->few_keys;
 }
 
 void
@@ -604,9 +608,6 @@ ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
 	for (e = 0; e < p->nend; e++) {
 		ft_flow_look(s, p, e);
 		if (p->flow[e] == FT_FLOW_HIT) {
-			/* Few keys stay in the cache between their packets. */
-			if (s->peers.n <= FT_FEW_KEYS)
-				continue;
 			ft_prefetch_counts(&s->hosts, p->ent[e][FT_HOST]);
 			if (p->has_ports)
 				ft_prefetch_counts(&s->ports,
@@ -793,6 +794,13 @@ tabset_push(struct tabset *s, const struct localnets *ln,
 
 	if (iface >= FLOWTAB_IFACES_MAX)
 		return;
+	if (s->few) {
+		tabset_drain(s);
+		p = &s->ring[s->head % FT_RING];
+		ft_prepare(p, ln, iface, ts, bucket, kind, d, wirelen);
+		ft_count(s, p);
+		return;
+	}
 	if (s->npending == FT_AHEAD) {
 		ft_count(s, &s->ring[(s->head - FT_AHEAD) % FT_RING]);
 		s->npending--;

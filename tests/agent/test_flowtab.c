@@ -60,7 +60,7 @@ sum_packets(const struct flowtab *t, int dir)
 static void
 test_directions(void **state)
 {
-	struct tabset_limits lim = { 64, 64, 64, 16 };
+	struct tabset_limits lim = { 64, 64, 64, 16, 0 };
 	struct tabset s;
 	struct decoded d;
 	const struct ft_key *k;
@@ -118,7 +118,7 @@ test_directions(void **state)
 static void
 test_overflow_keeps_totals(void **state)
 {
-	struct tabset_limits lim = { 16, 16, 16, 16 };
+	struct tabset_limits lim = { 16, 16, 16, 16, 0 };
 	struct tabset s;
 	struct decoded d;
 	const struct ft_key *k;
@@ -154,7 +154,7 @@ test_overflow_keeps_totals(void **state)
 static void
 test_buckets_are_keys(void **state)
 {
-	struct tabset_limits lim = { 64, 64, 64, 16 };
+	struct tabset_limits lim = { 64, 64, 64, 16, 0 };
 	struct tabset s;
 	struct decoded d;
 	const char *errstr;
@@ -185,15 +185,18 @@ same_table(const struct flowtab *a, const struct flowtab *b)
 }
 
 /*
- * tabset_push counts FT_AHEAD packets late, prefetching in between: the
- * tables must end up exactly as tabset_account leaves them, overflow rows
- * included, for a mix of directions, families, kinds and buckets.
+ * tabset_push counts FT_AHEAD packets late, prefetching in between, or
+ * at once while the rows are few, and turns from one to the other as
+ * they grow: the tables must end up exactly as tabset_account leaves
+ * them, overflow rows included, for a mix of directions, families, kinds
+ * and buckets.
  */
 static void
 test_push_equals_account(void **state)
 {
-	struct tabset_limits lim = { 64, 256, 128, 16 };
-	struct tabset a, b;
+	struct tabset_limits lim = { 64, 256, 128, 16, 0 },
+	    lim_few = { 64, 256, 128, 16, 100 };
+	struct tabset a, b, c;
 	struct decoded d;
 	const char *errstr;
 	enum decode_kind kind;
@@ -204,6 +207,7 @@ test_push_equals_account(void **state)
 	(void)state;
 	assert_int_equal(tabset_init(&a, &lim, &errstr), 0);
 	assert_int_equal(tabset_init(&b, &lim, &errstr), 0);
+	assert_int_equal(tabset_init(&c, &lim_few, &errstr), 0);
 	for (n = 0; n < 5000; n++) {
 		x = x * 1103515245u + 12345u;
 		src = (x >> 8 & 1 ? 0x0a000000 : 0xc6120000) + (x >> 9 & 0xff);
@@ -226,7 +230,19 @@ test_push_equals_account(void **state)
 		    kind, &d, 60 + n % 1400);
 		tabset_push(&b, &ln, n % 3 == 0 ? 1 : 0, ts, ts - ts % 60,
 		    kind, &d, 60 + n % 1400);
+		tabset_push(&c, &ln, n % 3 == 0 ? 1 : 0, ts, ts - ts % 60,
+		    kind, &d, 60 + n % 1400);
+		if (n == 0)
+			assert_int_equal(c.few, 1);
 	}
+	assert_int_equal(c.few, 0);
+	tabset_drain(&c);
+	assert_true(same_table(&a.hosts, &c.hosts));
+	assert_true(same_table(&a.ports, &c.ports));
+	assert_true(same_table(&a.peers, &c.peers));
+	assert_true(same_table(&a.ifaces, &c.ifaces));
+	assert_memory_equal(a.health, c.health, sizeof(a.health));
+	tabset_clear(&c);
 	assert_true(b.npending > 0);
 	tabset_drain(&b);
 	assert_int_equal(b.npending, 0);
@@ -309,24 +325,26 @@ fc_check(const struct tabset *s, uint64_t frag)
 	assert_int_equal(s->health[0].overflow, 0);
 }
 
+/* The flow cache test with few_keys: 0, or TABSET_FEW_KEYS (each round
+ * starts counting at once and turns to the ring as the rows grow). */
 static void
-test_flow_cache_exact(void **state)
+fc_run(size_t few_keys)
 {
 	struct tabset_limits lim = { 2 * FC_HOSTS, 2 * FC_FLOWS,
-	    2 * FC_FLOWS, 16 };
+	    2 * FC_FLOWS, 16, few_keys };
 	struct tabset s;
 	struct decoded d, frag;
 	const char *errstr;
 	uint32_t x = 99, i;
 	int round, n;
 
-	(void)state;
 	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
 	fc_flow(&frag, FC_FRAG);
 	frag.has_ports = 0;
 	frag.sport = frag.dport = 0;
 	for (round = 0; round < 2; round++) {
 		memset(fc_want, 0, sizeof(fc_want));
+		assert_int_equal(s.few, few_keys > 0);
 		/* Every flow once, in order, then at random. */
 		for (n = 0; n < 8 * FC_FLOWS; n++) {
 			x = x * 1103515245u + 12345u;
@@ -339,11 +357,20 @@ test_flow_cache_exact(void **state)
 				tabset_push(&s, &ln, 0, 1000, 960,
 				    DECODE_IPV4, &frag, 100);
 		}
+		assert_int_equal(s.few, 0);
 		tabset_drain(&s);
 		fc_check(&s, (8 * FC_FLOWS + 4) / 5);
 		tabset_reset(&s);
 	}
 	tabset_clear(&s);
+}
+
+static void
+test_flow_cache_exact(void **state)
+{
+	(void)state;
+	fc_run(0);
+	fc_run(TABSET_FEW_KEYS);
 }
 
 /*
@@ -374,7 +401,7 @@ used_slots(const struct flowtab *t)
 static void
 test_index_grows(void **state)
 {
-	struct tabset_limits lim = { 8192, 32768, 32768, 16 };
+	struct tabset_limits lim = { 8192, 32768, 32768, 16, 0 };
 	struct tabset s;
 	struct decoded d;
 	const struct ft_key *k;
@@ -425,7 +452,7 @@ test_index_grows(void **state)
 static void
 test_pending_count_as_full(void **state)
 {
-	struct tabset_limits lim = { 16, 64, 64, 16 };
+	struct tabset_limits lim = { 16, 64, 64, 16, 0 };
 	struct tabset s;
 	struct decoded d;
 	const char *errstr;
