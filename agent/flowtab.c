@@ -75,6 +75,7 @@ static uint32_t	 count_add(struct tabset *, struct flowtab *, uint64_t,
 static void	 ft_count_miss(struct tabset *, const struct ft_pkt *,
 		    unsigned int);
 static void	 ft_count(struct tabset *, struct ft_pkt *);
+static size_t	 ft_left(const struct flowtab *);
 static void	 ft_room(struct tabset *);
 
 static int
@@ -371,19 +372,22 @@ tabset_clear(struct tabset *s)
  * Keys the fullest of the host, port and peer tables can still take, and
  * whether they are few.
  */
+static inline size_t
+ft_left(const struct flowtab *t)
+{
+	return t->n >= t->max ? 0 : t->max - t->n;
+}
+
 static void
 ft_room(struct tabset *s)
 {
-	const struct flowtab *t[3] = { &s->hosts, &s->ports, &s->peers };
-	size_t i, room = SIZE_MAX;
+	size_t h = ft_left(&s->hosts), p = ft_left(&s->ports),
+	    q = ft_left(&s->peers);
 
-	for (i = 0; i < 3; i++)
-		if (t[i]->n >= t[i]->max)
-			room = 0;
-		else if (t[i]->max - t[i]->n < room)
-			room = t[i]->max - t[i]->n;
-	s->room = room;
-	s->few = s->hosts.n + s->ports.n + s->peers.n < s->few_keys;
+	s->rows = s->hosts.n + s->ports.n + s->peers.n;
+	h = h < p ? h : p;
+	s->room = h < q ? h : q;
+	s->few = s->rows < s->few_keys;
 }
 
 void
@@ -707,7 +711,8 @@ ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end)
 		    p->hash[end][FT_PORT], p);
 	ent[FT_PEER] = count_add(s, &s->peers, w0, k, p->hash[end][FT_PEER],
 	    p);
-	ft_room(s);
+	if (s->hosts.n + s->ports.n + s->peers.n != s->rows)
+		ft_room(s);
 	if (ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
 	    ent[FT_PEER] == FT_NONE)
 		return;

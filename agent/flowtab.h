@@ -167,6 +167,7 @@ struct tabset {
 	uint32_t	 epoch;
 	/* Keys the fullest host, port or peer table can still take. */
 	size_t		 room;
+	size_t		 rows;		/* host, port and peer rows then */
 	size_t		 few_keys;	/* from tabset_limits */
 	int		 few;		/* tabset_push counts at once */
 	struct ft_health health[FLOWTAB_IFACES_MAX];
