@@ -66,14 +66,18 @@ static void	 ft_flow_look(const struct tabset *, struct ft_pkt *,
 static void	 ft_prefetch_flows(const struct tabset *,
 		    const struct ft_pkt *);
 static void	 ft_prefetch_counts(const struct flowtab *, uint32_t);
+static void	 ft_prefetch_slots(struct tabset *, const struct ft_pkt *,
+		    unsigned int);
 static void	 ft_prefetch_ahead(struct tabset *, struct ft_pkt *);
+static void	 ft_pass(struct tabset *, struct ft_pkt *);
+static void	 ft_prefetch_ents(struct tabset *, const struct ft_pkt *);
 static struct ft_iface_count *ft_iface_row(struct tabset *,
 		    const struct ft_pkt *);
 static void	 ft_add(struct proto_count *, const struct ft_pkt *);
 static uint32_t	 count_add(struct tabset *, struct flowtab *, uint64_t,
 		    const struct ft_key *, uint64_t, const struct ft_pkt *);
 static void	 ft_count_miss(struct tabset *, const struct ft_pkt *,
-		    unsigned int);
+		    unsigned int, int);
 static void	 ft_count(struct tabset *, struct ft_pkt *);
 static size_t	 ft_left(const struct flowtab *);
 static void	 ft_room(struct tabset *);
@@ -604,28 +608,94 @@ ft_prefetch_counts(const struct flowtab *t, uint32_t i)
  * and starts loading what the count will touch: on a hit the three rows'
  * counters, on a miss the index slots where the tables are probed first.
  */
+/* Starts loading the index slots where end e of p is probed first. */
+static FT_INLINE void
+ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p, unsigned int e)
+{
+	FT_PREFETCH(&s->hosts.index[p->hash[e][FT_HOST] &
+	    (s->hosts.cap - 1)], 0);
+	if (p->has_ports)
+		FT_PREFETCH(&s->ports.index[p->hash[e][FT_PORT] &
+		    (s->ports.cap - 1)], 0);
+	FT_PREFETCH(&s->peers.index[p->hash[e][FT_PEER] &
+	    (s->peers.cap - 1)], 0);
+}
+
 static FT_INLINE void
 ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
 {
 	unsigned int e;
 
 	for (e = 0; e < p->nend; e++) {
+		if (p->flow[e] != FT_FLOW_UNSEEN)
+			continue;
 		ft_flow_look(s, p, e);
+		s->flow_looks++;
 		if (p->flow[e] == FT_FLOW_HIT) {
+			s->flow_hits++;
 			ft_prefetch_counts(&s->hosts, p->ent[e][FT_HOST]);
 			if (p->has_ports)
 				ft_prefetch_counts(&s->ports,
 				    p->ent[e][FT_PORT]);
 			ft_prefetch_counts(&s->peers, p->ent[e][FT_PEER]);
+		} else
+			ft_prefetch_slots(s, p, e);
+	}
+	if (s->flow_looks >= FT_FLOW_WINDOW) {
+		if (s->flow_hits < s->flow_looks / 8)
+			s->flow_off = FT_FLOW_OFF;
+		s->flow_looks = 0;
+		s->flow_hits = 0;
+	}
+}
+
+/*
+ * The flow cache is off: hashes p's keys for the tables and starts
+ * loading their index slots.
+ */
+static FT_INLINE void
+ft_pass(struct tabset *s, struct ft_pkt *p)
+{
+	unsigned int e;
+
+	for (e = 0; e < p->nend; e++) {
+		ft_hash_tables(p, e);
+		p->flow[e] = FT_FLOW_PASS;
+		ft_prefetch_slots(s, p, e);
+	}
+}
+
+/*
+ * Starts loading the entries that the first index slots of p's ends that
+ * passed the flow cache by name, when the tag is their key's: by now
+ * those slots should be in the cache.  A hint only; the count probes as
+ * ever.
+ */
+static FT_INLINE void
+ft_prefetch_ents(struct tabset *s, const struct ft_pkt *p)
+{
+	struct flowtab *t;
+	const struct ft_slot *slot;
+	const uint8_t *e;
+	unsigned int end, i;
+	uint64_t h;
+
+	for (end = 0; end < p->nend; end++) {
+		if (p->flow[end] != FT_FLOW_PASS)
 			continue;
+		for (i = FT_HOST; i <= FT_PEER; i++) {
+			if (i == FT_PORT && !p->has_ports)
+				continue;
+			t = i == FT_HOST ? &s->hosts : i == FT_PORT ?
+			    &s->ports : &s->peers;
+			h = p->hash[end][i];
+			slot = &t->index[h & (t->cap - 1)];
+			if (slot->tag != ((uint32_t)(h >> 32) | 1u))
+				continue;
+			e = t->ents + (size_t)slot->ent * t->esize;
+			FT_PREFETCH(e, 1);
+			FT_PREFETCH(e + t->esize - 1, 1);
 		}
-		FT_PREFETCH(&s->hosts.index[p->hash[e][FT_HOST] &
-		    (s->hosts.cap - 1)], 0);
-		if (p->has_ports)
-			FT_PREFETCH(&s->ports.index[p->hash[e][FT_PORT] &
-			    (s->ports.cap - 1)], 0);
-		FT_PREFETCH(&s->peers.index[p->hash[e][FT_PEER] &
-		    (s->peers.cap - 1)], 0);
 	}
 }
 
@@ -692,11 +762,13 @@ count_add(struct tabset *s, struct flowtab *t, uint64_t w0,
 }
 
 /*
- * Counts local end `end` of p through the tables and, when none of its
- * rows is an overflow row, remembers them in the flow cache.
+ * Counts local end `end` of p through the tables and, when fill is set
+ * and none of its rows is an overflow row, remembers them in the flow
+ * cache.
  */
 static void
-ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end)
+ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end,
+    int fill)
 {
 	const struct ft_key *k = &p->key[end];
 	uint64_t w0 = ft_word(k, 0);
@@ -713,7 +785,7 @@ ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end)
 	    p);
 	if (s->hosts.n + s->ports.n + s->peers.n != s->rows)
 		ft_room(s);
-	if (ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
+	if (!fill || ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
 	    ent[FT_PEER] == FT_NONE)
 		return;
 	/* The newer flow first: the older one keeps the second line. */
@@ -766,8 +838,8 @@ ft_count(struct tabset *s, struct ft_pkt *p)
 	for (e = 0; e < p->nend; e++) {
 		if (p->flow[e] == FT_FLOW_UNSEEN)
 			ft_flow_look(s, p, e);
-		if (p->flow[e] == FT_FLOW_MISS) {
-			ft_count_miss(s, p, e);
+		if (p->flow[e] != FT_FLOW_HIT) {
+			ft_count_miss(s, p, e, p->flow[e] == FT_FLOW_MISS);
 			continue;
 		}
 		ft_add(ft_counts(&s->hosts, p->ent[e][FT_HOST]), p);
@@ -795,7 +867,7 @@ tabset_push(struct tabset *s, const struct localnets *ln,
     unsigned int iface, int64_t ts, int64_t bucket, enum decode_kind kind,
     const struct decoded *d, uint32_t wirelen)
 {
-	struct ft_pkt *p;
+	struct ft_pkt *p, *q;
 
 	if (iface >= FLOWTAB_IFACES_MAX)
 		return;
@@ -812,10 +884,17 @@ tabset_push(struct tabset *s, const struct localnets *ln,
 	}
 	p = &s->ring[s->head % FT_RING];
 	ft_prepare(p, ln, iface, ts, bucket, kind, d, wirelen);
-	ft_prefetch_flows(s, p);
-	if (s->npending >= FT_AHEAD / 2)
-		ft_prefetch_ahead(s, &s->ring[(s->head - FT_AHEAD / 2) %
-		    FT_RING]);
+	q = &s->ring[(s->head - FT_AHEAD / 2) % FT_RING];
+	if (s->flow_off > 0) {
+		s->flow_off--;
+		ft_pass(s, p);
+		if (s->npending >= FT_AHEAD / 2)
+			ft_prefetch_ents(s, q);
+	} else {
+		ft_prefetch_flows(s, p);
+		if (s->npending >= FT_AHEAD / 2)
+			ft_prefetch_ahead(s, q);
+	}
 	s->head++;
 	s->npending++;
 }

@@ -110,9 +110,15 @@ struct ft_flow {
  * a miss the index slots where the count will probe, so that the count
  * finds them in the cache instead of waiting for each load in turn.
  * While the tables hold few keys, all of them in the cache already, it
- * counts at once instead.
+ * counts at once instead.  When fewer than 1 in 8 of FT_FLOW_WINDOW
+ * looks hit the flow cache (a flood, a scan, a capture of short flows),
+ * the cache is left alone for the next FT_FLOW_OFF packets: their keys
+ * are hashed and their index slots prefetched at once, the entries the
+ * slots name FT_AHEAD/2 packets later.
  */
 #define FT_AHEAD	8
+#define FT_FLOW_WINDOW	4096
+#define FT_FLOW_OFF	(15 * FT_FLOW_WINDOW)
 /*
  * Rows of the host, port and peer tables together below which their
  * entries, index slots and the flow lines in use stay in the cache
@@ -129,7 +135,8 @@ struct ft_flow {
 enum ft_flow_state {
 	FT_FLOW_UNSEEN,			/* not asked yet */
 	FT_FLOW_HIT,			/* ent[] names its three rows */
-	FT_FLOW_MISS			/* count through the tables */
+	FT_FLOW_MISS,			/* count through the tables */
+	FT_FLOW_PASS			/* the same, the cache being off */
 };
 
 /*
@@ -170,6 +177,10 @@ struct tabset {
 	size_t		 rows;		/* host, port and peer rows then */
 	size_t		 few_keys;	/* from tabset_limits */
 	int		 few;		/* tabset_push counts at once */
+	/* The flow cache's hits of its last looks, and while it is off. */
+	uint32_t	 flow_looks;
+	uint32_t	 flow_hits;
+	uint32_t	 flow_off;	/* packets left to push with it off */
 	struct ft_health health[FLOWTAB_IFACES_MAX];
 	int64_t		 first_ts;
 	int64_t		 last_ts;
