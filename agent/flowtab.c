@@ -372,16 +372,17 @@ tabset_clear(struct tabset *s)
 	s->flows = NULL;
 }
 
-/*
- * Keys the fullest of the host, port and peer tables can still take, and
- * whether they are few.
- */
+/* Keys table t can still take before its cap. */
 static inline size_t
 ft_left(const struct flowtab *t)
 {
 	return t->n >= t->max ? 0 : t->max - t->n;
 }
 
+/*
+ * Keys the fullest of the host, port and peer tables can still take, and
+ * whether their rows are few.
+ */
 static void
 ft_room(struct tabset *s)
 {
@@ -603,11 +604,6 @@ ft_prefetch_counts(const struct flowtab *t, uint32_t i)
 	FT_PREFETCH(c + sizeof(struct proto_count) - 1, 1);
 }
 
-/*
- * Asks the flow cache about p, whose lines should be in the cache by now,
- * and starts loading what the count will touch: on a hit the three rows'
- * counters, on a miss the index slots where the tables are probed first.
- */
 /* Starts loading the index slots where end e of p is probed first. */
 static FT_INLINE void
 ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p, unsigned int e)
@@ -621,6 +617,13 @@ ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p, unsigned int e)
 	    (s->peers.cap - 1)], 0);
 }
 
+/*
+ * Asks the flow cache about the ends of p not asked yet, whose lines
+ * should be in the cache by now, and starts loading what the count will
+ * touch: on a hit the three rows' counters, on a miss the index slots
+ * where the tables are probed first.  Every FT_FLOW_WINDOW looks, turns
+ * the cache off when it hit fewer than 1 in 8.
+ */
 static FT_INLINE void
 ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
 {
