@@ -162,8 +162,11 @@ views caps "$WORK/caps"
 same_as_gen "replay with 16-key tables" "$WORK/caps" "$WORK/es"
 batches=$(sql "SELECT last_seq FROM agent WHERE name = 'caps'")
 ovf=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'caps' AND family = 'overflow'")
+# With the default caps this file makes one batch; with 16 keys a
+# table, hundreds (994 when the tables fill to their cap, more when
+# packets pending in the push ring make the agent flush earlier).
 check "replay with 16-key tables: many batches ($batches), no overflow row ($ovf)" \
-    test "$batches" -gt 1000 -a "$ovf" -eq 0
+    test "$batches" -gt 500 -a "$ovf" -eq 0
 
 # --- progress: a replay held up by a stopped store says how far it is ---
 # Small tables and queue keep the agent within a MiB of the store, so it
