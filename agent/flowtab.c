@@ -874,8 +874,8 @@ tabset_push(struct tabset *s, const struct localnets *ln,
 
 	if (iface >= FLOWTAB_IFACES_MAX)
 		return;
+	/* few turns on only at a reset, when nothing is pending. */
 	if (s->few) {
-		tabset_drain(s);
 		p = &s->ring[s->head % FT_RING];
 		ft_prepare(p, ln, iface, ts, bucket, kind, d, wirelen);
 		ft_count(s, p);
