@@ -876,9 +876,7 @@ tabset_push(struct tabset *s, const struct localnets *ln,
 		return;
 	/* few turns on only at a reset, when nothing is pending. */
 	if (s->few) {
-		p = &s->ring[s->head % FT_RING];
-		ft_prepare(p, ln, iface, ts, bucket, kind, d, wirelen);
-		ft_count(s, p);
+		tabset_account(s, ln, iface, ts, bucket, kind, d, wirelen);
 		return;
 	}
 	if (s->npending == FT_AHEAD) {

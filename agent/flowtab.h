@@ -119,13 +119,6 @@ struct ft_flow {
 #define FT_AHEAD	8
 #define FT_FLOW_WINDOW	4096
 #define FT_FLOW_OFF	(15 * FT_FLOW_WINDOW)
-/*
- * Rows of the host, port and peer tables together below which their
- * entries, index slots and the flow lines in use stay in the cache
- * (about 0.6 MiB at most): prefetching then buys nothing and costs a
- * tenth of a packet's instructions.
- */
-#define TABSET_FEW_KEYS	4096
 #define FT_RING		16		/* > FT_AHEAD, a power of two */
 #define FT_HOST		0
 #define FT_PORT		1
@@ -201,6 +194,14 @@ struct tabset {
 	unsigned int	 npending;
 	struct ft_pkt	 ring[FT_RING];
 };
+
+/*
+ * Rows of the host, port and peer tables together below which their
+ * entries, index slots and the flow lines in use stay in the cache
+ * (about 0.6 MiB at most): prefetching then buys nothing and costs a
+ * tenth of a packet's instructions.
+ */
+#define TABSET_FEW_KEYS	4096
 
 struct tabset_limits {
 	size_t		 max_hosts;

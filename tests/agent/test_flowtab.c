@@ -267,10 +267,10 @@ test_push_equals_account(void **state)
  * key, counted here independently, before and after a reset.  Each round
  * starts with every flow new, which turns the cache off for a while (the
  * keys then go to the tables straight), and goes on at random, where a
- * third of the looks hit.  Flow i has
- * peer 198.18.i/16 (its own peer row), host i % FC_HOSTS, and protocol
- * and service port from q = i / FC_HOSTS: flows that differ only in the
- * peer share host and port rows.  Flow FC_FRAG is TCP on port 0, and a
+ * third of the looks hit.  Flow i has peer 198.18.i/16 (its own peer
+ * row), host i % FC_HOSTS, and protocol and service port from
+ * q = i / FC_HOSTS: flows that differ only in the peer share host and
+ * port rows.  Flow FC_FRAG is TCP on port 0, and a
  * flow of non-first fragments (no ports) shares its host, peer and
  * protocol: only the first may count in the port 0 row.
  */
@@ -328,8 +328,10 @@ fc_check(const struct tabset *s, uint64_t frag)
 	assert_int_equal(s->health[0].overflow, 0);
 }
 
-/* The flow cache test with few_keys: 0, or TABSET_FEW_KEYS (each round
- * starts counting at once and turns to the ring as the rows grow). */
+/*
+ * The flow cache test with few_keys: 0, or TABSET_FEW_KEYS (each round
+ * starts counting at once and turns to the ring as the rows grow).
+ */
 static void
 fc_run(size_t few_keys)
 {

@@ -27,8 +27,8 @@ RES=$B/results.txt
 TABLE=$B/table.txt
 HZ=$(getconf CLK_TCK)
 LIVE_SECONDS=${LIVE_SECONDS:-10}
-# Live windows per capturer: this VM's CPU share swings by a fifth from
-# one 10 s window to the next, so the agent and tcpdump are each
+# Live windows per capturer: this VM's CPU share swings by a fifth to a
+# half from one 10 s window to the next, so the agent and tcpdump are each
 # measured over several and their median is the figure.
 LIVE_WINDOWS=${LIVE_WINDOWS:-3}
 # pmacctd's sqlite3 plugin manages about 10^4 frames/s here: it reads a
