@@ -65,7 +65,6 @@ static void	 ft_flow_look(const struct tabset *, struct ft_pkt *,
 		    unsigned int);
 static void	 ft_prefetch_flows(const struct tabset *,
 		    const struct ft_pkt *);
-static void	 ft_prefetch_counts(const struct flowtab *, uint32_t);
 static void	 ft_prefetch_slots(struct tabset *, const struct ft_pkt *,
 		    unsigned int);
 static void	 ft_prefetch_ahead(struct tabset *, struct ft_pkt *);
@@ -74,6 +73,13 @@ static void	 ft_prefetch_ents(struct tabset *, const struct ft_pkt *);
 static struct ft_iface_count *ft_iface_row(struct tabset *,
 		    const struct ft_pkt *);
 static void	 ft_add(struct proto_count *, const struct ft_pkt *);
+static void	 ft_rows_add(struct tabset *, const uint32_t *, uint64_t,
+		    uint64_t, uint64_t);
+static void	 ft_flow_fold(struct tabset *, struct ft_flow *);
+static void	 ft_flow_add(struct tabset *, struct ft_flow *,
+		    const struct ft_pkt *);
+static void	 ft_flow_fill(struct tabset *, const struct ft_pkt *,
+		    unsigned int, const uint32_t *);
 static uint32_t	 count_add(struct tabset *, struct flowtab *, uint64_t,
 		    const struct ft_key *, uint64_t, const struct ft_pkt *);
 static void	 ft_count_miss(struct tabset *, const struct ft_pkt *,
@@ -354,6 +360,14 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 		return -1;
 	}
 	memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
+	s->flow_ents = calloc(FT_FLOW_LINES, sizeof(*s->flow_ents));
+	s->flow_sets = calloc(FT_FLOW_LINES / FT_FLOW_WAYS,
+	    sizeof(*s->flow_sets));
+	if (s->flow_ents == NULL || s->flow_sets == NULL) {
+		tabset_clear(s);
+		*errstr = "out of memory for the flow cache";
+		return -1;
+	}
 	s->few_keys = lim->few_keys;
 	tabset_reset(s);
 	return 0;
@@ -369,7 +383,11 @@ tabset_clear(struct tabset *s)
 	flowtab_free(&s->peers);
 	flowtab_free(&s->ifaces);
 	free(s->flows);
+	free(s->flow_ents);
+	free(s->flow_sets);
 	s->flows = NULL;
+	s->flow_ents = NULL;
+	s->flow_sets = NULL;
 }
 
 /* Keys table t can still take before its cap. */
@@ -408,6 +426,7 @@ tabset_reset(struct tabset *s)
 	s->npackets = 0;
 	s->ic_last = NULL;
 	s->npending = 0;
+	s->nflow_sets = 0;
 	ft_room(s);
 	/* Lines of an older epoch are empty; one that came round again is
 	 * not, so the wrap empties them all. */
@@ -569,10 +588,11 @@ ft_flow_is(const struct tabset *s, const struct ft_flow *f,
 static void
 ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
 {
-	const struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
+	struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
 
 	if (ft_flow_is(s, f, p, end) || ft_flow_is(s, ++f, p, end)) {
-		memcpy(p->ent[end], f->ent, sizeof(f->ent));
+		p->line[end] = f;
+		p->fills[end] = s->flow_fills;
 		p->flow[end] = FT_FLOW_HIT;
 	} else {
 		ft_hash_tables(p, end);
@@ -594,16 +614,6 @@ ft_prefetch_flows(const struct tabset *s, const struct ft_pkt *p)
 	}
 }
 
-/* Starts loading the counters of entry i of t, which may span two lines. */
-static FT_INLINE void
-ft_prefetch_counts(const struct flowtab *t, uint32_t i)
-{
-	const uint8_t *c = ft_counts(t, i);
-
-	FT_PREFETCH(c, 1);
-	FT_PREFETCH(c + sizeof(struct proto_count) - 1, 1);
-}
-
 /* Starts loading the index slots where end e of p is probed first. */
 static FT_INLINE void
 ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p, unsigned int e)
@@ -619,10 +629,9 @@ ft_prefetch_slots(struct tabset *s, const struct ft_pkt *p, unsigned int e)
 
 /*
  * Asks the flow cache about the ends of p not asked yet, whose lines
- * should be in the cache by now, and starts loading what the count will
- * touch: on a hit the three rows' counters, on a miss the index slots
- * where the tables are probed first.  Every FT_FLOW_WINDOW looks, turns
- * the cache off when it hit fewer than 1 in 8.
+ * should be in the cache by now; on a miss starts loading the index
+ * slots where the tables are probed first.  Every FT_FLOW_WINDOW looks,
+ * turns the cache off when it hit fewer than 1 in 8.
  */
 static FT_INLINE void
 ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
@@ -634,14 +643,9 @@ ft_prefetch_ahead(struct tabset *s, struct ft_pkt *p)
 			continue;
 		ft_flow_look(s, p, e);
 		s->flow_looks++;
-		if (p->flow[e] == FT_FLOW_HIT) {
+		if (p->flow[e] == FT_FLOW_HIT)
 			s->flow_hits++;
-			ft_prefetch_counts(&s->hosts, p->ent[e][FT_HOST]);
-			if (p->has_ports)
-				ft_prefetch_counts(&s->ports,
-				    p->ent[e][FT_PORT]);
-			ft_prefetch_counts(&s->peers, p->ent[e][FT_PEER]);
-		} else
+		else
 			ft_prefetch_slots(s, p, e);
 	}
 	if (s->flow_looks >= FT_FLOW_WINDOW) {
@@ -765,6 +769,93 @@ count_add(struct tabset *s, struct flowtab *t, uint64_t w0,
 }
 
 /*
+ * Adds packets, bytes and frame bytes to the rows whose entry numbers
+ * ent holds (FT_HOST, FT_PORT, FT_PEER; FT_NONE: no port row).
+ */
+static void
+ft_rows_add(struct tabset *s, const uint32_t *ent, uint64_t packets,
+    uint64_t bytes, uint64_t frame_bytes)
+{
+	struct proto_count *c[3];
+	unsigned int i, n = 0;
+
+	c[n++] = ft_counts(&s->hosts, ent[FT_HOST]);
+	if (ent[FT_PORT] != FT_NONE)
+		c[n++] = ft_counts(&s->ports, ent[FT_PORT]);
+	c[n++] = ft_counts(&s->peers, ent[FT_PEER]);
+	for (i = 0; i < n; i++) {
+		c[i]->packets += packets;
+		c[i]->bytes += bytes;
+		c[i]->frame_bytes += frame_bytes;
+	}
+}
+
+/* Moves what line f counted to its rows. */
+static void
+ft_flow_fold(struct tabset *s, struct ft_flow *f)
+{
+	if (f->packets == 0)
+		return;
+	ft_rows_add(s, s->flow_ents[f - s->flows], f->packets, f->bytes,
+	    f->frame_bytes);
+	f->packets = 0;
+	f->bytes = 0;
+	f->frame_bytes = 0;
+}
+
+/*
+ * Counts p in line f, which holds the flow of one of its local ends; when
+ * a count would pass 32 bits, the line's counts and p go to the rows.
+ */
+static inline void
+ft_flow_add(struct tabset *s, struct ft_flow *f, const struct ft_pkt *p)
+{
+	uint64_t bytes = f->bytes + p->ip_bytes,
+	    frame_bytes = (uint64_t)f->frame_bytes + p->wirelen;
+
+	if (((bytes | frame_bytes) >> 32) == 0 && f->packets < UINT32_MAX) {
+		f->packets++;
+		f->bytes = (uint32_t)bytes;
+		f->frame_bytes = (uint32_t)frame_bytes;
+		return;
+	}
+	ft_flow_fold(s, f);
+	ft_rows_add(s, s->flow_ents[f - s->flows], 1, p->ip_bytes,
+	    p->wirelen);
+}
+
+/*
+ * Puts the flow of local end `end` of p, whose rows ent names, first in
+ * its set.  The set's older line moves second, and the line there goes,
+ * its counts to its rows.
+ */
+static void
+ft_flow_fill(struct tabset *s, const struct ft_pkt *p, unsigned int end,
+    const uint32_t *ent)
+{
+	struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
+	size_t line = (size_t)(f - s->flows);
+
+	if (f[0].epoch == s->epoch) {
+		if (f[1].epoch == s->epoch)
+			ft_flow_fold(s, &f[1]);
+		f[1] = f[0];
+		memcpy(s->flow_ents[line + 1], s->flow_ents[line],
+		    sizeof(s->flow_ents[line]));
+	} else
+		s->flow_sets[s->nflow_sets++] =
+		    (uint16_t)(line / FT_FLOW_WAYS);
+	memcpy(f->key, &p->key[end], sizeof(f->key));
+	f->key[0] = p->flow_w0[end];
+	f->packets = 0;
+	f->bytes = 0;
+	f->frame_bytes = 0;
+	f->epoch = s->epoch;
+	memcpy(s->flow_ents[line], ent, sizeof(s->flow_ents[line]));
+	s->flow_fills++;
+}
+
+/*
  * Counts local end `end` of p through the tables and, when fill is set
  * and none of its rows is an overflow row, remembers them in the flow
  * cache.
@@ -776,7 +867,6 @@ ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end,
 	const struct ft_key *k = &p->key[end];
 	uint64_t w0 = ft_word(k, 0);
 	uint32_t ent[3];
-	struct ft_flow *f;
 
 	ent[FT_HOST] = count_add(s, &s->hosts, w0, k, p->hash[end][FT_HOST],
 	    p);
@@ -791,14 +881,9 @@ ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end,
 	if (!fill || ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
 	    ent[FT_PEER] == FT_NONE)
 		return;
-	/* The newer flow first: the older one keeps the second line. */
-	f = ft_flow_set(s, p->flow_hash[end]);
-	if (f[0].epoch == s->epoch)
-		f[1] = f[0];
-	memcpy(f->key, k, sizeof(f->key));
-	f->key[0] = p->flow_w0[end];
-	memcpy(f->ent, ent, sizeof(ent));
-	f->epoch = s->epoch;
+	if (!p->has_ports)
+		ent[FT_PORT] = FT_NONE;
+	ft_flow_fill(s, p, end, ent);
 }
 
 static void
@@ -839,16 +924,15 @@ ft_count(struct tabset *s, struct ft_pkt *p)
 		return;
 	}
 	for (e = 0; e < p->nend; e++) {
+		/* A line found before a fill may hold another flow now. */
+		if (p->flow[e] == FT_FLOW_HIT && p->fills[e] != s->flow_fills)
+			p->flow[e] = FT_FLOW_UNSEEN;
 		if (p->flow[e] == FT_FLOW_UNSEEN)
 			ft_flow_look(s, p, e);
-		if (p->flow[e] != FT_FLOW_HIT) {
+		if (p->flow[e] == FT_FLOW_HIT)
+			ft_flow_add(s, p->line[e], p);
+		else
 			ft_count_miss(s, p, e, p->flow[e] == FT_FLOW_MISS);
-			continue;
-		}
-		ft_add(ft_counts(&s->hosts, p->ent[e][FT_HOST]), p);
-		if (p->has_ports)
-			ft_add(ft_counts(&s->ports, p->ent[e][FT_PORT]), p);
-		ft_add(ft_counts(&s->peers, p->ent[e][FT_PEER]), p);
 	}
 }
 
@@ -903,6 +987,15 @@ tabset_push(struct tabset *s, const struct localnets *ln,
 void
 tabset_drain(struct tabset *s)
 {
+	struct ft_flow *f;
+	unsigned int i, w;
+
 	for (; s->npending > 0; s->npending--)
 		ft_count(s, &s->ring[(s->head - s->npending) % FT_RING]);
+	for (i = 0; i < s->nflow_sets; i++) {
+		f = &s->flows[(size_t)s->flow_sets[i] * FT_FLOW_WAYS];
+		for (w = 0; w < FT_FLOW_WAYS; w++)
+			if (f[w].epoch == s->epoch)
+				ft_flow_fold(s, &f[w]);
+	}
 }

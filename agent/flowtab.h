@@ -83,32 +83,38 @@ struct ft_health {
 
 /*
  * The flow cache: one line per (host, peer, protocol, direction, service
- * port, bucket, interface) seen lately, naming the host, port and peer
- * entries that such a packet adds to, so that a packet of a flow already
- * counted this flush finds its three rows with one probe instead of
- * three.  Two-way set-associative and lossy: a set holds the last two
- * flows that hashed to it, the newer first; a miss counts through the
- * tables as ever and fills the set.
- * Entries never move until a reset, so the numbers a line holds stay
- * right until then; a reset starts a new epoch, which empties every line
- * at once.  Flows that overflowed a table are never cached, so each of
- * their packets still counts in the health counters.
+ * port, bucket, interface) seen lately, which counts that flow's packets
+ * itself and adds them to its host, port and peer rows only when the
+ * line is evicted or the tabset drained.  A packet of a flow already
+ * cached so touches one line, where the tables would take three probes
+ * and three rows' counters.  Two-way set-associative and lossy: a set
+ * holds the last two flows that hashed to it, the newer first; a miss
+ * counts through the tables as ever and fills the set, evicting the
+ * older flow.  The entry numbers of a line's rows lie beside the lines,
+ * read only then: entries never move until a reset, so they stay right.
+ * A reset starts a new epoch, which empties every line at once.  Flows
+ * that overflowed a table are never cached, so each of their packets
+ * still counts in the health counters.
  */
 #define FT_FLOW_LINES	4096		/* a power of two: 256 KiB */
 #define FT_FLOW_WAYS	2		/* lines of a set, side by side */
 
 struct ft_flow {
 	uint64_t	 key[FT_KEY_LONG / 8];	/* peer key, w0 with port */
-	uint32_t	 ent[3];	/* FT_HOST, FT_PORT, FT_PEER entry */
+	/* Counted here and not yet in the rows: 32 bits keep a line in a
+	 * cache line; a count that would not fit goes to the rows first. */
+	uint32_t	 packets;
+	uint32_t	 bytes;
+	uint32_t	 frame_bytes;
 	uint32_t	 epoch;		/* the line holds a flow when current */
 };
 
 /*
  * tabset_push counts a packet FT_AHEAD packets after it took it: it
  * prefetches the flow lines of the packet's keys at once and, FT_AHEAD/2
- * packets later, reads them and prefetches the entries they name, or on
- * a miss the index slots where the count will probe, so that the count
- * finds them in the cache instead of waiting for each load in turn.
+ * packets later, reads them and, on a miss, prefetches the index slots
+ * where the count will probe, so that the count finds them in the cache
+ * instead of waiting for each load in turn.
  * While the tables hold few keys, all of them in the cache already, it
  * counts at once instead.  When fewer than 1 in 8 of FT_FLOW_WINDOW
  * looks hit the flow cache (a flood, a scan, a capture of short flows),
@@ -146,7 +152,8 @@ struct ft_pkt {
 	uint64_t	 base[2];
 	uint64_t	 flow_hash[2];
 	uint64_t	 hash[2][3];	/* FT_HOST, FT_PORT, FT_PEER; on a miss */
-	uint32_t	 ent[2][3];	/* from the flow cache, on a hit */
+	struct ft_flow	*line[2];	/* the flow cache's line, on a hit */
+	uint32_t	 fills[2];	/* the tabset's flow_fills then */
 	uint8_t		 flow[2];	/* enum ft_flow_state */
 	uint64_t	 ip_bytes;
 	int64_t		 ts;
@@ -164,6 +171,11 @@ struct tabset {
 	struct flowtab	 peers;
 	struct flowtab	 ifaces;	/* key: iface, bucket */
 	struct ft_flow	*flows;		/* FT_FLOW_LINES lines */
+	uint32_t	(*flow_ents)[3];	/* each line's rows, by FT_HOST.. */
+	uint16_t	*flow_sets;	/* sets filled this epoch, ... */
+	unsigned int	 nflow_sets;	/* ... so many */
+	uint32_t	 flow_fills;	/* lines filled: a line named earlier
+					 * may since hold another flow */
 	uint32_t	 epoch;
 	/* Keys the fullest host, port or peer table can still take. */
 	size_t		 room;
@@ -241,7 +253,8 @@ int	tabset_empty(const struct tabset *);
  * Counts one decoded frame of interface iface captured at ts (seconds)
  * into bucket `bucket`, now.  kind and d come from decode_frame (d may be
  * NULL unless kind is DECODE_IPV4 or DECODE_IPV6).  Packets pushed
- * before must have been drained.
+ * before must have been drained.  The tables show the packet once
+ * tabset_drain has emptied the flow cache into them.
  */
 void	tabset_account(struct tabset *, const struct localnets *,
 	    unsigned int iface, int64_t ts, int64_t bucket,
@@ -255,7 +268,11 @@ void	tabset_account(struct tabset *, const struct localnets *,
 void	tabset_push(struct tabset *, const struct localnets *,
 	    unsigned int iface, int64_t ts, int64_t bucket,
 	    enum decode_kind kind, const struct decoded *d, uint32_t wirelen);
-/* Counts every packet pushed and not counted yet, in order. */
+/*
+ * Counts every packet pushed and not counted yet, in order, and adds
+ * what the flow cache counted to the rows.  The lines stay: the next
+ * packets of their flows still hit.
+ */
 void	tabset_drain(struct tabset *);
 
 /* The i-th key counted since the last reset, i < n. */

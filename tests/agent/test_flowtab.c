@@ -83,6 +83,7 @@ test_directions(void **state)
 	tabset_account(&s, &ln, 0, 1003, 960, DECODE_IPV4, &d, 74);
 	tabset_account(&s, &ln, 0, 1004, 960, DECODE_NON_IP, NULL, 42);
 	tabset_account(&s, &ln, 0, 1005, 960, DECODE_MALFORMED, NULL, 60);
+	tabset_drain(&s);
 
 	assert_int_equal(s.hosts.n, 4);
 	assert_int_equal(sum_packets(&s.hosts, PROTO_DIR_OUT), 2);
@@ -134,6 +135,7 @@ test_overflow_keeps_totals(void **state)
 		    50 + n);
 		tabset_account(&s, &ln, 0, 5, 0, DECODE_IPV4, &d, 64 + n);
 	}
+	tabset_drain(&s);
 	assert_true(s.hosts.n <= lim.max_hosts + 1);
 	assert_int_equal(sum_packets(&s.hosts, -1), 1000);
 	assert_int_equal(sum_packets(&s.ports, -1), 1000);
@@ -236,6 +238,7 @@ test_push_equals_account(void **state)
 			assert_int_equal(c.few, 1);
 	}
 	assert_int_equal(c.few, 0);
+	tabset_drain(&a);
 	tabset_drain(&c);
 	assert_true(same_table(&a.hosts, &c.hosts));
 	assert_true(same_table(&a.ports, &c.ports));
@@ -277,6 +280,9 @@ test_push_equals_account(void **state)
 #define FC_FLOWS	(3 * FT_FLOW_LINES)
 #define FC_HOSTS	1000
 #define FC_FRAG		7
+/* IP bytes of a packet of flow i (each frame is FC_FRAME bytes). */
+#define FC_IP_BYTES(i)	(100 + (i) % 7)
+#define FC_FRAME	100
 
 static uint32_t fc_want[FC_FLOWS];
 
@@ -286,13 +292,39 @@ fc_flow(struct decoded *d, uint32_t i)
 	uint32_t q = i / FC_HOSTS;
 
 	make_v4(d, 0x0a000000 + i % FC_HOSTS, 0xc6120000 + i,
-	    q / 2 % 2 == 0 ? 6 : 17, 40000, (uint16_t)(q % 2), 100 + i % 7);
+	    q / 2 % 2 == 0 ? 6 : 17, 40000, (uint16_t)(q % 2), FC_IP_BYTES(i));
+}
+
+/* Packets and IP bytes a row should hold. */
+struct fc_sum {
+	uint64_t	 packets;
+	uint64_t	 bytes;
+};
+
+static void
+fc_sum_add(struct fc_sum *w, uint64_t packets, uint32_t i)
+{
+	w->packets += packets;
+	w->bytes += packets * FC_IP_BYTES(i);
+}
+
+/* The row's counters are w's, every frame FC_FRAME bytes. */
+static void
+fc_row_is(const struct flowtab *t, const struct ft_key *k,
+    const struct fc_sum *w)
+{
+	const struct proto_count *c = flowtab_count(t, k);
+
+	assert_int_equal(c->packets, w->packets);
+	assert_int_equal(c->bytes, w->bytes);
+	assert_int_equal(c->frame_bytes, w->packets * FC_FRAME);
 }
 
 static void
 fc_check(const struct tabset *s, uint64_t frag)
 {
-	static uint64_t hosts[FC_HOSTS][2], ports[FC_HOSTS][4];
+	static struct fc_sum hosts[FC_HOSTS][2], ports[FC_HOSTS][4];
+	struct fc_sum w;
 	const struct ft_key *k;
 	uint32_t i, peer, host;
 	size_t j;
@@ -300,30 +332,33 @@ fc_check(const struct tabset *s, uint64_t frag)
 	memset(hosts, 0, sizeof(hosts));
 	memset(ports, 0, sizeof(ports));
 	for (i = 0; i < FC_FLOWS; i++) {
-		hosts[i % FC_HOSTS][i / FC_HOSTS / 2 % 2] += fc_want[i];
-		ports[i % FC_HOSTS][i / FC_HOSTS % 4] += fc_want[i];
+		fc_sum_add(&hosts[i % FC_HOSTS][i / FC_HOSTS / 2 % 2],
+		    fc_want[i], i);
+		fc_sum_add(&ports[i % FC_HOSTS][i / FC_HOSTS % 4],
+		    fc_want[i], i);
 	}
-	hosts[FC_FRAG][0] += frag;
+	fc_sum_add(&hosts[FC_FRAG][0], frag, FC_FRAG);
 	assert_int_equal(s->peers.n, FC_FLOWS);
 	for (j = 0; j < s->peers.n; j++) {
 		k = flowtab_key(&s->peers, j);
 		peer = (uint32_t)k->peer[2] << 8 | k->peer[3];
-		assert_int_equal(flowtab_count(&s->peers, k)->packets,
-		    fc_want[peer] + (peer == FC_FRAG ? frag : 0));
+		memset(&w, 0, sizeof(w));
+		fc_sum_add(&w, fc_want[peer] + (peer == FC_FRAG ? frag : 0),
+		    peer);
+		fc_row_is(&s->peers, k, &w);
 	}
 	assert_int_equal(s->ports.n, FC_HOSTS * 4);
 	for (j = 0; j < s->ports.n; j++) {
 		k = flowtab_key(&s->ports, j);
 		host = (uint32_t)k->host[2] << 8 | k->host[3];
-		assert_int_equal(flowtab_count(&s->ports, k)->packets,
-		    ports[host][(k->proto == 6 ? 0 : 2) + k->port]);
+		fc_row_is(&s->ports, k,
+		    &ports[host][(k->proto == 6 ? 0 : 2) + k->port]);
 	}
 	assert_int_equal(s->hosts.n, FC_HOSTS * 2);
 	for (j = 0; j < s->hosts.n; j++) {
 		k = flowtab_key(&s->hosts, j);
 		host = (uint32_t)k->host[2] << 8 | k->host[3];
-		assert_int_equal(flowtab_count(&s->hosts, k)->packets,
-		    hosts[host][k->proto == 6 ? 0 : 1]);
+		fc_row_is(&s->hosts, k, &hosts[host][k->proto == 6 ? 0 : 1]);
 	}
 	assert_int_equal(s->health[0].overflow, 0);
 }
@@ -356,12 +391,12 @@ fc_run(size_t few_keys)
 			i = n < FC_FLOWS ? (uint32_t)n : (x >> 8) % FC_FLOWS;
 			fc_flow(&d, i);
 			tabset_push(&s, &ln, 0, 1000, 960, DECODE_IPV4, &d,
-			    100);
+			    FC_FRAME);
 			fc_want[i]++;
 			passed += s.flow_off > 0;
 			if (n % 10 == 0)
 				tabset_push(&s, &ln, 0, 1000, 960,
-				    DECODE_IPV4, &frag, 100);
+				    DECODE_IPV4, &frag, FC_FRAME);
 		}
 		assert_int_equal(s.few, 0);
 		/* The first window, every flow new, turned the cache off. */
@@ -379,6 +414,54 @@ test_flow_cache_exact(void **state)
 	(void)state;
 	fc_run(0);
 	fc_run(TABSET_FEW_KEYS);
+}
+
+/*
+ * A flow cache line counts in 32 bits: packets whose bytes or frame
+ * bytes would pass that go to the rows with what the line held, so the
+ * rows still hold every byte, counted at once or through the ring.
+ */
+static void
+test_flow_cache_wide_counts(void **state)
+{
+	struct tabset_limits lim[2] = { { 64, 64, 64, 16, TABSET_FEW_KEYS },
+	    { 64, 64, 64, 16, 0 } };
+	const struct proto_count *c;
+	struct tabset s;
+	struct decoded d;
+	const char *errstr;
+	uint64_t bytes, frame_bytes;
+	uint32_t wirelen;
+	int i, n;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(tabset_init(&s, &lim[i], &errstr), 0);
+		bytes = frame_bytes = 0;
+		for (n = 0; n < 40; n++) {
+			/* Jumbograms and lengths a crafted capture claims. */
+			wirelen = n % 4 == 3 ? 100 : UINT32_MAX - (uint32_t)n;
+			make_v4(&d, 0x0a000001, 0xc6120001, 17, 5353, 53,
+			    n % 5 == 0 ? 60 : (uint64_t)UINT32_MAX - 9 + n);
+			tabset_push(&s, &ln, 0, 5, 0, DECODE_IPV4, &d,
+			    wirelen);
+			bytes += d.ip_bytes;
+			frame_bytes += wirelen;
+		}
+		tabset_drain(&s);
+		assert_int_equal(s.hosts.n, 1);
+		c = flowtab_count(&s.hosts, flowtab_key(&s.hosts, 0));
+		assert_int_equal(c->packets, 40);
+		assert_int_equal(c->bytes, bytes);
+		assert_int_equal(c->frame_bytes, frame_bytes);
+		c = flowtab_count(&s.peers, flowtab_key(&s.peers, 0));
+		assert_int_equal(c->bytes, bytes);
+		assert_int_equal(c->frame_bytes, frame_bytes);
+		c = flowtab_count(&s.ports, flowtab_key(&s.ports, 0));
+		assert_int_equal(c->packets, 40);
+		assert_int_equal(c->frame_bytes, frame_bytes);
+		tabset_clear(&s);
+	}
 }
 
 /*
@@ -558,6 +641,7 @@ main(void)
 		cmocka_unit_test_setup(test_buckets_are_keys, setup),
 		cmocka_unit_test_setup(test_push_equals_account, setup),
 		cmocka_unit_test_setup(test_flow_cache_exact, setup),
+		cmocka_unit_test_setup(test_flow_cache_wide_counts, setup),
 		cmocka_unit_test_setup(test_pending_count_as_full, setup),
 		cmocka_unit_test_setup(test_index_grows, setup),
 		cmocka_unit_test(test_localnet),
