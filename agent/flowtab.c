@@ -351,9 +351,8 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 		tabset_clear(s);
 		return -1;
 	}
-	/* A line to a cache line, a set to an aligned pair. */
-	s->flows = aligned_alloc(FT_FLOW_WAYS * 64,
-	    FT_FLOW_LINES * sizeof(*s->flows));
+	/* A line to a cache line. */
+	s->flows = aligned_alloc(64, FT_FLOW_LINES * sizeof(*s->flows));
 	if (s->flows == NULL) {
 		tabset_clear(s);
 		*errstr = "out of memory for the flow cache";
@@ -361,7 +360,7 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 	}
 	memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
 	s->flow_ents = calloc(FT_FLOW_LINES, sizeof(*s->flow_ents));
-	s->flow_sets = calloc(FT_FLOW_LINES / FT_FLOW_WAYS,
+	s->flow_sets = calloc(FT_FLOW_SETS,
 	    sizeof(*s->flow_sets));
 	if (s->flow_ents == NULL || s->flow_sets == NULL) {
 		tabset_clear(s);
@@ -568,8 +567,7 @@ ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
 static inline struct ft_flow *
 ft_flow_set(const struct tabset *s, uint64_t h)
 {
-	return &s->flows[(h & (FT_FLOW_LINES / FT_FLOW_WAYS - 1)) *
-	    FT_FLOW_WAYS];
+	return &s->flows[h & (FT_FLOW_SETS - 1)];
 }
 
 /* 1 when line f holds local end `end` of p's flow. */
@@ -590,7 +588,7 @@ ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
 {
 	struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
 
-	if (ft_flow_is(s, f, p, end) || ft_flow_is(s, ++f, p, end)) {
+	if (ft_flow_is(s, f, p, end) || ft_flow_is(s, f += FT_FLOW_SETS, p, end)) {
 		p->line[end] = f;
 		p->fills[end] = s->flow_fills;
 		p->flow[end] = FT_FLOW_HIT;
@@ -610,7 +608,7 @@ ft_prefetch_flows(const struct tabset *s, const struct ft_pkt *p)
 	for (e = 0; e < p->nend; e++) {
 		f = ft_flow_set(s, p->flow_hash[e]);
 		FT_PREFETCH(f, 0);
-		FT_PREFETCH(f + 1, 0);
+		FT_PREFETCH(f + FT_FLOW_SETS, 0);
 	}
 }
 
@@ -837,14 +835,13 @@ ft_flow_fill(struct tabset *s, const struct ft_pkt *p, unsigned int end,
 	size_t line = (size_t)(f - s->flows);
 
 	if (f[0].epoch == s->epoch) {
-		if (f[1].epoch == s->epoch)
-			ft_flow_fold(s, &f[1]);
-		f[1] = f[0];
-		memcpy(s->flow_ents[line + 1], s->flow_ents[line],
+		if (f[FT_FLOW_SETS].epoch == s->epoch)
+			ft_flow_fold(s, &f[FT_FLOW_SETS]);
+		f[FT_FLOW_SETS] = f[0];
+		memcpy(s->flow_ents[line + FT_FLOW_SETS], s->flow_ents[line],
 		    sizeof(s->flow_ents[line]));
 	} else
-		s->flow_sets[s->nflow_sets++] =
-		    (uint16_t)(line / FT_FLOW_WAYS);
+		s->flow_sets[s->nflow_sets++] = (uint16_t)line;
 	memcpy(f->key, &p->key[end], sizeof(f->key));
 	f->key[0] = p->flow_w0[end];
 	f->packets = 0;
@@ -993,9 +990,9 @@ tabset_drain(struct tabset *s)
 	for (; s->npending > 0; s->npending--)
 		ft_count(s, &s->ring[(s->head - s->npending) % FT_RING]);
 	for (i = 0; i < s->nflow_sets; i++) {
-		f = &s->flows[(size_t)s->flow_sets[i] * FT_FLOW_WAYS];
+		f = &s->flows[s->flow_sets[i]];
 		for (w = 0; w < FT_FLOW_WAYS; w++)
-			if (f[w].epoch == s->epoch)
-				ft_flow_fold(s, &f[w]);
+			if (f[w * FT_FLOW_SETS].epoch == s->epoch)
+				ft_flow_fold(s, &f[w * FT_FLOW_SETS]);
 	}
 }

@@ -90,14 +90,19 @@ struct ft_health {
  * and three rows' counters.  Two-way set-associative and lossy: a set
  * holds the last two flows that hashed to it, the newer first; a miss
  * counts through the tables as ever and fills the set, evicting the
- * older flow.  The entry numbers of a line's rows lie beside the lines,
- * read only then: entries never move until a reset, so they stay right.
+ * older flow.  The first lines of all sets come first, then the second
+ * ones: the flows that hit, nearly always in a first line, then spread
+ * over every set of the CPU's cache, where side by side pairs would use
+ * every other one.  The entry numbers of a line's rows lie apart, read
+ * only at a fold or a fill: entries never move until a reset, so they
+ * stay right.
  * A reset starts a new epoch, which empties every line at once.  Flows
  * that overflowed a table are never cached, so each of their packets
  * still counts in the health counters.
  */
 #define FT_FLOW_LINES	4096		/* a power of two: 256 KiB */
-#define FT_FLOW_WAYS	2		/* lines of a set, side by side */
+#define FT_FLOW_WAYS	2
+#define FT_FLOW_SETS	(FT_FLOW_LINES / FT_FLOW_WAYS)
 
 struct ft_flow {
 	uint64_t	 key[FT_KEY_LONG / 8];	/* peer key, w0 with port */
