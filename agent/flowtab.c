@@ -823,32 +823,36 @@ ft_flow_add(struct tabset *s, struct ft_flow *f, const struct ft_pkt *p)
 }
 
 /*
- * Puts the flow of local end `end` of p, whose rows ent names, first in
- * its set.  The set's older line moves second, and the line there goes,
- * its counts to its rows.
+ * Puts the flow of local end `end` of p, whose rows ent names, in its
+ * set: in an empty line, the first one first, or else in place of the
+ * flow that counted fewer packets since its line was last folded, the
+ * second on a tie; that flow's counts go to its rows.  Lines never move:
+ * a flow seen once (a scan, a DNS query's port) replaces another such
+ * flow and leaves a busy one where its packets find it.
  */
 static void
 ft_flow_fill(struct tabset *s, const struct ft_pkt *p, unsigned int end,
     const uint32_t *ent)
 {
-	struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
-	size_t line = (size_t)(f - s->flows);
+	struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]),
+	    *g = f + FT_FLOW_SETS;
 
-	if (f[0].epoch == s->epoch) {
-		if (f[FT_FLOW_SETS].epoch == s->epoch)
-			ft_flow_fold(s, &f[FT_FLOW_SETS]);
-		f[FT_FLOW_SETS] = f[0];
-		memcpy(s->flow_ents[line + FT_FLOW_SETS], s->flow_ents[line],
-		    sizeof(s->flow_ents[line]));
-	} else
-		s->flow_sets[s->nflow_sets++] = (uint16_t)line;
+	if (f->epoch != s->epoch)
+		s->flow_sets[s->nflow_sets++] = (uint16_t)(f - s->flows);
+	else if (g->epoch != s->epoch)
+		f = g;
+	else {
+		if (g->packets <= f->packets)
+			f = g;
+		ft_flow_fold(s, f);
+	}
 	memcpy(f->key, &p->key[end], sizeof(f->key));
 	f->key[0] = p->flow_w0[end];
 	f->packets = 0;
 	f->bytes = 0;
 	f->frame_bytes = 0;
 	f->epoch = s->epoch;
-	memcpy(s->flow_ents[line], ent, sizeof(s->flow_ents[line]));
+	memcpy(s->flow_ents[f - s->flows], ent, sizeof(s->flow_ents[0]));
 	s->flow_fills++;
 }
 

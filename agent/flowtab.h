@@ -87,16 +87,15 @@ struct ft_health {
  * itself and adds them to its host, port and peer rows only when the
  * line is evicted or the tabset drained.  A packet of a flow already
  * cached so touches one line, where the tables would take three probes
- * and three rows' counters.  Two-way set-associative and lossy: a set
- * holds the last two flows that hashed to it, the newer first; a miss
- * counts through the tables as ever and fills the set, evicting the
- * older flow.  The first lines of all sets come first, then the second
- * ones: the flows that hit, nearly always in a first line, then spread
- * over every set of the CPU's cache, where side by side pairs would use
- * every other one.  The entry numbers of a line's rows lie apart, read
- * only at a fold or a fill: entries never move until a reset, so they
- * stay right.
- * A reset starts a new epoch, which empties every line at once.  Flows
+ * and three rows' counters.  Two-way set-associative and lossy: a miss
+ * counts through the tables as ever and fills a line of its set, in
+ * place of the flow that counted fewer packets there (ft_flow_fill).
+ * The first lines of all sets come first, then the second ones: the
+ * flows that hit, most in a first line, then spread over every set of
+ * the CPU's cache, where side by side pairs would use every other one.
+ * The entry numbers of a line's rows lie apart, read only at a fold or a
+ * fill: entries never move until a reset, so they stay right.  A reset
+ * starts a new epoch, which empties every line at once.  Flows
  * that overflowed a table are never cached, so each of their packets
  * still counts in the health counters.
  */
