@@ -360,8 +360,7 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 	}
 	memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
 	s->flow_ents = calloc(FT_FLOW_LINES, sizeof(*s->flow_ents));
-	s->flow_sets = calloc(FT_FLOW_SETS,
-	    sizeof(*s->flow_sets));
+	s->flow_sets = calloc(FT_FLOW_SETS, sizeof(*s->flow_sets));
 	if (s->flow_ents == NULL || s->flow_sets == NULL) {
 		tabset_clear(s);
 		*errstr = "out of memory for the flow cache";
@@ -588,7 +587,8 @@ ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
 {
 	struct ft_flow *f = ft_flow_set(s, p->flow_hash[end]);
 
-	if (ft_flow_is(s, f, p, end) || ft_flow_is(s, f += FT_FLOW_SETS, p, end)) {
+	if (ft_flow_is(s, f, p, end) ||
+	    ft_flow_is(s, f += FT_FLOW_SETS, p, end)) {
 		p->line[end] = f;
 		p->fills[end] = s->flow_fills;
 		p->flow[end] = FT_FLOW_HIT;

@@ -95,9 +95,9 @@ struct ft_health {
  * the CPU's cache, where side by side pairs would use every other one.
  * The entry numbers of a line's rows lie apart, read only at a fold or a
  * fill: entries never move until a reset, so they stay right.  A reset
- * starts a new epoch, which empties every line at once.  Flows
- * that overflowed a table are never cached, so each of their packets
- * still counts in the health counters.
+ * starts a new epoch, which empties every line at once.  Flows that
+ * overflowed a table are never cached, so each of their packets still
+ * counts in the health counters.
  */
 #define FT_FLOW_LINES	4096		/* a power of two: 256 KiB */
 #define FT_FLOW_WAYS	2
@@ -175,7 +175,8 @@ struct tabset {
 	struct flowtab	 peers;
 	struct flowtab	 ifaces;	/* key: iface, bucket */
 	struct ft_flow	*flows;		/* FT_FLOW_LINES lines */
-	uint32_t	(*flow_ents)[3];	/* each line's rows, by FT_HOST.. */
+	/* Each line's rows: entry numbers by FT_HOST, FT_PORT, FT_PEER. */
+	uint32_t	(*flow_ents)[3];
 	uint16_t	*flow_sets;	/* sets filled this epoch, ... */
 	unsigned int	 nflow_sets;	/* ... so many */
 	uint32_t	 flow_fills;	/* lines filled: a line named earlier
