@@ -5,8 +5,9 @@
  * and each is listed once.  The list is short (an operator's CIDRs or an
  * interface's addresses) and scanned linearly: two compares per packet on
  * a typical host.  Beside each netaddr the list keeps the network and its
- * mask as numbers, so the per-packet test is an AND and a compare per
- * network (two 64-bit halves for IPv6), with no call.
+ * mask as numbers, so the per-packet test (localnet_contains, inline in
+ * localnet.h) is an AND and a compare per network (two 64-bit halves for
+ * IPv6), with no call.
  */
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -18,7 +19,6 @@ static int	localnet_push(struct localnets *, int, const uint8_t *,
 		    unsigned int, const char **);
 static int	localnet_append(struct localnets *, const struct netaddr *,
 		    const char **);
-static uint64_t	be_bits(const uint8_t *, unsigned int);
 static uint64_t	mask_bits(unsigned int, unsigned int);
 
 static int
@@ -36,35 +36,18 @@ localnet_append(struct localnets *ln, const struct netaddr *n,
 	}
 	ln->net[ln->n++] = *n;
 	if (n->family == 4) {
-		ln->v4[ln->n4][0] = (uint32_t)be_bits(n->addr, 4);
+		ln->v4[ln->n4][0] = (uint32_t)localnet_be(n->addr, 4);
 		ln->v4[ln->n4][1] = (uint32_t)mask_bits(n->prefix, 32);
 		ln->n4++;
 	} else {
-		ln->v6[ln->n6][0] = be_bits(n->addr, 8);
-		ln->v6[ln->n6][1] = be_bits(n->addr + 8, 8);
+		ln->v6[ln->n6][0] = localnet_be(n->addr, 8);
+		ln->v6[ln->n6][1] = localnet_be(n->addr + 8, 8);
 		ln->v6[ln->n6][2] = mask_bits(n->prefix, 64);
 		ln->v6[ln->n6][3] = mask_bits(n->prefix > 64 ?
 		    n->prefix - 64 : 0, 64);
 		ln->n6++;
 	}
 	return 0;
-}
-
-/*
- * The first len (4 or 8) bytes at p as a big-endian number.  Spelled
- * out: compilers make each form one load and a byte swap.
- */
-static inline uint64_t
-be_bits(const uint8_t *p, unsigned int len)
-{
-	uint64_t v;
-
-	v = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 |
-	    (uint64_t)p[2] << 8 | (uint64_t)p[3];
-	if (len == 4)
-		return v;
-	return v << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-	    (uint64_t)p[6] << 8 | (uint64_t)p[7];
 }
 
 /* A mask of the top `prefix` bits of a `width`-bit (32 or 64) number. */
@@ -143,29 +126,4 @@ localnet_add_iface(struct localnets *ln, const char *ifname,
 	}
 	freeifaddrs(ifa);
 	return rc;
-}
-
-int
-localnet_contains(const struct localnets *ln, int family, const uint8_t *addr)
-{
-	uint64_t hi, lo;
-	uint32_t a;
-	size_t i;
-
-	if (family == 4) {
-		a = (uint32_t)be_bits(addr, 4);
-		for (i = 0; i < ln->n4; i++)
-			if ((a & ln->v4[i][1]) == ln->v4[i][0])
-				return 1;
-		return 0;
-	}
-	if (family != 6)
-		return 0;
-	hi = be_bits(addr, 8);
-	lo = be_bits(addr + 8, 8);
-	for (i = 0; i < ln->n6; i++)
-		if ((hi & ln->v6[i][2]) == ln->v6[i][0] &&
-		    (lo & ln->v6[i][3]) == ln->v6[i][1])
-			return 1;
-	return 0;
 }
