@@ -536,7 +536,7 @@ ft_hash_tables(struct ft_pkt *p, unsigned int end)
 }
 
 /* Everything of one packet that counting needs, keys made. */
-static void
+static FT_INLINE void
 ft_prepare(struct ft_pkt *p, const struct localnets *ln, unsigned int iface,
     int64_t ts, int64_t bucket, enum decode_kind kind,
     const struct decoded *d, uint32_t wirelen)
