@@ -88,6 +88,7 @@ static void	 ft_pass(struct tabset *, struct ft_pkt *);
 static void	 ft_prefetch_ents(struct tabset *, const struct ft_pkt *);
 static struct ft_iface_count *ft_iface_row(struct tabset *,
 		    const struct ft_pkt *);
+static void	 ft_add_n(struct proto_count *, uint64_t, uint64_t, uint64_t);
 static void	 ft_add(struct proto_count *, const struct ft_pkt *);
 static void	 ft_rows_add(struct tabset *, const uint32_t *, uint64_t,
 		    uint64_t, uint64_t);
@@ -369,19 +370,14 @@ tabset_init(struct tabset *s, const struct tabset_limits *lim,
 	}
 	/* A line to a cache line. */
 	s->flows = aligned_alloc(64, FT_FLOW_LINES * sizeof(*s->flows));
-	if (s->flows == NULL) {
+	s->flow_ents = calloc(FT_FLOW_LINES, sizeof(*s->flow_ents));
+	s->flow_sets = calloc(FT_FLOW_SETS, sizeof(*s->flow_sets));
+	if (s->flows == NULL || s->flow_ents == NULL || s->flow_sets == NULL) {
 		tabset_clear(s);
 		*errstr = "out of memory for the flow cache";
 		return -1;
 	}
 	memset(s->flows, 0, FT_FLOW_LINES * sizeof(*s->flows));
-	s->flow_ents = calloc(FT_FLOW_LINES, sizeof(*s->flow_ents));
-	s->flow_sets = calloc(FT_FLOW_SETS, sizeof(*s->flow_sets));
-	if (s->flow_ents == NULL || s->flow_sets == NULL) {
-		tabset_clear(s);
-		*errstr = "out of memory for the flow cache";
-		return -1;
-	}
 	s->few_keys = lim->few_keys;
 	tabset_reset(s);
 	return 0;
@@ -583,7 +579,7 @@ ft_flow_is(const struct tabset *s, const struct ft_flow *f,
 
 /*
  * Asks the flow cache about local end `end` of p: on a hit, takes the
- * entry numbers of its rows; on a miss, makes the tables' hashes.
+ * line that counts its flow; on a miss, makes the tables' hashes.
  */
 static FT_INLINE void
 ft_flow_look(const struct tabset *s, struct ft_pkt *p, unsigned int end)
@@ -725,12 +721,20 @@ ft_iface_row(struct tabset *s, const struct ft_pkt *p)
 	return s->ic_last;
 }
 
+/* Adds packets, bytes and frame bytes to row counters c. */
+static inline void
+ft_add_n(struct proto_count *c, uint64_t packets, uint64_t bytes,
+    uint64_t frame_bytes)
+{
+	c->packets += packets;
+	c->bytes += bytes;
+	c->frame_bytes += frame_bytes;
+}
+
 static inline void
 ft_add(struct proto_count *c, const struct ft_pkt *p)
 {
-	c->packets++;
-	c->bytes += p->ip_bytes;
-	c->frame_bytes += p->wirelen;
+	ft_add_n(c, 1, p->ip_bytes, p->wirelen);
 }
 
 /*
@@ -777,18 +781,13 @@ static void
 ft_rows_add(struct tabset *s, const uint32_t *ent, uint64_t packets,
     uint64_t bytes, uint64_t frame_bytes)
 {
-	struct proto_count *c[3];
-	unsigned int i, n = 0;
-
-	c[n++] = ft_counts(&s->hosts, ent[FT_HOST]);
+	ft_add_n(ft_counts(&s->hosts, ent[FT_HOST]), packets, bytes,
+	    frame_bytes);
 	if (ent[FT_PORT] != FT_NONE)
-		c[n++] = ft_counts(&s->ports, ent[FT_PORT]);
-	c[n++] = ft_counts(&s->peers, ent[FT_PEER]);
-	for (i = 0; i < n; i++) {
-		c[i]->packets += packets;
-		c[i]->bytes += bytes;
-		c[i]->frame_bytes += frame_bytes;
-	}
+		ft_add_n(ft_counts(&s->ports, ent[FT_PORT]), packets, bytes,
+		    frame_bytes);
+	ft_add_n(ft_counts(&s->peers, ent[FT_PEER]), packets, bytes,
+	    frame_bytes);
 }
 
 /* Moves what line f counted to its rows. */
@@ -870,24 +869,24 @@ ft_count_miss(struct tabset *s, const struct ft_pkt *p, unsigned int end,
 {
 	const struct ft_key *k = &p->key[end];
 	uint64_t w0 = ft_word(k, 0);
-	uint32_t ent[3];
+	uint32_t ent[3] = { FT_NONE, FT_NONE, FT_NONE };
+	int overflow;
 
 	ent[FT_HOST] = count_add(s, &s->hosts, w0, k, p->hash[end][FT_HOST],
 	    p);
-	ent[FT_PORT] = 0;
-	if (p->has_ports)
+	overflow = ent[FT_HOST] == FT_NONE;
+	if (p->has_ports) {
 		ent[FT_PORT] = count_add(s, &s->ports, p->port_w0[end], k,
 		    p->hash[end][FT_PORT], p);
+		overflow |= ent[FT_PORT] == FT_NONE;
+	}
 	ent[FT_PEER] = count_add(s, &s->peers, w0, k, p->hash[end][FT_PEER],
 	    p);
+	overflow |= ent[FT_PEER] == FT_NONE;
 	if (s->hosts.n + s->ports.n + s->peers.n != s->rows)
 		ft_room(s);
-	if (!fill || ent[FT_HOST] == FT_NONE || ent[FT_PORT] == FT_NONE ||
-	    ent[FT_PEER] == FT_NONE)
-		return;
-	if (!p->has_ports)
-		ent[FT_PORT] = FT_NONE;
-	ft_flow_fill(s, p, end, ent);
+	if (fill && !overflow)
+		ft_flow_fill(s, p, end, ent);
 }
 
 static void

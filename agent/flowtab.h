@@ -137,7 +137,7 @@ struct ft_flow {
 /* What the flow cache said of one local end of a packet. */
 enum ft_flow_state {
 	FT_FLOW_UNSEEN,			/* not asked yet */
-	FT_FLOW_HIT,			/* ent[] names its three rows */
+	FT_FLOW_HIT,			/* line[] counts it */
 	FT_FLOW_MISS,			/* count through the tables */
 	FT_FLOW_PASS			/* the same, the cache being off */
 };
