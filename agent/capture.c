@@ -476,12 +476,14 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	/*
 	 * A file can always wait for the sender, so replay never overflows;
 	 * live capture asks for a swap after this dispatch instead, and
-	 * waits only when even the interface rows are full.
+	 * waits only when even the interface rows, or a table's room for
+	 * overflow rows, are full.
 	 */
 	if (tabset_nearly_full(c->cur)) {
 		if (!src->live)
 			capture_flush(c, SENDER_WAIT_QUEUE);
-		else if (c->cur->ifaces.n + 1 > c->cur->ifaces.max)
+		else if (c->cur->ifaces.n + 1 > c->cur->ifaces.max ||
+		    tabset_overflow_full(c->cur))
 			capture_flush(c, SENDER_WAIT);
 	}
 	/*

@@ -764,9 +764,9 @@ count_add(struct tabset *s, struct flowtab *t, uint64_t w0,
 	c = flowtab_get(t, &o, 1);
 	s->health[p->iface].overflow++;
 	/*
-	 * NULL: the table is past 7/8 full of overflow rows alone, which
-	 * only a flush interval spanning thousands of buckets reaches.  The
-	 * interface totals still hold the packet.
+	 * NULL: no room left for overflow rows either.  The capture hands a
+	 * tabset over before that (tabset_overflow_full); should it come,
+	 * the interface totals and the health row still hold the packet.
 	 */
 	if (c != NULL)
 		ft_add(c, p);

@@ -251,6 +251,22 @@ tabset_nearly_full(const struct tabset *s)
 
 	return k > s->room || s->ifaces.n + s->npending + 1 > s->ifaces.max;
 }
+/*
+ * 1 when the packets pushed and not yet counted plus one more could find
+ * a table out of room for overflow rows too (`hard`), where a packet's
+ * bytes would reach the interface totals only.  Overflow rows are one per
+ * (bucket, interface, direction), so only a tabset the sender refused
+ * for thousands of buckets comes here; a live capture then hands it over
+ * even if it must wait.
+ */
+static inline int
+tabset_overflow_full(const struct tabset *s)
+{
+	size_t k = 2 * ((size_t)s->npending + 1);
+
+	return s->hosts.n + k > s->hosts.hard ||
+	    s->ports.n + k > s->ports.hard || s->peers.n + k > s->peers.hard;
+}
 /* 1 when nothing was counted since the last reset. */
 int	tabset_empty(const struct tabset *);
 

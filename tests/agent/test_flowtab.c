@@ -153,6 +153,74 @@ test_overflow_keeps_totals(void **state)
 	tabset_clear(&s);
 }
 
+static uint64_t
+sum_bytes(const struct flowtab *t)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		n += flowtab_count(t, flowtab_key(t, i))->bytes;
+	return n;
+}
+
+/*
+ * Overflow rows are one per (bucket, interface, direction): a tabset kept
+ * across many buckets (a sender that refuses it) runs out of room for
+ * them, and tabset_overflow_full must say so before a packet's bytes miss
+ * the host rows.  Pushing on regardless shows the loss it guards against.
+ */
+static void
+test_overflow_rows_room(void **state)
+{
+	struct tabset_limits lim = { 16, 64, 64, 4096, 0 };
+	struct tabset s;
+	struct decoded d;
+	const char *errstr;
+	uint64_t sent = 0;
+	uint32_t n, full_at = 0;
+	int64_t b;
+
+	(void)state;
+	assert_int_equal(tabset_init(&s, &lim, &errstr), 0);
+	for (n = 0; n < lim.max_hosts; n++) {
+		make_v4(&d, 0x0a000001 + n, 0xc6120001, 17, 5353, 53, 80);
+		tabset_push(&s, &ln, 0, 0, 0, DECODE_IPV4, &d, 94);
+		sent += 80;
+	}
+	/* A new local host each way in every bucket: two overflow rows. */
+	for (n = 1; n < 1000 && full_at == 0; n++) {
+		b = (int64_t)n * 60;
+		make_v4(&d, 0x0a010000 + n, 0xc6120001, 17, 5353, 53, 100);
+		if (tabset_overflow_full(&s)) {
+			full_at = n;
+			break;
+		}
+		tabset_push(&s, &ln, 0, b, b, DECODE_IPV4, &d, 114);
+		sent += 100;
+		make_v4(&d, 0xc6120001, 0x0a020000 + n, 17, 53, 5353, 120);
+		if (tabset_overflow_full(&s)) {
+			full_at = n;
+			break;
+		}
+		tabset_push(&s, &ln, 0, b, b, DECODE_IPV4, &d, 134);
+		sent += 120;
+	}
+	assert_true(full_at > 1);
+	assert_true(full_at < 1000);
+	tabset_drain(&s);
+	assert_int_equal(sum_bytes(&s.hosts), sent);
+	for (n = full_at; n < full_at + 100; n++) {
+		b = (int64_t)n * 60;
+		make_v4(&d, 0x0a010000 + n, 0xc6120001, 17, 5353, 53, 100);
+		tabset_push(&s, &ln, 0, b, b, DECODE_IPV4, &d, 114);
+		sent += 100;
+	}
+	tabset_drain(&s);
+	assert_true(sum_bytes(&s.hosts) < sent);
+	tabset_clear(&s);
+}
+
 static void
 test_buckets_are_keys(void **state)
 {
@@ -638,6 +706,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_directions, setup),
 		cmocka_unit_test_setup(test_overflow_keeps_totals, setup),
+		cmocka_unit_test_setup(test_overflow_rows_room, setup),
 		cmocka_unit_test_setup(test_buckets_are_keys, setup),
 		cmocka_unit_test_setup(test_push_equals_account, setup),
 		cmocka_unit_test_setup(test_flow_cache_exact, setup),
