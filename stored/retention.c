@@ -54,11 +54,12 @@
  *   SQLite still reuses the freed pages, so the file stops growing once
  *   every tier is full either way.
  * - Clock: ages count from the wall clock, or with data_clock from the end
- *   of the newest stored bucket (for databases fed only from captures).
+ *   of the newest stored bucket (for databases fed only from captures),
+ *   but never from later than the wall clock.
  * - A row's tier is its resolution: an agent running at --resolution 3600
  *   or 86400 writes straight into the hourly or daily tier (kept as long
- *   as that tier, trimmed only when it moves on), and monthly rows stay
- *   even if --monthly is later dropped.
+ *   as that tier or --keep-raw, whichever is longer, trimmed only when it
+ *   moves on), and monthly rows stay even if --monthly is later dropped.
  */
 #include <errno.h>
 #include <limits.h>
@@ -456,15 +457,22 @@ floor_res(int64_t t, int64_t res)
 	return (int64_t)timegm(&tm);
 }
 
-/* How long the tier of rows at resolution res keeps them; -1: forever. */
+/*
+ * How long the tier of rows at resolution res keeps them; -1: forever.
+ * Rows at an hour or a day may be an agent's own buckets (--resolution
+ * 3600 or 86400), raw data that --keep-raw promises to keep even when
+ * that roll-up tier is off: the longer of the two.
+ */
 static int64_t
 keep_of(const struct retention *r, int64_t res)
 {
 	switch (res) {
 	case RETENTION_RES_HOUR:
-		return r->c.keep_hourly;
+		return r->c.keep_hourly > r->c.keep_raw ? r->c.keep_hourly :
+		    r->c.keep_raw;
 	case RETENTION_RES_DAY:
-		return r->c.keep_daily;
+		return r->c.keep_daily > r->c.keep_raw ? r->c.keep_daily :
+		    r->c.keep_raw;
 	case RETENTION_RES_MONTH:
 		return -1;
 	default:
@@ -817,6 +825,12 @@ step_work(struct retention *r, int64_t wall, int *more, int *did)
 			return -1;
 		if (!found)
 			return 0;
+		/*
+		 * One bucket from the future (a corrupt capture time, an
+		 * agent's clock years ahead) must not age out all the rest.
+		 */
+		if (now > wall)
+			now = wall;
 	}
 	for (t = 0; t < RT__COUNT && budget > 0; t++)
 		if (move_table(r, (enum rtab)t, now, wall, &budget) == -1)

@@ -287,6 +287,69 @@ test_tier_off(void **state)
 	retention_free(r);
 }
 
+/*
+ * An agent at --resolution 3600 or 86400 writes into the hourly or daily
+ * tier itself: with that tier off, --keep-raw still keeps its rows.
+ */
+static void
+test_agent_at_tier_resolution(void **state)
+{
+	struct fixture *f = *state;
+	struct retention_conf c;
+	struct retention *r;
+	int64_t n;
+
+	exec(f, "WITH RECURSIVE b(t) AS (SELECT 1699747200 UNION ALL"
+	    " SELECT t + 3600 FROM b WHERE t + 3600 < 1700006400)"
+	    " INSERT INTO host_stat SELECT t, 3600, 1, 7, 6, 1, 1, t % 1000,"
+	    " t % 1000 + 14, 1 FROM b;"
+	    "WITH RECURSIVE b(t) AS (SELECT 1699747200 UNION ALL"
+	    " SELECT t + 86400 FROM b WHERE t + 86400 < 1700006400)"
+	    " INSERT INTO host_stat SELECT t, 86400, 1, 8, 6, 1, 1, 5, 19, 1"
+	    " FROM b");
+	list_buckets(f);
+	n = q(f, "SELECT count(*) FROM host_stat");
+	assert_int_equal(n, 3 * 24 + 3);
+	retention_conf_default(&c);
+	c.keep_raw = 7 * DAY;
+	c.keep_hourly = 0;
+	c.keep_daily = 0;
+	r = ret(f, &c);
+	drain(r, T_NOW);
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"), n);
+	assert_int_equal(q(f, "SELECT total(expired) FROM retention_progress"),
+	    0);
+	/* Past --keep-raw they go as raw rows would. */
+	drain(r, T_NOW + 8 * DAY);
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"), 0);
+	retention_free(r);
+}
+
+/* With the data clock, a bucket from the future ages nothing out. */
+static void
+test_data_clock_future_bucket(void **state)
+{
+	struct fixture *f = *state;
+	struct retention_conf c;
+	struct retention *r;
+	int64_t before, n;
+
+	fill(f, T_NOW - 5 * DAY, T_NOW);
+	exec(f, "INSERT INTO iface_stat VALUES (4102444800, 60, 1, 1, 60, 1,"
+	    " 0, 0, 0, 0, 1)");
+	before = q(f, SUMS);
+	n = q(f, "SELECT count(*) FROM host_stat");
+	retention_conf_default(&c);
+	c.data_clock = 1;
+	r = ret(f, &c);
+	drain(r, T_NOW);
+	assert_int_equal(q(f, SUMS), before);
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"), n);
+	assert_int_equal(q(f, "SELECT total(expired) FROM retention_progress"),
+	    0);
+	retention_free(r);
+}
+
 /* A batch for a time already rolled up is added to the tier holding it. */
 static void
 test_late_data(void **state)
@@ -467,6 +530,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tiers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tier_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_at_tier_resolution,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_clock_future_bucket,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_data, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_top_n, setup, teardown),
