@@ -1037,6 +1037,25 @@ replay_load(struct sender *s)
 			close(rp->fd);
 			continue;
 		}
+		/*
+		 * Where a run over another -r file stopped: delivered and
+		 * removed here, the next run over that file would find no
+		 * resume point and count its first packets again.  Its
+		 * batches wait for that run, which resumes past them.  The
+		 * same file (device and inode) rewritten since is not coming
+		 * back: its batches go now, as a live run's would.
+		 */
+		if (!spool_input_none(&rp->sc.input) &&
+		    (rp->sc.input.dev != s->cfg.input.dev ||
+		    rp->sc.input.ino != s->cfg.input.ino)) {
+			log_info("spool: %s/%s: where a run over another file "
+			    "stopped (%zu batch(es)); left for the next run "
+			    "over that file", s->cfg.spool_dir, name,
+			    rp->sc.nrec);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			continue;
+		}
 		if (rp->sc.skipped > 0)
 			log_warn("spool: %s/%s: torn or corrupt record at offset "
 			    "%llu: %llu byte(s) skipped, %zu batch(es) before "

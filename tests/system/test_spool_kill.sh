@@ -245,6 +245,38 @@ check "the same file once more: exit 0 ($rc), nothing resumed" \
 frames=$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'astop'")
 check "... and counted once more ($frames frames)" test "$frames" = 40000
 
+# 3b. SIGTERM on one file, the same name and spool over another file, then
+# the first file again: the run between leaves the first's resume point.
+sp5=$(spool_dir spool5) || { not_ok "spool directory"; done_testing; exit 1; }
+# shellcheck disable=SC2086
+run_agent aother "$sp5" "$WORK/other.0" "$dir/a.pcap" $SARGS
+wait_for "[ \$(committed_since aother 0) -ge 3 ]" 300 ||
+    echo "# fewer than 3 batches committed"
+kill -TERM "$AGENT_PID"
+reap_agent
+stopped=$(sed -n 's/.*stopped at packet \([0-9]*\);.*/\1/p' "$WORK/other.0")
+check "SIGTERM mid-file again: stopped at packet ${stopped:-?} of 20000" \
+    test "${stopped:-0}" -gt 0 -a "${stopped:-20000}" -lt 20000
+# shellcheck disable=SC2086
+run_agent aother "$sp5" "$WORK/other.1" "$dir/b.pcap" $SARGS
+reap_agent
+check "a run over another file exits 0 ($rc) and leaves that spool file" \
+    grep -q "left for the next run over that file" "$WORK/other.1"
+# shellcheck disable=SC2086
+run_agent aother "$sp5" "$WORK/other.2" "$dir/a.pcap" $SARGS
+reap_agent
+check "the first file again resumes at packet $stopped ($rc)" \
+    grep -q "resuming .*a\.pcap at packet $stopped," "$WORK/other.2"
+for part in a b; do
+	if [ $part = a ]; then range="bucket < 1700007000"
+	else range="bucket >= 1700007000"; fi
+	got=$(sql "SELECT $IFACE_SUMS FROM interface_traffic
+	    WHERE agent = 'aother' AND $range")
+	check "... and each file is counted once, exactly ($part: $got)" \
+	    test "$got" = "$(tail -n 1 "$dir/$part/interface.csv")"
+done
+check "... and no spool file is left" empty_dir "$sp5"
+
 # 4. A full disk under the spool.
 full_disk() {
 	FS=$WORK/fs
