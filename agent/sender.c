@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,12 @@ struct replay {
 	uint64_t	 nstored;	/* already there at the first WELCOME */
 	int		 welcomed;
 	int		 draining;	/* all acked: waiting for the close */
+	/*
+	 * The file holds where a run over another -r file stopped: only
+	 * the batches before that point are sent, and once they are
+	 * delivered the file is cut to a mark holding it, not removed.
+	 */
+	int		 other;
 };
 
 struct sender {
@@ -203,6 +210,8 @@ static void	 replay_welcome(struct sender *, uint64_t);
 static void	 replay_ack(struct sender *, uint64_t);
 static int	 replay_write(struct sender *);
 static void	 replay_done(struct sender *);
+static void	 replay_upto_resume(struct spool_scan *);
+static void	 replay_keep_mark(struct sender *);
 static void	 replay_rejected(struct sender *);
 static uint64_t	 replay_left(const struct sender *);
 
@@ -1002,7 +1011,7 @@ replay_load(struct sender *s)
 		name = s->old[s->iold++];
 		memset(rp, 0, sizeof(*rp));
 		snprintf(rp->name, sizeof(rp->name), "%s", name);
-		rp->fd = openat(s->cfg.spool_dirfd, name, O_RDONLY | O_CLOEXEC |
+		rp->fd = openat(s->cfg.spool_dirfd, name, O_RDWR | O_CLOEXEC |
 		    O_NOFOLLOW);
 		if (rp->fd == -1) {
 			log_err("spool: %s/%s: %s; not replayed",
@@ -1037,31 +1046,34 @@ replay_load(struct sender *s)
 			close(rp->fd);
 			continue;
 		}
-		/*
-		 * Where a run over another -r file stopped: delivered and
-		 * removed here, the next run over that file would find no
-		 * resume point and count its first packets again.  Its
-		 * batches wait for that run, which resumes past them.  The
-		 * same file (device and inode) rewritten since is not coming
-		 * back: its batches go now, as a live run's would.
-		 */
-		if (!spool_input_none(&rp->sc.input) &&
-		    (rp->sc.input.dev != s->cfg.input.dev ||
-		    rp->sc.input.ino != s->cfg.input.ino)) {
-			log_info("spool: %s/%s: where a run over another file "
-			    "stopped (%zu batch(es)); left for the next run "
-			    "over that file", s->cfg.spool_dir, name,
-			    rp->sc.nrec);
-			spool_scan_clear(&rp->sc);
-			close(rp->fd);
-			continue;
-		}
 		if (rp->sc.skipped > 0)
 			log_warn("spool: %s/%s: torn or corrupt record at offset "
 			    "%llu: %llu byte(s) skipped, %zu batch(es) before "
 			    "it intact", s->cfg.spool_dir, name,
 			    (unsigned long long)rp->sc.torn_at,
 			    (unsigned long long)rp->sc.skipped, rp->sc.nrec);
+		/*
+		 * Where a run over another -r file stopped: removed, the next
+		 * run over that file would find no resume point and count its
+		 * first packets again.  Records past the point are a flush
+		 * the kill tore, never sent, which that run counts again.
+		 * The same file (device and inode) rewritten since is not
+		 * coming back: its file goes as a live run's would.
+		 */
+		rp->other = !spool_input_none(&rp->sc.input) &&
+		    (rp->sc.input.dev != s->cfg.input.dev ||
+		    rp->sc.input.ino != s->cfg.input.ino);
+		if (rp->other)
+			replay_upto_resume(&rp->sc);
+		if (rp->sc.nrec == 0 && rp->other) {
+			log_info("spool: %s/%s: kept as where a run over another "
+			    "file stopped (packet %llu), for the next run over "
+			    "that file", s->cfg.spool_dir, name,
+			    (unsigned long long)rp->sc.resume_pos);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			continue;
+		}
 		if (rp->sc.nrec == 0) {
 			log_info("spool: %s/%s: no batch to replay; removed",
 			    s->cfg.spool_dir, name);
@@ -1125,6 +1137,51 @@ replay_ack(struct sender *s, uint64_t seq)
 		replay_done(s);
 }
 
+/* Keeps only the records of sc before its resume point. */
+static void
+replay_upto_resume(struct spool_scan *sc)
+{
+	size_t i;
+
+	if (sc->resume_nrec >= sc->nrec)
+		return;
+	sc->nrec = sc->resume_nrec;
+	sc->bytes = 0;
+	for (i = 0; i < sc->nrec; i++)
+		sc->bytes += sc->rec[i].len;
+}
+
+/*
+ * The replayed file of another -r file's run is delivered: cut it to its
+ * header and a mark holding where that run stopped, for the next run over
+ * that file.  Failing, the file stays whole: its batches are offered
+ * again (the store drops them) and the resume point is kept either way.
+ */
+static void
+replay_keep_mark(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	struct spool_file f;
+	struct stat st;
+
+	memset(&f, 0, sizeof(f));
+	f.dirfd = s->cfg.spool_dirfd;
+	f.fd = rp->fd;
+	f.hdr_len = SPOOL_HDR_FIXED + rp->sc.hello_len;
+	if (fstat(rp->fd, &st) == -1 || (f.end = (uint64_t)st.st_size,
+	    spool_reset_mark(&f, rp->sc.resume_pos) == -1) ||
+	    spool_sync(&f) == -1) {
+		log_err("spool: %s/%s: cannot cut it to its resume point: %s; "
+		    "its batches would be offered again (the store drops them)",
+		    s->cfg.spool_dir, rp->name, strerror(errno));
+		return;
+	}
+	log_info("spool: %s/%s: kept as where a run over another file "
+	    "stopped (packet %llu), for the next run over that file",
+	    s->cfg.spool_dir, rp->name,
+	    (unsigned long long)rp->sc.resume_pos);
+}
+
 /* The replayed file is delivered: close, remove it, go on. */
 static void
 replay_done(struct sender *s)
@@ -1146,11 +1203,13 @@ replay_done(struct sender *s)
 	proto_buf_consume(&s->in, s->in.len);
 	if (s->rbuf_fd == rp->fd)
 		s->rbuf_fd = -1;
-	close(rp->fd);
-	if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
+	if (rp->other)
+		replay_keep_mark(s);
+	else if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
 		log_err("spool: %s/%s: cannot remove it: %s; its batches "
 		    "would be offered again (the store drops them)",
 		    s->cfg.spool_dir, rp->name, strerror(errno));
+	close(rp->fd);
 	spool_scan_clear(&rp->sc);
 	memset(rp, 0, sizeof(*rp));
 	rp->fd = -1;

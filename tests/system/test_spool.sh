@@ -7,13 +7,16 @@
 # two independent counts.  Cases:
 #  1. store down: the agent spools all of part 1 and is killed (SIGKILL);
 #     with the store up, an agent of the same name on part 2 replays the
-#     spool first: totals equal part 1 + part 2 exactly, spool emptied.
+#     spool first: totals equal part 1 + part 2 exactly; part 1's file
+#     stays as a mark of where its run stopped, so part 1 run again
+#     resumes at its end and counts nothing twice.
 #  2. store up but frozen (SIGSTOP) mid-run, the agent killed after its
 #     last batch is spooled: some batches were committed, some maybe in
 #     flight; the replay's WELCOME says which, nothing is counted twice.
 #  3. a torn tail (the file cut by a few bytes, after the agent was told
 #     to stop twice and said it kept its batches): the broken record is
-#     skipped with a log line, the batches before it land, part 2 exactly.
+#     skipped with a log line, the batches before it land, part 2 exactly,
+#     and part 1 run again counts the torn flush: part 1 exactly.
 #  4. a run of the same name without --spool between the kill and the
 #     restart: the store has left the spooled epoch for a newer one, and
 #     the replay's WELCOME must still name what it has of the old one.
@@ -158,6 +161,16 @@ check "the replay is logged" grep -q "replayed: [1-9][0-9]* batch(es) sent" \
     "$WORK/s1b.log"
 totals s1
 once s1
+# Part 1's file was a -r run's: delivered, it stays as where that run
+# stopped, its end, so that part 1 run again is not counted twice.
+check "part 1's file is kept as a mark, for the next run over part 1" \
+    grep -q "s1\.[0-9]*\.spool: kept as where a run over another file stopped (packet 20000)" \
+    "$WORK/s1b.log"
+run_agent s1 "$sp" "$WORK/s1c.log" -r "$dir/p1.pcap"
+finish_agent "part 1 again: exits 0"
+check "... resuming at its end" \
+    grep -q "resuming .*p1\.pcap at packet 20000," "$WORK/s1c.log"
+totals s1
 check "the spool directory is empty afterwards" empty_dir "$sp"
 # The first run's later batches were built while earlier ones waited on
 # disk: agent_health.spooled shows it, at most the file's record bytes.
@@ -276,6 +289,16 @@ p1=$(sql "SELECT sum(frames) FROM interface_traffic
 all1=$(tail -n 1 "$dir/1/interface.csv" | cut -d, -f1)
 check "part 1 lost only the torn batch ($p1 of $all1 frames)" \
     test "${p1:-0}" -gt 0 -a "${p1:-0}" -lt "$all1"
+# The torn batch's flush was never sent: part 1 run again resumes before
+# it and counts it.
+run_agent s3 "$sp" "$WORK/s3c.log" -r "$dir/p1.pcap"
+finish_agent "part 1 again after the torn spool: exits 0"
+p1=$(sql "SELECT sum(frames), sum(frame_bytes), sum(ipv4_packets),
+    sum(ipv6_packets), sum(non_ip_frames), sum(transit_packets),
+    sum(malformed_frames) FROM interface_traffic
+    WHERE agent = 's3' AND iface = 'p1.pcap'")
+check "... and counts the torn flush's packets: part 1 exact ($p1)" \
+    test "$p1" = "$(tail -n 1 "$dir/1/interface.csv")"
 check "the spool directory is empty afterwards" empty_dir "$sp"
 
 # 5. A spool directory anyone may write into is refused.
