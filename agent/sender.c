@@ -49,7 +49,10 @@
  *   epoch (the store keeps the latest epoch per name, which is the
  *   replayed one as long as no newer epoch said HELLO first: hence the
  *   order), then its batches past that, and once all are acknowledged
- *   the file is removed.  Capture goes on meanwhile into this epoch.
+ *   the file is removed; a file naming another -r file than this run's
+ *   is sent up to its resume point and cut to a mark of it instead, for
+ *   the next run over that file.  Capture goes on meanwhile into this
+ *   epoch.
  * - Only this thread touches the socket.  The capture thread reaches the
  *   sender through its own slot's `full`/`spare` under the mutex, once per
  *   flush, and a byte on the wake pipe.
