@@ -1056,12 +1056,13 @@ replay_load(struct sender *s)
 			    (unsigned long long)rp->sc.torn_at,
 			    (unsigned long long)rp->sc.skipped, rp->sc.nrec);
 		/*
-		 * Where a run over another -r file stopped: removed, the next
-		 * run over that file would find no resume point and count its
-		 * first packets again.  Records past the point are a flush
-		 * the kill tore, never sent, which that run counts again.
-		 * The same file (device and inode) rewritten since is not
-		 * coming back: its file goes as a live run's would.
+		 * Where a run over another -r file stopped: were it removed,
+		 * the next run over that file would find no resume point and
+		 * count its first packets again.  It is sent up to that point
+		 * and kept as a mark of it (replay_keep_mark); records past
+		 * the point are a flush the kill tore, never sent, which that
+		 * run counts.  The same file (device and inode) rewritten
+		 * since is not coming back: its file goes as a live run's.
 		 */
 		rp->other = !spool_input_none(&rp->sc.input) &&
 		    (rp->sc.input.dev != s->cfg.input.dev ||
