@@ -501,7 +501,14 @@ spool_reset_mark(struct spool_file *f, uint64_t pos)
 	put_u64(rec + 8, pos);
 	put_u32(rec + 16, SPOOL_REC_LAST);
 	put_u32(rec + 4, spool_crc32(rec + 8, SPOOL_REC_HDR - 8));
+	/*
+	 * The mark reaches the disk before the cut may: a power loss could
+	 * otherwise keep the cut and lose the mark, leaving the first
+	 * record's stale header where it goes, read as a torn record, and
+	 * the next run would resume from the header's start again.
+	 */
 	if (write_at(f->fd, f->hdr_len, rec, sizeof(rec)) == -1 ||
+	    fdatasync(f->fd) == -1 ||
 	    ftruncate(f->fd, (off_t)(f->hdr_len + SPOOL_REC_HDR)) == -1)
 		return -1;
 	f->end = f->hdr_len + SPOOL_REC_HDR;

@@ -195,9 +195,9 @@ int	spool_sync(struct spool_file *);
 int	spool_reset(struct spool_file *);
 /*
  * Cuts the file back to its header and one mark holding pos.  The mark
- * is written over the first record before the cut, so no moment leaves
- * the file without the position: killed in between, the file is the
- * mark and a torn tail.  A file with no record is left as it is (its
+ * is written over the first record and synced before the cut, so no
+ * moment leaves the file without the position: killed (or the power
+ * lost) in between, the file is the mark and a torn tail.  A file with no record is left as it is (its
  * header holds the position).  0 or -1 (errno; the file unchanged but
  * maybe for the mark, which reads as where the file ends).
  */
