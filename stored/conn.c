@@ -59,8 +59,10 @@
  *   alone do not restart it, whole frames do, so a peer trickling one
  *   byte at a time cannot hold its buffer for long.
  * - A peer's unread replies, acknowledgements and status replies alike,
- *   are bounded (writes_max): past it the connection is closed, since an
- *   ERROR would only queue behind them.
+ *   are bounded (unread_max bytes its socket would not take, libuv's
+ *   write queue): past it the connection is closed, since an ERROR would
+ *   only queue behind them.  Replies the kernel took do not count, so a
+ *   thousand ACKs handed over at once after a stall close no one.
  * - A closing connection is freed within goodbye_ms, whether or not its
  *   peer reads the last ERROR: the stall timer, stopped by conn_unlist,
  *   becomes its deadline.
@@ -97,7 +99,6 @@ struct conn {
 	uv_pipe_t		 pipe;		/* data points back here */
 	uv_timer_t		 stall;		/* read timeout */
 	int			 nopen;		/* handles not yet closed */
-	size_t			 nwrites;	/* replies not yet written */
 	uv_shutdown_t		 sreq;
 	struct server		*srv;
 	LIST_ENTRY(conn)	 entry;
@@ -160,7 +161,7 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->writer = w;
 	srv->queued_max = CONN_QUEUED_MAX;
 	srv->read_timeout_ms = CONN_READ_TIMEOUT_MS;
-	srv->writes_max = CONN_WRITES_MAX;
+	srv->unread_max = CONN_UNREAD_MAX;
 	srv->goodbye_ms = CONN_GOODBYE_MS;
 	srv->input_max = CONN_INPUT_MAX;
 	LIST_INIT(&srv->conns);
@@ -412,18 +413,21 @@ conn_goodbye_cb(uv_timer_t *h)
 }
 
 /*
- * Closes c when its peer lets more than writes_max replies (what)
- * queue up unread.  Returns -1 when it did.
+ * Closes c when its peer leaves more than unread_max bytes of replies
+ * (what) that its socket will not take.  Returns -1 when it did.
  */
 static int
 conn_check_unread(struct conn *c, const char *what)
 {
-	if (c->nwrites <= c->srv->writes_max)
+	size_t unread = c->pipe.write_queue_size;
+
+	if (unread <= c->srv->unread_max)
 		return 0;
 	c->srv->nrejected++;
 	log_warn("conn %llu: %s (pid %ld): does not read its %s (%zu "
-	    "queued): closed", (unsigned long long)c->id, CONN_WHO(c),
-	    (long)c->pid, what, c->nwrites);
+	    "bytes its socket will not take): closed",
+	    (unsigned long long)c->id, CONN_WHO(c), (long)c->pid, what,
+	    unread);
 	conn_close(c);
 	return -1;
 }
@@ -438,9 +442,7 @@ conn_send(struct conn *c, struct conn_wreq *w)
 	b = uv_buf_init((char *)w->buf.data, (unsigned int)w->buf.len);
 	w->req.data = c;
 	if ((rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
-	    conn_write_cb)) == 0) {
-		c->nwrites++;
-	} else {
+	    conn_write_cb)) != 0) {
 		log_warn("conn %llu: %s: write: %s", (unsigned long long)c->id,
 		    CONN_WHO(c), uv_strerror(rc));
 		proto_buf_clear(&w->buf);
@@ -458,7 +460,6 @@ conn_write_cb(uv_write_t *req, int status)
 
 	proto_buf_clear(&w->buf);
 	free(w);
-	c->nwrites--;
 	if (status < 0 && status != UV_ECANCELED) {
 		/* The agent went away first: usual, not worth a warning. */
 		if (status == UV_EPIPE || status == UV_ECONNRESET)

@@ -20,7 +20,7 @@
 #define CONN_AGENT_USER		"nettally"	/* the agent's user by default */
 #define CONN_READ_TIMEOUT_MS	30000		/* a frame begun must end */
 #define CONN_INPUT_MAX		(32u << 20)	/* frames being read, all */
-#define CONN_WRITES_MAX		1024		/* replies queued per peer */
+#define CONN_UNREAD_MAX		(256u << 10)	/* reply bytes left unread */
 #define CONN_GOODBYE_MS		2000		/* a last ERROR may take */
 #define CONN_PAUSE_SAY_MS	60000		/* backpressure logged */
 
@@ -44,11 +44,11 @@ struct server {
 	/*
 	 * A peer that is read from for read_timeout_ms while it owes the
 	 * rest of a frame (or its HELLO) is closed, however slowly it
-	 * trickles bytes meanwhile; so is one with more than writes_max
-	 * replies it does not read.
+	 * trickles bytes meanwhile; so is one that leaves more than
+	 * unread_max bytes of replies its socket will not take.
 	 */
 	uint64_t		 read_timeout_ms;
-	size_t			 writes_max;
+	size_t			 unread_max;
 	/*
 	 * Buffer memory of the frames being read, beyond each peer's
 	 * CONN_BUF_MIN, and its bound: a peer whose frame does not fit
