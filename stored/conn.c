@@ -107,6 +107,7 @@ struct conn {
 	enum conn_state		 state;
 	int			 reading;
 	int			 starved;	/* its frame waits for input_max */
+	uint64_t		 starved_at;	/* order it began to wait in */
 	uint8_t			*buf;
 	size_t			 len, cap;
 	pid_t			 pid;
@@ -600,6 +601,7 @@ conn_reserve(struct conn *c)
 {
 	struct server *srv = c->srv;
 	size_t need = CONN_BUF_MIN, body, old;
+	int was = c->starved;
 	uint8_t *p;
 
 	if (c->len >= PROTO_HDR_LEN) {
@@ -614,6 +616,8 @@ conn_reserve(struct conn *c)
 		return 0;
 	if (need > c->cap && need - c->cap > srv->input_max - srv->input_used) {
 		c->starved = 1;
+		if (!was)
+			c->starved_at = ++srv->starve_seq;
 		return 0;
 	}
 	if ((p = realloc(c->buf, need)) == NULL)
@@ -933,25 +937,34 @@ server_pause_said(struct server *srv)
 
 /*
  * Gives back n bytes of input_used, and lets the peers waiting for it try
- * again, in connection order.
+ * again, the longest waiting first, until one still does not fit: served
+ * newest first, a peer opening connection after connection could keep an
+ * agent's big frame waiting for ever.
  */
 static void
 server_input_free(struct server *srv, size_t n)
 {
-	struct conn *c, *next;
+	struct conn *c, *first;
 
 	srv->input_used -= n;
 	if (n == 0)
 		return;
-	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
-		if (!c->starved)
+	for (;;) {
+		first = NULL;
+		LIST_FOREACH(c, &srv->conns, entry)
+			if (c->starved && (first == NULL ||
+			    c->starved_at < first->starved_at))
+				first = c;
+		if (first == NULL)
+			return;
+		if (conn_reserve(first) == -1) {
+			conn_fail(first, PROTO_ERR_INTERNAL, "out of memory "
+			    "for a frame");
 			continue;
-		if (conn_reserve(c) == -1)
-			conn_fail(c, PROTO_ERR_INTERNAL, "out of memory for a "
-			    "frame");
-		else
-			conn_reading(c);
+		}
+		if (first->starved)
+			return;
+		conn_reading(first);
 	}
 }
 

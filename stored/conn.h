@@ -57,6 +57,7 @@ struct server {
 	 */
 	size_t			 input_used;
 	size_t			 input_max;
+	uint64_t		 starve_seq;	/* last conn->starved_at given */
 	/*
 	 * A connection being closed gets goodbye_ms to take its last
 	 * replies and ERROR; a peer that does not read them is then cut

@@ -1134,6 +1134,60 @@ test_input_budget(void **state)
 	close(c);
 }
 
+/*
+ * The room a frame gives back goes to the peer that has waited longest,
+ * not to the newest connection: served newest first, a peer opening
+ * connection after connection kept an agent's big frame waiting.
+ */
+static void
+test_input_budget_order(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf h, fa, fb, fc;
+	int a = client(f), b = client(f), c = client(f);
+	size_t grown;
+
+	proto_buf_init(&h);
+	hello_frame(&h, "or-a");
+	send_buf(a, &h);
+	hello_frame(&h, "or-b");
+	send_buf(b, &h);
+	hello_frame(&h, "or-c");
+	send_buf(c, &h);
+	assert_int_equal(expect_welcome(f, a), 0);
+	assert_int_equal(expect_welcome(f, b), 0);
+	assert_int_equal(expect_welcome(f, c), 0);
+	proto_buf_init(&fa);
+	proto_buf_init(&fb);
+	proto_buf_init(&fc);
+	big_batch_frame(&fa, 1, 8000);
+	big_batch_frame(&fb, 1, 8000);
+	big_batch_frame(&fc, 1, 8000);
+	/* Room for one grown frame: a has it, b waits, then c waits. */
+	grown = fa.len - (64 << 10);
+	f->srv.input_max = 2 * grown - 1;
+	send_all(a, fa.data, fa.len - 10);
+	pump_until(f, input_taken);
+	send_all(b, fb.data, fb.len - 10);
+	expect_silence(f, b, 200);
+	send_all(c, fc.data, fc.len - 10);
+	expect_silence(f, c, 200);
+	/* a's frame ends: its room goes to b, which waited first. */
+	send_all(a, fa.data + fa.len - 10, 10);
+	assert_int_equal(expect_ack(f, a), 1);
+	send_all(b, fb.data + fb.len - 10, 10);
+	assert_int_equal(expect_ack(f, b), 1);
+	send_all(c, fc.data + fc.len - 10, 10);
+	assert_int_equal(expect_ack(f, c), 1);
+	assert_int_equal(f->srv.input_used, 0);
+	proto_buf_clear(&fa);
+	proto_buf_clear(&fb);
+	proto_buf_clear(&fc);
+	close(a);
+	close(b);
+	close(c);
+}
+
 int
 main(void)
 {
@@ -1157,6 +1211,7 @@ main(void)
 		T(test_stall_no_hello),
 		T(test_stall_trickle),
 		T(test_input_budget),
+		T(test_input_budget_order),
 		T(test_many_acks_at_once),
 		T(test_unread_acks),
 		T(test_unread_status),
