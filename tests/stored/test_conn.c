@@ -598,6 +598,26 @@ expect_silence(struct fixture *f, int fd, int ms)
 	}
 }
 
+/* Another connection takes the database's write lock and keeps it. */
+static sqlite3 *
+hold_write_lock(struct fixture *f)
+{
+	sqlite3 *other;
+
+	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	return other;
+}
+
+static void
+release_write_lock(sqlite3 *other)
+{
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(other);
+}
+
 static void
 test_commit_failure_retried(void **state)
 {
@@ -612,16 +632,12 @@ test_commit_failure_retried(void **state)
 	assert_int_equal(expect_welcome(f, fd), 0);
 
 	/* Another writer holds the lock past busy_timeout: SQLITE_BUSY. */
-	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	other = hold_write_lock(f);
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(fd, &b);
 	/* No ACK for what is not committed; the connection stays open. */
 	expect_silence(f, fd, 6500);
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(other);
+	release_write_lock(other);
 	/* The retry timer brings the same batch back: ACK, counted once. */
 	assert_int_equal(expect_ack(f, fd), 1);
 	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 1);
@@ -647,17 +663,13 @@ test_many_acks_at_once(void **state)
 	hello_frame(&b, "many");
 	send_buf(fd, &b);
 	assert_int_equal(expect_welcome(f, fd), 0);
-	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	other = hold_write_lock(f);
 	proto_buf_init(&b);
 	for (seq = 1; seq <= 1500; seq++)
 		batch_frame(&b, seq, bucket_now(), 0);
 	send_buf(fd, &b);
 	expect_silence(f, fd, 6500);
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(other);
+	release_write_lock(other);
 	for (seq = 1; seq <= 1500; seq++)
 		assert_int_equal(expect_ack(f, fd), seq);
 	assert_int_equal(f->srv.nrejected, 0);
