@@ -240,16 +240,23 @@ void	tabset_clear(struct tabset *);
 /* Empties *t for reuse; touches only the used slots' pages. */
 void	tabset_reset(struct tabset *);
 /*
+ * Keys per table that the packets pushed and not yet counted, and one
+ * more, add at most: two each (both ends local).
+ */
+static inline size_t
+tabset_keys_ahead(const struct tabset *s)
+{
+	return 2 * ((size_t)s->npending + 1);
+}
+/*
  * 1 when the packets pushed and not yet counted plus one more could push
  * a table past its cap.  Asked before every packet, so inline.
  */
 static inline int
 tabset_nearly_full(const struct tabset *s)
 {
-	/* One packet adds at most two keys per table (both ends local). */
-	size_t k = 2 * ((size_t)s->npending + 1);
-
-	return k > s->room || s->ifaces.n + s->npending + 1 > s->ifaces.max;
+	return tabset_keys_ahead(s) > s->room ||
+	    s->ifaces.n + s->npending + 1 > s->ifaces.max;
 }
 /*
  * 1 when the packets pushed and not yet counted plus one more could find
@@ -262,7 +269,7 @@ tabset_nearly_full(const struct tabset *s)
 static inline int
 tabset_overflow_full(const struct tabset *s)
 {
-	size_t k = 2 * ((size_t)s->npending + 1);
+	size_t k = tabset_keys_ahead(s);
 
 	return s->hosts.n + k > s->hosts.hard ||
 	    s->ports.n + k > s->ports.hard || s->peers.n + k > s->peers.hard;

@@ -65,7 +65,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -1165,16 +1164,8 @@ static void
 replay_keep_mark(struct sender *s)
 {
 	struct replay *rp = &s->rp;
-	struct spool_file f;
-	struct stat st;
 
-	memset(&f, 0, sizeof(f));
-	f.dirfd = s->cfg.spool_dirfd;
-	f.fd = rp->fd;
-	f.hdr_len = SPOOL_HDR_FIXED + rp->sc.hello_len;
-	if (fstat(rp->fd, &st) == -1 || (f.end = (uint64_t)st.st_size,
-	    spool_reset_mark(&f, rp->sc.resume_pos) == -1) ||
-	    spool_sync(&f) == -1) {
+	if (spool_scan_cut_mark(rp->fd, &rp->sc) == -1) {
 		log_err("spool: %s/%s: cannot cut it to its resume point: %s; "
 		    "its batches would be offered again (the store drops them)",
 		    s->cfg.spool_dir, rp->name, strerror(errno));

@@ -795,6 +795,26 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 	return found;
 }
 
+int
+spool_scan_cut_mark(int fd, const struct spool_scan *sc)
+{
+	struct spool_file f;
+	struct stat st;
+
+	if (sc->version != 2 || fstat(fd, &st) == -1) {
+		if (sc->version != 2)
+			errno = EINVAL;
+		return -1;
+	}
+	memset(&f, 0, sizeof(f));
+	f.fd = fd;
+	f.hdr_len = SPOOL_HDR_FIXED + sc->hello_len;
+	f.end = (uint64_t)st.st_size;
+	if (spool_reset_mark(&f, sc->resume_pos) == -1)
+		return -1;
+	return spool_sync(&f);
+}
+
 void
 spool_scan_clear(struct spool_scan *sc)
 {

@@ -231,6 +231,12 @@ int	spool_read(int fd, uint64_t off, uint8_t *buf, size_t len);
  */
 int	spool_scan_fd(int fd, struct spool_scan *, const char **errstr);
 void	spool_scan_clear(struct spool_scan *);	/* NULL-safe */
+/*
+ * Cuts the version 2 file at fd (open for writing), as sc read it, back
+ * to its header and a mark of its resume point (spool_reset_mark), and
+ * syncs it.  0 or -1 (errno).
+ */
+int	spool_scan_cut_mark(int fd, const struct spool_scan *sc);
 
 /* CRC-32 (ISO-HDLC, as zlib's crc32) of p; _update goes on from crc. */
 uint32_t spool_crc32(const uint8_t *p, size_t len);
