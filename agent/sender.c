@@ -23,6 +23,10 @@
  *   makes the sender hold; frames past max_queue_bytes are dropped from
  *   memory (pending->data NULL) and read back from the file to be sent;
  *   the sender holds only when the spool files exceed spool_max_bytes.
+ *   Frames on disk only that follow each other in the file share one
+ *   pending entry (a run), so an outage of days costs no memory per
+ *   frame; a run is split, its first frame's record header read back,
+ *   as that frame is sent or acknowledged.
  *   When every frame is acknowledged the file is cut back to its header.
  *   An agent killed with frames unacknowledged leaves them in its file.
  * - A tabset's frames are all appended (the last one flagged
@@ -85,14 +89,18 @@
 
 struct pending {
 	struct pending	*next;
-	uint64_t	 seq;
-	size_t		 len;
+	uint64_t	 seq;		/* of its first frame */
+	uint64_t	 n;		/* frames: more than one only in a run,
+					   consecutive records in the file */
+	size_t		 len;		/* frame bytes, all of a run's */
 	uint8_t		*data;		/* NULL: only in the spool file */
-	uint64_t	 off;		/* in the spool file, or
-					   SENDER_NOT_SPOOLED */
-	uint64_t	 pos;		/* input position of its tabset */
-	int		 last;		/* the last frame of its tabset */
-	uint64_t	 carried;	/* agent_health.dropped it reports */
+	uint64_t	 off;		/* of the (first) frame in the spool
+					   file, or SENDER_NOT_SPOOLED */
+	uint64_t	 pos;		/* input position of its (last)
+					   frame's tabset */
+	int		 last;		/* the (last) frame ends its tabset */
+	uint64_t	 carried;	/* agent_health.dropped it reports;
+					   0 in a run */
 };
 
 /* An earlier epoch's spool file being replayed. */
@@ -192,6 +200,8 @@ static int	 sender_read(struct sender *);
 static int	 sender_write(struct sender *);
 static void	 sender_release(struct sender *, uint64_t);
 static void	 sender_pop(struct sender *);
+static int	 pending_split(struct sender *, struct pending *);
+static void	 pending_coalesce(struct sender *, struct pending *);
 static void	 sender_rejected(struct sender *);
 static void	 sender_encode(struct sender *, struct tabset *);
 static int	 write_all(int, const uint8_t *, size_t);
@@ -427,8 +437,13 @@ sender_release(struct sender *s, uint64_t seq)
 {
 	struct pending *p;
 
-	while ((p = s->head) != NULL && p->seq <= seq)
+	while ((p = s->head) != NULL && p->seq <= seq) {
+		/* Kept whole, its acknowledged frames are sent again: the
+		 * store skips them. */
+		if (p->seq + p->n - 1 > seq && pending_split(s, p) == -1)
+			break;
 		sender_pop(s);
+	}
 	/*
 	 * Everything in the file acknowledged: it need not hold any of it.
 	 * (Frames kept in memory only, of a resumable input, were not sent.)
@@ -479,10 +494,88 @@ sender_pop(struct sender *s)
 	if (p->data != NULL)
 		s->mem_bytes -= p->len;
 	if (p->off != SENDER_NOT_SPOOLED)
-		s->spool_unacked -= SPOOL_REC_HDR + p->len;
+		s->spool_unacked -= p->n * SPOOL_REC_HDR + p->len;
 	free(p->data);
+	s->npending -= p->n;
 	free(p);
-	s->npending--;
+}
+
+/*
+ * Splits run p into its first frame (p) and the rest (a new entry after
+ * it), reading the first frame's record header back from the file.
+ * 0, or -1 (logged) when that read or the allocation fails.
+ */
+static int
+pending_split(struct sender *s, struct pending *p)
+{
+	struct spool_rec r;
+	struct pending *q;
+	int rc;
+
+	if (p->n < 2)
+		return 0;
+	if ((rc = spool_read_rec(s->sf.fd, p->off, &r)) == 0 &&
+	    r.len >= p->len) {
+		rc = -1;
+		errno = EIO;	/* not the run it was written as */
+	}
+	if (rc == -1) {
+		log_err("spool: %s/%s: reading the record of batch %llu "
+		    "back: %s", s->cfg.spool_dir, s->sf.name,
+		    (unsigned long long)p->seq, strerror(errno));
+		return -1;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		log_err("sender: out of memory splitting a run of batches");
+		return -1;
+	}
+	q->next = p->next;
+	q->seq = p->seq + 1;
+	q->n = p->n - 1;
+	q->len = p->len - r.len;
+	q->off = p->off + r.len + SPOOL_REC_HDR;
+	q->pos = p->pos;
+	q->last = p->last;
+	p->next = q;
+	p->n = 1;
+	p->len = r.len;
+	p->pos = r.pos;
+	p->last = (r.flags & SPOOL_REC_LAST) != 0;
+	if (s->tail == p)
+		s->tail = q;
+	return 0;
+}
+
+/*
+ * Joins each entry from p on that is on disk only into the run before
+ * it, when it is the next record of the file.  A frame partly written to
+ * the socket stays alone: its length is what the writing goes by.
+ */
+static void
+pending_coalesce(struct sender *s, struct pending *p)
+{
+	struct pending *q;
+
+	for (; p != NULL && (q = p->next) != NULL; ) {
+		if (p->data != NULL || q->data != NULL ||
+		    p->off == SENDER_NOT_SPOOLED ||
+		    q->off == SENDER_NOT_SPOOLED ||
+		    p->carried != 0 || q->carried != 0 ||
+		    q->seq != p->seq + p->n ||
+		    q->off != p->off + p->len + p->n * SPOOL_REC_HDR ||
+		    (p == s->unsent && s->unsent_off > 0) || q == s->unsent) {
+			p = q;
+			continue;
+		}
+		p->n += q->n;
+		p->len += q->len;
+		p->pos = q->pos;
+		p->last = q->last;
+		p->next = q->next;
+		if (s->tail == q)
+			s->tail = p;
+		free(q);
+	}
 }
 
 /*
@@ -497,7 +590,7 @@ sender_rejected(struct sender *s)
 {
 	struct pending *p = s->head;
 
-	if (p == NULL)
+	if (p == NULL || pending_split(s, p) == -1)
 		return;
 	if (p->seq != s->reject_seq) {
 		s->reject_seq = p->seq;
@@ -598,6 +691,11 @@ sender_write(struct sender *s)
 	while ((p = s->unsent) != NULL) {
 		if (!sender_sendable(s, p))
 			return 0;	/* sender_spool_retry goes first */
+		if (pending_split(s, p) == -1) {
+			sender_disconnect(s, "cannot read a batch back from "
+			    "the spool");
+			return -1;
+		}
 		data = p->data;
 		if (data == NULL && (data = sender_frame(s, s->sf.fd, p->off,
 		    p->len)) == NULL) {
@@ -648,7 +746,7 @@ sender_encode(struct sender *s, struct tabset *t)
 	struct proto_host_rec hr;
 	struct proto_port_rec pr;
 	struct proto_peer_rec qr;
-	struct pending *p, *first_new = NULL;
+	struct pending *p, *first_new = NULL, *before = s->tail;
 	const struct ft_key *k;
 	const struct ft_iface_count *ic;
 	struct timespec now;
@@ -740,6 +838,7 @@ sender_encode(struct sender *s, struct tabset *t)
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			goto fail;
 		p->seq = s->next_seq++;
+		p->n = 1;
 		p->data = buf.data;
 		p->len = buf.len;
 		p->off = SENDER_NOT_SPOOLED;
@@ -768,6 +867,7 @@ sender_encode(struct sender *s, struct tabset *t)
 	}
 	sender_spool_whole(s, first_new);
 	sender_spool_sync(s, first_new);
+	pending_coalesce(s, before != NULL ? before : s->head);
 	return;
 fail:
 	proto_buf_clear(&buf);
@@ -778,6 +878,7 @@ fail:
 		sender_spool_mark(s, s->in_pos);
 	sender_spool_whole(s, first_new);
 	sender_spool_sync(s, first_new);
+	pending_coalesce(s, before != NULL ? before : s->head);
 	if (first && nhealth > 0)	/* the frame with the health is lost */
 		s->dropped += health[0].dropped;
 	s->dropped++;
@@ -1652,7 +1753,7 @@ sender_finish(struct sender *s, struct tabset *last, int complete,
 	pthread_join(s->thread, NULL);
 	s->started = 0;
 	for (p = s->head; p != NULL; p = p->next)
-		left++;
+		left += p->n;
 	/*
 	 * Delivered: the file has nothing left for a next start, unless it
 	 * holds where a -r file stopped before its end, to resume there.

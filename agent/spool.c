@@ -179,6 +179,29 @@ spool_read(int fd, uint64_t off, uint8_t *buf, size_t len)
 }
 
 int
+spool_read_rec(int fd, uint64_t off, struct spool_rec *r)
+{
+	uint8_t hdr[SPOOL_REC_HDR];
+
+	if (off < SPOOL_REC_HDR) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (spool_read(fd, off - SPOOL_REC_HDR, hdr, sizeof(hdr)) == -1)
+		return -1;
+	r->off = off;
+	r->len = get_u32(hdr);
+	r->pos = get_u64(hdr + 8);
+	r->flags = get_u32(hdr + 16);
+	/* Written by this process: anything else is a damaged disk. */
+	if (r->len == 0 || (r->flags & ~SPOOL_REC_LAST) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
 spool_dir_open(const char *path, char *err, size_t errlen)
 {
 	struct stat st;

@@ -222,6 +222,13 @@ int	spool_lock(int fd);
 int	spool_read(int fd, uint64_t off, uint8_t *buf, size_t len);
 
 /*
+ * Reads the version 2 record header in front of the frame at off into
+ * *r (seq untouched).  0, or -1 (errno; EIO for a short read, a mark or
+ * unknown flags).
+ */
+int	spool_read_rec(int fd, uint64_t off, struct spool_rec *r);
+
+/*
  * Reads the header and indexes every good record of the file at fd
  * (version 1 or 2).  Returns 0 (a torn tail is reported in
  * skipped/torn_at), or -1 with *errstr when the header itself is

@@ -1,0 +1,344 @@
+/*
+ * test_sender.c - tests of agent/sender.c against a store played here.
+ *
+ * With a spool and the store away, every frame goes to the file and,
+ * past the memory cap, none stays in memory: the heap must not grow
+ * with the frames of an outage.  When a store then answers, its WELCOME
+ * naming a seq inside what the sender keeps as one run of frames on
+ * disk, every later frame must arrive once, in order, with what it was
+ * encoded with (each tabset's captured count, a different size of
+ * integer as the seq grows), and the spool file must be gone once all
+ * are acknowledged.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sender.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_SANITIZED	1
+#endif
+#endif
+#ifdef HEAP_SANITIZED
+/* ASan's allocator keeps the count (gcc installs no header for it). */
+size_t	__sanitizer_get_current_allocated_bytes(void);
+#endif
+
+#define OUTAGE_FRAMES	4000
+#define WARM_FRAMES	200
+#define HEAP_SLACK	(64u << 10)	/* the old 80 bytes a frame: 300 KiB */
+#define WELCOME_SEQ	2345		/* inside the run on disk */
+#define CAPTURED(seq)	((uint64_t)(seq) * (seq) * 977)
+#define STORE_WAIT_MS	30000
+
+/* The store played by a thread: one connection, served until EOF. */
+struct store {
+	int		 lfd;
+	uint64_t	 next;		/* seq expected next */
+	uint64_t	 nbatch;
+	char		 err[256];	/* empty: all as expected */
+};
+
+static char	tmpdir[64];
+static char	spooldir[96];
+static char	sockpath[96];
+
+static size_t	heap_in_use(void);
+static int	read_frame_body(int, struct proto_buf *, size_t *);
+static int	send_frame(int, struct proto_buf *);
+static void	*store_main(void *);
+static void	store_serve(struct store *, int);
+static int	spool_files(void);
+static int	setup(void **);
+static int	teardown(void **);
+
+static size_t
+heap_in_use(void)
+{
+#ifdef HEAP_SANITIZED
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+/* Reads one whole frame into b; its body length into *blen.  0 or -1
+ * (EOF or error). */
+static int
+read_frame_body(int fd, struct proto_buf *b, size_t *blen)
+{
+	uint8_t chunk[4096], *grown;
+	enum proto_err e;
+	ssize_t n;
+
+	for (;;) {
+		e = proto_frame_check(b->data, b->len, PROTO_FRAME_MAX, blen);
+		if (e == PROTO_OK)
+			return 0;
+		if (e != PROTO_E_SHORT)
+			return -1;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n <= 0)
+			return -1;
+		if (b->len + (size_t)n > b->cap) {
+			if ((grown = realloc(b->data, (b->len + (size_t)n) *
+			    2)) == NULL)
+				return -1;
+			b->data = grown;
+			b->cap = (b->len + (size_t)n) * 2;
+		}
+		memcpy(b->data + b->len, chunk, (size_t)n);
+		b->len += (size_t)n;
+	}
+}
+
+static int
+send_frame(int fd, struct proto_buf *b)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < b->len) {
+		n = write(fd, b->data + off, b->len - off);
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	proto_buf_consume(b, b->len);
+	return 0;
+}
+
+static void *
+store_main(void *arg)
+{
+	struct store *st = arg;
+	struct pollfd pfd = { .fd = st->lfd, .events = POLLIN };
+	int fd;
+
+	if (poll(&pfd, 1, STORE_WAIT_MS) != 1) {
+		snprintf(st->err, sizeof(st->err), "the sender never came");
+		return NULL;
+	}
+	if ((fd = accept(st->lfd, NULL, NULL)) == -1) {
+		snprintf(st->err, sizeof(st->err), "accept: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	store_serve(st, fd);
+	close(fd);
+	return NULL;
+}
+
+/* HELLO, WELCOME with WELCOME_SEQ, then each BATCH checked and ACKed. */
+static void
+store_serve(struct store *st, int fd)
+{
+	struct proto_buf in, out;
+	struct proto_welcome w = { .last_seq = WELCOME_SEQ };
+	struct proto_ack ack;
+	struct proto_batch b;
+	uint32_t version, type;
+	uint64_t seq;
+	size_t blen;
+	const uint8_t *body;
+
+	proto_buf_init(&in);
+	proto_buf_init(&out);
+	if (read_frame_body(fd, &in, &blen) == -1 ||
+	    proto_decode_envelope(in.data + PROTO_HDR_LEN, blen, &version,
+	    &type, &seq) != PROTO_OK || type != PROTO_HELLO) {
+		snprintf(st->err, sizeof(st->err), "no HELLO first");
+		goto out;
+	}
+	proto_buf_consume(&in, PROTO_HDR_LEN + blen);
+	if (proto_encode_welcome(&out, &w) == -1 || send_frame(fd, &out) == -1) {
+		snprintf(st->err, sizeof(st->err), "cannot send WELCOME");
+		goto out;
+	}
+	st->next = WELCOME_SEQ + 1;
+	while (read_frame_body(fd, &in, &blen) == 0) {
+		body = in.data + PROTO_HDR_LEN;
+		if (proto_decode_batch(body, blen, &b) != PROTO_OK) {
+			snprintf(st->err, sizeof(st->err), "batch %llu: "
+			    "undecodable", (unsigned long long)st->next);
+			goto out;
+		}
+		if (b.seq != st->next || b.nhealth != 1 ||
+		    b.health[0].captured != CAPTURED(b.seq)) {
+			snprintf(st->err, sizeof(st->err), "batch %llu "
+			    "(captured %llu) where %llu (captured %llu) was "
+			    "due", (unsigned long long)b.seq,
+			    (unsigned long long)(b.nhealth ?
+			    b.health[0].captured : 0),
+			    (unsigned long long)st->next,
+			    (unsigned long long)CAPTURED(st->next));
+			proto_batch_clear(&b);
+			goto out;
+		}
+		proto_batch_clear(&b);
+		proto_buf_consume(&in, PROTO_HDR_LEN + blen);
+		ack.seq = st->next++;
+		st->nbatch++;
+		if (proto_encode_ack(&out, &ack) == -1 ||
+		    send_frame(fd, &out) == -1) {
+			snprintf(st->err, sizeof(st->err), "cannot send ACK");
+			goto out;
+		}
+	}
+out:
+	proto_buf_clear(&in);
+	proto_buf_clear(&out);
+}
+
+/* Files in the spool directory. */
+static int
+spool_files(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if ((d = opendir(spooldir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_outage_memory_and_delivery(void **state)
+{
+	struct sender_config cfg;
+	struct tabset_limits lim = { 64, 64, 64, 8, 0 };
+	struct tabset ta, tb, *full = &ta;
+	struct sockaddr_un sun;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	const char *errstr = NULL;
+	size_t warm = 0, grown;
+	uint64_t seq;
+	int dirfd;
+
+	(void)state;
+	assert_int_equal(tabset_init(&ta, &lim, &errstr), 0);
+	assert_int_equal(tabset_init(&tb, &lim, &errstr), 0);
+	dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dirfd != -1);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.socket_path = sockpath;
+	cfg.hello.version = PROTO_VERSION;
+	strcpy(cfg.hello.name, "outage");
+	cfg.hello.niface = 1;
+	strcpy(cfg.hello.iface[0], "lo");
+	cfg.hello.resolution = 1;
+	cfg.hello.start_time = 1700000000000000;
+	cfg.heartbeat = 1;
+	cfg.max_queue_bytes = 1;	/* every frame kept on disk only */
+	cfg.spool_dir = spooldir;
+	cfg.spool_dirfd = dirfd;
+	s = sender_new(&cfg, &errstr);
+	assert_non_null(s);
+	assert_int_equal(sender_start(s, &tb, &errstr), 0);
+	for (seq = 1; seq <= OUTAGE_FRAMES; seq++) {
+		full->health[0].captured = CAPTURED(seq);
+		full = sender_swap_slot(s, 0, full, SENDER_WAIT);
+		assert_non_null(full);
+		if (seq == WARM_FRAMES)
+			warm = heap_in_use();
+	}
+	/* The swap returns before the encode: wait for the last one. */
+	full->health[0].captured = CAPTURED(seq);
+	full = sender_swap_slot(s, 0, full, SENDER_WAIT);
+	assert_non_null(full);
+	grown = heap_in_use();
+	grown = grown > warm ? grown - warm : 0;
+	printf("heap grew %zu bytes over %d frames kept on disk\n", grown,
+	    OUTAGE_FRAMES - WARM_FRAMES);
+	assert_true(grown < HEAP_SLACK);
+
+	/* Now the store: it already has every batch up to WELCOME_SEQ. */
+	memset(&st, 0, sizeof(st));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, sockpath);
+	st.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(st.lfd != -1);
+	assert_int_equal(bind(st.lfd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	assert_int_equal(listen(st.lfd, 4), 0);
+	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	full->health[0].captured = CAPTURED(seq + 1);
+	assert_int_equal(sender_finish(s, full, 1, NULL), 0);
+	sender_free(s);
+	pthread_join(store, NULL);
+	close(st.lfd);
+	close(dirfd);
+	assert_string_equal(st.err, "");
+	/* The outage's frames past the WELCOME, the swap's, the finish's. */
+	assert_int_equal(st.nbatch, OUTAGE_FRAMES + 2 - WELCOME_SEQ);
+	assert_int_equal(spool_files(), 0);
+	tabset_clear(&ta);
+	tabset_clear(&tb);
+}
+
+static int
+setup(void **state)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+	(void)state;
+	/* tmpfs when there is one: each frame is synced. */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/nt-sender.XXXXXX", base);
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(spooldir, sizeof(spooldir), "%s/spool", tmpdir);
+	snprintf(sockpath, sizeof(sockpath), "%s/store.sock", tmpdir);
+	return mkdir(spooldir, 0700);
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_outage_memory_and_delivery,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
