@@ -323,8 +323,6 @@ spool_list(int dirfd, const char *agent, int64_t except, char ***names,
 		if (errno != 0 || end != de->d_name + nlen - slen ||
 		    start == except)
 			continue;
-		if (n == SPOOL_FILES_MAX)
-			break;		/* the rest wait for the next start */
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			if ((ne = realloc(e, cap * sizeof(*e))) == NULL)
@@ -338,6 +336,9 @@ spool_list(int dirfd, const char *agent, int64_t except, char ***names,
 	closedir(d);
 	if (n > 0)
 		qsort(e, n, sizeof(*e), entry_cmp);
+	/* The oldest go first; the rest wait for the next start. */
+	while (n > SPOOL_FILES_MAX)
+		free(e[--n].name);
 	if ((out = calloc(n + 1, sizeof(*out))) == NULL) {
 		d = NULL;
 		goto nomem;

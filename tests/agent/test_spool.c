@@ -863,6 +863,45 @@ test_list_and_lock(void **state)
 	proto_buf_clear(&hb);
 }
 
+/*
+ * More files than a start replays: the oldest epochs are the ones listed,
+ * whatever order the directory gives them in (which may be any).
+ */
+static void
+test_list_oldest(void **state)
+{
+	char dir[96], name[SPOOL_NAME_MAX + 1], **names;
+	const char *errstr = NULL;
+	int dfd, fd, i, n;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/many", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	for (i = 2 * SPOOL_FILES_MAX; i > 0; i--) {
+		spool_file_name(name, sizeof(name), "m", (int64_t)i * 7);
+		fd = openat(dfd, name, O_CREAT | O_WRONLY, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	n = spool_list(dfd, "m", 0, &names, &errstr);
+	assert_int_equal(n, SPOOL_FILES_MAX);
+	for (i = 0; i < n; i++) {
+		spool_file_name(name, sizeof(name), "m", (int64_t)(i + 1) * 7);
+		assert_string_equal(names[i], name);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	for (i = 2 * SPOOL_FILES_MAX; i > 0; i--) {
+		spool_file_name(name, sizeof(name), "m", (int64_t)i * 7);
+		assert_int_equal(unlinkat(dfd, name, 0), 0);
+	}
+	close(dfd);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -880,6 +919,7 @@ main(void)
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_input_of),
 		cmocka_unit_test(test_list_and_lock),
+		cmocka_unit_test(test_list_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
