@@ -211,6 +211,7 @@ static void	 key_to_rec(const struct ft_key *, struct proto_key *);
 static const uint8_t *sender_frame(struct sender *, int, uint64_t, size_t);
 static void	 sender_spool(struct sender *, struct pending *);
 static void	 sender_spool_whole(struct sender *, struct pending *);
+static void	 sender_spool_unwind(struct sender *, struct pending *);
 static void	 sender_spool_mark(struct sender *, uint64_t);
 static void	 sender_spool_retry(struct sender *);
 static int	 sender_sendable(const struct sender *,
@@ -936,20 +937,23 @@ sender_spool_mark(struct sender *s, uint64_t pos)
 /*
  * After a tabset's frames were appended from `from` on: a resumable
  * input's tabset is in the file whole or not at all, so that no frame of
- * it is sent unless all are there (sender_sendable).  Either records the
- * position the file reaches, or takes the frames appended out again.
+ * it is sent unless all are there (sender_sendable).  When an append
+ * failed, takes the frames appended out again (sender_spool_sync records
+ * the position the file reaches once they are durable).
  */
 static void
 sender_spool_whole(struct sender *s, struct pending *from)
 {
+	if (s->resumable && from != NULL && !s->spooling)
+		sender_spool_unwind(s, from);
+}
+
+/* Takes a resumable input's frames from `from` on out of the file. */
+static void
+sender_spool_unwind(struct sender *s, struct pending *from)
+{
 	struct pending *p;
 
-	if (!s->resumable || from == NULL)
-		return;
-	if (s->spooling) {
-		s->spooled_pos = s->tail->pos;
-		return;
-	}
 	for (p = from; p != NULL; p = p->next) {
 		if (p->off == SENDER_NOT_SPOOLED)
 			continue;
@@ -1040,7 +1044,9 @@ sender_spool_failed(struct sender *s, const char *what)
  * Makes the frames appended since `from` durable (one fdatasync per
  * tabset), then lets the memory cap drop this tabset's frames from
  * memory: older ones are sent sooner, so they stay.  A failed sync
- * keeps them in memory, where they are safe from everything but a kill.
+ * keeps them in memory, where they are safe from everything but a kill;
+ * a resumable input's are also taken out of the file, to be appended
+ * again by sender_spool_retry before any is sent.
  */
 static void
 sender_spool_sync(struct sender *s, struct pending *from)
@@ -1051,9 +1057,17 @@ sender_spool_sync(struct sender *s, struct pending *from)
 		return;
 	if (spool_sync(&s->sf) == -1) {
 		sender_spool_failed(s, "fdatasync failed");
+		/*
+		 * Maybe not on disk: sent, a resume after a crash would
+		 * count its packets again.  It waits for sender_spool_retry.
+		 */
+		if (s->resumable)
+			sender_spool_unwind(s, from);
 		return;
 	}
 	s->spool_logged = 0;
+	if (s->resumable)
+		s->spooled_pos = s->tail->pos;
 	if (s->mem_bytes <= s->cfg.max_queue_bytes)
 		return;
 	for (p = from; p != NULL && s->mem_bytes > s->cfg.max_queue_bytes;

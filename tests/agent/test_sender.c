@@ -9,6 +9,11 @@
  * encoded with (each tabset's captured count, a different size of
  * integer as the seq grows), and the spool file must be gone once all
  * are acknowledged.
+ *
+ * For a -r file (an input that can be resumed), a tabset whose fdatasync
+ * fails must not be sent before it is in the file for sure: sent, a
+ * crash could lose it from the file and the resume count its packets
+ * again.  It goes once the sync works again, with everything after it.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,11 +27,13 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -55,16 +62,24 @@ size_t	__sanitizer_get_current_allocated_bytes(void);
 /* The store played by a thread: one connection, served until EOF. */
 struct store {
 	int		 lfd;
+	uint64_t	 welcome;	/* last seq it says it has */
 	uint64_t	 next;		/* seq expected next */
+	atomic_ullong	 got;		/* last seq received */
 	uint64_t	 nbatch;
 	char		 err[256];	/* empty: all as expected */
 };
+
+/* fdatasync fails (EIO) while sync_fail is set; sync_failed counts it. */
+static atomic_int	sync_fail;
+static atomic_int	sync_failed;
 
 static char	tmpdir[64];
 static char	spooldir[96];
 static char	sockpath[96];
 
+int		fdatasync(int);
 static size_t	heap_in_use(void);
+static int	store_listen(struct store *, uint64_t);
 static int	read_frame_body(int, struct proto_buf *, size_t *);
 static int	send_frame(int, struct proto_buf *);
 static void	*store_main(void *);
@@ -72,6 +87,18 @@ static void	store_serve(struct store *, int);
 static int	spool_files(void);
 static int	setup(void **);
 static int	teardown(void **);
+
+/* Spool.c's calls reach this one: the executable's comes first. */
+int
+fdatasync(int fd)
+{
+	if (atomic_load(&sync_fail)) {
+		atomic_fetch_add(&sync_failed, 1);
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fdatasync, fd);
+}
 
 static size_t
 heap_in_use(void)
@@ -152,12 +179,33 @@ store_main(void *arg)
 	return NULL;
 }
 
-/* HELLO, WELCOME with WELCOME_SEQ, then each BATCH checked and ACKed. */
+/* Listens on sockpath; the thread then serves one connection. */
+static int
+store_listen(struct store *st, uint64_t welcome)
+{
+	struct sockaddr_un sun;
+
+	memset(st, 0, sizeof(*st));
+	st->welcome = welcome;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, sockpath);
+	if ((st->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (bind(st->lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(st->lfd, 4) == -1) {
+		close(st->lfd);
+		return -1;
+	}
+	return 0;
+}
+
+/* HELLO, WELCOME with st->welcome, then each BATCH checked and ACKed. */
 static void
 store_serve(struct store *st, int fd)
 {
 	struct proto_buf in, out;
-	struct proto_welcome w = { .last_seq = WELCOME_SEQ };
+	struct proto_welcome w = { .last_seq = st->welcome };
 	struct proto_ack ack;
 	struct proto_batch b;
 	uint32_t version, type;
@@ -178,7 +226,7 @@ store_serve(struct store *st, int fd)
 		snprintf(st->err, sizeof(st->err), "cannot send WELCOME");
 		goto out;
 	}
-	st->next = WELCOME_SEQ + 1;
+	st->next = st->welcome + 1;
 	while (read_frame_body(fd, &in, &blen) == 0) {
 		body = in.data + PROTO_HDR_LEN;
 		if (proto_decode_batch(body, blen, &b) != PROTO_OK) {
@@ -200,6 +248,7 @@ store_serve(struct store *st, int fd)
 		}
 		proto_batch_clear(&b);
 		proto_buf_consume(&in, PROTO_HDR_LEN + blen);
+		atomic_store(&st->got, st->next);
 		ack.seq = st->next++;
 		st->nbatch++;
 		if (proto_encode_ack(&out, &ack) == -1 ||
@@ -236,7 +285,6 @@ test_outage_memory_and_delivery(void **state)
 	struct sender_config cfg;
 	struct tabset_limits lim = { 64, 64, 64, 8, 0 };
 	struct tabset ta, tb, *full = &ta;
-	struct sockaddr_un sun;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
@@ -283,15 +331,7 @@ test_outage_memory_and_delivery(void **state)
 	assert_true(grown < HEAP_SLACK);
 
 	/* Now the store: it already has every batch up to WELCOME_SEQ. */
-	memset(&st, 0, sizeof(st));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, sockpath);
-	st.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(st.lfd != -1);
-	assert_int_equal(bind(st.lfd, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
-	assert_int_equal(listen(st.lfd, 4), 0);
+	assert_int_equal(store_listen(&st, WELCOME_SEQ), 0);
 	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
 	full->health[0].captured = CAPTURED(seq + 1);
 	assert_int_equal(sender_finish(s, full, 1, NULL), 0);
@@ -302,6 +342,79 @@ test_outage_memory_and_delivery(void **state)
 	assert_string_equal(st.err, "");
 	/* The outage's frames past the WELCOME, the swap's, the finish's. */
 	assert_int_equal(st.nbatch, OUTAGE_FRAMES + 2 - WELCOME_SEQ);
+	assert_int_equal(spool_files(), 0);
+	tabset_clear(&ta);
+	tabset_clear(&tb);
+}
+
+static void
+test_failed_sync_not_sent(void **state)
+{
+	static const struct spool_input file = { 1, 2, 3, 4, 0 };
+	struct sender_config cfg;
+	struct tabset_limits lim = { 64, 64, 64, 8, 0 };
+	struct tabset ta, tb, *full = &ta;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	const char *errstr = NULL;
+	uint64_t seq;
+	int dirfd, i;
+
+	(void)state;
+	assert_int_equal(tabset_init(&ta, &lim, &errstr), 0);
+	assert_int_equal(tabset_init(&tb, &lim, &errstr), 0);
+	dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dirfd != -1);
+	assert_int_equal(store_listen(&st, 0), 0);
+	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.socket_path = sockpath;
+	cfg.hello.version = PROTO_VERSION;
+	strcpy(cfg.hello.name, "synced");
+	cfg.hello.niface = 1;
+	strcpy(cfg.hello.iface[0], "file.pcap");
+	cfg.hello.resolution = 1;
+	cfg.hello.start_time = 1700000000000000;
+	cfg.heartbeat = 1;
+	cfg.spool_dir = spooldir;
+	cfg.spool_dirfd = dirfd;
+	cfg.input = file;
+	s = sender_new(&cfg, &errstr);
+	assert_non_null(s);
+	assert_int_equal(sender_start(s, &tb, &errstr), 0);
+	for (seq = 1; seq <= 5; seq++) {
+		full->health[0].captured = CAPTURED(seq);
+		full->in_pos = seq * 100;
+		full = sender_swap_slot(s, 0, full, SENDER_WAIT);
+		assert_non_null(full);
+	}
+	for (i = 0; i < 500 && atomic_load(&st.got) < seq - 1; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&st.got), seq - 1);
+	/* Tabset 6's sync fails: nothing of it may reach the store. */
+	atomic_store(&sync_fail, 1);
+	full->health[0].captured = CAPTURED(seq);
+	full->in_pos = seq * 100;
+	full = sender_swap_slot(s, 0, full, SENDER_WAIT);
+	assert_non_null(full);
+	for (i = 0; i < 500 && atomic_load(&sync_failed) == 0; i++)
+		usleep(10000);
+	assert_true(atomic_load(&sync_failed) > 0);
+	usleep(300000);
+	assert_true(atomic_load(&st.got) < seq);
+	/* Synced again (tried each second), 6 and the finish's 7 go. */
+	atomic_store(&sync_fail, 0);
+	seq++;
+	full->health[0].captured = CAPTURED(seq);
+	full->in_pos = seq * 100;
+	assert_int_equal(sender_finish(s, full, 1, NULL), 0);
+	sender_free(s);
+	pthread_join(store, NULL);
+	close(st.lfd);
+	close(dirfd);
+	assert_string_equal(st.err, "");
+	assert_int_equal(st.nbatch, seq);
 	assert_int_equal(spool_files(), 0);
 	tabset_clear(&ta);
 	tabset_clear(&tb);
@@ -337,6 +450,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_outage_memory_and_delivery,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_sync_not_sent,
 		    setup, teardown),
 	};
 
