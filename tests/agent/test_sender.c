@@ -69,6 +69,13 @@ struct store {
 	char		 err[256];	/* empty: all as expected */
 };
 
+/* What each test starts from (setup). */
+struct fixture {
+	struct sender_config	 cfg;
+	struct tabset		 ta, tb;
+	int			 dirfd;
+};
+
 /* fdatasync fails (EIO) while sync_fail is set; sync_failed counts it. */
 static atomic_int	sync_fail;
 static atomic_int	sync_failed;
@@ -85,6 +92,9 @@ static int	send_frame(int, struct proto_buf *);
 static void	*store_main(void *);
 static void	store_serve(struct store *, int);
 static int	spool_files(void);
+static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
+static void	finish(struct sender *, struct tabset *, uint64_t,
+		    struct store *, pthread_t);
 static int	setup(void **);
 static int	teardown(void **);
 
@@ -279,51 +289,56 @@ spool_files(void)
 	return n;
 }
 
+/* Hands tabset `full` over as the one to become batch seq. */
+static struct tabset *
+feed(struct sender *s, struct tabset *full, uint64_t seq)
+{
+	struct tabset *t;
+
+	full->health[0].captured = CAPTURED(seq);
+	full->in_pos = seq * 100;
+	t = sender_swap_slot(s, 0, full, SENDER_WAIT);
+	assert_non_null(t);
+	return t;
+}
+
+/* Ends the sender with tabset `last` as batch seq; the store then ends. */
+static void
+finish(struct sender *s, struct tabset *last, uint64_t seq, struct store *st,
+    pthread_t store)
+{
+	last->health[0].captured = CAPTURED(seq);
+	last->in_pos = seq * 100;
+	assert_int_equal(sender_finish(s, last, 1, NULL), 0);
+	sender_free(s);
+	pthread_join(store, NULL);
+	close(st->lfd);
+	assert_string_equal(st->err, "");
+}
+
 static void
 test_outage_memory_and_delivery(void **state)
 {
-	struct sender_config cfg;
-	struct tabset_limits lim = { 64, 64, 64, 8, 0 };
-	struct tabset ta, tb, *full = &ta;
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
 	const char *errstr = NULL;
 	size_t warm = 0, grown;
 	uint64_t seq;
-	int dirfd;
 
-	(void)state;
-	assert_int_equal(tabset_init(&ta, &lim, &errstr), 0);
-	assert_int_equal(tabset_init(&tb, &lim, &errstr), 0);
-	dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dirfd != -1);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.socket_path = sockpath;
-	cfg.hello.version = PROTO_VERSION;
-	strcpy(cfg.hello.name, "outage");
-	cfg.hello.niface = 1;
-	strcpy(cfg.hello.iface[0], "lo");
-	cfg.hello.resolution = 1;
-	cfg.hello.start_time = 1700000000000000;
-	cfg.heartbeat = 1;
-	cfg.max_queue_bytes = 1;	/* every frame kept on disk only */
-	cfg.spool_dir = spooldir;
-	cfg.spool_dirfd = dirfd;
-	s = sender_new(&cfg, &errstr);
+	f->cfg.max_queue_bytes = 1;	/* every frame kept on disk only */
+	s = sender_new(&f->cfg, &errstr);
 	assert_non_null(s);
-	assert_int_equal(sender_start(s, &tb, &errstr), 0);
+	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
 	for (seq = 1; seq <= OUTAGE_FRAMES; seq++) {
-		full->health[0].captured = CAPTURED(seq);
-		full = sender_swap_slot(s, 0, full, SENDER_WAIT);
-		assert_non_null(full);
+		full = feed(s, full, seq);
 		if (seq == WARM_FRAMES)
 			warm = heap_in_use();
 	}
 	/* The swap returns before the encode: wait for the last one. */
-	full->health[0].captured = CAPTURED(seq);
-	full = sender_swap_slot(s, 0, full, SENDER_WAIT);
-	assert_non_null(full);
+	full = feed(s, full, seq);
 	grown = heap_in_use();
 	grown = grown > warm ? grown - warm : 0;
 	printf("heap grew %zu bytes over %d frames kept on disk\n", grown,
@@ -333,71 +348,39 @@ test_outage_memory_and_delivery(void **state)
 	/* Now the store: it already has every batch up to WELCOME_SEQ. */
 	assert_int_equal(store_listen(&st, WELCOME_SEQ), 0);
 	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
-	full->health[0].captured = CAPTURED(seq + 1);
-	assert_int_equal(sender_finish(s, full, 1, NULL), 0);
-	sender_free(s);
-	pthread_join(store, NULL);
-	close(st.lfd);
-	close(dirfd);
-	assert_string_equal(st.err, "");
+	finish(s, full, seq + 1, &st, store);
 	/* The outage's frames past the WELCOME, the swap's, the finish's. */
 	assert_int_equal(st.nbatch, OUTAGE_FRAMES + 2 - WELCOME_SEQ);
 	assert_int_equal(spool_files(), 0);
-	tabset_clear(&ta);
-	tabset_clear(&tb);
 }
 
 static void
 test_failed_sync_not_sent(void **state)
 {
 	static const struct spool_input file = { 1, 2, 3, 4, 0 };
-	struct sender_config cfg;
-	struct tabset_limits lim = { 64, 64, 64, 8, 0 };
-	struct tabset ta, tb, *full = &ta;
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
 	const char *errstr = NULL;
 	uint64_t seq;
-	int dirfd, i;
+	int i;
 
-	(void)state;
-	assert_int_equal(tabset_init(&ta, &lim, &errstr), 0);
-	assert_int_equal(tabset_init(&tb, &lim, &errstr), 0);
-	dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dirfd != -1);
 	assert_int_equal(store_listen(&st, 0), 0);
 	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.socket_path = sockpath;
-	cfg.hello.version = PROTO_VERSION;
-	strcpy(cfg.hello.name, "synced");
-	cfg.hello.niface = 1;
-	strcpy(cfg.hello.iface[0], "file.pcap");
-	cfg.hello.resolution = 1;
-	cfg.hello.start_time = 1700000000000000;
-	cfg.heartbeat = 1;
-	cfg.spool_dir = spooldir;
-	cfg.spool_dirfd = dirfd;
-	cfg.input = file;
-	s = sender_new(&cfg, &errstr);
+	f->cfg.input = file;
+	s = sender_new(&f->cfg, &errstr);
 	assert_non_null(s);
-	assert_int_equal(sender_start(s, &tb, &errstr), 0);
-	for (seq = 1; seq <= 5; seq++) {
-		full->health[0].captured = CAPTURED(seq);
-		full->in_pos = seq * 100;
-		full = sender_swap_slot(s, 0, full, SENDER_WAIT);
-		assert_non_null(full);
-	}
+	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	for (seq = 1; seq <= 5; seq++)
+		full = feed(s, full, seq);
 	for (i = 0; i < 500 && atomic_load(&st.got) < seq - 1; i++)
 		usleep(10000);
 	assert_int_equal(atomic_load(&st.got), seq - 1);
 	/* Tabset 6's sync fails: nothing of it may reach the store. */
 	atomic_store(&sync_fail, 1);
-	full->health[0].captured = CAPTURED(seq);
-	full->in_pos = seq * 100;
-	full = sender_swap_slot(s, 0, full, SENDER_WAIT);
-	assert_non_null(full);
+	full = feed(s, full, seq);
 	for (i = 0; i < 500 && atomic_load(&sync_failed) == 0; i++)
 		usleep(10000);
 	assert_true(atomic_load(&sync_failed) > 0);
@@ -405,42 +388,58 @@ test_failed_sync_not_sent(void **state)
 	assert_true(atomic_load(&st.got) < seq);
 	/* Synced again (tried each second), 6 and the finish's 7 go. */
 	atomic_store(&sync_fail, 0);
-	seq++;
-	full->health[0].captured = CAPTURED(seq);
-	full->in_pos = seq * 100;
-	assert_int_equal(sender_finish(s, full, 1, NULL), 0);
-	sender_free(s);
-	pthread_join(store, NULL);
-	close(st.lfd);
-	close(dirfd);
-	assert_string_equal(st.err, "");
-	assert_int_equal(st.nbatch, seq);
+	finish(s, full, seq + 1, &st, store);
+	assert_int_equal(st.nbatch, seq + 1);
 	assert_int_equal(spool_files(), 0);
-	tabset_clear(&ta);
-	tabset_clear(&tb);
 }
 
+/* A spool in a fresh directory, a store socket not yet there. */
 static int
 setup(void **state)
 {
+	static struct fixture f;
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	struct tabset_limits lim = { 64, 64, 64, 8, 0 };
+	const char *errstr;
 
-	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.dirfd = -1;
 	/* tmpfs when there is one: each frame is synced. */
 	snprintf(tmpdir, sizeof(tmpdir), "%s/nt-sender.XXXXXX", base);
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	snprintf(spooldir, sizeof(spooldir), "%s/spool", tmpdir);
 	snprintf(sockpath, sizeof(sockpath), "%s/store.sock", tmpdir);
-	return mkdir(spooldir, 0700);
+	if (mkdir(spooldir, 0700) == -1 ||
+	    (f.dirfd = open(spooldir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 ||
+	    tabset_init(&f.ta, &lim, &errstr) == -1 ||
+	    tabset_init(&f.tb, &lim, &errstr) == -1)
+		return -1;
+	f.cfg.socket_path = sockpath;
+	f.cfg.hello.version = PROTO_VERSION;
+	strcpy(f.cfg.hello.name, "sender");
+	f.cfg.hello.niface = 1;
+	strcpy(f.cfg.hello.iface[0], "lo");
+	f.cfg.hello.resolution = 1;
+	f.cfg.hello.start_time = 1700000000000000;
+	f.cfg.heartbeat = 1;
+	f.cfg.spool_dir = spooldir;
+	f.cfg.spool_dirfd = f.dirfd;
+	*state = &f;
+	return 0;
 }
 
 static int
 teardown(void **state)
 {
+	struct fixture *f = *state;
 	char cmd[128];
 
-	(void)state;
+	tabset_clear(&f->ta);
+	tabset_clear(&f->tb);
+	if (f->dirfd != -1)
+		close(f->dirfd);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
 }
