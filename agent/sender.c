@@ -103,6 +103,12 @@ struct pending {
 					   0 in a run */
 };
 
+/*
+ * What a frame of len bytes held in memory costs, counted against
+ * max_queue_bytes: a heartbeat's frame is smaller than its entry.
+ */
+#define PENDING_MEM(len)	((len) + sizeof(struct pending))
+
 /* An earlier epoch's spool file being replayed. */
 struct replay {
 	int		 loaded;
@@ -163,7 +169,8 @@ struct sender {
 	uint64_t		 reject_seq;	/* head seq the store refused */
 	int			 nreject;	/* times in a row */
 	struct proto_buf	 hello;		/* this epoch's HELLO frame */
-	size_t			 mem_bytes;	/* pending data held in memory */
+	size_t			 mem_bytes;	/* frames held in memory, with
+						   their entries (PENDING_MEM) */
 
 	/* The spool (cfg.spool_dir set). */
 	struct spool_file	 sf;
@@ -493,7 +500,7 @@ sender_pop(struct sender *s)
 		s->tail = NULL;
 	s->pending_bytes -= p->len;
 	if (p->data != NULL)
-		s->mem_bytes -= p->len;
+		s->mem_bytes -= PENDING_MEM(p->len);
 	if (p->off != SENDER_NOT_SPOOLED)
 		s->spool_unacked -= p->n * SPOOL_REC_HDR + p->len;
 	free(p->data);
@@ -748,6 +755,7 @@ sender_encode(struct sender *s, struct tabset *t)
 	struct proto_port_rec pr;
 	struct proto_peer_rec qr;
 	struct pending *p, *first_new = NULL, *before = s->tail;
+	uint8_t *shrunk;
 	const struct ft_key *k;
 	const struct ft_iface_count *ic;
 	struct timespec now;
@@ -836,6 +844,12 @@ sender_encode(struct sender *s, struct tabset *t)
 			proto_batch_add_health(&enc, &health[i]);
 		if (proto_batch_end(&enc) == -1)
 			goto fail;
+		/* Kept until acknowledged: not with the room it grew by. */
+		if (buf.cap > buf.len &&
+		    (shrunk = realloc(buf.data, buf.len)) != NULL) {
+			buf.data = shrunk;
+			buf.cap = buf.len;
+		}
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			goto fail;
 		p->seq = s->next_seq++;
@@ -861,7 +875,7 @@ sender_encode(struct sender *s, struct tabset *t)
 		}
 		s->npending++;
 		s->pending_bytes += p->len;
-		s->mem_bytes += p->len;
+		s->mem_bytes += PENDING_MEM(p->len);
 		if (first_new == NULL)
 			first_new = p;
 		first = 0;
@@ -1077,7 +1091,7 @@ sender_spool_sync(struct sender *s, struct pending *from)
 			continue;
 		free(p->data);
 		p->data = NULL;
-		s->mem_bytes -= p->len;
+		s->mem_bytes -= PENDING_MEM(p->len);
 	}
 }
 

@@ -10,6 +10,10 @@
  * integer as the seq grows), and the spool file must be gone once all
  * are acknowledged.
  *
+ * What --max-queue-mb lets stay in memory is what the frames and their
+ * entries take of the heap, not their encoded lengths only: a heartbeat
+ * frame is smaller than its entry and the room its buffer grew by.
+ *
  * For a -r file (an input that can be resumed), a tabset whose fdatasync
  * fails must not be sent before it is in the file for sure: sent, a
  * crash could lose it from the file and the resume count its packets
@@ -58,6 +62,8 @@ size_t	__sanitizer_get_current_allocated_bytes(void);
 #define WELCOME_SEQ	2345		/* inside the run on disk */
 #define CAPTURED(seq)	((uint64_t)(seq) * (seq) * 977)
 #define STORE_WAIT_MS	30000
+#define CAP_BYTES	(1u << 20)	/* --max-queue-mb 1 */
+#define CAP_FRAMES	20000		/* 3 MB of heartbeats, encoded */
 
 /* The store played by a thread: one connection, served until EOF. */
 struct store {
@@ -355,6 +361,38 @@ test_outage_memory_and_delivery(void **state)
 }
 
 static void
+test_memory_cap_honest(void **state)
+{
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	const char *errstr = NULL;
+	size_t before, grown;
+	uint64_t seq;
+
+	f->cfg.max_queue_bytes = CAP_BYTES;
+	s = sender_new(&f->cfg, &errstr);
+	assert_non_null(s);
+	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	full = feed(s, full, 1);
+	before = heap_in_use();
+	for (seq = 2; seq <= CAP_FRAMES; seq++)
+		full = feed(s, full, seq);
+	full = feed(s, full, seq);
+	grown = heap_in_use();
+	grown = grown > before ? grown - before : 0;
+	printf("heap grew %zu bytes over %d heartbeat frames, cap %u\n",
+	    grown, CAP_FRAMES, CAP_BYTES);
+	assert_true(grown < CAP_BYTES + CAP_BYTES / 2);
+	assert_int_equal(store_listen(&st, 0), 0);
+	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	finish(s, full, seq + 1, &st, store);
+	assert_int_equal(st.nbatch, seq + 1);
+}
+
+static void
 test_failed_sync_not_sent(void **state)
 {
 	static const struct spool_input file = { 1, 2, 3, 4, 0 };
@@ -449,6 +487,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_outage_memory_and_delivery,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_cap_honest,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync_not_sent,
 		    setup, teardown),
