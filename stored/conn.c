@@ -68,6 +68,10 @@
  *   becomes its deadline.
  * - While paused for backpressure, frames already read wait in their
  *   buffer too; the resume processes them (no new bytes may come).
+ * - Every connection libuv hands over is accepted, at once or, when no
+ *   memory can be found for it, by the accept_retry timer: libuv watches
+ *   the listener again only after uv_accept, so a connection left there
+ *   would stop the store accepting for good.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -122,6 +126,10 @@ struct conn_wreq {
 	struct proto_buf	 buf;
 };
 
+static void	server_accept(struct server *, uv_stream_t *);
+static void	server_accept_retry_cb(uv_timer_t *);
+static int	conn_new(struct server *, struct conn **, const char **);
+static void	conn_accept(struct conn *, uv_stream_t *);
 static void	conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	conn_write_cb(uv_write_t *, int);
@@ -239,29 +247,105 @@ void
 conn_accept_cb(uv_stream_t *listener, int status)
 {
 	struct server *srv = listener->data;
-	struct conn *c;
-	gid_t gid;
-	int rc;
 
 	if (status < 0) {
 		log_warn("listen: accept: %s", uv_strerror(status));
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->buf = malloc(CONN_BUF_MIN)) == NULL) {
-		/* The next connection will find memory or fail the same way. */
-		log_err("listen: accept: out of memory");
-		free(c);
+	server_accept(srv, listener);
+}
+
+/*
+ * Accepts the connection listener holds.  Without memory for it, leaves
+ * it there and tries again later: libuv stops watching a listener whose
+ * connection was not accepted, so returning without a retry would stop
+ * the store accepting for good.
+ */
+static void
+server_accept(struct server *srv, uv_stream_t *listener)
+{
+	struct conn *c;
+	const char *errstr;
+	int rc;
+
+	if (conn_new(srv, &c, &errstr) == -1) {
+		if (srv->accept_waiting == NULL) {
+			/* Once per episode: the retries would flood the log. */
+			log_err("listen: accept: %s: the connection waits, "
+			    "tried again every %d ms", errstr,
+			    CONN_ACCEPT_RETRY_MS);
+			srv->accept_nomem_at = uv_now(srv->loop);
+		}
+		srv->accept_waiting = listener;
+		/* server_shutdown closed the timer; the listener goes too. */
+		if (srv->shutting)
+			return;
+		if (!srv->accept_retry_init) {
+			/* Cannot fail: libuv's timer init only fills the struct. */
+			uv_timer_init(srv->loop, &srv->accept_retry);
+			srv->accept_retry.data = srv;
+			srv->accept_retry_init = 1;
+		}
+		if ((rc = uv_timer_start(&srv->accept_retry,
+		    server_accept_retry_cb, CONN_ACCEPT_RETRY_MS, 0)) != 0)
+			log_err("listen: accept: cannot retry: %s",
+			    uv_strerror(rc));
 		return;
+	}
+	if (srv->accept_waiting != NULL) {
+		log_info("listen: accept: memory found again after %llu ms",
+		    (unsigned long long)(uv_now(srv->loop) -
+		    srv->accept_nomem_at));
+		srv->accept_waiting = NULL;
+	}
+	conn_accept(c, listener);
+}
+
+static void
+server_accept_retry_cb(uv_timer_t *h)
+{
+	struct server *srv = h->data;
+	uv_stream_t *listener = srv->accept_waiting;
+
+	if (listener == NULL)
+		return;
+	/* A closed listener took its waiting connection with it. */
+	if (uv_is_closing((uv_handle_t *)listener)) {
+		srv->accept_waiting = NULL;
+		return;
+	}
+	server_accept(srv, listener);
+}
+
+/*
+ * Returns in *cp a connection of srv with its buffer, its handles
+ * initialised and nothing accepted yet; or -1 with *errstr.
+ */
+static int
+conn_new(struct server *srv, struct conn **cp, const char **errstr)
+{
+	struct conn *c;
+	int rc;
+
+	*errstr = "out of memory";
+	if (srv->accept_nomem > 0) {
+		srv->accept_nomem--;
+		return -1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	if ((c->buf = malloc(CONN_BUF_MIN)) == NULL) {
+		free(c);
+		return -1;
+	}
+	if ((rc = uv_pipe_init(srv->loop, &c->pipe, 0)) != 0) {
+		*errstr = uv_strerror(rc);
+		free(c->buf);
+		free(c);
+		return -1;
 	}
 	c->cap = CONN_BUF_MIN;
 	c->srv = srv;
-	if ((rc = uv_pipe_init(srv->loop, &c->pipe, 0)) != 0) {
-		log_err("listen: accept: %s", uv_strerror(rc));
-		free(c->buf);
-		free(c);
-		return;
-	}
 	c->pipe.data = c;
 	/* Cannot fail: libuv's timer init only fills the struct. */
 	uv_timer_init(srv->loop, &c->stall);
@@ -272,6 +356,18 @@ conn_accept_cb(uv_stream_t *listener, int status)
 	c->pid = -1;
 	c->uid = (uid_t)-1;
 	c->stat.connected = (int64_t)time(NULL);
+	*cp = c;
+	return 0;
+}
+
+/* Takes c, new from conn_new, over: accepts, checks and starts reading. */
+static void
+conn_accept(struct conn *c, uv_stream_t *listener)
+{
+	struct server *srv = c->srv;
+	gid_t gid;
+	int rc;
+
 	if ((rc = uv_accept(listener, (uv_stream_t *)&c->pipe)) != 0) {
 		log_warn("listen: accept: %s", uv_strerror(rc));
 		conn_close(c);
@@ -1069,6 +1165,12 @@ server_shutdown(struct server *srv, void (*closed)(struct server *))
 
 	srv->shutting = 1;
 	srv->closed = closed;
+	/* A connection waiting in the listener goes with the listener. */
+	srv->accept_waiting = NULL;
+	if (srv->accept_retry_init) {
+		uv_close((uv_handle_t *)&srv->accept_retry, NULL);
+		srv->accept_retry_init = 0;
+	}
 	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, entry);
 		conn_reading(c);

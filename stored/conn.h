@@ -23,6 +23,7 @@
 #define CONN_UNREAD_MAX		(256u << 10)	/* reply bytes left unread */
 #define CONN_GOODBYE_MS		2000		/* a last ERROR may take */
 #define CONN_PAUSE_SAY_MS	60000		/* backpressure logged */
+#define CONN_ACCEPT_RETRY_MS	100		/* accept without memory */
 
 struct conn;
 
@@ -64,6 +65,24 @@ struct server {
 	 * off, so neither a shutdown nor a connection slot waits on it.
 	 */
 	uint64_t		 goodbye_ms;
+	/*
+	 * A connection the listener holds while no memory could be found
+	 * for it: libuv watches the listener again only once that one is
+	 * accepted, so accept_retry tries every CONN_ACCEPT_RETRY_MS.  The
+	 * timer is initialised when first needed and closed by
+	 * server_shutdown: a store failing at start-up closes its loop
+	 * without a server_shutdown.  accept_nomem_at is when the memory ran
+	 * out (loop ms), for the one line saying it is back.
+	 */
+	uv_timer_t		 accept_retry;
+	int			 accept_retry_init;
+	uv_stream_t		*accept_waiting;	/* listener; NULL: none */
+	uint64_t		 accept_nomem_at;
+	/*
+	 * Tests: this many next connections find no memory, as if calloc
+	 * failed; set as tests shorten the limits above.
+	 */
+	unsigned		 accept_nomem;
 	int			 shutting;
 	void			(*closed)(struct server *);
 	/*
@@ -99,8 +118,11 @@ void	server_allow_default(struct server *);
 
 /*
  * The listener's connection callback: accepts one agent, logs its
- * credentials at debug, starts reading.  A failure is logged and the
- * connection dropped.
+ * credentials at debug, starts reading.  Without memory for it, the
+ * connection waits in the listener and is tried again every
+ * CONN_ACCEPT_RETRY_MS (logged once until it succeeds); any other
+ * failure is logged and the connection dropped.  The listener's data is
+ * the struct server; a server serves one listener.
  */
 void	conn_accept_cb(uv_stream_t *listener, int status);
 

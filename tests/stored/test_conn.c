@@ -1200,6 +1200,34 @@ test_input_budget_order(void **state)
 	close(c);
 }
 
+/*
+ * No memory for the first accepts: the connection waits in the listener
+ * and is accepted once memory is back, and the listener is watched
+ * again.  (Returning without accepting, the store never accepted again.)
+ */
+static void
+test_accept_no_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	int fd, fd2;
+
+	f->srv.accept_nomem = 3;
+	fd = client(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "nomem");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	assert_int_equal(f->srv.accept_nomem, 0);
+	assert_null(f->srv.accept_waiting);
+	fd2 = client(f);
+	hello_frame(&b, "after");
+	send_buf(fd2, &b);
+	assert_int_equal(expect_welcome(f, fd2), 0);
+	close(fd);
+	close(fd2);
+}
+
 int
 main(void)
 {
@@ -1230,6 +1258,7 @@ main(void)
 		T(test_shutdown_deaf_peer),
 		T(test_backpressure_buffered),
 		T(test_probe_refuses_running),
+		T(test_accept_no_memory),
 	};
 #undef T
 
