@@ -72,6 +72,12 @@
  *   memory can be found for it, by the accept_retry timer: libuv watches
  *   the listener again only after uv_accept, so a connection left there
  *   would stop the store accepting for good.
+ * - At most CONN_MAX live connections.  Agents are idle between flushes
+ *   for as long as they are configured to be, so idleness alone closes
+ *   nothing; one connection more closes the one silent longest that owes
+ *   and is owed nothing (conn_evictable), or is refused when there is
+ *   none.  Otherwise CONN_MAX idle connections would keep every new
+ *   agent out.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -112,6 +118,9 @@ struct conn {
 	int			 reading;
 	int			 starved;	/* its frame waits for input_max */
 	uint64_t		 starved_at;	/* order it began to wait in */
+	/* Loop ms of its last bytes, or later when reading began. */
+	uint64_t		 quiet_since;
+	size_t			 nwriter;	/* its items in the writer */
 	uint8_t			*buf;
 	size_t			 len, cap;
 	pid_t			 pid;
@@ -130,6 +139,9 @@ static void	server_accept(struct server *, uv_stream_t *);
 static void	server_accept_retry_cb(uv_timer_t *);
 static int	conn_new(struct server *, struct conn **, const char **);
 static void	conn_accept(struct conn *, uv_stream_t *);
+static int	conn_evictable(const struct conn *, uint64_t);
+static int	conn_evict_before(const struct conn *, const struct conn *);
+static int	server_evict(struct server *, struct conn *);
 static void	conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	conn_write_cb(uv_write_t *, int);
@@ -138,6 +150,7 @@ static void	conn_close_cb(uv_handle_t *);
 static void	conn_close(struct conn *);
 static void	conn_fail(struct conn *, enum proto_error_code, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+static void	conn_say_error(struct conn *, const struct proto_error *);
 static int	conn_send(struct conn *, struct conn_wreq *);
 static int	conn_send_welcome(struct conn *, uint64_t);
 static int	conn_send_ack(struct conn *, uint64_t);
@@ -173,6 +186,7 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->unread_max = CONN_UNREAD_MAX;
 	srv->goodbye_ms = CONN_GOODBYE_MS;
 	srv->input_max = CONN_INPUT_MAX;
+	srv->evict_idle_ms = CONN_EVICT_IDLE_MS;
 	LIST_INIT(&srv->conns);
 	srv->started = (int64_t)time(NULL);
 }
@@ -356,6 +370,7 @@ conn_new(struct server *srv, struct conn **cp, const char **errstr)
 	c->pid = -1;
 	c->uid = (uid_t)-1;
 	c->stat.connected = (int64_t)time(NULL);
+	c->quiet_since = uv_now(srv->loop);
 	*cp = c;
 	return 0;
 }
@@ -375,6 +390,7 @@ conn_accept(struct conn *c, uv_stream_t *listener)
 	}
 	LIST_INSERT_HEAD(&srv->conns, c, entry);
 	c->inlist = 1;
+	srv->nlive++;
 	c->state = CONN_NEW;
 	if (listen_peercred(&c->pipe, &c->pid, &c->uid, &gid) == -1) {
 		/* Without credentials nobody can say the peer is allowed. */
@@ -393,12 +409,92 @@ conn_accept(struct conn *c, uv_stream_t *listener)
 		    (unsigned long)gid);
 		return;
 	}
-	if (srv->nconns > CONN_MAX) {
+	/*
+	 * Closing connections do not count: they are served no more and go
+	 * within goodbye_ms, and counting them would evict an agent for a
+	 * slot about to come free.
+	 */
+	if (srv->nlive > CONN_MAX && server_evict(srv, c) == -1) {
 		conn_fail(c, PROTO_ERR_REFUSED, "more than %d connections",
 		    CONN_MAX);
 		return;
 	}
 	conn_reading(c);
+}
+
+/*
+ * Whether o may be closed to let a new connection in.  Only silence that
+ * is the peer's own counts: o is read (not paused for backpressure, not
+ * starved of input memory, not waiting for its HELLO's commit), holds
+ * no part of a frame, has no item in the writer and no reply its socket
+ * did not take, and nothing came from it for evict_idle_ms since it was
+ * last read or reading began.
+ *
+ * A connection that never said HELLO counts too.  The read timeout closes
+ * it anyway, but only read_timeout_ms after its last frame, and
+ * --read-timeout may set that to an hour; a peer silent that long
+ * before HELLO is no agent at work, and a STATUS client that keeps
+ * asking is not silent.
+ */
+static int
+conn_evictable(const struct conn *o, uint64_t now)
+{
+	return (o->state == CONN_NEW || o->state == CONN_READY) &&
+	    o->reading && !o->starved && o->len == 0 && o->nwriter == 0 &&
+	    o->pipe.write_queue_size == 0 &&
+	    now - o->quiet_since >= o->srv->evict_idle_ms;
+}
+
+/*
+ * Among evictable connections, whether a goes before b: one without
+ * HELLO first, then the longest silent, then the oldest.
+ */
+static int
+conn_evict_before(const struct conn *a, const struct conn *b)
+{
+	if ((a->state == CONN_NEW) != (b->state == CONN_NEW))
+		return a->state == CONN_NEW;
+	if (a->quiet_since != b->quiet_since)
+		return a->quiet_since < b->quiet_since;
+	return a->id < b->id;
+}
+
+/*
+ * More than CONN_MAX live connections with c: closes the connection
+ * silent longest, if one may be closed (conn_evictable), with an ERROR
+ * saying why.  An agent reconnects by itself and resends what was not
+ * acknowledged, so an idle one loses nothing; refusing c instead would
+ * let CONN_MAX idle connections keep every new agent out.  Returns 0, or
+ * -1 when no connection may be closed.
+ */
+static int
+server_evict(struct server *srv, struct conn *c)
+{
+	struct conn *o, *victim = NULL;
+	struct proto_error er;
+	uint64_t now = uv_now(srv->loop);
+	unsigned long long secs;
+
+	LIST_FOREACH(o, &srv->conns, entry)
+		if (o != c && conn_evictable(o, now) &&
+		    (victim == NULL || conn_evict_before(o, victim)))
+			victim = o;
+	if (victim == NULL)
+		return -1;
+	secs = (unsigned long long)(now - victim->quiet_since) / 1000;
+	log_warn("conn %llu: %s (pid %ld): idle for %llu s while the store "
+	    "had %d connections: closed to let connection %llu in (an agent "
+	    "reconnects by itself)", (unsigned long long)victim->id,
+	    CONN_WHO(victim), (long)victim->pid, secs, CONN_MAX,
+	    (unsigned long long)c->id);
+	memset(&er, 0, sizeof(er));
+	er.code = PROTO_ERR_REFUSED;
+	snprintf(er.text, sizeof(er.text), "idle for %llu s while the store "
+	    "had %d connections: closed to let a new one in; an agent "
+	    "reconnects by itself and resends what was not acknowledged",
+	    secs, CONN_MAX);
+	conn_say_error(victim, &er);
+	return 0;
 }
 
 /* Takes the connection out of the live list: no more lookups find it. */
@@ -408,6 +504,7 @@ conn_unlist(struct conn *c)
 	if (c->inlist) {
 		LIST_REMOVE(c, entry);
 		c->inlist = 0;
+		c->srv->nlive--;
 	}
 	c->state = CONN_CLOSING;
 	uv_timer_stop(&c->stall);
@@ -453,11 +550,10 @@ conn_shutdown_cb(uv_shutdown_t *req, int status)
 	conn_close(c);
 }
 
-/* Sends ERROR(code, text), then closes once it is written. */
+/* Sends ERROR(code, text), logged and counted, then closes. */
 static void
 conn_fail(struct conn *c, enum proto_error_code code, const char *fmt, ...)
 {
-	struct conn_wreq *w;
 	struct proto_error er;
 	va_list ap;
 
@@ -477,13 +573,25 @@ conn_fail(struct conn *c, enum proto_error_code code, const char *fmt, ...)
 		    (unsigned long long)c->id, CONN_WHO(c), (long)c->pid,
 		    er.text);
 	}
+	conn_say_error(c, &er);
+}
+
+/*
+ * Sends er, then closes once it is written, or after goodbye_ms if the
+ * peer does not take it.  The caller has said why in the log.
+ */
+static void
+conn_say_error(struct conn *c, const struct proto_error *er)
+{
+	struct conn_wreq *w;
+
 	conn_unlist(c);
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		conn_close(c);
 		return;
 	}
 	proto_buf_init(&w->buf);
-	if (proto_encode_error(&w->buf, &er) == -1) {
+	if (proto_encode_error(&w->buf, er) == -1) {
 		proto_buf_clear(&w->buf);
 		free(w);
 		conn_close(c);
@@ -623,6 +731,8 @@ conn_reading(struct conn *c)
 			return;
 		}
 		c->reading = 1;
+		/* Time it was not read is not the peer's silence. */
+		c->quiet_since = uv_now(srv->loop);
 	} else if (!want && c->reading) {
 		uv_read_stop((uv_stream_t *)&c->pipe);
 		c->reading = 0;
@@ -682,6 +792,7 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	c->len += (size_t)nread;
+	c->quiet_since = uv_now(c->srv->loop);
 	conn_process(c);
 }
 
@@ -844,6 +955,7 @@ conn_hello(struct conn *c, const uint8_t *body, size_t n)
 	it->conn_id = c->id;
 	it->received = (int64_t)time(NULL);
 	c->state = CONN_HELLO;
+	c->nwriter++;
 	srv->noutstanding++;
 	writer_push(srv->writer, it);
 }
@@ -883,6 +995,7 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 	it->nbytes = PROTO_HDR_LEN + n;
 	it->nmem = sizeof(*it) + conn_batch_mem(&it->batch);
 	srv->queued += it->nmem;
+	c->nwriter++;
 	srv->noutstanding++;
 	writer_push(srv->writer, it);
 	server_flow(srv);
@@ -1100,7 +1213,8 @@ server_writer_done(struct writer_item *it, void *arg)
 	srv->noutstanding--;
 	if (it->kind == WRITER_BATCH)
 		srv->queued -= it->nmem;
-	c = server_find(srv, it->conn_id);
+	if ((c = server_find(srv, it->conn_id)) != NULL)
+		c->nwriter--;
 
 	if (it->kind == WRITER_HELLO) {
 		if (it->status == WRITER_REJECTED)

@@ -23,6 +23,7 @@
 #define CONN_UNREAD_MAX		(256u << 10)	/* reply bytes left unread */
 #define CONN_GOODBYE_MS		2000		/* a last ERROR may take */
 #define CONN_PAUSE_SAY_MS	60000		/* backpressure logged */
+#define CONN_EVICT_IDLE_MS	30000		/* silence that may be evicted */
 #define CONN_ACCEPT_RETRY_MS	100		/* accept without memory */
 
 struct conn;
@@ -32,7 +33,8 @@ struct server {
 	uv_loop_t		*loop;
 	struct writer		*writer;
 	LIST_HEAD(, conn)	 conns;
-	size_t			 nconns;
+	size_t			 nconns;	/* allocated, closing ones too */
+	size_t			 nlive;		/* in conns: not closing */
 	uint64_t		 next_id;
 	size_t			 queued;	/* memory of batches in the writer */
 	size_t			 queued_max;	/* stop reading above this */
@@ -65,6 +67,14 @@ struct server {
 	 * off, so neither a shutdown nor a connection slot waits on it.
 	 */
 	uint64_t		 goodbye_ms;
+	/*
+	 * With more than CONN_MAX live connections, a new one closes the
+	 * one read from longest ago, if that is evict_idle_ms or more and
+	 * nothing is owed either way (conn.c says what counts); with no
+	 * such connection the new one is refused.  Agents are idle between
+	 * flushes, however long: idleness alone closes nothing.
+	 */
+	uint64_t		 evict_idle_ms;
 	/*
 	 * A connection the listener holds while no memory could be found
 	 * for it: libuv watches the listener again only once that one is

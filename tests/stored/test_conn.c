@@ -1228,6 +1228,206 @@ test_accept_no_memory(void **state)
 	close(fd2);
 }
 
+/* Connects n agents named prefix0, prefix1, ... one after the other. */
+static void
+fill_agents(struct fixture *f, int *fds, int n, const char *prefix)
+{
+	struct proto_buf b;
+	char name[32];
+	int i;
+
+	proto_buf_init(&b);
+	for (i = 0; i < n; i++) {
+		fds[i] = client(f);
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		hello_frame(&b, name);
+		send_buf(fds[i], &b);
+		assert_int_equal(expect_welcome(f, fds[i]), 0);
+	}
+	assert_int_equal(f->srv.nconns, n);
+}
+
+static void
+close_all(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+}
+
+/* Runs the loop for ms milliseconds. */
+static void
+pump_for(struct fixture *f, int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 +
+	    (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+/*
+ * CONN_MAX idle agents do not lock a new one out: the one idle longest
+ * is told why and closed, the new one is welcomed, the rest go on.
+ */
+static void
+test_evict_idle(void **state)
+{
+	struct fixture *f = *state;
+	static int fds[CONN_MAX];
+	struct proto_buf b;
+	int fd;
+
+	f->srv.evict_idle_ms = 200;
+	fill_agents(f, fds, CONN_MAX, "idle");
+	pump_for(f, 300);
+	fd = client(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "newcomer");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	expect_error_text(f, fds[0], PROTO_ERR_REFUSED, "while the store had "
+	    "256 connections: closed to let a new one in");
+	fds[0] = -1;
+	assert_int_equal(f->srv.nlive, CONN_MAX);
+	/* Not counted as a bad peer: it did nothing wrong. */
+	assert_int_equal(f->srv.nrejected, 0);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fds[1], &b);
+	assert_int_equal(expect_ack(f, fds[1]), 1);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fd, &b);
+	assert_int_equal(expect_ack(f, fd), 1);
+	close(fd);
+	close_all(fds, CONN_MAX);
+}
+
+static int
+one_outstanding(struct fixture *f)
+{
+	return f->srv.noutstanding == 1;
+}
+
+/* Sends STATUS on fd and reads the reply. */
+static void
+ask_status(struct fixture *f, int fd)
+{
+	static uint8_t body[1 << 16];
+	struct proto_buf b;
+	size_t n;
+
+	proto_buf_init(&b);
+	status_frames(&b, 1);
+	send_buf(fd, &b);
+	assert_int_equal(recv_frame(f, fd, body, &n), 0);
+}
+
+/*
+ * Silent longer than the idle one that goes, but owing or owed: a frame
+ * half sent, a batch the writer holds (its ACK owed), replies its socket
+ * did not take; and, silent for less, one that sent a frame just now.
+ * None of them is the one evicted.
+ */
+static void
+test_evict_spares_busy(void **state)
+{
+	struct fixture *f = *state;
+	static int fds[CONN_MAX];
+	struct proto_buf b, half;
+	sqlite3 *other;
+	int fd, i;
+
+	f->srv.evict_idle_ms = 200;
+	f->srv.read_timeout_ms = 60000;
+	f->srv.unread_max = SIZE_MAX;
+	fill_agents(f, fds, CONN_MAX, "busy");
+	/* 0: half a frame. */
+	proto_buf_init(&half);
+	batch_frame(&half, 1, bucket_now(), 0);
+	send_all(fds[0], half.data, half.len / 2);
+	/* 2: a batch in the writer, which waits for the lock. */
+	other = hold_write_lock(f);
+	proto_buf_init(&b);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fds[2], &b);
+	pump_until(f, one_outstanding);
+	/* 3: megabytes of STATUS replies, never read. */
+	status_frames(&b, 200);
+	send_buf(fds[3], &b);
+	pump_for(f, 20);
+	/* The rest speak after them: 4 first, so it is the one to go. */
+	ask_status(f, fds[4]);
+	pump_for(f, 5);
+	for (i = 5; i < CONN_MAX; i++) {
+		status_frames(&b, 1);
+		send_buf(fds[i], &b);
+	}
+	pump_for(f, 300);
+	/* 1: a frame just now. */
+	ask_status(f, fds[1]);
+	fd = client(f);
+	hello_frame(&b, "newcomer");
+	send_buf(fd, &b);
+	expect_error_text(f, fds[4], PROTO_ERR_REFUSED, "idle for");
+	fds[4] = -1;
+	release_write_lock(other);
+	assert_int_equal(expect_ack(f, fds[2]), 1);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	send_all(fds[0], half.data + half.len / 2, half.len - half.len / 2);
+	proto_buf_clear(&half);
+	assert_int_equal(expect_ack(f, fds[0]), 1);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fds[1], &b);
+	assert_int_equal(expect_ack(f, fds[1]), 1);
+	assert_int_equal(f->srv.nlive, CONN_MAX);
+	close(fd);
+	close_all(fds, CONN_MAX);
+}
+
+/*
+ * No connection may go: a new one is refused as before.  First none has
+ * been idle for evict_idle_ms; then all have, but the store is paused
+ * for backpressure, which is no peer's silence.
+ */
+static void
+test_evict_none_refused(void **state)
+{
+	struct fixture *f = *state;
+	static int fds[CONN_MAX];
+	struct proto_buf b;
+	sqlite3 *other;
+	int fd;
+
+	proto_buf_init(&b);
+	fill_agents(f, fds, CONN_MAX, "full");
+	/* No HELLO: closed with it unread, the socket would be reset. */
+	fd = client(f);
+	expect_error_text(f, fd, PROTO_ERR_REFUSED, "more than 256 "
+	    "connections");
+
+	f->srv.evict_idle_ms = 200;
+	f->srv.queued_max = 1;
+	other = hold_write_lock(f);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fds[0], &b);
+	pump_until(f, one_outstanding);
+	assert_true(f->srv.paused);
+	pump_for(f, 300);
+	fd = client(f);
+	expect_error_text(f, fd, PROTO_ERR_REFUSED, "more than 256 "
+	    "connections");
+	release_write_lock(other);
+	assert_int_equal(expect_ack(f, fds[0]), 1);
+	assert_int_equal(f->srv.nlive, CONN_MAX);
+	close_all(fds, CONN_MAX);
+}
+
 int
 main(void)
 {
@@ -1259,6 +1459,9 @@ main(void)
 		T(test_backpressure_buffered),
 		T(test_probe_refuses_running),
 		T(test_accept_no_memory),
+		T(test_evict_idle),
+		T(test_evict_spares_busy),
+		T(test_evict_none_refused),
 	};
 #undef T
 
