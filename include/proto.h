@@ -66,7 +66,8 @@ enum proto_err {
 /* Error codes carried by ERROR messages (store -> agent). */
 enum proto_error_code {
 	PROTO_ERR_BAD_FRAME = 1,	/* undecodable or invalid message */
-	PROTO_ERR_REFUSED = 2,		/* peer credentials not allowed */
+	PROTO_ERR_REFUSED = 2,		/* peer not allowed, or too many
+					   connections: reconnect later */
 	PROTO_ERR_DUPLICATE = 3,	/* agent name already connected */
 	PROTO_ERR_SEQUENCE = 4,		/* message out of protocol order */
 	PROTO_ERR_INTERNAL = 5,		/* store-side failure */
