@@ -203,6 +203,7 @@ static void	*sender_main(void *);
 static int	 sender_connect(struct sender *, const char **);
 static int	 sender_spool_open(struct sender *, const char **);
 static void	 sender_disconnect(struct sender *, const char *);
+static int	 sender_readback_failed(struct sender *);
 static int	 sender_read(struct sender *);
 static int	 sender_write(struct sender *);
 static void	 sender_release(struct sender *, uint64_t);
@@ -437,6 +438,19 @@ sender_disconnect(struct sender *s, const char *why)
 	proto_buf_consume(&s->in, s->in.len);
 	s->next_connect = clock_mono_ms() + s->backoff_ms;
 	s->connect_logged = 0;
+}
+
+/*
+ * A batch could not be read back from the spool (logged): tries again on
+ * a new connection, but not before the longest backoff, since the store
+ * is not what failed and each try logs.  Returns -1.
+ */
+static int
+sender_readback_failed(struct sender *s)
+{
+	s->backoff_ms = SENDER_BACKOFF_MAX_MS;
+	sender_disconnect(s, "cannot read a batch back from the spool");
+	return -1;
 }
 
 /* Frees every pending frame whose seq is <= seq (committed). */
@@ -699,18 +713,12 @@ sender_write(struct sender *s)
 	while ((p = s->unsent) != NULL) {
 		if (!sender_sendable(s, p))
 			return 0;	/* sender_spool_retry goes first */
-		if (pending_split(s, p) == -1) {
-			sender_disconnect(s, "cannot read a batch back from "
-			    "the spool");
-			return -1;
-		}
+		if (pending_split(s, p) == -1)
+			return sender_readback_failed(s);
 		data = p->data;
 		if (data == NULL && (data = sender_frame(s, s->sf.fd, p->off,
-		    p->len)) == NULL) {
-			sender_disconnect(s, "cannot read a batch back from "
-			    "the spool");
-			return -1;
-		}
+		    p->len)) == NULL)
+			return sender_readback_failed(s);
 		n = send(s->fd, data + s->unsent_off,
 		    p->len - s->unsent_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
@@ -1382,11 +1390,8 @@ replay_write(struct sender *s)
 
 	while (rp->next < rp->sc.nrec) {
 		r = &rp->sc.rec[rp->next];
-		if ((data = sender_frame(s, rp->fd, r->off, r->len)) == NULL) {
-			sender_disconnect(s, "cannot read a batch back from "
-			    "the spool");
-			return -1;
-		}
+		if ((data = sender_frame(s, rp->fd, r->off, r->len)) == NULL)
+			return sender_readback_failed(s);
 		n = send(s->fd, data + rp->off, r->len - rp->off,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {

@@ -14,6 +14,10 @@
  * entries take of the heap, not their encoded lengths only: a heartbeat
  * frame is smaller than its entry and the room its buffer grew by.
  *
+ * A batch that cannot be read back from the spool (EIO) is retried on a
+ * new connection, but not ten times a second (each try logs twice); once
+ * the disk reads again every batch still arrives once.
+ *
  * For a -r file (an input that can be resumed), a tabset whose fdatasync
  * fails must not be sent before it is in the file for sure: sent, a
  * crash could lose it from the file and the resume count its packets
@@ -86,12 +90,23 @@ struct fixture {
 /* fdatasync fails (EIO) while sync_fail is set; sync_failed counts it. */
 static atomic_int	sync_fail;
 static atomic_int	sync_failed;
+/* pread fails (EIO) while read_fail is set. */
+static atomic_int	read_fail;
+
+/* A store that counts connections, each ended by the sender. */
+struct counter {
+	int		 lfd;
+	atomic_int	 stop;
+	atomic_int	 nconn;
+};
 
 static char	tmpdir[64];
 static char	spooldir[96];
 static char	sockpath[96];
 
 int		fdatasync(int);
+ssize_t		pread(int, void *, size_t, off_t);
+static void	*counter_main(void *);
 static size_t	heap_in_use(void);
 static int	store_listen(struct store *, uint64_t);
 static int	read_frame_body(int, struct proto_buf *, size_t *);
@@ -116,6 +131,16 @@ fdatasync(int fd)
 		return -1;
 	}
 	return (int)syscall(SYS_fdatasync, fd);
+}
+
+ssize_t
+pread(int fd, void *buf, size_t len, off_t off)
+{
+	if (atomic_load(&read_fail)) {
+		errno = EIO;
+		return -1;
+	}
+	return (ssize_t)syscall(SYS_pread64, fd, buf, len, off);
 }
 
 static size_t
@@ -197,6 +222,39 @@ store_main(void *arg)
 	return NULL;
 }
 
+/* Welcomes each connection and waits for the sender to end it. */
+static void *
+counter_main(void *arg)
+{
+	struct counter *co = arg;
+	struct pollfd pfd = { .fd = co->lfd, .events = POLLIN };
+	struct proto_welcome w = { .last_seq = 0 };
+	struct proto_buf in, out;
+	size_t blen;
+	uint8_t drain[4096];
+	int fd;
+
+	proto_buf_init(&in);
+	proto_buf_init(&out);
+	while (!atomic_load(&co->stop)) {
+		if (poll(&pfd, 1, 50) != 1 ||
+		    (fd = accept(co->lfd, NULL, NULL)) == -1)
+			continue;
+		atomic_fetch_add(&co->nconn, 1);
+		proto_buf_consume(&in, in.len);
+		if (read_frame_body(fd, &in, &blen) == 0 &&
+		    proto_encode_welcome(&out, &w) == 0 &&
+		    send_frame(fd, &out) == 0)
+			while (read(fd, drain, sizeof(drain)) > 0)
+				continue;
+		proto_buf_consume(&out, out.len);
+		close(fd);
+	}
+	proto_buf_clear(&in);
+	proto_buf_clear(&out);
+	return NULL;
+}
+
 /* Listens on sockpath; the thread then serves one connection. */
 static int
 store_listen(struct store *st, uint64_t welcome)
@@ -205,6 +263,7 @@ store_listen(struct store *st, uint64_t welcome)
 
 	memset(st, 0, sizeof(*st));
 	st->welcome = welcome;
+	(void)unlink(sockpath);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, sockpath);
@@ -416,6 +475,50 @@ test_memory_cap_honest(void **state)
 }
 
 static void
+test_readback_failure_paced(void **state)
+{
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
+	struct counter co;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	const char *errstr = NULL;
+	uint64_t seq;
+	int i;
+
+	f->cfg.max_queue_bytes = 1;	/* every frame read back to be sent */
+	s = sender_new(&f->cfg, &errstr);
+	assert_non_null(s);
+	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	for (seq = 1; seq <= 20; seq++)
+		full = feed(s, full, seq);
+	/* The disk fails; a store comes for 1.5 s. */
+	atomic_store(&read_fail, 1);
+	assert_int_equal(store_listen(&st, 0), 0);
+	memset(&co, 0, sizeof(co));
+	co.lfd = st.lfd;
+	assert_int_equal(pthread_create(&store, NULL, counter_main, &co), 0);
+	/* From the first try on, 1.5 s: less than the longest backoff. */
+	for (i = 0; i < 1000 && atomic_load(&co.nconn) == 0; i++)
+		usleep(10000);
+	usleep(1500000);
+	atomic_store(&co.stop, 1);
+	pthread_join(store, NULL);
+	close(co.lfd);
+	printf("%d connection(s) in 1.5 s with the spool unreadable\n",
+	    atomic_load(&co.nconn));
+	assert_true(atomic_load(&co.nconn) >= 1 &&
+	    atomic_load(&co.nconn) <= 2);
+	/* It reads again: every batch arrives, once. */
+	atomic_store(&read_fail, 0);
+	assert_int_equal(store_listen(&st, 0), 0);
+	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	finish(s, full, seq, &st, store);
+	assert_int_equal(st.nbatch, seq);
+}
+
+static void
 test_failed_sync_not_sent(void **state)
 {
 	static const struct spool_input file = { 1, 2, 3, 4, 0 };
@@ -470,6 +573,9 @@ setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	f.dirfd = -1;
+	/* Left set by a test that failed half-way. */
+	atomic_store(&sync_fail, 0);
+	atomic_store(&read_fail, 0);
 	/* tmpfs when there is one: each frame is synced. */
 	snprintf(tmpdir, sizeof(tmpdir), "%s/nt-sender.XXXXXX", base);
 	if (mkdtemp(tmpdir) == NULL)
@@ -519,6 +625,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outage_memory_and_delivery,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_cap_honest,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readback_failure_paced,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync_not_sent,
 		    setup, teardown),
