@@ -1618,6 +1618,7 @@ sender_spool_open(struct sender *s, const char **errstr)
 {
 	static char reason[SPOOL_NAME_MAX + 256];
 	const char *why;
+	size_t total;
 	int n;
 
 	n = spool_resume(s->cfg.spool_dirfd, s->cfg.hello.name,
@@ -1633,10 +1634,14 @@ sender_spool_open(struct sender *s, const char **errstr)
 	s->in_pos = s->spooled_pos = s->resume_at;
 	s->resumable = !spool_input_none(&s->cfg.input);
 	n = spool_list(s->cfg.spool_dirfd, s->cfg.hello.name,
-	    s->cfg.hello.start_time, &s->old, errstr);
+	    s->cfg.hello.start_time, SPOOL_FILES_MAX, &s->old, &total, errstr);
 	if (n == -1)
 		goto fail;
 	s->nold = (size_t)n;
+	if (total > s->nold)
+		log_warn("spool: %s: %zu files of earlier runs, more than a "
+		    "start replays: the oldest %zu now, the rest at the next "
+		    "start", s->cfg.spool_dir, total, s->nold);
 	if (spool_create(&s->sf, s->cfg.spool_dirfd, s->cfg.hello.name,
 	    s->cfg.hello.start_time, &s->cfg.input, s->resume_at,
 	    s->hello.data, s->hello.len, &why) == -1) {

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,8 +287,8 @@ entry_cmp(const void *a, const void *b)
 }
 
 int
-spool_list(int dirfd, const char *agent, int64_t except, char ***names,
-    const char **errstr)
+spool_list(int dirfd, const char *agent, int64_t except, size_t max,
+    char ***names, size_t *total, const char **errstr)
 {
 	char prefix[SPOOL_NAME_MAX + 1];
 	struct spool_entry *e = NULL, *ne;
@@ -323,6 +324,8 @@ spool_list(int dirfd, const char *agent, int64_t except, char ***names,
 		if (errno != 0 || end != de->d_name + nlen - slen ||
 		    start == except)
 			continue;
+		if (n == (size_t)INT_MAX)
+			break;		/* what the count returned can say */
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			if ((ne = realloc(e, cap * sizeof(*e))) == NULL)
@@ -336,8 +339,8 @@ spool_list(int dirfd, const char *agent, int64_t except, char ***names,
 	closedir(d);
 	if (n > 0)
 		qsort(e, n, sizeof(*e), entry_cmp);
-	/* The oldest go first; the rest wait for the next start. */
-	while (n > SPOOL_FILES_MAX)
+	*total = n;
+	while (n > max)
 		free(e[--n].name);
 	if ((out = calloc(n + 1, sizeof(*out))) == NULL) {
 		d = NULL;
@@ -754,12 +757,15 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 	struct stat st;
 	const char *why;
 	char **names;
+	size_t total;
 	int n, i, fd, found = 0, saved;
 
 	*pos = 0;
 	if (spool_input_none(in))
 		return 0;
-	if ((n = spool_list(dirfd, agent, except, &names, errstr)) == -1)
+	/* All of them: the newest, which a replay may leave for later. */
+	if ((n = spool_list(dirfd, agent, except, SIZE_MAX, &names, &total,
+	    errstr)) == -1)
 		return -1;
 	/*
 	 * Every file naming the input: the runs over it form one chain,

@@ -139,12 +139,12 @@ void	spool_file_name(char *buf, size_t len, const char *agent,
 
 /*
  * Lists the spool files of agent in dirfd, oldest epoch first, leaving
- * out the epoch `except`.  Returns the count (at most SPOOL_FILES_MAX;
- * *names is owned by the caller, free each then the array), or -1 with
- * *errstr.
+ * out the epoch `except`: the oldest `max` of them, and in *total how
+ * many there are.  Returns the count listed (*names is owned by the
+ * caller, free each then the array), or -1 with *errstr.
  */
-int	spool_list(int dirfd, const char *agent, int64_t except,
-	    char ***names, const char **errstr);
+int	spool_list(int dirfd, const char *agent, int64_t except, size_t max,
+	    char ***names, size_t *total, const char **errstr);
 
 /*
  * The identity of the capture file open at fd, read with filter (NULL:

@@ -807,6 +807,7 @@ test_list_and_lock(void **state)
 	struct proto_hello h;
 	char **names, path[128];
 	const char *errstr;
+	size_t total;
 	int n, i, fd;
 
 	(void)state;
@@ -822,19 +823,22 @@ test_list_and_lock(void **state)
 	snprintf(path, sizeof(path), "%s/a.13.spool.tmp", tmpdir);
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 
-	n = spool_list(dirfd_, "a", 3000, &names, &errstr);
+	n = spool_list(dirfd_, "a", 3000, SPOOL_FILES_MAX, &names, &total,
+	    &errstr);
 	assert_int_equal(n, 2);
 	assert_string_equal(names[0], "a.1000.spool");
 	assert_string_equal(names[1], "a.2000.spool");
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	n = spool_list(dirfd_, "a.5", 0, &names, &errstr);
+	n = spool_list(dirfd_, "a.5", 0, SPOOL_FILES_MAX, &names, &total,
+	    &errstr);
 	assert_int_equal(n, 1);
 	assert_string_equal(names[0], "a.5.1500.spool");
 	free(names[0]);
 	free(names);
-	n = spool_list(dirfd_, longname, 0, &names, &errstr);
+	n = spool_list(dirfd_, longname, 0, SPOOL_FILES_MAX, &names, &total,
+	    &errstr);
 	assert_int_equal(n, 1);
 	assert_string_equal(names[0], lng.name);
 	free(names[0]);
@@ -865,41 +869,48 @@ test_list_and_lock(void **state)
 
 /*
  * More files than a start replays: the oldest epochs are the ones listed,
- * whatever order the directory gives them in (which may be any).
+ * whatever order the directory gives them in (which may be any), and the
+ * count of all.  A resume still finds the newest run's point among them.
  */
 static void
 test_list_oldest(void **state)
 {
-	char dir[96], name[SPOOL_NAME_MAX + 1], **names;
+	struct spool_file f;
+	char name[SPOOL_NAME_MAX + 1], **names;
 	const char *errstr = NULL;
-	int dfd, fd, i, n;
+	uint64_t pos;
+	size_t total;
+	int fd, i, n;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/many", tmpdir);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	assert_true(dfd >= 0);
 	for (i = 2 * SPOOL_FILES_MAX; i > 0; i--) {
-		spool_file_name(name, sizeof(name), "m", (int64_t)i * 7);
-		fd = openat(dfd, name, O_CREAT | O_WRONLY, 0600);
+		spool_file_name(name, sizeof(name), "many", (int64_t)i * 7);
+		fd = openat(dirfd_, name, O_CREAT | O_WRONLY, 0600);
 		assert_true(fd >= 0);
 		close(fd);
 	}
-	n = spool_list(dfd, "m", 0, &names, &errstr);
+	n = spool_list(dirfd_, "many", 0, SPOOL_FILES_MAX, &names, &total,
+	    &errstr);
 	assert_int_equal(n, SPOOL_FILES_MAX);
+	assert_int_equal(total, 2 * SPOOL_FILES_MAX);
 	for (i = 0; i < n; i++) {
-		spool_file_name(name, sizeof(name), "m", (int64_t)(i + 1) * 7);
+		spool_file_name(name, sizeof(name), "many",
+		    (int64_t)(i + 1) * 7);
 		assert_string_equal(names[i], name);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	for (i = 2 * SPOOL_FILES_MAX; i > 0; i--) {
-		spool_file_name(name, sizeof(name), "m", (int64_t)i * 7);
-		assert_int_equal(unlinkat(dfd, name, 0), 0);
+	/* The newest epoch, after all those (unreadable) files. */
+	make_file(&f, "many", (2 * SPOOL_FILES_MAX + 1) * 7, 1, 2, NULL);
+	spool_close(&f, 0);
+	assert_int_equal(spool_resume(dirfd_, "many", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(1));
+	for (i = 2 * SPOOL_FILES_MAX + 1; i > 0; i--) {
+		spool_file_name(name, sizeof(name), "many", (int64_t)i * 7);
+		assert_int_equal(unlinkat(dirfd_, name, 0), 0);
 	}
-	close(dfd);
-	assert_int_equal(rmdir(dir), 0);
 }
 
 int
