@@ -115,6 +115,8 @@ static void	*store_main(void *);
 static void	store_serve(struct store *, int);
 static int	spool_files(void);
 static int	spooled_frames(const struct fixture *);
+static struct sender *start_sender(struct fixture *);
+static pthread_t start_store(struct store *, uint64_t);
 static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
 static void	finish(struct sender *, struct tabset *, uint64_t,
 		    struct store *, pthread_t);
@@ -377,6 +379,30 @@ spool_files(void)
 	return n;
 }
 
+/* A sender of the fixture's configuration, started. */
+static struct sender *
+start_sender(struct fixture *f)
+{
+	struct sender *s;
+	const char *errstr = NULL;
+
+	s = sender_new(&f->cfg, &errstr);
+	assert_non_null(s);
+	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	return s;
+}
+
+/* The played store, listening and served by its thread. */
+static pthread_t
+start_store(struct store *st, uint64_t welcome)
+{
+	pthread_t t;
+
+	assert_int_equal(store_listen(st, welcome), 0);
+	assert_int_equal(pthread_create(&t, NULL, store_main, st), 0);
+	return t;
+}
+
 /* Hands tabset `full` over as the one to become batch seq. */
 static struct tabset *
 feed(struct sender *s, struct tabset *full, uint64_t seq)
@@ -412,14 +438,11 @@ test_outage_memory_and_delivery(void **state)
 	struct store st;
 	struct sender *s;
 	pthread_t store;
-	const char *errstr = NULL;
 	size_t warm = 0, grown;
 	uint64_t seq;
 
 	f->cfg.max_queue_bytes = 1;	/* every frame kept on disk only */
-	s = sender_new(&f->cfg, &errstr);
-	assert_non_null(s);
-	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	s = start_sender(f);
 	for (seq = 1; seq <= OUTAGE_FRAMES; seq++) {
 		full = feed(s, full, seq);
 		if (seq == WARM_FRAMES)
@@ -434,8 +457,7 @@ test_outage_memory_and_delivery(void **state)
 	assert_true(grown < HEAP_SLACK);
 
 	/* Now the store: it already has every batch up to WELCOME_SEQ. */
-	assert_int_equal(store_listen(&st, WELCOME_SEQ), 0);
-	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	store = start_store(&st, WELCOME_SEQ);
 	finish(s, full, seq + 1, &st, store);
 	/* The outage's frames past the WELCOME, the swap's, the finish's. */
 	assert_int_equal(st.nbatch, OUTAGE_FRAMES + 2 - WELCOME_SEQ);
@@ -450,14 +472,11 @@ test_memory_cap_honest(void **state)
 	struct store st;
 	struct sender *s;
 	pthread_t store;
-	const char *errstr = NULL;
 	size_t before, grown;
 	uint64_t seq;
 
 	f->cfg.max_queue_bytes = CAP_BYTES;
-	s = sender_new(&f->cfg, &errstr);
-	assert_non_null(s);
-	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	s = start_sender(f);
 	full = feed(s, full, 1);
 	before = heap_in_use();
 	for (seq = 2; seq <= CAP_FRAMES; seq++)
@@ -468,8 +487,7 @@ test_memory_cap_honest(void **state)
 	printf("heap grew %zu bytes over %d heartbeat frames, cap %u\n",
 	    grown, CAP_FRAMES, CAP_BYTES);
 	assert_true(grown < CAP_BYTES + CAP_BYTES / 2);
-	assert_int_equal(store_listen(&st, 0), 0);
-	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	store = start_store(&st, 0);
 	finish(s, full, seq + 1, &st, store);
 	assert_int_equal(st.nbatch, seq + 1);
 }
@@ -483,14 +501,11 @@ test_readback_failure_paced(void **state)
 	struct store st;
 	struct sender *s;
 	pthread_t store;
-	const char *errstr = NULL;
 	uint64_t seq;
 	int i;
 
 	f->cfg.max_queue_bytes = 1;	/* every frame read back to be sent */
-	s = sender_new(&f->cfg, &errstr);
-	assert_non_null(s);
-	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	s = start_sender(f);
 	for (seq = 1; seq <= 20; seq++)
 		full = feed(s, full, seq);
 	/* The disk fails; a store comes for 1.5 s. */
@@ -512,8 +527,7 @@ test_readback_failure_paced(void **state)
 	    atomic_load(&co.nconn) <= 2);
 	/* It reads again: every batch arrives, once. */
 	atomic_store(&read_fail, 0);
-	assert_int_equal(store_listen(&st, 0), 0);
-	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	store = start_store(&st, 0);
 	finish(s, full, seq, &st, store);
 	assert_int_equal(st.nbatch, seq);
 }
@@ -527,16 +541,12 @@ test_failed_sync_not_sent(void **state)
 	struct store st;
 	struct sender *s;
 	pthread_t store;
-	const char *errstr = NULL;
 	uint64_t seq;
 	int i;
 
-	assert_int_equal(store_listen(&st, 0), 0);
-	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	store = start_store(&st, 0);
 	f->cfg.input = file;
-	s = sender_new(&f->cfg, &errstr);
-	assert_non_null(s);
-	assert_int_equal(sender_start(s, &f->tb, &errstr), 0);
+	s = start_sender(f);
 	for (seq = 1; seq <= 5; seq++)
 		full = feed(s, full, seq);
 	/*
