@@ -114,9 +114,14 @@ struct replay {
 	int		 loaded;
 	int		 fd;
 	char		 name[SPOOL_NAME_MAX + 1];
-	struct spool_scan sc;
-	size_t		 next;		/* index of the next record to send */
-	size_t		 off;		/* bytes of it sent */
+	struct spool_scan sc;		/* counted, not indexed: the file
+					   is read in turn */
+	uint64_t	 end;		/* where its records to send end */
+	uint64_t	 at;		/* the next record's header */
+	struct spool_rec cur;		/* the record being sent */
+	int		 have_cur;	/* cur read, not all of it sent */
+	size_t		 next;		/* records sent (or skipped) */
+	size_t		 off;		/* bytes of cur sent */
 	uint64_t	 acked;		/* seq the store has committed */
 	uint64_t	 floor;		/* seqs up to here refused: skipped */
 	uint64_t	 nstored;	/* already there at the first WELCOME */
@@ -230,8 +235,9 @@ static int	 replay_load(struct sender *);
 static void	 replay_welcome(struct sender *, uint64_t);
 static void	 replay_ack(struct sender *, uint64_t);
 static int	 replay_write(struct sender *);
+static int	 replay_read(struct sender *);
 static void	 replay_done(struct sender *);
-static void	 replay_upto_resume(struct spool_scan *);
+static void	 replay_upto_resume(struct replay *);
 static void	 replay_keep_mark(struct sender *);
 static void	 replay_rejected(struct sender *);
 static uint64_t	 replay_left(const struct sender *);
@@ -432,6 +438,7 @@ sender_disconnect(struct sender *s, const char *why)
 	s->fd = -1;
 	s->conn_replay = 0;
 	s->rp.off = 0;
+	s->rp.have_cur = 0;
 	s->rp.draining = 0;
 	s->unsent = s->head;
 	s->unsent_off = 0;
@@ -1163,7 +1170,8 @@ replay_load(struct sender *s)
 			close(rp->fd);
 			continue;
 		}
-		if ((rc = spool_scan_fd(rp->fd, &rp->sc, &errstr)) == -2) {
+		if ((rc = spool_scan_fd_count(rp->fd, &rp->sc,
+		    &errstr)) == -2) {
 			/* Killed while creating it: no batch can be in it. */
 			log_info("spool: %s/%s: %s, no batch in it; removed",
 			    s->cfg.spool_dir, name, errstr);
@@ -1203,8 +1211,9 @@ replay_load(struct sender *s)
 		rp->other = !spool_input_none(&rp->sc.input) &&
 		    (rp->sc.input.dev != s->cfg.input.dev ||
 		    rp->sc.input.ino != s->cfg.input.ino);
+		rp->end = rp->sc.good_end;
 		if (rp->other)
-			replay_upto_resume(&rp->sc);
+			replay_upto_resume(rp);
 		if (rp->sc.nrec == 0 && rp->other) {
 			log_info("spool: %s/%s: kept as where a run over another "
 			    "file stopped (packet %llu), for the next run over "
@@ -1251,10 +1260,22 @@ replay_welcome(struct sender *s, uint64_t last_seq)
 		rp->welcomed = 1;
 	}
 	rp->acked = last_seq > rp->floor ? last_seq : rp->floor;
-	for (rp->next = 0; rp->next < rp->sc.nrec &&
-	    rp->sc.rec[rp->next].seq <= rp->acked; rp->next++)
-		continue;
+	rp->next = 0;
+	rp->at = rp->sc.data_start;
+	rp->have_cur = 0;
 	rp->off = 0;
+	/* Record k holds seq first_seq + k (spool_scan checks it). */
+	while (rp->next < rp->sc.nrec &&
+	    rp->sc.first_seq + rp->next <= rp->acked) {
+		if (spool_read_next(rp->fd, &rp->sc, rp->end, &rp->at,
+		    &rp->cur) != 1) {
+			/* replay_write reads it again, and says why. */
+			rp->next = 0;
+			rp->at = rp->sc.data_start;
+			break;
+		}
+		rp->next++;
+	}
 	replay_ack(s, rp->acked);
 }
 
@@ -1270,25 +1291,25 @@ replay_ack(struct sender *s, uint64_t seq)
 
 	if (seq > rp->acked)
 		rp->acked = seq;
-	if (rp->draining || rp->acked < rp->sc.rec[rp->sc.nrec - 1].seq)
+	if (rp->draining || rp->acked < rp->sc.last_seq)
 		return;
 	rp->draining = 1;
 	if (shutdown(s->fd, SHUT_WR) == -1)
 		replay_done(s);
 }
 
-/* Keeps only the records of sc before its resume point. */
+/* Keeps only the records of the replayed file before its resume point. */
 static void
-replay_upto_resume(struct spool_scan *sc)
+replay_upto_resume(struct replay *rp)
 {
-	size_t i;
+	struct spool_scan *sc = &rp->sc;
 
 	if (sc->resume_nrec >= sc->nrec)
 		return;
 	sc->nrec = sc->resume_nrec;
-	sc->bytes = 0;
-	for (i = 0; i < sc->nrec; i++)
-		sc->bytes += sc->rec[i].len;
+	sc->bytes = sc->resume_bytes;
+	sc->last_seq = sc->nrec > 0 ? sc->first_seq + sc->nrec - 1 : 0;
+	rp->end = sc->resume_end;
 }
 
 /*
@@ -1319,7 +1340,7 @@ static void
 replay_done(struct sender *s)
 {
 	struct replay *rp = &s->rp;
-	uint64_t n = rp->sc.nrec, first = rp->sc.rec[0].seq;
+	uint64_t n = rp->sc.nrec, first = rp->sc.first_seq;
 	uint64_t stored = rp->nstored >= first ? rp->nstored - first + 1 : 0;
 
 	if (stored > n)
@@ -1359,8 +1380,7 @@ replay_rejected(struct sender *s)
 	struct replay *rp = &s->rp;
 	uint64_t seq;
 
-	if (rp->next >= rp->sc.nrec && rp->acked >= rp->sc.rec[rp->sc.nrec -
-	    1].seq)
+	if (rp->next >= rp->sc.nrec && rp->acked >= rp->sc.last_seq)
 		return;
 	seq = rp->acked + 1;
 	if (seq != s->reject_seq) {
@@ -1389,7 +1409,9 @@ replay_write(struct sender *s)
 	ssize_t n;
 
 	while (rp->next < rp->sc.nrec) {
-		r = &rp->sc.rec[rp->next];
+		if (!rp->have_cur && replay_read(s) == -1)
+			return sender_readback_failed(s);
+		r = &rp->cur;
 		if ((data = sender_frame(s, rp->fd, r->off, r->len)) == NULL)
 			return sender_readback_failed(s);
 		n = send(s->fd, data + rp->off, r->len - rp->off,
@@ -1404,8 +1426,28 @@ replay_write(struct sender *s)
 		if (rp->off == r->len) {
 			rp->next++;
 			rp->off = 0;
+			rp->have_cur = 0;
 		}
 	}
+	return 0;
+}
+
+/* Reads the next record of the replayed file into rp->cur; 0 or -1. */
+static int
+replay_read(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	int rc;
+
+	if ((rc = spool_read_next(rp->fd, &rp->sc, rp->end, &rp->at,
+	    &rp->cur)) != 1) {
+		log_err("spool: %s/%s: reading batch %llu back: %s",
+		    s->cfg.spool_dir, rp->name, (unsigned long long)
+		    (rp->sc.first_seq + rp->next), rc == 0 ? "the file is "
+		    "shorter than when it was checked" : strerror(errno));
+		return -1;
+	}
+	rp->have_cur = 1;
 	return 0;
 }
 

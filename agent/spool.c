@@ -62,8 +62,9 @@ static int	input_equal(const struct spool_input *,
 static int	write_at(int, uint64_t, const uint8_t *, size_t);
 static size_t	spool_name_prefix(char *, size_t, const char *);
 static int	entry_cmp(const void *, const void *);
+static int	spool_scan(int, struct spool_scan *, int, const char **);
 static int	spool_add_rec(struct spool_scan *, size_t *, uint64_t,
-		    uint64_t, uint32_t);
+		    uint64_t, uint32_t, uint32_t, uint64_t);
 
 static uint32_t	crc_table[256];
 static int	crc_ready;
@@ -566,10 +567,10 @@ spool_close(struct spool_file *f, int remove)
 		(void)unlinkat(f->dirfd, f->name, 0);
 }
 
-/* Appends one index entry, growing the array. */
+/* Appends the index entry of record sc->nrec, growing the array. */
 static int
 spool_add_rec(struct spool_scan *sc, size_t *cap, uint64_t seq, uint64_t off,
-    uint32_t len)
+    uint32_t len, uint32_t flags, uint64_t pos)
 {
 	struct spool_rec *r;
 
@@ -579,10 +580,12 @@ spool_add_rec(struct spool_scan *sc, size_t *cap, uint64_t seq, uint64_t off,
 			return -1;
 		sc->rec = r;
 	}
-	sc->rec[sc->nrec].seq = seq;
-	sc->rec[sc->nrec].off = off;
-	sc->rec[sc->nrec].len = len;
-	sc->nrec++;
+	r = &sc->rec[sc->nrec];
+	r->seq = seq;
+	r->off = off;
+	r->len = len;
+	r->flags = flags;
+	r->pos = pos;
 	return 0;
 }
 
@@ -663,6 +666,48 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 int
 spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 {
+	return spool_scan(fd, sc, 1, errstr);
+}
+
+int
+spool_scan_fd_count(int fd, struct spool_scan *sc, const char **errstr)
+{
+	return spool_scan(fd, sc, 0, errstr);
+}
+
+int
+spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
+    uint64_t *at, struct spool_rec *r)
+{
+	uint8_t hdr[SPOOL_REC_HDR];
+	size_t rh = sc->rec_hdr;
+
+	for (;;) {
+		if (end < rh || *at > end - rh)
+			return 0;
+		if (spool_read(fd, *at, hdr, rh) == -1)
+			return -1;
+		r->len = get_u32(hdr);
+		r->pos = sc->version == 2 ? get_u64(hdr + 8) : 0;
+		r->flags = sc->version == 2 ? get_u32(hdr + 16) : 0;
+		r->off = *at + rh;
+		if (r->len > end - r->off) {
+			errno = EIO;
+			return -1;
+		}
+		*at = r->off + r->len;
+		if (r->len > 0)
+			return 1;
+	}
+}
+
+/*
+ * spool_scan_fd, and with `index` the records listed in sc->rec.  The
+ * frame of each record is read and checked whole, one at a time.
+ */
+static int
+spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
+{
 	uint8_t hdr[SPOOL_REC_HDR], *buf = NULL, *nb;
 	struct stat st;
 	uint64_t size, off, seq, pos, lastpos;
@@ -683,7 +728,7 @@ spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 	v2 = sc->version == 2;
 	rh = sc->rec_hdr;
 	sc->resume_pos = lastpos = sc->start_pos;
-	sc->resume_end = off;
+	sc->resume_end = sc->data_start = off;
 	seq = 0;
 	while (size - off >= rh) {
 		if (spool_read(fd, off, hdr, rh) == -1)
@@ -718,13 +763,19 @@ spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 			    proto_decode_envelope(buf + PROTO_HDR_LEN, blen,
 			    &version, &type, &seq) != PROTO_OK ||
 			    version != PROTO_VERSION || type != PROTO_BATCH ||
-			    seq == 0 || (sc->nrec > 0 &&
-			    seq != sc->rec[sc->nrec - 1].seq + 1))
+			    seq == 0 || (sc->nrec > 0 && seq != sc->last_seq + 1))
 				break;
-			if (spool_add_rec(sc, &cap, seq, off + rh, len) == -1)
-				break;
-			sc->rec[sc->nrec - 1].flags = flags;
-			sc->rec[sc->nrec - 1].pos = pos;
+			if (index && spool_add_rec(sc, &cap, seq, off + rh, len,
+			    flags, pos) == -1) {
+				/* Past here would read as torn: say why instead. */
+				*errstr = "out of memory indexing the records";
+				free(buf);
+				spool_scan_clear(sc);
+				return -1;
+			}
+			if (sc->nrec++ == 0)
+				sc->first_seq = seq;
+			sc->last_seq = seq;
 			sc->bytes += len;
 		}
 		off += rh + (uint64_t)len;
@@ -733,6 +784,7 @@ spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 			sc->resume_pos = pos;
 			sc->resume_end = off;
 			sc->resume_nrec = sc->nrec;
+			sc->resume_bytes = sc->bytes;
 		}
 	}
 	free(buf);
@@ -740,7 +792,9 @@ spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 		/* No flushes recorded: every good record stands. */
 		sc->resume_end = off;
 		sc->resume_nrec = sc->nrec;
+		sc->resume_bytes = sc->bytes;
 	}
+	sc->good_end = off;
 	if (off < size) {
 		sc->torn_at = off;
 		sc->skipped = size - off;
@@ -785,7 +839,7 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			found = -1;
 			break;
 		}
-		if (spool_scan_fd(fd, &sc, &why) < 0 || sc.version != 2 ||
+		if (spool_scan_fd_count(fd, &sc, &why) < 0 || sc.version != 2 ||
 		    !input_equal(&sc.input, in) ||
 		    strcmp(sc.hello.name, agent) != 0) {
 			spool_scan_clear(&sc);

@@ -110,8 +110,13 @@ struct spool_scan {
 	uint64_t		 start_pos;	/* position the epoch began at */
 	size_t			 rec_hdr;	/* record header bytes */
 	struct spool_rec	*rec;		/* owned, nrec entries (frames;
-						   marks are not listed) */
+						   marks are not listed); NULL
+						   from spool_scan_fd_count */
 	size_t			 nrec;
+	uint64_t		 first_seq;	/* of the first record, and */
+	uint64_t		 last_seq;	/* the last; 0 without any */
+	uint64_t		 data_start;	/* where the records begin, */
+	uint64_t		 good_end;	/* and the good ones end */
 	uint64_t		 bytes;		/* frame bytes of the records */
 	uint64_t		 skipped;	/* bytes past the last good record */
 	uint64_t		 torn_at;	/* offset of the first bad record */
@@ -124,6 +129,7 @@ struct spool_scan {
 	uint64_t		 resume_pos;
 	uint64_t		 resume_end;
 	size_t			 resume_nrec;
+	uint64_t		 resume_bytes;	/* frame bytes before it */
 };
 
 /*
@@ -237,6 +243,20 @@ int	spool_read_rec(int fd, uint64_t off, struct spool_rec *r);
  * written.  Release with spool_scan_clear.
  */
 int	spool_scan_fd(int fd, struct spool_scan *, const char **errstr);
+/*
+ * As spool_scan_fd, but without the index (rec NULL): memory does not
+ * grow with the records; spool_read_next reads them in turn.
+ */
+int	spool_scan_fd_count(int fd, struct spool_scan *, const char **errstr);
+/*
+ * Reads the record at *at (a record header's offset, first
+ * sc->data_start) of the file sc scanned into *r (seq untouched), passing
+ * over marks, and moves *at past it.  Only records before `end` (at most
+ * where the scan stopped) are read.  1, 0 at `end`, or -1 (errno; EIO for
+ * a record that is not as the scan found it).
+ */
+int	spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
+	    uint64_t *at, struct spool_rec *r);
 void	spool_scan_clear(struct spool_scan *);	/* NULL-safe */
 /*
  * Cuts the version 2 file at fd (open for writing), as sc read it, back

@@ -58,6 +58,8 @@ marks_between(const uint8_t *data, uint64_t end, uint64_t off, int v2,
 	return end == off;
 }
 
+static void	same_without_index(int, const struct spool_scan *);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -146,7 +148,41 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(sc.resume_pos >= sc.start_pos && sc.resume_pos <= lastpos);
 	CHECK(sc.skipped == 0 ? sc.torn_at == 0 :
 	    sc.torn_at + sc.skipped == size);
+	CHECK(sc.good_end == end);
+	same_without_index(fd, &sc);
 	spool_scan_clear(&sc);
 	close(fd);
 	return 0;
+}
+
+/*
+ * The scan without the index finds the same, and reading the records in
+ * turn gives the index's records, in order, then the end.
+ */
+static void
+same_without_index(int fd, const struct spool_scan *ix)
+{
+	struct spool_scan sc;
+	struct spool_rec r;
+	const char *errstr = NULL;
+	uint64_t at;
+	size_t i;
+
+	CHECK(spool_scan_fd_count(fd, &sc, &errstr) == 0);
+	CHECK(sc.rec == NULL && sc.nrec == ix->nrec && sc.bytes == ix->bytes);
+	CHECK(sc.first_seq == (ix->nrec ? ix->rec[0].seq : 0));
+	CHECK(sc.last_seq == (ix->nrec ? ix->rec[ix->nrec - 1].seq : 0));
+	CHECK(sc.data_start == ix->data_start && sc.good_end == ix->good_end);
+	CHECK(sc.resume_pos == ix->resume_pos &&
+	    sc.resume_end == ix->resume_end &&
+	    sc.resume_nrec == ix->resume_nrec &&
+	    sc.resume_bytes == ix->resume_bytes);
+	at = sc.data_start;
+	for (i = 0; i < ix->nrec; i++) {
+		CHECK(spool_read_next(fd, &sc, sc.good_end, &at, &r) == 1);
+		CHECK(r.off == ix->rec[i].off && r.len == ix->rec[i].len &&
+		    r.flags == ix->rec[i].flags && r.pos == ix->rec[i].pos);
+	}
+	CHECK(spool_read_next(fd, &sc, sc.good_end, &at, &r) == 0);
+	spool_scan_clear(&sc);
 }
