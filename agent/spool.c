@@ -731,8 +731,12 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 	sc->resume_end = sc->data_start = off;
 	seq = 0;
 	while (size - off >= rh) {
+		/*
+		 * Inside the file, a read fails only by the disk's fault:
+		 * that is no torn tail, which a replay would leave unsent.
+		 */
 		if (spool_read(fd, off, hdr, rh) == -1)
-			break;
+			goto unreadable;
 		len = get_u32(hdr);
 		pos = v2 ? get_u64(hdr + 8) : 0;
 		flags = v2 ? get_u32(hdr + 16) : 0;
@@ -750,13 +754,17 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 			if (len <= PROTO_HDR_LEN)
 				break;
 			if (len > bufcap) {
-				if ((nb = realloc(buf, len)) == NULL)
-					break;
+				if ((nb = realloc(buf, len)) == NULL) {
+					*errstr = "out of memory reading a "
+					    "record";
+					goto fail;
+				}
 				buf = nb;
 				bufcap = len;
 			}
-			if (spool_read(fd, off + rh, buf, len) == -1 ||
-			    spool_crc32_update(crc, buf, len) !=
+			if (spool_read(fd, off + rh, buf, len) == -1)
+				goto unreadable;
+			if (spool_crc32_update(crc, buf, len) !=
 			    get_u32(hdr + 4) ||
 			    proto_frame_check(buf, len, PROTO_FRAME_MAX,
 			    &blen) != PROTO_OK || blen != len - PROTO_HDR_LEN ||
@@ -767,11 +775,8 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 				break;
 			if (index && spool_add_rec(sc, &cap, seq, off + rh, len,
 			    flags, pos) == -1) {
-				/* Past here would read as torn: say why instead. */
 				*errstr = "out of memory indexing the records";
-				free(buf);
-				spool_scan_clear(sc);
-				return -1;
+				goto fail;
 			}
 			if (sc->nrec++ == 0)
 				sc->first_seq = seq;
@@ -800,6 +805,13 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 		sc->skipped = size - off;
 	}
 	return 0;
+unreadable:
+	*errstr = "cannot read the file";
+fail:
+	/* Past here would read as torn, and be left unsent: say why. */
+	free(buf);
+	spool_scan_clear(sc);
+	return -1;
 }
 
 int

@@ -16,6 +16,8 @@
  *
  * An earlier run's file is replayed by the next start read in turn, not
  * indexed: its records cost no memory each (32 bytes a record before).
+ * One that cannot be read to its end is left in place, not replayed up
+ * to the error and removed as if the rest were a torn tail.
  *
  * A batch that cannot be read back from the spool (EIO) is retried on a
  * new connection, but not ten times a second (each try logs twice); once
@@ -99,8 +101,10 @@ struct fixture {
 /* fdatasync fails (EIO) while sync_fail is set; sync_failed counts it. */
 static atomic_int	sync_fail;
 static atomic_int	sync_failed;
-/* pread fails (EIO) while read_fail is set. */
+/* pread fails (EIO) while read_fail is set, and once when reads_left
+ * runs out (-1: never). */
 static atomic_int	read_fail;
+static atomic_int	reads_left = -1;
 
 /* A store that counts connections, each ended by the sender. */
 struct counter {
@@ -147,7 +151,13 @@ fdatasync(int fd)
 ssize_t
 pread(int fd, void *buf, size_t len, off_t off)
 {
-	if (atomic_load(&read_fail)) {
+	int left = atomic_load(&reads_left);
+
+	if (left > 0)
+		atomic_store(&reads_left, left - 1);
+	else if (left == 0)
+		atomic_store(&reads_left, -1);
+	if (atomic_load(&read_fail) || left == 0) {
 		errno = EIO;
 		return -1;
 	}
@@ -548,6 +558,37 @@ test_replay_not_indexed(void **state)
 }
 
 static void
+test_unreadable_file_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
+	volatile sig_atomic_t abandon = 1;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	uint64_t seq;
+
+	f->cfg.max_queue_bytes = 1;
+	s = start_sender(f);
+	for (seq = 1; seq <= 20; seq++)
+		full = feed(s, full, seq);
+	full->health[0].captured = CAPTURED(seq);
+	assert_int_equal(sender_finish(s, full, 0, &abandon), 21);
+	sender_free(s);
+	/* The next start's scan of it meets a read error at record 3. */
+	f->cfg.hello.start_time += 1000000;
+	atomic_store(&reads_left, 6);
+	s = start_sender(f);
+	store = start_store(&st, 0, 1);
+	for (seq = 1; seq <= 3; seq++)
+		full = feed(s, full, seq);
+	finish(s, full, seq, &st, store);
+	/* Only this run's batches went; the earlier file waits, whole. */
+	assert_int_equal(st.nbatch, seq);
+	assert_int_equal(spool_files(), 1);
+}
+
+static void
 test_readback_failure_paced(void **state)
 {
 	struct fixture *f = *state;
@@ -641,6 +682,7 @@ setup(void **state)
 	/* Left set by a test that failed half-way. */
 	atomic_store(&sync_fail, 0);
 	atomic_store(&read_fail, 0);
+	atomic_store(&reads_left, -1);
 	/* tmpfs when there is one: each frame is synced. */
 	snprintf(tmpdir, sizeof(tmpdir), "%s/nt-sender.XXXXXX", base);
 	if (mkdtemp(tmpdir) == NULL)
@@ -692,6 +734,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_memory_cap_honest,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_not_indexed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_file_kept,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_failure_paced,
 		    setup, teardown),
