@@ -97,6 +97,9 @@ static int	check_filters(const char *, const struct options *,
 		    struct report_filter *);
 static int	db_filters(const char *, sqlite3 *, const struct options *,
 		    struct report_filter *);
+static int	chart_output(const char *, struct report_chart *);
+static int	chart_write_file(const char *, FILE *, struct report_chart *,
+		    int);
 static int	cmd_run(const struct command *, int, char **);
 static int	cmd_status(struct options *);
 
@@ -580,6 +583,106 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 	return 0;
 }
 
+/*
+ * Draws c into f, flushes it (and with sync, to the disk) and closes f,
+ * always.  Returns 0, or EXIT_RUNTIME after logging the error with path.
+ */
+static int
+chart_write_file(const char *path, FILE *f, struct report_chart *c, int sync)
+{
+	int err;
+
+	if (report_chart_draw(c, f) == -1 || fflush(f) == EOF ||
+	    (sync && fsync(fileno(f)) == -1)) {
+		err = errno;
+		fclose(f);
+		log_err("chart: %s: cannot write: %s", path, strerror(err));
+		return EXIT_RUNTIME;
+	}
+	if (fclose(f) == EOF) {
+		log_err("chart: %s: cannot write: %s", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/*
+ * Writes chart c to path.  A new or regular file is replaced whole: the
+ * chart goes to a temporary file in the same directory, renamed over
+ * path only once complete, so a failed run leaves the old file as it was
+ * and removes nothing but its own temporary file.  Anything else (a
+ * symbolic link, a device, a FIFO, /dev/stdout) is opened and written
+ * through, never removed or replaced.  Returns 0, or an exit status after
+ * logging why.
+ */
+static int
+chart_output(const char *path, struct report_chart *c)
+{
+	static const char tmpl[] = ".nettally-chart.XXXXXX";
+	struct stat sb;
+	const char *slash;
+	char *tmp = NULL;
+	size_t dirlen;
+	mode_t mask;
+	FILE *f = NULL;
+	int fd = -1, status;
+
+	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if ((f = fopen(path, "w")) == NULL) {
+			log_err("chart: %s: %s; check the path", path,
+			    strerror(errno));
+			return EXIT_USAGE;
+		}
+		return chart_write_file(path, f, c, 0);
+	}
+	slash = strrchr(path, '/');
+	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	if ((tmp = malloc(dirlen + sizeof(tmpl))) == NULL) {
+		log_err("chart: %s: out of memory", path);
+		return EXIT_RUNTIME;
+	}
+	memcpy(tmp, path, dirlen);
+	memcpy(tmp + dirlen, tmpl, sizeof(tmpl));
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_err("chart: %s: %s; check the path", path,
+		    strerror(errno));
+		free(tmp);
+		return EXIT_USAGE;
+	}
+	/* mkstemp makes 0600; the chart gets what a new file would. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) == -1) {
+		log_err("chart: %s: %s", tmp, strerror(errno));
+		status = EXIT_RUNTIME;
+		goto fail;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		log_err("chart: %s: %s", path, strerror(errno));
+		status = EXIT_RUNTIME;
+		goto fail;
+	}
+	fd = -1;			/* f owns it now */
+	/* Synced first: a crash after the rename must not leave it empty. */
+	if ((status = chart_write_file(path, f, c, 1)) != 0)
+		goto fail;
+	if (rename(tmp, path) == -1) {
+		log_err("chart: %s: cannot replace: %s", path,
+		    strerror(errno));
+		status = EXIT_RUNTIME;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	if (unlink(tmp) == -1)
+		log_warn("chart: %s: cannot remove: %s", tmp, strerror(errno));
+	free(tmp);
+	return status;
+}
+
 /* Runs one command: argv holds what follows its name. */
 static int
 cmd_run(const struct command *cmd, int argc, char **argv)
@@ -595,7 +698,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	enum report_chart_by by = REPORT_CHART_HOST;
 	enum report_fmt fmt;
 	const char *errstr, *name = cmd->name;
-	FILE *svg = NULL;
+	struct report_chart *chart;
 	sqlite3 *db = NULL;
 	int64_t now, step = 0, limit_max;
 	int help, status, rc, over;
@@ -726,21 +829,11 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		win.now = now;
 		break;
 	default:
-		if ((svg = fopen(opt.output, "w")) == NULL) {
-			log_err("chart: %s: %s; check the path", opt.output,
-			    strerror(errno));
-			status = EXIT_USAGE;
-			goto done;
-		}
-		rc = report_chart_write(db, &args, by, &step, svg, &errstr);
-		if (fclose(svg) == EOF && rc == 0) {
-			log_err("chart: %s: %s", opt.output, strerror(errno));
-			status = EXIT_RUNTIME;
-		}
-		/* No half-written chart is left behind. */
-		if ((rc != 0 || status != 0) && unlink(opt.output) == -1)
-			log_warn("chart: %s: cannot remove: %s", opt.output,
-			    strerror(errno));
+		/* Everything is read and checked before -o is touched. */
+		chart = report_chart_load(db, &args, by, &step, &rc, &errstr);
+		if (chart != NULL)
+			status = chart_output(opt.output, chart);
+		report_chart_free(chart);
 		if (status != 0)
 			goto done;
 		break;

@@ -37,7 +37,7 @@
 #define TIERS_Y		(PY1 + 62)	/* the tiers read, under the axis */
 #define LEGEND_Y	476
 
-struct chart {
+struct report_chart {
 	char	*name[NSER];		/* series names; last: "other" */
 	int64_t	 total[NSER];		/* bytes, for the legend */
 	size_t	 nser;			/* named series, without "other" */
@@ -47,6 +47,10 @@ struct chart {
 	int64_t	 start, step;
 	int64_t	 end;			/* of the last step */
 	size_t	 nsteps;
+	double	*base;			/* draw_side's stack, nsteps long */
+	double	 scale;			/* bit/s at the top and bottom */
+	enum report_chart_by by;
+	struct report_tiers tiers;	/* read, named under the axis */
 };
 
 static const char *const colours[NSER] = {
@@ -65,18 +69,18 @@ static const char *const by_name[] = {
 	[REPORT_CHART_IFACE] = "iface",
 };
 
-static void	chart_clear(struct chart *);
 static int	load_keys(sqlite3 *, const struct report_args *, const char *,
-		    const char *, const char *, struct chart *, const char **);
+		    const char *, const char *, struct report_chart *,
+		    const char **);
 static int	load_steps(sqlite3 *, const struct report_args *, const char *,
-		    const char *, const char *, struct chart *, const char **);
+		    const char *, const char *, struct report_chart *,
+		    const char **);
 static void	svg_text(FILE *, const char *);
 static double	nice_max(double);
-static int	draw_side(FILE *, const struct chart *, const double *, int,
-		    double);
+static void	draw_side(FILE *, struct report_chart *, const double *, int);
 static void	draw_grid(FILE *, double);
-static void	draw_axes(FILE *, const struct chart *);
-static void	draw_legend(FILE *, const struct chart *);
+static void	draw_axes(FILE *, const struct report_chart *);
+static void	draw_legend(FILE *, const struct report_chart *);
 static void	draw_tiers(FILE *, const struct report_tiers *);
 
 int
@@ -92,16 +96,19 @@ report_chart_by_parse(const char *name, enum report_chart_by *by)
 	return -1;
 }
 
-static void
-chart_clear(struct chart *c)
+void
+report_chart_free(struct report_chart *c)
 {
 	size_t i;
 
+	if (c == NULL)
+		return;
 	for (i = 0; i < NSER; i++)
 		free(c->name[i]);
 	free(c->in);
 	free(c->out);
-	memset(c, 0, sizeof(*c));
+	free(c->base);
+	free(c);
 }
 
 /* Writes s as XML character data: escaped, no control characters. */
@@ -135,7 +142,7 @@ svg_text(FILE *out, const char *s)
 /* The a->limit keys with the most bytes: the named series. */
 static int
 load_keys(sqlite3 *db, const struct report_args *a, const char *key,
-    const char *view, const char *where, struct chart *c,
+    const char *view, const char *where, struct report_chart *c,
     const char **errstr)
 {
 	char sql[SQL_MAX];
@@ -175,7 +182,7 @@ load_keys(sqlite3 *db, const struct report_args *a, const char *key,
 /* Sums every step's in and out bytes per series, as bit/s. */
 static int
 load_steps(sqlite3 *db, const struct report_args *a, const char *key,
-    const char *view, const char *where, struct chart *c,
+    const char *view, const char *where, struct report_chart *c,
     const char **errstr)
 {
 	char sql[SQL_MAX];
@@ -252,20 +259,20 @@ nice_max(double v)
 
 /*
  * One filled path per series: up (in, sign -1) or down (out, sign 1).
- * Returns 0, or -1 when memory runs out.
+ * c->base was allocated by report_chart_load, so drawing cannot fail
+ * for want of memory once the output is open.
  */
-static int
-draw_side(FILE *out, const struct chart *c, const double *v, int sign,
-    double scale)
+static void
+draw_side(FILE *out, struct report_chart *c, const double *v, int sign)
 {
 	const double ymid = (PY0 + PY1) / 2.0, half = (PY1 - PY0) / 2.0;
 	const double colw = (double)(PX1 - PX0) / (double)c->nsteps;
-	double *base, x0, x1, y;
+	const double scale = c->scale;
+	double *base = c->base, x0, x1, y;
 	size_t i, k;
 	int empty;
 
-	if ((base = calloc(c->nsteps, sizeof(*base))) == NULL)
-		return -1;
+	memset(base, 0, c->nsteps * sizeof(*base));
 	for (k = 0; k < NSER; k++) {
 		if (k >= c->nser && (k != REPORT_CHART_SERIES_MAX ||
 		    !c->has_other))
@@ -295,8 +302,6 @@ draw_side(FILE *out, const struct chart *c, const double *v, int sign,
 		for (i = 0; i < c->nsteps; i++)
 			base[i] += v[i * NSER + k];
 	}
-	free(base);
-	return 0;
 }
 
 /* Grid lines and rate labels, under the series. */
@@ -323,7 +328,7 @@ draw_grid(FILE *out, double scale)
 
 /* Axis lines, over the series, and time labels. */
 static void
-draw_axes(FILE *out, const struct chart *c)
+draw_axes(FILE *out, const struct report_chart *c)
 {
 	const double ymid = (PY0 + PY1) / 2.0;
 	char iso[REPORT_TIME_ISO_LEN];
@@ -363,7 +368,7 @@ draw_axes(FILE *out, const struct chart *c)
 }
 
 static void
-draw_legend(FILE *out, const struct chart *c)
+draw_legend(FILE *out, const struct report_chart *c)
 {
 	char vol[REPORT_BYTES_LEN];
 	size_t k, n = 0;
@@ -424,75 +429,96 @@ draw_tiers(FILE *out, const struct report_tiers *t)
 	fputs("</text>\n", out);
 }
 
-int
-report_chart_write(sqlite3 *db, const struct report_args *a,
-    enum report_chart_by by, int64_t *step, FILE *out, const char **errstr)
+struct report_chart *
+report_chart_load(sqlite3 *db, const struct report_args *a,
+    enum report_chart_by by, int64_t *step, int *rc, const char **errstr)
 {
 	static char msg[256];
-	char since[REPORT_TIME_ISO_LEN], until[REPORT_TIME_ISO_LEN];
 	struct report_span span;
-	struct chart c;
+	struct report_chart *c;
 	const char *view, *where, *key = key_sql[by];
-	double scale = 0, sin, sout;
+	double sin, sout;
 	int64_t end, nsteps;
 	size_t i, k;
-	int rc;
 
-	memset(&c, 0, sizeof(c));
+	*rc = -1;
 	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
 	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
-		return -1;
-	if (span.nres > 0 && (rc = report_series_step(db, a, step,
+		return NULL;
+	if (span.nres > 0 && (*rc = report_series_step(db, a, step,
 	    errstr)) != 0)
-		return rc;
+		return NULL;
 	if (span.nres == 0 && (a->since == REPORT_TIME_NONE_LOW ||
 	    a->until == REPORT_TIME_NONE_HIGH)) {
 		*errstr = "no traffic to chart; give --since and --until, or "
 		    "check the filters";
-		return REPORT_EUSER;
+		*rc = REPORT_EUSER;
+		return NULL;
 	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		*errstr = "out of memory";
+		*rc = -1;
+		return NULL;
+	}
+	c->by = by;
+	c->tiers = span.tiers;
 	if (*step <= 0)
 		*step = 60;		/* no data in a bounded window */
-	c.step = *step;
+	c->step = *step;
 	if (a->since != REPORT_TIME_NONE_LOW)
-		c.start = report_tier_floor(a->since, c.step);
+		c->start = report_tier_floor(a->since, c->step);
 	else
-		c.start = report_tier_floor(span.first, c.step);
+		c->start = report_tier_floor(span.first, c->step);
 	end = a->until != REPORT_TIME_NONE_HIGH ? a->until : span.end;
-	nsteps = end > c.start ? report_tier_count(c.start, end, c.step,
+	nsteps = end > c->start ? report_tier_count(c->start, end, c->step,
 	    REPORT_CHART_STEPS_MAX) : 1;
 	if (nsteps > REPORT_CHART_STEPS_MAX) {
 		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
 		    "a chart shows (%d); give a larger --step or a shorter "
-		    "window", (long long)nsteps, (long long)c.step,
+		    "window", (long long)nsteps, (long long)c->step,
 		    REPORT_CHART_STEPS_MAX);
 		*errstr = msg;
-		return REPORT_EUSER;
+		*rc = REPORT_EUSER;
+		goto fail;
 	}
-	c.nsteps = (size_t)nsteps;
-	for (c.end = c.start, i = 0; i < c.nsteps; i++)
-		c.end = report_tier_next(c.end, c.step);
-	if ((c.in = calloc(c.nsteps * NSER, sizeof(double))) == NULL ||
-	    (c.out = calloc(c.nsteps * NSER, sizeof(double))) == NULL) {
+	*rc = -1;
+	c->nsteps = (size_t)nsteps;
+	for (c->end = c->start, i = 0; i < c->nsteps; i++)
+		c->end = report_tier_next(c->end, c->step);
+	if ((c->in = calloc(c->nsteps * NSER, sizeof(double))) == NULL ||
+	    (c->out = calloc(c->nsteps * NSER, sizeof(double))) == NULL ||
+	    (c->base = calloc(c->nsteps, sizeof(double))) == NULL) {
 		*errstr = "out of memory";
 		goto fail;
 	}
-	if (load_keys(db, a, key, view, where, &c, errstr) == -1 ||
-	    load_steps(db, a, key, view, where, &c, errstr) == -1)
+	if (load_keys(db, a, key, view, where, c, errstr) == -1 ||
+	    load_steps(db, a, key, view, where, c, errstr) == -1)
 		goto fail;
-	for (i = 0; i < c.nsteps; i++) {
+	for (i = 0; i < c->nsteps; i++) {
 		for (k = 0, sin = sout = 0; k < NSER; k++) {
-			sin += c.in[i * NSER + k];
-			sout += c.out[i * NSER + k];
+			sin += c->in[i * NSER + k];
+			sout += c->out[i * NSER + k];
 		}
-		if (sin > scale)
-			scale = sin;
-		if (sout > scale)
-			scale = sout;
+		if (sin > c->scale)
+			c->scale = sin;
+		if (sout > c->scale)
+			c->scale = sout;
 	}
-	scale = nice_max(scale);
-	report_time_format(c.start, since, sizeof(since));
-	report_time_format(c.end, until, sizeof(until));
+	c->scale = nice_max(c->scale);
+	*rc = 0;
+	return c;
+fail:
+	report_chart_free(c);
+	return NULL;
+}
+
+int
+report_chart_draw(struct report_chart *c, FILE *out)
+{
+	char since[REPORT_TIME_ISO_LEN], until[REPORT_TIME_ISO_LEN];
+
+	report_time_format(c->start, since, sizeof(since));
+	report_time_format(c->end, until, sizeof(until));
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
@@ -500,25 +526,14 @@ report_chart_write(sqlite3 *db, const struct report_args *a,
 	    "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
 	    "fill=\"#ffffff\"/>\n<text x=\"%d\" y=\"24\" font-size=\"15\">"
 	    "Traffic by %s, %s to %s, in above and out below the axis"
-	    "</text>\n", W, H, W, H, by_name[by], since, until, W, H, PX0,
-	    by_name[by], since, until);
-	draw_grid(out, scale);
-	if (draw_side(out, &c, c.in, -1, scale) == -1 ||
-	    draw_side(out, &c, c.out, 1, scale) == -1) {
-		*errstr = "out of memory";
-		goto fail;
-	}
-	draw_axes(out, &c);
-	draw_tiers(out, &span.tiers);
-	draw_legend(out, &c);
+	    "</text>\n", W, H, W, H, by_name[c->by], since, until, W, H, PX0,
+	    by_name[c->by], since, until);
+	draw_grid(out, c->scale);
+	draw_side(out, c, c->in, -1);
+	draw_side(out, c, c->out, 1);
+	draw_axes(out, c);
+	draw_tiers(out, &c->tiers);
+	draw_legend(out, c);
 	fputs("</svg>\n", out);
-	chart_clear(&c);
-	if (ferror(out)) {
-		*errstr = "cannot write the chart";
-		return -1;
-	}
-	return 0;
-fail:
-	chart_clear(&c);
-	return -1;
+	return ferror(out) ? -1 : 0;
 }

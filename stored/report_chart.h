@@ -25,16 +25,31 @@ enum report_chart_by {
  */
 int	report_chart_by_parse(const char *name, enum report_chart_by *by);
 
+/* A chart's data, read and checked, ready to draw. */
+struct report_chart;
+
 /*
- * Writes to out an SVG chart of a's window, one step per column: the in
- * rate of the a->limit busiest keys (by bytes, at most
- * REPORT_CHART_SERIES_MAX, the rest as "other") stacked above the time
- * axis, their out rate stacked below it, with axes in bit/s and UTC time
- * and a legend.  *step as for report_series_run.  Returns 0, -1 with
- * *errstr, or REPORT_EUSER with *errstr.
+ * Reads from db everything a chart of a's window needs, one step per
+ * column: the in rate of the a->limit busiest keys (by bytes, at most
+ * REPORT_CHART_SERIES_MAX, the rest as "other") and their out rate.
+ * *step as for report_series_run.  Every check that can refuse the chart
+ * is made here, so a caller opens its output only for a chart that will
+ * be drawn.  Returns a chart for report_chart_free with *rc 0; or NULL
+ * with *rc -1 or REPORT_EUSER and *errstr.
  */
-int	report_chart_write(sqlite3 *db, const struct report_args *a,
-	    enum report_chart_by by, int64_t *step, FILE *out,
-	    const char **errstr);
+struct report_chart *report_chart_load(sqlite3 *db,
+	    const struct report_args *a, enum report_chart_by by,
+	    int64_t *step, int *rc, const char **errstr);
+
+/*
+ * Writes c to out as a standalone SVG: the in rates stacked above the
+ * time axis, the out rates below it, axes in bit/s and UTC time, the
+ * tiers read and a legend.  Allocates nothing.  Returns 0, or -1 when out
+ * has an error (errno as the failed write left it).
+ */
+int	report_chart_draw(struct report_chart *c, FILE *out);
+
+/* Frees c; NULL is allowed. */
+void	report_chart_free(struct report_chart *c);
 
 #endif
