@@ -93,6 +93,7 @@ static int	parse_args(const struct command *, int, char **,
 static int	parse_limit(const char *, int64_t *);
 static char	*db_uri(const char *);
 static int	db_open(const char *, sqlite3 **);
+static int	db_objects(sqlite3 *, int *, int *);
 static int	check_filters(const char *, const struct options *,
 		    struct report_filter *);
 static int	db_filters(const char *, sqlite3 *, const struct options *,
@@ -240,8 +241,9 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 done (with --alert: no row over the limit); 1 the query\n"
 "or the output failed, or the store did not answer; 2 bad arguments, an\n"
-"unknown host or protocol, or a database that is missing, uninitialised\n"
-"or from a newer nettally; 3 a row is over the --alert limit.\n";
+"unknown host or protocol, or a database that is missing, not a regular\n"
+"file, uninitialised, not a nettally database, or from a newer nettally;\n"
+"3 a row is over the --alert limit.\n";
 
 static void
 usage_full(FILE *out)
@@ -414,6 +416,38 @@ db_uri(const char *path)
 }
 
 /*
+ * The objects every nettally schema since version 1 has, which the
+ * reports read: their count is DB_OBJECTS in a nettally database.
+ */
+static const char sql_objects[] =
+    "SELECT count(*), count(CASE WHEN (type = 'table' AND name = 'agent') OR"
+    " (type = 'view' AND name IN ('host_traffic', 'port_traffic',"
+    " 'peer_traffic', 'interface_traffic')) THEN 1 END)"
+    " FROM sqlite_master";
+#define DB_OBJECTS	5
+
+/*
+ * Counts db's schema objects into *nall, and those of sql_objects into
+ * *nours.  Returns 0, or -1 with sqlite3_errmsg(db) set.
+ */
+static int
+db_objects(sqlite3 *db, int *nall, int *nours)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, sql_objects, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*nall = sqlite3_column_int(st, 0);
+	*nours = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
  * Opens path read-only into *dbp and checks its schema version.  Returns
  * 0, or an exit status after logging why; *dbp is then NULL.
  */
@@ -424,7 +458,7 @@ db_open(const char *path, sqlite3 **dbp)
 	struct stat sb;
 	const char *errstr;
 	char *uri = NULL;
-	int version, status = EXIT_USAGE;
+	int version, nall = 0, nours = 0, status = EXIT_USAGE;
 
 	*dbp = NULL;
 	/* SQLite's "unable to open database file" does not say why. */
@@ -440,6 +474,12 @@ db_open(const char *path, sqlite3 **dbp)
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		log_err("%s: is a directory; pass the database file with "
+		    "--db FILE", path);
+		return EXIT_USAGE;
+	}
+	/* SQLite would wait forever on a FIFO with no writer. */
+	if (!S_ISREG(sb.st_mode)) {
+		log_err("%s: not a regular file; pass the database file with "
 		    "--db FILE", path);
 		return EXIT_USAGE;
 	}
@@ -477,9 +517,28 @@ db_open(const char *path, sqlite3 **dbp)
 			    "database?", path, errstr);
 		goto fail;
 	}
+	if (version <= SCHEMA_VERSION && db_objects(db, &nall, &nours) == -1) {
+		log_err("%s: cannot read its schema: %s", path,
+		    sqlite3_errmsg(db));
+		goto fail;
+	}
+	/*
+	 * Advice to start nettally-stored on someone else's database would
+	 * have the store migrate it: only an empty file is ours to create.
+	 */
+	if (version == 0 && nall > 0) {
+		log_err("%s: not a nettally database: it has tables but no "
+		    "nettally schema version; check --db", path);
+		goto fail;
+	}
 	if (version == 0) {
 		log_err("%s: database is empty, not initialised; start "
 		    "nettally-stored once to create it, or check --db", path);
+		goto fail;
+	}
+	if (version <= SCHEMA_VERSION && nours < DB_OBJECTS) {
+		log_err("%s: not a nettally database: schema version %d but "
+		    "no nettally tables and views; check --db", path, version);
 		goto fail;
 	}
 	if (version > SCHEMA_VERSION) {

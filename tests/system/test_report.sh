@@ -73,11 +73,12 @@ check() {
 	fi
 }
 
-# check_err NAME MESSAGE ARGS...: exit 2, empty stdout, stderr == one line.
+# check_err NAME MESSAGE ARGS...: exit 2, empty stdout, stderr == one line;
+# a run that hangs is stopped after 20 s and fails.
 check_err() {
 	name=$1 msg=$2
 	shift 2
-	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	timeout 20 "$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
 	printf 'nettally: %s\n' "$msg" > "$tmp/experr"
 	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/experr" "$tmp/err"
@@ -352,6 +353,29 @@ check_err "not a database" \
 check_err "a directory as --db" \
     "$tmp: is a directory; pass the database file with --db FILE" \
     top hosts --db "$tmp"
+mkfifo "$tmp/fifo.db"
+check_err "a FIFO as --db: refused, not waited on" \
+    "$tmp/fifo.db: not a regular file; pass the database file with --db FILE" \
+    top hosts --db "$tmp/fifo.db"
+# Someone else's SQLite files: never told to start nettally-stored on them,
+# which would migrate them.
+if command -v sqlite3 > /dev/null 2>&1; then
+	sqlite3 "$tmp/foreign0.db" 'CREATE TABLE t (x)' &&
+	    sqlite3 "$tmp/foreign4.db" 'CREATE TABLE t (x); PRAGMA user_version = 4' &&
+	    sqlite3 "$tmp/foreign1.db" 'CREATE TABLE agent (x); PRAGMA user_version = 1' ||
+	    { echo "Bail out! cannot make the foreign databases"; exit 1; }
+	check_err "a foreign database, user_version 0 with tables" \
+	    "$tmp/foreign0.db: not a nettally database: it has tables but no nettally schema version; check --db" \
+	    top hosts --db "$tmp/foreign0.db"
+	check_err "a foreign database, our user_version but not our tables" \
+	    "$tmp/foreign4.db: not a nettally database: schema version 4 but no nettally tables and views; check --db" \
+	    top hosts --db "$tmp/foreign4.db"
+	check_err "a foreign database with an older user_version" \
+	    "$tmp/foreign1.db: not a nettally database: schema version 1 but no nettally tables and views; check --db" \
+	    series --db "$tmp/foreign1.db"
+else
+	fail "foreign databases (sqlite3 is missing: apt-get install sqlite3)"
+fi
 check_err "unknown report" \
     'top: "host": unknown report; use hosts, ports, peers, protocols, agents or interfaces' \
     top host --db "$db"
