@@ -88,6 +88,7 @@ struct command {
 };
 
 static void	usage_full(FILE *);
+static int	stdout_done(void);
 static int	parse_args(const struct command *, int, char **,
 		    struct options *, int *);
 static int	parse_limit(const char *, int64_t *);
@@ -249,6 +250,22 @@ static void
 usage_full(FILE *out)
 {
 	fputs(usage_text, out);
+}
+
+/*
+ * Flushes stdout after --help or --version.  Returns 0, or EXIT_RUNTIME
+ * after logging why: a failed write earlier may have left the buffer
+ * empty, so fflush alone can succeed after output was lost.
+ */
+static int
+stdout_done(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_err("stdout: %s", errno != 0 ? strerror(errno) :
+		    "write error");
+		return EXIT_RUNTIME;
+	}
+	return 0;
 }
 
 /*
@@ -769,8 +786,9 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	if (parse_args(cmd, argc, argv, &opt, &help) == -1)
 		return EXIT_USAGE;
 	if (help) {
+		errno = 0;
 		usage_full(stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
+		return stdout_done();
 	}
 	if (cmd->mask == C_STATUS)
 		return cmd_status(&opt);
@@ -1013,13 +1031,15 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
+		errno = 0;
 		usage_full(stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
+		return stdout_done();
 	}
 	if (strcmp(argv[1], "--version") == 0) {
+		errno = 0;
 		printf("nettally %s (database schema %d, sqlite %s)\n",
 		    NETTALLY_VERSION, SCHEMA_VERSION, sqlite3_libversion());
-		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
+		return stdout_done();
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)

@@ -124,4 +124,18 @@ check "a write error through a symlink: exit 1, the link is kept" \
 check "a write error through a symlink names the -o path" \
     one_line "nettally: chart: $WORK/link: cannot write: File too large"
 
+# --- --help and --version on a stdout that fails ----------------------------
+# stdout appends to a file already past RLIMIT_FSIZE, so its every write
+# fails; stderr is a new file, with room for one line.
+head -c 4096 /dev/zero > "$WORK/full.out"
+for a in --help "top --help" --version; do
+	# shellcheck disable=SC2086
+	(trap '' XFSZ; ulimit -f 2; "$NT" $a >> "$WORK/full.out" \
+	    2> "$WORK/err")
+	rc=$?
+	check "nettally $a on a failing stdout: exit 1" test $rc -eq 1
+	check "nettally $a on a failing stdout: says so on stderr" \
+	    one_line "nettally: stdout: File too large"
+done
+
 done_testing
