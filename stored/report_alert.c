@@ -7,6 +7,7 @@
  * its value is strictly greater than the limit.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 static int	col_index(const struct report_result *, const char *);
 static double	cell(const struct report_result *, size_t, int);
 static void	put_text(FILE *, const char *);
+static int64_t	bytes_clamped(double);
 
 static const struct {
 	const char	*name;
@@ -97,6 +99,22 @@ cell(const struct report_result *res, size_t row, int col)
 	    (double)v->num;
 }
 
+/*
+ * x as a byte count for report_format_bytes.  An in + out sum of two
+ * saturated counters (or a huge limit) is past INT64_MAX, where a cast
+ * is undefined: it shows as INT64_MAX, as the saturated bytes column
+ * does.  2^63 is exact in a double; every double below it fits.
+ */
+static int64_t
+bytes_clamped(double x)
+{
+	if (!(x < 9223372036854775808.0))
+		return INT64_MAX;
+	if (x < 0)
+		return 0;
+	return (int64_t)x;
+}
+
 /* Writes " text", control characters as '?': text is from the database. */
 static void
 put_text(FILE *err, const char *s)
@@ -154,8 +172,9 @@ report_alert_check(const struct report_alert *al,
 			report_format_rate(x, shown, sizeof(shown));
 			report_format_rate(al->limit, lim, sizeof(lim));
 		} else {
-			report_format_bytes((int64_t)x, shown, sizeof(shown));
-			report_format_bytes((int64_t)al->limit, lim,
+			report_format_bytes(bytes_clamped(x), shown,
+			    sizeof(shown));
+			report_format_bytes(bytes_clamped(al->limit), lim,
 			    sizeof(lim));
 		}
 		fprintf(err, ": %s %s is over the limit %s\n", what, shown,

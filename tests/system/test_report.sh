@@ -481,6 +481,27 @@ else
 	echo "# exit $rc; stderr: $(cat "$tmp/err")"
 fi
 
+# In and out both saturated: their sum, past INT64_MAX, is named by an
+# --alert as the saturated maximum, not as a negative number.
+{
+	cat tests/system/report_fixture.sql
+	for d in 0 1; do
+		for b in 1795602600 1795602660; do
+			echo "INSERT INTO host_stat VALUES ($b, 60, 1, 7, 6, $d, 1, $big, $big, 1);"
+		done
+	done
+} | "$MKDB" "$tmp/big2.db" || { echo "Bail out! cannot build big2.db"; exit 1; }
+"$NETTALLY" top hosts --db "$tmp/big2.db" --since all --alert 1GiB \
+    --format csv > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 3 ] && grep -qx 'nettally: alert: 10.0.0.10 ipv4: bytes 8.0 EiB is over the limit 1.0 GiB' "$tmp/err" &&
+    ! grep -q -- '-[0-9]' "$tmp/err"; then
+	pass "--alert on saturated in + out names the saturated maximum"
+else
+	fail "--alert on saturated in + out names the saturated maximum"
+	echo "# exit $rc; stderr: $(cat "$tmp/err")"
+fi
+
 if [ "$(cksum < "$db")" = "$db_sum" ]; then
 	pass "the database file is unchanged (read-only)"
 else
