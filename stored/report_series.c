@@ -22,6 +22,15 @@
 static int	resolutions_ok(sqlite3 *, const struct report_args *,
 		    const char *, const char *, int64_t *, char *, size_t,
 		    const char **);
+static int	agent_resolution(sqlite3 *, const struct report_args *,
+		    int64_t *, const char **);
+
+/* The raw resolution of the --agent, or the largest of all agents. */
+static const char sql_agent_res[] =
+    "SELECT max(resolution) FROM agent WHERE ?1 IS NULL OR name = ?1";
+
+/* The step of a window without traffic when no agent says one. */
+#define SERIES_STEP_NODATA	60
 
 int
 report_series_step(sqlite3 *db, const struct report_args *a,
@@ -128,6 +137,36 @@ resolutions_ok(sqlite3 *db, const struct report_args *a, const char *view,
 	return 0;
 }
 
+/*
+ * Sets *step to the agents' resolution (SERIES_STEP_NODATA when there is
+ * none): the step of a window with no traffic, which has no resolution of
+ * its own.  Returns 0, or -1 with *errstr.
+ */
+static int
+agent_resolution(sqlite3 *db, const struct report_args *a, int64_t *step,
+    const char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql_agent_res, -1, &st, NULL) != SQLITE_OK) {
+		*errstr = report_query_errmsg(db);
+		return -1;
+	}
+	if ((a->filter->agent != NULL ? sqlite3_bind_text(st, 1,
+	    a->filter->agent, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1)) !=
+	    SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*step = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (*step <= 0)
+		*step = SERIES_STEP_NODATA;
+	return 0;
+}
+
 int
 report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
     int graph, struct report_result *res, const char **errstr)
@@ -159,8 +198,9 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	if (span.nres > 0 && (rc = report_series_step(db, a, step,
 	    errstr)) != 0)
 		return rc;
-	if (*step <= 0)
-		return 0;		/* no data and no step: no rows */
+	/* A quiet window still has its steps, as rows of zeros. */
+	if (*step <= 0 && agent_resolution(db, a, step, errstr) == -1)
+		return -1;
 	if (a->since != REPORT_TIME_NONE_LOW)
 		start = report_tier_floor(a->since, *step);
 	else if (span.nres > 0)

@@ -132,6 +132,17 @@ series_csv 60 > "$tmp/s60.csv"
 # shellcheck disable=SC2086
 check "series with the default step (the resolution): 20 rows" \
     "$tmp/s60.csv" series $W --format csv
+# A window without traffic and no --step: the agent's 60 s resolution,
+# each quiet step a row of zeros, as the usage promises.
+crlf > "$tmp/quiet.csv" <<'X'
+time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2026-11-29T23:57:00Z,1795996620,0,0,0,0,0,0.000,0.000
+2026-11-29T23:58:00Z,1795996680,0,0,0,0,0,0.000,0.000
+2026-11-29T23:59:00Z,1795996740,0,0,0,0,0,0.000,0.000
+X
+check "series of a quiet window without --step: rows of zeros" \
+    "$tmp/quiet.csv" series --db "$db" --since 3m \
+    --now 2026-11-30T00:00:00Z --format csv
 series_csv 1200 > "$tmp/s1200.csv"
 # shellcheck disable=SC2086
 check "series --step 20m: one row" "$tmp/s1200.csv" series $W \

@@ -147,4 +147,15 @@ check "chart names the four tiers it read" grep -qF \
     'resolution: monthly 08-01 00:00 - 10-01 00:00; daily 10-01 00:00 - 11-15 00:00; hourly 11-15 00:00 - 11-24 00:00; raw (5 min) 11-24 00:00 - 11-25 06:00</text>' \
     "$WORK/months.svg"
 
+# A quiet window without --step steps by the agent's 5-minute resolution.
+awk '{ printf "%s\r\n", $0 }' > "$WORK/quiet.csv" <<'X'
+time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2026-11-29T23:45:00Z,1795995900,0,0,0,0,0,0.000,0.000
+2026-11-29T23:50:00Z,1795996200,0,0,0,0,0,0.000,0.000
+2026-11-29T23:55:00Z,1795996500,0,0,0,0,0,0.000,0.000
+X
+same "series of a quiet window: the agent's resolution, rows of zeros" \
+    "$WORK/quiet.csv" series --since 15m --now 2026-11-30T00:00:00Z \
+    --format csv
+
 done_testing
