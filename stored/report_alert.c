@@ -115,15 +115,12 @@ bytes_clamped(double x)
 	return (int64_t)x;
 }
 
-/* Writes " text", control characters as '?': text is from the database. */
+/* Writes " text", filtered as a table's: text is from the database. */
 static void
 put_text(FILE *err, const char *s)
 {
-	const unsigned char *p;
-
 	putc(' ', err);
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		putc(*p < 0x20 || *p == 0x7f ? '?' : *p, err);
+	report_format_text(err, s);
 }
 
 int

@@ -2,8 +2,9 @@
  * report_format.c - table, CSV and JSON output of the nettally command.
  *
  * The three writers walk the same report_result.  Text comes from the
- * database, so it is treated as untrusted: a table replaces control
- * characters (no terminal escapes reach the screen), CSV quotes per
+ * database, so it is treated as untrusted: a table replaces C0 and C1
+ * control characters, DEL and invalid UTF-8 with '?' (no terminal escape
+ * reaches the screen, not even CSI as the bytes C2 9B), CSV quotes per
  * RFC 4180, JSON escapes per RFC 8259 and replaces invalid UTF-8.  A table
  * is identical on a terminal and in a pipe: aligned, never truncated, never
  * coloured.  CSV and JSON carry raw integers; only tables use units.
@@ -25,8 +26,7 @@
 #define TABLE_MAXCOLS	REPORT_MAXCOLS
 #define TABLE_GAP	"  "
 
-static size_t	text_width(const char *);
-static void	put_sanitized(FILE *, const char *);
+static size_t	text_unit(const unsigned char *, int *);
 static void	put_spaces(FILE *, size_t);
 static void	cell_number(const struct report_column *,
 		    const struct report_value *, char *, size_t);
@@ -193,27 +193,56 @@ report_format_json_string(FILE *out, const char *s)
 	putc('"', out);
 }
 
-/* Columns a string takes: one per UTF-8 lead byte. */
+/*
+ * Returns the length of the character at p (not at its NUL) and sets
+ * *shown when a terminal may get it as it is; otherwise it is one '?':
+ * a C0 control, DEL, a C1 control (U+0080..U+009F, C2 80..C2 9F, which
+ * terminals take as escapes) or a byte that starts no valid UTF-8.
+ */
 static size_t
-text_width(const char *s)
+text_unit(const unsigned char *p, int *shown)
 {
-	const unsigned char *p;
-	size_t w = 0;
+	size_t n;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if ((*p & 0xc0) != 0x80)
-			w++;
+	if (*p < 0x80) {
+		*shown = *p >= 0x20 && *p != 0x7f;
+		return 1;
+	}
+	if ((n = utf8_valid_len(p)) == 0) {
+		*shown = 0;
+		return 1;
+	}
+	*shown = !(n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+	return n;
+}
+
+size_t
+report_format_text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w;
+	int shown;
+
+	for (w = 0; *p != '\0'; w++)
+		p += text_unit(p, &shown);
 	return w;
 }
 
-/* Writes s with control characters as '?': no escape reaches a tty. */
-static void
-put_sanitized(FILE *out, const char *s)
+void
+report_format_text(FILE *out, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+	int shown;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		putc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	while (*p != '\0') {
+		n = text_unit(p, &shown);
+		if (shown)
+			fwrite(p, 1, n, out);
+		else
+			putc('?', out);
+		p += n;
+	}
 }
 
 static void
@@ -267,7 +296,8 @@ write_table(FILE *out, const struct report_result *res)
 		for (c = 0; c < res->ncols; c++) {
 			v = &res->cells[r * res->ncols + c];
 			if (res->cols[c].type == REPORT_COL_TEXT) {
-				w = v->text == NULL ? 0 : text_width(v->text);
+				w = v->text == NULL ? 0 :
+				    report_format_text_width(v->text);
 			} else {
 				cell_number(&res->cols[c], v, num, sizeof(num));
 				w = strlen(num);
@@ -300,10 +330,10 @@ write_table(FILE *out, const struct report_result *res)
 					s = num;
 				}
 			}
-			w = text_width(s);
+			w = report_format_text_width(s);
 			if (res->cols[c].type != REPORT_COL_TEXT)
 				put_spaces(out, width[c] - w);
-			put_sanitized(out, s);
+			report_format_text(out, s);
 			/* No trailing blanks at the end of a line. */
 			if (res->cols[c].type == REPORT_COL_TEXT &&
 			    c + 1 < res->ncols)

@@ -60,6 +60,15 @@ int	report_format_rate(double bps, char *buf, size_t len);
 void	report_format_csv_field(FILE *out, const char *s);
 
 /*
+ * Writes s for a terminal: C0 and C1 control characters, DEL and each
+ * byte that is not valid UTF-8 (RFC 3629) as '?', the rest as it is.
+ */
+void	report_format_text(FILE *out, const char *s);
+
+/* The columns report_format_text takes for s: one per character. */
+size_t	report_format_text_width(const char *s);
+
+/*
  * Writes s as a JSON string with its quotes (RFC 8259): ", \ and control
  * characters escaped, bytes that are not valid UTF-8 replaced by U+FFFD.
  */

@@ -434,6 +434,35 @@ check_err "unknown command" \
     'show: unknown command; use nettally top, series, summary, chart or status, or nettally --help' \
     show hosts
 
+# --- terminal escapes in names ---------------------------------------------
+# Protocol 250's name holds CSI as C1 (C2 9B), ESC, an invalid byte (FF)
+# and an e-acute (C3 A9): a table and an --alert line show the controls
+# and the invalid byte as '?' each and keep the e-acute, as JSON keeps it.
+{
+	cat tests/system/report_fixture.sql
+	echo "INSERT INTO protocol VALUES (250, CAST(X'61C29B33316D1B5BFF62C3A9' AS TEXT));"
+	echo "INSERT INTO host_stat VALUES (1795600800, 60, 1, 1, 250, 0, 1, 5000000000, 5000000000, 1);"
+} | "$MKDB" "$tmp/esc.db" || { echo "Bail out! cannot build esc.db"; exit 1; }
+"$NETTALLY" top protocols --db "$tmp/esc.db" --since 2026-11-25T10:00:00Z \
+    --until 2026-11-25T10:01:00Z --proto 250 --alert 1GiB > "$tmp/out" \
+    2> "$tmp/err"
+rc=$?
+printf 'proto         bytes  in_bytes  out_bytes  packets  frame_bytes       in_rate   out_rate\na?31m?[?b\303\251  4.7 GiB   4.7 GiB        0 B        1      4.7 GiB  666.7 Mbit/s  0.0 bit/s\n' > "$tmp/want"
+if [ $rc -eq 3 ] && head -n 2 "$tmp/out" | cmp -s "$tmp/want" - &&
+    ! LC_ALL=C grep -q "$(printf '[\001-\037\177\200-\237]')" "$tmp/out"; then
+	pass "C0, C1 and invalid UTF-8 are '?' in a table"
+else
+	fail "C0, C1 and invalid UTF-8 are '?' in a table"
+	head -n 2 "$tmp/out" | diff "$tmp/want" - | od -c | head -10 | sed 's/^/# /'
+fi
+printf 'nettally: alert: a?31m?[?b\303\251: bytes 4.7 GiB is over the limit 1.0 GiB\n' > "$tmp/want"
+if cmp -s "$tmp/want" "$tmp/err"; then
+	pass "C0, C1 and invalid UTF-8 are '?' in an --alert line"
+else
+	fail "C0, C1 and invalid UTF-8 are '?' in an --alert line"
+	od -c "$tmp/err" | head -10 | sed 's/^/# /'
+fi
+
 # --- counters past INT64_MAX ---------------------------------------------
 # Two rows of 3 * 2^61 bytes each, in the window and today: every report
 # prints their sum saturated at INT64_MAX rather than failing with
