@@ -309,8 +309,9 @@ parse_args(const struct command *cmd, int argc, char **argv,
 		{ "interval",	&opt->interval,	C_STATUS, 0 },
 		{ "count",	&opt->count,	C_STATUS, 0 },
 	};
-	const char *arg, *name, *eq, *value;
-	size_t i, namelen;
+	const char **given[sizeof(valued) / sizeof(valued[0])];
+	const char *arg, *name, *eq, *value, *dash;
+	size_t i, j, namelen, ngiven = 0;
 	int n, opts_done = 0;
 
 	*help = 0;
@@ -351,15 +352,32 @@ parse_args(const struct command *cmd, int argc, char **argv,
 			    "--help", cmd->name, arg, cmd->name);
 			return -1;
 		}
+		/* Named as written: -o, but --output. */
+		dash = valued[i].name[1] == '\0' ? "-" : "--";
 		if ((valued[i].mask & cmd->mask) == 0) {
-			log_err("%s: --%s: does not apply to %s; see nettally "
-			    "--help", cmd->name, valued[i].name, cmd->name);
+			log_err("%s: %s%s: does not apply to %s; see nettally "
+			    "--help", cmd->name, dash, valued[i].name,
+			    cmd->name);
 			return -1;
 		}
+		/*
+		 * Keeping the last of two --agent (or -o and --output) would
+		 * quietly drop the other: nothing here is documented as
+		 * repeatable.  Aliases share their value pointer.
+		 */
+		for (j = 0; j < ngiven; j++)
+			if (given[j] == valued[i].value)
+				break;
+		if (j < ngiven) {
+			log_err("%s: %s%s: given twice; give each option once",
+			    cmd->name, dash, valued[i].name);
+			return -1;
+		}
+		given[ngiven++] = valued[i].value;
 		if (valued[i].flag) {
 			if (eq != NULL) {
-				log_err("%s: --%s takes no value; see "
-				    "nettally --help", cmd->name,
+				log_err("%s: %s%s takes no value; see "
+				    "nettally --help", cmd->name, dash,
 				    valued[i].name);
 				return -1;
 			}
@@ -371,8 +389,9 @@ parse_args(const struct command *cmd, int argc, char **argv,
 		} else if (n + 1 < argc) {
 			value = argv[++n];
 		} else {
-			log_err("%s: --%s: needs a value; see nettally %s "
-			    "--help", cmd->name, valued[i].name, cmd->name);
+			log_err("%s: %s%s: needs a value; see nettally %s "
+			    "--help", cmd->name, dash, valued[i].name,
+			    cmd->name);
 			return -1;
 		}
 		*valued[i].value = value;

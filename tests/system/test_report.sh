@@ -428,6 +428,23 @@ check_err "unknown format" \
 check_err "unknown option" \
     'top: --sinc: unknown option; see nettally top --help' \
     top hosts --db "$db" --sinc 1h
+# An option given twice is refused, not overridden by the last.
+check_err "--agent given twice" \
+    'top: --agent: given twice; give each option once' \
+    top hosts --db "$db" --agent a --agent=b
+check_err "-o and --output both given" \
+    'chart: --output: given twice; give each option once' \
+    chart --db "$db" -o "$tmp/a.svg" --output "$tmp/b.svg"
+check_err "--db given twice" \
+    'series: --db: given twice; give each option once' \
+    series --db "$db" --db "$tmp/none.db"
+# A one-letter option is named as it is written.
+check_err "-o without a value" \
+    'chart: -o: needs a value; see nettally chart --help' \
+    chart --db "$db" -o
+check_err "-o for status" \
+    'status: -o: does not apply to status; see nettally --help' \
+    status -o "$tmp/a.svg"
 check_err "no command" \
     'no command; use nettally top, series, summary, chart or status, or nettally --help'
 check_err "unknown command" \
