@@ -325,6 +325,17 @@ if [ -z "$missing" ]; then
 else
 	fail "usage documents every report's columns:$missing"
 fi
+# --db is an option of the reports, which read the database: the usage
+# lists it with them, not under status, which refuses it.
+check_err "--db for status" \
+    'status: --db: does not apply to status; see nettally --help' \
+    status --db "$db"
+if ! awk '/^status:/ { s = 1 } s && /--db/' "$tmp/help1" | grep -q . &&
+    grep -q '^  --db FILE  ' "$tmp/help1"; then
+	pass "usage: --db is listed with the reports' options, not under status"
+else
+	fail "usage: --db is listed with the reports' options, not under status"
+fi
 if "$NETTALLY" --version > "$tmp/out" 2> "$tmp/err" && [ ! -s "$tmp/err" ] &&
     grep -q '^nettally [0-9][0-9.]* (database schema [1-9][0-9]*, sqlite ' "$tmp/out"
 then
