@@ -131,6 +131,7 @@ static int	spooled_frames(const struct fixture *);
 static struct sender *start_sender(struct fixture *);
 static pthread_t start_store(struct store *, uint64_t, int);
 static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
+static void	leave_spool_file(struct fixture *, uint64_t);
 static void	finish(struct sender *, struct tabset *, uint64_t,
 		    struct store *, pthread_t);
 static int	setup(void **);
@@ -429,6 +430,29 @@ start_store(struct store *st, uint64_t welcome, int nconn)
 	return t;
 }
 
+/*
+ * A run of n + 1 batches (the last its finish's) that stops with the
+ * store away, leaving its spool file; the configuration is then the next
+ * start's, and both tabsets are free.
+ */
+static void
+leave_spool_file(struct fixture *f, uint64_t n)
+{
+	volatile sig_atomic_t abandon = 1;
+	struct tabset *full = &f->ta;
+	struct sender *s;
+	uint64_t seq;
+
+	f->cfg.max_queue_bytes = 1;
+	s = start_sender(f);
+	for (seq = 1; seq <= n; seq++)
+		full = feed(s, full, seq);
+	full->health[0].captured = CAPTURED(seq);
+	assert_int_equal(sender_finish(s, full, 0, &abandon), n + 1);
+	sender_free(s);
+	f->cfg.hello.start_time += 1000000;
+}
+
 /* Hands tabset `full` over as the one to become batch seq. */
 static struct tabset *
 feed(struct sender *s, struct tabset *full, uint64_t seq)
@@ -523,26 +547,15 @@ test_replay_not_indexed(void **state)
 {
 	struct fixture *f = *state;
 	struct tabset *full = &f->ta;
-	volatile sig_atomic_t abandon = 1;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
 	size_t before;
 	uint64_t seq;
 
-	/* A run that stops with the store away: its file stays. */
-	f->cfg.max_queue_bytes = 1;
-	s = start_sender(f);
-	for (seq = 1; seq <= REPLAY_FRAMES; seq++)
-		full = feed(s, full, seq);
-	full->health[0].captured = CAPTURED(seq);
-	assert_int_equal(sender_finish(s, full, 0, &abandon),
-	    REPLAY_FRAMES + 1);
-	sender_free(s);
+	leave_spool_file(f, REPLAY_FRAMES);
 	assert_int_equal(spool_files(), 1);
-
 	/* The next start replays it, then sends its own. */
-	f->cfg.hello.start_time += 1000000;
 	before = heap_in_use();
 	s = start_sender(f);
 	store = start_store(&st, 0, 2);
@@ -562,21 +575,13 @@ test_unreadable_file_kept(void **state)
 {
 	struct fixture *f = *state;
 	struct tabset *full = &f->ta;
-	volatile sig_atomic_t abandon = 1;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
 	uint64_t seq;
 
-	f->cfg.max_queue_bytes = 1;
-	s = start_sender(f);
-	for (seq = 1; seq <= 20; seq++)
-		full = feed(s, full, seq);
-	full->health[0].captured = CAPTURED(seq);
-	assert_int_equal(sender_finish(s, full, 0, &abandon), 21);
-	sender_free(s);
+	leave_spool_file(f, 20);
 	/* The next start's scan of it meets a read error at record 3. */
-	f->cfg.hello.start_time += 1000000;
 	atomic_store(&reads_left, 6);
 	s = start_sender(f);
 	store = start_store(&st, 0, 1);

@@ -14,15 +14,10 @@ cd "${NT_TOP:-.}" || exit 1
 OUT=${NT_REL:-$PWD/build}
 mkdir -p "$OUT"
 
-MKDB=$WORK/report_mkdb
-# shellcheck disable=SC2046
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored -o "$MKDB" \
-    tests/system/report_mkdb.c stored/schema.c \
-    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3) ||
-    { echo "Bail out! cannot build report_mkdb"; exit 1; }
+. tests/system/mkdb.sh
+mkdb_build "$WORK"
 db=$WORK/fixture2.db
-"$MKDB" "$db" < tests/system/report_fixture2.sql ||
-    { echo "Bail out! cannot build the fixture database"; exit 1; }
+mkdb_fixture "$db" tests/system/report_fixture2.sql
 
 svg=$OUT/test-chart.svg
 png=$OUT/test-chart.png

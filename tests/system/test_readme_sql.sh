@@ -20,14 +20,10 @@ if ! command -v sqlite3 > /dev/null 2>&1; then
 	echo "Bail out! sqlite3 (the shell) is missing: apt-get install sqlite3"
 	exit 1
 fi
-# shellcheck disable=SC2046
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored -o "$tmp/mkdb" \
-    tests/system/report_mkdb.c stored/schema.c \
-    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3) ||
-    { echo "Bail out! cannot build report_mkdb"; exit 1; }
+. tests/system/mkdb.sh
+mkdb_build "$tmp"
 db=$tmp/db
-"$tmp/mkdb" "$db" < tests/system/report_fixture2.sql ||
-    { echo "Bail out! cannot build the fixture database"; exit 1; }
+mkdb_fixture "$db" tests/system/report_fixture2.sql
 
 # Split README.md's sql blocks into $tmp/block.N.
 awk -v dir="$tmp" '

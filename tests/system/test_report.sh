@@ -24,24 +24,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_report.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 unset NETTALLY_DB
 
-MKDB=${REPORT_MKDB:-}
-if [ -z "$MKDB" ]; then
-	MKDB=$tmp/report_mkdb
-	# shellcheck disable=SC2046
-	if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored \
-	    -o "$MKDB" tests/system/report_mkdb.c stored/schema.c \
-	    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3)
-	then
-		echo "Bail out! cannot build report_mkdb"
-		exit 1
-	fi
-fi
-
+. tests/system/mkdb.sh
+mkdb_build "$tmp"
 db=$tmp/fixture.db
-"$MKDB" "$db" < tests/system/report_fixture.sql || {
-	echo "Bail out! cannot build the fixture database"
-	exit 1
-}
+mkdb_fixture "$db" tests/system/report_fixture.sql
 : > "$tmp/empty.db"
 echo 'PRAGMA user_version = 999;' | "$MKDB" "$tmp/newer.db" || exit 1
 printf 'this is not an SQLite database, just text padding it out a bit\n' \

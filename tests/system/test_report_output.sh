@@ -12,15 +12,10 @@
 cd "${NT_TOP:-.}" || exit 1
 NT=$NT_BIN/nettally
 
-MKDB=$WORK/report_mkdb
-# shellcheck disable=SC2046
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored -o "$MKDB" \
-    tests/system/report_mkdb.c stored/schema.c \
-    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3) ||
-    { echo "Bail out! cannot build report_mkdb"; exit 1; }
+. tests/system/mkdb.sh
+mkdb_build "$WORK"
 db=$WORK/fixture2.db
-"$MKDB" "$db" < tests/system/report_fixture2.sql ||
-    { echo "Bail out! cannot build the fixture database"; exit 1; }
+mkdb_fixture "$db" tests/system/report_fixture2.sql
 WIN="--db $db --since 2026-11-24T10:00:00Z --until 2026-11-24T10:20:00Z"
 STEPERR='nettally: chart: --step 90s is not a multiple of the 60s resolution of the data; give a multiple such as --step 120s'
 

@@ -22,18 +22,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_report_series.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 unset NETTALLY_DB
 
-MKDB=${REPORT_MKDB:-}
-if [ -z "$MKDB" ]; then
-	MKDB=$tmp/report_mkdb
-	# shellcheck disable=SC2046
-	${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored -o "$MKDB" \
-	    tests/system/report_mkdb.c stored/schema.c \
-	    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3) ||
-	    { echo "Bail out! cannot build report_mkdb"; exit 1; }
-fi
+. tests/system/mkdb.sh
+mkdb_build "$tmp"
 db=$tmp/fixture2.db
-"$MKDB" "$db" < tests/system/report_fixture2.sql ||
-    { echo "Bail out! cannot build the fixture database"; exit 1; }
+mkdb_fixture "$db" tests/system/report_fixture2.sql
 
 n=0
 failed=0

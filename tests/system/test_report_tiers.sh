@@ -13,15 +13,10 @@
 cd "${NT_TOP:-.}" || exit 1
 NT=$NT_BIN/nettally
 
-MKDB=$WORK/report_mkdb
-# shellcheck disable=SC2046
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Istored -o "$MKDB" \
-    tests/system/report_mkdb.c stored/schema.c \
-    $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3) ||
-    { echo "Bail out! cannot build report_mkdb"; exit 1; }
+. tests/system/mkdb.sh
+mkdb_build "$WORK"
 db=$WORK/tiers.db
-"$MKDB" "$db" < tests/system/report_fixture_tiers.sql ||
-    { echo "Bail out! cannot build the fixture database"; exit 1; }
+mkdb_fixture "$db" tests/system/report_fixture_tiers.sql
 
 # same NAME EXPECTED-FILE ARGS...: exit 0, nothing on stderr, stdout whole.
 same() {
