@@ -241,6 +241,8 @@ static void	 replay_upto_resume(struct replay *);
 static void	 replay_keep_mark(struct sender *);
 static void	 replay_rejected(struct sender *);
 static uint64_t	 replay_left(const struct sender *);
+static int	 replay_other(const struct spool_input *,
+		    const struct spool_input *);
 
 /* Appends received bytes; replies are small, so growth is rare. */
 static int
@@ -1208,16 +1210,14 @@ replay_load(struct sender *s)
 		 * run counts.  The same file (device and inode) rewritten
 		 * since is not coming back: its file goes as a live run's.
 		 */
-		rp->other = !spool_input_none(&rp->sc.input) &&
-		    (rp->sc.input.dev != s->cfg.input.dev ||
-		    rp->sc.input.ino != s->cfg.input.ino);
+		rp->other = replay_other(&rp->sc.input, &s->cfg.input);
 		rp->end = rp->sc.good_end;
 		if (rp->other)
 			replay_upto_resume(rp);
 		if (rp->sc.nrec == 0 && rp->other) {
 			log_info("spool: %s/%s: kept as where a run over another "
-			    "file stopped (packet %llu), for the next run over "
-			    "that file", s->cfg.spool_dir, name,
+			    "file or filter stopped (packet %llu), for the next "
+			    "run over that input", s->cfg.spool_dir, name,
 			    (unsigned long long)rp->sc.resume_pos);
 			spool_scan_clear(&rp->sc);
 			close(rp->fd);
@@ -1238,6 +1238,23 @@ replay_load(struct sender *s)
 		    (unsigned long long)rp->sc.bytes);
 	}
 	return rp->loaded;
+}
+
+/*
+ * Whether a file of a run over input `was` holds where a run over
+ * another input than `now` stopped: another file, or the same file
+ * unchanged read through another filter.  The same file rewritten since
+ * (same device and inode, another size or time) is not coming back.
+ */
+static int
+replay_other(const struct spool_input *was, const struct spool_input *now)
+{
+	if (spool_input_none(was))
+		return 0;
+	if (was->dev != now->dev || was->ino != now->ino)
+		return 1;
+	return was->size == now->size && was->mtime_ns == now->mtime_ns &&
+	    was->filter != now->filter;
 }
 
 /* Record bytes of the file being replayed: on disk until it is done. */
@@ -1265,15 +1282,14 @@ replay_welcome(struct sender *s, uint64_t last_seq)
 	rp->have_cur = 0;
 	rp->off = 0;
 	/* Record k holds seq first_seq + k (spool_scan checks it). */
+	if (rp->acked >= rp->sc.last_seq)
+		rp->next = rp->sc.nrec;		/* the store has it all */
 	while (rp->next < rp->sc.nrec &&
 	    rp->sc.first_seq + rp->next <= rp->acked) {
+		/* replay_read tries it again, and says why. */
 		if (spool_read_next(rp->fd, &rp->sc, rp->end, &rp->at,
-		    &rp->cur) != 1) {
-			/* replay_write reads it again, and says why. */
-			rp->next = 0;
-			rp->at = rp->sc.data_start;
+		    &rp->cur) != 1)
 			break;
-		}
 		rp->next++;
 	}
 	replay_ack(s, rp->acked);
@@ -1329,8 +1345,8 @@ replay_keep_mark(struct sender *s)
 		    s->cfg.spool_dir, rp->name, strerror(errno));
 		return;
 	}
-	log_info("spool: %s/%s: kept as where a run over another file "
-	    "stopped (packet %llu), for the next run over that file",
+	log_info("spool: %s/%s: kept as where a run over another file or "
+	    "filter stopped (packet %llu), for the next run over that input",
 	    s->cfg.spool_dir, rp->name,
 	    (unsigned long long)rp->sc.resume_pos);
 }

@@ -17,7 +17,9 @@
  * An earlier run's file is replayed by the next start read in turn, not
  * indexed: its records cost no memory each (32 bytes a record before).
  * One that cannot be read to its end is left in place, not replayed up
- * to the error and removed as if the rest were a torn tail.
+ * to the error and removed as if the rest were a torn tail.  One of a -r
+ * run over the same file through another filter is where that filter's
+ * runs resume: it is delivered and kept as a mark, not removed.
  *
  * A batch that cannot be read back from the spool (EIO) is retried on a
  * new connection, but not ten times a second (each try logs twice); once
@@ -594,6 +596,37 @@ test_unreadable_file_kept(void **state)
 }
 
 static void
+test_other_filter_kept(void **state)
+{
+	static const struct spool_input udp = { 1, 2, 3, 4, 1ull << 32 | 7 };
+	static const struct spool_input tcp = { 1, 2, 3, 4, 1ull << 32 | 8 };
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	char name[SPOOL_NAME_MAX + 1];
+	const char *errstr;
+	uint64_t seq, pos;
+
+	f->cfg.input = udp;
+	leave_spool_file(f, 20);
+	/* The same file through another filter: nothing to resume. */
+	f->cfg.input = tcp;
+	s = start_sender(f);
+	store = start_store(&st, 0, 2);
+	for (seq = 1; seq <= 3; seq++)
+		full = feed(s, full, seq);
+	finish(s, full, seq, &st, store);
+	assert_int_equal(st.nbatch, 21 + seq);
+	/* The first filter's run still resumes where it stopped. */
+	assert_int_equal(spool_files(), 1);
+	assert_int_equal(spool_resume(f->dirfd, f->cfg.hello.name, 0, &udp,
+	    &pos, name, &errstr), 1);
+	assert_int_equal(pos, 20 * 100);	/* the finish's tabset: no packet */
+}
+
+static void
 test_readback_failure_paced(void **state)
 {
 	struct fixture *f = *state;
@@ -741,6 +774,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_not_indexed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_filter_kept,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_failure_paced,
 		    setup, teardown),

@@ -164,7 +164,7 @@ once s1
 # Part 1's file was a -r run's: delivered, it stays as where that run
 # stopped, its end, so that part 1 run again is not counted twice.
 check "part 1's file is kept as a mark, for the next run over part 1" \
-    grep -q "s1\.[0-9]*\.spool: kept as where a run over another file stopped (packet 20000)" \
+    grep -q "s1\.[0-9]*\.spool: kept as where a run over another file or filter stopped (packet 20000)" \
     "$WORK/s1b.log"
 run_agent s1 "$sp" "$WORK/s1c.log" -r "$dir/p1.pcap"
 finish_agent "part 1 again: exits 0"

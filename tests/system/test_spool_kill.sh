@@ -261,7 +261,7 @@ check "SIGTERM mid-file again: stopped at packet ${stopped:-?} of 20000" \
 run_agent aother "$sp5" "$WORK/other.1" "$dir/b.pcap" $SARGS
 reap_agent
 check "a run over another file exits 0 ($rc) and keeps the first's resume point" \
-    grep -q "kept as where a run over another file stopped (packet $stopped)" \
+    grep -q "kept as where a run over another file or filter stopped (packet $stopped)" \
     "$WORK/other.1"
 # shellcheck disable=SC2086
 run_agent aother "$sp5" "$WORK/other.2" "$dir/a.pcap" $SARGS
