@@ -1181,7 +1181,7 @@ replay_load(struct sender *s)
 			(void)unlinkat(s->cfg.spool_dirfd, name, 0);
 			continue;
 		}
-		if (rc == -1) {
+		if (rc < 0) {
 			log_err("spool: %s/%s: %s; not replayed, left in place",
 			    s->cfg.spool_dir, name, errstr);
 			close(rp->fd);

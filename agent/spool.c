@@ -605,7 +605,7 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 	have = size < sizeof(hdr) ? size : sizeof(hdr);
 	if (spool_read(fd, 0, hdr, (size_t)have) == -1) {
 		*errstr = "cannot read the spool header";
-		return -1;
+		return SPOOL_SCAN_UNREAD;
 	}
 	*errstr = "no spool header";
 	if (have < SPOOL_MAGIC_LEN) {
@@ -636,13 +636,16 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 	}
 	if ((sc->hello_frame = malloc(len)) == NULL) {
 		*errstr = "out of memory";
-		return -1;
+		return SPOOL_SCAN_UNREAD;
 	}
 	sc->hello_len = len;
 	crc = sc->version == 2 ? spool_crc32(hdr + SPOOL_HDR_V1,
 	    SPOOL_HDR_FIXED - SPOOL_HDR_V1) : 0;
-	if (spool_read(fd, fixed, sc->hello_frame, len) == -1 ||
-	    spool_crc32_update(crc, sc->hello_frame, len) !=
+	if (spool_read(fd, fixed, sc->hello_frame, len) == -1) {
+		*errstr = "cannot read the spool header";
+		return SPOOL_SCAN_UNREAD;
+	}
+	if (spool_crc32_update(crc, sc->hello_frame, len) !=
 	    get_u32(hdr + SPOOL_MAGIC_LEN + 4) ||
 	    proto_frame_check(sc->hello_frame, len, SPOOL_HELLO_MAX, &blen) !=
 	    PROTO_OK || blen != len - PROTO_HDR_LEN ||
@@ -811,7 +814,7 @@ fail:
 	/* Past here would read as torn, and be left unsent: say why. */
 	free(buf);
 	spool_scan_clear(sc);
-	return -1;
+	return SPOOL_SCAN_UNREAD;
 }
 
 int
@@ -824,7 +827,7 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 	const char *why;
 	char **names;
 	size_t total;
-	int n, i, fd, found = 0, saved;
+	int n, i, fd, rc, found = 0, saved;
 
 	*pos = 0;
 	if (spool_input_none(in))
@@ -851,7 +854,21 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			found = -1;
 			break;
 		}
-		if (spool_scan_fd_count(fd, &sc, &why) < 0 || sc.version != 2 ||
+		if ((rc = spool_scan_fd_count(fd, &sc, &why)) ==
+		    SPOOL_SCAN_UNREAD) {
+			/*
+			 * Passed over, its run's packets would be counted
+			 * again from the input and replayed from it too.
+			 */
+			saved = errno;
+			*errstr = "cannot read a spool file of this agent name "
+			    "to its end";
+			close(fd);
+			errno = saved;
+			found = -1;
+			break;
+		}
+		if (rc < 0 || sc.version != 2 ||
 		    !input_equal(&sc.input, in) ||
 		    strcmp(sc.hello.name, agent) != 0) {
 			spool_scan_clear(&sc);

@@ -170,7 +170,8 @@ int	spool_input_none(const struct spool_input *in);
  * cut off and the cut synced.  Returns 1 with *pos (the resume point) and
  * name (SPOOL_NAME_MAX + 1 bytes) set, 0 when no file names the input
  * (*in all zero: always), or -1 with *errstr (errno kept) when a file
- * cannot be cut, or is locked by a running agent of the same name.
+ * cannot be cut, cannot be read to its end (SPOOL_SCAN_UNREAD), or is
+ * locked by a running agent of the same name.
  */
 int	spool_resume(int dirfd, const char *agent, int64_t except,
 	    const struct spool_input *in, uint64_t *pos, char *name,
@@ -240,8 +241,11 @@ int	spool_read_rec(int fd, uint64_t off, struct spool_rec *r);
  * skipped/torn_at), or -1 with *errstr when the header itself is
  * unusable (no record can be trusted), or -2 when the file ends inside a
  * header it began: torn while it was created, before any record could be
- * written.  Release with spool_scan_clear.
+ * written, or SPOOL_SCAN_UNREAD (errno kept) when the file could not be
+ * read to its end (an I/O error, no memory): nothing can be said of the
+ * rest, which is no torn tail.  Release with spool_scan_clear.
  */
+#define SPOOL_SCAN_UNREAD	(-3)
 int	spool_scan_fd(int fd, struct spool_scan *, const char **errstr);
 /*
  * As spool_scan_fd, but without the index (rec NULL): memory does not

@@ -19,7 +19,10 @@
  * One that cannot be read to its end is left in place, not replayed up
  * to the error and removed as if the rest were a torn tail.  One of a -r
  * run over the same file through another filter is where that filter's
- * runs resume: it is delivered and kept as a mark, not removed.
+ * runs resume: it is delivered and kept as a mark, not removed.  A -r
+ * start that cannot read such a file to its end refuses to start: its
+ * resume point would be lost, the file's counts replayed and counted
+ * again from the input.
  *
  * A batch that cannot be read back from the spool (EIO) is retried on a
  * new connection, but not ten times a second (each try logs twice); once
@@ -627,6 +630,31 @@ test_other_filter_kept(void **state)
 }
 
 static void
+test_unreadable_resume_refused(void **state)
+{
+	static const struct spool_input file = { 1, 2, 3, 4, 0 };
+	struct fixture *f = *state;
+	struct sender *s;
+	const char *errstr = NULL;
+	uint64_t pos;
+
+	f->cfg.input = file;
+	leave_spool_file(f, 20);
+	/* The next start over the same file meets a read error at record 3. */
+	atomic_store(&reads_left, 6);
+	s = sender_new(&f->cfg, &errstr);
+	assert_null(s);
+	assert_non_null(strstr(errstr, "cannot read a spool file"));
+	assert_non_null(strstr(errstr, "Input/output error"));
+	/* The disk reads again: it resumes where the run stopped. */
+	s = sender_new(&f->cfg, &errstr);
+	assert_non_null(s);
+	assert_int_equal(sender_resume_at(s, &pos, &errstr), 1);
+	assert_int_equal(pos, 20 * 100);
+	sender_free(s);
+}
+
+static void
 test_readback_failure_paced(void **state)
 {
 	struct fixture *f = *state;
@@ -776,6 +804,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable_file_kept,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_filter_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_resume_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_failure_paced,
 		    setup, teardown),

@@ -78,6 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if ((rc = spool_scan_fd(fd, &sc, &errstr)) < 0) {
+		/* A memfd is always read whole. */
 		CHECK(rc == -1 || rc == -2);
 		CHECK(errstr != NULL && *errstr != '\0');
 		/* -2 only for a file shorter than the header it began. */
