@@ -862,7 +862,8 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			 */
 			saved = errno;
 			*errstr = "cannot read a spool file of this agent name "
-			    "to its end";
+			    "to its end (check the disk; moved out of the "
+			    "directory, its batches are not sent)";
 			close(fd);
 			errno = saved;
 			found = -1;
