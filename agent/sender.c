@@ -1674,7 +1674,7 @@ fail:
 static int
 sender_spool_open(struct sender *s, const char **errstr)
 {
-	static char reason[SPOOL_NAME_MAX + 256];
+	static char reason[2 * SPOOL_NAME_MAX + 512];
 	const char *why;
 	size_t total;
 	int n;
@@ -1683,8 +1683,8 @@ sender_spool_open(struct sender *s, const char **errstr)
 	    s->cfg.hello.start_time, &s->cfg.input, &s->resume_at,
 	    s->resume_name, &why);
 	if (n == -1) {
-		snprintf(reason, sizeof(reason), "spool %s: %s: %s",
-		    s->cfg.spool_dir, why, strerror(errno));
+		snprintf(reason, sizeof(reason), "spool %s/%s: %s: %s",
+		    s->cfg.spool_dir, s->resume_name, why, strerror(errno));
 		*errstr = reason;
 		goto fail;
 	}

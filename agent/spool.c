@@ -849,6 +849,7 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 		if (spool_lock(fd) == -1) {
 			*errstr = "a spool file of this agent name is in use by "
 			    "a running agent";
+			snprintf(name, SPOOL_NAME_MAX + 1, "%s", names[i]);
 			errno = EWOULDBLOCK;
 			close(fd);
 			found = -1;
@@ -861,9 +862,10 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			 * again from the input and replayed from it too.
 			 */
 			saved = errno;
-			*errstr = "cannot read a spool file of this agent name "
-			    "to its end (check the disk; moved out of the "
-			    "directory, its batches are not sent)";
+			*errstr = "cannot read it to its end (check the disk; "
+			    "moved out of the directory, its batches are not "
+			    "sent)";
+			snprintf(name, SPOOL_NAME_MAX + 1, "%s", names[i]);
 			close(fd);
 			errno = saved;
 			found = -1;
@@ -887,6 +889,7 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 		    fdatasync(fd) == -1))) {
 			saved = errno;
 			*errstr = "cannot cut a torn flush off the spool file";
+			snprintf(name, SPOOL_NAME_MAX + 1, "%s", names[i]);
 			spool_scan_clear(&sc);
 			close(fd);
 			errno = saved;

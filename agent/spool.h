@@ -169,9 +169,9 @@ int	spool_input_none(const struct spool_input *in);
  * records past its resume point (a flush torn by a kill, never sent) are
  * cut off and the cut synced.  Returns 1 with *pos (the resume point) and
  * name (SPOOL_NAME_MAX + 1 bytes) set, 0 when no file names the input
- * (*in all zero: always), or -1 with *errstr (errno kept) when a file
- * cannot be cut, cannot be read to its end (SPOOL_SCAN_UNREAD), or is
- * locked by a running agent of the same name.
+ * (*in all zero: always), or -1 with *errstr (errno kept) and name set
+ * to the file when one cannot be cut, cannot be read to its end
+ * (SPOOL_SCAN_UNREAD), or is locked by a running agent of the same name.
  */
 int	spool_resume(int dirfd, const char *agent, int64_t except,
 	    const struct spool_input *in, uint64_t *pos, char *name,
