@@ -223,6 +223,8 @@ static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
 static void	 key_to_rec(const struct ft_key *, struct proto_key *);
 static const uint8_t *sender_frame(struct sender *, int, uint64_t, size_t);
 static void	 sender_spool(struct sender *, struct pending *);
+static void	 sender_spool_tabset(struct sender *, struct pending *,
+		    struct pending *);
 static void	 sender_spool_whole(struct sender *, struct pending *);
 static void	 sender_spool_unwind(struct sender *, struct pending *);
 static void	 sender_spool_mark(struct sender *, uint64_t);
@@ -239,6 +241,7 @@ static int	 replay_read(struct sender *);
 static void	 replay_done(struct sender *);
 static void	 replay_upto_resume(struct replay *);
 static void	 replay_keep_mark(struct sender *);
+static void	 replay_log_kept(const struct sender *);
 static void	 replay_rejected(struct sender *);
 static uint64_t	 replay_left(const struct sender *);
 static int	 replay_other(const struct spool_input *,
@@ -897,9 +900,7 @@ sender_encode(struct sender *s, struct tabset *t)
 			first_new = p;
 		first = 0;
 	}
-	sender_spool_whole(s, first_new);
-	sender_spool_sync(s, first_new);
-	pending_coalesce(s, before != NULL ? before : s->head);
+	sender_spool_tabset(s, first_new, before);
 	return;
 fail:
 	proto_buf_clear(&buf);
@@ -908,9 +909,7 @@ fail:
 		s->tail->last = 1;
 	if (s->spooling)
 		sender_spool_mark(s, s->in_pos);
-	sender_spool_whole(s, first_new);
-	sender_spool_sync(s, first_new);
-	pending_coalesce(s, before != NULL ? before : s->head);
+	sender_spool_tabset(s, first_new, before);
 	if (first && nhealth > 0)	/* the frame with the health is lost */
 		s->dropped += health[0].dropped;
 	s->dropped++;
@@ -963,6 +962,20 @@ sender_spool_mark(struct sender *s, uint64_t pos)
 	}
 	if (spool_sync(&s->sf) == -1)
 		sender_spool_failed(s, "fdatasync failed");
+}
+
+/*
+ * A tabset's frames are queued from `from` on (`before` the entry ahead
+ * of them, NULL for none): makes them whole in the file and durable,
+ * then joins those left on disk only into runs.
+ */
+static void
+sender_spool_tabset(struct sender *s, struct pending *from,
+    struct pending *before)
+{
+	sender_spool_whole(s, from);
+	sender_spool_sync(s, from);
+	pending_coalesce(s, before != NULL ? before : s->head);
 }
 
 /*
@@ -1215,10 +1228,7 @@ replay_load(struct sender *s)
 		if (rp->other)
 			replay_upto_resume(rp);
 		if (rp->sc.nrec == 0 && rp->other) {
-			log_info("spool: %s/%s: kept as where a run over another "
-			    "file or filter stopped (packet %llu), for the next "
-			    "run over that input", s->cfg.spool_dir, name,
-			    (unsigned long long)rp->sc.resume_pos);
+			replay_log_kept(s);
 			spool_scan_clear(&rp->sc);
 			close(rp->fd);
 			continue;
@@ -1345,10 +1355,17 @@ replay_keep_mark(struct sender *s)
 		    s->cfg.spool_dir, rp->name, strerror(errno));
 		return;
 	}
+	replay_log_kept(s);
+}
+
+/* Says the replayed file stays, as a mark of its run's resume point. */
+static void
+replay_log_kept(const struct sender *s)
+{
 	log_info("spool: %s/%s: kept as where a run over another file or "
 	    "filter stopped (packet %llu), for the next run over that input",
-	    s->cfg.spool_dir, rp->name,
-	    (unsigned long long)rp->sc.resume_pos);
+	    s->cfg.spool_dir, s->rp.name,
+	    (unsigned long long)s->rp.sc.resume_pos);
 }
 
 /* The replayed file is delivered: close, remove it, go on. */

@@ -63,6 +63,7 @@ static int	write_at(int, uint64_t, const uint8_t *, size_t);
 static size_t	spool_name_prefix(char *, size_t, const char *);
 static int	entry_cmp(const void *, const void *);
 static int	spool_scan(int, struct spool_scan *, int, const char **);
+static void	rec_header(const uint8_t *, int, uint64_t, struct spool_rec *);
 static int	spool_add_rec(struct spool_scan *, size_t *, uint64_t,
 		    uint64_t, uint32_t, uint32_t, uint64_t);
 
@@ -180,6 +181,21 @@ spool_read(int fd, uint64_t off, uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Reads a record header (version 2 when v2, else 1) into *r, for the
+ * frame that follows it at frame_off; the one place that knows its
+ * layout.  The seq is not in it.
+ */
+static void
+rec_header(const uint8_t *hdr, int v2, uint64_t frame_off,
+    struct spool_rec *r)
+{
+	r->off = frame_off;
+	r->len = get_u32(hdr);
+	r->pos = v2 ? get_u64(hdr + 8) : 0;
+	r->flags = v2 ? get_u32(hdr + 16) : 0;
+}
+
 int
 spool_read_rec(int fd, uint64_t off, struct spool_rec *r)
 {
@@ -191,10 +207,7 @@ spool_read_rec(int fd, uint64_t off, struct spool_rec *r)
 	}
 	if (spool_read(fd, off - SPOOL_REC_HDR, hdr, sizeof(hdr)) == -1)
 		return -1;
-	r->off = off;
-	r->len = get_u32(hdr);
-	r->pos = get_u64(hdr + 8);
-	r->flags = get_u32(hdr + 16);
+	rec_header(hdr, 1, off, r);
 	/* Written by this process: anything else is a damaged disk. */
 	if (r->len == 0 || (r->flags & ~SPOOL_REC_LAST) != 0) {
 		errno = EIO;
@@ -690,10 +703,7 @@ spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
 			return 0;
 		if (spool_read(fd, *at, hdr, rh) == -1)
 			return -1;
-		r->len = get_u32(hdr);
-		r->pos = sc->version == 2 ? get_u64(hdr + 8) : 0;
-		r->flags = sc->version == 2 ? get_u32(hdr + 16) : 0;
-		r->off = *at + rh;
+		rec_header(hdr, sc->version == 2, *at + rh, r);
 		if (r->len > end - r->off) {
 			errno = EIO;
 			return -1;
@@ -712,6 +722,7 @@ static int
 spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 {
 	uint8_t hdr[SPOOL_REC_HDR], *buf = NULL, *nb;
+	struct spool_rec hr;
 	struct stat st;
 	uint64_t size, off, seq, pos, lastpos;
 	uint32_t len, version, type, flags, crc;
@@ -740,9 +751,10 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 		 */
 		if (spool_read(fd, off, hdr, rh) == -1)
 			goto unreadable;
-		len = get_u32(hdr);
-		pos = v2 ? get_u64(hdr + 8) : 0;
-		flags = v2 ? get_u32(hdr + 16) : 0;
+		rec_header(hdr, v2, off + rh, &hr);
+		len = hr.len;
+		pos = hr.pos;
+		flags = hr.flags;
 		if (len > PROTO_HDR_LEN + PROTO_FRAME_MAX ||
 		    len > size - off - rh || pos < lastpos ||
 		    (flags & ~SPOOL_REC_LAST) != 0)
