@@ -210,6 +210,7 @@ static int	 sender_spool_open(struct sender *, const char **);
 static void	 sender_disconnect(struct sender *, const char *);
 static int	 sender_readback_failed(struct sender *);
 static int	 sender_read(struct sender *);
+static int	 sender_write_failed(struct sender *);
 static int	 sender_write(struct sender *);
 static void	 sender_release(struct sender *, uint64_t);
 static void	 sender_pop(struct sender *);
@@ -643,7 +644,10 @@ sender_rejected(struct sender *s)
 	s->nreject = 0;
 }
 
-/* Reads replies; returns -1 when the connection must be dropped. */
+/*
+ * Reads replies: returns 1 when some were read, 0 when none waits, -1
+ * when the connection was dropped.
+ */
 static int
 sender_read(struct sender *s)
 {
@@ -680,7 +684,7 @@ sender_read(struct sender *s)
 		e = proto_frame_check(s->in.data, s->in.len, PROTO_FRAME_MAX,
 		    &blen);
 		if (e == PROTO_E_SHORT)
-			return 0;
+			return 1;
 		if (e != PROTO_OK) {
 			sender_disconnect(s, "store sent an oversized frame");
 			return -1;
@@ -714,6 +718,23 @@ sender_read(struct sender *s)
 	}
 }
 
+/*
+ * A write failed: the store may have closed the connection after saying
+ * why (an ERROR refusing a batch, which must count towards dropping it)
+ * and after ACKs.  Those replies are read before the connection goes.
+ */
+static int
+sender_write_failed(struct sender *s)
+{
+	int rc;
+
+	while ((rc = sender_read(s)) == 1)
+		continue;
+	if (rc == 0)
+		sender_disconnect(s, "write to store failed");
+	return -1;
+}
+
 /* Writes as much of the unsent frames as the socket takes. */
 static int
 sender_write(struct sender *s)
@@ -736,8 +757,7 @@ sender_write(struct sender *s)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
-			sender_disconnect(s, "write to store failed");
-			return -1;
+			return sender_write_failed(s);
 		}
 		s->unsent_off += (size_t)n;
 		if (s->unsent_off == p->len) {
@@ -1404,8 +1424,45 @@ replay_done(struct sender *s)
 }
 
 /*
+ * The agent_health.dropped that replayed batch seq reported, read back
+ * from the file: skipped, it must not take those drops with it.  0 when
+ * it cannot be read or decoded, which is logged.
+ */
+static uint64_t
+replay_dropped_in(struct sender *s, uint64_t seq)
+{
+	struct replay *rp = &s->rp;
+	struct spool_rec r;
+	struct proto_batch b;
+	const uint8_t *data;
+	uint64_t at = rp->sc.data_start, k, n = 0;
+	size_t i;
+	int rc = 0;
+
+	/* Record k holds seq first_seq + k (spool_scan checks it). */
+	for (k = 0; k <= seq - rp->sc.first_seq; k++)
+		if ((rc = spool_read_next(rp->fd, &rp->sc, rp->end, &at,
+		    &r)) != 1)
+			break;
+	if (rc != 1 ||
+	    (data = sender_frame(s, rp->fd, r.off, r.len)) == NULL ||
+	    r.len < PROTO_HDR_LEN || proto_decode_batch(data + PROTO_HDR_LEN,
+	    r.len - PROTO_HDR_LEN, &b) != PROTO_OK) {
+		log_err("spool: %s/%s: batch %llu cannot be read back: the "
+		    "drops it reported are not counted again",
+		    s->cfg.spool_dir, rp->name, (unsigned long long)seq);
+		return 0;
+	}
+	for (i = 0; i < b.nhealth; i++)
+		n += b.health[i].dropped;
+	proto_batch_clear(&b);
+	return n;
+}
+
+/*
  * The store refused a replayed batch as invalid: as sender_rejected, the
- * first time reconnects, the second skips it, logged and counted.
+ * first time reconnects, the second skips it, logged and counted with
+ * the drops it was to report.
  */
 static void
 replay_rejected(struct sender *s)
@@ -1415,7 +1472,9 @@ replay_rejected(struct sender *s)
 
 	if (rp->next >= rp->sc.nrec && rp->acked >= rp->sc.last_seq)
 		return;
-	seq = rp->acked + 1;
+	/* A file cut back starts past 1; a store may have none of it. */
+	seq = rp->acked >= rp->sc.first_seq ? rp->acked + 1 :
+	    rp->sc.first_seq;
 	if (seq != s->reject_seq) {
 		s->reject_seq = seq;
 		s->nreject = 1;
@@ -1427,7 +1486,7 @@ replay_rejected(struct sender *s)
 	    "dropped and counted in agent_health.dropped", s->cfg.spool_dir,
 	    rp->name, (unsigned long long)seq);
 	rp->floor = seq;
-	s->dropped++;
+	s->dropped += 1 + replay_dropped_in(s, seq);
 	s->dropped_run++;
 	s->nreject = 0;
 }
@@ -1452,8 +1511,7 @@ replay_write(struct sender *s)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
-			sender_disconnect(s, "write to store failed");
-			return -1;
+			return sender_write_failed(s);
 		}
 		rp->off += (size_t)n;
 		if (rp->off == r->len) {

@@ -83,13 +83,20 @@ size_t	__sanitizer_get_current_allocated_bytes(void);
 
 /*
  * The store played by a thread: nconn connections (one unless set), one
- * after the other, each served until EOF.
+ * after the other, each served until EOF.  An epoch's first HELLO is
+ * welcomed with `welcome`, a later one with what the store acknowledged
+ * of it.
  */
 struct store {
 	int		 lfd;
 	int		 nconn;
 	uint64_t	 welcome;	/* last seq it says it has */
 	uint64_t	 next;		/* seq expected next */
+	uint64_t	 refuse;	/* answered ERROR(BAD_FRAME); 0: none */
+	int64_t		 refuse_epoch;	/* in this epoch only */
+	int64_t		 epoch;		/* of the last HELLO */
+	uint64_t	 acked;		/* of that epoch */
+	uint64_t	 dropped;	/* agent_health.dropped received */
 	atomic_ullong	 got;		/* last seq received */
 	uint64_t	 nbatch;	/* of all connections */
 	size_t		 heap_max;	/* heap_in_use at its highest */
@@ -308,33 +315,40 @@ store_listen(struct store *st, uint64_t welcome)
 	return 0;
 }
 
-/* HELLO, WELCOME with st->welcome, then each BATCH checked and ACKed. */
+/*
+ * HELLO, WELCOME, then each BATCH checked and ACKed; st->refuse is
+ * answered with ERROR(BAD_FRAME), which ends the connection, and may then
+ * be skipped by the sender.
+ */
 static void
 store_serve(struct store *st, int fd)
 {
 	struct proto_buf in, out;
+	struct proto_hello h;
 	struct proto_welcome w = { .last_seq = st->welcome };
+	struct proto_error refused = { PROTO_ERR_BAD_FRAME, "refused" };
 	struct proto_ack ack;
 	struct proto_batch b;
-	uint32_t version, type;
-	uint64_t seq;
 	size_t blen, grown;
 	const uint8_t *body;
 
 	proto_buf_init(&in);
 	proto_buf_init(&out);
 	if (read_frame_body(fd, &in, &blen) == -1 ||
-	    proto_decode_envelope(in.data + PROTO_HDR_LEN, blen, &version,
-	    &type, &seq) != PROTO_OK || type != PROTO_HELLO) {
+	    proto_decode_hello(in.data + PROTO_HDR_LEN, blen, &h) != PROTO_OK) {
 		snprintf(st->err, sizeof(st->err), "no HELLO first");
 		goto out;
 	}
 	proto_buf_consume(&in, PROTO_HDR_LEN + blen);
+	if (h.start_time == st->epoch)
+		w.last_seq = st->acked;
+	st->epoch = h.start_time;
+	st->acked = w.last_seq;
 	if (proto_encode_welcome(&out, &w) == -1 || send_frame(fd, &out) == -1) {
 		snprintf(st->err, sizeof(st->err), "cannot send WELCOME");
 		goto out;
 	}
-	st->next = st->welcome + 1;
+	st->next = w.last_seq + 1;
 	while (read_frame_body(fd, &in, &blen) == 0) {
 		body = in.data + PROTO_HDR_LEN;
 		if (proto_decode_batch(body, blen, &b) != PROTO_OK) {
@@ -342,6 +356,17 @@ store_serve(struct store *st, int fd)
 			    "undecodable", (unsigned long long)st->next);
 			goto out;
 		}
+		if (b.seq == st->refuse && h.start_time == st->refuse_epoch) {
+			proto_batch_clear(&b);
+			if (proto_encode_error(&out, &refused) == -1 ||
+			    send_frame(fd, &out) == -1)
+				snprintf(st->err, sizeof(st->err), "cannot "
+				    "send ERROR");
+			goto out;
+		}
+		if (st->next == st->refuse && b.seq == st->next + 1 &&
+		    h.start_time == st->refuse_epoch)
+			st->next++;
 		if (b.seq != st->next || b.nhealth != 1 ||
 		    b.health[0].captured != CAPTURED(b.seq)) {
 			snprintf(st->err, sizeof(st->err), "batch %llu "
@@ -354,12 +379,14 @@ store_serve(struct store *st, int fd)
 			proto_batch_clear(&b);
 			goto out;
 		}
+		st->dropped += b.health[0].dropped;
 		proto_batch_clear(&b);
 		proto_buf_consume(&in, PROTO_HDR_LEN + blen);
 		atomic_store(&st->got, st->next);
 		if ((grown = heap_in_use()) > st->heap_max)
 			st->heap_max = grown;
 		ack.seq = st->next++;
+		st->acked = ack.seq;
 		st->nbatch++;
 		if (proto_encode_ack(&out, &ack) == -1 ||
 		    send_frame(fd, &out) == -1) {
@@ -455,6 +482,48 @@ leave_spool_file(struct fixture *f, uint64_t n)
 	full->health[0].captured = CAPTURED(seq);
 	assert_int_equal(sender_finish(s, full, 0, &abandon), n + 1);
 	sender_free(s);
+	f->cfg.hello.start_time += 1000000;
+}
+
+/*
+ * An earlier epoch's spool file of n batches, written here as a run that
+ * the store never answered leaves it, batch `carrier` reporting `dropped`
+ * batches lost before it; the configuration is then the next start's.
+ */
+static void
+leave_spool_file_dropped(struct fixture *f, uint64_t n, uint64_t carrier,
+    uint64_t dropped)
+{
+	struct spool_file sf;
+	struct proto_buf buf;
+	struct proto_health_rec hr;
+	struct proto_batch b;
+	const char *errstr = NULL;
+	uint64_t seq, off;
+
+	proto_buf_init(&buf);
+	assert_int_equal(proto_encode_hello(&buf, &f->cfg.hello), 0);
+	assert_int_equal(spool_create(&sf, f->dirfd, f->cfg.hello.name,
+	    f->cfg.hello.start_time, &f->cfg.input, 0, buf.data, buf.len,
+	    &errstr), 0);
+	for (seq = 1; seq <= n; seq++) {
+		memset(&b, 0, sizeof(b));
+		memset(&hr, 0, sizeof(hr));
+		hr.bucket = f->cfg.hello.start_time / 1000000;
+		hr.captured = CAPTURED(seq);
+		hr.dropped = seq == carrier ? dropped : 0;
+		b.seq = seq;
+		b.first_ts = b.last_ts = hr.bucket;
+		b.nhealth = 1;
+		b.health = &hr;
+		proto_buf_consume(&buf, buf.len);
+		assert_int_equal(proto_encode_batch(&buf, &b), 0);
+		assert_int_equal(spool_append(&sf, buf.data, buf.len, seq * 100,
+		    SPOOL_REC_LAST, &off), 0);
+	}
+	assert_int_equal(spool_sync(&sf), 0);
+	spool_close(&sf, 0);
+	proto_buf_clear(&buf);
 	f->cfg.hello.start_time += 1000000;
 }
 
@@ -572,6 +641,41 @@ test_replay_not_indexed(void **state)
 	    0, REPLAY_FRAMES + 1);
 	assert_true(st.heap_max < before + HEAP_SLACK);
 	assert_int_equal(st.nbatch, REPLAY_FRAMES + 1 + seq);
+	assert_int_equal(spool_files(), 0);
+}
+
+/*
+ * A replayed batch the store refuses twice is skipped and counted as
+ * dropped, with the drops it was carrying: they were reported by it
+ * alone (before, the count was 1).
+ */
+static void
+test_refused_replay_keeps_drops(void **state)
+{
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	uint64_t seq;
+	int i;
+
+	leave_spool_file_dropped(f, 5, 3, 7);
+	/* Refused twice, then the rest; then this run's own. */
+	assert_int_equal(store_listen(&st, 0), 0);
+	st.nconn = 4;
+	st.refuse = 3;
+	st.refuse_epoch = f->cfg.hello.start_time - 1000000;
+	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	s = start_sender(f);
+	/* This run's first batch, built after the replay, reports them. */
+	for (i = 0; i < 2000 && atomic_load(&st.got) != 5; i++)
+		usleep(10000);
+	for (seq = 1; seq <= 3; seq++)
+		full = feed(s, full, seq);
+	finish(s, full, seq, &st, store);
+	assert_int_equal(st.nbatch, 4 + seq);
+	assert_int_equal(st.dropped, 1 + 7);
 	assert_int_equal(spool_files(), 0);
 }
 
@@ -801,6 +905,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_memory_cap_honest,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_not_indexed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_replay_keeps_drops,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file_kept,
 		    setup, teardown),
