@@ -7,7 +7,7 @@
  * - Items are handed back in queue order, and only after the transaction
  *   that holds them has committed (or, at shutdown, definitely has not).
  *   The queue is push order, except that a HELLO goes ahead of the
- *   batches of other agents (never of its own agent's).
+ *   batches of other agents (never of any item of its own agent's).
  * - A failed group goes back to the head of the queue: nothing queued
  *   later can commit before it, so a retried batch is never mistaken for
  *   a duplicate of a newer one.
@@ -187,18 +187,19 @@ writer_push(struct writer *w, struct writer_item *it)
 		/*
 		 * An agent waits for WELCOME with a deadline, and a backlog of
 		 * other agents' batches can take longer than that: a HELLO
-		 * goes ahead of the batches queued, unless one of them is
-		 * this agent's own (a restarted agent whose old batches are
-		 * still queued: its new epoch must not make them stale).
+		 * goes ahead of the batches queued, unless an item of this
+		 * agent's own is queued.  Its old batches (a restarted agent)
+		 * must not be made stale by its new epoch, nor counted after
+		 * the WELCOME's last_seq; the HELLO of a connection that has
+		 * hung up since (conn.c), queued behind a failed group, must
+		 * not bring the old epoch back after the new one.
 		 */
 		for (at = &w->queue; *at != NULL; at = &(*at)->next) {
-			if ((*at)->kind != WRITER_BATCH)
-				continue;
 			if (strcmp((*at)->hello.name, it->hello.name) == 0) {
 				first_batch = NULL;
 				break;
 			}
-			if (first_batch == NULL)
+			if ((*at)->kind == WRITER_BATCH && first_batch == NULL)
 				first_batch = at;
 		}
 		at = first_batch != NULL ? first_batch : w->queue_tail;
