@@ -6,7 +6,9 @@
  *  1. The agent connects and sends HELLO {name, ifaces[], resolution,
  *     start_time = its epoch}.  Any other first message: ERROR(SEQUENCE),
  *     close.  A name already live on another connection: ERROR(DUPLICATE),
- *     close the new one.
+ *     close the new one; unless the peer of that connection has hung up
+ *     unnoticed, because it was not being read (conn_peer_gone): then it
+ *     is closed and the new HELLO goes on.
  *  2. The HELLO goes to the writer thread as a queue item: find or create
  *     the agent by name and its iface rows; same epoch as stored: last =
  *     agent.last_seq, else the agent starts the new epoch with last_seq 0
@@ -43,6 +45,10 @@
  *   in progress ends, and every such frame ends within read_timeout_ms.
  * - Writer items name connections by id, never by pointer: a connection
  *   may close while its items are in the writer.
+ * - libuv sees a peer's end of stream only while reading, so a connection
+ *   not read may hold on to a peer that has gone.  Before it refuses a
+ *   HELLO for the name such a connection holds, the store asks its
+ *   socket (poll, no wait) and closes it if the peer is gone.
  * - Backpressure: above queued_max bytes of batches in the writer, no
  *   connection is read until half of it has drained.  A batch counts
  *   the memory its decoded records hold (three to four times its frame),
@@ -80,6 +86,7 @@
  *   agent out.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,6 +149,9 @@ static void	conn_accept(struct conn *, uv_stream_t *);
 static int	conn_evictable(const struct conn *, uint64_t);
 static int	conn_evict_before(const struct conn *, const struct conn *);
 static int	server_evict(struct server *, struct conn *);
+static const char *conn_peer_gone(struct conn *);
+static int	conn_release_gone(struct conn *, const struct conn *,
+		    const char *);
 static void	conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	conn_write_cb(uv_write_t *, int);
@@ -495,6 +505,87 @@ server_evict(struct server *srv, struct conn *c)
 	    secs, CONN_MAX);
 	conn_say_error(victim, &er);
 	return 0;
+}
+
+/*
+ * What shows that o's peer is gone, asked of its socket without reading
+ * or blocking; NULL while it is there, or when that cannot be told.
+ * libuv reports the end of a stream only to a reader, and o may go
+ * unread for long (backpressure, input memory, its HELLO in the writer),
+ * holding its agent's name and a connection slot all the while.  A peer
+ * that only shut down its sending side counts as gone: read, its end of
+ * stream would close o just the same.
+ *
+ * Closing such a connection loses nothing.  The frames still in its
+ * socket or buffer were never acknowledged, so its agent resends them.
+ * Its items in the writer name it by id: they are applied, and their
+ * replies dropped.  A HELLO of its agent pushed later queues behind
+ * them (writer_push), so the WELCOME's last_seq counts what of them was
+ * committed and the agent resends only the batches above it.
+ */
+static const char *
+conn_peer_gone(struct conn *o)
+{
+	struct pollfd pfd;
+	uv_os_fd_t fd;
+	int rc;
+
+	if ((rc = uv_fileno((uv_handle_t *)&o->pipe, &fd)) != 0) {
+		log_warn("conn %llu: %s: cannot tell whether the peer is "
+		    "there: %s", (unsigned long long)o->id, CONN_WHO(o),
+		    uv_strerror(rc));
+		return NULL;
+	}
+	memset(&pfd, 0, sizeof(pfd));
+	pfd.fd = fd;
+#ifdef POLLRDHUP
+	pfd.events = POLLRDHUP;
+#endif
+	if (poll(&pfd, 1, 0) == -1) {
+		log_warn("conn %llu: %s: cannot tell whether the peer is "
+		    "there: poll: %s", (unsigned long long)o->id, CONN_WHO(o),
+		    strerror(errno));
+		return NULL;
+	}
+	if (pfd.revents & POLLHUP)
+		return "hung up";
+	if (pfd.revents & POLLERR)
+		return "socket error";
+#ifdef POLLRDHUP
+	if (pfd.revents & POLLRDHUP)
+		return "stopped sending";
+#endif
+	return NULL;
+}
+
+/*
+ * Closes o when its peer is gone (conn_peer_gone), for connection c to
+ * take what (its name, a slot).  Returns 1 when it did.
+ */
+static int
+conn_release_gone(struct conn *o, const struct conn *c, const char *what)
+{
+	struct server *srv = o->srv;
+	const char *why, *unread;
+
+	if ((why = conn_peer_gone(o)) == NULL)
+		return 0;
+	if (o->reading)
+		unread = "its end not read yet";
+	else if (srv->paused)
+		unread = "not read: backpressure";
+	else if (o->starved)
+		unread = "not read: waiting for input memory";
+	else if (o->state == CONN_HELLO)
+		unread = "not read: its HELLO in the writer";
+	else
+		unread = "not read";
+	log_info("conn %llu: %s (pid %ld): peer %s (%s): closed for "
+	    "connection %llu to take %s", (unsigned long long)o->id,
+	    CONN_WHO(o), (long)o->pid, why, unread,
+	    (unsigned long long)c->id, what);
+	conn_close(o);
+	return 1;
 }
 
 /* Takes the connection out of the live list: no more lookups find it. */
@@ -939,19 +1030,24 @@ conn_hello(struct conn *c, const uint8_t *body, size_t n)
 		    proto_strerror(e));
 		return;
 	}
-	LIST_FOREACH(o, &srv->conns, entry) {
-		if (o != c && (o->state == CONN_HELLO ||
-		    o->state == CONN_READY) &&
-		    strcmp(o->name, it->hello.name) == 0) {
-			memcpy(c->name, it->hello.name, sizeof(c->name));
-			writer_item_free(it);
-			conn_fail(c, PROTO_ERR_DUPLICATE, "agent %s is already "
-			    "connected (connection %llu)", o->name,
-			    (unsigned long long)o->id);
-			return;
-		}
-	}
 	memcpy(c->name, it->hello.name, sizeof(c->name));
+	/* At most one holder: every HELLO passed this check. */
+	LIST_FOREACH(o, &srv->conns, entry)
+		if (o != c && (o->state == CONN_HELLO ||
+		    o->state == CONN_READY) && strcmp(o->name, c->name) == 0)
+			break;
+	/*
+	 * A holder whose peer is gone only looks alive while it is not
+	 * read (the restarted agent is this one); see conn_peer_gone for
+	 * why closing it loses nothing.
+	 */
+	if (o != NULL && !conn_release_gone(o, c, "its name")) {
+		writer_item_free(it);
+		conn_fail(c, PROTO_ERR_DUPLICATE, "agent %s is already "
+		    "connected (connection %llu)", o->name,
+		    (unsigned long long)o->id);
+		return;
+	}
 	it->conn_id = c->id;
 	it->received = (int64_t)time(NULL);
 	c->state = CONN_HELLO;

@@ -1428,6 +1428,227 @@ test_evict_none_refused(void **state)
 	close_all(fds, CONN_MAX);
 }
 
+static int
+two_outstanding(struct fixture *f)
+{
+	return f->srv.noutstanding == 2;
+}
+
+/*
+ * Agent "mem" takes all the input memory with a frame it has not ended,
+ * and agent "same" begins a frame that does not fit: "same" is not read
+ * until "mem" ends its frame.  Returns "same"'s socket, with batch 1
+ * acknowledged and, if lock is not NULL, batch 2 in the writer, waiting
+ * for the write lock taken in *lock; its unfinished frame is the next
+ * batch.  The rest of "mem"'s frame stays in *fa, from *fa_off.
+ */
+static int
+starve_same(struct fixture *f, int a, struct proto_buf *fa, size_t *fa_off,
+    sqlite3 **lock)
+{
+	struct proto_buf b, fo;
+	size_t grown;
+	uint64_t seq = 2;
+	int o = client(f);
+
+	proto_buf_init(&b);
+	hello_frame(&b, "mem");
+	send_buf(a, &b);
+	assert_int_equal(expect_welcome(f, a), 0);
+	hello_frame(&b, "same");
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(o, &b);
+	assert_int_equal(expect_welcome(f, o), 0);
+	assert_int_equal(expect_ack(f, o), 1);
+	if (lock != NULL) {
+		*lock = hold_write_lock(f);
+		batch_frame(&b, seq++, bucket_now(), 0);
+		send_buf(o, &b);
+		pump_until(f, one_outstanding);
+	}
+	proto_buf_init(fa);
+	proto_buf_init(&fo);
+	big_batch_frame(fa, 1, 8000);
+	big_batch_frame(&fo, seq, 8000);
+	grown = fa->len - (64 << 10);
+	f->srv.input_max = 2 * grown - 1;
+	send_all(a, fa->data, fa->len - 10);
+	*fa_off = fa->len - 10;
+	pump_until(f, input_taken);
+	send_all(o, fo.data, fo.len - 10);
+	expect_silence(f, o, 200);
+	proto_buf_clear(&fo);
+	return o;
+}
+
+/*
+ * The holder of a name is not read (starved of input memory) and its
+ * peer hangs up: the agent's HELLO on a new connection is welcomed, not
+ * refused as a duplicate until the old connection is read again.  The
+ * old connection's batch 2, in the writer when it went, commits before
+ * the new HELLO, whose WELCOME counts it; its unfinished batch 3 is not
+ * counted, and the new connection sends it.
+ */
+static void
+test_hung_up_starved(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b, fa;
+	sqlite3 *other;
+	size_t fa_off;
+	int a = client(f), o, n;
+
+	o = starve_same(f, a, &fa, &fa_off, &other);
+	close(o);
+	n = client(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "same");
+	send_buf(n, &b);
+	pump_until(f, two_outstanding);
+	assert_int_equal(f->srv.nlive, 2);
+	release_write_lock(other);
+	assert_int_equal(expect_welcome(f, n), 2);
+	batch_frame(&b, 3, bucket_now(), 0);
+	send_buf(n, &b);
+	assert_int_equal(expect_ack(f, n), 3);
+	assert_int_equal(f->srv.nrejected, 0);
+	send_all(a, fa.data + fa_off, fa.len - fa_off);
+	proto_buf_clear(&fa);
+	assert_int_equal(expect_ack(f, a), 1);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent WHERE"
+	    " name = 'same'"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch b JOIN agent a"
+	    " ON a.id = b.agent_id WHERE a.name = 'same'"), 3);
+	/* 8,000 from "mem", one from each batch of "same". */
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
+	    8003);
+	assert_int_equal(f->srv.input_used, 0);
+	close(a);
+	close(n);
+}
+
+/*
+ * The holder waits for its HELLO's commit (the database is locked), so
+ * it is not read, and its peer hangs up: the new connection's HELLO
+ * queues behind the old one and is welcomed once the lock goes.
+ */
+static void
+test_hung_up_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	sqlite3 *other;
+	int o = client(f), n;
+
+	proto_buf_init(&b);
+	other = hold_write_lock(f);
+	hello_frame(&b, "same");
+	send_buf(o, &b);
+	pump_until(f, one_outstanding);
+	close(o);
+	n = client(f);
+	hello_frame(&b, "same");
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(n, &b);
+	pump_until(f, two_outstanding);
+	assert_int_equal(f->srv.nlive, 1);
+	release_write_lock(other);
+	assert_int_equal(expect_welcome(f, n), 0);
+	assert_int_equal(expect_ack(f, n), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM agent"), 1);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 1);
+	close(n);
+}
+
+/*
+ * The store is paused for backpressure with the holder's batch 1 in the
+ * writer, and the holder's peer hangs up: once the store reads again,
+ * the new connection's HELLO is welcomed, with batch 1 committed and
+ * counted once.
+ */
+static void
+test_hung_up_paused(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	sqlite3 *other;
+	int o = client(f), n;
+
+	proto_buf_init(&b);
+	hello_frame(&b, "same");
+	send_buf(o, &b);
+	assert_int_equal(expect_welcome(f, o), 0);
+	f->srv.queued_max = 1;
+	other = hold_write_lock(f);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(o, &b);
+	pump_until(f, one_outstanding);
+	assert_true(f->srv.paused);
+	close(o);
+	n = client(f);
+	hello_frame(&b, "same");
+	send_buf(n, &b);
+	expect_silence(f, n, 100);
+	release_write_lock(other);
+	/* Batch 1, never acknowledged, was committed: not to be resent. */
+	assert_int_equal(expect_welcome(f, n), 1);
+	batch_frame(&b, 2, bucket_now(), 0);
+	send_buf(n, &b);
+	assert_int_equal(expect_ack(f, n), 2);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 2);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"), 2);
+	close(n);
+}
+
+/*
+ * A holder that is not read but whose peer is still there keeps its
+ * name: starved of input memory, or waiting for its HELLO's commit.
+ * Read again, it goes on.
+ */
+static void
+test_duplicate_unread(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b, fa;
+	sqlite3 *other;
+	size_t fa_off;
+	int a = client(f), o, n;
+
+	o = starve_same(f, a, &fa, &fa_off, NULL);
+	n = client(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "same");
+	send_buf(n, &b);
+	expect_error_text(f, n, PROTO_ERR_DUPLICATE, "already connected");
+	send_all(a, fa.data + fa_off, fa.len - fa_off);
+	proto_buf_clear(&fa);
+	assert_int_equal(expect_ack(f, a), 1);
+	/* Its frame fits now: the rest of it ends batch 2. */
+	big_batch_frame(&fa, 2, 8000);
+	send_all(o, fa.data + fa.len - 10, 10);
+	proto_buf_clear(&fa);
+	assert_int_equal(expect_ack(f, o), 2);
+	close(o);
+	close(a);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
+	    16001);
+
+	other = hold_write_lock(f);
+	o = client(f);
+	hello_frame(&b, "late");
+	send_buf(o, &b);
+	pump_until(f, one_outstanding);
+	n = client(f);
+	hello_frame(&b, "late");
+	send_buf(n, &b);
+	expect_error(f, n, PROTO_ERR_DUPLICATE);
+	release_write_lock(other);
+	assert_int_equal(expect_welcome(f, o), 0);
+	close(o);
+}
+
 int
 main(void)
 {
@@ -1462,6 +1683,10 @@ main(void)
 		T(test_evict_idle),
 		T(test_evict_spares_busy),
 		T(test_evict_none_refused),
+		T(test_hung_up_starved),
+		T(test_hung_up_hello),
+		T(test_hung_up_paused),
+		T(test_duplicate_unread),
 	};
 #undef T
 
