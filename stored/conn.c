@@ -47,8 +47,9 @@
  *   may close while its items are in the writer.
  * - libuv sees a peer's end of stream only while reading, so a connection
  *   not read may hold on to a peer that has gone.  Before it refuses a
- *   HELLO for the name such a connection holds, the store asks its
- *   socket (poll, no wait) and closes it if the peer is gone.
+ *   HELLO for the name such a connection holds, or a connection for want
+ *   of a slot, the store asks the sockets (poll, no wait) and closes
+ *   those whose peer is gone.
  * - Backpressure: above queued_max bytes of batches in the writer, no
  *   connection is read until half of it has drained.  A batch counts
  *   the memory its decoded records hold (three to four times its frame),
@@ -80,10 +81,10 @@
  *   would stop the store accepting for good.
  * - At most CONN_MAX live connections.  Agents are idle between flushes
  *   for as long as they are configured to be, so idleness alone closes
- *   nothing; one connection more closes the one silent longest that owes
- *   and is owed nothing (conn_evictable), or is refused when there is
- *   none.  Otherwise CONN_MAX idle connections would keep every new
- *   agent out.
+ *   nothing; one connection more closes those whose peer is gone, else
+ *   the one silent longest that owes and is owed nothing
+ *   (conn_evictable), or is refused when there is none.  Otherwise
+ *   CONN_MAX idle connections would keep every new agent out.
  */
 #include <errno.h>
 #include <poll.h>
@@ -470,21 +471,36 @@ conn_evict_before(const struct conn *a, const struct conn *b)
 }
 
 /*
- * More than CONN_MAX live connections with c: closes the connection
- * silent longest, if one may be closed (conn_evictable), with an ERROR
- * saying why.  An agent reconnects by itself and resends what was not
- * acknowledged, so an idle one loses nothing; refusing c instead would
- * let CONN_MAX idle connections keep every new agent out.  Returns 0, or
- * -1 when no connection may be closed.
+ * More than CONN_MAX live connections with c: closes those whose peer is
+ * gone, which only look live because they are not read (conn_peer_gone);
+ * failing that, the connection silent longest, if one may be closed
+ * (conn_evictable), with an ERROR saying why.  An agent reconnects by
+ * itself and resends what was not acknowledged, so an idle one loses
+ * nothing; refusing c instead would let CONN_MAX idle connections keep
+ * every new agent out.  Returns 0, or -1 when no connection may be
+ * closed.
  */
 static int
 server_evict(struct server *srv, struct conn *c)
 {
-	struct conn *o, *victim = NULL;
+	struct conn *o, *next, *victim = NULL;
 	struct proto_error er;
 	uint64_t now = uv_now(srv->loop);
 	unsigned long long secs;
 
+	/*
+	 * All of them, not just one: they are dead, and each later arrival
+	 * would ask their sockets again.  Before any idle victim: closing a
+	 * live agent while a dead one holds a slot would cost it a
+	 * reconnect for nothing.
+	 */
+	for (o = LIST_FIRST(&srv->conns); o != NULL; o = next) {
+		next = LIST_NEXT(o, entry);
+		if (o != c)
+			(void)conn_release_gone(o, c, "a connection slot");
+	}
+	if (srv->nlive <= CONN_MAX)
+		return 0;
 	LIST_FOREACH(o, &srv->conns, entry)
 		if (o != c && conn_evictable(o, now) &&
 		    (victim == NULL || conn_evict_before(o, victim)))

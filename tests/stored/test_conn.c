@@ -1649,6 +1649,98 @@ test_duplicate_unread(void **state)
 	close(o);
 }
 
+/*
+ * CONN_MAX connections, the store paused for backpressure, and one peer
+ * hangs up: a new connection takes its slot rather than being refused
+ * for want of an idle one.
+ */
+static void
+test_evict_hung_up_paused(void **state)
+{
+	struct fixture *f = *state;
+	static int fds[CONN_MAX];
+	struct proto_buf b;
+	sqlite3 *other;
+	int fd;
+
+	proto_buf_init(&b);
+	fill_agents(f, fds, CONN_MAX, "gone");
+	f->srv.queued_max = 1;
+	other = hold_write_lock(f);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fds[0], &b);
+	pump_until(f, one_outstanding);
+	assert_true(f->srv.paused);
+	close(fds[7]);
+	fds[7] = -1;
+	fd = client(f);
+	hello_frame(&b, "newcomer");
+	send_buf(fd, &b);
+	expect_silence(f, fd, 100);
+	assert_int_equal(f->srv.nlive, CONN_MAX);
+	release_write_lock(other);
+	assert_int_equal(expect_ack(f, fds[0]), 1);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	assert_int_equal(f->srv.nrejected, 0);
+	close(fd);
+	close_all(fds, CONN_MAX);
+}
+
+/*
+ * CONN_MAX connections, some idle long enough to be evicted, and one
+ * not read (starved of input memory) whose peer hangs up: the new
+ * connection takes the dead one's slot, and no idle agent is closed.
+ */
+static void
+test_evict_hung_up_first(void **state)
+{
+	struct fixture *f = *state;
+	static int fds[CONN_MAX];
+	struct proto_buf b, fa, fo;
+	struct pollfd pfd;
+	size_t grown;
+	int fd, i;
+
+	f->srv.evict_idle_ms = 200;
+	fill_agents(f, fds, CONN_MAX, "first");
+	proto_buf_init(&fa);
+	proto_buf_init(&fo);
+	big_batch_frame(&fa, 1, 8000);
+	big_batch_frame(&fo, 1, 8000);
+	grown = fa.len - (64 << 10);
+	f->srv.input_max = 2 * grown - 1;
+	/* 0 holds the input memory, 1 waits for it. */
+	send_all(fds[0], fa.data, fa.len - 10);
+	pump_until(f, input_taken);
+	send_all(fds[1], fo.data, fo.len - 10);
+	expect_silence(f, fds[1], 50);
+	proto_buf_clear(&fo);
+	close(fds[1]);
+	fds[1] = -1;
+	pump_for(f, 300);
+	fd = client(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "newcomer");
+	send_buf(fd, &b);
+	assert_int_equal(expect_welcome(f, fd), 0);
+	/* None of the idle ones was told to go. */
+	for (i = 2; i < CONN_MAX; i++) {
+		pfd.fd = fds[i];
+		pfd.events = POLLIN;
+		assert_int_equal(poll(&pfd, 1, 0), 0);
+	}
+	assert_int_equal(f->srv.nlive, CONN_MAX);
+	assert_int_equal(f->srv.nrejected, 0);
+	send_all(fds[0], fa.data + fa.len - 10, 10);
+	proto_buf_clear(&fa);
+	assert_int_equal(expect_ack(f, fds[0]), 1);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(fds[2], &b);
+	assert_int_equal(expect_ack(f, fds[2]), 1);
+	close(fd);
+	close_all(fds, CONN_MAX);
+}
+
 int
 main(void)
 {
@@ -1687,6 +1779,8 @@ main(void)
 		T(test_hung_up_hello),
 		T(test_hung_up_paused),
 		T(test_duplicate_unread),
+		T(test_evict_hung_up_paused),
+		T(test_evict_hung_up_first),
 	};
 #undef T
 
