@@ -255,8 +255,9 @@ expect_db_empty(struct fixture *f)
 	    " address WHERE family <> 0)"), 0);	/* the schema's overflow row */
 }
 
+/* HELLO of name for the agent run (epoch) that began at start. */
 static void
-hello_frame(struct proto_buf *b, const char *name)
+hello_frame_at(struct proto_buf *b, const char *name, int64_t start)
 {
 	struct proto_hello h;
 
@@ -266,8 +267,14 @@ hello_frame(struct proto_buf *b, const char *name)
 	h.niface = 1;
 	strcpy(h.iface[0], "eth0");
 	h.resolution = 60;
-	h.start_time = 1700000000;
+	h.start_time = start;
 	assert_int_equal(proto_encode_hello(b, &h), 0);
+}
+
+static void
+hello_frame(struct proto_buf *b, const char *name)
+{
+	hello_frame_at(b, name, 1700000000);
 }
 
 static struct proto_host_rec t_host;
@@ -1561,6 +1568,71 @@ test_hung_up_hello(void **state)
 	close(n);
 }
 
+static int
+three_outstanding(struct fixture *f)
+{
+	return f->srv.noutstanding == 3;
+}
+
+/*
+ * The hung-up holder's HELLO, of the agent's old run, waits in the
+ * writer behind another agent's batch that failed (the database locked)
+ * and went back to the head of the queue; the restarted agent's HELLO,
+ * of a new run, must not go ahead of it.  It did, being only kept behind
+ * its agent's batches: the old HELLO, applied second, took the agent
+ * back to its old run, and every batch of the new one came back stale,
+ * never acknowledged.  The new HELLO is sent while the failed group
+ * waits for its retry (5 s of busy timeout, then 1 s), when the
+ * reordering showed; with the HELLO kept behind, any moment is right.
+ */
+static void
+test_hung_up_hello_order(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec t0, t;
+	struct proto_buf b;
+	sqlite3 *other;
+	int x = client(f), o, n;
+
+	proto_buf_init(&b);
+	hello_frame(&b, "x");
+	send_buf(x, &b);
+	assert_int_equal(expect_welcome(f, x), 0);
+	other = hold_write_lock(f);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(x, &b);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pump_until(f, one_outstanding);
+	pump_for(f, 100);
+	/* The writer holds x's batch, waiting for the lock. */
+	o = client(f);
+	hello_frame_at(&b, "same", 1700000000);
+	send_buf(o, &b);
+	pump_until(f, two_outstanding);
+	close(o);
+	do {
+		pump_for(f, 10);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 +
+	    (t.tv_nsec - t0.tv_nsec) / 1000000 < 5500);
+	n = client(f);
+	hello_frame_at(&b, "same", 1700000100);
+	send_buf(n, &b);
+	pump_until(f, three_outstanding);
+	release_write_lock(other);
+	assert_int_equal(expect_ack(f, x), 1);
+	assert_int_equal(expect_welcome(f, n), 0);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(n, &b);
+	assert_int_equal(expect_ack(f, n), 1);
+	assert_int_equal(count(f, "SELECT epoch FROM agent WHERE"
+	    " name = 'same'"), 1700000100);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent WHERE"
+	    " name = 'same'"), 1);
+	close(x);
+	close(n);
+}
+
 /*
  * The store is paused for backpressure with the holder's batch 1 in the
  * writer, and the holder's peer hangs up: once the store reads again,
@@ -1777,6 +1849,7 @@ main(void)
 		T(test_evict_none_refused),
 		T(test_hung_up_starved),
 		T(test_hung_up_hello),
+		T(test_hung_up_hello_order),
 		T(test_hung_up_paused),
 		T(test_duplicate_unread),
 		T(test_evict_hung_up_paused),
