@@ -6,7 +6,8 @@
  * is one colour, one filled path per side: in rates stacked upwards from
  * the time axis, out rates stacked downwards, both on the same bit/s
  * scale.  Steps are columns, as in nettally series (report_series_step
- * decides the step), so a value in the chart is a row of the series.
+ * decides the step), so a value in the chart is a row of the series,
+ * rates of a first or last step cut by the window included.
  * Under the time axis a line names the retention tiers the chart read.
  * Text from the database (host names, protocol names) is escaped for XML
  * and stripped of characters XML 1.0 cannot hold.  Memory is bounded:
@@ -46,6 +47,7 @@ struct report_chart {
 	double	*out;
 	int64_t	 start, step;
 	int64_t	 end;			/* of the last step */
+	int64_t	 since, until;		/* the window: rates average over */
 	size_t	 nsteps;
 	double	*base;			/* draw_side's stack, nsteps long */
 	double	 scale;			/* bit/s at the top and bottom */
@@ -217,7 +219,9 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 		if (n < 0 || (uint64_t)n >= c->nsteps)
 			continue;
 		i = (size_t)n;
-		len = (double)(report_tier_next(t, c->step) - t);
+		/* The part of a first or last step inside the window. */
+		len = (double)report_series_seconds(t, report_tier_next(t,
+		    c->step), c->since, c->until);
 		for (k = 0; k < c->nser; k++)
 			if (text != NULL && strcmp(text, c->name[k]) == 0)
 				break;
@@ -438,7 +442,7 @@ report_chart_load(sqlite3 *db, const struct report_args *a,
 	struct report_chart *c;
 	const char *view, *where, *key = key_sql[by];
 	double sin, sout;
-	int64_t end, nsteps;
+	int64_t nsteps;
 	size_t i, k;
 
 	*rc = -1;
@@ -465,13 +469,11 @@ report_chart_load(sqlite3 *db, const struct report_args *a,
 	if (*step <= 0)
 		*step = 60;		/* no data in a bounded window */
 	c->step = *step;
-	if (a->since != REPORT_TIME_NONE_LOW)
-		c->start = report_tier_floor(a->since, c->step);
-	else
-		c->start = report_tier_floor(span.first, c->step);
-	end = a->until != REPORT_TIME_NONE_HIGH ? a->until : span.end;
-	nsteps = end > c->start ? report_tier_count(c->start, end, c->step,
-	    REPORT_CHART_STEPS_MAX) : 1;
+	/* Bounded: a window without rows and an unbounded end was refused. */
+	report_query_bounds(a, &span, &c->since, &c->until);
+	c->start = report_tier_floor(c->since, c->step);
+	nsteps = c->until > c->start ? report_tier_count(c->start, c->until,
+	    c->step, REPORT_CHART_STEPS_MAX) : 1;
 	if (nsteps > REPORT_CHART_STEPS_MAX) {
 		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
 		    "a chart shows (%d); give a larger --step or a shorter "

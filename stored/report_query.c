@@ -232,16 +232,29 @@ report_query_span(sqlite3 *db, enum report_src src,
 	return 0;
 }
 
+void
+report_query_bounds(const struct report_args *a,
+    const struct report_span *span, int64_t *since, int64_t *until)
+{
+	*since = a->since;
+	*until = a->until;
+	/* Without rows there is nothing to bound an unbounded end by. */
+	if (span->nres == 0)
+		return;
+	if (*since == REPORT_TIME_NONE_LOW)
+		*since = span->first;
+	if (*until == REPORT_TIME_NONE_HIGH)
+		*until = span->end;
+}
+
 int64_t
 report_query_window(const struct report_args *a,
     const struct report_span *span)
 {
 	int64_t since, until;
 
-	since = a->since != REPORT_TIME_NONE_LOW ? a->since : span->first;
-	until = a->until != REPORT_TIME_NONE_HIGH ? a->until : span->end;
-	if (span->nres == 0 && (a->since == REPORT_TIME_NONE_LOW ||
-	    a->until == REPORT_TIME_NONE_HIGH))
+	report_query_bounds(a, span, &since, &until);
+	if (since == REPORT_TIME_NONE_LOW || until == REPORT_TIME_NONE_HIGH)
 		return 1;
 	return until - since >= 1 ? until - since : 1;
 }

@@ -123,8 +123,17 @@ int	report_query_span(sqlite3 *db, enum report_src src,
 	    const char **errstr);
 
 /*
- * The seconds rates are averaged over: the window, an unbounded end
- * replaced by the data's own, never less than 1.
+ * Sets [*since, *until) to the window a report covers: a's, an unbounded
+ * end (REPORT_TIME_NONE_LOW, _HIGH) replaced by the data's own (span's
+ * first bucket start, last bucket end), or left unbounded when the span
+ * has no rows.
+ */
+void	report_query_bounds(const struct report_args *a,
+	    const struct report_span *span, int64_t *since, int64_t *until);
+
+/*
+ * The seconds rates are averaged over: the window of report_query_bounds,
+ * never less than 1 (1 when it is still unbounded).
  */
 int64_t	report_query_window(const struct report_args *a,
 	    const struct report_span *span);
