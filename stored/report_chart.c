@@ -9,8 +9,9 @@
  * decides the step), so a value in the chart is a row of the series,
  * rates of a first or last step cut by the window included.
  * Under the time axis a line names the retention tiers the chart read.
- * Text from the database (host names, protocol names) is escaped for XML
- * and stripped of characters XML 1.0 cannot hold.  Memory is bounded:
+ * Text from the database (host, protocol, agent and interface names) is
+ * escaped for XML; valid UTF-8 passes, and what XML 1.0 cannot hold or a
+ * viewer would not draw (bad bytes, controls) becomes '?'.  Memory is bounded:
  * at most REPORT_CHART_STEPS_MAX steps of REPORT_CHART_SERIES_MAX + 1
  * series.
  */
@@ -78,6 +79,7 @@ static int	load_steps(sqlite3 *, const struct report_args *, const char *,
 		    const char *, const char *, struct report_chart *,
 		    const char **);
 static void	svg_text(FILE *, const char *);
+static void	svg_ascii(FILE *, unsigned char);
 static double	nice_max(double);
 static void	draw_side(FILE *, struct report_chart *, const double *, int);
 static void	draw_grid(FILE *, double);
@@ -113,31 +115,45 @@ report_chart_free(struct report_chart *c)
 	free(c);
 }
 
-/* Writes s as XML character data: escaped, no control characters. */
+/*
+ * Writes s as XML character data in UTF-8, the SVG's encoding: valid
+ * UTF-8 as it is, & < > " ' escaped, and as one '?' each what would make
+ * the file unreadable or draw as garbage: a byte that starts no valid
+ * UTF-8, C0 and C1 controls and DEL (report_format_char), and U+FFFE and
+ * U+FFFF, which XML 1.0 has no place for (surrogates are not valid UTF-8).
+ */
 static void
 svg_text(FILE *out, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+	int shown;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&apos;", out); break;
-		default:
-			/*
-			 * XML 1.0 has no place for C0 controls, and an
-			 * invalid UTF-8 sequence makes the file unreadable:
-			 * bytes from 0x80 up are not checked here, so they
-			 * are replaced too.
-			 */
-			if (*p < 0x20 || *p == 0x7f || *p >= 0x80)
-				putc('?', out);
-			else
-				putc(*p, out);
-		}
+	while (*p != '\0') {
+		n = report_format_char((const char *)p, &shown);
+		if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
+			shown = 0;
+		if (!shown)
+			putc('?', out);
+		else if (n > 1)
+			fwrite(p, 1, n, out);
+		else
+			svg_ascii(out, *p);
+		p += n;
+	}
+}
+
+/* Writes the printable ASCII character c, escaped for XML. */
+static void
+svg_ascii(FILE *out, unsigned char c)
+{
+	switch (c) {
+	case '&': fputs("&amp;", out); break;
+	case '<': fputs("&lt;", out); break;
+	case '>': fputs("&gt;", out); break;
+	case '"': fputs("&quot;", out); break;
+	case '\'': fputs("&apos;", out); break;
+	default: putc(c, out); break;
 	}
 }
 

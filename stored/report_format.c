@@ -26,7 +26,6 @@
 #define TABLE_MAXCOLS	REPORT_MAXCOLS
 #define TABLE_GAP	"  "
 
-static size_t	text_unit(const unsigned char *, int *);
 static void	put_spaces(FILE *, size_t);
 static void	cell_number(const struct report_column *,
 		    const struct report_value *, char *, size_t);
@@ -193,15 +192,10 @@ report_format_json_string(FILE *out, const char *s)
 	putc('"', out);
 }
 
-/*
- * Returns the length of the character at p (not at its NUL) and sets
- * *shown when a terminal may get it as it is; otherwise it is one '?':
- * a C0 control, DEL, a C1 control (U+0080..U+009F, C2 80..C2 9F, which
- * terminals take as escapes) or a byte that starts no valid UTF-8.
- */
-static size_t
-text_unit(const unsigned char *p, int *shown)
+size_t
+report_format_char(const char *s, int *shown)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
 	if (*p < 0x80) {
@@ -224,7 +218,7 @@ report_format_text_width(const char *s)
 	int shown;
 
 	for (w = 0; *p != '\0'; w++)
-		p += text_unit(p, &shown);
+		p += report_format_char((const char *)p, &shown);
 	return w;
 }
 
@@ -236,7 +230,7 @@ report_format_text(FILE *out, const char *s)
 	int shown;
 
 	while (*p != '\0') {
-		n = text_unit(p, &shown);
+		n = report_format_char((const char *)p, &shown);
 		if (shown)
 			fwrite(p, 1, n, out);
 		else

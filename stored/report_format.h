@@ -60,6 +60,15 @@ int	report_format_rate(double bps, char *buf, size_t len);
 void	report_format_csv_field(FILE *out, const char *s);
 
 /*
+ * Returns the length of the character at s (not at its NUL) and sets
+ * *shown when a terminal may get it as it is; otherwise it is one '?':
+ * a C0 control, DEL, a C1 control (U+0080..U+009F, C2 80..C2 9F, which
+ * terminals take as escapes) or a byte that starts no valid UTF-8 (RFC
+ * 3629: no overlong forms, surrogates or code points past U+10FFFF).
+ */
+size_t	report_format_char(const char *s, int *shown);
+
+/*
  * Writes s for a terminal: C0 and C1 control characters, DEL and each
  * byte that is not valid UTF-8 (RFC 3629) as '?', the rest as it is.
  */

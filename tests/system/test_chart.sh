@@ -70,6 +70,38 @@ check "odd names are escaped: still well-formed XML" \
     python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' \
     "$WORK/odd.svg"
 
+# SVG is UTF-8 XML: valid UTF-8 names pass through (escaped), while bytes
+# that are not UTF-8, C0 and C1 controls, DEL and U+FFFE (not an XML 1.0
+# character) each become one '?'.
+"$MKDB" "$WORK/utf8.db" <<'X' || exit 1
+DELETE FROM address;
+INSERT INTO agent VALUES (1, 'ag' || char(235) || 'nt', 1, 1, 60, 1, 1);
+INSERT INTO iface VALUES (1, 1, 'w' || char(228) || 'n0 <' || char(26085, 26412) || '>&'),
+  (2, 1, 'x' || CAST(X'FF' AS TEXT) || char(133) || char(65534) || char(127) || char(9) || 'y');
+INSERT INTO address VALUES (1, X'040A000001', 4, '10.0.0.1');
+INSERT INTO host_stat VALUES (1795514400, 60, 1, 1, 6, 0, 1, 200, 214, 1),
+  (1795514400, 60, 2, 1, 6, 0, 1, 100, 114, 1);
+X
+"$NT_BIN/nettally" chart --db "$WORK/utf8.db" --by iface --since all \
+    --until all -o "$WORK/utf8.svg" 2> "$WORK/err"
+utf8_check() {
+	python3 - "$WORK/utf8.svg" <<'X'
+import sys
+import xml.etree.ElementTree as ET
+ns = '{http://www.w3.org/2000/svg}'
+root = ET.parse(sys.argv[1]).getroot()
+texts = [t.text or '' for t in root.iter(ns + 'text')]
+want = ['ag\u00ebnt/w\u00e4n0 <\u65e5\u672c>& (200 B)',
+        'ag\u00ebnt/x?????y (100 B)']
+for w in want:
+    if w not in texts:
+        print('# missing %r in %r' % (w, texts[-2:]))
+        sys.exit(1)
+X
+}
+check "UTF-8 names pass through the SVG, bad bytes and controls are '?'" \
+    utf8_check
+
 "$NT_BIN/nettally" chart --db "$db" --since all --until all --step 90s \
     -o "$WORK/bad.svg" > /dev/null 2> "$WORK/err"
 rc=$?
