@@ -221,7 +221,9 @@ static const char usage_text[] =
 "                  {\"report\":\"hosts\",\"since\":\"2026-11-25T09:00:00Z\",\n"
 "                   \"since_epoch\":1795597200,\"until\":...,\"until_epoch\":...,\n"
 "                   \"limit\":10,\"rows\":[{\"host\":\"192.0.2.1\",...},...]}\n"
-"                  since and until are null when unbounded (all); series\n"
+"                  since and until are the window the rates average\n"
+"                  over: with all, the data's own first bucket start or\n"
+"                  last bucket end, null only with no rows; series\n"
 "                  has \"step\" instead of \"limit\", summary neither;\n"
 "                  \"resolutions\" lists the tiers read (csv does not)\n"
 "  --db FILE     the database (default $NETTALLY_DB, else\n"
@@ -944,6 +946,11 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	}
 	if (cmd->mask == C_CHART)
 		goto done;
+	/* JSON states the window the rates averaged over, not the asked. */
+	if (res.has_window) {
+		win.since = res.since;
+		win.until = res.until;
+	}
 	if (report_format_write(stdout, fmt, &res, &win) == -1 ||
 	    fflush(stdout) == EOF) {
 		log_err("stdout: %s", strerror(errno));

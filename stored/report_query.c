@@ -489,6 +489,8 @@ report_query_run(sqlite3 *db, const struct report_def *def,
 		return -1;
 	res->tiers = span.tiers;
 	res->has_tiers = 1;
+	report_query_bounds(a, &span, &res->since, &res->until);
+	res->has_window = 1;
 	if (a->p95 && span.nres > 1) {
 		*errstr = "--95th needs buckets of one resolution, and the "
 		    "selection mixes several; narrow it with --agent, --iface "

@@ -74,6 +74,9 @@ struct report_result {
 	struct report_value	*cells;
 	size_t			 nrows;
 	size_t			 cap;		/* rows allocated */
+	int			 has_window;	/* since and until are set */
+	int64_t			 since;		/* the window read: */
+	int64_t			 until;		/*   report_query_bounds */
 	int			 has_tiers;	/* say which tiers were read */
 	struct report_tiers	 tiers;
 	int			 has_dbinfo;	/* summary: size, coverage */

@@ -217,6 +217,9 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		return -1;
 	/* An unbounded end without rows to bound it: no steps to print. */
 	report_query_bounds(a, &span, &since, &end);
+	res->since = since;
+	res->until = end;
+	res->has_window = 1;
 	if (since == REPORT_TIME_NONE_LOW || end == REPORT_TIME_NONE_HIGH)
 		return 0;
 	start = report_tier_floor(since, *step);

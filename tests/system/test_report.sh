@@ -225,8 +225,10 @@ X
 check "--limit 2 keeps the 2 largest" "$tmp/limit2.csv" \
     top hosts $W --format csv --limit 2
 
+# JSON states the window the rates average over: with all, the data's own
+# (09:59 to 11:01, 3720 s: 5368709120 B is 11545611.011 bit/s).
 cat > "$tmp/all.json" <<'X'
-{"report":"hosts","since":null,"since_epoch":null,"until":null,"until_epoch":null,"limit":10,"resolutions":[{"tier":"raw","resolution":60,"first":"2026-11-25T09:59:00Z","first_epoch":1795600740,"end":"2026-11-25T11:01:00Z","end_epoch":1795604460},{"tier":"hourly","resolution":3600,"first":"2026-11-25T10:00:00Z","first_epoch":1795600800,"end":"2026-11-25T11:00:00Z","end_epoch":1795604400}],"rows":[
+{"report":"hosts","since":"2026-11-25T09:59:00Z","since_epoch":1795600740,"until":"2026-11-25T11:01:00Z","until_epoch":1795604460,"limit":10,"resolutions":[{"tier":"raw","resolution":60,"first":"2026-11-25T09:59:00Z","first_epoch":1795600740,"end":"2026-11-25T11:01:00Z","end_epoch":1795604460},{"tier":"hourly","resolution":3600,"first":"2026-11-25T10:00:00Z","first_epoch":1795600800,"end":"2026-11-25T11:00:00Z","end_epoch":1795604400}],"rows":[
 {"host":"2001:db8::1","family":"ipv6","bytes":5368709120,"in_bytes":5368709120,"out_bytes":0,"packets":2,"frame_bytes":5368709200,"in_rate":11545611.011,"out_rate":0.000},
 {"host":"10.0.0.2","family":"ipv4","bytes":100000699,"in_bytes":300,"out_bytes":100000399,"packets":109,"frame_bytes":100000797,"in_rate":0.645,"out_rate":215054.622},
 {"host":"10.0.0.10","family":"ipv4","bytes":88889588,"in_bytes":700,"out_bytes":88888888,"packets":104,"frame_bytes":88889658,"in_rate":1.505,"out_rate":191158.899},
@@ -236,6 +238,13 @@ cat > "$tmp/all.json" <<'X'
 X
 check "--since all --until all counts every bucket" "$tmp/all.json" \
     top hosts --db "$db" --since all --until all --format json
+
+# Only when no row bounds an unbounded end is it null.
+printf '%s\n' '{"report":"hosts","since":null,"since_epoch":null,"until":"2026-11-25T11:00:00Z","until_epoch":1795604400,"limit":10,"resolutions":[],"rows":[]}' \
+    > "$tmp/allnone.json"
+check "--since all over no rows: since is null" "$tmp/allnone.json" \
+    top hosts --db "$db" --since all --until 2026-11-25T11:00:00Z \
+    --agent nobody --format json
 
 cat > "$tmp/before.table" <<'X'
 host      family     bytes  in_bytes  out_bytes  packets  frame_bytes    in_rate     out_rate

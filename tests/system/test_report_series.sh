@@ -191,6 +191,17 @@ check "series --since all --until all --step 7m: the data's own window" \
 check "series --step 10m, json" "$tmp/s600.json" series $W --step 10m \
     --format json
 
+# --since all: JSON states the window used, from the data's first bucket.
+"$NETTALLY" series --db "$db" --since all --until 2026-11-24T10:12:00Z \
+    --step 10m --format json > "$tmp/out" 2> "$tmp/err"
+if head -n 1 "$tmp/out" | grep -q '^{"report":"series","since":"2026-11-24T10:00:00Z","since_epoch":1795514400,"until":"2026-11-24T10:12:00Z","until_epoch":1795515120,"step":600,' &&
+    [ ! -s "$tmp/err" ]; then
+	pass "series --since all, json: since is the data's first bucket"
+else
+	fail "series --since all, json: since is the data's first bucket"
+	head -n 1 "$tmp/out" | cut -c 1-200 | sed 's/^/# /'
+fi
+
 # A pipe gets no graph; a terminal (script(1)) gets one bar per row, the
 # busiest step (the last: 10:15) a full 24 cells.
 # shellcheck disable=SC2086
