@@ -99,6 +99,8 @@ static int	check_filters(const char *, const struct options *,
 		    struct report_filter *);
 static int	db_filters(const char *, sqlite3 *, const struct options *,
 		    struct report_filter *);
+static int	peer_hint(const char *, sqlite3 *, const struct options *,
+		    const struct report_filter *, int64_t, int64_t);
 static int	chart_output(const char *, struct report_chart *);
 static int	chart_write_file(const char *, FILE *, struct report_chart *,
 		    int);
@@ -183,7 +185,9 @@ static const char usage_text[] =
 "  --agent NAME     one agent\n"
 "  --iface NAME     one interface name\n"
 "  --host A         local host address A, or network A/LEN (10.0.0.0/8,\n"
-"                   2001:db8::/32)\n"
+"                   2001:db8::/32); an address A that gives an empty\n"
+"                   report but was a peer in the window is named on\n"
+"                   stderr, with how many local hosts it was a peer of\n"
 "  --proto P        protocol name (tcp, udp, icmp...) or number 0-255\n"
 "  --port N         service port (reads port_traffic: TCP, UDP and SCTP\n"
 "                   only; not for peers)\n"
@@ -684,6 +688,34 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 }
 
 /*
+ * After an empty report under a single --host address: when the address
+ * was a peer in [since, until), says so on stderr, since --host selects
+ * local hosts only and the empty report alone would not tell why.  One
+ * query.  Returns 0, or EXIT_RUNTIME after logging a query failure.
+ */
+static int
+peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
+    const struct report_filter *f, int64_t since, int64_t until)
+{
+	const char *errstr;
+	int64_t n;
+
+	if (!f->has_host || !f->host_single)
+		return 0;
+	if (report_filter_host_peers(db, f, since, until, &n, &errstr) == -1) {
+		log_err("%s: --host: %s", cmd, errstr);
+		return EXIT_RUNTIME;
+	}
+	if (n > 0)
+		log_warn("%s: --host %s: not a local host in this window, but "
+		    "a peer of %" PRId64 " local host%s; --host selects local "
+		    "hosts only: see nettally top peers, or peer = '%s' in the "
+		    "peer_traffic view", cmd, opt->host, n, n == 1 ? "" : "s",
+		    opt->host);
+	return 0;
+}
+
+/*
  * Draws c into f, flushes it (and with sync, to the disk) and closes f,
  * always.  Returns 0, or EXIT_RUNTIME after logging the error with path.
  */
@@ -934,6 +966,10 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		chart = report_chart_load(db, &args, by, &step, &rc, &errstr);
 		if (chart != NULL)
 			status = chart_output(opt.output, chart);
+		if (status == 0 && chart != NULL &&
+		    report_chart_empty(chart, &win.since, &win.until))
+			status = peer_hint(name, db, &opt, &filter, win.since,
+			    win.until);
 		report_chart_free(chart);
 		if (status != 0)
 			goto done;
@@ -957,6 +993,11 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto done;
 	}
+	/* No rows under the filters: the report read no tier. */
+	if (res.has_window && res.has_tiers && res.tiers.n == 0 &&
+	    (status = peer_hint(name, db, &opt, &filter, res.since,
+	    res.until)) != 0)
+		goto done;
 	if (alert.set) {
 		if ((over = report_alert_check(&alert, &res, stderr)) == -1) {
 			log_err("%s: --alert: this report has no column to "

@@ -531,6 +531,15 @@ fail:
 }
 
 int
+report_chart_empty(const struct report_chart *c, int64_t *since,
+    int64_t *until)
+{
+	*since = c->since;
+	*until = c->until;
+	return c->tiers.n == 0;
+}
+
+int
 report_chart_draw(struct report_chart *c, FILE *out)
 {
 	char since[REPORT_TIME_ISO_LEN], until[REPORT_TIME_ISO_LEN];

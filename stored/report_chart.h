@@ -49,6 +49,13 @@ struct report_chart *report_chart_load(sqlite3 *db,
  */
 int	report_chart_draw(struct report_chart *c, FILE *out);
 
+/*
+ * Sets [*since, *until) to the window c covers.  Returns 1 when c read no
+ * rows (its filters selected nothing in the window), else 0.
+ */
+int	report_chart_empty(const struct report_chart *c, int64_t *since,
+	    int64_t *until);
+
 /* Frees c; NULL is allowed. */
 void	report_chart_free(struct report_chart *c);
 

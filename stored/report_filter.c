@@ -7,8 +7,9 @@
  * --local-net uses, with their host bits cleared, and the SQL function nettally_in_net() parses each row's host text the same
  * way and compares the first prefix bits.  The parsed network is cached on
  * the statement (sqlite3_set_auxdata), so a report parses it once, not once
- * per row.  The one place that reads a table rather than a view is the
- * unknown-host check, which looks the address up by its unique key.
+ * per row.  The two places that read tables rather than views are the
+ * unknown-host check, which looks the address up by its unique key, and
+ * the peer check after an empty report, which adds the window's peer rows.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -125,26 +126,40 @@ fail:
 	return -1;
 }
 
+/*
+ * Writes the address table's key of f's address into key (17 bytes): one
+ * family byte (4 or 6), then the address.  Returns its length, or 0 with
+ * *errstr.
+ */
+static size_t
+host_key(const struct report_filter *f, uint8_t *key, const char **errstr)
+{
+	struct netaddr n;
+
+	if (netaddr_parse(f->host_net, &n, errstr) == -1) {
+		*errstr = "bad host filter";
+		return 0;
+	}
+	key[0] = n.family;
+	memcpy(key + 1, n.addr, n.family == 4 ? 4 : 16);
+	return n.family == 4 ? 5 : 17;
+}
+
 int
 report_filter_host_known(sqlite3 *db, const struct report_filter *f,
     const char **errstr)
 {
-	/* The store's key: one family byte (4 or 6), then the address. */
 	static const char sql[] = "SELECT 1 FROM address WHERE addr = ?1";
 	sqlite3_stmt *st = NULL;
 	uint8_t key[17];
-	struct netaddr n;
+	size_t keylen;
 	int rc;
 
-	if (netaddr_parse(f->host_net, &n, errstr) == -1) {
-		*errstr = "bad host filter";
+	if ((keylen = host_key(f, key, errstr)) == 0)
 		return -1;
-	}
-	key[0] = n.family;
-	memcpy(key + 1, n.addr, n.family == 4 ? 4 : 16);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 1, key, n.family == 4 ? 5 : 17,
-	    SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC) !=
+	    SQLITE_OK)
 		goto fail;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -155,6 +170,38 @@ fail:
 	*errstr = sqlite3_errmsg(db);
 	sqlite3_finalize(st);
 	return -1;
+}
+
+int
+report_filter_host_peers(sqlite3 *db, const struct report_filter *f,
+    int64_t since, int64_t until, int64_t *nhosts, const char **errstr)
+{
+	/*
+	 * The address by its unique key, then the window's peer rows by
+	 * the primary key's leading bucket: no more rows than top peers
+	 * reads over the same window, and only after an empty report.
+	 */
+	static const char sql[] = "SELECT count(DISTINCT s.host_id)"
+	    " FROM address r JOIN peer_stat s ON s.peer_id = r.id"
+	    " WHERE r.addr = ?1 AND s.bucket >= ?2 AND s.bucket < ?3";
+	sqlite3_stmt *st = NULL;
+	uint8_t key[17];
+	size_t keylen;
+
+	if ((keylen = host_key(f, key, errstr)) == 0)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_int64(st, 2, since) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, until) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		*errstr = sqlite3_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*nhosts = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
 }
 
 /* nettally_in_net(host, net): the network is parsed once per statement. */

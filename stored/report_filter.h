@@ -88,6 +88,15 @@ int	report_filter_host_known(sqlite3 *db, const struct report_filter *f,
 	    const char **errstr);
 
 /*
+ * Counts the local hosts the single address of f (host_single) was a peer
+ * of in buckets since <= bucket < until, into *nhosts.  Returns 0, or -1
+ * with *errstr on a query failure.
+ */
+int	report_filter_host_peers(sqlite3 *db, const struct report_filter *f,
+	    int64_t since, int64_t until, int64_t *nhosts,
+	    const char **errstr);
+
+/*
  * Registers nettally_in_net(TEXT host, TEXT net) on db: 1 when host is an
  * address inside net, else 0 (also for "overflow" and other non-address
  * text).  Returns 0, or -1 with *errstr.

@@ -145,6 +145,9 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 		return -1;
 	res->tiers = span.tiers;
 	res->has_tiers = 1;
+	res->since = wa.since;
+	res->until = wa.until;
+	res->has_window = 1;
 	res->has_dbinfo = 1;
 	return 0;
 }

@@ -273,6 +273,66 @@ check "an empty window in csv is the header row" "$tmp/empty.csv" \
     top protocols --db "$db" --since 2026-11-24 --until 2026-11-25 \
     --format csv
 
+# --host with an address that is only ever a peer: the empty report as
+# usual (exit 0), and one line on stderr saying what the address is and
+# where its traffic is.  192.0.2.7 is the peer of 10.0.0.1 and 10.0.0.10
+# in $W (of 10.0.0.2 only at 09:59, outside it).
+# peer_hint NAME WANT-STDOUT WANT-STDERR ARGS...
+peer_hint() {
+	name=$1 want=$2 msg=$3
+	shift 3
+	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s "$want" "$tmp/out" &&
+	    printf '%s\n' "$msg" | cmp -s - "$tmp/err"; then
+		pass "$name"
+	else
+		fail "$name"
+		echo "# exit $rc; stderr: $(cat "$tmp/err")"
+		diff "$want" "$tmp/out" | sed 's/^/# /'
+	fi
+}
+printf '%s\n%s\n' \
+    'host  family  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate' \
+    'resolution: none, no rows in this range' > "$tmp/nohost.table"
+# shellcheck disable=SC2086
+peer_hint "top hosts --host PEER: empty, and says it is a peer of 2 hosts" \
+    "$tmp/nohost.table" \
+    "nettally: top: --host 192.0.2.7: not a local host in this window, but a peer of 2 local hosts; --host selects local hosts only: see nettally top peers, or peer = '192.0.2.7' in the peer_traffic view" \
+    top hosts $W --host 192.0.2.7
+crlf > "$tmp/noseries.csv" <<'X'
+time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2026-11-25T09:55:00Z,1795600500,0,0,0,0,0,0.000,0.000
+X
+peer_hint "series --host PEER: zeros, and the same hint for 1 host" \
+    "$tmp/noseries.csv" \
+    "nettally: series: --host 192.0.2.7: not a local host in this window, but a peer of 1 local host; --host selects local hosts only: see nettally top peers, or peer = '192.0.2.7' in the peer_traffic view" \
+    series --db "$db" --since 2026-11-25T09:59:00Z \
+    --until 2026-11-25T10:00:00Z --step 5m --host 192.0.2.7 --format csv
+crlf > "$tmp/nosummary.csv" <<'X'
+agent,iface,period,start,start_epoch,in_bytes,out_bytes,bytes,packets,in_rate,out_rate
+X
+peer_hint "summary --host PEER: no rows, the hint over yesterday to now" \
+    "$tmp/nosummary.csv" \
+    "nettally: summary: --host 192.0.2.7: not a local host in this window, but a peer of 3 local hosts; --host selects local hosts only: see nettally top peers, or peer = '192.0.2.7' in the peer_traffic view" \
+    summary --db "$db" --now 2026-11-25T12:00:00Z --host 192.0.2.7 \
+    --format csv
+: > "$tmp/nothing"
+# shellcheck disable=SC2086
+peer_hint "chart --host PEER: an empty chart, and the hint" "$tmp/nothing" \
+    "nettally: chart: --host 192.0.2.7: not a local host in this window, but a peer of 2 local hosts; --host selects local hosts only: see nettally top peers, or peer = '192.0.2.7' in the peer_traffic view" \
+    chart $W --host 192.0.2.7 -o "$tmp/peer.svg"
+# A peer outside the window, or a local host without rows: no hint.
+printf '%s\n%s\n' \
+    'host  peer  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate' \
+    'resolution: none, no rows in this range' > "$tmp/nopeer.table"
+check "top peers --host PEER outside its window: empty, no hint" \
+    "$tmp/nopeer.table" top peers --db "$db" --since 2026-11-24 \
+    --until 2026-11-25 --host 192.0.2.7
+check "top hosts --host HOST without rows: empty, no hint" \
+    "$tmp/nohost.table" top hosts --db "$db" --since 2026-11-24 \
+    --until 2026-11-25 --host 10.0.0.1
+
 NETTALLY_DB=$db check "NETTALLY_DB names the database" "$tmp/hosts.table" \
     top hosts --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z
 # shellcheck disable=SC2086
