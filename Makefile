@@ -239,4 +239,5 @@ clean:
 
 .PHONY: all units fuzz-build fuzz deps check run clean bench bench-build install uninstall
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Header dependencies of this output directory's objects (-MMD), wherever O= puts it.
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
