@@ -6,8 +6,7 @@
  * is one colour, one filled path per side: in rates stacked upwards from
  * the time axis, out rates stacked downwards, both on the same bit/s
  * scale.  Steps are columns, as in nettally series (report_series_step
- * decides the step), so a value in the chart is a row of the series,
- * rates of a first or last step cut by the window included.
+ * decides the step), so a value in the chart is a row of the series.
  * Under the time axis a line names the retention tiers the chart read.
  * Text from the database (host, protocol, agent and interface names) is
  * escaped for XML; valid UTF-8 passes, and what XML 1.0 cannot hold or a
@@ -48,7 +47,7 @@ struct report_chart {
 	double	*out;
 	int64_t	 start, step;
 	int64_t	 end;			/* of the last step */
-	int64_t	 since, until;		/* the window: rates average over */
+	int64_t	 since, until;		/* the window */
 	size_t	 nsteps;
 	double	*base;			/* draw_side's stack, nsteps long */
 	double	 scale;			/* bit/s at the top and bottom */
@@ -235,9 +234,7 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 		if (n < 0 || (uint64_t)n >= c->nsteps)
 			continue;
 		i = (size_t)n;
-		/* The part of a first or last step inside the window. */
-		len = (double)report_series_seconds(t, report_tier_next(t,
-		    c->step), c->since, c->until);
+		len = (double)(report_tier_next(t, c->step) - t);
 		for (k = 0; k < c->nser; k++)
 			if (text != NULL && strcmp(text, c->name[k]) == 0)
 				break;

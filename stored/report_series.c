@@ -6,10 +6,12 @@
  * step start = bucket - bucket % step, aligned to the epoch; a step of
  * 2592000 s, the monthly tier's resolution, is the calendar month instead,
  * as the monthly buckets are (report_tier.h), with rates over its length.
- * A step's rates average over the part of it inside the window, as top's
- * do over since..until: a window from 10:02:30 cuts its first 5-minute
- * step to 150 s, whose buckets (10:03 and 10:04) are the ones counted.
- * An unbounded end is the data's own (report_query_bounds), as for top.
+ * A step's rates average over the whole step, also when the window cuts
+ * it: only whole buckets are counted, and which part of the step they
+ * cover depends on each one's resolution (tiers, agents), which a row
+ * summed over them no longer tells.  So a first step cut by --since reads
+ * low, never high.  An unbounded end is the data's own
+ * (report_query_bounds), as for top.
  * Steps without traffic are rows of zeros, so a series has no holes and
  * its rows can be plotted as they are.  The number of rows is bounded by
  * REPORT_LIMIT_MAX before anything is allocated.
@@ -60,14 +62,6 @@ static const struct report_column cols_series[] = {
 	{ "out_rate",	 REPORT_COL_RATE },
 };
 #define NCOLS	(sizeof(cols_series) / sizeof(cols_series[0]))
-
-int64_t
-report_series_seconds(int64_t t, int64_t tnext, int64_t since, int64_t until)
-{
-	int64_t lo = t > since ? t : since, hi = tnext < until ? tnext : until;
-
-	return hi - lo >= 1 ? hi - lo : 1;
-}
 
 int
 report_series_bar(int64_t value, int64_t max, int width, char *buf,
@@ -192,7 +186,6 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	sqlite3_stmt *st = NULL;
 	int64_t start, since, end, t, tnext, nsteps, n, have_t = -1, vals[5];
 	int64_t max = 0;
-	double secs;
 	size_t i, r;
 	int rc, have = 0;
 
@@ -283,9 +276,8 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 			row[2 + i].num = have && have_t == t ? vals[i] : 0;
 			row[2 + i].isnull = 0;
 		}
-		secs = (double)report_series_seconds(t, tnext, since, end);
-		row[7].real = (double)row[3].num * 8.0 / secs;
-		row[8].real = (double)row[4].num * 8.0 / secs;
+		row[7].real = (double)row[3].num * 8.0 / (double)(tnext - t);
+		row[8].real = (double)row[4].num * 8.0 / (double)(tnext - t);
 		row[7].isnull = row[8].isnull = 0;
 		if (row[2].num > max)
 			max = row[2].num;

@@ -16,8 +16,7 @@
 
 /*
  * Fills res with one row per step of a's window: time, epoch, the five
- * totals and the in and out rates over the part of the step inside the
- * window (report_series_seconds); with graph, a bar
+ * totals and the in and out rates over the step; with graph, a bar
  * scaled to the largest row.  *step is the step in seconds, 0 for the
  * data's resolution; it must be a multiple of every resolution in the
  * selection.  On return *step holds the step used.  Returns 0, -1 with
@@ -35,13 +34,6 @@ int	report_series_run(sqlite3 *db, const struct report_args *a,
  */
 int	report_series_step(sqlite3 *db, const struct report_args *a,
 	    int64_t *step, const char **errstr);
-
-/*
- * The seconds of the step [t, tnext) inside the window [since, until),
- * never less than 1: what the step's rates average over.
- */
-int64_t	report_series_seconds(int64_t t, int64_t tnext, int64_t since,
-	    int64_t until);
 
 /*
  * Writes a bar of width cells for value/max into buf (UTF-8 block

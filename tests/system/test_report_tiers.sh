@@ -121,16 +121,15 @@ check "series table: a resolution line per tier" cmp -s "$WORK/series" \
 
 # --- series and chart by calendar month ---------------------------------------
 # With monthly buckets in the window the default step is the monthly
-# tier's: calendar months, rates over each month's length (31, 30 and 31
-# days), November's over its part inside the window (24 days and 6 hours,
-# 618.4 bit/s as in the summary).  October is 31 daily buckets, November
-# 14 daily, 216 hourly and 360 raw.
+# tier's: calendar months, rates over each month's length (31, 30, 31 and
+# 30 days), November's too, although the window ends on the 25th.  October
+# is 31 daily buckets, November 14 daily, 216 hourly and 360 raw.
 cat > "$WORK/months" <<'X'
 time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 2026-08-01T00:00:00Z,1785542400,1000000000,1000000000,0,1000000,1014000000,2986.858,0.000
 2026-09-01T00:00:00Z,1788220800,1000000000,1000000000,0,1000000,1014000000,3086.420,0.000
 2026-10-01T00:00:00Z,1790812800,310000000,310000000,0,310000,314340000,925.926,0.000
-2026-11-01T00:00:00Z,1793491200,161960000,161960000,0,161960,164227440,618.404,0.000
+2026-11-01T00:00:00Z,1793491200,161960000,161960000,0,161960,164227440,499.877,0.000
 X
 awk '{ printf "%s\r\n", $0 }' "$WORK/months" > "$WORK/months.csv"
 same "series over four tiers steps by calendar month" "$WORK/months.csv" \
