@@ -88,6 +88,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,6 +151,7 @@ static void	conn_accept(struct conn *, uv_stream_t *);
 static int	conn_evictable(const struct conn *, uint64_t);
 static int	conn_evict_before(const struct conn *, const struct conn *);
 static int	server_evict(struct server *, struct conn *);
+static int	conn_holds_whole_frame(struct conn *, int);
 static const char *conn_peer_gone(struct conn *);
 static int	conn_release_gone(struct conn *, const struct conn *,
 		    const char *);
@@ -532,13 +534,53 @@ server_evict(struct server *srv, struct conn *c)
  * that only shut down its sending side counts as gone: read, its end of
  * stream would close o just the same.
  *
- * Closing such a connection loses nothing.  The frames still in its
- * socket or buffer were never acknowledged, so its agent resends them.
- * Its items in the writer name it by id: they are applied, and their
- * replies dropped.  A HELLO of its agent pushed later queues behind
- * them (writer_push), so the WELCOME's last_seq counts what of them was
- * committed and the agent resends only the batches above it.
+ * Only a connection that holds no whole frame is "gone" here: one still
+ * in its socket or its buffer would be lost with it, and an agent that
+ * was restarted without a spool cannot send it again.  Such a connection
+ * keeps its name until it is read, as any other.  What is left then is
+ * a frame cut short, which can never end.  Its items in the writer name
+ * it by id: they are applied, and their replies dropped.  A HELLO of its
+ * agent pushed later queues behind them (writer_push), so the WELCOME's
+ * last_seq counts what of them was committed.
  */
+/*
+ * Whether o holds a whole frame not yet taken, in its buffer or in its
+ * socket: 1 or 0, -1 (logged) when that cannot be told.  Frames follow
+ * each other, so only the first can be whole when it is cut short.
+ */
+static int
+conn_holds_whole_frame(struct conn *o, int fd)
+{
+	uint8_t hdr[PROTO_HDR_LEN];
+	size_t have = o->len < PROTO_HDR_LEN ? o->len : PROTO_HDR_LEN;
+	uint64_t body;
+	ssize_t n;
+	int unread;
+
+	if (ioctl(fd, FIONREAD, &unread) == -1 || unread < 0) {
+		log_warn("conn %llu: %s: cannot tell what its socket holds: "
+		    "%s", (unsigned long long)o->id, CONN_WHO(o),
+		    strerror(errno));
+		return -1;
+	}
+	if (o->len + (size_t)unread < PROTO_HDR_LEN)
+		return 0;
+	memcpy(hdr, o->buf, have);
+	if (have < PROTO_HDR_LEN) {
+		n = recv(fd, hdr + have, PROTO_HDR_LEN - have,
+		    MSG_PEEK | MSG_DONTWAIT);
+		if (n != (ssize_t)(PROTO_HDR_LEN - have)) {
+			log_warn("conn %llu: %s: cannot peek at its socket: %s",
+			    (unsigned long long)o->id, CONN_WHO(o),
+			    n == -1 ? strerror(errno) : "short read");
+			return -1;
+		}
+	}
+	body = (uint64_t)hdr[0] << 24 | (uint64_t)hdr[1] << 16 |
+	    (uint64_t)hdr[2] << 8 | (uint64_t)hdr[3];
+	return o->len + (uint64_t)unread >= PROTO_HDR_LEN + body;
+}
+
 static const char *
 conn_peer_gone(struct conn *o)
 {
@@ -546,12 +588,17 @@ conn_peer_gone(struct conn *o)
 	uv_os_fd_t fd;
 	int rc;
 
+	/* A reader meets the end of stream in this loop pass anyway. */
+	if (o->reading)
+		return NULL;
 	if ((rc = uv_fileno((uv_handle_t *)&o->pipe, &fd)) != 0) {
 		log_warn("conn %llu: %s: cannot tell whether the peer is "
 		    "there: %s", (unsigned long long)o->id, CONN_WHO(o),
 		    uv_strerror(rc));
 		return NULL;
 	}
+	if (conn_holds_whole_frame(o, fd) != 0)
+		return NULL;
 	memset(&pfd, 0, sizeof(pfd));
 	pfd.fd = fd;
 #ifdef POLLRDHUP
@@ -586,9 +633,7 @@ conn_release_gone(struct conn *o, const struct conn *c, const char *what)
 
 	if ((why = conn_peer_gone(o)) == NULL)
 		return 0;
-	if (o->reading)
-		unread = "its end not read yet";
-	else if (srv->paused)
+	if (srv->paused)
 		unread = "not read: backpressure";
 	else if (o->starved)
 		unread = "not read: waiting for input memory";

@@ -178,7 +178,7 @@ writer_new(struct writer **wp, uv_loop_t *loop, struct db *db,
 void
 writer_push(struct writer *w, struct writer_item *it)
 {
-	struct writer_item **at, **first_batch = NULL;
+	struct writer_item **at, **after;
 
 	it->next = NULL;
 	pthread_mutex_lock(&w->mu);
@@ -187,22 +187,22 @@ writer_push(struct writer *w, struct writer_item *it)
 		/*
 		 * An agent waits for WELCOME with a deadline, and a backlog of
 		 * other agents' batches can take longer than that: a HELLO
-		 * goes ahead of the batches queued, unless an item of this
-		 * agent's own is queued.  Its old batches (a restarted agent)
-		 * must not be made stale by its new epoch, nor counted after
-		 * the WELCOME's last_seq; the HELLO of a connection that has
-		 * hung up since (conn.c), queued behind a failed group, must
-		 * not bring the old epoch back after the new one.
+		 * goes ahead of the batches queued, but behind every item of
+		 * this agent's own.  Its old batches (a restarted agent) must
+		 * not be made stale by its new epoch, nor counted after the
+		 * WELCOME's last_seq; the HELLO of a connection that has hung
+		 * up since (conn.c), queued behind a failed group, must not
+		 * bring the old epoch back after the new one.  Behind the
+		 * whole backlog, a HELLO retried after its deadline would
+		 * miss it again for as long as the backlog lasts.
 		 */
-		for (at = &w->queue; *at != NULL; at = &(*at)->next) {
-			if (strcmp((*at)->hello.name, it->hello.name) == 0) {
-				first_batch = NULL;
-				break;
-			}
-			if ((*at)->kind == WRITER_BATCH && first_batch == NULL)
-				first_batch = at;
-		}
-		at = first_batch != NULL ? first_batch : w->queue_tail;
+		after = &w->queue;
+		for (at = &w->queue; *at != NULL; at = &(*at)->next)
+			if (strcmp((*at)->hello.name, it->hello.name) == 0)
+				after = &(*at)->next;
+		for (at = after; *at != NULL && (*at)->kind != WRITER_BATCH;
+		    at = &(*at)->next)
+			continue;
 	}
 	it->next = *at;
 	*at = it;

@@ -1721,6 +1721,52 @@ test_duplicate_unread(void **state)
 	close(o);
 }
 
+static int
+one_live(struct fixture *f)
+{
+	return f->srv.nlive == 1;
+}
+
+/*
+ * The holder is starved, its peer sends the rest of its batch 2 and
+ * hangs up: that whole frame waits in the socket, and closing the
+ * connection for the newcomer would lose it (an agent restarted without
+ * a spool cannot send it again).  The newcomer is refused until the
+ * frame is read and committed; then it is welcomed past it.
+ */
+static void
+test_hung_up_whole_frame_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b, fa;
+	size_t fa_off;
+	int a = client(f), o, n;
+
+	o = starve_same(f, a, &fa, &fa_off, NULL);
+	proto_buf_init(&b);
+	big_batch_frame(&b, 2, 8000);
+	send_all(o, b.data + b.len - 10, 10);
+	proto_buf_consume(&b, b.len);
+	close(o);
+	n = client(f);
+	hello_frame(&b, "same");
+	send_buf(n, &b);
+	expect_error_text(f, n, PROTO_ERR_DUPLICATE, "already connected");
+	send_all(a, fa.data + fa_off, fa.len - fa_off);
+	proto_buf_clear(&fa);
+	assert_int_equal(expect_ack(f, a), 1);
+	pump_until(f, one_live);
+	n = client(f);
+	hello_frame(&b, "same");
+	send_buf(n, &b);
+	assert_int_equal(expect_welcome(f, n), 2);
+	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
+	    16001);
+	proto_buf_clear(&b);
+	close(n);
+	close(a);
+}
+
 /*
  * CONN_MAX connections, the store paused for backpressure, and one peer
  * hangs up: a new connection takes its slot rather than being refused
@@ -1852,6 +1898,7 @@ main(void)
 		T(test_hung_up_hello_order),
 		T(test_hung_up_paused),
 		T(test_duplicate_unread),
+		T(test_hung_up_whole_frame_kept),
 		T(test_evict_hung_up_paused),
 		T(test_evict_hung_up_first),
 	};
