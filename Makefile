@@ -240,4 +240,4 @@ clean:
 .PHONY: all units fuzz-build fuzz deps check run clean bench bench-build install uninstall
 
 # Header dependencies of this output directory's objects (-MMD), wherever O= puts it.
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(wildcard $(O)/obj/*/*.d $(O)/obj/tests/*/*.d)

@@ -714,6 +714,9 @@ sender_read(struct sender *s)
 			sender_disconnect(s, "store sent an unexpected message");
 			return -1;
 		}
+		/* The last ACK of a replay whose half-close failed ended it. */
+		if (s->fd == -1)
+			return -1;
 		proto_buf_consume(&s->in, PROTO_HDR_LEN + blen);
 	}
 }
@@ -1419,6 +1422,9 @@ replay_done(struct sender *s)
 	spool_scan_clear(&rp->sc);
 	memset(rp, 0, sizeof(*rp));
 	rp->fd = -1;
+	/* The next epoch's seqs are other batches: their refusals start anew. */
+	s->reject_seq = 0;
+	s->nreject = 0;
 	s->next_connect = clock_mono_ms();
 	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
 }

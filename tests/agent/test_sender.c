@@ -93,7 +93,9 @@ struct store {
 	uint64_t	 welcome;	/* last seq it says it has */
 	uint64_t	 next;		/* seq expected next */
 	uint64_t	 refuse;	/* answered ERROR(BAD_FRAME); 0: none */
-	int64_t		 refuse_epoch;	/* in this epoch only */
+	int64_t		 refuse_epoch;	/* in this epoch only; 0: in each */
+	int		 refuse_max;	/* times an epoch; 0: every time */
+	int		 nrefused;	/* in the epoch of the last HELLO */
 	int64_t		 epoch;		/* of the last HELLO */
 	uint64_t	 acked;		/* of that epoch */
 	uint64_t	 dropped;	/* agent_health.dropped received */
@@ -342,6 +344,8 @@ store_serve(struct store *st, int fd)
 	proto_buf_consume(&in, PROTO_HDR_LEN + blen);
 	if (h.start_time == st->epoch)
 		w.last_seq = st->acked;
+	else
+		st->nrefused = 0;
 	st->epoch = h.start_time;
 	st->acked = w.last_seq;
 	if (proto_encode_welcome(&out, &w) == -1 || send_frame(fd, &out) == -1) {
@@ -356,7 +360,10 @@ store_serve(struct store *st, int fd)
 			    "undecodable", (unsigned long long)st->next);
 			goto out;
 		}
-		if (b.seq == st->refuse && h.start_time == st->refuse_epoch) {
+		if (b.seq == st->refuse && (st->refuse_epoch == 0 ||
+		    h.start_time == st->refuse_epoch) &&
+		    (st->refuse_max == 0 || st->nrefused < st->refuse_max)) {
+			st->nrefused++;
 			proto_batch_clear(&b);
 			if (proto_encode_error(&out, &refused) == -1 ||
 			    send_frame(fd, &out) == -1)
@@ -365,7 +372,7 @@ store_serve(struct store *st, int fd)
 			goto out;
 		}
 		if (st->next == st->refuse && b.seq == st->next + 1 &&
-		    h.start_time == st->refuse_epoch)
+		    (st->refuse_epoch == 0 || h.start_time == st->refuse_epoch))
 			st->next++;
 		if (b.seq != st->next || b.nhealth != 1 ||
 		    b.health[0].captured != CAPTURED(b.seq)) {
@@ -679,6 +686,37 @@ test_refused_replay_keeps_drops(void **state)
 	assert_int_equal(spool_files(), 0);
 }
 
+/*
+ * The replay's batch 3 is refused once and then stored; this run's batch
+ * 3 is refused once too.  Refusals are counted per batch: it is resent,
+ * not dropped as if refused twice (before, the replay's count carried
+ * over to the next epoch).
+ */
+static void
+test_refusals_per_epoch(void **state)
+{
+	struct fixture *f = *state;
+	struct tabset *full = &f->ta;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	uint64_t seq;
+
+	leave_spool_file_dropped(f, 5, 0, 0);
+	assert_int_equal(store_listen(&st, 0), 0);
+	st.nconn = 4;
+	st.refuse = 3;
+	st.refuse_max = 1;
+	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	s = start_sender(f);
+	for (seq = 1; seq <= 3; seq++)
+		full = feed(s, full, seq);
+	finish(s, full, seq, &st, store);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.nbatch, 5 + seq);
+	assert_int_equal(spool_files(), 0);
+}
+
 static void
 test_unreadable_file_kept(void **state)
 {
@@ -907,6 +945,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_not_indexed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_replay_keeps_drops,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_per_epoch,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file_kept,
 		    setup, teardown),
