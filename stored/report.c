@@ -687,10 +687,13 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 }
 
 /*
- * After an empty report under a single --host address: when the address
- * was a peer in [since, until), says so on stderr, since --host selects
- * local hosts only and the empty report alone would not tell why.  One
- * query.  Returns 0, or EXIT_RUNTIME after logging a query failure.
+ * After an empty report under a single --host address and no other
+ * filter: when the address was a peer in [since, until), says so on
+ * stderr, since --host selects local hosts only and the empty report
+ * alone would not tell why.  With another filter, that filter may be
+ * what emptied the report of a local host that is also some host's
+ * peer, and "not a local host" would be false.  One query.  Returns 0,
+ * or EXIT_RUNTIME after logging a query failure.
  */
 static int
 peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
@@ -699,7 +702,9 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 	const char *errstr;
 	int64_t n;
 
-	if (!f->has_host || !f->host_single)
+	if (!f->has_host || !f->host_single || f->agent != NULL ||
+	    f->iface != NULL || f->proto != -1 || f->port != -1 ||
+	    f->direction != -1)
 		return 0;
 	if (report_filter_host_peers(db, f, since, until, &n, &errstr) == -1) {
 		log_err("%s: --host: %s", cmd, errstr);

@@ -283,8 +283,10 @@ peer_hint() {
 	shift 3
 	"$NETTALLY" "$@" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
+	# An empty WANT-STDERR: nothing on stderr.
+	if [ -n "$msg" ]; then printf '%s\n' "$msg"; fi > "$tmp/wanterr"
 	if [ $rc -eq 0 ] && cmp -s "$want" "$tmp/out" &&
-	    printf '%s\n' "$msg" | cmp -s - "$tmp/err"; then
+	    cmp -s "$tmp/wanterr" "$tmp/err"; then
 		pass "$name"
 	else
 		fail "$name"
@@ -322,13 +324,17 @@ peer_hint "summary --host PEER: no rows, the hint over yesterday to now" \
 peer_hint "chart --host PEER: an empty chart, and the hint" "$tmp/nothing" \
     "nettally: chart: --host 192.0.2.7: not a local host in this window, but a peer of 2 local hosts; --host selects local hosts only: see nettally top peers, or peer = '192.0.2.7' in the peer_traffic view" \
     chart $W --host 192.0.2.7 -o "$tmp/peer.svg"
-# A peer outside the window, or a local host without rows: no hint.
+# A peer outside the window, a local host without rows, or another
+# filter (which may be what emptied the report): no hint.
 printf '%s\n%s\n' \
     'host  peer  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate' \
     'resolution: none, no rows in this range' > "$tmp/nopeer.table"
 check "top peers --host PEER outside its window: empty, no hint" \
     "$tmp/nopeer.table" top peers --db "$db" --since 2026-11-24 \
     --until 2026-11-25 --host 192.0.2.7
+# shellcheck disable=SC2086
+peer_hint "top hosts --host PEER --proto tcp: another filter, no hint" \
+    "$tmp/nohost.table" "" top hosts $W --host 192.0.2.7 --proto tcp
 check "top hosts --host HOST without rows: empty, no hint" \
     "$tmp/nohost.table" top hosts --db "$db" --since 2026-11-24 \
     --until 2026-11-25 --host 10.0.0.1
