@@ -144,6 +144,8 @@ static int	spool_files(void);
 static int	spooled_frames(const struct fixture *);
 static struct sender *start_sender(struct fixture *);
 static pthread_t start_store(struct store *, uint64_t, int);
+static pthread_t start_refusing_store(struct store *, uint64_t, int,
+		    uint64_t, int64_t, int);
 static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
 static void	leave_spool_file(struct fixture *, uint64_t);
 static void	finish(struct sender *, struct tabset *, uint64_t,
@@ -461,10 +463,24 @@ start_sender(struct fixture *f)
 static pthread_t
 start_store(struct store *st, uint64_t welcome, int nconn)
 {
+	return start_refusing_store(st, welcome, nconn, 0, 0, 0);
+}
+
+/*
+ * start_store, the store refusing batch `refuse` of `epoch` (0: of each)
+ * `max` times an epoch (0: every time).
+ */
+static pthread_t
+start_refusing_store(struct store *st, uint64_t welcome, int nconn,
+    uint64_t refuse, int64_t epoch, int max)
+{
 	pthread_t t;
 
 	assert_int_equal(store_listen(st, welcome), 0);
 	st->nconn = nconn;
+	st->refuse = refuse;
+	st->refuse_epoch = epoch;
+	st->refuse_max = max;
 	assert_int_equal(pthread_create(&t, NULL, store_main, st), 0);
 	return t;
 }
@@ -669,11 +685,8 @@ test_refused_replay_keeps_drops(void **state)
 
 	leave_spool_file_dropped(f, 5, 3, 7);
 	/* Refused twice, then the rest; then this run's own. */
-	assert_int_equal(store_listen(&st, 0), 0);
-	st.nconn = 4;
-	st.refuse = 3;
-	st.refuse_epoch = f->cfg.hello.start_time - 1000000;
-	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	store = start_refusing_store(&st, 0, 4, 3,
+	    f->cfg.hello.start_time - 1000000, 0);
 	s = start_sender(f);
 	/* This run's first batch, built after the replay, reports them. */
 	for (i = 0; i < 2000 && atomic_load(&st.got) != 5; i++)
@@ -703,11 +716,7 @@ test_refusals_per_epoch(void **state)
 	uint64_t seq;
 
 	leave_spool_file_dropped(f, 5, 0, 0);
-	assert_int_equal(store_listen(&st, 0), 0);
-	st.nconn = 4;
-	st.refuse = 3;
-	st.refuse_max = 1;
-	assert_int_equal(pthread_create(&store, NULL, store_main, &st), 0);
+	store = start_refusing_store(&st, 0, 4, 3, 0, 1);
 	s = start_sender(f);
 	for (seq = 1; seq <= 3; seq++)
 		full = feed(s, full, seq);
