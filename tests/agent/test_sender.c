@@ -119,6 +119,14 @@ static atomic_int	sync_failed;
  * runs out (-1: never). */
 static atomic_int	read_fail;
 static atomic_int	reads_left = -1;
+/*
+ * The sender's send() of a frame (MSG_DONTWAIT) number send_wait_at
+ * from when it is set (0: none) waits until the played store has closed
+ * a connection (conns_closed): it then fails with the store's replies
+ * unread, as when the store closes while the sender writes.
+ */
+static atomic_int	send_wait_at;
+static atomic_int	conns_closed;
 
 /* A store that counts connections, each ended by the sender. */
 struct counter {
@@ -132,6 +140,7 @@ static char	spooldir[96];
 static char	sockpath[96];
 
 int		fdatasync(int);
+ssize_t		send(int, const void *, size_t, int);
 ssize_t		pread(int, void *, size_t, off_t);
 static void	*counter_main(void *);
 static size_t	heap_in_use(void);
@@ -148,6 +157,7 @@ static pthread_t start_refusing_store(struct store *, uint64_t, int,
 		    uint64_t, int64_t, int);
 static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
 static void	leave_spool_file(struct fixture *, uint64_t);
+static void	refused_replay(struct fixture *);
 static void	finish(struct sender *, struct tabset *, uint64_t,
 		    struct store *, pthread_t);
 static int	setup(void **);
@@ -179,6 +189,20 @@ pread(int fd, void *buf, size_t len, off_t off)
 		return -1;
 	}
 	return (ssize_t)syscall(SYS_pread64, fd, buf, len, off);
+}
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+	int at, i;
+
+	if ((flags & MSG_DONTWAIT) && (at = atomic_load(&send_wait_at)) > 0) {
+		atomic_store(&send_wait_at, at - 1);
+		for (i = 0; at == 1 && i < STORE_WAIT_MS &&
+		    atomic_load(&conns_closed) == 0; i++)
+			usleep(1000);
+	}
+	return (ssize_t)syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
 }
 
 static size_t
@@ -260,6 +284,7 @@ store_main(void *arg)
 		}
 		store_serve(st, fd);
 		close(fd);
+		atomic_fetch_add(&conns_closed, 1);
 	}
 	return NULL;
 }
@@ -675,7 +700,31 @@ test_replay_not_indexed(void **state)
 static void
 test_refused_replay_keeps_drops(void **state)
 {
-	struct fixture *f = *state;
+	refused_replay(*state);
+}
+
+/*
+ * The same, the first refusal met by a write: the store has sent its
+ * ERROR and closed while the sender was writing batch 4, and the
+ * failed write must not hide the ERROR.  It did: the refusal went
+ * uncounted, a third connection was needed to drop the batch, and the
+ * run hung waiting for a store that had served its four.
+ */
+static void
+test_refused_mid_write(void **state)
+{
+	atomic_store(&send_wait_at, 4);
+	refused_replay(*state);
+}
+
+/*
+ * An earlier run's batch 3, carrying 7 drops, refused on every try; the
+ * store serves four connections: the replay refused, refused, its rest,
+ * then this run's batches.
+ */
+static void
+refused_replay(struct fixture *f)
+{
 	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
@@ -901,6 +950,8 @@ setup(void **state)
 	atomic_store(&sync_fail, 0);
 	atomic_store(&read_fail, 0);
 	atomic_store(&reads_left, -1);
+	atomic_store(&send_wait_at, 0);
+	atomic_store(&conns_closed, 0);
 	/* tmpfs when there is one: each frame is synced. */
 	snprintf(tmpdir, sizeof(tmpdir), "%s/nt-sender.XXXXXX", base);
 	if (mkdtemp(tmpdir) == NULL)
@@ -954,6 +1005,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_not_indexed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_replay_keeps_drops,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_mid_write,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_per_epoch,
 		    setup, teardown),
