@@ -1633,6 +1633,122 @@ test_hung_up_hello_order(void **state)
 	close(n);
 }
 
+/* Triggers log each HELLO's epoch and each batch in t_applied as applied. */
+static void
+log_applied(struct fixture *f)
+{
+	sqlite3 *other;
+
+	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "CREATE TABLE t_applied ("
+	    "n INTEGER PRIMARY KEY, what TEXT NOT NULL); "
+	    "CREATE TRIGGER t_agent AFTER INSERT ON agent BEGIN "
+	    "INSERT INTO t_applied (what) VALUES (NEW.name || '@' || "
+	    "NEW.epoch); END; "
+	    "CREATE TRIGGER t_epoch AFTER UPDATE OF epoch ON agent "
+	    "WHEN NEW.epoch <> OLD.epoch BEGIN "
+	    "INSERT INTO t_applied (what) VALUES (NEW.name || '@' || "
+	    "NEW.epoch); END; "
+	    "CREATE TRIGGER t_batch AFTER INSERT ON batch BEGIN "
+	    "INSERT INTO t_applied (what) SELECT name || '#' || NEW.seq "
+	    "FROM agent WHERE id = NEW.agent_id; END", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(other);
+}
+
+/* What the triggers of log_applied saw, in order, into out. */
+static void
+applied(struct fixture *f, char *out, size_t size)
+{
+	sqlite3 *rd;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open_v2(f->dbpath, &rd, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(rd, "SELECT group_concat(what, "
+	    "' ') FROM (SELECT what FROM t_applied ORDER BY n)", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(rd);
+}
+
+static int
+seven_outstanding(struct fixture *f)
+{
+	return f->srv.noutstanding == 7;
+}
+
+/*
+ * A restarted agent's HELLO queues behind its hung-up holder's HELLO,
+ * still waiting in the writer, but ahead of the backlog of other
+ * agents' batches queued after that: its WELCOME must not wait for the
+ * backlog, or under a long one a HELLO retried after the agent's 5 s
+ * deadline misses it again.  The order is read from the database
+ * (triggers log each HELLO's epoch and each batch as it is applied),
+ * which is the queue order, and the order the replies go out in.
+ * While x's batch 1 holds the writer (the database locked), "same"
+ * sends its HELLO, hangs up, x sends 2 to 5, and "same" restarts.
+ * Before, the new HELLO went to the very tail once any item of its
+ * agent's was queued: applied after x's 2 to 5.
+ */
+static void
+test_hung_up_hello_backlog(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_buf b;
+	sqlite3 *other;
+	char got[512];
+	const char *p_old, *p_new, *p_x2;
+	uint64_t seq;
+	int x = client(f), o, n;
+
+	log_applied(f);
+	proto_buf_init(&b);
+	hello_frame(&b, "x");
+	send_buf(x, &b);
+	assert_int_equal(expect_welcome(f, x), 0);
+	other = hold_write_lock(f);
+	batch_frame(&b, 1, bucket_now(), 0);
+	send_buf(x, &b);
+	pump_until(f, one_outstanding);
+	pump_for(f, 100);
+	/* The writer holds x's batch 1, waiting for the lock. */
+	o = client(f);
+	hello_frame_at(&b, "same", 1700000000);
+	send_buf(o, &b);
+	pump_until(f, two_outstanding);
+	close(o);
+	for (seq = 2; seq <= 5; seq++)
+		batch_frame(&b, seq, bucket_now(), 0);
+	send_buf(x, &b);
+	n = client(f);
+	hello_frame_at(&b, "same", 1700000100);
+	send_buf(n, &b);
+	pump_until(f, seven_outstanding);
+	assert_int_equal(f->srv.nlive, 2);
+	release_write_lock(other);
+	assert_int_equal(expect_welcome(f, n), 0);
+	for (seq = 1; seq <= 5; seq++)
+		assert_int_equal(expect_ack(f, x), seq);
+	/*
+	 * Expected: x#1 same@1700000000 same@1700000100 x#2 ... x#5.  Only
+	 * what the change is about is asserted: should the writer wake
+	 * late and take the old HELLO with x#1, the new one still goes
+	 * ahead of x#2.
+	 */
+	applied(f, got, sizeof(got));
+	if ((p_old = strstr(got, "same@1700000000")) == NULL ||
+	    (p_new = strstr(got, "same@1700000100")) == NULL ||
+	    (p_x2 = strstr(got, "x#2")) == NULL || strstr(got, "x#5") == NULL ||
+	    p_old > p_new || p_new > p_x2)
+		fail_msg("applied in the order: %s", got);
+	assert_int_equal(f->srv.nrejected, 0);
+	close(x);
+	close(n);
+}
+
 /*
  * The store is paused for backpressure with the holder's batch 1 in the
  * writer, and the holder's peer hangs up: once the store reads again,
@@ -1896,6 +2012,7 @@ main(void)
 		T(test_hung_up_starved),
 		T(test_hung_up_hello),
 		T(test_hung_up_hello_order),
+		T(test_hung_up_hello_backlog),
 		T(test_hung_up_paused),
 		T(test_duplicate_unread),
 		T(test_hung_up_whole_frame_kept),
