@@ -526,24 +526,6 @@ server_evict(struct server *srv, struct conn *c)
 }
 
 /*
- * What shows that o's peer is gone, asked of its socket without reading
- * or blocking; NULL while it is there, or when that cannot be told.
- * libuv reports the end of a stream only to a reader, and o may go
- * unread for long (backpressure, input memory, its HELLO in the writer),
- * holding its agent's name and a connection slot all the while.  A peer
- * that only shut down its sending side counts as gone: read, its end of
- * stream would close o just the same.
- *
- * Only a connection that holds no whole frame is "gone" here: one still
- * in its socket or its buffer would be lost with it, and an agent that
- * was restarted without a spool cannot send it again.  Such a connection
- * keeps its name until it is read, as any other.  What is left then is
- * a frame cut short, which can never end.  Its items in the writer name
- * it by id: they are applied, and their replies dropped.  A HELLO of its
- * agent pushed later queues behind them (writer_push), so the WELCOME's
- * last_seq counts what of them was committed.
- */
-/*
  * Whether o holds a whole frame not yet taken, in its buffer or in its
  * socket: 1 or 0, -1 (logged) when that cannot be told.  Frames follow
  * each other, so only the first can be whole when it is cut short.
@@ -581,24 +563,38 @@ conn_holds_whole_frame(struct conn *o, int fd)
 	return o->len + (uint64_t)unread >= PROTO_HDR_LEN + body;
 }
 
+/*
+ * What shows that o's peer is gone, asked of its socket without reading
+ * or blocking; NULL while it is there, or when that cannot be told.
+ * libuv reports the end of a stream only to a reader, and o may go
+ * unread for long (backpressure, input memory, its HELLO in the writer),
+ * holding its agent's name and a connection slot all the while.  A peer
+ * that only shut down its sending side counts as gone: read, its end of
+ * stream would close o just the same.
+ *
+ * Only a connection that holds no whole frame is "gone" here: one still
+ * in its socket or its buffer would be lost with it, and an agent that
+ * was restarted without a spool cannot send it again.  Such a connection
+ * keeps its name until it is read, as any other.  What is left then is
+ * a frame cut short, which can never end.  Its items in the writer name
+ * it by id: they are applied, and their replies dropped.  A HELLO of its
+ * agent pushed later queues behind them (writer_push), so the WELCOME's
+ * last_seq counts what of them was committed.
+ */
 static const char *
 conn_peer_gone(struct conn *o)
 {
 	struct pollfd pfd;
+	const char *why = NULL;
 	uv_os_fd_t fd;
 	int rc;
 
-	/* A reader meets the end of stream in this loop pass anyway. */
-	if (o->reading)
-		return NULL;
 	if ((rc = uv_fileno((uv_handle_t *)&o->pipe, &fd)) != 0) {
 		log_warn("conn %llu: %s: cannot tell whether the peer is "
 		    "there: %s", (unsigned long long)o->id, CONN_WHO(o),
 		    uv_strerror(rc));
 		return NULL;
 	}
-	if (conn_holds_whole_frame(o, fd) != 0)
-		return NULL;
 	memset(&pfd, 0, sizeof(pfd));
 	pfd.fd = fd;
 #ifdef POLLRDHUP
@@ -611,14 +607,21 @@ conn_peer_gone(struct conn *o)
 		return NULL;
 	}
 	if (pfd.revents & POLLHUP)
-		return "hung up";
-	if (pfd.revents & POLLERR)
-		return "socket error";
+		why = "hung up";
+	else if (pfd.revents & POLLERR)
+		why = "socket error";
 #ifdef POLLRDHUP
-	if (pfd.revents & POLLRDHUP)
-		return "stopped sending";
+	else if (pfd.revents & POLLRDHUP)
+		why = "stopped sending";
 #endif
-	return NULL;
+	/*
+	 * Asked only once the peer has stopped sending: what its socket
+	 * holds can then only shrink, so a frame cannot be completed
+	 * between this look and the close.
+	 */
+	if (why == NULL || conn_holds_whole_frame(o, fd) != 0)
+		return NULL;
+	return why;
 }
 
 /*
@@ -633,7 +636,9 @@ conn_release_gone(struct conn *o, const struct conn *c, const char *what)
 
 	if ((why = conn_peer_gone(o)) == NULL)
 		return 0;
-	if (srv->paused)
+	if (o->reading)
+		unread = "its end not read yet";
+	else if (srv->paused)
 		unread = "not read: backpressure";
 	else if (o->starved)
 		unread = "not read: waiting for input memory";
