@@ -7,7 +7,8 @@
  * - Items are handed back in queue order, and only after the transaction
  *   that holds them has committed (or, at shutdown, definitely has not).
  *   The queue is push order, except that a HELLO goes ahead of the
- *   batches of other agents (never of any item of its own agent's).
+ *   batches of other agents queued after its own agent's last item
+ *   (never ahead of an item of its own agent's).
  * - A failed group goes back to the head of the queue: nothing queued
  *   later can commit before it, so a retried batch is never mistaken for
  *   a duplicate of a newer one.

@@ -5,9 +5,9 @@
  * thread takes what is queued (up to a size bound), applies it in one
  * BEGIN IMMEDIATE ... COMMIT, and hands each item back to the loop thread
  * through the done callback, in queue order, only after the commit.  The
- * queue is push order, except that a HELLO goes ahead of other agents'
- * batches, so an agent's handshake never waits for a backlog (but never
- * ahead of an item of its own agent's).  When a
+ * queue is push order, except that a HELLO goes ahead of the other
+ * agents' batches queued after its own agent's last item, so an agent's
+ * handshake never waits for a backlog.  When a
  * transaction fails the writer rolls back, logs the cause and the fix
  * once, and retries the same items (ahead of anything queued later) on a
  * loop timer with backoff: items are never dropped while the store runs.
