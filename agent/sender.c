@@ -1455,8 +1455,9 @@ replay_dropped_in(struct sender *s, uint64_t seq)
 	    r.len < PROTO_HDR_LEN || proto_decode_batch(data + PROTO_HDR_LEN,
 	    r.len - PROTO_HDR_LEN, &b) != PROTO_OK) {
 		log_err("spool: %s/%s: batch %llu cannot be read back: the "
-		    "drops it reported are not counted again",
-		    s->cfg.spool_dir, rp->name, (unsigned long long)seq);
+		    "earlier drops it reported are missing from "
+		    "agent_health.dropped", s->cfg.spool_dir, rp->name,
+		    (unsigned long long)seq);
 		return 0;
 	}
 	for (i = 0; i < b.nhealth; i++)

@@ -574,12 +574,13 @@ conn_holds_whole_frame(struct conn *o, int fd)
  *
  * Only a connection that holds no whole frame is "gone" here: one still
  * in its socket or its buffer would be lost with it, and an agent that
- * was restarted without a spool cannot send it again.  Such a connection
- * keeps its name until it is read, as any other.  What is left then is
- * a frame cut short, which can never end.  Its items in the writer name
- * it by id: they are applied, and their replies dropped.  A HELLO of its
- * agent pushed later queues behind them (writer_push), so the WELCOME's
- * last_seq counts what of them was committed.
+ * was restarted without a spool cannot send it again.  A connection that
+ * holds one keeps its name until it is read, as any other; one that does
+ * not holds at most a frame cut short, which can never end.  Its items
+ * in the writer name it by id: they are applied, and their replies
+ * dropped.  A HELLO of its agent pushed later queues behind them
+ * (writer_push), so the WELCOME's last_seq counts what of them was
+ * committed.
  */
 static const char *
 conn_peer_gone(struct conn *o)
