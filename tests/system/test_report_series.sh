@@ -98,24 +98,28 @@ R1="resolution: 1 min (raw tier), 2026-11-24T10:00:00Z .. 2026-11-24T10:20:00Z"
 J1='"resolutions":[{"tier":"raw","resolution":60,"first":"2026-11-24T10:00:00Z","first_epoch":1795514400,"end":"2026-11-24T10:20:00Z","end_epoch":1795515600}]'
 
 # --- series ----------------------------------------------------------------
-# series_csv STEP: the expected CSV of the whole window in STEP seconds.
-series_csv() {
-	awk -v step="$1" -v t0=1795514400 -v t1=1795515600 '
-	{ s = $1 - $1 % step; by[s] += $9; pk[s] += $8; fr[s] += $10
-	  if ($6 == "in") ib[s] += $9; else ob[s] += $9 }
+# series_part STEP SINCE UNTIL: the expected CSV of [SINCE, UNTIL) in
+# STEP seconds, from the records: the buckets inside the window, rates
+# over the whole step.
+series_part() {
+	awk -v step="$1" -v w0="$2" -v w1="$3" '
+	$1 >= w0 && $1 < w1 { s = $1 - $1 % step; by[s] += $9; pk[s] += $8
+	  fr[s] += $10; if ($6 == "in") ib[s] += $9; else ob[s] += $9 }
 	END {
 		print "time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate"
-		for (s = t0; s < t1; s += step)
+		for (s = w0 - w0 % step; s < w1; s += step)
 			printf "%s,%d,%d,%d,%d,%d,%d,%.3f,%.3f\n", iso(s), s,
 			    by[s], ib[s], ob[s], pk[s], fr[s],
 			    ib[s] * 8 / step, ob[s] * 8 / step
 	}
 	function iso(t,   m) {
 		m = (t - 1795478400) % 86400
-		return sprintf("2026-11-24T%02d:%02d:00Z", int(m / 3600),
-		    int(m % 3600 / 60))
+		return sprintf("2026-11-24T%02d:%02d:%02dZ", int(m / 3600),
+		    int(m % 3600 / 60), m % 60)
 	}' "$tmp/records" | crlf
 }
+# series_csv STEP: the expected CSV of the whole window in STEP seconds.
+series_csv() { series_part "$1" 1795514400 1795515600; }
 series_csv 300 > "$tmp/s300.csv"
 # shellcheck disable=SC2086
 check "series --step 5m, csv" "$tmp/s300.csv" series $W --step 5m \
@@ -144,26 +148,6 @@ check "series --step 20m: one row" "$tmp/s1200.csv" series $W \
 # hold only the buckets inside it (10:03 and 10:04; 10:10 and 10:11), and
 # their rates still average over the whole step.  With all, the window is
 # the data's own (10:00 to 10:20), as for top.
-# series_part STEP SINCE UNTIL: the expected CSV, from the records.
-series_part() {
-	awk -v step="$1" -v w0="$2" -v w1="$3" '
-	$1 >= w0 && $1 < w1 { s = $1 - $1 % step; by[s] += $9; pk[s] += $8
-	  fr[s] += $10; if ($6 == "in") ib[s] += $9; else ob[s] += $9 }
-	END {
-		print "time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate"
-		for (s = w0 - w0 % step; s < w1; s += step) {
-			len = step
-			printf "%s,%d,%d,%d,%d,%d,%d,%.3f,%.3f\n", iso(s), s,
-			    by[s], ib[s], ob[s], pk[s], fr[s],
-			    ib[s] * 8 / len, ob[s] * 8 / len
-		}
-	}
-	function iso(t,   m) {
-		m = (t - 1795478400) % 86400
-		return sprintf("2026-11-24T%02d:%02d:%02dZ", int(m / 3600),
-		    int(m % 3600 / 60), m % 60)
-	}' "$tmp/records" | crlf
-}
 series_part 300 1795514550 1795515120 > "$tmp/spart.csv"
 if grep -q '^2026-11-24T10:00:00Z,1795514400,1151250,817500,333750,.*,21800.000,8900.000' "$tmp/spart.csv" &&
     grep -q '^2026-11-24T10:10:00Z,.*,32600.000,10300.000' "$tmp/spart.csv"
