@@ -40,6 +40,7 @@ struct fixture {
 	struct server	 srv;
 	uv_pipe_t	 listener;
 	int		 closed;
+	size_t		 want_outstanding;	/* pump_until_outstanding */
 };
 
 static struct fixture *cur;
@@ -97,6 +98,20 @@ pump_until(struct fixture *f, int (*cond)(struct fixture *))
 			fail_msg("timed out waiting for the store");
 		usleep(1000);
 	}
+}
+
+static int
+outstanding_as_wanted(struct fixture *f)
+{
+	return f->srv.noutstanding == f->want_outstanding;
+}
+
+/* Runs the loop until n items are in the writer, or a 5 s timeout. */
+static void
+pump_until_outstanding(struct fixture *f, size_t n)
+{
+	f->want_outstanding = n;
+	pump_until(f, outstanding_as_wanted);
 }
 
 static int
@@ -701,12 +716,6 @@ expect_error_text(struct fixture *f, int fd, uint32_t code, const char *want)
 	close(fd);
 }
 
-static int
-four_queued(struct fixture *f)
-{
-	return f->srv.noutstanding == 4;
-}
-
 /*
  * A batch whose data the database refuses for good (a trigger): the
  * group is applied one item per transaction, the culprit is answered
@@ -751,7 +760,7 @@ test_data_refused(void **state)
 	send_buf(fd1, &b);
 	batch_frame(&b, 1, good, 0);
 	send_buf(fd2, &b);
-	pump_until(f, four_queued);
+	pump_until_outstanding(f, 4);
 	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(expect_ack(f, fd1), 1);
@@ -1315,12 +1324,6 @@ test_evict_idle(void **state)
 	close_all(fds, CONN_MAX);
 }
 
-static int
-one_outstanding(struct fixture *f)
-{
-	return f->srv.noutstanding == 1;
-}
-
 /* Sends STATUS on fd and reads the reply. */
 static void
 ask_status(struct fixture *f, int fd)
@@ -1363,7 +1366,7 @@ test_evict_spares_busy(void **state)
 	proto_buf_init(&b);
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(fds[2], &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	/* 3: megabytes of STATUS replies, never read. */
 	status_frames(&b, 200);
 	send_buf(fds[3], &b);
@@ -1423,7 +1426,7 @@ test_evict_none_refused(void **state)
 	other = hold_write_lock(f);
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(fds[0], &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	assert_true(f->srv.paused);
 	pump_for(f, 300);
 	fd = client(f);
@@ -1433,12 +1436,6 @@ test_evict_none_refused(void **state)
 	assert_int_equal(expect_ack(f, fds[0]), 1);
 	assert_int_equal(f->srv.nlive, CONN_MAX);
 	close_all(fds, CONN_MAX);
-}
-
-static int
-two_outstanding(struct fixture *f)
-{
-	return f->srv.noutstanding == 2;
 }
 
 /*
@@ -1471,7 +1468,7 @@ starve_same(struct fixture *f, int a, struct proto_buf *fa, size_t *fa_off,
 		*lock = hold_write_lock(f);
 		batch_frame(&b, seq++, bucket_now(), 0);
 		send_buf(o, &b);
-		pump_until(f, one_outstanding);
+		pump_until_outstanding(f, 1);
 	}
 	proto_buf_init(fa);
 	proto_buf_init(&fo);
@@ -1511,7 +1508,7 @@ test_hung_up_starved(void **state)
 	proto_buf_init(&b);
 	hello_frame(&b, "same");
 	send_buf(n, &b);
-	pump_until(f, two_outstanding);
+	pump_until_outstanding(f, 2);
 	assert_int_equal(f->srv.nlive, 2);
 	release_write_lock(other);
 	assert_int_equal(expect_welcome(f, n), 2);
@@ -1551,13 +1548,13 @@ test_hung_up_hello(void **state)
 	other = hold_write_lock(f);
 	hello_frame(&b, "same");
 	send_buf(o, &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	close(o);
 	n = client(f);
 	hello_frame(&b, "same");
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(n, &b);
-	pump_until(f, two_outstanding);
+	pump_until_outstanding(f, 2);
 	assert_int_equal(f->srv.nlive, 1);
 	release_write_lock(other);
 	assert_int_equal(expect_welcome(f, n), 0);
@@ -1566,12 +1563,6 @@ test_hung_up_hello(void **state)
 	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 1);
 	close(n);
-}
-
-static int
-three_outstanding(struct fixture *f)
-{
-	return f->srv.noutstanding == 3;
 }
 
 /*
@@ -1602,13 +1593,13 @@ test_hung_up_hello_order(void **state)
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(x, &b);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	pump_for(f, 100);
 	/* The writer holds x's batch, waiting for the lock. */
 	o = client(f);
 	hello_frame_at(&b, "same", 1700000000);
 	send_buf(o, &b);
-	pump_until(f, two_outstanding);
+	pump_until_outstanding(f, 2);
 	close(o);
 	do {
 		pump_for(f, 10);
@@ -1618,7 +1609,7 @@ test_hung_up_hello_order(void **state)
 	n = client(f);
 	hello_frame_at(&b, "same", 1700000100);
 	send_buf(n, &b);
-	pump_until(f, three_outstanding);
+	pump_until_outstanding(f, 3);
 	release_write_lock(other);
 	assert_int_equal(expect_ack(f, x), 1);
 	assert_int_equal(expect_welcome(f, n), 0);
@@ -1674,12 +1665,6 @@ applied(struct fixture *f, char *out, size_t size)
 	sqlite3_close(rd);
 }
 
-static int
-seven_outstanding(struct fixture *f)
-{
-	return f->srv.noutstanding == 7;
-}
-
 /*
  * A restarted agent's HELLO queues behind its hung-up holder's HELLO,
  * still waiting in the writer, but ahead of the backlog of other
@@ -1712,13 +1697,13 @@ test_hung_up_hello_backlog(void **state)
 	other = hold_write_lock(f);
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(x, &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	pump_for(f, 100);
 	/* The writer holds x's batch 1, waiting for the lock. */
 	o = client(f);
 	hello_frame_at(&b, "same", 1700000000);
 	send_buf(o, &b);
-	pump_until(f, two_outstanding);
+	pump_until_outstanding(f, 2);
 	close(o);
 	for (seq = 2; seq <= 5; seq++)
 		batch_frame(&b, seq, bucket_now(), 0);
@@ -1726,7 +1711,7 @@ test_hung_up_hello_backlog(void **state)
 	n = client(f);
 	hello_frame_at(&b, "same", 1700000100);
 	send_buf(n, &b);
-	pump_until(f, seven_outstanding);
+	pump_until_outstanding(f, 7);
 	assert_int_equal(f->srv.nlive, 2);
 	release_write_lock(other);
 	assert_int_equal(expect_welcome(f, n), 0);
@@ -1771,7 +1756,7 @@ test_hung_up_paused(void **state)
 	other = hold_write_lock(f);
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(o, &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	assert_true(f->srv.paused);
 	close(o);
 	n = client(f);
@@ -1827,7 +1812,7 @@ test_duplicate_unread(void **state)
 	o = client(f);
 	hello_frame(&b, "late");
 	send_buf(o, &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	n = client(f);
 	hello_frame(&b, "late");
 	send_buf(n, &b);
@@ -1903,7 +1888,7 @@ test_evict_hung_up_paused(void **state)
 	other = hold_write_lock(f);
 	batch_frame(&b, 1, bucket_now(), 0);
 	send_buf(fds[0], &b);
-	pump_until(f, one_outstanding);
+	pump_until_outstanding(f, 1);
 	assert_true(f->srv.paused);
 	close(fds[7]);
 	fds[7] = -1;
