@@ -71,6 +71,7 @@ static void	capture_take_dlt(struct capture_source *);
 static FILE	*capture_fopen(const char *, int *, char *, size_t);
 static int	capture_stream_wait(struct capture *, int64_t);
 static int	capture_read_first(struct capture_source *, char *, size_t);
+static void	capture_file_error(const struct capture_source *, char *, size_t);
 static int	capture_join_fanout(struct capture_source *, int, char *,
 		    size_t);
 static void	capture_close_source(struct capture_source *);
@@ -292,6 +293,7 @@ capture_open_file(struct capture_source *src, const char *path,
     const char *filter, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
+	uint8_t m[4];
 	FILE *fp;
 
 	src->name = path;
@@ -299,6 +301,10 @@ capture_open_file(struct capture_source *src, const char *path,
 	ebuf[0] = '\0';
 	if ((fp = capture_fopen(path, &src->stream, err, errlen)) == NULL)
 		return -1;
+	src->modified_magic = !src->stream &&
+	    pread(fileno(fp), m, sizeof(m), 0) == (ssize_t)sizeof(m) &&
+	    ((m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xcd && m[3] == 0x34) ||
+	    (m[0] == 0x34 && m[1] == 0xcd && m[2] == 0xb2 && m[3] == 0xa1));
 	/* pcap_close closes fp from here; a failed open leaves it to us. */
 	src->pcap = pcap_fopen_offline(fp, ebuf);
 	if (src->pcap == NULL) {
@@ -329,6 +335,26 @@ fail:
 	return -1;
 }
 
+/*
+ * libpcap's error reading file source src, into err.  The magic of the
+ * modified tcpdump format was also written by Nokia, Red Hat 6.1 and
+ * SuSE 6.3 tcpdump, with record headers of other sizes that libpcap
+ * cannot tell apart: it misreads them, and says only that a length is
+ * wrong.  For such a file the error says what it may be and how to
+ * convert it.  (A pipe is not looked at: its magic cannot be read twice.)
+ */
+static void
+capture_file_error(const struct capture_source *src, char *err,
+    size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s%s", src->name, pcap_geterr(src->pcap),
+	    src->modified_magic ? " (the file has the header of the modified tcpdump "
+	    "format, which Nokia, Red Hat 6.1 and SuSE 6.3 tcpdump also "
+	    "wrote with record layouts libpcap cannot tell apart; if "
+	    "Wireshark reads it, convert it: editcap -F pcap FILE NEW.pcap)" :
+	    "");
+}
+
 /* Reads and keeps the first packet (or notes an empty file). */
 static int
 capture_read_first(struct capture_source *src, char *err, size_t errlen)
@@ -339,8 +365,7 @@ capture_read_first(struct capture_source *src, char *err, size_t errlen)
 
 	rc = pcap_next_ex(src->pcap, &hdr, &data);
 	if (rc == PCAP_ERROR) {
-		snprintf(err, errlen, "%s: %s", src->name,
-		    pcap_geterr(src->pcap));
+		capture_file_error(src, err, errlen);
 		return -1;
 	}
 	if (rc != 1)
@@ -709,8 +734,7 @@ capture_file_dispatch(struct capture *c, int cnt, pcap_handler cb,
 
 	n = pcap_dispatch(src->pcap, cnt, cb, user);
 	if (n == PCAP_ERROR)
-		snprintf(err, errlen, "%s: %s", src->name,
-		    pcap_geterr(src->pcap));
+		capture_file_error(src, err, errlen);
 	if (n == PCAP_ERROR || n == 0)
 		c->at_end = 1;
 	return n;

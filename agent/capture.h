@@ -78,6 +78,9 @@ struct capture_source {
 	 * writer cannot hold back a flush (capture_run_file).
 	 */
 	int		 stream;
+	/* A file with the magic of the modified tcpdump format, read at
+	 * open (seccomp allows no pread later): see capture_file_error. */
+	int		 modified_magic;
 };
 
 /* One capture thread. */

@@ -30,6 +30,16 @@ fails "store unreachable" "store unreachable" -s "$WORK/nostore.sock" -r "$WORK/
 fails "missing capture file" "$WORK/missing.pcap" -s "$SOCK" -r "$WORK/missing.pcap"
 printf 'not a capture file at all' >"$WORK/garbage.pcap"
 fails "not a capture file" "garbage.pcap" -s "$SOCK" -r "$WORK/garbage.pcap"
+# The modified tcpdump format's magic on a file libpcap then misreads (a
+# plain pcap relabelled, as Nokia, Red Hat 6.1 and SuSE 6.3 tcpdump files
+# are read): the error says what the file may be and how to convert it.
+cp "$WORK/in.pcap" "$WORK/modified.pcap"
+printf '\064\315\262\241' | dd of="$WORK/modified.pcap" conv=notrunc 2>/dev/null
+"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/modified.pcap" >"$WORK/out" \
+    2>"$WORK/err"
+rc=$?
+check "a misread modified-format file: exit 1, how to convert it (exit $rc)" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'modified tcpdump format.*editcap -F pcap' '$WORK/err'"
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
