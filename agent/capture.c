@@ -348,11 +348,9 @@ capture_file_error(const struct capture_source *src, char *err,
     size_t errlen)
 {
 	snprintf(err, errlen, "%s: %s%s", src->name, pcap_geterr(src->pcap),
-	    src->modified_magic ? " (the file has the header of the modified tcpdump "
-	    "format, which Nokia, Red Hat 6.1 and SuSE 6.3 tcpdump also "
-	    "wrote with record layouts libpcap cannot tell apart; if "
-	    "Wireshark reads it, convert it: editcap -F pcap FILE NEW.pcap)" :
-	    "");
+	    src->modified_magic ? " (a modified tcpdump header, which Nokia, "
+	    "Red Hat 6.1 and SuSE 6.3 tcpdump wrote over records libpcap "
+	    "misreads: convert the file with editcap -F pcap)" : "");
 }
 
 /* Reads and keeps the first packet (or notes an empty file). */

@@ -39,7 +39,7 @@ printf '\064\315\262\241' | dd of="$WORK/modified.pcap" conv=notrunc 2>/dev/null
     2>"$WORK/err"
 rc=$?
 check "a misread modified-format file: exit 1, how to convert it (exit $rc)" \
-    sh -c "[ $rc -eq 1 ] && grep -q 'modified tcpdump format.*editcap -F pcap' '$WORK/err'"
+    sh -c "[ $rc -eq 1 ] && grep -q 'modified tcpdump header.*editcap -F pcap' '$WORK/err'"
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
