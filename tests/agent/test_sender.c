@@ -161,6 +161,8 @@ static pthread_t start_refusing_store(struct store *, uint64_t, int,
 static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
 static void	leave_spool_file(struct fixture *, uint64_t);
 static void	refused_replay(struct fixture *);
+static uint64_t	run_own(struct fixture *, struct sender *, struct store *,
+		    pthread_t);
 static void	finish(struct sender *, struct tabset *, uint64_t,
 		    struct store *, pthread_t);
 static int	setup(void **);
@@ -597,6 +599,23 @@ leave_spool_file_dropped(struct fixture *f, uint64_t n, uint64_t carrier,
 	f->cfg.hello.start_time += 1000000;
 }
 
+/*
+ * This run's own batches 1 to 3, then its finish's, 4, which it returns;
+ * the played store then ends.
+ */
+static uint64_t
+run_own(struct fixture *f, struct sender *s, struct store *st,
+    pthread_t store)
+{
+	struct tabset *full = &f->ta;
+	uint64_t seq;
+
+	for (seq = 1; seq <= 3; seq++)
+		full = feed(s, full, seq);
+	finish(s, full, seq, st, store);
+	return seq;
+}
+
 /* Hands tabset `full` over as the one to become batch seq. */
 static struct tabset *
 feed(struct sender *s, struct tabset *full, uint64_t seq)
@@ -690,7 +709,6 @@ static void
 test_replay_not_indexed(void **state)
 {
 	struct fixture *f = *state;
-	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
@@ -703,9 +721,7 @@ test_replay_not_indexed(void **state)
 	before = heap_in_use();
 	s = start_sender(f);
 	store = start_store(&st, 0, 2);
-	for (seq = 1; seq <= 3; seq++)
-		full = feed(s, full, seq);
-	finish(s, full, seq, &st, store);
+	seq = run_own(f, s, &st, store);
 	printf("heap at most %zu bytes above the start's while %d batches "
 	    "were replayed\n", st.heap_max > before ? st.heap_max - before :
 	    0, REPLAY_FRAMES + 1);
@@ -750,7 +766,6 @@ test_refused_mid_write(void **state)
 static void
 refused_replay(struct fixture *f)
 {
-	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
@@ -765,9 +780,7 @@ refused_replay(struct fixture *f)
 	/* This run's first batch, built after the replay, reports them. */
 	for (i = 0; i < 2000 && atomic_load(&st.got) != 5; i++)
 		usleep(10000);
-	for (seq = 1; seq <= 3; seq++)
-		full = feed(s, full, seq);
-	finish(s, full, seq, &st, store);
+	seq = run_own(f, s, &st, store);
 	assert_int_equal(st.refusals, 2);
 	assert_int_equal(st.nbatch, 4 + seq);
 	assert_int_equal(st.dropped, 1 + 7);
@@ -784,7 +797,6 @@ static void
 test_refusals_per_epoch(void **state)
 {
 	struct fixture *f = *state;
-	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
@@ -793,9 +805,7 @@ test_refusals_per_epoch(void **state)
 	leave_spool_file_dropped(f, 5, 0, 0);
 	store = start_refusing_store(&st, 0, 4, 3, 0, 1);
 	s = start_sender(f);
-	for (seq = 1; seq <= 3; seq++)
-		full = feed(s, full, seq);
-	finish(s, full, seq, &st, store);
+	seq = run_own(f, s, &st, store);
 	assert_int_equal(st.refusals, 2);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(st.nbatch, 5 + seq);
@@ -806,7 +816,6 @@ static void
 test_unreadable_file_kept(void **state)
 {
 	struct fixture *f = *state;
-	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
@@ -817,9 +826,7 @@ test_unreadable_file_kept(void **state)
 	atomic_store(&reads_left, 6);
 	s = start_sender(f);
 	store = start_store(&st, 0, 1);
-	for (seq = 1; seq <= 3; seq++)
-		full = feed(s, full, seq);
-	finish(s, full, seq, &st, store);
+	seq = run_own(f, s, &st, store);
 	/* Only this run's batches went; the earlier file waits, whole. */
 	assert_int_equal(st.nbatch, seq);
 	assert_int_equal(spool_files(), 1);
@@ -831,7 +838,6 @@ test_other_filter_kept(void **state)
 	static const struct spool_input udp = { 1, 2, 3, 4, 1ull << 32 | 7 };
 	static const struct spool_input tcp = { 1, 2, 3, 4, 1ull << 32 | 8 };
 	struct fixture *f = *state;
-	struct tabset *full = &f->ta;
 	struct store st;
 	struct sender *s;
 	pthread_t store;
@@ -845,9 +851,7 @@ test_other_filter_kept(void **state)
 	f->cfg.input = tcp;
 	s = start_sender(f);
 	store = start_store(&st, 0, 2);
-	for (seq = 1; seq <= 3; seq++)
-		full = feed(s, full, seq);
-	finish(s, full, seq, &st, store);
+	seq = run_own(f, s, &st, store);
 	assert_int_equal(st.nbatch, 21 + seq);
 	/* The first filter's run still resumes where it stopped. */
 	assert_int_equal(spool_files(), 1);
