@@ -702,9 +702,7 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 	const char *errstr;
 	int64_t n;
 
-	if (!f->has_host || !f->host_single || f->agent != NULL ||
-	    f->iface != NULL || f->proto != -1 || f->port != -1 ||
-	    f->direction != -1)
+	if (!report_filter_host_only(f))
 		return 0;
 	if (report_filter_host_peers(db, f, since, until, &n, &errstr) == -1) {
 		log_err("%s: --host: %s", cmd, errstr);

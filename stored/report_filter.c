@@ -20,6 +20,7 @@
 #include "netaddr.h"
 #include "proto.h"
 #include "report_filter.h"
+#include "report_query.h"
 
 static void	in_net_fn(sqlite3_context *, int, sqlite3_value **);
 
@@ -121,7 +122,7 @@ report_filter_proto(sqlite3 *db, const char *s, int *proto,
 	sqlite3_finalize(st);
 	return 0;
 fail:
-	*errstr = sqlite3_errmsg(db);
+	*errstr = report_query_errmsg(db);
 	sqlite3_finalize(st);
 	return -1;
 }
@@ -167,9 +168,17 @@ report_filter_host_known(sqlite3 *db, const struct report_filter *f,
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW;
 fail:
-	*errstr = sqlite3_errmsg(db);
+	*errstr = report_query_errmsg(db);
 	sqlite3_finalize(st);
 	return -1;
+}
+
+int
+report_filter_host_only(const struct report_filter *f)
+{
+	return f->has_host && f->host_single && f->agent == NULL &&
+	    f->iface == NULL && f->proto == -1 && f->port == -1 &&
+	    f->direction == -1;
 }
 
 int
@@ -195,7 +204,7 @@ report_filter_host_peers(sqlite3 *db, const struct report_filter *f,
 	    SQLITE_OK || sqlite3_bind_int64(st, 2, since) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, until) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		*errstr = sqlite3_errmsg(db);
+		*errstr = report_query_errmsg(db);
 		sqlite3_finalize(st);
 		return -1;
 	}

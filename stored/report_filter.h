@@ -88,6 +88,12 @@ int	report_filter_host_known(sqlite3 *db, const struct report_filter *f,
 	    const char **errstr);
 
 /*
+ * Whether f selects one --host address and nothing else (every other
+ * filter at "everything"); a filter added to the struct belongs here.
+ */
+int	report_filter_host_only(const struct report_filter *f);
+
+/*
  * Counts the local hosts the single address of f (host_single) was a peer
  * of in buckets since <= bucket < until, into *nhosts.  Returns 0, or -1
  * with *errstr on a query failure.
