@@ -238,6 +238,47 @@ db_mkdir_parent(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Refuses a database that is not ours to take: the pragmas and the
+ * migration that follow would switch any SQLite file to WAL and add the
+ * nettally schema to it, so a mistyped --db would change another
+ * program's database.  Ours is an empty file or one with a schema
+ * version (the migration refuses one newer than this program).  Returns
+ * 0, or -1 with the reason and its fix in err.
+ */
+static int
+db_claim(struct db *d, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version, nobj = 0, code;
+	const char *errstr = NULL;
+
+	if (schema_version(d->sql, &version, &errstr) == -1)
+		goto fail;
+	if (version != 0)
+		return 0;
+	if (sqlite3_prepare_v2(d->sql, "SELECT count(*) FROM sqlite_master",
+	    -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		errstr = sqlite3_errmsg(d->sql);
+		goto fail;
+	}
+	nobj = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (nobj == 0)
+		return 0;
+	snprintf(err, errlen, "cannot use database %s: not a nettally "
+	    "database: it has %d tables, views or indexes but no nettally "
+	    "schema version; check --db (the store creates its schema only "
+	    "in an empty file)", path, nobj);
+	return -1;
+fail:
+	code = sqlite3_errcode(d->sql);
+	snprintf(err, errlen, "cannot use database %s: %s; %s", path, errstr,
+	    db_fix(code));
+	sqlite3_finalize(st);
+	return -1;
+}
+
 int
 db_is_wal(struct sqlite3 *sql, const char *pragma)
 {
@@ -261,8 +302,6 @@ db_pragmas(struct db *d, const char **errstr)
 {
 	int ok;
 
-	if (sqlite3_busy_timeout(d->sql, DB_BUSY_MS) != SQLITE_OK)
-		goto fail;
 	/*
 	 * The page size (schema.c), then auto_vacuum, which lets retention
 	 * hand freed pages back to the filesystem.  Both take effect only
@@ -352,9 +391,15 @@ struct db *
 db_open(const char *path, char *err, size_t errlen)
 {
 	struct db *d;
+	struct stat sb;
 	const char *errstr = NULL;
 	int rc;
 
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "cannot use database %s: it is a "
+		    "directory; give the database file's path with --db", path);
+		return NULL;
+	}
 	if (db_mkdir_parent(path, err, errlen) == -1)
 		return NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -370,12 +415,22 @@ db_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->sql, 0);
+	if (sqlite3_busy_timeout(d->sql, DB_BUSY_MS) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot use database %s: %s", path,
+		    sqlite3_errmsg(d->sql));
+		goto fail;
+	}
+	if (db_claim(d, path, err, errlen) == -1)
+		goto fail;
 	if (db_pragmas(d, &errstr) == -1 ||
 	    schema_migrate(d->sql, &errstr) == -1 ||
 	    db_prepare(d, &errstr) == -1 ||
 	    (d->intern = intern_new(d->sql, &errstr)) == NULL) {
-		snprintf(err, errlen, "cannot use database %s: %s; %s", path,
-		    errstr, db_fix(sqlite3_errcode(d->sql)));
+		/* A refusal of the migration's own (a newer schema) has no code. */
+		rc = sqlite3_errcode(d->sql);
+		snprintf(err, errlen, "cannot use database %s: %s%s%s", path,
+		    errstr, rc == SQLITE_OK ? "" : "; ",
+		    rc == SQLITE_OK ? "" : db_fix(rc));
 		goto fail;
 	}
 	if ((d->ckpt = checkpoint_start(path, &errstr)) == NULL ||
@@ -462,10 +517,9 @@ db_fix(int code)
 	switch (code & 0xff) {
 	case SQLITE_FULL:
 		return "the disk is full: free space on the filesystem holding "
-		    "the database; batches are kept and retried";
+		    "the database";
 	case SQLITE_IOERR:
-		return "an I/O error: check the disk and the kernel log; "
-		    "batches are kept and retried";
+		return "an I/O error: check the disk and the kernel log";
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return "the database is locked by another writer: only "
@@ -481,7 +535,7 @@ db_fix(int code)
 		return "the database file is damaged or not a database: stop "
 		    "the store, check it with sqlite3 FILE 'PRAGMA "
 		    "integrity_check', and repair it or restore a backup "
-		    "(nettally never deletes it); batches are kept and retried";
+		    "(nettally never deletes it)";
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 	case SQLITE_TOOBIG:
@@ -491,8 +545,7 @@ db_fix(int code)
 		    "added to the schema; the store refuses a batch it "
 		    "cannot store, tells its agent, and stores the others";
 	default:
-		return "see the SQLite message above; batches are kept and "
-		    "retried";
+		return "see the SQLite message";
 	}
 }
 

@@ -105,7 +105,8 @@ usage(FILE *f)
 "  -d, --db FILE         the SQLite database (default " STORED_DB ").\n"
 "                        Created with its directory (mode 0750, files\n"
 "                        0640) if missing; put in WAL mode and migrated to\n"
-"                        the current schema.\n"
+"                        the current schema.  Another program's database\n"
+"                        (tables, no nettally schema) is refused as is.\n"
 "      --socket-mode MODE\n"
 "                        octal permissions of the socket (default 0660):\n"
 "                        who may connect as an agent.\n"
@@ -142,7 +143,7 @@ usage(FILE *f)
 "                        runs as the service user nettally).\n"
 "  -v, --verbose         log debug messages (peer credentials, duplicates).\n"
 "  -h, --help            print this help and exit.\n"
-"      --version         print the version and exit.\n"
+"  -V, --version         print the version and exit.\n"
 "\n"
 "Retention (see README.md): rows older than a tier keeps are rolled up\n"
 "into the next coarser tier and deleted from theirs in one transaction,\n"
@@ -348,14 +349,14 @@ main(int argc, char *argv[])
 	server_init(&st->srv, uv_default_loop(), NULL);
 	retention_conf_default(&st->ret_conf);
 	/* The configuration file's settings go first: flags win. */
-	if (conf_merge(&st->conf, CONF_STORED, "s:d:vh", longopts, argc, argv,
+	if (conf_merge(&st->conf, CONF_STORED, "s:d:vhV", longopts, argc, argv,
 	    err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		return 2;
 	}
 	argc = st->conf.argc;
 	argv = st->conf.argv;
-	while ((ch = getopt_long(argc, argv, "s:d:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:vhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			st->socket_path = optarg;
@@ -446,12 +447,14 @@ main(int argc, char *argv[])
 				goto badopt;
 			break;
 		default:
-			usage(stderr);
+			fprintf(stderr, "Try 'nettally-stored --help'.\n");
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		log_err("\"%s\": unexpected argument: the store takes options "
+		    "only (a database is given with --db FILE); see "
+		    "'nettally-stored --help'", argv[optind]);
 		return 2;
 	}
 	/*

@@ -566,8 +566,9 @@ writer_main(void *arg)
 				n++;
 		}
 		if (nfail++ == 0 || code != last_code)
-			log_err("writer: transaction of %zu items failed: %s; %s",
-			    n, errstr, db_fix(code));
+			log_err("writer: transaction of %zu items failed: %s; "
+			    "%s; batches are kept and retried", n, errstr,
+			    db_fix(code));
 		last_code = code;
 		pthread_mutex_lock(&w->mu);
 		if (shutting) {

@@ -1152,6 +1152,65 @@ test_open_errors(void **state)
 	assert_true(err[0] != '\0');
 }
 
+/* One text value of sql on the file at path, into buf. */
+static void
+read_text(const char *path, const char *sql, char *buf, size_t len)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/*
+ * Another program's database given by mistake is refused before anything
+ * is written to it: no WAL switch, no nettally table.  An empty file is
+ * ours to create in; a directory is named as such.
+ */
+static void
+test_open_foreign(void **state)
+{
+	char dir[256], path[300], err[512], text[64];
+	sqlite3 *db;
+	struct db *d;
+
+	(void)state;
+	scratch_dir(dir, sizeof(dir), "foreign");
+	snprintf(path, sizeof(path), "%s/other.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x);"
+	    "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	err[0] = '\0';
+	assert_null(db_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a nettally database"));
+	assert_non_null(strstr(err, "--db"));
+	read_text(path, "PRAGMA journal_mode", text, sizeof(text));
+	assert_string_equal(text, "delete");
+	read_text(path, "SELECT group_concat(name) FROM sqlite_master", text,
+	    sizeof(text));
+	assert_string_equal(text, "t");
+
+	err[0] = '\0';
+	assert_null(db_open(dir, err, sizeof(err)));
+	assert_non_null(strstr(err, "is a directory"));
+
+	snprintf(path, sizeof(path), "%s/empty.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_close(db);
+	if ((d = db_open(path, err, sizeof(err))) == NULL)
+		fail_msg("empty file refused: %s", err);
+	db_close(d);
+	scratch_remove(dir);
+}
+
 int
 main(void)
 {
@@ -1195,6 +1254,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_peers_ask_twice, setup,
 		    teardown),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_open_foreign),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

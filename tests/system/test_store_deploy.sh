@@ -18,6 +18,44 @@ vr=$("$NT_BIN/nettally" --version | cut -d' ' -f2)
 check "the three programs print one version ($va $vs $vr)" \
     test -n "$va" -a "$va" = "$vs" -a "$vs" = "$vr"
 
+check "-V is --version" sh -c "'$ST' -V | grep -q '^nettally-stored [0-9]'"
+
+# --- command-line mistakes: one line, exit 2 -----------------------------
+"$ST" --allow-root "$WORK/x.db" >"$WORK/out" 2>&1
+rc=$?
+check "a stray argument: exit 2 (got $rc)" test $rc = 2
+check "  ... one line naming it and --db, no usage" \
+    test "$(wc -l <"$WORK/out")" = 1 -a \
+    -n "$(grep 'x.db.*unexpected argument' "$WORK/out" | grep -e '--db')"
+"$ST" --bogus >"$WORK/out" 2>&1
+rc=$?
+check "an unknown option: exit 2 (got $rc)" test $rc = 2
+check "  ... getopt's line and where to look, no usage" \
+    test "$(wc -l <"$WORK/out")" = 2 -a -n "$(grep -e '--help' "$WORK/out")"
+
+# --- another program's database is refused, and left as it was ----------
+sqlite3 "$WORK/other.db" "CREATE TABLE t (x); INSERT INTO t VALUES (1);"
+timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK/other.db" >"$WORK/out" 2>&1
+rc=$?
+check "a database with tables but no nettally schema: exit 1 (got $rc)" \
+    test $rc = 1
+check "  ... says so and names --db" \
+    grep -q "not a nettally database.*--db" "$WORK/out"
+check "  ... and the file keeps its journal mode and its one table" \
+    test "$(sqlite3 "$WORK/other.db" "PRAGMA journal_mode;
+    SELECT group_concat(name) FROM sqlite_master;" | tr '\n' ' ')" = "delete t "
+timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK" >"$WORK/out" 2>&1
+rc=$?
+check "a directory as the database: exit 1 (got $rc), named as one" \
+    sh -c "test $rc = 1 && grep -q 'is a directory' '$WORK/out'"
+printf 'not sqlite at all, but long enough to be read as a header....\n' \
+    >"$WORK/junk.db"
+timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK/junk.db" >"$WORK/out" 2>&1
+rc=$?
+check "a file that is not a database: exit 1 (got $rc)" test $rc = 1
+check "  ... the fix, and no word of batches at start-up" \
+    sh -c "grep -q integrity_check '$WORK/out' && ! grep -q batches '$WORK/out'"
+
 # --- root is refused without --allow-root ------------------------------
 "$ST" -s "$WORK/rsock" -d "$WORK/r/db.sqlite" >"$WORK/out" 2>&1
 rc=$?
