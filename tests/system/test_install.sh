@@ -118,6 +118,10 @@ check "agent: CAP_NET_RAW only" \
     grep -q '^CapabilityBoundingSet=CAP_NET_RAW$' "$U/nettally-agent@.service"
 check "agent: Unix, packet and netlink sockets only" grep -q \
     '^RestrictAddressFamilies=AF_UNIX AF_PACKET AF_NETLINK$' "$U/nettally-agent@.service"
+# The example configuration's spool must be writable under ProtectSystem.
+spool=$(sed -n 's/^#spool = //p' agent/agent.conf.example)
+check "agent: the example spool $spool is its StateDirectory" \
+    grep -q "^StateDirectory=${spool#/var/lib/}\$" "$U/nettally-agent@.service"
 check "both run as nettally" sh -c "grep -q '^User=nettally$' '$U/nettally-stored.service' &&
     grep -q '^User=nettally$' '$U/nettally-agent@.service'"
 
