@@ -76,133 +76,14 @@
 #include "clock.h"
 #include "log.h"
 #include "sender.h"
+#include "sender_int.h"
 #include "spool.h"
 
 #define SENDER_FRAME_RECORDS	65536	/* records per BATCH frame */
 #define SENDER_HANDSHAKE_MS	5000
-#define SENDER_BACKOFF_MIN_MS	100
-#define SENDER_BACKOFF_MAX_MS	2000
 #define SENDER_READ_CHUNK	4096
 
-#define SENDER_NOT_SPOOLED	UINT64_MAX
 #define SENDER_SPOOL_RETRY_MS	1000	/* a failed spool, resumable */
-
-struct pending {
-	struct pending	*next;
-	uint64_t	 seq;		/* of its first frame */
-	uint64_t	 n;		/* frames: more than one only in a run,
-					   consecutive records in the file */
-	size_t		 len;		/* frame bytes, all of a run's */
-	uint8_t		*data;		/* NULL: only in the spool file */
-	uint64_t	 off;		/* of the (first) frame in the spool
-					   file, or SENDER_NOT_SPOOLED */
-	uint64_t	 pos;		/* input position of its (last)
-					   frame's tabset */
-	int		 last;		/* the (last) frame ends its tabset */
-	uint64_t	 carried;	/* agent_health.dropped it reports;
-					   0 in a run */
-};
-
-/*
- * What a frame of len bytes held in memory costs, counted against
- * max_queue_bytes: a heartbeat's frame is smaller than its entry.
- */
-#define PENDING_MEM(len)	((len) + sizeof(struct pending))
-
-/* An earlier epoch's spool file being replayed. */
-struct replay {
-	int		 loaded;
-	int		 fd;
-	char		 name[SPOOL_NAME_MAX + 1];
-	struct spool_scan sc;		/* counted, not indexed: the file
-					   is read in turn */
-	uint64_t	 end;		/* where its records to send end */
-	uint64_t	 at;		/* the next record's header */
-	struct spool_rec cur;		/* the record being sent */
-	int		 have_cur;	/* cur read, not all of it sent */
-	size_t		 next;		/* records sent (or skipped) */
-	size_t		 off;		/* bytes of cur sent */
-	uint64_t	 acked;		/* seq the store has committed */
-	uint64_t	 floor;		/* seqs up to here refused: skipped */
-	uint64_t	 nstored;	/* already there at the first WELCOME */
-	int		 welcomed;
-	int		 draining;	/* all acked: waiting for the close */
-	/*
-	 * The file holds where a run over another -r file stopped: only
-	 * the batches before that point are sent, and once they are
-	 * delivered the file is cut to a mark holding it, not removed.
-	 */
-	int		 other;
-};
-
-struct sender {
-	struct sender_config	 cfg;
-	pthread_t		 thread;
-	int			 started;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	/*
-	 * One hand-off slot per capture thread, each with its own pair of
-	 * tabsets: threads never wait for each other's encodes.  A single
-	 * slot (a file replay's) has one tabset, handed over and back.
-	 */
-	struct {
-		struct tabset	*full;		/* mu: to encode */
-		struct tabset	*spare;		/* mu: empty, for capture */
-		int		 single;	/* its capture has no second */
-	}			 slot[SENDER_SLOTS_MAX];
-	unsigned int		 nslots;	/* set before the thread starts */
-	unsigned int		 next_slot;	/* sender thread: fairness */
-	int			 finishing;	/* mu: no more tabsets */
-	int			 hold;		/* mu: refuse non-waiting swaps */
-	volatile sig_atomic_t	*abandon;	/* set before finishing */
-	int			 wake[2];
-
-	/* Owned by the sender thread once started. */
-	int			 fd;
-	struct pending		*head, *tail, *unsent;
-	size_t			 unsent_off;
-	uint64_t		 npending;
-	size_t			 pending_bytes;	/* frames kept, bytes */
-	uint64_t		 next_seq;
-	uint64_t		 dropped;	/* batches lost, not yet reported */
-	uint64_t		 dropped_run;	/* batches this run lost */
-	struct proto_buf	 in;
-	int64_t			 backoff_ms;
-	int64_t			 next_connect;
-	int			 connect_logged;
-	uint64_t		 reject_seq;	/* head seq the store refused */
-	int			 nreject;	/* times in a row */
-	struct proto_buf	 hello;		/* this epoch's HELLO frame */
-	size_t			 mem_bytes;	/* frames held in memory, with
-						   their entries (PENDING_MEM) */
-
-	/* The spool (cfg.spool_dir set). */
-	struct spool_file	 sf;
-	uint64_t		 in_pos;	/* input position reached */
-	uint64_t		 resume_at;	/* where this run started */
-	int			 resumed;	/* resume_at from resume_name */
-	char			 resume_name[SPOOL_NAME_MAX + 1];
-	uint64_t		 clean_end;	/* sf.end when nothing is kept */
-	int			 resumable;	/* a -r file: positions matter */
-	uint64_t		 flush_start;	/* sf.end before this tabset */
-	uint64_t		 spooled_pos;	/* of the last tabset in sf */
-	int64_t			 spool_retry;	/* resumable, not spooling:
-						   next append attempt */
-	int			 spooling;	/* sf takes appends */
-	int			 spool_logged;	/* a failure was logged */
-	uint64_t		 spool_unacked;	/* record bytes not acked */
-	uint8_t			*rbuf;		/* a frame read back */
-	size_t			 rbuf_cap;
-	int			 rbuf_fd;	/* what rbuf holds: -1 none */
-	uint64_t		 rbuf_off;
-	char			**old;		/* earlier epochs' files */
-	size_t			 nold, iold;
-	struct replay		 rp;
-	int			 conn_replay;	/* fd speaks for rp */
-	int			 finish_logged;
-	int			 drops_sent;	/* the closing health batch */
-};
 
 static void	*sender_main(void *);
 static int	 sender_connect(struct sender *, const char **);
