@@ -147,4 +147,14 @@ struct sender {
 	int			 drops_sent;	/* the closing health batch */
 };
 
+/* sender.c */
+void		 sender_spool(struct sender *, struct pending *);
+void		 sender_spool_tabset(struct sender *, struct pending *,
+		    struct pending *);
+void		 sender_spool_mark(struct sender *, uint64_t);
+uint64_t	 replay_left(const struct sender *);
+
+/* sender_encode.c */
+void		 sender_encode(struct sender *, struct tabset *);
+
 #endif
