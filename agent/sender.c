@@ -3,8 +3,9 @@
  * connection to the store, the pending queue, the sender thread and the
  * public API (sender.h).
  *
- * Encoding a tabset into frames is in a file of its own
- * (sender_encode.c); struct sender, which they share, is in sender_int.h.
+ * Encoding a tabset into frames (sender_encode.c) and the write-ahead
+ * spool (sender_spool.c, with its own invariants) are in files of their
+ * own; struct sender, which they share, is in sender_int.h.
  *
  * Invariants:
  * - Every encoded frame stays on the pending list until an ACK covers its
@@ -22,36 +23,6 @@
  *   waits instead (SENDER_WAIT_QUEUE) until the store has caught up, so
  *   its frames stay under the cap too.  Live capture waits only when even
  *   its interface rows are full; kept frames then grow by one tabset.
- * - With a spool (--spool DIR, spool.c) every frame is appended to this
- *   epoch's file, and the file synced once per tabset, before the frame
- *   is first sent: write-ahead.  The store being away then no longer
- *   makes the sender hold; frames past max_queue_bytes are dropped from
- *   memory (pending->data NULL) and read back from the file to be sent;
- *   the sender holds only when the spool files exceed spool_max_bytes.
- *   Frames on disk only that follow each other in the file share one
- *   pending entry (a run), so an outage of days costs no memory per
- *   frame; a run is split, its first frame's record header read back,
- *   as that frame is sent or acknowledged.
- *   When every frame is acknowledged the file is cut back to its header.
- *   An agent killed with frames unacknowledged leaves them in its file.
- * - A tabset's frames are all appended (the last one flagged
- *   SPOOL_REC_LAST, each holding the tabset's input position) and synced
- *   before any of them is sent: sender_encode only queues, and sending
- *   happens after it returns.  So a flush is either wholly in the file or
- *   none of it was sent, and spool_resume may cut a torn one off.  The
- *   cut back to the header is followed by a mark holding the position, so
- *   a -r run killed at any moment resumes where its spooled counts end
- *   (the start position of the next epoch, in its header).
- * - A spool write that fails (a full disk) keeps the frames in memory.
- *   For a live capture or standard input they are sent from there, as
- *   without a spool.  For a -r file (resumable) they are not: a frame
- *   sent but not in the file would be counted again by a resume.  The
- *   tabset being appended is taken out of the file whole, the sender
- *   holds (the file replay waits), and every second the frames kept in
- *   memory are appended again, in order; once that works they are sent.
- *   The file is cut back as soon as every frame in it is acknowledged,
- *   with a mark at the position of the last tabset in it, which frees
- *   what the file itself took of the disk.
  * - Before this epoch's HELLO, the files of earlier epochs of the same
  *   agent name are replayed, oldest first, each on its own connection:
  *   its stored HELLO, so WELCOME names what the store already has of that
@@ -87,11 +58,7 @@
 #define SENDER_HANDSHAKE_MS	5000
 #define SENDER_READ_CHUNK	4096
 
-#define SENDER_SPOOL_RETRY_MS	1000	/* a failed spool, resumable */
-
 static void	*sender_main(void *);
-static int	 sender_connect(struct sender *, const char **);
-static int	 sender_spool_open(struct sender *, const char **);
 static void	 sender_disconnect(struct sender *, const char *);
 static int	 sender_readback_failed(struct sender *);
 static int	 sender_read(struct sender *);
@@ -100,19 +67,10 @@ static int	 sender_write(struct sender *);
 static void	 sender_release(struct sender *, uint64_t);
 static void	 sender_pop(struct sender *);
 static int	 pending_split(struct sender *, struct pending *);
-static void	 pending_coalesce(struct sender *, struct pending *);
 static void	 sender_rejected(struct sender *);
 static int	 write_all(int, const uint8_t *, size_t);
 static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
 static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
-static const uint8_t *sender_frame(struct sender *, int, uint64_t, size_t);
-static void	 sender_spool_whole(struct sender *, struct pending *);
-static void	 sender_spool_unwind(struct sender *, struct pending *);
-static void	 sender_spool_retry(struct sender *);
-static int	 sender_sendable(const struct sender *,
-		    const struct pending *);
-static void	 sender_spool_sync(struct sender *, struct pending *);
-static void	 sender_spool_failed(struct sender *, const char *);
 static int	 replay_load(struct sender *);
 static void	 replay_welcome(struct sender *, uint64_t);
 static void	 replay_ack(struct sender *, uint64_t);
@@ -218,7 +176,7 @@ read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
  * pending list is trimmed to what the store has not committed, and
  * sending restarts from its head.
  */
-static int
+int
 sender_connect(struct sender *s, const char **errstr)
 {
 	static char reason[PROTO_TEXT_MAX + 64];
@@ -464,7 +422,7 @@ pending_split(struct sender *s, struct pending *p)
  * it, when it is the next record of the file.  A frame partly written to
  * the socket stays alone: its length is what the writing goes by.
  */
-static void
+void
 pending_coalesce(struct sender *s, struct pending *p)
 {
 	struct pending *q;
@@ -647,242 +605,6 @@ sender_write(struct sender *s)
 		}
 	}
 	return 0;
-}
-
-/*
- * Appends frame p to the spool file, write-ahead, with its input
- * position and its last flag.  A failure (a full disk) keeps p in memory
- * only and stops appends until the file is cut back to its header (or,
- * resumable, sender_spool_retry succeeds): a file must never skip a seq.
- */
-void
-sender_spool(struct sender *s, struct pending *p)
-{
-	uint64_t off;
-	int rc;
-
-	if (!s->spooling)
-		return;
-	if ((rc = spool_append(&s->sf, p->data, p->len, p->pos,
-	    p->last ? SPOOL_REC_LAST : 0, &off)) < 0) {
-		sender_spool_failed(s, rc == -2 ? "write failed and the file "
-		    "could not be cut back" : "write failed");
-		return;
-	}
-	p->off = off;
-	s->spool_unacked += SPOOL_REC_HDR + p->len;
-}
-
-/*
- * For a -r file: appends and syncs a mark holding input position pos:
- * after a tabset that could not be encoded whole, it says its packets
- * are accounted for (sent, or counted as dropped).
- */
-void
-sender_spool_mark(struct sender *s, uint64_t pos)
-{
-	int rc;
-
-	if (!s->resumable)
-		return;
-	if ((rc = spool_mark(&s->sf, pos)) < 0) {
-		sender_spool_failed(s, rc == -2 ? "write failed and the file "
-		    "could not be cut back" : "write failed");
-		return;
-	}
-	if (spool_sync(&s->sf) == -1)
-		sender_spool_failed(s, "fdatasync failed");
-}
-
-/*
- * A tabset's frames are queued from `from` on (`before` the entry ahead
- * of them, NULL for none): makes them whole in the file and durable,
- * then joins those left on disk only into runs.
- */
-void
-sender_spool_tabset(struct sender *s, struct pending *from,
-    struct pending *before)
-{
-	sender_spool_whole(s, from);
-	sender_spool_sync(s, from);
-	pending_coalesce(s, before != NULL ? before : s->head);
-}
-
-/*
- * After a tabset's frames were appended from `from` on: a resumable
- * input's tabset is in the file whole or not at all, so that no frame of
- * it is sent unless all are there (sender_sendable).  When an append
- * failed, takes the frames appended out again (sender_spool_sync records
- * the position the file reaches once they are durable).
- */
-static void
-sender_spool_whole(struct sender *s, struct pending *from)
-{
-	if (s->resumable && from != NULL && !s->spooling)
-		sender_spool_unwind(s, from);
-}
-
-/* Takes a resumable input's frames from `from` on out of the file. */
-static void
-sender_spool_unwind(struct sender *s, struct pending *from)
-{
-	struct pending *p;
-
-	for (p = from; p != NULL; p = p->next) {
-		if (p->off == SENDER_NOT_SPOOLED)
-			continue;
-		p->off = SENDER_NOT_SPOOLED;
-		s->spool_unacked -= SPOOL_REC_HDR + p->len;
-	}
-	/* Left there, a resume would cut them off: not sent either way. */
-	if (s->sf.end > s->flush_start)
-		(void)spool_cut(&s->sf, s->flush_start);
-	s->rbuf_fd = -1;
-}
-
-/*
- * A resumable input whose spool failed: appends the frames kept in
- * memory only (whole tabsets, in order, each with its position) and
- * syncs them, every SENDER_SPOOL_RETRY_MS; once that works they may be
- * sent and appends go on.  A failed attempt is cut back off the file.
- */
-static void
-sender_spool_retry(struct sender *s)
-{
-	struct pending *p, *first;
-	uint64_t start;
-	int64_t now;
-	size_t n = 0;
-
-	if (!s->resumable || s->spooling || s->sf.fd == -1)
-		return;
-	now = clock_mono_ms();
-	if (now < s->spool_retry)
-		return;
-	s->spool_retry = now + SENDER_SPOOL_RETRY_MS;
-	for (first = s->head; first != NULL &&
-	    first->off != SENDER_NOT_SPOOLED; first = first->next)
-		continue;
-	start = s->sf.end;
-	for (p = first; p != NULL; p = p->next, n++)
-		if (p->data == NULL || spool_append(&s->sf, p->data, p->len,
-		    p->pos, p->last ? SPOOL_REC_LAST : 0, &p->off) < 0)
-			goto fail;
-	if (spool_sync(&s->sf) == -1)
-		goto fail;
-	for (p = first; p != NULL; p = p->next) {
-		s->spool_unacked += SPOOL_REC_HDR + p->len;
-		if (p->last)
-			s->spooled_pos = p->pos;
-	}
-	s->spooling = 1;
-	s->spool_logged = 0;
-	log_info("spool: %s/%s: written again, with the %zu batch(es) kept in "
-	    "memory meanwhile; sending them", s->cfg.spool_dir, s->sf.name, n);
-	return;
-fail:
-	for (p = first; p != NULL; p = p->next)
-		p->off = SENDER_NOT_SPOOLED;
-	if (s->sf.end > start)
-		(void)spool_cut(&s->sf, start);
-	s->rbuf_fd = -1;
-}
-
-/* Whether p may go to the store: not a resumable input's frame that is
- * in memory only. */
-static int
-sender_sendable(const struct sender *s, const struct pending *p)
-{
-	return !s->resumable || p->off != SENDER_NOT_SPOOLED;
-}
-
-/* Logs the first of a run of spool failures; appends stop. */
-static void
-sender_spool_failed(struct sender *s, const char *what)
-{
-	if (!s->spool_logged && s->resumable)
-		log_err("spool: %s/%s: %s: %s; the replay of %s waits, its "
-		    "batches in memory, until they can be written (tried "
-		    "every %d s)", s->cfg.spool_dir, s->sf.name, what,
-		    strerror(errno), s->cfg.hello.iface[0],
-		    SENDER_SPOOL_RETRY_MS / 1000);
-	else if (!s->spool_logged)
-		log_err("spool: %s/%s: %s: %s; batches stay in memory only "
-		    "until every batch is acknowledged", s->cfg.spool_dir,
-		    s->sf.name, what, strerror(errno));
-	s->spool_logged = 1;
-	s->spooling = 0;
-}
-
-/*
- * Makes the frames appended since `from` durable (one fdatasync per
- * tabset), then lets the memory cap drop this tabset's frames from
- * memory: older ones are sent sooner, so they stay.  A failed sync
- * keeps them in memory, where they are safe from everything but a kill;
- * a resumable input's are also taken out of the file, to be appended
- * again by sender_spool_retry before any is sent.
- */
-static void
-sender_spool_sync(struct sender *s, struct pending *from)
-{
-	struct pending *p;
-
-	if (from == NULL || s->sf.fd == -1 || from->off == SENDER_NOT_SPOOLED)
-		return;
-	if (spool_sync(&s->sf) == -1) {
-		sender_spool_failed(s, "fdatasync failed");
-		/*
-		 * Maybe not on disk: sent, a resume after a crash would
-		 * count its packets again.  It waits for sender_spool_retry.
-		 */
-		if (s->resumable)
-			sender_spool_unwind(s, from);
-		return;
-	}
-	s->spool_logged = 0;
-	if (s->resumable)
-		s->spooled_pos = s->tail->pos;
-	if (s->mem_bytes <= s->cfg.max_queue_bytes)
-		return;
-	for (p = from; p != NULL && s->mem_bytes > s->cfg.max_queue_bytes;
-	    p = p->next) {
-		if (p->data == NULL || p->off == SENDER_NOT_SPOOLED ||
-		    p == s->unsent)
-			continue;
-		free(p->data);
-		p->data = NULL;
-		s->mem_bytes -= PENDING_MEM(p->len);
-	}
-}
-
-/*
- * Returns frame bytes read back from spool file fd at off, in the
- * sender's buffer (valid until the next call), or NULL (logged).
- */
-static const uint8_t *
-sender_frame(struct sender *s, int fd, uint64_t off, size_t len)
-{
-	uint8_t *b;
-
-	if (s->rbuf_fd == fd && s->rbuf_off == off)
-		return s->rbuf;
-	if (len > s->rbuf_cap) {
-		if ((b = realloc(s->rbuf, len)) == NULL) {
-			log_err("spool: out of memory reading a batch back");
-			return NULL;
-		}
-		s->rbuf = b;
-		s->rbuf_cap = len;
-	}
-	s->rbuf_fd = -1;
-	if (spool_read(fd, off, s->rbuf, len) == -1) {
-		log_err("spool: reading a batch back at offset %llu: %s",
-		    (unsigned long long)off, strerror(errno));
-		return NULL;
-	}
-	s->rbuf_fd = fd;
-	s->rbuf_off = off;
-	return s->rbuf;
 }
 
 /*
@@ -1452,69 +1174,6 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 fail:
 	sender_free(s);
 	return NULL;
-}
-
-/*
- * sender_new with a spool: for a -r file, finds where an earlier run over
- * it left off; lists the earlier epochs' files, creates this epoch's
- * (starting at that position), and tries the store unless those files go
- * first.  Frees s on failure.
- */
-static int
-sender_spool_open(struct sender *s, const char **errstr)
-{
-	static char reason[2 * SPOOL_NAME_MAX + 512];
-	const char *why;
-	size_t total;
-	int n;
-
-	n = spool_resume(s->cfg.spool_dirfd, s->cfg.hello.name,
-	    s->cfg.hello.start_time, &s->cfg.input, &s->resume_at,
-	    s->resume_name, &why);
-	if (n == -1) {
-		snprintf(reason, sizeof(reason), "spool %s/%s: %s: %s",
-		    s->cfg.spool_dir, s->resume_name, why, strerror(errno));
-		*errstr = reason;
-		goto fail;
-	}
-	s->resumed = n == 1;
-	s->in_pos = s->spooled_pos = s->resume_at;
-	s->resumable = !spool_input_none(&s->cfg.input);
-	n = spool_list(s->cfg.spool_dirfd, s->cfg.hello.name,
-	    s->cfg.hello.start_time, SPOOL_FILES_MAX, &s->old, &total, errstr);
-	if (n == -1)
-		goto fail;
-	s->nold = (size_t)n;
-	if (total > s->nold)
-		log_warn("spool: %s: %zu files of earlier runs, more than a "
-		    "start replays: the oldest %zu now, the rest at the next "
-		    "start", s->cfg.spool_dir, total, s->nold);
-	if (spool_create(&s->sf, s->cfg.spool_dirfd, s->cfg.hello.name,
-	    s->cfg.hello.start_time, &s->cfg.input, s->resume_at,
-	    s->hello.data, s->hello.len, &why) == -1) {
-		snprintf(reason, sizeof(reason), "%s %s/%s: %s (the directory "
-		    "must be writable by the agent's user)", why,
-		    s->cfg.spool_dir, s->sf.name, strerror(errno));
-		*errstr = reason;
-		goto fail;
-	}
-	s->spooling = 1;
-	s->clean_end = s->sf.end;
-	if (s->nold > 0) {
-		log_info("spool: %s: %zu file(s) of earlier runs to replay "
-		    "first", s->cfg.spool_dir, s->nold);
-		return 0;
-	}
-	if (sender_connect(s, &why) == -1) {
-		log_warn("store: %s: %s; batches wait in the spool %s until it "
-		    "answers", s->cfg.socket_path, why, s->cfg.spool_dir);
-		s->connect_logged = 1;
-		s->next_connect = clock_mono_ms() + s->backoff_ms;
-	}
-	return 0;
-fail:
-	sender_free(s);
-	return -1;
 }
 
 int

@@ -148,13 +148,23 @@ struct sender {
 };
 
 /* sender.c */
-void		 sender_spool(struct sender *, struct pending *);
-void		 sender_spool_tabset(struct sender *, struct pending *,
-		    struct pending *);
-void		 sender_spool_mark(struct sender *, uint64_t);
+int		 sender_connect(struct sender *, const char **);
+void		 pending_coalesce(struct sender *, struct pending *);
 uint64_t	 replay_left(const struct sender *);
 
 /* sender_encode.c */
 void		 sender_encode(struct sender *, struct tabset *);
+
+/* sender_spool.c */
+int		 sender_spool_open(struct sender *, const char **);
+void		 sender_spool(struct sender *, struct pending *);
+void		 sender_spool_tabset(struct sender *, struct pending *,
+		    struct pending *);
+void		 sender_spool_mark(struct sender *, uint64_t);
+void		 sender_spool_retry(struct sender *);
+int		 sender_sendable(const struct sender *,
+		    const struct pending *);
+void		 sender_spool_failed(struct sender *, const char *);
+const uint8_t	*sender_frame(struct sender *, int, uint64_t, size_t);
 
 #endif
