@@ -149,8 +149,9 @@ struct sender {
 
 /* sender.c */
 int		 sender_connect(struct sender *, const char **);
+int		 sender_readback_failed(struct sender *);
+int		 sender_write_failed(struct sender *);
 void		 pending_coalesce(struct sender *, struct pending *);
-uint64_t	 replay_left(const struct sender *);
 
 /* sender_encode.c */
 void		 sender_encode(struct sender *, struct tabset *);
@@ -166,5 +167,14 @@ int		 sender_sendable(const struct sender *,
 		    const struct pending *);
 void		 sender_spool_failed(struct sender *, const char *);
 const uint8_t	*sender_frame(struct sender *, int, uint64_t, size_t);
+
+/* sender_replay.c */
+int		 replay_load(struct sender *);
+uint64_t	 replay_left(const struct sender *);
+void		 replay_welcome(struct sender *, uint64_t);
+void		 replay_ack(struct sender *, uint64_t);
+void		 replay_done(struct sender *);
+void		 replay_rejected(struct sender *);
+int		 replay_write(struct sender *);
 
 #endif

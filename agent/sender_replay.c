@@ -1,0 +1,415 @@
+/*
+ * sender_replay.c - replaying earlier epochs' spool files to the store,
+ * ahead of this epoch's frames.
+ *
+ * Kept apart from the connection and the queue (sender.c): a replay has
+ * state of its own (struct replay, s->rp) and speaks for another epoch.
+ * Its connection says that epoch's HELLO, stored in the file, and its
+ * records are sent straight from the file, in turn, not through the
+ * pending list.  sender.c hands the connection over while s->conn_replay
+ * is set: the WELCOME (replay_welcome), ACKs (replay_ack), a refusal
+ * (replay_rejected), the store's close after the last ACK (replay_done)
+ * and room to write (replay_write).
+ *
+ * Invariants:
+ * - Before this epoch's HELLO, the files of earlier epochs of the same
+ *   agent name are replayed, oldest first, each on its own connection:
+ *   its stored HELLO, so WELCOME names what the store already has of that
+ *   epoch (the store keeps the latest epoch per name, which is the
+ *   replayed one as long as no newer epoch said HELLO first: hence the
+ *   order), then its batches past that, and once all are acknowledged
+ *   the file is removed; a file naming another -r file than this run's
+ *   is sent up to its resume point and cut to a mark of it instead, for
+ *   the next run over that file.  Capture goes on meanwhile into this
+ *   epoch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+#include "sender_int.h"
+#include "spool.h"
+
+static int	 replay_read(struct sender *);
+static void	 replay_upto_resume(struct replay *);
+static void	 replay_keep_mark(struct sender *);
+static void	 replay_log_kept(const struct sender *);
+static int	 replay_other(const struct spool_input *,
+		    const struct spool_input *);
+
+/*
+ * Opens the next earlier epoch's file and indexes it.  Returns 1 when a
+ * file is loaded for replay, 0 when none is left.  A file with no batch
+ * in it is removed; one whose header does not check out is left alone.
+ */
+int
+replay_load(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	const char *errstr;
+	const char *name;
+	int rc;
+
+	while (!rp->loaded && s->iold < s->nold) {
+		name = s->old[s->iold++];
+		memset(rp, 0, sizeof(*rp));
+		snprintf(rp->name, sizeof(rp->name), "%s", name);
+		rp->fd = openat(s->cfg.spool_dirfd, name, O_RDWR | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (rp->fd == -1) {
+			log_err("spool: %s/%s: %s; not replayed",
+			    s->cfg.spool_dir, name, strerror(errno));
+			continue;
+		}
+		if (spool_lock(rp->fd) == -1) {
+			log_warn("spool: %s/%s: locked by another agent of this "
+			    "name: not replayed", s->cfg.spool_dir, name);
+			close(rp->fd);
+			continue;
+		}
+		if ((rc = spool_scan_fd_count(rp->fd, &rp->sc,
+		    &errstr)) == -2) {
+			/* Killed while creating it: no batch can be in it. */
+			log_info("spool: %s/%s: %s, no batch in it; removed",
+			    s->cfg.spool_dir, name, errstr);
+			close(rp->fd);
+			(void)unlinkat(s->cfg.spool_dirfd, name, 0);
+			continue;
+		}
+		if (rc < 0) {
+			log_err("spool: %s/%s: %s; not replayed, left in place",
+			    s->cfg.spool_dir, name, errstr);
+			close(rp->fd);
+			continue;
+		}
+		if (strcmp(rp->sc.hello.name, s->cfg.hello.name) != 0) {
+			log_err("spool: %s/%s: written by agent \"%s\"; not "
+			    "replayed, left in place", s->cfg.spool_dir, name,
+			    rp->sc.hello.name);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			continue;
+		}
+		if (rp->sc.skipped > 0)
+			log_warn("spool: %s/%s: torn or corrupt record at offset "
+			    "%llu: %llu byte(s) skipped, %zu batch(es) before "
+			    "it intact", s->cfg.spool_dir, name,
+			    (unsigned long long)rp->sc.torn_at,
+			    (unsigned long long)rp->sc.skipped, rp->sc.nrec);
+		/*
+		 * Where a run over another -r file stopped: were it removed,
+		 * the next run over that file would find no resume point and
+		 * count its first packets again.  It is sent up to that point
+		 * and kept as a mark of it (replay_keep_mark); records past
+		 * the point are a flush the kill tore, never sent, which that
+		 * run counts.  The same file (device and inode) rewritten
+		 * since is not coming back: its file goes as a live run's.
+		 */
+		rp->other = replay_other(&rp->sc.input, &s->cfg.input);
+		rp->end = rp->sc.good_end;
+		if (rp->other)
+			replay_upto_resume(rp);
+		if (rp->sc.nrec == 0 && rp->other) {
+			replay_log_kept(s);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			continue;
+		}
+		if (rp->sc.nrec == 0) {
+			log_info("spool: %s/%s: no batch to replay; removed",
+			    s->cfg.spool_dir, name);
+			spool_scan_clear(&rp->sc);
+			close(rp->fd);
+			(void)unlinkat(s->cfg.spool_dirfd, name, 0);
+			continue;
+		}
+		rp->loaded = 1;
+		log_info("spool: %s/%s: replaying %zu batch(es) of epoch %lld "
+		    "(%llu bytes)", s->cfg.spool_dir, name, rp->sc.nrec,
+		    (long long)rp->sc.hello.start_time,
+		    (unsigned long long)rp->sc.bytes);
+	}
+	return rp->loaded;
+}
+
+/*
+ * Whether a file of a run over input `was` holds where a run over
+ * another input than `now` stopped: another file, or the same file
+ * unchanged read through another filter.  The same file rewritten since
+ * (same device and inode, another size or time) is not coming back.
+ */
+static int
+replay_other(const struct spool_input *was, const struct spool_input *now)
+{
+	if (spool_input_none(was))
+		return 0;
+	if (was->dev != now->dev || was->ino != now->ino)
+		return 1;
+	return was->size == now->size && was->mtime_ns == now->mtime_ns &&
+	    was->filter != now->filter;
+}
+
+/* Record bytes of the file being replayed: on disk until it is done. */
+uint64_t
+replay_left(const struct sender *s)
+{
+	const struct replay *rp = &s->rp;
+
+	return rp->loaded ? rp->sc.bytes + rp->sc.nrec * rp->sc.rec_hdr : 0;
+}
+
+/* The store has last_seq of the replayed epoch: send what follows. */
+void
+replay_welcome(struct sender *s, uint64_t last_seq)
+{
+	struct replay *rp = &s->rp;
+
+	if (!rp->welcomed) {
+		rp->nstored = last_seq;
+		rp->welcomed = 1;
+	}
+	rp->acked = last_seq > rp->floor ? last_seq : rp->floor;
+	rp->next = 0;
+	rp->at = rp->sc.data_start;
+	rp->have_cur = 0;
+	rp->off = 0;
+	/* Record k holds seq first_seq + k (spool_scan checks it). */
+	if (rp->acked >= rp->sc.last_seq)
+		rp->next = rp->sc.nrec;		/* the store has it all */
+	while (rp->next < rp->sc.nrec &&
+	    rp->sc.first_seq + rp->next <= rp->acked) {
+		/* replay_read tries it again, and says why. */
+		if (spool_read_next(rp->fd, &rp->sc, rp->end, &rp->at,
+		    &rp->cur) != 1)
+			break;
+		rp->next++;
+	}
+	replay_ack(s, rp->acked);
+}
+
+/*
+ * Every batch up to seq is committed.  After the last one the sender
+ * half-closes and waits for the store to close: once it has, the name is
+ * free for the next HELLO.
+ */
+void
+replay_ack(struct sender *s, uint64_t seq)
+{
+	struct replay *rp = &s->rp;
+
+	if (seq > rp->acked)
+		rp->acked = seq;
+	if (rp->draining || rp->acked < rp->sc.last_seq)
+		return;
+	rp->draining = 1;
+	if (shutdown(s->fd, SHUT_WR) == -1)
+		replay_done(s);
+}
+
+/* Keeps only the records of the replayed file before its resume point. */
+static void
+replay_upto_resume(struct replay *rp)
+{
+	struct spool_scan *sc = &rp->sc;
+
+	if (sc->resume_nrec >= sc->nrec)
+		return;
+	sc->nrec = sc->resume_nrec;
+	sc->bytes = sc->resume_bytes;
+	sc->last_seq = sc->nrec > 0 ? sc->first_seq + sc->nrec - 1 : 0;
+	rp->end = sc->resume_end;
+}
+
+/*
+ * The replayed file of another -r file's run is delivered: cut it to its
+ * header and a mark holding where that run stopped, for the next run over
+ * that file.  Failing, the file stays whole: its batches are offered
+ * again (the store drops them) and the resume point is kept either way.
+ */
+static void
+replay_keep_mark(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+
+	if (spool_scan_cut_mark(rp->fd, &rp->sc) == -1) {
+		log_err("spool: %s/%s: cannot cut it to its resume point: %s; "
+		    "its batches would be offered again (the store drops them)",
+		    s->cfg.spool_dir, rp->name, strerror(errno));
+		return;
+	}
+	replay_log_kept(s);
+}
+
+/* Says the replayed file stays, as a mark of its run's resume point. */
+static void
+replay_log_kept(const struct sender *s)
+{
+	log_info("spool: %s/%s: kept as where a run over another file or "
+	    "filter stopped (packet %llu), for the next run over that input",
+	    s->cfg.spool_dir, s->rp.name,
+	    (unsigned long long)s->rp.sc.resume_pos);
+}
+
+/* The replayed file is delivered: close, remove it, go on. */
+void
+replay_done(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	uint64_t n = rp->sc.nrec, first = rp->sc.first_seq;
+	uint64_t stored = rp->nstored >= first ? rp->nstored - first + 1 : 0;
+
+	if (stored > n)
+		stored = n;
+	log_info("spool: %s/%s: replayed: %llu batch(es) sent, %llu already "
+	    "stored, %llu byte(s) in all", s->cfg.spool_dir, rp->name,
+	    (unsigned long long)(n - stored), (unsigned long long)stored,
+	    (unsigned long long)rp->sc.bytes);
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	s->conn_replay = 0;
+	proto_buf_consume(&s->in, s->in.len);
+	if (s->rbuf_fd == rp->fd)
+		s->rbuf_fd = -1;
+	if (rp->other)
+		replay_keep_mark(s);
+	else if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
+		log_err("spool: %s/%s: cannot remove it: %s; its batches "
+		    "would be offered again (the store drops them)",
+		    s->cfg.spool_dir, rp->name, strerror(errno));
+	close(rp->fd);
+	spool_scan_clear(&rp->sc);
+	memset(rp, 0, sizeof(*rp));
+	rp->fd = -1;
+	/* The next epoch's seqs are other batches: their refusals start anew. */
+	s->reject_seq = 0;
+	s->nreject = 0;
+	s->next_connect = clock_mono_ms();
+	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
+}
+
+/*
+ * The agent_health.dropped that replayed batch seq reported, read back
+ * from the file: skipped, it must not take those drops with it.  0 when
+ * it cannot be read or decoded, which is logged.
+ */
+static uint64_t
+replay_dropped_in(struct sender *s, uint64_t seq)
+{
+	struct replay *rp = &s->rp;
+	struct spool_rec r;
+	struct proto_batch b;
+	const uint8_t *data;
+	uint64_t at = rp->sc.data_start, k, n = 0;
+	size_t i;
+	int rc = 0;
+
+	/* Record k holds seq first_seq + k (spool_scan checks it). */
+	for (k = 0; k <= seq - rp->sc.first_seq; k++)
+		if ((rc = spool_read_next(rp->fd, &rp->sc, rp->end, &at,
+		    &r)) != 1)
+			break;
+	if (rc != 1 ||
+	    (data = sender_frame(s, rp->fd, r.off, r.len)) == NULL ||
+	    r.len < PROTO_HDR_LEN || proto_decode_batch(data + PROTO_HDR_LEN,
+	    r.len - PROTO_HDR_LEN, &b) != PROTO_OK) {
+		log_err("spool: %s/%s: batch %llu cannot be read back: the "
+		    "earlier drops it reported are missing from "
+		    "agent_health.dropped", s->cfg.spool_dir, rp->name,
+		    (unsigned long long)seq);
+		return 0;
+	}
+	for (i = 0; i < b.nhealth; i++)
+		n += b.health[i].dropped;
+	proto_batch_clear(&b);
+	return n;
+}
+
+/*
+ * The store refused a replayed batch as invalid: as sender_rejected, the
+ * first time reconnects, the second skips it, logged and counted with
+ * the drops it was to report.
+ */
+void
+replay_rejected(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	uint64_t seq;
+
+	if (rp->next >= rp->sc.nrec && rp->acked >= rp->sc.last_seq)
+		return;
+	/* A file cut back starts past 1; a store may have none of it. */
+	seq = rp->acked >= rp->sc.first_seq ? rp->acked + 1 :
+	    rp->sc.first_seq;
+	if (seq != s->reject_seq) {
+		s->reject_seq = seq;
+		s->nreject = 1;
+		return;
+	}
+	if (++s->nreject < 2)
+		return;
+	log_err("spool: %s/%s: the store refuses batch %llu as invalid; "
+	    "dropped and counted in agent_health.dropped", s->cfg.spool_dir,
+	    rp->name, (unsigned long long)seq);
+	rp->floor = seq;
+	s->dropped += 1 + replay_dropped_in(s, seq);
+	s->dropped_run++;
+	s->nreject = 0;
+}
+
+/* Writes as much of the replayed file as the socket takes. */
+int
+replay_write(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	const struct spool_rec *r;
+	const uint8_t *data;
+	ssize_t n;
+
+	while (rp->next < rp->sc.nrec) {
+		if (!rp->have_cur && replay_read(s) == -1)
+			return sender_readback_failed(s);
+		r = &rp->cur;
+		if ((data = sender_frame(s, rp->fd, r->off, r->len)) == NULL)
+			return sender_readback_failed(s);
+		n = send(s->fd, data + rp->off, r->len - rp->off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return sender_write_failed(s);
+		}
+		rp->off += (size_t)n;
+		if (rp->off == r->len) {
+			rp->next++;
+			rp->off = 0;
+			rp->have_cur = 0;
+		}
+	}
+	return 0;
+}
+
+/* Reads the next record of the replayed file into rp->cur; 0 or -1. */
+static int
+replay_read(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	int rc;
+
+	if ((rc = spool_read_next(rp->fd, &rp->sc, rp->end, &rp->at,
+	    &rp->cur)) != 1) {
+		log_err("spool: %s/%s: reading batch %llu back: %s",
+		    s->cfg.spool_dir, rp->name, (unsigned long long)
+		    (rp->sc.first_seq + rp->next), rc == 0 ? "the file is "
+		    "shorter than when it was checked" : strerror(errno));
+		return -1;
+	}
+	rp->have_cur = 1;
+	return 0;
+}
