@@ -30,10 +30,10 @@
  * the position of the last record flagged SPOOL_REC_LAST (a mark
  * included), else the header's start position.  Records after it belong
  * to a flush the writer never finished appending, so none of them was
- * ever sent (sender.c appends a whole flush before sending any of it);
- * spool_resume cuts them off, and the next run counts their packets again
- * from the input, which it reads from the furthest resume point of the
- * files that name it.
+ * ever sent (sender_spool.c appends a whole flush before sending any of
+ * it); spool_resume cuts them off, and the next run counts their packets
+ * again from the input, which it reads from the furthest resume point of
+ * the files that name it.
  *
  * Version 1 ("NTSPOOL1", written before resume existed) is still read, for
  * replay only: header "NTSPOOL1", u32 L, u32 CRC-32 of the HELLO, the

@@ -1,5 +1,6 @@
 /*
- * test_sender.c - tests of agent/sender.c against a store played here.
+ * test_sender.c - tests of the sender (agent/sender*.c) against a store
+ * played here.
  *
  * With a spool and the store away, every frame goes to the file and,
  * past the memory cap, none stays in memory: the heap must not grow

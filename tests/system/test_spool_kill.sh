@@ -5,7 +5,7 @@
 # require every view to equal the generator's independent count exactly.
 # The agent's counts since its last flush die with it; its spool says how
 # far into FILE the spooled flushes reach, and the next start reads past
-# that many packets and counts the rest (spool.h, sender.c).
+# that many packets and counts the rest (spool.h, sender_spool.c).
 #
 # The kill moments come from a fixed seed and are tied to progress, as in
 # test_crash.sh: kill k happens once the store has committed a seeded
