@@ -746,6 +746,18 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 		*errstr = "out of memory";
 		return NULL;
 	}
+	/* First: sender_free destroys both, which must have been made. */
+	if (pthread_mutex_init(&s->mu, NULL) != 0) {
+		*errstr = "cannot initialise a lock";
+		free(s);
+		return NULL;
+	}
+	if (pthread_cond_init(&s->cv, NULL) != 0) {
+		*errstr = "cannot initialise a lock";
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		return NULL;
+	}
 	s->cfg = *cfg;
 	if (s->cfg.max_queue_bytes == 0)
 		s->cfg.max_queue_bytes = SENDER_QUEUE_DEFAULT;
@@ -762,11 +774,6 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 	proto_buf_init(&s->hello);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
 		*errstr = "cannot create a pipe";
-		goto fail;
-	}
-	if (pthread_mutex_init(&s->mu, NULL) != 0 ||
-	    pthread_cond_init(&s->cv, NULL) != 0) {
-		*errstr = "cannot initialise a lock";
 		goto fail;
 	}
 	if (proto_encode_hello(&s->hello, &s->cfg.hello) == -1) {

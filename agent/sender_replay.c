@@ -44,9 +44,11 @@ static int	 replay_other(const struct spool_input *,
 		    const struct spool_input *);
 
 /*
- * Opens the next earlier epoch's file and indexes it.  Returns 1 when a
- * file is loaded for replay, 0 when none is left.  A file with no batch
- * in it is removed; one whose header does not check out is left alone.
+ * Opens the next earlier epoch's file and counts its records
+ * (spool_scan_fd_count: replay_read reads them in turn, so memory does
+ * not grow with the file).  Returns 1 when a file is loaded for replay,
+ * 0 when none is left.  A file with no batch in it is removed; one whose
+ * header does not check out is left alone.
  */
 int
 replay_load(struct sender *s)
