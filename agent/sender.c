@@ -252,8 +252,8 @@ sender_disconnect(struct sender *s, const char *why)
 {
 	if (s->fd == -1)
 		return;
-	log_warn("store: %s: %s; %llu batch(es) kept for resend", why,
-	    s->cfg.socket_path, (unsigned long long)s->npending);
+	log_warn("store %s: %s; %llu batch(es) kept for resend",
+	    s->cfg.socket_path, why, (unsigned long long)s->npending);
 	close(s->fd);
 	s->fd = -1;
 	s->conn_replay = 0;
