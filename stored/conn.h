@@ -71,7 +71,7 @@ struct server {
 	 * With more than CONN_MAX live connections, a new one closes those
 	 * whose peer is gone unnoticed, else the one read from longest ago,
 	 * if that is evict_idle_ms or more and nothing is owed either way
-	 * (conn.c says what counts); with no such connection the new one
+	 * (conn_evict.c says what counts); with no such connection the new one
 	 * is refused.  Agents are idle between
 	 * flushes, however long: idleness alone closes nothing.
 	 */

@@ -192,8 +192,8 @@ writer_push(struct writer *w, struct writer_item *it)
 		 * this agent's own.  Its old batches (a restarted agent) must
 		 * not be made stale by its new epoch, nor counted after the
 		 * WELCOME's last_seq; the HELLO of a connection that has hung
-		 * up since (conn.c), queued behind a failed group, must not
-		 * bring the old epoch back after the new one.  Behind the
+		 * up since (conn_evict.c), queued behind a failed group, must
+		 * not bring the old epoch back after the new one.  Behind the
 		 * whole backlog, a HELLO retried after its deadline would
 		 * miss it again for as long as the backlog lasts.
 		 */

@@ -1,0 +1,65 @@
+/*
+ * conn_int.h - what conn.c and conn_evict.c share: the connection itself
+ * and the functions each calls in the other.  Private to those files; the
+ * rest of the store sees conn.h only.  Each function's contract is the
+ * comment at its definition.
+ */
+#ifndef NETTALLY_CONN_INT_H
+#define NETTALLY_CONN_INT_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "conn.h"
+#include "db.h"
+#include "proto.h"
+
+enum conn_state {
+	CONN_NEW = 0,		/* waiting for HELLO */
+	CONN_HELLO,		/* HELLO in the writer, not read meanwhile */
+	CONN_READY,		/* WELCOME sent: batches */
+	CONN_CLOSING,
+};
+
+struct conn {
+	uv_pipe_t		 pipe;		/* data points back here */
+	uv_timer_t		 stall;		/* read timeout */
+	int			 nopen;		/* handles not yet closed */
+	uv_shutdown_t		 sreq;
+	struct server		*srv;
+	LIST_ENTRY(conn)	 entry;
+	int			 inlist;
+	uint64_t		 id;
+	enum conn_state		 state;
+	int			 reading;
+	int			 starved;	/* its frame waits for input_max */
+	uint64_t		 starved_at;	/* order it began to wait in */
+	/* Loop ms of its last bytes, or later when reading began. */
+	uint64_t		 quiet_since;
+	size_t			 nwriter;	/* its items in the writer */
+	uint8_t			*buf;
+	size_t			 len, cap;
+	pid_t			 pid;
+	uid_t			 uid;
+	char			 name[PROTO_NAME_MAX + 1];
+	struct db_session	 session;
+	struct proto_status_agent stat;		/* for STATUS replies */
+};
+
+/* Names a connection in log lines: the agent if known, else its pid. */
+#define CONN_WHO(c)	((c)->name[0] != '\0' ? (c)->name : "(no HELLO yet)")
+
+/* conn.c */
+void	conn_close(struct conn *);
+void	conn_say_error(struct conn *, const struct proto_error *);
+
+/* conn_evict.c */
+int	server_evict(struct server *, struct conn *);
+int	conn_release_gone(struct conn *, const struct conn *, const char *);
+
+#endif
