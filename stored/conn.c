@@ -34,10 +34,11 @@
  *  5. SIGTERM/SIGINT: stop reading, let the writer finish and ack, send
  *     ERROR(SHUTDOWN), close.
  *
- * A policy over all connections lives beside this file, in its own:
- * conn_evict.c closes connections whose peer is gone and, when a new
- * connection finds every slot taken, an idle one.  conn_int.h is what
- * the files share.
+ * Two policies over all connections live beside this file, each in its
+ * own: conn_evict.c closes connections whose peer is gone and, when a
+ * new connection finds every slot taken, an idle one; conn_flow.c stops
+ * and restarts reading for backpressure and shares input_max among the
+ * frames being read.  conn_int.h is what the three files share.
  *
  * Invariants:
  * - A connection embeds its uv_pipe_t; its memory (the struct and its
@@ -50,13 +51,6 @@
  *   in progress ends, and every such frame ends within read_timeout_ms.
  * - Writer items name connections by id, never by pointer: a connection
  *   may close while its items are in the writer.
- * - Backpressure: above queued_max bytes of batches in the writer, no
- *   connection is read until half of it has drained.  A batch counts
- *   the memory its decoded records hold (three to four times its frame),
- *   since they, not the frames, wait in the writer's queue: the cap
- *   bounds the store's memory.  An agent's frame holds at most 65,536
- *   records, under 6 MiB decoded, so one batch still waits while the
- *   writer applies another: the writer does not idle for a decode.
  * - A connection embeds two handles, the pipe and its stall timer; both
  *   are closed together and the memory goes when the second close
  *   callback runs.
@@ -73,8 +67,6 @@
  * - A closing connection is freed within goodbye_ms, whether or not its
  *   peer reads the last ERROR: the stall timer, stopped by conn_unlist,
  *   becomes its deadline.
- * - While paused for backpressure, frames already read wait in their
- *   buffer too; the resume processes them (no new bytes may come).
  * - Every connection libuv hands over is accepted, at once or, when no
  *   memory can be found for it, by the accept_retry timer: libuv watches
  *   the listener again only after uv_accept, so a connection left there
@@ -97,7 +89,6 @@
 #include "status.h"
 #include "validate.h"
 
-#define CONN_BUF_MIN	(64u << 10)
 #define CONN_GROUPS_MAX	256		/* peer groups looked at */
 
 struct conn_wreq {
@@ -114,19 +105,12 @@ static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	conn_write_cb(uv_write_t *, int);
 static void	conn_shutdown_cb(uv_shutdown_t *, int);
 static void	conn_close_cb(uv_handle_t *);
-static void	conn_fail(struct conn *, enum proto_error_code, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	conn_send(struct conn *, struct conn_wreq *);
 static int	conn_send_welcome(struct conn *, uint64_t);
 static int	conn_send_ack(struct conn *, uint64_t);
-static void	conn_reading(struct conn *);
 static void	conn_stall_cb(uv_timer_t *);
 static void	conn_goodbye_cb(uv_timer_t *);
 static int	conn_check_unread(struct conn *, const char *);
-static int	conn_reserve(struct conn *);
-static void	server_input_free(struct server *, size_t);
-static void	server_pause_said(struct server *);
-static void	conn_process(struct conn *);
 static void	conn_frame(struct conn *, const uint8_t *, size_t);
 static void	conn_hello(struct conn *, const uint8_t *, size_t);
 static void	conn_batch(struct conn *, const uint8_t *, size_t);
@@ -135,7 +119,6 @@ static void	conn_status(struct conn *, const uint8_t *, size_t);
 static size_t	conn_batch_mem(const struct proto_batch *);
 static struct conn *server_find(struct server *, uint64_t);
 static int	server_allows(struct server *, struct conn *, gid_t);
-static void	server_flow(struct server *);
 static void	server_check_closed(struct server *);
 static void	server_refused(struct server *, struct conn *,
 		    struct writer_item *);
@@ -438,7 +421,7 @@ conn_shutdown_cb(uv_shutdown_t *req, int status)
 }
 
 /* Sends ERROR(code, text), logged and counted, then closes. */
-static void
+void
 conn_fail(struct conn *c, enum proto_error_code code, const char *fmt, ...)
 {
 	struct proto_error er;
@@ -601,7 +584,7 @@ conn_send_ack(struct conn *c, uint64_t seq)
 }
 
 /* Starts or stops reading as the state, backpressure and shutdown say. */
-static void
+void
 conn_reading(struct conn *c)
 {
 	struct server *srv = c->srv;
@@ -683,51 +666,8 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	conn_process(c);
 }
 
-/*
- * Makes room for the frame in progress (its header was already checked
- * against PROTO_FRAME_MAX by proto_frame_check), or shrinks an idle
- * buffer back to CONN_BUF_MIN.  A frame that does not fit in the
- * server's input_max leaves the buffer as it is and c starved.  Returns
- * 0, or -1 when out of memory.
- */
-static int
-conn_reserve(struct conn *c)
-{
-	struct server *srv = c->srv;
-	size_t need = CONN_BUF_MIN, body, old;
-	int was = c->starved;
-	uint8_t *p;
-
-	if (c->len >= PROTO_HDR_LEN) {
-		body = (size_t)c->buf[0] << 24 | (size_t)c->buf[1] << 16 |
-		    (size_t)c->buf[2] << 8 | (size_t)c->buf[3];
-		/* Too big: conn_process rejects it, never grow for it. */
-		if (body <= PROTO_FRAME_MAX && PROTO_HDR_LEN + body > need)
-			need = PROTO_HDR_LEN + body;
-	}
-	c->starved = 0;
-	if (need == c->cap || (need < c->cap && c->len > need))
-		return 0;
-	if (need > c->cap && need - c->cap > srv->input_max - srv->input_used) {
-		c->starved = 1;
-		if (!was)
-			c->starved_at = ++srv->starve_seq;
-		return 0;
-	}
-	if ((p = realloc(c->buf, need)) == NULL)
-		return -1;
-	c->buf = p;
-	old = c->cap;
-	c->cap = need;
-	if (need > old)
-		srv->input_used += need - old;
-	else
-		server_input_free(srv, old - need);
-	return 0;
-}
-
 /* Handles every whole frame in the buffer while the state allows. */
-static void
+void
 conn_process(struct conn *c)
 {
 	enum proto_err e;
@@ -980,93 +920,6 @@ server_find(struct server *srv, uint64_t id)
 		if (c->id == id)
 			return c;
 	return NULL;
-}
-
-/* Stops or restarts reading from every connection for backpressure. */
-static void
-server_flow(struct server *srv)
-{
-	struct conn *c, *next;
-
-	if (!srv->paused && srv->queued > srv->queued_max) {
-		srv->paused = 1;
-		server_pause_said(srv);
-	} else if (srv->paused && srv->queued <= srv->queued_max / 2) {
-		srv->paused = 0;
-		if (srv->pause_said)
-			log_info("store: database caught up: reading from "
-			    "agents again");
-		srv->pause_said = 0;
-	} else
-		return;
-	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
-		/* Frames read before the pause: no new bytes need come. */
-		if (!srv->paused && c->len > 0)
-			conn_process(c);
-		else
-			conn_reading(c);
-	}
-}
-
-/*
- * A replay pauses the store every second or so: the first pause of a
- * minute is said, with how many went unsaid since the last one.
- */
-static void
-server_pause_said(struct server *srv)
-{
-	uint64_t now = uv_now(srv->loop);
-
-	srv->npauses++;
-	if (srv->pause_said_ms != 0 &&
-	    now - srv->pause_said_ms < CONN_PAUSE_SAY_MS)
-		return;
-	if (srv->npauses > 1)
-		log_warn("store: %zu bytes of batches wait for the database: "
-		    "not reading from agents until it catches up (paused "
-		    "%llu times since the last message)", srv->queued,
-		    (unsigned long long)srv->npauses);
-	else
-		log_warn("store: %zu bytes of batches wait for the database: "
-		    "not reading from agents until it catches up",
-		    srv->queued);
-	srv->pause_said_ms = now;
-	srv->pause_said = 1;
-	srv->npauses = 0;
-}
-
-/*
- * Gives back n bytes of input_used, and lets the peers waiting for it try
- * again, the longest waiting first, until one still does not fit: served
- * newest first, a peer opening connection after connection could keep an
- * agent's big frame waiting for ever.
- */
-static void
-server_input_free(struct server *srv, size_t n)
-{
-	struct conn *c, *first;
-
-	srv->input_used -= n;
-	if (n == 0)
-		return;
-	for (;;) {
-		first = NULL;
-		LIST_FOREACH(c, &srv->conns, entry)
-			if (c->starved && (first == NULL ||
-			    c->starved_at < first->starved_at))
-				first = c;
-		if (first == NULL)
-			return;
-		if (conn_reserve(first) == -1) {
-			conn_fail(first, PROTO_ERR_INTERNAL, "out of memory "
-			    "for a frame");
-			continue;
-		}
-		if (first->starved)
-			return;
-		conn_reading(first);
-	}
 }
 
 /*

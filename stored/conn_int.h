@@ -1,8 +1,8 @@
 /*
- * conn_int.h - what conn.c and conn_evict.c share: the connection itself
- * and the functions each calls in the other.  Private to those files; the
- * rest of the store sees conn.h only.  Each function's contract is the
- * comment at its definition.
+ * conn_int.h - what conn.c, conn_evict.c and conn_flow.c share: the
+ * connection itself and the functions each calls in the others.  Private
+ * to those three files; the rest of the store sees conn.h only.  Each
+ * function's contract is the comment at its definition.
  */
 #ifndef NETTALLY_CONN_INT_H
 #define NETTALLY_CONN_INT_H
@@ -18,6 +18,8 @@
 #include "conn.h"
 #include "db.h"
 #include "proto.h"
+
+#define CONN_BUF_MIN	(64u << 10)	/* a connection's buffer, at least */
 
 enum conn_state {
 	CONN_NEW = 0,		/* waiting for HELLO */
@@ -56,10 +58,19 @@ struct conn {
 
 /* conn.c */
 void	conn_close(struct conn *);
+void	conn_fail(struct conn *, enum proto_error_code, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	conn_say_error(struct conn *, const struct proto_error *);
+void	conn_reading(struct conn *);
+void	conn_process(struct conn *);
 
 /* conn_evict.c */
 int	server_evict(struct server *, struct conn *);
 int	conn_release_gone(struct conn *, const struct conn *, const char *);
+
+/* conn_flow.c */
+void	server_flow(struct server *);
+int	conn_reserve(struct conn *);
+void	server_input_free(struct server *, size_t);
 
 #endif
