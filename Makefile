@@ -106,7 +106,11 @@ $(O)/tests/proto/%: $(O)/obj/tests/proto/%.o $(O)/libproto.a
 $(O)/tests/stored/%: $(O)/obj/tests/stored/%.o $(O)/obj/tests/stored/scratch.o \
 	$(STORED_LIB_OBJS) $(REPORT_LIB_OBJS) $(O)/libproto.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(STORED_LIBS) cmocka) -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $^ $(call pc_libs,$(STORED_LIBS) cmocka) -lpthread
+# test_conn makes conn.c's calloc fail on demand: every calloc of the
+# objects it links goes to the test's __wrap_calloc, so that the daemon
+# itself carries no test hook.
+$(O)/tests/stored/test_conn: TEST_LDFLAGS = -Wl,--wrap=calloc
 
 units: $(UNITS)
 

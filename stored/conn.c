@@ -287,10 +287,6 @@ conn_new(struct server *srv, struct conn **cp, const char **errstr)
 	int rc;
 
 	*errstr = "out of memory";
-	if (srv->accept_nomem > 0) {
-		srv->accept_nomem--;
-		return -1;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
 	if ((c->buf = malloc(CONN_BUF_MIN)) == NULL) {

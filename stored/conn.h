@@ -89,11 +89,6 @@ struct server {
 	int			 accept_retry_init;
 	uv_stream_t		*accept_waiting;	/* listener; NULL: none */
 	uint64_t		 accept_nomem_at;
-	/*
-	 * Tests: this many next connections find no memory, as if calloc
-	 * failed; set as tests shorten the limits above.
-	 */
-	unsigned		 accept_nomem;
 	int			 shutting;
 	void			(*closed)(struct server *);
 	/*

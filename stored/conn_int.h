@@ -1,7 +1,8 @@
 /*
  * conn_int.h - what conn.c, conn_evict.c and conn_flow.c share: the
  * connection itself and the functions each calls in the others.  Private
- * to those three files; the rest of the store sees conn.h only.  Each
+ * to those three files (and tests/stored/test_conn.c, which needs the
+ * size of a connection); the rest of the store sees conn.h only.  Each
  * function's contract is the comment at its definition.
  */
 #ifndef NETTALLY_CONN_INT_H
