@@ -895,12 +895,9 @@ static void
 conn_agent_error(struct conn *c, const uint8_t *body, size_t n)
 {
 	struct proto_error er;
-	char *p;
 
+	/* The log makes its controls harmless (log.c). */
 	if (proto_decode_error(body, n, &er) == PROTO_OK) {
-		for (p = er.text; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
 		log_warn("conn %llu: %s: agent reports error %u: %s",
 		    (unsigned long long)c->id, CONN_WHO(c), er.code, er.text);
 	}
