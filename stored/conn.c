@@ -647,7 +647,14 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	if (nread == 0)		/* EAGAIN: nothing this time */
 		return;
 	if (nread < 0) {
-		if (nread == UV_EOF)
+		/* An agent's goodbye is news; a status reader's is not. */
+		if (nread == UV_EOF && c->name[0] != '\0')
+			log_info("conn %llu: %s: agent disconnected after "
+			    "%llu batches, %llu records",
+			    (unsigned long long)c->id, c->name,
+			    (unsigned long long)c->stat.batches,
+			    (unsigned long long)c->stat.records);
+		else if (nread == UV_EOF)
 			log_debug("conn %llu: %s: end of stream",
 			    (unsigned long long)c->id, CONN_WHO(c));
 		else

@@ -33,6 +33,12 @@ replay_and_compare() {
 	    WHERE agent = '$name'")
 	check "$name: agent_health.captured counts every frame ($frames)" \
 	    test "$captured" = "$frames"
+	nb=$(sql "SELECT count(*) FROM batch b JOIN agent a
+	    ON a.id = b.agent_id WHERE a.name = '$name'")
+	bye=": $name: agent disconnected after $nb batches,"
+	wait_for "grep -q '$bye' '$WORK/store.log'" 100
+	check "$name: the store logs its goodbye, after its $nb batches" \
+	    grep -q "$bye" "$WORK/store.log"
 }
 
 replay_and_compare mix --packets 20000 --mix --seed 7
