@@ -371,8 +371,10 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 		case O_MAXH:
 		case O_MAXP:
 		case O_MAXQ:
-			if (parse_long(argv[optind - 1], optarg, 16, 1L << 24,
-			    &v) == -1)
+			/* The option's name: argv may hold its value alone. */
+			if (parse_long(ch == O_MAXH ? "--max-hosts" :
+			    ch == O_MAXP ? "--max-ports" : "--max-peers",
+			    optarg, 16, 1L << 24, &v) == -1)
 				return -1;
 			if (ch == O_MAXH)
 				o->lim.max_hosts = (size_t)v;

@@ -43,6 +43,17 @@ check "a misread modified-format file: exit 1, how to convert it (exit $rc)" \
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
+# A table cap names its option, whether its value is a word of its own
+# or follows "=".
+fails "bad --max-hosts names the option" \
+    '^nettally-agent: --max-hosts: "1" is not a number from 16' \
+    --max-hosts 1 -r "$WORK/in.pcap"
+fails "bad --max-ports names the option" \
+    '^nettally-agent: --max-ports: "x" is not a number' \
+    --max-ports x -r "$WORK/in.pcap"
+fails "bad --max-peers=N names the option" \
+    '^nettally-agent: --max-peers: "5" is not a number' \
+    --max-peers=5 -r "$WORK/in.pcap"
 
 "$NT_BIN/nettally-agent" --help >"$WORK/out" 2>&1
 check "--help exits 0 and documents -i, -r, -n, -s" \
