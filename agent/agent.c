@@ -95,7 +95,8 @@ static void	make_names(const struct agent_opts *, struct proto_hello *);
 
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	abandon_requested;
-static volatile sig_atomic_t	signalled;	/* stop_all also ends a file */
+static volatile sig_atomic_t	signalled;	/* a signal came: stop_all
+						   also ends a file */
 static int			stop_pipe[2] = { -1, -1 };
 
 static void
@@ -195,7 +196,8 @@ usage(FILE *f)
 "\n"
 "At the end of a file, or on SIGINT/SIGTERM, the agent ships what it has\n"
 "counted, waits until the store has acknowledged every batch, and exits 0.\n"
-"A second signal gives up waiting.  Exit status 1 on any error, and on\n"
+"A second signal gives up waiting (the end of a file is no signal: the\n"
+"first one after it still waits).  Exit status 1 on any error, and on\n"
 "a capture file that ends mid-record (what came before is still counted).\n",
 	    FLOWTAB_IFACES_MAX, DEFAULT_PROGRESS_S,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
@@ -493,13 +495,19 @@ default_iface(char *out, size_t len)
 	return rc;
 }
 
+/*
+ * The first signal stops counting; the second gives up waiting for the
+ * store.  "Second" is counted in signals: stop_requested is also set by
+ * the end of a file and by a failed capture thread, which are no signal
+ * and must not turn the operator's first one into a second.
+ */
 static void
 on_signal(int sig)
 {
 	int saved = errno;
 
 	(void)sig;
-	if (stop_requested)
+	if (signalled)
 		abandon_requested = 1;
 	signalled = 1;
 	stop_all();
