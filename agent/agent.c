@@ -197,8 +197,10 @@ usage(FILE *f)
 "At the end of a file, or on SIGINT/SIGTERM, the agent ships what it has\n"
 "counted, waits until the store has acknowledged every batch, and exits 0.\n"
 "A second signal gives up waiting (the end of a file is no signal: the\n"
-"first one after it still waits).  Exit status 1 on any error, and on\n"
-"a capture file that ends mid-record (what came before is still counted).\n",
+"first one after it still waits).  A replay stopped by a signal before\n"
+"the end of its file says at which packet, and exits 0 too.  Exit status\n"
+"1 on any error, and on a capture file that ends mid-record (what came\n"
+"before is still counted).\n",
 	    FLOWTAB_IFACES_MAX, DEFAULT_PROGRESS_S,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
 	    DEFAULT_MAX_PORTS, DEFAULT_MAX_PEERS, DEFAULT_SOCKET,
@@ -853,12 +855,22 @@ main(int argc, char **argv)
 		    SENDER_WAIT);
 	complete = o.file == NULL || w[0].c.at_end;
 	left = sender_finish(snd, w[0].c.cur, complete, &abandon_requested);
+	/*
+	 * A replay stopped before its end: the counts that follow are not
+	 * the file's.  A file's capture fails only at its end, so what
+	 * stopped it was a signal.
+	 */
 	if (!complete && o.spool_dir != NULL &&
 	    !spool_input_none(&scfg.input))
-		log_info("%s: stopped at packet %llu; a start on the same file "
-		    "with --spool %s and this --name resumes there", o.file,
+		log_warn("%s: stopped by signal at packet %llu; the rest of "
+		    "the file was not counted: a start on the same file with "
+		    "--spool %s and this --name resumes there", o.file,
 		    (unsigned long long)(w[0].c.skipped + w[0].c.npackets),
 		    o.spool_dir);
+	else if (!complete)
+		log_warn("%s: stopped by signal at packet %llu; the rest of "
+		    "the file was not counted", o.file,
+		    (unsigned long long)(w[0].c.skipped + w[0].c.npackets));
 	if (left > 0 && o.spool_dir != NULL) {
 		/* On disk since before they were first sent: nothing lost. */
 		log_warn("%llu batch(es) not acknowledged by the store kept in "

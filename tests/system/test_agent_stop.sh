@@ -1,7 +1,8 @@
 #!/bin/sh
 # How the agent stops, as nettally-agent(8) says under SIGNALS and EXIT
 # STATUS: a first signal waits for the store's last ACK and only a
-# second gives up, also after a replay reached the end of its file.
+# second gives up, also after a replay reached the end of its file; a
+# replay stopped before the end of its file says so.
 . "$(dirname "$0")/lib.sh"
 
 # A store left stopped (SIGSTOP) would never take cleanup's SIGTERM.
@@ -27,7 +28,7 @@ held_at_end() {
 	"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/$1.fifo" --name "$1" \
 	    --flush 3600000 2>"$WORK/$1.err" &
 	AGENT_PID=$!
-	wait_for "grep -q 'counting as' '$WORK/$1.err'" 100 ||
+	wait_for "grep -qs 'counting as' '$WORK/$1.err'" 100 ||
 	    not_ok "$1: the agent starts counting"
 	kill -STOP "$STORE_PID"
 	kill -TERM "$FEED_PID"
@@ -54,6 +55,8 @@ check "wait1: ... saying every frame was delivered" \
 got=$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'wait1'")
 check "wait1: ... and the store has all $frames frames ($got)" \
     test "$got" = "$frames"
+check "wait1: ... read to its end, so not said to be stopped" \
+    sh -c "! grep -q 'stopped by signal' '$WORK/wait1.err'"
 
 # A second signal gives up: the batch is lost, said, exit 1.
 held_at_end wait2
@@ -64,6 +67,29 @@ check "wait2: a second SIGTERM gives up waiting: exit 1 ($rc)" test "$rc" = 1
 check "wait2: ... saying what was lost" \
     grep -q "1 batch(es) not acknowledged by the store were lost" \
     "$WORK/wait2.err"
+
+# --- a replay stopped before the end of its file says so ---
+# A FIFO whose writer holds it open after in.pcap: once every frame is
+# delivered, the agent waits for more, and SIGTERM stops it there.
+mkfifo "$WORK/part.fifo"
+(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/part.fifo" &
+FEED_PID=$!
+"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/part.fifo" --name part \
+    --flush 200 2>"$WORK/part.err" &
+AGENT_PID=$!
+wait_for "[ \"\$(sql \"SELECT coalesce(sum(frames), 0) FROM interface_traffic
+    WHERE agent = 'part'\")\" = $frames ]" 200 ||
+    not_ok "part: the frames so far are delivered"
+kill -TERM "$AGENT_PID"
+reap_agent
+kill -TERM "$FEED_PID"
+wait "$FEED_PID" 2>/dev/null
+FEED_PID=
+check "part: SIGTERM mid-file: exit 0, as for any signal ($rc)" test "$rc" = 0
+check "part: ... saying where it stopped and that the rest was not counted" \
+    grep -q "part.fifo: stopped by signal at packet $frames; the rest of the file was not counted" \
+    "$WORK/part.err"
+[ "$rc" = 0 ] || sed 's/^/# /' "$WORK/part.err"
 
 check "store stops cleanly on SIGTERM" stop_store
 done_testing

@@ -225,7 +225,7 @@ wait_for "[ \$(committed_since astop 0) -ge 3 ]" 300 ||
     echo "# fewer than 3 batches committed"
 kill -TERM "$AGENT_PID"
 reap_agent
-stopped=$(sed -n 's/.*stopped at packet \([0-9]*\);.*/\1/p' "$WORK/stop.0")
+stopped=$(sed -n 's/.*stopped by signal at packet \([0-9]*\);.*/\1/p' "$WORK/stop.0")
 check "SIGTERM mid-file: exit 0 ($rc), stopped at packet ${stopped:-?} of 20000" \
     test "$rc" = 0 -a "${stopped:-0}" -gt 0 -a "${stopped:-20000}" -lt 20000
 check "... its spool file stays, to resume" test -n "$(ls "$sp3")"
@@ -254,7 +254,7 @@ wait_for "[ \$(committed_since aother 0) -ge 3 ]" 300 ||
     echo "# fewer than 3 batches committed"
 kill -TERM "$AGENT_PID"
 reap_agent
-stopped=$(sed -n 's/.*stopped at packet \([0-9]*\);.*/\1/p' "$WORK/other.0")
+stopped=$(sed -n 's/.*stopped by signal at packet \([0-9]*\);.*/\1/p' "$WORK/other.0")
 check "SIGTERM mid-file again: stopped at packet ${stopped:-?} of 20000" \
     test "${stopped:-0}" -gt 0 -a "${stopped:-20000}" -lt 20000
 # shellcheck disable=SC2086
