@@ -541,7 +541,9 @@ worker_main(void *arg)
 /*
  * Opens worker `t`'s sources: the file, or one handle per -i interface,
  * joined to that interface's fanout group when there are several threads.
- * Group ids differ per interface and per agent process.
+ * Group ids differ per interface and per agent process.  Returns 0, -1
+ * with err, or 1 when a signal stopped the agent while it waited for a
+ * missing interface (said here): a stop as asked, not a failure.
  */
 static int
 open_sources(const struct agent_opts *o, struct worker *w, unsigned int t,
@@ -579,8 +581,11 @@ open_sources(const struct agent_opts *o, struct worker *w, unsigned int t,
 				log_warn("%s; waiting for it (--exit-on-error "
 				    "to exit instead)", err);
 			waiting = 1;
-			if (stop_requested)
-				return -1;
+			if (stop_requested) {
+				log_info("stopped while waiting for %s",
+				    o->ifaces[i]);
+				return 1;
+			}
 			(void)poll(NULL, 0, OPEN_RETRY_MS);
 		}
 		if (rc != 0)
@@ -648,7 +653,7 @@ main(int argc, char **argv)
 	sigset_t all, old;
 	uint64_t left, dropped, npackets = 0;
 	unsigned int i, t, nthreads;
-	int status = 1, failed = 0, slot, spool_fd = -1, complete;
+	int status = 1, failed = 0, slot, spool_fd = -1, complete, rc;
 
 	log_init("nettally-agent", LOG_TO_STDERR);
 	if (parse_opts(argc, argv, &o) == -1) {
@@ -685,8 +690,11 @@ main(int argc, char **argv)
 		o.ifaces[o.niface++] = ifbuf;
 	}
 	for (t = 0; t < nthreads; t++)
-		if (open_sources(&o, &w[t], t, err, sizeof(err)) == -1) {
-			log_err("%s", err);
+		if ((rc = open_sources(&o, &w[t], t, err, sizeof(err))) != 0) {
+			if (rc == -1)
+				log_err("%s", err);
+			else
+				status = 0;	/* a stop as asked */
 			goto out;
 		}
 

@@ -2,7 +2,8 @@
 # How the agent stops, as nettally-agent(8) says under SIGNALS and EXIT
 # STATUS: a first signal waits for the store's last ACK and only a
 # second gives up, also after a replay reached the end of its file; a
-# replay stopped before the end of its file says so.
+# replay stopped before the end of its file says so; a stop while the
+# agent waits for a missing interface is a clean one.
 . "$(dirname "$0")/lib.sh"
 
 # A store left stopped (SIGSTOP) would never take cleanup's SIGTERM.
@@ -90,6 +91,30 @@ check "part: ... saying where it stopped and that the rest was not counted" \
     grep -q "part.fifo: stopped by signal at packet $frames; the rest of the file was not counted" \
     "$WORK/part.err"
 [ "$rc" = 0 ] || sed 's/^/# /' "$WORK/part.err"
+
+# --- a stop while waiting for a missing interface is a clean stop ---
+# No Linux interface name holds a '/': this one cannot appear.  The
+# agent waits for it (no --exit-on-error); `systemctl stop` then must not
+# find the unit failed.
+if [ "$(id -u)" = 0 ]; then
+	"$NT_BIN/nettally-agent" -s "$SOCK" -i nt/nosuch0 -n 10.0.0.0/8 \
+	    2>"$WORK/noif.err" &
+	AGENT_PID=$!
+	wait_for "grep -qs 'nt/nosuch0: no such interface.*waiting for it' \
+	    '$WORK/noif.err'" 100 || not_ok "noif: the agent waits"
+	kill -TERM "$AGENT_PID"
+	reap_agent
+	check "noif: SIGTERM while waiting for the interface: exit 0 ($rc)" \
+	    test "$rc" = 0
+	check "noif: ... saying it stopped while waiting for it" \
+	    grep -q "stopped while waiting for nt/nosuch0" "$WORK/noif.err"
+	check "noif: ... and nothing else: the wait, then the stop" \
+	    test "$(wc -l <"$WORK/noif.err")" = 2
+	[ "$rc" = 0 ] || sed 's/^/# /' "$WORK/noif.err"
+else
+	cannot_run "noif: SIGTERM while waiting for an interface" \
+	    "needs root to open a capture"
+fi
 
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
