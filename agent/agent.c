@@ -68,6 +68,13 @@ struct agent_opts {
 	const char		*user;		/* --user */
 	int			 no_seccomp;
 	struct conf		 conf;		/* owns the file's words */
+	/*
+	 * The source (ifaces or file) and --threads so far came from the
+	 * configuration file: a source on the command line replaces the
+	 * file's, and the file's --threads is for live capture only.
+	 */
+	int			 src_conf;
+	int			 threads_conf;
 };
 
 /* One capture thread with its two tabsets and its outcome. */
@@ -84,6 +91,8 @@ struct worker {
 static void	usage(FILE *);
 static int	parse_long(const char *, const char *, long, long, long *);
 static int	parse_opts(int, char **, struct agent_opts *);
+static int	opt_from_conf(const struct conf *);
+static void	take_source(struct agent_opts *);
 static char	*join_args(int, char **);
 static int	default_iface(char *, size_t);
 static void	on_signal(int);
@@ -178,7 +187,9 @@ usage(FILE *f)
 "      --config FILE      read settings from FILE instead of\n"
 "                         " CONF_AGENT " (read when present):\n"
 "                         \"key = value\" lines, every long option a key;\n"
-"                         options given here win over the file\n"
+"                         options given here win over the file; -i or\n"
+"                         -r here replaces the file's interface or read,\n"
+"                         and -r ignores the file's threads\n"
 "\n"
 "Privilege:\n"
 "      --user USER        started as root, run as USER once the capture is\n"
@@ -242,6 +253,32 @@ join_args(int argc, char **argv)
 		strcat(s, argv[i]);
 	}
 	return s;
+}
+
+/* 1 when the option getopt_long just returned came from the file. */
+static int
+opt_from_conf(const struct conf *c)
+{
+	/* A file's option is one word "--key=value": argv[optind - 1]. */
+	return c->line != NULL && optind >= 2 && optind - 1 < c->argc &&
+	    c->line[optind - 1] != 0;
+}
+
+/*
+ * Before -i or -r: a source on the command line replaces the one the
+ * configuration file gave (its words come first), of either kind, as
+ * other options on the command line win over the file.
+ */
+static void
+take_source(struct agent_opts *o)
+{
+	int from_conf = opt_from_conf(&o->conf);
+
+	if (o->src_conf && !from_conf) {
+		o->niface = 0;
+		o->file = NULL;
+	}
+	o->src_conf = from_conf;
 }
 
 static int
@@ -309,6 +346,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'i':
+			take_source(o);
 			if (o->niface == FLOWTAB_IFACES_MAX) {
 				log_err("-i: at most %d interfaces",
 				    FLOWTAB_IFACES_MAX);
@@ -328,6 +366,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			o->ifaces[o->niface++] = optarg;
 			break;
 		case 'r':
+			take_source(o);
 			o->file = optarg;
 			break;
 		case 'n':
@@ -408,6 +447,7 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			if (parse_long("--threads", optarg, 1,
 			    CAPTURE_THREADS_MAX, &o->nthreads) == -1)
 				return -1;
+			o->threads_conf = opt_from_conf(&o->conf);
 			break;
 		case O_EXITERR:
 			o->exit_on_error = 1;
@@ -435,11 +475,20 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 			return -1;
 		}
 	}
+	/* Both from one place: the command line, or the file. */
+	if (o->niface > 0 && o->file != NULL && o->src_conf) {
+		log_err("%s: interface and read exclude each other: capture "
+		    "live or read a file", o->conf.path);
+		optind = 0;	/* no one line to blame (main) */
+		return -1;
+	}
 	if (o->niface > 0 && o->file != NULL) {
 		log_err("-i and -r exclude each other: capture live or read "
 		    "a file");
 		return -1;
 	}
+	if (o->file != NULL && o->nthreads > 1 && o->threads_conf)
+		o->nthreads = 1;	/* the file's, for its -i */
 	if (o->file != NULL && o->nthreads > 1) {
 		log_err("--threads: a file is read by one thread; it applies "
 		    "to -i only");

@@ -56,6 +56,56 @@ want=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
 check "  ... every frame is still counted ($want)" \
     test "$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'conf-flags'")" = "$want"
 
+# A source on the command line replaces the file's, of either kind: the
+# file of an operator who captures live does not stop a replay, nor the
+# file's threads, which are for live capture.  (The file's interface
+# holds a '/', as no Linux interface name does: it is never opened.)
+{
+	echo "socket = $SOCK"
+	echo "interface = nt/nosuch0"
+	echo "threads = 2"
+	while read -r c; do echo "local = $c"; done <"$dir/cidrs.txt"
+} >"$dir/live.conf"
+"$AG" --config "$dir/live.conf" -r "$dir/in.pcap" --name conf-read \
+    2>"$dir/err"
+rc=$?
+check "-r on the command line over the file's interface and threads (exit $rc)" \
+    test $rc = 0
+[ $rc = 0 ] || sed 's/^/# /' "$dir/err"
+db_hosts conf-read >"$dir/h"
+check "  ... the file is replayed: host_traffic equals the generator's" \
+    same_rows "$dir/hosts.csv" "$dir/h"
+printf 'socket = %s\nthreads = 4\n' "$SOCK" >"$dir/threads.conf"
+"$AG" --config "$dir/threads.conf" -r "$dir/in.pcap" --name conf-threads \
+    -n 10.0.0.0/8 >"$dir/out" 2>&1
+rc=$?
+check "the file's threads do not stop a replay (exit $rc)" test $rc = 0
+[ $rc = 0 ] || sed 's/^/# /' "$dir/out"
+"$AG" -r "$dir/in.pcap" --threads 4 -s "$SOCK" >"$dir/out" 2>&1
+rc=$?
+check "  ... while --threads on the command line with -r is refused ($rc)" \
+    sh -c "[ $rc = 1 ] && grep -q -- '--threads: a file is read by one thread' '$dir/out'"
+printf 'socket = %s\nread = %s\n' "$SOCK" "$dir/in.pcap" >"$dir/read.conf"
+if [ "$(id -u)" = 0 ]; then
+	"$AG" --config "$dir/read.conf" -i nt/nosuch0 -n 10.0.0.0/8 \
+	    --exit-on-error >"$dir/out" 2>&1
+	rc=$?
+	check "-i on the command line over the file's read: it is opened (exit $rc)" \
+	    sh -c "[ $rc = 1 ] && grep -q 'nt/nosuch0: no such interface' '$dir/out'"
+	check "  ... and nothing excludes the file's read" \
+	    sh -c "! grep -q 'exclude each other' '$dir/out'"
+else
+	cannot_run "-i on the command line over the file's read" \
+	    "needs root to open a capture"
+fi
+# Both in the file: the error names it.
+printf 'read = %s\ninterface = nt/nosuch0\n' "$dir/in.pcap" >"$dir/both.conf"
+"$AG" --config "$dir/both.conf" -s "$SOCK" >"$dir/out" 2>&1
+rc=$?
+check "interface and read both in the file: exit 1 ($rc), naming the file" \
+    sh -c "[ $rc = 1 ] && grep -qF '$dir/both.conf: interface and read exclude each other' '$dir/out'"
+check "  ... in one line" test "$(wc -l <"$dir/out")" = 1
+
 # --- bad lines: exit 1, naming the file and the line --------------------
 # bad_agent EXPECTED_TEXT LINES...: each LINE a line of the file.
 bad_agent() {
