@@ -101,6 +101,8 @@ static void	*worker_main(void *);
 static int	open_sources(const struct agent_opts *, struct worker *,
 		    unsigned int, char *, size_t);
 static void	make_names(const struct agent_opts *, struct proto_hello *);
+static void	name_clean(char *);
+static void	log_sender_err(const struct agent_opts *, const char *);
 
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	abandon_requested;
@@ -146,8 +148,10 @@ usage(FILE *f)
 "\n"
 "Delivery:\n"
 "  -s, --socket PATH      the store's socket (default %s)\n"
-"      --name NAME        agent name in the database (default\n"
-"                         HOSTNAME:IFACE, or HOSTNAME:FILE for -r)\n"
+"      --name NAME        agent name in the database: 1 to %d bytes,\n"
+"                         none a control character (default\n"
+"                         HOSTNAME:IFACE, or HOSTNAME:FILE for -r, with\n"
+"                         '_' for a control character in FILE)\n"
 "      --max-queue-mb MB  memory that batches kept for the store take\n"
 "                         (encoded, with their bookkeeping) before the\n"
 "                         agent holds: while the store is away or slow, or\n"
@@ -215,7 +219,8 @@ usage(FILE *f)
 	    FLOWTAB_IFACES_MAX, DEFAULT_PROGRESS_S,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
 	    DEFAULT_MAX_PORTS, DEFAULT_MAX_PEERS, DEFAULT_SOCKET,
-	    DEFAULT_SNAPLEN, DEFAULT_BUFFER_MB, CAPTURE_THREADS_MAX);
+	    PROTO_NAME_MAX, DEFAULT_SNAPLEN, DEFAULT_BUFFER_MB,
+	    CAPTURE_THREADS_MAX);
 }
 
 static int
@@ -352,10 +357,11 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 				    FLOWTAB_IFACES_MAX);
 				return -1;
 			}
-			if (*optarg == '\0' ||
-			    strlen(optarg) > PROTO_IFNAME_MAX) {
+			if (!proto_name_valid(optarg, strlen(optarg),
+			    PROTO_IFNAME_MAX)) {
 				log_err("-i: an interface name is 1 to %d "
-				    "bytes", PROTO_IFNAME_MAX);
+				    "bytes, none a control character (tab, "
+				    "newline...)", PROTO_IFNAME_MAX);
 				return -1;
 			}
 			for (i = 0; i < o->niface; i++)
@@ -394,8 +400,11 @@ parse_opts(int argc, char **argv, struct agent_opts *o)
 				return -1;
 			break;
 		case O_NAME:
-			if (*optarg == '\0' || strlen(optarg) > PROTO_NAME_MAX) {
-				log_err("--name: must be 1 to %d bytes",
+			/* The store's rule, before any HELLO is made. */
+			if (!proto_name_valid(optarg, strlen(optarg),
+			    PROTO_NAME_MAX)) {
+				log_err("--name: must be 1 to %d bytes, any but "
+				    "control characters (tab, newline...)",
 				    PROTO_NAME_MAX);
 				return -1;
 			}
@@ -647,7 +656,24 @@ open_sources(const struct agent_opts *o, struct worker *w, unsigned int t,
 	return 0;
 }
 
-/* HELLO's interface names and the agent's name. */
+/*
+ * Replaces each byte a name may not hold (proto_name_valid: a control
+ * character) with '_', in a name the agent made up from a file's or the
+ * host's name, which may hold any byte.
+ */
+static void
+name_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '_';
+}
+
+/*
+ * HELLO's interface names and the agent's name.  Every name comes out
+ * valid (proto_name_valid): -i and --name were checked, and one made from
+ * a file or host name is cleaned.
+ */
 static void
 make_names(const struct agent_opts *o, struct proto_hello *h)
 {
@@ -662,7 +688,9 @@ make_names(const struct agent_opts *o, struct proto_hello *h)
 		if (strcmp(o->file, "-") == 0)
 			base = "stdin";
 		h->niface = 1;
-		snprintf(h->iface[0], sizeof(h->iface[0]), "%s", base);
+		snprintf(h->iface[0], sizeof(h->iface[0]), "%s",
+		    *base != '\0' ? base : o->file);
+		name_clean(h->iface[0]);
 	} else {
 		h->niface = o->niface;
 		for (i = 0; i < o->niface; i++)
@@ -684,6 +712,36 @@ make_names(const struct agent_opts *o, struct proto_hello *h)
 	if (snprintf(h->name, sizeof(h->name), "%s:%s", host, list) >=
 	    (int)sizeof(h->name))
 		log_debug("agent name cut to %zu bytes", sizeof(h->name) - 1);
+	name_clean(h->name);
+}
+
+/*
+ * Logs sender_new's reason, with the socket path only when it is about
+ * the store.  Its reasons (sender.c, spool.c): a few about the agent
+ * itself; with a spool, reasons about the spool only (a store that does
+ * not answer then stops no start), most naming the file in the spool
+ * directory; without one, the connection's and HELLO's.
+ */
+static void
+log_sender_err(const struct agent_opts *o, const char *errstr)
+{
+	static const char *const own[] = {
+		"out of memory", "cannot create a pipe",
+		"cannot initialise a lock", "cannot encode HELLO",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strcmp(errstr, own[i]) == 0) {
+			log_err("%s", errstr);
+			return;
+		}
+	if (o->spool_dir != NULL && strstr(errstr, o->spool_dir) != NULL)
+		log_err("%s", errstr);
+	else if (o->spool_dir != NULL)
+		log_err("spool %s: %s", o->spool_dir, errstr);
+	else
+		log_err("%s: %s", o->socket_path, errstr);
 }
 
 int
@@ -838,7 +896,7 @@ main(int argc, char **argv)
 				goto fail_errstr;
 
 	if ((snd = sender_new(&scfg, &errstr)) == NULL) {
-		log_err("%s: %s", o.socket_path, errstr);
+		log_sender_err(&o, errstr);
 		goto out;
 	}
 	if (sender_resume_at(snd, &w[0].c.skip, &resume_file))

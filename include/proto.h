@@ -241,6 +241,13 @@ struct proto_batch_enc {
 
 const char	*proto_strerror(enum proto_err);
 const char	*proto_type_name(int type);
+/*
+ * 1 when len bytes at s form an acceptable agent or interface name of at
+ * most max bytes (PROTO_NAME_MAX, PROTO_IFNAME_MAX): 1 to max bytes, none
+ * a control character (below 0x20, or 0x7f).  The decoders' rule, for a
+ * program to check a name before it says HELLO.
+ */
+int		 proto_name_valid(const char *s, size_t len, size_t max);
 
 void		 proto_buf_init(struct proto_buf *);
 void		 proto_buf_clear(struct proto_buf *);	/* frees data */

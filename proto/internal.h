@@ -4,8 +4,9 @@
  * The record tables here are the single description of the BATCH record
  * layouts: pack.c writes records field by field from them and unpack.c
  * reads them back with the same tables, so the two cannot drift apart.
- * proto_rec_valid() and proto_name_valid() are the range rules both sides
- * apply, so everything a decoder accepts an encoder can write again.
+ * proto_rec_valid() and proto_name_valid() (in proto.h, for the programs
+ * to check names with too) are the range rules both sides apply, so
+ * everything a decoder accepts an encoder can write again.
  */
 #ifndef NETTALLY_PROTO_INTERNAL_H
 #define NETTALLY_PROTO_INTERNAL_H
@@ -83,8 +84,6 @@ void		 proto_batch_set(struct proto_batch *, enum proto_rec_kind,
 
 /* 1 when the C values of a record are all in range, 0 otherwise. */
 int		 proto_rec_valid(enum proto_rec_kind, const void *rec);
-/* 1 when len bytes at s form an acceptable name of at most max bytes. */
-int		 proto_name_valid(const char *s, size_t len, size_t max);
 /* 1 when every field of a HELLO is in range. */
 int		 proto_hello_valid(const struct proto_hello *);
 /* 1 when len bytes at s are acceptable ERROR text. */

@@ -54,6 +54,41 @@ fails "bad --max-ports names the option" \
 fails "bad --max-peers=N names the option" \
     '^nettally-agent: --max-peers: "5" is not a number' \
     --max-peers=5 -r "$WORK/in.pcap"
+# A name the store would refuse is refused up front, saying what a name
+# may hold; a comma or a quote is fine, a tab is not.
+fails "--name with a tab: refused, saying what a name may hold" \
+    '^nettally-agent: --name: must be 1 to 128 bytes, any but control characters' \
+    -s "$SOCK" -r "$WORK/in.pcap" --name "$(printf 'we,ird"name\ttab')"
+fails "-i with a newline: refused, saying what a name may hold" \
+    '^nettally-agent: -i: an interface name is 1 to 64 bytes, none a control' \
+    -s "$SOCK" -i "$(printf 'eth0\nx')" -n 10.0.0.0/8 --exit-on-error
+agent -r "$WORK/in.pcap" --name 'we,ird"name' 2>"$WORK/err"
+rc=$?
+check "--name with a comma and a quote: accepted (exit $rc)" \
+    test "$rc" = 0 -a "$(sql "SELECT count(*) FROM agent WHERE name = 'we,ird\"name'")" = 1
+# A capture file whose name holds a tab: the interface name made from it
+# holds '_' instead, and so does the agent name made from it.
+tabfile="$WORK/$(printf 'cap\ttab').pcap"
+cp "$WORK/in.pcap" "$tabfile"
+agent -r "$tabfile" --name tabfile 2>"$WORK/err"
+rc=$?
+check "a file name with a tab is replayed (exit $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/# /' "$WORK/err"
+check "... counted under the interface name cap_tab.pcap" \
+    test "$(sql "SELECT count(*) FROM interface_traffic
+    WHERE agent = 'tabfile' AND iface = 'cap_tab.pcap'")" -gt 0
+agent -r "$tabfile" 2>"$WORK/err"
+rc=$?
+check "... and without --name, as HOST:cap_tab.pcap (exit $rc)" \
+    test "$rc" = 0 -a "$(sql "SELECT count(*) FROM agent
+    WHERE name LIKE '%:cap_tab.pcap'")" = 1
+# An error of sender_new that is about the spool, not the store: no
+# socket path in front of it.  The directory is one the agent's user
+# cannot write into.
+mkdir -m 0555 "$WORK/rospool"
+fails "an unwritable spool: the error is the spool's, without the socket" \
+    "^nettally-agent: cannot create the spool file $WORK/rospool/" \
+    -s "$SOCK" -r "$WORK/in.pcap" --spool "$WORK/rospool"
 
 "$NT_BIN/nettally-agent" --help >"$WORK/out" 2>&1
 check "--help exits 0 and documents -i, -r, -n, -s" \
