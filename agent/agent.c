@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +45,7 @@
 #define DEFAULT_MAX_PEERS	65536
 #define DEFAULT_MAX_BUCKETS	4096
 #define OPEN_RETRY_MS		1000	/* a missing interface, at start */
+#define LOCALNETS_SHOWN		6	/* in the start-up line */
 
 struct agent_opts {
 	const char		*ifaces[FLOWTAB_IFACES_MAX];
@@ -137,7 +139,11 @@ usage(FILE *f)
 "                         for it, traffic to it `in'; traffic between two\n"
 "                         non-local hosts is transit.  Default: the\n"
 "                         interface's own addresses; for -r, the private\n"
-"                         ranges 10/8 172.16/12 192.168/16 fc00::/7 fe80::/10\n"
+"                         ranges 10/8 172.16/12 192.168/16 fc00::/7\n"
+"                         fe80::/10.  The start-up line lists them, the\n"
+"                         closing line counts transit, and a run in which\n"
+"                         not one packet had a local address warns to\n"
+"                         check -n\n"
 "      --resolution SECS  bucket size in seconds (default %d)\n"
 "      --flush MS         ship a batch every MS milliseconds (default %d)\n"
 "      --max-hosts N      host rows per flush before overflow (default %d)\n"
@@ -756,9 +762,10 @@ main(int argc, char **argv)
 	struct timespec now;
 	struct sender *snd = NULL;
 	char err[PCAP_ERRBUF_SIZE + 256], ifbuf[PROTO_IFNAME_MAX + 1];
+	char nets[LOCALNETS_SHOWN * (INET6_ADDRSTRLEN + 5) + 32];
 	const char *errstr, *srcname, *resume_file;
 	sigset_t all, old;
-	uint64_t left, dropped, npackets = 0;
+	uint64_t left, dropped, npackets = 0, nlocal = 0, ntransit = 0;
 	unsigned int i, t, nthreads;
 	int status = 1, failed = 0, slot, spool_fd = -1, complete, rc;
 
@@ -931,9 +938,10 @@ main(int argc, char **argv)
 		w[t].c.exit_on_error = o.exit_on_error;
 		w[t].c.thread = t;
 	}
-	log_info("%s: counting as \"%s\" with %u thread(s), local networks: "
-	    "%zu, store %s", o.file != NULL ? o.file : "capture",
-	    scfg.hello.name, nthreads, o.ln.n, o.socket_path);
+	log_info("%s: counting as \"%s\" with %u thread(s), local networks "
+	    "%s, store %s", o.file != NULL ? o.file : "capture",
+	    scfg.hello.name, nthreads, localnet_format(&o.ln, LOCALNETS_SHOWN,
+	    nets, sizeof(nets)), o.socket_path);
 
 	/* Signals stay with the main thread, which runs worker 0. */
 	sigfillset(&all);
@@ -960,6 +968,10 @@ main(int argc, char **argv)
 			failed = 1;
 		}
 		npackets += w[t].c.npackets;
+		for (i = 0; i < (unsigned int)w[t].ninit; i++) {
+			nlocal += w[t].sets[i].nlocal_run;
+			ntransit += w[t].sets[i].ntransit_run;
+		}
 		if (nthreads > 1)
 			log_info("capture thread %u: %llu frames", t,
 			    (unsigned long long)w[t].c.npackets);
@@ -986,6 +998,19 @@ main(int argc, char **argv)
 		log_warn("%s: stopped by signal at packet %llu; the rest of "
 		    "the file was not counted", o.file,
 		    (unsigned long long)(w[0].c.skipped + w[0].c.npackets));
+	/*
+	 * Direction, and so every host, port and peer row, comes from the
+	 * local networks: a run where they matched nothing wrote only
+	 * interface totals, more often for a wrong -n than for traffic
+	 * between foreign networks alone.
+	 */
+	if (nlocal == 0 && ntransit > 0)
+		log_warn("%s: not one of %llu IP packets had an address in the "
+		    "local networks: all were transit, counted in the interface "
+		    "totals only, with no host, port or peer rows; check -n "
+		    "(local networks: %s)", srcname,
+		    (unsigned long long)ntransit, localnet_format(&o.ln,
+		    LOCALNETS_SHOWN, nets, sizeof(nets)));
 	if (left > 0 && o.spool_dir != NULL) {
 		/* On disk since before they were first sent: nothing lost. */
 		log_warn("%llu batch(es) not acknowledged by the store kept in "
@@ -1005,8 +1030,9 @@ main(int argc, char **argv)
 		    "agent_health.dropped", srcname,
 		    (unsigned long long)npackets, (unsigned long long)dropped);
 	else
-		log_info("%s: %llu frames counted and delivered", srcname,
-		    (unsigned long long)npackets);
+		log_info("%s: %llu frames counted and delivered, %llu IP "
+		    "packets of them transit (no local address)", srcname,
+		    (unsigned long long)npackets, (unsigned long long)ntransit);
 	/*
 	 * A replay that lost a batch failed at its one job; a service
 	 * stopping as asked did not (its drops are in agent_health).

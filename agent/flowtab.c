@@ -924,8 +924,10 @@ ft_count(struct tabset *s, struct ft_pkt *p)
 	}
 	if (p->nend == 0) {
 		ic->transit_packets++;
+		s->ntransit_run++;
 		return;
 	}
+	s->nlocal_run++;
 	for (e = 0; e < p->nend; e++) {
 		/* A line found before a fill may hold another flow now. */
 		if (p->flow[e] == FT_FLOW_HIT && p->fills[e] != s->flow_fills)

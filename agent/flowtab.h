@@ -196,6 +196,13 @@ struct tabset {
 	int64_t		 last_ts;
 	uint64_t	 npackets;
 	/*
+	 * IP packets counted since tabset_init with a local end, and with
+	 * none (transit): the run's, which tabset_reset keeps, for the
+	 * agent's closing line.  Only the counting thread writes them.
+	 */
+	uint64_t	 nlocal_run;
+	uint64_t	 ntransit_run;
+	/*
 	 * A file source: packets libpcap delivered from the file (after the
 	 * filter, the ones a resume read past included) when this tabset
 	 * was handed over: every one of them is counted here or in an
@@ -237,7 +244,10 @@ int	tabset_init(struct tabset *, const struct tabset_limits *,
 	    const char **errstr);
 /* Frees the tables; NULL-safe. */
 void	tabset_clear(struct tabset *);
-/* Empties *t for reuse; touches only the used slots' pages. */
+/*
+ * Empties *t for reuse; touches only the used slots' pages.  The run's
+ * counts (nlocal_run, ntransit_run) stay.
+ */
 void	tabset_reset(struct tabset *);
 /*
  * Keys per table that the packets pushed and not yet counted, and one

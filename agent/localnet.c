@@ -9,8 +9,10 @@
  * localnet.h) is an AND and a compare per network (two 64-bit halves for
  * IPv6), with no call.
  */
+#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "localnet.h"
@@ -94,6 +96,30 @@ localnet_add_private(struct localnets *ln, const char **errstr)
 		if (localnet_add_cidr(ln, nets[i], errstr) == -1)
 			return -1;
 	return 0;
+}
+
+const char *
+localnet_format(const struct localnets *ln, size_t max, char *buf,
+    size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t i, off = 0;
+	int n;
+
+	snprintf(buf, len, "none");
+	for (i = 0; i < ln->n && i < max; i++) {
+		if (inet_ntop(ln->net[i].family == 4 ? AF_INET : AF_INET6,
+		    ln->net[i].addr, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		n = snprintf(buf + off, len - off, "%s%s/%u", i > 0 ? " " : "",
+		    a, (unsigned int)ln->net[i].prefix);
+		if (n < 0 || (size_t)n >= len - off)
+			return buf;	/* cut */
+		off += (size_t)n;
+	}
+	if (ln->n > max)
+		snprintf(buf + off, len - off, " and %zu more", ln->n - max);
+	return buf;
 }
 
 int

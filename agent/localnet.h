@@ -30,6 +30,13 @@ int	localnet_add_cidr(struct localnets *, const char *cidr, const char **errstr)
 int	localnet_add_iface(struct localnets *, const char *ifname, const char **errstr);
 /* Adds RFC 1918, RFC 4193 ULA and link-local networks. */
 int	localnet_add_private(struct localnets *, const char **errstr);
+/*
+ * Writes the first `max` networks into buf (len > 0) for a log line,
+ * "10.0.0.0/8 fc00::/7", then " and N more" for the rest, cut to fit;
+ * "none" for an empty list.  Returns buf.
+ */
+const char *localnet_format(const struct localnets *, size_t max, char *buf,
+	    size_t len);
 
 /*
  * The first len (4 or 8) bytes at p as a big-endian number.  Spelled

@@ -109,10 +109,19 @@ test_directions(void **state)
 	assert_int_equal(s.last_ts, 1005);
 	assert_int_equal(s.health[0].captured, 6);
 	assert_int_equal(s.health[0].malformed, 1);
+	/* The run's counts: IP packets with a local end, and transit. */
+	assert_int_equal(s.nlocal_run, 3);
+	assert_int_equal(s.ntransit_run, 1);
 
 	tabset_reset(&s);
 	assert_true(tabset_empty(&s));
 	assert_int_equal(s.hosts.n + s.ports.n + s.peers.n + s.ifaces.n, 0);
+	/* ... outlive the reset that each hand-over makes. */
+	make_v4(&d, 0xc6120001, 0xc6120002, 6, 1, 2, 60);
+	tabset_account(&s, &ln, 0, 1006, 960, DECODE_IPV4, &d, 74);
+	tabset_drain(&s);
+	assert_int_equal(s.nlocal_run, 3);
+	assert_int_equal(s.ntransit_run, 2);
 	tabset_clear(&s);
 }
 
@@ -700,6 +709,31 @@ test_localnet(void **state)
 	assert_true(localnet_contains(&l, 6, a));
 }
 
+/* The local networks as the start-up line and the transit warning list them. */
+static void
+test_localnet_format(void **state)
+{
+	struct localnets l;
+	const char *errstr;
+	char buf[256], tiny[12];
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_string_equal(localnet_format(&l, 6, buf, sizeof(buf)), "none");
+	assert_int_equal(localnet_add_private(&l, &errstr), 0);
+	assert_string_equal(localnet_format(&l, 6, buf, sizeof(buf)),
+	    "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7 fe80::/10");
+	assert_string_equal(localnet_format(&l, 2, buf, sizeof(buf)),
+	    "10.0.0.0/8 172.16.0.0/12 and 3 more");
+	assert_int_equal(localnet_add_cidr(&l, "2001:db8::5", &errstr), 0);
+	assert_string_equal(localnet_format(&l, 6, buf, sizeof(buf)),
+	    "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7 fe80::/10 "
+	    "2001:db8::5/128");
+	/* Cut to the buffer, still a string. */
+	assert_string_equal(localnet_format(&l, 6, tiny, sizeof(tiny)),
+	    "10.0.0.0/8 ");
+}
+
 int
 main(void)
 {
@@ -714,6 +748,7 @@ main(void)
 		cmocka_unit_test_setup(test_pending_count_as_full, setup),
 		cmocka_unit_test_setup(test_index_grows, setup),
 		cmocka_unit_test(test_localnet),
+		cmocka_unit_test(test_localnet_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

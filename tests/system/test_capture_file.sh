@@ -6,7 +6,8 @@
 # more batches, the same rows: a replay waits for the sender, never
 # overflows), a file of a link type it does not decode (every frame
 # counted, as non-IP), capture times past 2038 or out of the range a
-# store keeps (every frame counted), and a long replay's progress lines.
+# store keeps (every frame counted), a replay whose traffic is all transit
+# (said, with the local networks), and a long replay's progress lines.
 . "$(dirname "$0")/lib.sh"
 
 start_store || { not_ok "store starts"; done_testing; exit 1; }
@@ -167,6 +168,45 @@ ovf=$(sql "SELECT count(*) FROM host_traffic WHERE agent = 'caps' AND family = '
 # packets pending in the push ring make the agent flush earlier).
 check "replay with 16-key tables: many batches ($batches), no overflow row ($ovf)" \
     test "$batches" -gt 500 -a "$ovf" -eq 0
+
+# --- transit: the closing line counts it; all of it is a warning ---
+# The capture with its own local networks: the closing line gives the
+# generator's transit count, and no warning.  With -n a network none of
+# its hosts is in: every IP packet is transit and no host row is
+# written, which the agent says, listing the local networks, as the
+# start-up line does.
+"$NT_GEN" -o "$WORK/tr.pcap" -e "$WORK/etr" --packets 2000 --mix --seed 57 \
+    >/dev/null
+IFS=, read -r fr _ v4 v6 _ tr _ <<EOF
+$(tail -n 1 "$WORK/etr/interface.csv")
+EOF
+# shellcheck disable=SC2086
+agent -r "$WORK/tr.pcap" $(local_nets "$WORK/etr") --name tr-local \
+    2>"$WORK/tr-local.err"
+rc=$?
+check "transit: a replay with local hosts exits 0 ($rc)" test $rc -eq 0
+check "transit: ... its closing line gives the transit count ($tr)" \
+    grep -q "tr.pcap: $fr frames counted and delivered, $tr IP packets of them transit" \
+    "$WORK/tr-local.err"
+check "transit: ... and no warning" \
+    sh -c "! grep -q 'not one of' '$WORK/tr-local.err'"
+agent -r "$WORK/tr.pcap" -n 192.0.2.0/24 --name tr-none 2>"$WORK/tr-none.err"
+rc=$?
+check "transit: a replay with no local host still exits 0 ($rc)" test $rc -eq 0
+check "transit: ... the start-up line lists the local networks" \
+    grep -q "counting as \"tr-none\" .* local networks 192.0.2.0/24, store" \
+    "$WORK/tr-none.err"
+ip=$((v4 + v6))
+check "transit: ... its closing line counts all $ip IP packets as transit" \
+    grep -q "tr.pcap: $fr frames counted and delivered, $ip IP packets of them transit" \
+    "$WORK/tr-none.err"
+check "transit: ... a warning says none was local and to check -n" \
+    grep -q "tr.pcap: not one of $ip IP packets had an address in the local networks.*check -n (local networks: 192.0.2.0/24)" \
+    "$WORK/tr-none.err"
+grep -q 'not one of' "$WORK/tr-none.err" || sed 's/^/# /' "$WORK/tr-none.err"
+got=$(sql "SELECT sum(transit_packets) FROM interface_traffic
+    WHERE agent = 'tr-none'")
+check "transit: ... as the store has it ($got)" test "$got" = "$ip"
 
 # --- progress: a replay held up by a stopped store says how far it is ---
 # Small tables and queue keep the agent within a MiB of the store, so it
