@@ -104,7 +104,6 @@ static int	open_sources(const struct agent_opts *, struct worker *,
 		    unsigned int, char *, size_t);
 static void	make_names(const struct agent_opts *, struct proto_hello *);
 static void	name_clean(char *);
-static void	log_sender_err(const struct agent_opts *, const char *);
 
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	abandon_requested;
@@ -721,35 +720,6 @@ make_names(const struct agent_opts *o, struct proto_hello *h)
 	name_clean(h->name);
 }
 
-/*
- * Logs sender_new's reason, with the socket path only when it is about
- * the store.  Its reasons (sender.c, spool.c): a few about the agent
- * itself; with a spool, reasons about the spool only (a store that does
- * not answer then stops no start), most naming the file in the spool
- * directory; without one, the connection's and HELLO's.
- */
-static void
-log_sender_err(const struct agent_opts *o, const char *errstr)
-{
-	static const char *const own[] = {
-		"out of memory", "cannot create a pipe",
-		"cannot initialise a lock", "cannot encode HELLO",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		if (strcmp(errstr, own[i]) == 0) {
-			log_err("%s", errstr);
-			return;
-		}
-	if (o->spool_dir != NULL && strstr(errstr, o->spool_dir) != NULL)
-		log_err("%s", errstr);
-	else if (o->spool_dir != NULL)
-		log_err("spool %s: %s", o->spool_dir, errstr);
-	else
-		log_err("%s: %s", o->socket_path, errstr);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -903,7 +873,7 @@ main(int argc, char **argv)
 				goto fail_errstr;
 
 	if ((snd = sender_new(&scfg, &errstr)) == NULL) {
-		log_sender_err(&o, errstr);
+		log_err("%s", errstr);
 		goto out;
 	}
 	if (sender_resume_at(snd, &w[0].c.skip, &resume_file))

@@ -740,6 +740,7 @@ sender_main(void *arg)
 struct sender *
 sender_new(const struct sender_config *cfg, const char **errstr)
 {
+	static char reason[1024 + PROTO_TEXT_MAX];
 	struct sender *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -782,8 +783,13 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 	}
 	if (s->cfg.spool_dir != NULL)
 		return sender_spool_open(s, errstr) == -1 ? NULL : s;
-	if (sender_connect(s, errstr) == -1)
+	if (sender_connect(s, errstr) == -1) {
+		/* One sender a process: its one message can be static. */
+		snprintf(reason, sizeof(reason), "store %s: %s",
+		    s->cfg.socket_path, *errstr);
+		*errstr = reason;
 		goto fail;
+	}
 	return s;
 fail:
 	sender_free(s);

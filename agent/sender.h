@@ -62,7 +62,8 @@ enum sender_wait {
 /*
  * Connects to the store and completes HELLO/WELCOME before any capture
  * starts, so an unreachable store is reported at once.  Returns NULL with
- * *errstr (a static string) on failure; detail is logged.  With a spool
+ * *errstr (a static string naming the store or spool file when about
+ * one) on failure; detail is logged.  With a spool
  * it lists the earlier epochs' files and creates this epoch's instead
  * (failing only when that fails): the store may be away, and the files
  * of earlier runs go first.  With cfg->input set, it first looks in the

@@ -322,9 +322,13 @@ sender_spool_open(struct sender *s, const char **errstr)
 	s->in_pos = s->spooled_pos = s->resume_at;
 	s->resumable = !spool_input_none(&s->cfg.input);
 	n = spool_list(s->cfg.spool_dirfd, s->cfg.hello.name,
-	    s->cfg.hello.start_time, SPOOL_FILES_MAX, &s->old, &total, errstr);
-	if (n == -1)
+	    s->cfg.hello.start_time, SPOOL_FILES_MAX, &s->old, &total, &why);
+	if (n == -1) {
+		snprintf(reason, sizeof(reason), "spool %s: %s",
+		    s->cfg.spool_dir, why);
+		*errstr = reason;
 		goto fail;
+	}
 	s->nold = (size_t)n;
 	if (total > s->nold)
 		log_warn("spool: %s: %zu files of earlier runs, more than a "
@@ -347,7 +351,7 @@ sender_spool_open(struct sender *s, const char **errstr)
 		return 0;
 	}
 	if (sender_connect(s, &why) == -1) {
-		log_warn("store: %s: %s; batches wait in the spool %s until it "
+		log_warn("store %s: %s; batches wait in the spool %s until it "
 		    "answers", s->cfg.socket_path, why, s->cfg.spool_dir);
 		s->connect_logged = 1;
 		s->next_connect = clock_mono_ms() + s->backoff_ms;

@@ -26,7 +26,8 @@ else
 	cannot_run "no such interface" "needs root to open a capture"
 fi
 fails "bad filter" 'bad filter "tcp and and"' -s "$SOCK" -r "$WORK/in.pcap" tcp and and
-fails "store unreachable" "store unreachable" -s "$WORK/nostore.sock" -r "$WORK/in.pcap"
+fails "store unreachable, the store named" "store $WORK/nostore.sock: store unreachable" \
+    -s "$WORK/nostore.sock" -r "$WORK/in.pcap"
 fails "missing capture file" "$WORK/missing.pcap" -s "$SOCK" -r "$WORK/missing.pcap"
 printf 'not a capture file at all' >"$WORK/garbage.pcap"
 fails "not a capture file" "garbage.pcap" -s "$SOCK" -r "$WORK/garbage.pcap"
