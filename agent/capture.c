@@ -62,7 +62,7 @@
 #define CAPTURE_DRAIN_MS	(2 * CAPTURE_TIMEOUT_MS)
 #define CAPTURE_FILE_BURST	4096	/* packets per dispatch from a file */
 
-static int64_t	capture_ts(struct capture *, int64_t);
+static int64_t	capture_ts(struct capture *, int64_t, int);
 static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 static int	capture_set_filter(struct capture_source *, const char *,
@@ -313,6 +313,11 @@ capture_open_file(struct capture_source *src, const char *path,
 		return -1;
 	}
 	capture_take_dlt(src);
+	/*
+	 * libpcap refuses a classic pcap file older than version 2; a pcapng
+	 * file reports its section's version, 1.
+	 */
+	src->ts32 = pcap_major_version(src->pcap) >= 2;
 	if (capture_set_filter(src, filter, err, errlen) == -1)
 		goto fail;
 	/*
@@ -457,21 +462,23 @@ capture_flush(struct capture *c, enum sender_wait wait)
 
 /*
  * The capture time of a frame as a batch can carry it, 0 to PROTO_TS_MAX.
- * Classic pcap files hold unsigned 32-bit seconds, which libpcap 1.10
- * sign-extends on a little-endian file: a time from 2038 on arrives
- * negative, and is read back as unsigned, as tshark reads it.  Any other
- * time out of range (a pcapng offset before 1970, a corrupt time past the
- * year 9999) is clamped, and said once: the frame still counts (DESIGN
- * rule 1), in the nearest bucket a store keeps, where a batch holding it
- * would have been refused whole.
+ * Classic pcap files (ts32) hold unsigned 32-bit seconds, which libpcap
+ * 1.10 sign-extends on a little-endian file: a time from 2038 on arrives
+ * negative, and is read back as unsigned, as tshark reads it.  Only
+ * there: a pcapng time is 64-bit, so a negative one really is before
+ * 1970 (an interface's if_tsoffset can put it there).  Any other time
+ * out of range (that, a corrupt time past the year 9999) is clamped, and
+ * said once: the frame still counts (DESIGN rule 1), in the nearest
+ * bucket a store keeps, where a batch holding it would have been refused
+ * whole.
  */
 static int64_t
-capture_ts(struct capture *c, int64_t ts)
+capture_ts(struct capture *c, int64_t ts, int ts32)
 {
 	char tag[32];
 	int64_t in = ts;
 
-	if (ts < 0 && ts >= INT32_MIN)
+	if (ts32 && ts < 0 && ts >= INT32_MIN)
 		return ts + ((int64_t)1 << 32);
 	if (ts >= 0 && ts <= PROTO_TS_MAX)
 		return ts;
@@ -517,7 +524,7 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	 */
 	if (ts != c->bucket_ts) {
 		c->bucket_ts = ts;
-		c->ts = capture_ts(c, ts);
+		c->ts = capture_ts(c, ts, src->ts32);
 		c->bucket = c->ts - c->ts % c->resolution;
 	}
 	kind = decode_frame(src->dlt, bytes, hdr->caplen, hdr->len, &d);

@@ -81,6 +81,8 @@ struct capture_source {
 	/* A file with the magic of the modified tcpdump format, read at
 	 * open (seccomp allows no pread later): see capture_file_error. */
 	int		 modified_magic;
+	/* A classic pcap file: 32-bit seconds, sign-extended (capture_ts). */
+	int		 ts32;
 };
 
 /* One capture thread. */

@@ -153,6 +153,38 @@ got=$(sql "SELECT bucket, sum(frames) FROM interface_traffic
     WHERE agent = 'range' GROUP BY bucket" | tr '\n' ' ')
 check "times out of range: 4 frames, 2 in 9999's last bucket ($got)" \
     test "$got" = "1699999980,2 253402300740,2 "
+# A pcapng time is 64-bit: one before 1970 (here an interface's
+# if_tsoffset of -1 day puts two frames on 1969-12-31) is not a classic
+# pcap's sign-extended 32-bit second, to be read as one after 2038: it is
+# clamped to 0 like any time out of range.
+python3 - "$WORK/pre1970.pcapng" <<'X'
+import struct, sys
+def block(kind, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
+out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+# if_tsoffset (14): seconds added to every time of the interface
+out += block(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHq", 14, 8,
+    -86400) + struct.pack("<HH", 0, 0))
+frame = bytes(12) + b"\x08\x06" + bytes(46)          # ARP, 60 bytes
+for sec in (10, 20):
+    us = sec * 1000000
+    out += block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xffffffff,
+                                len(frame), len(frame)) + frame)
+open(sys.argv[1], "wb").write(out)
+X
+agent -r "$WORK/pre1970.pcapng" -n 10.0.0.0/8 --name pre1970 \
+    --resolution 60 2>"$WORK/pre1970.err"
+rc=$?
+check "pcapng times before 1970: agent exits 0 ($rc)" test $rc -eq 0
+check "pcapng times before 1970: said" \
+    grep -q "capture time -86390 is outside the years 1970 to 9999" \
+    "$WORK/pre1970.err"
+got=$(sql "SELECT bucket, sum(frames) FROM interface_traffic
+    WHERE agent = 'pre1970' GROUP BY bucket" | tr '\n' ' ')
+check "pcapng times before 1970: 2 frames, in bucket 0 ($got)" \
+    test "$got" = "0,2 "
 
 # --- tiny caps on a replay: more batches, the same rows ---
 # shellcheck disable=SC2086
