@@ -82,9 +82,13 @@ for f in "$PCAPS"/*.pcap "$PCAPS"/*.pcapng; do
 		# Frames tshark leaves without IP are non-IP to us; frames whose
 		# IP header it cannot decode are malformed.
 		want="$(num "$(summary "$s" frames_total)"),$(num "$(summary "$s" wire_bytes_total)"),$(num "$(summary "$s" ip_frames)"),$(num "$(summary "$s" ip_nonlocal_frames)"),$(num "$(summary "$s" nonip_frames)"),$(num "$(summary "$s" ip_undecodable_frames)")"
-		got=$(sql "SELECT sum(frames), sum(frame_bytes),
-		    sum(ipv4_packets) + sum(ipv6_packets), sum(transit_packets),
-		    sum(non_ip_frames), sum(malformed_frames)
+		# A capture without a frame leaves no row: its sums are 0.
+		got=$(sql "SELECT coalesce(sum(frames), 0),
+		    coalesce(sum(frame_bytes), 0),
+		    coalesce(sum(ipv4_packets) + sum(ipv6_packets), 0),
+		    coalesce(sum(transit_packets), 0),
+		    coalesce(sum(non_ip_frames), 0),
+		    coalesce(sum(malformed_frames), 0)
 		    FROM interface_traffic WHERE agent = '$name'")
 		[ "$want" = "$got" ] || { bad="$bad interface"; echo "# interface want $want got $got" >>"$WORK/d"; }
 		if [ -z "$bad" ]; then
