@@ -253,18 +253,31 @@ db_claim(struct db *d, const char *path, char *err, size_t errlen)
 	int version, nobj = 0, code;
 	const char *errstr = NULL;
 
+	int nours;
+
 	if (schema_version(d->sql, &version, &errstr) == -1)
 		goto fail;
-	if (version != 0)
-		return 0;
-	if (sqlite3_prepare_v2(d->sql, "SELECT count(*) FROM sqlite_master",
+	/*
+	 * Every schema version has had the agent table: a user_version
+	 * without it is another program's (many set one).
+	 */
+	if (sqlite3_prepare_v2(d->sql, "SELECT count(*), count(CASE WHEN "
+	    "type = 'table' AND name = 'agent' THEN 1 END) FROM sqlite_master",
 	    -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		errstr = sqlite3_errmsg(d->sql);
 		goto fail;
 	}
 	nobj = sqlite3_column_int(st, 0);
+	nours = sqlite3_column_int(st, 1);
 	sqlite3_finalize(st);
-	if (nobj == 0)
+	st = NULL;
+	if (version != 0 && nours == 0) {
+		snprintf(err, errlen, "cannot use database %s: not a nettally "
+		    "database: schema version %d but no nettally tables; check "
+		    "--db", path, version);
+		return -1;
+	}
+	if (version != 0 || nobj == 0)
 		return 0;
 	snprintf(err, errlen, "cannot use database %s: not a nettally "
 	    "database: it has %d tables, views or indexes but no nettally "

@@ -1198,6 +1198,18 @@ test_open_foreign(void **state)
 	    sizeof(text));
 	assert_string_equal(text, "t");
 
+	/* Many programs set a user_version: that alone is not ours. */
+	snprintf(path, sizeof(path), "%s/versioned.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3;"
+	    "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	err[0] = '\0';
+	assert_null(db_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a nettally database"));
+	read_text(path, "PRAGMA journal_mode", text, sizeof(text));
+	assert_string_equal(text, "delete");
+
 	err[0] = '\0';
 	assert_null(db_open(dir, err, sizeof(err)));
 	assert_non_null(strstr(err, "is a directory"));
