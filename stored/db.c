@@ -128,6 +128,7 @@ struct db {
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
+static int	db_setup(struct db *, int *, const char **);
 static int	db_pragmas(struct db *, const char **);
 static int	db_prepare(struct db *, const char **);
 static int	db_wal_hook(void *, sqlite3 *, const char *, int);
@@ -400,6 +401,27 @@ db_setup_library(const char **errstr)
 	return 0;
 }
 
+/*
+ * The pragmas, the migration, the statements and the address cache.
+ * Returns 0, or -1 with *errstr and in *code the SQLite result code of the
+ * failure: SQLITE_OK for a refusal of the migration's own (a newer schema).
+ */
+static int
+db_setup(struct db *d, int *code, const char **errstr)
+{
+	if (db_pragmas(d, errstr) == -1)
+		goto fail;
+	if (schema_migrate(d->sql, code, errstr) == -1)
+		return -1;
+	if (db_prepare(d, errstr) == -1 ||
+	    (d->intern = intern_new(d->sql, errstr)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	*code = sqlite3_errcode(d->sql);
+	return -1;
+}
+
 struct db *
 db_open(const char *path, char *err, size_t errlen)
 {
@@ -435,12 +457,7 @@ db_open(const char *path, char *err, size_t errlen)
 	}
 	if (db_claim(d, path, err, errlen) == -1)
 		goto fail;
-	if (db_pragmas(d, &errstr) == -1 ||
-	    schema_migrate(d->sql, &errstr) == -1 ||
-	    db_prepare(d, &errstr) == -1 ||
-	    (d->intern = intern_new(d->sql, &errstr)) == NULL) {
-		/* A refusal of the migration's own (a newer schema) has no code. */
-		rc = sqlite3_errcode(d->sql);
+	if (db_setup(d, &rc, &errstr) == -1) {
 		snprintf(err, errlen, "cannot use database %s: %s%s%s", path,
 		    errstr, rc == SQLITE_OK ? "" : "; ",
 		    rc == SQLITE_OK ? "" : db_fix(rc));

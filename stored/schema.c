@@ -403,20 +403,24 @@ schema_version(sqlite3 *db, int *version, const char **errstr)
 }
 
 int
-schema_migrate(sqlite3 *db, const char **errstr)
+schema_migrate(sqlite3 *db, int *code, const char **errstr)
 {
 	static char saved[512];
 	char pragma[64];
 	int version;
 	size_t i;
 
+	*code = 0;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		*errstr = sqlite3_errmsg(db);
+		*code = sqlite3_errcode(db);
 		return -1;
 	}
 	/* Read the version inside the transaction: another store may race. */
-	if (schema_version(db, &version, errstr) == -1)
+	if (schema_version(db, &version, errstr) == -1) {
+		*code = sqlite3_errcode(db);
 		goto fail;
+	}
 	if (version > SCHEMA_VERSION) {
 		*errstr = "database schema is newer than this program; "
 		    "upgrade nettally";
@@ -427,11 +431,13 @@ schema_migrate(sqlite3 *db, const char **errstr)
 		if (sqlite3_exec(db, migrations[i], NULL, NULL, NULL) !=
 		    SQLITE_OK) {
 			*errstr = sqlite3_errmsg(db);
+			*code = sqlite3_errcode(db);
 			goto fail;
 		}
 	}
 	if (sqlite3_exec(db, schema_unused, NULL, NULL, NULL) != SQLITE_OK) {
 		*errstr = sqlite3_errmsg(db);
+		*code = sqlite3_errcode(db);
 		goto fail;
 	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
@@ -439,6 +445,7 @@ schema_migrate(sqlite3 *db, const char **errstr)
 	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		*errstr = sqlite3_errmsg(db);
+		*code = sqlite3_errcode(db);
 		goto fail;
 	}
 	return 0;

@@ -81,9 +81,11 @@ extern const char schema_bucket_add[];
 /*
  * Brings db to SCHEMA_VERSION inside one BEGIN IMMEDIATE transaction.
  * Returns 0, or -1 with *errstr set (static or sqlite-owned text) when the
- * database is newer than this program or a statement fails.
+ * database is newer than this program or a statement fails, and *code
+ * the SQLite result code of that failure (0 for a newer database): the
+ * ROLLBACK that follows resets the connection's own.
  */
-int	schema_migrate(sqlite3 *db, const char **errstr);
+int	schema_migrate(sqlite3 *db, int *code, const char **errstr);
 
 /*
  * Reads the version of db into *version.  Returns 0, or -1 with *errstr.

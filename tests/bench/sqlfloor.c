@@ -142,7 +142,7 @@ main(int argc, char **argv)
 	uint64_t n[3], per_txn, i, j, m, u, done = 0, batch = 0, nrows;
 	uint64_t updates = 0, nupd = 0, owed[3] = { 0, 0, 0 };
 	double t0, t1;
-	int k, ncol, rc = 1;
+	int k, ncol, rc = 1, code;
 
 	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: sqlfloor DB HOSTS PORTS PEERS "
@@ -177,7 +177,7 @@ main(int argc, char **argv)
 	    sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL) ||
 	    sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL))
 		goto fail;
-	if (schema_migrate(db, &errstr) == -1) {
+	if (schema_migrate(db, &code, &errstr) == -1) {
 		fprintf(stderr, "sqlfloor: schema: %s\n", errstr);
 		goto out;
 	}

@@ -1138,6 +1138,26 @@ test_migrate_stat_bucket(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM stat_bucket"), 6);
 }
 
+/*
+ * A migration that fails keeps its SQLite advice: the ROLLBACK after it
+ * resets the connection's result code, which once left the message bare.
+ */
+static void
+test_migrate_fails(void **state)
+{
+	struct fixture *f = *state;
+	char err[512];
+
+	/* Version 3's number on version 4's tables: stat_bucket is there. */
+	db_closed_run(f, "PRAGMA user_version = 3;", "back to 3 in name");
+	err[0] = '\0';
+	assert_null(db_open(f->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "stat_bucket already exists"));
+	assert_non_null(strstr(err, "; see the SQLite message"));
+	/* Left as it was: the migration rolled back. */
+	assert_int_equal(count(f, "PRAGMA user_version"), 3);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -1264,6 +1284,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counter_saturation,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peers_ask_twice, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_fails, setup,
 		    teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_open_foreign),

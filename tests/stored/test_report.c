@@ -438,10 +438,11 @@ db_setup(void **state)
 {
 	sqlite3 *db;
 	const char *errstr;
+	int code;
 
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		return -1;
-	if (schema_migrate(db, &errstr) == -1 ||
+	if (schema_migrate(db, &code, &errstr) == -1 ||
 	    satsum_register(db) != SQLITE_OK ||
 	    report_filter_register(db, &errstr) == -1 ||
 	    sqlite3_exec(db, fixture_sql, NULL, NULL, NULL) != SQLITE_OK) {

@@ -21,6 +21,7 @@ main(int argc, char **argv)
 	const char *errstr;
 	char *errmsg = NULL;
 	size_t n;
+	int code;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: report_mkdb FILE < SQL\n");
@@ -39,7 +40,7 @@ main(int argc, char **argv)
 	}
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
 	    &errmsg) != SQLITE_OK ||
-	    schema_migrate(db, &errstr) == -1) {
+	    schema_migrate(db, &code, &errstr) == -1) {
 		fprintf(stderr, "report_mkdb: %s: %s\n", argv[1],
 		    errmsg != NULL ? errmsg : errstr);
 		goto fail;
