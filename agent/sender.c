@@ -672,6 +672,14 @@ sender_main(void *arg)
 			    "%s for the next start", s->cfg.spool_dir);
 			break;
 		}
+		/* The first signal waits for the store: say how to stop that. */
+		if (finishing && !s->signal_said && s->cfg.signalled != NULL &&
+		    *s->cfg.signalled && (s->head != NULL || replaying)) {
+			log_info("stopping: waiting for the store to acknowledge "
+			    "%llu batch(es); a second signal gives up on them",
+			    (unsigned long long)s->npending);
+			s->signal_said = 1;
+		}
 		if (finishing && s->sf.fd != -1 && s->spooling &&
 		    !s->finish_logged &&
 		    (s->head != NULL || replaying)) {
@@ -687,7 +695,7 @@ sender_main(void *arg)
 		if (s->fd == -1 && now >= s->next_connect) {
 			if (sender_connect(s, &errstr) == -1) {
 				if (!s->connect_logged)
-					log_warn("store: %s: %s; retrying",
+					log_warn("store %s: %s; retrying",
 					    s->cfg.socket_path, errstr);
 				s->connect_logged = 1;
 				s->next_connect = now + s->backoff_ms;

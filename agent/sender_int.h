@@ -144,6 +144,7 @@ struct sender {
 	struct replay		 rp;
 	int			 conn_replay;	/* fd speaks for rp */
 	int			 finish_logged;
+	int			 signal_said;	/* "a second signal gives up" */
 	int			 drops_sent;	/* the closing health batch */
 };
 
