@@ -620,8 +620,14 @@ open_sources(const struct agent_opts *o, struct worker *w, unsigned int t,
 	(void)t;
 	if (o->file != NULL) {
 		w->c.nsrc = 1;
-		return capture_open_file(&w->c.src[0], o->file, o->filter,
-		    err, errlen);
+		rc = capture_open_file(&w->c.src[0], o->file, o->filter, err,
+		    errlen);
+		/* A FIFO's open waits for a writer; a signal ends that wait. */
+		if (rc == -1 && stop_requested) {
+			log_info("stopped while waiting to open %s", o->file);
+			return 1;
+		}
+		return rc;
 	}
 	lp.snaplen = (int)o->snaplen;
 	lp.bufsize = (int)(o->buffer_mb << 20);
@@ -736,6 +742,7 @@ main(int argc, char **argv)
 	const char *errstr, *srcname, *resume_file;
 	sigset_t all, old;
 	uint64_t left, dropped, npackets = 0, nlocal = 0, ntransit = 0;
+	uint64_t stopped_at;
 	unsigned int i, t, nthreads;
 	int status = 1, failed = 0, slot, spool_fd = -1, complete, rc;
 
@@ -763,6 +770,9 @@ main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	/* One handler at a time, so two signals at once count as two. */
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -957,17 +967,19 @@ main(int argc, char **argv)
 	 * the file's.  A file's capture fails only at its end, so what
 	 * stopped it was a signal.
 	 */
+	/* Stopped while still reading past a resume's packets: there. */
+	stopped_at = w[0].c.skipped < w[0].c.skip ? w[0].c.skip :
+	    w[0].c.skipped + w[0].c.npackets;
 	if (!complete && o.spool_dir != NULL &&
 	    !spool_input_none(&scfg.input))
 		log_warn("%s: stopped by signal at packet %llu; the rest of "
 		    "the file was not counted: a start on the same file with "
 		    "--spool %s and this --name resumes there", o.file,
-		    (unsigned long long)(w[0].c.skipped + w[0].c.npackets),
-		    o.spool_dir);
+		    (unsigned long long)stopped_at, o.spool_dir);
 	else if (!complete)
 		log_warn("%s: stopped by signal at packet %llu; the rest of "
 		    "the file was not counted", o.file,
-		    (unsigned long long)(w[0].c.skipped + w[0].c.npackets));
+		    (unsigned long long)stopped_at);
 	/*
 	 * Direction, and so every host, port and peer row, comes from the
 	 * local networks: a run where they matched nothing wrote only

@@ -43,6 +43,9 @@ held_at_end() {
 	    kill -0 "$AGENT_PID" 2>/dev/null
 	check "$1: ... and gives up no batch" \
 	    sh -c "! grep -q 'were lost' '$WORK/$1.err'"
+	check "$1: ... saying it waits, and how to give up" \
+	    grep -q "waiting for the store to acknowledge 1 batch(es); a second signal gives up" \
+	    "$WORK/$1.err"
 }
 
 # The store answers: the batch is delivered, exit 0.
@@ -115,6 +118,23 @@ else
 	cannot_run "noif: SIGTERM while waiting for an interface" \
 	    "needs root to open a capture"
 fi
+
+# --- a stop while a FIFO's open waits for its writer is a clean stop ---
+mkfifo "$WORK/nowriter.fifo"
+"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/nowriter.fifo" \
+    2>"$WORK/fifo.err" &
+AGENT_PID=$!
+# In open(2), waiting for a writer, before the signal comes.
+wait_for "grep -qs wait_for_partner /proc/$AGENT_PID/wchan" 100 ||
+    not_ok "fifo: the agent waits in open"
+kill -TERM "$AGENT_PID"
+reap_agent
+check "fifo: SIGTERM while the FIFO waits for a writer: exit 0 ($rc)" \
+    test "$rc" = 0
+check "fifo: ... saying so, in one line" sh -c \
+    "grep -q 'stopped while waiting to open .*nowriter.fifo' '$WORK/fifo.err' &&
+    test \$(wc -l <'$WORK/fifo.err') = 1"
+[ "$rc" = 0 ] || sed 's/^/# /' "$WORK/fifo.err"
 
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
