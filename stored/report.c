@@ -5,7 +5,8 @@
  * read-only connection, and prints one report (top, series, summary) or
  * writes one chart; "nettally status" asks the running store over its
  * socket instead.  Every problem the user can fix (a bad option, a
- * missing, empty or too new database, an unknown host) is one line on
+ * missing, empty or too new database, an unknown agent, interface or
+ * host) is one line on
  * stderr saying what is wrong and what to do, and exit status 2; a
  * failure while querying or writing is exit status 1.  Nothing here writes to the
  * database: it is opened with SQLITE_OPEN_READONLY and "mode=ro".  With
@@ -182,7 +183,9 @@ static const char usage_text[] =
 "\n"
 "Filters (every command; each narrows the rows read):\n"
 "  --agent NAME     one agent\n"
-"  --iface NAME     one interface name\n"
+"  --iface NAME     one interface name (of that agent with --agent); an\n"
+"                   agent or interface the database never recorded is an\n"
+"                   error that lists the names it knows\n"
 "  --host A         local host address A, or network A/LEN (10.0.0.0/8,\n"
 "                   2001:db8::/32); an address A that gives an empty\n"
 "                   report but was a peer in the window is named on\n"
@@ -250,8 +253,9 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 done (with --alert: no row over the limit); 1 the query\n"
 "or the output failed, or the store did not answer; 2 bad arguments, an\n"
-"unknown host or protocol, or a database that is missing, not a regular\n"
-"file, uninitialised, not a nettally database, or from a newer nettally;\n"
+"unknown agent, interface, host or protocol, or a database that is\n"
+"missing, not a regular file, uninitialised, not a nettally database, or\n"
+"from a newer nettally;\n"
 "3 a row is over the --alert limit.\n";
 
 static void
@@ -640,20 +644,31 @@ check_filters(const char *cmd, const struct options *opt,
 }
 
 /*
- * Checks the filters that need the database: a protocol name it knows,
- * a single --host address it has seen.  Returns 0, or an exit status
- * after logging why.
+ * Checks the filters that need the database: an agent and an interface
+ * it recorded, a protocol name it knows, a single --host address it has
+ * seen.  Returns 0, or an exit status after logging why.
  */
 static int
 db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
     struct report_filter *f)
 {
 	const char *errstr;
+	char msg[1024];
 	int rc;
 
 	if (report_filter_register(db, &errstr) == -1) {
 		log_err("%s: %s", cmd, errstr);
 		return EXIT_RUNTIME;
+	}
+	rc = report_filter_names_known(db, f, msg, sizeof(msg), &errstr);
+	if (rc == -1) {
+		log_err("%s: %s: %s", cmd, f->agent != NULL ? "--agent" :
+		    "--iface", errstr);
+		return EXIT_RUNTIME;
+	}
+	if (rc == 0) {
+		log_err("%s: %s", cmd, msg);
+		return EXIT_USAGE;
 	}
 	if (opt->proto != NULL) {
 		rc = report_filter_proto(db, opt->proto, &f->proto, &errstr);

@@ -10,6 +10,9 @@
  * per row.  The two places that read tables rather than views are the
  * unknown-host check, which looks the address up by its unique key, and
  * the peer check after an empty report, which adds the window's peer rows.
+ * --agent and --iface are looked up in the agent and iface tables, which
+ * the store only ever adds to, so a mistyped name is an error and not an
+ * empty report that an --alert check could never fire on.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,12 +20,22 @@
 #include <string.h>
 
 #include "addrtext.h"
+#include "report_format.h"
 #include "netaddr.h"
 #include "proto.h"
 #include "report_filter.h"
 #include "report_query.h"
 
+/* Names a hint lists before "and N more". */
+#define NAMES_SHOWN	5
+
 static void	in_net_fn(sqlite3_context *, int, sqlite3_value **);
+static void	msg_add(char *, size_t, size_t *, const char *);
+static void	msg_name(char *, size_t, size_t *, const char *);
+static int	name_exists(sqlite3 *, const char *, const char *,
+		    const char *, int *, const char **);
+static int	name_list(sqlite3 *, const char *, const char *, char *,
+		    size_t, size_t *, const char **);
 
 void
 report_filter_init(struct report_filter *f)
@@ -171,6 +184,169 @@ fail:
 	*errstr = report_query_errmsg(db);
 	sqlite3_finalize(st);
 	return -1;
+}
+
+/* The name lookups of report_filter_names_known; ?1 agent, ?2 iface. */
+static const char sql_agent_known[] = "SELECT 1 FROM agent WHERE name = ?1";
+static const char sql_iface_known[] = "SELECT 1 FROM iface i"
+    " JOIN agent a ON a.id = i.agent_id"
+    " WHERE i.name = ?2 AND (?1 IS NULL OR a.name = ?1)";
+static const char sql_agent_list[] = "SELECT name FROM agent ORDER BY name";
+static const char sql_iface_list[] = "SELECT DISTINCT i.name FROM iface i"
+    " JOIN agent a ON a.id = i.agent_id"
+    " WHERE ?1 IS NULL OR a.name = ?1 ORDER BY 1";
+
+/* Appends s to msg, which holds *off bytes; cut short when full. */
+static void
+msg_add(char *msg, size_t len, size_t *off, const char *s)
+{
+	int n;
+
+	if (*off + 1 >= len)
+		return;
+	n = snprintf(msg + *off, len - *off, "%s", s);
+	*off += n < 0 ? 0 : (size_t)n < len - *off ? (size_t)n :
+	    len - *off - 1;
+}
+
+/*
+ * Appends a name from the database as report_format_text prints it: each
+ * character a terminal must not get as one '?'.  Never splits one.
+ */
+static void
+msg_name(char *msg, size_t len, size_t *off, const char *s)
+{
+	size_t n;
+	int shown;
+
+	while (*s != '\0') {
+		n = report_format_char(s, &shown);
+		if ((shown ? n : 1) >= len - *off)
+			return;
+		if (shown)
+			memcpy(msg + *off, s, n);
+		else
+			msg[*off] = '?';
+		*off += shown ? n : 1;
+		msg[*off] = '\0';
+		s += n;
+	}
+}
+
+/* Runs one of the lookups: *found is 1 when it has a row.  0 or -1. */
+static int
+name_exists(sqlite3 *db, const char *sql, const char *agent,
+    const char *iface, int *found, const char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (sqlite3_bind_parameter_count(st) >= 2 &&
+	    sqlite3_bind_text(st, 2, iface, -1, SQLITE_STATIC) != SQLITE_OK))
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	*found = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	*errstr = report_query_errmsg(db);
+	sqlite3_finalize(st);
+	return -1;
+}
+
+/*
+ * Appends the first NAMES_SHOWN names sql lists (?1 bound to agent) to
+ * msg, then "and N more".  Returns the number of names, or -1 with
+ * *errstr.
+ */
+static int
+name_list(sqlite3 *db, const char *sql, const char *agent, char *msg,
+    size_t len, size_t *off, const char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *name;
+	char more[32];
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    (sqlite3_bind_parameter_count(st) >= 1 &&
+	    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC) != SQLITE_OK))
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ >= NAMES_SHOWN)
+			continue;
+		name = sqlite3_column_text(st, 0);
+		if (n > 1)
+			msg_add(msg, len, off, ", ");
+		msg_name(msg, len, off, name != NULL ? (const char *)name :
+		    "");
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	if (n > NAMES_SHOWN) {
+		snprintf(more, sizeof(more), " and %d more", n - NAMES_SHOWN);
+		msg_add(msg, len, off, more);
+	}
+	return n;
+fail:
+	*errstr = report_query_errmsg(db);
+	sqlite3_finalize(st);
+	return -1;
+}
+
+int
+report_filter_names_known(sqlite3 *db, const struct report_filter *f,
+    char *msg, size_t len, const char **errstr)
+{
+	size_t off = 0;
+	int found = 1, n;
+
+	msg[0] = '\0';
+	if (f->agent != NULL) {
+		if (name_exists(db, sql_agent_known, f->agent, NULL, &found,
+		    errstr) == -1)
+			return -1;
+		if (!found) {
+			msg_add(msg, len, &off, "--agent \"");
+			msg_add(msg, len, &off, f->agent);
+			msg_add(msg, len, &off, "\": no such agent was ever "
+			    "recorded; known agents: ");
+			if ((n = name_list(db, sql_agent_list, NULL, msg, len,
+			    &off, errstr)) == -1)
+				return -1;
+			if (n == 0)
+				msg_add(msg, len, &off, "none yet");
+			return 0;
+		}
+	}
+	if (f->iface == NULL)
+		return 1;
+	if (name_exists(db, sql_iface_known, f->agent, f->iface, &found,
+	    errstr) == -1)
+		return -1;
+	if (found)
+		return 1;
+	msg_add(msg, len, &off, "--iface \"");
+	msg_add(msg, len, &off, f->iface);
+	if (f->agent != NULL) {
+		msg_add(msg, len, &off, "\": agent \"");
+		msg_add(msg, len, &off, f->agent);
+		msg_add(msg, len, &off, "\" never recorded this interface; its "
+		    "interfaces: ");
+	} else
+		msg_add(msg, len, &off, "\": no such interface was ever "
+		    "recorded; known interfaces: ");
+	n = name_list(db, sql_iface_list, f->agent, msg, len, &off, errstr);
+	if (n == -1)
+		return -1;
+	if (n == 0)
+		msg_add(msg, len, &off, "none yet");
+	return 0;
 }
 
 int

@@ -11,6 +11,7 @@
 #ifndef NETTALLY_REPORT_FILTER_H
 #define NETTALLY_REPORT_FILTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -86,6 +87,17 @@ int	report_filter_proto(sqlite3 *db, const char *s, int *proto,
  */
 int	report_filter_host_known(sqlite3 *db, const struct report_filter *f,
 	    const char **errstr);
+
+/*
+ * Says whether db ever recorded the agent f->agent and the interface
+ * f->iface (each when set; with both set, an interface of that agent),
+ * from the agent and iface tables, whatever the window.  Returns 1 when
+ * they are known; 0 when one is not, with what is wrong and the names db
+ * knows (a few, then "and N more"; control characters and invalid UTF-8
+ * as '?') written into msg; -1 with *errstr on a query failure.
+ */
+int	report_filter_names_known(sqlite3 *db, const struct report_filter *f,
+	    char *msg, size_t len, const char **errstr);
 
 /*
  * Whether f selects one --host address and nothing else (every other

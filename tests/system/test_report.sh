@@ -239,12 +239,18 @@ X
 check "--since all --until all counts every bucket" "$tmp/all.json" \
     top hosts --db "$db" --since all --until all --format json
 
-# Only when no row bounds an unbounded end is it null.
+# Only when no row bounds an unbounded end is it null.  idle.db adds an
+# agent and an interface that never sent a row.
+{
+	cat tests/system/report_fixture.sql
+	echo "INSERT INTO agent VALUES (2, 'agent-idle', 1795590000, 1, 60, 1795590000, 1795590000);"
+	echo "INSERT INTO iface VALUES (3, 2, 'idle0');"
+} | "$MKDB" "$tmp/idle.db" || { echo "Bail out! cannot build idle.db"; exit 1; }
 printf '%s\n' '{"report":"hosts","since":null,"since_epoch":null,"until":"2026-11-25T11:00:00Z","until_epoch":1795604400,"limit":10,"resolutions":[],"rows":[]}' \
     > "$tmp/allnone.json"
 check "--since all over no rows: since is null" "$tmp/allnone.json" \
-    top hosts --db "$db" --since all --until 2026-11-25T11:00:00Z \
-    --agent nobody --format json
+    top hosts --db "$tmp/idle.db" --since all \
+    --until 2026-11-25T11:00:00Z --agent agent-idle --format json
 
 cat > "$tmp/before.table" <<'X'
 host      family     bytes  in_bytes  out_bytes  packets  frame_bytes    in_rate     out_rate
@@ -448,6 +454,48 @@ if command -v sqlite3 > /dev/null 2>&1; then
 else
 	fail "foreign databases (sqlite3 is missing: apt-get install sqlite3)"
 fi
+# A mistyped --agent or --iface is an error, as an unknown --host is: an
+# empty report would exit 0 and an --alert check could never fire.  An
+# agent or interface the database knows without rows in the window is
+# the empty report, exit 0.
+check_err "unknown --agent, with --alert: exit 2, the known agents" \
+    'summary: --agent "agent-b": no such agent was ever recorded; known agents: agent-a, agent-idle' \
+    summary --db "$tmp/idle.db" --agent agent-b --alert out:1B
+check_err "unknown --iface: exit 2, the known interfaces" \
+    'top: --iface "eth2": no such interface was ever recorded; known interfaces: eth0, eth1, idle0' \
+    top hosts --db "$tmp/idle.db" --iface eth2
+check_err "--iface of another agent: exit 2, the agent's interfaces" \
+    'series: --iface "idle0": agent "agent-a" never recorded this interface; its interfaces: eth0, eth1' \
+    series --db "$tmp/idle.db" --agent agent-a --iface idle0
+check_err "unknown --agent for a chart: nothing written" \
+    'chart: --agent "agent-b": no such agent was ever recorded; known agents: agent-a, agent-idle' \
+    chart --db "$tmp/idle.db" --agent agent-b -o "$tmp/agent.svg"
+if [ ! -e "$tmp/agent.svg" ]; then
+	pass "unknown --agent for a chart: no SVG file"
+else
+	fail "unknown --agent for a chart: no SVG file"
+fi
+# Past five names the hint counts the rest; a name's control characters
+# are '?' on the terminal.
+{
+	cat tests/system/report_fixture.sql
+	for i in 2 3 4 5 6 7 8; do
+		echo "INSERT INTO agent VALUES ($i, 'agent-$i', 1, 1, 60, 1, 1);"
+	done
+	echo "INSERT INTO agent VALUES (9, 'agent-' || char(27) || '[31m', 1, 1, 60, 1, 1);"
+} | "$MKDB" "$tmp/agents.db" || { echo "Bail out! cannot build agents.db"; exit 1; }
+check_err "unknown --agent among many: five names, the escape as '?', and how many more" \
+    'top: --agent "agent-9": no such agent was ever recorded; known agents: agent-?[31m, agent-2, agent-3, agent-4, agent-5 and 4 more' \
+    top hosts --db "$tmp/agents.db" --agent agent-9
+printf 'host  family  bytes  in_bytes  out_bytes  packets  frame_bytes  in_rate  out_rate\n%s\n' \
+    'resolution: none, no rows in this range' > "$tmp/idle.table"
+for f in "--agent agent-idle" "--iface idle0" "--agent agent-idle --iface idle0"
+do
+	# shellcheck disable=SC2086
+	check "$f without rows in the window: empty report, exit 0" \
+	    "$tmp/idle.table" top hosts --db "$tmp/idle.db" \
+	    --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z $f
+done
 check_err "unknown report" \
     'top: "host": unknown report; use hosts, ports, peers, protocols, agents or interfaces' \
     top host --db "$db"

@@ -296,12 +296,10 @@ expect_top "top protocols --agent agent-b" '$5' proto 2 1 protocols \
 expect_top "top agents" '$2' agent 2 1 agents
 expect_top "top interfaces --host 10.1.0.0/24" '$2 "," $3' agent,iface 3 \
     1 interfaces --host 10.1.0.0/24
-crlf > "$tmp/none.csv" <<'X'
-agent,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
-X
 # shellcheck disable=SC2086
-check "top agents --agent nobody: header only" "$tmp/none.csv" top agents \
-    $W --agent nobody --format csv
+check_err "top agents --agent nobody: an agent never recorded" \
+    'top: --agent "nobody": no such agent was ever recorded; known agents: agent-b' \
+    top agents $W --agent nobody --format csv
 
 # --95th: 20 buckets, so the 2nd largest rate of each host (nearest rank,
 # floor(20 / 20) + 1); 10.1.0.1's in rate is 1000 * (i + 1) bit/s.
