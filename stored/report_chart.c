@@ -455,20 +455,35 @@ report_chart_load(sqlite3 *db, const struct report_args *a,
 	struct report_chart *c;
 	const char *view, *where, *key = key_sql[by];
 	double sin, sout;
-	int64_t nsteps;
+	char iso[REPORT_TIME_ISO_LEN];
+	int64_t nsteps, since, until, first;
 	size_t i, k;
 
 	*rc = -1;
 	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
 	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
 		return NULL;
-	if (span.nres > 0 && (*rc = report_series_step(db, a, step,
-	    errstr)) != 0)
-		return NULL;
 	if (span.nres == 0 && (a->since == REPORT_TIME_NONE_LOW ||
 	    a->until == REPORT_TIME_NONE_HIGH)) {
 		*errstr = "no traffic to chart; give --since and --until, or "
 		    "check the filters";
+		*rc = REPORT_EUSER;
+		return NULL;
+	}
+	/* Bounded: a window without rows and an unbounded end was refused. */
+	report_query_bounds(a, &span, &since, &until);
+	if ((*rc = report_series_step(db, a, since, step, &first,
+	    errstr)) != 0)
+		return NULL;
+	/* As nettally series, which prints no row then: nothing to draw. */
+	if (first >= until) {
+		if (report_time_format(first, iso, sizeof(iso)) == -1)
+			snprintf(iso, sizeof(iso), "never");
+		snprintf(msg, sizeof(msg), "no bucket can start in this "
+		    "window: with the data's resolutions the first one after "
+		    "--since starts at %s, at or after --until; give a longer "
+		    "window", iso);
+		*errstr = msg;
 		*rc = REPORT_EUSER;
 		return NULL;
 	}
@@ -479,14 +494,12 @@ report_chart_load(sqlite3 *db, const struct report_args *a,
 	}
 	c->by = by;
 	c->tiers = span.tiers;
-	if (*step <= 0)
-		*step = 60;		/* no data in a bounded window */
 	c->step = *step;
-	/* Bounded: a window without rows and an unbounded end was refused. */
-	report_query_bounds(a, &span, &c->since, &c->until);
-	c->start = report_tier_floor(c->since, c->step);
-	nsteps = c->until > c->start ? report_tier_count(c->start, c->until,
-	    c->step, REPORT_CHART_STEPS_MAX) : 1;
+	c->since = since;
+	c->until = until;
+	c->start = report_tier_floor(first, c->step);
+	nsteps = report_tier_count(c->start, c->until, c->step,
+	    REPORT_CHART_STEPS_MAX);
 	if (nsteps > REPORT_CHART_STEPS_MAX) {
 		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
 		    "a chart shows (%d); give a larger --step or a shorter "

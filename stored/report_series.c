@@ -6,6 +6,15 @@
  * step start = bucket - bucket % step, aligned to the epoch; a step of
  * 2592000 s, the monthly tier's resolution, is the calendar month instead,
  * as the monthly buckets are (report_tier.h), with rates over its length.
+ * The default step is therefore the least common multiple of those
+ * resolutions (180 s for agents at 45 s and 60 s), not the largest, and a
+ * step refused names a common multiple of them all.
+ * A bucket counts when it starts inside the window, as in every report,
+ * so the first row is the step holding the first instant at or after
+ * --since at which a bucket can start: a step before it could only hold
+ * buckets that start before the window, and its zeros would deny
+ * traffic the database has.  A window in which no bucket can start (3
+ * minutes of 2-hour buckets) has no rows.
  * A step's rates average over the whole step, also when the window cuts
  * it: only whole buckets are counted, and which part of the step they
  * cover depends on each one's resolution (tiers, agents), which a row
@@ -25,29 +34,216 @@
 
 #define SQL_MAX	1024
 
-static int	resolutions_ok(sqlite3 *, const struct report_args *,
-		    const char *, const char *, int64_t *, char *, size_t,
-		    const char **);
-static int	agent_resolution(sqlite3 *, const struct report_args *,
-		    int64_t *, const char **);
-
-/* The raw resolution of the --agent, or the largest of all agents. */
-static const char sql_agent_res[] =
-    "SELECT max(resolution) FROM agent WHERE ?1 IS NULL OR name = ?1";
-
 /* The step of a window without traffic when no agent says one. */
 #define SERIES_STEP_NODATA	60
 
-int
-report_series_step(sqlite3 *db, const struct report_args *a,
-    int64_t *step, const char **errstr)
+/*
+ * The default step is refused past the larger of this and the largest
+ * resolution: a step of days over minute buckets hides what a series is
+ * for, and past the monthly tier's 30 days an epoch-aligned step no
+ * longer holds calendar months.
+ */
+#define SERIES_LCM_MAX		REPORT_TIER_DAY
+
+/* Resolutions a message names before "and N more". */
+#define SERIES_RES_SHOWN	4
+
+/* The resolutions a series steps over. */
+struct resset {
+	int64_t	 shown[SERIES_RES_SHOWN];	/* the finest, ascending */
+	size_t	 n;
+	int64_t	 largest;
+	int64_t	 lcm;		/* 0: longer than REPORT_TIME_MAX_DURATION */
+	int64_t	 first;		/* first bucket start >= since, or INT64_MAX */
+	const char *whose;	/* "of the data" or "of the agents" */
+};
+
+static int64_t	gcd(int64_t, int64_t);
+static int	resset_read(sqlite3 *, const char *,
+		    const struct report_args *, int64_t, struct resset *,
+		    const char **);
+static void	resset_text(const struct resset *, char *, size_t);
+
+/* The selection's resolutions in the window, finest first. */
+static const char sql_data_res[] =
+    "SELECT DISTINCT resolution FROM %s%s ORDER BY 1";
+
+/* The agents' raw resolutions, of --agent and --iface when given. */
+static const char sql_agent_res[] =
+    "SELECT DISTINCT resolution FROM agent a"
+    " WHERE (?4 IS NULL OR a.name = ?4) AND (?5 IS NULL OR EXISTS"
+    " (SELECT 1 FROM iface i WHERE i.agent_id = a.id AND i.name = ?5))"
+    " ORDER BY 1";
+
+static int64_t
+gcd(int64_t x, int64_t y)
 {
-	static char msg[256];
+	int64_t t;
+
+	while (y != 0) {
+		t = x % y;
+		x = y;
+		y = t;
+	}
+	return x;
+}
+
+/*
+ * Reads the resolutions sql lists (prepared with a's window and filters)
+ * into *rs: their least common multiple, and the first instant at or after
+ * since (REPORT_TIME_NONE_LOW: none is looked for) at which a bucket of
+ * one of them starts.  Returns 0, or -1 with *errstr.
+ */
+static int
+resset_read(sqlite3 *db, const char *sql, const struct report_args *a,
+    int64_t since, struct resset *rs, const char **errstr)
+{
+	static char msg[128];
+	sqlite3_stmt *st;
+	int64_t r, g, b;
+	int rc;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->lcm = 1;
+	rs->first = INT64_MAX;
+	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = sqlite3_column_int64(st, 0);
+		if (r <= 0) {
+			snprintf(msg, sizeof(msg), "the database holds buckets "
+			    "of %llds, which no step holds",
+			    (long long)r);
+			*errstr = msg;
+			sqlite3_finalize(st);
+			return -1;
+		}
+		if (rs->n < SERIES_RES_SHOWN)
+			rs->shown[rs->n] = r;
+		rs->n++;
+		if (r > rs->largest)
+			rs->largest = r;
+		g = gcd(rs->lcm, r);
+		if (rs->lcm != 0 && rs->lcm / g > REPORT_TIME_MAX_DURATION / r)
+			rs->lcm = 0;
+		else if (rs->lcm != 0)
+			rs->lcm = rs->lcm / g * r;
+		if (since == REPORT_TIME_NONE_LOW)
+			continue;
+		/* A calendar month for the monthly tier, as its buckets. */
+		b = report_tier_floor(since, r);
+		if (b < since)
+			b = report_tier_next(b, r);
+		if (b < rs->first)
+			rs->first = b;
+	}
+	if (rc != SQLITE_DONE) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Writes "45s and 60s", "7s, 45s, 60s, 90s and 2 more" into buf. */
+static void
+resset_text(const struct resset *rs, char *buf, size_t len)
+{
+	size_t i, off = 0, shown;
+	int n;
+
+	buf[0] = '\0';
+	shown = rs->n < SERIES_RES_SHOWN ? rs->n : SERIES_RES_SHOWN;
+	for (i = 0; i < shown && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%llds",
+		    i == 0 ? "" : i + 1 == shown && rs->n == shown ? " and " :
+		    ", ", (long long)rs->shown[i]);
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (rs->n > shown && off < len)
+		snprintf(buf + off, len - off, " and %zu more", rs->n - shown);
+}
+
+int
+report_series_step(sqlite3 *db, const struct report_args *a, int64_t since,
+    int64_t *step, int64_t *first, const char **errstr)
+{
+	static char msg[384];
+	char sql[SQL_MAX], list[160];
+	struct resset rs;
 	const char *view, *where;
+	int64_t cap;
 
 	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
-	return resolutions_ok(db, a, view, where, step, msg, sizeof(msg),
-	    errstr);
+	snprintf(sql, sizeof(sql), sql_data_res, view, where);
+	if (resset_read(db, sql, a, since, &rs, errstr) == -1)
+		return -1;
+	rs.whose = rs.n > 0 ? "of the data" : NULL;
+	if (rs.n > 0 && *step != 0) {
+		/* Every resolution divides *step when their multiple does. */
+		if (rs.lcm == 0 || *step % rs.lcm != 0) {
+			resset_text(&rs, list, sizeof(list));
+			if (rs.lcm == 0)
+				snprintf(msg, sizeof(msg), "--step %llds is not "
+				    "a multiple of every resolution of the data "
+				    "(%s), which have no common multiple within "
+				    "100 years; narrow the window or the filters",
+				    (long long)*step, list);
+			else if (rs.n == 1)
+				snprintf(msg, sizeof(msg), "--step %llds is not "
+				    "a multiple of the %llds resolution of the "
+				    "data; give a multiple such as --step %llds",
+				    (long long)*step, (long long)rs.lcm,
+				    (long long)((*step / rs.lcm + 1) * rs.lcm));
+			else
+				snprintf(msg, sizeof(msg), "--step %llds is not "
+				    "a multiple of every resolution of the data "
+				    "(%s); give a common multiple such as --step "
+				    "%llds", (long long)*step, list,
+				    (long long)((*step / rs.lcm + 1) * rs.lcm));
+			*errstr = msg;
+			return REPORT_EUSER;
+		}
+	}
+	/* A quiet window: the agents' resolutions, with no bucket to split. */
+	if (rs.n == 0 && resset_read(db, sql_agent_res, a, since, &rs,
+	    errstr) == -1)
+		return -1;
+	if (rs.whose == NULL)
+		rs.whose = "of the agents";
+	if (rs.n == 0) {
+		rs.n = 1;
+		rs.shown[0] = rs.largest = rs.lcm = SERIES_STEP_NODATA;
+		if (since != REPORT_TIME_NONE_LOW)
+			rs.first = report_tier_floor(since +
+			    SERIES_STEP_NODATA - 1, SERIES_STEP_NODATA);
+	}
+	if (*step == 0) {
+		cap = rs.largest > SERIES_LCM_MAX ? rs.largest : SERIES_LCM_MAX;
+		if (rs.lcm == 0 || rs.lcm > cap) {
+			resset_text(&rs, list, sizeof(list));
+			if (rs.lcm == 0)
+				snprintf(msg, sizeof(msg), "the resolutions %s "
+				    "(%s) have no common multiple within 100 "
+				    "years, so no step holds whole buckets of "
+				    "each; narrow the window or the filters",
+				    rs.whose, list);
+			else
+				snprintf(msg, sizeof(msg), "the resolutions %s "
+				    "(%s) need a step of %llds to hold whole "
+				    "buckets of each, longer than the %llds a "
+				    "default step may be; give --step %llds, or "
+				    "narrow the window or the filters", rs.whose,
+				    list, (long long)rs.lcm, (long long)cap,
+				    (long long)rs.lcm);
+			*errstr = msg;
+			return REPORT_EUSER;
+		}
+		*step = rs.lcm;
+	}
+	*first = rs.first;
+	return 0;
 }
 
 static const struct report_column cols_series[] = {
@@ -92,87 +288,6 @@ report_series_bar(int64_t value, int64_t max, int width, char *buf,
 	return 0;
 }
 
-/*
- * Checks that every resolution of the selection divides *step, choosing
- * the largest when *step is 0.  Returns 0, -1 on a query failure, or
- * REPORT_EUSER with the reason written into msg.
- */
-static int
-resolutions_ok(sqlite3 *db, const struct report_args *a, const char *view,
-    const char *where, int64_t *step, char *msg, size_t msglen,
-    const char **errstr)
-{
-	char sql[SQL_MAX];
-	sqlite3_stmt *st;
-	int64_t res, largest = 0, bad = 0;
-	int rc;
-
-	snprintf(sql, sizeof(sql), "SELECT DISTINCT resolution FROM %s%s",
-	    view, where);
-	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		res = sqlite3_column_int64(st, 0);
-		if (res > largest)
-			largest = res;
-		if (*step != 0 && (res <= 0 || *step % res != 0))
-			bad = res;
-	}
-	if (rc != SQLITE_DONE) {
-		*errstr = report_query_errmsg(db);
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	if (*step == 0) {
-		if (largest <= 0)
-			return 0;		/* no data: no step */
-		*step = largest;
-		/* Mixed resolutions: the largest must hold the others. */
-		return resolutions_ok(db, a, view, where, step, msg, msglen,
-		    errstr);
-	}
-	if (bad != 0) {
-		snprintf(msg, msglen, "--step %llds is not a multiple of the "
-		    "%llds resolution of the data; give a multiple such as "
-		    "--step %llds", (long long)*step, (long long)bad,
-		    (long long)(bad * (*step / bad + 1)));
-		*errstr = msg;
-		return REPORT_EUSER;
-	}
-	return 0;
-}
-
-/*
- * Sets *step to the agents' resolution (SERIES_STEP_NODATA when there is
- * none): the step of a window with no traffic, which has no resolution of
- * its own.  Returns 0, or -1 with *errstr.
- */
-static int
-agent_resolution(sqlite3 *db, const struct report_args *a, int64_t *step,
-    const char **errstr)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql_agent_res, -1, &st, NULL) != SQLITE_OK) {
-		*errstr = report_query_errmsg(db);
-		return -1;
-	}
-	if ((a->filter->agent != NULL ? sqlite3_bind_text(st, 1,
-	    a->filter->agent, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1)) !=
-	    SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
-		*errstr = report_query_errmsg(db);
-		sqlite3_finalize(st);
-		return -1;
-	}
-	*step = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (*step <= 0)
-		*step = SERIES_STEP_NODATA;
-	return 0;
-}
-
 int
 report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
     int graph, struct report_result *res, const char **errstr)
@@ -184,7 +299,8 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	struct report_value *row;
 	const char *view, *where;
 	sqlite3_stmt *st = NULL;
-	int64_t start, since, end, t, tnext, nsteps, n, have_t = -1, vals[5];
+	int64_t start, first, since, end, t, tnext, nsteps, n, have_t = -1;
+	int64_t vals[5];
 	int64_t max = 0;
 	size_t i, r;
 	int rc, have = 0;
@@ -202,21 +318,24 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		return -1;
 	res->tiers = span.tiers;
 	res->has_tiers = 1;
-	if (span.nres > 0 && (rc = report_series_step(db, a, step,
-	    errstr)) != 0)
-		return rc;
-	/* A quiet window still has its steps, as rows of zeros. */
-	if (*step <= 0 && agent_resolution(db, a, step, errstr) == -1)
-		return -1;
-	/* An unbounded end without rows to bound it: no steps to print. */
 	report_query_bounds(a, &span, &since, &end);
 	res->since = since;
 	res->until = end;
 	res->has_window = 1;
+	/* A quiet window still has its steps, as rows of zeros. */
+	if ((rc = report_series_step(db, a, since, step, &first,
+	    errstr)) != 0)
+		return rc;
+	/* An unbounded end without rows to bound it: no steps to print. */
 	if (since == REPORT_TIME_NONE_LOW || end == REPORT_TIME_NONE_HIGH)
 		return 0;
-	start = report_tier_floor(since, *step);
-	nsteps = report_tier_count(start, end, *step, REPORT_LIMIT_MAX);
+	/*
+	 * A step before the first bucket that can count would print zeros
+	 * for time outside the window; with none in it, there is no step.
+	 */
+	start = report_tier_floor(first, *step);
+	nsteps = first < end ? report_tier_count(start, end, *step,
+	    REPORT_LIMIT_MAX) : 0;
 	if (nsteps > REPORT_LIMIT_MAX) {
 		snprintf(msg, sizeof(msg), "%lld steps of %llds are more than "
 		    "%d rows; give a larger --step or a shorter window",

@@ -213,6 +213,107 @@ else
 	fail "series on a terminal: script(1) is missing (util-linux)"
 fi
 
+# --- mixed resolutions -----------------------------------------------------
+# a60 writes 60 s buckets (1000 B in each), b45 45 s buckets (100 B out
+# each) over 10:00 to 10:20; c7200 one 2-hour bucket at 08:00 (5000 B),
+# outside that window; d7 7 s buckets and a60 a daily bucket on 11-23.
+"$MKDB" "$tmp/mixed.db" <<'X' || { echo "Bail out! cannot build mixed.db"; exit 1; }
+DELETE FROM address;
+INSERT INTO agent VALUES (1, 'a60', 1795510000, 1, 60, 1795510000, 1795515600),
+  (2, 'b45', 1795510000, 1, 45, 1795510000, 1795515600),
+  (3, 'c7200', 1795510000, 1, 7200, 1795510000, 1795515600),
+  (4, 'd7', 1795510000, 1, 7, 1795510000, 1795515600);
+INSERT INTO iface VALUES (1, 1, 'eth0'), (2, 2, 'eth0'), (3, 3, 'eth0'),
+  (4, 4, 'eth0');
+INSERT INTO address VALUES (1, X'040A010001', 4, '10.1.0.1');
+INSERT INTO batch VALUES (1, 1, 1795510000, 1, 1795514400, 1795515599, 1795515600, 100);
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19)
+INSERT INTO host_stat
+  SELECT 1795514400 + 60 * i, 60, 1, 1, 6, 0, 1, 1000, 1014, 1 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 26)
+INSERT INTO host_stat
+  SELECT 1795514400 + 45 * i, 45, 2, 1, 6, 1, 1, 100, 114, 1 FROM n;
+INSERT INTO host_stat VALUES (1795507200, 7200, 3, 1, 6, 0, 5, 5000, 5070, 1),
+  (1795392000, 86400, 1, 1, 6, 0, 1, 100, 114, 1),
+  (1795392007, 7, 4, 1, 6, 0, 1, 100, 114, 1);
+X
+M="--db $tmp/mixed.db --since 2026-11-24T10:00:00Z --until 2026-11-24T10:20:00Z"
+# The default step holds whole buckets of both: 180 s, their least common
+# multiple, 3 of a60's and 4 of b45's; the last step, cut at 10:20, has
+# the buckets that start before it.
+crlf > "$tmp/mixed.csv" <<'X'
+time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+2026-11-24T10:00:00Z,1795514400,3400,3000,400,7,3498,133.333,17.778
+2026-11-24T10:03:00Z,1795514580,3400,3000,400,7,3498,133.333,17.778
+2026-11-24T10:06:00Z,1795514760,3400,3000,400,7,3498,133.333,17.778
+2026-11-24T10:09:00Z,1795514940,3400,3000,400,7,3498,133.333,17.778
+2026-11-24T10:12:00Z,1795515120,3400,3000,400,7,3498,133.333,17.778
+2026-11-24T10:15:00Z,1795515300,3400,3000,400,7,3498,133.333,17.778
+2026-11-24T10:18:00Z,1795515480,2300,2000,300,5,2370,88.889,13.333
+X
+# shellcheck disable=SC2086
+check "series of 45 s and 60 s data: the default step is 180 s" \
+    "$tmp/mixed.csv" series $M --format csv
+# shellcheck disable=SC2086
+check "series --step 180s: the same" "$tmp/mixed.csv" series $M \
+    --step 180s --format csv
+for st in 60s:180 90s:180 200s:360; do
+	# shellcheck disable=SC2086
+	check_err "series --step ${st%%:*} over 45 s and 60 s: a common multiple suggested" \
+	    "series: --step ${st%%:*} is not a multiple of every resolution of the data (45s and 60s); give a common multiple such as --step ${st#*:}s" \
+	    series $M --step "${st%%:*}"
+done
+# shellcheck disable=SC2086
+check_err "chart --step 90s over 45 s and 60 s: the same message" \
+    'chart: --step 90s is not a multiple of every resolution of the data (45s and 60s); give a common multiple such as --step 180s' \
+    chart $M --step 90s -o "$tmp/mixed.svg"
+# shellcheck disable=SC2086
+"$NETTALLY" chart $M -o "$tmp/mixed.svg" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] &&
+    grep -q 'time (UTC), step 180 s</text>' "$tmp/mixed.svg"; then
+	pass "chart of 45 s and 60 s data: the default step is 180 s"
+else
+	fail "chart of 45 s and 60 s data: the default step is 180 s"
+	echo "# exit $rc; stderr: $(cat "$tmp/err")"
+fi
+# 7 s and daily buckets need a week; a default step is at most a day (or
+# the largest resolution): refused, naming the step to give, which works.
+check_err "series over 7 s and daily buckets: the default is refused past a day" \
+    'series: the resolutions of the data (7s and 86400s) need a step of 604800s to hold whole buckets of each, longer than the 86400s a default step may be; give --step 604800s, or narrow the window or the filters' \
+    series --db "$tmp/mixed.db" --since 2026-11-23 --until 2026-11-24
+"$NETTALLY" series --db "$tmp/mixed.db" --since 2026-11-23 \
+    --until 2026-11-24 --step 604800s --format csv > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] &&
+    [ "$(tr -d '\r' < "$tmp/out" | awk -F, 'NR > 1 { b += $3 } END { print NR - 1, b }')" = "1 200" ]
+then
+	pass "series --step 604800s over 7 s and daily buckets: one row, both"
+else
+	fail "series --step 604800s over 7 s and daily buckets: one row, both"
+	echo "# exit $rc; stderr: $(cat "$tmp/err")"; sed 's/^/# /' "$tmp/out"
+fi
+# A bucket counts when it starts inside the window: with 2-hour buckets,
+# none can start in 09:40 to 09:43, so a series of it has no row (not one
+# of zeros at 08:00, where the database holds 5000 B), and a chart says
+# why it draws nothing.
+crlf > "$tmp/norow.csv" <<'X'
+time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
+X
+check "series of 2-hour buckets over 3 minutes: no row before the window" \
+    "$tmp/norow.csv" series --db "$tmp/mixed.db" --agent c7200 --since 3m \
+    --now 2026-11-24T09:43:00Z --format csv
+check_err "chart of 2-hour buckets over 3 minutes: refused, saying why" \
+    'chart: no bucket can start in this window: with the data'"'"'s resolutions the first one after --since starts at 2026-11-24T10:00:00Z, at or after --until; give a longer window' \
+    chart --db "$tmp/mixed.db" --agent c7200 --since 3m \
+    --now 2026-11-24T09:43:00Z -o "$tmp/none.svg"
+# 5-minute steps of 60 s data from 10:04:30: no bucket of 10:00 to 10:05
+# starts in the window, so the first row is 10:05.
+series_part 300 1795514670 1795515600 | sed '2d' > "$tmp/late.csv"
+check "series --since inside a step's last bucket: the first row is the next step" \
+    "$tmp/late.csv" series --db "$db" --since 2026-11-24T10:04:30Z \
+    --until 2026-11-24T10:20:00Z --step 5m --format csv
+
 # --- summary ---------------------------------------------------------------
 # now 2026-11-25T06:00:00Z: all the traffic was yesterday; the month has
 # run 24 days and 6 hours (2095200 s); today has none, so no row.
