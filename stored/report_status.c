@@ -2,12 +2,15 @@
  * report_status.c - the client side of STATUS.
  *
  * One short connection per question: connect, one STATUS frame, one
- * reply frame, close.  Every step has a timeout (SO_SNDTIMEO and
- * SO_RCVTIMEO), so a wedged store makes status fail, never hang.  The
- * reply is bounded before it is buffered (REPLY_MAX, far above what
- * PROTO_STATUS_AGENTS_MAX records take) and decoded by the strict
- * decoder, like any frame from outside.  Names from the store are
- * printed through the same sanitising writers as the reports.
+ * reply frame, close.  A store that refuses the peer answers ERROR and
+ * closes, maybe before STATUS is sent: a failed send still reads the
+ * reply, so the store's reason is shown rather than "Broken pipe".
+ * Every step has a timeout (SO_SNDTIMEO and SO_RCVTIMEO), so a wedged
+ * store makes status fail, never hang.  The reply is bounded before it
+ * is buffered (REPLY_MAX, far above what PROTO_STATUS_AGENTS_MAX records
+ * take) and decoded by the strict decoder, like any frame from outside.
+ * Names from the store are printed through the same sanitising writers
+ * as the reports.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -113,7 +116,7 @@ report_status_fetch(const char *path, struct proto_status *st, char *err,
 	uint8_t *buf = NULL;
 	size_t have = 0, cap = 4096, body;
 	ssize_t r;
-	int fd, rc = -1;
+	int fd, rc = -1, senderr = 0;
 
 	proto_buf_init(&b);
 	if ((fd = sock_connect(path, err, errlen)) == -1)
@@ -123,8 +126,17 @@ report_status_fetch(const char *path, struct proto_status *st, char *err,
 		goto done;
 	}
 	if (send_all(fd, b.data, b.len) == -1) {
-		snprintf(err, errlen, "%s: send: %s", path, strerror(errno));
-		goto done;
+		/*
+		 * A store that refuses this peer sends ERROR with the reason
+		 * and closes at once, which can be before STATUS is sent:
+		 * the reason is still queued here, so read it first.
+		 */
+		if (errno != EPIPE && errno != ECONNRESET) {
+			snprintf(err, errlen, "%s: send: %s", path,
+			    strerror(errno));
+			goto done;
+		}
+		senderr = errno;
 	}
 	for (;;) {
 		e = proto_frame_check(buf, have, REPLY_MAX, &body);
@@ -148,14 +160,25 @@ report_status_fetch(const char *path, struct proto_status *st, char *err,
 		if ((r = recv(fd, buf + have, cap - have, 0)) == -1) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "%s: no reply: %s; is it "
-			    "nettally-stored's socket?", path,
-			    errno == EAGAIN ? "timed out" : strerror(errno));
+			if (senderr != 0)
+				snprintf(err, errlen, "%s: send: %s; the store "
+				    "closed the connection without saying why",
+				    path, strerror(senderr));
+			else
+				snprintf(err, errlen, "%s: no reply: %s; is it "
+				    "nettally-stored's socket?", path,
+				    errno == EAGAIN ? "timed out" :
+				    strerror(errno));
 			goto done;
 		}
 		if (r == 0) {
-			snprintf(err, errlen, "%s: the store closed the "
-			    "connection without a reply", path);
+			if (senderr != 0)
+				snprintf(err, errlen, "%s: send: %s; the store "
+				    "closed the connection without saying why",
+				    path, strerror(senderr));
+			else
+				snprintf(err, errlen, "%s: the store closed "
+				    "the connection without a reply", path);
 			goto done;
 		}
 		have += (size_t)r;

@@ -163,5 +163,46 @@ check "  ... that says to start the store or give --socket" \
     grep -q "nosock: cannot connect: .*; is nettally-stored running? give its socket with --socket PATH" "$WORK/err"
 "$NT" status --socket "$SOCK" --interval 0s > "$WORK/out" 2> "$WORK/err"
 check "bad --interval: exit 2" test $? -eq 2
+
+# A user the store refuses (uid 65534 through the 0666 socket; root is
+# always allowed) gets the store's reason, not "Broken pipe": the store
+# answers ERROR and closes at once, so status's send may fail after the
+# reason arrived.  strace holds the send back 0.3 s so that it always
+# does (without strace, 20 tries make it likely); LeakSanitizer cannot
+# run under ptrace.
+REFUSED="$SOCK: the store refused: peer pid [0-9]* uid 65534 gid 65534 is not allowed: .*--allow-uid"
+# as_refused: one status as uid 65534; 0 when it printed the reason.
+as_refused() {
+	if [ -n "$STRACE" ]; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		    strace -f -qq -o /dev/null -e trace=sendto \
+		    -e inject=sendto:delay_enter=300000 \
+		    setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    "$NT" status --socket "$SOCK" > "$WORK/out" 2> "$WORK/err"
+	else
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    "$NT" status --socket "$SOCK" > "$WORK/out" 2> "$WORK/err"
+	fi
+	rc=$?
+	[ $rc -eq 1 ] && [ ! -s "$WORK/out" ] &&
+	    [ "$(wc -l < "$WORK/err")" -eq 1 ] &&
+	    grep -q "^nettally: status: $REFUSED" "$WORK/err"
+}
+if [ "$(id -u)" != 0 ] || ! command -v setpriv > /dev/null; then
+	cannot_run "status as a refused user" "needs root and setpriv"
+else
+	STRACE=
+	strace -qq -o /dev/null true 2> /dev/null && STRACE=1
+	tries=$([ -n "$STRACE" ] && echo 3 || echo 20)
+	refused_ok=1
+	for i in $(seq "$tries"); do
+		as_refused && continue
+		refused_ok=0
+		echo "# exit $rc; stderr: $(cat "$WORK/err")"
+		break
+	done
+	check "status as a refused user: exit 1, the store's reason (${STRACE:+strace, }$tries tries)" \
+	    test $refused_ok = 1
+fi
 check "store stops cleanly" stop_store
 done_testing
