@@ -259,11 +259,12 @@ static const char usage_text[] =
 "                --count answers; a terminal is redrawn in place\n"
 "\n"
 "Exit status: 0 done (with --alert: no row over the limit); 1 the query\n"
-"or the output failed, or the store did not answer; 2 bad arguments, an\n"
-"unknown agent, interface, host or protocol, or a database that is\n"
-"missing, not a regular file, uninitialised, not a nettally database, or\n"
-"from a newer nettally;\n"
-"3 a row is over the --alert limit.\n";
+"or the output failed (a damaged database file: the message says to check\n"
+"it with PRAGMA integrity_check and repair it or restore a backup), or\n"
+"the store did not answer; 2 bad arguments, an unknown agent, interface,\n"
+"host or protocol, or a database that is missing, not a regular file,\n"
+"uninitialised, not a nettally database, or from a newer nettally; 3 a\n"
+"row is over the --alert limit.\n";
 
 static void
 usage_full(FILE *out)
@@ -567,6 +568,9 @@ db_open(const char *path, sqlite3 **dbp)
 			    "its -shm file: run nettally while nettally-stored "
 			    "runs, or as a user who may write its directory",
 			    path, errstr);
+		else if (sqlite3_errcode(db) == SQLITE_CORRUPT)
+			log_err("%s: cannot read: %s" REPORT_DB_DAMAGED, path,
+			    errstr);
 		else
 			log_err("%s: cannot read: %s; is it a nettally "
 			    "database?", path, errstr);
@@ -574,7 +578,7 @@ db_open(const char *path, sqlite3 **dbp)
 	}
 	if (version <= SCHEMA_VERSION && db_objects(db, &nall, &nours) == -1) {
 		log_err("%s: cannot read its schema: %s", path,
-		    sqlite3_errmsg(db));
+		    report_query_errmsg(db));
 		goto fail;
 	}
 	/*

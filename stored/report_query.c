@@ -143,10 +143,13 @@ report_query_view(enum report_src src, const struct report_filter *f,
 const char *
 report_query_errmsg(sqlite3 *db)
 {
-	static char errbuf[256];
+	static char errbuf[512];
+	int code = sqlite3_errcode(db) & 0xff;
 
 	/* Copy: finalize may replace the message sqlite3_errmsg points at. */
-	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
+	snprintf(errbuf, sizeof(errbuf), "%s%s", sqlite3_errmsg(db),
+	    code == SQLITE_CORRUPT || code == SQLITE_NOTADB ?
+	    REPORT_DB_DAMAGED : "");
 	return errbuf;
 }
 

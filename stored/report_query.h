@@ -184,7 +184,21 @@ int	report_result_fill(sqlite3 *db, sqlite3_stmt *st,
 sqlite3_stmt	*report_query_prepare(sqlite3 *db, const char *sql,
 		    const struct report_args *a, const char **errstr);
 
-/* Copies db's current message into static storage and returns it. */
+/*
+ * What to do about a damaged database file (SQLITE_CORRUPT, or
+ * SQLITE_NOTADB once it was open), as the store says it: appended to the
+ * SQLite message.  The report command only reads the file.
+ */
+#define REPORT_DB_DAMAGED \
+	"; the database file is damaged: check it with sqlite3 FILE 'PRAGMA" \
+	" integrity_check', and repair it or restore a backup (nettally only" \
+	" reads it)"
+
+/*
+ * Copies db's current message into static storage and returns it, with
+ * REPORT_DB_DAMAGED after it when the error is SQLITE_CORRUPT or
+ * SQLITE_NOTADB.
+ */
 const char	*report_query_errmsg(sqlite3 *db);
 
 #endif

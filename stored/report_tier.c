@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "report_query.h"
 #include "report_tier.h"
 
 static int	pragma_int(sqlite3 *, const char *, int64_t *);
@@ -148,7 +149,7 @@ int
 report_tier_dbinfo(sqlite3 *db, struct report_dbinfo *info,
     const char **errstr)
 {
-	static char msg[256];
+	static char msg[640];
 	const char *path;
 	char wal[4096];
 	sqlite3_stmt *st;
@@ -181,13 +182,13 @@ report_tier_dbinfo(sqlite3 *db, struct report_dbinfo *info,
 	return 0;
 fail_tx:
 	snprintf(msg, sizeof(msg), "database size and tiers: %s",
-	    sqlite3_errmsg(db));
+	    report_query_errmsg(db));
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	*errstr = msg;
 	return -1;
 fail:
 	snprintf(msg, sizeof(msg), "database size and tiers: %s",
-	    sqlite3_errmsg(db));
+	    report_query_errmsg(db));
 	*errstr = msg;
 	return -1;
 }

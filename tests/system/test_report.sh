@@ -451,6 +451,29 @@ if command -v sqlite3 > /dev/null 2>&1; then
 	check_err "a foreign database with an older user_version" \
 	    "$tmp/foreign1.db: not a nettally database: schema version 1 but no nettally tables and views; check --db" \
 	    series --db "$tmp/foreign1.db"
+	# A damaged file found while reading (the root page of host_stat
+	# overwritten): exit 1, the SQLite message and what to do about it,
+	# as the store says it.
+	cp "$db" "$tmp/corrupt.db"
+	root=$(sqlite3 "$tmp/corrupt.db" "SELECT rootpage FROM sqlite_master WHERE name = 'host_stat'")
+	psize=$(sqlite3 "$tmp/corrupt.db" 'PRAGMA page_size')
+	head -c 200 /dev/zero | tr '\0' '\377' | dd of="$tmp/corrupt.db" \
+	    bs=1 seek=$(((root - 1) * psize)) conv=notrunc 2> /dev/null
+	for r in "top hosts" "series" "summary"; do
+		case $r in summary) w= ;; *) w="--since all" ;; esac
+		# shellcheck disable=SC2086
+		"$NETTALLY" $r --db "$tmp/corrupt.db" $w > "$tmp/out" \
+		    2> "$tmp/err"
+		rc=$?
+		printf 'nettally: %s: database disk image is malformed; the database file is damaged: check it with sqlite3 FILE '"'"'PRAGMA integrity_check'"'"', and repair it or restore a backup (nettally only reads it)\n' \
+		    "$tmp/corrupt.db" > "$tmp/experr"
+		if [ $rc -eq 1 ] && cmp -s "$tmp/experr" "$tmp/err"; then
+			pass "$r on a damaged database: exit 1, integrity_check and a backup"
+		else
+			fail "$r on a damaged database: exit 1, integrity_check and a backup"
+			echo "# exit $rc; stderr: $(cat "$tmp/err")"
+		fi
+	done
 else
 	fail "foreign databases (sqlite3 is missing: apt-get install sqlite3)"
 fi
