@@ -6,12 +6,13 @@
  * writes one chart; "nettally status" asks the running store over its
  * socket instead.  Every problem the user can fix (a bad option, a
  * missing, empty or too new database, an unknown agent, interface or
- * host) is one line on
- * stderr saying what is wrong and what to do, and exit status 2; a
- * failure while querying or writing is exit status 1.  Nothing here writes to the
- * database: it is opened with SQLITE_OPEN_READONLY and "mode=ro".  With
- * --alert, a report that ran and printed but has a row over the limit
- * exits REPORT_EXIT_ALERT (3), for monitoring checks.
+ * host) is one line on stderr saying what is wrong and what to do, and
+ * exit status 2; a failure while querying or writing is exit status 1.
+ * Nothing here writes to the database: it is opened with
+ * SQLITE_OPEN_READONLY and "mode=ro", and by a reader that cannot create
+ * its -shm file while no store runs, as an immutable file (db_quiet,
+ * db_unchanged).  With --alert, a report that ran and printed but has a
+ * row over the limit exits REPORT_EXIT_ALERT (3), for monitoring checks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -82,6 +83,20 @@ struct options {
 	const char	*count;
 };
 
+/*
+ * A database read without its -shm file (db_quiet): the main file as it
+ * was before the read, to tell that no writer changed it meanwhile.
+ */
+struct db_snap {
+	char		 file[4096];	/* SQLite's name of it, links resolved */
+	int		 immutable;	/* opened with immutable=1 */
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+	struct timespec	 ctim;
+};
+
 struct command {
 	const char	*name;
 	int		 mask;
@@ -93,8 +108,12 @@ static int	stdout_done(void);
 static int	parse_args(const struct command *, int, char **,
 		    struct options *, int *);
 static int	parse_limit(const char *, int64_t *);
-static char	*db_uri(const char *);
-static int	db_open(const char *, sqlite3 **);
+static char	*db_uri(const char *, int);
+static int	db_connect(const char *, const char *, sqlite3 **);
+static int	file_beside(const char *, const char *, off_t *);
+static int	db_quiet(const char *, struct db_snap *);
+static int	db_unchanged(const char *, const struct db_snap *);
+static int	db_open(const char *, sqlite3 **, struct db_snap *);
 static int	db_objects(sqlite3 *, int *, int *);
 static int	check_filters(const char *, const struct options *,
 		    struct report_filter *);
@@ -240,7 +259,10 @@ static const char usage_text[] =
 "                  has \"step\" instead of \"limit\", summary neither;\n"
 "                  \"resolutions\" lists the tiers read (csv does not)\n"
 "  --db FILE     the database (default $NETTALLY_DB, else\n"
-"                /var/lib/nettally/nettally.db); not for status\n"
+"                /var/lib/nettally/nettally.db); not for status.  A reader\n"
+"                who may not write its directory reads it while the store\n"
+"                is stopped as an immutable file, when no -wal file holds\n"
+"                data; a store starting meanwhile makes it exit 1\n"
 "  --by K        chart: host, proto or iface\n"
 "  -o FILE       chart: the SVG file to write\n"
 "\n"
@@ -442,18 +464,19 @@ parse_limit(const char *s, int64_t *limit)
 
 /*
  * Returns a malloc'ed "file:PATH?mode=ro" URI with PATH percent-encoded
- * (RFC 3986), so '?', '#' and '%' in a file name stay part of the name.
- * An absolute path gets an empty authority: "file:///var/...".
+ * (RFC 3986), so '?', '#' and '%' in a file name stay part of the name;
+ * with immutable, "&immutable=1" follows (see db_quiet).  An absolute
+ * path gets an empty authority: "file:///var/...".
  */
 static char *
-db_uri(const char *path)
+db_uri(const char *path, int immutable)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p;
 	char *uri, *o;
 
-	if ((uri = malloc(strlen(path) * 3 + sizeof("file://?mode=ro"))) ==
-	    NULL)
+	if ((uri = malloc(strlen(path) * 3 +
+	    sizeof("file://?mode=ro&immutable=1"))) == NULL)
 		return NULL;
 	o = uri;
 	o += sprintf(o, "%s", path[0] == '/' ? "file://" : "file:");
@@ -467,8 +490,118 @@ db_uri(const char *path)
 			*o++ = hex[*p & 0xf];
 		}
 	}
-	strcpy(o, "?mode=ro");
+	strcpy(o, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
 	return uri;
+}
+
+/*
+ * Opens uri (of path) read-only into *dbp, ready for the reports.
+ * Returns 0, or an exit status after logging why; *dbp may then be set
+ * and is the caller's to close.
+ */
+static int
+db_connect(const char *uri, const char *path, sqlite3 **dbp)
+{
+	if (sqlite3_open_v2(uri, dbp, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	    NULL) != SQLITE_OK) {
+		log_err("%s: cannot open: %s; check its permissions", path,
+		    *dbp != NULL ? sqlite3_errmsg(*dbp) : "out of memory");
+		return EXIT_USAGE;
+	}
+	sqlite3_busy_timeout(*dbp, REPORT_BUSY_MS);
+	/* The reports add counters with nt_sum: a sum past INT64_MAX stops. */
+	if (satsum_register(*dbp) != SQLITE_OK) {
+		log_err("%s: cannot register nt_sum: %s", path,
+		    sqlite3_errmsg(*dbp));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Stats path + suffix into *size: returns 1 when it exists, 0 when it
+ * does not, -1 when that cannot be told (which callers take as "exists").
+ */
+static int
+file_beside(const char *path, const char *suffix, off_t *size)
+{
+	char name[4096];
+	struct stat sb;
+
+	*size = 0;
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
+	    sizeof(name))
+		return -1;
+	if (stat(name, &sb) == -1)
+		return errno == ENOENT ? 0 : -1;
+	*size = sb.st_size;
+	return 1;
+}
+
+/*
+ * Says whether path may be read as an immutable file (SQLite's
+ * immutable=1: no locks, no -shm, the -wal and any journal not looked
+ * at), which is what lets a reader without write access to the directory
+ * read a WAL database while no store runs.  That is only right while
+ * nothing writes the file, and when it holds every commit:
+ * - no -shm file: every connection that has the database open in WAL
+ *   mode keeps one (the store never uses exclusive locking, which would
+ *   not), and the last to close removes it;
+ * - no -wal file, or an empty one: no commit waits to be checkpointed
+ *   into the file (the store's clean stop checkpoints and removes it; a
+ *   store that was killed leaves it, with data);
+ * - no -journal file: no rollback-mode transaction is half done.
+ * A store may still start while the report reads: *snap records the
+ * file as it is now, and db_unchanged checks before anything is printed
+ * that none of the three appeared and the file was not written.  Returns
+ * 1 when the database is quiet, else 0.
+ */
+static int
+db_quiet(const char *path, struct db_snap *snap)
+{
+	struct stat sb;
+	off_t size;
+
+	memset(snap, 0, sizeof(*snap));
+	if ((size_t)snprintf(snap->file, sizeof(snap->file), "%s", path) >=
+	    sizeof(snap->file))
+		return 0;
+	if (file_beside(path, "-shm", &size) != 0 ||
+	    file_beside(path, "-journal", &size) != 0 ||
+	    (file_beside(path, "-wal", &size) != 0 && size != 0) ||
+	    stat(path, &sb) == -1)
+		return 0;
+	snap->dev = sb.st_dev;
+	snap->ino = sb.st_ino;
+	snap->size = sb.st_size;
+	snap->mtim = sb.st_mtim;
+	snap->ctim = sb.st_ctim;
+	return 1;
+}
+
+/*
+ * After an immutable read (snap->immutable), checks that the database is
+ * still quiet and its file unchanged since db_quiet: otherwise a store
+ * may have written it under the read, and what was read cannot be
+ * trusted.  Returns 0, or EXIT_RUNTIME after logging what to do.
+ */
+static int
+db_unchanged(const char *path, const struct db_snap *snap)
+{
+	struct db_snap now;
+
+	if (!snap->immutable)
+		return 0;
+	if (db_quiet(snap->file, &now) && now.dev == snap->dev &&
+	    now.ino == snap->ino && now.size == snap->size &&
+	    now.mtim.tv_sec == snap->mtim.tv_sec &&
+	    now.mtim.tv_nsec == snap->mtim.tv_nsec &&
+	    now.ctim.tv_sec == snap->ctim.tv_sec &&
+	    now.ctim.tv_nsec == snap->ctim.tv_nsec)
+		return 0;
+	log_err("%s: changed while nettally read it without a running "
+	    "store (nettally-stored started?); run nettally again", path);
+	return EXIT_RUNTIME;
 }
 
 /*
@@ -504,19 +637,24 @@ db_objects(sqlite3 *db, int *nall, int *nours)
 }
 
 /*
- * Opens path read-only into *dbp and checks its schema version.  Returns
- * 0, or an exit status after logging why; *dbp is then NULL.
+ * Opens path read-only into *dbp and checks its schema version.  A WAL
+ * database whose -shm file this user cannot create (a reader with read
+ * access only, while no store runs) is opened immutable when db_quiet
+ * allows, with *snap for db_unchanged.  Returns 0, or an exit status
+ * after logging why; *dbp is then NULL.
  */
 static int
-db_open(const char *path, sqlite3 **dbp)
+db_open(const char *path, sqlite3 **dbp, struct db_snap *snap)
 {
 	sqlite3 *db = NULL;
 	struct stat sb;
-	const char *errstr;
-	char *uri = NULL;
-	int version, nall = 0, nours = 0, status = EXIT_USAGE;
+	const char *errstr, *file;
+	char *uri = NULL, real[4096];
+	off_t size;
+	int version, nall = 0, nours = 0, status = EXIT_USAGE, rc, code;
 
 	*dbp = NULL;
+	memset(snap, 0, sizeof(*snap));
 	/* SQLite's "unable to open database file" does not say why. */
 	if (stat(path, &sb) == -1) {
 		if (errno == ENOENT)
@@ -539,36 +677,71 @@ db_open(const char *path, sqlite3 **dbp)
 		    "--db FILE", path);
 		return EXIT_USAGE;
 	}
-	if ((uri = db_uri(path)) == NULL) {
+	if ((uri = db_uri(path, 0)) == NULL) {
 		log_err("%s: out of memory", path);
 		return EXIT_RUNTIME;
 	}
-	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-	    NULL) != SQLITE_OK) {
-		log_err("%s: cannot open: %s; check its permissions", path,
-		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+	if ((status = db_connect(uri, path, &db)) != 0)
 		goto fail;
+	status = EXIT_USAGE;
+	rc = schema_version(db, &version, &errstr);
+	code = sqlite3_errcode(db);
+	/* Its -wal and -shm are named after the file a link points to. */
+	file = sqlite3_db_filename(db, "main");
+	if (file == NULL || file[0] == '\0' || (size_t)snprintf(real,
+	    sizeof(real), "%s", file) >= sizeof(real))
+		snprintf(real, sizeof(real), "%s", path);
+	/*
+	 * A WAL database whose -shm file is gone (no store running) needs
+	 * it created again, which takes write access to the directory; a
+	 * reader in the nettally group has none.  Read the file itself
+	 * then, when that is safe.
+	 */
+	if (rc == -1 && (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
+	    db_quiet(real, snap)) {
+		sqlite3_close(db);
+		db = NULL;
+		free(uri);
+		if ((uri = db_uri(path, 1)) == NULL) {
+			log_err("%s: out of memory", path);
+			status = EXIT_RUNTIME;
+			goto fail;
+		}
+		if ((status = db_connect(uri, path, &db)) != 0)
+			goto fail;
+		status = EXIT_USAGE;
+		snap->immutable = 1;
+		rc = schema_version(db, &version, &errstr);
+		code = sqlite3_errcode(db);
 	}
-	sqlite3_busy_timeout(db, REPORT_BUSY_MS);
-	/* The reports add counters with nt_sum: a sum past INT64_MAX stops. */
-	if (satsum_register(db) != SQLITE_OK) {
-		log_err("%s: cannot register nt_sum: %s", path,
-		    sqlite3_errmsg(db));
-		goto fail;
-	}
-	if (schema_version(db, &version, &errstr) == -1) {
-		/*
-		 * A WAL database whose -shm file is gone (no store running)
-		 * needs it created again, which takes write access to the
-		 * directory: say so rather than "readonly database".
-		 */
-		if (sqlite3_errcode(db) == SQLITE_READONLY ||
-		    sqlite3_errcode(db) == SQLITE_CANTOPEN)
+	if (rc == -1) {
+		/* A store that started under the read: not the file's fault. */
+		if (db_unchanged(path, snap) != 0) {
+			status = EXIT_RUNTIME;
+			goto fail;
+		}
+		if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
+		    file_beside(real, "-wal", &size) == 1 && size > 0)
+			log_err("%s: cannot read: %s; its -wal file holds "
+			    "commits not yet in the database file and the -shm "
+			    "file it needs is missing, which only a user who "
+			    "may write the directory can create: start "
+			    "nettally-stored (it takes them in), or run "
+			    "nettally as such a user", path, errstr);
+		else if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
+		    file_beside(real, "-shm", &size) == 1)
+			log_err("%s: cannot read: %s; its -shm file is there "
+			    "but no running store keeps it (nettally-stored did "
+			    "not stop cleanly?), and only a user who may write "
+			    "the directory can rebuild it: start "
+			    "nettally-stored, or run nettally as such a user",
+			    path, errstr);
+		else if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN)
 			log_err("%s: cannot read: %s; a WAL database needs "
 			    "its -shm file: run nettally while nettally-stored "
 			    "runs, or as a user who may write its directory",
 			    path, errstr);
-		else if (sqlite3_errcode(db) == SQLITE_CORRUPT)
+		else if (code == SQLITE_CORRUPT)
 			log_err("%s: cannot read: %s" REPORT_DB_DAMAGED, path,
 			    errstr);
 		else
@@ -859,6 +1032,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	enum report_fmt fmt;
 	const char *errstr, *name = cmd->name;
 	struct report_chart *chart;
+	struct db_snap snap;
 	sqlite3 *db = NULL;
 	int64_t now, step = 0, limit_max;
 	int help, status, rc, over;
@@ -962,7 +1136,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		    "counted without ports; drop --port or use top ports");
 		return EXIT_USAGE;
 	}
-	if ((status = db_open(opt.db, &db)) != 0)
+	if ((status = db_open(opt.db, &db, &snap)) != 0)
 		return status;
 	if ((status = db_filters(name, db, &opt, &filter)) != 0)
 		goto done;
@@ -992,7 +1166,8 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	default:
 		/* Everything is read and checked before -o is touched. */
 		chart = report_chart_load(db, &args, by, &step, &rc, &errstr);
-		if (chart != NULL)
+		if (chart != NULL &&
+		    (status = db_unchanged(opt.db, &snap)) == 0)
 			status = chart_output(opt.output, chart);
 		if (status == 0 && chart != NULL &&
 		    report_chart_empty(chart, &win.since, &win.until))
@@ -1003,6 +1178,9 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 			goto done;
 		break;
 	}
+	/* Before a failure is blamed on the file, or a row printed. */
+	if ((status = db_unchanged(opt.db, &snap)) != 0)
+		goto done;
 	if (rc != 0) {
 		log_err("%s: %s", rc == REPORT_EUSER ? name : opt.db, errstr);
 		status = rc == REPORT_EUSER ? EXIT_USAGE : EXIT_RUNTIME;
