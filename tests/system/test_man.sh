@@ -36,5 +36,49 @@ for p in agent/nettally-agent.8:nettally-agent stored/nettally-stored.8:nettally
 		fail "$page: options missing: $(tr '\n' ' ' < "$tmp/missing")"
 	fi
 done
+# nettally's --help names every option its parser takes (the table in
+# parse_args), aliases included: -s, -o, --output.
+grep -o '{ "[a-z0-9]*",[[:space:]]*&opt->' stored/report.c |
+    sed 's/{ "\([a-z0-9]*\)".*/\1/' | sort -u > "$tmp/parsed"
+"$BIN/nettally" --help > "$tmp/help" 2>&1
+while read -r o; do
+	case $o in ?) f=-$o ;; *) f=--$o ;; esac
+	grep -q -- "$f\([^a-z0-9-]\|\$\)" "$tmp/help" || echo "$f"
+done < "$tmp/parsed" > "$tmp/missing"
+if [ -s "$tmp/parsed" ] && [ ! -s "$tmp/missing" ]; then
+	pass "nettally --help names every option the parser takes"
+else
+	fail "nettally --help misses: $(tr '\n' ' ' < "$tmp/missing")"
+fi
+
+# What --limit is said to apply to, in the page and in --help, is what
+# the parser applies it to: a command named before "Not for" (or "not
+# for") must take it, one that does not take it must be named after.
+LC_ALL=C.UTF-8 groff -mandoc -Tutf8 stored/nettally.1 2> /dev/null |
+    sed 's/.\x08//g' | awk '/^     --limit/ { p = 1; next }
+	p && /^     -/ { exit } p' | tr '\n' ' ' > "$tmp/limit.man"
+awk '/^  --limit/ { p = 1; print; next } p && /^  -/ { exit } p' \
+    "$tmp/help" | tr '\n' ' ' > "$tmp/limit.help"
+for doc in man help; do
+	bad=
+	before=$(sed 's/[Nn]ot for.*//' "$tmp/limit.$doc")
+	after=$(sed -n 's/.*[Nn]ot for//p' "$tmp/limit.$doc")
+	for c in top series summary chart status; do
+		if "$BIN/nettally" "$c" --limit 3 --db /nonexistent 2>&1 |
+		    grep -q 'does not apply'; then
+			echo "$before" | grep -qw "$c" && bad="$bad $c"
+			[ "$c" = status ] ||
+			    echo "$after" | grep -qw "$c" || bad="$bad $c"
+		else
+			echo "$before" | grep -qw "$c" || bad="$bad $c"
+		fi
+	done
+	if [ -s "$tmp/limit.$doc" ] && [ -z "$bad" ]; then
+		pass "--limit in $doc: the commands it names are those it applies to"
+	else
+		fail "--limit in $doc: wrong about:$bad"
+		sed 's/^/# /' "$tmp/limit.$doc"; echo
+	fi
+done
 echo "1..$n"
 [ $failed -eq 0 ] || exit 1
