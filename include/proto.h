@@ -209,6 +209,7 @@ struct proto_status {
 	int64_t		 time;			/* the store's clock, epoch s */
 	int64_t		 start;			/* when the store started */
 	uint64_t	 db_bytes;		/* database + WAL file sizes */
+	uint64_t	 wal_bytes;		/* the WAL file's part of it */
 	uint64_t	 queued;		/* batch bytes waiting to commit */
 	uint64_t	 pending;		/* writer items not yet done */
 	uint64_t	 batches;		/* committed since start */
@@ -218,6 +219,9 @@ struct proto_status {
 						   from the envelope (decode only) */
 	uint32_t	 schema;		/* its database schema version;
 						   0: the store did not say */
+	uint32_t	 has_wal_bytes;		/* wal_bytes is known: sent
+						   only then, and set when
+						   received */
 	uint32_t	 nagents;		/* 0..PROTO_STATUS_AGENTS_MAX */
 	struct proto_status_agent agent[PROTO_STATUS_AGENTS_MAX];
 };

@@ -36,6 +36,7 @@
 #define PROTO_K_REJECTED	"rejected"
 #define PROTO_K_AGENTS		"agents"
 #define PROTO_K_SCHEMA		"schema"
+#define PROTO_K_WAL_BYTES	"wal_bytes"
 #define PROTO_STATUS_AGENT_LEN	9	/* elements of an agent record */
 
 #define PROTO_ENVELOPE_LEN	4	/* [version, type, seq, payload] */

@@ -184,8 +184,13 @@ proto_encode_status_reply(struct proto_buf *b, const struct proto_status *st)
 	msgpack_packer pk;
 	uint32_t i;
 
-	/* The decoder's rules: times >= 0, bounded count, valid names. */
-	if (st->time < 0 || st->start < 0 ||
+	/*
+	 * The decoder's rules: times >= 0, the WAL within db_bytes (a size
+	 * not known is not sent, so it reads back as 0), a bounded count,
+	 * valid names.
+	 */
+	if (st->time < 0 || st->start < 0 || (st->has_wal_bytes ?
+	    st->wal_bytes > st->db_bytes : st->wal_bytes != 0) ||
 	    st->nagents > PROTO_STATUS_AGENTS_MAX)
 		return -1;
 	for (i = 0; i < st->nagents; i++) {
@@ -196,7 +201,8 @@ proto_encode_status_reply(struct proto_buf *b, const struct proto_status *st)
 			return -1;
 	}
 	memset(&e, 0, sizeof(e));
-	if (enc_open(&e, b, PROTO_STATUS_REPLY, 0, 10, &pk) == -1)
+	if (enc_open(&e, b, PROTO_STATUS_REPLY, 0,
+	    st->has_wal_bytes ? 11 : 10, &pk) == -1)
 		return proto_frame_end(b, e.start, 1);
 	enc_key(&pk, PROTO_K_TIME);
 	msgpack_pack_uint64(&pk, (uint64_t)st->time);
@@ -216,6 +222,10 @@ proto_encode_status_reply(struct proto_buf *b, const struct proto_status *st)
 	msgpack_pack_uint64(&pk, st->rejected);
 	enc_key(&pk, PROTO_K_SCHEMA);
 	msgpack_pack_uint32(&pk, st->schema);
+	if (st->has_wal_bytes) {
+		enc_key(&pk, PROTO_K_WAL_BYTES);
+		msgpack_pack_uint64(&pk, st->wal_bytes);
+	}
 	enc_key(&pk, PROTO_K_AGENTS);
 	msgpack_pack_array(&pk, st->nagents);
 	for (i = 0; i < st->nagents; i++) {

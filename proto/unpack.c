@@ -354,11 +354,12 @@ proto_decode_status_reply(const uint8_t *p, size_t len,
 	static const char *const key[] = {
 		PROTO_K_TIME, PROTO_K_START, PROTO_K_DB_BYTES, PROTO_K_QUEUED,
 		PROTO_K_PENDING, PROTO_K_BATCHES, PROTO_K_DUPLICATES,
-		PROTO_K_REJECTED, PROTO_K_AGENTS, PROTO_K_SCHEMA
+		PROTO_K_REJECTED, PROTO_K_AGENTS, PROTO_K_SCHEMA,
+		PROTO_K_WAL_BYTES
 	};
 	uint64_t *const cnt[] = { &st->db_bytes, &st->queued, &st->pending,
 	    &st->batches, &st->duplicates, &st->rejected };
-	const msgpack_object *v[10], *ag;
+	const msgpack_object *v[11], *ag;
 	enum proto_err err;
 	struct msg m;
 	uint64_t schema = 0;
@@ -366,7 +367,7 @@ proto_decode_status_reply(const uint8_t *p, size_t len,
 
 	memset(st, 0, sizeof(*st));
 	if ((err = msg_open(&m, p, len, PROTO_STATUS_REPLY)) != PROTO_OK ||
-	    (err = payload_get(m.payload, key, 10, 9, v)) != PROTO_OK ||
+	    (err = payload_get(m.payload, key, 11, 9, v)) != PROTO_OK ||
 	    (err = get_time(v[0], &st->time)) != PROTO_OK ||
 	    (err = get_time(v[1], &st->start)) != PROTO_OK)
 		goto fail;
@@ -379,6 +380,13 @@ proto_decode_status_reply(const uint8_t *p, size_t len,
 	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++)
 		if ((err = get_uint(v[2 + i], UINT64_MAX, cnt[i])) != PROTO_OK)
 			goto fail;
+	/* wal_bytes too, a part of db_bytes; older stores sent no such key. */
+	if (v[10] != NULL) {
+		if ((err = get_uint(v[10], st->db_bytes, &st->wal_bytes)) !=
+		    PROTO_OK)
+			goto fail;
+		st->has_wal_bytes = 1;
+	}
 	ag = v[8];
 	err = PROTO_E_FIELD_TYPE;
 	if (ag->type != MSGPACK_OBJECT_ARRAY)

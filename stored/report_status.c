@@ -34,6 +34,7 @@ static double	agent_rate(const struct proto_status_agent *,
 		    const struct proto_status *, const struct proto_status *);
 static int	fill_agents(struct report_result *,
 		    const struct proto_status *, const struct proto_status *);
+static int64_t	sat64(uint64_t);
 
 static const struct report_column cols_agents[] = {
 	{ "agent",		REPORT_COL_TEXT },
@@ -206,6 +207,13 @@ done:
 	return rc;
 }
 
+/* A counter from the wire as a byte count to print: past INT64_MAX, that. */
+static int64_t
+sat64(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 /* Records per second: since prev for the same connection, else since
  * the agent connected. */
 static double
@@ -282,7 +290,8 @@ report_status_write(FILE *out, enum report_fmt fmt,
 {
 	struct report_window win;
 	struct report_result res;
-	char db[REPORT_BYTES_LEN], q[REPORT_BYTES_LEN];
+	char db[REPORT_BYTES_LEN], wal[REPORT_BYTES_LEN], q[REPORT_BYTES_LEN];
+	char size[2 * REPORT_BYTES_LEN + 32];
 	const struct report_value *v;
 	double ingest = 0;
 	int64_t up = st->time - st->start;
@@ -298,17 +307,29 @@ report_status_write(FILE *out, enum report_fmt fmt,
 		ingest += res.cells[r * res.ncols + 8].real;
 	switch (fmt) {
 	case REPORT_FMT_TABLE:
-		report_format_bytes((int64_t)(st->db_bytes > INT64_MAX ?
-		    INT64_MAX : st->db_bytes), db, sizeof(db));
-		report_format_bytes((int64_t)(st->queued > INT64_MAX ?
-		    INT64_MAX : st->queued), q, sizeof(q));
+		/*
+		 * The file and its -wal apart, as summary shows them; a store
+		 * older than wal_bytes sent only their sum.
+		 */
+		if (st->has_wal_bytes) {
+			report_format_bytes(sat64(st->db_bytes - st->wal_bytes),
+			    db, sizeof(db));
+			report_format_bytes(sat64(st->wal_bytes), wal,
+			    sizeof(wal));
+			snprintf(size, sizeof(size), "database %s, WAL %s", db,
+			    wal);
+		} else {
+			report_format_bytes(sat64(st->db_bytes), db, sizeof(db));
+			snprintf(size, sizeof(size), "database and WAL %s", db);
+		}
+		report_format_bytes(sat64(st->queued), q, sizeof(q));
 		fprintf(out, "store: up %" PRId64 "d %02" PRId64 ":%02" PRId64
 		    ":%02" PRId64 ", protocol %u, schema %u, %u agents, "
-		    "database %s, queue %s in %" PRIu64 " items, %" PRIu64
+		    "%s, queue %s in %" PRIu64 " items, %" PRIu64
 		    " batches committed, %" PRIu64 " duplicates, %" PRIu64
 		    " rejected, ingest %.1f records/s\n",
 		    up / 86400, up % 86400 / 3600, up % 3600 / 60, up % 60,
-		    st->version, st->schema, st->nagents, db, q, st->pending,
+		    st->version, st->schema, st->nagents, size, q, st->pending,
 		    st->batches, st->duplicates, st->rejected, ingest);
 		if (report_format_write(out, fmt, &res, &win) == -1)
 			goto done;
@@ -323,12 +344,17 @@ report_status_write(FILE *out, enum report_fmt fmt,
 		report_format_json_time(out, "start", st->start);
 		fprintf(out, ",\"protocol\":%u,\"schema\":%u", st->version,
 		    st->schema);
-		fprintf(out, ",\"uptime\":%" PRId64 ",\"db_bytes\":%" PRIu64
-		    ",\"queued\":%" PRIu64 ",\"pending\":%" PRIu64
+		fprintf(out, ",\"uptime\":%" PRId64 ",\"db_bytes\":%" PRIu64,
+		    up, st->db_bytes);
+		if (st->has_wal_bytes)
+			fprintf(out, ",\"wal_bytes\":%" PRIu64, st->wal_bytes);
+		else
+			fputs(",\"wal_bytes\":null", out);
+		fprintf(out, ",\"queued\":%" PRIu64 ",\"pending\":%" PRIu64
 		    ",\"batches\":%" PRIu64 ",\"duplicates\":%" PRIu64
 		    ",\"rejected\":%" PRIu64 ",\"records_per_s\":%.3f"
-		    ",\"agents\":[", up, st->db_bytes, st->queued, st->pending,
-		    st->batches, st->duplicates, st->rejected, ingest);
+		    ",\"agents\":[", st->queued, st->pending, st->batches,
+		    st->duplicates, st->rejected, ingest);
 		for (r = 0; r < res.nrows; r++) {
 			fputs(r == 0 ? "\n{" : ",\n{", out);
 			for (c = 0; c < res.ncols; c++) {

@@ -64,9 +64,12 @@ status_fill(struct proto_status *st, const struct server *srv, int64_t now)
 {
 	st->time = now >= 0 ? now : 0;
 	st->start = srv->started >= 0 ? srv->started : 0;
+	/* The -wal file apart as well: a reader shows both (README). */
+	st->wal_bytes = srv->db_path == NULL ? 0 :
+	    file_size(srv->db_path, "-wal");
+	st->has_wal_bytes = 1;
 	st->db_bytes = srv->db_path == NULL ? 0 :
-	    sat_add(file_size(srv->db_path, ""),
-	    file_size(srv->db_path, "-wal"));
+	    sat_add(file_size(srv->db_path, ""), st->wal_bytes);
 	st->queued = srv->queued;
 	st->pending = srv->noutstanding;
 	st->batches = srv->nbatches;

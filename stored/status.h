@@ -19,9 +19,9 @@ void	status_count_batch(struct proto_status_agent *a,
 	    const struct proto_batch *b, int64_t now);
 
 /*
- * Fills the store's part of st (clock, start, database size, queue,
- * counters) from srv; the agents are the caller's.  Sizes of files that
- * cannot be read count as 0.
+ * Fills the store's part of st (clock, start, database size with its WAL
+ * and the WAL's size, queue, counters) from srv; the agents are the
+ * caller's.  Sizes of files that cannot be read count as 0.
  */
 void	status_fill(struct proto_status *st, const struct server *srv,
 	    int64_t now);

@@ -120,6 +120,14 @@ static const struct bad_case bad_cases[] = {
 	    PROTO_OK },
 	{ "status reply no agents", DEC_STATUS_REPLY, "[1,7,0,{" STATUS_HEAD
 	    ",agents:[]}]", NULL, PROTO_OK },
+	{ "status reply wal_bytes", DEC_STATUS_REPLY, "[1,7,0,{" STATUS_HEAD
+	    ",wal_bytes:4096,agents:[]}]", NULL, PROTO_OK },
+	{ "status reply wal_bytes over db_bytes", DEC_STATUS_REPLY,
+	    "[1,7,0,{" STATUS_HEAD ",wal_bytes:4097,agents:[]}]", NULL,
+	    PROTO_E_RANGE },
+	{ "status reply wal_bytes str", DEC_STATUS_REPLY, "[1,7,0,{"
+	    STATUS_HEAD ",wal_bytes:\"1\",agents:[]}]", NULL,
+	    PROTO_E_FIELD_TYPE },
 	{ "status seq 1", DEC_STATUS, "[1,6,1,{}]", NULL, PROTO_E_RANGE },
 	{ "status reply agents missing", DEC_STATUS_REPLY, "[1,7,0,{"
 	    STATUS_HEAD "}]", NULL, PROTO_E_MISSING },
@@ -907,6 +915,9 @@ test_round_trip_status(void **state)
 		in->time = 1700000100;
 		in->start = INT64_MAX - (int64_t)k;
 		in->db_bytes = UINT64_MAX;
+		/* wal_bytes is optional: sent when known, as a store does. */
+		in->has_wal_bytes = k != 1;
+		in->wal_bytes = k != 1 ? UINT64_MAX - 1 : 0;
 		in->queued = 1u << 20;
 		in->pending = 3;
 		in->batches = k;
@@ -936,6 +947,14 @@ test_round_trip_status(void **state)
 		proto_buf_consume(&b, PROTO_HDR_LEN + len);
 	}
 	/* What a decoder refuses, the encoder will not write. */
+	in->db_bytes = 10;
+	in->wal_bytes = 11;
+	in->has_wal_bytes = 1;
+	assert_int_equal(proto_encode_status_reply(&b, in), -1);
+	in->has_wal_bytes = 0;
+	in->wal_bytes = 1;		/* a size not known, not sent */
+	assert_int_equal(proto_encode_status_reply(&b, in), -1);
+	in->wal_bytes = 0;
 	in->nagents = PROTO_STATUS_AGENTS_MAX + 1;
 	assert_int_equal(proto_encode_status_reply(&b, in), -1);
 	in->nagents = 1;

@@ -5,8 +5,8 @@
  * report_query.c (each report's SQL over an in-memory database built by
  * schema_migrate: window bounds, sums, order of ties, limit, rates, the
  * 95th percentile), report_filter.c (CIDR, port, direction, protocol,
- * each filter's effect), report_series.c, report_summary.c and
- * report_alert.c.
+ * each filter's effect), report_series.c, report_summary.c,
+ * report_alert.c and report_status.c's output.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,7 @@
 #include "report_format.h"
 #include "report_query.h"
 #include "report_series.h"
+#include "report_status.h"
 #include "report_summary.h"
 #include "report_time.h"
 #include "satsum.h"
@@ -1105,6 +1106,62 @@ test_tier_steps(void **state)
 	assert_int_equal(report_tier_count(0, 1795586400, m, 10), 11);
 }
 
+/* --- report_status.c -------------------------------------------------- */
+
+/*
+ * The store line shows the database file and its -wal apart, as summary
+ * does; from a store that sent db_bytes alone, their sum as such.  JSON
+ * keeps db_bytes (both) and adds wal_bytes, null when not sent.
+ */
+static void
+test_status_write(void **state)
+{
+	struct proto_status *st;
+	struct capture c;
+	char *out;
+
+	(void)state;
+	assert_non_null(st = calloc(1, sizeof(*st)));
+	st->time = 1700000100;
+	st->start = 1700000000;
+	st->db_bytes = 3 * 1048576 + 512 * 1024;
+	st->wal_bytes = 512 * 1024;
+	st->has_wal_bytes = 1;
+	st->version = 1;
+	st->schema = 4;
+	capture_open(&c);
+	assert_int_equal(report_status_write(c.fp, REPORT_FMT_TABLE, st,
+	    NULL), 0);
+	out = capture_close(&c);
+	assert_non_null(strstr(out, ", 0 agents, database 3.0 MiB, WAL "
+	    "512.0 KiB, queue 0 B in 0 items,"));
+	free(out);
+	capture_open(&c);
+	assert_int_equal(report_status_write(c.fp, REPORT_FMT_JSON, st,
+	    NULL), 0);
+	out = capture_close(&c);
+	assert_non_null(strstr(out, "\"db_bytes\":3670016,"
+	    "\"wal_bytes\":524288,"));
+	free(out);
+	st->has_wal_bytes = 0;
+	st->wal_bytes = 0;
+	capture_open(&c);
+	assert_int_equal(report_status_write(c.fp, REPORT_FMT_TABLE, st,
+	    NULL), 0);
+	out = capture_close(&c);
+	assert_non_null(strstr(out, ", 0 agents, database and WAL 3.5 MiB, "
+	    "queue 0 B"));
+	free(out);
+	capture_open(&c);
+	assert_int_equal(report_status_write(c.fp, REPORT_FMT_JSON, st,
+	    NULL), 0);
+	out = capture_close(&c);
+	assert_non_null(strstr(out, "\"db_bytes\":3670016,"
+	    "\"wal_bytes\":null,"));
+	free(out);
+	free(st);
+}
+
 int
 main(void)
 {
@@ -1146,6 +1203,7 @@ main(void)
 		    db_teardown),
 		cmocka_unit_test(test_alert),
 		cmocka_unit_test(test_rate_format),
+		cmocka_unit_test(test_status_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,19 +132,23 @@ check "batches committed ($nb) == rows of the batch table" test \
     "$(status_get "$WORK/s5.json" 'd["batches"]')" = "$nb"
 # The store's writer may still be rolling up in the background: take the
 # size before and after the question, and retry until they agree.
-dbsize() {
-	echo $(( $(stat -c %s "$DB") + $( [ -f "$DB-wal" ] &&
-	    stat -c %s "$DB-wal" || echo 0) ))
-}
+walsize() { [ -f "$DB-wal" ] && stat -c %s "$DB-wal" || echo 0; }
+dbsize() { echo "$(( $(stat -c %s "$DB") + $(walsize) )) $(walsize)"; }
 same_size() {
 	before=$(dbsize)
 	status_json "$WORK/s4.json"
 	after=$(dbsize)
-	got=$(status_get "$WORK/s4.json" 'd["db_bytes"]')
+	got=$(status_get "$WORK/s4.json" 'str(d["db_bytes"]) + " " + str(d["wal_bytes"])')
 	[ "$before" = "$after" ] && [ "$got" = "$before" ]
 }
-check "db_bytes == database + WAL size" wait_for same_size 20
-echo "# db_bytes $got, files $before .. $after"
+check "db_bytes == database + WAL size, wal_bytes == WAL size" \
+    wait_for same_size 20
+echo "# db_bytes wal_bytes $got, files $before .. $after"
+# The table shows the file and its WAL apart, as the README says.
+"$NT" status --socket "$SOCK" > "$WORK/s6.txt" 2>&1
+check "status table: the database and its WAL apart" grep -q \
+    '^store: up .*, database [0-9.]* [KMGT]*i*B, WAL [0-9.]* [KMGT]*i*B, queue ' \
+    "$WORK/s6.txt"
 check "uptime and times are consistent" test \
     "$(status_get "$WORK/s5.json" 'd["uptime"] == d["time_epoch"] - d["start_epoch"] and d["uptime"] >= 0 and d["time"].endswith("Z")')" = True
 
