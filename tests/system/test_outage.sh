@@ -56,7 +56,7 @@ while [ $t -lt $((OUTAGE * 4)) ]; do
 done
 check "the agent keeps running while the store is away" kill -0 "$AGENT_PID"
 check "  ... and said which store went and why" \
-    grep -q "store $SOCK: store closed the connection; [0-9]* batch(es) kept" \
+    grep -Eq "store $SOCK: [a-z][^;]*; [0-9]+ batch\(es\) kept for resend" \
     "$WORK/agent.err"
 echo "# agent VmRSS ${before} kB before the ${OUTAGE} s outage, peak ${peak} kB during it"
 check "agent memory grows by less than 8 MB during the outage" \
