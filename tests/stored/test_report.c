@@ -1113,11 +1113,21 @@ test_tier_steps(void **state)
  * does; from a store that sent db_bytes alone, their sum as such.  JSON
  * keeps db_bytes (both) and adds wal_bytes, null when not sent.
  */
+/* What report_status_write prints of st in fmt (the caller frees it). */
+static char *
+status_text(const struct proto_status *st, enum report_fmt fmt)
+{
+	struct capture c;
+
+	capture_open(&c);
+	assert_int_equal(report_status_write(c.fp, fmt, st, NULL), 0);
+	return capture_close(&c);
+}
+
 static void
 test_status_write(void **state)
 {
 	struct proto_status *st;
-	struct capture c;
 	char *out;
 
 	(void)state;
@@ -1129,33 +1139,21 @@ test_status_write(void **state)
 	st->has_wal_bytes = 1;
 	st->version = 1;
 	st->schema = 4;
-	capture_open(&c);
-	assert_int_equal(report_status_write(c.fp, REPORT_FMT_TABLE, st,
-	    NULL), 0);
-	out = capture_close(&c);
+	out = status_text(st, REPORT_FMT_TABLE);
 	assert_non_null(strstr(out, ", 0 agents, database 3.0 MiB, WAL "
 	    "512.0 KiB, queue 0 B in 0 items,"));
 	free(out);
-	capture_open(&c);
-	assert_int_equal(report_status_write(c.fp, REPORT_FMT_JSON, st,
-	    NULL), 0);
-	out = capture_close(&c);
+	out = status_text(st, REPORT_FMT_JSON);
 	assert_non_null(strstr(out, "\"db_bytes\":3670016,"
 	    "\"wal_bytes\":524288,"));
 	free(out);
 	st->has_wal_bytes = 0;
 	st->wal_bytes = 0;
-	capture_open(&c);
-	assert_int_equal(report_status_write(c.fp, REPORT_FMT_TABLE, st,
-	    NULL), 0);
-	out = capture_close(&c);
+	out = status_text(st, REPORT_FMT_TABLE);
 	assert_non_null(strstr(out, ", 0 agents, database and WAL 3.5 MiB, "
 	    "queue 0 B"));
 	free(out);
-	capture_open(&c);
-	assert_int_equal(report_status_write(c.fp, REPORT_FMT_JSON, st,
-	    NULL), 0);
-	out = capture_close(&c);
+	out = status_text(st, REPORT_FMT_JSON);
 	assert_non_null(strstr(out, "\"db_bytes\":3670016,"
 	    "\"wal_bytes\":null,"));
 	free(out);
