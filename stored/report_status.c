@@ -79,9 +79,16 @@ sock_connect(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(err, errlen, "%s: cannot connect: %s; is "
-		    "nettally-stored running? give its socket with --socket "
-		    "PATH", path, strerror(errno));
+		/* The socket is there and the store may well run. */
+		if (errno == EACCES || errno == EPERM)
+			snprintf(err, errlen, "%s: cannot connect: %s; only "
+			    "the socket's owner and group may (ls -l %s): "
+			    "join its group, or run as root", path,
+			    strerror(errno), path);
+		else
+			snprintf(err, errlen, "%s: cannot connect: %s; is "
+			    "nettally-stored running? give its socket with "
+			    "--socket PATH", path, strerror(errno));
 		close(fd);
 		return -1;
 	}

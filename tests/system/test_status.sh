@@ -207,6 +207,16 @@ else
 	done
 	check "status as a refused user: exit 1, the store's reason (${STRACE:+strace, }$tries tries)" \
 	    test $refused_ok = 1
+	# A socket the user may not open: the mode, not a store away.
+	chmod 0660 "$SOCK"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$NT" status --socket "$SOCK" > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	chmod 0666 "$SOCK"
+	check "status on a socket it may not open: exit 1 ($rc)" test $rc -eq 1
+	check "  ... naming the socket's group, not a store away" \
+	    grep -q "cannot connect: Permission denied; only the socket's owner and group may (ls -l $SOCK): join its group, or run as root" \
+	    "$WORK/err"
 fi
 check "store stops cleanly" stop_store
 done_testing
