@@ -344,9 +344,9 @@ conn_accept(struct conn *c, uv_stream_t *listener)
 	    (unsigned long)gid);
 	if (!server_allows(srv, c, gid)) {
 		conn_fail(c, PROTO_ERR_REFUSED, "peer pid %ld uid %lu gid %lu "
-		    "is not allowed: the store takes batches from root and "
-		    "from the uids and groups given with --allow-uid and "
-		    "--allow-group", (long)c->pid, (unsigned long)c->uid,
+		    "is not allowed: the store serves root and the uids and "
+		    "groups given with --allow-uid and --allow-group",
+		    (long)c->pid, (unsigned long)c->uid,
 		    (unsigned long)gid);
 		return;
 	}
