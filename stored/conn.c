@@ -620,8 +620,9 @@ conn_stall_cb(uv_timer_t *h)
 	unsigned long long ms = (unsigned long long)c->srv->read_timeout_ms;
 
 	if (c->len == 0)
-		conn_fail(c, PROTO_ERR_SEQUENCE, "no HELLO within %llu ms of "
-		    "connecting", ms);
+		/* A status reader's clock starts again at each frame. */
+		conn_fail(c, PROTO_ERR_SEQUENCE, "no HELLO and no frame for "
+		    "%llu ms", ms);
 	else
 		conn_fail(c, PROTO_ERR_BAD_FRAME, "frame not complete within "
 		    "%llu ms: %zu bytes of it came", ms, c->len);
