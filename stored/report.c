@@ -118,7 +118,7 @@ static int	db_objects(sqlite3 *, int *, int *);
 static int	check_filters(const char *, const struct options *,
 		    struct report_filter *);
 static int	db_filters(const char *, sqlite3 *, const struct options *,
-		    struct report_filter *);
+		    struct report_filter *, const struct db_snap *);
 static int	peer_hint(const char *, sqlite3 *, const struct options *,
 		    const struct report_filter *, int64_t, int64_t);
 static int	chart_output(const char *, struct report_chart *);
@@ -839,33 +839,43 @@ check_filters(const char *cmd, const struct options *opt,
  */
 static int
 db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
-    struct report_filter *f)
+    struct report_filter *f, const struct db_snap *snap)
 {
 	const char *errstr;
 	char msg[1024];
 	int rc;
 
 	if (report_filter_register(db, &errstr) == -1) {
+		if (db_unchanged(opt->db, snap) != 0)
+			return EXIT_RUNTIME;
 		log_err("%s: %s", cmd, errstr);
 		return EXIT_RUNTIME;
 	}
 	rc = report_filter_names_known(db, f, msg, sizeof(msg), &errstr);
 	if (rc == -1) {
+		if (db_unchanged(opt->db, snap) != 0)
+			return EXIT_RUNTIME;
 		log_err("%s: %s: %s", cmd, f->agent != NULL ? "--agent" :
 		    "--iface", errstr);
 		return EXIT_RUNTIME;
 	}
 	if (rc == 0) {
+		if (db_unchanged(opt->db, snap) != 0)
+			return EXIT_RUNTIME;
 		log_err("%s: %s", cmd, msg);
 		return EXIT_USAGE;
 	}
 	if (opt->proto != NULL) {
 		rc = report_filter_proto(db, opt->proto, &f->proto, &errstr);
 		if (rc == -1) {
+			if (db_unchanged(opt->db, snap) != 0)
+				return EXIT_RUNTIME;
 			log_err("%s: --proto: %s", cmd, errstr);
 			return EXIT_RUNTIME;
 		}
 		if (rc == 1) {
+			if (db_unchanged(opt->db, snap) != 0)
+				return EXIT_RUNTIME;
 			log_err("%s: --proto \"%s\": unknown protocol; give a "
 			    "name such as tcp, udp, icmp or a number from 0 "
 			    "to 255", cmd, opt->proto);
@@ -875,10 +885,14 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 	if (f->has_host && f->host_single) {
 		rc = report_filter_host_known(db, f, &errstr);
 		if (rc == -1) {
+			if (db_unchanged(opt->db, snap) != 0)
+				return EXIT_RUNTIME;
 			log_err("%s: --host: %s", cmd, errstr);
 			return EXIT_RUNTIME;
 		}
 		if (rc == 0) {
+			if (db_unchanged(opt->db, snap) != 0)
+				return EXIT_RUNTIME;
 			log_err("%s: --host %s: no traffic of this host was "
 			    "ever recorded; check the address, or give a "
 			    "network such as %s/%d", cmd, opt->host,
@@ -1143,7 +1157,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	}
 	if ((status = db_open(opt.db, &db, &snap)) != 0)
 		return status;
-	if ((status = db_filters(name, db, &opt, &filter)) != 0)
+	if ((status = db_filters(name, db, &opt, &filter, &snap)) != 0)
 		goto done;
 	args.since = win.since;
 	args.until = win.until;

@@ -126,4 +126,34 @@ check "restarted and stopped cleanly" stop_store
 reader $REPORT
 check "  ... then the group member reads every agent" same_as_root
 check "  ... both of them" grep -q '^reader-b,' "$WORK/r.out"
+# A writer changes the file while the immutable read looks --agent up
+# (a store's checkpoint, here a page of the agent index rewritten): the
+# reader is told to run again, not that the file is damaged.
+if strace -qq -o /dev/null true 2> /dev/null; then
+	root=$(sqlite3 "$DBF" "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'agent' AND type = 'index'" | head -1)
+	psz=$(sqlite3 "$DBF" "PRAGMA page_size")
+	cp "$DBF" "$WORK/db.keep"
+	rm -f "$WORK/trace"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -o "$WORK/trace" -e trace=openat,pread64 \
+	    -e inject=pread64:delay_enter=300000 \
+	    setpriv --reuid=65534 --regid=65534 --groups="$G" -- \
+	    "$NT" top hosts --agent reader-a --db "$DBF" --since all \
+	    > "$WORK/r.out" 2> "$WORK/r.err" &
+	RPID=$!
+	wait_for "[ \"\$(grep -c 'openat(.*lib/db.sqlite\"' '$WORK/trace' 2> /dev/null)\" -ge 2 ] 2> /dev/null" 100
+	: > "$DBF-shm"
+	dd if=/dev/zero of="$DBF" bs="$psz" seek=$((root - 1)) count=1 \
+	    conv=notrunc 2> /dev/null
+	wait "$RPID"
+	rc=$?
+	rm -f "$DBF-shm"
+	cp "$WORK/db.keep" "$DBF"
+	check "changed under the --agent lookup: exit 1, run again" \
+	    grep -qx "nettally: $DBF: changed while nettally read it without a running store (nettally-stored started?); run nettally again" \
+	    "$WORK/r.err"
+	[ $rc -eq 1 ] || echo "# exit $rc; stderr: $(cat "$WORK/r.err")"
+else
+	cannot_run "a file changed under the --agent lookup" "strace cannot trace here"
+fi
 done_testing
