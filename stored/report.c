@@ -707,7 +707,8 @@ db_open(const char *path, sqlite3 **dbp, struct db_snap *snap)
 		sqlite3_close(db);
 		db = NULL;
 		free(uri);
-		if ((uri = db_uri(path, 1)) == NULL) {
+		/* The file the checks looked at, not where a link may point now. */
+		if ((uri = db_uri(real, 1)) == NULL) {
 			log_err("%s: out of memory", path);
 			status = EXIT_RUNTIME;
 			goto fail;

@@ -110,7 +110,8 @@ resset_read(sqlite3 *db, const char *sql, const struct report_args *a,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = sqlite3_column_int64(st, 0);
-		if (r <= 0) {
+		/* 0, negative or past a century: a hand-made row. */
+		if (r <= 0 || r > REPORT_TIME_MAX_DURATION) {
 			snprintf(msg, sizeof(msg), "the database holds buckets "
 			    "of %llds, which no step holds",
 			    (long long)r);

@@ -638,6 +638,23 @@ check_err "bad duration for a series" \
     'series: --since "1y": unknown unit; units are s, m, h, d and w; use e.g. 90s, 15m, 2h, 7d, 1w, 2026-11-25T10:00:00Z, 2026-11-25 or all' \
     series --db "$db" --since 1y
 
+# A resolution no agent sends (a hand-edited row): refused, no overflow.
+cp "$db" "$tmp/huge.db"
+echo 'UPDATE host_stat SET resolution = 9223372036854775000
+    WHERE bucket = (SELECT min(bucket) FROM host_stat);' |
+    "$MKDB" "$tmp/huge.db" || exit 1
+"$NETTALLY" series --db "$tmp/huge.db" --since 2020-01-01 \
+    > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] &&
+    [ "$(cat "$tmp/err")" = "nettally: $tmp/huge.db: the database holds buckets of 9223372036854775000s, which no step holds" ]
+then
+	pass "a resolution past a century: refused, exit 1"
+else
+	fail "a resolution past a century: refused, exit 1"
+	echo "# exit $rc; stderr: $(cat "$tmp/err")"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ] || { echo "# $failed of $n failed"; exit 1; }
 exit 0
