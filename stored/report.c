@@ -755,7 +755,13 @@ db_open(const char *path, sqlite3 **dbp, struct db_snap *snap)
 			    "database?", path, errstr);
 		goto fail;
 	}
-	if (version <= SCHEMA_VERSION && db_objects(db, &nall, &nours) == -1) {
+	rc = version <= SCHEMA_VERSION ? db_objects(db, &nall, &nours) : 0;
+	/* None of the verdicts below may come of a store writing meanwhile. */
+	if (db_unchanged(path, snap) != 0) {
+		status = EXIT_RUNTIME;
+		goto fail;
+	}
+	if (rc == -1) {
 		log_err("%s: cannot read its schema: %s", path,
 		    report_query_errmsg(db));
 		goto fail;
