@@ -243,18 +243,16 @@ db_mkdir_parent(const char *path, char *err, size_t errlen)
  * Refuses a database that is not ours to take: the pragmas and the
  * migration that follow would switch any SQLite file to WAL and add the
  * nettally schema to it, so a mistyped --db would change another
- * program's database.  Ours is an empty file or one with a schema
- * version (the migration refuses one newer than this program).  Returns
- * 0, or -1 with the reason and its fix in err.
+ * program's database.  Ours is an empty file, or one with a schema
+ * version and the agent table (the migration refuses one newer than this
+ * program).  Returns 0, or -1 with the reason and its fix in err.
  */
 static int
 db_claim(struct db *d, const char *path, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int version, nobj = 0, code;
+	int version, nobj = 0, nours, code;
 	const char *errstr = NULL;
-
-	int nours;
 
 	if (schema_version(d->sql, &version, &errstr) == -1)
 		goto fail;
