@@ -49,6 +49,7 @@
 
 #define SENDER_HANDSHAKE_MS	5000
 #define SENDER_READ_CHUNK	4096
+#define SENDER_SIGNAL_SAY_MS	1000	/* a wait after a signal worth saying */
 
 static void	*sender_main(void *);
 static void	 sender_disconnect(struct sender *, const char *);
@@ -672,13 +673,22 @@ sender_main(void *arg)
 			    "%s for the next start", s->cfg.spool_dir);
 			break;
 		}
-		/* The first signal waits for the store: say how to stop that. */
+		/*
+		 * The first signal waits for the store: when that takes a
+		 * while (not the usual last ACK), say how to stop waiting.
+		 */
 		if (finishing && !s->signal_said && s->cfg.signalled != NULL &&
 		    *s->cfg.signalled && (s->head != NULL || replaying)) {
-			log_info("stopping: waiting for the store to acknowledge "
-			    "%llu batch(es); a second signal gives up on them",
-			    (unsigned long long)s->npending);
-			s->signal_said = 1;
+			if (s->signal_say_at == 0)
+				s->signal_say_at = clock_mono_ms() +
+				    SENDER_SIGNAL_SAY_MS;
+			else if (clock_mono_ms() >= s->signal_say_at) {
+				log_info("stopping: waiting for the store to "
+				    "acknowledge %llu batch(es); a second "
+				    "signal gives up on them",
+				    (unsigned long long)s->npending);
+				s->signal_said = 1;
+			}
 		}
 		if (finishing && s->sf.fd != -1 && s->spooling &&
 		    !s->finish_logged &&

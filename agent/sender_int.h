@@ -145,6 +145,7 @@ struct sender {
 	int			 conn_replay;	/* fd speaks for rp */
 	int			 finish_logged;
 	int			 signal_said;	/* "a second signal gives up" */
+	int64_t			 signal_say_at;	/* when to say it; 0: not yet */
 	int			 drops_sent;	/* the closing health batch */
 };
 

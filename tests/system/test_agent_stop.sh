@@ -43,6 +43,8 @@ held_at_end() {
 	    kill -0 "$AGENT_PID" 2>/dev/null
 	check "$1: ... and gives up no batch" \
 	    sh -c "! grep -q 'were lost' '$WORK/$1.err'"
+	# Said once the wait has lasted a second, not at every stop.
+	wait_for "grep -qs 'waiting for the store to acknowledge' '$WORK/$1.err'" 50
 	check "$1: ... saying it waits, and how to give up" \
 	    grep -q "waiting for the store to acknowledge 1 batch(es); a second signal gives up" \
 	    "$WORK/$1.err"
