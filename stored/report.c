@@ -10,12 +10,11 @@
  * exit status 2; a failure while querying or writing is exit status 1.
  * Nothing here writes to the database: it is opened with
  * SQLITE_OPEN_READONLY and "mode=ro", and by a reader that cannot create
- * its -shm file while no store runs, as an immutable file (db_quiet,
- * db_unchanged).  With --alert, a report that ran and printed but has a
- * row over the limit exits REPORT_EXIT_ALERT (3), for monitoring checks.
+ * its -shm file while no store runs, as an immutable file (report_db.c).
+ * With --alert, a report that ran and printed but has a row over the
+ * limit exits REPORT_EXIT_ALERT (3), for monitoring checks.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include "log.h"
 #include "report_alert.h"
 #include "report_chart.h"
+#include "report_db.h"
 #include "report_filter.h"
 #include "report_format.h"
 #include "report_query.h"
@@ -37,7 +37,6 @@
 #include "report_status.h"
 #include "report_summary.h"
 #include "report_time.h"
-#include "satsum.h"
 #include "schema.h"
 #include "version.h"
 
@@ -45,11 +44,6 @@
 #define REPORT_DB_ENV		"NETTALLY_DB"
 #define REPORT_SOCKET_DEFAULT	"/run/nettally/nettally.sock"
 #define REPORT_SOCKET_ENV	"NETTALLY_SOCKET"
-#define REPORT_BUSY_MS		5000
-
-/* Exit statuses, documented in the usage text. */
-#define EXIT_USAGE		2
-#define EXIT_RUNTIME		1
 
 /* Commands an option applies to. */
 #define C_TOP		0x01
@@ -84,20 +78,6 @@ struct options {
 	const char	*count;
 };
 
-/*
- * A database read without its -shm file (db_quiet): the main file as it
- * was before the read, to tell that no writer changed it meanwhile.
- */
-struct db_snap {
-	char		 file[4096];	/* SQLite's name of it, links resolved */
-	int		 immutable;	/* opened with immutable=1 */
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtim;
-	struct timespec	 ctim;
-};
-
 struct command {
 	const char	*name;
 	int		 mask;
@@ -109,17 +89,10 @@ static int	stdout_done(void);
 static int	parse_args(const struct command *, int, char **,
 		    struct options *, int *);
 static int	parse_limit(const char *, int64_t *);
-static char	*db_uri(const char *, int);
-static int	db_connect(const char *, const char *, sqlite3 **);
-static int	file_beside(const char *, const char *, off_t *);
-static int	db_quiet(const char *, struct db_snap *);
-static int	db_unchanged(const char *, const struct db_snap *);
-static int	db_open(const char *, sqlite3 **, struct db_snap *);
-static int	db_objects(sqlite3 *, int *, int *);
 static int	check_filters(const char *, const struct options *,
 		    struct report_filter *);
 static int	db_filters(const char *, sqlite3 *, const struct options *,
-		    struct report_filter *, const struct db_snap *);
+		    struct report_filter *, const struct report_db_snap *);
 static int	peer_hint(const char *, sqlite3 *, const struct options *,
 		    const struct report_filter *, int64_t, int64_t);
 static int	chart_output(const char *, struct report_chart *);
@@ -469,384 +442,6 @@ parse_limit(const char *s, int64_t *limit)
 }
 
 /*
- * Returns a malloc'ed "file:PATH?mode=ro" URI with PATH percent-encoded
- * (RFC 3986), so '?', '#' and '%' in a file name stay part of the name;
- * with immutable, "&immutable=1" follows (see db_quiet).  An absolute
- * path gets an empty authority: "file:///var/...".
- */
-static char *
-db_uri(const char *path, int immutable)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-	char *uri, *o;
-
-	if ((uri = malloc(strlen(path) * 3 +
-	    sizeof("file://?mode=ro&immutable=1"))) == NULL)
-		return NULL;
-	o = uri;
-	o += sprintf(o, "%s", path[0] == '/' ? "file://" : "file:");
-	for (p = (const unsigned char *)path; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL) {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 0xf];
-		}
-	}
-	strcpy(o, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
-	return uri;
-}
-
-/*
- * Opens uri (of path) read-only into *dbp, ready for the reports.
- * Returns 0, or an exit status after logging why; *dbp may then be set
- * and is the caller's to close.
- */
-static int
-db_connect(const char *uri, const char *path, sqlite3 **dbp)
-{
-	if (sqlite3_open_v2(uri, dbp, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-	    NULL) != SQLITE_OK) {
-		log_err("%s: cannot open: %s; check its permissions", path,
-		    *dbp != NULL ? sqlite3_errmsg(*dbp) : "out of memory");
-		return EXIT_USAGE;
-	}
-	sqlite3_busy_timeout(*dbp, REPORT_BUSY_MS);
-	/* The reports add counters with nt_sum: a sum past INT64_MAX stops. */
-	if (satsum_register(*dbp) != SQLITE_OK) {
-		log_err("%s: cannot register nt_sum: %s", path,
-		    sqlite3_errmsg(*dbp));
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-/*
- * Stats path + suffix into *size: returns 1 when it exists, 0 when it
- * does not, -1 when that cannot be told (which callers take as "exists").
- */
-static int
-file_beside(const char *path, const char *suffix, off_t *size)
-{
-	char name[4096];
-	struct stat sb;
-
-	*size = 0;
-	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
-	    sizeof(name))
-		return -1;
-	if (stat(name, &sb) == -1)
-		return errno == ENOENT ? 0 : -1;
-	*size = sb.st_size;
-	return 1;
-}
-
-/*
- * 1 when another process holds a lock on the lock bytes SQLite keeps at
- * 1 GiB into a database file (pending, reserved, shared): a connection
- * that has read a WAL database keeps its shared lock there, a running
- * store included, whatever path it opened the file by.  So a store that
- * reaches the file through a hard link or a mount, whose -shm lies
- * beside that other name, still shows.  -1 when the file cannot be
- * opened to ask, 0 when nothing is held.
- */
-static int
-db_locked(const char *path)
-{
-	struct flock lk;
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	memset(&lk, 0, sizeof(lk));
-	lk.l_type = F_WRLCK;
-	lk.l_whence = SEEK_SET;
-	lk.l_start = 0x40000000;	/* SQLite's PENDING_BYTE */
-	lk.l_len = 512;			/* through its SHARED range */
-	rc = fcntl(fd, F_GETLK, &lk);
-	/* This process holds none: its connection is immutable, or failed. */
-	close(fd);
-	if (rc == -1)
-		return -1;
-	return lk.l_type != F_UNLCK;
-}
-
-/*
- * Says whether path may be read as an immutable file (SQLite's
- * immutable=1: no locks, no -shm, the -wal and any journal not looked
- * at), which is what lets a reader without write access to the directory
- * read a WAL database while no store runs.  That is only right while
- * nothing writes the file, and when it holds every commit:
- * - no -shm file: every connection that has the database open in WAL
- *   mode keeps one (the store never uses exclusive locking, which would
- *   not), and the last to close removes it;
- * - no -wal file, or an empty one: no commit waits to be checkpointed
- *   into the file (the store's clean stop checkpoints and removes it; a
- *   store that was killed leaves it, with data);
- * - no -journal file: no rollback-mode transaction is half done;
- * - no lock on the file (db_locked): no store has it open by another
- *   name, whose -shm would lie beside that name.
- * A store may still start while the report reads: *snap records the
- * file as it is now, and db_unchanged checks before anything is printed
- * that all of this still holds and the file was not written.  Returns
- * 1 when the database is quiet, else 0.
- */
-static int
-db_quiet(const char *path, struct db_snap *snap)
-{
-	struct stat sb;
-	off_t size;
-
-	memset(snap, 0, sizeof(*snap));
-	if ((size_t)snprintf(snap->file, sizeof(snap->file), "%s", path) >=
-	    sizeof(snap->file))
-		return 0;
-	if (file_beside(path, "-shm", &size) != 0 ||
-	    file_beside(path, "-journal", &size) != 0 ||
-	    (file_beside(path, "-wal", &size) != 0 && size != 0) ||
-	    db_locked(path) != 0 || stat(path, &sb) == -1)
-		return 0;
-	snap->dev = sb.st_dev;
-	snap->ino = sb.st_ino;
-	snap->size = sb.st_size;
-	snap->mtim = sb.st_mtim;
-	snap->ctim = sb.st_ctim;
-	return 1;
-}
-
-/*
- * After an immutable read (snap->immutable), checks that the database is
- * still quiet and its file unchanged since db_quiet: otherwise a store
- * may have written it under the read, and what was read cannot be
- * trusted.  Returns 0, or EXIT_RUNTIME after logging what to do.
- */
-static int
-db_unchanged(const char *path, const struct db_snap *snap)
-{
-	struct db_snap now;
-
-	if (!snap->immutable)
-		return 0;
-	if (db_quiet(snap->file, &now) && now.dev == snap->dev &&
-	    now.ino == snap->ino && now.size == snap->size &&
-	    now.mtim.tv_sec == snap->mtim.tv_sec &&
-	    now.mtim.tv_nsec == snap->mtim.tv_nsec &&
-	    now.ctim.tv_sec == snap->ctim.tv_sec &&
-	    now.ctim.tv_nsec == snap->ctim.tv_nsec)
-		return 0;
-	log_err("%s: changed while nettally read it without a running "
-	    "store (nettally-stored started?); run nettally again", path);
-	return EXIT_RUNTIME;
-}
-
-/*
- * The objects every nettally schema since version 1 has, which the
- * reports read: their count is DB_OBJECTS in a nettally database.
- */
-static const char sql_objects[] =
-    "SELECT count(*), count(CASE WHEN (type = 'table' AND name = 'agent') OR"
-    " (type = 'view' AND name IN ('host_traffic', 'port_traffic',"
-    " 'peer_traffic', 'interface_traffic')) THEN 1 END)"
-    " FROM sqlite_master";
-#define DB_OBJECTS	5
-
-/*
- * Counts db's schema objects into *nall, and those of sql_objects into
- * *nours.  Returns 0, or -1 with sqlite3_errmsg(db) set.
- */
-static int
-db_objects(sqlite3 *db, int *nall, int *nours)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(db, sql_objects, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return -1;
-	}
-	*nall = sqlite3_column_int(st, 0);
-	*nours = sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
-	return 0;
-}
-
-/*
- * Opens path read-only into *dbp and checks its schema version.  A WAL
- * database whose -shm file this user cannot create (a reader with read
- * access only, while no store runs) is opened immutable when db_quiet
- * allows, with *snap for db_unchanged.  Returns 0, or an exit status
- * after logging why; *dbp is then NULL.
- */
-static int
-db_open(const char *path, sqlite3 **dbp, struct db_snap *snap)
-{
-	sqlite3 *db = NULL;
-	struct stat sb;
-	const char *errstr, *file;
-	char *uri = NULL, real[4096];
-	off_t size;
-	int version, nall = 0, nours = 0, status = EXIT_USAGE, rc, code;
-
-	*dbp = NULL;
-	memset(snap, 0, sizeof(*snap));
-	/* SQLite's "unable to open database file" does not say why. */
-	if (stat(path, &sb) == -1) {
-		if (errno == ENOENT)
-			log_err("%s: no such database; pass --db FILE or set "
-			    "NETTALLY_DB, or start nettally-stored to create "
-			    "it", path);
-		else
-			log_err("%s: %s; check the path and its permissions",
-			    path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		log_err("%s: is a directory; pass the database file with "
-		    "--db FILE", path);
-		return EXIT_USAGE;
-	}
-	/* SQLite would wait forever on a FIFO with no writer. */
-	if (!S_ISREG(sb.st_mode)) {
-		log_err("%s: not a regular file; pass the database file with "
-		    "--db FILE", path);
-		return EXIT_USAGE;
-	}
-	if ((uri = db_uri(path, 0)) == NULL) {
-		log_err("%s: out of memory", path);
-		return EXIT_RUNTIME;
-	}
-	if ((status = db_connect(uri, path, &db)) != 0)
-		goto fail;
-	status = EXIT_USAGE;
-	rc = schema_version(db, &version, &errstr);
-	code = sqlite3_errcode(db);
-	/* Its -wal and -shm are named after the file a link points to. */
-	file = sqlite3_db_filename(db, "main");
-	if (file == NULL || file[0] == '\0' || (size_t)snprintf(real,
-	    sizeof(real), "%s", file) >= sizeof(real))
-		snprintf(real, sizeof(real), "%s", path);
-	/*
-	 * A WAL database whose -shm file is gone (no store running) needs
-	 * it created again, which takes write access to the directory; a
-	 * reader in the nettally group has none.  Read the file itself
-	 * then, when that is safe.
-	 */
-	if (rc == -1 && (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
-	    db_quiet(real, snap)) {
-		sqlite3_close(db);
-		db = NULL;
-		free(uri);
-		/* The file the checks looked at, not where a link may point now. */
-		if ((uri = db_uri(real, 1)) == NULL) {
-			log_err("%s: out of memory", path);
-			status = EXIT_RUNTIME;
-			goto fail;
-		}
-		if ((status = db_connect(uri, path, &db)) != 0)
-			goto fail;
-		status = EXIT_USAGE;
-		snap->immutable = 1;
-		rc = schema_version(db, &version, &errstr);
-		code = sqlite3_errcode(db);
-	}
-	if (rc == -1) {
-		/* A store that started under the read: not the file's fault. */
-		if (db_unchanged(path, snap) != 0) {
-			status = EXIT_RUNTIME;
-			goto fail;
-		}
-		if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
-		    file_beside(real, "-wal", &size) == 1 && size > 0)
-			log_err("%s: cannot read: %s; its -wal file holds "
-			    "commits not yet in the database file and the -shm "
-			    "file it needs is missing, which only a user who "
-			    "may write the directory can create: start "
-			    "nettally-stored (it takes them in), or run "
-			    "nettally as such a user", path, errstr);
-		else if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
-		    file_beside(real, "-shm", &size) == 1)
-			log_err("%s: cannot read: %s; its -shm file is there "
-			    "but no running store keeps it (nettally-stored did "
-			    "not stop cleanly?), and only a user who may write "
-			    "the directory can rebuild it: start "
-			    "nettally-stored, or run nettally as such a user",
-			    path, errstr);
-		else if ((code == SQLITE_READONLY ||
-		    code == SQLITE_CANTOPEN) && db_locked(real) == 1)
-			log_err("%s: cannot read: %s; a store has the file "
-			    "open by another name (a hard link or a mount), "
-			    "and its -shm file lies beside that name: read it "
-			    "by the path nettally-stored was given", path,
-			    errstr);
-		else if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN)
-			log_err("%s: cannot read: %s; a WAL database needs "
-			    "its -shm file: run nettally while nettally-stored "
-			    "runs, or as a user who may write its directory",
-			    path, errstr);
-		else if (code == SQLITE_CORRUPT)
-			log_err("%s: cannot read: %s" REPORT_DB_DAMAGED, path,
-			    errstr);
-		else
-			log_err("%s: cannot read: %s; is it a nettally "
-			    "database?", path, errstr);
-		goto fail;
-	}
-	rc = version <= SCHEMA_VERSION ? db_objects(db, &nall, &nours) : 0;
-	/* None of the verdicts below may come of a store writing meanwhile. */
-	if (db_unchanged(path, snap) != 0) {
-		status = EXIT_RUNTIME;
-		goto fail;
-	}
-	if (rc == -1) {
-		log_err("%s: cannot read its schema: %s", path,
-		    report_query_errmsg(db));
-		goto fail;
-	}
-	/*
-	 * Advice to start nettally-stored on someone else's database would
-	 * have the store migrate it: only an empty file is ours to create.
-	 */
-	if (version == 0 && nall > 0) {
-		log_err("%s: not a nettally database: it has tables but no "
-		    "nettally schema version; check --db", path);
-		goto fail;
-	}
-	if (version == 0) {
-		log_err("%s: database is empty, not initialised; start "
-		    "nettally-stored once to create it, or check --db", path);
-		goto fail;
-	}
-	if (version <= SCHEMA_VERSION && nours < DB_OBJECTS) {
-		log_err("%s: not a nettally database: schema version %d but "
-		    "no nettally tables and views; check --db", path, version);
-		goto fail;
-	}
-	if (version > SCHEMA_VERSION) {
-		log_err("%s: database schema %d is newer than this nettally "
-		    "(schema %d); upgrade nettally", path, version,
-		    SCHEMA_VERSION);
-		goto fail;
-	}
-	if (version < SCHEMA_VERSION) {
-		log_err("%s: database schema %d is older than this nettally "
-		    "(schema %d); start nettally-stored once to migrate it",
-		    path, version, SCHEMA_VERSION);
-		goto fail;
-	}
-	free(uri);
-	*dbp = db;
-	return 0;
-fail:
-	sqlite3_close(db);
-	free(uri);
-	return status;
-}
-
-/*
  * Checks the filters that need no database into *f.  Returns 0, or
  * EXIT_USAGE after logging what is wrong.
  */
@@ -886,28 +481,28 @@ check_filters(const char *cmd, const struct options *opt,
  */
 static int
 db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
-    struct report_filter *f, const struct db_snap *snap)
+    struct report_filter *f, const struct report_db_snap *snap)
 {
 	const char *errstr;
 	char msg[1024];
 	int rc;
 
 	if (report_filter_register(db, &errstr) == -1) {
-		if (db_unchanged(opt->db, snap) != 0)
+		if (report_db_unchanged(opt->db, snap) != 0)
 			return EXIT_RUNTIME;
 		log_err("%s: %s", cmd, errstr);
 		return EXIT_RUNTIME;
 	}
 	rc = report_filter_names_known(db, f, msg, sizeof(msg), &errstr);
 	if (rc == -1) {
-		if (db_unchanged(opt->db, snap) != 0)
+		if (report_db_unchanged(opt->db, snap) != 0)
 			return EXIT_RUNTIME;
 		log_err("%s: %s: %s", cmd, f->agent != NULL ? "--agent" :
 		    "--iface", errstr);
 		return EXIT_RUNTIME;
 	}
 	if (rc == 0) {
-		if (db_unchanged(opt->db, snap) != 0)
+		if (report_db_unchanged(opt->db, snap) != 0)
 			return EXIT_RUNTIME;
 		log_err("%s: %s", cmd, msg);
 		return EXIT_USAGE;
@@ -915,13 +510,13 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 	if (opt->proto != NULL) {
 		rc = report_filter_proto(db, opt->proto, &f->proto, &errstr);
 		if (rc == -1) {
-			if (db_unchanged(opt->db, snap) != 0)
+			if (report_db_unchanged(opt->db, snap) != 0)
 				return EXIT_RUNTIME;
 			log_err("%s: --proto: %s", cmd, errstr);
 			return EXIT_RUNTIME;
 		}
 		if (rc == 1) {
-			if (db_unchanged(opt->db, snap) != 0)
+			if (report_db_unchanged(opt->db, snap) != 0)
 				return EXIT_RUNTIME;
 			log_err("%s: --proto \"%s\": unknown protocol; give a "
 			    "name such as tcp, udp, icmp or a number from 0 "
@@ -932,13 +527,13 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 	if (f->has_host && f->host_single) {
 		rc = report_filter_host_known(db, f, &errstr);
 		if (rc == -1) {
-			if (db_unchanged(opt->db, snap) != 0)
+			if (report_db_unchanged(opt->db, snap) != 0)
 				return EXIT_RUNTIME;
 			log_err("%s: --host: %s", cmd, errstr);
 			return EXIT_RUNTIME;
 		}
 		if (rc == 0) {
-			if (db_unchanged(opt->db, snap) != 0)
+			if (report_db_unchanged(opt->db, snap) != 0)
 				return EXIT_RUNTIME;
 			log_err("%s: --host %s: no traffic of this host was "
 			    "ever recorded; check the address, or give a "
@@ -1098,7 +693,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	enum report_fmt fmt;
 	const char *errstr, *name = cmd->name;
 	struct report_chart *chart;
-	struct db_snap snap;
+	struct report_db_snap snap;
 	sqlite3 *db = NULL;
 	int64_t now, step = 0, limit_max;
 	int help, status, rc, over;
@@ -1202,7 +797,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		    "counted without ports; drop --port or use top ports");
 		return EXIT_USAGE;
 	}
-	if ((status = db_open(opt.db, &db, &snap)) != 0)
+	if ((status = report_db_open(opt.db, &db, &snap)) != 0)
 		return status;
 	if ((status = db_filters(name, db, &opt, &filter, &snap)) != 0)
 		goto done;
@@ -1233,7 +828,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		/* Everything is read and checked before -o is touched. */
 		chart = report_chart_load(db, &args, by, &step, &rc, &errstr);
 		if (chart != NULL &&
-		    (status = db_unchanged(opt.db, &snap)) == 0)
+		    (status = report_db_unchanged(opt.db, &snap)) == 0)
 			status = chart_output(opt.output, chart);
 		if (status == 0 && chart != NULL &&
 		    report_chart_empty(chart, &win.since, &win.until))
@@ -1245,7 +840,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		break;
 	}
 	/* Before a failure is blamed on the file, or a row printed. */
-	if ((status = db_unchanged(opt.db, &snap)) != 0)
+	if ((status = report_db_unchanged(opt.db, &snap)) != 0)
 		goto done;
 	if (rc != 0) {
 		log_err("%s: %s", rc == REPORT_EUSER ? name : opt.db, errstr);
