@@ -274,7 +274,7 @@ usage_full(FILE *out)
 }
 
 /*
- * Flushes stdout after --help or --version.  Returns 0, or EXIT_RUNTIME
+ * Flushes stdout after --help or --version.  Returns 0, or REPORT_EXIT_RUNTIME
  * after logging why: a failed write earlier may have left the buffer
  * empty, so fflush alone can succeed after output was lost.
  */
@@ -284,7 +284,7 @@ stdout_done(void)
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_err("stdout: %s", errno != 0 ? strerror(errno) :
 		    "write error");
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	return 0;
 }
@@ -443,7 +443,7 @@ parse_limit(const char *s, int64_t *limit)
 
 /*
  * Checks the filters that need no database into *f.  Returns 0, or
- * EXIT_USAGE after logging what is wrong.
+ * REPORT_EXIT_USAGE after logging what is wrong.
  */
 static int
 check_filters(const char *cmd, const struct options *opt,
@@ -457,19 +457,19 @@ check_filters(const char *cmd, const struct options *opt,
 	if (opt->host != NULL &&
 	    report_filter_host(opt->host, f, &errstr) == -1) {
 		log_err("%s: --host \"%s\": %s", cmd, opt->host, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt->port != NULL &&
 	    report_filter_port(opt->port, &f->port, &errstr) == -1) {
 		log_err("%s: --port \"%s\": %s; give e.g. --port 443", cmd,
 		    opt->port, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt->direction != NULL && report_filter_direction(opt->direction,
 	    &f->direction, &errstr) == -1) {
 		log_err("%s: --direction \"%s\": %s", cmd, opt->direction,
 		    errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -489,58 +489,58 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
 
 	if (report_filter_register(db, &errstr) == -1) {
 		if (report_db_unchanged(opt->db, snap) != 0)
-			return EXIT_RUNTIME;
+			return REPORT_EXIT_RUNTIME;
 		log_err("%s: %s", cmd, errstr);
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	rc = report_filter_names_known(db, f, msg, sizeof(msg), &errstr);
 	if (rc == -1) {
 		if (report_db_unchanged(opt->db, snap) != 0)
-			return EXIT_RUNTIME;
+			return REPORT_EXIT_RUNTIME;
 		log_err("%s: %s: %s", cmd, f->agent != NULL ? "--agent" :
 		    "--iface", errstr);
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	if (rc == 0) {
 		if (report_db_unchanged(opt->db, snap) != 0)
-			return EXIT_RUNTIME;
+			return REPORT_EXIT_RUNTIME;
 		log_err("%s: %s", cmd, msg);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt->proto != NULL) {
 		rc = report_filter_proto(db, opt->proto, &f->proto, &errstr);
 		if (rc == -1) {
 			if (report_db_unchanged(opt->db, snap) != 0)
-				return EXIT_RUNTIME;
+				return REPORT_EXIT_RUNTIME;
 			log_err("%s: --proto: %s", cmd, errstr);
-			return EXIT_RUNTIME;
+			return REPORT_EXIT_RUNTIME;
 		}
 		if (rc == 1) {
 			if (report_db_unchanged(opt->db, snap) != 0)
-				return EXIT_RUNTIME;
+				return REPORT_EXIT_RUNTIME;
 			log_err("%s: --proto \"%s\": unknown protocol; give a "
 			    "name such as tcp, udp, icmp or a number from 0 "
 			    "to 255", cmd, opt->proto);
-			return EXIT_USAGE;
+			return REPORT_EXIT_USAGE;
 		}
 	}
 	if (f->has_host && f->host_single) {
 		rc = report_filter_host_known(db, f, &errstr);
 		if (rc == -1) {
 			if (report_db_unchanged(opt->db, snap) != 0)
-				return EXIT_RUNTIME;
+				return REPORT_EXIT_RUNTIME;
 			log_err("%s: --host: %s", cmd, errstr);
-			return EXIT_RUNTIME;
+			return REPORT_EXIT_RUNTIME;
 		}
 		if (rc == 0) {
 			if (report_db_unchanged(opt->db, snap) != 0)
-				return EXIT_RUNTIME;
+				return REPORT_EXIT_RUNTIME;
 			log_err("%s: --host %s: no traffic of this host was "
 			    "ever recorded; check the address, or give a "
 			    "network such as %s/%d", cmd, opt->host,
 			    opt->host, strchr(opt->host, ':') != NULL ? 64 :
 			    24);
-			return EXIT_USAGE;
+			return REPORT_EXIT_USAGE;
 		}
 	}
 	return 0;
@@ -553,7 +553,7 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
  * alone would not tell why.  With another filter, that filter may be
  * what emptied the report of a local host that is also some host's
  * peer, and "not a local host" would be false.  One query.  Returns 0,
- * or EXIT_RUNTIME after logging a query failure.
+ * or REPORT_EXIT_RUNTIME after logging a query failure.
  */
 static int
 peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
@@ -566,7 +566,7 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 		return 0;
 	if (report_filter_host_peers(db, f, since, until, &n, &errstr) == -1) {
 		log_err("%s: --host: %s", cmd, errstr);
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	if (n > 0)
 		log_warn("%s: --host %s: not a local host in this window, but "
@@ -579,7 +579,7 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 
 /*
  * Draws c into f, flushes it (and with sync, to the disk) and closes f,
- * always.  Returns 0, or EXIT_RUNTIME after logging the error with path.
+ * always.  Returns 0, or REPORT_EXIT_RUNTIME after logging the error with path.
  */
 static int
 chart_write_file(const char *path, FILE *f, struct report_chart *c, int sync)
@@ -591,11 +591,11 @@ chart_write_file(const char *path, FILE *f, struct report_chart *c, int sync)
 		err = errno;
 		fclose(f);
 		log_err("chart: %s: cannot write: %s", path, strerror(err));
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	if (fclose(f) == EOF) {
 		log_err("chart: %s: cannot write: %s", path, strerror(errno));
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	return 0;
 }
@@ -625,7 +625,7 @@ chart_output(const char *path, struct report_chart *c)
 		if ((f = fopen(path, "w")) == NULL) {
 			log_err("chart: %s: %s; check the path", path,
 			    strerror(errno));
-			return EXIT_USAGE;
+			return REPORT_EXIT_USAGE;
 		}
 		return chart_write_file(path, f, c, 0);
 	}
@@ -633,7 +633,7 @@ chart_output(const char *path, struct report_chart *c)
 	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	if ((tmp = malloc(dirlen + sizeof(tmpl))) == NULL) {
 		log_err("chart: %s: out of memory", path);
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	memcpy(tmp, path, dirlen);
 	memcpy(tmp + dirlen, tmpl, sizeof(tmpl));
@@ -641,19 +641,19 @@ chart_output(const char *path, struct report_chart *c)
 		log_err("chart: %s: %s; check the path", path,
 		    strerror(errno));
 		free(tmp);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	/* mkstemp makes 0600; the chart gets what a new file would. */
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(fd, 0666 & ~mask) == -1) {
 		log_err("chart: %s: %s", tmp, strerror(errno));
-		status = EXIT_RUNTIME;
+		status = REPORT_EXIT_RUNTIME;
 		goto fail;
 	}
 	if ((f = fdopen(fd, "w")) == NULL) {
 		log_err("chart: %s: %s", path, strerror(errno));
-		status = EXIT_RUNTIME;
+		status = REPORT_EXIT_RUNTIME;
 		goto fail;
 	}
 	fd = -1;			/* f owns it now */
@@ -663,7 +663,7 @@ chart_output(const char *path, struct report_chart *c)
 	if (rename(tmp, path) == -1) {
 		log_err("chart: %s: cannot replace: %s", path,
 		    strerror(errno));
-		status = EXIT_RUNTIME;
+		status = REPORT_EXIT_RUNTIME;
 		goto fail;
 	}
 	free(tmp);
@@ -703,7 +703,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	if (opt.db == NULL || opt.db[0] == '\0')
 		opt.db = REPORT_DB_DEFAULT;
 	if (parse_args(cmd, argc, argv, &opt, &help) == -1)
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	if (help) {
 		errno = 0;
 		usage_full(stdout);
@@ -715,19 +715,19 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		if (opt.report == NULL) {
 			log_err("top: no report given; use nettally top hosts, "
 			    "ports, peers, protocols, agents or interfaces");
-			return EXIT_USAGE;
+			return REPORT_EXIT_USAGE;
 		}
 		if ((def = report_query_find(opt.report)) == NULL) {
 			log_err("top: \"%s\": unknown report; use hosts, ports, "
 			    "peers, protocols, agents or interfaces",
 			    opt.report);
-			return EXIT_USAGE;
+			return REPORT_EXIT_USAGE;
 		}
 	}
 	if (report_format_parse(opt.format, &fmt) == -1) {
 		log_err("%s: --format \"%s\": unknown format; use table, csv "
 		    "or json", name, opt.format);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	limit_max = cmd->mask == C_CHART ? REPORT_CHART_SERIES_MAX :
 	    REPORT_LIMIT_MAX;
@@ -739,55 +739,55 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		    "%lld; give a row count such as --limit %s", name,
 		    opt.limit, (long long)limit_max,
 		    cmd->mask == C_CHART ? "5" : "10");
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	now = (int64_t)time(NULL);
 	if (opt.now != NULL &&
 	    report_time_iso(opt.now, &now, &errstr) == -1) {
 		log_err("%s: --now \"%s\": %s", name, opt.now, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (report_time_parse(opt.since, now, REPORT_TIME_NONE_LOW,
 	    &win.since, &errstr) == -1) {
 		log_err("%s: --since \"%s\": %s; use e.g. 90s, 15m, 2h, 7d, "
 		    "1w, 2026-11-25T10:00:00Z, 2026-11-25 or all", name,
 		    opt.since, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (report_time_parse(opt.until, now, REPORT_TIME_NONE_HIGH,
 	    &win.until, &errstr) == -1) {
 		log_err("%s: --until \"%s\": %s; use e.g. 90s, 15m, 2h, 7d, "
 		    "1w, 2026-11-25T10:00:00Z, 2026-11-25, now or all",
 		    name, opt.until, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (win.since >= win.until) {
 		log_err("%s: --since %s is not before --until %s; give an "
 		    "earlier --since or a later --until", name, opt.since,
 		    opt.until);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt.step != NULL &&
 	    (report_time_duration(opt.step, &step, &errstr) == -1 ||
 	    (step == 0 && (errstr = "a step of 0 is no step") != NULL))) {
 		log_err("%s: --step \"%s\": %s; use e.g. 60s, 5m, 1h or 1d",
 		    name, opt.step, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt.alert != NULL &&
 	    report_alert_parse(opt.alert, &alert, &errstr) == -1) {
 		log_err("%s: --alert \"%s\": %s", name, opt.alert, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (report_chart_by_parse(opt.by, &by) == -1) {
 		log_err("%s: --by \"%s\": use host, proto or iface", name,
 		    opt.by);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (cmd->mask == C_CHART && (opt.output == NULL ||
 	    opt.output[0] == '\0')) {
 		log_err("chart: no output file; give -o FILE.svg");
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if ((status = check_filters(name, &opt, &filter)) != 0)
 		return status;
@@ -795,7 +795,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	    filter.port >= 0) {
 		log_err("top: --port does not apply to peers, which are "
 		    "counted without ports; drop --port or use top ports");
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if ((status = report_db_open(opt.db, &db, &snap)) != 0)
 		return status;
@@ -844,7 +844,8 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		goto done;
 	if (rc != 0) {
 		log_err("%s: %s", rc == REPORT_EUSER ? name : opt.db, errstr);
-		status = rc == REPORT_EUSER ? EXIT_USAGE : EXIT_RUNTIME;
+		status = rc == REPORT_EUSER ? REPORT_EXIT_USAGE :
+		    REPORT_EXIT_RUNTIME;
 		goto done;
 	}
 	if (cmd->mask == C_CHART)
@@ -857,7 +858,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	if (report_format_write(stdout, fmt, &res, &win) == -1 ||
 	    fflush(stdout) == EOF) {
 		log_err("stdout: %s", strerror(errno));
-		status = EXIT_RUNTIME;
+		status = REPORT_EXIT_RUNTIME;
 		goto done;
 	}
 	/* No rows under the filters: the report read no tier. */
@@ -869,7 +870,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		if ((over = report_alert_check(&alert, &res, stderr)) == -1) {
 			log_err("%s: --alert: this report has no column to "
 			    "compare", name);
-			status = EXIT_USAGE;
+			status = REPORT_EXIT_USAGE;
 		} else if (over > 0)
 			status = REPORT_EXIT_ALERT;
 	}
@@ -900,26 +901,26 @@ cmd_status(struct options *opt)
 	if (report_format_parse(opt->format, &fmt) == -1) {
 		log_err("status: --format \"%s\": unknown format; use table, "
 		    "csv or json", opt->format);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt->interval != NULL &&
 	    (report_time_duration(opt->interval, &interval, &errstr) == -1 ||
 	    (interval == 0 && (errstr = "a 0 s interval") != NULL))) {
 		log_err("status: --interval \"%s\": %s; use e.g. 1s or 5s",
 		    opt->interval, errstr);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (opt->watch != NULL)
 		count = 0;			/* until killed */
 	if (opt->count != NULL && parse_limit(opt->count, &count) == -1) {
 		log_err("status: --count \"%s\": not a whole number from 1 to "
 		    "%d", opt->count, REPORT_LIMIT_MAX);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if ((st = malloc(sizeof(*st))) == NULL ||
 	    (prev = malloc(sizeof(*prev))) == NULL) {
 		log_err("status: out of memory");
-		status = EXIT_RUNTIME;
+		status = REPORT_EXIT_RUNTIME;
 		goto done;
 	}
 	for (n = 0; count == 0 || n < count; n++) {
@@ -932,7 +933,7 @@ cmd_status(struct options *opt)
 		if (report_status_fetch(opt->socket, st, err,
 		    sizeof(err)) == -1) {
 			log_err("status: %s", err);
-			status = EXIT_RUNTIME;
+			status = REPORT_EXIT_RUNTIME;
 			goto done;
 		}
 		/* A terminal is redrawn in place; a pipe gets each in turn. */
@@ -942,7 +943,7 @@ cmd_status(struct options *opt)
 		if (report_status_write(stdout, fmt, st, n > 0 ? prev : NULL) ==
 		    -1 || fflush(stdout) == EOF) {
 			log_err("stdout: %s", strerror(errno));
-			status = EXIT_RUNTIME;
+			status = REPORT_EXIT_RUNTIME;
 			goto done;
 		}
 		tmp = prev;
@@ -964,7 +965,7 @@ main(int argc, char **argv)
 	if (argc < 2) {
 		log_err("no command; use nettally top, series, summary, chart "
 		    "or status, or nettally --help");
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -983,5 +984,5 @@ main(int argc, char **argv)
 			return cmd_run(&commands[i], argc - 2, argv + 2);
 	log_err("%s: unknown command; use nettally top, series, summary, "
 	    "chart or status, or nettally --help", argv[1]);
-	return EXIT_USAGE;
+	return REPORT_EXIT_USAGE;
 }

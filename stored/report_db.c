@@ -87,14 +87,14 @@ db_connect(const char *uri, const char *path, sqlite3 **dbp)
 	    NULL) != SQLITE_OK) {
 		log_err("%s: cannot open: %s; check its permissions", path,
 		    *dbp != NULL ? sqlite3_errmsg(*dbp) : "out of memory");
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	sqlite3_busy_timeout(*dbp, REPORT_BUSY_MS);
 	/* The reports add counters with nt_sum: a sum past INT64_MAX stops. */
 	if (satsum_register(*dbp) != SQLITE_OK) {
 		log_err("%s: cannot register nt_sum: %s", path,
 		    sqlite3_errmsg(*dbp));
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -208,7 +208,7 @@ report_db_unchanged(const char *path, const struct report_db_snap *snap)
 		return 0;
 	log_err("%s: changed while nettally read it without a running "
 	    "store (nettally-stored started?); run nettally again", path);
-	return EXIT_RUNTIME;
+	return REPORT_EXIT_RUNTIME;
 }
 
 /*
@@ -251,7 +251,7 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 	const char *errstr, *file;
 	char *uri = NULL, real[4096];
 	off_t size;
-	int version, nall = 0, nours = 0, status = EXIT_USAGE, rc, code;
+	int version, nall = 0, nours = 0, status = REPORT_EXIT_USAGE, rc, code;
 
 	*dbp = NULL;
 	memset(snap, 0, sizeof(*snap));
@@ -264,26 +264,26 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 		else
 			log_err("%s: %s; check the path and its permissions",
 			    path, strerror(errno));
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		log_err("%s: is a directory; pass the database file with "
 		    "--db FILE", path);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	/* SQLite would wait forever on a FIFO with no writer. */
 	if (!S_ISREG(sb.st_mode)) {
 		log_err("%s: not a regular file; pass the database file with "
 		    "--db FILE", path);
-		return EXIT_USAGE;
+		return REPORT_EXIT_USAGE;
 	}
 	if ((uri = db_uri(path, 0)) == NULL) {
 		log_err("%s: out of memory", path);
-		return EXIT_RUNTIME;
+		return REPORT_EXIT_RUNTIME;
 	}
 	if ((status = db_connect(uri, path, &db)) != 0)
 		goto fail;
-	status = EXIT_USAGE;
+	status = REPORT_EXIT_USAGE;
 	rc = schema_version(db, &version, &errstr);
 	code = sqlite3_errcode(db);
 	/* Its -wal and -shm are named after the file a link points to. */
@@ -305,12 +305,12 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 		/* The file the checks looked at, not where a link may point now. */
 		if ((uri = db_uri(real, 1)) == NULL) {
 			log_err("%s: out of memory", path);
-			status = EXIT_RUNTIME;
+			status = REPORT_EXIT_RUNTIME;
 			goto fail;
 		}
 		if ((status = db_connect(uri, path, &db)) != 0)
 			goto fail;
-		status = EXIT_USAGE;
+		status = REPORT_EXIT_USAGE;
 		snap->immutable = 1;
 		rc = schema_version(db, &version, &errstr);
 		code = sqlite3_errcode(db);
@@ -318,7 +318,7 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 	if (rc == -1) {
 		/* A store that started under the read: not the file's fault. */
 		if (report_db_unchanged(path, snap) != 0) {
-			status = EXIT_RUNTIME;
+			status = REPORT_EXIT_RUNTIME;
 			goto fail;
 		}
 		if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) &&
@@ -360,7 +360,7 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 	rc = version <= SCHEMA_VERSION ? db_objects(db, &nall, &nours) : 0;
 	/* None of the verdicts below may come of a store writing meanwhile. */
 	if (report_db_unchanged(path, snap) != 0) {
-		status = EXIT_RUNTIME;
+		status = REPORT_EXIT_RUNTIME;
 		goto fail;
 	}
 	if (rc == -1) {

@@ -12,8 +12,8 @@
 #include <sqlite3.h>
 
 /* Exit statuses of nettally, documented in its usage text (report.c). */
-#define EXIT_USAGE		2
-#define EXIT_RUNTIME		1
+#define REPORT_EXIT_USAGE		2
+#define REPORT_EXIT_RUNTIME		1
 
 /*
  * A database read without its -shm file (db_quiet): the main file as it
@@ -42,7 +42,7 @@ int	report_db_open(const char *, sqlite3 **, struct report_db_snap *);
  * After an immutable read (snap->immutable), checks that the database is
  * still quiet and its file unchanged since db_quiet: otherwise a store
  * may have written it under the read, and what was read cannot be
- * trusted.  Returns 0, or EXIT_RUNTIME after logging what to do.
+ * trusted.  Returns 0, or REPORT_EXIT_RUNTIME after logging what to do.
  */
 int	report_db_unchanged(const char *, const struct report_db_snap *);
 
