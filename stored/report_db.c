@@ -19,7 +19,6 @@
  * SQLITE_OPEN_READONLY and "mode=ro".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,6 @@
 static char	*db_uri(const char *, int);
 static int	db_connect(const char *, const char *, sqlite3 **);
 static int	file_beside(const char *, const char *, off_t *);
-static int	db_locked(const char *);
 static int	db_quiet(const char *, struct report_db_snap *);
 static int	db_objects(sqlite3 *, int *, int *);
 
@@ -120,36 +118,6 @@ file_beside(const char *path, const char *suffix, off_t *size)
 }
 
 /*
- * 1 when another process holds a lock on the lock bytes SQLite keeps at
- * 1 GiB into a database file (pending, reserved, shared): a connection
- * that has read a WAL database keeps its shared lock there, a running
- * store included, whatever path it opened the file by.  So a store that
- * reaches the file through a hard link or a mount, whose -shm lies
- * beside that other name, still shows.  -1 when the file cannot be
- * opened to ask, 0 when nothing is held.
- */
-static int
-db_locked(const char *path)
-{
-	struct flock lk;
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	memset(&lk, 0, sizeof(lk));
-	lk.l_type = F_WRLCK;
-	lk.l_whence = SEEK_SET;
-	lk.l_start = 0x40000000;	/* SQLite's PENDING_BYTE */
-	lk.l_len = 512;			/* through its SHARED range */
-	rc = fcntl(fd, F_GETLK, &lk);
-	/* This process holds none: its connection is immutable, or failed. */
-	close(fd);
-	if (rc == -1)
-		return -1;
-	return lk.l_type != F_UNLCK;
-}
-
-/*
  * Says whether path may be read as an immutable file (SQLite's
  * immutable=1: no locks, no -shm, the -wal and any journal not looked
  * at), which is what lets a reader without write access to the directory
@@ -161,12 +129,10 @@ db_locked(const char *path)
  * - no -wal file, or an empty one: no commit waits to be checkpointed
  *   into the file (the store's clean stop checkpoints and removes it; a
  *   store that was killed leaves it, with data);
- * - no -journal file: no rollback-mode transaction is half done;
- * - no lock on the file (db_locked): no store has it open by another
- *   name, whose -shm would lie beside that name.
+ * - no -journal file: no rollback-mode transaction is half done.
  * A store may still start while the report reads: *snap records the
  * file as it is now, and report_db_unchanged checks before anything is printed
- * that all of this still holds and the file was not written.  Returns
+ * that none of the three appeared and the file was not written.  Returns
  * 1 when the database is quiet, else 0.
  */
 static int
@@ -182,7 +148,7 @@ db_quiet(const char *path, struct report_db_snap *snap)
 	if (file_beside(path, "-shm", &size) != 0 ||
 	    file_beside(path, "-journal", &size) != 0 ||
 	    (file_beside(path, "-wal", &size) != 0 && size != 0) ||
-	    db_locked(path) != 0 || stat(path, &sb) == -1)
+	    stat(path, &sb) == -1)
 		return 0;
 	snap->dev = sb.st_dev;
 	snap->ino = sb.st_ino;
@@ -337,13 +303,6 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 			    "the directory can rebuild it: start "
 			    "nettally-stored, or run nettally as such a user",
 			    path, errstr);
-		else if ((code == SQLITE_READONLY ||
-		    code == SQLITE_CANTOPEN) && db_locked(real) == 1)
-			log_err("%s: cannot read: %s; a store has the file "
-			    "open by another name (a hard link or a mount), "
-			    "and its -shm file lies beside that name: read it "
-			    "by the path nettally-stored was given", path,
-			    errstr);
 		else if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN)
 			log_err("%s: cannot read: %s; a WAL database needs "
 			    "its -shm file: run nettally while nettally-stored "

@@ -49,18 +49,6 @@ check "root reads the report" grep -q '^reader-a,' "$WORK/root.out"
 # shellcheck disable=SC2086
 reader $REPORT
 check "store running: the group member reads (the store's -shm)" same_as_root
-# The same file by another name (a hard link; a bind mount is alike):
-# no -shm beside it, but the running store's lock on the file shows, so
-# no immutable read that would miss the commits in the store's -wal.
-mkdir -m 0750 "$WORK/other" && chgrp "$G" "$WORK/other" &&
-    ln "$DBF" "$WORK/other/db.sqlite"
-reader top agents --db "$WORK/other/db.sqlite" --since all --format csv
-check "store running, file by another name: refused, exit 2 ($rc)" \
-    test $rc -eq 2 -a ! -s "$WORK/r.out"
-check "  ... saying a store has it open by another name" \
-    grep -q "a store has the file open by another name (a hard link or a mount)" \
-    "$WORK/r.err"
-rm -f "$WORK/other/db.sqlite"
 
 check "the store stops cleanly" stop_store
 check "  ... and leaves neither -wal nor -shm" \
