@@ -94,7 +94,8 @@ static int	check_filters(const char *, const struct options *,
 static int	db_filters(const char *, sqlite3 *, const struct options *,
 		    struct report_filter *, const struct report_db_snap *);
 static int	peer_hint(const char *, sqlite3 *, const struct options *,
-		    const struct report_filter *, int64_t, int64_t);
+		    const struct report_db_snap *, const struct report_filter *,
+		    int64_t, int64_t);
 static int	chart_output(const char *, struct report_chart *);
 static int	chart_write_file(const char *, FILE *, struct report_chart *,
 		    int);
@@ -557,14 +558,20 @@ db_filters(const char *cmd, sqlite3 *db, const struct options *opt,
  */
 static int
 peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
-    const struct report_filter *f, int64_t since, int64_t until)
+    const struct report_db_snap *snap, const struct report_filter *f,
+    int64_t since, int64_t until)
 {
 	const char *errstr;
 	int64_t n;
+	int rc;
 
 	if (!report_filter_host_only(f))
 		return 0;
-	if (report_filter_host_peers(db, f, since, until, &n, &errstr) == -1) {
+	rc = report_filter_host_peers(db, f, since, until, &n, &errstr);
+	/* As every reading: nothing said of a file a store wrote meanwhile. */
+	if (report_db_unchanged(opt->db, snap) != 0)
+		return REPORT_EXIT_RUNTIME;
+	if (rc == -1) {
 		log_err("%s: --host: %s", cmd, errstr);
 		return REPORT_EXIT_RUNTIME;
 	}
@@ -832,8 +839,8 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 			status = chart_output(opt.output, chart);
 		if (status == 0 && chart != NULL &&
 		    report_chart_empty(chart, &win.since, &win.until))
-			status = peer_hint(name, db, &opt, &filter, win.since,
-			    win.until);
+			status = peer_hint(name, db, &opt, &snap, &filter,
+			    win.since, win.until);
 		report_chart_free(chart);
 		if (status != 0)
 			goto done;
@@ -863,7 +870,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	}
 	/* No rows under the filters: the report read no tier. */
 	if (res.has_window && res.has_tiers && res.tiers.n == 0 &&
-	    (status = peer_hint(name, db, &opt, &filter, res.since,
+	    (status = peer_hint(name, db, &opt, &snap, &filter, res.since,
 	    res.until)) != 0)
 		goto done;
 	if (alert.set) {

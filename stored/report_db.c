@@ -268,7 +268,7 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 		sqlite3_close(db);
 		db = NULL;
 		free(uri);
-		/* The file the checks looked at, not where a link may point now. */
+		/* The file the checks saw, not where a link points now. */
 		if ((uri = db_uri(real, 1)) == NULL) {
 			log_err("%s: out of memory", path);
 			status = REPORT_EXIT_RUNTIME;
