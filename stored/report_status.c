@@ -165,28 +165,22 @@ report_status_fetch(const char *path, struct proto_status *st, char *err,
 			buf = nb;
 			cap *= 2;
 		}
-		if ((r = recv(fd, buf + have, cap - have, 0)) == -1) {
-			if (errno == EINTR)
-				continue;
+		r = recv(fd, buf + have, cap - have, 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
 			if (senderr != 0)
 				snprintf(err, errlen, "%s: send: %s; the store "
 				    "closed the connection without saying why",
 				    path, strerror(senderr));
+			else if (r == 0)
+				snprintf(err, errlen, "%s: the store closed "
+				    "the connection without a reply", path);
 			else
 				snprintf(err, errlen, "%s: no reply: %s; is it "
 				    "nettally-stored's socket?", path,
 				    errno == EAGAIN ? "timed out" :
 				    strerror(errno));
-			goto done;
-		}
-		if (r == 0) {
-			if (senderr != 0)
-				snprintf(err, errlen, "%s: send: %s; the store "
-				    "closed the connection without saying why",
-				    path, strerror(senderr));
-			else
-				snprintf(err, errlen, "%s: the store closed "
-				    "the connection without a reply", path);
 			goto done;
 		}
 		have += (size_t)r;
