@@ -125,24 +125,35 @@ rc=$?
 check "times across 2^31 s: agent exits 0 ($rc)" test $rc -eq 0
 views y2038 "$WORK/y2038"
 same_as_gen "times across 2^31 s" "$WORK/y2038" "$WORK/ey"
-# A pcapng (64-bit microseconds) with two times past the year 9999,
-# which no store keeps, between two ordinary ones: all four frames
-# count, those two in the range's last bucket, said once.
-python3 - "$WORK/range.pcapng" <<'X'
+# arp_pcapng FILE TSOFFSET SECONDS...: a pcapng of one Ethernet interface
+# (with if_tsoffset TSOFFSET, seconds added to every time, when not 0)
+# holding a 60-byte ARP frame at each of SECONDS, in microseconds.
+arp_pcapng() {
+	python3 - "$@" <<'X'
 import struct, sys
 def block(kind, body):
     body += b"\0" * (-len(body) % 4)
     n = 12 + len(body)
     return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
+path, tsoffset, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-out += block(1, struct.pack("<HHI", 1, 0, 0))
+opts = b""
+if tsoffset != 0:       # if_tsoffset (14), then opt_endofopt
+    opts = struct.pack("<HHq", 14, 8, tsoffset) + struct.pack("<HH", 0, 0)
+out += block(1, struct.pack("<HHI", 1, 0, 0) + opts)
 frame = bytes(12) + b"\x08\x06" + bytes(46)          # ARP, 60 bytes
-for sec in (1700000000, 1 << 40, 1 << 41, 1700000001):
-    us = sec * 1000000
+for sec in secs:
+    us = int(sec) * 1000000
     out += block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xffffffff,
                                 len(frame), len(frame)) + frame)
-open(sys.argv[1], "wb").write(out)
+open(path, "wb").write(out)
 X
+}
+# A pcapng (64-bit microseconds) with two times past the year 9999,
+# which no store keeps, between two ordinary ones: all four frames
+# count, those two in the range's last bucket, said once.
+arp_pcapng "$WORK/range.pcapng" 0 1700000000 1099511627776 2199023255552 \
+    1700000001
 agent -r "$WORK/range.pcapng" -n 10.0.0.0/8 --name range --resolution 60 \
     2>"$WORK/range.err"
 rc=$?
@@ -157,23 +168,7 @@ check "times out of range: 4 frames, 2 in 9999's last bucket ($got)" \
 # if_tsoffset of -1 day puts two frames on 1969-12-31) is not a classic
 # pcap's sign-extended 32-bit second, to be read as one after 2038: it is
 # clamped to 0 like any time out of range.
-python3 - "$WORK/pre1970.pcapng" <<'X'
-import struct, sys
-def block(kind, body):
-    body += b"\0" * (-len(body) % 4)
-    n = 12 + len(body)
-    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
-out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-# if_tsoffset (14): seconds added to every time of the interface
-out += block(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHq", 14, 8,
-    -86400) + struct.pack("<HH", 0, 0))
-frame = bytes(12) + b"\x08\x06" + bytes(46)          # ARP, 60 bytes
-for sec in (10, 20):
-    us = sec * 1000000
-    out += block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xffffffff,
-                                len(frame), len(frame)) + frame)
-open(sys.argv[1], "wb").write(out)
-X
+arp_pcapng "$WORK/pre1970.pcapng" -86400 10 20
 agent -r "$WORK/pre1970.pcapng" -n 10.0.0.0/8 --name pre1970 \
     --resolution 60 2>"$WORK/pre1970.err"
 rc=$?
