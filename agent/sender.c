@@ -184,10 +184,15 @@ sender_connect(struct sender *s, const char **errstr)
 		if (errno == ENOENT || errno == ECONNREFUSED)
 			*errstr = "store unreachable: is nettally-stored "
 			    "running, and is -s the path it listens on?";
-		else if (errno == EACCES)
-			*errstr = "permission denied on the store socket: run "
-			    "as a user the store allows";
-		else
+		else if (errno == EACCES) {
+			snprintf(reason, sizeof(reason), "permission denied: "
+			    "this agent runs as uid %u gid %u, which the "
+			    "socket (or its directory) does not let in: give "
+			    "the store --socket-group or --socket-owner, or "
+			    "the agent --user", (unsigned int)s->euid,
+			    (unsigned int)s->egid);
+			*errstr = reason;
+		} else
 			*errstr = "cannot connect to the store socket";
 		close(fd);
 		return -1;
@@ -778,6 +783,8 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 		return NULL;
 	}
 	s->cfg = *cfg;
+	s->euid = geteuid();
+	s->egid = getegid();
 	if (s->cfg.max_queue_bytes == 0)
 		s->cfg.max_queue_bytes = SENDER_QUEUE_DEFAULT;
 	if (s->cfg.spool_max_bytes == 0)

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "flowtab.h"
 #include "proto.h"
@@ -80,6 +81,13 @@ struct replay {
 
 struct sender {
 	struct sender_config	 cfg;
+	/*
+	 * Who connects to the store, for the refusal's message: read at
+	 * sender_new, after the privilege drop, since seccomp then forbids
+	 * asking.
+	 */
+	uid_t			 euid;
+	gid_t			 egid;
 	pthread_t		 thread;
 	int			 started;
 	pthread_mutex_t		 mu;

@@ -28,6 +28,18 @@ fi
 fails "bad filter" 'bad filter "tcp and and"' -s "$SOCK" -r "$WORK/in.pcap" tcp and and
 fails "store unreachable, the store named" "store $WORK/nostore.sock: store unreachable" \
     -s "$WORK/nostore.sock" -r "$WORK/in.pcap"
+# A socket the agent may not write: the error names the uid it runs as
+# (a root agent's is its --user, nettally by default) and what lets it in.
+if [ "$(id -u)" = 0 ]; then
+	want_uid=$(id -u nettally)
+else
+	want_uid=$(id -u)
+fi
+chmod 0000 "$SOCK"
+fails "socket not writable: the agent's uid and the store's options" \
+    "store $SOCK: permission denied: this agent runs as uid $want_uid .*--socket-group" \
+    -s "$SOCK" -r "$WORK/in.pcap"
+chmod 0666 "$SOCK"
 fails "missing capture file" "$WORK/missing.pcap" -s "$SOCK" -r "$WORK/missing.pcap"
 printf 'not a capture file at all' >"$WORK/garbage.pcap"
 fails "not a capture file" "garbage.pcap" -s "$SOCK" -r "$WORK/garbage.pcap"
