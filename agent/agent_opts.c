@@ -8,6 +8,7 @@
  * kind; every number is checked against its range here, so main sees
  * only valid settings.  Nothing here opens a capture or needs privilege.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static void	usage(FILE *);
 static int	parse_long(const char *, const char *, long, long, long *);
 static int	opt_from_conf(const struct conf *);
 static void	take_source(struct agent_opts *);
+static int	add_locals(struct localnets *, const char *);
 static char	*join_args(int, char **);
 
 static void
@@ -61,9 +63,10 @@ usage(FILE *f)
 "                         SECS seconds (default %d; 0: never)\n"
 "\n"
 "Accounting:\n"
-"  -n, --local CIDR       a local network (repeatable).  Direction is\n"
-"                         decided by it: traffic from a local host is `out'\n"
-"                         for it, traffic to it `in'; traffic between two\n"
+"  -n, --local CIDR       a local network, or several separated by commas\n"
+"                         (repeatable).  Direction is decided by them:\n"
+"                         traffic from a local host is `out' for it,\n"
+"                         traffic to it `in'; traffic between two\n"
 "                         non-local hosts is transit.  Default: the\n"
 "                         interface's own addresses; for -r, the private\n"
 "                         ranges 10/8 172.16/12 192.168/16 fc00::/7\n"
@@ -207,6 +210,45 @@ opt_from_conf(const struct conf *c)
  * configuration file gave (its words come first), of either kind, as
  * other options on the command line win over the file.
  */
+/*
+ * -n takes a list too, separated by commas or blanks: operators write
+ * "10.0.0.0/8,fd00::/8" (and the start-up line prints the networks with
+ * blanks between), and a list read as one network was refused with "bad
+ * prefix length", which pointed at the wrong thing.
+ */
+static int
+add_locals(struct localnets *ln, const char *arg)
+{
+	static const char sep[] = ", \t";
+	char one[INET6_ADDRSTRLEN + 8];
+	const char *p, *errstr;
+	size_t len, n = 0;
+
+	for (p = arg + strspn(arg, sep); *p != '\0'; p += len + strspn(p +
+	    len, sep), n++) {
+		len = strcspn(p, sep);
+		if (len >= sizeof(one)) {
+			log_err("-n %s: \"%.*s\" is not an address or CIDR",
+			    arg, (int)len, p);
+			return -1;
+		}
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (localnet_add_cidr(ln, one, &errstr) == -1) {
+			if (strcmp(one, arg) == 0)
+				log_err("-n %s: %s", arg, errstr);
+			else
+				log_err("-n %s: %s: %s", arg, one, errstr);
+			return -1;
+		}
+	}
+	if (n == 0) {
+		log_err("-n \"%s\": no network in it", arg);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 take_source(struct agent_opts *o)
 {
@@ -257,7 +299,6 @@ agent_opts_parse(int argc, char **argv, struct agent_opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *errstr;
 	char errbuf[CONF_LINE_MAX + 256];
 	unsigned int i;
 	long v;
@@ -313,10 +354,8 @@ agent_opts_parse(int argc, char **argv, struct agent_opts *o)
 			o->file = optarg;
 			break;
 		case 'n':
-			if (localnet_add_cidr(&o->ln, optarg, &errstr) == -1) {
-				log_err("-n %s: %s", optarg, errstr);
+			if (add_locals(&o->ln, optarg) == -1)
 				return -1;
-			}
 			break;
 		case 's':
 			o->socket_path = optarg;

@@ -56,6 +56,17 @@ check "a misread modified-format file: exit 1, how to convert it (exit $rc)" \
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
+# -n takes a list too: a bad element is named, an empty list refused.
+fails "a bad network in an -n list is named" \
+    '^nettally-agent: -n 10.0.0.0/8,fd00::/129: fd00::/129: bad prefix length$' \
+    -n 10.0.0.0/8,fd00::/129 -r "$WORK/in.pcap"
+fails "an -n list with no network in it" '^nettally-agent: -n ",": no network in it$' \
+    -n , -r "$WORK/in.pcap"
+"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/in.pcap" \
+    -n "10.1.0.0/16, fd00:1::/64" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+check "an -n list, commas and blanks: counted, both networks local (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && grep -q 'local networks 10.1.0.0/16 fd00:1::/64,' '$WORK/err'"
 # A table cap names its option, whether its value is a word of its own
 # or follows "=".
 fails "bad --max-hosts names the option" \

@@ -60,11 +60,12 @@ check "  ... every frame is still counted ($want)" \
 # file of an operator who captures live does not stop a replay, nor the
 # file's threads, which are for live capture.  (The file's interface
 # holds a '/', as no Linux interface name does: it is never opened.)
+# Its local networks are one line, a list separated by commas.
 {
 	echo "socket = $SOCK"
 	echo "interface = nt/nosuch0"
 	echo "threads = 2"
-	while read -r c; do echo "local = $c"; done <"$dir/cidrs.txt"
+	echo "local = $(paste -s -d, "$dir/cidrs.txt")"
 } >"$dir/live.conf"
 "$AG" --config "$dir/live.conf" -r "$dir/in.pcap" --name conf-read \
     2>"$dir/err"
