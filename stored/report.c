@@ -585,6 +585,61 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 }
 
 /*
+ * After an empty report: when not one bucket of the whole database (under
+ * no filter) falls in [since, until), says on stderr what time the
+ * database holds.  The default window is the
+ * last hour, so a replayed capture, or an agent stopped yesterday, gave
+ * an empty table and "no rows in this range" with no clue where the
+ * traffic was.  When some bucket does fall in the window, the filters
+ * emptied the report, and peer_hint speaks for --host.  Returns 0, or
+ * REPORT_EXIT_RUNTIME after logging a query failure.
+ */
+static int
+window_hint(const char *cmd, sqlite3 *db, const struct options *opt,
+    const struct report_db_snap *snap, int64_t since, int64_t until)
+{
+	struct report_dbinfo info;
+	char a[REPORT_TIME_ISO_LEN], b[REPORT_TIME_ISO_LEN];
+	char c[REPORT_TIME_ISO_LEN], d[REPORT_TIME_ISO_LEN];
+	const char *errstr;
+	int64_t first = INT64_MAX, end = INT64_MIN;
+	size_t i;
+	int rc;
+
+	rc = report_tier_dbinfo(db, &info, &errstr);
+	/* As every reading: nothing said of a file a store wrote meanwhile. */
+	if (report_db_unchanged(opt->db, snap) != 0)
+		return REPORT_EXIT_RUNTIME;
+	if (rc == -1) {
+		log_err("%s: %s: %s", cmd, opt->db, errstr);
+		return REPORT_EXIT_RUNTIME;
+	}
+	/*
+	 * The span is the interface totals' (tier_coverage), which every
+	 * batch writes; a database without them (made by hand) gets no word.
+	 * Past REPORT_TIERS_MAX resolutions the span would not be whole.
+	 */
+	if (info.cover.n == 0 || info.cover.nmore > 0)
+		return 0;
+	for (i = 0; i < info.cover.n; i++) {
+		if (info.cover.part[i].first < first)
+			first = info.cover.part[i].first;
+		if (info.cover.part[i].end > end)
+			end = info.cover.part[i].end;
+	}
+	if (first < until && end > since)
+		return 0;
+	if (report_time_format(since, a, sizeof(a)) == -1 ||
+	    report_time_format(until, b, sizeof(b)) == -1 ||
+	    report_time_format(first, c, sizeof(c)) == -1 ||
+	    report_time_format(end, d, sizeof(d)) == -1)
+		return 0;
+	log_warn("%s: no traffic from %s to %s; the database holds %s to %s: "
+	    "choose the window with --since and --until", cmd, a, b, c, d);
+	return 0;
+}
+
+/*
  * Draws c into f, flushes it (and with sync, to the disk) and closes f,
  * always.  Returns 0, or REPORT_EXIT_RUNTIME after logging the error with path.
  */
@@ -868,10 +923,14 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		status = REPORT_EXIT_RUNTIME;
 		goto done;
 	}
-	/* No rows under the filters: the report read no tier. */
+	/*
+	 * No rows under the filters: the report read no tier.  The summary
+	 * prints the database's time itself.
+	 */
 	if (res.has_window && res.has_tiers && res.tiers.n == 0 &&
-	    (status = peer_hint(name, db, &opt, &snap, &filter, res.since,
-	    res.until)) != 0)
+	    ((status = peer_hint(name, db, &opt, &snap, &filter, res.since,
+	    res.until)) != 0 || (!res.has_dbinfo && (status =
+	    window_hint(name, db, &opt, &snap, res.since, res.until)) != 0)))
 		goto done;
 	if (alert.set) {
 		if ((over = report_alert_check(&alert, &res, stderr)) == -1) {

@@ -149,8 +149,19 @@ time,epoch,bytes,in_bytes,out_bytes,packets,frame_bytes,in_rate,out_rate
 2026-11-29T23:50:00Z,1795996200,0,0,0,0,0,0.000,0.000
 2026-11-29T23:55:00Z,1795996500,0,0,0,0,0,0.000,0.000
 X
-same "series of a quiet window: the agent's resolution, rows of zeros" \
-    "$WORK/quiet.csv" series --since 15m --now 2026-11-30T00:00:00Z \
-    --format csv
+# Past the newest bucket: stderr says what time the database holds.
+"$NT" series --since 15m --now 2026-11-30T00:00:00Z --format csv --db "$db" \
+    > "$WORK/out" 2> "$WORK/err"
+rc=$?
+check "series of a quiet window: the agent's resolution, rows of zeros (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && cmp -s '$WORK/quiet.csv' '$WORK/out'"
+check "  ... and stderr says where the traffic is" test "$(cat "$WORK/err")" = \
+    "nettally: series: no traffic from 2026-11-29T23:45:00Z to 2026-11-30T00:00:00Z; the database holds 2026-08-01T00:00:00Z to 2026-11-25T06:00:00Z: choose the window with --since and --until"
+# Inside the database's time, a filter that empties the report: no word.
+"$NT" top hosts --since 2026-11-24T01:00:00Z --until 2026-11-24T02:00:00Z \
+    --proto sctp --db "$db" > "$WORK/out" 2> "$WORK/err"
+rc=$?
+check "top hosts emptied by a filter inside the database's time: no hint (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && [ ! -s '$WORK/err' ] && [ \$(wc -l < '$WORK/out') -eq 2 ]"
 
 done_testing
