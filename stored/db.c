@@ -65,6 +65,12 @@
  */
 #define DB_WAL_FRAMES		1000
 #define DB_WAL_FRAMES_MAX	2000
+/* journal_size_limit: 4,096 frames; as text for its PRAGMA. */
+#define DB_WAL_LIMIT		67108864
+#define DB_TEXT(n)		#n
+#define DB_WAL_LIMIT_TEXT	DB_TEXT(67108864)
+_Static_assert(DB_WAL_LIMIT >= 2 * DB_WAL_FRAMES_MAX * 16384,
+    "the usual WAL, and a batch past DB_WAL_FRAMES_MAX, stay under it");
 
 /* The record kinds upserted in sections (db_sections). */
 enum db_kind { DB_HOST, DB_PORT, DB_PEER };
@@ -342,9 +348,19 @@ db_pragmas(struct db *d, const char **errstr)
 	 * upsert (schema.c) keeps the pages it changes in a statement
 	 * journal, to undo itself alone should one row fail; in a temporary
 	 * file past 64 KiB, that was a pwrite per page, a 16 KiB page each.
+	 * journal_size_limit: a WAL stays as long as it ever grew, and a
+	 * reader that holds a snapshot keeps the writer from starting it
+	 * again, so a few report queries during a retention catch-up left
+	 * a 927 MB WAL beside a 21 MB database, for good.  With the limit,
+	 * SQLite cuts it back when it next starts from its beginning.  The
+	 * WAL's usual length (DB_WAL_FRAMES_MAX, and the batch that passes
+	 * it) stays under the limit, so the cut costs nothing in steady
+	 * running.
 	 */
 	if (sqlite3_exec(d->sql, "PRAGMA synchronous = NORMAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(d->sql, "PRAGMA journal_size_limit = "
+	    DB_WAL_LIMIT_TEXT, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(d->sql, "PRAGMA cache_size = -16384", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(d->sql, "PRAGMA temp_store = MEMORY", NULL, NULL,
@@ -519,6 +535,32 @@ db_wal_hook(void *arg, sqlite3 *sql, const char *name, int nframe)
 	else if (nframe >= DB_WAL_FRAMES)
 		checkpoint_request(d->ckpt);
 	return SQLITE_OK;
+}
+
+/*
+ * Idle: journal_size_limit cuts a long WAL back only when a write starts
+ * it again, and a store no agent writes to (after a replay) would keep
+ * it.  So a WAL past the limit is copied and cut to nothing here, unless
+ * a reader still reads from it: that is not waited for (busy timeout 0),
+ * the next idle moment tries again.
+ */
+void
+db_wal_trim(struct db *d)
+{
+	const char *wal;
+	struct stat sb;
+	int rc;
+
+	wal = sqlite3_filename_wal(sqlite3_db_filename(d->sql, "main"));
+	if (wal == NULL || stat(wal, &sb) == -1 || sb.st_size <= DB_WAL_LIMIT)
+		return;
+	(void)sqlite3_busy_timeout(d->sql, 0);
+	rc = sqlite3_wal_checkpoint_v2(d->sql, "main",
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	(void)sqlite3_busy_timeout(d->sql, DB_BUSY_MS);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_debug("db: cutting back the WAL (%lld bytes): %s",
+		    (long long)sb.st_size, sqlite3_errstr(rc));
 }
 
 uint64_t

@@ -89,6 +89,9 @@ int		 db_is_wal(struct sqlite3 *sql, const char *pragma);
 /* Checkpoints the checkpoint thread has completed (checkpoint.c). */
 uint64_t	 db_checkpoints(struct db *);
 
+/* Idle: cuts a WAL grown past journal_size_limit, if no reader is on it. */
+void		 db_wal_trim(struct db *);
+
 /* Primary SQLite result code of the last failure. */
 int		 db_errcode(const struct db *);
 

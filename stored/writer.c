@@ -271,7 +271,8 @@ writer_cond_init(pthread_cond_t *cv)
 
 /*
  * Thread, mu held, queue empty: a retention step if one is due (mu is
- * released meanwhile), else wait on cv until the next one is.
+ * released meanwhile), else a look at the WAL's length (db_wal_trim, mu
+ * released too) and a wait on cv until the next step is due.
  */
 static void
 writer_idle(struct writer *w)
@@ -285,6 +286,12 @@ writer_idle(struct writer *w)
 		pthread_mutex_lock(&w->mu);
 		return;
 	}
+	pthread_mutex_unlock(&w->mu);
+	db_wal_trim(w->db);
+	pthread_mutex_lock(&w->mu);
+	/* What came meanwhile signalled no one: the caller's loop takes it. */
+	if (w->queue != NULL || w->stop)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += (time_t)(ms / 1000);
 	ts.tv_nsec += (long)(ms % 1000) * 1000000;

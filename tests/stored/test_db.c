@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -977,6 +979,114 @@ test_big_sections(void **state)
 	big_recs_free(&r);
 }
 
+/* The one value sql gives on the store's own connection. */
+static int64_t
+writer_value(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db_handle(f->db)));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Grows the WAL past limit bytes with one transaction on the store's
+ * connection: 80 MiB of blobs in a table of their own.
+ */
+static void
+wal_grow(struct fixture *f, int64_t limit)
+{
+	struct stat sb;
+	char wal[160];
+
+	if (sqlite3_exec(db_handle(f->db), "CREATE TABLE IF NOT EXISTS pad"
+	    " (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT"
+	    " i + 1 FROM n WHERE i < 80) INSERT INTO pad SELECT"
+	    " zeroblob(1048576) FROM n", NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("pad: %s", sqlite3_errmsg(db_handle(f->db)));
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > limit);
+}
+
+/*
+ * A WAL grown past the store's journal_size_limit is cut back once the
+ * writer starts it again: it does not stay as long as it once grew.  One
+ * big transaction grows it here, as a run of them does while a reader's
+ * snapshot keeps the writer from starting it again.
+ */
+static void
+test_wal_cut_back(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	struct stat sb;
+	char wal[160];
+	uint64_t last, seq;
+	int64_t limit;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	hello(f, "wal", T_START, 60, &s, &last);
+	assert_true((limit = writer_value(f, "PRAGMA journal_size_limit")) >
+	    0);
+	wal_grow(f, limit);
+	assert_int_equal(stat(wal, &sb), 0);
+	/* A checkpoint copies it whole (the thread's, or the writer's own). */
+	for (seq = 1; seq <= 100 && sb.st_size > limit; seq++) {
+		batch_init(&b, seq);
+		assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+		assert_int_equal(stat(wal, &sb), 0);
+	}
+	if (sb.st_size > limit)
+		fail_msg("the WAL stays %lld bytes, past the limit %lld",
+		    (long long)sb.st_size, (long long)limit);
+}
+
+/*
+ * An idle store cuts a WAL past the limit to nothing (db_wal_trim): no
+ * write need come to start it again.  While a reader's snapshot keeps
+ * its frames from being copied, it stays, and the trim does not wait for
+ * the reader.
+ */
+static void
+test_wal_trim_idle(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec t0, t1;
+	struct stat sb;
+	char wal[160];
+	int64_t limit;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_true((limit = writer_value(f, "PRAGMA journal_size_limit")) >
+	    0);
+	/* A snapshot from before: the checkpoint may not copy past it. */
+	assert_int_equal(sqlite3_exec(f->rd, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_true(count(f, "SELECT count(*) FROM host_stat") == 0);
+	wal_grow(f, limit);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	db_wal_trim(f->db);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > limit);
+	assert_int_equal(sqlite3_exec(f->rd, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	db_wal_trim(f->db);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	/* What the WAL held is in the database. */
+	assert_true(count(f, "SELECT count(*) FROM pad") == 80);
+}
+
 /*
  * Failures inside a big batch: one host upsert refused by a trigger,
  * then an address family the intern refuses in the last peer record.
@@ -1286,6 +1396,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_peers_ask_twice, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wal_cut_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wal_trim_idle, setup,
 		    teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_open_foreign),
