@@ -206,11 +206,6 @@ opt_from_conf(const struct conf *c)
 }
 
 /*
- * Before -i or -r: a source on the command line replaces the one the
- * configuration file gave (its words come first), of either kind, as
- * other options on the command line win over the file.
- */
-/*
  * -n takes a list too, separated by commas or blanks: operators write
  * "10.0.0.0/8,fd00::/8" (and the start-up line prints the networks with
  * blanks between), and a list read as one network was refused with "bad
@@ -249,6 +244,11 @@ add_locals(struct localnets *ln, const char *arg)
 	return 0;
 }
 
+/*
+ * Before -i or -r: a source on the command line replaces the one the
+ * configuration file gave (its words come first), of either kind, as
+ * other options on the command line win over the file.
+ */
 static void
 take_source(struct agent_opts *o)
 {

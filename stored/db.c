@@ -68,7 +68,8 @@
 /* journal_size_limit: 4,096 frames; as text for its PRAGMA. */
 #define DB_WAL_LIMIT		67108864
 #define DB_TEXT(n)		#n
-#define DB_WAL_LIMIT_TEXT	DB_TEXT(67108864)
+#define DB_NUMBER_TEXT(n)	DB_TEXT(n)
+#define DB_WAL_LIMIT_TEXT	DB_NUMBER_TEXT(DB_WAL_LIMIT)
 _Static_assert(DB_WAL_LIMIT >= 2 * DB_WAL_FRAMES_MAX * 16384,
     "the usual WAL, and a batch past DB_WAL_FRAMES_MAX, stay under it");
 
