@@ -9,8 +9,11 @@
  *   tail, left by a crash mid-append.  The one write in place is the mark
  *   spool_reset_mark puts over the first record before it cuts the rest:
  *   killed in between, the file is a mark and a torn tail.  It writes
- *   version 2 only; the reader takes version 1 too, so that the files an
- *   older agent left are still replayed after an upgrade.
+ *   version 3 only; the reader takes versions 1 and 2 too, so that the
+ *   files an older agent left are still replayed after an upgrade.
+ * - A drop note is appended just before the frame that counts its drop,
+ *   in that frame's flush, and a reader takes it into account only once
+ *   that frame checked out: a note never outlives its frame.
  * - spool_resume cuts a file only at a resume point (the end of a record
  *   flagged SPOOL_REC_LAST, or the header), and only in a file no running
  *   agent holds: what it removes was never sent.
@@ -62,7 +65,10 @@ static int	input_equal(const struct spool_input *,
 static int	write_at(int, uint64_t, const uint8_t *, size_t);
 static size_t	spool_name_prefix(char *, size_t, const char *);
 static int	entry_cmp(const void *, const void *);
-static int	spool_scan(int, struct spool_scan *, int, const char **);
+static int	spool_scan(int, struct spool_scan *, int, const int64_t *,
+		    const char **);
+static int	note_check(const uint8_t *, uint32_t, uint32_t,
+		    struct spool_note *);
 static void	rec_header(const uint8_t *, int, uint64_t, struct spool_rec *);
 static int	spool_add_rec(struct spool_scan *, size_t *, uint64_t,
 		    uint64_t, uint32_t, uint32_t, uint64_t);
@@ -182,7 +188,7 @@ spool_read(int fd, uint64_t off, uint8_t *buf, size_t len)
 }
 
 /*
- * Reads a record header (version 2 when v2, else 1) into *r, for the
+ * Reads a record header (version 2 or 3 when v2, else 1) into *r, for the
  * frame that follows it at frame_off; the one place that knows its
  * layout.  The seq is not in it.
  */
@@ -509,6 +515,17 @@ spool_append(struct spool_file *f, const uint8_t *frame, size_t len,
 }
 
 int
+spool_note(struct spool_file *f, uint64_t pos, const struct spool_note *n)
+{
+	uint8_t body[SPOOL_NOTE_LEN];
+
+	put_u64(body, (uint64_t)n->epoch);
+	put_u64(body + 8, n->seq);
+	return spool_append_rec(f, body, sizeof(body), pos, SPOOL_REC_NOTE,
+	    NULL);
+}
+
+int
 spool_mark(struct spool_file *f, uint64_t pos)
 {
 	return spool_append_rec(f, NULL, 0, pos, SPOOL_REC_LAST, NULL);
@@ -626,6 +643,11 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 		return memcmp(hdr, SPOOL_MAGIC, (size_t)have) == 0 ? -2 : -1;
 	}
 	if (memcmp(hdr, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0) {
+		sc->version = SPOOL_VERSION;
+		fixed = SPOOL_HDR_FIXED;
+		sc->rec_hdr = SPOOL_REC_HDR;
+	} else if (memcmp(hdr, SPOOL_MAGIC_V2, SPOOL_MAGIC_LEN) == 0) {
+		/* Version 3 without notes: the same header and records. */
 		sc->version = 2;
 		fixed = SPOOL_HDR_FIXED;
 		sc->rec_hdr = SPOOL_REC_HDR;
@@ -652,7 +674,7 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 		return SPOOL_SCAN_UNREAD;
 	}
 	sc->hello_len = len;
-	crc = sc->version == 2 ? spool_crc32(hdr + SPOOL_HDR_V1,
+	crc = sc->version >= 2 ? spool_crc32(hdr + SPOOL_HDR_V1,
 	    SPOOL_HDR_FIXED - SPOOL_HDR_V1) : 0;
 	if (spool_read(fd, fixed, sc->hello_frame, len) == -1) {
 		*errstr = "cannot read the spool header";
@@ -667,7 +689,7 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 		*errstr = "spool header's HELLO does not check out";
 		return -1;
 	}
-	if (sc->version == 2) {
+	if (sc->version >= 2) {
 		sc->input.dev = get_u64(hdr + SPOOL_HDR_V1);
 		sc->input.ino = get_u64(hdr + SPOOL_HDR_V1 + 8);
 		sc->input.size = get_u64(hdr + SPOOL_HDR_V1 + 16);
@@ -682,13 +704,20 @@ spool_scan_header(int fd, uint64_t size, struct spool_scan *sc,
 int
 spool_scan_fd(int fd, struct spool_scan *sc, const char **errstr)
 {
-	return spool_scan(fd, sc, 1, errstr);
+	return spool_scan(fd, sc, 1, NULL, errstr);
 }
 
 int
 spool_scan_fd_count(int fd, struct spool_scan *sc, const char **errstr)
 {
-	return spool_scan(fd, sc, 0, errstr);
+	return spool_scan(fd, sc, 0, NULL, errstr);
+}
+
+int
+spool_scan_fd_notes(int fd, int64_t epoch, struct spool_scan *sc,
+    const char **errstr)
+{
+	return spool_scan(fd, sc, 0, &epoch, errstr);
 }
 
 int
@@ -703,31 +732,58 @@ spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
 			return 0;
 		if (spool_read(fd, *at, hdr, rh) == -1)
 			return -1;
-		rec_header(hdr, sc->version == 2, *at + rh, r);
+		rec_header(hdr, sc->version >= 2, *at + rh, r);
 		if (r->len > end - r->off) {
 			errno = EIO;
 			return -1;
 		}
 		*at = r->off + r->len;
-		if (r->len > 0)
+		/* Marks and notes are no frames: passed over. */
+		if (r->len > 0 && (r->flags & SPOOL_REC_NOTE) == 0)
 			return 1;
 	}
 }
 
 /*
- * spool_scan_fd, and with `index` the records listed in sc->rec.  The
- * frame of each record is read and checked whole, one at a time.
+ * Checks the version 3 note record whose header is hdr, its body of len
+ * bytes right after it, and reads it into *n.  0, or -1 when it is no
+ * good note: that ends the file, as any bad record.
  */
 static int
-spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
+note_check(const uint8_t *hdr, uint32_t len, uint32_t flags,
+    struct spool_note *n)
 {
-	uint8_t hdr[SPOOL_REC_HDR], *buf = NULL, *nb;
+	const uint8_t *p = hdr + SPOOL_REC_HDR;
+	uint32_t crc;
+
+	if (flags != SPOOL_REC_NOTE || len != SPOOL_NOTE_LEN)
+		return -1;
+	crc = spool_crc32_update(spool_crc32(hdr + 8, SPOOL_REC_HDR - 8), p,
+	    len);
+	if (crc != get_u32(hdr + 4))
+		return -1;
+	n->epoch = (int64_t)get_u64(p);
+	n->seq = get_u64(p + 8);
+	return n->seq == 0 ? -1 : 0;
+}
+
+/*
+ * spool_scan_fd, and with `index` the records listed in sc->rec.  The
+ * frame of each record is read and checked whole, one at a time.  The
+ * notes gathered are those of *epoch (NULL: the file's own).
+ */
+static int
+spool_scan(int fd, struct spool_scan *sc, int index, const int64_t *epoch,
+    const char **errstr)
+{
+	uint8_t hdr[SPOOL_REC_HDR + SPOOL_NOTE_LEN], *buf = NULL, *nb;
+	struct spool_note note;
 	struct spool_rec hr;
 	struct stat st;
-	uint64_t size, off, seq, pos, lastpos;
+	uint64_t size, off, seq, pos, lastpos, noted = 0;
 	uint32_t len, version, type, flags, crc;
 	size_t cap = 0, bufcap = 0, blen, rh;
-	int rc, v2;
+	int rc, v2, v3;
 
 	memset(sc, 0, sizeof(*sc));
 	if (fstat(fd, &st) == -1) {
@@ -739,8 +795,10 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 		spool_scan_clear(sc);
 		return rc;
 	}
-	v2 = sc->version == 2;
+	v2 = sc->version >= 2;
+	v3 = sc->version >= 3;
 	rh = sc->rec_hdr;
+	sc->note_epoch = epoch != NULL ? *epoch : sc->hello.start_time;
 	sc->resume_pos = lastpos = sc->start_pos;
 	sc->resume_end = sc->data_start = off;
 	seq = 0;
@@ -757,14 +815,28 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 		flags = hr.flags;
 		if (len > PROTO_HDR_LEN + PROTO_FRAME_MAX ||
 		    len > size - off - rh || pos < lastpos ||
-		    (flags & ~SPOOL_REC_LAST) != 0)
+		    (flags & ~(SPOOL_REC_LAST | SPOOL_REC_NOTE)) != 0)
 			break;
 		crc = v2 ? spool_crc32(hdr + 8, rh - 8) : 0;
-		if (len == 0) {
-			/* A mark: version 2 only, and it ends a flush. */
+		if (flags & SPOOL_REC_NOTE) {
+			/*
+			 * Held until the next record: it counts only when
+			 * that one is the good frame that carries the drop.
+			 */
+			if (!v3 || len != SPOOL_NOTE_LEN)
+				break;
+			if (spool_read(fd, off + rh, hdr + rh, len) == -1)
+				goto unreadable;
+			if (note_check(hdr, len, flags, &note) == -1)
+				break;
+			if (note.epoch == sc->note_epoch && note.seq > noted)
+				noted = note.seq;
+		} else if (len == 0) {
+			/* A mark: version 2 on, and it ends a flush. */
 			if (!v2 || flags != SPOOL_REC_LAST ||
 			    crc != get_u32(hdr + 4))
 				break;
+			noted = 0;	/* a note's frame follows it */
 		} else {
 			if (len <= PROTO_HDR_LEN)
 				break;
@@ -797,6 +869,9 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 				sc->first_seq = seq;
 			sc->last_seq = seq;
 			sc->bytes += len;
+			if (noted > sc->carried)
+				sc->carried = noted;
+			noted = 0;
 		}
 		off += rh + (uint64_t)len;
 		lastpos = pos;
@@ -805,6 +880,7 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 			sc->resume_end = off;
 			sc->resume_nrec = sc->nrec;
 			sc->resume_bytes = sc->bytes;
+			sc->resume_carried = sc->carried;
 		}
 	}
 	free(buf);
@@ -813,6 +889,7 @@ spool_scan(int fd, struct spool_scan *sc, int index, const char **errstr)
 		sc->resume_end = off;
 		sc->resume_nrec = sc->nrec;
 		sc->resume_bytes = sc->bytes;
+		sc->resume_carried = sc->carried;
 	}
 	sc->good_end = off;
 	if (off < size) {
@@ -883,7 +960,7 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 			found = -1;
 			break;
 		}
-		if (rc < 0 || sc.version != 2 ||
+		if (rc < 0 || sc.version < 2 ||
 		    !input_equal(&sc.input, in) ||
 		    strcmp(sc.hello.name, agent) != 0) {
 			spool_scan_clear(&sc);
@@ -930,8 +1007,8 @@ spool_scan_cut_mark(int fd, const struct spool_scan *sc)
 	struct spool_file f;
 	struct stat st;
 
-	if (sc->version != 2 || fstat(fd, &st) == -1) {
-		if (sc->version != 2)
+	if (sc->version < 2 || fstat(fd, &st) == -1) {
+		if (sc->version < 2)
 			errno = EINVAL;
 		return -1;
 	}

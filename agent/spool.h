@@ -5,10 +5,10 @@
  *
  * One file per epoch, DIR/<name>.<start>.spool (the name with bytes
  * outside [A-Za-z0-9._:+-] written as %XX, a long one cut and marked with
- * its CRC-32), mode 0600.  Version 2, written today (all integers big
+ * its CRC-32), mode 0600.  Version 3, written today (all integers big
  * endian):
  *
- *   header  "NTSPOOL2", u32 length L of the HELLO, u32 CRC-32 of the 48
+ *   header  "NTSPOOL3", u32 length L of the HELLO, u32 CRC-32 of the 48
  *           bytes that follow and the HELLO; the input's identity: u64
  *           st_dev, u64 st_ino, u64 st_size, u64 st_mtim in ns, u64 filter
  *           (2^32 | CRC-32 of the BPF expression; 0 without one), all zero
@@ -18,10 +18,22 @@
  *           HELLO for that epoch
  *   record  u32 length L of the frame, u32 CRC-32 of the 12 bytes that
  *           follow and the frame, u64 input position, u32 flags (bit 0,
- *           SPOOL_REC_LAST: the last frame of its flush; no other bit is
- *           defined), then one BATCH frame of L bytes exactly as it is
- *           sent.  L = 0 is a mark: no frame, the position alone, flags
- *           SPOOL_REC_LAST.
+ *           SPOOL_REC_LAST: the last frame of its flush; bit 1,
+ *           SPOOL_REC_NOTE: a drop note, below; no other bit is defined),
+ *           then one BATCH frame of L bytes exactly as it is sent.  L = 0
+ *           is a mark: no frame, the position alone, flags SPOOL_REC_LAST.
+ *   note    a record flagged SPOOL_REC_NOTE alone, L = 16, the position
+ *           of the frame after it: u64 epoch, u64 seq.  It says that
+ *           batch seq of that epoch (this file's or an earlier one
+ *           replayed) was refused by the store and dropped, and that its
+ *           drop, with every drop of that epoch up to seq, is counted in
+ *           the health record of the next frame in this file.  It is
+ *           written just before that frame, in the same flush, so it
+ *           counts only when that frame is good: a note whose frame was
+ *           torn off says nothing.  Why: the dropped batch stays in its
+ *           file (it was never acknowledged), and a replay after a kill
+ *           offers it again; refused again, it must not be counted again
+ *           while the frame that already counts it is delivered too.
  *
  * The input position is the number of packets libpcap delivered from the
  * -r file (after the filter) before the counts of the flush ended: every
@@ -34,6 +46,12 @@
  * it); spool_resume cuts them off, and the next run counts their packets
  * again from the input, which it reads from the furthest resume point of
  * the files that name it.
+ *
+ * Version 2 ("NTSPOOL2", written before drop notes existed) is version 3
+ * without notes, and is read, resumed and cut as version 3.  The magic
+ * changed so that an older agent leaves a file with notes in place
+ * ("no spool header") rather than reading it up to the first note, an
+ * unknown flag to it, and dropping the frames past it as a torn tail.
  *
  * Version 1 ("NTSPOOL1", written before resume existed) is still read, for
  * replay only: header "NTSPOOL1", u32 L, u32 CRC-32 of the HELLO, the
@@ -57,14 +75,18 @@
 
 #include "proto.h"
 
-#define SPOOL_MAGIC		"NTSPOOL2"
+#define SPOOL_MAGIC		"NTSPOOL3"
+#define SPOOL_MAGIC_V2		"NTSPOOL2"
 #define SPOOL_MAGIC_V1		"NTSPOOL1"
+#define SPOOL_VERSION		3
 #define SPOOL_MAGIC_LEN		8
 #define SPOOL_HDR_V1		(SPOOL_MAGIC_LEN + 8)	/* u32 L, u32 CRC */
 #define SPOOL_HDR_FIXED		(SPOOL_HDR_V1 + 48)	/* + identity, start */
 #define SPOOL_REC_HDR_V1	8	/* u32 length, u32 CRC-32 */
 #define SPOOL_REC_HDR		20	/* + u64 position, u32 flags */
 #define SPOOL_REC_LAST		0x1u	/* the last frame of its flush */
+#define SPOOL_REC_NOTE		0x2u	/* a drop note (version 3) */
+#define SPOOL_NOTE_LEN		16	/* u64 epoch, u64 seq */
 #define SPOOL_MAX_DEFAULT	(1024ull << 20)	/* --spool-max-mb 1024 */
 #define SPOOL_FILES_MAX		4096	/* old files replayed per start */
 #define SPOOL_NAME_MAX		(PROTO_NAME_MAX * 3 + 32)
@@ -80,6 +102,15 @@ struct spool_input {
 	uint64_t	 size;
 	int64_t		 mtime_ns;
 	uint64_t	 filter;	/* 2^32 | CRC-32 of the expression, or 0 */
+};
+
+/*
+ * A drop note: batch seq of epoch (and every earlier drop of that epoch)
+ * was refused and dropped, its drop counted by the frame that follows.
+ */
+struct spool_note {
+	int64_t		 epoch;
+	uint64_t	 seq;
 };
 
 /* The epoch file being written. */
@@ -102,7 +133,7 @@ struct spool_rec {
 
 /* What a reader found in one file. */
 struct spool_scan {
-	int			 version;	/* 1 or 2 */
+	int			 version;	/* 1, 2 or 3 */
 	struct proto_hello	 hello;
 	uint8_t			*hello_frame;	/* owned, hello_len bytes */
 	size_t			 hello_len;
@@ -110,7 +141,7 @@ struct spool_scan {
 	uint64_t		 start_pos;	/* position the epoch began at */
 	size_t			 rec_hdr;	/* record header bytes */
 	struct spool_rec	*rec;		/* owned, nrec entries (frames;
-						   marks are not listed); NULL
+						   marks, notes not listed); NULL
 						   from spool_scan_fd_count */
 	size_t			 nrec;
 	uint64_t		 first_seq;	/* of the first record, and */
@@ -130,6 +161,15 @@ struct spool_scan {
 	uint64_t		 resume_end;
 	size_t			 resume_nrec;
 	uint64_t		 resume_bytes;	/* frame bytes before it */
+	/*
+	 * Drop notes of epoch note_epoch (the file's own, or the one
+	 * spool_scan_fd_notes asked for): the highest seq noted, among the
+	 * notes whose frame is good, and among those before the resume
+	 * point.  0: none (always in versions 1 and 2).
+	 */
+	int64_t			 note_epoch;
+	uint64_t		 carried;
+	uint64_t		 resume_carried;
 };
 
 /*
@@ -194,6 +234,12 @@ int	spool_create(struct spool_file *, int dirfd, const char *agent,
  */
 int	spool_append(struct spool_file *, const uint8_t *frame, size_t len,
 	    uint64_t pos, uint32_t flags, uint64_t *off);
+/*
+ * Appends a drop note (the format above) with input position pos, the
+ * position of the frame that must follow it; returns as spool_append.
+ */
+int	spool_note(struct spool_file *, uint64_t pos,
+	    const struct spool_note *);
 /* Appends a mark record holding pos; returns as spool_append. */
 int	spool_mark(struct spool_file *, uint64_t pos);
 /* fdatasync: makes the appended records durable.  0 or -1 (errno). */
@@ -229,15 +275,15 @@ int	spool_lock(int fd);
 int	spool_read(int fd, uint64_t off, uint8_t *buf, size_t len);
 
 /*
- * Reads the version 2 record header in front of the frame at off into
+ * Reads the version 2 or 3 record header in front of the frame at off into
  * *r (seq untouched).  0, or -1 (errno; EIO for a short read, a mark or
  * unknown flags).
  */
 int	spool_read_rec(int fd, uint64_t off, struct spool_rec *r);
 
 /*
- * Reads the header and indexes every good record of the file at fd
- * (version 1 or 2).  Returns 0 (a torn tail is reported in
+ * Reads the header and indexes every good frame record of the file at fd
+ * (version 1, 2 or 3).  Returns 0 (a torn tail is reported in
  * skipped/torn_at), or -1 with *errstr when the header itself is
  * unusable (no record can be trusted), or -2 when the file ends inside a
  * header it began: torn while it was created, before any record could be
@@ -255,15 +301,21 @@ int	spool_scan_fd_count(int fd, struct spool_scan *, const char **errstr);
 /*
  * Reads the record at *at (a record header's offset, first
  * sc->data_start) of the file sc scanned into *r (seq untouched), passing
- * over marks, and moves *at past it.  Only records before `end` (at most
+ * over marks and notes, and moves *at past it.  Only records before `end` (at most
  * where the scan stopped) are read.  1, 0 at `end`, or -1 (errno; EIO for
  * a record that is not as the scan found it).
  */
 int	spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
 	    uint64_t *at, struct spool_rec *r);
+/*
+ * As spool_scan_fd_count, but the notes gathered in sc->carried and
+ * sc->resume_carried are those naming epoch, not the file's own.
+ */
+int	spool_scan_fd_notes(int fd, int64_t epoch, struct spool_scan *,
+	    const char **errstr);
 void	spool_scan_clear(struct spool_scan *);	/* NULL-safe */
 /*
- * Cuts the version 2 file at fd (open for writing), as sc read it, back
+ * Cuts the version 2 or 3 file at fd (open for writing), as sc read it, back
  * to its header and a mark of its resume point (spool_reset_mark), and
  * syncs it.  0 or -1 (errno).
  */

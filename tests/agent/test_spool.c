@@ -7,6 +7,8 @@
  * that are whole and good before the damage, never one after it, and the
  * resume point of the last whole flush before it.  A version 1 file
  * (built here byte by byte, as the older writer did) is still read.
+ * Drop notes count only with the good frame after them, and a version 2
+ * file (no notes) is still read and resumed, a note in it refused.
  * Marks, falling positions, unknown flags, and spool_resume (the newest
  * file of the same input, a torn flush cut off, a locked file refused)
  * are checked, and so are names, listing, locking, the directory check
@@ -216,7 +218,7 @@ test_round_trip(void **state)
 	(void)state;
 	make_file(&f, "rt", 100, 1, NREC, ends);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
-	assert_int_equal(sc.version, 2);
+	assert_int_equal(sc.version, SPOOL_VERSION);
 	assert_int_equal(sc.rec_hdr, SPOOL_REC_HDR);
 	assert_string_equal(sc.hello.name, "rt");
 	assert_int_equal(sc.hello.start_time, 100);
@@ -575,6 +577,187 @@ test_positions(void **state)
 }
 
 /*
+ * Drop notes: one before a frame counts once that frame is good, in
+ * `carried`, and in `resume_carried` once its flush is whole; a note of
+ * another epoch is counted only when asked for; a note whose frame is
+ * torn off, or followed by a mark, counts for nothing; a damaged note
+ * ends the file.  Notes are not frames: not indexed, passed over by
+ * spool_read_next, and they do not break the seq order.
+ */
+static void
+test_notes(void **state)
+{
+	const struct spool_note own1 = { 1000, 1 }, own2 = { 1000, 2 };
+	const struct spool_note own5 = { 1000, 5 }, other = { 77, 9 };
+	struct spool_file f;
+	struct spool_scan sc;
+	struct spool_rec r;
+	struct proto_buf b;
+	const char *errstr;
+	uint64_t off, at, whole, flip;
+	uint8_t byte;
+	int i;
+
+	(void)state;
+	make_file(&f, "notes", 1000, 1, 1, NULL);	/* seq 1 at POS(0) */
+	/* Batch 1 dropped: batch 2, a flush of its own, counts it. */
+	assert_int_equal(spool_note(&f, POS(1), &own1), 0);
+	assert_int_equal(spool_note(&f, POS(1), &other), 0);
+	batch_frame(&b, 2);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(1),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	whole = f.end;
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.rec[1].seq, 2);
+	assert_int_equal(sc.rec[1].off, off);
+	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(sc.note_epoch, 1000);
+	assert_int_equal(sc.carried, 1);
+	assert_int_equal(sc.resume_carried, 1);
+	assert_int_equal(sc.resume_end, whole);
+	spool_scan_clear(&sc);
+	/* The other epoch's note, when asked for. */
+	assert_int_equal(spool_scan_fd_notes(f.fd, 77, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.carried, 9);
+	assert_int_equal(sc.resume_carried, 9);
+	spool_scan_clear(&sc);
+	assert_int_equal(spool_scan_fd_notes(f.fd, 78, &sc, &errstr), 0);
+	assert_int_equal(sc.carried, 0);
+	spool_scan_clear(&sc);
+	/* spool_read_next gives the frames only. */
+	assert_int_equal(spool_scan_fd_count(f.fd, &sc, &errstr), 0);
+	at = sc.data_start;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(spool_read_next(f.fd, &sc, sc.good_end, &at,
+		    &r), 1);
+	assert_int_equal(r.off, off);
+	assert_int_equal(spool_read_next(f.fd, &sc, sc.good_end, &at, &r), 0);
+	spool_scan_clear(&sc);
+
+	/* Batch 2 dropped too: batch 3 counts it, a flush not yet whole. */
+	assert_int_equal(spool_note(&f, POS(2), &own2), 0);
+	batch_frame(&b, 3);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(2), 0, &off), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 3);
+	assert_int_equal(sc.carried, 2);
+	assert_int_equal(sc.resume_carried, 1);
+	spool_scan_clear(&sc);
+
+	/* A note whose frame was torn off says nothing. */
+	assert_int_equal(spool_note(&f, POS(3), &own5), 0);
+	batch_frame(&b, 4);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(3),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(ftruncate(f.fd, (off_t)f.end - 1), 0);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 3);
+	assert_int_equal(sc.carried, 2);
+	assert_int_equal(sc.torn_at, off - SPOOL_REC_HDR);
+	spool_scan_clear(&sc);
+	/* Nor one a mark follows. */
+	f.end = off - SPOOL_REC_HDR;
+	assert_int_equal(ftruncate(f.fd, (off_t)f.end), 0);
+	assert_int_equal(spool_mark(&f, POS(3)), 0);
+	batch_frame(&b, 4);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(4),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 4);
+	assert_int_equal(sc.skipped, 0);
+	assert_int_equal(sc.carried, 2);
+	assert_int_equal(sc.resume_carried, 2);
+	spool_scan_clear(&sc);
+
+	/* A flipped byte in a note (its seq) ends the file there. */
+	assert_int_equal(spool_cut(&f, whole), 0);
+	assert_int_equal(spool_note(&f, POS(2), &own2), 0);
+	flip = f.end - 1;
+	batch_frame(&b, 3);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(2),
+	    SPOOL_REC_LAST, &off), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(pread(f.fd, &byte, 1, (off_t)flip), 1);
+	byte ^= 0x40;
+	assert_int_equal(pwrite(f.fd, &byte, 1, (off_t)flip), 1);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, 2);
+	assert_int_equal(sc.carried, 1);
+	assert_int_equal(sc.torn_at, whole);
+	spool_scan_clear(&sc);
+	spool_close(&f, 1);
+}
+
+/*
+ * A version 2 file, as an agent before drop notes wrote it (the same
+ * bytes but for the magic): read, resumed and cut as before; a record
+ * flagged as a note is not one of its records, and ends it.
+ */
+static void
+test_v2_read(void **state)
+{
+	const struct spool_note n = { 1100, 1 };
+	struct spool_file f;
+	struct spool_scan sc;
+	struct proto_buf b;
+	const char *errstr;
+	char name[SPOOL_NAME_MAX + 1];
+	uint64_t ends[NREC], pos, good;
+
+	(void)state;
+	make_file(&f, "v2", 1100, 1, NREC, ends);
+	assert_int_equal(pwrite(f.fd, SPOOL_MAGIC_V2, SPOOL_MAGIC_LEN, 0),
+	    SPOOL_MAGIC_LEN);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.version, 2);
+	assert_int_equal(sc.nrec, NREC);
+	assert_int_equal(sc.resume_pos, POS(NREC - 1));
+	assert_int_equal(sc.carried, 0);
+	spool_scan_clear(&sc);
+	/* A torn flush after it is cut off by a resume, as before. */
+	batch_frame(&b, NREC + 1);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(NREC), 0,
+	    &good), 0);
+	proto_buf_clear(&b);
+	spool_close(&f, 0);		/* a running agent's lock refuses */
+	assert_int_equal(spool_resume(dirfd_, "v2", 0, &input1, &pos, name,
+	    &errstr), 1);
+	assert_int_equal(pos, POS(NREC - 1));
+	assert_string_equal(name, f.name);
+	f.fd = openat(dirfd_, f.name, O_RDWR | O_CLOEXEC);
+	assert_true(f.fd >= 0);
+	f.end = ends[NREC - 1];
+	assert_int_equal(lseek(f.fd, 0, SEEK_END), (off_t)f.end);
+	/* A note in it: no version 2 record. */
+	assert_int_equal(spool_note(&f, POS(NREC), &n), 0);
+	batch_frame(&b, NREC + 1);
+	assert_int_equal(spool_append(&f, b.data, b.len, POS(NREC),
+	    SPOOL_REC_LAST, &good), 0);
+	proto_buf_clear(&b);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.nrec, NREC);
+	assert_int_equal(sc.torn_at, ends[NREC - 1]);
+	assert_int_equal(sc.carried, 0);
+	spool_scan_clear(&sc);
+	/* Cut to a mark of its resume point, as version 2 still. */
+	assert_int_equal(spool_scan_fd_count(f.fd, &sc, &errstr), 0);
+	assert_int_equal(spool_scan_cut_mark(f.fd, &sc), 0);
+	spool_scan_clear(&sc);
+	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
+	assert_int_equal(sc.version, 2);
+	assert_int_equal(sc.nrec, 0);
+	assert_int_equal(sc.resume_pos, POS(NREC - 1));
+	spool_scan_clear(&sc);
+	spool_close(&f, 1);
+}
+
+/*
  * spool_reset_mark: the file cut back to one mark; a kill between the
  * mark written over the first record and the cut leaves the mark and a
  * torn tail.  spool_cut: back to a record boundary, never below the
@@ -926,6 +1109,8 @@ main(void)
 		cmocka_unit_test(test_seq_gap),
 		cmocka_unit_test(test_v1_read),
 		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_v2_read),
 		cmocka_unit_test(test_reset_mark),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_input_of),

@@ -5,11 +5,14 @@
  *
  * Input: the bytes of a file, put in a memfd and scanned.  Whatever the
  * scanner accepts is checked again here: the header's HELLO decodes, the
- * records (version 1 or 2) lie inside the file in order, their seqs
+ * records (version 1, 2 or 3) lie inside the file in order, their seqs
  * follow, their positions do not fall, each reads back, matches its
  * CRC-32 and is a BATCH envelope of that seq; between them only marks
- * (version 2); the resume point is a record boundary no later than the
- * last good record; what it skips is exactly the rest of the file.
+ * (version 2 on) and drop notes (version 3); the notes of the file's
+ * epoch that a good frame follows make `carried` (and `resume_carried`
+ * up to the resume point); the resume point is a record boundary no
+ * later than the last good record; what it skips is exactly the rest of
+ * the file.
  */
 #include <sys/mman.h>
 
@@ -32,28 +35,71 @@ be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+/* What the records between frames said, as the reader goes. */
+struct walk {
+	int		 version;
+	int64_t		 epoch;		/* the file's */
+	uint64_t	 lastpos;
+	uint64_t	 noted;		/* notes waiting for their frame */
+	uint64_t	 carried;	/* noted, a good frame after them */
+	uint64_t	 rcarried;	/* that, at the last flush's end */
+};
+
+static uint64_t
+be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* A good note at data + end (off: where the records end): 1, or 0. */
+static int
+note_at(const uint8_t *data, uint64_t end, uint64_t off, struct walk *w)
+{
+	uint64_t seq;
+
+	if (w->version < 3 || off - end < SPOOL_REC_HDR + SPOOL_NOTE_LEN ||
+	    be32(data + end) != SPOOL_NOTE_LEN ||
+	    be32(data + end + 16) != SPOOL_REC_NOTE ||
+	    spool_crc32(data + end + 8, 12 + SPOOL_NOTE_LEN) !=
+	    be32(data + end + 4))
+		return 0;
+	seq = be64(data + end + SPOOL_REC_HDR + 8);
+	if (seq == 0)
+		return 0;
+	if ((int64_t)be64(data + end + SPOOL_REC_HDR) == w->epoch &&
+	    seq > w->noted)
+		w->noted = seq;
+	return 1;
+}
+
 /*
- * Steps over the marks from end to the record at off; returns 1 when
- * only good marks lie between, checking their CRC and position.
+ * Steps over the marks and notes from end to the record at off; returns
+ * 1 when only good ones lie between, checking their CRC and position.
  */
 static int
-marks_between(const uint8_t *data, uint64_t end, uint64_t off, int v2,
-    uint64_t *lastpos)
+marks_between(const uint8_t *data, uint64_t end, uint64_t off,
+    struct walk *w)
 {
 	uint64_t pos;
-	int i;
+	int note;
 
 	while (end < off) {
-		if (!v2 || off - end < SPOOL_REC_HDR || be32(data + end) != 0 ||
+		if (w->version < 2 || off - end < SPOOL_REC_HDR)
+			return 0;
+		note = note_at(data, end, off, w);
+		if (!note && (be32(data + end) != 0 ||
 		    be32(data + end + 16) != SPOOL_REC_LAST ||
-		    spool_crc32(data + end + 8, 12) != be32(data + end + 4))
+		    spool_crc32(data + end + 8, 12) != be32(data + end + 4)))
 			return 0;
-		for (pos = 0, i = 0; i < 8; i++)
-			pos = pos << 8 | data[end + 8 + i];
-		if (pos < *lastpos)
+		pos = be64(data + end + 8);
+		if (pos < w->lastpos)
 			return 0;
-		*lastpos = pos;
-		end += SPOOL_REC_HDR;
+		w->lastpos = pos;
+		end += SPOOL_REC_HDR + (note ? SPOOL_NOTE_LEN : 0);
+		if (!note) {
+			w->noted = 0;		/* a mark: no frame follows */
+			w->rcarried = w->carried;
+		}
 	}
 	return end == off;
 }
@@ -66,10 +112,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spool_scan sc;
 	const char *errstr = NULL;
 	uint8_t *frame;
-	uint64_t end, seq, hdr, lastpos, rend;
+	struct walk w;
+	uint64_t end, seq, hdr, rend;
 	uint32_t version, type, crc;
 	size_t i, blen, rh;
 	int fd, rc, v2;
+	const char *magic;
 
 	if ((fd = memfd_create("fuzz_spool", 0)) == -1)
 		return 0;
@@ -84,37 +132,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* -2 only for a file shorter than the header it began. */
 		CHECK(rc == -1 || size < SPOOL_MAGIC_LEN ||
 		    memcmp(data, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0 ||
+		    memcmp(data, SPOOL_MAGIC_V2, SPOOL_MAGIC_LEN) == 0 ||
 		    memcmp(data, SPOOL_MAGIC_V1, SPOOL_MAGIC_LEN) == 0);
 		CHECK(sc.rec == NULL && sc.hello_frame == NULL);
 		close(fd);
 		return 0;
 	}
-	v2 = sc.version == 2;
-	CHECK(sc.version == 1 || v2);
+	v2 = sc.version >= 2;
+	CHECK(sc.version >= 1 && sc.version <= SPOOL_VERSION);
 	hdr = v2 ? SPOOL_HDR_FIXED : SPOOL_HDR_V1;
 	rh = v2 ? SPOOL_REC_HDR : SPOOL_REC_HDR_V1;
 	CHECK(sc.rec_hdr == rh);
-	CHECK(memcmp(data, v2 ? SPOOL_MAGIC : SPOOL_MAGIC_V1,
-	    SPOOL_MAGIC_LEN) == 0);
+	magic = sc.version == 3 ? SPOOL_MAGIC : v2 ? SPOOL_MAGIC_V2 :
+	    SPOOL_MAGIC_V1;
+	CHECK(memcmp(data, magic, SPOOL_MAGIC_LEN) == 0);
 	CHECK(sc.hello_len > PROTO_HDR_LEN && sc.hello_len <= size);
 	CHECK(memcmp(data + hdr, sc.hello_frame, sc.hello_len) == 0);
 	CHECK(sc.hello.name[0] != '\0' && sc.hello.niface >= 1);
 	CHECK(v2 || (spool_input_none(&sc.input) && sc.start_pos == 0));
 	end = hdr + sc.hello_len;
-	lastpos = sc.start_pos;
+	memset(&w, 0, sizeof(w));
+	w.version = sc.version;
+	w.epoch = sc.hello.start_time;
+	w.lastpos = sc.start_pos;
 	rend = end;
+	CHECK(sc.note_epoch == w.epoch);
 	for (i = 0; i < sc.nrec; i++) {
-		CHECK(marks_between(data, end, sc.rec[i].off - rh, v2,
-		    &lastpos));
+		CHECK(marks_between(data, end, sc.rec[i].off - rh, &w));
 		end = sc.rec[i].off - rh;
 		CHECK(sc.rec[i].len > PROTO_HDR_LEN);
 		CHECK(sc.rec[i].off + sc.rec[i].len <= size);
 		CHECK(be32(data + end) == sc.rec[i].len);
 		CHECK(i == 0 || sc.rec[i].seq == sc.rec[i - 1].seq + 1);
-		CHECK(sc.rec[i].pos >= lastpos);
+		CHECK(sc.rec[i].pos >= w.lastpos);
 		CHECK(v2 || (sc.rec[i].pos == 0 && sc.rec[i].flags == 0));
 		CHECK((sc.rec[i].flags & ~SPOOL_REC_LAST) == 0);
-		lastpos = sc.rec[i].pos;
+		w.lastpos = sc.rec[i].pos;
+		if (w.noted > w.carried)
+			w.carried = w.noted;
+		w.noted = 0;
+		if (sc.rec[i].flags & SPOOL_REC_LAST)
+			w.rcarried = w.carried;
 		frame = malloc(sc.rec[i].len);
 		CHECK(frame != NULL);
 		CHECK(spool_read(fd, sc.rec[i].off, frame, sc.rec[i].len) == 0);
@@ -132,12 +190,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(frame);
 		end = sc.rec[i].off + sc.rec[i].len;
 	}
-	/* Marks may follow the last frame too. */
+	/* Marks (and notes) may follow the last frame too. */
 	CHECK(sc.skipped == 0 || sc.torn_at >= end);
 	if (sc.skipped > 0)
-		CHECK(marks_between(data, end, sc.torn_at, v2, &lastpos));
+		CHECK(marks_between(data, end, sc.torn_at, &w));
 	else
-		CHECK(marks_between(data, end, size, v2, &lastpos));
+		CHECK(marks_between(data, end, size, &w));
+	/* Version 1 has no flushes: every good record stands. */
+	if (!v2)
+		w.rcarried = w.carried;
+	CHECK(sc.carried == w.carried && sc.resume_carried == w.rcarried);
+	CHECK(sc.version == 3 || sc.carried == 0);
 	end = sc.skipped > 0 ? sc.torn_at : size;
 	/* The resume point: a flush's end, or a mark's, or the header's. */
 	CHECK(sc.resume_end >= rend && sc.resume_end <= end);
@@ -146,7 +209,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sc.resume_pos == 0));
 	CHECK(sc.resume_nrec == 0 || sc.rec[sc.resume_nrec - 1].off +
 	    sc.rec[sc.resume_nrec - 1].len <= sc.resume_end);
-	CHECK(sc.resume_pos >= sc.start_pos && sc.resume_pos <= lastpos);
+	CHECK(sc.resume_pos >= sc.start_pos && sc.resume_pos <= w.lastpos);
 	CHECK(sc.skipped == 0 ? sc.torn_at == 0 :
 	    sc.torn_at + sc.skipped == size);
 	CHECK(sc.good_end == end);
@@ -177,7 +240,9 @@ same_without_index(int fd, const struct spool_scan *ix)
 	CHECK(sc.resume_pos == ix->resume_pos &&
 	    sc.resume_end == ix->resume_end &&
 	    sc.resume_nrec == ix->resume_nrec &&
-	    sc.resume_bytes == ix->resume_bytes);
+	    sc.resume_bytes == ix->resume_bytes &&
+	    sc.carried == ix->carried &&
+	    sc.resume_carried == ix->resume_carried);
 	at = sc.data_start;
 	for (i = 0; i < ix->nrec; i++) {
 		CHECK(spool_read_next(fd, &sc, sc.good_end, &at, &r) == 1);
