@@ -351,6 +351,7 @@ sender_pop(struct sender *s)
 	if (p->off != SENDER_NOT_SPOOLED)
 		s->spool_unacked -= p->n * SPOOL_REC_HDR + p->len;
 	free(p->data);
+	free(p->notes);
 	s->npending -= p->n;
 	free(p);
 }
@@ -416,6 +417,7 @@ pending_coalesce(struct sender *s, struct pending *p)
 		    p->off == SENDER_NOT_SPOOLED ||
 		    q->off == SENDER_NOT_SPOOLED ||
 		    p->carried != 0 || q->carried != 0 ||
+		    p->nnotes != 0 || q->nnotes != 0 ||
 		    q->seq != p->seq + p->n ||
 		    q->off != p->off + p->len + p->n * SPOOL_REC_HDR ||
 		    (p == s->unsent && s->unsent_off > 0) || q == s->unsent) {
@@ -444,6 +446,7 @@ static void
 sender_rejected(struct sender *s)
 {
 	struct pending *p = s->head;
+	size_t i;
 
 	if (p == NULL || pending_split(s, p) == -1)
 		return;
@@ -460,6 +463,10 @@ sender_rejected(struct sender *s)
 	/* The drops it was to report are reported by the next batch. */
 	s->dropped += 1 + p->carried;
 	s->dropped_run++;
+	/* And its record stays in the file: the next frame notes it. */
+	sender_note_drop(s, s->cfg.hello.start_time, p->seq);
+	for (i = 0; i < p->nnotes; i++)
+		sender_note_drop(s, p->notes[i].epoch, p->notes[i].seq);
 	sender_pop(s);
 	s->nreject = 0;
 }
@@ -969,8 +976,10 @@ sender_free(struct sender *s)
 	while ((p = s->head) != NULL) {
 		s->head = p->next;
 		free(p->data);
+		free(p->notes);
 		free(p);
 	}
+	free(s->notes);
 	spool_close(&s->sf, 0);
 	if (s->rp.loaded) {
 		close(s->rp.fd);

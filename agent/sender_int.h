@@ -45,6 +45,14 @@ struct pending {
 	int		 last;		/* the (last) frame ends its tabset */
 	uint64_t	 carried;	/* agent_health.dropped it reports;
 					   0 in a run */
+	/*
+	 * Owned: the drop notes written before it in the spool file
+	 * (spool.h), naming the dropped batches `carried` counts.  Kept
+	 * for an append tried again, and to go on with its own drop
+	 * should it be dropped too.
+	 */
+	struct spool_note *notes;
+	size_t		 nnotes;
 };
 
 /*
@@ -71,6 +79,12 @@ struct replay {
 	uint64_t	 nstored;	/* already there at the first WELCOME */
 	int		 welcomed;
 	int		 draining;	/* all acked: waiting for the close */
+	/*
+	 * The highest seq of this epoch that a note in a later epoch's file
+	 * still to replay names (its drop counted there), once looked for.
+	 */
+	uint64_t	 carried_later;
+	int		 carried_known;
 	/*
 	 * The file holds where a run over another -r file stopped: only
 	 * the batches before that point are sent, and once they are
@@ -118,6 +132,12 @@ struct sender {
 	uint64_t		 next_seq;
 	uint64_t		 dropped;	/* batches lost, not yet reported */
 	uint64_t		 dropped_run;	/* batches this run lost */
+	/*
+	 * With a spool: the batches counted in `dropped` by their epoch and
+	 * highest seq, for the notes before the next frame (spool.h).
+	 */
+	struct spool_note	*notes;
+	size_t			 nnotes, notes_cap;
 	struct proto_buf	 in;
 	int64_t			 backoff_ms;
 	int64_t			 next_connect;
@@ -176,6 +196,8 @@ void		 sender_spool_retry(struct sender *);
 int		 sender_sendable(const struct sender *,
 		    const struct pending *);
 void		 sender_spool_failed(struct sender *, const char *);
+void		 sender_note_drop(struct sender *, int64_t, uint64_t);
+void		 sender_take_notes(struct sender *, struct pending *);
 const uint8_t	*sender_frame(struct sender *, int, uint64_t, size_t);
 
 /* sender_replay.c */

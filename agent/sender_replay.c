@@ -22,6 +22,16 @@
  *   is sent up to its resume point and cut to a mark of it instead, for
  *   the next run over that file.  Capture goes on meanwhile into this
  *   epoch.
+ * - A replayed batch the store refuses twice is skipped.  Its drop is
+ *   counted once: by this run (the next frame it encodes, noted before
+ *   it in this epoch's file), unless a drop note says a frame that this
+ *   start delivers already counts it: in the same file (the run that
+ *   wrote it dropped the batch, then was killed before that frame was
+ *   acknowledged) or in a later epoch's file still to replay (a run that
+ *   replayed this file dropped it, and was killed before the file was
+ *   done).  Such a frame is delivered by this start, or dropped in turn
+ *   with its count going on, so the drop is neither lost nor counted
+ *   twice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +52,8 @@ static void	 replay_keep_mark(struct sender *);
 static void	 replay_log_kept(const struct sender *);
 static int	 replay_other(const struct spool_input *,
 		    const struct spool_input *);
+static int	 replay_carried(struct sender *, uint64_t);
+static uint64_t	 replay_carried_later(struct sender *);
 
 /*
  * Opens the next earlier epoch's file and counts its records
@@ -334,9 +346,69 @@ replay_dropped_in(struct sender *s, uint64_t seq)
 }
 
 /*
+ * The highest seq of the replayed epoch that a note in one of the later
+ * files still to replay names, among the notes whose frame that file's
+ * replay sends (the frames a run over another -r file tore past its
+ * resume point are not sent).  Files a replay would pass over (another
+ * agent's, locked, unreadable) deliver nothing, so count for nothing.
+ */
+static uint64_t
+replay_carried_later(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	struct spool_scan sc;
+	const char *why;
+	uint64_t max = 0, seq;
+	size_t i;
+	int fd;
+
+	for (i = s->iold; i < s->nold; i++) {
+		fd = openat(s->cfg.spool_dirfd, s->old[i], O_RDONLY |
+		    O_CLOEXEC | O_NOFOLLOW);
+		if (fd == -1)
+			continue;
+		if (spool_lock(fd) == -1 || spool_scan_fd_notes(fd,
+		    rp->sc.hello.start_time, &sc, &why) != 0) {
+			close(fd);
+			continue;
+		}
+		if (strcmp(sc.hello.name, s->cfg.hello.name) == 0) {
+			seq = replay_other(&sc.input, &s->cfg.input) ?
+			    sc.resume_carried : sc.carried;
+			if (seq > max)
+				max = seq;
+		}
+		spool_scan_clear(&sc);
+		close(fd);
+	}
+	return max;
+}
+
+/*
+ * Whether the drop of replayed batch seq, refused again, is counted by a
+ * frame this start delivers (a drop note names it): in this file, past
+ * it, or in a later epoch's file.  Looked for in the later files once a
+ * file, at its first such refusal.
+ */
+static int
+replay_carried(struct sender *s, uint64_t seq)
+{
+	struct replay *rp = &s->rp;
+
+	if (seq <= (rp->other ? rp->sc.resume_carried : rp->sc.carried))
+		return 1;
+	if (!rp->carried_known) {
+		rp->carried_later = replay_carried_later(s);
+		rp->carried_known = 1;
+	}
+	return seq <= rp->carried_later;
+}
+
+/*
  * The store refused a replayed batch as invalid: as sender_rejected, the
  * first time reconnects, the second skips it, logged and counted with
- * the drops it was to report.
+ * the drops it was to report, unless a drop note says they are counted
+ * already (replay_carried).
  */
 void
 replay_rejected(struct sender *s)
@@ -356,13 +428,28 @@ replay_rejected(struct sender *s)
 	}
 	if (++s->nreject < 2)
 		return;
+	rp->floor = seq;
+	s->nreject = 0;
+	if (replay_carried(s, seq)) {
+		/* Dropped by an earlier run, which counted it. */
+		log_warn("spool: %s/%s: the store refuses batch %llu as "
+		    "invalid again; skipped, its drop already counted by a "
+		    "later batch in the spool", s->cfg.spool_dir, rp->name,
+		    (unsigned long long)seq);
+		return;
+	}
 	log_err("spool: %s/%s: the store refuses batch %llu as invalid; "
 	    "dropped and counted in agent_health.dropped", s->cfg.spool_dir,
 	    rp->name, (unsigned long long)seq);
-	rp->floor = seq;
 	s->dropped += 1 + replay_dropped_in(s, seq);
 	s->dropped_run++;
-	s->nreject = 0;
+	/*
+	 * Its file stays until the replay is done: the frame that counts
+	 * it notes it.  The notes before it in the file name older epochs'
+	 * batches (whose files were replayed first) or this epoch's up to
+	 * it, which seq's note covers.
+	 */
+	sender_note_drop(s, rp->sc.hello.start_time, seq);
 }
 
 /* Writes as much of the replayed file as the socket takes. */

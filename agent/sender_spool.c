@@ -41,6 +41,15 @@
  *   The file is cut back as soon as every frame in it is acknowledged,
  *   with a mark at the position of the last tabset in it, which frees
  *   what the file itself took of the disk.
+ * - A batch the store refused twice is dropped, but stays in its spool
+ *   file (never acknowledged), and the next frame encoded counts its drop
+ *   in agent_health.dropped.  That frame is appended after a drop note
+ *   naming the batch (spool.h), in the same append: the note is in the
+ *   file exactly when the frame that counts the drop is.  A replay after
+ *   a kill that finds the batch refused again then knows its drop is
+ *   counted by a frame it delivers too, and does not count it again
+ *   (sender_replay.c); with no note, the drop was counted by nothing
+ *   that survived, and the replay counts it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +67,31 @@
 static void	 sender_spool_whole(struct sender *, struct pending *);
 static void	 sender_spool_unwind(struct sender *, struct pending *);
 static void	 sender_spool_sync(struct sender *, struct pending *);
+static int	 spool_append_noted(struct spool_file *, struct pending *,
+		    uint64_t *);
+
+/*
+ * Appends p's drop notes, then p's frame, to the end of sf; *off gets
+ * the frame's offset.  A note says something only of the frame after it,
+ * so when that frame cannot be appended the notes are cut off too.
+ * Returns as spool_append.
+ */
+static int
+spool_append_noted(struct spool_file *sf, struct pending *p, uint64_t *off)
+{
+	uint64_t start = sf->end;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->nnotes && rc == 0; i++)
+		rc = spool_note(sf, p->pos, &p->notes[i]);
+	if (rc == 0)
+		rc = spool_append(sf, p->data, p->len, p->pos,
+		    p->last ? SPOOL_REC_LAST : 0, off);
+	if (rc == -1 && sf->end > start && spool_cut(sf, start) == -1)
+		rc = -2;
+	return rc;
+}
 
 /*
  * Appends frame p to the spool file, write-ahead, with its input
@@ -73,8 +107,7 @@ sender_spool(struct sender *s, struct pending *p)
 
 	if (!s->spooling)
 		return;
-	if ((rc = spool_append(&s->sf, p->data, p->len, p->pos,
-	    p->last ? SPOOL_REC_LAST : 0, &off)) < 0) {
+	if ((rc = spool_append_noted(&s->sf, p, &off)) < 0) {
 		sender_spool_failed(s, rc == -2 ? "write failed and the file "
 		    "could not be cut back" : "write failed");
 		return;
@@ -175,8 +208,8 @@ sender_spool_retry(struct sender *s)
 		continue;
 	start = s->sf.end;
 	for (p = first; p != NULL; p = p->next, n++)
-		if (p->data == NULL || spool_append(&s->sf, p->data, p->len,
-		    p->pos, p->last ? SPOOL_REC_LAST : 0, &p->off) < 0)
+		if (p->data == NULL || spool_append_noted(&s->sf, p,
+		    &p->off) < 0)
 			goto fail;
 	if (spool_sync(&s->sf) == -1)
 		goto fail;
@@ -222,6 +255,58 @@ sender_spool_failed(struct sender *s, const char *what)
 		    s->sf.name, what, strerror(errno));
 	s->spool_logged = 1;
 	s->spooling = 0;
+}
+
+/*
+ * Batch seq of epoch was dropped and its drop added to s->dropped: the
+ * next frame encoded counts it, and gets a note naming it.  One note an
+ * epoch, its highest seq dropped: drops are taken at the head of the
+ * queue, in seq order, so every batch of that epoch up to it that a
+ * replay could offer again (past what the store committed) was dropped,
+ * and counted.  Out of memory, the note is missing (logged): a replay
+ * after a kill may then count the drop again, as before notes.
+ */
+void
+sender_note_drop(struct sender *s, int64_t epoch, uint64_t seq)
+{
+	struct spool_note *n;
+	size_t i, cap;
+
+	if (s->cfg.spool_dir == NULL)
+		return;
+	for (i = 0; i < s->nnotes; i++)
+		if (s->notes[i].epoch == epoch) {
+			if (seq > s->notes[i].seq)
+				s->notes[i].seq = seq;
+			return;
+		}
+	if (s->nnotes == s->notes_cap) {
+		cap = s->notes_cap ? s->notes_cap * 2 : 4;
+		if ((n = realloc(s->notes, cap * sizeof(*n))) == NULL) {
+			log_err("sender: out of memory noting dropped batch "
+			    "%llu in the spool: should the agent be killed "
+			    "before it is delivered, its drop may be counted "
+			    "twice", (unsigned long long)seq);
+			return;
+		}
+		s->notes = n;
+		s->notes_cap = cap;
+	}
+	s->notes[s->nnotes].epoch = epoch;
+	s->notes[s->nnotes++].seq = seq;
+}
+
+/*
+ * p is the frame that takes s->dropped into its health: it takes over
+ * the notes of those drops, written before it (sender_spool).
+ */
+void
+sender_take_notes(struct sender *s, struct pending *p)
+{
+	p->notes = s->notes;
+	p->nnotes = s->nnotes;
+	s->notes = NULL;
+	s->nnotes = s->notes_cap = 0;
 }
 
 /*

@@ -29,6 +29,14 @@
  * new connection, but not ten times a second (each try logs twice); once
  * the disk reads again every batch still arrives once.
  *
+ * A batch the store refused twice was dropped and its drop counted by the
+ * next batch; killed before that batch was acknowledged, the agent
+ * leaves both in its spool, and the next start replays them: the
+ * refused batch, refused again, must not be counted again (it was: the
+ * store's agent_health.dropped said 2 for 1).  The same when the refused
+ * batch is an earlier epoch's, dropped by a replay, and the batch that
+ * counts it is in the killed run's own file.
+ *
  * For a -r file (an input that can be resumed), a tabset whose fdatasync
  * fails must not be sent before it is in the file for sure: sent, a
  * crash could lose it from the file and the resume count its packets
@@ -93,6 +101,11 @@ struct store {
 	int		 lfd;
 	int		 nconn;
 	uint64_t	 welcome;	/* last seq it says it has */
+	int64_t		 welcome_epoch;	/* of this epoch only (others 0);
+					   0: of each */
+	uint64_t	 ack_upto;	/* a later batch ends the connection
+					   unacknowledged; 0: none */
+	atomic_int	 hellos;	/* HELLOs received */
 	uint64_t	 next;		/* seq expected next */
 	uint64_t	 refuse;	/* answered ERROR(BAD_FRAME); 0: none */
 	int64_t		 refuse_epoch;	/* in this epoch only; 0: in each */
@@ -159,6 +172,10 @@ static struct sender *start_sender(struct fixture *);
 static pthread_t start_store(struct store *, uint64_t, int);
 static pthread_t start_refusing_store(struct store *, uint64_t, int,
 		    uint64_t, int64_t, int);
+static pthread_t start_store_ext(struct store *, uint64_t, int64_t, int,
+		    uint64_t, int64_t, uint64_t);
+static void	wait_hellos(struct store *, int);
+static void	end_store(struct store *, pthread_t);
 static struct tabset *feed(struct sender *, struct tabset *, uint64_t);
 static void	leave_spool_file(struct fixture *, uint64_t);
 static void	refused_replay(struct fixture *);
@@ -393,10 +410,14 @@ store_serve(struct store *st, int fd)
 		goto out;
 	}
 	proto_buf_consume(&in, PROTO_HDR_LEN + blen);
+	atomic_fetch_add(&st->hellos, 1);
 	if (h.start_time == st->epoch)
 		w.last_seq = st->acked;
-	else
+	else {
 		st->nrefused = 0;
+		if (st->welcome_epoch != 0 && h.start_time != st->welcome_epoch)
+			w.last_seq = 0;
+	}
 	st->epoch = h.start_time;
 	st->acked = w.last_seq;
 	if (proto_encode_welcome(&out, &w) == -1 || send_frame(fd, &out) == -1) {
@@ -421,6 +442,11 @@ store_serve(struct store *st, int fd)
 			    send_frame(fd, &out) == -1)
 				snprintf(st->err, sizeof(st->err), "cannot "
 				    "send ERROR");
+			goto out;
+		}
+		if (st->ack_upto != 0 && b.seq > st->ack_upto) {
+			/* As a store killed before it could commit. */
+			proto_batch_clear(&b);
 			goto out;
 		}
 		if (st->next == st->refuse && b.seq == st->next + 1 &&
@@ -533,6 +559,50 @@ start_refusing_store(struct store *st, uint64_t welcome, int nconn,
 	st->refuse_max = max;
 	assert_int_equal(pthread_create(&t, NULL, store_main, st), 0);
 	return t;
+}
+
+/*
+ * A store that says `welcome` to epoch wepoch only (others: 0), refuses
+ * batch `refuse` of epoch `epoch` every time, and, with ack_upto set,
+ * ends the connection at the first batch past it, unacknowledged.
+ */
+static pthread_t
+start_store_ext(struct store *st, uint64_t welcome, int64_t wepoch,
+    int nconn, uint64_t refuse, int64_t epoch, uint64_t ack_upto)
+{
+	pthread_t t;
+
+	assert_int_equal(store_listen(st, welcome), 0);
+	st->welcome_epoch = wepoch;
+	st->ack_upto = ack_upto;
+	st->nconn = nconn;
+	st->refuse = refuse;
+	st->refuse_epoch = epoch;
+	assert_int_equal(pthread_create(&t, NULL, store_main, st), 0);
+	return t;
+}
+
+/*
+ * Waits until the store has had n HELLOs: the sender has read the ERROR
+ * of the connection before the nth, and dropped what it refused twice.
+ */
+static void
+wait_hellos(struct store *st, int n)
+{
+	int i;
+
+	for (i = 0; i < 2000 && atomic_load(&st->hellos) < n; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&st->hellos), n);
+}
+
+/* Waits for the store's connections to end, then takes it away. */
+static void
+end_store(struct store *st, pthread_t store)
+{
+	pthread_join(store, NULL);
+	close(st->lfd);
+	assert_string_equal(st->err, "");
 }
 
 /*
@@ -967,6 +1037,95 @@ test_failed_sync_not_sent(void **state)
 	assert_int_equal(spool_files(), 0);
 }
 
+/*
+ * A run whose batch 3 the store refuses twice: dropped, its drop counted
+ * by batch 5, the next one encoded; batch 4, already queued, keeps the
+ * file from being cut back.  The store gets 4 but, killed, never
+ * acknowledges it; 5 and 6 are spooled too.  The next start's store has
+ * 1 and 2 and refuses 3 again: the replay skips it without counting it
+ * again, and delivers 5, whose health counts it: agent_health.dropped
+ * adds up to 1.
+ */
+static void
+test_refused_then_killed(void **state)
+{
+	struct fixture *f = *state;
+	volatile sig_atomic_t abandon = 1;
+	struct tabset *full = &f->ta;
+	int64_t epoch = f->cfg.hello.start_time;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	uint64_t seq;
+
+	store = start_store_ext(&st, 0, 0, 3, 3, epoch, 3);
+	s = start_sender(f);
+	for (seq = 1; seq <= 4; seq++)
+		full = feed(s, full, seq);
+	wait_hellos(&st, 3);		/* 3 refused twice: dropped */
+	end_store(&st, store);		/* 4 received, never acknowledged */
+	assert_int_equal(st.nbatch, 2);
+	full = feed(s, full, 5);
+	full->health[0].captured = CAPTURED(6);
+	assert_int_equal(sender_finish(s, full, 0, &abandon), 3);
+	sender_free(s);
+	f->cfg.hello.start_time += 1000000;
+
+	/* The next start: 3 refused twice more, then 4 to 6, then its own. */
+	store = start_store_ext(&st, 2, epoch, 4, 3, epoch, 0);
+	s = start_sender(f);
+	for (seq = 0; seq < 2000 && atomic_load(&st.got) != 6; seq++)
+		usleep(10000);
+	seq = run_own(f, s, &st, store);
+	assert_int_equal(st.refusals, 2);
+	assert_int_equal(st.nbatch, 3 + seq);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(spool_files(), 0);
+}
+
+/*
+ * The refused batch an earlier epoch's: a start replays that file, whose
+ * batch 3 the store refuses twice, drops it and counts it in its own
+ * batch 1, and is killed before the replay is done (the store never
+ * acknowledges the file's batch 4) and before its batch 1 is delivered.
+ * The start after that replays both files: batch 3, refused again, is
+ * counted by the second file's batch 1 alone.
+ */
+static void
+test_refused_replay_then_killed(void **state)
+{
+	struct fixture *f = *state;
+	volatile sig_atomic_t abandon = 1;
+	int64_t epoch = f->cfg.hello.start_time;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	uint64_t seq;
+
+	leave_spool_file_dropped(f, 5, 0, 0);
+	store = start_store_ext(&st, 0, 0, 3, 3, epoch, 3);
+	s = start_sender(f);
+	wait_hellos(&st, 3);		/* the replay dropped 3 */
+	end_store(&st, store);		/* its 4 never acknowledged */
+	assert_int_equal(st.nbatch, 2);
+	f->ta.health[0].captured = CAPTURED(1);
+	assert_int_equal(sender_finish(s, &f->ta, 0, &abandon), 1);
+	sender_free(s);
+	f->cfg.hello.start_time += 1000000;
+	assert_int_equal(spool_files(), 2);
+
+	/* The first file (3 refused twice, 4, 5), the second (1), its own. */
+	store = start_store_ext(&st, 2, epoch, 5, 3, epoch, 0);
+	s = start_sender(f);
+	for (seq = 0; seq < 2000 && atomic_load(&st.hellos) < 4; seq++)
+		usleep(10000);
+	seq = run_own(f, s, &st, store);
+	assert_int_equal(st.refusals, 2);
+	assert_int_equal(st.nbatch, 2 + 1 + seq);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(spool_files(), 0);
+}
+
 /* A spool in a fresh directory, a store socket not yet there. */
 static int
 setup(void **state)
@@ -1042,6 +1201,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_mid_write,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_per_epoch,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_then_killed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_replay_then_killed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file_kept,
 		    setup, teardown),
