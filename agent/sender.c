@@ -302,9 +302,14 @@ sender_release(struct sender *s, uint64_t seq)
 	/*
 	 * Everything in the file acknowledged: it need not hold any of it.
 	 * (Frames kept in memory only, of a resumable input, were not sent.)
+	 * But not while a drop is counted in memory only (s->dropped, not
+	 * yet in a frame): the dropped batch's record is what a start after
+	 * a kill counts it from, refused again.  The frame that counts it
+	 * comes with the next tabset; acknowledged, the file goes.
 	 */
 	if ((s->head == NULL || (s->resumable &&
 	    s->head->off == SENDER_NOT_SPOOLED)) && s->sf.fd != -1 &&
+	    s->dropped == 0 &&
 	    (s->sf.end > s->clean_end || !s->spooling)) {
 		/*
 		 * But the input position they reached must stay: a mark,
