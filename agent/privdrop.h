@@ -78,8 +78,9 @@ int	privdrop_seccomp(const struct privdrop *, char *err, size_t errlen);
 
 /*
  * Before privdrop_seccomp: also allow what the spool (--spool) needs to
- * write, read back, sync, cut and remove its files.
+ * write, read back, sync, cut and remove its files, and to open them for
+ * writing in the spool directory, whose descriptor is dirfd.
  */
-void	privdrop_want_spool(void);
+void	privdrop_want_spool(int dirfd);
 
 #endif
