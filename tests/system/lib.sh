@@ -73,15 +73,24 @@ trap 'exit 130' INT TERM
 # STORE_ARGS says otherwise: generated and corpus captures are dated years
 # ago, and the default retention (raw 7 days, daily 5 years, by the wall
 # clock) would roll them up or expire them while a test compares buckets.
+# Returns once this store logs that it listens: its signal handlers are
+# in place by then.  Not on the socket file, which a killed store leaves
+# behind: start_store returned before the new store ran, and a SIGTERM
+# at once reached the forked shell still holding this script's INT/TERM
+# trap, which dash drops when it resets the traps for the exec; the
+# store, never told, ran on and stop_store waited for it for ever.
 start_store() {
 	DB=${1:-$WORK/db.sqlite}
 	SOCK=$WORK/sock
+	: >>"$WORK/store.log"
+	nlisten=$(grep -c 'store: listening on' "$WORK/store.log")
 	# shellcheck disable=SC2086
 	"$NT_BIN/nettally-stored" -s "$SOCK" -d "$DB" --socket-mode 0666 \
 	    --allow-root --keep-raw 100y ${STORE_ARGS:-} 2>>"$WORK/store.log" &
 	STORE_PID=$!
 	i=0
-	while [ ! -S "$SOCK" ]; do
+	while [ "$(grep -c 'store: listening on' "$WORK/store.log")" -le \
+	    "$nlisten" ]; do
 		i=$((i + 1))
 		if [ $i -gt 100 ] || ! kill -0 "$STORE_PID" 2>/dev/null; then
 			echo "# store did not start:"; sed 's/^/# /' "$WORK/store.log"

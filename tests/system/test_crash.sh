@@ -28,10 +28,8 @@ if ! "$NT_GEN" -o "$dir/in.pcap" -e "$dir" --interval 60 --packets 1000000 \
 	exit 1
 fi
 
-# restart_store: a store on the same database, as lib.sh starts it.  A
-# killed store leaves its socket file behind, so start_store may return
-# before the new one listens: harmless, the agent retries, and the next
-# kill waits for the new store to commit.
+# restart_store: a store on the same database, as lib.sh starts it, over
+# the socket file the killed one left behind (the probe removes it).
 restart_store() {
 	start_store "$DB"
 }
