@@ -73,6 +73,7 @@ static void	stored_signal_cb(uv_signal_t *, int);
 static void	stored_closed(struct server *);
 static void	stored_listener_close_cb(uv_handle_t *);
 static int	parse_retention(int, const char *, struct retention_conf *);
+static int	stored_stop_signals_default(void);
 
 static void
 usage(FILE *f)
@@ -227,6 +228,31 @@ parse_retention(int which, const char *arg, struct retention_conf *c)
 		log_err("%s %s: wall or data", names[which], arg);
 		return -1;
 	}
+}
+
+/*
+ * SIGTERM and SIGINT at their default action, and not blocked, until the
+ * loop takes them over (uv_signal_start, once the database is open): a
+ * stop signal in the start-up ends the store where it is, as under
+ * systemd.  A launcher may leave them ignored (sh starts a background
+ * job with SIGINT ignored) or blocked, and neither is undone by exec nor
+ * by libuv: the signal was dropped, or pending for ever, and the store
+ * ran on.  Before any thread: they inherit the mask.  Returns 0, or -1
+ * with errno.
+ */
+static int
+stored_stop_signals_default(void)
+{
+	sigset_t stop;
+
+	if (signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+	    signal(SIGINT, SIG_DFL) == SIG_ERR)
+		return -1;
+	if (sigemptyset(&stop) == -1 || sigaddset(&stop, SIGTERM) == -1 ||
+	    sigaddset(&stop, SIGINT) == -1 ||
+	    sigprocmask(SIG_UNBLOCK, &stop, NULL) == -1)
+		return -1;
+	return 0;
 }
 
 /* Parses an octal mode of at most 0777.  Returns 0, or -1. */
@@ -472,6 +498,10 @@ main(int argc, char *argv[])
 	/* A vanished agent must not kill the store on write. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		log_err("signal: SIGPIPE: %s", strerror(errno));
+		return 1;
+	}
+	if (stored_stop_signals_default() == -1) {
+		log_err("signal: SIGTERM, SIGINT: %s", strerror(errno));
 		return 1;
 	}
 
