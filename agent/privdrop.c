@@ -519,8 +519,8 @@ privdrop_spool_open(scmp_filter_ctx ctx)
 	if (privdrop_spool_dirfd < 0)
 		return 0;
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)privdrop_spool_dirfd),
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+	    SCMP_CMP(0, SCMP_CMP_EQ, (scmp_datum_t)privdrop_spool_dirfd, 0),
+	    SCMP_CMP(2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
 	    O_RDWR));
 }
 
