@@ -71,7 +71,7 @@ static void	usage(FILE *);
 static int	parse_mode(const char *, mode_t *);
 static void	stored_signal_cb(uv_signal_t *, int);
 static void	stored_closed(struct server *);
-static void	stored_listener_close_cb(uv_handle_t *);
+static void	stored_listener_unlink(struct stored *);
 static int	parse_retention(int, const char *, struct retention_conf *);
 static int	stored_stop_signals_default(void);
 
@@ -283,19 +283,21 @@ stored_signal_cb(uv_signal_t *h, int signum)
 	metrics_stop(st->metrics);
 	st->metrics = NULL;
 	if (st->listening) {
-		uv_close((uv_handle_t *)&st->listener,
-		    stored_listener_close_cb);
+		stored_listener_unlink(st);
+		uv_close((uv_handle_t *)&st->listener, NULL);
 		st->listening = 0;
 	}
 	server_shutdown(&st->srv, stored_closed);
 }
 
+/*
+ * Removes the socket file while the listener still holds it: once it is
+ * closed, a store starting meanwhile finds a stale socket, replaces it
+ * with its own, and a removal after that would take the new store's.
+ */
 static void
-stored_listener_close_cb(uv_handle_t *h)
+stored_listener_unlink(struct stored *st)
 {
-	struct stored *st = &stored;
-
-	(void)h;
 	/* A passed socket is systemd's to remove, and it stays for the
 	 * next activation. */
 	if (st->activated)
@@ -320,6 +322,13 @@ stored_closed(struct server *srv)
 	st->db = NULL;
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
 	uv_close((uv_handle_t *)&st->sigint, NULL);
+	/*
+	 * Closing the handles put both signals back to their default: one
+	 * more now would end a store that has committed and closed
+	 * everything by the signal, not with 0.
+	 */
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
 	log_info("store: stopped: %llu batches committed, %llu duplicates, "
 	    "%llu connections refused", (unsigned long long)srv->nbatches,
 	    (unsigned long long)srv->nduplicates,
