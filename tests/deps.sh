@@ -3,10 +3,13 @@
 # missing, so `make check` and `make run` work on a fresh Debian 12 machine.
 set -eu
 
+# time: /usr/bin/time -f %M (test_flood's peak RSS); strace (test_status,
+# test_report_reader); man-db: systemd-analyze verify runs man(1) for each
+# unit's Documentation= (test_install).
 pkgs="make gcc clang pkg-config libpcap-dev libuv1-dev libsqlite3-dev
 libmsgpack-dev libcmocka-dev libclang-rt-14-dev sqlite3 iproute2 valgrind
 procps python3 libxml2-utils bsdutils libseccomp-dev libcap-ng-dev libcap2-bin
-util-linux systemd groff-base curl"
+util-linux systemd groff-base curl time strace man-db"
 
 # An agent started as root drops to the nettally user: when the tests run
 # as root, create it as a package would, from the sysusers.d file.
