@@ -16,9 +16,27 @@ DB=$VAR/nettally.db
 # the ACK) and the store after it.
 # As root (for the capture) the store needs --allow-root, and the agent,
 # which drops to the user nettally (make deps creates it), reaches the
-# socket through its group.
+# socket through its group.  It must also reach the socket's directory,
+# and a clone under /root (0700 on Debian) is out of its reach: as root
+# the socket goes in a directory of its own under /run that the group
+# nettally may enter, removed on exit.
 AS_ROOT=
-[ "$(id -u)" = 0 ] && AS_ROOT="--allow-root --socket-group nettally"
+SOCKDIR=
+remove_sockdir() {
+	[ -n "$SOCKDIR" ] || return 0
+	rm -f "$SOCK"
+	rmdir "$SOCKDIR"
+}
+if [ "$(id -u)" = 0 ]; then
+	SOCKDIR=$(mktemp -d /run/nettally-run.XXXXXX) || exit 1
+	trap remove_sockdir EXIT
+	if ! chgrp nettally "$SOCKDIR" || ! chmod 0710 "$SOCKDIR"; then
+		echo "run: cannot open $SOCKDIR to the group nettally (make deps creates it)" >&2
+		exit 1
+	fi
+	SOCK=$SOCKDIR/nettally.sock
+	AS_ROOT="--allow-root --socket-group nettally"
+fi
 # shellcheck disable=SC2086
 setsid "$B/nettally-stored" -s "$SOCK" -d "$DB" $AS_ROOT &
 store=$!
