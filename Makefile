@@ -215,7 +215,8 @@ run: deps
 
 # make bench: optimised build, then tests/bench/bench.sh (figures in
 # build/bench/results.txt).  Its peers (tcpdump, pmacct, netsniff-ng) come
-# from tests/bench/deps.sh, not from `make deps`.
+# from tests/bench/deps.sh, not from `make deps`; the compiler and the
+# libraries the build needs do come from `make deps`.
 BENCH_HELPERS := $(O)/bench/pcapread $(O)/bench/sqlfloor $(O)/bench/latency \
 	$(O)/bench/ackwait
 $(O)/bench/pcapread: $(O)/obj/tests/bench/pcapread.o
@@ -233,7 +234,7 @@ $(O)/bench/ackwait: $(O)/obj/tests/bench/ackwait.o $(O)/libproto.a
 
 bench-build: all $(BENCH_HELPERS)
 
-bench:
+bench: deps
 	$(Q)tests/bench/deps.sh
 	$(Q)$(MAKE) --no-print-directory SANITIZE=0 bench-build
 	$(Q)tests/bench/bench.sh $(O)
