@@ -299,6 +299,7 @@ sender_release(struct sender *s, uint64_t seq)
 			break;
 		sender_pop(s);
 	}
+	replay_kept_acked(s, seq);
 	/*
 	 * Everything in the file acknowledged: it need not hold any of it.
 	 * (Frames kept in memory only, of a resumable input, were not sent.)
@@ -472,6 +473,9 @@ sender_rejected(struct sender *s)
 	sender_note_drop(s, s->cfg.hello.start_time, p->seq);
 	for (i = 0; i < p->nnotes; i++)
 		sender_note_drop(s, p->notes[i].epoch, p->notes[i].seq);
+	/* The kept replayed files wait for the frame that counts it now. */
+	if (p->seq == s->kept_until)
+		s->kept_until = 0;
 	sender_pop(s);
 	s->nreject = 0;
 }
@@ -961,6 +965,8 @@ sender_finish(struct sender *s, struct tabset *last, int complete,
 	 */
 	spool_close(&s->sf, left == 0 && (complete ||
 	    spool_input_none(&s->cfg.input)));
+	/* Every drop counted in an acknowledged frame: they may go. */
+	replay_kept_remove(s, left == 0 && s->dropped == 0);
 	return left;
 }
 
@@ -985,6 +991,7 @@ sender_free(struct sender *s)
 		free(p);
 	}
 	free(s->notes);
+	replay_kept_remove(s, 0);
 	spool_close(&s->sf, 0);
 	if (s->rp.loaded) {
 		close(s->rp.fd);

@@ -156,8 +156,10 @@ sender_encode(struct sender *s, struct tabset *t)
 		p->last = ih == t->hosts.n && ip == t->ports.n &&
 		    iq == t->peers.n;
 		p->carried = head.nhealth > 0 ? health[0].dropped : 0;
-		if (head.nhealth > 0)
+		if (head.nhealth > 0) {
 			sender_take_notes(s, p);
+			replay_kept_counted(s, p->seq);
+		}
 		proto_buf_init(&buf);
 		sender_spool(s, p);
 		if (s->tail != NULL)

@@ -169,6 +169,16 @@ struct sender {
 	uint64_t		 rbuf_off;
 	char			**old;		/* earlier epochs' files */
 	size_t			 nold, iold;
+	/*
+	 * Replayed files delivered while a drop was counted in memory only
+	 * (s->dropped): one may hold a refused batch that nothing else
+	 * would count after a kill.  Removed once batch kept_until, the
+	 * first encoded since that counts those drops, is acknowledged
+	 * (0: not encoded yet).
+	 */
+	char			**kept;
+	size_t			 nkept;
+	uint64_t		 kept_until;
 	struct replay		 rp;
 	int			 conn_replay;	/* fd speaks for rp */
 	int			 finish_logged;
@@ -207,6 +217,9 @@ void		 replay_welcome(struct sender *, uint64_t);
 void		 replay_ack(struct sender *, uint64_t);
 void		 replay_done(struct sender *);
 void		 replay_rejected(struct sender *);
+void		 replay_kept_counted(struct sender *, uint64_t);
+void		 replay_kept_acked(struct sender *, uint64_t);
+void		 replay_kept_remove(struct sender *, int);
 int		 replay_write(struct sender *);
 
 #endif

@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ static int	 replay_other(const struct spool_input *,
 		    const struct spool_input *);
 static int	 replay_carried(struct sender *, uint64_t);
 static uint64_t	 replay_carried_later(struct sender *);
+static void	 replay_keep_file(struct sender *);
 
 /*
  * Opens the next earlier epoch's file and counts its records
@@ -293,6 +295,8 @@ replay_done(struct sender *s)
 		s->rbuf_fd = -1;
 	if (rp->other)
 		replay_keep_mark(s);
+	else if (s->dropped > 0)
+		replay_keep_file(s);
 	else if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
 		log_err("spool: %s/%s: cannot remove it: %s; its batches "
 		    "would be offered again (the store drops them)",
@@ -306,6 +310,82 @@ replay_done(struct sender *s)
 	s->nreject = 0;
 	s->next_connect = clock_mono_ms();
 	s->backoff_ms = SENDER_BACKOFF_MIN_MS;
+}
+
+/*
+ * The replayed file is delivered, but a drop is counted in memory only:
+ * the batch it refused may be in it, and a kill before a frame counts
+ * the drop would lose it with the file.  So it stays, until the frame
+ * that counts the drops is acknowledged (replay_kept_acked); a start
+ * after a kill replays it again (its other batches are stored: the store
+ * says so) and counts the refused batch unless a drop note names it.
+ * Out of memory, it goes now, as before.
+ */
+static void
+replay_keep_file(struct sender *s)
+{
+	struct replay *rp = &s->rp;
+	char **k, *name;
+
+	if ((name = strdup(rp->name)) == NULL ||
+	    (k = realloc(s->kept, (s->nkept + 1) * sizeof(*k))) == NULL) {
+		free(name);
+		log_err("spool: %s/%s: out of memory keeping it until its "
+		    "dropped batch is counted: removed now",
+		    s->cfg.spool_dir, rp->name);
+		if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
+			log_err("spool: %s/%s: cannot remove it: %s",
+			    s->cfg.spool_dir, rp->name, strerror(errno));
+		return;
+	}
+	s->kept = k;
+	s->kept[s->nkept++] = name;
+	/* Counted only by a frame encoded from now on. */
+	s->kept_until = 0;
+}
+
+/* Batch seq, just encoded, counts the drops in memory (sender_encode). */
+void
+replay_kept_counted(struct sender *s, uint64_t seq)
+{
+	if (s->nkept > 0 && s->kept_until == 0)
+		s->kept_until = seq;
+}
+
+/*
+ * The store acknowledged every batch up to seq: once that includes the
+ * frame counting the drops, the files kept for them go.
+ */
+void
+replay_kept_acked(struct sender *s, uint64_t seq)
+{
+	if (s->nkept > 0 && s->kept_until != 0 && seq >= s->kept_until)
+		replay_kept_remove(s, 1);
+}
+
+/*
+ * Forgets the files kept for a drop (replay_keep_file), removing them
+ * with `remove` (their drops counted by an acknowledged frame); left in
+ * place, the next start replays them.
+ */
+void
+replay_kept_remove(struct sender *s, int remove)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkept; i++) {
+		if (remove && unlinkat(s->cfg.spool_dirfd, s->kept[i], 0) ==
+		    -1 && errno != ENOENT)
+			log_err("spool: %s/%s: cannot remove it: %s; its "
+			    "batches would be offered again (the store drops "
+			    "them)", s->cfg.spool_dir, s->kept[i],
+			    strerror(errno));
+		free(s->kept[i]);
+	}
+	free(s->kept);
+	s->kept = NULL;
+	s->nkept = 0;
+	s->kept_until = 0;
 }
 
 /*
@@ -444,8 +524,9 @@ replay_rejected(struct sender *s)
 	s->dropped += 1 + replay_dropped_in(s, seq);
 	s->dropped_run++;
 	/*
-	 * Its file stays until the replay is done: the frame that counts
-	 * it notes it.  The notes before it in the file name older epochs'
+	 * Its file stays until the frame that counts it, which notes it,
+	 * is acknowledged (replay_keep_file when the replay is done before
+	 * that).  The notes before it in the file name older epochs'
 	 * batches (whose files were replayed first) or this epoch's up to
 	 * it, which seq's note covers.
 	 */

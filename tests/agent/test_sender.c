@@ -39,7 +39,9 @@
  * counted the drop, with nothing else queued, the file must still hold
  * the refused batch for the next start to count (it was cut back to its
  * header when the store's WELCOME said everything else was stored, and
- * the drop was lost).
+ * the drop was lost).  The same for an earlier epoch's file whose
+ * refused batch was its last: the replay, done, removed the file while
+ * the drop was still counted in memory only.
  *
  * For a -r file (an input that can be resumed), a tabset whose fdatasync
  * fails must not be sent before it is in the file for sure: sent, a
@@ -1166,6 +1168,39 @@ test_refused_alone_killed(void **state)
 }
 
 /*
+ * An earlier epoch's file whose last batch, 3, the store refuses twice:
+ * the replay drops it and is done with the file while the drop is still
+ * counted in memory only (no batch of this run encoded yet).  The file
+ * must stay until the batch that counts the drop is acknowledged: killed
+ * at that moment, the next start has nothing else to count it from (the
+ * file was removed, and the drop lost).  Then this run's batch 1 counts
+ * it, and once that is acknowledged the file goes.
+ */
+static void
+test_refused_replay_done_kept(void **state)
+{
+	struct fixture *f = *state;
+	int64_t epoch = f->cfg.hello.start_time;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	uint64_t seq;
+
+	leave_spool_file_dropped(f, 3, 0, 0);
+	/* 1 and 2 stored; 3 refused twice; the replay done; this run's. */
+	store = start_store_ext(&st, 2, epoch, 4, 3, epoch, 0);
+	s = start_sender(f);
+	wait_hellos(&st, 4);		/* this run's own connection */
+	/* What a kill now leaves: the earlier file beside this run's. */
+	assert_int_equal(spool_files(), 2);
+	seq = run_own(f, s, &st, store);
+	assert_int_equal(st.refusals, 2);
+	assert_int_equal(st.nbatch, seq);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(spool_files(), 0);
+}
+
+/*
  * The refused batch an earlier epoch's: a start replays that file, whose
  * batch 3 the store refuses twice, drops it and counts it in its own
  * batch 1, and is killed before the replay is done (the store never
@@ -1287,6 +1322,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_then_killed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_replay_then_killed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_replay_done_kept,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_alone_killed,
 		    setup, teardown),
