@@ -301,9 +301,9 @@ int	spool_scan_fd_count(int fd, struct spool_scan *, const char **errstr);
 /*
  * Reads the record at *at (a record header's offset, first
  * sc->data_start) of the file sc scanned into *r (seq untouched), passing
- * over marks and notes, and moves *at past it.  Only records before `end` (at most
- * where the scan stopped) are read.  1, 0 at `end`, or -1 (errno; EIO for
- * a record that is not as the scan found it).
+ * over marks and notes, and moves *at past it.  Only records before
+ * `end` (at most where the scan stopped) are read.  1, 0 at `end`, or -1
+ * (errno; EIO for a record that is not as the scan found it).
  */
 int	spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
 	    uint64_t *at, struct spool_rec *r);

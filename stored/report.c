@@ -589,9 +589,10 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
  * no filter) falls in [since, until), says on stderr what time the
  * database holds.  The default window is the last hour, so a replayed
  * capture, or an agent stopped yesterday, gave an empty table and "no
- * rows in this range" with no clue where the traffic was.  When some bucket does fall in the window, the filters
- * emptied the report, and peer_hint speaks for --host.  Returns 0, or
- * REPORT_EXIT_RUNTIME after logging a query failure.
+ * rows in this range" with no clue where the traffic was.  When some
+ * bucket does fall in the window, the filters emptied the report, and
+ * peer_hint speaks for --host.  Returns 0, or REPORT_EXIT_RUNTIME after
+ * logging a query failure.
  */
 static int
 window_hint(const char *cmd, sqlite3 *db, const struct options *opt,
