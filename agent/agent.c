@@ -367,7 +367,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.spool_dir != NULL)
-		privdrop_want_spool(spool_fd);
+		privdrop_want_spool();
 
 	/*
 	 * Every capture is open: nothing privileged from here on, but for

@@ -92,22 +92,22 @@ static const char *const privdrop_syscalls[] = {
 };
 
 /*
- * Only with --spool (agent/spool.c): the epoch's file is created before
- * the filter is loaded; after it, records are written and read back at
- * offsets, synced, the file cut back and earlier epochs' files locked
- * against a second agent of the same name and removed once replayed; a
- * replay connection is half-closed when its last batch is acknowledged.
- * Earlier epochs' files are opened for reading and writing (a file of
- * another -r input is cut back to a mark of its resume point), by name
- * in the spool directory: privdrop_spool_open allows exactly that open,
- * relative to the directory's descriptor, never creating or truncating.
+ * Only with --spool (agent/spool.c): the epoch's file is created, and
+ * earlier epochs' files to replay are opened for reading and writing (a
+ * file of another -r input is cut back to a mark), before the filter is
+ * loaded; after it, records are written and read back at offsets,
+ * synced, the files cut back, earlier epochs' files (opened read-only
+ * when a replay looks for drop notes in them) locked against a second
+ * agent of the same name and removed once replayed; a replay connection
+ * is half-closed when its last batch is acknowledged.  No open for
+ * writing: a rule for one could not hold it to the spool directory,
+ * since openat ignores the directory for an absolute path.
  */
 static const char *const privdrop_spool_calls[] = {
 	"pwrite64", "pread64", "fdatasync", "ftruncate", "unlinkat",
 	"shutdown", "flock",
 };
 static int	privdrop_spool;
-static int	privdrop_spool_dirfd = -1;
 
 /*
  * System calls allowed, or refused with an error, only for some
@@ -502,26 +502,9 @@ privdrop_allow(scmp_filter_ctx ctx, const char *const *names, size_t n,
 }
 
 void
-privdrop_want_spool(int dirfd)
+privdrop_want_spool(void)
 {
 	privdrop_spool = 1;
-	privdrop_spool_dirfd = dirfd;
-}
-
-/*
- * The spool's read-write open of an earlier epoch's file: openat on the
- * spool directory's descriptor, O_RDWR without O_CREAT or O_TRUNC.  The
- * read-only opens everything else makes are allowed by privdrop_rules.
- */
-static int
-privdrop_spool_open(scmp_filter_ctx ctx)
-{
-	if (privdrop_spool_dirfd < 0)
-		return 0;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
-	    SCMP_CMP(0, SCMP_CMP_EQ, (scmp_datum_t)privdrop_spool_dirfd, 0),
-	    SCMP_CMP(2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
-	    O_RDWR));
 }
 
 int
@@ -549,9 +532,6 @@ privdrop_seccomp(const struct privdrop *pd, char *err, size_t errlen)
 	    sizeof(privdrop_spool_calls) / sizeof(privdrop_spool_calls[0]),
 	    err, errlen) == -1)
 		goto fail;
-	what = "openat (spool)";
-	if (privdrop_spool && (rc = privdrop_spool_open(ctx)) != 0)
-		goto fail_rule;
 #ifdef PRIVDROP_SANITIZER
 	if (privdrop_allow(ctx, privdrop_san, sizeof(privdrop_san) /
 	    sizeof(privdrop_san[0]), err, errlen) == -1)

@@ -78,9 +78,8 @@ int	privdrop_seccomp(const struct privdrop *, char *err, size_t errlen);
 
 /*
  * Before privdrop_seccomp: also allow what the spool (--spool) needs to
- * write, read back, sync, cut and remove its files, and to open them for
- * writing in the spool directory, whose descriptor is dirfd.
+ * write, read back, sync, cut and remove the files it opened before.
  */
-void	privdrop_want_spool(int dirfd);
+void	privdrop_want_spool(void);
 
 #endif

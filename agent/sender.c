@@ -997,8 +997,12 @@ sender_free(struct sender *s)
 		close(s->rp.fd);
 		spool_scan_clear(&s->rp.sc);
 	}
-	for (i = 0; i < s->nold; i++)
+	for (i = 0; i < s->nold; i++) {
+		if (s->old_fd != NULL && s->old_fd[i] != -1)
+			close(s->old_fd[i]);
 		free(s->old[i]);
+	}
+	free(s->old_fd);
 	free(s->old);
 	free(s->rbuf);
 	proto_buf_clear(&s->hello);

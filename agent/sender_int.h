@@ -168,6 +168,8 @@ struct sender {
 	int			 rbuf_fd;	/* what rbuf holds: -1 none */
 	uint64_t		 rbuf_off;
 	char			**old;		/* earlier epochs' files */
+	int			*old_fd;	/* each opened read-write at
+						   the start, or -1 */
 	size_t			 nold, iold;
 	/*
 	 * Replayed files delivered while a drop was counted in memory only

@@ -73,16 +73,14 @@ replay_load(struct sender *s)
 	int rc;
 
 	while (!rp->loaded && s->iold < s->nold) {
-		name = s->old[s->iold++];
+		name = s->old[s->iold];
 		memset(rp, 0, sizeof(*rp));
 		snprintf(rp->name, sizeof(rp->name), "%s", name);
-		rp->fd = openat(s->cfg.spool_dirfd, name, O_RDWR | O_CLOEXEC |
-		    O_NOFOLLOW);
-		if (rp->fd == -1) {
-			log_err("spool: %s/%s: %s; not replayed",
-			    s->cfg.spool_dir, name, strerror(errno));
+		/* Opened by sender_spool_open_old, which said any failure. */
+		rp->fd = s->old_fd[s->iold];
+		s->old_fd[s->iold++] = -1;
+		if (rp->fd == -1)
 			continue;
-		}
 		if (spool_lock(rp->fd) == -1) {
 			log_warn("spool: %s/%s: locked by another agent of this "
 			    "name: not replayed", s->cfg.spool_dir, name);

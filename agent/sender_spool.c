@@ -52,6 +52,7 @@
  *   that survived, and the replay counts it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,7 @@
 static void	 sender_spool_whole(struct sender *, struct pending *);
 static void	 sender_spool_unwind(struct sender *, struct pending *);
 static void	 sender_spool_sync(struct sender *, struct pending *);
+static int	 sender_spool_open_old(struct sender *, const char **);
 static int	 spool_append_noted(struct spool_file *, struct pending *,
 		    uint64_t *);
 
@@ -258,6 +260,36 @@ sender_spool_failed(struct sender *s, const char *what)
 }
 
 /*
+ * Opens every earlier epoch's file to replay, now: the seccomp filter,
+ * loaded before the first replay, allows no open for writing, and a
+ * replay writes to its file (a file of another -r input is cut to a
+ * mark of its resume point).  A filter rule for it could not hold the
+ * open to the spool directory: openat ignores the directory for an
+ * absolute path.  A file that cannot be opened is said now and skipped.
+ * Returns 0, or -1 with *errstr when out of memory.
+ */
+static int
+sender_spool_open_old(struct sender *s, const char **errstr)
+{
+	size_t i;
+
+	if (s->nold == 0)
+		return 0;
+	if ((s->old_fd = calloc(s->nold, sizeof(*s->old_fd))) == NULL) {
+		*errstr = "out of memory for the spool's earlier files";
+		return -1;
+	}
+	for (i = 0; i < s->nold; i++) {
+		s->old_fd[i] = openat(s->cfg.spool_dirfd, s->old[i], O_RDWR |
+		    O_CLOEXEC | O_NOFOLLOW);
+		if (s->old_fd[i] == -1)
+			log_err("spool: %s/%s: %s; not replayed",
+			    s->cfg.spool_dir, s->old[i], strerror(errno));
+	}
+	return 0;
+}
+
+/*
  * Batch seq of epoch was dropped and its drop added to s->dropped: the
  * next frame encoded counts it, and gets a note naming it.  One note an
  * epoch, its highest seq dropped: drops are taken at the head of the
@@ -419,6 +451,8 @@ sender_spool_open(struct sender *s, const char **errstr)
 		log_warn("spool: %s: %zu files of earlier runs, more than a "
 		    "start replays: the oldest %zu now, the rest at the next "
 		    "start", s->cfg.spool_dir, total, s->nold);
+	if (sender_spool_open_old(s, errstr) == -1)
+		goto fail;
 	if (spool_create(&s->sf, s->cfg.spool_dirfd, s->cfg.hello.name,
 	    s->cfg.hello.start_time, &s->cfg.input, s->resume_at,
 	    s->hello.data, s->hello.len, &why) == -1) {

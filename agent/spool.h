@@ -88,7 +88,13 @@
 #define SPOOL_REC_NOTE		0x2u	/* a drop note (version 3) */
 #define SPOOL_NOTE_LEN		16	/* u64 epoch, u64 seq */
 #define SPOOL_MAX_DEFAULT	(1024ull << 20)	/* --spool-max-mb 1024 */
-#define SPOOL_FILES_MAX		4096	/* old files replayed per start */
+/*
+ * Old files replayed per start.  Each is opened when the sender starts,
+ * before the seccomp filter, which allows no open for writing after it
+ * (privdrop.c): they are all held open until replayed, so the count
+ * stays well under the usual limit of 1,024 descriptors.
+ */
+#define SPOOL_FILES_MAX		256
 #define SPOOL_NAME_MAX		(PROTO_NAME_MAX * 3 + 32)
 
 /*
