@@ -22,6 +22,14 @@ DB=$VAR/nettally.db
 # nettally may enter, removed on exit.
 AS_ROOT=
 SOCKDIR=
+store=
+# A Ctrl-C before the agent runs: the store, if started, is stopped, and
+# the exit runs the EXIT trap (a signal's default end would skip it).
+early_stop() {
+	[ -n "$store" ] && kill -TERM "$store" 2>/dev/null && wait "$store"
+	exit 130
+}
+trap early_stop INT TERM
 remove_sockdir() {
 	[ -n "$SOCKDIR" ] || return 0
 	rm -f "$SOCK"
