@@ -291,9 +291,11 @@ stored_signal_cb(uv_signal_t *h, int signum)
 }
 
 /*
- * Removes the socket file while the listener still holds it: once it is
- * closed, a store starting meanwhile finds a stale socket, replaces it
- * with its own, and a removal after that would take the new store's.
+ * Removes the socket file while the listener still holds it (libuv's
+ * close of a bound pipe removes the path too, also before it closes the
+ * descriptor).  This removal ran in the close callback, after it: a
+ * store starting in between found a stale socket, put its own there,
+ * and lost it to that removal.
  */
 static void
 stored_listener_unlink(struct stored *st)
