@@ -29,6 +29,7 @@
 #include "agent_opts.h"
 #include "capture.h"
 #include "conf.h"
+#include "landlock.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sender.h"
@@ -439,8 +440,12 @@ main(int argc, char **argv)
 		    (unsigned long long)w[0].c.skip, o.spool_dir, resume_file);
 	/*
 	 * Connected as the unprivileged user; no thread runs yet, so every
-	 * thread started below inherits the filter.
+	 * thread started below inherits the confinement and the filter.
 	 */
+	if (landlock_confine(spool_fd, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (!o.no_seccomp && privdrop_seccomp(&pd, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;

@@ -15,7 +15,8 @@
  * cannot change an id, a route, an address or a file it could not before.
  * privdrop_seccomp then limits the process to the system calls the
  * capture loop and the sender make, plus, with keep_raw, those libpcap
- * makes to open a live capture again.
+ * makes to open a live capture again.  What files it may change is
+ * landlock.c's to confine: a filter sees a call's numbers, not its path.
  *
  * Invariants: each step is checked and a failure ends the agent (the
  * caller exits); a drop that appears to succeed but leaves root

@@ -169,6 +169,31 @@ rc=$?
 check "--no-seccomp: no filter, the same call is harmless (status $rc)" \
     test $rc = 0
 
+# --- Landlock: no file removed, written or made outside the spool -------
+# A file the agent's user could remove, in a directory anyone may write:
+# confined, the agent may not (the hook tries before the filter loads).
+# The spool directory's files it may still remove: the spool tests, run
+# again on the release binaries, replay and remove them.
+if ! landlock_abi=$(python3 -c 'import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print(libc.syscall(444, None, 0, 1))' 2>/dev/null) || [ "$landlock_abi" -lt 1 ]; then
+	cannot_run "Landlock keeps the agent from removing a file" \
+	    "no Landlock in this kernel"
+else
+	lldir=$WORK/landlock
+	mkdir -p "$lldir"
+	chmod 1777 "$lldir"
+	: >"$lldir/victim"
+	chown $RUN_USER "$lldir/victim"
+	NETTALLY_LANDLOCK_SELFTEST=$lldir/victim "$NT_BIN/nettally-agent" \
+	    -r "$dir/ref.pcap" -s "$SOCK" --user $RUN_USER --name pd-landlock \
+	    2>"$dir/landlock.err"
+	rc=$?
+	check "Landlock: the agent may not remove its user's file (exit $rc)" \
+	    sh -c "[ $rc -eq 0 ] && [ -e '$lldir/victim' ] &&
+	    grep -q 'not removed: Permission denied' '$dir/landlock.err'"
+fi
+
 # --- a plain user with CAP_NET_RAW as a file capability ----------------
 capdir=$WORK/cap
 mkdir -p "$capdir"
