@@ -177,7 +177,8 @@ check "--no-seccomp: no filter, the same call is harmless (status $rc)" \
 if ! landlock_abi=$(python3 -c 'import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 print(libc.syscall(444, None, 0, 1))' 2>/dev/null) || [ "$landlock_abi" -lt 1 ]; then
-	cannot_run "Landlock keeps the agent from removing a file" \
+	# A kernel feature no package installs: a skip, even under CI.
+	skip "Landlock keeps the agent from removing a file" \
 	    "no Landlock in this kernel"
 else
 	lldir=$WORK/landlock
