@@ -179,6 +179,7 @@ static struct sender *start_sender(struct fixture *);
 static pthread_t start_store(struct store *, uint64_t, int);
 static pthread_t start_refusing_store(struct store *, uint64_t, int,
 		    uint64_t, int64_t, int);
+static pthread_t store_run(struct store *, int, uint64_t, int64_t, int);
 static pthread_t start_store_ext(struct store *, uint64_t, int64_t, int,
 		    uint64_t, int64_t, uint64_t);
 static void	wait_hellos(struct store *, int);
@@ -585,9 +586,17 @@ static pthread_t
 start_refusing_store(struct store *st, uint64_t welcome, int nconn,
     uint64_t refuse, int64_t epoch, int max)
 {
+	assert_int_equal(store_listen(st, welcome), 0);
+	return store_run(st, nconn, refuse, epoch, max);
+}
+
+/* The listening store st's thread, with what it refuses set. */
+static pthread_t
+store_run(struct store *st, int nconn, uint64_t refuse, int64_t epoch,
+    int max)
+{
 	pthread_t t;
 
-	assert_int_equal(store_listen(st, welcome), 0);
 	st->nconn = nconn;
 	st->refuse = refuse;
 	st->refuse_epoch = epoch;
@@ -605,16 +614,10 @@ static pthread_t
 start_store_ext(struct store *st, uint64_t welcome, int64_t wepoch,
     int nconn, uint64_t refuse, int64_t epoch, uint64_t ack_upto)
 {
-	pthread_t t;
-
 	assert_int_equal(store_listen(st, welcome), 0);
 	st->welcome_epoch = wepoch;
 	st->ack_upto = ack_upto;
-	st->nconn = nconn;
-	st->refuse = refuse;
-	st->refuse_epoch = epoch;
-	assert_int_equal(pthread_create(&t, NULL, store_main, st), 0);
-	return t;
+	return store_run(st, nconn, refuse, epoch, 0);
 }
 
 /*

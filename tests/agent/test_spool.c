@@ -43,6 +43,8 @@ static const struct spool_input input2 = { 1, 2, 3, 4, 6 };
 
 static void	hello_of(struct proto_hello *, const char *, int64_t);
 static void	batch_frame(struct proto_buf *, uint64_t);
+static uint64_t	append_batch(struct spool_file *, uint64_t, uint64_t,
+		    uint32_t);
 static int	make_file(struct spool_file *, const char *, int64_t,
 		    uint64_t, int, uint64_t *);
 static void	put32(uint8_t *, uint32_t);
@@ -82,6 +84,20 @@ batch_frame(struct proto_buf *b, uint64_t seq)
 	bt.ifaces = &ir;
 	proto_buf_init(b);
 	assert_int_equal(proto_encode_batch(b, &bt), 0);
+}
+
+/* Appends a BATCH of seq (batch_frame) to f at pos; returns its offset. */
+static uint64_t
+append_batch(struct spool_file *f, uint64_t seq, uint64_t pos,
+    uint32_t flags)
+{
+	struct proto_buf b;
+	uint64_t off;
+
+	batch_frame(&b, seq);
+	assert_int_equal(spool_append(f, b.data, b.len, pos, flags, &off), 0);
+	proto_buf_clear(&b);
+	return off;
 }
 
 /*
@@ -383,15 +399,10 @@ test_seq_gap(void **state)
 	struct spool_file f;
 	struct spool_scan sc;
 	const char *errstr;
-	struct proto_buf b;
-	uint64_t off;
 
 	(void)state;
 	make_file(&f, "gap", 400, 5, 2, NULL);
-	batch_frame(&b, 8);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(2),
-	    SPOOL_REC_LAST, &off), 0);
-	proto_buf_clear(&b);
+	(void)append_batch(&f, 8, POS(2), SPOOL_REC_LAST);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 2);
 	assert_int_equal(sc.rec[1].seq, 6);
@@ -519,18 +530,13 @@ test_positions(void **state)
 	(void)state;
 	make_file(&f, "pos", 800, 1, 1, NULL);		/* seq 1 at POS(0) */
 	/* A flush of two frames: seq 2, then 3 flagged last. */
-	batch_frame(&b, 2);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(1), 0, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 2, POS(1), 0);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 2);
 	assert_int_equal(sc.resume_pos, POS(0));
 	assert_int_equal(sc.resume_nrec, 1);
 	spool_scan_clear(&sc);
-	batch_frame(&b, 3);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(1),
-	    SPOOL_REC_LAST, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 3, POS(1), SPOOL_REC_LAST);
 	good = f.end;
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.resume_pos, POS(1));
@@ -592,7 +598,6 @@ test_notes(void **state)
 	struct spool_file f;
 	struct spool_scan sc;
 	struct spool_rec r;
-	struct proto_buf b;
 	const char *errstr;
 	uint64_t off, at, whole, flip;
 	uint8_t byte;
@@ -603,10 +608,7 @@ test_notes(void **state)
 	/* Batch 1 dropped: batch 2, a flush of its own, counts it. */
 	assert_int_equal(spool_note(&f, POS(1), &own1), 0);
 	assert_int_equal(spool_note(&f, POS(1), &other), 0);
-	batch_frame(&b, 2);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(1),
-	    SPOOL_REC_LAST, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 2, POS(1), SPOOL_REC_LAST);
 	whole = f.end;
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 2);
@@ -639,9 +641,7 @@ test_notes(void **state)
 
 	/* Batch 2 dropped too: batch 3 counts it, a flush not yet whole. */
 	assert_int_equal(spool_note(&f, POS(2), &own2), 0);
-	batch_frame(&b, 3);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(2), 0, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 3, POS(2), 0);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 3);
 	assert_int_equal(sc.carried, 2);
@@ -650,10 +650,7 @@ test_notes(void **state)
 
 	/* A note whose frame was torn off says nothing. */
 	assert_int_equal(spool_note(&f, POS(3), &own5), 0);
-	batch_frame(&b, 4);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(3),
-	    SPOOL_REC_LAST, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 4, POS(3), SPOOL_REC_LAST);
 	assert_int_equal(ftruncate(f.fd, (off_t)f.end - 1), 0);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 3);
@@ -664,10 +661,7 @@ test_notes(void **state)
 	f.end = off - SPOOL_REC_HDR;
 	assert_int_equal(ftruncate(f.fd, (off_t)f.end), 0);
 	assert_int_equal(spool_mark(&f, POS(3)), 0);
-	batch_frame(&b, 4);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(4),
-	    SPOOL_REC_LAST, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 4, POS(4), SPOOL_REC_LAST);
 	assert_int_equal(spool_scan_fd(f.fd, &sc, &errstr), 0);
 	assert_int_equal(sc.nrec, 4);
 	assert_int_equal(sc.skipped, 0);
@@ -679,10 +673,7 @@ test_notes(void **state)
 	assert_int_equal(spool_cut(&f, whole), 0);
 	assert_int_equal(spool_note(&f, POS(2), &own2), 0);
 	flip = f.end - 1;
-	batch_frame(&b, 3);
-	assert_int_equal(spool_append(&f, b.data, b.len, POS(2),
-	    SPOOL_REC_LAST, &off), 0);
-	proto_buf_clear(&b);
+	off = append_batch(&f, 3, POS(2), SPOOL_REC_LAST);
 	assert_int_equal(pread(f.fd, &byte, 1, (off_t)flip), 1);
 	byte ^= 0x40;
 	assert_int_equal(pwrite(f.fd, &byte, 1, (off_t)flip), 1);

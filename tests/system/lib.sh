@@ -172,6 +172,14 @@ db_iface_by_interval() {
 	sql "SELECT bucket, $IFACE_SUMS FROM interface_traffic
 	    WHERE agent = '$1' GROUP BY bucket"
 }
+# iface_counted DESC AGENT WHERE CSV: one check that AGENT's interface
+# counters over the buckets WHERE selects equal the totals (last line) of
+# the generator's interface.csv CSV; DESC is followed by what was found.
+iface_counted() {
+	got=$(sql "SELECT $IFACE_SUMS FROM interface_traffic
+	    WHERE agent = '$2' AND $3")
+	check "$1 ($got)" test "$got" = "$(tail -n 1 "$4")"
+}
 
 # views_equal AGENT DIR [LABEL]: one check per view of AGENT against the
 # generator's files in DIR: host, port, peer and interface totals, and

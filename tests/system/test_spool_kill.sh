@@ -204,10 +204,8 @@ run_agent adiff "$sp2" "$WORK/diff.1" "$WORK/in2.pcap" --max-hosts 256 \
 reap_agent
 check "a start on the rewritten file exits 0 ($rc)" test "$rc" = 0
 check "... and resumes nothing" test -z "$(grep resuming "$WORK/diff.1")"
-got=$(sql "SELECT $IFACE_SUMS FROM interface_traffic WHERE agent = 'adiff'
-    AND bucket >= 1700007000")
-check "the rewritten file is counted whole, exactly ($got)" \
-    test "$got" = "$(tail -n 1 "$dir/b/interface.csv")"
+iface_counted "the rewritten file is counted whole, exactly" adiff \
+    "bucket >= 1700007000" "$dir/b/interface.csv"
 sql "SELECT host, family, $PROTO_CLASS AS pc, direction, sum(packets),
     sum(bytes), sum(frame_bytes) FROM host_traffic WHERE agent = 'adiff'
     AND bucket >= 1700007000 GROUP BY host, family, pc, direction" \
@@ -268,14 +266,10 @@ run_agent aother "$sp5" "$WORK/other.2" "$dir/a.pcap" $SARGS
 reap_agent
 check "the first file again resumes at packet $stopped ($rc)" \
     grep -q "resuming .*a\.pcap at packet $stopped," "$WORK/other.2"
-for part in a b; do
-	if [ $part = a ]; then range="bucket < 1700007000"
-	else range="bucket >= 1700007000"; fi
-	got=$(sql "SELECT $IFACE_SUMS FROM interface_traffic
-	    WHERE agent = 'aother' AND $range")
-	check "... and each file is counted once, exactly ($part: $got)" \
-	    test "$got" = "$(tail -n 1 "$dir/$part/interface.csv")"
-done
+iface_counted "... and each file is counted once, exactly (a)" aother \
+    "bucket < 1700007000" "$dir/a/interface.csv"
+iface_counted "... and each file is counted once, exactly (b)" aother \
+    "bucket >= 1700007000" "$dir/b/interface.csv"
 check "... and no spool file is left" empty_dir "$sp5"
 
 # 4. A full disk under the spool.

@@ -132,14 +132,10 @@ check "agent_health.dropped counts each refused batch once ($dropped for $refuse
 check "none of part A's host rows is stored" \
     test "$(sql "SELECT count(*) FROM host_traffic WHERE agent = '$NAME'
     AND bucket < 1700003600")" = 0
-for part in b c; do
-	if [ $part = b ]; then range="bucket >= 1700007000 AND bucket < 1700014000"
-	else range="bucket >= 1700014000"; fi
-	got=$(sql "SELECT $IFACE_SUMS FROM interface_traffic
-	    WHERE agent = '$NAME' AND $range")
-	check "part $part counted once, exactly ($got)" \
-	    test "$got" = "$(tail -n 1 "$dir/$part/interface.csv")"
-done
+iface_counted "part b counted once, exactly" "$NAME" \
+    "bucket >= 1700007000 AND bucket < 1700014000" "$dir/b/interface.csv"
+iface_counted "part c counted once, exactly" "$NAME" \
+    "bucket >= 1700014000" "$dir/c/interface.csv"
 check "the spool directory is empty afterwards" test -z "$(ls -A "$sp")"
 check "integrity_check is ok" test "$(sql 'PRAGMA integrity_check')" = ok
 check "store stops cleanly on SIGTERM" stop_store
