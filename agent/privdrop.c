@@ -97,12 +97,11 @@ static const char *const privdrop_syscalls[] = {
  * earlier epochs' files to replay are opened for reading and writing (a
  * file of another -r input is cut back to a mark), before the filter is
  * loaded; after it, records are written and read back at offsets,
- * synced, the files cut back, earlier epochs' files (opened read-only
- * when a replay looks for drop notes in them) locked against a second
- * agent of the same name and removed once replayed; a replay connection
- * is half-closed when its last batch is acknowledged.  No open for
- * writing: a rule for one could not hold it to the spool directory,
- * since openat ignores the directory for an absolute path.
+ * synced, the files cut back, earlier epochs' files locked against a
+ * second agent of the same name and removed once replayed; a replay
+ * connection is half-closed when its last batch is acknowledged.  No
+ * open for writing: a rule for one could not hold it to the spool
+ * directory, since openat ignores the directory for an absolute path.
  */
 static const char *const privdrop_spool_calls[] = {
 	"pwrite64", "pread64", "fdatasync", "ftruncate", "unlinkat",

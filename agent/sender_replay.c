@@ -34,7 +34,6 @@
  *   twice.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,16 +439,12 @@ replay_carried_later(struct sender *s)
 	size_t i;
 	int fd;
 
+	/* Each already open (sender_spool_open_old), and locked here. */
 	for (i = s->iold; i < s->nold; i++) {
-		fd = openat(s->cfg.spool_dirfd, s->old[i], O_RDONLY |
-		    O_CLOEXEC | O_NOFOLLOW);
-		if (fd == -1)
+		if ((fd = s->old_fd[i]) == -1 || spool_lock(fd) == -1 ||
+		    spool_scan_fd_notes(fd, rp->sc.hello.start_time, &sc,
+		    &why) != 0)
 			continue;
-		if (spool_lock(fd) == -1 || spool_scan_fd_notes(fd,
-		    rp->sc.hello.start_time, &sc, &why) != 0) {
-			close(fd);
-			continue;
-		}
 		if (strcmp(sc.hello.name, s->cfg.hello.name) == 0) {
 			seq = replay_other(&sc.input, &s->cfg.input) ?
 			    sc.resume_carried : sc.carried;
@@ -457,7 +452,6 @@ replay_carried_later(struct sender *s)
 				max = seq;
 		}
 		spool_scan_clear(&sc);
-		close(fd);
 	}
 	return max;
 }
