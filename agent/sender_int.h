@@ -93,6 +93,13 @@ struct replay {
 	int		 other;
 };
 
+/* A replayed file kept until the drops in memory are counted. */
+struct kept_file {
+	char			*name;
+	int			 fd;		/* a mark's, open; else -1 */
+	struct spool_mark	 mark;		/* to cut it to, with fd */
+};
+
 struct sender {
 	struct sender_config	 cfg;
 	/*
@@ -174,11 +181,11 @@ struct sender {
 	/*
 	 * Replayed files delivered while a drop was counted in memory only
 	 * (s->dropped): one may hold a refused batch that nothing else
-	 * would count after a kill.  Removed once batch kept_until, the
-	 * first encoded since that counts those drops, is acknowledged
-	 * (0: not encoded yet).
+	 * would count after a kill.  Removed, or cut to their mark, once
+	 * batch kept_until, the first encoded since that counts those
+	 * drops, is acknowledged (0: not encoded yet).
 	 */
-	char			**kept;
+	struct kept_file	*kept;
 	size_t			 nkept;
 	uint64_t		 kept_until;
 	struct replay		 rp;

@@ -48,8 +48,10 @@
 
 static int	 replay_read(struct sender *);
 static void	 replay_upto_resume(struct replay *);
-static void	 replay_keep_mark(struct sender *);
-static void	 replay_log_kept(const struct sender *);
+static void	 replay_keep_mark(struct sender *, const char *, int,
+		    const struct spool_mark *);
+static void	 replay_log_kept(const struct sender *, const char *,
+		    uint64_t);
 static int	 replay_other(const struct spool_input *,
 		    const struct spool_input *);
 static int	 replay_carried(struct sender *, uint64_t);
@@ -129,7 +131,7 @@ replay_load(struct sender *s)
 		if (rp->other)
 			replay_upto_resume(rp);
 		if (rp->sc.nrec == 0 && rp->other) {
-			replay_log_kept(s);
+			replay_log_kept(s, name, rp->sc.resume_pos);
 			spool_scan_clear(&rp->sc);
 			close(rp->fd);
 			continue;
@@ -246,27 +248,25 @@ replay_upto_resume(struct replay *rp)
  * again (the store drops them) and the resume point is kept either way.
  */
 static void
-replay_keep_mark(struct sender *s)
+replay_keep_mark(struct sender *s, const char *name, int fd,
+    const struct spool_mark *m)
 {
-	struct replay *rp = &s->rp;
-
-	if (spool_scan_cut_mark(rp->fd, &rp->sc) == -1) {
+	if (spool_cut_mark(fd, m) == -1) {
 		log_err("spool: %s/%s: cannot cut it to its resume point: %s; "
 		    "its batches would be offered again (the store drops them)",
-		    s->cfg.spool_dir, rp->name, strerror(errno));
+		    s->cfg.spool_dir, name, strerror(errno));
 		return;
 	}
-	replay_log_kept(s);
+	replay_log_kept(s, name, m->resume_pos);
 }
 
-/* Says the replayed file stays, as a mark of its run's resume point. */
+/* Says a replayed file stays, as a mark of its run's resume point. */
 static void
-replay_log_kept(const struct sender *s)
+replay_log_kept(const struct sender *s, const char *name, uint64_t pos)
 {
 	log_info("spool: %s/%s: kept as where a run over another file or "
 	    "filter stopped (packet %llu), for the next run over that input",
-	    s->cfg.spool_dir, s->rp.name,
-	    (unsigned long long)s->rp.sc.resume_pos);
+	    s->cfg.spool_dir, name, (unsigned long long)pos);
 }
 
 /* The replayed file is delivered: close, remove it, go on. */
@@ -274,6 +274,7 @@ void
 replay_done(struct sender *s)
 {
 	struct replay *rp = &s->rp;
+	struct spool_mark mark;
 	uint64_t n = rp->sc.nrec, first = rp->sc.first_seq;
 	uint64_t stored = rp->nstored >= first ? rp->nstored - first + 1 : 0;
 
@@ -290,15 +291,17 @@ replay_done(struct sender *s)
 	proto_buf_consume(&s->in, s->in.len);
 	if (s->rbuf_fd == rp->fd)
 		s->rbuf_fd = -1;
-	if (rp->other)
-		replay_keep_mark(s);
-	else if (s->dropped > 0)
+	if (s->dropped > 0)
 		replay_keep_file(s);
-	else if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
+	else if (rp->other) {
+		spool_mark_of(&rp->sc, &mark);
+		replay_keep_mark(s, rp->name, rp->fd, &mark);
+	} else if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
 		log_err("spool: %s/%s: cannot remove it: %s; its batches "
 		    "would be offered again (the store drops them)",
 		    s->cfg.spool_dir, rp->name, strerror(errno));
-	close(rp->fd);
+	if (rp->fd != -1)
+		close(rp->fd);
 	spool_scan_clear(&rp->sc);
 	memset(rp, 0, sizeof(*rp));
 	rp->fd = -1;
@@ -312,31 +315,45 @@ replay_done(struct sender *s)
 /*
  * The replayed file is delivered, but a drop is counted in memory only:
  * the batch it refused may be in it, and a kill before a frame counts
- * the drop would lose it with the file.  So it stays, until the frame
- * that counts the drops is acknowledged (replay_kept_acked); a start
- * after a kill replays it again (its other batches are stored: the store
- * says so) and counts the refused batch unless a drop note names it.
- * Out of memory, it goes now, as before.
+ * the drop would lose it with the file.  So it stays whole, until the
+ * frame that counts the drops is acknowledged (replay_kept_acked); a
+ * start after a kill replays it again (its other batches are stored: the
+ * store says so) and counts the refused batch unless a drop note names
+ * it.  A file of another input's run (rp->other) is then cut to its
+ * mark, through its descriptor, kept open for that; any other is
+ * removed.  Out of memory, that is done now, as before.
  */
 static void
 replay_keep_file(struct sender *s)
 {
 	struct replay *rp = &s->rp;
-	char **k, *name;
+	struct kept_file *k;
+	struct spool_mark mark;
+	char *name;
 
+	spool_mark_of(&rp->sc, &mark);
 	if ((name = strdup(rp->name)) == NULL ||
 	    (k = realloc(s->kept, (s->nkept + 1) * sizeof(*k))) == NULL) {
 		free(name);
 		log_err("spool: %s/%s: out of memory keeping it until its "
-		    "dropped batch is counted: removed now",
-		    s->cfg.spool_dir, rp->name);
-		if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
+		    "dropped batch is counted: %s now", s->cfg.spool_dir,
+		    rp->name, rp->other ? "cut to its mark" : "removed");
+		if (rp->other)
+			replay_keep_mark(s, rp->name, rp->fd, &mark);
+		else if (unlinkat(s->cfg.spool_dirfd, rp->name, 0) == -1)
 			log_err("spool: %s/%s: cannot remove it: %s",
 			    s->cfg.spool_dir, rp->name, strerror(errno));
 		return;
 	}
 	s->kept = k;
-	s->kept[s->nkept++] = name;
+	k = &s->kept[s->nkept++];
+	k->name = name;
+	k->mark = mark;
+	k->fd = -1;
+	if (rp->other) {
+		k->fd = rp->fd;
+		rp->fd = -1;
+	}
 	/* Counted only by a frame encoded from now on. */
 	s->kept_until = 0;
 }
@@ -361,23 +378,29 @@ replay_kept_acked(struct sender *s, uint64_t seq)
 }
 
 /*
- * Forgets the files kept for a drop (replay_keep_file), removing them
- * with `remove` (their drops counted by an acknowledged frame); left in
- * place, the next start replays them.
+ * Forgets the files kept for a drop (replay_keep_file), with `remove`
+ * (their drops counted by an acknowledged frame) removing them or
+ * cutting them to their mark; left whole, the next start replays them.
  */
 void
 replay_kept_remove(struct sender *s, int remove)
 {
+	struct kept_file *k;
 	size_t i;
 
 	for (i = 0; i < s->nkept; i++) {
-		if (remove && unlinkat(s->cfg.spool_dirfd, s->kept[i], 0) ==
+		k = &s->kept[i];
+		if (remove && k->fd != -1)
+			replay_keep_mark(s, k->name, k->fd, &k->mark);
+		else if (remove && unlinkat(s->cfg.spool_dirfd, k->name, 0) ==
 		    -1 && errno != ENOENT)
 			log_err("spool: %s/%s: cannot remove it: %s; its "
 			    "batches would be offered again (the store drops "
-			    "them)", s->cfg.spool_dir, s->kept[i],
+			    "them)", s->cfg.spool_dir, k->name,
 			    strerror(errno));
-		free(s->kept[i]);
+		if (k->fd != -1)
+			close(k->fd);
+		free(k->name);
 	}
 	free(s->kept);
 	s->kept = NULL;

@@ -1001,22 +1001,30 @@ spool_resume(int dirfd, const char *agent, int64_t except,
 	return found;
 }
 
+void
+spool_mark_of(const struct spool_scan *sc, struct spool_mark *m)
+{
+	m->version = sc->version;
+	m->hello_len = sc->hello_len;
+	m->resume_pos = sc->resume_pos;
+}
+
 int
-spool_scan_cut_mark(int fd, const struct spool_scan *sc)
+spool_cut_mark(int fd, const struct spool_mark *m)
 {
 	struct spool_file f;
 	struct stat st;
 
-	if (sc->version < 2 || fstat(fd, &st) == -1) {
-		if (sc->version < 2)
+	if (m->version < 2 || fstat(fd, &st) == -1) {
+		if (m->version < 2)
 			errno = EINVAL;
 		return -1;
 	}
 	memset(&f, 0, sizeof(f));
 	f.fd = fd;
-	f.hdr_len = SPOOL_HDR_FIXED + sc->hello_len;
+	f.hdr_len = SPOOL_HDR_FIXED + m->hello_len;
 	f.end = (uint64_t)st.st_size;
-	if (spool_reset_mark(&f, sc->resume_pos) == -1)
+	if (spool_reset_mark(&f, m->resume_pos) == -1)
 		return -1;
 	return spool_sync(&f);
 }

@@ -320,12 +320,19 @@ int	spool_read_next(int fd, const struct spool_scan *sc, uint64_t end,
 int	spool_scan_fd_notes(int fd, int64_t epoch, struct spool_scan *,
 	    const char **errstr);
 void	spool_scan_clear(struct spool_scan *);	/* NULL-safe */
+/* What cutting a scanned file to a mark of its resume point needs. */
+struct spool_mark {
+	int		 version;
+	size_t		 hello_len;
+	uint64_t	 resume_pos;
+};
+void	spool_mark_of(const struct spool_scan *, struct spool_mark *);
 /*
- * Cuts the version 2 or 3 file at fd (open for writing), as sc read it, back
- * to its header and a mark of its resume point (spool_reset_mark), and
- * syncs it.  0 or -1 (errno).
+ * Cuts the version 2 or 3 file at fd (open for writing), as scanned into
+ * mark, back to its header and a mark of its resume point
+ * (spool_reset_mark), and syncs it.  0 or -1 (errno).
  */
-int	spool_scan_cut_mark(int fd, const struct spool_scan *sc);
+int	spool_cut_mark(int fd, const struct spool_mark *);
 
 /* CRC-32 (ISO-HDLC, as zlib's crc32) of p; _update goes on from crc. */
 uint32_t spool_crc32(const uint8_t *p, size_t len);

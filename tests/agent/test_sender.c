@@ -1242,6 +1242,68 @@ test_refused_replay_done_kept(void **state)
 	own_counts_one_drop(f, s, &st, store);
 }
 
+/* Batches in the spool file of epoch `epoch`; -1 when it cannot be read. */
+static long
+spooled_nrec(const struct fixture *f, int64_t epoch)
+{
+	char name[SPOOL_NAME_MAX + 1];
+	struct spool_scan sc;
+	const char *errstr;
+	long n = -1;
+	int fd;
+
+	spool_file_name(name, sizeof(name), f->cfg.hello.name, epoch);
+	if ((fd = openat(f->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	memset(&sc, 0, sizeof(sc));
+	if (spool_scan_fd(fd, &sc, &errstr) == 0)
+		n = (long)sc.nrec;
+	spool_scan_clear(&sc);
+	close(fd);
+	return n;
+}
+
+/*
+ * As test_refused_replay_done_kept, the file a run over another input
+ * left (the same -r file through another filter): it is to be cut to a
+ * mark of where that run stopped, but not before the batch that counts
+ * the drop is acknowledged.  Cut at once, a kill in between left the
+ * refused batch nowhere on disk and the drop uncounted.
+ */
+static void
+test_refused_other_replay_done_kept(void **state)
+{
+	static const struct spool_input udp = { 1, 2, 3, 4, 1ull << 32 | 7 };
+	static const struct spool_input tcp = { 1, 2, 3, 4, 1ull << 32 | 8 };
+	struct fixture *f = *state;
+	int64_t epoch = f->cfg.hello.start_time;
+	struct store st;
+	struct sender *s;
+	pthread_t store;
+	char name[SPOOL_NAME_MAX + 1];
+	const char *errstr;
+	uint64_t seq, pos;
+
+	f->cfg.input = udp;
+	leave_spool_file_dropped(f, 3, 0, 0);
+	f->cfg.input = tcp;
+	store = start_store_ext(&st, 2, epoch, 4, 3, epoch, 0);
+	s = start_sender(f);
+	wait_hellos(&st, 4);		/* this run's own connection */
+	/* What a kill now leaves: the earlier file whole, batch 3 in it. */
+	assert_int_equal(spooled_nrec(f, epoch), 3);
+	seq = run_own(f, s, &st, store);
+	assert_int_equal(st.refusals, 2);
+	assert_int_equal(st.nbatch, seq);
+	assert_int_equal(st.dropped, 1);
+	/* Counted: the file is now the mark the first filter's run needs. */
+	assert_int_equal(spool_files(), 1);
+	assert_int_equal(spooled_nrec(f, epoch), 0);
+	assert_int_equal(spool_resume(f->dirfd, f->cfg.hello.name, 0, &udp,
+	    &pos, name, &errstr), 1);
+	assert_int_equal(pos, 3 * 100);
+}
+
 /*
  * The refused batch an earlier epoch's: a start replays that file, whose
  * batch 3 the store refuses twice, drops it and counts it in its own
@@ -1366,6 +1428,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_replay_then_killed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_replay_done_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_other_replay_done_kept,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_alone_killed,
 		    setup, teardown),
