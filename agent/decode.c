@@ -59,6 +59,8 @@
 
 #define ARPHRD_NETLINK	824	/* SLL frames that carry netlink, not IP */
 #define ARPHRD_IPGRE	778	/* SLL protocol: a GRE protocol type */
+#define ARPHRD_FRAD	770	/* Frame Relay access device */
+#define ARPHRD_RADIOTAP	803	/* 802.11 frames behind a radiotap header */
 
 /* GRE protocol types (IANA) with a meaning of their own under GRE. */
 #define GRE_ETHERNET_OLD 0x6400	/* an Ethernet frame (pre-0x6558) */
@@ -118,6 +120,7 @@ static enum l3	 l3_ethertype(struct cur *, uint16_t);
 static enum l3	 l3_ppp_proto(struct cur *);
 static enum l3	 l3_mpls(struct cur *);
 static enum l3	 l3_version(struct cur *);
+static int	 sll_own_framing(uint16_t);
 static enum l3	 l3_sll_proto(struct cur *, uint16_t, uint16_t);
 static enum l3	 l3_tunnel_type(struct cur *, uint16_t);
 static enum l3	 l3_gre_proto(struct cur *, uint16_t);
@@ -449,10 +452,24 @@ l3_gre_proto(struct cur *c, uint16_t proto)
 }
 
 /*
+ * Returns 1 for the device types whose frames a Linux cooked header
+ * marked with a kernel protocol value (not an ethertype) carries in their
+ * own framing: Frame Relay, and 802.11 behind a radiotap header.
+ */
+static int
+sll_own_framing(uint16_t hatype)
+{
+	return hatype == ARPHRD_FRAD || hatype == ARPHRD_RADIOTAP;
+}
+
+/*
  * The payload of a Linux cooked header by its protocol field: an
  * ethertype (a GRE protocol type on a GRE interface), or one of the
  * kernel's own values for a whole Ethernet or PPP frame (others, such as
- * 802.2 LLC and CAN, are not IP).
+ * 802.2 LLC and CAN, are not IP).  Under a kernel value, a Frame Relay
+ * or 802.11 monitor device's frame is in that device's own framing, as
+ * tshark reads it too, and not IP here: read as Ethernet, a radiotap
+ * header's bytes could pass for an ethertype.
  */
 static enum l3
 l3_sll_proto(struct cur *c, uint16_t hatype, uint16_t proto)
@@ -461,9 +478,9 @@ l3_sll_proto(struct cur *c, uint16_t hatype, uint16_t proto)
 		return L3_NONE;
 	switch (proto) {
 	case SLL_P_ETHERNET:
-		return link_en10mb(c);
+		return sll_own_framing(hatype) ? L3_NONE : link_en10mb(c);
 	case SLL_P_PPPHDLC:
-		return link_ppp(c);
+		return sll_own_framing(hatype) ? L3_NONE : link_ppp(c);
 	default:
 		if (hatype == ARPHRD_IPGRE)
 			return l3_gre_proto(c, proto);

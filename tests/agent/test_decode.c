@@ -229,6 +229,21 @@ static struct tcase cases[] = {
 	    IP6("0008", "11") UDP, ALL, SAME, V6P(17, 48, 49152, 53) },
 	{ "sll_netlink", DLT_LINUX_SLL, SLL_HA("0338", "0800")
 	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	/*
+	 * The kernel's own values on a Frame Relay (ARPHRD_FRAD) or 802.11
+	 * monitor (ARPHRD_IEEE80211_RADIOTAP) device: the payload is that
+	 * device's framing, not Ethernet or PPP.  An ethertype is still one.
+	 */
+	{ "sll_frad_ethernet", DLT_LINUX_SLL, SLL_HA("0302", "0003")
+	    ETH("0800") IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll_radiotap_ethernet", DLT_LINUX_SLL, SLL_HA("0323", "0003")
+	    ETH("0800") IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll2_radiotap_ppp_hdlc", DLT_LINUX_SLL2, SLL2_HA("0007", "0323")
+	    "ff03" "0021" IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll2_frad_ppp_hdlc", DLT_LINUX_SLL2, SLL2_HA("0007", "0302")
+	    "ff03" "0021" IP4("001c", "11") UDP, ALL, SAME, NONIP },
+	{ "sll_radiotap_ipv4", DLT_LINUX_SLL, SLL_HA("0323", "0800")
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "sll_ipv6_plen0", DLT_LINUX_SLL, SLL("86dd") IP6("0000", "06") TCP,
 	    ALL, 9016, V6P(6, 9000, 49152, 80) },
 	{ "sll2_ipv4", DLT_LINUX_SLL2, SLL2("0800") IP4("0028", "06") TCP, ALL,
