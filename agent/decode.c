@@ -39,6 +39,7 @@
 #define ET_MPLS_UC	0x8847	/* RFC 3032 */
 #define ET_MPLS_MC	0x8848
 #define ET_TEB		0x6558	/* transparent Ethernet bridging */
+#define ET_ACI_GLEAN	0xfff2	/* Cisco ACI ARP gleaning: an IPv4 packet */
 
 /* Linux cooked protocol values that are not ethertypes (if_ether.h). */
 #define SLL_P_ETHERNET	0x0003	/* a whole Ethernet frame */
@@ -265,6 +266,14 @@ l3_ethertype(struct cur *c, uint16_t type)
 			return L3_IPV4;
 		case ET_IPV6:
 			return L3_IPV6;
+		case ET_ACI_GLEAN:
+			/*
+			 * An ACI leaf switch sends an IPv4 packet whose
+			 * destination it must resolve (ARP gleaning) under
+			 * this type.  tshark reads it as IPv4 when the
+			 * version nibble says 4, else as data.
+			 */
+			return l3_version(c) == L3_IPV4 ? L3_IPV4 : L3_NONE;
 		case ET_VLAN:
 		case ET_QINQ:
 		case ET_QINQ_OLD:
@@ -612,6 +621,13 @@ link_null(struct cur *c)
 			    (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
 	} else if (!(v & 0xff) && (v & 0xff00) < 0x0600)
 		v >>= 8;
+	/*
+	 * ACI's gleaning type is IPv4 to tshark behind Ethernet, a tag or
+	 * a cooked header, but not here: its loopback reading hands the
+	 * value to no dissector.
+	 */
+	if (v == ET_ACI_GLEAN)
+		return L3_NONE;
 	if (v > 1500)
 		return l3_ethertype(c, (uint16_t)v);
 	return l3_bsd_af(v);

@@ -97,6 +97,15 @@ static struct tcase cases[] = {
 	    IP4("001c", "11") UDP, ALL, SAME, NONIP },
 	{ "eth_empty", DLT_EN10MB, "", ALL, SAME, NONIP },
 	{ "eth_ipv4_nothing_captured", DLT_EN10MB, ETH("0800"), ALL, 60, BAD },
+	/* Cisco ACI ARP gleaning: an IPv4 packet under its own ethertype. */
+	{ "eth_aci_glean_ipv4", DLT_EN10MB, ETH("fff2") IP4("001c", "11") UDP,
+	    ALL, SAME, V4P(17, 28, 49152, 53) },
+	{ "eth_vlan_aci_glean_ipv4", DLT_EN10MB, ETH(TAG("8100", "fff2"))
+	    IP4("0028", "06") TCP, ALL, SAME, V4P(6, 40, 49152, 80) },
+	{ "eth_aci_glean_ipv6", DLT_EN10MB, ETH("fff2") IP6("0008", "11") UDP,
+	    ALL, SAME, NONIP },
+	{ "eth_aci_glean_nothing_captured", DLT_EN10MB, ETH("fff2"), ALL, 60,
+	    NONIP },
 
 	/* 802.1Q / 802.1ad / 0x9100 tag stacks. */
 	{ "vlan_ipv4", DLT_EN10MB, ETH(TAG("8100", "0800")) IP4("001c", "11")
@@ -318,6 +327,11 @@ static struct tcase cases[] = {
 	    ALL, SAME, V6P(17, 48, 49152, 53) },
 	{ "null_ethertype_arp", DLT_NULL, "06080000" "0001080006040001",
 	    ALL, SAME, NONIP },
+	/* ...but not ACI's gleaning type, unless behind a tag. */
+	{ "null_ethertype_aci_glean", DLT_NULL, "f2ff0000" IP4("001c", "11")
+	    UDP, ALL, SAME, NONIP },
+	{ "null_vlan_aci_glean", DLT_NULL, "00810000" "0064" "fff2"
+	    IP4("001c", "11") UDP, ALL, SAME, V4P(17, 28, 49152, 53) },
 	{ "null_ipv6_plen0", DLT_NULL, "1e000000" IP6("0000", "11") UDP, ALL,
 	    1004, V6P(17, 1000, 49152, 53) },
 	{ "loop_be_af2", DLT_LOOP, "00000002" IP4("001c", "11") UDP, ALL, SAME,
