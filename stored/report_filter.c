@@ -7,9 +7,10 @@
  * --local-net uses, with their host bits cleared, and the SQL function nettally_in_net() parses each row's host text the same
  * way and compares the first prefix bits.  The parsed network is cached on
  * the statement (sqlite3_set_auxdata), so a report parses it once, not once
- * per row.  The two places that read tables rather than views are the
- * unknown-host check, which looks the address up by its unique key, and
- * the peer check after an empty report, which adds the window's peer rows.
+ * per row.  Besides the reports' own table reads (REPORT_FILTER_SQL_TABLE),
+ * two places read tables rather than views: the unknown-host check, which
+ * looks the address up by its unique key, and the peer check after an
+ * empty report, which adds the window's peer rows.
  * --agent and --iface are looked up in the agent and iface tables, which
  * the store only ever adds to, so a mistyped name is an error and not an
  * empty report that an --alert check could never fire on.

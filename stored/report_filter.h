@@ -44,6 +44,30 @@
 #define REPORT_FILTER_SQL_PORT \
 	REPORT_FILTER_SQL " AND (?8 IS NULL OR port = ?8)"
 
+/*
+ * The same tests on a counter table under the alias s (host_stat,
+ * port_stat, peer_stat), for the reports that read the integer ids and
+ * join the texts only to what they grouped.  The interface and host tests
+ * are subqueries of the small iface and address tables, run once per
+ * statement and only when that filter is given: the host network is then
+ * tested once per address, not once per row.  Without a filter every row
+ * of the window counts, as in the view: the view's joins to iface, agent
+ * and address drop no row, since the store interns an interface, agent or
+ * address before it writes a row that names it and never deletes one.
+ */
+#define REPORT_FILTER_SQL_TABLE \
+	" WHERE s.bucket >= ?1 AND s.bucket < ?2" \
+	" AND (?4 IS NULL AND ?5 IS NULL OR s.iface_id IN (SELECT i.id" \
+	" FROM iface i JOIN agent a ON a.id = i.agent_id" \
+	" WHERE (?4 IS NULL OR a.name = ?4) AND (?5 IS NULL OR i.name = ?5)))" \
+	" AND (?6 IS NULL OR s.host_id IN (SELECT id FROM address" \
+	" WHERE nettally_in_net(text, ?6)))" \
+	" AND (?7 IS NULL OR s.proto = ?7)" \
+	" AND (?9 IS NULL OR" \
+	" CASE s.direction WHEN 0 THEN 'in' ELSE 'out' END = ?9)"
+#define REPORT_FILTER_SQL_TABLE_PORT \
+	REPORT_FILTER_SQL_TABLE " AND (?8 IS NULL OR s.port = ?8)"
+
 struct report_filter {
 	const char	*agent;			/* NULL: every agent */
 	const char	*iface;			/* NULL: every interface */

@@ -1,14 +1,16 @@
 /*
  * report_query.c - the SQL behind the top reports of the nettally command.
  *
- * Reports read only the documented views (host_traffic, port_traffic,
- * peer_traffic), never the tables under them, so the schema may change
- * beneath a view without touching this file.  Every value is bound: ?1
+ * Reports are defined on the documented views (host_traffic,
+ * port_traffic, peer_traffic) and print what a query of the view would;
+ * where the counter table under a view gives the same rows faster, they
+ * read the table (below), so a schema change beneath a view must keep
+ * report_query_table and the id reports in step.  Every value is bound: ?1
  * since (inclusive), ?2 until (exclusive), ?3 the row limit, ?4 .. ?9 the
  * filters (report_filter.h), ?10 the seconds rates are averaged over, ?11
  * the rank that is the 95th percentile.  The SQL text is assembled only
- * from the static fragments below.  The bucket test is on the view's
- * integer bucket column, which the store keeps first in each counter
+ * from the static fragments below.  The bucket test is on the integer
+ * bucket column, which the store keeps first in each counter
  * table's primary key: a range scan.  Rows of every agent, interface and
  * resolution are summed: the store keeps each packet in one bucket of one
  * resolution (retention.c moves rows to a coarser tier, never copies), so
@@ -24,6 +26,20 @@
  * the key columns ascending (binary collation).  The main SELECT carries
  * no aliases on purpose: an alias named like a view column ("bytes")
  * would make ORDER BY ambiguous.
+ *
+ * The views turn ids into text for every row, and a GROUP BY over their
+ * text columns sorts every row by strings: top peers over 2.7 million
+ * rows took 9.7 s (README, Reports).  So the span reads the table in one
+ * pass, and the reports whose keys are one id each (a host,
+ * a host and a peer, a protocol and port, an interface) read the counter
+ * table under the same filters (REPORT_FILTER_SQL_TABLE), sum it per id,
+ * and join the texts only to the sums.  An id stands for one text: the
+ * store writes an address's text from its unique addr, and a protocol's
+ * name, an interface's (agent, name) pair are unique too.  Without
+ * --95th the sums are grouped again by their texts, which costs little
+ * and keeps the view's result even where two ids shared a text; with it,
+ * each id's buckets are ranked as the view's text key's were.  Top agents
+ * reads the view: an agent has several interface ids.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +55,25 @@ static int	result_grow(struct report_result *);
 static int	sql_cat(char *, size_t *, const char *);
 static int	build_top(char *, const struct report_def *, const char *,
 		    const char *, int);
+static int	build_top_ids(char *, const struct report_def *,
+		    const char *, const char *, int);
+static void	span_add(struct report_span *, sqlite3_stmt *);
 
 #define IN_BYTES	"nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0" \
 			" END)"
 #define OUT_BYTES	"nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0" \
 			" END)"
+/* The same on a counter table: its direction is 0 for in, else out. */
+#define IN_BYTES_T	"nt_sum(CASE direction WHEN 0 THEN bytes ELSE 0 END)"
+#define OUT_BYTES_T	"nt_sum(CASE direction WHEN 0 THEN 0 ELSE bytes END)"
+
+/* The address columns of host_traffic, of an address joined as h. */
+#define HOST_TEXT	"h.text, CASE h.family WHEN 4 THEN 'ipv4' WHEN 6" \
+			" THEN 'ipv6' ELSE 'overflow' END"
+#define JOIN_HOST	" JOIN address h ON h.id = g.host_id"
+/* proto_name of the views, of the protocol table joined as p. */
+#define PROTO_TEXT	"COALESCE(p.name, CAST(g.proto AS TEXT))"
+#define JOIN_PROTO	" LEFT JOIN protocol p ON p.number = g.proto"
 
 static const struct report_column cols_hosts[] = {
 	{ "host",	REPORT_COL_TEXT },
@@ -85,17 +115,25 @@ static const struct report_column cols_p95[] = {
 
 static const struct report_def reports[] = {
 	{ "hosts", REPORT_SRC_HOST, "host, family", "host ASC, family ASC",
-	    cols_hosts, NELEM(cols_hosts) },
+	    cols_hosts, NELEM(cols_hosts),
+	    "host_id", HOST_TEXT, JOIN_HOST },
 	{ "ports", REPORT_SRC_PORT, "proto_name, port",
-	    "proto_name ASC, port ASC", cols_ports, NELEM(cols_ports) },
+	    "proto_name ASC, port ASC", cols_ports, NELEM(cols_ports),
+	    "proto, port", PROTO_TEXT ", g.port", JOIN_PROTO },
 	{ "peers", REPORT_SRC_PEER, "host, peer", "host ASC, peer ASC",
-	    cols_peers, NELEM(cols_peers) },
+	    cols_peers, NELEM(cols_peers),
+	    "host_id, peer_id", "h.text, r.text",
+	    JOIN_HOST " JOIN address r ON r.id = g.peer_id" },
 	{ "protocols", REPORT_SRC_HOST, "proto_name", "proto_name ASC",
-	    cols_protocols, NELEM(cols_protocols) },
+	    cols_protocols, NELEM(cols_protocols),
+	    "proto", PROTO_TEXT, JOIN_PROTO },
 	{ "agents", REPORT_SRC_HOST, "agent", "agent ASC",
-	    cols_agents, NELEM(cols_agents) },
+	    cols_agents, NELEM(cols_agents), NULL, NULL, NULL },
 	{ "interfaces", REPORT_SRC_HOST, "agent, iface",
-	    "agent ASC, iface ASC", cols_interfaces, NELEM(cols_interfaces) },
+	    "agent ASC, iface ASC", cols_interfaces, NELEM(cols_interfaces),
+	    "iface_id", "a.name, i.name",
+	    " JOIN iface i ON i.id = g.iface_id"
+	    " JOIN agent a ON a.id = i.agent_id" },
 };
 
 const struct report_def *
@@ -141,6 +179,30 @@ report_query_view(enum report_src src, const struct report_filter *f,
 }
 
 const char *
+report_query_table(enum report_src src, const struct report_filter *f,
+    const char **where)
+{
+	switch (src) {
+	case REPORT_SRC_HOST:
+		if (f->port >= 0) {
+			*where = REPORT_FILTER_SQL_TABLE_PORT;
+			return "port_stat";
+		}
+		*where = REPORT_FILTER_SQL_TABLE;
+		return "host_stat";
+	case REPORT_SRC_PORT:
+		*where = REPORT_FILTER_SQL_TABLE_PORT;
+		return "port_stat";
+	case REPORT_SRC_PEER:
+		if (f->port >= 0)
+			return NULL;
+		*where = REPORT_FILTER_SQL_TABLE;
+		return "peer_stat";
+	}
+	return NULL;
+}
+
+const char *
 report_query_errmsg(sqlite3 *db)
 {
 	static char errbuf[512];
@@ -178,60 +240,113 @@ fail:
 	return NULL;
 }
 
+/* Adds one resolution's row (resolution, first, newest, end, 0). */
+static void
+span_add(struct report_span *span, sqlite3_stmt *st)
+{
+	int64_t res = sqlite3_column_int64(st, 0);
+
+	if (span->nres == 0 || sqlite3_column_int64(st, 1) < span->first)
+		span->first = sqlite3_column_int64(st, 1);
+	if (span->nres == 0 || sqlite3_column_int64(st, 3) > span->end)
+		span->end = sqlite3_column_int64(st, 3);
+	if (span->nres == 0 || res < span->res_min)
+		span->res_min = res;
+	if (span->nres == 0 || res > span->res_max)
+		span->res_max = res;
+	span->nres++;
+	report_tier_add(&span->tiers, st);
+}
+
+/*
+ * The span's statements.  A bucket's end: a monthly bucket ends with its
+ * calendar month.  The distinct buckets are not counted: the report would
+ * pay for it and never prints it.  SPAN_ONE is one pass without a sort:
+ * the whole selection as one row, right when its least and largest
+ * resolution are equal (its last column is 1), as they are unless the
+ * window reaches into a roll-up tier; SPAN_EACH sorts every row by its
+ * resolution, one row per resolution, oldest first.
+ */
+#define SPAN_END(res) \
+	" CASE " res " WHEN 2592000 THEN CAST(strftime('%s'," \
+	" MAX(bucket), 'unixepoch', '+1 month') AS INTEGER)" \
+	" ELSE MAX(bucket) + " res " END, 0"
+#define SPAN_ONE \
+	"SELECT MIN(resolution), MIN(bucket), MAX(bucket)," \
+	SPAN_END("MIN(resolution)") ", MIN(resolution) = MAX(resolution)" \
+	" FROM "
+#define SPAN_EACH \
+	"SELECT resolution, MIN(bucket), MAX(bucket)," SPAN_END("resolution") \
+	" FROM "
+
 int
 report_query_span(sqlite3 *db, enum report_src src,
     const struct report_args *a, struct report_span *span,
     const char **errstr)
 {
 	char sql[SQL_MAX];
-	const char *view, *where;
-	sqlite3_stmt *st;
-	int64_t res;
-	size_t off = 0;
-	int rc;
+	const char *view, *table, *where;
+	sqlite3_stmt *st = NULL;
+	size_t off;
+	int rc, each;
 
 	memset(span, 0, sizeof(*span));
-	if ((view = report_query_view(src, a->filter, &where)) == NULL) {
+	if ((view = report_query_view(src, a->filter, &where)) == NULL ||
+	    (table = report_query_table(src, a->filter, &where)) == NULL) {
 		*errstr = "this report has no port column";
 		return -1;
 	}
 	/*
-	 * One row per resolution, oldest first: a monthly bucket ends with
-	 * its calendar month.  The distinct buckets are not counted here:
-	 * the report would pay for it and never prints it.
+	 * The tables stand in for the view, which the report is defined
+	 * on: a database without it fails as reading it did, naming it.
+	 * Preparing is enough: it resolves the view and its tables.
 	 */
+	off = 0;
 	sql[0] = '\0';
-	if (sql_cat(sql, &off, "SELECT resolution, MIN(bucket), MAX(bucket),"
-	    " CASE resolution WHEN 2592000 THEN CAST(strftime('%s',"
-	    " MAX(bucket), 'unixepoch', '+1 month') AS INTEGER)"
-	    " ELSE MAX(bucket) + resolution END, 0 FROM ") == -1 ||
-	    sql_cat(sql, &off, view) == -1 ||
-	    sql_cat(sql, &off, where) == -1 ||
-	    sql_cat(sql, &off, " GROUP BY resolution ORDER BY 2, 1") == -1) {
+	if (sql_cat(sql, &off, "SELECT 1 FROM ") == -1 ||
+	    sql_cat(sql, &off, view) == -1) {
 		*errstr = "query too long";
 		return -1;
 	}
-	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		res = sqlite3_column_int64(st, 0);
-		if (span->nres == 0 || sqlite3_column_int64(st, 1) < span->first)
-			span->first = sqlite3_column_int64(st, 1);
-		if (span->nres == 0 || sqlite3_column_int64(st, 3) > span->end)
-			span->end = sqlite3_column_int64(st, 3);
-		if (span->nres == 0 || res < span->res_min)
-			span->res_min = res;
-		if (span->nres == 0 || res > span->res_max)
-			span->res_max = res;
-		span->nres++;
-		report_tier_add(&span->tiers, st);
-	}
-	if (rc != SQLITE_DONE) {
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		*errstr = report_query_errmsg(db);
 		sqlite3_finalize(st);
 		return -1;
 	}
 	sqlite3_finalize(st);
+	for (each = 0; each <= 1; each++) {
+		off = 0;
+		sql[0] = '\0';
+		if (sql_cat(sql, &off, each ? SPAN_EACH : SPAN_ONE) == -1 ||
+		    sql_cat(sql, &off, table) == -1 ||
+		    sql_cat(sql, &off, " s") == -1 ||
+		    sql_cat(sql, &off, where) == -1 ||
+		    (each && sql_cat(sql, &off,
+		    " GROUP BY resolution ORDER BY 2, 1") == -1)) {
+			*errstr = "query too long";
+			return -1;
+		}
+		if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+			return -1;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			/* No rows, or one resolution: this row says it all. */
+			if (!each && (sqlite3_column_type(st, 0) == SQLITE_NULL ||
+			    sqlite3_column_int(st, 5) == 1)) {
+				if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+					span_add(span, st);
+				sqlite3_finalize(st);
+				return 0;
+			}
+			if (each)
+				span_add(span, st);
+		}
+		if (rc != SQLITE_DONE) {
+			*errstr = report_query_errmsg(db);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+	}
 	return 0;
 }
 
@@ -457,6 +572,88 @@ build_top(char *sql, const struct report_def *def, const char *view,
 	return rc == 0 ? 0 : -1;
 }
 
+/* The tie order of the texts: their positions, ascending. */
+static const char *const text_order[] = { "", "1 ASC", "1 ASC, 2 ASC" };
+
+/*
+ * Assembles the statement of a top report that reads def->ids of table
+ * (report_query.c's opening comment): g holds the sums per id, the outer
+ * query joins the texts to them.  With p95, per sums each id's buckets,
+ * ranked numbers them by in and by out rate and g picks the rank ?11 of
+ * each, as build_top does per text key.  The outer query names g's
+ * columns and the texts by position, so no alias meets a column name.
+ */
+static int
+build_top_ids(char *sql, const struct report_def *def, const char *table,
+    const char *where, int p95)
+{
+	const char *k = def->ids;
+	size_t off = 0;
+	int rc = 0;
+
+	if (def->nkeys >= NELEM(text_order))
+		return -1;
+	sql[0] = '\0';
+	if (!p95) {
+		rc |= sql_cat(sql, &off, "SELECT ");
+		rc |= sql_cat(sql, &off, def->texts);
+		rc |= sql_cat(sql, &off, ", nt_sum(g.b), nt_sum(g.ib),"
+		    " nt_sum(g.ob), nt_sum(g.p), nt_sum(g.f),"
+		    " nt_sum(g.ib) * 8.0 / ?10, nt_sum(g.ob) * 8.0 / ?10"
+		    " FROM (SELECT ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", nt_sum(bytes) AS b, " IN_BYTES_T
+		    " AS ib, " OUT_BYTES_T " AS ob, nt_sum(packets) AS p,"
+		    " nt_sum(frame_bytes) AS f FROM ");
+		rc |= sql_cat(sql, &off, table);
+		rc |= sql_cat(sql, &off, " s");
+		rc |= sql_cat(sql, &off, where);
+		rc |= sql_cat(sql, &off, " GROUP BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ") g");
+		rc |= sql_cat(sql, &off, def->joins);
+		rc |= sql_cat(sql, &off, def->nkeys == 1 ? " GROUP BY 1" :
+		    " GROUP BY 1, 2");
+		rc |= sql_cat(sql, &off, " ORDER BY nt_sum(g.b) DESC, ");
+	} else {
+		rc |= sql_cat(sql, &off, "WITH per AS (SELECT ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", resolution, nt_sum(bytes) AS b, "
+		    IN_BYTES_T " AS ib, " OUT_BYTES_T " AS ob,"
+		    " nt_sum(packets) AS p, nt_sum(frame_bytes) AS f FROM ");
+		rc |= sql_cat(sql, &off, table);
+		rc |= sql_cat(sql, &off, " s");
+		rc |= sql_cat(sql, &off, where);
+		rc |= sql_cat(sql, &off, " GROUP BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", bucket, resolution), ranked AS"
+		    " (SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, " ORDER BY ib DESC) AS rni,"
+		    " ROW_NUMBER() OVER (PARTITION BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, " ORDER BY ob DESC) AS rno FROM per),"
+		    " g AS (SELECT ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ", nt_sum(b) AS tb, nt_sum(ib) AS tib,"
+		    " nt_sum(ob) AS tob, nt_sum(p) AS tp, nt_sum(f) AS tf,"
+		    " COALESCE(MAX(CASE WHEN rni = ?11 THEN ib * 8.0 /"
+		    " resolution END), 0) AS ip, COALESCE(MAX(CASE WHEN"
+		    " rno = ?11 THEN ob * 8.0 / resolution END), 0) AS op"
+		    " FROM ranked GROUP BY ");
+		rc |= sql_cat(sql, &off, k);
+		rc |= sql_cat(sql, &off, ") SELECT ");
+		rc |= sql_cat(sql, &off, def->texts);
+		rc |= sql_cat(sql, &off, ", g.tb, g.tib, g.tob, g.tp, g.tf,"
+		    " g.tib * 8.0 / ?10, g.tob * 8.0 / ?10, g.ip, g.op FROM g");
+		rc |= sql_cat(sql, &off, def->joins);
+		rc |= sql_cat(sql, &off, " ORDER BY g.tb DESC, ");
+	}
+	rc |= sql_cat(sql, &off, text_order[def->nkeys]);
+	rc |= sql_cat(sql, &off, " LIMIT ?3");
+	return rc == 0 ? 0 : -1;
+}
+
 int
 report_query_run(sqlite3 *db, const struct report_def *def,
     const struct report_args *a, struct report_result *res,
@@ -464,7 +661,7 @@ report_query_run(sqlite3 *db, const struct report_def *def,
 {
 	char sql[SQL_MAX];
 	struct report_span span;
-	const char *view, *where;
+	const char *view, *table = NULL, *where;
 	sqlite3_stmt *st = NULL;
 	int64_t window, nbuckets;
 	size_t i;
@@ -504,7 +701,14 @@ report_query_run(sqlite3 *db, const struct report_def *def,
 	nbuckets = span.res_min > 0 ? window / span.res_min : 1;
 	if (nbuckets < 1)
 		nbuckets = 1;
-	if (build_top(sql, def, view, where, a->p95) == -1) {
+	if (def->ids != NULL &&
+	    (table = report_query_table(def->src, a->filter, &where)) == NULL) {
+		*errstr = "--port does not apply: this report has no port "
+		    "column; drop --port";
+		return REPORT_EUSER;
+	}
+	if ((def->ids != NULL ? build_top_ids(sql, def, table, where, a->p95) :
+	    build_top(sql, def, view, where, a->p95)) == -1) {
 		*errstr = "query too long";
 		return -1;
 	}

@@ -2,8 +2,9 @@
  * report_query.h - the top reports of the nettally command, and the
  * result table every report fills.
  *
- * A top report is a static description: its name, the view it reads, its
- * key columns and their tie order.  Every top report prints the keys, the
+ * A top report is a static description: its name, the view it is defined
+ * on, its key columns and their tie order, and the ids it may group the
+ * view's table by instead.  Every top report prints the keys, the
  * same five totals and two average rates, and with --95th the 95th
  * percentile of the per-bucket rates.  The SQL is assembled from static
  * fragments only (view names, column lists); every value a user gives is
@@ -57,6 +58,15 @@ struct report_def {
 	const char			*order;	/* ties: keys ascending */
 	const struct report_column	*cols;	/* the key columns */
 	size_t				 nkeys;
+	/*
+	 * Read the counter table instead of the view, grouped on these id
+	 * columns first (NULL: the view, keys and order above); texts are
+	 * the key columns from the grouped rows g and the tables joins
+	 * adds.  Only where each id stands for one key text (report_query.c).
+	 */
+	const char			*ids;
+	const char			*texts;
+	const char			*joins;
 };
 
 struct report_value {
@@ -114,6 +124,15 @@ const struct report_def	*report_query_all(size_t *n);
  * peers).
  */
 const char	*report_query_view(enum report_src src,
+		    const struct report_filter *f, const char **where);
+
+/*
+ * Returns the counter table src reads under filter f (host_stat,
+ * port_stat, peer_stat) and, in *where, the WHERE clause that keeps the
+ * rows report_query_view's would, on the table under the alias s; NULL
+ * as report_query_view.
+ */
+const char	*report_query_table(enum report_src src,
 		    const struct report_filter *f, const char **where);
 
 /*
