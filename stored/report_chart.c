@@ -25,7 +25,7 @@
 #include "report_time.h"
 
 #define REPORT_CHART_STEPS_MAX	2000
-#define SQL_MAX			1024
+#define SQL_MAX			4096
 #define NSER			(REPORT_CHART_SERIES_MAX + 1)
 
 /* Geometry, in SVG user units (pixels at 100 %). */
@@ -60,10 +60,28 @@ static const char *const colours[NSER] = {
 	"#8c564b", "#e377c2", "#17becf", "#7f7f7f",
 };
 
-static const char *const key_sql[] = {
-	[REPORT_CHART_HOST] = "host",
-	[REPORT_CHART_PROTO] = "proto_name",
-	[REPORT_CHART_IFACE] = "agent || '/' || iface",
+/*
+ * A series' name, as the view's columns give it: host, proto_name, or
+ * agent || '/' || iface.  The chart reads the counter table under the
+ * view's filters (report_query_table), sums it per id first, then joins
+ * the name to the sums, which are grouped again by name (two interfaces
+ * may make one name): the view would turn every row's ids into text and
+ * sort every row by it.
+ */
+struct chart_key {
+	const char	*id;		/* the table's column */
+	const char	*name;		/* the name, of g and joins */
+	const char	*joins;
+};
+static const struct chart_key key_sql[] = {
+	[REPORT_CHART_HOST] = { "host_id", "h.text",
+	    " JOIN address h ON h.id = g.host_id" },
+	[REPORT_CHART_PROTO] = { "proto",
+	    "COALESCE(p.name, CAST(g.proto AS TEXT))",
+	    " LEFT JOIN protocol p ON p.number = g.proto" },
+	[REPORT_CHART_IFACE] = { "iface_id", "a.name || '/' || i.name",
+	    " JOIN iface i ON i.id = g.iface_id"
+	    " JOIN agent a ON a.id = i.agent_id" },
 };
 static const char *const by_name[] = {
 	[REPORT_CHART_HOST] = "host",
@@ -71,12 +89,12 @@ static const char *const by_name[] = {
 	[REPORT_CHART_IFACE] = "iface",
 };
 
-static int	load_keys(sqlite3 *, const struct report_args *, const char *,
-		    const char *, const char *, struct report_chart *,
-		    const char **);
-static int	load_steps(sqlite3 *, const struct report_args *, const char *,
-		    const char *, const char *, struct report_chart *,
-		    const char **);
+static int	load_keys(sqlite3 *, const struct report_args *,
+		    const struct chart_key *, const char *, const char *,
+		    struct report_chart *, const char **);
+static int	load_steps(sqlite3 *, const struct report_args *,
+		    const struct chart_key *, const char *, const char *,
+		    struct report_chart *, const char **);
 static void	svg_text(FILE *, const char *);
 static void	svg_ascii(FILE *, unsigned char);
 static double	nice_max(double);
@@ -158,17 +176,23 @@ svg_ascii(FILE *out, unsigned char c)
 
 /* The a->limit keys with the most bytes: the named series. */
 static int
-load_keys(sqlite3 *db, const struct report_args *a, const char *key,
-    const char *view, const char *where, struct report_chart *c,
-    const char **errstr)
+load_keys(sqlite3 *db, const struct report_args *a,
+    const struct chart_key *key, const char *table, const char *where,
+    struct report_chart *c, const char **errstr)
 {
 	char sql[SQL_MAX];
 	sqlite3_stmt *st;
 	const unsigned char *text;
-	int rc;
+	int rc, n;
 
-	snprintf(sql, sizeof(sql), "SELECT %s, nt_sum(bytes) FROM %s%s"
-	    " GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ?3", key, view, where);
+	n = snprintf(sql, sizeof(sql), "SELECT %s, nt_sum(g.b) FROM"
+	    " (SELECT %s, nt_sum(bytes) AS b FROM %s s%s GROUP BY 1) g%s"
+	    " GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ?3", key->name, key->id,
+	    table, where, key->joins);
+	if (n < 0 || (size_t)n >= sizeof(sql)) {
+		*errstr = "query too long";
+		return -1;
+	}
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
@@ -196,11 +220,15 @@ load_keys(sqlite3 *db, const struct report_args *a, const char *key,
 	return 0;
 }
 
-/* Sums every step's in and out bytes per series, as bit/s. */
+/*
+ * Sums every step's in and out bytes per series, as bit/s.  The rows
+ * come by step, then name, as the view's GROUP BY gave them: "other"
+ * adds several names' rates in that order.
+ */
 static int
-load_steps(sqlite3 *db, const struct report_args *a, const char *key,
-    const char *view, const char *where, struct report_chart *c,
-    const char **errstr)
+load_steps(sqlite3 *db, const struct report_args *a,
+    const struct chart_key *key, const char *table, const char *where,
+    struct report_chart *c, const char **errstr)
 {
 	char sql[SQL_MAX];
 	sqlite3_stmt *st;
@@ -208,12 +236,20 @@ load_steps(sqlite3 *db, const struct report_args *a, const char *key,
 	int64_t t, inb, outb, n;
 	double len;
 	size_t i, k;
-	int rc;
+	int rc, len_sql;
 
-	snprintf(sql, sizeof(sql), "SELECT %s, %s,"
-	    " nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
-	    " nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
-	    " FROM %s%s GROUP BY 1, 2", REPORT_TIER_STEP_SQL, key, view, where);
+	/* The table's direction is 0 for in, else out. */
+	len_sql = snprintf(sql, sizeof(sql), "SELECT g.t, %s,"
+	    " nt_sum(g.ib), nt_sum(g.ob) FROM (SELECT %s AS t, %s,"
+	    " nt_sum(CASE direction WHEN 0 THEN bytes ELSE 0 END) AS ib,"
+	    " nt_sum(CASE direction WHEN 0 THEN 0 ELSE bytes END) AS ob"
+	    " FROM %s s%s GROUP BY 1, 2) g%s GROUP BY 1, 2 ORDER BY 1, 2",
+	    key->name, REPORT_TIER_STEP_SQL, key->id, table, where,
+	    key->joins);
+	if (len_sql < 0 || (size_t)len_sql >= sizeof(sql)) {
+		*errstr = "query too long";
+		return -1;
+	}
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, REPORT_P_STEP, c->step) != SQLITE_OK) {
@@ -453,14 +489,15 @@ report_chart_load(sqlite3 *db, const struct report_args *a,
 	static char msg[256];
 	struct report_span span;
 	struct report_chart *c;
-	const char *view, *where, *key = key_sql[by];
+	const struct chart_key *key = &key_sql[by];
+	const char *table, *where;
 	double sin, sout;
 	char iso[REPORT_TIME_ISO_LEN];
 	int64_t nsteps, since, until, first;
 	size_t i, k;
 
 	*rc = -1;
-	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
+	table = report_query_table(REPORT_SRC_HOST, a->filter, &where);
 	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
 		return NULL;
 	if (span.nres == 0 && (a->since == REPORT_TIME_NONE_LOW ||
@@ -519,8 +556,8 @@ report_chart_load(sqlite3 *db, const struct report_args *a,
 		*errstr = "out of memory";
 		goto fail;
 	}
-	if (load_keys(db, a, key, view, where, c, errstr) == -1 ||
-	    load_steps(db, a, key, view, where, c, errstr) == -1)
+	if (load_keys(db, a, key, table, where, c, errstr) == -1 ||
+	    load_steps(db, a, key, table, where, c, errstr) == -1)
 		goto fail;
 	for (i = 0; i < c->nsteps; i++) {
 		for (k = 0, sin = sout = 0; k < NSER; k++) {

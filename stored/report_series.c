@@ -32,7 +32,7 @@
 #include "report_series.h"
 #include "report_time.h"
 
-#define SQL_MAX	1024
+#define SQL_MAX	4096
 
 /* The step of a window without traffic when no agent says one. */
 #define SERIES_STEP_NODATA	60
@@ -64,9 +64,13 @@ static int	resset_read(sqlite3 *, const char *,
 		    const char **);
 static void	resset_text(const struct resset *, char *, size_t);
 
-/* The selection's resolutions in the window, finest first. */
+/*
+ * The selection's resolutions in the window, finest first.  Series reads
+ * the counter table under the view's filters (report_query_table): the
+ * view would turn every row's ids into text that a series never prints.
+ */
 static const char sql_data_res[] =
-    "SELECT DISTINCT resolution FROM %s%s ORDER BY 1";
+    "SELECT DISTINCT resolution FROM %s s%s ORDER BY 1";
 
 /* The agents' raw resolutions, of --agent and --iface when given. */
 static const char sql_agent_res[] =
@@ -173,11 +177,11 @@ report_series_step(sqlite3 *db, const struct report_args *a, int64_t since,
 	static char msg[384];
 	char sql[SQL_MAX], list[160];
 	struct resset rs;
-	const char *view, *where;
+	const char *table, *where;
 	int64_t cap;
 
-	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
-	snprintf(sql, sizeof(sql), sql_data_res, view, where);
+	table = report_query_table(REPORT_SRC_HOST, a->filter, &where);
+	snprintf(sql, sizeof(sql), sql_data_res, table, where);
 	if (resset_read(db, sql, a, since, &rs, errstr) == -1)
 		return -1;
 	rs.whose = rs.n > 0 ? "of the data" : NULL;
@@ -298,7 +302,7 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 	char bar[REPORT_GRAPH_WIDTH * 3 + 1];
 	struct report_span span;
 	struct report_value *row;
-	const char *view, *where;
+	const char *table, *where;
 	sqlite3_stmt *st = NULL;
 	int64_t start, first, since, end, t, tnext, nsteps, n, have_t = -1;
 	int64_t vals[5];
@@ -314,7 +318,7 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 			goto toomany;
 	if (graph && report_result_col(res, "graph", REPORT_COL_TEXT) == -1)
 		goto toomany;
-	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
+	table = report_query_table(REPORT_SRC_HOST, a->filter, &where);
 	if (report_query_span(db, REPORT_SRC_HOST, a, &span, errstr) == -1)
 		return -1;
 	res->tiers = span.tiers;
@@ -344,13 +348,14 @@ report_series_run(sqlite3 *db, const struct report_args *a, int64_t *step,
 		*errstr = msg;
 		return REPORT_EUSER;
 	}
+	/* The table's direction is 0 for in, else out. */
 	snprintf(sql, sizeof(sql), "SELECT %s,"
 	    " nt_sum(bytes),"
-	    " nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0 END),"
-	    " nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0 END),"
-	    " nt_sum(packets), nt_sum(frame_bytes) FROM %s%s GROUP BY 1"
+	    " nt_sum(CASE direction WHEN 0 THEN bytes ELSE 0 END),"
+	    " nt_sum(CASE direction WHEN 0 THEN 0 ELSE bytes END),"
+	    " nt_sum(packets), nt_sum(frame_bytes) FROM %s s%s GROUP BY 1"
 	    " ORDER BY 1",
-	    REPORT_TIER_STEP_SQL, view, where);
+	    REPORT_TIER_STEP_SQL, table, where);
 	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, REPORT_P_STEP, *step) != SQLITE_OK) {

@@ -29,16 +29,19 @@
 #define P_MONTH_SECS	"?18"
 
 /*
- * One pass over the view: per agent and interface, each period's sums
- * side by side (y_ yesterday, t_ today, m_ month; n counts rows, so a
- * period without any has no row).
+ * One pass over the counter table under the view's filters
+ * (report_query_table): per interface id, each period's sums side by side
+ * (y_ yesterday, t_ today, m_ month; n counts rows, so a period without
+ * any has no row); the table's direction is 0 for in, else out.  The
+ * names join only to those sums: an interface id is one (agent, iface)
+ * pair, as both tables' unique keys say.
  */
 #define SUMS(x, cond) \
 	" COUNT(CASE WHEN " cond " THEN 1 END) AS " x "n," \
-	" nt_sum(CASE WHEN " cond " AND direction = 'in' THEN bytes" \
+	" nt_sum(CASE WHEN " cond " AND direction = 0 THEN bytes" \
 	" ELSE 0 END)" \
 	" AS " x "ib," \
-	" nt_sum(CASE WHEN " cond " AND direction = 'out' THEN bytes" \
+	" nt_sum(CASE WHEN " cond " AND direction <> 0 THEN bytes" \
 	" ELSE 0 END)" \
 	" AS " x "ob," \
 	" nt_sum(CASE WHEN " cond " THEN bytes ELSE 0 END) AS " x "b," \
@@ -68,14 +71,16 @@ static const struct report_column cols_summary[] = {
 #define NCOLS	(sizeof(cols_summary) / sizeof(cols_summary[0]))
 
 static const char sql_head[] =
-    "WITH g AS (SELECT agent, iface,"
+    "WITH sums AS (SELECT iface_id,"
     SUMS("y_", "bucket >= " P_YDAY " AND bucket < " P_TODAY) ","
     SUMS("t_", "bucket >= " P_TODAY) ","
     SUMS("m_", "bucket >= " P_MONTH)
     " FROM ";
 
 static const char sql_tail[] =
-    " GROUP BY agent, iface)"
+    " GROUP BY iface_id), g AS (SELECT a.name AS agent, i.name AS iface,"
+    " sums.* FROM sums JOIN iface i ON i.id = sums.iface_id"
+    " JOIN agent a ON a.id = i.agent_id)"
     " SELECT a, i, pe, st, se, ib, ob, b, p, ir, orr FROM ("
     PERIOD("0", "yesterday", "y_", P_YDAY, "86400.0")
     " UNION ALL" PERIOD("1", "today", "t_", P_TODAY, P_TODAY_SECS)
@@ -89,7 +94,7 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 	struct report_args wa = *a;
 	struct report_span span;
 	char sql[SQL_MAX];
-	const char *view, *where;
+	const char *table, *where;
 	sqlite3_stmt *st;
 	struct tm tm;
 	time_t tt = (time_t)now;
@@ -113,14 +118,17 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 	yday = today - 86400;
 	wa.since = yday < month ? yday : month;
 	wa.until = now + 1;		/* the bucket starting now is today's */
-	view = report_query_view(REPORT_SRC_HOST, a->filter, &where);
-	if (view == NULL) {
+	table = report_query_table(REPORT_SRC_HOST, a->filter, &where);
+	if (table == NULL) {
 		*errstr = "no view for these filters";
 		return -1;
 	}
+	/* First: a database without the view fails naming it. */
+	if (report_query_span(db, REPORT_SRC_HOST, &wa, &span, errstr) == -1)
+		return -1;
 	/* The window (?1, ?2) runs from yesterday or the 1st, whichever
 	 * is first, to now; each period's sums pick their part of it. */
-	snprintf(sql, sizeof(sql), "%s%s%s%s", sql_head, view, where,
+	snprintf(sql, sizeof(sql), "%s%s s%s%s", sql_head, table, where,
 	    sql_tail);
 	if ((st = report_query_prepare(db, sql, &wa, errstr)) == NULL)
 		return -1;
@@ -140,8 +148,7 @@ report_summary_run(sqlite3 *db, const struct report_args *a, int64_t now,
 		return -1;
 	}
 	sqlite3_finalize(st);
-	if (report_query_span(db, REPORT_SRC_HOST, &wa, &span, errstr) == -1 ||
-	    report_tier_dbinfo(db, &res->dbinfo, errstr) == -1)
+	if (report_tier_dbinfo(db, &res->dbinfo, errstr) == -1)
 		return -1;
 	res->tiers = span.tiers;
 	res->has_tiers = 1;
