@@ -4,7 +4,8 @@
  * quoting, JSON escaping, whole table/csv/json output, rates),
  * report_query.c (each report's SQL over an in-memory database built by
  * schema_migrate: window bounds, sums, order of ties, limit, rates, the
- * 95th percentile), report_filter.c (CIDR, port, direction, protocol,
+ * 95th percentile; the counter table reads give the views' rows),
+ * report_filter.c (CIDR, port, direction, protocol,
  * each filter's effect), report_series.c, report_summary.c,
  * report_alert.c and report_status.c's output.
  */
@@ -859,6 +860,212 @@ test_query_p95(void **state)
 	    &f, w100, NELEM(w100));
 }
 
+/*
+ * The reports read the counter tables (report_query_table); their rows
+ * must be those of the view each is defined on.  A seeded mix of agents,
+ * interfaces, hosts, peers, protocols (one without a name), ports and
+ * directions, with many ties, is asked every top report under each
+ * filter, with and without --95th, and each result is compared cell by
+ * cell with the view's query, as the reports wrote it before reading
+ * tables: texts, integers and rates exactly.
+ */
+static const char view_top[] =
+    "SELECT %s, nt_sum(bytes), %s, %s, nt_sum(packets), nt_sum(frame_bytes),"
+    " %s * 8.0 / ?10, %s * 8.0 / ?10 FROM %s%s GROUP BY %s"
+    " ORDER BY nt_sum(bytes) DESC, %s LIMIT ?3";
+static const char view_p95[] =
+    "WITH per AS (SELECT %s, resolution, nt_sum(bytes) AS b, %s AS ib,"
+    " %s AS ob, nt_sum(packets) AS p, nt_sum(frame_bytes) AS f FROM %s%s"
+    " GROUP BY %s, bucket, resolution), ranked AS (SELECT *, ROW_NUMBER()"
+    " OVER (PARTITION BY %s ORDER BY ib DESC) AS rni, ROW_NUMBER() OVER"
+    " (PARTITION BY %s ORDER BY ob DESC) AS rno FROM per) SELECT %s,"
+    " nt_sum(b), nt_sum(ib), nt_sum(ob), nt_sum(p), nt_sum(f),"
+    " nt_sum(ib) * 8.0 / ?10, nt_sum(ob) * 8.0 / ?10,"
+    " COALESCE(MAX(CASE WHEN rni = ?11 THEN ib * 8.0 / resolution END), 0),"
+    " COALESCE(MAX(CASE WHEN rno = ?11 THEN ob * 8.0 / resolution END), 0)"
+    " FROM ranked GROUP BY %s ORDER BY nt_sum(b) DESC, %s LIMIT ?3";
+#define VIEW_IN		"nt_sum(CASE direction WHEN 'in' THEN bytes ELSE 0 END)"
+#define VIEW_OUT	"nt_sum(CASE direction WHEN 'out' THEN bytes ELSE 0 END)"
+
+/* Fills the tables with n seeded rows each (a key twice: kept once). */
+static void
+mix_fill(sqlite3 *db, int n)
+{
+	static const char setup[] =
+	    "INSERT INTO agent VALUES (1, 'a', 1, 1, 60, 1, 1),"
+	    "  (2, 'b', 1, 1, 60, 1, 1);"
+	    "INSERT INTO iface VALUES (1, 1, 'eth0'), (2, 1, 'eth1'),"
+	    "  (3, 2, 'eth0');"
+	    "INSERT INTO address VALUES (101, X'040A000001', 4, '10.0.0.1'),"
+	    "  (102, X'040A000002', 4, '10.0.0.2'),"
+	    "  (103, X'040A000003', 4, '10.0.0.3'),"
+	    "  (104, X'040A000009', 4, '10.0.0.9'),"
+	    "  (105, X'04C0000201', 4, '192.0.2.1'),"
+	    "  (106, X'04C0000202', 4, '192.0.2.2'),"
+	    "  (107, X'0620010DB8000000000000000000000001', 6, '2001:db8::1');";
+	/*
+	 * ?1 bucket, ?2 iface, ?3 host, ?4 proto, ?5 direction (2 is out
+	 * too, as the views say), ?6 packets, ?7 bytes, ?8 frame bytes, ?9
+	 * the port or the peer.
+	 */
+	static const char ins[] =
+	    "INSERT OR IGNORE INTO %s VALUES (?1, 60, ?2, ?3, %s, ?6, ?7, ?8,"
+	    " 1)";
+	static const char *const tables[3][2] = {
+		{ "host_stat", "?4, ?5" }, { "port_stat", "?4, ?9, ?5" },
+		{ "peer_stat", "?9, ?4, ?5" },
+	};
+	static const int protos[] = { 6, 17, 1, 200 };
+	static const int ports[] = { 22, 53, 443 };
+	sqlite3_stmt *st[3];
+	char sql[256];
+	uint32_t x = 12345;
+	int i, t;
+
+	assert_int_equal(sqlite3_exec(db, setup, NULL, NULL, NULL), SQLITE_OK);
+	for (t = 0; t < 3; t++) {
+		snprintf(sql, sizeof(sql), ins, tables[t][0], tables[t][1]);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st[t], NULL),
+		    SQLITE_OK);
+	}
+#define NEXT(m)	(int)(((x = x * 1103515245u + 12345u) >> 16) % (m))
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < 3; t++) {
+			/* Buckets from one before the window to its end. */
+			sqlite3_bind_int64(st[t], 1, T0 + 60 * (NEXT(62) - 1));
+			sqlite3_bind_int(st[t], 2, 1 + NEXT(3));
+			sqlite3_bind_int(st[t], 3, NEXT(8) == 0 ? 107 :
+			    101 + NEXT(4));
+			sqlite3_bind_int(st[t], 4, protos[NEXT(4)]);
+			sqlite3_bind_int(st[t], 5, NEXT(3));
+			sqlite3_bind_int(st[t], 6, 1 + NEXT(3));
+			sqlite3_bind_int(st[t], 7, 100 * (1 + NEXT(4)));
+			sqlite3_bind_int(st[t], 8, 500);
+			sqlite3_bind_int(st[t], 9, t == 1 ? ports[NEXT(3)] :
+			    101 + NEXT(7));
+			assert_int_equal(sqlite3_step(st[t]), SQLITE_DONE);
+			sqlite3_reset(st[t]);
+		}
+	}
+#undef NEXT
+	for (t = 0; t < 3; t++)
+		sqlite3_finalize(st[t]);
+}
+
+/* Compares def's report under a with the view's query, cell by cell. */
+static void
+check_as_view(sqlite3 *db, const struct report_def *def,
+    const struct report_args *a)
+{
+	struct report_result res;
+	const struct report_value *v;
+	const char *view, *where, *errstr = NULL, *k = def->keys;
+	const char *o = def->order;
+	sqlite3_stmt *st;
+	char sql[4096];
+	size_t row = 0, c;
+	int n;
+
+	report_result_init(&res);
+	if (report_query_run(db, def, a, &res, &errstr) != 0)
+		fail_msg("%s: %s", def->name, errstr);
+	view = report_query_view(def->src, a->filter, &where);
+	assert_non_null(view);
+	if (a->p95)
+		n = snprintf(sql, sizeof(sql), view_p95, k, VIEW_IN, VIEW_OUT,
+		    view, where, k, k, k, k, k, o);
+	else
+		n = snprintf(sql, sizeof(sql), view_top, k, VIEW_IN, VIEW_OUT,
+		    VIEW_IN, VIEW_OUT, view, where, k, o);
+	assert_true(n > 0 && (size_t)n < sizeof(sql));
+	st = report_query_prepare(db, sql, a, &errstr);
+	if (st == NULL)
+		fail_msg("%s: %s", def->name, errstr);
+	/* A bounded window of 60 s buckets: 60 of them, rank 60 / 20 + 1. */
+	assert_int_equal(sqlite3_bind_int64(st, REPORT_P_WINDOW,
+	    a->until - a->since), SQLITE_OK);
+	if (a->p95)
+		assert_int_equal(sqlite3_bind_int64(st, REPORT_P_RANK,
+		    (a->until - a->since) / 60 / 20 + 1), SQLITE_OK);
+	assert_int_equal((size_t)sqlite3_column_count(st), res.ncols);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		assert_true(row < res.nrows);
+		for (c = 0; c < res.ncols; c++) {
+			v = &res.cells[row * res.ncols + c];
+			switch (res.cols[c].type) {
+			case REPORT_COL_TEXT:
+				assert_string_equal(v->text,
+				    (const char *)sqlite3_column_text(st,
+				    (int)c));
+				break;
+			case REPORT_COL_RATE:
+			case REPORT_COL_REAL:
+				assert_true(v->real ==
+				    sqlite3_column_double(st, (int)c));
+				break;
+			default:
+				assert_int_equal(v->num,
+				    sqlite3_column_int64(st, (int)c));
+			}
+		}
+		row++;
+	}
+	assert_int_equal(row, res.nrows);
+	sqlite3_finalize(st);
+	report_result_clear(&res);
+}
+
+static void
+test_query_tables_as_views(void **state)
+{
+	static const int64_t limits[] = { 3, 1000 };
+	struct report_filter f[9];
+	const struct report_def *all;
+	struct report_args a = { T0, T1, 0, 0, NULL };
+	const char *errstr;
+	size_t nall, i, j, l;
+	int64_t nrows;
+	sqlite3 *db = *state;
+	sqlite3_stmt *st;
+
+	/* A fresh database: the shared fixture's ids are not this one's. */
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM host_stat;"
+	    "DELETE FROM port_stat; DELETE FROM peer_stat; DELETE FROM iface;"
+	    "DELETE FROM agent; DELETE FROM address;", NULL, NULL, NULL),
+	    SQLITE_OK);
+	mix_fill(db, 3000);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+	    " peer_stat", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	nrows = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_true(nrows > 1000);		/* mostly distinct keys */
+	for (j = 0; j < NELEM(f); j++)
+		report_filter_init(&f[j]);
+	f[1].agent = "a";
+	f[2].iface = "eth0";
+	f[3].agent = "b";
+	f[3].iface = "eth0";
+	assert_int_equal(report_filter_host("10.0.0.0/31", &f[4], &errstr), 0);
+	assert_int_equal(report_filter_host("10.0.0.9", &f[5], &errstr), 0);
+	f[6].proto = 200;
+	f[7].direction = 0;
+	f[8].port = 53;
+	f[8].direction = 1;
+	all = report_query_all(&nall);
+	for (i = 0; i < nall; i++)
+		for (j = 0; j < NELEM(f); j++)
+			for (l = 0; l < NELEM(limits) * 2; l++) {
+				if (all[i].src == REPORT_SRC_PEER &&
+				    f[j].port >= 0)
+					continue;
+				a.filter = &f[j];
+				a.limit = limits[l % NELEM(limits)];
+				a.p95 = l >= NELEM(limits);
+				check_as_view(db, &all[i], &a);
+			}
+}
+
 /* --- report_series.c, report_summary.c ------------------------------- */
 
 static void
@@ -1194,6 +1401,8 @@ main(void)
 		    db_teardown),
 		cmocka_unit_test_setup_teardown(test_query_p95, db_setup,
 		    db_teardown),
+		cmocka_unit_test_setup_teardown(test_query_tables_as_views,
+		    db_setup, db_teardown),
 		cmocka_unit_test_setup_teardown(test_series, db_setup,
 		    db_teardown),
 		cmocka_unit_test(test_series_bar),
