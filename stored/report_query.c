@@ -265,7 +265,9 @@ span_add(struct report_span *span, sqlite3_stmt *st)
  * the whole selection as one row, right when its least and largest
  * resolution are equal (its last column is 1), as they are unless the
  * window reaches into a roll-up tier; SPAN_EACH sorts every row by its
- * resolution, one row per resolution, oldest first.
+ * resolution, one row per resolution, oldest first.  The span tries
+ * SPAN_EACH alone when the interface rows of the window have several
+ * resolutions (window_tiers), else SPAN_ONE first.
  */
 #define SPAN_END(res) \
 	" CASE " res " WHEN 2592000 THEN CAST(strftime('%s'," \
@@ -278,6 +280,33 @@ span_add(struct report_span *span, sqlite3_stmt *st)
 #define SPAN_EACH \
 	"SELECT resolution, MIN(bucket), MAX(bucket)," SPAN_END("resolution") \
 	" FROM "
+
+/*
+ * Says in *several whether the window holds buckets of more than one
+ * resolution in iface_stat, a row per interface and bucket: cheap to
+ * read, and rolled up with the counter tables.  Only a guess at the
+ * selection's own (a hand-made table may differ), which picks the span
+ * statement to try first.  0, or -1 with *errstr.
+ */
+static int
+window_tiers(sqlite3 *db, const struct report_args *a, int *several,
+    const char **errstr)
+{
+	static const char sql[] = "SELECT COUNT(DISTINCT resolution)"
+	    " FROM iface_stat WHERE bucket >= ?1 AND bucket < ?2";
+	sqlite3_stmt *st;
+
+	if ((st = report_query_prepare(db, sql, a, errstr)) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		*errstr = report_query_errmsg(db);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*several = sqlite3_column_int64(st, 0) > 1;
+	sqlite3_finalize(st);
+	return 0;
+}
 
 int
 report_query_span(sqlite3 *db, enum report_src src,
@@ -314,7 +343,10 @@ report_query_span(sqlite3 *db, enum report_src src,
 		return -1;
 	}
 	sqlite3_finalize(st);
-	for (each = 0; each <= 1; each++) {
+	/* A window into the roll-ups would make SPAN_ONE a wasted pass. */
+	if (window_tiers(db, a, &each, errstr) == -1)
+		return -1;
+	for (; each <= 1; each++) {
 		off = 0;
 		sql[0] = '\0';
 		if (sql_cat(sql, &off, each ? SPAN_EACH : SPAN_ONE) == -1 ||
