@@ -5,7 +5,10 @@
  * database, so it is treated as untrusted: a table replaces C0 and C1
  * control characters, DEL and invalid UTF-8 with '?' (no terminal escape
  * reaches the screen, not even CSI as the bytes C2 9B), CSV quotes per
- * RFC 4180, JSON escapes per RFC 8259 and replaces invalid UTF-8.  A table
+ * RFC 4180, JSON escapes per RFC 8259 and replaces invalid UTF-8.  JSON
+ * also escapes DEL and C1, which RFC 8259 allows raw: the escape keeps
+ * the string as it is for a parser, and JSON read on a terminal (jq's
+ * input, a paste) cannot clear the screen or move the cursor.  A table
  * is identical on a terminal and in a pipe: aligned, never truncated, never
  * coloured.  CSV and JSON carry raw integers; only tables use units.
  *
@@ -178,12 +181,16 @@ report_format_json_string(FILE *out, const char *s)
 		default:
 			break;
 		}
-		if (*p < 0x20) {
+		if (*p < 0x20 || *p == 0x7f) {
 			fprintf(out, "\\u%04x", *p);
 			p++;
 		} else if ((n = utf8_valid_len(p)) == 0) {
 			fputs("\\ufffd", out);
 			p++;
+		} else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+			/* C1 (U+0080..U+009F): U+009B is CSI to a terminal. */
+			fprintf(out, "\\u%04x", p[1]);
+			p += 2;
 		} else {
 			fwrite(p, 1, n, out);
 			p += n;

@@ -79,7 +79,8 @@ size_t	report_format_text_width(const char *s);
 
 /*
  * Writes s as a JSON string with its quotes (RFC 8259): ", \ and control
- * characters escaped, bytes that are not valid UTF-8 replaced by U+FFFD.
+ * characters (C0, DEL and C1) escaped, bytes that are not valid UTF-8
+ * replaced by U+FFFD.
  */
 void	report_format_json_string(FILE *out, const char *s);
 

@@ -288,7 +288,10 @@ test_json_string(void **state)
 		{ "plain", "\"plain\"" }, { "", "\"\"" },
 		{ "a\"b\\c/", "\"a\\\"b\\\\c/\"" },
 		{ "\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"" },
-		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"" },
+		/* C1 as UTF-8, CSI 2J among them: escaped, not raw. */
+		{ "a\xc2\x9b" "2J\xc2\x80\xc2\x9f", "\"a\\u009b2J\\u0080\\u009f\"" },
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+		{ "\xc2\xa0\xc2\xbf", "\"\xc2\xa0\xc2\xbf\"" },
 		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
 		{ "\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xe2\x82\xac\xf0\x9f\x98\x80\"" },
 		{ "\xff", "\"\\ufffd\"" },
