@@ -21,8 +21,9 @@
  *     and before the year 10000, first_ts <= last_ts).  Invalid: ERROR(BAD_FRAME, the
  *     problem), close this connection; nothing of it reaches the db.  A
  *     batch with seq <= agent.last_seq is a duplicate: not applied, still
- *     acknowledged.  Otherwise applied with its batch row and last_seq in
- *     the same transaction, grouped with whatever else is queued.
+ *     acknowledged (db.c logs one that is not the batch committed).
+ *     Otherwise applied with its batch row and last_seq in the same
+ *     transaction, grouped with whatever else is queued.
  *  4. After COMMIT, ACK(seq) for each committed batch, in order: ACK N
  *     means every seq <= N is committed.  A failed commit is rolled back,
  *     not acked, and retried by the writer; connections stay open.  A

@@ -103,6 +103,7 @@ enum db_stmt {
 	ST_IFACE_ADD,
 	ST_IFACE_GET,
 	ST_BATCH_ADD,
+	ST_BATCH_GET,
 	ST_HOST,
 	ST_PORT,
 	ST_PEER,
@@ -132,6 +133,9 @@ struct db {
 	/* The last seq gap warned of: a failed group is applied again. */
 	int64_t		 gap_agent;
 	uint64_t	 gap_seq;
+	/* The last conflicting resend warned of, for the same reason. */
+	int64_t		 conflict_agent;
+	uint64_t	 conflict_seq;
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
@@ -155,6 +159,9 @@ static int	db_sections(struct db *, const struct db_session *,
 static int	db_upsert(struct db *, const struct db_session *,
 		    const struct proto_batch *, enum db_kind,
 		    const struct db_row *, int64_t, const char **);
+static int	db_resend(struct db *, const struct db_session *,
+		    const struct proto_batch *, enum db_apply *,
+		    const char **);
 
 static const char sql_agent_get[] =
     "SELECT id, epoch, last_seq FROM agent WHERE name = ?1";
@@ -181,6 +188,9 @@ static const char sql_iface_get[] =
 static const char sql_batch_add[] =
     "INSERT INTO batch (agent_id, epoch, seq, first_ts, last_ts, received,"
     " nrecords) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char sql_batch_get[] =
+    "SELECT first_ts, last_ts, nrecords FROM batch"
+    " WHERE agent_id = ?1 AND epoch = ?2 AND seq = ?3";
 static const char sql_ifstat[] =
     "INSERT INTO iface_stat (bucket, resolution, iface_id, frames,"
     " frame_bytes, ipv4_packets, ipv6_packets, non_ip_frames,"
@@ -207,6 +217,7 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_IFACE_ADD] = sql_iface_add,
 	[ST_IFACE_GET] = sql_iface_get,
 	[ST_BATCH_ADD] = sql_batch_add,
+	[ST_BATCH_GET] = sql_batch_get,
 	[ST_HOST] = schema_upsert_host,
 	[ST_PORT] = schema_upsert_port,
 	[ST_PEER] = schema_upsert_peer,
@@ -797,6 +808,63 @@ db_bind_count(sqlite3_stmt *st, int first, const struct proto_count *c,
 	return 0;
 }
 
+/*
+ * A batch at or below last_seq: *what is DB_DUPLICATE when its batch row
+ * says it is the batch committed under that seq (same first_ts, last_ts
+ * and record count), else DB_CONFLICT, logged: either way it is not
+ * counted, and only the log can tell an operator that a broken agent had
+ * it acknowledged without its rows.  Runs for resends only, never per
+ * record.
+ */
+static int
+db_resend(struct db *d, const struct db_session *s,
+    const struct proto_batch *b, enum db_apply *what, const char **errstr)
+{
+	sqlite3_stmt *st = d->st[ST_BATCH_GET];
+	int64_t first = 0, last = 0, nrec = 0;
+	size_t n;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, s->agent_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, s->epoch) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)b->seq) != SQLITE_OK)
+		return db_fail(d, st, errstr);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(d, st, errstr);
+	n = b->nhosts + b->nports + b->npeers + b->nifaces + b->nhealth;
+	*what = DB_DUPLICATE;
+	if (rc == SQLITE_ROW) {
+		first = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+		nrec = sqlite3_column_int64(st, 2);
+		if (first != b->first_ts || last != b->last_ts ||
+		    nrec != (int64_t)n)
+			*what = DB_CONFLICT;
+	} else
+		*what = DB_CONFLICT;
+	sqlite3_reset(st);
+	if (*what == DB_DUPLICATE || (d->conflict_agent == s->agent_id &&
+	    d->conflict_seq == b->seq))
+		return 0;
+	d->conflict_agent = s->agent_id;
+	d->conflict_seq = b->seq;
+	if (rc == SQLITE_ROW)
+		log_warn("db: agent %lld epoch %lld: batch %llu resent with "
+		    "other content (%zu records, %lld..%lld; committed: "
+		    "%lld records, %lld..%lld): not counted",
+		    (long long)s->agent_id, (long long)s->epoch,
+		    (unsigned long long)b->seq, n, (long long)b->first_ts,
+		    (long long)b->last_ts, (long long)nrec, (long long)first,
+		    (long long)last);
+	else
+		log_warn("db: agent %lld epoch %lld: batch %llu arrived after "
+		    "a later one was committed: not counted, its %zu records "
+		    "are lost", (long long)s->agent_id, (long long)s->epoch,
+		    (unsigned long long)b->seq, n);
+	return 0;
+}
+
 /* Returns how many records of kind b holds. */
 static size_t
 db_nrecs(const struct proto_batch *b, enum db_kind kind)
@@ -1087,10 +1155,8 @@ db_batch(struct db *d, const struct db_session *s, const struct proto_batch *b,
 		*what = DB_STALE;
 		return 0;
 	}
-	if (b->seq <= (uint64_t)last) {
-		*what = DB_DUPLICATE;
-		return 0;
-	}
+	if (b->seq <= (uint64_t)last)
+		return db_resend(d, s, b, what, errstr);
 	if (b->seq != (uint64_t)last + 1 &&
 	    (d->gap_agent != s->agent_id || d->gap_seq != b->seq)) {
 		log_warn("db: agent %lld: batch %llu follows %lld: %llu "

@@ -28,6 +28,11 @@ struct db_session {
 enum db_apply {
 	DB_APPLIED = 0,		/* rows written, agent.last_seq = seq */
 	DB_DUPLICATE,		/* seq <= agent.last_seq: already counted */
+	/*
+	 * seq <= agent.last_seq, but not the batch committed under it (or
+	 * none was: it comes after a gap was passed): not counted, logged.
+	 */
+	DB_CONFLICT,
 	DB_STALE,		/* the agent has started a newer epoch since */
 };
 

@@ -344,6 +344,7 @@ writer_apply(struct writer *w, struct writer_item *it, const char **errstr)
 		it->status = WRITER_DONE;
 		break;
 	case DB_DUPLICATE:
+	case DB_CONFLICT:	/* logged by db_batch; acked as the protocol says */
 		it->status = WRITER_DUPLICATE;
 		break;
 	case DB_STALE:

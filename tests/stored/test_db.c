@@ -413,6 +413,44 @@ test_duplicate_not_counted(void **state)
 	assert_int_equal(count(f, "SELECT packets FROM host_stat"), 30);
 }
 
+/*
+ * A resend at or below last_seq that is not the batch committed under
+ * that seq (other first/last times or record count), or a seq passed by a
+ * gap and never committed, is still not counted, but told apart from a
+ * true resend: DB_CONFLICT, which the store logs.
+ */
+static void
+test_resend_conflict(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	uint64_t last;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	/* 3 passes 2 (a gap: the agent dropped 2, or is broken). */
+	batch_init(&b, 3);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_DUPLICATE);
+	/* Seq 1 again with one record less: another batch. */
+	batch_init(&b, 1);
+	b.nhealth = 0;
+	assert_int_equal(apply(f, &s, &b), DB_CONFLICT);
+	batch_init(&b, 3);
+	b.last_ts++;
+	assert_int_equal(apply(f, &s, &b), DB_CONFLICT);
+	/* 2 was never committed: late, after 3. */
+	batch_init(&b, 2);
+	assert_int_equal(apply(f, &s, &b), DB_CONFLICT);
+	/* None of them counted. */
+	assert_int_equal(count(f, "SELECT packets FROM host_stat"), 20);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 2);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 3);
+}
+
 static void
 test_new_epoch_resets(void **state)
 {
@@ -1366,6 +1404,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_batches_upsert,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_not_counted,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resend_conflict,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_epoch_resets, setup,
 		    teardown),

@@ -91,6 +91,11 @@ sql "SELECT count(*), count(DISTINCT seq), max(seq) FROM batch
 IFS=, read -r n nd mx <"$WORK/seqs"
 check "every batch recorded once: $n rows, $nd distinct, max seq $mx" \
     test "$n" = "$nd" -a "$n" = "$mx"
+# A resend after a kill is the frame sent before: the store must not
+# take it for another batch under a committed seq (db.c, db_resend).
+check "every resend is the batch committed under its seq" \
+    test "$(grep -c 'resent with other content\|arrived after a later' \
+    "$WORK/store.log")" -eq 0
 check "integrity_check is ok" test "$(sql 'PRAGMA integrity_check')" = ok
 check "store stops cleanly on SIGTERM" stop_store
 done_testing
