@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -136,6 +137,9 @@ struct db {
 	/* The last conflicting resend warned of, for the same reason. */
 	int64_t		 conflict_agent;
 	uint64_t	 conflict_seq;
+	/* The file opened, to tell when another is put at its path. */
+	dev_t		 dev;
+	ino_t		 ino;
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
@@ -162,6 +166,8 @@ static int	db_upsert(struct db *, const struct db_session *,
 static int	db_resend(struct db *, const struct db_session *,
 		    const struct proto_batch *, enum db_apply *,
 		    const char **);
+static int	db_file_note(struct db *, char *, size_t);
+static int	db_file_same(struct db *, const char **);
 
 static const char sql_agent_get[] =
     "SELECT id, epoch, last_seq FROM agent WHERE name = ?1";
@@ -489,6 +495,8 @@ db_open(const char *path, char *err, size_t errlen)
 		    rc == SQLITE_OK ? "" : db_fix(rc));
 		goto fail;
 	}
+	if (db_file_note(d, err, errlen) == -1)
+		goto fail;
 	if ((d->ckpt = checkpoint_start(path, &errstr)) == NULL ||
 	    (d->ahead = lookahead_new(&errstr)) == NULL) {
 		snprintf(err, errlen, "cannot use database %s: %s; check the "
@@ -618,6 +626,10 @@ db_fix(int code)
 		    "the store, check it with sqlite3 FILE 'PRAGMA "
 		    "integrity_check', and repair it or restore a backup "
 		    "(nettally never deletes it)";
+	case DB_ERR_REPLACED:
+		return "restart the store to use the file now at the path "
+		    "(the agents resend what was not acknowledged); nothing "
+		    "is committed to the old file meanwhile";
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 	case SQLITE_TOOBIG:
@@ -680,9 +692,63 @@ db_begin(struct db *d, const char **errstr)
 	return 0;
 }
 
+/*
+ * Notes which file the connection has open: its device and inode, by the
+ * path SQLite resolved (absolute).  Returns 0, or -1 with err.
+ */
+static int
+db_file_note(struct db *d, char *err, size_t errlen)
+{
+	const char *path = sqlite3_db_filename(d->sql, "main");
+	struct stat sb;
+
+	if (path == NULL || stat(path, &sb) == -1) {
+		snprintf(err, errlen, "cannot use database %s: stat: %s",
+		    path != NULL ? path : "(no name)", strerror(errno));
+		return -1;
+	}
+	d->dev = sb.st_dev;
+	d->ino = sb.st_ino;
+	return 0;
+}
+
+/*
+ * Whether the file at the database's path is still the one the store
+ * opened.  Removed or replaced (rm, mv, a restored backup), the store
+ * would go on committing into a file no reader sees, and one that is
+ * gone for good when the store exits: every batch acknowledged from then
+ * on lost.  Not the same: -1 with the cause and its fix in *errstr and
+ * DB_ERR_REPLACED as the error code; nothing is committed until the store
+ * is restarted on the file now at the path.  One stat per transaction.
+ */
+static int
+db_file_same(struct db *d, const char **errstr)
+{
+	const char *path = sqlite3_db_filename(d->sql, "main");
+	struct stat sb;
+
+	if (path != NULL && stat(path, &sb) == 0 && sb.st_dev == d->dev &&
+	    sb.st_ino == d->ino)
+		return 0;
+	d->errcode = DB_ERR_REPLACED;
+	if (path == NULL)
+		path = "(no name)";
+	if (access(path, F_OK) == -1)
+		snprintf(d->errmsg, sizeof(d->errmsg), "database file %s was "
+		    "removed while the store had it open", path);
+	else
+		snprintf(d->errmsg, sizeof(d->errmsg), "database file %s was "
+		    "replaced by another file while the store had the old "
+		    "one open", path);
+	*errstr = d->errmsg;
+	return -1;
+}
+
 int
 db_commit(struct db *d, const char **errstr)
 {
+	if (db_file_same(d, errstr) == -1)
+		return -1;
 	if (sqlite3_exec(d->sql, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(d, NULL, errstr);
 	return 0;

@@ -97,7 +97,15 @@ uint64_t	 db_checkpoints(struct db *);
 /* Idle: cuts a WAL grown past journal_size_limit, if no reader is on it. */
 void		 db_wal_trim(struct db *);
 
-/* Primary SQLite result code of the last failure. */
+/*
+ * db_errcode of a commit refused because the file at the database's path
+ * is no longer the one open (removed or replaced): above every SQLite
+ * primary result code, so db_fix tells it apart and it is retried, not
+ * taken for a failure of the data.
+ */
+#define DB_ERR_REPLACED	0xfe
+
+/* Primary SQLite result code of the last failure, or DB_ERR_REPLACED. */
 int		 db_errcode(const struct db *);
 
 /* One sentence telling the operator how to fix a failure with that code. */

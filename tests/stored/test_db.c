@@ -451,6 +451,57 @@ test_resend_conflict(void **state)
 	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 3);
 }
 
+/*
+ * The file at the database's path removed or replaced under the store:
+ * a commit would go to a file no reader sees (and, removed, one gone for
+ * good when the store exits), so it is refused with DB_ERR_REPLACED, the
+ * batch not committed, and refused again while the path holds another
+ * file.  Put back, the same file commits again.
+ */
+static void
+test_file_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s;
+	struct proto_batch b;
+	enum db_apply what;
+	const char *errstr = NULL;
+	char moved[160];
+	uint64_t last;
+	FILE *fp;
+
+	hello(f, "a1", T_START, 60, &s, &last);
+	batch_init(&b, 1);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	snprintf(moved, sizeof(moved), "%s.moved", f->path);
+	assert_int_equal(rename(f->path, moved), 0);
+	/* Removed: nothing at the path. */
+	batch_init(&b, 2);
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET + 70, &what,
+	    &errstr), 0);
+	assert_int_equal(db_commit(f->db, &errstr), -1);
+	assert_int_equal(db_errcode(f->db), DB_ERR_REPLACED);
+	assert_non_null(strstr(errstr, "removed"));
+	db_rollback(f->db);
+	/* Replaced: another file at the path. */
+	assert_non_null(fp = fopen(f->path, "w"));
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET + 70, &what,
+	    &errstr), 0);
+	assert_int_equal(db_commit(f->db, &errstr), -1);
+	assert_int_equal(db_errcode(f->db), DB_ERR_REPLACED);
+	assert_non_null(strstr(errstr, "replaced"));
+	assert_non_null(strstr(db_fix(db_errcode(f->db)), "restart"));
+	db_rollback(f->db);
+	/* The store's own file back: batch 2 commits, once. */
+	assert_int_equal(rename(moved, f->path), 0);
+	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
+	assert_int_equal(count(f, "SELECT count(*) FROM batch"), 2);
+	assert_int_equal(count(f, "SELECT last_seq FROM agent"), 2);
+}
+
 static void
 test_new_epoch_resets(void **state)
 {
@@ -1406,6 +1457,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_not_counted,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_conflict,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_replaced,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_epoch_resets, setup,
 		    teardown),
