@@ -5,7 +5,8 @@
  * database, so it is treated as untrusted: a table replaces C0 and C1
  * control characters, DEL and invalid UTF-8 with '?' (no terminal escape
  * reaches the screen, not even CSI as the bytes C2 9B), CSV quotes per
- * RFC 4180, JSON escapes per RFC 8259 and replaces invalid UTF-8.  JSON
+ * RFC 4180 and replaces the same (but tab, CR and LF, which a quoted
+ * field holds), JSON escapes per RFC 8259 and replaces invalid UTF-8.  JSON
  * also escapes DEL and C1, which RFC 8259 allows raw: the escape keeps
  * the string as it is for a parser, and JSON read on a terminal (jq's
  * input, a paste) cannot clear the screen or move the cursor.  A table
@@ -30,6 +31,7 @@
 #define TABLE_GAP	"  "
 
 static void	put_spaces(FILE *, size_t);
+static void	csv_text(FILE *, const char *);
 static void	cell_number(const struct report_column *,
 		    const struct report_value *, char *, size_t);
 static void	put_number(FILE *, const struct report_column *,
@@ -111,19 +113,43 @@ report_format_rate(double bps, char *buf, size_t len)
 void
 report_format_csv_field(FILE *out, const char *s)
 {
-	const char *p;
+	int quoted = strpbrk(s, ",\"\r\n") != NULL;
 
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, out);
-		return;
+	if (quoted)
+		putc('"', out);
+	csv_text(out, s);
+	if (quoted)
+		putc('"', out);
+}
+
+/*
+ * Writes s with '"' doubled, and every control but tab, CR and LF (C0,
+ * DEL, C1) and every byte that is not valid UTF-8 as '?', as a table
+ * shows them: RFC 4180 has no escape, and CSV is read on terminals too,
+ * where C2 9B or a lone 9B is CSI.  The wire refuses C0 and DEL in
+ * names, so only a name with C1 or invalid UTF-8 reads otherwise.
+ */
+static void
+csv_text(FILE *out, const char *s)
+{
+	const char *p = s;
+	size_t n;
+	int shown;
+
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\t' || *p == '\r' || *p == '\n') {
+			if (*p == '"')
+				putc('"', out);
+			putc(*p++, out);
+			continue;
+		}
+		n = report_format_char(p, &shown);
+		if (shown)
+			fwrite(p, 1, n, out);
+		else
+			putc('?', out);
+		p += n;
 	}
-	putc('"', out);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			putc('"', out);
-		putc(*p, out);
-	}
-	putc('"', out);
 }
 
 /*

@@ -55,7 +55,9 @@ int	report_format_rate(double bps, char *buf, size_t len);
 
 /*
  * Writes s as one RFC 4180 field: quoted, with quotes doubled, when it
- * holds a comma, a double quote, CR or LF; as is otherwise.
+ * holds a comma, a double quote, CR or LF; controls other than tab, CR
+ * and LF, and bytes that are not valid UTF-8, as '?' (they would reach a
+ * terminal as escapes).
  */
 void	report_format_csv_field(FILE *out, const char *s);
 

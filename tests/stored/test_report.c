@@ -263,6 +263,9 @@ test_csv_field(void **state)
 		{ "\"", "\"\"\"\"" }, { "a\nb", "\"a\nb\"" },
 		{ "a\rb", "\"a\rb\"" }, { "2001:db8::1", "2001:db8::1" },
 		{ "x;y\t", "x;y\t" },
+		/* C1 (CSI 2J), a lone 9B, ESC, DEL: '?', as in a table. */
+		{ "a\xc2\x9b" "2J\x9b" "2J\x1b[0m\x7f", "a?2J?2J?[0m?" },
+		{ "caf\xc3\xa9,\xc2\xa0", "\"caf\xc3\xa9,\xc2\xa0\"" },
 	};
 	struct capture c;
 	char *out;
@@ -389,7 +392,7 @@ test_write_formats(void **state)
 	out = format_fixture(REPORT_FMT_CSV, 2, &win);
 	assert_string_equal(out,
 	    "name,n,bytes\r\n"
-	    "\"a,\"\"b\"\"\n\x1b[31m\",12345,5368709120\r\n"
+	    "\"a,\"\"b\"\"\n?[31m\",12345,5368709120\r\n"
 	    "x,,7\r\n");
 	free(out);
 	out = format_fixture(REPORT_FMT_JSON, 2, &win);
