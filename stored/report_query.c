@@ -154,52 +154,58 @@ report_query_all(size_t *n)
 	return reports;
 }
 
+/* What a source reads: its view, and the counter table under it. */
+struct report_source {
+	const char	*view;
+	const char	*view_where;
+	const char	*table;
+	const char	*table_where;	/* the same rows, on alias s */
+};
+
+static const struct report_source source_host = { "host_traffic",
+    REPORT_FILTER_SQL, "host_stat", REPORT_FILTER_SQL_TABLE };
+static const struct report_source source_port = { "port_traffic",
+    REPORT_FILTER_SQL_PORT, "port_stat", REPORT_FILTER_SQL_TABLE_PORT };
+static const struct report_source source_peer = { "peer_traffic",
+    REPORT_FILTER_SQL, "peer_stat", REPORT_FILTER_SQL_TABLE };
+
+/* A port filter narrows hosts to port rows; peers have none. */
+static const struct report_source *
+report_source(enum report_src src, const struct report_filter *f)
+{
+	switch (src) {
+	case REPORT_SRC_HOST:
+		return f->port >= 0 ? &source_port : &source_host;
+	case REPORT_SRC_PORT:
+		return &source_port;
+	case REPORT_SRC_PEER:
+		return f->port >= 0 ? NULL : &source_peer;
+	}
+	return NULL;
+}
+
 const char *
 report_query_view(enum report_src src, const struct report_filter *f,
     const char **where)
 {
-	switch (src) {
-	case REPORT_SRC_HOST:
-		if (f->port >= 0) {
-			*where = REPORT_FILTER_SQL_PORT;
-			return "port_traffic";
-		}
-		*where = REPORT_FILTER_SQL;
-		return "host_traffic";
-	case REPORT_SRC_PORT:
-		*where = REPORT_FILTER_SQL_PORT;
-		return "port_traffic";
-	case REPORT_SRC_PEER:
-		if (f->port >= 0)
-			return NULL;
-		*where = REPORT_FILTER_SQL;
-		return "peer_traffic";
-	}
-	return NULL;
+	const struct report_source *rs = report_source(src, f);
+
+	if (rs == NULL)
+		return NULL;
+	*where = rs->view_where;
+	return rs->view;
 }
 
 const char *
 report_query_table(enum report_src src, const struct report_filter *f,
     const char **where)
 {
-	switch (src) {
-	case REPORT_SRC_HOST:
-		if (f->port >= 0) {
-			*where = REPORT_FILTER_SQL_TABLE_PORT;
-			return "port_stat";
-		}
-		*where = REPORT_FILTER_SQL_TABLE;
-		return "host_stat";
-	case REPORT_SRC_PORT:
-		*where = REPORT_FILTER_SQL_TABLE_PORT;
-		return "port_stat";
-	case REPORT_SRC_PEER:
-		if (f->port >= 0)
-			return NULL;
-		*where = REPORT_FILTER_SQL_TABLE;
-		return "peer_stat";
-	}
-	return NULL;
+	const struct report_source *rs = report_source(src, f);
+
+	if (rs == NULL)
+		return NULL;
+	*where = rs->table_where;
+	return rs->table;
 }
 
 const char *

@@ -516,6 +516,33 @@ spooled_frames(const struct fixture *f)
 	return n;
 }
 
+
+/*
+ * Scans the spool file of epoch `epoch`: its batches, -1 when it cannot
+ * be read, and in *last its last seq (left as it was with no batch).
+ */
+static long
+spooled_scan(const struct fixture *f, int64_t epoch, uint64_t *last)
+{
+	char name[SPOOL_NAME_MAX + 1];
+	struct spool_scan sc;
+	const char *errstr;
+	long n = -1;
+	int fd;
+
+	spool_file_name(name, sizeof(name), f->cfg.hello.name, epoch);
+	if ((fd = openat(f->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	memset(&sc, 0, sizeof(sc));
+	if (spool_scan_fd(fd, &sc, &errstr) == 0) {
+		n = (long)sc.nrec;
+		if (sc.nrec > 0)
+			*last = sc.last_seq;
+	}
+	spool_scan_clear(&sc);
+	close(fd);
+	return n;
+}
 /*
  * The seq of the last frame in this epoch's spool file; 0: none, or the
  * file unreadable.
@@ -523,21 +550,9 @@ spooled_frames(const struct fixture *f)
 static uint64_t
 spooled_last_seq(const struct fixture *f)
 {
-	char name[SPOOL_NAME_MAX + 1];
-	struct spool_scan sc;
-	const char *errstr;
 	uint64_t last = 0;
-	int fd;
 
-	spool_file_name(name, sizeof(name), f->cfg.hello.name,
-	    f->cfg.hello.start_time);
-	if ((fd = openat(f->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	memset(&sc, 0, sizeof(sc));
-	if (spool_scan_fd(fd, &sc, &errstr) == 0 && sc.nrec > 0)
-		last = sc.last_seq;
-	spool_scan_clear(&sc);
-	close(fd);
+	(void)spooled_scan(f, f->cfg.hello.start_time, &last);
 	return last;
 }
 
@@ -1246,21 +1261,9 @@ test_refused_replay_done_kept(void **state)
 static long
 spooled_nrec(const struct fixture *f, int64_t epoch)
 {
-	char name[SPOOL_NAME_MAX + 1];
-	struct spool_scan sc;
-	const char *errstr;
-	long n = -1;
-	int fd;
+	uint64_t last;
 
-	spool_file_name(name, sizeof(name), f->cfg.hello.name, epoch);
-	if ((fd = openat(f->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	memset(&sc, 0, sizeof(sc));
-	if (spool_scan_fd(fd, &sc, &errstr) == 0)
-		n = (long)sc.nrec;
-	spool_scan_clear(&sc);
-	close(fd);
-	return n;
+	return spooled_scan(f, epoch, &last);
 }
 
 /*
