@@ -136,7 +136,8 @@ report_chart_free(struct report_chart *c)
  * Writes s as XML character data in UTF-8, the SVG's encoding: valid
  * UTF-8 as it is, & < > " ' escaped, and as one '?' each what would make
  * the file unreadable or draw as garbage: a byte that starts no valid
- * UTF-8, C0 and C1 controls and DEL (report_format_char), and U+FFFE and
+ * UTF-8, C0 and C1 controls, DEL and the bidirectional format controls,
+ * which would draw a name reordered (report_format_char), and U+FFFE and
  * U+FFFF, which XML 1.0 has no place for (surrogates are not valid UTF-8).
  */
 static void

@@ -3,13 +3,15 @@
  *
  * The three writers walk the same report_result.  Text comes from the
  * database, so it is treated as untrusted: a table replaces C0 and C1
- * control characters, DEL and invalid UTF-8 with '?' (no terminal escape
- * reaches the screen, not even CSI as the bytes C2 9B), CSV quotes per
+ * control characters, DEL, bidirectional format controls and invalid
+ * UTF-8 with '?' (no terminal escape reaches the screen, not even CSI as
+ * the bytes C2 9B, and no name is shown reordered), CSV quotes per
  * RFC 4180 and replaces the same (but tab, CR and LF, which a quoted
  * field holds), JSON escapes per RFC 8259 and replaces invalid UTF-8.  JSON
- * also escapes DEL and C1, which RFC 8259 allows raw: the escape keeps
- * the string as it is for a parser, and JSON read on a terminal (jq's
- * input, a paste) cannot clear the screen or move the cursor.  A table
+ * also escapes DEL, C1 and the bidirectional controls, which RFC 8259
+ * allows raw: the escape keeps the string as it is for a parser, and JSON
+ * read on a terminal (jq's input, a paste) cannot clear the screen, move
+ * the cursor or reorder what follows.  A table
  * is identical on a terminal and in a pipe: aligned, never truncated, never
  * coloured.  CSV and JSON carry raw integers; only tables use units.
  *
@@ -37,6 +39,7 @@ static void	cell_number(const struct report_column *,
 static void	put_number(FILE *, const struct report_column *,
 		    const struct report_value *);
 static size_t	utf8_valid_len(const unsigned char *);
+static uint32_t	utf8_hidden(const unsigned char *, size_t);
 static int	write_table(FILE *, const struct report_result *);
 static int	write_csv(FILE *, const struct report_result *);
 static int	write_json(FILE *, const struct report_result *,
@@ -124,7 +127,7 @@ report_format_csv_field(FILE *out, const char *s)
 
 /*
  * Writes s with '"' doubled, and every control but tab, CR and LF (C0,
- * DEL, C1) and every byte that is not valid UTF-8 as '?', as a table
+ * DEL, C1, bidirectional) and every byte that is not valid UTF-8 as '?', as a table
  * shows them: RFC 4180 has no escape, and CSV is read on terminals too,
  * where C2 9B or a lone 9B is CSI.  The wire refuses C0 and DEL in
  * names, so only a name with C1 or invalid UTF-8 reads otherwise.
@@ -188,10 +191,36 @@ utf8_valid_len(const unsigned char *s)
 	return n;
 }
 
+/*
+ * The code point of the valid n-byte sequence at p when a report must
+ * not show it raw, else 0: C1 (U+0080..U+009F; U+009B is CSI to a
+ * terminal) and the bidirectional format controls (U+061C, U+200E,
+ * U+200F, U+202A..U+202E, U+2066..U+2069), which reorder the text after
+ * them, so that one agent's or interface's name can read as another's.
+ */
+static uint32_t
+utf8_hidden(const unsigned char *p, size_t n)
+{
+	uint32_t cp;
+
+	if (n == 2)
+		cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	else if (n == 3)
+		cp = (uint32_t)(p[0] & 0x0f) << 12 |
+		    (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	else
+		return 0;
+	if (cp <= 0x9f || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return cp;
+	return 0;
+}
+
 void
 report_format_json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
 	size_t n;
 
 	putc('"', out);
@@ -213,10 +242,9 @@ report_format_json_string(FILE *out, const char *s)
 		} else if ((n = utf8_valid_len(p)) == 0) {
 			fputs("\\ufffd", out);
 			p++;
-		} else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-			/* C1 (U+0080..U+009F): U+009B is CSI to a terminal. */
-			fprintf(out, "\\u%04x", p[1]);
-			p += 2;
+		} else if ((cp = utf8_hidden(p, n)) != 0) {
+			fprintf(out, "\\u%04" PRIx32, cp);
+			p += n;
 		} else {
 			fwrite(p, 1, n, out);
 			p += n;
@@ -239,7 +267,7 @@ report_format_char(const char *s, int *shown)
 		*shown = 0;
 		return 1;
 	}
-	*shown = !(n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+	*shown = utf8_hidden(p, n) == 0;
 	return n;
 }
 

@@ -266,6 +266,12 @@ test_csv_field(void **state)
 		/* C1 (CSI 2J), a lone 9B, ESC, DEL: '?', as in a table. */
 		{ "a\xc2\x9b" "2J\x9b" "2J\x1b[0m\x7f", "a?2J?2J?[0m?" },
 		{ "caf\xc3\xa9,\xc2\xa0", "\"caf\xc3\xa9,\xc2\xa0\"" },
+		/* RLO, LRI..PDI, RLM, ALM: '?'; their neighbours shown. */
+		{ "lab:\xe2\x80\xae" "0hte", "lab:?0hte" },
+		{ "\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c",
+		    "?x???" },
+		{ "\xe2\x80\xa9\xe2\x81\xaa\xd8\x9b",
+		    "\xe2\x80\xa9\xe2\x81\xaa\xd8\x9b" },
 	};
 	struct capture c;
 	char *out;
@@ -305,6 +311,11 @@ test_json_string(void **state)
 		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
 		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },
 		{ "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"" },
+		/* Bidirectional controls: escaped, their neighbours raw. */
+		{ "lab:\xe2\x80\xae" "0hte",
+		    "\"lab:\\u202e0hte\"" },
+		{ "\xe2\x80\x8e\xe2\x80\xaa\xe2\x81\xa9\xd8\x9c\xe2\x80\xa9",
+		    "\"\\u200e\\u202a\\u2069\\u061c\xe2\x80\xa9\"" },
 	};
 	struct capture c;
 	char *out;
