@@ -396,6 +396,7 @@ retention_conf_default(struct retention_conf *c)
 	c->monthly = 0;
 	c->top_ports = 100;
 	c->top_peers = 100;
+	c->data_clock = 1;
 	c->step_rows = RETENTION_STEP_ROWS;
 }
 

@@ -148,6 +148,17 @@ ret(struct fixture *f, const struct retention_conf *c)
 
 #define SUMS "SELECT sum(packets) * 1000000000 + sum(bytes) FROM host_stat"
 
+/*
+ * The defaults with ages from the wall clock: these tests place their
+ * tiers' cutoffs from the now they pass to retention_step.
+ */
+static void
+wall_conf(struct retention_conf *c)
+{
+	retention_conf_default(c);
+	c->data_clock = 0;
+}
+
 static void
 test_durations(void **state)
 {
@@ -184,7 +195,7 @@ test_tiers(void **state)
 	fill(f, T_NOW - 40 * DAY, T_NOW);
 	before = q(f, SUMS);
 	nbefore = q(f, "SELECT sum(frames) FROM iface_stat");
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = DAY;
 	c.keep_hourly = 3 * DAY;
 	c.keep_daily = 10 * DAY;
@@ -240,7 +251,7 @@ test_expiry(void **state)
 	int64_t old;
 
 	fill(f, T_NOW - 40 * DAY, T_NOW);
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = DAY;
 	c.keep_hourly = 3 * DAY;
 	c.keep_daily = 10 * DAY;
@@ -271,7 +282,7 @@ test_tier_off(void **state)
 
 	fill(f, T_NOW - 5 * DAY, T_NOW + 3600);
 	before = q(f, SUMS);
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = 0;
 	c.keep_hourly = 0;
 	r = ret(f, &c);
@@ -310,7 +321,7 @@ test_agent_at_tier_resolution(void **state)
 	list_buckets(f);
 	n = q(f, "SELECT count(*) FROM host_stat");
 	assert_int_equal(n, 3 * 24 + 3);
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = 7 * DAY;
 	c.keep_hourly = 0;
 	c.keep_daily = 0;
@@ -340,13 +351,49 @@ test_data_clock_future_bucket(void **state)
 	before = q(f, SUMS);
 	n = q(f, "SELECT count(*) FROM host_stat");
 	retention_conf_default(&c);
-	c.data_clock = 1;
 	r = ret(f, &c);
 	drain(r, T_NOW);
 	assert_int_equal(q(f, SUMS), before);
 	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"), n);
 	assert_int_equal(q(f, "SELECT total(expired) FROM retention_progress"),
 	    0);
+	retention_free(r);
+}
+
+/*
+ * By default ages count from the newest bucket: a capture of 2003
+ * replayed into a new store is rolled up like last week's traffic, not
+ * expired at the next step as past every tier of the wall clock (20
+ * years > 5).  With the wall clock it is, as documented.
+ */
+static void
+test_default_keeps_old_capture(void **state)
+{
+	struct fixture *f = *state;
+	struct retention_conf c;
+	struct retention *r;
+	int64_t old = T_NOW - 20 * 365 * DAY, before;
+
+	fill(f, old - 30 * DAY, old);
+	before = q(f, SUMS);
+	retention_conf_default(&c);
+	r = ret(f, &c);
+	drain(r, T_NOW);
+	assert_int_equal(q(f, SUMS), before);
+	assert_int_equal(q(f, "SELECT total(expired) FROM retention_progress"),
+	    0);
+	/* Older than 7 days before the data's end: rolled up, not kept raw. */
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat WHERE"
+	    " resolution = 60 AND bucket < " "(SELECT max(bucket) FROM"
+	    " host_stat) - 8 * 86400"), 0);
+	assert_true(q(f, "SELECT count(*) FROM host_stat WHERE"
+	    " resolution = 3600") > 0);
+	retention_free(r);
+
+	c.data_clock = 0;
+	r = ret(f, &c);
+	drain(r, T_NOW);
+	assert_int_equal(q(f, "SELECT count(*) FROM host_stat"), 0);
 	retention_free(r);
 }
 
@@ -360,7 +407,7 @@ test_late_data(void **state)
 	int64_t day, before;
 
 	fill(f, T_NOW - 20 * DAY, T_NOW);
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = DAY;
 	c.keep_hourly = 3 * DAY;
 	r = ret(f, &c);
@@ -404,7 +451,7 @@ test_top_n(void **state)
 	list_buckets(f);
 	ovf = q(f, "SELECT id FROM address WHERE family = 0");
 	before = q(f, "SELECT sum(bytes) FROM peer_stat");
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = DAY;
 	c.keep_hourly = 0;
 	c.top_peers = 2;
@@ -459,7 +506,7 @@ test_failed_step(void **state)
 	rows = q(f, "SELECT count(*) FROM host_stat");
 	exec(f, "CREATE TRIGGER no_delete BEFORE DELETE ON host_stat"
 	    " BEGIN SELECT RAISE(ABORT, 'refused'); END");
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = DAY;
 	r = ret(f, &c);
 	assert_int_equal(retention_step(r, T_NOW), -1);
@@ -501,7 +548,7 @@ test_counter_overflow(void **state)
 	    " (1699660800, 3600, 1, 9, 6, 1, 6917529027641081856, 1, 1, 1),"
 	    " (1699664400, 3600, 1, 9, 6, 1, 6917529027641081856, 1, 1, 1)");
 	list_buckets(f);
-	retention_conf_default(&c);
+	wall_conf(&c);
 	c.keep_raw = DAY;
 	c.keep_hourly = 3 * DAY;
 	r = ret(f, &c);
@@ -531,6 +578,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tier_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_at_tier_resolution,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_keeps_old_capture,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_clock_future_bucket,
 		    setup, teardown),

@@ -75,9 +75,9 @@ trap 'exit 130' INT TERM
 
 # start_store [DB]: a private store on $WORK/sock; $STORE_ARGS (words)
 # are added to its options.  The raw tier is kept for 100 years unless
-# STORE_ARGS says otherwise: generated and corpus captures are dated years
-# ago, and the default retention (raw 7 days, daily 5 years, by the wall
-# clock) would roll them up or expire them while a test compares buckets.
+# STORE_ARGS says otherwise: generated and corpus captures span days to
+# years, and the default retention (raw 7 days before the newest bucket)
+# would roll their older buckets up while a test compares buckets.
 # Returns once this store logs that it listens: its signal handlers are
 # in place by then.  Not on the socket file, which a killed store leaves
 # behind: start_store returned before the new store ran, and a SIGTERM

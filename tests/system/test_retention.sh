@@ -10,6 +10,8 @@
 #     doubles nothing.
 #  4. Fed 400 days in order (--retention-clock data), the database stops
 #     growing once every tier is full.
+#  5. A default store keeps a replayed capture of 2005 (ages from the
+#     newest bucket); with --retention-clock wall it expires.
 # Between 1 and 2, reports over the rolled-up database give the raw
 # database's totals and name the tiers they read.
 . "$(dirname "$0")/lib.sh"
@@ -70,7 +72,7 @@ chmod 0644 "$G/in.pcap"
 
 # --- 1. exact totals in every tier ----------------------------------------
 STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
-    --top-ports 0 --top-peers 0"
+    --top-ports 0 --top-peers 0 --retention-clock wall"
 start_store "$WORK/t1.db" || { not_ok "store starts"; done_testing; exit 1; }
 check "400 days replayed" replay "$G" a
 check "roll-up settles" settle
@@ -194,7 +196,7 @@ check "the raw database's report reads the raw tier only" \
     -a "$(grep -c '^resolution: ' "$WORK/rr.out")" = 1
 
 STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
-    --top-ports 2 --top-peers 3"
+    --top-ports 2 --top-peers 3 --retention-clock wall"
 start_store "$WORK/t2.db" || { not_ok "store starts"; done_testing; exit 1; }
 check "roll-up and trim settle" settle
 db_hosts a >"$WORK/h"
@@ -230,7 +232,7 @@ check "store stops cleanly (top N)" stop_store
 # The same ingest rolled up with small tiers, the store killed at fixed
 # moments (the roll-up of it takes a few seconds).
 STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
-    --top-ports 0 --top-peers 4"
+    --top-ports 0 --top-peers 4 --retention-clock wall"
 DB=$WORK/t3.db
 raw0=$(sql "SELECT count(*) FROM host_stat WHERE resolution = 300")
 kills=0
@@ -297,5 +299,38 @@ grow=$(echo "$sizes" | awk '{ for (i = 2; i <= NF; i++)
 check "the file stops growing once every tier is full ($sizes)" \
     test "$grow" = 0
 check "store stops cleanly (size)" stop_store
+
+# --- 5. a default store keeps a replayed capture of 2005 ------------------
+# Ages count from the newest stored bucket by default: 20 days of 2005,
+# more than 5 years old by the wall clock, are rolled up as the last 20
+# days would be, not expired.  With --retention-clock wall they are gone
+# at the first step (and the log says how many rows expired).
+OLD=$WORK/old
+mkdir -p "$OLD"
+# shellcheck disable=SC2086
+"$NT_GEN" -o "$OLD/in.pcap" -e "$OLD" --interval $RES --packets 4000 \
+    --seed 95 $GEN_COMMON --start 1104537600 --duration $((20 * DAY)) ||
+    not_ok "generator ran (2005)"
+chmod 0755 "$OLD"
+chmod 0644 "$OLD/in.pcap"
+# The defaults (lib.sh's start_store keeps raw 100 years unless told).
+STORE_ARGS="--keep-raw 7d"
+start_store "$WORK/t5.db" || { not_ok "store starts"; done_testing; exit 1; }
+check "2005 replayed into a default store" replay "$OLD" a
+check "roll-up settles (2005)" settle
+db_hosts a >"$WORK/h5"
+check "2005: host totals equal the generator's after retention" \
+    same_rows "$OLD/hosts.csv" "$WORK/h5"
+check "2005: nothing expired, the older days rolled up hourly" \
+    test "$(sql "SELECT total(expired) FROM retention_progress")" = 0.0 \
+    -a "$(sql "SELECT count(*) FROM host_stat WHERE resolution = 3600")" -gt 0
+check "store stops cleanly (2005)" stop_store
+STORE_ARGS="--keep-raw 7d --retention-clock wall"
+start_store "$WORK/t5w.db" || { not_ok "store starts"; done_testing; exit 1; }
+check "2005 replayed into a wall-clock store" replay "$OLD" a
+check "roll-up settles (2005, wall clock)" settle
+check "2005, wall clock: past the last tier, every row expired" \
+    test "$(sql "SELECT count(*) FROM host_stat")" = 0
+check "store stops cleanly (2005, wall clock)" stop_store
 
 done_testing
