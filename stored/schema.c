@@ -248,13 +248,14 @@ static const char schema_v3[] =
  * Version 4: stat_bucket lists the (resolution, bucket) pairs that
  * host_stat, port_stat and peer_stat hold rows of, in place of their
  * (resolution, bucket) indexes.  Those indexes cost an entry per row, kept
- * by every upsert, about 40 % of the bare upsert's CPU (README,
- * Performance), while only retention read them, to find a tier's expired
- * rows without scanning coarser tiers.  The writer adds a pair once per
- * batch, table and bucket; a roll-up adds the pairs it moves rows into and
- * removes the pairs it emptied.  A pair may outlive its rows until then:
- * readers of this table check the rows.  iface_stat and health_stat keep
- * their indexes: they hold a row per interface and bucket, not per key.
+ * by every upsert, about 40 % of the bare upsert's CPU
+ * (docs/performance-history.md), while only retention read them, to find
+ * a tier's expired rows without scanning coarser tiers.  The writer adds a
+ * pair once per batch, table and bucket; a roll-up adds the pairs it moves
+ * rows into and removes the pairs it emptied.  A pair may outlive its rows
+ * until then: readers of this table check the rows.  iface_stat and
+ * health_stat keep their indexes: they hold a row per interface and
+ * bucket, not per key.
  */
 static const char schema_v4[] =
 "CREATE TABLE stat_bucket ("
@@ -313,9 +314,9 @@ const char schema_upsert_peer[] =
  * wider pages of the counter tables (and, before version 4, of their
  * indexes), and a commit writes a quarter as many WAL frames (a pwrite
  * each) for the same rows: the store's CPU per record fell 12 % offline
- * (README, Performance; 32 and 64 KiB were no better).  It takes effect
- * only on a database that has no table yet and is not yet in WAL mode,
- * and must come before auto_vacuum: the store sets it first thing, so
+ * (docs/performance-history.md; 32 and 64 KiB were no better).  It takes
+ * effect only on a database that has no table yet and is not yet in WAL
+ * mode, and must come before auto_vacuum: the store sets it first thing, so
  * older files keep their 4 KiB (VACUUM in rollback mode converts one).
  */
 const char schema_page_size[] = "PRAGMA page_size = 16384";
@@ -370,7 +371,8 @@ static const char *const migrations[] = {
  * says which tables and columns exist; these only ever cost writes).
  * batch_id: no report and no retention step reads it, and an upsert that
  * updates a row moves the row's entry from its old batch to the new one;
- * it cost a quarter of the store's CPU per record (README, Performance).
+ * it cost a quarter of the store's CPU per record
+ * (docs/performance-history.md).
  * "Rows changed since batch N" still works, as a scan.
  */
 static const char schema_unused[] =
