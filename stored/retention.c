@@ -53,9 +53,10 @@
  *   database is created with auto_vacuum=INCREMENTAL by db.c).  Without it
  *   SQLite still reuses the freed pages, so the file stops growing once
  *   every tier is full either way.
- * - Clock: ages count from the wall clock, or with data_clock from the end
- *   of the newest stored bucket (for databases fed only from captures),
- *   but never from later than the wall clock.
+ * - Clock: with data_clock (the default) ages count from the end of the
+ *   newest stored bucket that began by the wall clock, never from later
+ *   than the wall clock: a database fed from old captures keeps them as
+ *   it would keep last week's.  Otherwise they count from the wall clock.
  * - A row's tier is its resolution: an agent running at --resolution 3600
  *   or 86400 writes straight into the hourly or daily tier (kept as long
  *   as that tier or --keep-raw, whichever is longer, trimmed only when it
@@ -141,7 +142,7 @@ static int	progress(struct retention *, int64_t, int64_t, int64_t,
 static int	move_table(struct retention *, enum rtab, int64_t, int64_t,
 		    int64_t *);
 static int	trim_some(struct retention *, int64_t, int64_t *);
-static int	data_now(struct retention *, int64_t *, int *);
+static int	data_now(struct retention *, int64_t, int64_t *, int *);
 static int	step_work(struct retention *, int64_t, int *, int *);
 
 /*
@@ -380,7 +381,7 @@ static const char *const gsql[RG__COUNT] = {
 	    "DELETE FROM retention_trim"
 	    " WHERE tbl = ?1 AND resolution = ?2 AND bucket = ?3",
 	[RG_DATA_NOW] =
-	    "SELECT bucket + resolution FROM iface_stat"
+	    "SELECT bucket + resolution FROM iface_stat WHERE bucket <= ?1"
 	    " ORDER BY bucket DESC LIMIT 1",
 	[RG_OVERFLOW] =
 	    "SELECT id FROM address WHERE addr = x'00'",
@@ -801,11 +802,16 @@ trim_some(struct retention *r, int64_t wall, int64_t *budget)
 	return 0;
 }
 
-/* The end of the newest stored bucket, for data_clock. */
+/*
+ * The end of the newest stored bucket that began by the wall clock, for
+ * data_clock: one bucket from the future (a corrupt capture time, an
+ * agent's clock years ahead) is passed over, or it would make the clock
+ * the wall clock's and expire a replayed old capture it came with.
+ */
 static int
-data_now(struct retention *r, int64_t *now, int *found)
+data_now(struct retention *r, int64_t wall, int64_t *now, int *found)
 {
-	return row(r->gq[RG_DATA_NOW], NULL, 0, now, 1, found);
+	return row(r->gq[RG_DATA_NOW], &wall, 1, now, 1, found);
 }
 
 /*
@@ -822,14 +828,11 @@ step_work(struct retention *r, int64_t wall, int *more, int *did)
 	*more = 0;
 	*did = 0;
 	if (r->c.data_clock) {
-		if (data_now(r, &now, &found) == -1)
+		if (data_now(r, wall, &now, &found) == -1)
 			return -1;
 		if (!found)
 			return 0;
-		/*
-		 * One bucket from the future (a corrupt capture time, an
-		 * agent's clock years ahead) must not age out all the rest.
-		 */
+		/* The bucket under way ends later. */
 		if (now > wall)
 			now = wall;
 	}
