@@ -108,10 +108,11 @@ same "raw: series per minute equals the generator's per-interval sums" \
     "$WORK/e_series" "$WORK/a_series"
 check "store stops cleanly" stop_store
 
-# Retention by the wall clock: every 2023 bucket goes to the daily tier
-# (kept 100 years, so the test does not expire it in 2028), ports and
-# peers under --top-ports and --top-peers kept.
-STORE_ARGS="--keep-raw 7d --keep-daily 100y"
+# Retention by the wall clock (by default ages count from the newest
+# bucket, of 2023 too): every 2023 bucket goes to the daily tier (kept
+# 100 years, so the test does not expire it in 2028), ports and peers
+# under --top-ports and --top-peers kept.
+STORE_ARGS="--keep-raw 7d --keep-daily 100y --retention-clock wall"
 start_store "$DB" || { not_ok "store starts again"; done_testing; exit 1; }
 not_daily() {
 	sql "SELECT (SELECT count(*) FROM host_stat WHERE resolution <> 86400)
