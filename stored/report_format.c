@@ -11,9 +11,9 @@
  * also escapes DEL, C1 and the bidirectional controls, which RFC 8259
  * allows raw: the escape keeps the string as it is for a parser, and JSON
  * read on a terminal (jq's input, a paste) cannot clear the screen, move
- * the cursor or reorder what follows.  A table
- * is identical on a terminal and in a pipe: aligned, never truncated, never
- * coloured.  CSV and JSON carry raw integers; only tables use units.
+ * the cursor or reorder what follows.  A table is identical on a
+ * terminal and in a pipe: aligned, never truncated, never coloured.  CSV
+ * and JSON carry raw integers; only tables use units.
  *
  * Which retention tiers a report read (report_tier.h) follows a table as
  * "resolution:" lines, and is a "resolutions" array in JSON, before the
@@ -127,10 +127,11 @@ report_format_csv_field(FILE *out, const char *s)
 
 /*
  * Writes s with '"' doubled, and every control but tab, CR and LF (C0,
- * DEL, C1, bidirectional) and every byte that is not valid UTF-8 as '?', as a table
- * shows them: RFC 4180 has no escape, and CSV is read on terminals too,
- * where C2 9B or a lone 9B is CSI.  The wire refuses C0 and DEL in
- * names, so only a name with C1 or invalid UTF-8 reads otherwise.
+ * DEL, C1, bidirectional) and every byte that is not valid UTF-8 as '?',
+ * as a table shows them: RFC 4180 has no escape, and CSV is read on
+ * terminals too, where C2 9B or a lone 9B is CSI.  The wire refuses C0
+ * and DEL in names, so only a name with C1, a bidirectional control or
+ * invalid UTF-8 reads otherwise.
  */
 static void
 csv_text(FILE *out, const char *s)

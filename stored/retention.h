@@ -32,7 +32,10 @@ struct retention_conf {
 
 struct retention;
 
-/* Fills c with the defaults: 7 days raw, 90 days hourly, 5 years daily. */
+/*
+ * Fills c with the defaults: 7 days raw, 90 days hourly, 5 years daily,
+ * ages counted from the newest bucket (data_clock).
+ */
 void	retention_conf_default(struct retention_conf *c);
 
 /*
