@@ -96,6 +96,8 @@ static int	db_filters(const char *, sqlite3 *, const struct options *,
 static int	peer_hint(const char *, sqlite3 *, const struct options *,
 		    const struct report_db_snap *, const struct report_filter *,
 		    int64_t, int64_t);
+static int	no_batch_hint(const char *, sqlite3 *, const struct options *,
+		    const struct report_db_snap *);
 static int	chart_output(const char *, struct report_chart *);
 static int	chart_write_file(const char *, FILE *, struct report_chart *,
 		    int);
@@ -585,6 +587,40 @@ peer_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 }
 
 /*
+ * After an empty report on a database without interface rows: when it
+ * holds no batch at all, says on stderr that no agent has delivered
+ * anything yet, and where to look.  Returns 0, or REPORT_EXIT_RUNTIME
+ * after logging a query failure.
+ */
+static int
+no_batch_hint(const char *cmd, sqlite3 *db, const struct options *opt,
+    const struct report_db_snap *snap)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM batch)";
+	sqlite3_stmt *st;
+	int rc, any = 1;
+
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			any = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(st);
+	}
+	if (report_db_unchanged(opt->db, snap) != 0)
+		return REPORT_EXIT_RUNTIME;
+	if (rc != SQLITE_OK) {
+		log_err("%s: %s: %s", cmd, opt->db, sqlite3_errmsg(db));
+		return REPORT_EXIT_RUNTIME;
+	}
+	if (!any)
+		log_warn("%s: %s holds no traffic yet: no agent has delivered "
+		    "a batch to it; start nettally-agent, and see which agents "
+		    "the store has with nettally status", cmd, opt->db);
+	return 0;
+}
+
+/*
  * After an empty report: when not one bucket of the whole database (under
  * no filter) falls in [since, until), says on stderr what time the
  * database holds.  The default window is the last hour, so a replayed
@@ -616,10 +652,18 @@ window_hint(const char *cmd, sqlite3 *db, const struct options *opt,
 	}
 	/*
 	 * The span is the interface totals' (tier_coverage), which every
-	 * batch writes; a database without them (made by hand) gets no word.
-	 * Past REPORT_TIERS_MAX resolutions the span would not be whole.
+	 * batch writes; a database without them (made by hand) gets no word,
+	 * unless it holds no batch either: a store just installed, which
+	 * no agent has reached yet.  An empty table alone did not say that
+	 * the window was not the problem.
 	 */
-	if (info.cover.n == 0 || info.cover.nmore > 0)
+	if (info.cover.n == 0) {
+		if (no_batch_hint(cmd, db, opt, snap) != 0)
+			return REPORT_EXIT_RUNTIME;
+		return 0;
+	}
+	/* Past REPORT_TIERS_MAX resolutions the span would not be whole. */
+	if (info.cover.nmore > 0)
 		return 0;
 	for (i = 0; i < info.cover.n; i++) {
 		if (info.cover.part[i].first < first)

@@ -164,4 +164,23 @@ rc=$?
 check "top hosts emptied by a filter inside the database's time: no hint (exit $rc)" \
     sh -c "[ $rc -eq 0 ] && [ ! -s '$WORK/err' ] && [ \$(wc -l < '$WORK/out') -eq 2 ]"
 
+# A database the store made that no agent has reached yet (the first
+# report after an install): the empty table, and stderr says why.
+# Before, nothing was said, as if the window were wrong.
+start_store "$WORK/fresh.db" && stop_store
+"$NT" top hosts --db "$WORK/fresh.db" > "$WORK/out" 2> "$WORK/err"
+rc=$?
+check "top hosts of a database no agent reached: empty table (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && [ \$(wc -l < '$WORK/out') -eq 2 ]"
+check "  ... and stderr says no agent has delivered yet" test "$(cat "$WORK/err")" = \
+    "nettally: top: $WORK/fresh.db holds no traffic yet: no agent has delivered a batch to it; start nettally-agent, and see which agents the store has with nettally status"
+# Without interface rows but with a batch (made by hand): no word.
+cp "$db" "$WORK/noiface.db"
+sqlite3 "$WORK/noiface.db" 'DELETE FROM iface_stat' &&
+    nbatch=$(sqlite3 "$WORK/noiface.db" 'SELECT count(*) FROM batch')
+"$NT" top hosts --since 1h --db "$WORK/noiface.db" > "$WORK/out" 2> "$WORK/err"
+rc=$?
+check "  ... which one holding a batch does not get (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && [ '${nbatch:-0}' -gt 0 ] && [ ! -s '$WORK/err' ]"
+
 done_testing
