@@ -278,6 +278,13 @@ capture_fopen(const char *path, int *stream, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* libpcap would say "error reading dump file: Is a directory". */
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory; -r takes a pcap or "
+		    "pcapng file", path);
+		fclose(fp);
+		return NULL;
+	}
 	*stream = fstat(fileno(fp), &st) == 0 && (S_ISFIFO(st.st_mode) ||
 	    S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (*stream && setvbuf(fp, NULL, _IONBF, 0) != 0) {
@@ -308,7 +315,13 @@ capture_open_file(struct capture_source *src, const char *path,
 	/* pcap_close closes fp from here; a failed open leaves it to us. */
 	src->pcap = pcap_fopen_offline(fp, ebuf);
 	if (src->pcap == NULL) {
-		snprintf(err, errlen, "%s: %s", path, ebuf);
+		/*
+		 * libpcap's words alone ("unknown file format") did not say
+		 * which option or what it wants.
+		 */
+		snprintf(err, errlen, "%s: not a capture file libpcap reads "
+		    "(%s); -r takes a pcap or pcapng file, as tcpdump -w or "
+		    "dumpcap writes", path, ebuf);
 		fclose(fp);
 		return -1;
 	}

@@ -42,7 +42,14 @@ fails "socket not writable: the agent's uid and the store's options" \
 chmod 0666 "$SOCK"
 fails "missing capture file" "$WORK/missing.pcap" -s "$SOCK" -r "$WORK/missing.pcap"
 printf 'not a capture file at all' >"$WORK/garbage.pcap"
-fails "not a capture file" "garbage.pcap" -s "$SOCK" -r "$WORK/garbage.pcap"
+# libpcap's words alone ("unknown file format", "error reading dump
+# file: Is a directory") named neither -r nor what it takes.
+fails "not a capture file: what -r takes" \
+    "garbage.pcap: not a capture file libpcap reads (unknown file format); -r takes a pcap or pcapng file" \
+    -s "$SOCK" -r "$WORK/garbage.pcap"
+fails "a directory: what -r takes" \
+    "$WORK: is a directory; -r takes a pcap or pcapng file" \
+    -s "$SOCK" -r "$WORK"
 # The modified tcpdump format's magic on a file libpcap then misreads (a
 # plain pcap relabelled, as Nokia, Red Hat 6.1 and SuSE 6.3 tcpdump files
 # are read): the error says what the file may be and how to convert it.
