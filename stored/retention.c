@@ -890,6 +890,13 @@ retention_step(struct retention *r, int64_t now)
 	r->total.expired += r->step.expired;
 	r->total.trimmed += r->step.trimmed;
 	if (did) {
+		/*
+		 * A catch-up of months of rows takes minutes; before, the
+		 * log said nothing until it was over.
+		 */
+		if (!r->busy)
+			log_info("retention: rolling up rows older than their "
+			    "tier keeps (a line when caught up)");
 		r->busy = 1;
 		log_debug("retention: step: %llu rows in %lld ms",
 		    (unsigned long long)(r->step.moved + r->step.expired +

@@ -76,6 +76,11 @@ STORE_ARGS="--keep-raw 2d --keep-hourly 10d --keep-daily 60d --monthly
 start_store "$WORK/t1.db" || { not_ok "store starts"; done_testing; exit 1; }
 check "400 days replayed" replay "$G" a
 check "roll-up settles" settle
+# The log says when a roll-up starts, not only when it is over.
+start_line=$(grep -n 'retention: rolling up rows older' "$WORK/store.log" | head -1 | cut -d: -f1)
+end_line=$(grep -n 'retention: caught up' "$WORK/store.log" | head -1 | cut -d: -f1)
+check "the store logs the roll-up's start (line ${start_line:-none}) before its end (line ${end_line:-none})" \
+    test "${start_line:-0}" -gt 0 -a "${end_line:-0}" -gt "${start_line:-0}"
 
 db_hosts a >"$WORK/h"
 check "host totals over all tiers equal the generator's" \
