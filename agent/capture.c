@@ -213,8 +213,15 @@ capture_open_live(struct capture_source *src, const char *ifname,
 		capture_close_source(src);
 		return CAPTURE_AGAIN;
 	} else if (rc == PCAP_ERROR_PERM_DENIED) {
-		snprintf(err, errlen, "%s: permission denied: run as root or "
-		    "give the binary CAP_NET_RAW and CAP_NET_ADMIN", ifname);
+		/*
+		 * CAP_NET_RAW alone opens every capture the agent makes
+		 * (test_privdrop.sh): naming CAP_NET_ADMIN too had operators
+		 * grant a capability the agent never needs.
+		 */
+		snprintf(err, errlen, "%s: permission denied: capturing needs "
+		    "CAP_NET_RAW: run as root (the agent then becomes --user), "
+		    "or give the binary that capability alone (setcap "
+		    "cap_net_raw+ep)", ifname);
 		goto fail;
 	} else if (rc == PCAP_ERROR_IFACE_NOT_UP) {
 		snprintf(err, errlen, "%s: interface is down (ip link set %s "

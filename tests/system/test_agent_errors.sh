@@ -25,6 +25,21 @@ if [ "$(id -u)" = 0 ]; then
 else
 	cannot_run "no such interface" "needs root to open a capture"
 fi
+# A user without CAP_NET_RAW: the message names that capability and
+# how to give it, and no other (CAP_NET_ADMIN was named, never needed).
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+	    "$NT_BIN/nettally-agent" -s "$SOCK" -i lo -n 10.0.0.0/8 \
+	    --exit-on-error >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	check "capture without CAP_NET_RAW: exit 1, names CAP_NET_RAW and setcap only (exit $rc)" \
+	    sh -c "[ $rc -eq 1 ] && [ \$(wc -l < '$WORK/err') -eq 1 ] &&
+	    grep -q 'lo: permission denied: capturing needs CAP_NET_RAW.*setcap cap_net_raw+ep' '$WORK/err' &&
+	    ! grep -q NET_ADMIN '$WORK/err'"
+	sed 's/^/# /' "$WORK/err"
+else
+	cannot_run "capture without CAP_NET_RAW" "needs root and setpriv"
+fi
 fails "bad filter" 'bad filter "tcp and and"' -s "$SOCK" -r "$WORK/in.pcap" tcp and and
 fails "store unreachable, the store named" "store $WORK/nostore.sock: store unreachable" \
     -s "$WORK/nostore.sock" -r "$WORK/in.pcap"
