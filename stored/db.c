@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ struct db {
 	/* The file opened, to tell when another is put at its path. */
 	dev_t		 dev;
 	ino_t		 ino;
+	int		 lockfd;	/* holds the writer lock, or -1 */
 };
 
 static int	db_mkdir_parent(const char *, char *, size_t);
@@ -260,6 +262,45 @@ db_mkdir_parent(const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "cannot create database directory %s: %s; "
 	    "create it (owned by the nettally user) or use --db", dir,
 	    strerror(errno));
+	return -1;
+}
+
+/*
+ * One store per database: a write lock (open file description, so that
+ * no other descriptor's close drops it, and the kernel drops it when the
+ * store dies) on one byte SQLite never locks, below its lock bytes at
+ * 2^30.  Readers take no such lock.  Before, a second store given
+ * another --socket but the same --db ran as a second writer, with its
+ * own view of which agents were connected and its own roll-ups, and
+ * said nothing.  Returns 0, or -1 with the reason and its fix in err.
+ */
+#define DB_LOCK_BYTE	(0x40000000 - 4096)
+static int
+db_lock_writer(struct db *d, const char *path, char *err, size_t errlen)
+{
+	struct flock fl;
+
+	/*
+	 * A file this user cannot write is SQLite's to refuse, with the
+	 * messages and fixes it has always given.
+	 */
+	if ((d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0640)) == -1)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = DB_LOCK_BYTE;
+	fl.l_len = 1;
+	if (fcntl(d->lockfd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		snprintf(err, errlen, "cannot use database %s: another "
+		    "nettally-stored writes to it (maybe on another --socket); "
+		    "stop that one first: one store per database", path);
+	else
+		snprintf(err, errlen, "cannot use database %s: cannot lock it: "
+		    "%s", path, strerror(errno));
 	return -1;
 }
 
@@ -473,6 +514,10 @@ db_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "db: out of memory");
 		return NULL;
 	}
+	d->lockfd = -1;
+	/* Before SQLite opens it: nothing of a running store's is touched. */
+	if (db_lock_writer(d, path, err, errlen) == -1)
+		goto fail;
 	rc = sqlite3_open_v2(path, &d->sql, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -534,6 +579,9 @@ db_close(struct db *d)
 	free(d->rows[1]);
 	free(d->rows_tmp);
 	free(d->order);
+	/* Last: a close drops this process's POSIX locks on the file too. */
+	if (d->lockfd != -1)
+		close(d->lockfd);
 	free(d);
 }
 

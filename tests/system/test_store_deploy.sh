@@ -80,9 +80,34 @@ check "database file is 0640" test "$(stat -c %a "$WORK/m/db.sqlite")" = 640
 check "its -wal and -shm files are 0640" \
     test "$(stat -c %a "$WORK/m/db.sqlite-wal")" = 640 -a \
     "$(stat -c %a "$WORK/m/db.sqlite-shm")" = 640
+# A second store on the same database through another socket: refused,
+# saying why, before it touches the file.  Before, it ran beside the
+# first as a second writer.
+"$ST" --allow-root -s "$WORK/msock2" -d "$WORK/m/db.sqlite" > /dev/null 2> "$WORK/m2.log" &
+M2PID=$!
+wait_for "[ -S '$WORK/msock2' ] || ! kill -0 $M2PID 2>/dev/null" 100
+kill -TERM $M2PID 2>/dev/null
+wait $M2PID
+rc=$?
+check "a second store on the same database: exit 1 (got $rc)" test $rc = 1
+check "  ... one line: another store writes to it, stop that one" sh -c "
+    [ \$(wc -l < '$WORK/m2.log') -eq 1 ] &&
+    grep -q 'cannot use database $WORK/m/db.sqlite: another nettally-stored writes to it.*one store per database' '$WORK/m2.log'"
+check "  ... and made no socket" test ! -e "$WORK/msock2"
+"$NT_BIN/nettally" status -s "$WORK/msock" > /dev/null 2>&1
+rc=$?
+check "  ... and the first store still answers (exit $rc)" test $rc = 0
 kill -TERM $MPID
 wait $MPID
 check "store stops cleanly" test $? = 0
+# Stopped, it leaves the database to the next store.
+"$ST" --allow-root -s "$WORK/msock2" -d "$WORK/m/db.sqlite" 2> "$WORK/m2.log" &
+M2PID=$!
+wait_for "[ -S '$WORK/msock2' ]" 100
+check "a store starts on the database once the first stopped" test -S "$WORK/msock2"
+kill -TERM $M2PID
+wait $M2PID
+check "  ... and stops cleanly" test $? = 0
 
 # --- as deployed without systemd: store and agent both end up nettally --
 if getent passwd nettally >/dev/null; then
