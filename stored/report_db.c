@@ -74,6 +74,14 @@ db_uri(const char *path, int immutable)
 }
 
 /*
+ * A user outside the database's group: "Permission denied" alone did
+ * not say that the README's usermod is the fix.
+ */
+#define REPORT_DB_EACCES "permission denied; the store's database is " \
+	"for its group: join it (usermod -aG nettally USER, then log in " \
+	"again) or run as the store's user"
+
+/*
  * Opens uri (of path) read-only into *dbp, ready for the reports.
  * Returns 0, or an exit status after logging why; *dbp may then be set
  * and is the caller's to close.
@@ -227,6 +235,8 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 			log_err("%s: no such database; pass --db FILE or set "
 			    "NETTALLY_DB, or start nettally-stored to create "
 			    "it", path);
+		else if (errno == EACCES)
+			log_err("%s: %s", path, REPORT_DB_EACCES);
 		else
 			log_err("%s: %s; check the path and its permissions",
 			    path, strerror(errno));
@@ -235,6 +245,10 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 	if (S_ISDIR(sb.st_mode)) {
 		log_err("%s: is a directory; pass the database file with "
 		    "--db FILE", path);
+		return REPORT_EXIT_USAGE;
+	}
+	if (access(path, R_OK) == -1 && errno == EACCES) {
+		log_err("%s: %s", path, REPORT_DB_EACCES);
 		return REPORT_EXIT_USAGE;
 	}
 	/* SQLite would wait forever on a FIFO with no writer. */
