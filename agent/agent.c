@@ -321,8 +321,15 @@ main(int argc, char **argv)
 	/* One handler at a time, so two signals at once count as two. */
 	sigaddset(&sa.sa_mask, SIGINT);
 	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGHUP);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * A hangup (the terminal of an agent started by hand closed, or a
+	 * kill -HUP meant as a reload, which the agent has none of) killed
+	 * it with every count since the last flush unsent and unsaid.
+	 */
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 

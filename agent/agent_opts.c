@@ -145,13 +145,13 @@ usage(FILE *f)
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
 "\n"
-"At the end of a file, or on SIGINT/SIGTERM, the agent ships what it has\n"
-"counted, waits until the store has acknowledged every batch, and exits 0.\n"
-"A second signal gives up waiting (the end of a file is no signal: the\n"
-"first one after it still waits).  A replay stopped by a signal before\n"
-"the end of its file says at which packet, and exits 0 too.  Exit status\n"
-"1 on any error, and on a capture file that ends mid-record (what came\n"
-"before is still counted).\n",
+"At the end of a file, or on SIGINT/SIGTERM/SIGHUP, the agent ships what\n"
+"it has counted, waits until the store has acknowledged every batch, and\n"
+"exits 0.  A second signal gives up waiting (the end of a file is no\n"
+"signal: the first one after it still waits).  A replay stopped by a\n"
+"signal before the end of its file says at which packet, and exits 0\n"
+"too.  Exit status 1 on any error, and on a capture file that ends\n"
+"mid-record (what came before is still counted).\n",
 	    FLOWTAB_IFACES_MAX, DEFAULT_PROGRESS_S,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
 	    DEFAULT_MAX_PORTS, DEFAULT_MAX_PEERS, DEFAULT_SOCKET,

@@ -64,6 +64,28 @@ check "wait1: ... and the store has all $frames frames ($got)" \
 check "wait1: ... read to its end, so not said to be stopped" \
     sh -c "! grep -q 'stopped by signal' '$WORK/wait1.err'"
 
+# SIGHUP (a closed terminal) stops the agent as SIGTERM does: what it
+# counted is shipped, exit 0.  Before, the hangup killed it (status 129)
+# with the counts since the last flush (here every frame) unsent.
+mkfifo "$WORK/hup.fifo"
+(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/hup.fifo" &
+FEED_PID=$!
+"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/hup.fifo" --name hup \
+    --flush 3600000 2>"$WORK/hup.err" &
+AGENT_PID=$!
+wait_for "grep -qs 'counting as' '$WORK/hup.err'" 100
+# Every frame of the file read, none flushed yet.
+sleep 1
+kill -HUP "$AGENT_PID"
+reap_agent
+kill -TERM "$FEED_PID" 2>/dev/null
+wait "$FEED_PID" 2>/dev/null
+FEED_PID=
+check "SIGHUP: the agent stops cleanly, exit 0 ($rc)" test "$rc" = 0
+got=$(sql "SELECT coalesce(sum(frames), 0) FROM interface_traffic WHERE agent = 'hup'")
+check "SIGHUP: ... and ships what it counted: $frames frames ($got)" \
+    test "$got" = "$frames"
+
 # A second signal gives up: the batch is lost, said, exit 1.
 held_at_end wait2
 kill -TERM "$AGENT_PID" 2>/dev/null
