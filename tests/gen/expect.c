@@ -290,6 +290,11 @@ expect_add(struct expect *x, const struct gen_pkt *p)
 	f = &x->ifs[x->nifs - 1];
 	f->v[0]++;
 	f->v[1] += p->wire_len;
+	/* The link hides the packet: a frame, not an IP packet (rule 1). */
+	if (p->opaque) {
+		f->v[4]++;
+		return;
+	}
 	switch (p->kind) {
 	case GEN_KIND_IPV4:
 		f->v[2]++;

@@ -4,15 +4,21 @@
  * The frame is exactly p->frame_len bytes of headers and zero payload; on
  * an Ethernet link it is followed by zero padding up to the 60-byte
  * minimum (so a short IP packet has bytes_l3 < bytes_wire, as on a real
- * link).  Header layouts: Ethernet II and 802.1Q; PPPoE session (RFC
- * 2516) and PPP in HDLC-like framing (RFC 1662); Linux cooked capture v1
- * and v2 and BSD loopback (as libpcap's link-layer header types page
- * describes them); IPv4 (RFC 791), IPv6 (RFC 8200) with hop-by-hop
+ * link).  Header layouts: Ethernet II, 802.1Q and 802.1ad tags (and the
+ * old 0x9100 QinQ tag); Cisco ACI's gleaning ethertype 0xfff2 in front of
+ * IPv4; MPLS label stacks (RFC 3032, RFC 3032 section 5 under PPP);
+ * PPPoE session (RFC 2516) and PPP in HDLC-like framing (RFC 1662), also
+ * behind pppd's direction byte; Cisco HDLC; Linux cooked capture v1 and
+ * v2 of any device type, with an ethertype, a kernel protocol value
+ * (0x0003, 0x0007) or a GRE type in the protocol field, and BSD and
+ * OpenBSD loopback (as libpcap's link-layer header types page describes
+ * them); IPv4 (RFC 791), IPv6 (RFC 8200) with hop-by-hop
  * and fragment headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792),
  * ICMPv6 (RFC 4443), SCTP with one DATA chunk (RFC 9260), GRE (RFC 2784)
  * carrying IPv4/UDP, ARP (RFC 826).  Checksums are correct, so the frames
  * also survive a real receiver; payload bytes are zero.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "gen.h"
@@ -22,35 +28,70 @@
 #define ETHERTYPE_VLAN	0x8100
 #define ETHERTYPE_IPV6	0x86dd
 #define ETHERTYPE_PPPOE	0x8864
-#define VLAN_ID		100
+#define ETHERTYPE_MPLS	0x8847
+#define ETHERTYPE_ACI	0xfff2	/* Cisco ACI ARP gleaning: IPv4 */
+#define VLAN_ID		100	/* the outer tag's; each inner one's is 1 more */
+#define MPLS_LABEL	1000	/* the top label; each lower one's is 1 more */
+#define MPLS_TTL	64
 #define PPP_IPV4	0x0021
 #define PPP_IPV6	0x0057
+#define PPP_MPLS	0x0281
 #define PPP_LCP		0xc021
 #define PPPOE_SESSION	0x4e54
+#define CHDLC_UNICAST	0x0f
 #define SLL_HOST	0	/* packet type: to this host */
 #define SLL_OUTGOING	4	/* packet type: sent by this host */
 #define SLL_IFINDEX	2
-#define ARPHRD_ETHER	1
-/* BSD loopback families: IPv4, IPv6 as macOS writes it, and OSI */
+#define SLL_P_ETHERNET	0x0003	/* the kernel's: a whole Ethernet frame */
+#define SLL_P_PPPHDLC	0x0007	/* the kernel's: PPP in HDLC framing */
+#define GRE_ETHERNET	0x6400	/* GRE type: an Ethernet frame (old) */
+#define GRE_PPP		0x880b
+#define ARPHRD_FRAD	770	/* Frame Relay */
+#define ARPHRD_IPGRE	778	/* cooked protocol is a GRE type */
+#define ARPHRD_RADIOTAP	803	/* 802.11 behind a radiotap header */
+#define ARPHRD_NETLINK	824
+/* BSD loopback families: IPv4, IPv6 as macOS and OpenBSD write it, OSI */
 #define NULL_AF_INET	2
 #define NULL_AF_INET6	30
+#define LOOP_AF_INET6	24
 #define NULL_AF_OTHER	7
 
-/* Per enum gen_link: name, LINKTYPE_ number, header bytes, Ethernet. */
+/* What follows a link's own header: the type field that says "IP". */
+enum inner {
+	INNER_NONE = 0,		/* the header itself says IPv4 or IPv6 */
+	INNER_ETHERTYPE,	/* an ethertype, so tags, MPLS, ACI */
+	INNER_PPP,		/* a PPP protocol, so MPLS */
+	INNER_CHDLC,		/* an ethertype that is no tag: MPLS */
+};
+
+/* Per enum gen_link: name, LINKTYPE_ number, Ethernet, inner framing. */
 static const struct {
 	const char	*name;
 	uint32_t	 linktype;
-	uint32_t	 len;		/* without an 802.1Q tag */
 	int		 ethernet;
-	int		 tags;		/* carries an ethertype, so a tag */
+	int		 inner;		/* enum inner */
 } links[] = {
-	[GEN_LINK_EN10MB] =	{ "en10mb",	1,	14,	1, 1 },
-	[GEN_LINK_PPPOE] =	{ "pppoe",	1,	22,	1, 1 },
-	[GEN_LINK_SLL] =	{ "sll",	113,	16,	0, 1 },
-	[GEN_LINK_SLL2] =	{ "sll2",	276,	20,	0, 1 },
-	[GEN_LINK_NULL] =	{ "null",	0,	4,	0, 0 },
-	[GEN_LINK_RAW] =	{ "raw",	101,	0,	0, 0 },
-	[GEN_LINK_PPP] =	{ "ppp",	9,	4,	0, 0 },
+	[GEN_LINK_EN10MB] =	{ "en10mb",	1,	1, INNER_ETHERTYPE },
+	[GEN_LINK_PPPOE] =	{ "pppoe",	1,	1, INNER_PPP },
+	[GEN_LINK_SLL] =	{ "sll",	113,	0, INNER_ETHERTYPE },
+	[GEN_LINK_SLL2] =	{ "sll2",	276,	0, INNER_ETHERTYPE },
+	[GEN_LINK_NULL] =	{ "null",	0,	0, INNER_NONE },
+	[GEN_LINK_RAW] =	{ "raw",	101,	0, INNER_NONE },
+	[GEN_LINK_PPP] =	{ "ppp",	9,	0, INNER_PPP },
+	[GEN_LINK_PPP_SERIAL] =	{ "ppp-serial",	50,	0, INNER_PPP },
+	[GEN_LINK_PPP_DIR] =	{ "ppp-dir",	204,	0, INNER_PPP },
+	[GEN_LINK_PPP_ETHER] =	{ "ppp-ether",	51,	0, INNER_PPP },
+	[GEN_LINK_CHDLC] =	{ "chdlc",	104,	0, INNER_CHDLC },
+	[GEN_LINK_NULL_BE] =	{ "null-be",	0,	0, INNER_NONE },
+	[GEN_LINK_LOOP] =	{ "loop",	108,	0, INNER_NONE },
+};
+
+static const char *const sll_protos[] = {
+	[GEN_SLL_ETHERTYPE] =		"ethertype",
+	[GEN_SLL_ETHERNET] =		"ethernet",
+	[GEN_SLL_PPP] =			"ppp",
+	[GEN_SLL_GRE_ETHERNET] =	"gre-ethernet",
+	[GEN_SLL_GRE_PPP] =		"gre-ppp",
 };
 
 static void	 put16(uint8_t *, uint32_t);
@@ -135,18 +176,91 @@ crc32c(const uint8_t *b, size_t len)
 	return ~c;
 }
 
-size_t
-frame_link_len(int link, int vlan)
+/*
+ * The framing inside the link header: a cooked header's protocol field
+ * decides it, the link type everywhere else.
+ */
+static int
+inner_of(const struct gen_opts *o)
 {
-	return links[link].len + (vlan && links[link].tags ? 4 : 0);
+	if (o->link != GEN_LINK_SLL && o->link != GEN_LINK_SLL2)
+		return links[o->link].inner;
+	switch (o->sll_proto) {
+	case GEN_SLL_PPP:
+	case GEN_SLL_GRE_PPP:
+		return INNER_PPP;
+	default:
+		return INNER_ETHERTYPE;
+	}
 }
 
-/* ARP has no PPPoE session to go in: a PPPoE link sends it as Ethernet. */
-size_t
-frame_arp_link_len(int link, int vlan)
+/*
+ * 1 when the cooked protocol field is itself the type in front of IP on a
+ * GRE device: a GRE protocol type, which names no tag and no ACI packet.
+ */
+static int
+gre_typed(const struct gen_opts *o)
 {
-	return frame_link_len(link == GEN_LINK_PPPOE ? GEN_LINK_EN10MB : link,
-	    vlan);
+	return (o->link == GEN_LINK_SLL || o->link == GEN_LINK_SLL2) &&
+	    o->sll_type == ARPHRD_IPGRE && o->sll_proto == GEN_SLL_ETHERTYPE;
+}
+
+int
+frame_check(const struct gen_opts *o, const char **errstr)
+{
+	static char msg[256];
+	const char *name = links[o->link].name;
+	int inner = inner_of(o), cooked;
+
+	cooked = o->link == GEN_LINK_SLL || o->link == GEN_LINK_SLL2;
+	*errstr = msg;
+	if (!cooked && (o->sll_type != 1 || o->sll_proto != GEN_SLL_ETHERTYPE)) {
+		snprintf(msg, sizeof(msg), "--sll-type, --sll-proto: a %s link "
+		    "has no cooked header; use --link sll or sll2", name);
+		return -1;
+	}
+	if ((o->sll_proto == GEN_SLL_GRE_ETHERNET ||
+	    o->sll_proto == GEN_SLL_GRE_PPP) && o->sll_type != ARPHRD_IPGRE) {
+		snprintf(msg, sizeof(msg), "--sll-proto %s: a GRE protocol "
+		    "type; use --sll-type %u (a GRE device)",
+		    sll_protos[o->sll_proto], ARPHRD_IPGRE);
+		return -1;
+	}
+	if (o->ntags != 0 && o->link != GEN_LINK_PPPOE &&
+	    (inner != INNER_ETHERTYPE || gre_typed(o))) {
+		snprintf(msg, sizeof(msg), "--vlan, --tags: a %s link%s has no "
+		    "ethertype to tag; use --link en10mb, pppoe, sll or sll2",
+		    name, !cooked ? "" : gre_typed(o) ?
+		    " on a GRE device" : " with that --sll-proto");
+		return -1;
+	}
+	if (o->mpls != 0 && inner == INNER_NONE) {
+		snprintf(msg, sizeof(msg), "--mpls: a %s link has no type "
+		    "field to announce MPLS", name);
+		return -1;
+	}
+	if (o->aci && (inner != INNER_ETHERTYPE || gre_typed(o) ||
+	    o->mpls != 0)) {
+		snprintf(msg, sizeof(msg), "--aci: an ethertype in front of "
+		    "IPv4 is needed (not a %s link%s, nor --mpls); use --link "
+		    "en10mb, sll or sll2", name, o->link == GEN_LINK_PPPOE ?
+		    ", which has PPP there" : gre_typed(o) ?
+		    " on a GRE device" : "");
+		return -1;
+	}
+	*errstr = NULL;
+	return 0;
+}
+
+int
+frame_opaque(const struct gen_opts *o)
+{
+	if (o->link != GEN_LINK_SLL && o->link != GEN_LINK_SLL2)
+		return 0;
+	if (o->sll_type == ARPHRD_NETLINK)
+		return 1;
+	return (o->sll_type == ARPHRD_FRAD || o->sll_type == ARPHRD_RADIOTAP) &&
+	    (o->sll_proto == GEN_SLL_ETHERNET || o->sll_proto == GEN_SLL_PPP);
 }
 
 int
@@ -178,21 +292,149 @@ frame_link_parse(const char *name)
 	return -1;
 }
 
+int
+frame_sll_proto_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sll_protos) / sizeof(sll_protos[0]); i++)
+		if (strcmp(name, sll_protos[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Writes an MPLS label stack (RFC 3032) of n entries; returns its bytes. */
+static size_t
+put_labels(uint8_t *b, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		put32(b + 4 * i, (MPLS_LABEL + i) << 12 |
+		    (i + 1 == n ? 0x100u : 0) | MPLS_TTL);
+	return 4 * (size_t)n;
+}
+
+/* Writes the tags of --tags (outer first); returns the bytes written. */
+static size_t
+put_tags(uint8_t *b, const struct gen_opts *o)
+{
+	uint32_t i;
+
+	for (i = 0; i < o->ntags; i++) {
+		put16(b + 4 * i, o->tags[i]);
+		put16(b + 4 * i + 2, VLAN_ID + i);
+	}
+	return 4 * (size_t)o->ntags;
+}
+
 /*
- * Writes ethertype at b, behind an 802.1Q tag when vlan; returns the
- * bytes written.
+ * Writes what an ethertype says in front of a packet of kind: the tags of
+ * --tags, then the ethertype, which for an IP packet is
+ * MPLS's with its labels under --mpls, or ACI's for IPv4 under --aci (the
+ * malformed kind is an IPv4 header too).  ARP is never labelled.
+ * Returns the bytes written.
  */
 static size_t
-put_ethertype(uint8_t *b, int vlan, uint32_t ethertype)
+put_etypes(uint8_t *b, const struct gen_opts *o, int kind)
 {
-	if (!vlan) {
-		put16(b, ethertype);
+	size_t n = put_tags(b, o);
+	uint32_t type;
+
+	if (kind == GEN_KIND_NON_IP)
+		type = ETHERTYPE_ARP;
+	else if (o->mpls != 0)
+		type = ETHERTYPE_MPLS;
+	else if (kind == GEN_KIND_IPV6)
+		type = ETHERTYPE_IPV6;
+	else
+		type = o->aci ? ETHERTYPE_ACI : ETHERTYPE_IPV4;
+	put16(b + n, type);
+	n += 2;
+	if (type == ETHERTYPE_MPLS)
+		n += put_labels(b + n, o->mpls);
+	return n;
+}
+
+/*
+ * The PPP protocol field for kind (LCP stands for a link's non-IP frame),
+ * or under --mpls, MPLS's and the labels.  Returns the bytes written.
+ */
+static size_t
+put_ppp(uint8_t *b, const struct gen_opts *o, int kind)
+{
+	if (kind == GEN_KIND_NON_IP) {
+		put16(b, PPP_LCP);
 		return 2;
 	}
-	put16(b, ETHERTYPE_VLAN);
-	put16(b + 2, VLAN_ID);
-	put16(b + 4, ethertype);
-	return 6;
+	if (o->mpls != 0) {
+		put16(b, PPP_MPLS);
+		return 2 + put_labels(b + 2, o->mpls);
+	}
+	put16(b, kind == GEN_KIND_IPV6 ? PPP_IPV6 : PPP_IPV4);
+	return 2;
+}
+
+/*
+ * A PPPoE session header (RFC 2516) at b and the PPP protocol: its length
+ * covers everything from the protocol to the end of the frame (buf is
+ * the frame's start).  Returns where the payload starts.
+ */
+static uint8_t *
+put_pppoe(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf,
+    uint8_t *b)
+{
+	b[0] = 0x11;					/* version 1, type 1 */
+	put16(b + 2, PPPOE_SESSION);
+	put16(b + 4, p->frame_len - (uint32_t)(b + 6 - buf));
+	return b + 6 + put_ppp(b + 6, o, p->kind);
+}
+
+/* Ethernet addresses: destination, then source. */
+static size_t
+put_macs(uint8_t *b, const struct gen_pkt *p)
+{
+	memcpy(b, p->dst_mac, 6);
+	memcpy(b + 6, p->src_mac, 6);
+	return 12;
+}
+
+/*
+ * A cooked header's protocol field at proto and what follows it from
+ * rest on (for SLL v1 they are adjacent; SLL2 has the field first and the
+ * rest after its 20 bytes): per --sll-proto, an ethertype and what it
+ * says, or a kernel value or GRE type and a whole Ethernet or PPP frame.
+ * Returns where the payload starts.
+ */
+static uint8_t *
+put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
+    uint8_t *rest)
+{
+	uint8_t t[2 + 12 + 4 * GEN_TAGS_MAX + 2 + 4 * GEN_MPLS_MAX];
+	size_t n;
+
+	switch (o->sll_proto) {
+	case GEN_SLL_ETHERNET:
+	case GEN_SLL_GRE_ETHERNET:
+		put16(t, o->sll_proto == GEN_SLL_ETHERNET ? SLL_P_ETHERNET :
+		    GRE_ETHERNET);
+		n = 2 + put_macs(t + 2, p);
+		n += put_etypes(t + n, o, p->kind);
+		break;
+	case GEN_SLL_PPP:
+	case GEN_SLL_GRE_PPP:
+		put16(t, o->sll_proto == GEN_SLL_PPP ? SLL_P_PPPHDLC : GRE_PPP);
+		t[2] = 0xff;
+		t[3] = 0x03;
+		n = 4 + put_ppp(t + 4, o, p->kind);
+		break;
+	default:
+		n = put_etypes(t, o, p->kind);
+		break;
+	}
+	memcpy(proto, t, 2);
+	memcpy(rest, t + 2, n - 2);
+	return rest + n - 2;
 }
 
 /*
@@ -202,60 +444,71 @@ put_ethertype(uint8_t *b, int vlan, uint32_t ethertype)
  * their own way (a loopback family, PPP's LCP, a raw version nibble 0).
  */
 static uint8_t *
-link_build(const struct gen_pkt *p, int link, int vlan, uint8_t *buf)
+link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 {
-	uint32_t type, ppp, af;
+	uint32_t af;
 	uint8_t *b = buf;
 
-	type = p->kind == GEN_KIND_NON_IP ? ETHERTYPE_ARP :
-	    p->kind == GEN_KIND_IPV6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
-	ppp = p->kind == GEN_KIND_NON_IP ? PPP_LCP :
-	    p->kind == GEN_KIND_IPV6 ? PPP_IPV6 : PPP_IPV4;
-	switch (link) {
+	switch (o->link) {
 	case GEN_LINK_EN10MB:
 	case GEN_LINK_PPPOE:
-		memcpy(b, p->dst_mac, 6);
-		memcpy(b + 6, p->src_mac, 6);
-		b += 12;
-		if (link == GEN_LINK_EN10MB || p->kind == GEN_KIND_NON_IP)
-			return b + put_ethertype(b, vlan, type);
-		b += put_ethertype(b, vlan, ETHERTYPE_PPPOE);
-		b[0] = 0x11;				/* version 1, type 1 */
-		put16(b + 2, PPPOE_SESSION);
-		put16(b + 4, p->l3_len + 2);		/* PPP protocol + IP */
-		put16(b + 6, ppp);
-		return b + 8;
+		b += put_macs(b, p);
+		if (o->link == GEN_LINK_EN10MB || p->kind == GEN_KIND_NON_IP)
+			return b + put_etypes(b, o, p->kind);
+		b += put_tags(b, o);
+		put16(b, ETHERTYPE_PPPOE);
+		return put_pppoe(p, o, buf, b + 2);
 	case GEN_LINK_SLL:
 		put16(b, p->src_local ? SLL_OUTGOING : SLL_HOST);
-		put16(b + 2, ARPHRD_ETHER);
+		put16(b + 2, o->sll_type);
 		put16(b + 4, 6);
 		memcpy(b + 6, p->src_mac, 6);
-		return b + 14 + put_ethertype(b + 14, vlan, type);
+		return put_cooked(p, o, b + 14, b + 16);
 	case GEN_LINK_SLL2:
-		put16(b, vlan ? ETHERTYPE_VLAN : type);
 		put32(b + 4, SLL_IFINDEX);
-		put16(b + 8, ARPHRD_ETHER);
+		put16(b + 8, o->sll_type);
 		b[10] = p->src_local ? SLL_OUTGOING : SLL_HOST;
 		b[11] = 6;
 		memcpy(b + 12, p->src_mac, 6);
-		if (!vlan)
-			return b + 20;
-		put16(b + 20, VLAN_ID);
-		put16(b + 22, type);
-		return b + 24;
+		return put_cooked(p, o, b, b + 20);
 	case GEN_LINK_NULL:
+	case GEN_LINK_NULL_BE:
+	case GEN_LINK_LOOP:
 		af = p->kind == GEN_KIND_NON_IP ? NULL_AF_OTHER :
-		    p->kind == GEN_KIND_IPV6 ? NULL_AF_INET6 : NULL_AF_INET;
-		b[0] = (uint8_t)af;			/* little-endian */
+		    p->kind != GEN_KIND_IPV6 ? NULL_AF_INET :
+		    o->link == GEN_LINK_LOOP ? LOOP_AF_INET6 : NULL_AF_INET6;
+		if (o->link == GEN_LINK_NULL)
+			b[0] = (uint8_t)af;		/* little-endian */
+		else
+			put32(b, af);
 		return b + 4;
+	case GEN_LINK_PPP_DIR:
+		*b++ = p->src_local;			/* 1: sent, 0: received */
+		/* FALLTHROUGH */
 	case GEN_LINK_PPP:
+	case GEN_LINK_PPP_SERIAL:
 		b[0] = 0xff;
 		b[1] = 0x03;
-		put16(b + 2, ppp);
-		return b + 4;
+		return b + 2 + put_ppp(b + 2, o, p->kind);
+	case GEN_LINK_PPP_ETHER:
+		return put_pppoe(p, o, buf, b);
+	case GEN_LINK_CHDLC:
+		b[0] = CHDLC_UNICAST;
+		return b + 2 + put_etypes(b + 2, o, p->kind);
 	default:
 		return b;				/* raw */
 	}
+}
+
+size_t
+frame_link_len(const struct gen_opts *o, int kind)
+{
+	static uint8_t scratch[GEN_FRAME_MAX + 64];
+	struct gen_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	return (size_t)(link_build(&p, o, scratch) - scratch);
 }
 
 /* The transport header at l4, len bytes of transport segment. */
@@ -326,14 +579,14 @@ l4_build(const struct gen_pkt *p, uint8_t *l4, size_t len)
 }
 
 size_t
-frame_build(const struct gen_pkt *p, int link, int vlan, uint8_t *buf)
+frame_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 {
 	uint8_t *ip, *l4;
 	size_t l3hdr;
 	uint8_t nh;
 
 	memset(buf, 0, p->wire_len);
-	ip = link_build(p, link, vlan, buf);
+	ip = link_build(p, o, buf);
 	if (p->kind == GEN_KIND_NON_IP) {
 		put16(ip, 1);				/* Ethernet */
 		put16(ip + 2, ETHERTYPE_IPV4);

@@ -18,7 +18,8 @@ enum {
 	OPT_PACKETS = 256, OPT_SEED, OPT_LOCAL, OPT_REMOTE, OPT_FLOWS,
 	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
 	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP, OPT_FLOOD, OPT_SNAPLEN,
-	OPT_TOTALS, OPT_LINK, OPT_FORMAT,
+	OPT_TOTALS, OPT_LINK, OPT_FORMAT, OPT_TAGS, OPT_MPLS, OPT_ACI,
+	OPT_SLL_TYPE, OPT_SLL_PROTO,
 };
 
 static const struct option longopts[] = {
@@ -35,6 +36,11 @@ static const struct option longopts[] = {
 	{ "link",		required_argument,	NULL, OPT_LINK },
 	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "vlan",		no_argument,		NULL, OPT_VLAN },
+	{ "tags",		required_argument,	NULL, OPT_TAGS },
+	{ "mpls",		required_argument,	NULL, OPT_MPLS },
+	{ "aci",		no_argument,		NULL, OPT_ACI },
+	{ "sll-type",		required_argument,	NULL, OPT_SLL_TYPE },
+	{ "sll-proto",		required_argument,	NULL, OPT_SLL_PROTO },
 	{ "mix",		no_argument,		NULL, OPT_MIX },
 	{ "send",		required_argument,	NULL, OPT_SEND },
 	{ "rate",		required_argument,	NULL, OPT_RATE },
@@ -47,6 +53,7 @@ static const struct option longopts[] = {
 
 static void	 usage(FILE *);
 static int	 parse_u64(const char *, uint64_t lo, uint64_t hi, uint64_t *);
+static int	 parse_tags(const char *, struct gen_opts *);
 
 static void
 usage(FILE *fp)
@@ -74,11 +81,28 @@ usage(FILE *fp)
 "  --interval N       also write *_by_interval.csv with N-second buckets\n"
 "  --link TYPE        the framing under IP [en10mb]: en10mb (Ethernet),\n"
 "                     pppoe (Ethernet, PPPoE session, PPP; ARP outside it),\n"
-"                     sll, sll2 (Linux cooked v1, v2), null (BSD loopback),\n"
-"                     raw (no header), ppp (PPP, HDLC-like framing); only\n"
-"                     Ethernet frames are padded to 60 bytes\n"
-"  --vlan             wrap every frame in an 802.1Q tag (VID 100); with\n"
-"                     en10mb, pppoe, sll and sll2\n"
+"                     sll, sll2 (Linux cooked v1, v2), null (BSD loopback,\n"
+"                     little-endian), null-be (big-endian), loop (OpenBSD\n"
+"                     loopback), raw (no header), ppp, ppp-serial (PPP in\n"
+"                     HDLC-like framing), ppp-dir (pppd's direction byte,\n"
+"                     PPP), ppp-ether (PPPoE session header, PPP), chdlc\n"
+"                     (Cisco HDLC); only Ethernet frames are padded to 60\n"
+"                     bytes\n"
+"  --vlan             wrap every frame in an 802.1Q tag (VID 100): --tags 8100\n"
+"  --tags LIST        a stack of tags, outer first, of TPIDs 8100, 88a8 and\n"
+"                     9100 (hex, comma-separated, at most 4; VIDs 100, 101,\n"
+"                     ...); with en10mb, pppoe, sll and sll2\n"
+"  --mpls N           put IP packets under N MPLS labels (1-8; ethertype\n"
+"                     8847, PPP 0281); not with null, null-be, loop, raw\n"
+"  --aci              send IPv4 as ethertype fff2 (Cisco ACI ARP gleaning);\n"
+"                     IPv6 and ARP keep their own; with en10mb, sll, sll2\n"
+"  --sll-type N       the cooked header's device (ARPHRD) type [1]\n"
+"  --sll-proto P      its protocol field [ethertype]: ethertype, ethernet\n"
+"                     (0003 and an Ethernet frame), ppp (0007, ff 03, PPP),\n"
+"                     gre-ethernet, gre-ppp (GRE types 6400, 880b: needs\n"
+"                     --sll-type 778).  Every frame is non-IP under ethernet\n"
+"                     or ppp on a Frame Relay (770) or radiotap (803) device\n"
+"                     and under any protocol on a netlink one (824)\n"
 "  --mix              add ARP, transit, local-to-local, ICMP/ICMPv6, SCTP,\n"
 "                     GRE, fragments, IPv6 hop-by-hop, IPv4 source-routed\n"
 "                     and malformed frames\n"
@@ -109,6 +133,31 @@ parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
+/* --tags: hex TPIDs 8100, 88a8 or 9100, comma-separated, outer first. */
+static int
+parse_tags(const char *s, struct gen_opts *o)
+{
+	unsigned long v;
+	char *end;
+
+	o->ntags = 0;
+	for (;;) {
+		if (o->ntags == GEN_TAGS_MAX || *s == '\0' || *s == '-')
+			return -1;
+		errno = 0;
+		v = strtoul(s, &end, 16);
+		if (errno != 0 || end == s ||
+		    (v != 0x8100 && v != 0x88a8 && v != 0x9100))
+			return -1;
+		o->tags[o->ntags++] = (uint16_t)v;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -133,6 +182,7 @@ main(int argc, char *argv[])
 	o.ipv6_pct = 20;
 	o.start = 1700000000;
 	o.duration = 600;
+	o.sll_type = 1;				/* ARPHRD_ETHER */
 
 	while ((ch = getopt_long(argc, argv, "o:e:h", longopts, NULL)) != -1) {
 		what = ch == 'o' ? "-o" : ch == 'e' ? "-e" : "option";
@@ -213,7 +263,29 @@ main(int argc, char *argv[])
 				goto badarg;
 			break;
 		case OPT_VLAN:
-			o.vlan = 1;
+			o.tags[0] = 0x8100;
+			o.ntags = 1;
+			break;
+		case OPT_TAGS:
+			if (parse_tags(optarg, &o) == -1)
+				goto badarg;
+			break;
+		case OPT_MPLS:
+			if (parse_u64(optarg, 1, GEN_MPLS_MAX, &v))
+				goto badarg;
+			o.mpls = (uint32_t)v;
+			break;
+		case OPT_ACI:
+			o.aci = 1;
+			break;
+		case OPT_SLL_TYPE:
+			if (parse_u64(optarg, 0, UINT16_MAX, &v))
+				goto badarg;
+			o.sll_type = (uint16_t)v;
+			break;
+		case OPT_SLL_PROTO:
+			if ((o.sll_proto = frame_sll_proto_parse(optarg)) == -1)
+				goto badarg;
 			break;
 		case OPT_MIX:
 			o.mix = 1;
@@ -251,11 +323,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	/* A link without ethertypes has no room for a tag: it does not grow. */
-	if (o.vlan && frame_link_len(o.link, 1) == frame_link_len(o.link, 0)) {
-		fprintf(stderr, "nettally-gen: --vlan: a %s link has no "
-		    "ethertype to tag; use --link en10mb, pppoe, sll or sll2\n",
-		    frame_link_name(o.link));
+	if (frame_check(&o, &errstr) == -1) {
+		fprintf(stderr, "nettally-gen: %s\n", errstr);
 		return 2;
 	}
 	if (o.iface != NULL && !frame_link_padded(o.link)) {
@@ -292,7 +361,7 @@ main(int argc, char *argv[])
 		traffic_next(t, &p);
 		if (x != NULL)
 			expect_add(x, &p);
-		len = frame_build(&p, o.link, o.vlan, buf);
+		len = frame_build(&p, &o, buf);
 		if (pw != NULL &&
 		    pcapw_write(pw, p.ts_sec, p.ts_usec, buf, len) == -1) {
 			fprintf(stderr, "nettally-gen: %s: %s\n", o.out,

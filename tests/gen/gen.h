@@ -5,7 +5,8 @@
  *   rng.c      a seeded xoshiro256** stream (no libc rand, same on every host)
  *   traffic.c  the traffic model: hosts, flows, and for each packet a
  *              struct gen_pkt that says exactly what is on the wire
- *   frame.c    turns one struct gen_pkt into Ethernet frame bytes
+ *   frame.c    turns one struct gen_pkt into frame bytes under the
+ *              framing the options ask for
  *   pcapw.c    writes frames to a pcap or pcapng file or an AF_PACKET socket
  *   expect.c   counts every struct gen_pkt by DESIGN.md's accounting rules and
  *              writes the expected CSV files in oracle.py's formats
@@ -23,6 +24,8 @@
 #define GEN_LOCAL_MAX		65534
 #define GEN_REMOTE_MAX		131070
 #define GEN_LSRR_LEN		12	/* IPv4 option: LSRR, two hops, EOL */
+#define GEN_TAGS_MAX		4	/* --tags: deepest tag stack */
+#define GEN_MPLS_MAX		8	/* --mpls: deepest label stack */
 
 /* ---- rng.c ---- */
 
@@ -59,6 +62,21 @@ enum gen_link {
 	GEN_LINK_NULL,		/* BSD loopback, family little-endian */
 	GEN_LINK_RAW,		/* no header */
 	GEN_LINK_PPP,		/* PPP in HDLC-like framing */
+	GEN_LINK_PPP_SERIAL,	/* the same bytes, LINKTYPE_PPP_HDLC */
+	GEN_LINK_PPP_DIR,	/* a direction byte, then PPP */
+	GEN_LINK_PPP_ETHER,	/* a PPPoE session header, then PPP */
+	GEN_LINK_CHDLC,		/* Cisco HDLC */
+	GEN_LINK_NULL_BE,	/* BSD loopback, family big-endian */
+	GEN_LINK_LOOP,		/* OpenBSD loopback, family big-endian */
+};
+
+/* --sll-proto: what the protocol field of a cooked header holds. */
+enum gen_sll_proto {
+	GEN_SLL_ETHERTYPE = 0,	/* the ethertype (or tag) itself */
+	GEN_SLL_ETHERNET,	/* 0x0003: a whole Ethernet frame follows */
+	GEN_SLL_PPP,		/* 0x0007: PPP in HDLC-like framing follows */
+	GEN_SLL_GRE_ETHERNET,	/* GRE type 0x6400: an Ethernet frame */
+	GEN_SLL_GRE_PPP,	/* GRE type 0x880b: PPP */
 };
 
 struct gen_opts {
@@ -75,7 +93,13 @@ struct gen_opts {
 	uint32_t	 interval;	/* 0: no per-interval files */
 	int		 format;	/* enum gen_format */
 	int		 link;		/* enum gen_link */
-	int		 vlan;
+	uint16_t	 tags[GEN_TAGS_MAX];	/* --tags/--vlan TPIDs, outer
+					   first */
+	uint32_t	 ntags;
+	uint32_t	 mpls;		/* --mpls: labels above IP, 0: none */
+	int		 aci;		/* --aci: IPv4 as ethertype 0xfff2 */
+	uint16_t	 sll_type;	/* --sll-type: cooked ARPHRD type */
+	int		 sll_proto;	/* enum gen_sll_proto */
 	int		 mix;
 	uint64_t	 rate;		/* --send packets per second, 0: flat out */
 	uint32_t	 flood_pct;	/* --flood: share of spoofed packets */
@@ -127,6 +151,9 @@ struct gen_pkt {
 	uint32_t	 wire_len;	/* pcap len: frame_len, on Ethernet at
 					   least 60 */
 	uint32_t	 l3_len;	/* declared IP length (rule 3) */
+	uint8_t		 opaque;	/* the link framing hides the IP
+					   packet (frame_opaque): counted as
+					   a non-IP frame */
 	/* only the frame builder needs these */
 	uint8_t		 v6_hbh;	/* IPv6: hop-by-hop header before L4 */
 	uint8_t		 v6_frag;	/* IPv6: fragment header before L4 */
@@ -158,14 +185,28 @@ extern const char *const traffic_cidrs[];
 
 /*
  * Writes p's frame into buf (GEN_FRAME_MAX + 64 bytes) with the framing
- * of link (enum gen_link), tagged when vlan; returns wire_len.
+ * the options ask for (--link, --tags, --mpls, --aci, --sll-*); returns
+ * wire_len.
  */
-size_t		 frame_build(const struct gen_pkt *, int link, int vlan,
+size_t		 frame_build(const struct gen_pkt *, const struct gen_opts *,
 		    uint8_t *buf);
-/* The link header length frame_build uses: where the IP header starts. */
-size_t		 frame_link_len(int link, int vlan);
-/* The same before an ARP message. */
-size_t		 frame_arp_link_len(int link, int vlan);
+/*
+ * The link header length frame_build uses before a packet of kind (enum
+ * gen_kind): where the IP header (or the ARP message) starts.
+ */
+size_t		 frame_link_len(const struct gen_opts *, int kind);
+/*
+ * 0 when the options describe framing frame_build can write, else -1
+ * with *errstr saying which option does not fit and what would.
+ */
+int		 frame_check(const struct gen_opts *, const char **errstr);
+/*
+ * 1 when the framing keeps every frame from being read as IP: a cooked
+ * header's kernel protocol value (a whole Ethernet or PPP frame) on a
+ * device whose frames are in its own framing, Frame Relay (ARPHRD 770)
+ * or 802.11 radiotap (803), and anything on a netlink device (824).
+ */
+int		 frame_opaque(const struct gen_opts *);
 /* 1 when link is Ethernet underneath: frames are padded to 60 bytes. */
 int		 frame_link_padded(int link);
 /* The LINKTYPE_ number a pcap file of link carries. */
@@ -173,6 +214,8 @@ uint32_t	 frame_linktype(int link);
 /* The --link name of link, and the link of a name (-1: none such). */
 const char	*frame_link_name(int link);
 int		 frame_link_parse(const char *);
+/* The --sll-proto of a name (-1: none such). */
+int		 frame_sll_proto_parse(const char *);
 
 /* ---- pcapw.c ---- */
 

@@ -79,6 +79,7 @@ struct traffic {
 	uint16_t	 ip_id;
 	uint32_t	 link;		/* link header bytes before IP */
 	uint32_t	 arp_link;	/* ... and before ARP */
+	uint8_t		 opaque;	/* frame_opaque: no frame is IP */
 };
 
 static const uint16_t tcp_ports[] = {
@@ -301,8 +302,9 @@ traffic_new(const struct gen_opts *o, const char **errstr)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
 	t->o = *o;
-	t->link = (uint32_t)frame_link_len(o->link, o->vlan);
-	t->arp_link = (uint32_t)frame_arp_link_len(o->link, o->vlan);
+	t->link = (uint32_t)frame_link_len(o, GEN_KIND_IPV4);
+	t->arp_link = (uint32_t)frame_link_len(o, GEN_KIND_NON_IP);
+	t->opaque = (uint8_t)frame_opaque(o);
 	t->local = calloc(o->nlocal, sizeof(*t->local));
 	t->remote = calloc(o->nremote, sizeof(*t->remote));
 	t->flows = calloc(o->nflows, sizeof(*t->flows));
@@ -632,6 +634,7 @@ traffic_next(struct traffic *t, struct gen_pkt *p)
 	/* rule 3's declared length; the frame builder writes this value */
 	if (p->kind != GEN_KIND_NON_IP)
 		p->l3_len = p->frame_len - t->link;
+	p->opaque = t->opaque;
 	p->wire_len = p->frame_len < GEN_ETH_MIN &&
 	    frame_link_padded(t->o.link) ? GEN_ETH_MIN : p->frame_len;
 }
