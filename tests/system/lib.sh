@@ -214,6 +214,18 @@ local_nets() {
 	while read -r c; do printf ' -n %s' "$c"; done <"$1/cidrs.txt"
 }
 
+# replay_views NAME: the agent replays the generator's $WORK/NAME.cap
+# (its local networks from $WORK/NAME/cidrs.txt, buckets of 60 s) under
+# the agent name NAME; it exits 0 and every view equals the generator's
+# count in $WORK/NAME.
+replay_views() {
+	# shellcheck disable=SC2046
+	agent -r "$WORK/$1.cap" $(local_nets "$WORK/$1") --name "$1" \
+	    --resolution 60 2>"$WORK/$1.err"
+	check "$1: the agent exits 0" test $? -eq 0
+	views_equal "$1" "$WORK/$1" "$1"
+}
+
 # gen_expect NAME SEED PACKETS: the generator's counts, in $WORK/NAME, of
 # the frames `nettally-gen --send` sends with that seed and $GEN_OPTS.
 gen_expect() {

@@ -35,11 +35,7 @@ replay_gen() {
 	check "$rg_name: the file's header says $rg_want" \
 	    test "$(header_u32 "$WORK/$rg_name.cap" "$rg_off" "$rg_fmt")" = \
 	    "$rg_want"
-	# shellcheck disable=SC2046
-	agent -r "$WORK/$rg_name.cap" $(local_nets "$WORK/$rg_name") \
-	    --name "$rg_name" --resolution 60 2>"$WORK/$rg_name.err"
-	check "$rg_name: the agent exits 0" test $? -eq 0
-	views_equal "$rg_name" "$WORK/$rg_name" "$rg_name"
+	replay_views "$rg_name"
 }
 
 # The links, by the LINKTYPE_ number in the pcap header (offset 20).
