@@ -29,7 +29,12 @@ if [ -x "$gen" ]; then
 	    "--mix --link pppoe --vlan --size 64" "--mix --link sll --size 64" \
 	    "--mix --link sll2 --vlan --size 64" "--mix --link null --size 64" \
 	    "--mix --link raw --size 64" "--mix --link ppp --size 64" \
-	    "--mix --format pcap-ns --size 64"; do
+	    "--mix --format pcap-ns --size 64" \
+	    "--mix --aci --tags 88a8,8100 --size 64" \
+	    "--mix --link sll2 --sll-proto ethernet --mpls 2 --size 64" \
+	    "--mix --link sll --sll-type 770 --sll-proto ppp --size 64" \
+	    "--mix --link chdlc --mpls 1 --size 64" \
+	    "--mix --link ppp-dir --size 64"; do
 		i=$((i + 1))
 		# shellcheck disable=SC2086
 		"$gen" -o - --packets 200 --seed "$i" $args 2>/dev/null |
