@@ -30,6 +30,7 @@
 #define ETHERTYPE_PPPOE	0x8864
 #define ETHERTYPE_MPLS	0x8847
 #define ETHERTYPE_ACI	0xfff2	/* Cisco ACI ARP gleaning: IPv4 */
+#define ETHERTYPE_TEB	0x6558	/* transparent Ethernet bridging */
 #define VLAN_ID		100	/* the outer tag's; each inner one's is 1 more */
 #define MPLS_LABEL	1000	/* the top label; each lower one's is 1 more */
 #define MPLS_TTL	64
@@ -84,6 +85,7 @@ static const struct {
 	[GEN_LINK_CHDLC] =	{ "chdlc",	104,	0, INNER_CHDLC },
 	[GEN_LINK_NULL_BE] =	{ "null-be",	0,	0, INNER_NONE },
 	[GEN_LINK_LOOP] =	{ "loop",	108,	0, INNER_NONE },
+	[GEN_LINK_RAW_PPP] =	{ "raw-ppp",	101,	0, INNER_PPP },
 };
 
 static const char *const sll_protos[] = {
@@ -248,6 +250,21 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		    " on a GRE device" : "");
 		return -1;
 	}
+	if (o->teb && (inner == INNER_NONE || inner == INNER_PPP)) {
+		snprintf(msg, sizeof(msg), "--teb: a %s link%s has no "
+		    "ethertype to bridge under; use --link en10mb, sll, sll2 "
+		    "or chdlc", name, cooked ? " with that --sll-proto" : "");
+		return -1;
+	}
+	/* raw-ppp is PPP to a reader only by its leading ff 03. */
+	if (o->ppp_compress && (inner != INNER_PPP ||
+	    o->link == GEN_LINK_RAW_PPP)) {
+		snprintf(msg, sizeof(msg), "--ppp-compress: a %s link%s has "
+		    "no PPP header to compress; use --link ppp, ppp-serial, "
+		    "ppp-dir, ppp-ether or pppoe, or --sll-proto ppp", name,
+		    cooked ? " with that --sll-proto" : "");
+		return -1;
+	}
 	*errstr = NULL;
 	return 0;
 }
@@ -315,6 +332,15 @@ put_labels(uint8_t *b, uint32_t n)
 	return 4 * (size_t)n;
 }
 
+/* Ethernet addresses: destination, then source. */
+static size_t
+put_macs(uint8_t *b, const struct gen_pkt *p)
+{
+	memcpy(b, p->dst_mac, 6);
+	memcpy(b + 6, p->src_mac, 6);
+	return 12;
+}
+
 /* Writes the tags of --tags (outer first); returns the bytes written. */
 static size_t
 put_tags(uint8_t *b, const struct gen_opts *o)
@@ -329,18 +355,24 @@ put_tags(uint8_t *b, const struct gen_opts *o)
 }
 
 /*
- * Writes what an ethertype says in front of a packet of kind: the tags of
- * --tags, then the ethertype, which for an IP packet is
+ * Writes what an ethertype says in front of a packet of p's kind: the
+ * tags of --tags, under --teb a bridged frame's type and addresses (RFC
+ * 1701 type 0x6558, as a gretap device sends it), then the ethertype, which for an IP packet is
  * MPLS's with its labels under --mpls, or ACI's for IPv4 under --aci (the
  * malformed kind is an IPv4 header too).  ARP is never labelled.
  * Returns the bytes written.
  */
 static size_t
-put_etypes(uint8_t *b, const struct gen_opts *o, int kind)
+put_etypes(uint8_t *b, const struct gen_opts *o, const struct gen_pkt *p)
 {
+	int kind = p->kind;
 	size_t n = put_tags(b, o);
 	uint32_t type;
 
+	if (o->teb) {
+		put16(b + n, ETHERTYPE_TEB);
+		n += 2 + put_macs(b + n + 2, p);
+	}
 	if (kind == GEN_KIND_NON_IP)
 		type = ETHERTYPE_ARP;
 	else if (o->mpls != 0)
@@ -371,8 +403,28 @@ put_ppp(uint8_t *b, const struct gen_opts *o, int kind)
 		put16(b, PPP_MPLS);
 		return 2 + put_labels(b + 2, o->mpls);
 	}
+	/* RFC 1661 section 6.5: only protocols below 0x0100 compress. */
+	if (o->ppp_compress) {
+		b[0] = kind == GEN_KIND_IPV6 ? PPP_IPV6 : PPP_IPV4;
+		return 1;
+	}
 	put16(b, kind == GEN_KIND_IPV6 ? PPP_IPV6 : PPP_IPV4);
 	return 2;
+}
+
+/*
+ * The HDLC-like address and control bytes (RFC 1662) and the protocol
+ * field; --ppp-compress leaves the two bytes out (RFC 1661 section 6.6)
+ * except in front of LCP, which never goes without them.
+ */
+static size_t
+put_hdlc_ppp(uint8_t *b, const struct gen_opts *o, int kind)
+{
+	if (o->ppp_compress && kind != GEN_KIND_NON_IP)
+		return put_ppp(b, o, kind);
+	b[0] = 0xff;
+	b[1] = 0x03;
+	return 2 + put_ppp(b + 2, o, kind);
 }
 
 /*
@@ -390,15 +442,6 @@ put_pppoe(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf,
 	return b + 6 + put_ppp(b + 6, o, p->kind);
 }
 
-/* Ethernet addresses: destination, then source. */
-static size_t
-put_macs(uint8_t *b, const struct gen_pkt *p)
-{
-	memcpy(b, p->dst_mac, 6);
-	memcpy(b + 6, p->src_mac, 6);
-	return 12;
-}
-
 /*
  * A cooked header's protocol field at proto and what follows it from
  * rest on (for SLL v1 they are adjacent; SLL2 has the field first and the
@@ -410,7 +453,7 @@ static uint8_t *
 put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
     uint8_t *rest)
 {
-	uint8_t t[2 + 12 + 4 * GEN_TAGS_MAX + 2 + 4 * GEN_MPLS_MAX];
+	uint8_t t[2 + 12 + 4 * GEN_TAGS_MAX + 14 + 2 + 4 * GEN_MPLS_MAX];
 	size_t n;
 
 	switch (o->sll_proto) {
@@ -419,17 +462,15 @@ put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
 		put16(t, o->sll_proto == GEN_SLL_ETHERNET ? SLL_P_ETHERNET :
 		    GRE_ETHERNET);
 		n = 2 + put_macs(t + 2, p);
-		n += put_etypes(t + n, o, p->kind);
+		n += put_etypes(t + n, o, p);
 		break;
 	case GEN_SLL_PPP:
 	case GEN_SLL_GRE_PPP:
 		put16(t, o->sll_proto == GEN_SLL_PPP ? SLL_P_PPPHDLC : GRE_PPP);
-		t[2] = 0xff;
-		t[3] = 0x03;
-		n = 4 + put_ppp(t + 4, o, p->kind);
+		n = 2 + put_hdlc_ppp(t + 2, o, p->kind);
 		break;
 	default:
-		n = put_etypes(t, o, p->kind);
+		n = put_etypes(t, o, p);
 		break;
 	}
 	memcpy(proto, t, 2);
@@ -454,7 +495,7 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 	case GEN_LINK_PPPOE:
 		b += put_macs(b, p);
 		if (o->link == GEN_LINK_EN10MB || p->kind == GEN_KIND_NON_IP)
-			return b + put_etypes(b, o, p->kind);
+			return b + put_etypes(b, o, p);
 		b += put_tags(b, o);
 		put16(b, ETHERTYPE_PPPOE);
 		return put_pppoe(p, o, buf, b + 2);
@@ -487,14 +528,13 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 		/* FALLTHROUGH */
 	case GEN_LINK_PPP:
 	case GEN_LINK_PPP_SERIAL:
-		b[0] = 0xff;
-		b[1] = 0x03;
-		return b + 2 + put_ppp(b + 2, o, p->kind);
+	case GEN_LINK_RAW_PPP:
+		return b + put_hdlc_ppp(b, o, p->kind);
 	case GEN_LINK_PPP_ETHER:
 		return put_pppoe(p, o, buf, b);
 	case GEN_LINK_CHDLC:
 		b[0] = CHDLC_UNICAST;
-		return b + 2 + put_etypes(b + 2, o, p->kind);
+		return b + 2 + put_etypes(b + 2, o, p);
 	default:
 		return b;				/* raw */
 	}

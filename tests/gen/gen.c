@@ -19,7 +19,7 @@ enum {
 	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
 	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP, OPT_FLOOD, OPT_SNAPLEN,
 	OPT_TOTALS, OPT_LINK, OPT_FORMAT, OPT_TAGS, OPT_MPLS, OPT_ACI,
-	OPT_SLL_TYPE, OPT_SLL_PROTO,
+	OPT_SLL_TYPE, OPT_SLL_PROTO, OPT_TEB, OPT_PPP_COMPRESS,
 };
 
 static const struct option longopts[] = {
@@ -39,6 +39,8 @@ static const struct option longopts[] = {
 	{ "tags",		required_argument,	NULL, OPT_TAGS },
 	{ "mpls",		required_argument,	NULL, OPT_MPLS },
 	{ "aci",		no_argument,		NULL, OPT_ACI },
+	{ "teb",		no_argument,		NULL, OPT_TEB },
+	{ "ppp-compress",	no_argument,		NULL, OPT_PPP_COMPRESS },
 	{ "sll-type",		required_argument,	NULL, OPT_SLL_TYPE },
 	{ "sll-proto",		required_argument,	NULL, OPT_SLL_PROTO },
 	{ "mix",		no_argument,		NULL, OPT_MIX },
@@ -83,7 +85,8 @@ usage(FILE *fp)
 "                     pppoe (Ethernet, PPPoE session, PPP; ARP outside it),\n"
 "                     sll, sll2 (Linux cooked v1, v2), null (BSD loopback,\n"
 "                     little-endian), null-be (big-endian), loop (OpenBSD\n"
-"                     loopback), raw (no header), ppp, ppp-serial (PPP in\n"
+"                     loopback), raw (no header), raw-ppp (LINKTYPE_RAW\n"
+"                     holding ff 03 and PPP), ppp, ppp-serial (PPP in\n"
 "                     HDLC-like framing), ppp-dir (pppd's direction byte,\n"
 "                     PPP), ppp-ether (PPPoE session header, PPP), chdlc\n"
 "                     (Cisco HDLC); only Ethernet frames are padded to 60\n"
@@ -96,6 +99,10 @@ usage(FILE *fp)
 "                     8847, PPP 0281); not with null, null-be, loop, raw\n"
 "  --aci              send IPv4 as ethertype fff2 (Cisco ACI ARP gleaning);\n"
 "                     IPv6 and ARP keep their own; with en10mb, sll, sll2\n"
+"  --teb              bridge every frame: ethertype 6558 and an inner\n"
+"                     Ethernet header (with en10mb, sll, sll2, chdlc)\n"
+"  --ppp-compress     leave out PPP's ff 03 and send IP's protocol in one\n"
+"                     byte (ACFC, PFC; LCP and MPLS keep theirs)\n"
 "  --sll-type N       the cooked header's device (ARPHRD) type [1]\n"
 "  --sll-proto P      its protocol field [ethertype]: ethertype, ethernet\n"
 "                     (0003 and an Ethernet frame), ppp (0007, ff 03, PPP),\n"
@@ -277,6 +284,12 @@ main(int argc, char *argv[])
 			break;
 		case OPT_ACI:
 			o.aci = 1;
+			break;
+		case OPT_TEB:
+			o.teb = 1;
+			break;
+		case OPT_PPP_COMPRESS:
+			o.ppp_compress = 1;
 			break;
 		case OPT_SLL_TYPE:
 			if (parse_u64(optarg, 0, UINT16_MAX, &v))

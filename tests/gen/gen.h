@@ -68,6 +68,7 @@ enum gen_link {
 	GEN_LINK_CHDLC,		/* Cisco HDLC */
 	GEN_LINK_NULL_BE,	/* BSD loopback, family big-endian */
 	GEN_LINK_LOOP,		/* OpenBSD loopback, family big-endian */
+	GEN_LINK_RAW_PPP,	/* LINKTYPE_RAW holding PPP (ff 03 first) */
 };
 
 /* --sll-proto: what the protocol field of a cooked header holds. */
@@ -98,6 +99,8 @@ struct gen_opts {
 	uint32_t	 ntags;
 	uint32_t	 mpls;		/* --mpls: labels above IP, 0: none */
 	int		 aci;		/* --aci: IPv4 as ethertype 0xfff2 */
+	int		 teb;		/* --teb: a bridged Ethernet frame */
+	int		 ppp_compress;	/* --ppp-compress: ACFC and PFC */
 	uint16_t	 sll_type;	/* --sll-type: cooked ARPHRD type */
 	int		 sll_proto;	/* enum gen_sll_proto */
 	int		 mix;
