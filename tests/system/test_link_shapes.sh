@@ -7,7 +7,8 @@
 # Ethernet (PPP, loopback, tunnels, GRE, Frame Relay, radiotap, netlink)
 # with an ethertype or the kernel's own protocol values (0x0003 a whole
 # Ethernet frame, 0x0007 PPP) or GRE types; and the PPP, Cisco HDLC and
-# loopback link types the generator had no framing for.  Each capture
+# loopback link types the generator had no framing for; bridged
+# Ethernet (0x6558); PPP with compressed headers, and in a raw-IP file.  Each capture
 # holds the --mix traffic (ARP or the link's own non-IP frame, transit,
 # malformed, fragments, hop-by-hop, source routes, local to local), and
 # every view in the database must equal the generator's own count, which
@@ -27,7 +28,7 @@ shape() {
 	sh_name=$1 sh_lt=$2 sh_at=$3 sh_hex=$4
 	shift 4
 	if ! "$NT_GEN" -o "$WORK/$sh_name.cap" -e "$WORK/$sh_name" "$@" \
-	    --packets 5000 --mix --size imix --duration 300 --interval 60 \
+	    --packets 5000 --mix --size imix --duration 300 \
 	    --start "$T0" >/dev/null; then
 		not_ok "$sh_name: the generator writes the file"
 		return
@@ -132,9 +133,28 @@ shape chdlc_mpls 104 0 0f00 --link chdlc --mpls 2 --seed 110
 shape null_be 0 0 000000 --link null-be --ipv6-share 50 --seed 111
 shape loop 108 0 000000 --link loop --ipv6-share 50 --seed 112
 
+# Bridged Ethernet (0x6558, a gretap's frames) bare, tagged, cooked on a
+# GRE device, under Cisco HDLC, with ACI's type inside.
+shape teb 1 12 6558 --teb --seed 113
+shape teb_vlan_mpls 1 12 810000646558 --teb --vlan --mpls 1 --seed 114
+shape sll_gre_teb 113 14 6558 --link sll --sll-type 778 --teb --seed 115
+shape chdlc_teb 104 0 0f006558 --link chdlc --teb --seed 116
+shape sll2_teb_aci 276 0 6558 --link sll2 --teb --aci --seed 117
+
+# PPP with address/control and protocol field compression (RFC 1661),
+# and PPP framing in a raw-IP file.
+shape ppp_compress 9 - - --link ppp --ppp-compress --seed 118
+shape ppp_dir_compress 204 - - --link ppp-dir --ppp-compress \
+    --ipv6-share 50 --seed 119
+shape pppoe_compress 1 - - --link pppoe --ppp-compress --seed 120
+shape sll_ppp_compress 113 14 0007 --link sll --sll-proto ppp \
+    --ppp-compress --seed 121
+shape raw_ppp 101 0 ff03 --link raw-ppp --ipv6-share 50 --seed 122
+shape raw_ppp_mpls 101 0 ff03 --link raw-ppp --mpls 2 --seed 123
+
 # Same options, same bytes, for the new framings too.
 "$NT_GEN" -o "$WORK/again.cap" --packets 5000 --mix --size imix \
-    --duration 300 --interval 60 --start "$T0" --link sll2 --sll-type 778 \
+    --duration 300 --start "$T0" --link sll2 --sll-type 778 \
     --sll-proto gre-ethernet --vlan --seed 104 -e "$WORK/again" >/dev/null
 check "generator: the same options give the same bytes" \
     cmp -s "$WORK/again.cap" "$WORK/sll2_gre_ethernet_vlan.cap"
@@ -157,6 +177,9 @@ refused "use --link en10mb, pppoe, sll or sll2" --link chdlc --vlan
 refused "use --sll-type 778" --link sll2 --sll-proto gre-ppp
 refused "use --link sll or sll2" --sll-type 512
 refused "no type field" --link loop --mpls 1
+refused "use --link en10mb, sll, sll2 or chdlc" --link pppoe --teb
+refused "no PPP header to compress" --link raw-ppp --ppp-compress
+refused "no PPP header to compress" --link sll --ppp-compress
 refused "bad value" --tags 8100,0800
 refused "bad value" --tags 8100,8100,8100,8100,8100
 refused "bad value" --mpls 9
