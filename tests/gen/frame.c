@@ -51,7 +51,10 @@
 #define ARPHRD_IPGRE	778	/* cooked protocol is a GRE type */
 #define ARPHRD_RADIOTAP	803	/* 802.11 behind a radiotap header */
 #define ARPHRD_NETLINK	824
-/* BSD loopback families: IPv4, IPv6 as macOS and OpenBSD write it, OSI */
+/*
+ * BSD loopback families: IPv4, IPv6 as macOS and OpenBSD write it (Net-
+ * and FreeBSD's come from --inet6-family), OSI
+ */
 #define NULL_AF_INET	2
 #define NULL_AF_INET6	30
 #define LOOP_AF_INET6	24
@@ -86,6 +89,8 @@ static const struct {
 	[GEN_LINK_NULL_BE] =	{ "null-be",	0,	0, INNER_NONE },
 	[GEN_LINK_LOOP] =	{ "loop",	108,	0, INNER_NONE },
 	[GEN_LINK_RAW_PPP] =	{ "raw-ppp",	101,	0, INNER_PPP },
+	[GEN_LINK_IPV4] =	{ "ipv4",	228,	0, INNER_NONE },
+	[GEN_LINK_IPV6] =	{ "ipv6",	229,	0, INNER_NONE },
 };
 
 static const char *const sll_protos[] = {
@@ -265,8 +270,27 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		    cooked ? " with that --sll-proto" : "");
 		return -1;
 	}
+	if ((o->link == GEN_LINK_IPV4 && o->ipv6_pct != 0) ||
+	    (o->link == GEN_LINK_IPV6 && o->ipv6_pct != 100)) {
+		snprintf(msg, sizeof(msg), "--link %s: carries IPv%d only; "
+		    "use --ipv6-share %d", name, frame_link_only(o->link),
+		    o->link == GEN_LINK_IPV4 ? 0 : 100);
+		return -1;
+	}
+	if (o->inet6_af != 0 && o->link != GEN_LINK_NULL &&
+	    o->link != GEN_LINK_NULL_BE && o->link != GEN_LINK_LOOP) {
+		snprintf(msg, sizeof(msg), "--inet6-family: a %s link has no "
+		    "address family; use --link null, null-be or loop", name);
+		return -1;
+	}
 	*errstr = NULL;
 	return 0;
+}
+
+int
+frame_link_only(int link)
+{
+	return link == GEN_LINK_IPV4 ? 4 : link == GEN_LINK_IPV6 ? 6 : 0;
 }
 
 int
@@ -517,6 +541,7 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 	case GEN_LINK_LOOP:
 		af = p->kind == GEN_KIND_NON_IP ? NULL_AF_OTHER :
 		    p->kind != GEN_KIND_IPV6 ? NULL_AF_INET :
+		    o->inet6_af != 0 ? o->inet6_af :
 		    o->link == GEN_LINK_LOOP ? LOOP_AF_INET6 : NULL_AF_INET6;
 		if (o->link == GEN_LINK_NULL)
 			b[0] = (uint8_t)af;		/* little-endian */
@@ -536,7 +561,7 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 		b[0] = CHDLC_UNICAST;
 		return b + 2 + put_etypes(b + 2, o, p);
 	default:
-		return b;				/* raw */
+		return b;				/* raw, ipv4, ipv6 */
 	}
 }
 

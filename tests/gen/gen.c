@@ -19,7 +19,7 @@ enum {
 	OPT_SIZE, OPT_V6, OPT_START, OPT_DURATION, OPT_INTERVAL, OPT_VLAN,
 	OPT_MIX, OPT_SEND, OPT_RATE, OPT_HELP, OPT_FLOOD, OPT_SNAPLEN,
 	OPT_TOTALS, OPT_LINK, OPT_FORMAT, OPT_TAGS, OPT_MPLS, OPT_ACI,
-	OPT_SLL_TYPE, OPT_SLL_PROTO, OPT_TEB, OPT_PPP_COMPRESS,
+	OPT_SLL_TYPE, OPT_SLL_PROTO, OPT_TEB, OPT_PPP_COMPRESS, OPT_INET6_AF,
 };
 
 static const struct option longopts[] = {
@@ -41,6 +41,7 @@ static const struct option longopts[] = {
 	{ "aci",		no_argument,		NULL, OPT_ACI },
 	{ "teb",		no_argument,		NULL, OPT_TEB },
 	{ "ppp-compress",	no_argument,		NULL, OPT_PPP_COMPRESS },
+	{ "inet6-family",	required_argument,	NULL, OPT_INET6_AF },
 	{ "sll-type",		required_argument,	NULL, OPT_SLL_TYPE },
 	{ "sll-proto",		required_argument,	NULL, OPT_SLL_PROTO },
 	{ "mix",		no_argument,		NULL, OPT_MIX },
@@ -89,8 +90,12 @@ usage(FILE *fp)
 "                     holding ff 03 and PPP), ppp, ppp-serial (PPP in\n"
 "                     HDLC-like framing), ppp-dir (pppd's direction byte,\n"
 "                     PPP), ppp-ether (PPPoE session header, PPP), chdlc\n"
-"                     (Cisco HDLC); only Ethernet frames are padded to 60\n"
-"                     bytes\n"
+"                     (Cisco HDLC), ipv4, ipv6 (no header, one IP version:\n"
+"                     --ipv6-share 0 or 100; --mix sends transit for ARP,\n"
+"                     and on ipv6 for malformed IPv4 too); only Ethernet\n"
+"                     frames are padded to 60 bytes\n"
+"  --inet6-family N   IPv6's loopback family with null, null-be, loop: 24,\n"
+"                     28 or 30 [30; loop: 24]\n"
 "  --vlan             wrap every frame in an 802.1Q tag (VID 100): --tags 8100\n"
 "  --tags LIST        a stack of tags, outer first, of TPIDs 8100, 88a8 and\n"
 "                     9100 (hex, comma-separated, at most 4; VIDs 100, 101,\n"
@@ -290,6 +295,12 @@ main(int argc, char *argv[])
 			break;
 		case OPT_PPP_COMPRESS:
 			o.ppp_compress = 1;
+			break;
+		case OPT_INET6_AF:
+			if (parse_u64(optarg, 24, 30, &v) ||
+			    (v != 24 && v != 28 && v != 30))
+				goto badarg;
+			o.inet6_af = (uint32_t)v;
 			break;
 		case OPT_SLL_TYPE:
 			if (parse_u64(optarg, 0, UINT16_MAX, &v))

@@ -69,6 +69,8 @@ enum gen_link {
 	GEN_LINK_NULL_BE,	/* BSD loopback, family big-endian */
 	GEN_LINK_LOOP,		/* OpenBSD loopback, family big-endian */
 	GEN_LINK_RAW_PPP,	/* LINKTYPE_RAW holding PPP (ff 03 first) */
+	GEN_LINK_IPV4,		/* no header, IPv4 only */
+	GEN_LINK_IPV6,		/* no header, IPv6 only */
 };
 
 /* --sll-proto: what the protocol field of a cooked header holds. */
@@ -101,6 +103,8 @@ struct gen_opts {
 	int		 aci;		/* --aci: IPv4 as ethertype 0xfff2 */
 	int		 teb;		/* --teb: a bridged Ethernet frame */
 	int		 ppp_compress;	/* --ppp-compress: ACFC and PFC */
+	uint32_t	 inet6_af;	/* --inet6-family: loopback IPv6 family,
+					   0: the link's usual one */
 	uint16_t	 sll_type;	/* --sll-type: cooked ARPHRD type */
 	int		 sll_proto;	/* enum gen_sll_proto */
 	int		 mix;
@@ -210,6 +214,11 @@ int		 frame_check(const struct gen_opts *, const char **errstr);
  * or 802.11 radiotap (803), and anything on a netlink device (824).
  */
 int		 frame_opaque(const struct gen_opts *);
+/*
+ * 4 or 6 when link carries that IP version and nothing else (so no ARP
+ * and no malformed IPv4 header on an IPv6 link), else 0.
+ */
+int		 frame_link_only(int link);
 /* 1 when link is Ethernet underneath: frames are padded to 60 bytes. */
 int		 frame_link_padded(int link);
 /* The LINKTYPE_ number a pcap file of link carries. */

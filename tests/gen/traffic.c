@@ -80,6 +80,7 @@ struct traffic {
 	uint32_t	 link;		/* link header bytes before IP */
 	uint32_t	 arp_link;	/* ... and before ARP */
 	uint8_t		 opaque;	/* frame_opaque: no frame is IP */
+	int		 only;		/* frame_link_only: 4, 6 or 0 */
 };
 
 static const uint16_t tcp_ports[] = {
@@ -305,6 +306,7 @@ traffic_new(const struct gen_opts *o, const char **errstr)
 	t->link = (uint32_t)frame_link_len(o, GEN_KIND_IPV4);
 	t->arp_link = (uint32_t)frame_link_len(o, GEN_KIND_NON_IP);
 	t->opaque = (uint8_t)frame_opaque(o);
+	t->only = frame_link_only(o->link);
 	t->local = calloc(o->nlocal, sizeof(*t->local));
 	t->remote = calloc(o->nremote, sizeof(*t->remote));
 	t->flows = calloc(o->nflows, sizeof(*t->flows));
@@ -621,14 +623,18 @@ traffic_next(struct traffic *t, struct gen_pkt *p)
 	r = t->o.mix ? rng_below(&t->rp, 10000) : 10000;
 	if (t->o.flood_pct != 0 && rng_below(&t->rp, 100) < t->o.flood_pct)
 		pkt_flood(t, p);
-	else if (r < MIX_ARP)
+	else if (r < MIX_ARP && t->only == 0)
 		pkt_arp(t, p);
-	else if ((r -= MIX_ARP) < MIX_TRANSIT)
-		pkt_transit(t, p);
-	else if ((r -= MIX_TRANSIT) < MIX_MALFORMED)
-		pkt_malformed(t, p);
-	else
-		pkt_flow(t, p, r - MIX_MALFORMED);
+	else if (r < MIX_ARP + MIX_TRANSIT)
+		pkt_transit(t, p);	/* also an IP-only link's ARP share */
+	else if (r < MIX_ARP + MIX_TRANSIT + MIX_MALFORMED) {
+		/* An IPv4 header is no IPv6 link's malformed packet. */
+		if (t->only == 6)
+			pkt_transit(t, p);
+		else
+			pkt_malformed(t, p);
+	} else
+		pkt_flow(t, p, r - MIX_ARP - MIX_TRANSIT - MIX_MALFORMED);
 	if (p->frame_len > GEN_FRAME_MAX)
 		p->frame_len = GEN_FRAME_MAX;
 	/* rule 3's declared length; the frame builder writes this value */

@@ -8,7 +8,8 @@
 # with an ethertype or the kernel's own protocol values (0x0003 a whole
 # Ethernet frame, 0x0007 PPP) or GRE types; and the PPP, Cisco HDLC and
 # loopback link types the generator had no framing for; bridged
-# Ethernet (0x6558); PPP with compressed headers, and in a raw-IP file.  Each capture
+# Ethernet (0x6558); PPP with compressed headers, and in a raw-IP file;
+# IPv4-only and IPv6-only link types; every BSD's IPv6 loopback family.  Each capture
 # holds the --mix traffic (ARP or the link's own non-IP frame, transit,
 # malformed, fragments, hop-by-hop, source routes, local to local), and
 # every view in the database must equal the generator's own count, which
@@ -152,6 +153,17 @@ shape sll_ppp_compress 113 14 0007 --link sll --sll-proto ppp \
 shape raw_ppp 101 0 ff03 --link raw-ppp --ipv6-share 50 --seed 122
 shape raw_ppp_mpls 101 0 ff03 --link raw-ppp --mpls 2 --seed 123
 
+# Link types that carry one IP version and nothing else, and the other
+# BSDs' IPv6 loopback families (24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS).
+shape ipv4 228 - - --link ipv4 --ipv6-share 0 --seed 124
+shape ipv6 229 0 60 --link ipv6 --ipv6-share 100 --seed 125
+shape null_af24 0 - - --link null --inet6-family 24 --ipv6-share 50 \
+    --seed 126
+shape null_be_af28 0 0 000000 --link null-be --inet6-family 28 \
+    --ipv6-share 50 --seed 127
+shape loop_af30 108 0 000000 --link loop --inet6-family 30 \
+    --ipv6-share 50 --seed 128
+
 # Same options, same bytes, for the new framings too.
 "$NT_GEN" -o "$WORK/again.cap" --packets 5000 --mix --size imix \
     --duration 300 --start "$T0" --link sll2 --sll-type 778 \
@@ -180,6 +192,10 @@ refused "no type field" --link loop --mpls 1
 refused "use --link en10mb, sll, sll2 or chdlc" --link pppoe --teb
 refused "no PPP header to compress" --link raw-ppp --ppp-compress
 refused "no PPP header to compress" --link sll --ppp-compress
+refused "use --ipv6-share 0" --link ipv4
+refused "use --ipv6-share 100" --link ipv6 --ipv6-share 99
+refused "use --link null, null-be or loop" --inet6-family 28
+refused "bad value" --link null --inet6-family 29
 refused "bad value" --tags 8100,0800
 refused "bad value" --tags 8100,8100,8100,8100,8100
 refused "bad value" --mpls 9
