@@ -39,6 +39,7 @@
 #define PPP_MPLS	0x0281
 #define PPP_LCP		0xc021
 #define PPPOE_SESSION	0x4e54
+#define ARP_LEN		28	/* the ARP message frame_build writes */
 #define CHDLC_UNICAST	0x0f
 #define SLL_HOST	0	/* packet type: to this host */
 #define SLL_OUTGOING	4	/* packet type: sent by this host */
@@ -99,6 +100,7 @@ static const char *const sll_protos[] = {
 	[GEN_SLL_PPP] =			"ppp",
 	[GEN_SLL_GRE_ETHERNET] =	"gre-ethernet",
 	[GEN_SLL_GRE_PPP] =		"gre-ppp",
+	[GEN_SLL_PPPOE] =		"pppoe",
 };
 
 static void	 put16(uint8_t *, uint32_t);
@@ -195,6 +197,7 @@ inner_of(const struct gen_opts *o)
 	switch (o->sll_proto) {
 	case GEN_SLL_PPP:
 	case GEN_SLL_GRE_PPP:
+	case GEN_SLL_PPPOE:
 		return INNER_PPP;
 	default:
 		return INNER_ETHERTYPE;
@@ -233,7 +236,14 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		    sll_protos[o->sll_proto], ARPHRD_IPGRE);
 		return -1;
 	}
+	if (o->sll_proto == GEN_SLL_PPPOE && o->sll_type == ARPHRD_IPGRE) {
+		snprintf(msg, sizeof(msg), "--sll-proto pppoe: no GRE type; "
+		    "use another --sll-type than %u", ARPHRD_IPGRE);
+		return -1;
+	}
+	/* PPPoE's ethertype can be tagged; its PPP cannot. */
 	if (o->ntags != 0 && o->link != GEN_LINK_PPPOE &&
+	    o->sll_proto != GEN_SLL_PPPOE &&
 	    (inner != INNER_ETHERTYPE || gre_typed(o))) {
 		snprintf(msg, sizeof(msg), "--vlan, --tags: a %s link%s has no "
 		    "ethertype to tag; use --link en10mb, pppoe, sll or sll2",
@@ -453,31 +463,35 @@ put_hdlc_ppp(uint8_t *b, const struct gen_opts *o, int kind)
 
 /*
  * A PPPoE session header (RFC 2516) at b and the PPP protocol: its length
- * covers everything from the protocol to the end of the frame (buf is
- * the frame's start).  Returns where the payload starts.
+ * covers the protocol and the payload (the IP packet, or the ARP message
+ * a non-IP frame holds).  Returns the bytes written.
  */
-static uint8_t *
-put_pppoe(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf,
-    uint8_t *b)
+static size_t
+put_pppoe(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *b)
 {
+	size_t n;
+
 	b[0] = 0x11;					/* version 1, type 1 */
 	put16(b + 2, PPPOE_SESSION);
-	put16(b + 4, p->frame_len - (uint32_t)(b + 6 - buf));
-	return b + 6 + put_ppp(b + 6, o, p->kind);
+	n = put_ppp(b + 6, o, p->kind);
+	put16(b + 4, (uint32_t)n + (p->kind == GEN_KIND_NON_IP ? ARP_LEN :
+	    p->l3_len));
+	return 6 + n;
 }
 
 /*
  * A cooked header's protocol field at proto and what follows it from
  * rest on (for SLL v1 they are adjacent; SLL2 has the field first and the
  * rest after its 20 bytes): per --sll-proto, an ethertype and what it
- * says, or a kernel value or GRE type and a whole Ethernet or PPP frame.
+ * says, a kernel value or GRE type and a whole Ethernet or PPP frame, or
+ * PPPoE's ethertype and session.
  * Returns where the payload starts.
  */
 static uint8_t *
 put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
     uint8_t *rest)
 {
-	uint8_t t[2 + 12 + 4 * GEN_TAGS_MAX + 14 + 2 + 4 * GEN_MPLS_MAX];
+	uint8_t t[2 + 12 + 4 * GEN_TAGS_MAX + 14 + 2 + 6 + 2 + 4 * GEN_MPLS_MAX];
 	size_t n;
 
 	switch (o->sll_proto) {
@@ -492,6 +506,16 @@ put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
 	case GEN_SLL_GRE_PPP:
 		put16(t, o->sll_proto == GEN_SLL_PPP ? SLL_P_PPPHDLC : GRE_PPP);
 		n = 2 + put_hdlc_ppp(t + 2, o, p->kind);
+		break;
+	case GEN_SLL_PPPOE:
+		/* ARP goes outside the session, as on Ethernet. */
+		if (p->kind == GEN_KIND_NON_IP) {
+			n = put_etypes(t, o, p);
+			break;
+		}
+		n = put_tags(t, o);
+		put16(t + n, ETHERTYPE_PPPOE);
+		n += 2 + put_pppoe(p, o, t + n + 2);
 		break;
 	default:
 		n = put_etypes(t, o, p);
@@ -522,7 +546,7 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 			return b + put_etypes(b, o, p);
 		b += put_tags(b, o);
 		put16(b, ETHERTYPE_PPPOE);
-		return put_pppoe(p, o, buf, b + 2);
+		return b + 2 + put_pppoe(p, o, b + 2);
 	case GEN_LINK_SLL:
 		put16(b, p->src_local ? SLL_OUTGOING : SLL_HOST);
 		put16(b + 2, o->sll_type);
@@ -556,7 +580,7 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 	case GEN_LINK_RAW_PPP:
 		return b + put_hdlc_ppp(b, o, p->kind);
 	case GEN_LINK_PPP_ETHER:
-		return put_pppoe(p, o, buf, b);
+		return b + put_pppoe(p, o, b);
 	case GEN_LINK_CHDLC:
 		b[0] = CHDLC_UNICAST;
 		return b + 2 + put_etypes(b + 2, o, p);

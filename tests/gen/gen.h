@@ -80,6 +80,7 @@ enum gen_sll_proto {
 	GEN_SLL_PPP,		/* 0x0007: PPP in HDLC-like framing follows */
 	GEN_SLL_GRE_ETHERNET,	/* GRE type 0x6400: an Ethernet frame */
 	GEN_SLL_GRE_PPP,	/* GRE type 0x880b: PPP */
+	GEN_SLL_PPPOE,		/* 0x8864: a PPPoE session, PPP */
 };
 
 struct gen_opts {

@@ -115,6 +115,14 @@ nonip sll2_radiotap_ethernet
 shape sll_netlink 113 2 0338 --link sll --sll-type 824 --seed 100
 nonip sll_netlink
 
+# PPPoE behind a cooked header, as `-i any` sees a PPPoE client's link.
+shape sll_pppoe 113 14 8864 --link sll --sll-proto pppoe --ipv6-share 50 \
+    --seed 129
+shape sll2_pppoe_qinq_mpls 276 0 88a8 --link sll2 --sll-proto pppoe \
+    --tags 88a8,8100 --mpls 2 --seed 130
+shape sll_pppoe_compress 113 2 0200 --link sll --sll-type 512 \
+    --sll-proto pppoe --ppp-compress --seed 131
+
 # A GRE device (778): the protocol field is a GRE type.
 shape sll_gre 113 2 030a --link sll --sll-type 778 --seed 101
 shape sll2_gre_mpls 276 8 030a --link sll2 --sll-type 778 --mpls 2 \
@@ -187,6 +195,8 @@ refused "use --link en10mb, pppoe, sll or sll2" --link sll --sll-proto ppp \
     --vlan
 refused "use --link en10mb, pppoe, sll or sll2" --link chdlc --vlan
 refused "use --sll-type 778" --link sll2 --sll-proto gre-ppp
+refused "use another --sll-type than 778" --link sll --sll-type 778 \
+    --sll-proto pppoe
 refused "use --link sll or sll2" --sll-type 512
 refused "no type field" --link loop --mpls 1
 refused "use --link en10mb, sll, sll2 or chdlc" --link pppoe --teb
