@@ -48,6 +48,7 @@
 #define SLL_P_PPPHDLC	0x0007	/* the kernel's: PPP in HDLC framing */
 #define GRE_ETHERNET	0x6400	/* GRE type: an Ethernet frame (old) */
 #define GRE_PPP		0x880b
+#define GRE_WCCP	0x883e	/* web cache redirection: IPv4 follows */
 #define ARPHRD_FRAD	770	/* Frame Relay */
 #define ARPHRD_IPGRE	778	/* cooked protocol is a GRE type */
 #define ARPHRD_RADIOTAP	803	/* 802.11 behind a radiotap header */
@@ -92,6 +93,8 @@ static const struct {
 	[GEN_LINK_RAW_PPP] =	{ "raw-ppp",	101,	0, INNER_PPP },
 	[GEN_LINK_IPV4] =	{ "ipv4",	228,	0, INNER_NONE },
 	[GEN_LINK_IPV6] =	{ "ipv6",	229,	0, INNER_NONE },
+	[GEN_LINK_NULL_PPP] =	{ "null-ppp",	0,	0, INNER_PPP },
+	[GEN_LINK_PPP_CHDLC] =	{ "ppp-chdlc",	9,	0, INNER_CHDLC },
 };
 
 static const char *const sll_protos[] = {
@@ -101,6 +104,7 @@ static const char *const sll_protos[] = {
 	[GEN_SLL_GRE_ETHERNET] =	"gre-ethernet",
 	[GEN_SLL_GRE_PPP] =		"gre-ppp",
 	[GEN_SLL_PPPOE] =		"pppoe",
+	[GEN_SLL_GRE_WCCP] =		"gre-wccp",
 };
 
 static void	 put16(uint8_t *, uint32_t);
@@ -199,6 +203,8 @@ inner_of(const struct gen_opts *o)
 	case GEN_SLL_GRE_PPP:
 	case GEN_SLL_PPPOE:
 		return INNER_PPP;
+	case GEN_SLL_GRE_WCCP:
+		return INNER_NONE;
 	default:
 		return INNER_ETHERTYPE;
 	}
@@ -230,7 +236,8 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		return -1;
 	}
 	if ((o->sll_proto == GEN_SLL_GRE_ETHERNET ||
-	    o->sll_proto == GEN_SLL_GRE_PPP) && o->sll_type != ARPHRD_IPGRE) {
+	    o->sll_proto == GEN_SLL_GRE_PPP ||
+	    o->sll_proto == GEN_SLL_GRE_WCCP) && o->sll_type != ARPHRD_IPGRE) {
 		snprintf(msg, sizeof(msg), "--sll-proto %s: a GRE protocol "
 		    "type; use --sll-type %u (a GRE device)",
 		    sll_protos[o->sll_proto], ARPHRD_IPGRE);
@@ -271,13 +278,19 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		    "or chdlc", name, cooked ? " with that --sll-proto" : "");
 		return -1;
 	}
-	/* raw-ppp is PPP to a reader only by its leading ff 03. */
+	/* raw-ppp and null-ppp are PPP to a reader only by their ff 03. */
 	if (o->ppp_compress && (inner != INNER_PPP ||
-	    o->link == GEN_LINK_RAW_PPP)) {
+	    o->link == GEN_LINK_RAW_PPP || o->link == GEN_LINK_NULL_PPP)) {
 		snprintf(msg, sizeof(msg), "--ppp-compress: a %s link%s has "
 		    "no PPP header to compress; use --link ppp, ppp-serial, "
 		    "ppp-dir, ppp-ether or pppoe, or --sll-proto ppp", name,
 		    cooked ? " with that --sll-proto" : "");
+		return -1;
+	}
+	if (o->sll_proto == GEN_SLL_GRE_WCCP && o->ipv6_pct != 0 &&
+	    (o->link == GEN_LINK_SLL || o->link == GEN_LINK_SLL2)) {
+		snprintf(msg, sizeof(msg), "--sll-proto gre-wccp: carries "
+		    "IPv4 only; use --ipv6-share 0");
 		return -1;
 	}
 	if ((o->link == GEN_LINK_IPV4 && o->ipv6_pct != 0) ||
@@ -507,6 +520,15 @@ put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
 		put16(t, o->sll_proto == GEN_SLL_PPP ? SLL_P_PPPHDLC : GRE_PPP);
 		n = 2 + put_hdlc_ppp(t + 2, o, p->kind);
 		break;
+	case GEN_SLL_GRE_WCCP:
+		/* The type says IPv4; ARP has a GRE type of its own. */
+		if (p->kind == GEN_KIND_NON_IP)
+			n = put_etypes(t, o, p);
+		else {
+			put16(t, GRE_WCCP);
+			n = 2;
+		}
+		break;
 	case GEN_SLL_PPPOE:
 		/* ARP goes outside the session, as on Ethernet. */
 		if (p->kind == GEN_KIND_NON_IP) {
@@ -578,10 +600,12 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 	case GEN_LINK_PPP:
 	case GEN_LINK_PPP_SERIAL:
 	case GEN_LINK_RAW_PPP:
+	case GEN_LINK_NULL_PPP:
 		return b + put_hdlc_ppp(b, o, p->kind);
 	case GEN_LINK_PPP_ETHER:
 		return b + put_pppoe(p, o, b);
 	case GEN_LINK_CHDLC:
+	case GEN_LINK_PPP_CHDLC:
 		b[0] = CHDLC_UNICAST;
 		return b + 2 + put_etypes(b + 2, o, p);
 	default:

@@ -71,6 +71,8 @@ enum gen_link {
 	GEN_LINK_RAW_PPP,	/* LINKTYPE_RAW holding PPP (ff 03 first) */
 	GEN_LINK_IPV4,		/* no header, IPv4 only */
 	GEN_LINK_IPV6,		/* no header, IPv6 only */
+	GEN_LINK_NULL_PPP,	/* LINKTYPE_NULL holding PPP (ff 03 first) */
+	GEN_LINK_PPP_CHDLC,	/* LINKTYPE_PPP holding Cisco HDLC */
 };
 
 /* --sll-proto: what the protocol field of a cooked header holds. */
@@ -81,6 +83,7 @@ enum gen_sll_proto {
 	GEN_SLL_GRE_ETHERNET,	/* GRE type 0x6400: an Ethernet frame */
 	GEN_SLL_GRE_PPP,	/* GRE type 0x880b: PPP */
 	GEN_SLL_PPPOE,		/* 0x8864: a PPPoE session, PPP */
+	GEN_SLL_GRE_WCCP,	/* GRE type 0x883e: IPv4 (WCCP redirect) */
 };
 
 struct gen_opts {

@@ -131,14 +131,19 @@ shape sll_gre_ppp 113 14 880bff03 --link sll --sll-type 778 \
     --sll-proto gre-ppp --seed 103
 shape sll2_gre_ethernet_vlan 276 0 6400 --link sll2 --sll-type 778 \
     --sll-proto gre-ethernet --vlan --seed 104
+shape sll_gre_wccp 113 2 030a --link sll --sll-type 778 \
+    --sll-proto gre-wccp --ipv6-share 0 --seed 132
 
-# PPP, Cisco HDLC and loopback link types.
+# PPP, Cisco HDLC and loopback link types, and each one's framing under
+# another's link type.
 shape ppp_serial 50 0 ff03 --link ppp-serial --seed 105
 shape ppp_dir 204 1 ff03 --link ppp-dir --seed 106
 shape ppp_ether 51 0 11004e54 --link ppp-ether --seed 107
 shape ppp_ether_mpls 51 0 11004e54 --link ppp-ether --mpls 1 --seed 108
 shape chdlc 104 0 0f00 --link chdlc --seed 109
 shape chdlc_mpls 104 0 0f00 --link chdlc --mpls 2 --seed 110
+shape null_ppp 0 0 ff03 --link null-ppp --ipv6-share 50 --seed 133
+shape ppp_chdlc 9 0 0f00 --link ppp-chdlc --mpls 1 --seed 134
 shape null_be 0 0 000000 --link null-be --ipv6-share 50 --seed 111
 shape loop 108 0 000000 --link loop --ipv6-share 50 --seed 112
 
@@ -201,6 +206,8 @@ refused "use --link sll or sll2" --sll-type 512
 refused "no type field" --link loop --mpls 1
 refused "use --link en10mb, sll, sll2 or chdlc" --link pppoe --teb
 refused "no PPP header to compress" --link raw-ppp --ppp-compress
+refused "no PPP header to compress" --link null-ppp --ppp-compress
+refused "use --ipv6-share 0" --link sll --sll-type 778 --sll-proto gre-wccp
 refused "no PPP header to compress" --link sll --ppp-compress
 refused "use --ipv6-share 0" --link ipv4
 refused "use --ipv6-share 100" --link ipv6 --ipv6-share 99
