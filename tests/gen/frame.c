@@ -403,11 +403,11 @@ put_tags(uint8_t *b, const struct gen_opts *o)
 
 /*
  * Writes what an ethertype says in front of a packet of p's kind: the
- * tags of --tags, under --teb a bridged frame's type and addresses (RFC
- * 1701 type 0x6558, as a gretap device sends it), then the ethertype, which for an IP packet is
- * MPLS's with its labels under --mpls, or ACI's for IPv4 under --aci (the
- * malformed kind is an IPv4 header too).  ARP is never labelled.
- * Returns the bytes written.
+ * tags of --tags; under --teb a bridged frame's type and addresses (RFC
+ * 1701 type 0x6558, as a gretap device sends it); then the ethertype,
+ * which for an IP packet is MPLS's with its labels under --mpls, or ACI's
+ * for IPv4 under --aci (the malformed kind is an IPv4 header too).  ARP
+ * is never labelled.  Returns the bytes written.
  */
 static size_t
 put_etypes(uint8_t *b, const struct gen_opts *o, const struct gen_pkt *p)
@@ -497,14 +497,14 @@ put_pppoe(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *b)
  * rest on (for SLL v1 they are adjacent; SLL2 has the field first and the
  * rest after its 20 bytes): per --sll-proto, an ethertype and what it
  * says, a kernel value or GRE type and a whole Ethernet or PPP frame, or
- * PPPoE's ethertype and session.
- * Returns where the payload starts.
+ * PPPoE's ethertype and session.  Returns where the payload starts.
  */
 static uint8_t *
 put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
     uint8_t *rest)
 {
-	uint8_t t[2 + 12 + 4 * GEN_TAGS_MAX + 14 + 2 + 6 + 2 + 4 * GEN_MPLS_MAX];
+	/* The longest: a kernel value, a tagged, bridged, labelled frame. */
+	uint8_t t[2 + 14 + 4 * GEN_TAGS_MAX + 14 + 4 * GEN_MPLS_MAX];
 	size_t n;
 
 	switch (o->sll_proto) {
