@@ -95,6 +95,7 @@ static const struct {
 	[GEN_LINK_IPV6] =	{ "ipv6",	229,	0, INNER_NONE },
 	[GEN_LINK_NULL_PPP] =	{ "null-ppp",	0,	0, INNER_PPP },
 	[GEN_LINK_PPP_CHDLC] =	{ "ppp-chdlc",	9,	0, INNER_CHDLC },
+	[GEN_LINK_NULL_ETHERTYPE] = { "null-ethertype", 0, 0, INNER_ETHERTYPE },
 };
 
 static const char *const sll_protos[] = {
@@ -263,8 +264,9 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		    "field to announce MPLS", name);
 		return -1;
 	}
+	/* A loopback header's 0xfff2 is no ACI packet to a reader. */
 	if (o->aci && (inner != INNER_ETHERTYPE || gre_typed(o) ||
-	    o->mpls != 0)) {
+	    o->mpls != 0 || o->link == GEN_LINK_NULL_ETHERTYPE)) {
 		snprintf(msg, sizeof(msg), "--aci: an ethertype in front of "
 		    "IPv4 is needed (not a %s link%s, nor --mpls); use --link "
 		    "en10mb, sll or sll2", name, o->link == GEN_LINK_PPPOE ?
@@ -557,8 +559,10 @@ put_cooked(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *proto,
 static uint8_t *
 link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 {
+	uint8_t t[4 * GEN_TAGS_MAX + 14 + 2 + 4 * GEN_MPLS_MAX];
 	uint32_t af;
 	uint8_t *b = buf;
+	size_t n;
 
 	switch (o->link) {
 	case GEN_LINK_EN10MB:
@@ -604,6 +608,16 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 		return b + put_hdlc_ppp(b, o, p->kind);
 	case GEN_LINK_PPP_ETHER:
 		return b + put_pppoe(p, o, b);
+	case GEN_LINK_NULL_ETHERTYPE:
+		/*
+		 * The ethertype (or the first tag's TPID) as a little-endian
+		 * 32-bit family, past 1500 as no family is; the rest after.
+		 */
+		n = put_etypes(t, o, p);
+		b[0] = t[1];
+		b[1] = t[0];
+		memcpy(b + 4, t + 2, n - 2);
+		return b + 4 + n - 2;
 	case GEN_LINK_CHDLC:
 	case GEN_LINK_PPP_CHDLC:
 		b[0] = CHDLC_UNICAST;

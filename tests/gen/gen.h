@@ -73,6 +73,7 @@ enum gen_link {
 	GEN_LINK_IPV6,		/* no header, IPv6 only */
 	GEN_LINK_NULL_PPP,	/* LINKTYPE_NULL holding PPP (ff 03 first) */
 	GEN_LINK_PPP_CHDLC,	/* LINKTYPE_PPP holding Cisco HDLC */
+	GEN_LINK_NULL_ETHERTYPE, /* LINKTYPE_NULL holding an ethertype */
 };
 
 /* --sll-proto: what the protocol field of a cooked header holds. */

@@ -144,6 +144,9 @@ shape chdlc 104 0 0f00 --link chdlc --seed 109
 shape chdlc_mpls 104 0 0f00 --link chdlc --mpls 2 --seed 110
 shape null_ppp 0 0 ff03 --link null-ppp --ipv6-share 50 --seed 133
 shape ppp_chdlc 9 0 0f00 --link ppp-chdlc --mpls 1 --seed 134
+shape null_ethertype 0 - - --link null-ethertype --ipv6-share 50 --seed 135
+shape null_ethertype_qinq_teb 0 0 a8880000 --link null-ethertype \
+    --tags 88a8,8100 --teb --mpls 1 --seed 136
 shape null_be 0 0 000000 --link null-be --ipv6-share 50 --seed 111
 shape loop 108 0 000000 --link loop --ipv6-share 50 --seed 112
 
@@ -195,6 +198,7 @@ refused() {
 }
 refused "use --link en10mb, sll or sll2" --link pppoe --aci
 refused "nor --mpls" --aci --mpls 1
+refused "use --link en10mb, sll or sll2" --link null-ethertype --aci
 refused "use --link en10mb, sll or sll2" --link sll --sll-type 778 --aci
 refused "use --link en10mb, pppoe, sll or sll2" --link sll --sll-proto ppp \
     --vlan
