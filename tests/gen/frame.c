@@ -96,6 +96,7 @@ static const struct {
 	[GEN_LINK_NULL_PPP] =	{ "null-ppp",	0,	0, INNER_PPP },
 	[GEN_LINK_PPP_CHDLC] =	{ "ppp-chdlc",	9,	0, INNER_CHDLC },
 	[GEN_LINK_NULL_ETHERTYPE] = { "null-ethertype", 0, 0, INNER_ETHERTYPE },
+	[GEN_LINK_RAW_ISDN] =	{ "raw-isdn",	101,	0, INNER_PPP },
 };
 
 static const char *const sll_protos[] = {
@@ -280,9 +281,10 @@ frame_check(const struct gen_opts *o, const char **errstr)
 		    "or chdlc", name, cooked ? " with that --sll-proto" : "");
 		return -1;
 	}
-	/* raw-ppp and null-ppp are PPP to a reader only by their ff 03. */
+	/* raw-*, null-ppp are PPP to a reader only by their ff 03. */
 	if (o->ppp_compress && (inner != INNER_PPP ||
-	    o->link == GEN_LINK_RAW_PPP || o->link == GEN_LINK_NULL_PPP)) {
+	    o->link == GEN_LINK_RAW_PPP || o->link == GEN_LINK_NULL_PPP ||
+	    o->link == GEN_LINK_RAW_ISDN)) {
 		snprintf(msg, sizeof(msg), "--ppp-compress: a %s link%s has "
 		    "no PPP header to compress; use --link ppp, ppp-serial, "
 		    "ppp-dir, ppp-ether or pppoe, or --sll-proto ppp", name,
@@ -598,6 +600,9 @@ link_build(const struct gen_pkt *p, const struct gen_opts *o, uint8_t *buf)
 		else
 			put32(b, af);
 		return b + 4;
+	case GEN_LINK_RAW_ISDN:
+		/* A Linux ISDN driver's 6-byte fake header (zeros), PPP. */
+		return b + 6 + put_hdlc_ppp(b + 6, o, p->kind);
 	case GEN_LINK_PPP_DIR:
 		*b++ = p->src_local;			/* 1: sent, 0: received */
 		/* FALLTHROUGH */

@@ -74,6 +74,7 @@ enum gen_link {
 	GEN_LINK_NULL_PPP,	/* LINKTYPE_NULL holding PPP (ff 03 first) */
 	GEN_LINK_PPP_CHDLC,	/* LINKTYPE_PPP holding Cisco HDLC */
 	GEN_LINK_NULL_ETHERTYPE, /* LINKTYPE_NULL holding an ethertype */
+	GEN_LINK_RAW_ISDN,	/* LINKTYPE_RAW: 6 bytes, then ff 03, PPP */
 };
 
 /* --sll-proto: what the protocol field of a cooked header holds. */

@@ -159,7 +159,7 @@ shape chdlc_teb 104 0 0f006558 --link chdlc --teb --seed 116
 shape sll2_teb_aci 276 0 6558 --link sll2 --teb --aci --seed 117
 
 # PPP with address/control and protocol field compression (RFC 1661),
-# and PPP framing in a raw-IP file.
+# and PPP framing in a raw-IP file, bare or behind a Linux ISDN header.
 shape ppp_compress 9 - - --link ppp --ppp-compress --seed 118
 shape ppp_dir_compress 204 - - --link ppp-dir --ppp-compress \
     --ipv6-share 50 --seed 119
@@ -168,6 +168,8 @@ shape sll_ppp_compress 113 14 0007 --link sll --sll-proto ppp \
     --ppp-compress --seed 121
 shape raw_ppp 101 0 ff03 --link raw-ppp --ipv6-share 50 --seed 122
 shape raw_ppp_mpls 101 0 ff03 --link raw-ppp --mpls 2 --seed 123
+shape raw_isdn 101 0 000000000000ff03 --link raw-isdn --ipv6-share 50 \
+    --seed 137
 
 # Link types that carry one IP version and nothing else, and the other
 # BSDs' IPv6 loopback families (24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS).
@@ -211,6 +213,7 @@ refused "no type field" --link loop --mpls 1
 refused "use --link en10mb, sll, sll2 or chdlc" --link pppoe --teb
 refused "no PPP header to compress" --link raw-ppp --ppp-compress
 refused "no PPP header to compress" --link null-ppp --ppp-compress
+refused "no PPP header to compress" --link raw-isdn --ppp-compress
 refused "use --ipv6-share 0" --link sll --sll-type 778 --sll-proto gre-wccp
 refused "no PPP header to compress" --link sll --ppp-compress
 refused "use --ipv6-share 0" --link ipv4
