@@ -416,8 +416,10 @@ write_table(const struct eent *e, size_t ne, int which, int with_ival,
 		if (which == TAB_PEERS)
 			inet_ntop(af, e[i].k.peer, r->peer, sizeof(r->peer));
 	}
-	qsort(rows, n, sizeof(*rows), which == TAB_HOSTS ? cmp_hosts :
-	    which == TAB_PORTS ? cmp_ports : cmp_peers);
+	/* No rows (a capture with no host traffic) leaves rows NULL. */
+	if (n != 0)
+		qsort(rows, n, sizeof(*rows), which == TAB_HOSTS ? cmp_hosts :
+		    which == TAB_PORTS ? cmp_ports : cmp_peers);
 	if ((fp = fopen(path, "w")) == NULL)
 		goto fail;
 	fprintf(fp, "%s%s,packets,bytes_l3,bytes_wire\n",
