@@ -123,7 +123,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(wildcard tests/fuzz/fuz
 FUZZ_DEPS_fuzz_decode := agent/decode.c agent/ip4opt.c
 FUZZ_DEPS_fuzz_proto  := $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_flowtab := agent/decode.c agent/ip4opt.c agent/flowtab.c agent/localnet.c $(PROTO_SRCS)
-FUZZ_DEPS_fuzz_batch  := stored/validate.c $(PROTO_SRCS)
+FUZZ_DEPS_fuzz_batch  := stored/validate.c stored/recspare.c $(PROTO_SRCS)
 FUZZ_DEPS_fuzz_spool  := agent/spool.c $(PROTO_SRCS)
 
 .SECONDEXPANSION:

@@ -331,6 +331,16 @@ enum proto_err	 proto_decode_status_reply(const uint8_t *, size_t,
 		    struct proto_status *);
 /* Allocates the record arrays; release with proto_batch_clear. */
 enum proto_err	 proto_decode_batch(const uint8_t *, size_t, struct proto_batch *);
+/*
+ * The same with each record array from alloc(arg, kind, n, size): n
+ * records of size bytes, all zero, for the section of kind (hosts 0,
+ * ports 1, peers 2, ifaces 3, health 4), or NULL when out of memory.
+ * proto_batch_clear releases what it gave with free().
+ */
+typedef void	*(*proto_recs_alloc)(void *arg, unsigned int kind, size_t n,
+		    size_t size);
+enum proto_err	 proto_decode_batch_with(const uint8_t *, size_t,
+		    struct proto_batch *, proto_recs_alloc, void *arg);
 void		 proto_batch_clear(struct proto_batch *);	/* NULL-safe */
 
 #endif

@@ -39,6 +39,8 @@ struct cur {
 	const uint8_t	*p;
 	size_t		 len;
 	size_t		 off;
+	proto_recs_alloc alloc;		/* a BATCH's record arrays */
+	void		*alloc_arg;
 };
 
 /* What one msgpack header says. */
@@ -453,7 +455,8 @@ read_section(struct cur *c, enum proto_rec_kind kind, struct proto_batch *b)
 		return PROTO_E_TOO_MANY;
 	if (v.n == 0)
 		return PROTO_OK;
-	if ((recs = calloc((size_t)v.n, d->size)) == NULL)
+	if ((recs = c->alloc(c->alloc_arg, (unsigned int)kind, (size_t)v.n,
+	    d->size)) == NULL)
 		return PROTO_E_NOMEM;
 	proto_batch_set(b, kind, recs, (size_t)v.n);
 	for (i = 0; i < v.n; i++)
@@ -520,7 +523,7 @@ batch_one_pass(struct cur *c, uint64_t npairs, const char *const *key,
 uint32_t
 proto_peek_type(const uint8_t *p, size_t len)
 {
-	struct cur c = { p, len, 0 };
+	struct cur c = { p, len, 0, NULL, NULL };
 	struct val v;
 
 	if (cur_val(&c, &v) == -1 || v.type != VAL_ARRAY ||
@@ -553,8 +556,27 @@ proto_decode_envelope(const uint8_t *p, size_t len, uint32_t *version,
 	return err;
 }
 
+_Static_assert(PROTO_REC_HOST == 0 && PROTO_REC_PORT == 1 &&
+    PROTO_REC_PEER == 2 && PROTO_REC_IFACE == 3 && PROTO_REC_HEALTH == 4,
+    "proto_recs_alloc's kinds, as proto.h numbers them");
+
+static void *
+recs_calloc(void *arg, unsigned int kind, size_t n, size_t size)
+{
+	(void)arg;
+	(void)kind;
+	return calloc(n, size);
+}
+
 enum proto_err
 proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
+{
+	return proto_decode_batch_with(p, len, b, recs_calloc, NULL);
+}
+
+enum proto_err
+proto_decode_batch_with(const uint8_t *p, size_t len, struct proto_batch *b,
+    proto_recs_alloc alloc, void *arg)
 {
 	const char *key[BATCH_NKEYS];
 	size_t at[BATCH_NKEYS];	/* value offsets; 0: absent */
@@ -574,6 +596,8 @@ proto_decode_batch(const uint8_t *p, size_t len, struct proto_batch *b)
 	key[BATCH_NKEYS - 1] = PROTO_K_SPOOLED;
 	for (j = 0; j < BATCH_NKEYS; j++)
 		at[j] = 0;
+	c.alloc = alloc;
+	c.alloc_arg = arg;
 	if ((err = env_open(&c, p, len, PROTO_BATCH, &version, &type, &b->seq,
 	    &npairs)) != PROTO_OK)
 		goto fail;

@@ -810,7 +810,8 @@ conn_batch(struct conn *c, const uint8_t *body, size_t n)
 		conn_fail(c, PROTO_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	if ((e = proto_decode_batch(body, n, &it->batch)) != PROTO_OK) {
+	if ((e = proto_decode_batch_with(body, n, &it->batch, recspare_alloc,
+	    &srv->spare)) != PROTO_OK) {
 		writer_item_free(it);
 		conn_fail(c, PROTO_ERR_BAD_FRAME, "BATCH: %s",
 		    proto_strerror(e));
@@ -1014,6 +1015,7 @@ server_writer_done(struct writer_item *it, void *arg)
 				    "acknowledgements");
 		}
 	}
+	recspare_put(&srv->spare, &it->batch);
 	writer_item_free(it);
 	server_flow(srv);
 	server_check_closed(srv);
@@ -1053,6 +1055,7 @@ server_check_closed(struct server *srv)
 	while ((c = LIST_FIRST(&srv->conns)) != NULL)
 		conn_fail(c, PROTO_ERR_SHUTDOWN, "store shutting down");
 	if (srv->nconns == 0 && srv->closed != NULL) {
+		recspare_free(&srv->spare);
 		cb = srv->closed;
 		srv->closed = NULL;
 		cb(srv);

@@ -12,6 +12,7 @@
 
 #include <uv.h>
 
+#include "recspare.h"
 #include "writer.h"
 
 #define CONN_MAX		256		/* live connections */
@@ -31,6 +32,7 @@ struct conn;
 /* Everything the connections share; embedded in main's state. */
 struct server {
 	uv_loop_t		*loop;
+	struct recspare		 spare;		/* record arrays to decode into */
 	struct writer		*writer;
 	LIST_HEAD(, conn)	 conns;
 	size_t			 nconns;	/* allocated, closing ones too */

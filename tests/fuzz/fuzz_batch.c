@@ -1,7 +1,8 @@
 /*
  * fuzz_batch.c - libFuzzer target for what the store does with a BATCH
- * frame before it reaches the database: framing, proto_decode_batch, then
- * validate_batch against a session.
+ * frame before it reaches the database: framing, proto_decode_batch_with
+ * into the record arrays earlier inputs left (recspare.c, as the store
+ * decodes), then validate_batch against a session.
  *
  * Input: byte 0 picks the session's interface count (1..64), byte 1 its
  * resolution from a small table; the rest is a frame (header and body)
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "recspare.h"
 #include "validate.h"
 
 #define CHECK(c)	do { if (!(c)) abort(); } while (0)
@@ -102,6 +104,9 @@ accepted_ok(const struct proto_batch *b, uint32_t niface, uint32_t res)
 	}
 }
 
+/* Kept across inputs, as the store keeps it across batches. */
+static struct recspare spare;
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -126,14 +131,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((body = malloc(size ? size : 1)) == NULL)
 		return 0;
 	memcpy(body, data, size);
-	if (proto_decode_batch(body, size, &b) == PROTO_OK) {
+	if (proto_decode_batch_with(body, size, &b, recspare_alloc, &spare) ==
+	    PROTO_OK) {
 		memset(why, 0x55, sizeof(why));
 		if (validate_batch(&b, niface, res, why, sizeof(why)) == 0)
 			accepted_ok(&b, niface, res);
 		else
 			CHECK(memchr(why, '\0', sizeof(why)) != NULL &&
 			    why[0] != '\0');
-		proto_batch_clear(&b);
+		recspare_put(&spare, &b);
 	} else {
 		/* A refused body leaves nothing to free or to read. */
 		CHECK(b.hosts == NULL && b.nhosts == 0 && b.seq == 0);
