@@ -46,7 +46,8 @@
  *   read buffer) is freed only in conn_close_cb.
  * - alloc_cb hands out the connection's own buffer.  A frame header is
  *   checked against PROTO_FRAME_MAX before the buffer grows to hold the
- *   frame; the buffer shrinks back when idle.  What the buffers hold
+ *   frame; it is kept for frames alike and shrinks back when the frames
+ *   get smaller or a peer waits for the room.  What the buffers hold
  *   beyond CONN_BUF_MIN each is bounded by input_max for all peers: a
  *   peer whose frame does not fit is not read (nor timed) until a frame
  *   in progress ends, and every such frame ends within read_timeout_ms.
@@ -691,6 +692,7 @@ conn_process(struct conn *c)
 			return;
 		}
 		conn_frame(c, c->buf + pos + PROTO_HDR_LEN, body);
+		c->last_frame = PROTO_HDR_LEN + body;
 		pos += PROTO_HDR_LEN + body;
 	}
 	if (c->state == CONN_CLOSING)

@@ -20,8 +20,10 @@
  * - While paused for backpressure, frames already read wait in their
  *   buffer too; the resume processes them (no new bytes may come).
  * - input_used is the sum of cap - CONN_BUF_MIN over the connections not
- *   yet freed: it grows only in conn_reserve, and shrinks only in
- *   server_input_free (a buffer shrunk back, or a connection freed).
+ *   yet freed: it grows only in conn_reserve, and shrinks in
+ *   server_input_free (a buffer shrunk back, or a connection freed) and
+ *   in server_input_reclaim (idle buffers shrunk for a frame that would
+ *   not fit otherwise).
  */
 #include <stdlib.h>
 
@@ -86,32 +88,106 @@ server_pause_said(struct server *srv)
 	srv->npauses = 0;
 }
 
+/* The buffer c's frame in progress needs: its whole frame, or CONN_BUF_MIN. */
+static size_t
+conn_need(const struct conn *c)
+{
+	size_t body;
+
+	if (c->len < PROTO_HDR_LEN)
+		return CONN_BUF_MIN;
+	body = (size_t)c->buf[0] << 24 | (size_t)c->buf[1] << 16 |
+	    (size_t)c->buf[2] << 8 | (size_t)c->buf[3];
+	/* Too big: conn_process rejects it, never grow for it. */
+	if (body > PROTO_FRAME_MAX || PROTO_HDR_LEN + body < CONN_BUF_MIN)
+		return CONN_BUF_MIN;
+	return PROTO_HDR_LEN + body;
+}
+
+static int
+server_starving(const struct server *srv)
+{
+	const struct conn *c;
+
+	LIST_FOREACH(c, &srv->conns, entry)
+		if (c->starved)
+			return 1;
+	return 0;
+}
+
+/*
+ * Shrinks c's buffer to size (at least c->len): returns the bytes given
+ * back, which the caller takes off input_used; 0 when realloc failed and
+ * the buffer stays as it was.
+ */
+static size_t
+conn_shrink(struct conn *c, size_t size)
+{
+	size_t freed = c->cap - size;
+	uint8_t *p;
+
+	if ((p = realloc(c->buf, size)) == NULL)
+		return 0;
+	c->buf = p;
+	c->cap = size;
+	return freed;
+}
+
+/*
+ * Gives the room of every idle grown buffer but c's back to input_used,
+ * without waking anyone: c is about to take it.
+ */
+static void
+server_input_reclaim(struct server *srv, const struct conn *c)
+{
+	struct conn *o;
+	size_t need;
+
+	LIST_FOREACH(o, &srv->conns, entry) {
+		if (o == c || o->cap == CONN_BUF_MIN)
+			continue;
+		need = conn_need(o);
+		if (need < o->cap && o->len <= need)
+			srv->input_used -= conn_shrink(o, need);
+	}
+}
+
 /*
  * Makes room for the frame in progress (its header was already checked
- * against PROTO_FRAME_MAX by proto_frame_check), or shrinks an idle
- * buffer back to CONN_BUF_MIN.  A frame that does not fit in the
- * server's input_max leaves the buffer as it is and c starved.  Returns
- * 0, or -1 when out of memory.
+ * against PROTO_FRAME_MAX by proto_frame_check).  A buffer grown for one
+ * frame is kept for the next while that one was at least half its size:
+ * an agent's batches are alike, and a frame's megabytes given back to the
+ * kernel were faulted in again for the next, at 10 us a page on this VM
+ * (the bench's 64-byte replay: a quarter of the store's faults).  Room
+ * kept is room a starved peer needs, though: while one waits, a buffer
+ * shrinks to what its frame in progress needs, and an idle one is shrunk
+ * at once for a frame that does not fit.  A frame that does not fit even
+ * so leaves the buffer as it is and c starved.  Returns 0, or -1 when out
+ * of memory.
  */
 int
 conn_reserve(struct conn *c)
 {
 	struct server *srv = c->srv;
-	size_t need = CONN_BUF_MIN, body, old;
+	size_t need = conn_need(c), keep;
 	int was = c->starved;
 	uint8_t *p;
 
-	if (c->len >= PROTO_HDR_LEN) {
-		body = (size_t)c->buf[0] << 24 | (size_t)c->buf[1] << 16 |
-		    (size_t)c->buf[2] << 8 | (size_t)c->buf[3];
-		/* Too big: conn_process rejects it, never grow for it. */
-		if (body <= PROTO_FRAME_MAX && PROTO_HDR_LEN + body > need)
-			need = PROTO_HDR_LEN + body;
-	}
 	c->starved = 0;
-	if (need == c->cap || (need < c->cap && c->len > need))
+	if (need <= c->cap) {
+		keep = need > c->last_frame ? need : c->last_frame;
+		if (server_starving(srv))
+			keep = need;
+		else if (keep >= c->cap / 2)
+			return 0;
+		if (keep >= c->cap || c->len > keep)
+			return 0;
+		server_input_free(srv, conn_shrink(c, keep));
 		return 0;
-	if (need > c->cap && need - c->cap > srv->input_max - srv->input_used) {
+	}
+	if (need - c->cap > srv->input_max - srv->input_used)
+		server_input_reclaim(srv, c);
+	if (need - c->cap > srv->input_max - srv->input_used) {
 		c->starved = 1;
 		if (!was)
 			c->starved_at = ++srv->starve_seq;
@@ -119,13 +195,9 @@ conn_reserve(struct conn *c)
 	}
 	if ((p = realloc(c->buf, need)) == NULL)
 		return -1;
+	srv->input_used += need - c->cap;
 	c->buf = p;
-	old = c->cap;
 	c->cap = need;
-	if (need > old)
-		srv->input_used += need - old;
-	else
-		server_input_free(srv, old - need);
 	return 0;
 }
 

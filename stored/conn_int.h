@@ -47,6 +47,7 @@ struct conn {
 	size_t			 nwriter;	/* its items in the writer */
 	uint8_t			*buf;
 	size_t			 len, cap;
+	size_t			 last_frame;	/* bytes of the last whole one */
 	pid_t			 pid;
 	uid_t			 uid;
 	char			 name[PROTO_NAME_MAX + 1];

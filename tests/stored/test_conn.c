@@ -1182,9 +1182,22 @@ test_input_budget(void **state)
 	assert_int_equal(expect_ack(f, a), 1);
 	send_all(c, fb.data + fb.len - 10, 10);
 	assert_int_equal(expect_ack(f, c), 1);
+	/* No one waits: c keeps its room for a frame alike. */
+	assert_int_equal(f->srv.input_used, grown);
+	/* a's next big frame takes the room c holds idle, at once. */
+	proto_buf_clear(&fa);
+	big_batch_frame(&fa, 2, 8000);
+	send_buf(a, &fa);
+	assert_int_equal(expect_ack(f, a), 2);
+	assert_int_equal(f->srv.input_used, grown);
+	/* A frame under half of a's room: a's buffer shrinks back to it. */
+	proto_buf_clear(&fa);
+	batch_frame(&fa, 3, bucket_now(), 0);
+	send_buf(a, &fa);
+	assert_int_equal(expect_ack(f, a), 3);
 	assert_int_equal(f->srv.input_used, 0);
 	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
-	    16000);
+	    24001);
 	proto_buf_clear(&fa);
 	proto_buf_clear(&fb);
 	close(a);
@@ -1236,7 +1249,8 @@ test_input_budget_order(void **state)
 	assert_int_equal(expect_ack(f, b), 1);
 	send_all(c, fc.data + fc.len - 10, 10);
 	assert_int_equal(expect_ack(f, c), 1);
-	assert_int_equal(f->srv.input_used, 0);
+	/* The last one read keeps its room, no one waiting. */
+	assert_int_equal(f->srv.input_used, grown);
 	proto_buf_clear(&fa);
 	proto_buf_clear(&fb);
 	proto_buf_clear(&fc);
@@ -1555,7 +1569,8 @@ test_hung_up_starved(void **state)
 	/* 8,000 from "mem", one from each batch of "same". */
 	assert_int_equal(count(f, "SELECT sum(packets) FROM host_stat"),
 	    8003);
-	assert_int_equal(f->srv.input_used, 0);
+	/* a, read last, keeps its room; the closed holder's came back. */
+	assert_int_equal(f->srv.input_used, fa_off + 10 - (64 << 10));
 	close(a);
 	close(n);
 }
