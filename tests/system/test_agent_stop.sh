@@ -15,6 +15,19 @@ start_store || { not_ok "store starts"; done_testing; exit 1; }
     >/dev/null || { not_ok "generator ran"; done_testing; exit 1; }
 frames=$(tail -n 1 "$WORK/gen/interface.csv" | cut -d, -f1)
 
+# fifo_agent NAME FLUSH_MS: an agent replaying in.pcap as NAME through a
+# FIFO whose writer (FEED_PID) then holds it open, so that the agent has
+# read every frame and waits for more; the agent is AGENT_PID, its stderr
+# $WORK/NAME.err.
+fifo_agent() {
+	mkfifo "$WORK/$1.fifo"
+	(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/$1.fifo" &
+	FEED_PID=$!
+	"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/$1.fifo" --name "$1" \
+	    --flush "$2" 2>"$WORK/$1.err" &
+	AGENT_PID=$!
+}
+
 # --- one signal after the end of a file still waits for the store ---
 # held_at_end NAME: a replay of in.pcap through a FIFO whose last batch
 # the store holds: connected (HELLO answered), the store is stopped,
@@ -23,12 +36,7 @@ frames=$(tail -n 1 "$WORK/gen/interface.csv" | cut -d, -f1)
 # before the end (--flush of an hour): the batch holds every frame.
 # Leaves the agent running as AGENT_PID, its stderr in $WORK/NAME.err.
 held_at_end() {
-	mkfifo "$WORK/$1.fifo"
-	(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/$1.fifo" &
-	FEED_PID=$!
-	"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/$1.fifo" --name "$1" \
-	    --flush 3600000 2>"$WORK/$1.err" &
-	AGENT_PID=$!
+	fifo_agent "$1" 3600000
 	wait_for "grep -qs 'counting as' '$WORK/$1.err'" 100 ||
 	    not_ok "$1: the agent starts counting"
 	kill -STOP "$STORE_PID"
@@ -67,12 +75,7 @@ check "wait1: ... read to its end, so not said to be stopped" \
 # SIGHUP (a closed terminal) stops the agent as SIGTERM does: what it
 # counted is shipped, exit 0.  Before, the hangup killed it (status 129)
 # with the counts since the last flush (here every frame) unsent.
-mkfifo "$WORK/hup.fifo"
-(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/hup.fifo" &
-FEED_PID=$!
-"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/hup.fifo" --name hup \
-    --flush 3600000 2>"$WORK/hup.err" &
-AGENT_PID=$!
+fifo_agent hup 3600000
 wait_for "grep -qs 'counting as' '$WORK/hup.err'" 100
 # Every frame of the file read, none flushed yet.
 sleep 1
@@ -99,12 +102,7 @@ check "wait2: ... saying what was lost" \
 # --- a replay stopped before the end of its file says so ---
 # A FIFO whose writer holds it open after in.pcap: once every frame is
 # delivered, the agent waits for more, and SIGTERM stops it there.
-mkfifo "$WORK/part.fifo"
-(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/part.fifo" &
-FEED_PID=$!
-"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/part.fifo" --name part \
-    --flush 200 2>"$WORK/part.err" &
-AGENT_PID=$!
+fifo_agent part 200
 wait_for "[ \"\$(sql \"SELECT coalesce(sum(frames), 0) FROM interface_traffic
     WHERE agent = 'part'\")\" = $frames ]" 200 ||
     not_ok "part: the frames so far are delivered"

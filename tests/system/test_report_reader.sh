@@ -64,17 +64,18 @@ reader summary --db "$DBF" --format json
 check "store stopped: summary reads too" test $rc -eq 0 -a ! -s "$WORK/r.err"
 # A user outside the group: exit 2, and the fix, not "Permission denied"
 # alone; the same for the 0640 file in a directory it may enter.
+denied="nettally: $DBF: permission denied; the store's database is for its group: join it (usermod -aG nettally USER, then log in again) or run as the store's user"
 setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NT" $REPORT \
     > "$WORK/r.out" 2> "$WORK/r.err"
 rc=$?
 check "a user outside the group: exit 2 (got $rc), told to join it" \
-    test $rc -eq 2 -a "$(cat "$WORK/r.err")" = "nettally: $DBF: permission denied; the store's database is for its group: join it (usermod -aG nettally USER, then log in again) or run as the store's user"
+    test $rc -eq 2 -a "$(cat "$WORK/r.err")" = "$denied"
 chmod 0755 "$D"
 setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NT" $REPORT \
     > "$WORK/r.out" 2> "$WORK/r.err"
 rc=$?
 check "  ... also when only the file is closed to it (exit $rc)" \
-    test $rc -eq 2 -a "$(cat "$WORK/r.err")" = "nettally: $DBF: permission denied; the store's database is for its group: join it (usermod -aG nettally USER, then log in again) or run as the store's user"
+    test $rc -eq 2 -a "$(cat "$WORK/r.err")" = "$denied"
 chmod 0750 "$D"
 
 # A store that starts while nettally reads the file without it: its
