@@ -86,6 +86,8 @@ usage(FILE *f)
 "                       [--keep-raw D] [--keep-hourly D] [--keep-daily D]\n"
 "                       [--monthly] [--top-ports N] [--top-peers N]\n"
 "                       [--retention-clock data|wall]\n"
+"                       [--metrics [ADDR:]PORT] [--read-timeout SECS]\n"
+"                       [--config FILE]\n"
 "       nettally-stored --help | --version\n"
 "\n"
 "nettally-stored receives traffic batches from nettally-agent over a Unix\n"
