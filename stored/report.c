@@ -596,20 +596,13 @@ static int
 no_batch_hint(const char *cmd, sqlite3 *db, const struct options *opt,
     const struct report_db_snap *snap)
 {
-	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM batch)";
-	sqlite3_stmt *st;
-	int rc, any = 1;
+	int64_t any = 1;
+	int rc;
 
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			any = sqlite3_column_int(st, 0);
-			rc = SQLITE_OK;
-		}
-		sqlite3_finalize(st);
-	}
+	rc = report_db_int(db, "SELECT EXISTS (SELECT 1 FROM batch)", &any);
 	if (report_db_unchanged(opt->db, snap) != 0)
 		return REPORT_EXIT_RUNTIME;
-	if (rc != SQLITE_OK) {
+	if (rc == -1) {
 		log_err("%s: %s: %s", cmd, opt->db, sqlite3_errmsg(db));
 		return REPORT_EXIT_RUNTIME;
 	}

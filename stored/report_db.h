@@ -7,6 +7,8 @@
 #define NETTALLY_REPORT_DB_H
 
 #include <sys/types.h>
+
+#include <stdint.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -45,5 +47,12 @@ int	report_db_open(const char *, sqlite3 **, struct report_db_snap *);
  * trusted.  Returns 0, or REPORT_EXIT_RUNTIME after logging what to do.
  */
 int	report_db_unchanged(const char *, const struct report_db_snap *);
+
+/*
+ * Runs sql, a statement (or pragma) of one integer result, into *v.
+ * Returns 0, or -1 with sqlite3_errmsg(db) set when it fails or gives
+ * no row.
+ */
+int	report_db_int(sqlite3 *, const char *sql, int64_t *v);
 
 #endif

@@ -53,6 +53,8 @@
 
 static int	result_grow(struct report_result *);
 static int	sql_cat(char *, size_t *, const char *);
+static int	rank_ctes(char *, size_t *, const char *, const char *,
+		    const char *, const char *, const char *, const char *);
 static int	build_top(char *, const struct report_def *, const char *,
 		    const char *, int);
 static int	build_top_ids(char *, const struct report_def *,
@@ -553,6 +555,42 @@ sql_cat(char *sql, size_t *off, const char *s)
 }
 
 /*
+ * Appends the two CTEs both top statements rank with under --95th: per,
+ * the sums of keys k per bucket of src (alias: "" or " s") under where,
+ * in and out bytes by the expressions in and out; ranked, per's rows
+ * numbered within their k by in (rni) and by out (rno) bytes, the
+ * largest first.  The caller goes on after ranked's closing parenthesis.
+ */
+static int
+rank_ctes(char *sql, size_t *off, const char *k, const char *in,
+    const char *out, const char *src, const char *alias, const char *where)
+{
+	int rc = 0;
+
+	rc |= sql_cat(sql, off, "WITH per AS (SELECT ");
+	rc |= sql_cat(sql, off, k);
+	rc |= sql_cat(sql, off, ", resolution, nt_sum(bytes) AS b, ");
+	rc |= sql_cat(sql, off, in);
+	rc |= sql_cat(sql, off, " AS ib, ");
+	rc |= sql_cat(sql, off, out);
+	rc |= sql_cat(sql, off, " AS ob, nt_sum(packets) AS p,"
+	    " nt_sum(frame_bytes) AS f FROM ");
+	rc |= sql_cat(sql, off, src);
+	rc |= sql_cat(sql, off, alias);
+	rc |= sql_cat(sql, off, where);
+	rc |= sql_cat(sql, off, " GROUP BY ");
+	rc |= sql_cat(sql, off, k);
+	rc |= sql_cat(sql, off, ", bucket, resolution), ranked AS"
+	    " (SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
+	rc |= sql_cat(sql, off, k);
+	rc |= sql_cat(sql, off, " ORDER BY ib DESC) AS rni,"
+	    " ROW_NUMBER() OVER (PARTITION BY ");
+	rc |= sql_cat(sql, off, k);
+	rc |= sql_cat(sql, off, " ORDER BY ob DESC) AS rno FROM per)");
+	return rc;
+}
+
+/*
  * Assembles the statement of a top report from static fragments.  With
  * p95 the view is read once: per sums each key's buckets, ranked numbers
  * them by in and by out rate (one resolution, so by bytes), and the outer
@@ -576,23 +614,9 @@ build_top(char *sql, const struct report_def *def, const char *view,
 		rc |= sql_cat(sql, &off, view);
 		rc |= sql_cat(sql, &off, where);
 	} else {
-		rc |= sql_cat(sql, &off, "WITH per AS (SELECT ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", resolution, nt_sum(bytes) AS b, "
-		    IN_BYTES " AS ib, " OUT_BYTES " AS ob,"
-		    " nt_sum(packets) AS p, nt_sum(frame_bytes) AS f FROM ");
-		rc |= sql_cat(sql, &off, view);
-		rc |= sql_cat(sql, &off, where);
-		rc |= sql_cat(sql, &off, " GROUP BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", bucket, resolution), ranked AS"
-		    " (SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, " ORDER BY ib DESC) AS rni,"
-		    " ROW_NUMBER() OVER (PARTITION BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, " ORDER BY ob DESC) AS rno FROM per)"
-		    " SELECT ");
+		rc |= rank_ctes(sql, &off, k, IN_BYTES, OUT_BYTES, view, "",
+		    where);
+		rc |= sql_cat(sql, &off, " SELECT ");
 		rc |= sql_cat(sql, &off, k);
 		rc |= sql_cat(sql, &off, ", nt_sum(b), nt_sum(ib),"
 		    " nt_sum(ob), nt_sum(p), nt_sum(f), nt_sum(ib) * 8.0 / ?10,"
@@ -654,24 +678,9 @@ build_top_ids(char *sql, const struct report_def *def, const char *table,
 		    " GROUP BY 1, 2");
 		rc |= sql_cat(sql, &off, " ORDER BY nt_sum(g.b) DESC, ");
 	} else {
-		rc |= sql_cat(sql, &off, "WITH per AS (SELECT ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", resolution, nt_sum(bytes) AS b, "
-		    IN_BYTES_T " AS ib, " OUT_BYTES_T " AS ob,"
-		    " nt_sum(packets) AS p, nt_sum(frame_bytes) AS f FROM ");
-		rc |= sql_cat(sql, &off, table);
-		rc |= sql_cat(sql, &off, " s");
-		rc |= sql_cat(sql, &off, where);
-		rc |= sql_cat(sql, &off, " GROUP BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, ", bucket, resolution), ranked AS"
-		    " (SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, " ORDER BY ib DESC) AS rni,"
-		    " ROW_NUMBER() OVER (PARTITION BY ");
-		rc |= sql_cat(sql, &off, k);
-		rc |= sql_cat(sql, &off, " ORDER BY ob DESC) AS rno FROM per),"
-		    " g AS (SELECT ");
+		rc |= rank_ctes(sql, &off, k, IN_BYTES_T, OUT_BYTES_T, table,
+		    " s", where);
+		rc |= sql_cat(sql, &off, ", g AS (SELECT ");
 		rc |= sql_cat(sql, &off, k);
 		rc |= sql_cat(sql, &off, ", nt_sum(b) AS tb, nt_sum(ib) AS tib,"
 		    " nt_sum(ob) AS tob, nt_sum(p) AS tp, nt_sum(f) AS tf,"

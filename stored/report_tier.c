@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "report_db.h"
 #include "report_query.h"
 #include "report_tier.h"
 
-static int	pragma_int(sqlite3 *, const char *, int64_t *);
 static int64_t	month_add(int64_t, int);
 
 /* Every tier of the database, finest first; see report_tier_add. */
@@ -129,22 +129,6 @@ report_tier_add(struct report_tiers *t, sqlite3_stmt *st)
 	p->nbuckets = sqlite3_column_int64(st, 4);
 }
 
-/* Reads a pragma that returns one integer. */
-static int
-pragma_int(sqlite3 *db, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
 int
 report_tier_dbinfo(sqlite3 *db, struct report_dbinfo *info,
     const char **errstr)
@@ -160,9 +144,9 @@ report_tier_dbinfo(sqlite3 *db, struct report_dbinfo *info,
 	/* One read transaction: size and coverage of the same commit. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	if (pragma_int(db, "PRAGMA page_count", &info->page_count) == -1 ||
-	    pragma_int(db, "PRAGMA page_size", &info->page_size) == -1 ||
-	    pragma_int(db, "PRAGMA freelist_count", &info->freelist) == -1)
+	if (report_db_int(db, "PRAGMA page_count", &info->page_count) == -1 ||
+	    report_db_int(db, "PRAGMA page_size", &info->page_size) == -1 ||
+	    report_db_int(db, "PRAGMA freelist_count", &info->freelist) == -1)
 		goto fail_tx;
 	if (sqlite3_prepare_v2(db, sql_cover, -1, &st, NULL) != SQLITE_OK)
 		goto fail_tx;
