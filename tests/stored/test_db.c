@@ -115,6 +115,26 @@ apply(struct fixture *f, const struct db_session *s, struct proto_batch *b)
 	return what;
 }
 
+/*
+ * b's commit refused because the file at the database's path is not the
+ * one opened: DB_ERR_REPLACED, its message naming why, rolled back.
+ */
+static void
+commit_refused(struct fixture *f, const struct db_session *s,
+    struct proto_batch *b, const char *why)
+{
+	enum db_apply what;
+	const char *errstr = NULL;
+
+	assert_int_equal(db_begin(f->db, &errstr), 0);
+	assert_int_equal(db_batch(f->db, s, b, T_BUCKET + 70, &what,
+	    &errstr), 0);
+	assert_int_equal(db_commit(f->db, &errstr), -1);
+	assert_int_equal(db_errcode(f->db), DB_ERR_REPLACED);
+	assert_non_null(strstr(errstr, why));
+	db_rollback(f->db);
+}
+
 /* A batch with one record of each kind, on interface 1 (wlan0). */
 static void
 batch_init(struct proto_batch *b, uint64_t seq)
@@ -464,8 +484,6 @@ test_file_replaced(void **state)
 	struct fixture *f = *state;
 	struct db_session s;
 	struct proto_batch b;
-	enum db_apply what;
-	const char *errstr = NULL;
 	char moved[160];
 	uint64_t last;
 	FILE *fp;
@@ -477,24 +495,12 @@ test_file_replaced(void **state)
 	assert_int_equal(rename(f->path, moved), 0);
 	/* Removed: nothing at the path. */
 	batch_init(&b, 2);
-	assert_int_equal(db_begin(f->db, &errstr), 0);
-	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET + 70, &what,
-	    &errstr), 0);
-	assert_int_equal(db_commit(f->db, &errstr), -1);
-	assert_int_equal(db_errcode(f->db), DB_ERR_REPLACED);
-	assert_non_null(strstr(errstr, "removed"));
-	db_rollback(f->db);
+	commit_refused(f, &s, &b, "removed");
 	/* Replaced: another file at the path. */
 	assert_non_null(fp = fopen(f->path, "w"));
 	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(db_begin(f->db, &errstr), 0);
-	assert_int_equal(db_batch(f->db, &s, &b, T_BUCKET + 70, &what,
-	    &errstr), 0);
-	assert_int_equal(db_commit(f->db, &errstr), -1);
-	assert_int_equal(db_errcode(f->db), DB_ERR_REPLACED);
-	assert_non_null(strstr(errstr, "replaced"));
-	assert_non_null(strstr(db_fix(db_errcode(f->db)), "restart"));
-	db_rollback(f->db);
+	commit_refused(f, &s, &b, "replaced");
+	assert_non_null(strstr(db_fix(DB_ERR_REPLACED), "restart"));
 	/* The store's own file back: batch 2 commits, once. */
 	assert_int_equal(rename(moved, f->path), 0);
 	assert_int_equal(apply(f, &s, &b), DB_APPLIED);
