@@ -114,6 +114,7 @@ capture_take_dlt(struct capture_source *src)
 		src->dlt_warned = dlt;
 	}
 	src->dlt = dlt;
+	src->pseudo = decode_pseudo_len(dlt);
 }
 
 /*
@@ -549,7 +550,7 @@ capture_packet_cb(u_char *user, const struct pcap_pkthdr *hdr,
 	}
 	kind = decode_frame(src->dlt, bytes, hdr->caplen, hdr->len, &d);
 	tabset_push(c->cur, c->ln, src->iface, c->ts, c->bucket, kind, &d,
-	    hdr->len);
+	    hdr->len > src->pseudo ? hdr->len - src->pseudo : 0);
 	c->npackets++;
 }
 

@@ -44,6 +44,7 @@ struct capture_live_params {
 struct capture_source {
 	pcap_t		*pcap;		/* NULL while a live source is lost */
 	int		 dlt;
+	uint32_t	 pseudo;	/* decode_pseudo_len(dlt) */
 	/* The undecoded link type said last; 0 (DLT_NULL, decoded): none. */
 	int		 dlt_warned;
 	int		 live;

@@ -1017,6 +1017,12 @@ decode_dlt_supported(int dlt)
 	return link_find(dlt) != NULL;
 }
 
+uint32_t
+decode_pseudo_len(int dlt)
+{
+	return dlt == DLT_PPP_WITH_DIR ? 1 : 0;
+}
+
 enum decode_kind
 decode_frame(int dlt, const uint8_t *bytes, uint32_t caplen,
     uint32_t wirelen, struct decoded *out)

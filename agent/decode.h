@@ -33,6 +33,15 @@ struct decoded {
 int		 decode_dlt_supported(int dlt);
 
 /*
+ * Bytes a link type's records carry before the frame that were never on
+ * the wire and are not frame bytes (DESIGN rule 1): DLT_PPP_WITH_DIR's
+ * direction byte, which pppd writes and tshark reads as a pseudo-header
+ * apart from the frame.  0 for every other link type; a cooked (SLL)
+ * header counts, as it does in tshark's frame length.
+ */
+uint32_t	 decode_pseudo_len(int dlt);
+
+/*
  * Classifies one frame of link type dlt.  bytes holds caplen captured bytes
  * of a frame that was wirelen bytes long on the wire.  *out is filled for
  * DECODE_IPV4 and DECODE_IPV6 only.

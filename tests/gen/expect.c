@@ -249,15 +249,15 @@ count_side(struct expect *x, const struct gen_pkt *p, const uint8_t *host,
 	k.cls = class_of(p->proto);
 	k.dir = dir;
 	memcpy(k.host, host, 16);
-	etab_add(&x->cur[TAB_HOSTS], &k, 1, p->l3_len, p->wire_len);
+	etab_add(&x->cur[TAB_HOSTS], &k, 1, p->l3_len, p->frame_bytes);
 	if (p->has_ports) {
 		/* rule 5: the service port is the smaller port, both ways */
 		k.port = p->sport < p->dport ? p->sport : p->dport;
-		etab_add(&x->cur[TAB_PORTS], &k, 1, p->l3_len, p->wire_len);
+		etab_add(&x->cur[TAB_PORTS], &k, 1, p->l3_len, p->frame_bytes);
 		k.port = 0;
 	}
 	memcpy(k.peer, peer, 16);
-	etab_add(&x->cur[TAB_PEERS], &k, 1, p->l3_len, p->wire_len);
+	etab_add(&x->cur[TAB_PEERS], &k, 1, p->l3_len, p->frame_bytes);
 }
 
 void
@@ -289,7 +289,7 @@ expect_add(struct expect *x, const struct gen_pkt *p)
 	}
 	f = &x->ifs[x->nifs - 1];
 	f->v[0]++;
-	f->v[1] += p->wire_len;
+	f->v[1] += p->frame_bytes;
 	/* The link hides the packet: a frame, not an IP packet (rule 1). */
 	if (p->opaque) {
 		f->v[4]++;
@@ -316,7 +316,7 @@ expect_add(struct expect *x, const struct gen_pkt *p)
 	/* rule 6: both local counts once for each host */
 	f->v[7] += (uint64_t)(p->src_local + p->dst_local);
 	f->v[8] += (uint64_t)(p->src_local + p->dst_local) * p->l3_len;
-	f->v[9] += (uint64_t)(p->src_local + p->dst_local) * p->wire_len;
+	f->v[9] += (uint64_t)(p->src_local + p->dst_local) * p->frame_bytes;
 	f->v[10] += p->src_local && p->dst_local;
 	if (x->totals_only)
 		return;

@@ -338,6 +338,12 @@ frame_link_padded(int link)
 }
 
 uint32_t
+frame_link_pseudo(int link)
+{
+	return link == GEN_LINK_PPP_DIR ? 1 : 0;
+}
+
+uint32_t
 frame_linktype(int link)
 {
 	return links[link].linktype;

@@ -163,6 +163,8 @@ struct gen_pkt {
 	uint32_t	 frame_len;	/* bytes written, before Ethernet padding */
 	uint32_t	 wire_len;	/* pcap len: frame_len, on Ethernet at
 					   least 60 */
+	uint32_t	 frame_bytes;	/* what rule 1 counts: wire_len less
+					   frame_link_pseudo */
 	uint32_t	 l3_len;	/* declared IP length (rule 3) */
 	uint8_t		 opaque;	/* the link framing hides the IP
 					   packet (frame_opaque): counted as
@@ -227,6 +229,11 @@ int		 frame_opaque(const struct gen_opts *);
 int		 frame_link_only(int link);
 /* 1 when link is Ethernet underneath: frames are padded to 60 bytes. */
 int		 frame_link_padded(int link);
+/*
+ * Bytes of link's header that are not frame bytes: ppp-dir's direction
+ * byte, a pseudo-header to tshark (and so to the oracle and the agent).
+ */
+uint32_t	 frame_link_pseudo(int link);
 /* The LINKTYPE_ number a pcap file of link carries. */
 uint32_t	 frame_linktype(int link);
 /* The --link name of link, and the link of a name (-1: none such). */

@@ -643,4 +643,5 @@ traffic_next(struct traffic *t, struct gen_pkt *p)
 	p->opaque = t->opaque;
 	p->wire_len = p->frame_len < GEN_ETH_MIN &&
 	    frame_link_padded(t->o.link) ? GEN_ETH_MIN : p->frame_len;
+	p->frame_bytes = p->wire_len - frame_link_pseudo(t->o.link);
 }
