@@ -7,7 +7,7 @@
  * directory); start the writer thread; bind and listen.  Any failure is
  * one line on stderr naming the cause and the fix, and exit 1.
  *
- * Shutdown (SIGTERM, SIGINT): close the listener, stop reading, let the
+ * Shutdown (SIGTERM, SIGINT, SIGHUP): close the listener, stop reading, let the
  * writer commit and ack what was received, close the connections, join
  * the writer, close the database, close every handle, and end with
  * uv_loop_close() == 0.
@@ -58,7 +58,8 @@ struct stored {
 	struct conf	 conf;			/* owns the file's words */
 	uv_pipe_t	 listener;
 	int		 listening;
-	uv_signal_t	 sigterm, sigint;
+	uv_signal_t	 sigterm, sigint, sighup;
+	int		 hup_ignored;		/* inherited SIG_IGN: nohup */
 	const char	*metrics_arg;		/* --metrics, NULL: off */
 	struct sockaddr_storage metrics_addr;
 	int		 metrics_loopback;
@@ -73,7 +74,7 @@ static void	stored_signal_cb(uv_signal_t *, int);
 static void	stored_closed(struct server *);
 static void	stored_listener_unlink(struct stored *);
 static int	parse_retention(int, const char *, struct retention_conf *);
-static int	stored_stop_signals_default(void);
+static int	stored_stop_signals_default(int *);
 
 static void
 usage(FILE *f)
@@ -172,8 +173,9 @@ usage(FILE *f)
 "                              replayed old capture is kept), or from the\n"
 "                              wall clock (ages go on while no data comes)\n"
 "\n"
-"Signals: SIGTERM and SIGINT stop accepting, commit and acknowledge what\n"
-"was received, close the database and exit 0.\n"
+"Signals: SIGTERM, SIGINT and SIGHUP stop accepting, commit and\n"
+"acknowledge what was received, close the database and exit 0 (a SIGHUP\n"
+"left ignored by nohup stays ignored).\n"
 "\n"
 "Logs go to stderr (the journal under systemd).  Exit status: 0 after a\n"
 "clean shutdown, 1 when start-up fails, 2 on a usage error.\n"
@@ -235,25 +237,33 @@ parse_retention(int which, const char *arg, struct retention_conf *c)
 }
 
 /*
- * SIGTERM and SIGINT at their default action, and not blocked, until the
- * loop takes them over (uv_signal_start, once the database is open): a
- * stop signal in the start-up ends the store where it is, as under
- * systemd.  A launcher may leave them ignored (sh starts a background
- * job with SIGINT ignored) or blocked, and neither is undone by exec nor
- * by libuv: the signal was dropped, or pending for ever, and the store
- * ran on.  Before any thread: they inherit the mask.  Returns 0, or -1
- * with errno.
+ * SIGTERM, SIGINT and SIGHUP at their default action, and not blocked,
+ * until the loop takes them over (uv_signal_start, once the database is
+ * open): a stop signal in the start-up ends the store where it is, as
+ * under systemd.  A launcher may leave them ignored (sh starts a
+ * background job with SIGINT ignored) or blocked, and neither is undone
+ * by exec nor by libuv: the signal was dropped, or pending for ever, and
+ * the store ran on.  The one exception is an ignored SIGHUP, which is
+ * nohup's request to outlive the terminal, not an accident of the
+ * launcher: it stays ignored (*hup_ignored set) and the loop leaves it
+ * so.  Before any thread: they inherit the mask.  Returns 0, or -1 with
+ * errno.
  */
 static int
-stored_stop_signals_default(void)
+stored_stop_signals_default(int *hup_ignored)
 {
+	struct sigaction hup;
 	sigset_t stop;
 
+	if (sigaction(SIGHUP, NULL, &hup) == -1)
+		return -1;
+	*hup_ignored = hup.sa_handler == SIG_IGN;
 	if (signal(SIGTERM, SIG_DFL) == SIG_ERR ||
-	    signal(SIGINT, SIG_DFL) == SIG_ERR)
+	    signal(SIGINT, SIG_DFL) == SIG_ERR ||
+	    (!*hup_ignored && signal(SIGHUP, SIG_DFL) == SIG_ERR))
 		return -1;
 	if (sigemptyset(&stop) == -1 || sigaddset(&stop, SIGTERM) == -1 ||
-	    sigaddset(&stop, SIGINT) == -1 ||
+	    sigaddset(&stop, SIGINT) == -1 || sigaddset(&stop, SIGHUP) == -1 ||
 	    sigprocmask(SIG_UNBLOCK, &stop, NULL) == -1)
 		return -1;
 	return 0;
@@ -328,13 +338,15 @@ stored_closed(struct server *srv)
 	st->db = NULL;
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
 	uv_close((uv_handle_t *)&st->sigint, NULL);
+	uv_close((uv_handle_t *)&st->sighup, NULL);
 	/*
-	 * Closing the handles put both signals back to their default: one
+	 * Closing the handles put the signals back to their default: one
 	 * more now would end a store that has committed and closed
 	 * everything by the signal, not with 0.
 	 */
 	(void)signal(SIGTERM, SIG_IGN);
 	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
 	log_info("store: stopped: %llu batches committed, %llu duplicates, "
 	    "%llu connections refused", (unsigned long long)srv->nbatches,
 	    (unsigned long long)srv->nduplicates,
@@ -515,8 +527,8 @@ main(int argc, char *argv[])
 		log_err("signal: SIGPIPE: %s", strerror(errno));
 		return 1;
 	}
-	if (stored_stop_signals_default() == -1) {
-		log_err("signal: SIGTERM, SIGINT: %s", strerror(errno));
+	if (stored_stop_signals_default(&st->hup_ignored) == -1) {
+		log_err("signal: SIGTERM, SIGINT, SIGHUP: %s", strerror(errno));
 		return 1;
 	}
 
@@ -550,6 +562,7 @@ main(int argc, char *argv[])
 	}
 	if ((rc = uv_signal_init(st->loop, &st->sigterm)) != 0 ||
 	    (rc = uv_signal_init(st->loop, &st->sigint)) != 0 ||
+	    (rc = uv_signal_init(st->loop, &st->sighup)) != 0 ||
 	    (rc = uv_pipe_init(st->loop, &st->listener, 0)) != 0) {
 		/* Fails only without memory or file descriptors. */
 		log_err("libuv: %s", uv_strerror(rc));
@@ -557,6 +570,7 @@ main(int argc, char *argv[])
 	}
 	st->sigterm.data = st;
 	st->sigint.data = st;
+	st->sighup.data = st;
 	st->listener.data = &st->srv;
 	server_allow_default(&st->srv);
 	if (writer_new(&w, st->loop, st->db, server_writer_done, &st->srv,
@@ -570,7 +584,16 @@ main(int argc, char *argv[])
 	if ((rc = uv_signal_start(&st->sigterm, stored_signal_cb,
 	    SIGTERM)) != 0 ||
 	    (rc = uv_signal_start(&st->sigint, stored_signal_cb,
-	    SIGINT)) != 0) {
+	    SIGINT)) != 0 ||
+	    /*
+	     * A hangup (the terminal of a store started by hand closed, or
+	     * a kill -HUP meant as a reload, which the store has none of)
+	     * killed it mid-ingest: acknowledged batches were safe, but the
+	     * socket and the -wal/-shm files stayed behind and it exited
+	     * 129.
+	     */
+	    (!st->hup_ignored && (rc = uv_signal_start(&st->sighup,
+	    stored_signal_cb, SIGHUP)) != 0)) {
 		log_err("signal: %s", uv_strerror(rc));
 		goto fail;
 	}
@@ -620,6 +643,7 @@ fail:
 	uv_close((uv_handle_t *)&st->listener, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
 	uv_close((uv_handle_t *)&st->sigint, NULL);
+	uv_close((uv_handle_t *)&st->sighup, NULL);
 	uv_run(st->loop, UV_RUN_DEFAULT);
 	uv_loop_close(st->loop);
 	return 1;
