@@ -62,6 +62,12 @@ report_format_parse(const char *name, enum report_fmt *fmt)
 	return 0;
 }
 
+const char *
+report_format_noun(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 int
 report_format_bytes(int64_t v, char *buf, size_t len)
 {
@@ -517,13 +523,16 @@ table_tiers(FILE *out, const struct report_result *res)
 		    report_tier_name(p->res), a, b);
 	}
 	if (res->has_tiers && res->tiers.nmore > 0)
-		fprintf(out, "resolution: and %zu more resolutions\n",
-		    res->tiers.nmore);
+		fprintf(out, "resolution: and %zu more %s\n",
+		    res->tiers.nmore, report_format_noun(res->tiers.nmore,
+		    "resolution", "resolutions"));
 	if (!res->has_dbinfo)
 		return;
 	report_format_bytes(d->page_count * d->page_size, size, sizeof(size));
-	fprintf(out, "database: %s, %" PRId64 " pages of %" PRId64 " B, %"
-	    PRId64 " free", size, d->page_count, d->page_size, d->freelist);
+	fprintf(out, "database: %s, %" PRId64 " %s of %" PRId64 " B, %"
+	    PRId64 " free", size, d->page_count,
+	    report_format_noun((uint64_t)d->page_count, "page", "pages"),
+	    d->page_size, d->freelist);
 	if (d->has_wal) {
 		report_format_bytes(d->wal_bytes, size, sizeof(size));
 		fprintf(out, "; the -wal file (%s) is not counted\n", size);
@@ -537,12 +546,14 @@ table_tiers(FILE *out, const struct report_result *res)
 		iso_or_unknown(p->first, a, sizeof(a));
 		iso_or_unknown(p->newest, b, sizeof(b));
 		fprintf(out, "tier %s (%s): oldest bucket %s, newest %s, %"
-		    PRId64 " buckets\n", report_tier_name(p->res), label, a, b,
-		    p->nbuckets);
+		    PRId64 " %s\n", report_tier_name(p->res), label, a, b,
+		    p->nbuckets, report_format_noun((uint64_t)p->nbuckets,
+		    "bucket", "buckets"));
 	}
 	if (d->cover.nmore > 0)
-		fprintf(out, "tiers: and %zu more resolutions\n",
-		    d->cover.nmore);
+		fprintf(out, "tiers: and %zu more %s\n", d->cover.nmore,
+		    report_format_noun(d->cover.nmore, "resolution",
+		    "resolutions"));
 }
 
 /* The JSON fields of the same: ,"resolutions":[...] and the summary's. */

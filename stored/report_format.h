@@ -48,6 +48,13 @@ int	report_format_parse(const char *name, enum report_fmt *fmt);
 int	report_format_bytes(int64_t v, char *buf, size_t len);
 
 /*
+ * The noun for a count of n in text: one when n is 1, else many ("1
+ * bucket", "0 buckets", "2 batches").  Returns one of the two.
+ */
+const char	*report_format_noun(uint64_t n, const char *one,
+		    const char *many);
+
+/*
  * Writes a rate in bit/s with SI prefixes into buf: "1.5 kbit/s",
  * "12.0 bit/s".  Returns 0, or -1 when buf is too small.
  */

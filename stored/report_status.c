@@ -325,13 +325,20 @@ report_status_write(FILE *out, enum report_fmt fmt,
 		}
 		report_format_bytes(sat64(st->queued), q, sizeof(q));
 		fprintf(out, "store: up %" PRId64 "d %02" PRId64 ":%02" PRId64
-		    ":%02" PRId64 ", protocol %u, schema %u, %u agents, "
-		    "%s, queue %s in %" PRIu64 " items, %" PRIu64
-		    " batches committed, %" PRIu64 " duplicates, %" PRIu64
+		    ":%02" PRId64 ", protocol %u, schema %u, %u %s, "
+		    "%s, queue %s in %" PRIu64 " %s, %" PRIu64
+		    " %s committed, %" PRIu64 " %s, %" PRIu64
 		    " rejected, ingest %.1f records/s\n",
 		    up / 86400, up % 86400 / 3600, up % 3600 / 60, up % 60,
-		    st->version, st->schema, st->nagents, size, q, st->pending,
-		    st->batches, st->duplicates, st->rejected, ingest);
+		    st->version, st->schema, st->nagents,
+		    report_format_noun(st->nagents, "agent", "agents"), size,
+		    q, st->pending,
+		    report_format_noun(st->pending, "item", "items"),
+		    st->batches,
+		    report_format_noun(st->batches, "batch", "batches"),
+		    st->duplicates,
+		    report_format_noun(st->duplicates, "duplicate",
+		    "duplicates"), st->rejected, ingest);
 		if (report_format_write(out, fmt, &res, &win) == -1)
 			goto done;
 		break;

@@ -423,6 +423,67 @@ test_write_formats(void **state)
 	free(out);
 }
 
+/*
+ * The lines after a table count buckets, pages and resolutions: a count
+ * of 1 takes the singular ("1 bucket", not "1 buckets"), any other the
+ * plural.
+ */
+static char *
+tiers_text(int64_t n, size_t nmore)
+{
+	struct report_result res;
+	struct report_part part = { 300, T0, T0, T0 + 300, 0 };
+	struct capture c;
+
+	memset(&res, 0, sizeof(res));
+	res.name = "fixture";
+	res.has_tiers = 1;
+	res.tiers.part[0] = part;
+	res.tiers.n = 1;
+	res.tiers.nmore = nmore;
+	res.has_dbinfo = 1;
+	res.dbinfo.page_count = n;
+	res.dbinfo.page_size = 4096;
+	part.nbuckets = n;
+	res.dbinfo.cover.part[0] = part;
+	res.dbinfo.cover.n = 1;
+	res.dbinfo.cover.nmore = nmore;
+	capture_open(&c);
+	assert_int_equal(report_format_write(c.fp, REPORT_FMT_TABLE, &res,
+	    NULL), 0);
+	return capture_close(&c);
+}
+
+static void
+test_write_plurals(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = tiers_text(1, 1);
+	assert_string_equal(out,
+	    "\n"
+	    "resolution: 5 min (raw tier), 2026-11-25T10:00:00Z .. "
+	    "2026-11-25T10:05:00Z\n"
+	    "resolution: and 1 more resolution\n"
+	    "database: 4.0 KiB, 1 page of 4096 B, 0 free; no -wal file\n"
+	    "tier raw (5 min): oldest bucket 2026-11-25T10:00:00Z, newest "
+	    "2026-11-25T10:00:00Z, 1 bucket\n"
+	    "tiers: and 1 more resolution\n");
+	free(out);
+	out = tiers_text(2, 2);
+	assert_string_equal(out,
+	    "\n"
+	    "resolution: 5 min (raw tier), 2026-11-25T10:00:00Z .. "
+	    "2026-11-25T10:05:00Z\n"
+	    "resolution: and 2 more resolutions\n"
+	    "database: 8.0 KiB, 2 pages of 4096 B, 0 free; no -wal file\n"
+	    "tier raw (5 min): oldest bucket 2026-11-25T10:00:00Z, newest "
+	    "2026-11-25T10:00:00Z, 2 buckets\n"
+	    "tiers: and 2 more resolutions\n");
+	free(out);
+}
+
 /* --- report_query.c -------------------------------------------------- */
 
 static const char fixture_sql[] =
@@ -1381,6 +1442,23 @@ test_status_write(void **state)
 	assert_non_null(strstr(out, "\"db_bytes\":3670016,"
 	    "\"wal_bytes\":null,"));
 	free(out);
+	/* A count of 1 in the singular, any other in the plural. */
+	st->pending = st->batches = st->duplicates = 1;
+	st->nagents = 1;
+	strcpy(st->agent[0].name, "a");
+	out = status_text(st, REPORT_FMT_TABLE);
+	assert_non_null(strstr(out, ", 1 agent, database and WAL 3.5 MiB, "
+	    "queue 0 B in 1 item, 1 batch committed, 1 duplicate, 0 "
+	    "rejected,"));
+	free(out);
+	st->pending = st->batches = st->duplicates = 2;
+	st->nagents = 2;
+	strcpy(st->agent[1].name, "b");
+	out = status_text(st, REPORT_FMT_TABLE);
+	assert_non_null(strstr(out, ", 2 agents, database and WAL 3.5 MiB, "
+	    "queue 0 B in 2 items, 2 batches committed, 2 duplicates, 0 "
+	    "rejected,"));
+	free(out);
 	free(st);
 }
 
@@ -1400,6 +1478,7 @@ main(void)
 		cmocka_unit_test(test_tier_label),
 		cmocka_unit_test(test_tier_steps),
 		cmocka_unit_test(test_write_formats),
+		cmocka_unit_test(test_write_plurals),
 		cmocka_unit_test(test_query_table),
 		cmocka_unit_test(test_query_no_views),
 		cmocka_unit_test_setup_teardown(test_query_hosts, db_setup,
