@@ -438,7 +438,15 @@ main(int argc, char **argv)
 				goto fail_errstr;
 
 	if ((snd = sender_new(&scfg, &errstr)) == NULL) {
-		log_err("%s", errstr);
+		/*
+		 * A signal while waiting for the store's WELCOME ends that
+		 * wait at once: a stop as asked, nothing counted yet.
+		 */
+		if (signalled) {
+			log_info("%s", errstr);
+			status = 0;
+		} else
+			log_err("%s", errstr);
 		goto out;
 	}
 	if (sender_resume_at(snd, &w[0].c.skip, &resume_file))

@@ -48,6 +48,7 @@
 #include "spool.h"
 
 #define SENDER_HANDSHAKE_MS	5000
+#define SENDER_HANDSHAKE_TICK_MS 100	/* a stop signal looked for */
 #define SENDER_READ_CHUNK	4096
 #define SENDER_SIGNAL_SAY_MS	1000	/* a wait after a signal worth saying */
 
@@ -61,7 +62,8 @@ static int	 pending_split(struct sender *, struct pending *);
 static void	 sender_rejected(struct sender *);
 static int	 write_all(int, const uint8_t *, size_t);
 static int	 buf_append(struct proto_buf *, const uint8_t *, size_t);
-static int	 read_frame(int, struct proto_buf *, size_t *, const char **);
+static int	 read_frame(struct sender *, int, size_t *, const char **);
+static int	 sender_stop_wait(struct sender *);
 
 /* Appends received bytes; replies are small, so growth is rare. */
 static int
@@ -101,15 +103,50 @@ write_all(int fd, const uint8_t *p, size_t len)
 }
 
 /*
- * Reads one whole frame with a deadline, for the handshake only.  On
- * success the body is at in->data + PROTO_HDR_LEN, *body_len bytes.
+ * Whether a stop signal ends the wait for the store's answer to HELLO
+ * now, as it would end the sender's wait for a store that is away: at
+ * start (no thread yet), any signal, nothing being counted; once
+ * finishing, a second signal (abandon), or the first with every batch in
+ * the spool.  A first signal without a spool still waits for the store,
+ * as after any stop (nettally-agent(8), SIGNALS).  Those waits used to
+ * start only once this one had run its 5 s.
  */
 static int
-read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
+sender_stop_wait(struct sender *s)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int finishing;
+
+	if (s->cfg.signalled == NULL || !*s->cfg.signalled)
+		return 0;
+	if (!s->started)
+		return 1;
+	if (s->abandon != NULL && *s->abandon)
+		return 1;
+	pthread_mutex_lock(&s->mu);
+	finishing = s->finishing;
+	pthread_mutex_unlock(&s->mu);
+	return finishing && s->spooling && s->sf.fd != -1;
+}
+
+/*
+ * Reads one whole frame into s->in with a deadline, for the handshake
+ * only.  On success the body is at s->in.data + PROTO_HDR_LEN, *body_len
+ * bytes.  Returns 0, -1 with errstr, or -2 when a stop signal ended the
+ * wait (sender_stop_wait).  A signal handler can wake neither the sender
+ * thread's poll (signals are the capture thread's) nor one it lands just
+ * before: the wait looks at the signal flags each tick, and at once when
+ * the capture thread hands over its last tabset (the wake pipe, drained
+ * here: the sender's loop looks at every slot anyway).
+ */
+static int
+read_frame(struct sender *s, int fd, size_t *body_len, const char **errstr)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+	    { .fd = s->wake[0], .events = POLLIN } };
+	struct proto_buf *in = &s->in;
 	int64_t deadline = clock_mono_ms() + SENDER_HANDSHAKE_MS;
 	uint8_t chunk[SENDER_READ_CHUNK];
+	char drain[64];
 	enum proto_err e;
 	ssize_t n;
 	int left;
@@ -123,15 +160,26 @@ read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
 			*errstr = "store sent an oversized frame";
 			return -1;
 		}
+		if (sender_stop_wait(s)) {
+			*errstr = "stopped by a signal while waiting for the "
+			    "store to answer HELLO";
+			return -2;
+		}
 		left = (int)(deadline - clock_mono_ms());
 		if (left <= 0) {
 			*errstr = "store did not answer HELLO within 5 s";
 			return -1;
 		}
-		if (poll(&pfd, 1, left) == -1 && errno != EINTR) {
+		if (left > SENDER_HANDSHAKE_TICK_MS)
+			left = SENDER_HANDSHAKE_TICK_MS;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, left) == -1 && errno != EINTR) {
 			*errstr = "poll failed";
 			return -1;
 		}
+		if (pfd[1].revents & POLLIN)
+			while (read(s->wake[0], drain, sizeof(drain)) > 0)
+				continue;
 		n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
 		if (n == 0) {
 			*errstr = "store closed the connection during HELLO";
@@ -153,7 +201,8 @@ read_frame(int fd, struct proto_buf *in, size_t *body_len, const char **errstr)
 /*
  * Connects and runs HELLO/WELCOME.  On success fd is non-blocking, the
  * pending list is trimmed to what the store has not committed, and
- * sending restarts from its head.
+ * sending restarts from its head.  Returns 0, -1 with errstr, or -2 with
+ * errstr when a stop signal ended the wait for WELCOME (read_frame).
  */
 int
 sender_connect(struct sender *s, const char **errstr)
@@ -166,7 +215,7 @@ sender_connect(struct sender *s, const char **errstr)
 	uint64_t seq;
 	size_t blen;
 	const uint8_t *body;
-	int fd, sent;
+	int fd, sent, rc = -1;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -207,11 +256,12 @@ sender_connect(struct sender *s, const char **errstr)
 	else
 		sent = write_all(fd, s->hello.data, s->hello.len);
 	proto_buf_consume(&s->in, s->in.len);
-	if (read_frame(fd, &s->in, &blen, errstr) == -1) {
-		if (sent == -1)
+	if ((rc = read_frame(s, fd, &blen, errstr)) != 0) {
+		if (rc == -1 && sent == -1)
 			*errstr = "cannot send HELLO to the store";
 		goto fail;
 	}
+	rc = -1;
 	body = s->in.data + PROTO_HDR_LEN;
 	if (proto_decode_envelope(body, blen, &version, &type, &seq) !=
 	    PROTO_OK) {
@@ -250,7 +300,7 @@ sender_connect(struct sender *s, const char **errstr)
 	return 0;
 fail:
 	close(fd);
-	return -1;
+	return rc;
 }
 
 static void
@@ -618,7 +668,7 @@ sender_main(void *arg)
 	int64_t now;
 	uint64_t spooled;
 	unsigned int i, slot;
-	int finishing, timeout, nfd, hold, replaying, want_out;
+	int finishing, timeout, nfd, hold, replaying, want_out, rc;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -724,8 +774,8 @@ sender_main(void *arg)
 		if (s->fd == -1 && !s->rp.loaded && s->iold < s->nold)
 			(void)replay_load(s);
 		if (s->fd == -1 && now >= s->next_connect) {
-			if (sender_connect(s, &errstr) == -1) {
-				if (!s->connect_logged)
+			if ((rc = sender_connect(s, &errstr)) != 0) {
+				if (!s->connect_logged && rc == -1)
 					log_warn("store %s: %s; retrying",
 					    s->cfg.socket_path, errstr);
 				s->connect_logged = 1;
@@ -733,6 +783,13 @@ sender_main(void *arg)
 				s->backoff_ms *= 2;
 				if (s->backoff_ms > SENDER_BACKOFF_MAX_MS)
 					s->backoff_ms = SENDER_BACKOFF_MAX_MS;
+				/*
+				 * A stop signal: the last tabset and the
+				 * checks above end the loop on its next
+				 * turn, now (the wait drained the wake).
+				 */
+				if (rc == -2)
+					continue;
 			} else if (!s->conn_replay) {
 				log_info("store: reconnected to %s",
 				    s->cfg.socket_path);
@@ -824,7 +881,7 @@ sender_new(const struct sender_config *cfg, const char **errstr)
 	}
 	if (s->cfg.spool_dir != NULL)
 		return sender_spool_open(s, errstr) == -1 ? NULL : s;
-	if (sender_connect(s, errstr) == -1) {
+	if (sender_connect(s, errstr) != 0) {
 		/* One sender a process: its one message can be static. */
 		snprintf(reason, sizeof(reason), "store %s: %s",
 		    s->cfg.socket_path, *errstr);

@@ -32,7 +32,9 @@ struct sender_config {
 						    0: SENDER_QUEUE_DEFAULT */
 	volatile sig_atomic_t	*stop;		/* ends a SENDER_WAIT_QUEUE */
 	volatile sig_atomic_t	*signalled;	/* with a spool: a finish does
-						   not wait for an absent store */
+						   not wait for an absent store;
+						   at start, a wait for WELCOME
+						   ends */
 	/*
 	 * --spool: every frame is written to a file in spool_dir before it
 	 * is sent, frames past max_queue_bytes are then kept on disk only,
@@ -69,6 +71,8 @@ enum sender_wait {
  * of earlier runs go first.  With cfg->input set, it first looks in the
  * spool for where an earlier run over that input left off
  * (spool_resume); this epoch's file then starts at that position.
+ * A signal (cfg->signalled) while it waits for WELCOME ends the wait at
+ * once: NULL, *errstr saying so.
  */
 struct sender	*sender_new(const struct sender_config *, const char **errstr);
 /*

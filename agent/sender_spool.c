@@ -469,7 +469,7 @@ sender_spool_open(struct sender *s, const char **errstr)
 		    "first", s->cfg.spool_dir, s->nold);
 		return 0;
 	}
-	if (sender_connect(s, &why) == -1) {
+	if (sender_connect(s, &why) != 0) {
 		log_warn("store %s: %s; batches wait in the spool %s until it "
 		    "answers", s->cfg.socket_path, why, s->cfg.spool_dir);
 		s->connect_logged = 1;
