@@ -29,5 +29,10 @@ void	log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * hook (NULL: none) runs before each message written to stderr: the
+ * nettally command wipes a transient line there (report_progress.c).
+ */
+void	log_set_hook(void (*hook)(void));
 
 #endif

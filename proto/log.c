@@ -21,6 +21,7 @@ static size_t	utf8_seq(const unsigned char *, size_t);
 static const char	*log_progname = "nettally";
 static enum log_dest	 log_dest = LOG_TO_STDERR;
 static enum log_level	 log_level = LOG_LEVEL_INFO;
+static void		(*log_hook)(void);
 
 void
 log_init(const char *progname, enum log_dest dest)
@@ -100,6 +101,12 @@ log_clean(char *s, size_t len)
 	}
 }
 
+void
+log_set_hook(void (*hook)(void))
+{
+	log_hook = hook;
+}
+
 static void
 log_emit(enum log_level level, const char *fmt, va_list ap)
 {
@@ -126,6 +133,8 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 		return;
 	}
 	line[off++] = '\n';
+	if (log_hook != NULL)
+		log_hook();
 	/* One write per line; a failed write to stderr has nowhere to go. */
 	if (write(STDERR_FILENO, line, off) < 0)
 		return;

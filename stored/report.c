@@ -32,6 +32,7 @@
 #include "report_db.h"
 #include "report_filter.h"
 #include "report_format.h"
+#include "report_progress.h"
 #include "report_query.h"
 #include "report_series.h"
 #include "report_status.h"
@@ -261,6 +262,10 @@ static const char usage_text[] =
 "  agent rows, json the store's fields and an agents array.\n"
 "  --watch       ask again every --interval (default 2s) until killed or\n"
 "                --count answers; a terminal is redrawn in place\n"
+"\n"
+"A report still reading after 2 s says so on stderr when that is a\n"
+"terminal, in one line wiped before the report is printed; never when\n"
+"stderr is not a terminal.\n"
 "\n"
 "Exit status: 0 done (with --alert: no row over the limit); 1 the query\n"
 "or the output failed (a damaged database file: the message says to check\n"
@@ -938,6 +943,8 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 			goto done;
 		break;
 	}
+	/* Read: the line goes before the rows, or a word about them. */
+	report_progress_end();
 	/* Before a failure is blamed on the file, or a row printed. */
 	if ((status = report_db_unchanged(opt.db, &snap)) != 0)
 		goto done;
@@ -978,6 +985,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 			status = REPORT_EXIT_ALERT;
 	}
 done:
+	report_progress_end();
 	report_result_clear(&res);
 	sqlite3_close(db);
 	return status;

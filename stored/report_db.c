@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "report_db.h"
+#include "report_progress.h"
 #include "report_query.h"
 #include "satsum.h"
 #include "schema.h"
@@ -96,6 +97,8 @@ db_connect(const char *uri, const char *path, sqlite3 **dbp)
 		return REPORT_EXIT_USAGE;
 	}
 	sqlite3_busy_timeout(*dbp, REPORT_BUSY_MS);
+	/* From the first read: a writer's lock may hold even that one. */
+	report_progress_start(*dbp);
 	/* The reports add counters with nt_sum: a sum past INT64_MAX stops. */
 	if (satsum_register(*dbp) != SQLITE_OK) {
 		log_err("%s: cannot register nt_sum: %s", path,
