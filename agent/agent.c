@@ -282,7 +282,7 @@ main(int argc, char **argv)
 	static struct worker w[CAPTURE_THREADS_MAX];
 	struct sender_config scfg;
 	struct tabset_limits rlim;
-	struct sigaction sa;
+	struct sigaction sa, old_hup;
 	struct timespec now;
 	struct sender *snd = NULL;
 	char err[PCAP_ERRBUF_SIZE + 256], ifbuf[PROTO_IFNAME_MAX + 1];
@@ -327,9 +327,13 @@ main(int argc, char **argv)
 	/*
 	 * A hangup (the terminal of an agent started by hand closed, or a
 	 * kill -HUP meant as a reload, which the agent has none of) killed
-	 * it with every count since the last flush unsent and unsaid.
+	 * it with every count since the last flush unsent and unsaid.  An
+	 * agent started with SIGHUP ignored (nohup, to outlive its terminal)
+	 * keeps ignoring it, as the store does.
 	 */
-	sigaction(SIGHUP, &sa, NULL);
+	if (sigaction(SIGHUP, NULL, &old_hup) == -1 ||
+	    old_hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 

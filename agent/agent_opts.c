@@ -145,15 +145,16 @@ usage(FILE *f)
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
 "\n"
-"At the end of a file, or on SIGINT/SIGTERM/SIGHUP, the agent ships what\n"
-"it has counted, waits until the store has acknowledged every batch, and\n"
-"exits 0.  A second signal gives up waiting (the end of a file is no\n"
-"signal: the first one after it still waits).  A signal while the agent\n"
-"waits (up to 5 s) for the store to answer its HELLO ends that wait at\n"
-"once; at start, a clean stop (exit 0).  A replay stopped by a signal\n"
-"before the end of its file says at which packet, and exits 0 too.\n"
-"Exit status 1 on any error, and on a capture file that ends mid-record\n"
-"(what came before is still counted).\n",
+"At the end of a file, or on SIGINT/SIGTERM/SIGHUP (an ignored SIGHUP, as\n"
+"under nohup, stays ignored), the agent ships what it has counted, waits\n"
+"until the store has acknowledged every batch, and exits 0.  A second\n"
+"signal gives up waiting (the end of a file is no signal: the first one\n"
+"after it still waits).  A signal while the agent waits (up to 5 s) for\n"
+"the store to answer its HELLO ends that wait at once; at start, a clean\n"
+"stop (exit 0).  A replay stopped by a signal before the end of its file\n"
+"says at which packet, and exits 0 too.  Exit status 1 on any error, and\n"
+"on a capture file that ends mid-record (what came before is still\n"
+"counted).\n",
 	    FLOWTAB_IFACES_MAX, DEFAULT_PROGRESS_S,
 	    DEFAULT_RESOLUTION, DEFAULT_FLUSH_MS, DEFAULT_MAX_HOSTS,
 	    DEFAULT_MAX_PORTS, DEFAULT_MAX_PEERS, DEFAULT_SOCKET,

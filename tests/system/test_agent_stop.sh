@@ -23,8 +23,10 @@ fifo_agent() {
 	mkfifo "$WORK/$1.fifo"
 	(cat "$WORK/in.pcap"; exec sleep 120) >"$WORK/$1.fifo" &
 	FEED_PID=$!
-	"$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/$1.fifo" --name "$1" \
-	    --flush "$2" 2>"$WORK/$1.err" &
+	# A third argument, hup-ignored: started as nohup(1) starts it.
+	(if [ "${3:-}" = hup-ignored ]; then trap '' HUP; fi
+	exec "$NT_BIN/nettally-agent" -s "$SOCK" -r "$WORK/$1.fifo" \
+	    --name "$1" --flush "$2" 2>"$WORK/$1.err") &
 	AGENT_PID=$!
 }
 
@@ -88,6 +90,23 @@ check "SIGHUP: the agent stops cleanly, exit 0 ($rc)" test "$rc" = 0
 got=$(sql "SELECT coalesce(sum(frames), 0) FROM interface_traffic WHERE agent = 'hup'")
 check "SIGHUP: ... and ships what it counted: $frames frames ($got)" \
     test "$got" = "$frames"
+
+# Started with SIGHUP ignored (nohup: to outlive its terminal), the agent
+# keeps ignoring it, and a SIGTERM still stops it with everything shipped.
+fifo_agent nohup 3600000 hup-ignored
+wait_for "grep -qs 'counting as' '$WORK/nohup.err'" 100
+kill -HUP "$AGENT_PID"
+sleep 0.5
+check "nohup: an ignored SIGHUP stays ignored: the agent runs on" \
+    kill -0 "$AGENT_PID"
+kill -TERM "$AGENT_PID"
+reap_agent
+kill -TERM "$FEED_PID" 2>/dev/null
+wait "$FEED_PID" 2>/dev/null
+FEED_PID=
+check "nohup: ... and stops on SIGTERM, exit 0 ($rc)" test "$rc" = 0
+got=$(sql "SELECT coalesce(sum(frames), 0) FROM interface_traffic WHERE agent = 'nohup'")
+check "nohup: ... shipping all $frames frames ($got)" test "$got" = "$frames"
 
 # A second signal gives up: the batch is lost, said, exit 1.
 held_at_end wait2
