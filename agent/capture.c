@@ -373,10 +373,23 @@ static void
 capture_file_error(const struct capture_source *src, char *err,
     size_t errlen)
 {
-	snprintf(err, errlen, "%s: %s%s", src->name, pcap_geterr(src->pcap),
-	    src->modified_magic ? " (a modified tcpdump header, which Nokia, "
-	    "Red Hat 6.1 and SuSE 6.3 tcpdump wrote over records libpcap "
-	    "misreads: convert the file with editcap -F pcap)" : "");
+	const char *why = pcap_geterr(src->pcap), *hint = "";
+
+	if (src->modified_magic)
+		hint = " (a modified tcpdump header, which Nokia, Red Hat 6.1 "
+		    "and SuSE 6.3 tcpdump wrote over records libpcap "
+		    "misreads: convert the file with editcap -F pcap)";
+	/*
+	 * libpcap 1.10's words for a pcapng file whose interfaces differ
+	 * ("an interface has a type 0 different from the type of the first
+	 * interface", or a snapshot length): the cause, not the rule.
+	 */
+	else if (strstr(why, "different from the") != NULL)
+		hint = " (libpcap reads a pcapng file only while all of its "
+		    "interfaces have one link type and one snapshot length: "
+		    "replay a capture of one interface, such as dumpcap -i "
+		    "IFACE -w FILE writes)";
+	snprintf(err, errlen, "%s: %s%s", src->name, why, hint);
 }
 
 /* Reads and keeps the first packet (or notes an empty file). */

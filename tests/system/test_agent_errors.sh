@@ -75,6 +75,23 @@ printf '\064\315\262\241' | dd of="$WORK/modified.pcap" conv=notrunc 2>/dev/null
 rc=$?
 check "a misread modified-format file: exit 1, how to convert it (exit $rc)" \
     sh -c "[ $rc -eq 1 ] && grep -q 'modified tcpdump header.*editcap -F pcap' '$WORK/err'"
+# A pcapng file whose interfaces differ in link type (as dumpcap writes
+# one captured on eth0 and lo): libpcap refuses it, in words that give no
+# rule; the error adds the rule and what to replay instead.
+python3 - "$WORK/two_types.pcapng" <<'EOF'
+import struct, sys
+def blk(kind, body):
+    body += bytes(-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack('<II', kind, n) + body + struct.pack('<I', n)
+shb = blk(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+def idb(linktype): return blk(1, struct.pack('<HHI', linktype, 0, 65535))
+epb = blk(6, struct.pack('<IIIII', 0, 0, 0, 60, 60) + bytes(60))
+open(sys.argv[1], 'wb').write(shb + idb(1) + idb(101) + epb)
+EOF
+fails "pcapng of two link types: libpcap's cause, the rule, what to replay" \
+    "two_types.pcapng: an interface has a type 101 different .*only while all of its interfaces have one link type.*dumpcap -i IFACE" \
+    -s "$SOCK" -r "$WORK/two_types.pcapng"
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
