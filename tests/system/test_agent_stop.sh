@@ -74,6 +74,20 @@ check "wait1: ... and the store has all $frames frames ($got)" \
 check "wait1: ... read to its end, so not said to be stopped" \
     sh -c "! grep -q 'stopped by signal' '$WORK/wait1.err'"
 
+# shipped_all NAME WHAT: the agent fifo_agent NAME started, just sent a
+# stop signal (WHAT), exits 0 with every frame of in.pcap in the store.
+shipped_all() {
+	reap_agent
+	kill -TERM "$FEED_PID" 2>/dev/null
+	wait "$FEED_PID" 2>/dev/null
+	FEED_PID=
+	check "$2: the agent stops cleanly, exit 0 ($rc)" test "$rc" = 0
+	got=$(sql "SELECT coalesce(sum(frames), 0) FROM interface_traffic
+	    WHERE agent = '$1'")
+	check "$2: ... and ships what it counted: $frames frames ($got)" \
+	    test "$got" = "$frames"
+}
+
 # SIGHUP (a closed terminal) stops the agent as SIGTERM does: what it
 # counted is shipped, exit 0.  Before, the hangup killed it (status 129)
 # with the counts since the last flush (here every frame) unsent.
@@ -82,14 +96,7 @@ wait_for "grep -qs 'counting as' '$WORK/hup.err'" 100
 # Every frame of the file read, none flushed yet.
 sleep 1
 kill -HUP "$AGENT_PID"
-reap_agent
-kill -TERM "$FEED_PID" 2>/dev/null
-wait "$FEED_PID" 2>/dev/null
-FEED_PID=
-check "SIGHUP: the agent stops cleanly, exit 0 ($rc)" test "$rc" = 0
-got=$(sql "SELECT coalesce(sum(frames), 0) FROM interface_traffic WHERE agent = 'hup'")
-check "SIGHUP: ... and ships what it counted: $frames frames ($got)" \
-    test "$got" = "$frames"
+shipped_all hup "SIGHUP"
 
 # Started with SIGHUP ignored (nohup: to outlive its terminal), the agent
 # keeps ignoring it, and a SIGTERM still stops it with everything shipped.
@@ -100,13 +107,7 @@ sleep 0.5
 check "nohup: an ignored SIGHUP stays ignored: the agent runs on" \
     kill -0 "$AGENT_PID"
 kill -TERM "$AGENT_PID"
-reap_agent
-kill -TERM "$FEED_PID" 2>/dev/null
-wait "$FEED_PID" 2>/dev/null
-FEED_PID=
-check "nohup: ... and stops on SIGTERM, exit 0 ($rc)" test "$rc" = 0
-got=$(sql "SELECT coalesce(sum(frames), 0) FROM interface_traffic WHERE agent = 'nohup'")
-check "nohup: ... shipping all $frames frames ($got)" test "$got" = "$frames"
+shipped_all nohup "nohup: ... then SIGTERM"
 
 # A second signal gives up: the batch is lost, said, exit 1.
 held_at_end wait2
