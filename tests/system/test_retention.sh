@@ -22,10 +22,16 @@ START=$((NOW - 400 * DAY))
 RES=300
 GEN_COMMON="--mix --local-hosts 12 --remote-hosts 200 --flows 400"
 
-# settle: waits until the roll-up has been idle for 2 s (progress and the
-# trim queue unchanged; the store looks for work every second).
+# settle: waits until the roll-up is over: the store logged "caught up"
+# since the call (a roll-up that ran after the replay, which ended before
+# the call, found nothing more) and nothing has moved since its last
+# line, or, when no roll-up ends meanwhile, until it has been idle for
+# 2 s (progress and the trim queue unchanged; the store looks for work
+# every second).  The log cuts the 2 s wait after each of the ten
+# roll-ups short.
 settle() {
 	last=x same=0 i=0
+	c0=$(caught_up)
 	while [ $i -lt 600 ]; do
 		cur=$(sql "SELECT (SELECT total(moved) + total(expired) +
 		    total(trimmed) FROM retention_progress) || '/' ||
@@ -33,6 +39,8 @@ settle() {
 		if [ "$cur" = "$last" ]; then
 			same=$((same + 1))
 			[ $same -ge 4 ] && return 0
+			c=$(caught_up)
+			[ "$c" != "$c0" ] && [ "${c%busy}" = "$c" ] && return 0
 		else
 			same=0
 			last=$cur
@@ -41,6 +49,14 @@ settle() {
 		sleep 0.5
 	done
 	return 1
+}
+
+# caught_up: how many times the store log says a roll-up caught up, and
+# "busy" after it when its last retention line is a roll-up's start.
+caught_up() {
+	awk '/retention: caught up/ { n++; busy = "" }
+	    /retention: rolling up/ { busy = "busy" }
+	    END { print n + 0 busy }' "$WORK/store.log"
 }
 
 # replay DIR NAME: the agent replays DIR/in.pcap as NAME.
