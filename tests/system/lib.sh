@@ -208,6 +208,17 @@ iface_counted() {
 	check "$1 ($got)" test "$got" = "$(tail -n 1 "$4")"
 }
 
+# batches_once AGENT: one check that every batch of AGENT's one epoch is
+# recorded exactly once: seqs 1 to the last, none twice, none missing.
+batches_once() {
+	sql "SELECT count(*), count(DISTINCT seq), max(seq) FROM batch
+	    JOIN agent ON agent.id = batch.agent_id WHERE agent.name = '$1'" \
+	    >"$WORK/seqs"
+	IFS=, read -r bo_n bo_nd bo_mx <"$WORK/seqs"
+	check "every batch recorded once: $bo_n rows, $bo_nd distinct, max seq $bo_mx" \
+	    test "$bo_n" = "$bo_nd" -a "$bo_n" = "$bo_mx"
+}
+
 # views_equal AGENT DIR [LABEL]: one check per view of AGENT against the
 # generator's files in DIR: host, port, peer and interface totals, and
 # per bucket too where the generator wrote them (--interval).  One

@@ -84,13 +84,7 @@ frames=$(tail -n 1 "$dir/interface.csv" | cut -d, -f1)
 captured=$(sql "SELECT sum(captured) FROM agent_health WHERE agent = '$NAME'")
 check "agent_health.captured counts every frame once ($frames)" \
     test "$captured" = "$frames"
-# Every seq of the epoch recorded exactly once, none missing.
-sql "SELECT count(*), count(DISTINCT seq), max(seq) FROM batch
-    JOIN agent ON agent.id = batch.agent_id WHERE agent.name = '$NAME'" \
-    >"$WORK/seqs"
-IFS=, read -r n nd mx <"$WORK/seqs"
-check "every batch recorded once: $n rows, $nd distinct, max seq $mx" \
-    test "$n" = "$nd" -a "$n" = "$mx"
+batches_once "$NAME"
 # A resend after a kill is the frame sent before: the store must not
 # take it for another batch under a committed seq (db.c, db_resend).
 check "every resend is the batch committed under its seq" \

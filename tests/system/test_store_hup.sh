@@ -75,12 +75,7 @@ reap_agent
 check "the agent delivers the rest and exits 0 ($rc)" test "$rc" = 0
 [ "$rc" = 0 ] || tail -n 5 "$WORK/agent.err" | sed 's/^/# /'
 views_equal "$NAME" "$dir"
-sql "SELECT count(*), count(DISTINCT seq), max(seq) FROM batch
-    JOIN agent ON agent.id = batch.agent_id WHERE agent.name = '$NAME'" \
-    >"$WORK/seqs"
-IFS=, read -r n nd mx <"$WORK/seqs"
-check "every batch recorded once: $n rows, $nd distinct, max seq $mx" \
-    test "$n" = "$nd" -a "$n" = "$mx"
+batches_once "$NAME"
 kill -HUP "$STORE_PID"
 wait "$STORE_PID"
 rc=$?
