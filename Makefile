@@ -204,9 +204,13 @@ uninstall:
 deps:
 	@tests/deps.sh
 
+# make check builds on every core unless the caller chose its own -j
+# (recursive: MAKEFLAGS holds -j only once recipes run).
+CHECK_JOBS = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+
 check: deps
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all units
-	$(Q)$(MAKE) --no-print-directory all fuzz-build
+	$(Q)$(MAKE) --no-print-directory $(CHECK_JOBS) SANITIZE=1 all units
+	$(Q)$(MAKE) --no-print-directory $(CHECK_JOBS) all fuzz-build
 	$(Q)tests/run-tests.sh
 
 run: deps

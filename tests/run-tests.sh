@@ -63,20 +63,16 @@ for t in test_privdrop test_spool test_spool_refused; do
 	tally "$name" "$log" $?
 done
 
-for t in "$FUZZDIR"/fuzz_*; do
-	[ -x "$t" ] || continue
-	name=fuzz/$(basename "$t")
+# fuzz_one TARGET: runs one fuzz target; its log says ok or not ok.
+fuzz_one() {
+	t=$1
 	log="$LOGDIR/$(basename "$t").log"
 	corpus=$FUZZDIR/check-corpus/$(basename "$t")
 	mkdir -p "$corpus"
 	seeds=tests/fuzz/seeds/$(basename "$t")
 	[ -d "$seeds" ] || seeds=
-	# fuzz_flowtab reads pcap files: also the heads of the shared
-	# corpus and of generated captures (tests/fuzz/pcap-seeds.sh).
-	if [ "$(basename "$t")" = fuzz_flowtab ] &&
-	    tests/fuzz/pcap-seeds.sh "$FUZZDIR/pcap-seeds" "$REL/nettally-gen" >/dev/null; then
-		seeds="$seeds $FUZZDIR/pcap-seeds"
-	fi
+	[ "$(basename "$t")" = fuzz_flowtab ] && [ -n "$pcap_seeds" ] &&
+		seeds="$seeds $pcap_seeds"
 	"$t" -max_total_time="$FUZZ_CHECK_SECONDS" -print_final_stats=1 \
 	    "$corpus" $seeds >"$log" 2>&1
 	rc=$?
@@ -85,7 +81,31 @@ for t in "$FUZZDIR"/fuzz_*; do
 	else
 		echo "not ok 1 - $(basename "$t") found a crash (status $rc)" >>"$log"
 	fi
-	tally "$name" "$log" $rc
+	return $rc
+}
+
+# fuzz_flowtab reads pcap files: also the heads of the shared corpus and
+# of generated captures (tests/fuzz/pcap-seeds.sh).
+pcap_seeds=
+tests/fuzz/pcap-seeds.sh "$FUZZDIR/pcap-seeds" "$REL/nettally-gen" >/dev/null &&
+	pcap_seeds=$FUZZDIR/pcap-seeds
+
+# Each target is single-threaded: two at a time keep both cores busy and
+# take half the time, with each still getting its FUZZ_CHECK_SECONDS.
+set -- "$FUZZDIR"/fuzz_*
+while [ $# -gt 0 ]; do
+	a=$1; shift
+	b=
+	if [ $# -gt 0 ]; then b=$1; shift; fi
+	[ -x "$a" ] || a=
+	[ -n "$b" ] && [ ! -x "$b" ] && b=
+	pa= pb=
+	[ -n "$a" ] && { fuzz_one "$a" & pa=$!; }
+	[ -n "$b" ] && { fuzz_one "$b" & pb=$!; }
+	for t in $a $b; do
+		if [ "$t" = "$a" ]; then wait "$pa"; else wait "$pb"; fi
+		tally "fuzz/$(basename "$t")" "$LOGDIR/$(basename "$t").log" $?
+	done
 done
 
 echo "check: $pass passed, $fail failed, $skip skipped"
