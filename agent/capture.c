@@ -62,6 +62,9 @@
 #define CAPTURE_DRAIN_MS	(2 * CAPTURE_TIMEOUT_MS)
 #define CAPTURE_FILE_BURST	4096	/* packets per dispatch from a file */
 
+/* A pcapng Section Header Block's type, the same in either byte order. */
+static const uint8_t capture_shb_type[4] = { 0x0a, 0x0d, 0x0d, 0x0a };
+
 static int64_t	capture_ts(struct capture *, int64_t, int);
 static void	capture_packet_cb(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
@@ -72,6 +75,7 @@ static FILE	*capture_fopen(const char *, int *, char *, size_t);
 static int	capture_stream_wait(struct capture *, int64_t);
 static int	capture_read_first(struct capture_source *, char *, size_t);
 static void	capture_file_error(const struct capture_source *, char *, size_t);
+static off_t	capture_other_order(const struct capture_source *);
 static int	capture_join_fanout(struct capture_source *, int, char *,
 		    size_t);
 static void	capture_close_source(struct capture_source *);
@@ -308,7 +312,7 @@ capture_open_file(struct capture_source *src, const char *path,
     const char *filter, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
-	uint8_t m[4];
+	uint8_t m[12];
 	FILE *fp;
 
 	src->name = path;
@@ -316,10 +320,19 @@ capture_open_file(struct capture_source *src, const char *path,
 	ebuf[0] = '\0';
 	if ((fp = capture_fopen(path, &src->stream, err, errlen)) == NULL)
 		return -1;
-	src->modified_magic = !src->stream &&
-	    pread(fileno(fp), m, sizeof(m), 0) == (ssize_t)sizeof(m) &&
-	    ((m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xcd && m[3] == 0x34) ||
-	    (m[0] == 0x34 && m[1] == 0xcd && m[2] == 0xb2 && m[3] == 0xa1));
+	/*
+	 * A short or failed read leaves zeros, which are neither magic (a
+	 * pipe is not read: its bytes cannot be read twice).
+	 */
+	memset(m, 0, sizeof(m));
+	if (!src->stream && pread(fileno(fp), m, sizeof(m), 0) == -1)
+		memset(m, 0, sizeof(m));
+	src->modified_magic =
+	    (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xcd && m[3] == 0x34) ||
+	    (m[0] == 0x34 && m[1] == 0xcd && m[2] == 0xb2 && m[3] == 0xa1);
+	memset(src->ng_bom, 0, sizeof(src->ng_bom));
+	if (memcmp(m, capture_shb_type, sizeof(capture_shb_type)) == 0)
+		memcpy(src->ng_bom, m + 8, sizeof(src->ng_bom));
 	/* pcap_close closes fp from here; a failed open leaves it to us. */
 	src->pcap = pcap_fopen_offline(fp, ebuf);
 	if (src->pcap == NULL) {
@@ -374,7 +387,15 @@ capture_file_error(const struct capture_source *src, char *err,
     size_t errlen)
 {
 	const char *why = pcap_geterr(src->pcap), *hint = "";
+	off_t at;
 
+	if ((at = capture_other_order(src)) != -1) {
+		snprintf(err, errlen, "%s: %s (at byte %lld a section in the "
+		    "other byte order begins, which libpcap cannot read: "
+		    "editcap -F pcapng writes the whole file in one)",
+		    src->name, why, (long long)at);
+		return;
+	}
 	if (src->modified_magic)
 		hint = " (a modified tcpdump header, which Nokia, Red Hat 6.1 "
 		    "and SuSE 6.3 tcpdump wrote over records libpcap "
@@ -390,6 +411,46 @@ capture_file_error(const struct capture_source *src, char *err,
 		    "replay a capture of one interface, such as dumpcap -i "
 		    "IFACE -w FILE writes)";
 	snprintf(err, errlen, "%s: %s%s", src->name, why, hint);
+}
+
+/*
+ * Returns where a pcapng section in the other byte order than the file's
+ * first begins, if libpcap failed on its header, else -1.  A pcapng file
+ * may be several joined, each section in its own byte order (the pcapng
+ * specification, draft-ietf-opsawg-pcapng), as cat makes of the files
+ * of two hosts; tshark reads them.  libpcap 1.10 reads every block
+ * header in the first section's order: the next section's length comes
+ * out byte-swapped, 2^24 or more unless it is a multiple of 256, and
+ * libpcap stops right after the 8 bytes of type and length with only
+ * "pcapng block size ... > maximum".  (A length it can take sends it
+ * elsewhere, and then its own words stand alone.)  The type reads the
+ * same either way; the byte-order magic after it is the first one
+ * reversed.  Reading moves the file's position (lseek and read, which
+ * the seccomp filter allows); it is put back, though nothing reads the
+ * file after its error.
+ */
+static off_t
+capture_other_order(const struct capture_source *src)
+{
+	static const uint8_t le[4] = { 0x4d, 0x3c, 0x2b, 0x1a };
+	static const uint8_t be[4] = { 0x1a, 0x2b, 0x3c, 0x4d };
+	uint8_t b[12];
+	FILE *fp;
+	off_t pos, at = -1;
+
+	if (src->stream || (memcmp(src->ng_bom, le, 4) != 0 &&
+	    memcmp(src->ng_bom, be, 4) != 0) ||
+	    (fp = pcap_file(src->pcap)) == NULL ||
+	    (pos = ftello(fp)) == -1 || pos < 8)
+		return -1;
+	if (fseeko(fp, pos - 8, SEEK_SET) == 0 &&
+	    fread(b, 1, sizeof(b), fp) == sizeof(b) &&
+	    memcmp(b, capture_shb_type, 4) == 0 &&
+	    b[8] == src->ng_bom[3] && b[9] == src->ng_bom[2] &&
+	    b[10] == src->ng_bom[1] && b[11] == src->ng_bom[0])
+		at = pos - 8;
+	(void)fseeko(fp, pos, SEEK_SET);
+	return at;
 }
 
 /* Reads and keeps the first packet (or notes an empty file). */

@@ -82,6 +82,9 @@ struct capture_source {
 	/* A file with the magic of the modified tcpdump format, read at
 	 * open (seccomp allows no pread later): see capture_file_error. */
 	int		 modified_magic;
+	/* A pcapng file's first byte-order magic, as its bytes lie in the
+	 * file (read at open too); all zero for any other file. */
+	uint8_t		 ng_bom[4];
 	/* A classic pcap file: 32-bit seconds, sign-extended (capture_ts). */
 	int		 ts32;
 };

@@ -92,6 +92,32 @@ EOF
 fails "pcapng of two link types: libpcap's cause, the rule, what to replay" \
     "two_types.pcapng: an interface has a type 101 different .*only while all of its interfaces have one link type.*dumpcap -i IFACE" \
     -s "$SOCK" -r "$WORK/two_types.pcapng"
+# Two pcapng files of hosts of each byte order, joined with cat (a
+# pcapng file may hold several sections): tshark reads both, libpcap
+# 1.10 reads the second section's header in the first one's byte order,
+# and says only "pcapng block size 469762048 > maximum 16777216".  The
+# first section's 3 frames count; the error says where the other byte
+# order begins and how to rewrite the file.
+python3 - "$WORK/two_orders.pcapng" <<'EOF'
+import struct, sys
+def section(e, nframes):
+    def blk(kind, body):
+        n = 12 + len(body)
+        return struct.pack(e + 'II', kind, n) + body + struct.pack(e + 'I', n)
+    out = blk(0x0A0D0D0A, struct.pack(e + 'IHHq', 0x1A2B3C4D, 1, 0, -1))
+    out += blk(1, struct.pack(e + 'HHI', 1, 0, 65535))
+    for i in range(nframes):
+        out += blk(6, struct.pack(e + 'IIIII', 0, 0, i, 60, 60) + bytes(60))
+    return out
+open(sys.argv[1], 'wb').write(section('<', 3) + section('>', 2))
+EOF
+agent -r "$WORK/two_orders.pcapng" --name two_orders >"$WORK/out" 2>"$WORK/err"
+rc=$?
+check "pcapng sections of two byte orders: exit 1, where and how to rewrite it (exit $rc)" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'two_orders.pcapng: pcapng block size [0-9]* > maximum [0-9]* (at byte 324 a section in the other byte order begins, which libpcap cannot read: editcap -F pcapng' '$WORK/err'"
+[ "$rc" = 1 ] && grep -q 'other byte order' "$WORK/err" || sed 's/^/# /' "$WORK/err"
+check "... the first section's 3 frames counted" \
+    test "$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'two_orders'")" = 3
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
