@@ -404,7 +404,18 @@ capture_file_error(const struct capture_source *src, char *err,
 	 * libpcap 1.10's words for a pcapng file whose interfaces differ
 	 * ("an interface has a type 0 different from the type of the first
 	 * interface", or a snapshot length): the cause, not the rule.
+	 * Interfaces of one link type are what mergecap (pcapng by
+	 * default) makes of captures taken with different snapshot
+	 * lengths; editcap -F pcap writes them as one classic file, of the
+	 * largest snapshot length, which libpcap reads whole.  Two link
+	 * types fit in no classic file.
 	 */
+	else if (strstr(why, "snapshot length") != NULL &&
+	    strstr(why, "different from the") != NULL)
+		hint = " (libpcap reads a pcapng file only while all of its "
+		    "interfaces have one snapshot length, and mergecap joins "
+		    "captures of different ones into one file without: "
+		    "editcap -F pcap FILE NEW writes one it reads whole)";
 	else if (strstr(why, "different from the") != NULL)
 		hint = " (libpcap reads a pcapng file only while all of its "
 		    "interfaces have one link type and one snapshot length: "

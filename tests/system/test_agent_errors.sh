@@ -92,6 +92,23 @@ EOF
 fails "pcapng of two link types: libpcap's cause, the rule, what to replay" \
     "two_types.pcapng: an interface has a type 101 different .*only while all of its interfaces have one link type.*dumpcap -i IFACE" \
     -s "$SOCK" -r "$WORK/two_types.pcapng"
+# One link type, two snapshot lengths: what mergecap writes by default
+# from a tcpdump capture (262144) and an older one (65535).  libpcap
+# refuses it as well, but editcap -F pcap rewrites it as one classic
+# pcap file that libpcap reads whole: the error names that way out.
+python3 - "$WORK/two_snaplens.pcapng" <<'EOF'
+import struct, sys
+def blk(kind, body):
+    n = 12 + len(body)
+    return struct.pack('<II', kind, n) + body + struct.pack('<I', n)
+shb = blk(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+def idb(snaplen): return blk(1, struct.pack('<HHI', 1, 0, snaplen))
+def epb(ifid): return blk(6, struct.pack('<IIIII', ifid, 0, 0, 60, 60) + bytes(60))
+open(sys.argv[1], 'wb').write(shb + idb(65535) + idb(262144) + epb(0) + epb(1))
+EOF
+fails "pcapng of two snapshot lengths: libpcap's cause, the rule, editcap -F pcap" \
+    "two_snaplens.pcapng: an interface has a snapshot length 262144 different .*only while all of its interfaces have one snapshot length.*editcap -F pcap FILE NEW" \
+    -s "$SOCK" -r "$WORK/two_snaplens.pcapng"
 # Two pcapng files of hosts of each byte order, joined with cat (a
 # pcapng file may hold several sections): tshark reads both, libpcap
 # 1.10 reads the second section's header in the first one's byte order,
