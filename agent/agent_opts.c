@@ -361,6 +361,11 @@ agent_opts_parse(int argc, char **argv, struct agent_opts *o)
 				return -1;
 			break;
 		case 's':
+			if (optarg[0] == '\0') {
+				log_err("--socket: empty path; give the store's "
+				    "socket path");
+				return -1;
+			}
 			o->socket_path = optarg;
 			break;
 		case O_RES:

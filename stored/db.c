@@ -144,6 +144,7 @@ struct db {
 	int		 lockfd;	/* holds the writer lock, or -1 */
 };
 
+static int	db_check_path(const char *, char *, size_t);
 static int	db_mkdir_parent(const char *, char *, size_t);
 static int	db_setup(struct db *, int *, const char **);
 static int	db_pragmas(struct db *, const char **);
@@ -236,6 +237,40 @@ static const char *const db_sql[ST__COUNT] = {
 	[ST_IFSTAT] = sql_ifstat,
 	[ST_HEALTH] = sql_health,
 };
+
+/*
+ * Refuses a path that cannot be a database file before anything opens
+ * it.  SQLite takes "" for a private temporary database, and opens a FIFO
+ * or a device as if it were a file: a store given /dev/null as root
+ * created /dev/null-journal beside it, and a FIFO read as a "disk I/O
+ * error" that pointed at the directory's permissions.  A symbolic link to
+ * a regular file is fine; a missing file is created by SQLite.  Returns
+ * 0, or -1 with the reason and its fix in err.
+ */
+static int
+db_check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (path[0] == '\0') {
+		snprintf(err, errlen, "the database path is empty; give the "
+		    "database file's path with --db");
+		return -1;
+	}
+	if (stat(path, &sb) == -1 || S_ISREG(sb.st_mode))
+		return 0;
+	if (S_ISDIR(sb.st_mode))
+		snprintf(err, errlen, "cannot use database %s: it is a "
+		    "directory; give the database file's path with --db", path);
+	else
+		snprintf(err, errlen, "cannot use database %s: not a regular "
+		    "file (a %s); give the database file's path with --db",
+		    path, S_ISFIFO(sb.st_mode) ? "FIFO" :
+		    S_ISSOCK(sb.st_mode) ? "socket" :
+		    S_ISCHR(sb.st_mode) ? "character device" :
+		    S_ISBLK(sb.st_mode) ? "block device" : "special file");
+	return -1;
+}
 
 /* Creates the directory holding path (one level) at 0750 if missing. */
 static int
@@ -499,15 +534,11 @@ struct db *
 db_open(const char *path, char *err, size_t errlen)
 {
 	struct db *d;
-	struct stat sb;
 	const char *errstr = NULL;
 	int rc;
 
-	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		snprintf(err, errlen, "cannot use database %s: it is a "
-		    "directory; give the database file's path with --db", path);
+	if (db_check_path(path, err, errlen) == -1)
 		return NULL;
-	}
 	if (db_mkdir_parent(path, err, errlen) == -1)
 		return NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {

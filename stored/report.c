@@ -1006,9 +1006,15 @@ cmd_status(struct options *opt)
 	int64_t interval = 2, count = 1, n;
 	int status = 0;
 
-	if (opt->socket == NULL && (opt->socket = getenv(REPORT_SOCKET_ENV)) ==
-	    NULL)
+	/* An empty NETTALLY_SOCKET is unset, as an empty NETTALLY_DB is. */
+	if (opt->socket == NULL && ((opt->socket = getenv(REPORT_SOCKET_ENV)) ==
+	    NULL || opt->socket[0] == '\0'))
 		opt->socket = REPORT_SOCKET_DEFAULT;
+	if (opt->socket[0] == '\0') {
+		log_err("status: --socket: empty path; give the store's socket "
+		    "path");
+		return REPORT_EXIT_USAGE;
+	}
 	if (report_format_parse(opt->format, &fmt) == -1) {
 		log_err("status: --format \"%s\": unknown format; use table, "
 		    "csv or json", opt->format);

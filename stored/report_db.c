@@ -232,6 +232,11 @@ report_db_open(const char *path, sqlite3 **dbp, struct report_db_snap *snap)
 
 	*dbp = NULL;
 	memset(snap, 0, sizeof(*snap));
+	if (path[0] == '\0') {
+		log_err("--db: empty path; pass the database file with --db "
+		    "FILE");
+		return REPORT_EXIT_USAGE;
+	}
 	/* SQLite's "unable to open database file" does not say why. */
 	if (stat(path, &sb) == -1) {
 		if (errno == ENOENT)

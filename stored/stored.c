@@ -112,7 +112,8 @@ usage(FILE *f)
 "                        the current schema.  Another program's database\n"
 "                        (tables, no nettally schema) is refused as is,\n"
 "                        and so is one another store writes to: one\n"
-"                        store per database.\n"
+"                        store per database; so is a path that is not a\n"
+"                        regular file (a directory, FIFO or device).\n"
 "      --socket-mode MODE\n"
 "                        octal permissions of the socket (default 0660):\n"
 "                        who may connect as an agent.\n"
@@ -413,10 +414,22 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "s:d:vhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			st->socket_path = optarg;
-			break;
 		case 'd':
-			st->db_path = optarg;
+			/*
+			 * An empty path is no file: bind would make an
+			 * abstract socket no agent can name, SQLite a
+			 * temporary database.
+			 */
+			if (optarg[0] == '\0') {
+				log_err("%s: empty path; give the %s's path",
+				    ch == 's' ? "--socket" : "--db",
+				    ch == 's' ? "socket" : "database file");
+				goto badopt;
+			}
+			if (ch == 's')
+				st->socket_path = optarg;
+			else
+				st->db_path = optarg;
 			break;
 		case 'm':
 			if (parse_mode(optarg, &st->socket_mode) == -1) {

@@ -1439,6 +1439,17 @@ test_open_foreign(void **state)
 	assert_null(db_open(dir, err, sizeof(err)));
 	assert_non_null(strstr(err, "is a directory"));
 
+	/* SQLite would open a FIFO as a file, and "" as a temporary db. */
+	snprintf(path, sizeof(path), "%s/fifo.db", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	err[0] = '\0';
+	assert_null(db_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file (a FIFO)"));
+	assert_int_equal(unlink(path), 0);
+	err[0] = '\0';
+	assert_null(db_open("", err, sizeof(err)));
+	assert_non_null(strstr(err, "database path is empty"));
+
 	snprintf(path, sizeof(path), "%s/empty.db", dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_close(db);

@@ -55,6 +55,9 @@ fails "socket not writable: the agent's uid and the store's options" \
     "store $SOCK: permission denied: this agent runs as uid $want_uid .*--socket-group" \
     -s "$SOCK" -r "$WORK/in.pcap"
 chmod 0666 "$SOCK"
+# An empty path was tried as a socket and read as a store not running.
+fails "an empty --socket" "^nettally-agent: --socket: empty path" \
+    -s "" -r "$WORK/in.pcap"
 fails "missing capture file" "$WORK/missing.pcap" -s "$SOCK" -r "$WORK/missing.pcap"
 printf 'not a capture file at all' >"$WORK/garbage.pcap"
 # libpcap's words alone ("unknown file format", "error reading dump

@@ -435,6 +435,14 @@ mkfifo "$tmp/fifo.db"
 check_err "a FIFO as --db: refused, not waited on" \
     "$tmp/fifo.db: not a regular file; pass the database file with --db FILE" \
     top hosts --db "$tmp/fifo.db"
+# An empty path named no file at all (": no such database").
+check_err "an empty --db" \
+    "--db: empty path; pass the database file with --db FILE" \
+    top hosts --db ""
+# connect(2) to an empty path is refused, which read as a store not running.
+check_err "an empty --socket for status" \
+    "status: --socket: empty path; give the store's socket path" \
+    status --socket ""
 # Someone else's SQLite files: never told to start nettally-stored on them,
 # which would migrate them.
 if command -v sqlite3 > /dev/null 2>&1; then

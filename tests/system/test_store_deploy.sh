@@ -48,6 +48,26 @@ timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK" >"$WORK/out" 2>&1
 rc=$?
 check "a directory as the database: exit 1 (got $rc), named as one" \
     sh -c "test $rc = 1 && grep -q 'is a directory' '$WORK/out'"
+# A FIFO read as a "disk I/O error" blamed on the directory's mode, and a
+# device was opened as a file (as root, --db /dev/null created
+# /dev/null-journal): anything but a regular file is refused by name.
+mkfifo "$WORK/fifo.db"
+timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK/fifo.db" >"$WORK/out" 2>&1
+rc=$?
+check "a FIFO as the database: exit 1 (got $rc), named as one" \
+    sh -c "test $rc = 1 && grep -q 'fifo.db: not a regular file (a FIFO); give the database file.s path with --db' '$WORK/out'"
+check "  ... and nothing created beside it" \
+    test -z "$(ls "$WORK" | grep '^fifo.db-')"
+# An empty path: SQLite made a private temporary database (then failed
+# on WAL), bind an abstract socket (then chmod failed on "").
+for o in -s -d; do
+	timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK/e.db" $o "" \
+	    >"$WORK/out" 2>&1
+	rc=$?
+	check "an empty $o: a usage error, exit 2 (got $rc)" \
+	    sh -c "test $rc = 2 && grep -q -e ': empty path; give the' '$WORK/out'"
+done
+check "  ... before touching anything" test ! -e "$WORK/e.db"
 printf 'not sqlite at all, but long enough to be read as a header....\n' \
     >"$WORK/junk.db"
 timeout 10 "$ST" --allow-root -s "$WORK/osock" -d "$WORK/junk.db" >"$WORK/out" 2>&1
