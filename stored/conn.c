@@ -137,6 +137,7 @@ server_init(struct server *srv, uv_loop_t *loop, struct writer *w)
 	srv->goodbye_ms = CONN_GOODBYE_MS;
 	srv->input_max = CONN_INPUT_MAX;
 	srv->evict_idle_ms = CONN_EVICT_IDLE_MS;
+	srv->conn_max = CONN_MAX;
 	LIST_INIT(&srv->conns);
 	srv->started = (int64_t)time(NULL);
 }
@@ -357,9 +358,9 @@ conn_accept(struct conn *c, uv_stream_t *listener)
 	 * within goodbye_ms, and counting them would evict an agent for a
 	 * slot about to come free.
 	 */
-	if (srv->nlive > CONN_MAX && server_evict(srv, c) == -1) {
-		conn_fail(c, PROTO_ERR_REFUSED, "more than %d connections",
-		    CONN_MAX);
+	if (srv->nlive > srv->conn_max && server_evict(srv, c) == -1) {
+		conn_fail(c, PROTO_ERR_REFUSED, "more than %zu connections",
+		    srv->conn_max);
 		return;
 	}
 	conn_reading(c);

@@ -37,6 +37,12 @@ struct server {
 	LIST_HEAD(, conn)	 conns;
 	size_t			 nconns;	/* allocated, closing ones too */
 	size_t			 nlive;		/* in conns: not closing */
+	/*
+	 * Live connections served before eviction or refusal: CONN_MAX,
+	 * or fewer when the open files limit leaves no room for that many
+	 * (fdlimit.c).
+	 */
+	size_t			 conn_max;
 	uint64_t		 next_id;
 	size_t			 queued;	/* memory of batches in the writer */
 	size_t			 queued_max;	/* stop reading above this */

@@ -1,7 +1,7 @@
 /*
  * conn_evict.c - making room among the store's connections: closing those
  * whose peer is gone unnoticed, and one idle connection when a new one
- * finds all CONN_MAX slots taken.
+ * finds all its slots (CONN_MAX, or fewer: fdlimit.c) taken.
  *
  * Apart from conn.c, which runs one connection, because this is a policy
  * over all of them: which connection may be closed for another, and how
@@ -106,7 +106,7 @@ server_evict(struct server *srv, struct conn *c)
 		if (o != c)
 			(void)conn_release_gone(o, c, "a connection slot");
 	}
-	if (srv->nlive <= CONN_MAX)
+	if (srv->nlive <= srv->conn_max)
 		return 0;
 	LIST_FOREACH(o, &srv->conns, entry)
 		if (o != c && conn_evictable(o, now) &&
@@ -116,16 +116,16 @@ server_evict(struct server *srv, struct conn *c)
 		return -1;
 	secs = (unsigned long long)(now - victim->quiet_since) / 1000;
 	log_warn("conn %llu: %s (pid %ld): idle for %llu s while the store "
-	    "had %d connections: closed to let connection %llu in (an agent "
+	    "had %zu connections: closed to let connection %llu in (an agent "
 	    "reconnects by itself)", (unsigned long long)victim->id,
-	    CONN_WHO(victim), (long)victim->pid, secs, CONN_MAX,
+	    CONN_WHO(victim), (long)victim->pid, secs, srv->conn_max,
 	    (unsigned long long)c->id);
 	memset(&er, 0, sizeof(er));
 	er.code = PROTO_ERR_REFUSED;
 	snprintf(er.text, sizeof(er.text), "idle for %llu s while the store "
-	    "had %d connections: closed to let a new one in; an agent "
+	    "had %zu connections: closed to let a new one in; an agent "
 	    "reconnects by itself and resends what was not acknowledged",
-	    secs, CONN_MAX);
+	    secs, srv->conn_max);
 	conn_say_error(victim, &er);
 	return 0;
 }

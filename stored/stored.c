@@ -28,6 +28,8 @@
 #include "conf.h"
 #include "conn.h"
 #include "db.h"
+#include "fdlimit.h"
+#include "fdlimit.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -75,6 +77,7 @@ static void	stored_closed(struct server *);
 static void	stored_listener_unlink(struct stored *);
 static int	parse_retention(int, const char *, struct retention_conf *);
 static int	stored_stop_signals_default(int *);
+static int	stored_fit_fds(struct stored *);
 
 static void
 usage(FILE *f)
@@ -235,6 +238,34 @@ parse_retention(int which, const char *arg, struct retention_conf *c)
 		log_err("%s %s: wall or data", names[which], arg);
 		return -1;
 	}
+}
+
+/*
+ * Fits the open files limit to the connections (fdlimit.c): says so when
+ * even the hard limit leaves room for fewer than CONN_MAX, and serves
+ * that many.  Returns 0, or -1 (logged) when the limit cannot be read.
+ */
+static int
+stored_fit_fds(struct stored *st)
+{
+	unsigned long long limit;
+	const char *errstr;
+	size_t reserve = FDLIMIT_RESERVE, conns;
+
+	if (st->metrics_arg != NULL)
+		reserve += METRICS_CLIENTS_MAX + 1;
+	if (fdlimit_fit(CONN_MAX, reserve, &conns, &limit, &errstr) == -1) {
+		log_err("getrlimit: RLIMIT_NOFILE: %s", errstr);
+		return -1;
+	}
+	if (conns < CONN_MAX)
+		log_warn("store: the open files limit (%llu) leaves room for "
+		    "%zu connections, not %d: past them idle agents are "
+		    "closed for new ones, or new ones refused; raise it to "
+		    "%zu (ulimit -n, systemd: LimitNOFILE=)", limit, conns,
+		    CONN_MAX, (size_t)CONN_MAX + reserve);
+	st->srv.conn_max = conns;
+	return 0;
 }
 
 /*
@@ -559,6 +590,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	st->srv.db_path = st->db_path;		/* for STATUS replies */
+	if (stored_fit_fds(st) == -1)
+		return 1;
 	if (db_setup_library(&errstr) == -1) {
 		log_err("db: %s", errstr);
 		return 1;

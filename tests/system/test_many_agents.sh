@@ -67,4 +67,77 @@ check "$N agents, each with batches" test "$(sql "SELECT count(DISTINCT
 nb=$(sql "SELECT count(*) FROM batch")
 echo "# $nb batches from $N agents"
 check "store stops cleanly on SIGTERM" stop_store
+
+# --- the open files limit ------------------------------------------------
+# Each connection is a descriptor.  With none left, libuv accepted each
+# new connection and closed it at once: the agent's HELLO went unanswered
+# ("cannot send HELLO") and the store logged nothing.  The store raises a
+# low soft limit itself, and under a low hard limit serves fewer
+# connections, refusing the rest in words.
+command -v python3 >/dev/null ||
+    cannot_run_all "idle connections against a low open files limit" \
+    "no python3"
+HOLD_PID=
+stop_hold() { [ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null; }
+CLEANUP_HOOKS="$CLEANUP_HOOKS stop_hold"
+# hold N: N connections to the store, held open and silent, in the
+# background; returns once they are all made.
+hold() {
+	rm -f "$WORK/held"
+	python3 -c 'import socket, sys, time
+held = []
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    held.append(s)
+open(sys.argv[3], "w").close()
+time.sleep(60)' "$SOCK" "$1" "$WORK/held" &
+	HOLD_PID=$!
+	i=0
+	while [ ! -e "$WORK/held" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+"$NT_GEN" -o "$WORK/lim.pcap" --packets 200 --seed 7 >/dev/null
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt 400 ]; then
+	cannot_run "a low soft limit is raised" "hard limit $(ulimit -Hn)"
+else
+	soft=$(ulimit -Sn)
+	ulimit -Sn 64
+	start_store "$WORK/lim.db"
+	ulimit -Sn "$soft"
+	hold 80
+	agent -r "$WORK/lim.pcap" --name lim1 2>"$WORK/lim1.err"
+	rc=$?
+	check "soft limit 64, 80 idle connections: an agent delivers (exit $rc)" \
+	    test $rc = 0 -a "$(sql "SELECT sum(frames) FROM interface_traffic
+	    WHERE agent = 'lim1'")" = 200
+	stop_hold
+	HOLD_PID=
+	stop_store
+fi
+# A hard limit of 64: a subshell, which this script's limit outlives.
+: >"$WORK/store.log"
+(ulimit -n 64 && exec "$NT_BIN/nettally-stored" -s "$SOCK" -d "$WORK/lim.db" \
+    --socket-mode 0666 --allow-root --keep-raw 100y 2>>"$WORK/store.log") &
+STORE_PID=$!
+i=0
+while ! grep -q 'store: listening on' "$WORK/store.log" && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+check "hard limit 64: the store says how many connections that leaves" \
+    grep -q "open files limit (64) leaves room for 32 connections, not 256.*LimitNOFILE" \
+    "$WORK/store.log"
+hold 40
+agent -r "$WORK/lim.pcap" --name lim2 2>"$WORK/lim2.err"
+rc=$?
+check "  ... 40 idle connections: a new agent is refused in words (exit $rc)" \
+    sh -c "test $rc = 1 && grep -q 'store refused HELLO: more than 32 connections' '$WORK/lim2.err'"
+check "  ... and the store logs the refusal" \
+    grep -q ": more than 32 connections" "$WORK/store.log"
+stop_hold
+HOLD_PID=
+check "  ... and stops cleanly" stop_store
 done_testing
