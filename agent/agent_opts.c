@@ -54,8 +54,8 @@ usage(FILE *f)
 "Source (one of):\n"
 "  -i, --interface IFACE  capture live on IFACE; repeat for up to %d\n"
 "                         interfaces, each counted under its own name;\n"
-"                         \"any\" captures every interface at once (default:\n"
-"                         the interface of the default route)\n"
+"                         \"any\" captures every interface at once, alone\n"
+"                         (default: the interface of the default route)\n"
 "  -r, --read FILE        replay a pcap or pcapng file as fast as it reads;\n"
 "                         \"-\" reads standard input\n"
 "      --progress SECS    during -r of a regular file, log the frames\n"
@@ -345,11 +345,28 @@ agent_opts_parse(int argc, char **argv, struct agent_opts *o)
 				    "newline...)", PROTO_IFNAME_MAX);
 				return -1;
 			}
-			for (i = 0; i < o->niface; i++)
+			for (i = 0; i < o->niface; i++) {
 				if (strcmp(o->ifaces[i], optarg) == 0) {
 					log_err("-i %s: given twice", optarg);
 					return -1;
 				}
+				/*
+				 * "any" holds every interface's frames: with
+				 * another, those were counted twice, under
+				 * both names, and every total summed both.
+				 */
+				if (strcmp(o->ifaces[i], "any") == 0 ||
+				    strcmp(optarg, "any") == 0) {
+					log_err("-i any captures every "
+					    "interface already: with -i %s, "
+					    "its frames would count twice; "
+					    "give -i any alone, or the "
+					    "interfaces one by one",
+					    strcmp(optarg, "any") == 0 ?
+					    o->ifaces[i] : optarg);
+					return -1;
+				}
+			}
 			o->ifaces[o->niface++] = optarg;
 			break;
 		case 'r':

@@ -55,6 +55,14 @@ fails "socket not writable: the agent's uid and the store's options" \
     "store $SOCK: permission denied: this agent runs as uid $want_uid .*--socket-group" \
     -s "$SOCK" -r "$WORK/in.pcap"
 chmod 0666 "$SOCK"
+# "any" holds every interface's frames: beside another -i, that one's
+# were counted twice, under both names.
+# Refused before any capture opens: no root needed, and no interface.
+fails "-i any with another interface" \
+    "^nettally-agent: -i any captures every interface already: with -i nosuch0, its frames would count twice" \
+    -s "$SOCK" -i nosuch0 -i any --exit-on-error
+fails "  ... in either order" "with -i nosuch0, its frames would count twice" \
+    -s "$SOCK" -i any -i nosuch0 --exit-on-error
 # An empty path was tried as a socket and read as a store not running.
 fails "an empty --socket" "^nettally-agent: --socket: empty path" \
     -s "" -r "$WORK/in.pcap"
