@@ -351,6 +351,17 @@ client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		client_close(c);
 		return;
 	}
+	/*
+	 * No HTTP head holds a NUL; past one, strstr below never saw the
+	 * blank line that ends the head, and the client waited for the
+	 * timeout to close it unanswered.
+	 */
+	if (memchr(c->req + c->len, '\0', (size_t)n) != NULL) {
+		uv_read_stop(s);
+		client_reply(c, "400 Bad Request", "NUL byte in the request\n",
+		    0);
+		return;
+	}
 	c->len += (size_t)n;
 	c->req[c->len] = '\0';
 	if (strstr(c->req, "\r\n\r\n") != NULL ||

@@ -91,6 +91,13 @@ curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other" \
 check "another path is 404" test "$(cat "$WORK/code")" = 404
 curl -s -o /dev/null -w '%{http_code}' -X POST "$url" > "$WORK/code"
 check "POST is 405" test "$(cat "$WORK/code")" = 405
+# A NUL byte hid the end of the head from the parser: no reply, and the
+# connection held for the 10 s timeout.
+printf 'GET /metrics\000 HTTP/1.0\r\n\r\n' | timeout 5 curl -s \
+    --max-time 4 -o "$WORK/nul" -w '%{http_code}' "telnet://127.0.0.1:$port" \
+    >/dev/null 2>&1
+check "a NUL byte in the request is a 400 at once" \
+    grep -q '^HTTP/1.1 400 Bad Request' "$WORK/nul"
 check "store stops cleanly on SIGTERM" stop_store
 
 "$NT_BIN/nettally-stored" -s "$WORK/sock2" -d "$WORK/db2" --metrics 70000 \
