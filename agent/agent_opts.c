@@ -475,11 +475,12 @@ agent_opts_parse(int argc, char **argv, struct agent_opts *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			/* Written to a full disk, it was still exit 0. */
+			exit(log_stdout_done() == 0 ? 0 : 1);
 		case 'V':
 			printf("nettally-agent %s (protocol %d)\n",
 			    NETTALLY_VERSION, PROTO_VERSION);
-			exit(0);
+			exit(log_stdout_done() == 0 ? 0 : 1);
 		default:
 			fprintf(stderr, "Try 'nettally-agent --help'.\n");
 			return -1;

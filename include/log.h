@@ -34,5 +34,12 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
  * nettally command wipes a transient line there (report_progress.c).
  */
 void	log_set_hook(void (*hook)(void));
+/*
+ * Flushes stdout after --help or --version, and logs a write that failed
+ * ("stdout: No space left on device").  Returns 0, or -1 when output was
+ * lost: an earlier failed write may have emptied the buffer, so ferror
+ * is asked, not fflush alone.
+ */
+int	log_stdout_done(void);
 
 #endif

@@ -4,6 +4,7 @@
  * Each message is formatted into one buffer and written with one call, so
  * lines from the agent's two threads never interleave mid-line.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +106,17 @@ void
 log_set_hook(void (*hook)(void))
 {
 	log_hook = hook;
+}
+
+int
+log_stdout_done(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_err("stdout: %s", errno != 0 ? strerror(errno) :
+		    "write error");
+		return -1;
+	}
+	return 0;
 }
 
 static void

@@ -289,12 +289,7 @@ usage_full(FILE *out)
 static int
 stdout_done(void)
 {
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		log_err("stdout: %s", errno != 0 ? strerror(errno) :
-		    "write error");
-		return REPORT_EXIT_RUNTIME;
-	}
-	return 0;
+	return log_stdout_done() == 0 ? 0 : REPORT_EXIT_RUNTIME;
 }
 
 /*

@@ -527,12 +527,13 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			/* Written to a full disk, it was still exit 0. */
+			return log_stdout_done() == 0 ? 0 : 1;
 		case 'V':
 			printf("nettally-stored %s (protocol %d, database "
 			    "schema %d)\n", NETTALLY_VERSION, PROTO_VERSION,
 			    SCHEMA_VERSION);
-			return 0;
+			return log_stdout_done() == 0 ? 0 : 1;
 		case O_KEEP_RAW:
 		case O_KEEP_HOURLY:
 		case O_KEEP_DAILY:

@@ -14,6 +14,23 @@ if ! command -v groff > /dev/null 2>&1; then
 	echo "Bail out! groff is missing: apt-get install groff-base"
 	exit 1
 fi
+# --help and --version to a full disk: exit 1 and the reason, as for any
+# output; the daemons said exit 0 with nothing written.
+if [ -w /dev/full ]; then
+	for prog in nettally-agent nettally-stored nettally; do
+		for o in --help --version; do
+			"$BIN/$prog" $o > /dev/full 2> "$tmp/err"
+			rc=$?
+			if [ $rc = 1 ] &&
+			    grep -qx "$prog: stdout: No space left on device" "$tmp/err"
+			then
+				pass "$prog $o to a full disk: exit 1, says so"
+			else
+				fail "$prog $o to a full disk: exit 1, says so (exit $rc)"
+			fi
+		done
+	done
+fi
 for p in agent/nettally-agent.8:nettally-agent stored/nettally-stored.8:nettally-stored \
     stored/nettally.1:nettally; do
 	page=${p%%:*} prog=${p##*:}
