@@ -29,7 +29,6 @@
 #include "conn.h"
 #include "db.h"
 #include "fdlimit.h"
-#include "fdlimit.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
