@@ -247,7 +247,7 @@ static const char usage_text[] =
 "                data; a store starting meanwhile makes it exit 1\n"
 "  --by K        chart: host, proto or iface\n"
 "  -o FILE, --output FILE\n"
-"                chart: the SVG file to write\n"
+"                chart: the SVG file to write, \"-\" for standard output\n"
 "\n"
 "status: asks the running nettally-stored over its socket (--socket PATH\n"
 "  or -s PATH, default $NETTALLY_SOCKET, else /run/nettally/nettally.sock;\n"
@@ -705,8 +705,8 @@ chart_write_file(const char *path, FILE *f, struct report_chart *c, int sync)
  * path only once complete, so a failed run leaves the old file as it was
  * and removes nothing but its own temporary file.  Anything else (a
  * symbolic link, a device, a FIFO, /dev/stdout) is opened and written
- * through, never removed or replaced.  Returns 0, or an exit status after
- * logging why.
+ * through, never removed or replaced; "-" is standard output.  Returns 0,
+ * or an exit status after logging why.
  */
 static int
 chart_output(const char *path, struct report_chart *c)
@@ -720,6 +720,9 @@ chart_output(const char *path, struct report_chart *c)
 	FILE *f = NULL;
 	int fd = -1, status;
 
+	/* As for any Unix filter: "-" is standard output, not a file. */
+	if (strcmp(path, "-") == 0)
+		return chart_write_file("standard output", stdout, c, 0);
 	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		if ((f = fopen(path, "w")) == NULL) {
 			log_err("chart: %s: %s; check the path", path,

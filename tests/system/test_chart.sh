@@ -29,6 +29,15 @@ rc=$?
 check "chart exits 0, prints nothing, writes the file" \
     test $rc -eq 0 -a ! -s "$WORK/out" -a ! -s "$WORK/err" -a -s "$svg"
 
+# "-o -" is standard output, the same SVG, and no file named "-".
+(cd "$WORK" && "$NT_BIN/nettally" chart --db "$db" \
+    --since 2026-11-24T10:00:00Z --until 2026-11-24T10:20:00Z --by host \
+    --limit 3 -o - > "$WORK/stdout.svg" 2> "$WORK/err")
+rc=$?
+check "chart -o - writes the same SVG to standard output, no file '-'" \
+    test $rc -eq 0 -a ! -s "$WORK/err" -a ! -e "$WORK/-" -a -s "$WORK/stdout.svg"
+check "chart -o - output equals the file's" cmp -s "$svg" "$WORK/stdout.svg"
+
 # Well-formed XML in the SVG namespace, with the legend's names as text.
 py_check() {
 	python3 - "$svg" <<'X'
