@@ -161,6 +161,7 @@ report_time_parse(const char *s, int64_t now, int64_t unbounded, int64_t *t,
     const char **errstr)
 {
 	int64_t secs;
+	size_t n;
 
 	if (strcmp(s, "all") == 0) {
 		*t = unbounded;
@@ -170,9 +171,18 @@ report_time_parse(const char *s, int64_t now, int64_t unbounded, int64_t *t,
 		*t = now;
 		return 0;
 	}
-	/* Four digits and a dash can only start a date. */
-	if (strlen(s) >= 5 && is_digit(s[0]) && is_digit(s[1]) &&
-	    is_digit(s[2]) && is_digit(s[3]) && s[4] == '-')
+	/*
+	 * Four digits or more and a dash can only start a date, and one of
+	 * more than four a year past any a store keeps: said so, where the
+	 * duration parser would blame a unit.
+	 */
+	for (n = 0; is_digit(s[n]); n++)
+		continue;
+	if (n > 4 && s[n] == '-') {
+		*errstr = "years run from 0001 to 9999";
+		return -1;
+	}
+	if (n == 4 && s[n] == '-')
 		return report_time_iso(s, t, errstr);
 	if (report_time_duration(s, &secs, errstr) == -1)
 		return -1;

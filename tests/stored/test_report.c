@@ -213,6 +213,9 @@ test_time_parse(void **state)
 	    &errstr), -1);
 	assert_int_equal(report_time_parse("yesterday", now, 0, &t,
 	    &errstr), -1);
+	assert_int_equal(report_time_parse("10000-01-01", now, 0, &t,
+	    &errstr), -1);
+	assert_string_equal(errstr, "years run from 0001 to 9999");
 	assert_int_equal(report_time_parse("ALL", now, 0, &t, &errstr), -1);
 	assert_int_equal(report_time_parse("", now, 0, &t, &errstr), -1);
 }
