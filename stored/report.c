@@ -281,11 +281,7 @@ usage_full(FILE *out)
 	fputs(usage_text, out);
 }
 
-/*
- * Flushes stdout after --help or --version.  Returns 0, or REPORT_EXIT_RUNTIME
- * after logging why: a failed write earlier may have left the buffer
- * empty, so fflush alone can succeed after output was lost.
- */
+/* log_stdout_done as this command's exit status. */
 static int
 stdout_done(void)
 {

@@ -54,6 +54,16 @@ stop_ms() {
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
+# stopped_checks CASE LOG WHAT TEXT: after stop_ms TERM, the agent of
+# CASE exited 0 within a second, its LOG holding TEXT (WHAT says it).
+stopped_checks() {
+	check "$1: SIGTERM while waiting for WELCOME: exit 0 ($rc)" \
+	    test "$rc" = 0
+	check "$1: ... within a second ($ms ms)" test "$ms" -lt 1000
+	check "$1: ... saying $3" grep -q "$4" "$2"
+	[ "$rc" = 0 ] || sed 's/^/# /' "$2"
+}
+
 "$NT_GEN" -o "$WORK/in.pcap" -e "$WORK/gen" --packets 2000 --seed 64 \
     >/dev/null || { not_ok "generator ran"; done_testing; exit 1; }
 frames=$(tail -n 1 "$WORK/gen/interface.csv" | cut -d, -f1)
@@ -66,13 +76,9 @@ AGENT_PID=$!
 wait_for "accepted 1" 50 || not_ok "start: the agent connects"
 sleep 0.2
 stop_ms TERM
-check "start: SIGTERM while waiting for WELCOME: exit 0 ($rc)" \
-    test "$rc" = 0
-check "start: ... within a second ($ms ms)" test "$ms" -lt 1000
-check "start: ... saying it stopped while waiting for the store" \
-    grep -q "mute.sock: stopped by a signal while waiting for the store to answer HELLO" \
-    "$WORK/start.err"
-[ "$rc" = 0 ] || sed 's/^/# /' "$WORK/start.err"
+stopped_checks start "$WORK/start.err" \
+    "it stopped while waiting for the store" \
+    "mute.sock: stopped by a signal while waiting for the store to answer HELLO"
 
 # --- with a spool, the sender thread's wait ----------------------------
 # The agent's socket is a symbolic link: to nothing at start (the spool
@@ -95,13 +101,8 @@ stop_ms TERM
 kill -TERM "$FEED_PID"
 wait "$FEED_PID" 2>/dev/null
 FEED_PID=
-check "spool: SIGTERM while waiting for WELCOME: exit 0 ($rc)" \
-    test "$rc" = 0
-check "spool: ... within a second ($ms ms)" test "$ms" -lt 1000
-check "spool: ... saying every batch is in the spool" \
-    grep -q "spool: the store is away; every batch is in $spool" \
-    "$WORK/spool.err"
-[ "$rc" = 0 ] || sed 's/^/# /' "$WORK/spool.err"
+stopped_checks spool "$WORK/spool.err" "every batch is in the spool" \
+    "spool: the store is away; every batch is in $spool"
 # The next run delivers the spooled counts to a store that answers.
 start_store || { not_ok "store starts"; done_testing; exit 1; }
 agent -r "$WORK/in.pcap" --name spooled --spool "$spool" \
