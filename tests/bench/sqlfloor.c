@@ -1,48 +1,83 @@
 /*
  * sqlfloor.c - the bare SQLite upsert loop: the floor for store ingest.
  *
- * Opens a fresh database as the store does (no mutexes) with its own
- * schema (stored/schema.c) and pragmas (its page size, auto_vacuum
- * INCREMENTAL, WAL, synchronous=NORMAL, 16 MiB page cache,
- * temp_store=MEMORY), then upserts the given numbers of host, port and
- * peer rows in transactions of the given size, at the SQL level exactly as
- * the store's writer (stored/db.c) does: the store's own statements,
+ * Reads the host, port and peer rows a store wrote (STORE_DB, opened read
+ * only) and upserts exactly those rows, key for key and counter for
+ * counter, into a fresh database opened as the store opens its own (no
+ * mutexes) with its schema (stored/schema.c) and pragmas (its page size,
+ * auto_vacuum INCREMENTAL, WAL, synchronous=NORMAL, 16 MiB page cache,
+ * temp_store=MEMORY), in transactions of the given size, at the SQL level
+ * as the store's writer (stored/db.c) does: the store's own statements,
  * prepared once; each kind's rows of a transaction sorted into primary key
  * order; each bucket of them listed in stat_bucket (schema_bucket_add);
  * SCHEMA_UPSERT_ROWS rows a step (schema_upsert_*_rows) while that many
  * are left, then one by one (schema_upsert_*).  What it leaves out is
  * exactly what the store adds on top: the socket, msgpack decoding,
- * validation, address interning and the batch bookkeeping.  Keys are
- * generated in scattered order, as rows drained from the agent's hash
- * tables are, and buckets advance.  UPDATES (optional) is how many of the
- * store's records updated a row rather than inserting one (an agent
- * flushes a bucket more than once): the floor then sends that many again
- * of the keys it inserted just before each transaction, so it does the
- * same number of inserts and of updates as the store did.  (The sort
- * matters since the multi-row statements: a statement keeps each page it
- * changes in a statement journal, and 64 scattered rows change 64
- * pages.)
- * schema_migrate also drops the indexes the store dropped.  Prints "rows
- * seconds".
+ * validation, address interning and the batch bookkeeping.
+ *
+ * The rows come in the order the store committed them (by the batch that
+ * last changed each), so the floor's b-tree sees the store's keys: how
+ * many agents' interfaces and buckets they spread over decides where in
+ * the tree each insert lands, and synthetic keys (one interface, buckets
+ * advancing) made a floor up to 1.6x faster than the same SQL over the
+ * store's own keys (docs/performance-history.md).  The sort matters since
+ * the multi-row statements: a statement keeps each page it changes in a
+ * statement journal, and 64 scattered rows change 64 pages.
+ *
+ * UPDATES (optional) is how many of the store's records updated a row
+ * rather than inserting one (an agent flushes a bucket more than once):
+ * the floor then sends that many again of the rows it inserted just before
+ * each transaction, so it does as many inserts and as many updates as the
+ * store did.  schema_migrate also drops the indexes the store dropped.
+ * Prints "records seconds".
  */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "schema.h"
 
-/* One row's key; the other columns are constants. */
-struct frow {
-	int64_t		 bucket;
-	int64_t		 host;
-	int64_t		 extra;		/* port or peer_id; 0 for hosts */
-	int		 dir;
+/* A row's columns, in the single-row statement's parameter order. */
+enum {
+	C_BUCKET, C_RES, C_IFACE, C_HOST, C_PROTO, C_DIR, C_PACKETS, C_BYTES,
+	C_FRAME_BYTES, C_BATCH, C_EXTRA,	/* port or peer_id; hosts none */
+	C_N
 };
 
-static void	make_row(struct frow *, uint64_t, uint64_t, int);
-static int	frow_cmp(const void *, const void *);
+struct frow {
+	int64_t		 col[C_N];
+};
+
+/* Each table's primary key, as columns above, in its declared order. */
+static const int host_key[] = { C_BUCKET, C_IFACE, C_HOST, C_PROTO, C_DIR,
+	C_RES, -1 };
+static const int port_key[] = { C_BUCKET, C_IFACE, C_HOST, C_PROTO,
+	C_EXTRA, C_DIR, C_RES, -1 };
+static const int peer_key[] = { C_BUCKET, C_IFACE, C_HOST, C_EXTRA,
+	C_PROTO, C_DIR, C_RES, -1 };
+
+/* The store's rows of one kind, loaded before the clock starts. */
+struct kind {
+	const char	*select;	/* from the store's database */
+	const char	*one;		/* the store's upserts */
+	const char	*many;
+	int		 (*cmp)(const void *, const void *);
+	int		 ncol;		/* parameters a row */
+	struct frow	*rows;
+	uint64_t	 n;
+	sqlite3_stmt	*st;
+	sqlite3_stmt	*stm;
+};
+
+static int	key_cmp(const struct frow *, const struct frow *,
+		    const int *);
+static int	host_cmp(const void *, const void *);
+static int	port_cmp(const void *, const void *);
+static int	peer_cmp(const void *, const void *);
+static int	load(sqlite3 *, struct kind *);
 static int	bind_row(sqlite3_stmt *, int, const struct frow *, int,
 		    uint64_t);
 static int	step(sqlite3 *, sqlite3_stmt *);
@@ -57,60 +92,76 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * Row i of n; extra says whether it has a port or peer column.  Buckets
- * advance with i, as a capture's time does.
- */
-static void
-make_row(struct frow *r, uint64_t i, uint64_t n, int extra)
+static int
+key_cmp(const struct frow *a, const struct frow *b, const int *key)
 {
-	/* A multiplicative permutation scatters the keys over the b-tree. */
-	uint64_t h = (i * 2654435761u) & 0xffffffffu;
-
-	r->bucket = 1700000000 + 60 * (int64_t)(i * 11 / n);
-	r->host = extra ? (int64_t)(h % 1000) + 1 : (int64_t)h + 1;
-	r->extra = extra ? (int64_t)(h / 1000) + 1 : 0;
-	r->dir = (int)(i & 1);
+	for (; *key >= 0; key++)
+		if (a->col[*key] != b->col[*key])
+			return a->col[*key] < b->col[*key] ? -1 : 1;
+	return 0;
 }
 
-/*
- * Primary key order of all three tables for these rows: iface, proto and
- * resolution are the same in every row, so (bucket, host, extra, dir).
- */
 static int
-frow_cmp(const void *pa, const void *pb)
+host_cmp(const void *a, const void *b)
 {
-	const struct frow *a = pa, *b = pb;
+	return key_cmp(a, b, host_key);
+}
 
-	if (a->bucket != b->bucket)
-		return a->bucket < b->bucket ? -1 : 1;
-	if (a->host != b->host)
-		return a->host < b->host ? -1 : 1;
-	if (a->extra != b->extra)
-		return a->extra < b->extra ? -1 : 1;
-	return a->dir - b->dir;
+static int
+port_cmp(const void *a, const void *b)
+{
+	return key_cmp(a, b, port_key);
+}
+
+static int
+peer_cmp(const void *a, const void *b)
+{
+	return key_cmp(a, b, peer_key);
+}
+
+/* Reads k's rows from the store's database into k->rows. */
+static int
+load(sqlite3 *src, struct kind *k)
+{
+	sqlite3_stmt *st;
+	uint64_t cap = 0;
+	int rc, c;
+
+	if (sqlite3_prepare_v2(src, k->select, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k->n == cap) {
+			struct frow *r;
+
+			cap = cap ? 2 * cap : 65536;
+			if ((r = realloc(k->rows, cap * sizeof(*r))) == NULL) {
+				sqlite3_finalize(st);
+				return -1;
+			}
+			k->rows = r;
+		}
+		for (c = 0; c < C_N; c++)
+			k->rows[k->n].col[c] = sqlite3_column_int64(st, c);
+		k->n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /*
  * Binds r to st, its parameters from number first on (the single-row
- * statement's ?1 is first).
+ * statement's ?1 is first); batch is the floor's transaction.
  */
 static int
-bind_row(sqlite3_stmt *st, int first, const struct frow *r, int extra,
+bind_row(sqlite3_stmt *st, int first, const struct frow *r, int ncol,
     uint64_t batch)
 {
-	if (sqlite3_bind_int64(st, first, r->bucket) ||
-	    sqlite3_bind_int64(st, first + 1, 60) ||
-	    sqlite3_bind_int64(st, first + 2, 1) ||
-	    sqlite3_bind_int64(st, first + 3, r->host) ||
-	    sqlite3_bind_int(st, first + 4, 17) ||
-	    sqlite3_bind_int(st, first + 5, r->dir) ||
-	    sqlite3_bind_int64(st, first + 6, 1) ||
-	    sqlite3_bind_int64(st, first + 7, 50) ||
-	    sqlite3_bind_int64(st, first + 8, 64) ||
-	    sqlite3_bind_int64(st, first + 9, (int64_t)batch) ||
-	    (extra && sqlite3_bind_int64(st, first + 10, r->extra)))
-		return -1;
+	int c;
+
+	for (c = 0; c < ncol; c++)
+		if (sqlite3_bind_int64(st, first + c, c == C_BATCH ?
+		    (int64_t)batch : r->col[c]) != SQLITE_OK)
+			return -1;
 	return 0;
 }
 
@@ -126,45 +177,63 @@ step(sqlite3 *db, sqlite3_stmt *st)
 	return 0;
 }
 
+#define COLS	"bucket, resolution, iface_id, host_id, proto, direction," \
+		" packets, bytes, frame_bytes, batch_id"
+
 int
 main(int argc, char **argv)
 {
-	static const char *const one[3] = { schema_upsert_host,
-	    schema_upsert_port, schema_upsert_peer };
-	static const char *const many[3] = { schema_upsert_host_rows,
-	    schema_upsert_port_rows, schema_upsert_peer_rows };
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st[3] = { NULL, NULL, NULL };
-	sqlite3_stmt *stm[3] = { NULL, NULL, NULL };
+	struct kind kinds[3] = {
+		{ "SELECT " COLS ", 0 FROM host_stat ORDER BY batch_id",
+		    schema_upsert_host, schema_upsert_host_rows, host_cmp, 10,
+		    NULL, 0, NULL, NULL },
+		{ "SELECT " COLS ", port FROM port_stat ORDER BY batch_id",
+		    schema_upsert_port, schema_upsert_port_rows, port_cmp, 11,
+		    NULL, 0, NULL, NULL },
+		{ "SELECT " COLS ", peer_id FROM peer_stat ORDER BY batch_id",
+		    schema_upsert_peer, schema_upsert_peer_rows, peer_cmp, 11,
+		    NULL, 0, NULL, NULL },
+	};
+	sqlite3 *db = NULL, *src = NULL;
 	sqlite3_stmt *sb = NULL;
 	struct frow *rows = NULL;
+	struct kind *kd;
 	const char *errstr;
-	uint64_t n[3], per_txn, i, j, m, u, done = 0, batch = 0, nrows;
+	uint64_t per_txn, i, j, m, u, done = 0, batch = 0, nrows;
 	uint64_t updates = 0, nupd = 0, owed[3] = { 0, 0, 0 };
 	double t0, t1;
-	int k, ncol, rc = 1, code;
+	int k, rc = 1, code;
 
-	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: sqlfloor DB HOSTS PORTS PEERS "
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: sqlfloor FLOOR_DB STORE_DB "
 		    "ROWS_PER_TRANSACTION [UPDATES]\n");
 		return 2;
 	}
-	if (argc == 7)
-		updates = strtoull(argv[6], NULL, 10);
-	n[0] = strtoull(argv[2], NULL, 10);
-	n[1] = strtoull(argv[3], NULL, 10);
-	n[2] = strtoull(argv[4], NULL, 10);
-	per_txn = strtoull(argv[5], NULL, 10);
+	per_txn = strtoull(argv[3], NULL, 10);
 	if (per_txn == 0)
 		per_txn = 1;
-	nrows = n[0] + n[1] + n[2];
+	if (argc == 5)
+		updates = strtoull(argv[4], NULL, 10);
+	if (sqlite3_open_v2(argv[2], &src, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "sqlfloor: %s: %s\n", argv[2],
+		    src ? sqlite3_errmsg(src) : "out of memory");
+		goto out;
+	}
+	for (k = 0; k < 3; k++)
+		if (load(src, &kinds[k]) == -1) {
+			fprintf(stderr, "sqlfloor: %s: %s\n", argv[2],
+			    sqlite3_errmsg(src));
+			goto out;
+		}
+	nrows = kinds[0].n + kinds[1].n + kinds[2].n;
 	/*
-	 * A transaction holds at most per_txn new rows of one kind, and its
+	 * A transaction holds at most per_txn rows of one kind, and its
 	 * share of the updates: the same number again at the most.
 	 */
 	if ((rows = calloc(2 * per_txn + 1, sizeof(*rows))) == NULL) {
 		fprintf(stderr, "sqlfloor: out of memory\n");
-		return 1;
+		goto out;
 	}
 	/* The store's connection: no mutexes, auto_vacuum after the page size. */
 	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE |
@@ -182,10 +251,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	for (k = 0; k < 3; k++)
-		if (sqlite3_prepare_v3(db, one[k], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st[k], NULL) ||
-		    sqlite3_prepare_v3(db, many[k], -1,
-		    SQLITE_PREPARE_PERSISTENT, &stm[k], NULL))
+		if (sqlite3_prepare_v3(db, kinds[k].one, -1,
+		    SQLITE_PREPARE_PERSISTENT, &kinds[k].st, NULL) ||
+		    sqlite3_prepare_v3(db, kinds[k].many, -1,
+		    SQLITE_PREPARE_PERSISTENT, &kinds[k].stm, NULL))
 			goto fail;
 	if (sqlite3_prepare_v3(db, schema_bucket_add, -1,
 	    SQLITE_PREPARE_PERSISTENT, &sb, NULL))
@@ -198,15 +267,16 @@ main(int argc, char **argv)
 		batch++;
 		/* Each transaction carries the three kinds in proportion. */
 		for (k = 0; k < 3; k++) {
-			uint64_t from = n[k] * done / nrows;
-			uint64_t to = n[k] * (done + per_txn < nrows ?
-			    done + per_txn : nrows) / nrows;
+			uint64_t from, to;
 
+			kd = &kinds[k];
+			from = kd->n * done / nrows;
+			to = kd->n * (done + per_txn < nrows ?
+			    done + per_txn : nrows) / nrows;
 			m = to - from;
-			for (i = 0; i < m; i++)
-				make_row(&rows[i], from + i, n[k], k != 0);
+			memcpy(rows, kd->rows + from, m * sizeof(*rows));
 			/*
-			 * Updates: the keys inserted just before this
+			 * Updates: the rows inserted just before this
 			 * transaction come again, as the store's records of
 			 * a bucket flushed once more do.
 			 */
@@ -215,37 +285,38 @@ main(int argc, char **argv)
 			if (u > per_txn)
 				u = per_txn;
 			owed[k] -= u;
-			for (i = 0; i < u; i++)
-				make_row(&rows[m + i], from - u + i, n[k],
-				    k != 0);
+			memcpy(rows + m, kd->rows + from - u, u * sizeof(*rows));
 			m += u;
 			nupd += u;
-			qsort(rows, m, sizeof(*rows), frow_cmp);
+			qsort(rows, m, sizeof(*rows), kd->cmp);
 			for (i = 0; i < m; i++) {
-				if (i > 0 && rows[i].bucket == rows[i - 1].bucket)
+				if (i > 0 && rows[i].col[C_BUCKET] ==
+				    rows[i - 1].col[C_BUCKET] &&
+				    rows[i].col[C_RES] == rows[i - 1].col[C_RES])
 					continue;
 				if (sqlite3_bind_int(sb, 1, k + 1) ||
-				    sqlite3_bind_int64(sb, 2, 60) ||
-				    sqlite3_bind_int64(sb, 3, rows[i].bucket))
+				    sqlite3_bind_int64(sb, 2, rows[i].col[C_RES]) ||
+				    sqlite3_bind_int64(sb, 3,
+				    rows[i].col[C_BUCKET]))
 					goto fail;
 				if (step(db, sb) == -1)
 					goto out;
 			}
-			ncol = k == 0 ? 10 : 11;
 			for (i = 0; m - i >= SCHEMA_UPSERT_ROWS;
 			    i += SCHEMA_UPSERT_ROWS) {
 				for (j = 0; j < SCHEMA_UPSERT_ROWS; j++)
-					if (bind_row(stm[k], (int)j * ncol + 1,
-					    &rows[i + j], k != 0, batch) == -1)
+					if (bind_row(kd->stm,
+					    (int)j * kd->ncol + 1, &rows[i + j],
+					    kd->ncol, batch) == -1)
 						goto fail;
-				if (step(db, stm[k]) == -1)
+				if (step(db, kd->stm) == -1)
 					goto out;
 			}
 			for (; i < m; i++) {
-				if (bind_row(st[k], 1, &rows[i], k != 0,
+				if (bind_row(kd->st, 1, &rows[i], kd->ncol,
 				    batch) == -1)
 					goto fail;
-				if (step(db, st[k]) == -1)
+				if (step(db, kd->st) == -1)
 					goto out;
 			}
 		}
@@ -258,14 +329,17 @@ main(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	fprintf(stderr, "sqlfloor: %s\n", db ? sqlite3_errmsg(db) : "open");
+	fprintf(stderr, "sqlfloor: %s\n", db ? sqlite3_errmsg(db) :
+	    "out of memory");
 out:
 	for (k = 0; k < 3; k++) {
-		sqlite3_finalize(st[k]);
-		sqlite3_finalize(stm[k]);
+		sqlite3_finalize(kinds[k].st);
+		sqlite3_finalize(kinds[k].stm);
+		free(kinds[k].rows);
 	}
 	sqlite3_finalize(sb);
 	sqlite3_close(db);
+	sqlite3_close(src);
 	free(rows);
 	return rc;
 }
