@@ -10,6 +10,16 @@
  * METRICS_CLIENTS_MAX scrapes at a time.  Anything else gets a 4xx and
  * the connection is closed.
  *
+ * A connection that sends nothing holds its slot for the whole timeout,
+ * so METRICS_CLIENTS_MAX of them (a port scanner, a half-open health
+ * check) made a real scrape wait as long as Prometheus's own scrape
+ * timeout.  When one arrives with every slot taken, the oldest client
+ * still waiting for its request head is closed to make room; one whose
+ * request is being answered or whose database read runs is never
+ * closed for that.  With no such client the new one waits in the
+ * backlog, as before.  These closes are counted, and the first of each
+ * minute is logged with how many went unsaid.
+ *
  * Two sources: the store's own health comes from struct server on the
  * loop thread, as the reply is built; the agents' counters are sums over
  * the agent_health and interface_traffic views, read in libuv's thread
@@ -39,6 +49,7 @@
 
 #define METRICS_ROWS_MAX	4096		/* agent/interface pairs */
 #define METRICS_BUSY_MS		2000
+#define METRICS_SAY_MS		60000		/* idle closes logged */
 
 struct metrics {
 	uv_loop_t		*loop;
@@ -46,20 +57,25 @@ struct metrics {
 	int			 listening;	/* tcp handle not yet closed */
 	struct server		*srv;
 	char			*db_path;
-	LIST_HEAD(, mclient)	 clients;
+	TAILQ_HEAD(, mclient)	 clients;	/* oldest first */
 	size_t			 nclients;
 	int			 backlogged;	/* a connection waits to be accepted */
 	int			 stopping;
+	uint64_t		 nidle_closed;	/* closed to make room */
+	uint64_t		 nidle_unsaid;	/* of those, since the last log */
+	uint64_t		 idle_said_ms;	/* uv_now of that log, or 0 */
 };
 
 struct mclient {
 	uv_tcp_t		 tcp;
 	uv_timer_t		 timer;
 	int			 nopen;		/* handles not yet closed */
+	int			 reading;	/* the request head is not all in */
 	int			 working;	/* a database read is running */
 	int			 closing;
+	uint64_t		 accepted_ms;	/* uv_now at accept */
 	struct metrics		*m;
-	LIST_ENTRY(mclient)	 entry;
+	TAILQ_ENTRY(mclient)	 entry;
 	char			 req[METRICS_REQUEST_MAX];
 	size_t			 len;
 	uv_work_t		 work;
@@ -127,6 +143,8 @@ static const struct family families[] = {
 };
 
 static void	server_conn_cb(uv_stream_t *, int);
+static void	server_make_room(struct metrics *);
+static void	server_idle_said(struct metrics *, struct mclient *);
 static void	client_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 static void	client_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	client_timeout_cb(uv_timer_t *);
@@ -241,7 +259,7 @@ metrics_start(uv_loop_t *loop, const struct sockaddr *addr,
 	}
 	m->loop = loop;
 	m->srv = srv;
-	LIST_INIT(&m->clients);
+	TAILQ_INIT(&m->clients);
 	if ((rc = uv_tcp_init(loop, &m->tcp)) != 0) {
 		snprintf(err, errlen, "metrics: %s", uv_strerror(rc));
 		free(m->db_path);
@@ -270,9 +288,13 @@ metrics_stop(struct metrics *m)
 	if (m == NULL || m->stopping)
 		return;
 	m->stopping = 1;
+	if (m->nidle_closed > 0)
+		log_info("metrics: stopped: %llu connections closed without "
+		    "a request to make room for new ones",
+		    (unsigned long long)m->nidle_closed);
 	uv_close((uv_handle_t *)&m->tcp, server_close_cb);
-	for (c = LIST_FIRST(&m->clients); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
+	for (c = TAILQ_FIRST(&m->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
 		client_close(c);
 	}
 }
@@ -307,10 +329,15 @@ server_conn_cb(uv_stream_t *s, int status)
 	}
 	/*
 	 * Full: leave the connection unaccepted; libuv stops watching the
-	 * listener until it is, which client_maybe_free does.
+	 * listener until it is, which client_maybe_free does once a slot
+	 * is free, whether server_make_room freed one or not.
 	 */
-	if (m->nclients >= METRICS_CLIENTS_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if (m->nclients >= METRICS_CLIENTS_MAX) {
+		server_make_room(m);
+		m->backlogged = 1;
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		m->backlogged = 1;
 		return;
 	}
@@ -321,14 +348,81 @@ server_conn_cb(uv_stream_t *s, int status)
 	c->tcp.data = c;
 	c->timer.data = c;
 	c->nopen = 2;
-	LIST_INSERT_HEAD(&m->clients, c, entry);
+	c->accepted_ms = uv_now(m->loop);
+	TAILQ_INSERT_TAIL(&m->clients, c, entry);
 	m->nclients++;
 	if (uv_accept(s, (uv_stream_t *)&c->tcp) != 0 ||
 	    uv_read_start((uv_stream_t *)&c->tcp, client_alloc_cb,
 	    client_read_cb) != 0 ||
 	    uv_timer_start(&c->timer, client_timeout_cb, METRICS_TIMEOUT_MS,
-	    0) != 0)
+	    0) != 0) {
 		client_close(c);
+		return;
+	}
+	c->reading = 1;
+}
+
+/*
+ * Every slot is taken and a connection waits: closes the oldest client
+ * still waiting for its request head, unless a slot is already on its
+ * way.  With every client being answered, closes none: the connection
+ * waits, as any did before.
+ */
+static void
+server_make_room(struct metrics *m)
+{
+	struct mclient *c, *idle = NULL;
+
+	TAILQ_FOREACH(c, &m->clients, entry) {
+		/*
+		 * Closed earlier in this loop iteration (a timeout, a
+		 * reply sent) and freed at its end: that slot is the one
+		 * to wait for, no other client need go.
+		 */
+		if (c->closing && !c->working)
+			return;
+		if (idle == NULL && c->reading && !c->working && !c->closing)
+			idle = c;
+	}
+	if (idle == NULL)
+		return;
+	server_idle_said(m, idle);
+	client_close(idle);
+}
+
+/*
+ * Counts c's close to make room; the first of a minute is logged, with
+ * how many went unsaid since the last: a scanner would flood the log.
+ */
+static void
+server_idle_said(struct metrics *m, struct mclient *c)
+{
+	struct sockaddr_storage ss;
+	char peer[METRICS_ADDR_LEN];
+	char more[64];
+	uint64_t now = uv_now(m->loop);
+	int len = (int)sizeof(ss);
+
+	m->nidle_closed++;
+	m->nidle_unsaid++;
+	if (m->idle_said_ms != 0 && now - m->idle_said_ms < METRICS_SAY_MS)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
+		ss.ss_family = AF_UNSPEC;
+	metrics_addr_text(&ss, peer, sizeof(peer));
+	if (m->nidle_unsaid > 1)
+		snprintf(more, sizeof(more), " (%llu such closes since the "
+		    "last message)", (unsigned long long)m->nidle_unsaid);
+	else
+		more[0] = '\0';
+	log_warn("metrics: %s: closed after %llu ms without a request, to "
+	    "make room: all %d scrape slots were taken%s; does a port "
+	    "scanner or a TCP health check connect here?", peer,
+	    (unsigned long long)(now - c->accepted_ms), METRICS_CLIENTS_MAX,
+	    more);
+	m->idle_said_ms = now;
+	m->nidle_unsaid = 0;
 }
 
 static void
@@ -358,6 +452,7 @@ client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	 */
 	if (memchr(c->req + c->len, '\0', (size_t)n) != NULL) {
 		uv_read_stop(s);
+		c->reading = 0;
 		client_reply(c, "400 Bad Request", "NUL byte in the request\n",
 		    0);
 		return;
@@ -367,11 +462,13 @@ client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (strstr(c->req, "\r\n\r\n") != NULL ||
 	    strstr(c->req, "\n\n") != NULL) {
 		uv_read_stop(s);
+		c->reading = 0;
 		client_request(c);
 		return;
 	}
 	if (c->len == sizeof(c->req) - 1) {
 		uv_read_stop(s);
+		c->reading = 0;
 		client_reply(c, "431 Request Header Fields Too Large",
 		    "request head too long\n", 0);
 	}
@@ -584,9 +681,14 @@ store_text(struct metrics *m, size_t *len)
 	    "nettally_store_connections %zu\n"
 	    "# HELP nettally_store_database_bytes Database and WAL file size.\n"
 	    "# TYPE nettally_store_database_bytes gauge\n"
-	    "nettally_store_database_bytes %" PRIu64 "\n",
+	    "nettally_store_database_bytes %" PRIu64 "\n"
+	    "# HELP nettally_store_metrics_idle_closed_total Connections to "
+	    "this endpoint closed without a request to make room for a new "
+	    "one.\n"
+	    "# TYPE nettally_store_metrics_idle_closed_total counter\n"
+	    "nettally_store_metrics_idle_closed_total %" PRIu64 "\n",
 	    st->start, st->batches, st->duplicates, st->rejected, st->queued,
-	    st->pending, m->srv->nconns, st->db_bytes);
+	    st->pending, m->srv->nconns, st->db_bytes, m->nidle_closed);
 	free(st);
 	if (fclose(out) != 0) {
 		free(text);
@@ -696,7 +798,7 @@ client_maybe_free(struct mclient *c)
 
 	if (c->nopen > 0 || c->working)
 		return;
-	LIST_REMOVE(c, entry);
+	TAILQ_REMOVE(&m->clients, c, entry);
 	m->nclients--;
 	free(c->body);
 	free(c->resp);

@@ -10,7 +10,10 @@
 
 #include "conn.h"
 
-/* Most scrapes served at once; more wait in the kernel's backlog. */
+/*
+ * Most scrapes served at once; more wait in the kernel's backlog, each
+ * closing the oldest client that has not sent its request head yet.
+ */
 #define METRICS_CLIENTS_MAX	8
 #define METRICS_REQUEST_MAX	8192		/* request head, bytes */
 #define METRICS_TIMEOUT_MS	10000		/* a request must arrive */

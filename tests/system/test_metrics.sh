@@ -98,7 +98,97 @@ printf 'GET /metrics\000 HTTP/1.0\r\n\r\n' | timeout 5 curl -s \
     >/dev/null 2>&1
 check "a NUL byte in the request is a 400 at once" \
     grep -q '^HTTP/1.1 400 Bad Request' "$WORK/nul"
+
+# Every slot held by a connection that sends nothing (a port scanner, a
+# TCP health check) made a real scrape wait out their 10 s timeout, the
+# length of Prometheus's own scrape timeout.  Now a connection arriving
+# with every slot taken closes the oldest silent one: the scrape is
+# answered at once, and silent connections go oldest first, long before
+# their timeout, one for each newcomer.
+nmax=$(sed -n 's/^#define METRICS_CLIENTS_MAX[[:space:]]*\([0-9]*\).*/\1/p' \
+    stored/metrics.h)
+python3 - "$port" "$nmax" "$WORK" > "$WORK/idle.out" 2>&1 <<'EOF_PY'
+import socket
+import subprocess
+import sys
+import time
+
+port, n, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+start = time.monotonic()
+
+
+def connect(k):
+    return [socket.create_connection(("127.0.0.1", port)) for _ in range(k)]
+
+
+def closed(s, wait):
+    """True when the store closed s: EOF (or a reset) within wait s."""
+    s.settimeout(wait)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except ConnectionError:
+        return True
+
+
+def scrape(i):
+    t = time.monotonic()
+    r = subprocess.run(["curl", "-sS", "--max-time", "3", "-o",
+                        "%s/idle%d.txt" % (work, i), "-w", "%{http_code}",
+                        "http://127.0.0.1:%d/metrics" % port],
+                       capture_output=True, text=True)
+    took = time.monotonic() - t
+    print("# scrape %d: %s in %.3f s" % (i, r.stdout or r.stderr, took))
+    return "ok" if r.stdout == "200" and took < 3 else "FAILED"
+
+
+def yes(b):
+    return "yes" if b else "no"
+
+
+first = connect(n)
+print("first scrape:", scrape(0))
+print("oldest closed:", yes(closed(first[0], 2)))
+print("others open:", yes(not any(closed(s, 0.1) for s in first[1:])))
+# n more: the first takes the scrape's freed slot, each other one closes
+# the oldest of the first wave.
+second = connect(n)
+print("first wave closed:", yes(all(closed(s, 2) for s in first[1:])))
+print("second wave open:", yes(not any(closed(s, 0.1) for s in second)))
+print("second scrape:", scrape(1))
+print("its oldest closed:", yes(closed(second[0], 2)))
+print("within 5 s:", yes(time.monotonic() - start < 5))
+EOF_PY
+sed -n 's/^# //p' "$WORK/idle.out" | sed 's/^/# /'
+check "$nmax silent connections: a scrape is 200 within 3 s" \
+    grep -qx 'first scrape: ok' "$WORK/idle.out"
+check "  the store closed the oldest silent connection for it" \
+    grep -qx 'oldest closed: yes' "$WORK/idle.out"
+check "  and only that one" grep -qx 'others open: yes' "$WORK/idle.out"
+check "  $nmax more: each closes the oldest, the whole first wave goes" \
+    grep -qx 'first wave closed: yes' "$WORK/idle.out"
+check "  and the second stays" grep -qx 'second wave open: yes' \
+    "$WORK/idle.out"
+check "  a scrape is again 200 within 3 s" \
+    grep -qx 'second scrape: ok' "$WORK/idle.out"
+check "  closing the oldest of the second wave" \
+    grep -qx 'its oldest closed: yes' "$WORK/idle.out"
+check "  all long before the 10 s timeout" \
+    grep -qx 'within 5 s: yes' "$WORK/idle.out"
+grep -v '^# \|: \(ok\|yes\)$' "$WORK/idle.out" | sed 's/^/# /'
+python3 tests/system/metrics_check.py "$WORK/idle1.txt" > "$WORK/idle.samples"
+check "  the scrape is valid exposition text" test $? -eq 0
+nclosed=$((nmax + 1))
+check "  counting the $nclosed closed" grep -qx \
+    "nettally_store_metrics_idle_closed_total{} $nclosed" "$WORK/idle.samples"
+check "  one log line for the $nclosed closes, not one each" test \
+    "$(grep -c 'to make room: all [0-9]* scrape slots were taken' \
+    "$WORK/store.log")" -eq 1
 check "store stops cleanly on SIGTERM" stop_store
+check "  and says how many it closed to make room" grep -q \
+    "metrics: stopped: $nclosed connections closed without a request" \
+    "$WORK/store.log"
 
 "$NT_BIN/nettally-stored" -s "$WORK/sock2" -d "$WORK/db2" --metrics 70000 \
     > /dev/null 2> "$WORK/err"
