@@ -1,10 +1,11 @@
 /*
  * conf.h - configuration files for nettally-agent and nettally-stored.
  *
- * A file holds "key = value" lines; blank lines and lines whose first
- * non-blank character is '#' are ignored.  Every long option of the
- * program is a key, spelled as on the command line without the dashes;
- * options without an argument take yes/no (true/false, on/off, 1/0).
+ * A file is a regular file of "key = value" lines; blank lines and lines
+ * whose first non-blank character is '#' are ignored.  Every long option
+ * of the program is a key, spelled as on the command line without the
+ * dashes; options without an argument take yes/no (true/false, on/off,
+ * 1/0).
  * The file is read into command-line words placed before the real
  * arguments, so the program's own option parser checks every value, and
  * an option given on the command line wins: every line of that key is
@@ -34,8 +35,10 @@ struct conf {
 /*
  * Builds conf->argc/argv from the program's arguments and its
  * configuration file: the one named by a --config option (which must
- * exist), else defpath when it exists.  optstring and longopts are the
- * program's getopt_long tables; longopts must include "config".  Keys
+ * exist), else defpath when it exists; either must be a regular file,
+ * and anything else (a directory, FIFO, device) is refused without
+ * blocking.  optstring and longopts are the program's getopt_long
+ * tables; longopts must include "config".  Keys
  * "config", "help" and "version" are refused in a file.  Leaves getopt
  * ready to parse conf->argv from the start (optind = 0).  Returns 0, or
  * -1 with one line naming FILE:LINE and the problem in err; *c then

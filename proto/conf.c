@@ -11,13 +11,18 @@
  * Invariants: a word from the file is always one "--key[=value]" word,
  * so a program that fails on a value can name the file and line
  * (conf_where); lines are bounded (CONF_LINE_MAX); keys of options given
- * on the command line are dropped whole, so flags win.
+ * on the command line are dropped whole, so flags win; only a regular
+ * file is read, so reading it never blocks.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -30,6 +35,8 @@ struct conf_entry {
 	int	 opt;		/* index in longopts */
 };
 
+static const char *conf_kind(mode_t);
+static int	 conf_open(const char *, int, FILE **, char *, size_t);
 static char	*conf_trim(char *);
 static int	 conf_find(const struct option *, const char *, size_t);
 static int	 conf_bool(const char *);
@@ -39,6 +46,70 @@ static int	 conf_read(FILE *, const char *, const struct option *,
 		    struct conf_entry **, size_t *, char *, size_t);
 static int	 conf_line(char *, int, const char *, const struct option *,
 		    struct conf_entry *, int *, char *, size_t);
+
+/* What a file that is not a regular one is, for the error. */
+static const char *
+conf_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a special file";
+}
+
+/*
+ * Opens path, a regular file, into *f; named says --config gave it, so
+ * that it must exist (else *f stays NULL when it does not).  A FIFO hung
+ * the program in open or read, a directory failed with "read error: Is
+ * a directory": both are refused before any read, without blocking.
+ * Returns 0, or -1 with err.
+ */
+static int
+conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
+{
+	const char *fix = named ? "" : "; name another file with --config";
+	struct stat sb;
+	int fd;
+
+	*f = NULL;
+	/* No wait for a FIFO's writer, no terminal taken: see fstat next. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY)) == -1) {
+		if (!named && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: cannot read: %s%s", path,
+		    strerror(errno), fix);
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "%s: cannot read: %s%s", path,
+		    strerror(errno), fix);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s); %s "
+		    "regular file of \"key = value\" lines%s", path,
+		    conf_kind(sb.st_mode), named ? "--config takes a" :
+		    "make it a", named ? "" : ", or name another with "
+		    "--config");
+		close(fd);
+		return -1;
+	}
+	/* O_NONBLOCK does nothing to a regular file: reads stay plain. */
+	if ((*f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot read: %s%s", path,
+		    strerror(errno), fix);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
 
 /* Cuts leading and trailing white space; returns the first non-blank. */
 static char *
@@ -295,13 +366,9 @@ conf_merge(struct conf *c, const char *defpath, const char *optstring,
 	    errlen) == -1)
 		goto out;
 	path = config != NULL ? config : defpath;
-	if (path != NULL && (f = fopen(path, "re")) == NULL &&
-	    (config != NULL || errno != ENOENT)) {
-		snprintf(err, errlen, "%s: cannot read: %s%s", path,
-		    strerror(errno), config != NULL ? "" :
-		    "; name another file with --config");
+	if (path != NULL && conf_open(path, config != NULL, &f, err,
+	    errlen) == -1)
 		goto out;
-	}
 	if (f != NULL) {
 		if ((c->path = strdup(path)) == NULL) {
 			snprintf(err, errlen, "out of memory");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -312,7 +313,48 @@ test_unreadable(void **state)
 	/* A directory where the default file should be: an error. */
 	assert_int_equal(conf_merge(&c, "/tmp", optstring, longopts, 1,
 	    (char *[]){ "prog", NULL }, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "/tmp"));
+	assert_string_equal(err, "/tmp: not a regular file (a directory); "
+	    "make it a regular file of \"key = value\" lines, or name "
+	    "another with --config");
+	assert_null(c.argv);
+}
+
+/*
+ * --config naming a directory, a FIFO or a device: refused at once, the
+ * path and its kind named.  A FIFO hung the program in open: the alarm
+ * turns a hang into a failure.
+ */
+static void
+test_not_regular(void **state)
+{
+	static const char *const kind[] = { "a directory", "a FIFO",
+	    "a device" };
+	char dir[] = "/tmp/nettally-conf.XXXXXX", fifo[64], err[256];
+	char want[256], *named[3];
+	struct conf c;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	named[0] = dir;
+	named[1] = fifo;
+	named[2] = "/dev/null";
+	alarm(10);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(conf_merge(&c, "/nonexistent/x.conf",
+		    optstring, longopts, 3, (char *[]){ "prog", "--config",
+		    named[i], NULL }, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s: not a regular file (%s); "
+		    "--config takes a regular file of \"key = value\" lines",
+		    named[i], kind[i]);
+		assert_string_equal(err, want);
+		assert_null(c.argv);
+	}
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 int
@@ -328,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_not_regular),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,6 +136,27 @@ rc=$?
 check "a --config file that is missing: exit 1 (got $rc)" test $rc = 1
 check "  ... naming it" grep -q "$dir/none.conf: cannot read: No such file" \
     "$dir/out"
+# A FIFO hung the agent in open for ever, a directory failed with "read
+# error": both refused at once, as not regular files.
+mkfifo "$dir/fifo.conf"
+mkdir -p "$dir/dir.conf"
+for f in fifo dir; do
+	kind="a FIFO"
+	[ $f = dir ] && kind="a directory"
+	timeout 10 "$AG" --config "$dir/$f.conf" -r "$dir/in.pcap" -s "$SOCK" \
+	    >"$dir/out" 2>&1
+	rc=$?
+	check "a --config $f: the agent exits 1 at once (got $rc)" test $rc = 1
+	check "  ... naming it, its kind, and what --config takes" grep -qF \
+	    "$dir/$f.conf: not a regular file ($kind); --config takes a regular file of \"key = value\" lines" \
+	    "$dir/out"
+	timeout 10 "$ST" --config "$dir/$f.conf" --allow-root -d "$dir/n.sqlite" \
+	    -s "$dir/nsock" >"$dir/out" 2>&1
+	rc=$?
+	check "  ... and the store exits 2 at once (got $rc)" test $rc = 2
+	check "  ... naming it too" grep -qF \
+	    "$dir/$f.conf: not a regular file ($kind)" "$dir/out"
+done
 
 # --- the store ------------------------------------------------------------
 {
