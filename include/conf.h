@@ -2,10 +2,10 @@
  * conf.h - configuration files for nettally-agent and nettally-stored.
  *
  * A file is a regular file of "key = value" lines; blank lines and lines
- * whose first non-blank character is '#' are ignored.  Every long option
- * of the program is a key, spelled as on the command line without the
- * dashes; options without an argument take yes/no (true/false, on/off,
- * 1/0).
+ * whose first non-blank character is '#' are ignored, and so is a UTF-8
+ * byte-order mark at its very start.  Every long option of the program
+ * is a key, spelled as on the command line without the dashes; options
+ * without an argument take yes/no (true/false, on/off, 1/0).
  * The file is read into command-line words placed before the real
  * arguments, so the program's own option parser checks every value, and
  * an option given on the command line wins: every line of that key is

@@ -36,6 +36,7 @@ struct conf_entry {
 };
 
 static const char *conf_kind(mode_t);
+static int	 conf_skip_bom(int);
 static int	 conf_open(const char *, int, FILE **, char *, size_t);
 static char	*conf_trim(char *);
 static int	 conf_find(const struct option *, const char *, size_t);
@@ -60,6 +61,27 @@ conf_kind(mode_t mode)
 	if (S_ISSOCK(mode))
 		return "a socket";
 	return "a special file";
+}
+
+/*
+ * Moves fd past a UTF-8 byte-order mark at the very start, as Windows
+ * editors write one: it was read as part of the first key.  Only there:
+ * a mark anywhere else stays a byte of its line.  Returns 0, or -1 with
+ * errno.
+ */
+static int
+conf_skip_bom(int fd)
+{
+	static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
+	unsigned char head[sizeof(bom)];
+	ssize_t n;
+
+	if ((n = pread(fd, head, sizeof(head), 0)) == -1)
+		return -1;
+	if (n == (ssize_t)sizeof(bom) && memcmp(head, bom, sizeof(bom)) == 0 &&
+	    lseek(fd, (off_t)sizeof(bom), SEEK_SET) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -102,7 +124,7 @@ conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
 		return -1;
 	}
 	/* O_NONBLOCK does nothing to a regular file: reads stay plain. */
-	if ((*f = fdopen(fd, "r")) == NULL) {
+	if (conf_skip_bom(fd) == -1 || (*f = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot read: %s%s", path,
 		    strerror(errno), fix);
 		close(fd);

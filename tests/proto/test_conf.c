@@ -38,6 +38,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+#define BOM	"\xef\xbb\xbf"	/* UTF-8 byte-order mark */
+
 static char	path[64];
 
 /* Writes text to a fresh temporary file named in path. */
@@ -357,6 +359,45 @@ test_not_regular(void **state)
 	rmdir(dir);
 }
 
+/* A byte-order mark at the start is skipped; anywhere else, a byte. */
+static void
+test_bom(void **state)
+{
+	struct conf c;
+	char err[256], want[256];
+
+	(void)state;
+	assert_int_equal(merge(&c, BOM "flush = 5\nsocket = /x\n", err,
+	    sizeof(err), NULL), 0);
+	assert_string_equal(words(&c), "--flush=5 --socket=/x");
+	conf_clear(&c);
+	assert_int_equal(merge(&c, BOM "# a comment\n", err, sizeof(err),
+	    NULL), 0);
+	assert_string_equal(words(&c), "");
+	conf_clear(&c);
+	/* A file that is the mark alone, or a part of it. */
+	assert_int_equal(merge(&c, BOM, err, sizeof(err), NULL), 0);
+	assert_string_equal(words(&c), "");
+	conf_clear(&c);
+	assert_int_equal(merge(&c, "\xef\xbb", err, sizeof(err), NULL), -1);
+	assert_non_null(strstr(err, ":1: not \"key = value\""));
+	/* Once only, and at the start of the file only. */
+	assert_int_equal(merge(&c, BOM BOM "flush = 5\n", err, sizeof(err),
+	    NULL), -1);
+	snprintf(want, sizeof(want), "%s:1: unknown key \"" BOM "flush\"",
+	    path);
+	assert_non_null(strstr(err, want));
+	assert_int_equal(merge(&c, "flush = 5\n" BOM "socket = /x\n", err,
+	    sizeof(err), NULL), -1);
+	snprintf(want, sizeof(want), "%s:2: unknown key \"" BOM "socket\"",
+	    path);
+	assert_non_null(strstr(err, want));
+	assert_int_equal(merge(&c, "flush = 5 " BOM "\n", err, sizeof(err),
+	    NULL), 0);
+	assert_string_equal(words(&c), "--flush=5 " BOM);
+	conf_clear(&c);
+}
+
 int
 main(void)
 {
@@ -371,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_bom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

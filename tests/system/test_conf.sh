@@ -157,6 +157,17 @@ for f in fifo dir; do
 	check "  ... naming it too" grep -qF \
 	    "$dir/$f.conf: not a regular file ($kind)" "$dir/out"
 done
+# Windows editors start a file with a UTF-8 byte-order mark: skipped.
+printf '\357\273\277socket = %s\nname = conf-bom\nresolution = 30\n' \
+    "$SOCK" >"$dir/bom.conf"
+"$AG" --config "$dir/bom.conf" -r "$dir/in.pcap" -n 10.0.0.0/8 \
+    >"$dir/out" 2>&1
+rc=$?
+check "a file that starts with a byte-order mark is read (exit $rc)" \
+    test $rc = 0
+[ $rc = 0 ] || sed 's/^/# /' "$dir/out"
+check "  ... its first line too: the socket, name and resolution" \
+    test "$(sql "SELECT resolution FROM agent WHERE name = 'conf-bom'")" = 30
 
 # --- the store ------------------------------------------------------------
 {
