@@ -162,6 +162,10 @@ usage(FILE *f)
 	    CAPTURE_THREADS_MAX);
 }
 
+/*
+ * A decimal from lo to hi, both at least 0.  A digit first: strtol took
+ * " 60" and "+60" too.
+ */
 static int
 parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
@@ -170,7 +174,8 @@ parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+	if (*s < '0' || *s > '9' || errno != 0 || *end != '\0' || v < lo ||
+	    v > hi) {
 		log_err("%s: \"%s\" is not a number from %ld to %ld", opt, s,
 		    lo, hi);
 		return -1;

@@ -29,15 +29,20 @@
 static int	activate_number(const char *, long *);
 static void	activate_unsetenv(void);
 
-/* A decimal number with nothing around it.  Returns 0, or -1. */
+/*
+ * A decimal number with nothing around it: a digit first, as strtol
+ * takes blanks and a sign.  Returns 0, or -1.
+ */
 static int
 activate_number(const char *s, long *v)
 {
 	char *end;
 
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	*v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
+	if (errno != 0 || *end != '\0')
 		return -1;
 	return 0;
 }

@@ -216,10 +216,11 @@ parse_retention(int which, const char *arg, struct retention_conf *c)
 		return 0;
 	case 4:
 	case 5:
+		/* A digit first: strtoul takes " 60", "+60" and " -1". */
 		errno = 0;
 		v = strtoul(arg, &end, 10);
-		if (errno != 0 || end == arg || *end != '\0' ||
-		    *arg == '-' || v > 1000000) {
+		if (*arg < '0' || *arg > '9' || errno != 0 || *end != '\0' ||
+		    v > 1000000) {
 			log_err("%s %s: not a number from 0 (all) to 1000000",
 			    names[which], arg);
 			return -1;
@@ -307,9 +308,12 @@ parse_mode(const char *s, mode_t *mode)
 	char *end;
 	unsigned long v;
 
+	/* A digit first: strtoul takes " 0660", "+0660" and "-0". */
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	v = strtoul(s, &end, 8);
-	if (errno != 0 || end == s || *end != '\0' || v > 0777)
+	if (errno != 0 || *end != '\0' || v > 0777)
 		return -1;
 	*mode = (mode_t)v;
 	return 0;
@@ -493,8 +497,8 @@ main(int argc, char *argv[])
 		case O_READ_TIMEOUT:
 			errno = 0;
 			secs = strtoul(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    *optarg == '-' || secs < 1 || secs > 3600) {
+			if (*optarg < '0' || *optarg > '9' || errno != 0 ||
+			    *end != '\0' || secs < 1 || secs > 3600) {
 				log_err("--read-timeout %s: not a number of "
 				    "seconds from 1 to 3600", optarg);
 				goto badopt;

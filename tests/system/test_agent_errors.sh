@@ -148,6 +148,15 @@ check "... the first section's 3 frames counted" \
     test "$(sql "SELECT sum(frames) FROM interface_traffic WHERE agent = 'two_orders'")" = 3
 fails "-i and -r together" "exclude each other" -i lo -r "$WORK/in.pcap"
 fails "bad resolution" "--resolution" --resolution 0 -r "$WORK/in.pcap"
+# strtol skipped blanks and took a sign: " 60" and "+60" were 60.
+for v in ' 60' '+60' '-1'; do
+	fails "--resolution '$v': a digit first" \
+	    "^nettally-agent: --resolution: \"$v\" is not a number from 1 to 86400$" \
+	    --resolution "$v" -r "$WORK/in.pcap"
+done
+fails "--max-hosts=+100: a digit first" \
+    '^nettally-agent: --max-hosts: "+100" is not a number from 16' \
+    --max-hosts=+100 -r "$WORK/in.pcap"
 fails "bad CIDR" "-n 10.0.0.0/33" -n 10.0.0.0/33 -r "$WORK/in.pcap"
 # -n takes a list too: a bad element is named, an empty list refused.
 fails "a bad network in an -n list is named" \

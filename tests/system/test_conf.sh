@@ -131,6 +131,9 @@ bad_agent "$dir/bad.conf:1: verbose: \"sometimes\" is not yes or no" \
 bad_agent "$dir/bad.conf:2: the setting refused above" "name = x" "flush = 5"
 check "  ... after the agent's own message for the value" \
     grep -q -- '--flush: "5" is not a number from 10' "$dir/out"
+bad_agent "$dir/bad.conf:1: the setting refused above" "resolution = +60"
+check "  ... a sign before a number too" \
+    grep -q -- '--resolution: "+60" is not a number from 1' "$dir/out"
 "$AG" --config "$dir/none.conf" -r "$dir/in.pcap" -s "$SOCK" >"$dir/out" 2>&1
 rc=$?
 check "a --config file that is missing: exit 1 (got $rc)" test $rc = 1
@@ -199,6 +202,16 @@ rc=$?
 check "store refuses an unknown key: exit 2 (got $rc)" test $rc = 2
 check "  ... naming the file and line" \
     grep -qF "$dir/bad.conf:2: unknown key \"keep-forever\"" "$dir/out"
+printf 'allow-root = yes\ntop-ports = +60\n' >"$dir/bad.conf"
+timeout 10 "$ST" --config "$dir/bad.conf" -s "$dir/tsock" \
+    -d "$dir/t.sqlite" >"$dir/out" 2>&1
+rc=$?
+check "store refuses a sign before a number: exit 2 (got $rc)" test $rc = 2
+check "  ... with its message for the value" \
+    grep -qF -- "--top-ports +60: not a number from 0 (all) to 1000000" \
+    "$dir/out"
+check "  ... and the file and line" \
+    grep -qF "$dir/bad.conf:2: the setting refused above" "$dir/out"
 # A flag wins over the same key in the file.
 printf 'socket = %s\n' "$dir/never" >"$dir/s2.conf"
 "$ST" --config "$dir/s2.conf" --allow-root -s "$dir/s2sock" \

@@ -536,7 +536,7 @@ check_err "no report" \
 check_err "two reports" \
     'top: "ports": one report at a time; see nettally top --help' \
     top hosts ports --db "$db"
-for l in 0 -1 abc 10x 100001 ''; do
+for l in 0 -1 ' 60' +60 abc 10x 100001 ''; do
 	check_err "bad --limit '$l'" \
 	    "top: --limit \"$l\": not a whole number from 1 to 100000; give a row count such as --limit 10" \
 	    top hosts --db "$db" --limit "$l"

@@ -32,6 +32,24 @@ rc=$?
 check "an unknown option: exit 2 (got $rc)" test $rc = 2
 check "  ... getopt's line and where to look, no usage" \
     test "$(wc -l <"$WORK/out")" = 2 -a -n "$(grep -e '--help' "$WORK/out")"
+# strtoul skipped blanks and took a sign: " 60" and "+60" were 60, and
+# "-1" a huge number that only the range caught.
+for v in ' 60' '+60' '-1'; do
+	for o in --read-timeout --top-ports --socket-mode; do
+		case $o in
+		--read-timeout) want="not a number of seconds from 1 to 3600" ;;
+		--top-ports) want="not a number from 0 (all) to 1000000" ;;
+		*) want="not an octal mode of at most 0777" ;;
+		esac
+		timeout 10 "$ST" --allow-root -s "$WORK/nsock" -d "$WORK/n.db" \
+		    $o "$v" >"$WORK/out" 2>&1
+		rc=$?
+		check "$o '$v': exit 2 (got $rc), one line with the usual message" \
+		    sh -c "test $rc = 2 && test \$(wc -l <'$WORK/out') = 1 &&
+		    grep -qF -- '$o $v: $want' '$WORK/out'"
+	done
+done
+check "  ... before touching anything" test ! -e "$WORK/n.db"
 
 # --- another program's database is refused, and left as it was ----------
 sqlite3 "$WORK/other.db" "CREATE TABLE t (x); INSERT INTO t VALUES (1);"
@@ -212,6 +230,17 @@ sh -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --allow-root -d "$1" -s "$2" 3</dev/
 rc=$?
 check "fd 3 not a socket: exit 1 (got $rc)" test $rc = 1
 check "  ... saying so" grep -q "fd 3 is not a socket" "$WORK/out"
+# strtol took blanks and a sign: "+PID" was this process, " 1" one socket.
+sh -c 'LISTEN_PID=+$$ LISTEN_FDS=1 exec "$0" --allow-root -d "$1" -s "$2" 3</dev/null' \
+    "$ST" "$WORK/b.sqlite" "$WORK/bsock" >"$WORK/out" 2>&1
+rc=$?
+check "LISTEN_PID with a sign: exit 1 (got $rc), not a process id" \
+    sh -c "test $rc = 1 && grep -q 'LISTEN_PID=+[0-9]* is not a process id' '$WORK/out'"
+sh -c 'LISTEN_PID=$$ LISTEN_FDS=" 1" exec "$0" --allow-root -d "$1" -s "$2" 3</dev/null' \
+    "$ST" "$WORK/b.sqlite" "$WORK/bsock" >"$WORK/out" 2>&1
+rc=$?
+check "LISTEN_FDS with a blank: exit 1 (got $rc), not a count" \
+    sh -c "test $rc = 1 && grep -q 'LISTEN_FDS= 1 is not a count of sockets' '$WORK/out'"
 # LISTEN_PID of another process: inherited, not ours; the store makes
 # its own socket at -s.
 LISTEN_PID=1 LISTEN_FDS=1 "$ST" --allow-root -d "$WORK/c.sqlite" \
