@@ -35,7 +35,8 @@ struct conf {
 /*
  * Builds conf->argc/argv from the program's arguments and its
  * configuration file: the one named by a --config option (which must
- * exist), else defpath when it exists; either must be a regular file,
+ * exist), else defpath when it exists; either must be a regular file
+ * (or /dev/null, read as empty),
  * and anything else (a directory, FIFO, device) is refused without
  * blocking.  optstring and longopts are the program's getopt_long
  * tables; longopts must include "config".  Keys

@@ -36,6 +36,7 @@ struct conf_entry {
 };
 
 static const char *conf_kind(mode_t);
+static int	 conf_is_null(const struct stat *);
 static int	 conf_skip_bom(int);
 static int	 conf_open(const char *, int, FILE **, char *, size_t);
 static char	*conf_trim(char *);
@@ -61,6 +62,19 @@ conf_kind(mode_t mode)
 	if (S_ISSOCK(mode))
 		return "a socket";
 	return "a special file";
+}
+
+/*
+ * Whether sb is /dev/null's: "--config /dev/null" is the usual way to run
+ * without the default file, and reading it ends at once.
+ */
+static int
+conf_is_null(const struct stat *sb)
+{
+	struct stat null;
+
+	return S_ISCHR(sb->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && null.st_rdev == sb->st_rdev;
 }
 
 /*
@@ -114,7 +128,7 @@ conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb.st_mode) && !conf_is_null(&sb)) {
 		snprintf(err, errlen, "%s: not a regular file (%s); %s "
 		    "regular file of \"key = value\" lines%s", path,
 		    conf_kind(sb.st_mode), named ? "--config takes a" :

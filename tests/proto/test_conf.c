@@ -322,8 +322,8 @@ test_unreadable(void **state)
 }
 
 /*
- * --config naming a directory, a FIFO or a device: refused at once, the
- * path and its kind named.  A FIFO hung the program in open: the alarm
+ * --config naming a directory, a FIFO or a device other than /dev/null:
+ * refused at once, the path and its kind named.  A FIFO hung the program in open: the alarm
  * turns a hang into a failure.
  */
 static void
@@ -342,7 +342,7 @@ test_not_regular(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	named[0] = dir;
 	named[1] = fifo;
-	named[2] = "/dev/null";
+	named[2] = "/dev/zero";
 	alarm(10);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(conf_merge(&c, "/nonexistent/x.conf",
@@ -354,6 +354,12 @@ test_not_regular(void **state)
 		assert_string_equal(err, want);
 		assert_null(c.argv);
 	}
+	/* /dev/null is the one device taken: an empty file, no words. */
+	assert_int_equal(conf_merge(&c, "/nonexistent/x.conf", optstring,
+	    longopts, 3, (char *[]){ "prog", "--config", "/dev/null", NULL },
+	    err, sizeof(err)), 0);
+	assert_string_equal(words(&c), "--config /dev/null");
+	conf_clear(&c);
 	alarm(0);
 	unlink(fifo);
 	rmdir(dir);
