@@ -4,12 +4,16 @@
  *
  * Address ids are the store's most frequent question: a peer record
  * needs two, a host or port record one.  The cache has INTERN_SETS sets
- * of INTERN_WAYS entries (8 MiB), kept in the order they came in, newest
+ * of INTERN_WAYS entries (4 MiB), kept in the order they came in, newest
  * first (a hit does not move an entry, so a lookup only reads).  Four
  * ways, because the direct-mapped cache before it (65,536 slots, 2 MiB)
  * missed on 18 % of lookups on the bench's 1-agent ingest, 110,000
  * misses for 64,000 addresses: two addresses sharing a slot evicted each
- * other on every record.
+ * other on every record.  Twice as many sets (8 MiB) bought no speed
+ * on the bench's captures, 75,000 and 97,000 addresses (interleaved
+ * replays: the same CPU on the 200k-flow capture, 2 % less at most on
+ * the 1M-flow one), and cost 3 to 4 MiB of the store's peak RSS, which
+ * then passed 64 MiB in some replays.
  *
  * What the cache does not know is queued and answered per batch, not
  * per record: sorted by key, each distinct address once however many
@@ -46,7 +50,7 @@
 #include "msort.h"
 #include "schema.h"
 
-#define INTERN_SETS	65536		/* a power of two */
+#define INTERN_SETS	32768		/* a power of two */
 #define INTERN_WAYS	4
 #define INTERN_BLOCK	32		/* sets a block */
 #define INTERN_BLOCKS	(INTERN_SETS / INTERN_BLOCK)

@@ -20,7 +20,7 @@
 
 #include "intern.h"
 
-/* More addresses than the cache holds (65536 sets of 4). */
+/* More addresses than the cache holds (32768 sets of 4). */
 #define T_MANY	300000
 
 struct fixture {
