@@ -19,6 +19,7 @@ static int	col_index(const struct report_result *, const char *);
 static double	cell(const struct report_result *, size_t, int);
 static void	put_text(FILE *, const char *);
 static int64_t	bytes_clamped(double);
+static size_t	decimal_len(const char *);
 
 static const struct {
 	const char	*name;
@@ -34,6 +35,25 @@ static const struct {
 	{ "Gbit/s", 1e9, 1 }, { "Tbit/s", 1e12, 1 },
 };
 
+/*
+ * Length of the plain decimal (DIGITS or DIGITS.DIGITS) s starts with,
+ * or 0 if it does not start with one.  The documented grammar, so that
+ * 1e3GB or 0x10GB is refused rather than read as some other limit.
+ */
+static size_t
+decimal_len(const char *s)
+{
+	size_t n = 0, f;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n == 0 || s[n] != '.')
+		return n;
+	for (f = n + 1; s[f] >= '0' && s[f] <= '9'; f++)
+		;
+	return f == n + 1 ? 0 : f;
+}
+
 int
 report_alert_parse(const char *s, struct report_alert *al,
     const char **errstr)
@@ -41,7 +61,7 @@ report_alert_parse(const char *s, struct report_alert *al,
 	const char *p = s;
 	char *end;
 	double v;
-	size_t i;
+	size_t i, len;
 
 	memset(al, 0, sizeof(*al));
 	if (strncmp(p, "in:", 3) == 0) {
@@ -52,12 +72,23 @@ report_alert_parse(const char *s, struct report_alert *al,
 		p += 4;
 	} else if (strncmp(p, "total:", 6) == 0)
 		p += 6;
-	if (*p < '0' || *p > '9') {
+	len = decimal_len(p);
+	if (len == 0) {
 		*errstr = "a limit is [in:|out:|total:]NUMBER UNIT, e.g. "
 		    "5GiB or out:100Mbit/s";
 		return -1;
 	}
+	/*
+	 * strtod alone would also take exponents, hex and inf/nan; it only
+	 * converts what decimal_len has already checked, and must stop at
+	 * the same byte (it would not under a locale with another radix).
+	 */
 	v = strtod(p, &end);
+	if (end != p + len) {
+		*errstr = "a limit is [in:|out:|total:]NUMBER UNIT, e.g. "
+		    "5GiB or out:100Mbit/s";
+		return -1;
+	}
 	if (!isfinite(v) || v < 0) {
 		*errstr = "the limit is out of range";
 		return -1;

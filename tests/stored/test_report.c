@@ -1317,6 +1317,19 @@ test_alert(void **state)
 	assert_int_equal(report_alert_parse("GB", &al, &errstr), -1);
 	assert_int_equal(report_alert_parse("up:5GB", &al, &errstr), -1);
 	assert_int_equal(report_alert_parse("-5GB", &al, &errstr), -1);
+	/* Only DIGITS[.DIGITS]: strtod's other forms are refused. */
+	assert_int_equal(report_alert_parse("1e3GB", &al, &errstr), -1);
+	assert_string_equal(errstr, "a limit is [in:|out:|total:]NUMBER "
+	    "UNIT, e.g. 5GiB or out:100Mbit/s");
+	assert_int_equal(report_alert_parse("1.5e2MiB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("0x10GB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("1E3B", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("5.GB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse(".5GB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("inf", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("nanGB", &al, &errstr), -1);
+	assert_int_equal(report_alert_parse("0.25KiB", &al, &errstr), 0);
+	assert_true(al.limit == 256.0);
 }
 
 static void

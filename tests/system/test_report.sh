@@ -492,6 +492,13 @@ fi
 check_err "unknown --agent, with --alert: exit 2, the known agents" \
     'summary: --agent "agent-b": no such agent was ever recorded; known agents: agent-a, agent-idle' \
     summary --db "$tmp/idle.db" --agent agent-b --alert out:1B
+# --alert takes DIGITS[.DIGITS] then a unit: strtod's exponents, hex and
+# inf are refused, not read as some other limit.
+for lim in 1e3GB 0x10GB 1.5e2MiB out:infGB; do
+	check_err "--alert $lim: exit 2, the limit's grammar" \
+	    "summary: --alert \"$lim\": a limit is [in:|out:|total:]NUMBER UNIT, e.g. 5GiB or out:100Mbit/s" \
+	    summary --db "$tmp/idle.db" --alert "$lim"
+done
 check_err "unknown --iface: exit 2, the known interfaces" \
     'top: --iface "eth2": no such interface was ever recorded; known interfaces: eth0, eth1, idle0' \
     top hosts --db "$tmp/idle.db" --iface eth2
