@@ -40,6 +40,9 @@ static int	 conf_is_null(const struct stat *);
 static int	 conf_skip_bom(int);
 static int	 conf_open(const char *, int, FILE **, char *, size_t);
 static char	*conf_trim(char *);
+static const char *conf_shown(const char *, size_t, char *, size_t);
+static int	 conf_bom_inside(const char *, int, const char *, char *,
+		    size_t);
 static int	 conf_find(const struct option *, const char *, size_t);
 static int	 conf_bool(const char *);
 static int	 conf_scan(const char *, const struct option *, int, char **,
@@ -147,6 +150,50 @@ conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * s as an error shows it: at most max of its bytes, a byte that is not
+ * printable ASCII as \xNN (raw, a control or a stray UTF-8 byte is
+ * invisible or garbles the terminal), "..." when cut.  out must hold
+ * 4 * max + 4 bytes.
+ */
+static const char *
+conf_shown(const char *s, size_t max, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	unsigned char c;
+
+	for (i = 0; s[i] != '\0' && i < max && o + 5 <= outlen; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e)
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02X",
+			    c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	if (s[i] != '\0' && o + 4 <= outlen)
+		memcpy(out + o, "...", 4);
+	return out;
+}
+
+/*
+ * A byte-order mark is skipped at the start of the file only; elsewhere
+ * (a second one, or one pasted mid-file) it is invisible in an editor
+ * and in a quoted key, so the error names it.  Returns -1 with err if s
+ * holds one, else 0.
+ */
+static int
+conf_bom_inside(const char *s, int n, const char *path, char *err,
+    size_t errlen)
+{
+	if (strstr(s, "\xef\xbb\xbf") == NULL)
+		return 0;
+	snprintf(err, errlen, "%s:%d: a UTF-8 byte-order mark (bytes EF BB "
+	    "BF) inside the line; remove it (one is allowed only as the "
+	    "file's first bytes)", path, n);
+	return -1;
+}
+
 /* Cuts leading and trailing white space; returns the first non-blank. */
 static char *
 conf_trim(char *s)
@@ -245,7 +292,7 @@ static int
 conf_line(char *raw, int n, const char *path, const struct option *lo,
     struct conf_entry *e, int *skip, char *err, size_t errlen)
 {
-	char *s, *eq, *key, *val;
+	char *s, *eq, *key, *val, shown[4 * 64 + 4];
 	size_t klen;
 	int i, b;
 
@@ -254,8 +301,10 @@ conf_line(char *raw, int n, const char *path, const struct option *lo,
 	if (*s == '\0' || *s == '#')
 		return 0;
 	if ((eq = strchr(s, '=')) == NULL) {
-		snprintf(err, errlen, "%s:%d: not \"key = value\": %.40s%s",
-		    path, n, s, strlen(s) > 40 ? "..." : "");
+		if (conf_bom_inside(s, n, path, err, errlen) == -1)
+			return -1;
+		snprintf(err, errlen, "%s:%d: not \"key = value\": %s", path,
+		    n, conf_shown(s, 40, shown, sizeof(shown)));
 		return -1;
 	}
 	*eq = '\0';
@@ -268,8 +317,11 @@ conf_line(char *raw, int n, const char *path, const struct option *lo,
 			break;
 	if (klen == 0 || key[i] != '\0' ||
 	    (i = conf_find(lo, key, klen)) == -1) {
-		snprintf(err, errlen, "%s:%d: unknown key \"%.64s\" (the keys "
-		    "are the long options, without the dashes)", path, n, key);
+		if (conf_bom_inside(key, n, path, err, errlen) == -1)
+			return -1;
+		snprintf(err, errlen, "%s:%d: unknown key \"%s\" (the keys "
+		    "are the long options, without the dashes)", path, n,
+		    conf_shown(key, 64, shown, sizeof(shown)));
 		return -1;
 	}
 	if (strcmp(key, "config") == 0 || strcmp(key, "help") == 0 ||
@@ -283,8 +335,9 @@ conf_line(char *raw, int n, const char *path, const struct option *lo,
 	switch (lo[i].has_arg) {
 	case no_argument:
 		if ((b = conf_bool(val)) == -1) {
-			snprintf(err, errlen, "%s:%d: %s: \"%.40s\" is not yes "
-			    "or no", path, n, key, val);
+			snprintf(err, errlen, "%s:%d: %s: \"%s\" is not yes "
+			    "or no", path, n, key,
+			    conf_shown(val, 40, shown, sizeof(shown)));
 			return -1;
 		}
 		if (b == 0) {

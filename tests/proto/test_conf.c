@@ -390,14 +390,31 @@ test_bom(void **state)
 	/* Once only, and at the start of the file only. */
 	assert_int_equal(merge(&c, BOM BOM "flush = 5\n", err, sizeof(err),
 	    NULL), -1);
-	snprintf(want, sizeof(want), "%s:1: unknown key \"" BOM "flush\"",
-	    path);
-	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "%s:1: a UTF-8 byte-order mark (bytes "
+	    "EF BB BF) inside the line; remove it (one is allowed only as "
+	    "the file's first bytes)", path);
+	assert_string_equal(err, want);
 	assert_int_equal(merge(&c, "flush = 5\n" BOM "socket = /x\n", err,
 	    sizeof(err), NULL), -1);
-	snprintf(want, sizeof(want), "%s:2: unknown key \"" BOM "socket\"",
-	    path);
+	snprintf(want, sizeof(want), "%s:2: a UTF-8 byte-order mark (bytes "
+	    "EF BB BF) inside the line; remove it (one is allowed only as "
+	    "the file's first bytes)", path);
+	assert_string_equal(err, want);
+	/* In a line without "=", too. */
+	assert_int_equal(merge(&c, "flush = 5\n" BOM "\n", err,
+	    sizeof(err), NULL), -1);
+	snprintf(want, sizeof(want), "%s:2: a UTF-8 byte-order mark", path);
 	assert_non_null(strstr(err, want));
+	/* Other bytes that would be invisible are shown escaped. */
+	assert_int_equal(merge(&c, "fl\x01ush = 5\n", err, sizeof(err),
+	    NULL), -1);
+	snprintf(want, sizeof(want), "%s:1: unknown key \"fl\\x01ush\" (the "
+	    "keys are the long options, without the dashes)", path);
+	assert_string_equal(err, want);
+	assert_int_equal(merge(&c, "\xef\xbb", err, sizeof(err), NULL), -1);
+	snprintf(want, sizeof(want), "%s:1: not \"key = value\": "
+	    "\\xEF\\xBB", path);
+	assert_string_equal(err, want);
 	assert_int_equal(merge(&c, "flush = 5 " BOM "\n", err, sizeof(err),
 	    NULL), 0);
 	assert_string_equal(words(&c), "--flush=5 " BOM);
