@@ -29,8 +29,8 @@
  *
  * Ownership: a client embeds its tcp handle and timer; its memory goes
  * when both are closed and its database read (if any) has returned.  The
- * server's memory goes when its listener is closed and the last client
- * is gone.
+ * server's memory goes when its listener and its accept retry timer are
+ * closed and the last client is gone.
  */
 #include <sys/queue.h>
 
@@ -50,6 +50,7 @@
 #define METRICS_ROWS_MAX	4096		/* agent/interface pairs */
 #define METRICS_BUSY_MS		2000
 #define METRICS_SAY_MS		60000		/* idle closes logged */
+#define METRICS_ACCEPT_RETRY_MS	100		/* accept without memory */
 
 struct metrics {
 	uv_loop_t		*loop;
@@ -60,6 +61,14 @@ struct metrics {
 	TAILQ_HEAD(, mclient)	 clients;	/* oldest first */
 	size_t			 nclients;
 	int			 backlogged;	/* a connection waits to be accepted */
+	/*
+	 * An accept without memory for the client: libuv no longer watches
+	 * the listener, and with no client to close (client_maybe_free) no
+	 * one would accept again, so this timer does.
+	 */
+	uv_timer_t		 retry;
+	int			 retry_open;	/* retry handle not yet closed */
+	int			 nomem;		/* logged, until an accept works */
 	int			 stopping;
 	uint64_t		 nidle_closed;	/* closed to make room */
 	uint64_t		 nidle_unsaid;	/* of those, since the last log */
@@ -162,6 +171,8 @@ static int	read_rows(sqlite3 *, const char *, int, struct mrow **,
 static void	put_label(FILE *, const char *);
 static char	*store_text(struct metrics *, size_t *);
 static void	server_close_cb(uv_handle_t *);
+static void	retry_close_cb(uv_handle_t *);
+static void	accept_retry_cb(uv_timer_t *);
 static void	metrics_maybe_free(struct metrics *);
 
 int
@@ -268,6 +279,10 @@ metrics_start(uv_loop_t *loop, const struct sockaddr *addr,
 	}
 	m->tcp.data = m;
 	m->listening = 1;
+	/* Cannot fail: libuv's timer init only fills the struct. */
+	uv_timer_init(loop, &m->retry);
+	m->retry.data = m;
+	m->retry_open = 1;
 	if ((rc = uv_tcp_bind(&m->tcp, addr, 0)) != 0 ||
 	    (rc = uv_listen((uv_stream_t *)&m->tcp, 16, server_conn_cb)) !=
 	    0) {
@@ -275,6 +290,7 @@ metrics_start(uv_loop_t *loop, const struct sockaddr *addr,
 		    "port in use?", uv_strerror(rc));
 		m->stopping = 1;
 		uv_close((uv_handle_t *)&m->tcp, server_close_cb);
+		uv_close((uv_handle_t *)&m->retry, retry_close_cb);
 		return NULL;
 	}
 	return m;
@@ -293,6 +309,7 @@ metrics_stop(struct metrics *m)
 		    "a request to make room for new ones",
 		    (unsigned long long)m->nidle_closed);
 	uv_close((uv_handle_t *)&m->tcp, server_close_cb);
+	uv_close((uv_handle_t *)&m->retry, retry_close_cb);
 	for (c = TAILQ_FIRST(&m->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		client_close(c);
@@ -309,9 +326,18 @@ server_close_cb(uv_handle_t *h)
 }
 
 static void
+retry_close_cb(uv_handle_t *h)
+{
+	struct metrics *m = h->data;
+
+	m->retry_open = 0;
+	metrics_maybe_free(m);
+}
+
+static void
 metrics_maybe_free(struct metrics *m)
 {
-	if (!m->stopping || m->listening || m->nclients > 0)
+	if (!m->stopping || m->listening || m->retry_open || m->nclients > 0)
 		return;
 	free(m->db_path);
 	free(m);
@@ -322,6 +348,7 @@ server_conn_cb(uv_stream_t *s, int status)
 {
 	struct metrics *m = s->data;
 	struct mclient *c;
+	int rc;
 
 	if (status < 0) {
 		log_warn("metrics: accept: %s", uv_strerror(status));
@@ -339,7 +366,22 @@ server_conn_cb(uv_stream_t *s, int status)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		m->backlogged = 1;
+		if (!m->nomem) {
+			/* Once per episode: the retries would flood the log. */
+			log_err("metrics: accept: out of memory: the "
+			    "connection waits, tried again every %d ms",
+			    METRICS_ACCEPT_RETRY_MS);
+			m->nomem = 1;
+		}
+		if ((rc = uv_timer_start(&m->retry, accept_retry_cb,
+		    METRICS_ACCEPT_RETRY_MS, 0)) != 0)
+			log_err("metrics: accept: cannot retry: %s",
+			    uv_strerror(rc));
 		return;
+	}
+	if (m->nomem) {
+		log_info("metrics: accept: memory found again");
+		m->nomem = 0;
 	}
 	c->m = m;
 	/* Cannot fail: both only fill their structs. */
@@ -789,6 +831,22 @@ client_close_cb(uv_handle_t *h)
 
 	c->nopen--;
 	client_maybe_free(c);
+}
+
+/*
+ * Unless a client's close has accepted since (client_maybe_free) or the
+ * slots are full again (then it will), tries the waiting connection.
+ */
+static void
+accept_retry_cb(uv_timer_t *h)
+{
+	struct metrics *m = h->data;
+
+	if (!m->backlogged || m->stopping ||
+	    m->nclients >= METRICS_CLIENTS_MAX)
+		return;
+	m->backlogged = 0;
+	server_conn_cb((uv_stream_t *)&m->tcp, 0);
 }
 
 static void
