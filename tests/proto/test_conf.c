@@ -365,6 +365,16 @@ test_not_regular(void **state)
 	rmdir(dir);
 }
 
+/* The error for a byte-order mark on line n of file. */
+static const char *
+bom_inside(char *want, size_t len, const char *file, int n)
+{
+	snprintf(want, len, "%s:%d: a UTF-8 byte-order mark (bytes EF BB BF) "
+	    "inside the line; remove it (one is allowed only as the file's "
+	    "first bytes)", file, n);
+	return want;
+}
+
 /* A byte-order mark at the start is skipped; anywhere else, a byte. */
 static void
 test_bom(void **state)
@@ -390,16 +400,10 @@ test_bom(void **state)
 	/* Once only, and at the start of the file only. */
 	assert_int_equal(merge(&c, BOM BOM "flush = 5\n", err, sizeof(err),
 	    NULL), -1);
-	snprintf(want, sizeof(want), "%s:1: a UTF-8 byte-order mark (bytes "
-	    "EF BB BF) inside the line; remove it (one is allowed only as "
-	    "the file's first bytes)", path);
-	assert_string_equal(err, want);
+	assert_string_equal(err, bom_inside(want, sizeof(want), path, 1));
 	assert_int_equal(merge(&c, "flush = 5\n" BOM "socket = /x\n", err,
 	    sizeof(err), NULL), -1);
-	snprintf(want, sizeof(want), "%s:2: a UTF-8 byte-order mark (bytes "
-	    "EF BB BF) inside the line; remove it (one is allowed only as "
-	    "the file's first bytes)", path);
-	assert_string_equal(err, want);
+	assert_string_equal(err, bom_inside(want, sizeof(want), path, 2));
 	/* In a line without "=", too. */
 	assert_int_equal(merge(&c, "flush = 5\n" BOM "\n", err,
 	    sizeof(err), NULL), -1);

@@ -1262,6 +1262,8 @@ test_summary(void **state)
 static void
 test_alert(void **state)
 {
+	static const char *const not_decimal[] = { "1.5e2MiB", "0x10GB",
+	    "1E3B", "5.GB", ".5GB", "inf", "nanGB" };
 	static const struct report_column cols[] = {
 		{ "host", REPORT_COL_TEXT }, { "in_bytes", REPORT_COL_BYTES },
 		{ "out_bytes", REPORT_COL_BYTES },
@@ -1321,13 +1323,9 @@ test_alert(void **state)
 	assert_int_equal(report_alert_parse("1e3GB", &al, &errstr), -1);
 	assert_string_equal(errstr, "a limit is [in:|out:|total:]NUMBER "
 	    "UNIT, e.g. 5GiB or out:100Mbit/s");
-	assert_int_equal(report_alert_parse("1.5e2MiB", &al, &errstr), -1);
-	assert_int_equal(report_alert_parse("0x10GB", &al, &errstr), -1);
-	assert_int_equal(report_alert_parse("1E3B", &al, &errstr), -1);
-	assert_int_equal(report_alert_parse("5.GB", &al, &errstr), -1);
-	assert_int_equal(report_alert_parse(".5GB", &al, &errstr), -1);
-	assert_int_equal(report_alert_parse("inf", &al, &errstr), -1);
-	assert_int_equal(report_alert_parse("nanGB", &al, &errstr), -1);
+	for (i = 0; i < sizeof(not_decimal) / sizeof(not_decimal[0]); i++)
+		assert_int_equal(report_alert_parse(not_decimal[i], &al,
+		    &errstr), -1);
 	assert_int_equal(report_alert_parse("0.25KiB", &al, &errstr), 0);
 	assert_true(al.limit == 256.0);
 }
