@@ -59,7 +59,7 @@ report_alert_parse(const char *s, struct report_alert *al,
     const char **errstr)
 {
 	const char *p = s;
-	char *end;
+	char *end = NULL;
 	double v;
 	size_t i, len;
 
@@ -72,19 +72,14 @@ report_alert_parse(const char *s, struct report_alert *al,
 		p += 4;
 	} else if (strncmp(p, "total:", 6) == 0)
 		p += 6;
-	len = decimal_len(p);
-	if (len == 0) {
-		*errstr = "a limit is [in:|out:|total:]NUMBER UNIT, e.g. "
-		    "5GiB or out:100Mbit/s";
-		return -1;
-	}
 	/*
 	 * strtod alone would also take exponents, hex and inf/nan; it only
 	 * converts what decimal_len has already checked, and must stop at
 	 * the same byte (it would not under a locale with another radix).
 	 */
-	v = strtod(p, &end);
-	if (end != p + len) {
+	len = decimal_len(p);
+	v = len > 0 ? strtod(p, &end) : 0;
+	if (len == 0 || end != p + len) {
 		*errstr = "a limit is [in:|out:|total:]NUMBER UNIT, e.g. "
 		    "5GiB or out:100Mbit/s";
 		return -1;
