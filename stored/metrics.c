@@ -156,6 +156,7 @@ static void	server_make_room(struct metrics *);
 static void	server_idle_said(struct metrics *, struct mclient *);
 static void	client_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 static void	client_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	client_read_done(struct mclient *);
 static void	client_timeout_cb(uv_timer_t *);
 static void	client_write_cb(uv_write_t *, int);
 static void	client_close(struct mclient *);
@@ -477,6 +478,14 @@ client_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = sizeof(c->req) - 1 - c->len;
 }
 
+/* The request head is in, or refused: c may no longer be closed as idle. */
+static void
+client_read_done(struct mclient *c)
+{
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = 0;
+}
+
 static void
 client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
@@ -493,8 +502,7 @@ client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	 * timeout to close it unanswered.
 	 */
 	if (memchr(c->req + c->len, '\0', (size_t)n) != NULL) {
-		uv_read_stop(s);
-		c->reading = 0;
+		client_read_done(c);
 		client_reply(c, "400 Bad Request", "NUL byte in the request\n",
 		    0);
 		return;
@@ -503,14 +511,12 @@ client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->req[c->len] = '\0';
 	if (strstr(c->req, "\r\n\r\n") != NULL ||
 	    strstr(c->req, "\n\n") != NULL) {
-		uv_read_stop(s);
-		c->reading = 0;
+		client_read_done(c);
 		client_request(c);
 		return;
 	}
 	if (c->len == sizeof(c->req) - 1) {
-		uv_read_stop(s);
-		c->reading = 0;
+		client_read_done(c);
 		client_reply(c, "431 Request Header Fields Too Large",
 		    "request head too long\n", 0);
 	}

@@ -84,7 +84,7 @@ report_alert_parse(const char *s, struct report_alert *al,
 		    "5GiB or out:100Mbit/s";
 		return -1;
 	}
-	if (!isfinite(v) || v < 0) {
+	if (!isfinite(v)) {
 		*errstr = "the limit is out of range";
 		return -1;
 	}

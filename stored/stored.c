@@ -70,6 +70,7 @@ struct stored {
 static struct stored	stored;
 
 static void	usage(FILE *);
+static int	parse_ulong(const char *, int, unsigned long, unsigned long *);
 static int	parse_mode(const char *, mode_t *);
 static void	stored_signal_cb(uv_signal_t *, int);
 static void	stored_closed(struct server *);
@@ -199,7 +200,6 @@ parse_retention(int which, const char *arg, struct retention_conf *c)
 	    "--keep-daily", "--monthly", "--top-ports", "--top-peers",
 	    "--retention-clock" };
 	int64_t *keep[] = { &c->keep_raw, &c->keep_hourly, &c->keep_daily };
-	char *end;
 	unsigned long v;
 
 	switch (which) {
@@ -216,11 +216,7 @@ parse_retention(int which, const char *arg, struct retention_conf *c)
 		return 0;
 	case 4:
 	case 5:
-		/* A digit first: strtoul takes " 60", "+60" and " -1". */
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (*arg < '0' || *arg > '9' || errno != 0 || *end != '\0' ||
-		    v > 1000000) {
+		if (parse_ulong(arg, 10, 1000000, &v) == -1) {
 			log_err("%s %s: not a number from 0 (all) to 1000000",
 			    names[which], arg);
 			return -1;
@@ -301,19 +297,31 @@ stored_stop_signals_default(int *hup_ignored)
 	return 0;
 }
 
+/*
+ * Parses s, digits only in base, into *v of at most max.  A digit first:
+ * strtoul takes " 60", "+60" and "-1" too.  Returns 0, or -1.
+ */
+static int
+parse_ulong(const char *s, int base, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoul(s, &end, base);
+	if (errno != 0 || *end != '\0' || *v > max)
+		return -1;
+	return 0;
+}
+
 /* Parses an octal mode of at most 0777.  Returns 0, or -1. */
 static int
 parse_mode(const char *s, mode_t *mode)
 {
-	char *end;
 	unsigned long v;
 
-	/* A digit first: strtoul takes " 0660", "+0660" and "-0". */
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 8);
-	if (errno != 0 || *end != '\0' || v > 0777)
+	if (parse_ulong(s, 8, 0777, &v) == -1)
 		return -1;
 	*mode = (mode_t)v;
 	return 0;
@@ -426,7 +434,6 @@ main(int argc, char *argv[])
 	uid_t uid;
 	gid_t gid;
 	unsigned long secs;
-	char *end;
 	int ch, rc;
 
 	log_init("nettally-stored", LOG_TO_STDERR);
@@ -495,10 +502,8 @@ main(int argc, char *argv[])
 			}
 			break;
 		case O_READ_TIMEOUT:
-			errno = 0;
-			secs = strtoul(optarg, &end, 10);
-			if (*optarg < '0' || *optarg > '9' || errno != 0 ||
-			    *end != '\0' || secs < 1 || secs > 3600) {
+			if (parse_ulong(optarg, 10, 3600, &secs) == -1 ||
+			    secs < 1) {
 				log_err("--read-timeout %s: not a number of "
 				    "seconds from 1 to 3600", optarg);
 				goto badopt;
