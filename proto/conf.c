@@ -111,7 +111,6 @@ conf_skip_bom(int fd)
 static int
 conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
 {
-	const char *fix = named ? "" : "; name another file with --config";
 	struct stat sb;
 	int fd;
 
@@ -121,16 +120,10 @@ conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
 	    O_NOCTTY)) == -1) {
 		if (!named && errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: cannot read: %s%s", path,
-		    strerror(errno), fix);
-		return -1;
+		goto unreadable;
 	}
-	if (fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "%s: cannot read: %s%s", path,
-		    strerror(errno), fix);
-		close(fd);
-		return -1;
-	}
+	if (fstat(fd, &sb) == -1)
+		goto unreadable;
 	if (!S_ISREG(sb.st_mode) && !conf_is_null(&sb)) {
 		snprintf(err, errlen, "%s: not a regular file (%s); %s "
 		    "regular file of \"key = value\" lines%s", path,
@@ -141,13 +134,15 @@ conf_open(const char *path, int named, FILE **f, char *err, size_t errlen)
 		return -1;
 	}
 	/* O_NONBLOCK does nothing to a regular file: reads stay plain. */
-	if (conf_skip_bom(fd) == -1 || (*f = fdopen(fd, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot read: %s%s", path,
-		    strerror(errno), fix);
-		close(fd);
-		return -1;
-	}
+	if (conf_skip_bom(fd) == -1 || (*f = fdopen(fd, "r")) == NULL)
+		goto unreadable;
 	return 0;
+unreadable:
+	snprintf(err, errlen, "%s: cannot read: %s%s", path, strerror(errno),
+	    named ? "" : "; name another file with --config");
+	if (fd != -1)
+		close(fd);
+	return -1;
 }
 
 /*
